@@ -1,0 +1,454 @@
+//! Spans, source files and the diagnostics every stage reports.
+//!
+//! Every stage (parse, check, data) reports problems as [`Diagnostic`]s: a
+//! lowercase message, a stable code such as `xos::check::unknown_metric`, labels
+//! that underline the offending source text, and a help line. What the user
+//! sees, rendered by miette in the binary:
+//!
+//! ```text
+//! error: xos::check::unknown_metric
+//!   × unknown metric `conversoin`
+//!    ╭─[examples/checkout/checkout.xos:12:14]
+//! 12 │     when conversoin.better
+//!    ·          ─────┬────
+//!    ·               ╰── not declared in this experiment
+//!    ╰────
+//!   help: did you mean `conversion`?
+//! ```
+//!
+//! The library never prints: it returns diagnostics, and `cli.rs` renders them
+//! (as miette reports, or as JSON with `--error-format json`).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::{LabeledSpan, SourceCode};
+use serde::Serialize;
+
+/// A byte range in one source file. Spans never take part in equality, so
+/// syntax trees can be compared in tests regardless of layout.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The smallest span covering both.
+    pub fn join(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+impl PartialEq for Span {
+    fn eq(&self, _other: &Span) -> bool {
+        true
+    }
+}
+
+impl Eq for Span {}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> miette::SourceSpan {
+        (span.start, span.len()).into()
+    }
+}
+
+/// A source file: its path as the user named it, and its text.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<SourceFile> {
+        Arc::new(SourceFile {
+            path: path.into(),
+            text: text.into(),
+        })
+    }
+
+    pub fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        line_col(&self.text, offset)
+    }
+
+    pub fn snippet(&self, span: Span) -> &str {
+        let end = span.end.min(self.text.len());
+        let start = span.start.min(end);
+        self.text.get(start..end).unwrap_or("")
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One underlined piece of source text with its explanation.
+#[derive(Clone, Debug)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+    /// The primary label is the place the diagnostic is about.
+    pub primary: bool,
+}
+
+/// A problem found in a spec, a policy or a data file.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Stable code, e.g. `xos::check::unknown_metric`.
+    pub code: &'static str,
+    /// Lowercase, no final period, user text in backticks.
+    pub message: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+    /// The file the labels point into; `None` for problems with no location
+    /// (a file that cannot be read at all).
+    pub source: Option<Arc<SourceFile>>,
+    /// The file the problem is about when there is no source text to show.
+    pub path: Option<PathBuf>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+            source: None,
+            path: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn in_file(mut self, source: &Arc<SourceFile>) -> Diagnostic {
+        self.source = Some(Arc::clone(source));
+        self
+    }
+
+    pub fn at_path(mut self, path: impl AsRef<Path>) -> Diagnostic {
+        self.path = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// The primary label.
+    pub fn label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+            primary: true,
+        });
+        self
+    }
+
+    /// A secondary label, e.g. the first definition of a duplicate.
+    pub fn secondary(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+            primary: false,
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The file this diagnostic is about, for display.
+    pub fn file_name(&self) -> Option<String> {
+        match (&self.source, &self.path) {
+            (Some(source), _) => Some(source.name()),
+            (None, Some(path)) => Some(path.display().to_string()),
+            (None, None) => None,
+        }
+    }
+
+    /// 1-based line and column of the primary label, if there is one.
+    pub fn location(&self) -> Option<(usize, usize)> {
+        let source = self.source.as_ref()?;
+        let label = self
+            .labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())?;
+        Some(source.line_col(label.span.start))
+    }
+
+    /// The machine-readable form used by `--error-format json`.
+    pub fn to_json(&self) -> JsonDiagnostic {
+        let (line, column) = self
+            .location()
+            .map_or((None, None), |(l, c)| (Some(l), Some(c)));
+        JsonDiagnostic {
+            severity: self.severity,
+            code: self.code,
+            message: self.message.clone(),
+            file: self.file_name(),
+            line,
+            column,
+            help: self.help.clone(),
+            labels: self
+                .labels
+                .iter()
+                .map(|label| {
+                    let (line, column) = self
+                        .source
+                        .as_ref()
+                        .map_or((0, 0), |s| s.line_col(label.span.start));
+                    JsonLabel {
+                        text: label.text.clone(),
+                        line,
+                        column,
+                        snippet: self
+                            .source
+                            .as_ref()
+                            .map_or(String::new(), |s| s.snippet(label.span).to_string()),
+                        primary: label.primary,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonDiagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub help: Option<String>,
+    pub labels: Vec<JsonLabel>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonLabel {
+    pub text: String,
+    pub line: usize,
+    pub column: usize,
+    pub snippet: String,
+    pub primary: bool,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s.as_ref() as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.source.is_none() || self.labels.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().map(|label| {
+            let text = (!label.text.is_empty()).then(|| label.text.clone());
+            if label.primary {
+                LabeledSpan::new_primary_with_span(text, label.span)
+            } else {
+                LabeledSpan::new_with_span(text, label.span)
+            }
+        })))
+    }
+}
+
+impl SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
+}
+
+/// Every problem found by a stage, errors and warnings together.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn new() -> Diagnostics {
+        Diagnostics(Vec::new())
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter().filter(|d| d.is_error())
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter().filter(|d| !d.is_error())
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(diagnostic: Diagnostic) -> Diagnostics {
+        Diagnostics(vec![diagnostic])
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
+            prev = current;
+        }
+    }
+    row[b.len()]
+}
+
+/// The closest candidate to `name`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let text = "ab\ncdé f";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 3), (2, 1));
+        assert_eq!(line_col(text, 8), (2, 5));
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["conversion", "revenue", "cancel_rate"];
+        assert_eq!(did_you_mean("conversoin", names), Some("conversion"));
+        assert_eq!(did_you_mean("latency", names), None);
+    }
+}

@@ -1,0 +1,507 @@
+//! The checked plan: what to compute and how to decide.
+//!
+//! Only `check` builds a [`Plan`]; `evaluate` only accepts one, so nothing is
+//! ever computed from an unchecked spec. Everything here is resolved: units are
+//! applied (`5%` is `0.05`, `0.1pp` is `0.001`), names are ids, defaults are
+//! filled in, and the policy's rules are in the order they are tried.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::diagnostic::Span;
+
+/// Index into [`Plan::metrics`].
+pub type MetricId = usize;
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The experiment's name (`checkout_redesign`).
+    pub name: String,
+    pub title: Option<String>,
+    pub owner: Option<String>,
+    pub hypothesis: Option<String>,
+    /// The spec file, as the user named it.
+    pub spec_path: PathBuf,
+    pub data: DataSource,
+    /// `variants[0]` is the control; shares are normalised to sum to 1.
+    pub variants: Vec<Variant>,
+    /// Primary first, then secondary metrics and guardrails in spec order.
+    pub metrics: Vec<Metric>,
+    /// Always 0: the primary metric comes first.
+    pub primary: MetricId,
+    pub sample_plan: Option<SamplePlan>,
+    pub settings: Settings,
+    pub policy: Policy,
+    /// The `xos.toml` in force, if one was found walking up from the spec.
+    pub config: Option<PathBuf>,
+    /// Folder whose templates override the built-in memo templates by name.
+    pub templates: Option<PathBuf>,
+    /// Folder memos are written to by default (from `xos.toml`).
+    pub output: Option<PathBuf>,
+}
+
+impl Plan {
+    pub fn control(&self) -> &Variant {
+        &self.variants[0]
+    }
+
+    pub fn treatments(&self) -> &[Variant] {
+        &self.variants[1..]
+    }
+
+    pub fn primary(&self) -> &Metric {
+        &self.metrics[self.primary]
+    }
+
+    pub fn guardrails(&self) -> impl Iterator<Item = (MetricId, &Metric)> {
+        self.metrics
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.role == Role::Guardrail)
+    }
+
+    pub fn metric_id(&self, name: &str) -> Option<MetricId> {
+        self.metrics.iter().position(|m| m.name == name)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DataSource {
+    /// Resolved against the spec's folder (or as given by `--data`).
+    pub path: PathBuf,
+    /// The path as written in the spec, for messages.
+    pub written: String,
+    pub variant_column: String,
+    pub units_column: String,
+    pub shape: Shape,
+    /// Row-level data only: the column identifying a unit.
+    pub unit_id: Option<String>,
+    pub missing: Missing,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shape {
+    /// One row per variant with counts and sums (the default).
+    Aggregated,
+    /// One row per unit.
+    Rows,
+}
+
+/// What to do with an empty cell in row-level data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Missing {
+    Error,
+    Zero,
+}
+
+#[derive(Clone, Debug)]
+pub struct Variant {
+    pub name: String,
+    /// Designed share of traffic, normalised so the shares sum to 1.
+    pub share: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Primary,
+    Secondary,
+    Guardrail,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum MetricKind {
+    /// `rate(X)`: aggregated column `X` counts units with the event.
+    Rate { column: String },
+    /// `mean(X)`: aggregated columns `X_sum`, `X_sum_sq`.
+    Mean { column: String },
+}
+
+impl MetricKind {
+    pub fn column(&self) -> &str {
+        match self {
+            MetricKind::Rate { column } | MetricKind::Mean { column } => column,
+        }
+    }
+
+    pub fn is_rate(&self) -> bool {
+        matches!(self, MetricKind::Rate { .. })
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            MetricKind::Rate { .. } => "rate",
+            MetricKind::Mean { .. } => "mean",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Higher,
+    Lower,
+}
+
+/// An effect size: an absolute difference in the metric's units (`0.1pp` is
+/// `0.001` for a rate), or a fraction of the control's value (`5% relative`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Effect {
+    Absolute(f64),
+    Relative(f64),
+}
+
+#[derive(Clone, Debug)]
+pub struct Metric {
+    pub name: String,
+    pub role: Role,
+    pub kind: MetricKind,
+    pub prefer: Direction,
+    /// Planning input: the control's expected value.
+    pub baseline: Option<f64>,
+    /// Planning input: the minimum detectable effect.
+    pub mde: Option<Effect>,
+    /// Planning input for mean metrics: the standard deviation.
+    pub sd: Option<f64>,
+    /// Guardrails: degradation (in the unpreferred direction) at which the
+    /// guardrail is `worsened` / `severe`, judged on the point estimate.
+    pub worsened: Option<Effect>,
+    pub severe: Option<Effect>,
+    /// Guardrails: non-inferiority margin for the one-sided (1 − α) bound of
+    /// the degradation.
+    pub margin: Option<Effect>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SamplePlan {
+    /// Units entering the experiment per day, all arms together.
+    pub daily_users: Option<f64>,
+    /// Target power, in (0, 1); 0.8 by default.
+    pub power: f64,
+    /// Planned duration in days (`duration 14d`), if stated.
+    pub duration_days: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Correction {
+    None,
+    Bonferroni,
+    Holm,
+    Bh,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateTest {
+    Unpooled,
+    Pooled,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RelativeCi {
+    Delta,
+    Fieller,
+    Log,
+}
+
+/// Every setting, with defaults applied (spec > `xos.toml` > built-in).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub alpha: f64,
+    pub srm_warning: f64,
+    pub srm_blocked: f64,
+    pub min_units: u64,
+    pub correction: Correction,
+    pub rate_test: RateTest,
+    pub relative_ci: RelativeCi,
+    /// Beta(a, b) prior of rate metrics.
+    pub prior: (f64, f64),
+    pub seed: u64,
+    pub draws: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            alpha: 0.05,
+            srm_warning: 0.001,
+            srm_blocked: 0.00001,
+            min_units: 100,
+            correction: Correction::Holm,
+            rate_test: RateTest::Unpooled,
+            relative_ci: RelativeCi::Delta,
+            prior: (1.0, 1.0),
+            seed: 42,
+            draws: 100_000,
+        }
+    }
+}
+
+/// Settings a rule can read as `settings.K` (the numeric ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingKey {
+    Alpha,
+    SrmWarning,
+    SrmBlocked,
+    MinUnits,
+    Seed,
+    Draws,
+}
+
+impl SettingKey {
+    pub fn value(self, settings: &Settings) -> f64 {
+        match self {
+            SettingKey::Alpha => settings.alpha,
+            SettingKey::SrmWarning => settings.srm_warning,
+            SettingKey::SrmBlocked => settings.srm_blocked,
+            SettingKey::MinUnits => settings.min_units as f64,
+            SettingKey::Seed => settings.seed as f64,
+            SettingKey::Draws => settings.draws as f64,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SettingKey::Alpha => "alpha",
+            SettingKey::SrmWarning => "srm_warning",
+            SettingKey::SrmBlocked => "srm_blocked",
+            SettingKey::MinUnits => "min_units",
+            SettingKey::Seed => "seed",
+            SettingKey::Draws => "draws",
+        }
+    }
+}
+
+/// The ordered decision rules: the spec's inline rules, then the policy's,
+/// then `otherwise`.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// The policy's name (`default`), and where it came from.
+    pub name: String,
+    pub origin: PolicyOrigin,
+    pub rules: Vec<Rule>,
+    pub otherwise: Otherwise,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PolicyOrigin {
+    /// `rules/default.xos`, embedded in the binary.
+    BuiltIn,
+    /// A policy file, resolved relative to the spec (or from `xos.toml`).
+    File(PathBuf),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Launch,
+    Hold,
+    Rollback,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Launch => "launch",
+            Verdict::Hold => "hold",
+            Verdict::Rollback => "rollback",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleSource {
+    /// Written inside the experiment.
+    Inline,
+    /// From the policy file.
+    Policy,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub name: String,
+    pub source: RuleSource,
+    pub when: Expr,
+    pub then: Verdict,
+    /// The `because` text; `{{ fact.path }}` placeholders are interpolated
+    /// when the rule fires.
+    pub because: Reason,
+    /// The rule's condition as written, for explain and the memo.
+    pub condition_text: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Otherwise {
+    pub then: Verdict,
+    pub because: Reason,
+}
+
+/// A `because` string split into literal text and checked fact references.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reason {
+    pub parts: Vec<ReasonPart>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReasonPart {
+    Text(String),
+    /// `{{ srm.p }}`: the fact and the path as written.
+    Fact(Fact, String),
+}
+
+/// A checked, typed rule condition. Type checking guarantees that `Not`,
+/// `And`, `Or` and quantifiers hold booleans, arithmetic holds numbers, and
+/// comparisons compare values of one type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Bool(bool),
+    Number(f64),
+    Health(Health),
+    Status(Status),
+    Fact(Fact),
+    Not(Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Compare(CompareOp, Box<Expr>, Box<Expr>),
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    /// `any guardrail P`, `all guardrails P`, `no guardrail P`: P is evaluated
+    /// once per guardrail with [`Fact::Guardrail`] bound to it. With no
+    /// guardrails, `any` is false and `all` / `no` are true.
+    Quantified(Quantifier, Box<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantifier {
+    Any,
+    All,
+    No,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompareOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// A fact a rule reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fact {
+    Health,
+    SrmP,
+    SrmChi2,
+    SampleReached,
+    Setting(SettingKey),
+    /// A field of a named metric (`primary` resolves to the primary's id).
+    Metric(MetricId, Field),
+    /// A field of the guardrail bound by the enclosing quantifier.
+    Guardrail(Field),
+}
+
+/// A field of a metric's comparison of one treatment arm with the control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    // numbers
+    Lift,
+    RelLift,
+    CiLow,
+    CiHigh,
+    P,
+    PAdjusted,
+    ProbBetter,
+    ExpectedLoss,
+    Units,
+    // booleans
+    Significant,
+    Better,
+    Worse,
+    Worsened,
+    Severe,
+    NonInferior,
+    // enum
+    Status,
+}
+
+impl Field {
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Lift => "lift",
+            Field::RelLift => "rel_lift",
+            Field::CiLow => "ci_low",
+            Field::CiHigh => "ci_high",
+            Field::P => "p",
+            Field::PAdjusted => "p_adjusted",
+            Field::ProbBetter => "prob_better",
+            Field::ExpectedLoss => "expected_loss",
+            Field::Units => "units",
+            Field::Significant => "significant",
+            Field::Better => "better",
+            Field::Worse => "worse",
+            Field::Worsened => "worsened",
+            Field::Severe => "severe",
+            Field::NonInferior => "non_inferior",
+            Field::Status => "status",
+        }
+    }
+
+    /// Fields only guardrails have.
+    pub fn guardrail_only(self) -> bool {
+        matches!(
+            self,
+            Field::Worsened | Field::Severe | Field::NonInferior | Field::Status
+        )
+    }
+
+    pub const ALL: [Field; 16] = [
+        Field::Lift,
+        Field::RelLift,
+        Field::CiLow,
+        Field::CiHigh,
+        Field::P,
+        Field::PAdjusted,
+        Field::ProbBetter,
+        Field::ExpectedLoss,
+        Field::Units,
+        Field::Significant,
+        Field::Better,
+        Field::Worse,
+        Field::Worsened,
+        Field::Severe,
+        Field::NonInferior,
+        Field::Status,
+    ];
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Healthy,
+    Warning,
+    Blocked,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Worsened,
+    Severe,
+}
