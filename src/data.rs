@@ -1,0 +1,488 @@
+//! CSV → validated sufficient statistics per variant.
+//!
+//! The aggregated export has one row per variant: the variant label, the
+//! units (`users`), and per metric either a count (`rate(X)` reads `X`) or the
+//! sums of a value and of its square (`mean(X)` reads `X_sum`, `X_sum_sq`).
+//! Every problem is reported at once, each pointing at its file, line and
+//! column; a file with any problem yields no [`Data`], so nothing downstream
+//! ever sees a negative count or a variance below zero.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
+use crate::plan::{MetricKind, Plan, Shape};
+
+/// Validated sufficient statistics, in the plan's variant and metric order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Data {
+    pub variants: Vec<VariantData>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VariantData {
+    pub name: String,
+    pub units: u64,
+    /// Indexed by `MetricId`.
+    pub metrics: Vec<MetricData>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MetricData {
+    /// Units with the event; never above the variant's units.
+    Rate { count: u64 },
+    /// Σx and Σx² over the variant's units; Σx² ≥ (Σx)²/n.
+    Mean { sum: f64, sum_sq: f64 },
+}
+
+/// Reads and validates the plan's data file.
+pub fn load(plan: &Plan) -> Result<Data, Diagnostics> {
+    let path = &plan.data.path;
+    let bytes = std::fs::read(path).map_err(|err| {
+        Diagnostic::error("xos::data::unreadable", format!("cannot read `{}`", path.display()))
+            .at_path(path)
+            .help(format!("{err}; the spec names it as `{}`", plan.data.written))
+    })?;
+    let source = decode(path, bytes)?;
+    match plan.data.shape {
+        Shape::Aggregated => parse_aggregated(plan, &source),
+        Shape::Rows => Err(Diagnostic::error(
+            "xos::data::rows_unsupported",
+            "row-level data (`shape rows`) is not supported yet",
+        )
+        .at_path(path)
+        .help("export one row per variant with counts and sums, and use `shape aggregated`")
+        .into()),
+    }
+}
+
+/// Checks the bytes are UTF-8; the error points at the first bad byte.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostics> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(path, text)),
+        Err(err) => {
+            let valid = err.utf8_error().valid_up_to();
+            let bytes = err.into_bytes();
+            // Show the file up to the bad byte, so the label lands on it.
+            let shown = String::from_utf8_lossy(&bytes[..valid]).into_owned() + "\u{FFFD}";
+            let source = SourceFile::new(path, shown);
+            Err(Diagnostic::error("xos::data::invalid_utf8", "the file is not valid UTF-8")
+                .in_file(&source)
+                .label(Span::new(valid, valid + '\u{FFFD}'.len_utf8()), "invalid byte here")
+                .help("export the CSV as UTF-8")
+                .into())
+        }
+    }
+}
+
+/// One column the spec needs: which header, and which metric needs it.
+struct Need {
+    header: String,
+    metric: Option<String>,
+}
+
+/// Validates an aggregated CSV against the plan.
+pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let text = source.text.as_str();
+    if text.trim().is_empty() {
+        return Err(Diagnostic::error("xos::data::empty", "the data file is empty")
+            .in_file(source)
+            .label(Span::new(0, 0), "no header and no rows")
+            .help(format!(
+                "expected a header such as `{},{},...` and one row per variant",
+                plan.data.variant_column, plan.data.units_column
+            ))
+            .into());
+    }
+
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = Vec::new();
+    for result in reader.records() {
+        match result {
+            Ok(record) => records.push(record),
+            Err(err) => {
+                let offset = err.position().map_or(text.len(), |p| p.byte() as usize);
+                diags.push(
+                    Diagnostic::error("xos::data::malformed", "the CSV cannot be read")
+                        .in_file(source)
+                        .label(Span::new(offset, line_end(text, offset)), err.to_string()),
+                );
+                return Err(diags);
+            }
+        }
+    }
+    let Some(header) = records.first() else {
+        return Err(Diagnostic::error("xos::data::empty", "the data file is empty").in_file(source).into());
+    };
+    let header_start = record_start(header);
+    let header_spans = field_spans(text, header_start);
+    // A byte-order mark (spreadsheet exports add one) is not part of the name.
+    let names: Vec<String> =
+        header.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect();
+
+    // Duplicate column names make "which one?" ambiguous.
+    let mut columns: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        if let Some(&first) = columns.get(name.as_str()) {
+            diags.push(
+                Diagnostic::error("xos::data::duplicate_column", format!("column `{name}` appears twice"))
+                    .in_file(source)
+                    .label(span_at(&header_spans, i, header_start), "second column with this name")
+                    .secondary(span_at(&header_spans, first, header_start), "first defined here"),
+            );
+        } else {
+            columns.insert(name.as_str(), i);
+        }
+    }
+
+    // Every column the spec needs, and the metric that needs it.
+    let mut needs = vec![
+        Need { header: plan.data.variant_column.clone(), metric: None },
+        Need { header: plan.data.units_column.clone(), metric: None },
+    ];
+    for metric in &plan.metrics {
+        match &metric.kind {
+            MetricKind::Rate { column } => {
+                needs.push(Need { header: column.clone(), metric: Some(metric.name.clone()) })
+            }
+            MetricKind::Mean { column } => {
+                needs.push(Need { header: format!("{column}_sum"), metric: Some(metric.name.clone()) });
+                needs.push(Need { header: format!("{column}_sum_sq"), metric: Some(metric.name.clone()) });
+            }
+        }
+    }
+    let header_line = Span::new(header_start, line_end(text, header_start));
+    let mut missing = false;
+    for need in &needs {
+        if columns.contains_key(need.header.as_str()) {
+            continue;
+        }
+        missing = true;
+        let why = match &need.metric {
+            Some(metric) => format!("metric `{metric}` reads it"),
+            None if need.header == plan.data.variant_column => "it names each row's variant".to_string(),
+            None => "it holds each variant's units".to_string(),
+        };
+        let mut diag = Diagnostic::error(
+            "xos::data::missing_column",
+            format!("column `{}` is missing", need.header),
+        )
+        .in_file(source)
+        .label(header_line, format!("the header has no `{}`; {why}", need.header));
+        diag = match did_you_mean(&need.header, names.iter().map(String::as_str)) {
+            Some(close) => diag.help(format!("did you mean `{close}`? rename the column or the metric")),
+            None => diag.help(format!("the file has the columns {}", list(&names))),
+        };
+        diags.push(diag);
+    }
+    if missing {
+        return Err(diags);
+    }
+    let col = |name: &str| columns[name];
+    let variant_col = col(&plan.data.variant_column);
+    let units_col = col(&plan.data.units_column);
+
+    let declared: Vec<&str> = plan.variants.iter().map(|v| v.name.as_str()).collect();
+    let mut rows: Vec<Option<(VariantData, Span)>> = vec![None; plan.variants.len()];
+    if records.len() == 1 {
+        diags.push(
+            Diagnostic::error("xos::data::no_rows", "the data file has a header but no rows")
+                .in_file(source)
+                .label(header_line, "header only")
+                .help(format!("add one row per variant: {}", list(&declared))),
+        );
+        return Err(diags);
+    }
+
+    for record in &records[1..] {
+        let start = record_start(record);
+        let spans = field_spans(text, start);
+        let row_span = Span::new(start, line_end(text, start));
+        if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
+            continue; // a blank line
+        }
+        if record.len() != names.len() {
+            diags.push(
+                Diagnostic::error(
+                    "xos::data::ragged_row",
+                    format!("this row has {} fields but the header has {}", record.len(), names.len()),
+                )
+                .in_file(source)
+                .label(row_span, format!("{} fields", record.len()))
+                .help("every row needs one value per header column; check for a missing or extra comma"),
+            );
+            continue;
+        }
+        let field = |i: usize| (record.get(i).unwrap_or("").trim(), span_at(&spans, i, start));
+
+        let (label, label_span) = field(variant_col);
+        let Some(index) = declared.iter().position(|d| *d == label) else {
+            let mut diag = Diagnostic::error(
+                "xos::data::unknown_variant",
+                format!("variant `{label}` is not declared in the spec"),
+            )
+            .in_file(source)
+            .label(label_span, "unknown variant");
+            diag = match did_you_mean(label, declared.iter().copied()) {
+                Some(close) => diag.help(format!("did you mean `{close}`?")),
+                None => diag.help(format!("the spec declares {}", list(&declared))),
+            };
+            diags.push(diag);
+            continue;
+        };
+        if let Some((_, first)) = &rows[index] {
+            diags.push(
+                Diagnostic::error("xos::data::duplicate_variant", format!("variant `{label}` has two rows"))
+                    .in_file(source)
+                    .label(label_span, "second row")
+                    .secondary(*first, "first row")
+                    .help(
+                        "aggregated data has one row per variant; for one row per unit, \
+                         declare `data \"…\" { shape rows }`",
+                    ),
+            );
+            continue;
+        }
+
+        let mut ok = true;
+        let (units_text, units_span) = field(units_col);
+        let units = match parse_count(units_text) {
+            Some(0) => {
+                diags.push(
+                    Diagnostic::error("xos::data::zero_units", format!("variant `{label}` has zero units"))
+                        .in_file(source)
+                        .label(units_span, "0 units")
+                        .help("a variant with no units cannot be compared; remove it from the spec or fix the export"),
+                );
+                ok = false;
+                0
+            }
+            Some(n) => n,
+            None => {
+                diags.push(not_a_count(source, units_span, units_text, &plan.data.units_column));
+                ok = false;
+                0
+            }
+        };
+
+        let mut metrics = Vec::with_capacity(plan.metrics.len());
+        for metric in &plan.metrics {
+            match &metric.kind {
+                MetricKind::Rate { column } => {
+                    let (value, span) = field(col(column));
+                    match parse_count(value) {
+                        Some(count) if units > 0 && count > units => {
+                            diags.push(
+                                Diagnostic::error(
+                                    "xos::data::count_above_units",
+                                    format!("`{column}` is {count}, more than the {units} units of `{label}`"),
+                                )
+                                .in_file(source)
+                                .label(span, format!("above {units}"))
+                                .help(format!(
+                                    "`rate({column})` counts units with the event, so it cannot exceed `{}`",
+                                    plan.data.units_column
+                                )),
+                            );
+                            ok = false;
+                        }
+                        Some(count) => metrics.push(MetricData::Rate { count }),
+                        None => {
+                            diags.push(not_a_count(source, span, value, column));
+                            ok = false;
+                        }
+                    }
+                }
+                MetricKind::Mean { column } => {
+                    let sum_name = format!("{column}_sum");
+                    let sq_name = format!("{column}_sum_sq");
+                    let (sum_text, sum_span) = field(col(&sum_name));
+                    let (sq_text, sq_span) = field(col(&sq_name));
+                    let sum = parse_number(sum_text);
+                    let sum_sq = parse_number(sq_text);
+                    if sum.is_none() {
+                        diags.push(not_a_number(source, sum_span, sum_text, &sum_name));
+                    }
+                    match sum_sq {
+                        None => diags.push(not_a_number(source, sq_span, sq_text, &sq_name)),
+                        Some(sq) if sq < 0.0 => diags.push(
+                            Diagnostic::error("xos::data::negative_sum_sq", format!("`{sq_name}` is negative"))
+                                .in_file(source)
+                                .label(sq_span, "a sum of squares is never negative"),
+                        ),
+                        _ => {}
+                    }
+                    match (sum, sum_sq) {
+                        (Some(sum), Some(sum_sq)) if sum_sq >= 0.0 => {
+                            if units > 0 && below_square_bound(units, sum, sum_sq) {
+                                diags.push(
+                                    Diagnostic::error(
+                                        "xos::data::impossible_sums",
+                                        format!("`{sq_name}` is smaller than (`{sum_name}`)²/units for `{label}`"),
+                                    )
+                                    .in_file(source)
+                                    .label(sq_span, format!("below {}", fmt_g(sum * sum / units as f64)))
+                                    .secondary(sum_span, "the sum")
+                                    .help(
+                                        "Σx² ≥ (Σx)²/n for any data, so these sums would give a negative variance; \
+                                         check that the column holds the sum of squared values",
+                                    ),
+                                );
+                                ok = false;
+                            } else {
+                                metrics.push(MetricData::Mean { sum, sum_sq });
+                            }
+                        }
+                        _ => ok = false,
+                    }
+                }
+            }
+        }
+        if ok {
+            rows[index] = Some((VariantData { name: label.to_string(), units, metrics }, label_span));
+        } else {
+            // Mark the variant as present so it is not also reported absent.
+            rows[index] = Some((
+                VariantData { name: label.to_string(), units: 0, metrics: Vec::new() },
+                label_span,
+            ));
+        }
+    }
+
+    let variant_header = span_at(&header_spans, variant_col, header_start);
+    for (variant, row) in plan.variants.iter().zip(&rows) {
+        if row.is_none() {
+            diags.push(
+                Diagnostic::error(
+                    "xos::data::absent_variant",
+                    format!("variant `{}` is declared in the spec but has no row", variant.name),
+                )
+                .in_file(source)
+                .label(variant_header, format!("no row has `{}` here", variant.name))
+                .help("add its row to the export, or remove the variant from the spec"),
+            );
+        }
+    }
+
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let variants = rows.into_iter().flatten().map(|(v, _)| v).collect();
+    Ok(Data { variants })
+}
+
+fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
+    let shown = if value.is_empty() { "an empty cell".to_string() } else { format!("`{value}`") };
+    Diagnostic::error("xos::data::not_a_count", format!("`{column}` must be a non-negative integer, found {shown}"))
+        .in_file(source)
+        .label(span, "not a count")
+        .help("counts are whole numbers of units, such as `1200`")
+}
+
+fn not_a_number(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
+    let shown = if value.is_empty() { "an empty cell".to_string() } else { format!("`{value}`") };
+    Diagnostic::error("xos::data::not_a_number", format!("`{column}` must be a finite number, found {shown}"))
+        .in_file(source)
+        .label(span, "not a number")
+}
+
+/// A non-negative integer; `1200.0` (as some exports write counts) is accepted.
+fn parse_count(text: &str) -> Option<u64> {
+    if let Ok(n) = text.replace('_', "").parse::<u64>() {
+        return Some(n);
+    }
+    let x: f64 = text.parse().ok()?;
+    // INVARIANT: 2^53 is where f64 stops representing every integer.
+    (x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0).then_some(x as u64)
+}
+
+fn parse_number(text: &str) -> Option<f64> {
+    let x: f64 = text.parse().ok()?;
+    x.is_finite().then_some(x)
+}
+
+/// Σx² < (Σx)²/n beyond what rounding in the export can explain.
+fn below_square_bound(n: u64, sum: f64, sum_sq: f64) -> bool {
+    let bound = sum * sum / n as f64;
+    sum_sq < bound && (bound - sum_sq) > 1e-9 * bound.max(f64::MIN_POSITIVE)
+}
+
+fn record_start(record: &csv::StringRecord) -> usize {
+    record.position().map_or(0, |p| p.byte() as usize)
+}
+
+fn line_end(text: &str, start: usize) -> usize {
+    let start = start.min(text.len());
+    text[start..].find(['\n', '\r']).map_or(text.len(), |i| start + i)
+}
+
+/// Byte spans of the fields of the record starting at `start`, honouring quotes.
+fn field_spans(text: &str, start: usize) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut field_start = start;
+    let mut in_quotes = false;
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => in_quotes = !in_quotes,
+            b',' if !in_quotes => {
+                spans.push(Span::new(field_start, i));
+                field_start = i + 1;
+            }
+            b'\n' | b'\r' if !in_quotes => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    spans.push(Span::new(field_start, i));
+    spans
+}
+
+fn span_at(spans: &[Span], i: usize, fallback: usize) -> Span {
+    spans.get(i).copied().unwrap_or(Span::new(fallback, fallback))
+}
+
+fn list(names: &[impl AsRef<str>]) -> String {
+    names.iter().map(|n| format!("`{}`", n.as_ref())).collect::<Vec<_>>().join(", ")
+}
+
+fn fmt_g(x: f64) -> String {
+    if x.abs() >= 1e6 || (x != 0.0 && x.abs() < 1e-3) { format!("{x:.4e}") } else { format!("{x:.4}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_accept_integral_floats_only() {
+        assert_eq!(parse_count("1200"), Some(1200));
+        assert_eq!(parse_count("1200.0"), Some(1200));
+        assert_eq!(parse_count("1_200"), Some(1200));
+        assert_eq!(parse_count("-1"), None);
+        assert_eq!(parse_count("12.5"), None);
+        assert_eq!(parse_count("NaN"), None);
+        assert_eq!(parse_count(""), None);
+    }
+
+    #[test]
+    fn field_spans_respect_quotes() {
+        let text = "a,\"b,c\",d\nx";
+        let spans = field_spans(text, 0);
+        let fields: Vec<&str> = spans.iter().map(|s| &text[s.start..s.end]).collect();
+        assert_eq!(fields, ["a", "\"b,c\"", "d"]);
+    }
+
+    #[test]
+    fn square_bound_tolerates_rounding_only() {
+        assert!(!below_square_bound(4, 4.0, 4.0));
+        assert!(!below_square_bound(3, 1e6, 1e12 / 3.0 * (1.0 - 1e-13)));
+        assert!(below_square_bound(2, 10.0, 40.0));
+    }
+}
