@@ -18,6 +18,23 @@ use crate::plan::{MetricKind, Plan, Shape};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Data {
     pub variants: Vec<VariantData>,
+    /// Row-level data with a declared `unit_id`: how units were assigned.
+    pub assignment: Option<Assignment>,
+}
+
+/// Units seen in more than one variant (mixed assignment) or on more than
+/// one row of the same variant (duplicates), in row-level data.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Assignment {
+    /// Distinct unit ids.
+    pub units: u64,
+    /// Units that appear in two or more variants.
+    pub mixed: u64,
+    /// Units that appear on two or more rows of one variant.
+    pub duplicated: u64,
+    /// Up to a few example ids of each, in order of first appearance.
+    pub mixed_examples: Vec<String>,
+    pub duplicated_examples: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -373,7 +390,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         return Err(diags);
     }
     let variants = rows.into_iter().flatten().map(|(v, _)| v).collect();
-    Ok(Data { variants })
+    Ok(Data { variants, assignment: None })
 }
 
 fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
