@@ -3,6 +3,6 @@
 //! Modules in the order the data flows: `parse → ast → check → plan → data →
 //! stats → evaluate → decide → report → render`.
 
+pub mod data;
 pub mod diagnostic;
 pub mod plan;
-pub mod data;
