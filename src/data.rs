@@ -8,6 +8,7 @@
 //! ever sees a negative count or a variance below zero.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -53,31 +54,37 @@ pub enum MetricData {
     Mean { sum: f64, sum_sq: f64 },
 }
 
-/// Reads and validates the plan's data file.
+/// Reads and validates the plan's data file; a gzip file (`.csv.gz`) is
+/// decompressed transparently, whatever the shape.
 pub fn load(plan: &Plan) -> Result<Data, Diagnostics> {
     let path = &plan.data.path;
-    let bytes = std::fs::read(path).map_err(|err| {
-        Diagnostic::error(
-            "xos::data::unreadable",
-            format!("cannot read `{}`", path.display()),
-        )
-        .at_path(path)
-        .help(format!(
-            "{err}; the spec names it as `{}`",
-            plan.data.written
-        ))
-    })?;
-    let source = decode(path, bytes)?;
-    match plan.data.shape {
-        Shape::Aggregated => parse_aggregated(plan, &source),
-        Shape::Rows => Err(Diagnostic::error(
-            "xos::data::rows_unsupported",
-            "row-level data (`shape rows`) is not supported yet",
-        )
-        .at_path(path)
-        .help("export one row per variant with counts and sums, and use `shape aggregated`")
-        .into()),
+    if plan.data.shape == Shape::Rows {
+        return crate::rows::load_rows(plan, path);
     }
+    let mut bytes = std::fs::read(path).map_err(|err| unreadable(plan, path, err))?;
+    if crate::rows::is_gzip(&bytes) {
+        let mut text = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_end(&mut text)
+            .map_err(|err| unreadable(plan, path, err))?;
+        bytes = text;
+    }
+    let source = decode(path, bytes)?;
+    parse_aggregated(plan, &source)
+}
+
+/// The data file cannot be opened, read or decompressed.
+pub(crate) fn unreadable(plan: &Plan, path: &Path, err: std::io::Error) -> Diagnostics {
+    Diagnostic::error(
+        "xos::data::unreadable",
+        format!("cannot read `{}`", path.display()),
+    )
+    .at_path(path)
+    .help(format!(
+        "{err}; the spec names it as `{}`",
+        plan.data.written
+    ))
+    .into()
 }
 
 /// Checks the bytes are UTF-8; the error points at the first bad byte.
@@ -228,24 +235,24 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             }
             None => "it holds each variant's units".to_string(),
         };
-        let mut diag = Diagnostic::error(
-            "xos::data::missing_column",
-            format!("column `{}` is missing", need.header),
-        )
-        .in_file(source)
-        .label(
-            header_line,
-            format!("the header has no `{}`; {why}", need.header),
-        );
-        diag = match did_you_mean(&need.header, names.iter().map(String::as_str)) {
-            Some(close) => diag.help(format!(
-                "did you mean `{close}`? rename the column or the metric"
-            )),
-            None => diag.help(format!("the file has the columns {}", list(&names))),
-        };
+        let diag = missing_column(source, header_line, &need.header, &why, &names);
         diags.push(diag);
     }
+    let label_rows = columns
+        .get(plan.data.variant_column.as_str())
+        .map(|&col| label_rows(&records[1..], col))
+        .unwrap_or_default();
     if missing {
+        // A per-unit export read as aggregated lacks the units and sum
+        // columns; its repeated labels say what it really is.
+        if let Some(hint) = looks_like_rows(
+            source,
+            &records[1..],
+            &label_rows,
+            columns[plan.data.variant_column.as_str()],
+        ) {
+            diags.push(hint);
+        }
         return Err(diags);
     }
     let col = |name: &str| columns[name];
@@ -254,6 +261,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
 
     let declared: Vec<&str> = plan.variants.iter().map(|v| v.name.as_str()).collect();
     let mut rows: Vec<Option<(VariantData, Span)>> = vec![None; plan.variants.len()];
+    let mut repeated = vec![false; plan.variants.len()];
     if records.len() == 1 {
         diags.push(
             Diagnostic::error(
@@ -309,10 +317,20 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             continue;
         };
         if let Some((_, first)) = &rows[index] {
+            // One diagnostic per repeated label, not one per extra row.
+            if std::mem::replace(&mut repeated[index], true) {
+                continue;
+            }
+            let count = label_rows.get(label).copied().unwrap_or(2);
+            let count = if count == 2 {
+                "two".to_string()
+            } else {
+                count.to_string()
+            };
             diags.push(
                 Diagnostic::error(
                     "xos::data::duplicate_variant",
-                    format!("variant `{label}` has two rows"),
+                    format!("variant `{label}` has {count} rows"),
                 )
                 .in_file(source)
                 .label(label_span, "second row")
@@ -480,6 +498,71 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     })
 }
 
+/// Rows per (trimmed) label of the variant column.
+fn label_rows(records: &[csv::StringRecord], col: usize) -> HashMap<&str, usize> {
+    let mut counts = HashMap::new();
+    for label in records.iter().filter_map(|r| r.get(col)).map(str::trim) {
+        if !label.is_empty() {
+            *counts.entry(label).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// Points at the first label seen on a second row, if any: the file is then
+/// most likely one row per unit.
+fn looks_like_rows(
+    source: &Arc<SourceFile>,
+    records: &[csv::StringRecord],
+    label_rows: &HashMap<&str, usize>,
+    col: usize,
+) -> Option<Diagnostic> {
+    let mut seen = HashMap::new();
+    let (label, record) = records.iter().find_map(|record| {
+        let label = record.get(col)?.trim();
+        let count = seen.entry(label).or_insert(0);
+        *count += 1;
+        (*count == 2 && !label.is_empty()).then_some((label, record))
+    })?;
+    let start = record_start(record);
+    let span = span_at(&field_spans(&source.text, start), col, start);
+    let rows = label_rows.get(label).copied().unwrap_or(2);
+    Some(
+        Diagnostic::error(
+            "xos::data::looks_like_rows",
+            format!("variant `{label}` appears on {rows} rows: this looks like one row per unit"),
+        )
+        .in_file(source)
+        .label(span, "repeated here")
+        .help(
+            "aggregated data has one row per variant with counts and sums; for an export \
+             with one row per unit, declare `data \"…\" { shape rows }`",
+        ),
+    )
+}
+
+/// A column the plan reads is not in the header; `why` says what reads it.
+pub(crate) fn missing_column(
+    source: &Arc<SourceFile>,
+    header_line: Span,
+    column: &str,
+    why: &str,
+    names: &[impl AsRef<str>],
+) -> Diagnostic {
+    let diag = Diagnostic::error(
+        "xos::data::missing_column",
+        format!("column `{column}` is missing"),
+    )
+    .in_file(source)
+    .label(header_line, format!("the header has no `{column}`; {why}"));
+    match did_you_mean(column, names.iter().map(AsRef::as_ref)) {
+        Some(close) => diag.help(format!(
+            "did you mean `{close}`? rename the column or the metric"
+        )),
+        None => diag.help(format!("the file has the columns {}", list(names))),
+    }
+}
+
 fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
     let shown = if value.is_empty() {
         "an empty cell".to_string()
@@ -495,7 +578,12 @@ fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) 
     .help("counts are whole numbers of units, such as `1200`")
 }
 
-fn not_a_number(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
+pub(crate) fn not_a_number(
+    source: &Arc<SourceFile>,
+    span: Span,
+    value: &str,
+    column: &str,
+) -> Diagnostic {
     let shown = if value.is_empty() {
         "an empty cell".to_string()
     } else {
@@ -572,7 +660,7 @@ fn span_at(spans: &[Span], i: usize, fallback: usize) -> Span {
         .unwrap_or(Span::new(fallback, fallback))
 }
 
-fn list(names: &[impl AsRef<str>]) -> String {
+pub(crate) fn list(names: &[impl AsRef<str>]) -> String {
     names
         .iter()
         .map(|n| format!("`{}`", n.as_ref()))

@@ -72,13 +72,27 @@ impl From<Span> for miette::SourceSpan {
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
+    /// The 1-based line of the file that `text` starts at: 1 for a whole
+    /// file, more for an excerpt of a file too large to hold in memory.
+    pub first_line: usize,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<SourceFile> {
+        SourceFile::excerpt(path, text, 1)
+    }
+
+    /// A few lines of a large file, starting at its 1-based line `first_line`:
+    /// locations and rendered snippets show the file's real line numbers.
+    pub fn excerpt(
+        path: impl Into<PathBuf>,
+        text: impl Into<String>,
+        first_line: usize,
+    ) -> Arc<SourceFile> {
         Arc::new(SourceFile {
             path: path.into(),
             text: text.into(),
+            first_line: first_line.max(1),
         })
     }
 
@@ -88,7 +102,8 @@ impl SourceFile {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col(&self.text, offset)
+        let (line, col) = line_col(&self.text, offset);
+        (line + self.first_line - 1, col)
     }
 
     pub fn snippet(&self, span: Span) -> &str {
@@ -340,7 +355,7 @@ impl SourceCode for SourceFile {
             self.name(),
             contents.data(),
             *contents.span(),
-            contents.line(),
+            contents.line() + self.first_line - 1,
             contents.column(),
             contents.line_count(),
         )))
@@ -443,6 +458,16 @@ mod tests {
         assert_eq!(line_col(text, 0), (1, 1));
         assert_eq!(line_col(text, 3), (2, 1));
         assert_eq!(line_col(text, 8), (2, 5));
+    }
+
+    #[test]
+    fn excerpts_report_the_real_line() {
+        let source = SourceFile::excerpt("big.csv", "control,x,1\n", 1_000_001);
+        assert_eq!(source.line_col(8), (1_000_001, 9));
+        let diag = Diagnostic::error("xos::test", "bad")
+            .in_file(&source)
+            .label(Span::new(8, 9), "here");
+        assert_eq!(diag.to_json().line, Some(1_000_001));
     }
 
     #[test]

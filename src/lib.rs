@@ -6,3 +6,4 @@
 pub mod data;
 pub mod diagnostic;
 pub mod plan;
+pub mod rows;

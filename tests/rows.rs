@@ -1,0 +1,792 @@
+//! Row-level data: one row per unit aggregated into the same sufficient
+//! statistics as the aggregated export.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use xos::data::{self, Data, MetricData, VariantData};
+use xos::diagnostic::Diagnostics;
+use xos::plan::{
+    DataSource, Direction, Metric, MetricKind, Missing, Otherwise, Plan, Policy, PolicyOrigin,
+    Reason, Role, Settings, Shape, Variant, Verdict,
+};
+use xos::rows::{LISTED_BAD_ROWS, Split, load_rows, load_rows_with};
+
+/// A plan over `path` with the given variants and metrics (`rate(X)` or
+/// `mean(X)`), as `check` would build it.
+fn plan(path: &Path, shape: Shape, variants: &[&str], metrics: &[&str]) -> Plan {
+    let metrics = metrics
+        .iter()
+        .enumerate()
+        .map(|(i, form)| {
+            let (kind, column) = form
+                .trim_end_matches(')')
+                .split_once('(')
+                .expect("metric form");
+            let column = column.to_string();
+            Metric {
+                name: format!("m{i}_{column}"),
+                role: if i == 0 {
+                    Role::Primary
+                } else {
+                    Role::Secondary
+                },
+                kind: match kind {
+                    "rate" => MetricKind::Rate { column },
+                    _ => MetricKind::Mean { column },
+                },
+                prefer: Direction::Higher,
+                baseline: None,
+                mde: None,
+                sd: None,
+                worsened: None,
+                severe: None,
+                margin: None,
+            }
+        })
+        .collect();
+    Plan {
+        name: "rows_test".into(),
+        title: None,
+        owner: None,
+        hypothesis: None,
+        spec_path: path.with_extension("xos"),
+        data: DataSource {
+            path: path.to_path_buf(),
+            written: path.display().to_string(),
+            variant_column: "variant".into(),
+            units_column: "users".into(),
+            shape,
+            unit_id: None,
+            missing: Missing::Error,
+        },
+        variants: variants
+            .iter()
+            .map(|name| Variant {
+                name: name.to_string(),
+                share: 1.0 / variants.len() as f64,
+            })
+            .collect(),
+        metrics,
+        primary: 0,
+        sample_plan: None,
+        settings: Settings::default(),
+        policy: Policy {
+            name: "default".into(),
+            origin: PolicyOrigin::BuiltIn,
+            rules: Vec::new(),
+            otherwise: Otherwise {
+                then: Verdict::Hold,
+                because: Reason { parts: Vec::new() },
+            },
+        },
+        config: None,
+        templates: None,
+        output: None,
+    }
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write test file");
+    path
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).expect("gzip");
+    encoder.finish().expect("gzip")
+}
+
+/// Every diagnostic as `line: message`.
+fn messages(diags: &Diagnostics) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| {
+            let json = d.to_json();
+            assert!(json.file.is_some(), "no file: {}", d.message);
+            assert!(json.column.is_some(), "no column: {}", d.message);
+            format!("{}: {}", json.line.unwrap_or(0), d.message)
+        })
+        .collect()
+}
+
+fn rows_error(text: &str, variants: &[&str], metrics: &[&str]) -> Vec<String> {
+    rows_error_with(text, variants, metrics, |_| {})
+}
+
+fn rows_error_with(
+    text: &str,
+    variants: &[&str],
+    metrics: &[&str],
+    adjust: impl Fn(&mut Plan),
+) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", text.as_bytes());
+    let mut plan = plan(&path, Shape::Rows, variants, metrics);
+    adjust(&mut plan);
+    match load_rows(&plan, &path) {
+        Ok(data) => panic!("expected diagnostics, got {data:?}"),
+        Err(diags) => messages(&diags),
+    }
+}
+
+/// A small deterministic generator (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const ARMS: [&str; 3] = ["control", "b", "c"];
+const METRICS: [&str; 3] = ["rate(converted)", "mean(revenue)", "rate(refund)"];
+
+/// Per arm: units, conversions, Σrevenue, Σrevenue², refunds.
+type ArmSums = (u64, u64, f64, f64, u64);
+
+/// A synthetic experiment as rows, and the sums it must aggregate to.
+/// Revenues are multiples of 0.25, so every sum is exact in any order.
+fn experiment(rows: usize, seed: u64) -> (String, Vec<ArmSums>) {
+    let mut rng = Rng(seed);
+    let mut text = String::from("user_id,variant,converted,revenue,refund\n");
+    let mut sums: Vec<ArmSums> = vec![(0, 0, 0.0, 0.0, 0); ARMS.len()];
+    for user in 0..rows {
+        let arm = rng.below(3) as usize;
+        let converted = (rng.below(100) < 12 + 2 * arm as u64) as u64;
+        let revenue = if converted == 1 {
+            rng.below(40_000) as f64 * 0.25
+        } else {
+            0.0
+        };
+        let refund = (rng.below(100) < 3) as u64;
+        let shown = if rng.below(4) == 0 {
+            "true".to_string()
+        } else {
+            converted.to_string()
+        };
+        let shown = if shown == "true" && converted == 0 {
+            "false".to_string()
+        } else {
+            shown
+        };
+        text.push_str(&format!(
+            "u{user},{},{shown},{revenue},{refund}\n",
+            ARMS[arm]
+        ));
+        let s = &mut sums[arm];
+        s.0 += 1;
+        s.1 += converted;
+        s.2 += revenue;
+        s.3 += revenue * revenue;
+        s.4 += refund;
+    }
+    (text, sums)
+}
+
+fn aggregated_csv(sums: &[ArmSums]) -> String {
+    let mut text = String::from("variant,users,converted,revenue_sum,revenue_sum_sq,refund\n");
+    for (arm, s) in ARMS.iter().zip(sums) {
+        text.push_str(&format!("{arm},{},{},{},{},{}\n", s.0, s.1, s.2, s.3, s.4));
+    }
+    text
+}
+
+#[test]
+fn rows_and_aggregates_give_identical_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (rows, sums) = experiment(20_000, 7);
+    let aggregated = aggregated_csv(&sums);
+    let rows_path = write(dir.path(), "rows.csv", rows.as_bytes());
+    let agg_path = write(dir.path(), "agg.csv", aggregated.as_bytes());
+    let from_rows = data::load(&plan(&rows_path, Shape::Rows, &ARMS, &METRICS)).expect("rows");
+    let from_agg =
+        data::load(&plan(&agg_path, Shape::Aggregated, &ARMS, &METRICS)).expect("aggregated");
+    assert_eq!(from_rows, from_agg);
+    assert_eq!(from_rows.variants[0].name, "control");
+    assert_eq!(from_rows.assignment, None);
+
+    // The same through gzip, for both shapes.
+    let rows_gz = write(dir.path(), "rows.csv.gz", &gzip(rows.as_bytes()));
+    let agg_gz = write(dir.path(), "agg.csv.gz", &gzip(aggregated.as_bytes()));
+    assert_eq!(
+        data::load(&plan(&rows_gz, Shape::Rows, &ARMS, &METRICS)).expect("rows gz"),
+        from_agg
+    );
+    assert_eq!(
+        data::load(&plan(&agg_gz, Shape::Aggregated, &ARMS, &METRICS)).expect("agg gz"),
+        from_agg
+    );
+}
+
+#[test]
+fn variants_come_out_in_the_plan_order_and_metrics_by_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "rows.csv",
+        b"variant,x,y\ntreatment,1,2.5\ncontrol,0,-1\ntreatment,1,0.5\n",
+    );
+    let plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["mean(y)", "rate(x)", "mean(x)"],
+    );
+    let data = load_rows(&plan, &path).expect("data");
+    assert_eq!(
+        data.variants,
+        vec![
+            VariantData {
+                name: "control".into(),
+                units: 1,
+                metrics: vec![
+                    MetricData::Mean {
+                        sum: -1.0,
+                        sum_sq: 1.0
+                    },
+                    MetricData::Rate { count: 0 },
+                    MetricData::Mean {
+                        sum: 0.0,
+                        sum_sq: 0.0
+                    },
+                ],
+            },
+            VariantData {
+                name: "treatment".into(),
+                units: 2,
+                metrics: vec![
+                    MetricData::Mean {
+                        sum: 3.0,
+                        sum_sq: 6.5
+                    },
+                    MetricData::Rate { count: 2 },
+                    MetricData::Mean {
+                        sum: 2.0,
+                        sum_sq: 2.0
+                    },
+                ],
+            },
+        ]
+    );
+}
+
+/// An independent reference: the `csv` crate, one thread, plain sums (the
+/// test values are exact in binary, so plain sums are exact too).
+fn reference(text: &[u8], variants: &[&str], metrics: &[&str]) -> Data {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text);
+    let headers = reader.headers().expect("headers").clone();
+    let index = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .expect("column")
+    };
+    let mut out: Vec<VariantData> = variants
+        .iter()
+        .map(|v| VariantData {
+            name: v.to_string(),
+            units: 0,
+            metrics: metrics
+                .iter()
+                .map(|m| {
+                    if m.starts_with("rate") {
+                        MetricData::Rate { count: 0 }
+                    } else {
+                        MetricData::Mean {
+                            sum: 0.0,
+                            sum_sq: 0.0,
+                        }
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    for record in reader.records() {
+        let record = record.expect("record");
+        if record.len() == 1 && record[0].trim().is_empty() {
+            continue;
+        }
+        let label = record[index("variant")].trim();
+        let v = variants.iter().position(|n| *n == label).expect("label");
+        out[v].units += 1;
+        for (m, form) in metrics.iter().enumerate() {
+            let column = form.trim_end_matches(')').split_once('(').expect("form").1;
+            let text = record[index(column)].trim();
+            match &mut out[v].metrics[m] {
+                MetricData::Rate { count } => {
+                    *count += u64::from(text == "1" || text.eq_ignore_ascii_case("true"))
+                }
+                MetricData::Mean { sum, sum_sq } => {
+                    let x: f64 = text.parse().expect("number");
+                    *sum += x;
+                    *sum_sq += x * x;
+                }
+            }
+        }
+    }
+    Data {
+        variants: out,
+        assignment: None,
+    }
+}
+
+/// Loads `text` split into ranges of every size from 1 byte to the whole
+/// file, with 1 to 3 threads and the smallest buffer, and checks each
+/// against the reference.
+fn check_every_split(text: &[u8], variants: &[&str], metrics: &[&str]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", text);
+    let plan = plan(&path, Shape::Rows, variants, metrics);
+    let expected = reference(text, variants, metrics);
+    for range_bytes in 1..=text.len() as u64 + 1 {
+        for threads in 1..=3 {
+            let split = Split {
+                threads,
+                range_bytes,
+                buffer_bytes: 1,
+            };
+            let data = load_rows_with(&plan, &path, split)
+                .unwrap_or_else(|d| panic!("{range_bytes} bytes: {:?}", messages(&d)));
+            assert_eq!(
+                data, expected,
+                "ranges of {range_bytes} bytes, {threads} threads"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_split_point_gives_the_reference_result() {
+    let text = "id,variant,conv,rev\n\
+                1,control,1,12.5\n\
+                22,treatment,0,0\n\
+                333,\"treatment\",true,\"1,5\"\n\
+                4444, control ,FALSE,-3.25\n\
+                \n\
+                5,\"con\"\"trol\",0,7\n\
+                6,treatment,1,1e3\n";
+    // The quoted `1,5` is not a number: keep it out of the numeric column.
+    let text = text
+        .replace("\"1,5\"", "\"15\"")
+        .replace("\"con\"\"trol\"", "control");
+    check_every_split(
+        text.as_bytes(),
+        &["control", "treatment"],
+        &["rate(conv)", "mean(rev)"],
+    );
+}
+
+#[test]
+fn crlf_and_a_last_line_without_newline() {
+    let text =
+        "variant,conv,rev\r\ncontrol,1,2.5\r\ntreatment,0,0.25\r\n\r\ncontrol,0,4\r\ntreatment,1,8";
+    check_every_split(
+        text.as_bytes(),
+        &["control", "treatment"],
+        &["rate(conv)", "mean(rev)"],
+    );
+    check_every_split(
+        b"variant,conv\ncontrol,1\ntreatment,0",
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+}
+
+#[test]
+fn quoted_fields_with_commas_and_doubled_quotes() {
+    let text = "name,variant,conv\n\
+                \"Smith, J\",control,1\n\
+                \"say \"\"hi\"\"\",\"treatment\",\"0\"\n\
+                plain,\"con\"\"x\",1\n\
+                x,treatment,1\r\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", text.as_bytes());
+    let plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment", "con\"x"],
+        &["rate(conv)"],
+    );
+    for range_bytes in 1..=text.len() as u64 {
+        let split = Split {
+            threads: 2,
+            range_bytes,
+            buffer_bytes: 1,
+        };
+        let data = load_rows_with(&plan, &path, split).expect("data");
+        let units: Vec<u64> = data.variants.iter().map(|v| v.units).collect();
+        assert_eq!(units, [1, 2, 1], "ranges of {range_bytes}");
+        assert_eq!(data.variants[1].metrics[0], MetricData::Rate { count: 1 });
+    }
+}
+
+#[test]
+fn a_larger_file_in_many_ranges_equals_one_range() {
+    let (rows, _) = experiment(3_000, 11);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", rows.as_bytes());
+    let plan = plan(&path, Shape::Rows, &ARMS, &METRICS);
+    let one = load_rows_with(
+        &plan,
+        &path,
+        Split {
+            threads: 1,
+            range_bytes: u64::MAX,
+            buffer_bytes: 1 << 20,
+        },
+    )
+    .expect("one range");
+    assert_eq!(one, reference(rows.as_bytes(), &ARMS, &METRICS));
+    for range_bytes in [1, 2, 3, 5, 17, 29, 64, 1000, 4099] {
+        let split = Split {
+            threads: 2,
+            range_bytes,
+            buffer_bytes: 100,
+        };
+        assert_eq!(load_rows_with(&plan, &path, split).expect("split"), one);
+    }
+}
+
+#[test]
+fn empty_file_and_header_only() {
+    assert_eq!(
+        rows_error("", &["control"], &["rate(x)"]),
+        ["1: the data file is empty"]
+    );
+    assert_eq!(
+        rows_error("  \n", &["control"], &["rate(x)"]),
+        ["1: the data file is empty"]
+    );
+    for header in ["variant,x", "variant,x\n", "variant,x\r\n", "variant,x\n\n"] {
+        assert_eq!(
+            rows_error(header, &["control"], &["rate(x)"]),
+            ["1: the data file has a header but no rows"],
+            "{header:?}"
+        );
+    }
+}
+
+#[test]
+fn a_declared_variant_without_rows() {
+    assert_eq!(
+        rows_error(
+            "variant,x\ncontrol,1\ncontrol,0\n",
+            &["control", "treatment"],
+            &["rate(x)"]
+        ),
+        ["1: variant `treatment` is declared in the spec but has no rows"]
+    );
+}
+
+#[test]
+fn a_missing_column_names_the_metric() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", b"variant,convertd\ncontrol,1\n");
+    let plan = plan(&path, Shape::Rows, &["control"], &["rate(converted)"]);
+    let diags = load_rows(&plan, &path).expect_err("missing column");
+    assert_eq!(messages(&diags), ["1: column `converted` is missing"]);
+    let diag = &diags.0[0];
+    assert_eq!(
+        diag.labels[0].text,
+        "the header has no `converted`; metric `m0_converted` reads it"
+    );
+    assert_eq!(
+        diag.help.as_deref(),
+        Some("did you mean `convertd`? rename the column or the metric")
+    );
+
+    let missing = rows_error_with(
+        "variant,x\ncontrol,1\n",
+        &["control"],
+        &["rate(x)"],
+        |plan| plan.data.unit_id = Some("user_id".into()),
+    );
+    assert_eq!(missing, ["1: column `user_id` is missing"]);
+}
+
+#[test]
+fn bad_rows_are_located() {
+    let text = "id,variant,conv,rev\n\
+                1,control,1,2\n\
+                2,contrl,1,2\n\
+                3,control,2,2\n\
+                4,control,1,abc\n\
+                5,control,1\n\
+                6,control,1,2,9\n\
+                7,control,,2\n\
+                8,control,1,\n\
+                9,,1,2\n\
+                10,treatment,yes,2\n\
+                11,\"control,1,2\n\
+                12,control,1,NaN\n";
+    let found = rows_error(
+        text,
+        &["control", "treatment"],
+        &["rate(conv)", "mean(rev)"],
+    );
+    assert_eq!(
+        found,
+        [
+            "3: variant `contrl` on line 3 is not declared in the spec",
+            "4: `conv` must be 0 or 1 on line 4, found `2`",
+            "5: `rev` must be a finite number, found `abc` on line 5",
+            "6: line 6 has 3 fields but the header has 4",
+            "7: line 7 has 5 fields but the header has 4",
+            "8: `conv` is empty on line 8",
+            "9: `rev` is empty on line 9",
+            "10: line 10 has no variant",
+            "11: `conv` must be 0 or 1 on line 11, found `yes`",
+            "12: line 12 cannot be read: a quoted value is not closed on its line",
+            "13: `rev` must be a finite number, found `NaN` on line 13",
+        ]
+    );
+}
+
+#[test]
+fn bad_row_diagnostics_point_at_the_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "rows.csv",
+        b"variant,conv\ncontrol,1\ntreatmnt,0\n",
+    );
+    let plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    let diags = load_rows(&plan, &path).expect_err("bad row");
+    let json = diags.0[0].to_json();
+    assert_eq!((json.line, json.column), (Some(3), Some(1)));
+    assert_eq!(json.labels[0].snippet, "treatmnt");
+    assert_eq!(json.help.as_deref(), Some("did you mean `treatment`?"));
+    assert_eq!(
+        json.file.as_deref(),
+        Some(path.display().to_string().as_str())
+    );
+
+    // The rendered report shows the file's real line number.
+    let mut rendered = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .render_report(&mut rendered, &diags.0[0])
+        .expect("render");
+    assert!(rendered.contains("rows.csv:3:1"), "{rendered}");
+    assert!(rendered.contains("3 │ treatmnt,0"), "{rendered}");
+}
+
+#[test]
+fn twenty_bad_rows_are_listed_then_counted() {
+    let mut text = String::from("variant,conv\n");
+    for i in 0..50 {
+        text.push_str(if i % 2 == 0 {
+            "control,1\n"
+        } else {
+            "control,7\n"
+        });
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", text.as_bytes());
+    let plan = plan(&path, Shape::Rows, &["control"], &["rate(conv)"]);
+    for range_bytes in [0, 7, 100] {
+        let split = Split {
+            threads: 2,
+            range_bytes,
+            buffer_bytes: 16,
+        };
+        let found = messages(&load_rows_with(&plan, &path, split).expect_err("bad rows"));
+        assert_eq!(found.len(), LISTED_BAD_ROWS + 1);
+        assert_eq!(found[0], "3: `conv` must be 0 or 1 on line 3, found `7`");
+        assert_eq!(found[19], "41: `conv` must be 0 or 1 on line 41, found `7`");
+        assert_eq!(found[20], "43: 5 more bad rows from line 43 on");
+    }
+}
+
+#[test]
+fn missing_zero_counts_empty_values_as_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "rows.csv",
+        b"variant,conv,rev\ncontrol,,\ncontrol,1, 2 \ncontrol, ,4\n",
+    );
+    let mut plan = plan(
+        &path,
+        Shape::Rows,
+        &["control"],
+        &["rate(conv)", "mean(rev)"],
+    );
+    assert!(load_rows(&plan, &path).is_err());
+    plan.data.missing = Missing::Zero;
+    let data = load_rows(&plan, &path).expect("data");
+    assert_eq!(data.variants[0].units, 3);
+    assert_eq!(
+        data.variants[0].metrics,
+        [
+            MetricData::Rate { count: 1 },
+            MetricData::Mean {
+                sum: 6.0,
+                sum_sq: 20.0
+            }
+        ]
+    );
+}
+
+/// Units `k·7` appear in both variants, units `k·11` twice in their variant.
+#[test]
+fn mixed_assignment_and_duplicates_are_counted_exactly() {
+    let mut text = String::from("user_id,variant,conv\n");
+    let mut rng = Rng(3);
+    let (mut mixed, mut duplicated) = (Vec::new(), Vec::new());
+    let units = 5_000u64;
+    for user in 0..units {
+        let arm = rng.below(2) as usize;
+        text.push_str(&format!("user-{user},{},1\n", ARMS[arm]));
+        if user % 7 == 0 {
+            text.push_str(&format!("user-{user},{},0\n", ARMS[1 - arm]));
+            mixed.push(format!("user-{user}"));
+        }
+        if user % 11 == 0 {
+            text.push_str(&format!("user-{user},{},0\n", ARMS[arm]));
+            duplicated.push(format!("user-{user}"));
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", text.as_bytes());
+    let mut plan = plan(&path, Shape::Rows, &ARMS[..2], &["rate(conv)"]);
+    plan.data.unit_id = Some("user_id".into());
+    for range_bytes in [0, 1, 13, 4096] {
+        let split = Split {
+            threads: 2,
+            range_bytes,
+            buffer_bytes: 64,
+        };
+        let data = load_rows_with(&plan, &path, split).expect("data");
+        let assignment = data.assignment.expect("assignment");
+        assert_eq!(assignment.units, units);
+        assert_eq!(assignment.mixed, mixed.len() as u64);
+        assert_eq!(assignment.duplicated, duplicated.len() as u64);
+        assert_eq!(assignment.mixed_examples, mixed[..5]);
+        assert_eq!(assignment.duplicated_examples, duplicated[..5]);
+        let rows: u64 = data.variants.iter().map(|v| v.units).sum();
+        assert_eq!(rows, units + mixed.len() as u64 + duplicated.len() as u64);
+    }
+}
+
+#[test]
+fn aggregated_data_with_repeated_labels_suggests_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = "user_id,variant,converted,revenue,refund\n\
+                1,control,1,2.5,0\n\
+                2,b,0,0,0\n\
+                3,c,0,0,1\n\
+                4,b,1,4,0\n\
+                5,control,0,0,0\n\
+                6,b,0,0,0\n";
+    let path = write(dir.path(), "rows.csv", rows.as_bytes());
+    let plan = plan(&path, Shape::Aggregated, &ARMS, &METRICS);
+    let diags = data::load(&plan).expect_err("row-level data read as aggregated");
+    let hint = diags
+        .iter()
+        .find(|d| d.code == "xos::data::looks_like_rows")
+        .expect("a hint at shape rows");
+    assert!(
+        hint.help
+            .as_deref()
+            .is_some_and(|h| h.contains("shape rows")),
+        "{:?}",
+        hint.help
+    );
+    assert_eq!(
+        hint.message,
+        "variant `b` appears on 3 rows: this looks like one row per unit"
+    );
+    assert_eq!(hint.to_json().line, Some(5));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// No input makes the loader panic, however it is split.
+    #[test]
+    fn arbitrary_bytes_never_panic(
+        body in proptest::collection::vec(
+            prop_oneof![
+                Just(b','), Just(b'\n'), Just(b'\r'), Just(b'"'), Just(b'0'), Just(b'1'),
+                Just(b' '), Just(b'.'), Just(b'e'), Just(b'c'), any::<u8>(),
+            ],
+            0..200,
+        ),
+        header in prop_oneof![Just(&b"variant,x,y\n"[..]), Just(&b"id,variant,x,y\r\n"[..]), Just(&b""[..])],
+        range_bytes in 0u64..40,
+        gz in any::<bool>(),
+        zero in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut bytes = header.to_vec();
+        bytes.extend(&body);
+        let bytes = if gz { gzip(&bytes) } else { bytes };
+        let path = write(dir.path(), "rows.csv", &bytes);
+        let mut plan = plan(&path, Shape::Rows, &["c", "1"], &["rate(x)", "mean(y)"]);
+        if zero {
+            plan.data.missing = Missing::Zero;
+        }
+        plan.data.unit_id = zero.then(|| "x".to_string());
+        let split = Split { threads: 2, range_bytes, buffer_bytes: 1 };
+        if let Err(diags) = load_rows_with(&plan, &path, split) {
+            for diag in diags.iter() {
+                let json = diag.to_json();
+                prop_assert!(json.file.is_some() && json.line.is_some() && json.column.is_some());
+            }
+        }
+    }
+
+    /// Well-formed files of random shape give the reference result however
+    /// they are split.
+    #[test]
+    fn random_files_match_the_reference(
+        rows in proptest::collection::vec((0usize..2, any::<bool>(), -1000i32..1000, any::<bool>()), 1..40),
+        crlf in any::<bool>(),
+        last_newline in any::<bool>(),
+        range_bytes in 1u64..64,
+    ) {
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let mut text = format!("variant,conv,rev{eol}");
+        for (arm, conv, rev, quoted) in &rows {
+            let label = ["control", "treatment"][*arm];
+            let label = if *quoted { format!("\"{label}\"") } else { label.to_string() };
+            text.push_str(&format!("{label},{},{}{eol}", u8::from(*conv), *rev as f64 / 8.0));
+        }
+        if !last_newline {
+            text.truncate(text.len() - eol.len());
+        }
+        let variants = ["control", "treatment"];
+        let metrics = ["rate(conv)", "mean(rev)"];
+        let mut expected = reference(text.as_bytes(), &variants, &metrics);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "rows.csv", text.as_bytes());
+        let plan = plan(&path, Shape::Rows, &variants, &metrics);
+        let split = Split { threads: 2, range_bytes, buffer_bytes: 1 };
+        match load_rows_with(&plan, &path, split) {
+            Ok(data) => prop_assert_eq!(data, expected),
+            Err(diags) => {
+                // Only a variant with no rows is an error here.
+                expected.variants.retain(|v| v.units == 0);
+                prop_assert!(!expected.variants.is_empty(), "{:?}", messages(&diags));
+            }
+        }
+    }
+}
