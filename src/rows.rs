@@ -705,14 +705,7 @@ enum Scanned {
 #[inline]
 fn scan_field(data: &[u8], start: usize, eof: bool) -> Scanned {
     if data.get(start) != Some(&b'"') {
-        let mut i = start;
-        while i < data.len() {
-            let b = data[i];
-            if b == b',' || b == b'\n' {
-                break;
-            }
-            i += 1;
-        }
+        let i = find_delimiter(data, start);
         if i == data.len() && !eof {
             return Scanned::Incomplete;
         }
@@ -754,6 +747,38 @@ fn scan_field(data: &[u8], start: usize, eof: bool) -> Scanned {
         }),
         Some(_) => Scanned::Bad(close, "text follows a closing quote"),
     }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Index of the first `,` or `\n` at or after `i`, or the data's length.
+///
+/// Eight bytes at a time (SWAR): a byte of `w ^ (c * ONES)` is zero where `w`
+/// holds `c`, and `(x - ONES) & !x & HIGHS` flags zero bytes; flags above the
+/// first true one may be false, but the lowest flag is always exact.
+#[inline]
+fn find_delimiter(data: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = data.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let comma = w ^ (ONES * b',' as u64);
+        let newline = w ^ (ONES * b'\n' as u64);
+        let found = ((comma.wrapping_sub(ONES) & !comma) | (newline.wrapping_sub(ONES) & !newline))
+            & HIGHS;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = data.get(i) {
+        if b == b',' || b == b'\n' {
+            return i;
+        }
+        i += 1;
+    }
+    data.len()
 }
 
 /// Strips spaces, tabs and a carriage return from both ends.
@@ -1061,6 +1086,10 @@ const POW10: [f64; 23] = [
 /// long digit strings, `inf`) goes to the standard library.
 #[inline]
 pub fn parse_f64(text: &[u8]) -> Option<f64> {
+    // Most values of a per-unit metric are 0 (no revenue, no event).
+    if text == b"0" {
+        return Some(0.0);
+    }
     let (negative, digits) = match text {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),
@@ -1476,6 +1505,30 @@ mod tests {
             Scanned::Bad(..)
         ));
         assert_eq!(unescape(b"a\"\"b"), b"a\"b");
+    }
+
+    #[test]
+    fn delimiters_are_found_eight_bytes_at_a_time() {
+        let naive = |data: &[u8], i: usize| {
+            data[i..]
+                .iter()
+                .position(|&b| b == b',' || b == b'\n')
+                .map_or(data.len(), |p| i + p)
+        };
+        let mut state = 1u64;
+        for len in 0..40 {
+            for _ in 0..200 {
+                let data: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        [b',', b'\n', b'\x01', b'+', b'\x0b', b'-', 0, 255][(state >> 61) as usize]
+                    })
+                    .collect();
+                for i in 0..=len {
+                    assert_eq!(find_delimiter(&data, i), naive(&data, i), "{data:?} from {i}");
+                }
+            }
+        }
     }
 
     #[test]
