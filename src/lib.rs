@@ -6,3 +6,8 @@
 pub mod diagnostic;
 pub mod plan;
 pub mod data;
+pub mod stats;
+pub mod evaluate;
+pub mod decide;
+pub mod report;
+pub mod render;
