@@ -57,9 +57,15 @@ pub enum MetricData {
 pub fn load(plan: &Plan) -> Result<Data, Diagnostics> {
     let path = &plan.data.path;
     let bytes = std::fs::read(path).map_err(|err| {
-        Diagnostic::error("xos::data::unreadable", format!("cannot read `{}`", path.display()))
-            .at_path(path)
-            .help(format!("{err}; the spec names it as `{}`", plan.data.written))
+        Diagnostic::error(
+            "xos::data::unreadable",
+            format!("cannot read `{}`", path.display()),
+        )
+        .at_path(path)
+        .help(format!(
+            "{err}; the spec names it as `{}`",
+            plan.data.written
+        ))
     })?;
     let source = decode(path, bytes)?;
     match plan.data.shape {
@@ -84,11 +90,16 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostic
             // Show the file up to the bad byte, so the label lands on it.
             let shown = String::from_utf8_lossy(&bytes[..valid]).into_owned() + "\u{FFFD}";
             let source = SourceFile::new(path, shown);
-            Err(Diagnostic::error("xos::data::invalid_utf8", "the file is not valid UTF-8")
-                .in_file(&source)
-                .label(Span::new(valid, valid + '\u{FFFD}'.len_utf8()), "invalid byte here")
-                .help("export the CSV as UTF-8")
-                .into())
+            Err(
+                Diagnostic::error("xos::data::invalid_utf8", "the file is not valid UTF-8")
+                    .in_file(&source)
+                    .label(
+                        Span::new(valid, valid + '\u{FFFD}'.len_utf8()),
+                        "invalid byte here",
+                    )
+                    .help("export the CSV as UTF-8")
+                    .into(),
+            )
         }
     }
 }
@@ -104,14 +115,16 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     let mut diags = Diagnostics::new();
     let text = source.text.as_str();
     if text.trim().is_empty() {
-        return Err(Diagnostic::error("xos::data::empty", "the data file is empty")
-            .in_file(source)
-            .label(Span::new(0, 0), "no header and no rows")
-            .help(format!(
-                "expected a header such as `{},{},...` and one row per variant",
-                plan.data.variant_column, plan.data.units_column
-            ))
-            .into());
+        return Err(
+            Diagnostic::error("xos::data::empty", "the data file is empty")
+                .in_file(source)
+                .label(Span::new(0, 0), "no header and no rows")
+                .help(format!(
+                    "expected a header such as `{},{},...` and one row per variant",
+                    plan.data.variant_column, plan.data.units_column
+                ))
+                .into(),
+        );
     }
 
     let mut reader = csv::ReaderBuilder::new()
@@ -134,23 +147,38 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         }
     }
     let Some(header) = records.first() else {
-        return Err(Diagnostic::error("xos::data::empty", "the data file is empty").in_file(source).into());
+        return Err(
+            Diagnostic::error("xos::data::empty", "the data file is empty")
+                .in_file(source)
+                .into(),
+        );
     };
     let header_start = record_start(header);
     let header_spans = field_spans(text, header_start);
     // A byte-order mark (spreadsheet exports add one) is not part of the name.
-    let names: Vec<String> =
-        header.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
 
     // Duplicate column names make "which one?" ambiguous.
     let mut columns: HashMap<&str, usize> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
         if let Some(&first) = columns.get(name.as_str()) {
             diags.push(
-                Diagnostic::error("xos::data::duplicate_column", format!("column `{name}` appears twice"))
-                    .in_file(source)
-                    .label(span_at(&header_spans, i, header_start), "second column with this name")
-                    .secondary(span_at(&header_spans, first, header_start), "first defined here"),
+                Diagnostic::error(
+                    "xos::data::duplicate_column",
+                    format!("column `{name}` appears twice"),
+                )
+                .in_file(source)
+                .label(
+                    span_at(&header_spans, i, header_start),
+                    "second column with this name",
+                )
+                .secondary(
+                    span_at(&header_spans, first, header_start),
+                    "first defined here",
+                ),
             );
         } else {
             columns.insert(name.as_str(), i);
@@ -159,17 +187,30 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
 
     // Every column the spec needs, and the metric that needs it.
     let mut needs = vec![
-        Need { header: plan.data.variant_column.clone(), metric: None },
-        Need { header: plan.data.units_column.clone(), metric: None },
+        Need {
+            header: plan.data.variant_column.clone(),
+            metric: None,
+        },
+        Need {
+            header: plan.data.units_column.clone(),
+            metric: None,
+        },
     ];
     for metric in &plan.metrics {
         match &metric.kind {
-            MetricKind::Rate { column } => {
-                needs.push(Need { header: column.clone(), metric: Some(metric.name.clone()) })
-            }
+            MetricKind::Rate { column } => needs.push(Need {
+                header: column.clone(),
+                metric: Some(metric.name.clone()),
+            }),
             MetricKind::Mean { column } => {
-                needs.push(Need { header: format!("{column}_sum"), metric: Some(metric.name.clone()) });
-                needs.push(Need { header: format!("{column}_sum_sq"), metric: Some(metric.name.clone()) });
+                needs.push(Need {
+                    header: format!("{column}_sum"),
+                    metric: Some(metric.name.clone()),
+                });
+                needs.push(Need {
+                    header: format!("{column}_sum_sq"),
+                    metric: Some(metric.name.clone()),
+                });
             }
         }
     }
@@ -182,7 +223,9 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         missing = true;
         let why = match &need.metric {
             Some(metric) => format!("metric `{metric}` reads it"),
-            None if need.header == plan.data.variant_column => "it names each row's variant".to_string(),
+            None if need.header == plan.data.variant_column => {
+                "it names each row's variant".to_string()
+            }
             None => "it holds each variant's units".to_string(),
         };
         let mut diag = Diagnostic::error(
@@ -190,9 +233,14 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             format!("column `{}` is missing", need.header),
         )
         .in_file(source)
-        .label(header_line, format!("the header has no `{}`; {why}", need.header));
+        .label(
+            header_line,
+            format!("the header has no `{}`; {why}", need.header),
+        );
         diag = match did_you_mean(&need.header, names.iter().map(String::as_str)) {
-            Some(close) => diag.help(format!("did you mean `{close}`? rename the column or the metric")),
+            Some(close) => diag.help(format!(
+                "did you mean `{close}`? rename the column or the metric"
+            )),
             None => diag.help(format!("the file has the columns {}", list(&names))),
         };
         diags.push(diag);
@@ -208,10 +256,13 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     let mut rows: Vec<Option<(VariantData, Span)>> = vec![None; plan.variants.len()];
     if records.len() == 1 {
         diags.push(
-            Diagnostic::error("xos::data::no_rows", "the data file has a header but no rows")
-                .in_file(source)
-                .label(header_line, "header only")
-                .help(format!("add one row per variant: {}", list(&declared))),
+            Diagnostic::error(
+                "xos::data::no_rows",
+                "the data file has a header but no rows",
+            )
+            .in_file(source)
+            .label(header_line, "header only")
+            .help(format!("add one row per variant: {}", list(&declared))),
         );
         return Err(diags);
     }
@@ -235,7 +286,12 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             );
             continue;
         }
-        let field = |i: usize| (record.get(i).unwrap_or("").trim(), span_at(&spans, i, start));
+        let field = |i: usize| {
+            (
+                record.get(i).unwrap_or("").trim(),
+                span_at(&spans, i, start),
+            )
+        };
 
         let (label, label_span) = field(variant_col);
         let Some(index) = declared.iter().position(|d| *d == label) else {
@@ -254,14 +310,17 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         };
         if let Some((_, first)) = &rows[index] {
             diags.push(
-                Diagnostic::error("xos::data::duplicate_variant", format!("variant `{label}` has two rows"))
-                    .in_file(source)
-                    .label(label_span, "second row")
-                    .secondary(*first, "first row")
-                    .help(
-                        "aggregated data has one row per variant; for one row per unit, \
+                Diagnostic::error(
+                    "xos::data::duplicate_variant",
+                    format!("variant `{label}` has two rows"),
+                )
+                .in_file(source)
+                .label(label_span, "second row")
+                .secondary(*first, "first row")
+                .help(
+                    "aggregated data has one row per variant; for one row per unit, \
                          declare `data \"…\" { shape rows }`",
-                    ),
+                ),
             );
             continue;
         }
@@ -281,7 +340,12 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             }
             Some(n) => n,
             None => {
-                diags.push(not_a_count(source, units_span, units_text, &plan.data.units_column));
+                diags.push(not_a_count(
+                    source,
+                    units_span,
+                    units_text,
+                    &plan.data.units_column,
+                ));
                 ok = false;
                 0
             }
@@ -328,9 +392,12 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
                     match sum_sq {
                         None => diags.push(not_a_number(source, sq_span, sq_text, &sq_name)),
                         Some(sq) if sq < 0.0 => diags.push(
-                            Diagnostic::error("xos::data::negative_sum_sq", format!("`{sq_name}` is negative"))
-                                .in_file(source)
-                                .label(sq_span, "a sum of squares is never negative"),
+                            Diagnostic::error(
+                                "xos::data::negative_sum_sq",
+                                format!("`{sq_name}` is negative"),
+                            )
+                            .in_file(source)
+                            .label(sq_span, "a sum of squares is never negative"),
                         ),
                         _ => {}
                     }
@@ -361,11 +428,22 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             }
         }
         if ok {
-            rows[index] = Some((VariantData { name: label.to_string(), units, metrics }, label_span));
+            rows[index] = Some((
+                VariantData {
+                    name: label.to_string(),
+                    units,
+                    metrics,
+                },
+                label_span,
+            ));
         } else {
             // Mark the variant as present so it is not also reported absent.
             rows[index] = Some((
-                VariantData { name: label.to_string(), units: 0, metrics: Vec::new() },
+                VariantData {
+                    name: label.to_string(),
+                    units: 0,
+                    metrics: Vec::new(),
+                },
                 label_span,
             ));
         }
@@ -377,10 +455,16 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             diags.push(
                 Diagnostic::error(
                     "xos::data::absent_variant",
-                    format!("variant `{}` is declared in the spec but has no row", variant.name),
+                    format!(
+                        "variant `{}` is declared in the spec but has no row",
+                        variant.name
+                    ),
                 )
                 .in_file(source)
-                .label(variant_header, format!("no row has `{}` here", variant.name))
+                .label(
+                    variant_header,
+                    format!("no row has `{}` here", variant.name),
+                )
                 .help("add its row to the export, or remove the variant from the spec"),
             );
         }
@@ -390,22 +474,39 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         return Err(diags);
     }
     let variants = rows.into_iter().flatten().map(|(v, _)| v).collect();
-    Ok(Data { variants, assignment: None })
+    Ok(Data {
+        variants,
+        assignment: None,
+    })
 }
 
 fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
-    let shown = if value.is_empty() { "an empty cell".to_string() } else { format!("`{value}`") };
-    Diagnostic::error("xos::data::not_a_count", format!("`{column}` must be a non-negative integer, found {shown}"))
-        .in_file(source)
-        .label(span, "not a count")
-        .help("counts are whole numbers of units, such as `1200`")
+    let shown = if value.is_empty() {
+        "an empty cell".to_string()
+    } else {
+        format!("`{value}`")
+    };
+    Diagnostic::error(
+        "xos::data::not_a_count",
+        format!("`{column}` must be a non-negative integer, found {shown}"),
+    )
+    .in_file(source)
+    .label(span, "not a count")
+    .help("counts are whole numbers of units, such as `1200`")
 }
 
 fn not_a_number(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
-    let shown = if value.is_empty() { "an empty cell".to_string() } else { format!("`{value}`") };
-    Diagnostic::error("xos::data::not_a_number", format!("`{column}` must be a finite number, found {shown}"))
-        .in_file(source)
-        .label(span, "not a number")
+    let shown = if value.is_empty() {
+        "an empty cell".to_string()
+    } else {
+        format!("`{value}`")
+    };
+    Diagnostic::error(
+        "xos::data::not_a_number",
+        format!("`{column}` must be a finite number, found {shown}"),
+    )
+    .in_file(source)
+    .label(span, "not a number")
 }
 
 /// A non-negative integer; `1200.0` (as some exports write counts) is accepted.
@@ -415,7 +516,8 @@ fn parse_count(text: &str) -> Option<u64> {
     }
     let x: f64 = text.parse().ok()?;
     // INVARIANT: 2^53 is where f64 stops representing every integer.
-    (x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0).then_some(x as u64)
+    (x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0)
+        .then_some(x as u64)
 }
 
 fn parse_number(text: &str) -> Option<f64> {
@@ -435,7 +537,9 @@ fn record_start(record: &csv::StringRecord) -> usize {
 
 fn line_end(text: &str, start: usize) -> usize {
     let start = start.min(text.len());
-    text[start..].find(['\n', '\r']).map_or(text.len(), |i| start + i)
+    text[start..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| start + i)
 }
 
 /// Byte spans of the fields of the record starting at `start`, honouring quotes.
@@ -462,15 +566,26 @@ fn field_spans(text: &str, start: usize) -> Vec<Span> {
 }
 
 fn span_at(spans: &[Span], i: usize, fallback: usize) -> Span {
-    spans.get(i).copied().unwrap_or(Span::new(fallback, fallback))
+    spans
+        .get(i)
+        .copied()
+        .unwrap_or(Span::new(fallback, fallback))
 }
 
 fn list(names: &[impl AsRef<str>]) -> String {
-    names.iter().map(|n| format!("`{}`", n.as_ref())).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{}`", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn fmt_g(x: f64) -> String {
-    if x.abs() >= 1e6 || (x != 0.0 && x.abs() < 1e-3) { format!("{x:.4e}") } else { format!("{x:.4}") }
+    if x.abs() >= 1e6 || (x != 0.0 && x.abs() < 1e-3) {
+        format!("{x:.4e}")
+    } else {
+        format!("{x:.4}")
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 
 use serde::Serialize;
 
-use crate::data::{Data, MetricData};
+use crate::data::{Assignment, Data, MetricData};
 use crate::plan::{
     Correction, Direction, Effect, Health, MetricKind, Plan, RateTest, RelativeCi, Role, Status,
 };
@@ -301,6 +301,10 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
         }
     }
 
+    if let Some(assignment) = &data.assignment {
+        status = status.max(assignment_health(assignment, settings, &mut issues));
+    }
+
     let sample = planned_sample(plan).ok();
     let sample_reached = sample.as_ref().is_some_and(|s| {
         s.per_variant
@@ -395,6 +399,52 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
         sample_reached,
         metrics,
     }
+}
+
+/// Health issues of row-level assignment: units seen in several variants,
+/// or on several rows of one variant.
+fn assignment_health(
+    assignment: &Assignment,
+    settings: &crate::plan::Settings,
+    issues: &mut Vec<Issue>,
+) -> Health {
+    let mut worst = Health::Healthy;
+    if assignment.units == 0 {
+        return worst;
+    }
+    for (count, examples, what) in [
+        (
+            assignment.mixed,
+            &assignment.mixed_examples,
+            "assigned to more than one variant",
+        ),
+        (
+            assignment.duplicated,
+            &assignment.duplicated_examples,
+            "on more than one row of their variant",
+        ),
+    ] {
+        let share = count as f64 / assignment.units as f64;
+        let severity = if share > settings.assignment_blocked {
+            Health::Blocked
+        } else if share > settings.assignment_warning {
+            Health::Warning
+        } else {
+            continue;
+        };
+        worst = worst.max(severity);
+        let shown: Vec<String> = examples.iter().map(|id| format!("`{id}`")).collect();
+        issues.push(Issue {
+            severity,
+            message: format!(
+                "{count} of {} units ({:.2}%) are {what}, for example {}",
+                assignment.units,
+                share * 100.0,
+                shown.join(", ")
+            ),
+        });
+    }
+    worst
 }
 
 /// Sets `significant`, `better` and `worse` from the adjusted p-value.
@@ -591,5 +641,54 @@ pub fn fmt_p(p: f64) -> String {
         format!("{p:.2e}")
     } else {
         format!("{p:.4}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Settings;
+
+    #[test]
+    fn assignment_problems_grade_health_by_share() {
+        let settings = Settings::default();
+        let mut issues = Vec::new();
+        let clean = Assignment {
+            units: 10_000,
+            mixed: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            assignment_health(&clean, &settings, &mut issues),
+            Health::Healthy
+        );
+        assert!(issues.is_empty());
+
+        let warning = Assignment {
+            units: 10_000,
+            mixed: 11,
+            mixed_examples: vec!["u7".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            assignment_health(&warning, &settings, &mut issues),
+            Health::Warning
+        );
+        assert!(
+            issues[0].message.contains("11 of 10000 units"),
+            "{}",
+            issues[0].message
+        );
+        assert!(issues[0].message.contains("`u7`"));
+
+        let blocked = Assignment {
+            units: 10_000,
+            duplicated: 101,
+            ..Default::default()
+        };
+        assert_eq!(
+            assignment_health(&blocked, &settings, &mut issues),
+            Health::Blocked
+        );
     }
 }

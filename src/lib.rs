@@ -3,11 +3,11 @@
 //! Modules in the order the data flows: `parse → ast → check → plan → data →
 //! stats → evaluate → decide → report → render`.
 
-pub mod diagnostic;
-pub mod plan;
 pub mod data;
-pub mod stats;
-pub mod evaluate;
 pub mod decide;
-pub mod report;
+pub mod diagnostic;
+pub mod evaluate;
+pub mod plan;
 pub mod render;
+pub mod report;
+pub mod stats;
