@@ -59,6 +59,10 @@ pub fn render(
     let (text, origin) = template_text(format, templates)?;
     let mut tera = tera::Tera::new();
     tera.autoescape_on([".html"]);
+    // `x` spans of the formatted text become <code> in HTML.
+    tera.register_filter("code", |text: &str, _: tera::Kwargs, _: &tera::State| {
+        tera::Value::safe_string(&code_html(text))
+    });
     tera.add_raw_template(name, &text)
         .map_err(|err| template_error(&origin, err))?;
     let mut context = tera::Context::new();
@@ -140,6 +144,8 @@ pub struct MemoView {
     pub sample: String,
     /// Inline SVG of every comparison's relative lift with its CI (HTML).
     pub chart_svg: String,
+    /// The confidence level, `95%`.
+    pub level: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -294,6 +300,7 @@ pub fn memo_view(report: &Report) -> MemoView {
         charter: charter(report, primary),
         sample: sample_line(report, primary),
         chart_svg: chart_svg(report),
+        level: pct_trim(1.0 - alpha),
     }
 }
 
@@ -734,6 +741,27 @@ fn chart_svg(report: &Report) -> String {
     svg
 }
 
+/// Escapes `text` for HTML and turns its `code` spans into `<code>` elements.
+pub fn code_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let parts = text.split('`').count();
+    for (i, part) in text.split('`').enumerate() {
+        // An unmatched final backtick leaves its text as it is.
+        let closed = i % 2 == 1 && i + 1 < parts;
+        if closed {
+            out.push_str("<code>");
+            out.push_str(&escape(part));
+            out.push_str("</code>");
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&escape(part));
+        }
+    }
+    out
+}
+
 /// HTML escaping for the SVG, which is built here rather than by a template.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -844,6 +872,16 @@ mod tests {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1234), "1,234");
         assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn code_spans_become_code_elements() {
+        assert_eq!(
+            code_html("Launch `treatment` now"),
+            "Launch <code>treatment</code> now"
+        );
+        assert_eq!(code_html("a `<b>` c"), "a <code>&lt;b&gt;</code> c");
+        assert_eq!(code_html("odd ` tick"), "odd ` tick");
     }
 
     #[test]
