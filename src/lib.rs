@@ -4,6 +4,11 @@
 //! stats → evaluate → decide → report → render`.
 
 pub mod data;
+pub mod decide;
 pub mod diagnostic;
+pub mod evaluate;
 pub mod plan;
+pub mod render;
+pub mod report;
 pub mod rows;
+pub mod stats;

@@ -223,6 +223,11 @@ pub struct Settings {
     pub prior: (f64, f64),
     pub seed: u64,
     pub draws: u64,
+    /// Row-level data with `unit_id`: the share of units assigned to more
+    /// than one variant, or duplicated, above which health is `warning` /
+    /// `blocked`.
+    pub assignment_warning: f64,
+    pub assignment_blocked: f64,
 }
 
 impl Default for Settings {
@@ -238,6 +243,8 @@ impl Default for Settings {
             prior: (1.0, 1.0),
             seed: 42,
             draws: 100_000,
+            assignment_warning: 0.001,
+            assignment_blocked: 0.01,
         }
     }
 }

@@ -1,0 +1,411 @@
+//! Policy rules over facts → decision.
+//!
+//! The rules are tried top to bottom (the spec's inline rules, then the
+//! policy's); the first whose condition holds decides, and `otherwise` decides
+//! when none does. The policy runs once per treatment arm. A comparison with
+//! an undefined number (a relative lift with a zero baseline, say) is false.
+
+use serde::Serialize;
+
+use crate::evaluate::{ArmFacts, Comparison};
+use crate::plan::{
+    ArithOp, CompareOp, Expr, Fact, Field, Health, MetricId, Plan, Quantifier, Reason, ReasonPart,
+    Role, Status, Verdict,
+};
+
+/// The policy's verdict for one treatment arm.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArmDecision {
+    pub variant: String,
+    pub verdict: Verdict,
+    /// The rule that fired, or `otherwise`.
+    pub rule: String,
+    /// The rule's `because`, with facts interpolated.
+    pub reason: String,
+    /// The facts the firing rule's condition read, with their values.
+    pub facts: Vec<FactValue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FactValue {
+    pub fact: String,
+    pub value: String,
+}
+
+/// The overall decision of an experiment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub rule: String,
+    pub reason: String,
+    /// The arm the verdict is about: the launched arm, the arm that forces a
+    /// rollback, the treatment of a two-arm experiment on hold; `None` for a
+    /// multi-arm hold.
+    pub arm: Option<String>,
+    pub arms: Vec<ArmDecision>,
+}
+
+/// A value during rule evaluation. `Number(None)` is an undefined number.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Value {
+    Bool(bool),
+    Number(Option<f64>),
+    Health(Health),
+    Status(Option<Status>),
+}
+
+impl Value {
+    fn truthy(self) -> bool {
+        matches!(self, Value::Bool(true))
+    }
+
+    fn number(self) -> Option<f64> {
+        match self {
+            Value::Number(x) => x,
+            _ => None,
+        }
+    }
+
+    fn show(self) -> String {
+        match self {
+            Value::Bool(b) => b.to_string(),
+            Value::Number(Some(x)) => fmt_number(x),
+            Value::Number(None) => "n/a".to_string(),
+            Value::Health(h) => health_name(h).to_string(),
+            Value::Status(Some(s)) => status_name(s).to_string(),
+            Value::Status(None) => "n/a".to_string(),
+        }
+    }
+}
+
+/// Runs the policy for one arm.
+pub fn decide_arm(plan: &Plan, facts: &ArmFacts) -> ArmDecision {
+    for rule in &plan.policy.rules {
+        let mut reads = Vec::new();
+        let mut ctx = Ctx {
+            plan,
+            facts,
+            bound: None,
+            reads: &mut reads,
+        };
+        if ctx.eval(&rule.when).truthy() {
+            return ArmDecision {
+                variant: facts.variant.clone(),
+                verdict: rule.then,
+                rule: rule.name.clone(),
+                reason: interpolate(plan, facts, &rule.because),
+                facts: dedup(reads),
+            };
+        }
+    }
+    let otherwise = &plan.policy.otherwise;
+    ArmDecision {
+        variant: facts.variant.clone(),
+        verdict: otherwise.then,
+        rule: "otherwise".to_string(),
+        reason: interpolate(plan, facts, &otherwise.because),
+        facts: Vec::new(),
+    }
+}
+
+/// Combines the arms' verdicts: launch the launching arm with the largest
+/// primary lift in the preferred direction; else roll back if any arm rolls
+/// back; else hold.
+pub fn decide(plan: &Plan, arms: Vec<ArmDecision>, lifts: &[Option<f64>]) -> Decision {
+    let sign = match plan.primary().prefer {
+        crate::plan::Direction::Higher => 1.0,
+        crate::plan::Direction::Lower => -1.0,
+    };
+    let best_launch = arms
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.verdict == Verdict::Launch)
+        .max_by(|(i, _), (j, _)| {
+            let li = lifts
+                .get(*i)
+                .copied()
+                .flatten()
+                .map_or(f64::NEG_INFINITY, |l| sign * l);
+            let lj = lifts
+                .get(*j)
+                .copied()
+                .flatten()
+                .map_or(f64::NEG_INFINITY, |l| sign * l);
+            // Ties go to the earlier arm.
+            li.total_cmp(&lj).then(j.cmp(i))
+        })
+        .map(|(i, _)| i);
+    let chosen = best_launch
+        .or_else(|| arms.iter().position(|a| a.verdict == Verdict::Rollback))
+        .or_else(|| (arms.len() == 1).then_some(0));
+    match chosen {
+        Some(i) => {
+            let arm = &arms[i];
+            Decision {
+                verdict: arm.verdict,
+                rule: arm.rule.clone(),
+                reason: arm.reason.clone(),
+                arm: Some(arm.variant.clone()),
+                arms,
+            }
+        }
+        None => {
+            // A multi-arm hold: every arm holds. Report the first arm's rule
+            // and reason; the memo lists each arm's own.
+            let (rule, reason) = arms
+                .first()
+                .map_or((String::from("otherwise"), String::new()), |a| {
+                    (a.rule.clone(), a.reason.clone())
+                });
+            Decision {
+                verdict: Verdict::Hold,
+                rule,
+                reason,
+                arm: None,
+                arms,
+            }
+        }
+    }
+}
+
+struct Ctx<'a, 'r> {
+    plan: &'a Plan,
+    facts: &'a ArmFacts,
+    /// The guardrail bound by the enclosing quantifier.
+    bound: Option<MetricId>,
+    reads: &'r mut Vec<FactValue>,
+}
+
+impl Ctx<'_, '_> {
+    fn eval(&mut self, expr: &Expr) -> Value {
+        match expr {
+            Expr::Bool(b) => Value::Bool(*b),
+            Expr::Number(x) => Value::Number(Some(*x)),
+            Expr::Health(h) => Value::Health(*h),
+            Expr::Status(s) => Value::Status(Some(*s)),
+            Expr::Fact(fact) => {
+                let value = self.fact(*fact);
+                let name = fact_name(self.plan, *fact, self.bound);
+                self.reads.push(FactValue {
+                    fact: name,
+                    value: value.show(),
+                });
+                value
+            }
+            Expr::Not(inner) => Value::Bool(!self.eval(inner).truthy()),
+            Expr::And(a, b) => Value::Bool(self.eval(a).truthy() && self.eval(b).truthy()),
+            Expr::Or(a, b) => Value::Bool(self.eval(a).truthy() || self.eval(b).truthy()),
+            Expr::Compare(op, a, b) => {
+                let (a, b) = (self.eval(a), self.eval(b));
+                Value::Bool(compare(*op, a, b))
+            }
+            Expr::Arith(op, a, b) => {
+                let (a, b) = (self.eval(a).number(), self.eval(b).number());
+                Value::Number(match (a, b) {
+                    (Some(a), Some(b)) => {
+                        let x = match op {
+                            ArithOp::Add => a + b,
+                            ArithOp::Sub => a - b,
+                            ArithOp::Mul => a * b,
+                            ArithOp::Div => a / b,
+                        };
+                        x.is_finite().then_some(x)
+                    }
+                    _ => None,
+                })
+            }
+            Expr::Quantified(quantifier, body) => {
+                let outer = self.bound;
+                let guardrails: Vec<MetricId> = self.plan.guardrails().map(|(id, _)| id).collect();
+                let mut holds = Vec::with_capacity(guardrails.len());
+                for id in guardrails {
+                    self.bound = Some(id);
+                    holds.push(self.eval(body).truthy());
+                }
+                self.bound = outer;
+                Value::Bool(match quantifier {
+                    Quantifier::Any => holds.iter().any(|h| *h),
+                    Quantifier::All => holds.iter().all(|h| *h),
+                    Quantifier::No => !holds.iter().any(|h| *h),
+                })
+            }
+        }
+    }
+
+    fn fact(&self, fact: Fact) -> Value {
+        fact_value(self.plan, self.facts, fact, self.bound)
+    }
+}
+
+fn fact_value(plan: &Plan, facts: &ArmFacts, fact: Fact, bound: Option<MetricId>) -> Value {
+    match fact {
+        Fact::Health => Value::Health(facts.health),
+        Fact::SrmP => Value::Number(facts.srm_p),
+        Fact::SrmChi2 => Value::Number(facts.srm_chi2),
+        Fact::SampleReached => Value::Bool(facts.sample_reached),
+        Fact::Setting(key) => Value::Number(Some(key.value(&plan.settings))),
+        Fact::Metric(id, field) => field_value(plan, facts.metrics.get(id), id, field),
+        Fact::Guardrail(field) => match bound {
+            Some(id) => field_value(plan, facts.metrics.get(id), id, field),
+            None => Value::Number(None),
+        },
+    }
+}
+
+fn field_value(plan: &Plan, c: Option<&Comparison>, id: MetricId, field: Field) -> Value {
+    let Some(c) = c else {
+        return Value::Number(None);
+    };
+    let is_guardrail = plan
+        .metrics
+        .get(id)
+        .is_some_and(|m| m.role == Role::Guardrail);
+    match field {
+        Field::Lift => Value::Number(c.abs_lift),
+        Field::RelLift => Value::Number(c.rel_lift),
+        Field::CiLow => Value::Number(c.ci_low),
+        Field::CiHigh => Value::Number(c.ci_high),
+        Field::P => Value::Number(c.p_value),
+        Field::PAdjusted => Value::Number(c.p_adjusted),
+        Field::ProbBetter => Value::Number(c.prob_better),
+        Field::ExpectedLoss => Value::Number(c.expected_loss),
+        Field::Units => Value::Number(Some(c.units as f64)),
+        Field::Significant => Value::Bool(c.significant),
+        Field::Better => Value::Bool(c.better),
+        Field::Worse => Value::Bool(c.worse),
+        Field::Worsened => Value::Bool(is_guardrail && c.worsened == Some(true)),
+        Field::Severe => Value::Bool(is_guardrail && c.severe == Some(true)),
+        Field::NonInferior => Value::Bool(is_guardrail && c.non_inferior == Some(true)),
+        Field::Status => Value::Status(c.status),
+    }
+}
+
+fn compare(op: CompareOp, a: Value, b: Value) -> bool {
+    use std::cmp::Ordering;
+    let ordering = match (a, b) {
+        (Value::Number(Some(a)), Value::Number(Some(b))) => a.partial_cmp(&b),
+        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(&b)),
+        (Value::Health(a), Value::Health(b)) => Some(a.cmp(&b)),
+        (Value::Status(Some(a)), Value::Status(Some(b))) => Some(a.cmp(&b)),
+        // Undefined values compare false, whatever the operator.
+        _ => None,
+    };
+    let Some(ordering) = ordering else {
+        return false;
+    };
+    match op {
+        CompareOp::Lt => ordering == Ordering::Less,
+        CompareOp::Le => ordering != Ordering::Greater,
+        CompareOp::Gt => ordering == Ordering::Greater,
+        CompareOp::Ge => ordering != Ordering::Less,
+        CompareOp::Eq => ordering == Ordering::Equal,
+        CompareOp::Ne => ordering != Ordering::Equal,
+    }
+}
+
+fn interpolate(plan: &Plan, facts: &ArmFacts, reason: &Reason) -> String {
+    let mut out = String::new();
+    for part in &reason.parts {
+        match part {
+            ReasonPart::Text(text) => out.push_str(text),
+            ReasonPart::Fact(fact, _) => out.push_str(&fact_value(plan, facts, *fact, None).show()),
+        }
+    }
+    out
+}
+
+/// The fact as a user would write it (`primary.p`, `cancel_rate.severe`).
+pub fn fact_name(plan: &Plan, fact: Fact, bound: Option<MetricId>) -> String {
+    match fact {
+        Fact::Health => "health".to_string(),
+        Fact::SrmP => "srm.p".to_string(),
+        Fact::SrmChi2 => "srm.chi2".to_string(),
+        Fact::SampleReached => "plan.sample_reached".to_string(),
+        Fact::Setting(key) => format!("settings.{}", key.name()),
+        Fact::Metric(id, field) => {
+            let name = if id == plan.primary {
+                "primary"
+            } else {
+                &plan.metrics[id].name
+            };
+            format!("{name}.{}", field.name())
+        }
+        Fact::Guardrail(field) => match bound {
+            Some(id) => format!("{}.{}", plan.metrics[id].name, field.name()),
+            None => format!("guardrail.{}", field.name()),
+        },
+    }
+}
+
+fn dedup(reads: Vec<FactValue>) -> Vec<FactValue> {
+    let mut out: Vec<FactValue> = Vec::with_capacity(reads.len());
+    for read in reads {
+        if !out.iter().any(|r| r.fact == read.fact) {
+            out.push(read);
+        }
+    }
+    out
+}
+
+fn health_name(h: Health) -> &'static str {
+    match h {
+        Health::Healthy => "healthy",
+        Health::Warning => "warning",
+        Health::Blocked => "blocked",
+    }
+}
+
+fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "ok",
+        Status::Worsened => "worsened",
+        Status::Severe => "severe",
+    }
+}
+
+/// A number for a reason or a facts list: up to four decimals without
+/// trailing zeros, scientific (`1e-5`, `2.35e-12`) when tiny or huge.
+pub fn fmt_number(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return if x == 0.0 {
+            "0".to_string()
+        } else {
+            "n/a".to_string()
+        };
+    }
+    if x.abs() < 1e-4 || x.abs() >= 1e9 {
+        let s = format!("{x:.3e}");
+        return match s.split_once('e') {
+            Some((mantissa, exp)) => {
+                format!(
+                    "{}e{exp}",
+                    mantissa.trim_end_matches('0').trim_end_matches('.')
+                )
+            }
+            None => s,
+        };
+    }
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_number;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(fmt_number(0.0), "0");
+        assert_eq!(fmt_number(0.05), "0.05");
+        assert_eq!(fmt_number(0.00001), "1e-5");
+        assert_eq!(fmt_number(2.345e-12), "2.345e-12");
+        assert_eq!(fmt_number(-0.01234567), "-0.0123");
+        assert_eq!(fmt_number(20000.0), "20000");
+        assert_eq!(fmt_number(f64::NAN), "n/a");
+    }
+}

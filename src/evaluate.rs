@@ -1,0 +1,694 @@
+//! Plan × Data → facts: every number the rules and the memo use.
+//!
+//! Each treatment arm is compared with the control on every metric. The
+//! comparison of one metric for one arm is a [`Comparison`]; the facts a rule
+//! reads for one arm are an [`ArmFacts`]. Conventions (DESIGN.md §2):
+//!
+//! - rates: unpooled z-test with CI = Δ ± z·SE (or the pooled p-value with
+//!   `rate_test pooled`); means: Welch t-test with a t-quantile CI;
+//! - p-values of each metric are adjusted across treatment arms with
+//!   `settings.correction`; `significant` is `p_adjusted < alpha`, so with one
+//!   treatment it agrees with the CI excluding 0;
+//! - `better` / `worse` are significant in / against the preferred direction;
+//! - guardrails: the degradation is the lift in the unpreferred direction;
+//!   `worsened` / `severe` when its point estimate reaches the threshold
+//!   (absolute, or relative to the control's value); `non_inferior` when its
+//!   one-sided (1 − α) upper bound is below `margin` (a relative margin is
+//!   taken relative to the control's observed value);
+//! - health: `blocked` when the SRM p-value is below `srm_blocked`, `warning`
+//!   below `srm_warning` or when an arm has fewer than `min_units` units.
+
+use serde::Serialize;
+
+use crate::data::{Assignment, Data, MetricData};
+use crate::plan::{
+    Correction, Direction, Effect, Health, MetricKind, Plan, RateTest, RelativeCi, Role, Status,
+};
+use crate::stats::{bayes, dist, mean, multiple, power, proportion, srm};
+
+/// Everything computed for one experiment.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    pub health: HealthReport,
+    pub sample: Option<PlannedSample>,
+    /// `true` when every arm reached its planned size (false without a plan).
+    pub sample_reached: bool,
+    /// Indexed by `MetricId`.
+    pub metrics: Vec<MetricResult>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HealthReport {
+    pub status: Health,
+    pub srm: Option<SrmReport>,
+    pub issues: Vec<Issue>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct SrmReport {
+    pub chi2: f64,
+    pub df: u64,
+    pub p_value: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Issue {
+    pub severity: Health,
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct MetricResult {
+    /// One per variant, control first.
+    pub variants: Vec<VariantValue>,
+    /// One per treatment arm, in variant order.
+    pub comparisons: Vec<Comparison>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VariantValue {
+    pub name: String,
+    pub units: u64,
+    /// The rate or the mean; `None` when undefined.
+    pub value: Option<f64>,
+    /// Standard deviation of a mean metric.
+    pub sd: Option<f64>,
+}
+
+/// One metric, one treatment arm against the control. Undefined numbers are
+/// `None`; booleans are `false` when what they need is undefined.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Comparison {
+    pub variant: String,
+    pub units: u64,
+    pub abs_lift: Option<f64>,
+    pub rel_lift: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub rel_ci_low: Option<f64>,
+    pub rel_ci_high: Option<f64>,
+    pub p_value: Option<f64>,
+    pub p_adjusted: Option<f64>,
+    pub significant: bool,
+    pub better: bool,
+    pub worse: bool,
+    pub prob_better: Option<f64>,
+    pub expected_loss: Option<f64>,
+    /// Guardrails only (`None` otherwise).
+    pub worsened: Option<bool>,
+    pub severe: Option<bool>,
+    /// Guardrails with a `margin` only.
+    pub non_inferior: Option<bool>,
+    /// One-sided (1 − α) upper bound of the degradation (guardrails).
+    pub degradation_bound: Option<f64>,
+    pub status: Option<Status>,
+}
+
+/// The facts the policy reads for one treatment arm.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArmFacts {
+    pub variant: String,
+    pub health: Health,
+    pub srm_p: Option<f64>,
+    pub srm_chi2: Option<f64>,
+    pub sample_reached: bool,
+    /// Indexed by `MetricId`.
+    pub metrics: Vec<Comparison>,
+}
+
+impl Evaluation {
+    /// The facts of treatment arm `arm` (0 is the first treatment).
+    pub fn arm_facts(&self, arm: usize) -> ArmFacts {
+        ArmFacts {
+            variant: self.metrics[0].comparisons[arm].variant.clone(),
+            health: self.health.status,
+            srm_p: self.health.srm.map(|s| s.p_value),
+            srm_chi2: self.health.srm.map(|s| s.chi2),
+            sample_reached: self.sample_reached,
+            metrics: self
+                .metrics
+                .iter()
+                .map(|m| m.comparisons[arm].clone())
+                .collect(),
+        }
+    }
+}
+
+/// The planned sample from the charter: per variant, total and days.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlannedSample {
+    /// Units needed per variant, in variant order.
+    pub per_variant: Vec<(String, u64)>,
+    pub total: u64,
+    /// At `plan.daily_users`, if given.
+    pub days: Option<u64>,
+    pub power: f64,
+    /// The significance level the plan uses (α split across arms when the
+    /// p-values are corrected).
+    pub alpha: f64,
+    /// The minimum detectable effect, absolute, in the metric's units.
+    pub mde_abs: f64,
+}
+
+/// Why a sample size cannot be planned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoPlan(pub String);
+
+/// Sample size per arm from the primary's planning inputs.
+pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
+    let primary = plan.primary();
+    let Some(mde) = primary.mde else {
+        return Err(NoPlan(format!(
+            "the primary metric `{}` has no `mde`",
+            primary.name
+        )));
+    };
+    let power_target = plan.sample_plan.as_ref().map_or(0.8, |p| p.power);
+    let arms = plan.treatments().len();
+    let alpha = if arms > 1 && plan.settings.correction != Correction::None {
+        plan.settings.alpha / arms as f64
+    } else {
+        plan.settings.alpha
+    };
+    let control_share = plan.control().share;
+    let mut sizes = Vec::with_capacity(arms);
+    let mde_abs;
+    match &primary.kind {
+        MetricKind::Rate { .. } => {
+            let Some(baseline) = primary.baseline else {
+                return Err(NoPlan(format!(
+                    "the primary metric `{}` has no `baseline`",
+                    primary.name
+                )));
+            };
+            let (value, kind) = match mde {
+                Effect::Absolute(x) => (x, power::MdeKind::Absolute),
+                Effect::Relative(x) => (x, power::MdeKind::Relative),
+            };
+            mde_abs = match mde {
+                Effect::Absolute(x) => x,
+                Effect::Relative(x) => baseline * x,
+            };
+            for treatment in plan.treatments() {
+                let ratio = treatment.share / control_share;
+                let size =
+                    power::rate_sample_size(baseline, value, kind, alpha, power_target, ratio)
+                        .ok_or_else(|| {
+                            NoPlan("the planning inputs give no finite sample size".into())
+                        })?;
+                sizes.push(size);
+            }
+        }
+        MetricKind::Mean { .. } => {
+            let Some(sd) = primary.sd else {
+                return Err(NoPlan(format!(
+                    "the primary metric `{}` has no `sd`",
+                    primary.name
+                )));
+            };
+            mde_abs = match mde {
+                Effect::Absolute(x) => x,
+                Effect::Relative(x) => match primary.baseline {
+                    Some(b) => b * x,
+                    None => {
+                        return Err(NoPlan(format!(
+                            "a relative `mde` of `{}` needs a `baseline`",
+                            primary.name
+                        )));
+                    }
+                },
+            };
+            for treatment in plan.treatments() {
+                let ratio = treatment.share / control_share;
+                let size = power::mean_sample_size(sd, mde_abs, alpha, power_target, ratio)
+                    .ok_or_else(|| {
+                        NoPlan("the planning inputs give no finite sample size".into())
+                    })?;
+                sizes.push(size);
+            }
+        }
+    }
+    let control_n = sizes.iter().map(|s| s.n_control).max().unwrap_or(0);
+    let mut per_variant = vec![(plan.control().name.clone(), control_n)];
+    for (treatment, size) in plan.treatments().iter().zip(&sizes) {
+        per_variant.push((treatment.name.clone(), size.n_treatment));
+    }
+    let total = per_variant.iter().map(|(_, n)| n).sum();
+    let days = plan
+        .sample_plan
+        .as_ref()
+        .and_then(|p| p.daily_users)
+        .and_then(|daily| power::duration_days(total, daily));
+    Ok(PlannedSample {
+        per_variant,
+        total,
+        days,
+        power: power_target,
+        alpha,
+        mde_abs,
+    })
+}
+
+/// Computes every fact of the plan over validated data.
+pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
+    let settings = &plan.settings;
+    let control = &data.variants[0];
+    let mut issues = Vec::new();
+
+    // Health: SRM against the declared split, matched by variant name (the
+    // data is already in the plan's variant order).
+    let counts: Vec<u64> = data.variants.iter().map(|v| v.units).collect();
+    let shares: Vec<f64> = plan.variants.iter().map(|v| v.share).collect();
+    let srm = srm::srm_test(&counts, &shares).map(|r| SrmReport {
+        chi2: r.chi2,
+        df: r.df,
+        p_value: r.p_value,
+    });
+    let mut status = Health::Healthy;
+    if let Some(srm) = srm {
+        if srm.p_value < settings.srm_blocked {
+            status = Health::Blocked;
+            issues.push(Issue {
+                severity: Health::Blocked,
+                message: format!(
+                    "sample ratio mismatch: p = {} is below srm_blocked = {}; the assignment is likely broken",
+                    fmt_p(srm.p_value),
+                    settings.srm_blocked
+                ),
+            });
+        } else if srm.p_value < settings.srm_warning {
+            status = Health::Warning;
+            issues.push(Issue {
+                severity: Health::Warning,
+                message: format!(
+                    "sample ratio mismatch: p = {} is below srm_warning = {}",
+                    fmt_p(srm.p_value),
+                    settings.srm_warning
+                ),
+            });
+        }
+    }
+    for variant in &data.variants {
+        if variant.units < settings.min_units {
+            status = status.max(Health::Warning);
+            issues.push(Issue {
+                severity: Health::Warning,
+                message: format!(
+                    "variant `{}` has {} units, fewer than min_units = {}",
+                    variant.name, variant.units, settings.min_units
+                ),
+            });
+        }
+    }
+
+    if let Some(assignment) = &data.assignment {
+        status = status.max(assignment_health(assignment, settings, &mut issues));
+    }
+
+    let sample = planned_sample(plan).ok();
+    let sample_reached = sample.as_ref().is_some_and(|s| {
+        s.per_variant
+            .iter()
+            .zip(&data.variants)
+            .all(|((_, needed), v)| v.units >= *needed)
+    });
+
+    let mut metrics = Vec::with_capacity(plan.metrics.len());
+    for (id, metric) in plan.metrics.iter().enumerate() {
+        let variants = data
+            .variants
+            .iter()
+            .map(|v| {
+                let (value, sd) = match v.metrics[id] {
+                    MetricData::Rate { count } => (Some(count as f64 / v.units as f64), None),
+                    MetricData::Mean { sum, sum_sq } => {
+                        let stats = mean::MeanStats {
+                            n: v.units,
+                            sum,
+                            sum_sq,
+                        };
+                        (Some(stats.mean()), stats.variance().map(f64::sqrt))
+                    }
+                };
+                VariantValue {
+                    name: v.name.clone(),
+                    units: v.units,
+                    value,
+                    sd,
+                }
+            })
+            .collect();
+        let mut comparisons: Vec<Comparison> = data.variants[1..]
+            .iter()
+            .map(|t| {
+                compare(
+                    plan,
+                    id,
+                    control.units,
+                    &control.metrics[id],
+                    t.units,
+                    &t.metrics[id],
+                    &t.name,
+                )
+            })
+            .collect();
+
+        // Adjust across treatment arms, then judge significance on the
+        // adjusted p-values.
+        let method = match settings.correction {
+            Correction::None => multiple::Adjustment::None,
+            Correction::Bonferroni => multiple::Adjustment::Bonferroni,
+            Correction::Holm => multiple::Adjustment::Holm,
+            Correction::Bh => multiple::Adjustment::Bh,
+        };
+        let defined: Vec<(usize, f64)> = comparisons
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.p_value.map(|p| (i, p)))
+            .collect();
+        let raw: Vec<f64> = defined.iter().map(|(_, p)| *p).collect();
+        let adjusted = multiple::adjust(&raw, method);
+        for ((i, _), p_adj) in defined.iter().zip(adjusted) {
+            comparisons[*i].p_adjusted = Some(p_adj);
+        }
+        for c in &mut comparisons {
+            judge(c, metric.prefer, settings.alpha);
+            if metric.role == Role::Guardrail {
+                c.status = Some(if c.severe == Some(true) {
+                    Status::Severe
+                } else if c.worsened == Some(true) {
+                    Status::Worsened
+                } else {
+                    Status::Ok
+                });
+            }
+        }
+        metrics.push(MetricResult {
+            variants,
+            comparisons,
+        });
+    }
+
+    Evaluation {
+        health: HealthReport {
+            status,
+            srm,
+            issues,
+        },
+        sample,
+        sample_reached,
+        metrics,
+    }
+}
+
+/// Health issues of row-level assignment: units seen in several variants,
+/// or on several rows of one variant.
+fn assignment_health(
+    assignment: &Assignment,
+    settings: &crate::plan::Settings,
+    issues: &mut Vec<Issue>,
+) -> Health {
+    let mut worst = Health::Healthy;
+    if assignment.units == 0 {
+        return worst;
+    }
+    for (count, examples, what) in [
+        (
+            assignment.mixed,
+            &assignment.mixed_examples,
+            "assigned to more than one variant",
+        ),
+        (
+            assignment.duplicated,
+            &assignment.duplicated_examples,
+            "on more than one row of their variant",
+        ),
+    ] {
+        let share = count as f64 / assignment.units as f64;
+        let severity = if share > settings.assignment_blocked {
+            Health::Blocked
+        } else if share > settings.assignment_warning {
+            Health::Warning
+        } else {
+            continue;
+        };
+        worst = worst.max(severity);
+        let shown: Vec<String> = examples.iter().map(|id| format!("`{id}`")).collect();
+        issues.push(Issue {
+            severity,
+            message: format!(
+                "{count} of {} units ({:.2}%) are {what}, for example {}",
+                assignment.units,
+                share * 100.0,
+                shown.join(", ")
+            ),
+        });
+    }
+    worst
+}
+
+/// Sets `significant`, `better` and `worse` from the adjusted p-value.
+fn judge(c: &mut Comparison, prefer: Direction, alpha: f64) {
+    c.significant = c.p_adjusted.is_some_and(|p| p < alpha);
+    let lift = c.abs_lift.unwrap_or(0.0);
+    let up = match prefer {
+        Direction::Higher => lift > 0.0,
+        Direction::Lower => lift < 0.0,
+    };
+    let down = match prefer {
+        Direction::Higher => lift < 0.0,
+        Direction::Lower => lift > 0.0,
+    };
+    c.better = c.significant && up;
+    c.worse = c.significant && down;
+}
+
+/// Compares one metric of one treatment arm with the control.
+fn compare(
+    plan: &Plan,
+    id: usize,
+    n_c: u64,
+    control: &MetricData,
+    n_t: u64,
+    treatment: &MetricData,
+    name: &str,
+) -> Comparison {
+    let metric = &plan.metrics[id];
+    let settings = &plan.settings;
+    let alpha = settings.alpha;
+    let mut c = Comparison {
+        variant: name.to_string(),
+        units: n_t,
+        abs_lift: None,
+        rel_lift: None,
+        ci_low: None,
+        ci_high: None,
+        rel_ci_low: None,
+        rel_ci_high: None,
+        p_value: None,
+        p_adjusted: None,
+        significant: false,
+        better: false,
+        worse: false,
+        prob_better: None,
+        expected_loss: None,
+        worsened: None,
+        severe: None,
+        non_inferior: None,
+        degradation_bound: None,
+        status: None,
+    };
+    // The lift's standard error and the quantile for a one-sided (1 − α)
+    // bound, for non-inferiority.
+    let mut one_sided: Option<(f64, f64)> = None;
+    let mut control_value = None;
+    match (*control, *treatment) {
+        (MetricData::Rate { count: x_c }, MetricData::Rate { count: x_t }) => {
+            control_value = (n_c > 0).then(|| x_c as f64 / n_c as f64);
+            if let Some(r) = proportion::compare_rates(n_c, x_c, n_t, x_t, alpha) {
+                c.abs_lift = Some(r.abs_lift);
+                c.rel_lift = r.rel_lift;
+                c.ci_low = Some(r.ci_low);
+                c.ci_high = Some(r.ci_high);
+                c.p_value = Some(match settings.rate_test {
+                    RateTest::Unpooled => r.p_value,
+                    RateTest::Pooled => proportion::pooled_p_value(n_c, x_c, n_t, x_t),
+                });
+                let method = match settings.relative_ci {
+                    RelativeCi::Delta => proportion::RelativeCiMethod::Delta,
+                    RelativeCi::Fieller => proportion::RelativeCiMethod::Fieller,
+                    RelativeCi::Log => proportion::RelativeCiMethod::Log,
+                };
+                if let Some((lo, hi)) = proportion::relative_ci(n_c, x_c, n_t, x_t, alpha, method) {
+                    c.rel_ci_low = Some(lo);
+                    c.rel_ci_high = Some(hi);
+                }
+                one_sided = Some((r.se, dist::normal_quantile(1.0 - alpha)));
+            }
+            if let Some(b) = bayes::beta_binomial(x_c, n_c, x_t, n_t, settings.prior) {
+                set_bayes(&mut c, metric.prefer, b);
+            }
+        }
+        (
+            MetricData::Mean {
+                sum: s_c,
+                sum_sq: q_c,
+            },
+            MetricData::Mean {
+                sum: s_t,
+                sum_sq: q_t,
+            },
+        ) => {
+            let cs = mean::MeanStats {
+                n: n_c,
+                sum: s_c,
+                sum_sq: q_c,
+            };
+            let ts = mean::MeanStats {
+                n: n_t,
+                sum: s_t,
+                sum_sq: q_t,
+            };
+            control_value = Some(cs.mean());
+            if let Some(m) = mean::compare_means(cs, ts, alpha) {
+                c.abs_lift = Some(m.abs_lift);
+                c.rel_lift = m.rel_lift;
+                c.ci_low = Some(m.ci_low);
+                c.ci_high = Some(m.ci_high);
+                c.p_value = Some(m.p_value);
+                if let Some((lo, hi)) = m.rel_ci_delta {
+                    c.rel_ci_low = Some(lo);
+                    c.rel_ci_high = Some(hi);
+                }
+                let se_c = (m.var_c / n_c as f64).sqrt();
+                let se_t = (m.var_t / n_t as f64).sqrt();
+                if let Some(b) = bayes::normal_approx(m.mean_c, se_c, m.mean_t, se_t) {
+                    set_bayes(&mut c, metric.prefer, b);
+                }
+                let q = match m.df {
+                    Some(df) => dist::student_t_quantile(1.0 - alpha, df),
+                    None => 0.0,
+                };
+                one_sided = Some((m.se, q));
+            }
+        }
+        // INVARIANT: data.rs builds each metric's data from the metric's kind.
+        _ => {}
+    }
+
+    if metric.role == Role::Guardrail {
+        // The degradation: the lift in the unpreferred direction.
+        let sign = match metric.prefer {
+            Direction::Higher => -1.0,
+            Direction::Lower => 1.0,
+        };
+        let degradation = c.abs_lift.map(|l| sign * l);
+        let reaches = |threshold: Option<Effect>| -> Option<bool> {
+            let threshold = threshold?;
+            let d = degradation?;
+            Some(match threshold {
+                Effect::Absolute(t) => d >= t,
+                Effect::Relative(t) => match control_value {
+                    Some(base) if base != 0.0 => d / base.abs() >= t,
+                    // A degradation from a control of 0 is infinitely large
+                    // relative to it.
+                    _ => d > 0.0,
+                },
+            })
+        };
+        c.worsened = Some(reaches(metric.worsened).unwrap_or(false));
+        c.severe = Some(reaches(metric.severe).unwrap_or(false));
+        if c.severe == Some(true) {
+            c.worsened = Some(true);
+        }
+        if let (Some(d), Some((se, q))) = (degradation, one_sided) {
+            let bound = d + q * se;
+            c.degradation_bound = Some(bound);
+            if let Some(margin) = metric.margin {
+                let margin_abs = match margin {
+                    Effect::Absolute(m) => Some(m),
+                    Effect::Relative(m) => control_value.map(|base| m * base.abs()),
+                };
+                c.non_inferior = margin_abs.map(|m| bound < m);
+            }
+        } else if metric.margin.is_some() {
+            c.non_inferior = Some(false);
+        }
+    }
+    c
+}
+
+fn set_bayes(c: &mut Comparison, prefer: Direction, b: bayes::BayesResult) {
+    let (prob, loss) = match prefer {
+        Direction::Higher => (b.prob_t_beats_c, b.expected_loss_t),
+        // Lower is better: "better" is the treatment being below the control,
+        // and shipping it loses E[max(p_T − p_C, 0)].
+        Direction::Lower => (1.0 - b.prob_t_beats_c, b.expected_loss_c),
+    };
+    c.prob_better = finite(prob);
+    c.expected_loss = finite(loss);
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// A p-value for messages: four significant digits, scientific when tiny.
+pub fn fmt_p(p: f64) -> String {
+    if p == 0.0 {
+        "0".to_string()
+    } else if p < 1e-4 {
+        format!("{p:.2e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Settings;
+
+    #[test]
+    fn assignment_problems_grade_health_by_share() {
+        let settings = Settings::default();
+        let mut issues = Vec::new();
+        let clean = Assignment {
+            units: 10_000,
+            mixed: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            assignment_health(&clean, &settings, &mut issues),
+            Health::Healthy
+        );
+        assert!(issues.is_empty());
+
+        let warning = Assignment {
+            units: 10_000,
+            mixed: 11,
+            mixed_examples: vec!["u7".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            assignment_health(&warning, &settings, &mut issues),
+            Health::Warning
+        );
+        assert!(
+            issues[0].message.contains("11 of 10000 units"),
+            "{}",
+            issues[0].message
+        );
+        assert!(issues[0].message.contains("`u7`"));
+
+        let blocked = Assignment {
+            units: 10_000,
+            duplicated: 101,
+            ..Default::default()
+        };
+        assert_eq!(
+            assignment_health(&blocked, &settings, &mut issues),
+            Health::Blocked
+        );
+    }
+}

@@ -1,0 +1,431 @@
+//! Bayesian evidence: Beta-Binomial posteriors compared exactly, a normal
+//! approximation for means, and seeded Monte Carlo credible intervals of the
+//! relative lift.
+//!
+//! Posteriors: `p_C ~ Beta(a_c, b_c)`, `a_c = a + x_c`, `b_c = b + n_c − x_c`,
+//! `p_T` likewise, independent, with a common `Beta(a, b)` prior.
+
+use super::dist::{beta_inc, ln_beta, normal_cdf, normal_pdf, normal_sf};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+
+/// Above this many units in an arm, [`beta_binomial`] uses the normal
+/// approximation of the posteriors instead of the exact sum (whose cost grows
+/// like `√n`). See `docs/stats.md` for its measured accuracy.
+pub const EXACT_MAX_UNITS: u64 = 10_000_000;
+
+/// Largest number of Monte Carlo draws [`relative_lift_interval`] accepts.
+pub const MAX_DRAWS: u64 = 100_000_000;
+
+/// Posterior comparison of treatment against control.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BayesResult {
+    /// `P(p_T > p_C)`.
+    pub prob_t_beats_c: f64,
+    /// Expected loss of shipping the treatment, `E[max(p_C − p_T, 0)]`.
+    pub expected_loss_t: f64,
+    /// Expected loss of keeping the control, `E[max(p_T − p_C, 0)]`.
+    pub expected_loss_c: f64,
+}
+
+/// Shape parameters of a Beta posterior.
+#[derive(Clone, Copy, Debug)]
+struct Beta {
+    a: f64,
+    b: f64,
+}
+
+impl Beta {
+    fn mean(self) -> f64 {
+        self.a / (self.a + self.b)
+    }
+    fn variance(self) -> f64 {
+        let s = self.a + self.b;
+        self.a * self.b / (s * s * (s + 1.0))
+    }
+    /// The distribution of `1 − X`.
+    fn reflect(self) -> Beta {
+        Beta {
+            a: self.b,
+            b: self.a,
+        }
+    }
+}
+
+fn posterior(x: u64, n: u64, prior: (f64, f64)) -> Beta {
+    Beta {
+        a: prior.0 + x as f64,
+        b: prior.1 + (n - x) as f64,
+    }
+}
+
+fn valid_prior(prior: (f64, f64)) -> bool {
+    prior.0.is_finite() && prior.1.is_finite() && prior.0 > 0.0 && prior.1 > 0.0
+}
+
+/// Exact Beta-Binomial comparison of two conversion rates.
+///
+/// `P(p_T > p_C)` is computed exactly (no simulation):
+///
+/// - when a shape parameter it needs is an integer (any integer prior, e.g.
+///   the default `Beta(1, 1)`), by Evan Miller's finite sum
+///   `P(X > Y) = Σ_{i=0}^{a_X−1} B(a_Y+i, b_X+b_Y) / ((b_X+i) B(1+i, b_X) B(a_Y, b_Y))`
+///   (or its reflection `P(X > Y) = P(1−Y > 1−X)` when that is shorter),
+///   summing from the largest term outward with the term ratio
+///   `(a_Y+i)(b_X+i) / ((a_Y+b_Y+b_X+i)(i+1))` until terms fall below 1e-17
+///   of the sum; one log-Beta evaluation per call;
+/// - otherwise by tanh-sinh quadrature of `f_C(y) · (1 − I_y(a_T, b_T))` over
+///   `[0, 1]`, split at the posteriors' means ± 2, 5 and 10 sd.
+///
+/// The smaller of `P(T > C)` and `P(C > T)` (predicted from the posterior
+/// means) is computed directly and the other as its complement, so tiny
+/// probabilities keep their relative precision. The expected losses follow in
+/// closed form from `I_x(a+1, b) = I_x(a, b) − x^a (1−x)^b/(a B(a, b))`:
+/// with `K = B(a_c+a_t, b_c+b_t)/(B(a_c, b_c) B(a_t, b_t))` and
+/// `N = a + b` per posterior,
+/// `loss_t = (m_c − m_t) P(C > T) + K (1/N_c + 1/N_t)`,
+/// `loss_c = (m_t − m_c) P(T > C) + K (1/N_c + 1/N_t)`.
+///
+/// Relative error about 1e-10 up to 10⁷ units (the log-Beta of large
+/// arguments dominates). Above [`EXACT_MAX_UNITS`] units in an arm the
+/// posteriors are replaced by normals with the same means and variances and
+/// [`normal_approx`] is used (accuracy in `docs/stats.md`).
+///
+/// `None` when `x > n` in an arm or the prior is not positive and finite.
+/// Empty arms are fine: the posterior is then the prior.
+pub fn beta_binomial(
+    x_c: u64,
+    n_c: u64,
+    x_t: u64,
+    n_t: u64,
+    prior: (f64, f64),
+) -> Option<BayesResult> {
+    if x_c > n_c || x_t > n_t || !valid_prior(prior) {
+        return None;
+    }
+    let c = posterior(x_c, n_c, prior);
+    let t = posterior(x_t, n_t, prior);
+    if n_c.max(n_t) > EXACT_MAX_UNITS {
+        return normal_approx(c.mean(), c.variance().sqrt(), t.mean(), t.variance().sqrt());
+    }
+    Some(exact(c, t))
+}
+
+/// Exact comparison of two Beta posteriors (see [`beta_binomial`]).
+fn exact(c: Beta, t: Beta) -> BayesResult {
+    let (m_c, m_t) = (c.mean(), t.mean());
+    let (p_tc, p_ct) = if m_t <= m_c {
+        let p = prob_greater(t, c);
+        (p, 1.0 - p)
+    } else {
+        let p = prob_greater(c, t);
+        (1.0 - p, p)
+    };
+    let k = (ln_beta(c.a + t.a, c.b + t.b) - ln_beta(c.a, c.b) - ln_beta(t.a, t.b)).exp();
+    let kk = k * (1.0 / (c.a + c.b) + 1.0 / (t.a + t.b));
+    BayesResult {
+        prob_t_beats_c: p_tc.clamp(0.0, 1.0),
+        expected_loss_t: (kk - (m_t - m_c) * p_ct).max(0.0),
+        expected_loss_c: (kk - (m_c - m_t) * p_tc).max(0.0),
+    }
+}
+
+/// Whether `v` is an integer small enough for the finite sum.
+fn is_small_integer(v: f64) -> bool {
+    v.fract() == 0.0 && v <= 9.0e15
+}
+
+/// `P(X > Y)` for independent Beta variables.
+fn prob_greater(x: Beta, y: Beta) -> f64 {
+    let direct = is_small_integer(x.a);
+    let reflected = is_small_integer(y.b);
+    match (direct, reflected) {
+        (true, true) if y.b < x.a => miller_sum(y.reflect(), x.reflect()),
+        (true, _) => miller_sum(x, y),
+        (false, true) => miller_sum(y.reflect(), x.reflect()),
+        (false, false) => quadrature(x, y),
+    }
+}
+
+/// Evan Miller's closed form for `P(X > Y)`, `x.a` a positive integer:
+/// `Σ_{i=0}^{a_X−1} B(a_Y+i, b_X+b_Y) / ((b_X+i) B(1+i, b_X) B(a_Y, b_Y))`.
+///
+/// The terms are unimodal in `i`; the sum starts at the largest term (the
+/// root of the term ratio `r_i = 1`, clamped to the range) and walks outward
+/// in both directions with `r_i`, stopping once a term is below 1e-17 of the
+/// running sum.
+fn miller_sum(x: Beta, y: Beta) -> f64 {
+    let last = x.a - 1.0;
+    let s = y.a + y.b + x.b;
+    // term_{i+1}/term_i
+    let ratio = |i: f64| (y.a + i) * (x.b + i) / ((s + i) * (i + 1.0));
+    let mode = ((y.a * x.b - s) / (y.b + 1.0)).ceil().clamp(0.0, last);
+    let ln_mode_term = ln_beta(y.a + mode, x.b + y.b)
+        - (x.b + mode).ln()
+        - ln_beta(1.0 + mode, x.b)
+        - ln_beta(y.a, y.b);
+    const STOP: f64 = 1e-17;
+    let mut sum = 1.0;
+    let mut term = 1.0;
+    let mut i = mode;
+    while i < last {
+        term *= ratio(i);
+        sum += term;
+        if term < STOP * sum {
+            break;
+        }
+        i += 1.0;
+    }
+    term = 1.0;
+    i = mode - 1.0;
+    while i >= 0.0 {
+        term /= ratio(i);
+        sum += term;
+        if term < STOP * sum {
+            break;
+        }
+        i -= 1.0;
+    }
+    (ln_mode_term + sum.ln()).exp().min(1.0)
+}
+
+/// `P(X > Y) = ∫ f_Y(y) (1 − I_y(a_X, b_X)) dy` by tanh-sinh quadrature over
+/// subintervals of `[0, 1]` cut at both posteriors' means ± 2, 5, 10 sd.
+fn quadrature(x: Beta, y: Beta) -> f64 {
+    let ln_norm = ln_beta(y.a, y.b);
+    let integrand = |v: f64, w: f64| {
+        // v = y, w = 1 − y, both to full relative precision
+        let density = ((y.a - 1.0) * v.ln() + (y.b - 1.0) * w.ln() - ln_norm).exp();
+        density * beta_inc(x.a, x.b, v, w).1
+    };
+    let mut cuts = vec![0.0, 1.0];
+    for dist in [x, y] {
+        let (m, sd) = (dist.mean(), dist.variance().sqrt());
+        for k in [-10.0, -5.0, -2.0, 0.0, 2.0, 5.0, 10.0] {
+            let p = m + k * sd;
+            if p > 0.0 && p < 1.0 {
+                cuts.push(p);
+            }
+        }
+    }
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup();
+    let total: f64 = cuts
+        .windows(2)
+        .map(|w| tanh_sinh(&integrand, w[0], w[1]))
+        .sum();
+    total.clamp(0.0, 1.0)
+}
+
+/// Tanh-sinh (double-exponential) quadrature of `f(v, 1 − v)` over
+/// `[lo, hi] ⊆ [0, 1]`, halving the step until two levels agree to 1e-13
+/// relative. Nodes are placed by their distance from the nearer endpoint, and
+/// `1 − v` is passed separately, so integrable endpoint singularities of
+/// Beta densities with shape < 1 are handled.
+fn tanh_sinh(f: &impl Fn(f64, f64) -> f64, lo: f64, hi: f64) -> f64 {
+    use std::f64::consts::FRAC_PI_2;
+    const T_MAX: f64 = 4.5;
+    let half = 0.5 * (hi - lo);
+    if half <= 0.0 {
+        return 0.0;
+    }
+    // f at the point `d` inside the lower (`upper = false`) or upper endpoint;
+    // at the endpoints 0 and 1 the distance itself is the exact coordinate.
+    let at = |d: f64, upper: bool| -> f64 {
+        let (v, w) = match (upper, lo == 0.0, hi == 1.0) {
+            (false, true, _) => (d, 1.0 - d),
+            (false, false, _) => (lo + d, 1.0 - (lo + d)),
+            (true, _, true) => (1.0 - d, d),
+            (true, _, false) => (hi - d, 1.0 - (hi - d)),
+        };
+        if v <= 0.0 || w <= 0.0 {
+            return 0.0;
+        }
+        let value = f(v, w);
+        if value.is_finite() { value } else { 0.0 }
+    };
+    // Contribution of the node pair at ±t (t > 0), before the step factor.
+    let pair = |t: f64| -> f64 {
+        let u = FRAC_PI_2 * t.sinh();
+        let cosh_u = u.cosh();
+        let d = half * (-u).exp() / cosh_u;
+        let weight = half * FRAC_PI_2 * t.cosh() / (cosh_u * cosh_u);
+        if d <= 0.0 || !weight.is_finite() {
+            return 0.0;
+        }
+        weight * (at(d, false) + at(d, true))
+    };
+    let mut h = 0.5;
+    let mut sum = half * FRAC_PI_2 * at(half, false);
+    let mut k = 1.0;
+    while k * h <= T_MAX {
+        sum += pair(k * h);
+        k += 1.0;
+    }
+    let mut estimate = sum * h;
+    for _ in 0..8 {
+        h *= 0.5;
+        let mut k = 1.0;
+        while k * h <= T_MAX {
+            sum += pair(k * h);
+            k += 2.0;
+        }
+        let next = sum * h;
+        let converged = (next - estimate).abs() <= 1e-13 * next.abs();
+        estimate = next;
+        if converged {
+            break;
+        }
+    }
+    estimate
+}
+
+/// Normal approximation: posteriors `C ~ N(mean_c, se_c²)`, `T ~ N(mean_t, se_t²)`
+/// independent, so `D = T − C ~ N(δ, σ²)`, `δ = mean_t − mean_c`,
+/// `σ = √(se_c² + se_t²)`, `u = δ/σ`:
+///
+/// - `P(T > C) = Φ(u)`,
+/// - `loss_t = E[max(C − T, 0)] = σ g(u)`, `loss_c = E[max(T − C, 0)] = σ g(−u)`,
+///   with `g(v) = φ(v) − v(1 − Φ(v))`.
+///
+/// With `σ = 0`: `P = 1, ½, 0` as `δ > 0, = 0, < 0`, and the losses are
+/// `max(−δ, 0)` and `max(δ, 0)`. `None` when an input is not finite or a
+/// standard error is negative.
+pub fn normal_approx(mean_c: f64, se_c: f64, mean_t: f64, se_t: f64) -> Option<BayesResult> {
+    let inputs = [mean_c, se_c, mean_t, se_t];
+    if inputs.iter().any(|v| !v.is_finite()) || se_c < 0.0 || se_t < 0.0 {
+        return None;
+    }
+    let delta = mean_t - mean_c;
+    let sigma = se_c.hypot(se_t);
+    if !delta.is_finite() || !sigma.is_finite() {
+        return None;
+    }
+    if sigma == 0.0 {
+        let prob = if delta > 0.0 {
+            1.0
+        } else if delta < 0.0 {
+            0.0
+        } else {
+            0.5
+        };
+        return Some(BayesResult {
+            prob_t_beats_c: prob,
+            expected_loss_t: (-delta).max(0.0),
+            expected_loss_c: delta.max(0.0),
+        });
+    }
+    let u = delta / sigma;
+    let g = |v: f64| (normal_pdf(v) - v * normal_sf(v)).max(0.0);
+    Some(BayesResult {
+        prob_t_beats_c: normal_cdf(u),
+        expected_loss_t: sigma * g(u),
+        expected_loss_c: sigma * g(-u),
+    })
+}
+
+/// Credible interval of the relative lift `p_T/p_C − 1` at `level`, by
+/// Monte Carlo with `draws` pairs of posterior draws.
+///
+/// Reproducible: the generator is `Xoshiro256PlusPlus::seed_from_u64(seed)`
+/// and the Beta draws are `G_a/(G_a + G_b)` from Marsaglia–Tsang gamma
+/// variates (Box–Muller normals), done in logarithms so that no draw
+/// underflows; the lift is `expm1(ln p_T − ln p_C)`. The bounds are the
+/// empirical `(1 − level)/2` and `(1 + level)/2` quantiles, interpolated
+/// linearly between order statistics (Hyndman–Fan type 7, as NumPy).
+///
+/// `None` when `x > n` in an arm, the prior is not positive and finite,
+/// `level ∉ (0, 1)`, `draws` is 0 or above [`MAX_DRAWS`], or a bound is not
+/// finite.
+#[allow(clippy::too_many_arguments)]
+pub fn relative_lift_interval(
+    x_c: u64,
+    n_c: u64,
+    x_t: u64,
+    n_t: u64,
+    prior: (f64, f64),
+    level: f64,
+    draws: u64,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    if x_c > n_c
+        || x_t > n_t
+        || !valid_prior(prior)
+        || !(level > 0.0 && level < 1.0)
+        || draws == 0
+        || draws > MAX_DRAWS
+    {
+        return None;
+    }
+    let c = posterior(x_c, n_c, prior);
+    let t = posterior(x_t, n_t, prior);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut lifts: Vec<f64> = (0..draws)
+        .map(|_| {
+            let ln_c = ln_beta_draw(c, &mut rng);
+            let ln_t = ln_beta_draw(t, &mut rng);
+            (ln_t - ln_c).exp_m1()
+        })
+        .collect();
+    let low = quantile(&mut lifts, 0.5 * (1.0 - level));
+    let high = quantile(&mut lifts, 0.5 * (1.0 + level));
+    (low.is_finite() && high.is_finite()).then_some((low, high))
+}
+
+/// Type-7 empirical quantile (linear interpolation between order statistics).
+fn quantile(values: &mut [f64], p: f64) -> f64 {
+    let n = values.len();
+    let pos = p * (n - 1) as f64;
+    let i = (pos.floor() as usize).min(n - 1);
+    let frac = pos - i as f64;
+    let (_, lower, rest) = values.select_nth_unstable_by(i, f64::total_cmp);
+    let lower = *lower;
+    if frac == 0.0 || rest.is_empty() {
+        return lower;
+    }
+    let upper = rest.iter().copied().fold(f64::INFINITY, f64::min);
+    lower + frac * (upper - lower)
+}
+
+/// A uniform draw in `(0, 1]`.
+fn uniform_open0(rng: &mut Xoshiro256PlusPlus) -> f64 {
+    1.0 - rng.random::<f64>()
+}
+
+/// A standard normal draw (Box–Muller, cosine branch).
+fn normal_draw(rng: &mut Xoshiro256PlusPlus) -> f64 {
+    let u1 = uniform_open0(rng);
+    let u2 = rng.random::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// `ln G`, `G ~ Gamma(shape, 1)` (Marsaglia–Tsang; shape < 1 via
+/// `G_a = G_{a+1} U^{1/a}`).
+fn ln_gamma_draw(shape: f64, rng: &mut Xoshiro256PlusPlus) -> f64 {
+    if shape < 1.0 {
+        let boost = uniform_open0(rng).ln() / shape;
+        return ln_gamma_draw(shape + 1.0, rng) + boost;
+    }
+    let d = shape - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    loop {
+        let z = normal_draw(rng);
+        let v = 1.0 + c * z;
+        if v <= 0.0 {
+            continue;
+        }
+        let ln_v = 3.0 * v.ln();
+        let u = uniform_open0(rng);
+        if u.ln() < 0.5 * z * z + d - d * ln_v.exp() + d * ln_v {
+            return d.ln() + ln_v;
+        }
+    }
+}
+
+/// `ln X`, `X ~ Beta(a, b)`, as `ln G_a − ln(G_a + G_b)`.
+fn ln_beta_draw(dist: Beta, rng: &mut Xoshiro256PlusPlus) -> f64 {
+    let ga = ln_gamma_draw(dist.a, rng);
+    let gb = ln_gamma_draw(dist.b, rng);
+    let m = ga.max(gb);
+    ga - (m + ((ga - m).exp() + (gb - m).exp()).ln())
+}

@@ -1,0 +1,141 @@
+//! Welch comparison of means from sufficient statistics `(n, Σx, Σx²)`.
+
+use super::dist::{student_t_quantile, student_t_sf};
+use super::proportion::z_critical;
+
+/// Sufficient statistics of one arm: unit count, `Σx` and `Σx²`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeanStats {
+    pub n: u64,
+    pub sum: f64,
+    pub sum_sq: f64,
+}
+
+/// `a·b − c·d` with both products carried exactly (two-product via
+/// `mul_add`) and one final rounding of their difference's leading part.
+fn diff_of_products(a: f64, b: f64, c: f64, d: f64) -> f64 {
+    let ab = a * b;
+    let ab_err = a.mul_add(b, -ab);
+    let cd = c * d;
+    let cd_err = c.mul_add(d, -cd);
+    (ab - cd) + (ab_err - cd_err)
+}
+
+impl MeanStats {
+    /// `Σx / n`; `0.0` for an empty arm (`n = 0`), which has no mean — callers
+    /// compare arms through [`compare_means`], which rejects it.
+    pub fn mean(&self) -> f64 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        self.sum / self.n as f64
+    }
+
+    /// Sample variance with `n − 1`:
+    /// `(n·Σx² − (Σx)²) / (n(n − 1))`, the numerator formed from exact
+    /// two-products (`f64::mul_add`), so a mean of 1e6 with sd 1 keeps its
+    /// digits (the textbook `Σx² − (Σx)²/n` loses about twelve). A numerator
+    /// that rounds below 0 is clamped to 0. `None` for `n < 2` or non-finite
+    /// sums.
+    pub fn variance(&self) -> Option<f64> {
+        if self.n < 2 || !self.sum.is_finite() || !self.sum_sq.is_finite() {
+            return None;
+        }
+        let n = self.n as f64;
+        let numerator = diff_of_products(n, self.sum_sq, self.sum, self.sum).max(0.0);
+        let var = numerator / n / (n - 1.0);
+        var.is_finite().then_some(var)
+    }
+}
+
+/// Result of [`compare_means`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeanComparison {
+    pub mean_c: f64,
+    pub mean_t: f64,
+    /// Sample variances (`n − 1`).
+    pub var_c: f64,
+    pub var_t: f64,
+    /// `mean_t − mean_c`.
+    pub abs_lift: f64,
+    /// `mean_t/mean_c − 1`; `None` when `mean_c = 0`.
+    pub rel_lift: Option<f64>,
+    /// `√(var_c/n_c + var_t/n_t)`.
+    pub se: f64,
+    /// Welch–Satterthwaite degrees of freedom (real, not rounded); `None` when `se = 0`.
+    pub df: Option<f64>,
+    /// `abs_lift / se`; `None` when `se = 0`.
+    pub t: Option<f64>,
+    /// Two-sided `2 P(T_df > |t|)`; with `se = 0`, 1 if the lift is 0, else 0.
+    pub p_value: f64,
+    /// `abs_lift ∓ t_{df, 1−α/2}·se` (both equal the lift when `se = 0`).
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Delta-method CI of the relative lift, with the normal quantile:
+    /// `rel ∓ z_{1−α/2} √(var_t/(n_t m_c²) + m_t² var_c/(n_c m_c⁴))`; `None`
+    /// when `mean_c = 0`.
+    pub rel_ci_delta: Option<(f64, f64)>,
+}
+
+/// Welch two-sample t-test from sufficient statistics.
+///
+/// - `se = √(v_c/n_c + v_t/n_t)`,
+/// - `df = (v_c/n_c + v_t/n_t)² / ((v_c/n_c)²/(n_c − 1) + (v_t/n_t)²/(n_t − 1))`
+///   (evaluated on the scale of the larger term, so it cannot overflow),
+/// - `t = (m_t − m_c)/se`, `p = 2 P(T_df > |t|) = I_{df/(df+t²)}(df/2, ½)`,
+/// - `CI = (m_t − m_c) ∓ t_{df, 1−α/2}·se`, consistent with the test.
+///
+/// `m_t − m_c` is formed as `(Σx_t n_c − Σx_c n_t)/(n_c n_t)` with exact
+/// two-products. With `se = 0` (both arms constant) `df` and `t` are `None`,
+/// `p = 1` if the lift is 0 and `0` otherwise, and the CI collapses to the lift.
+///
+/// `None` when an arm has `n < 2`, a sum is not finite, or `α ∉ (0, 1)`.
+pub fn compare_means(c: MeanStats, t: MeanStats, alpha: f64) -> Option<MeanComparison> {
+    let var_c = c.variance()?;
+    let var_t = t.variance()?;
+    let zq = z_critical(alpha)?;
+    let (nc, nt) = (c.n as f64, t.n as f64);
+    let mean_c = c.mean();
+    let mean_t = t.mean();
+    let abs_lift = diff_of_products(t.sum, nc, c.sum, nt) / (nc * nt);
+    if !abs_lift.is_finite() {
+        return None;
+    }
+    let rel_lift = (mean_c != 0.0).then(|| abs_lift / mean_c);
+    let (a, b) = (var_c / nc, var_t / nt);
+    let se = (a + b).sqrt();
+    let (df, t_stat, p_value, ci_low, ci_high) = if se > 0.0 {
+        let scale = a.max(b);
+        let (a1, b1) = (a / scale, b / scale);
+        let df = (a1 + b1) * (a1 + b1) / (a1 * a1 / (nc - 1.0) + b1 * b1 / (nt - 1.0));
+        let t_stat = abs_lift / se;
+        let p = (2.0 * student_t_sf(t_stat.abs(), df)).min(1.0);
+        let half = -student_t_quantile(0.5 * alpha, df) * se;
+        (Some(df), Some(t_stat), p, abs_lift - half, abs_lift + half)
+    } else {
+        let p = if abs_lift == 0.0 { 1.0 } else { 0.0 };
+        (None, None, p, abs_lift, abs_lift)
+    };
+    let rel_ci_delta = rel_lift.and_then(|rel| {
+        let m2 = mean_c * mean_c;
+        let var = var_t / (nt * m2) + mean_t * mean_t * var_c / (nc * m2 * m2);
+        let half = zq * var.sqrt();
+        let (low, high) = (rel - half, rel + half);
+        (low.is_finite() && high.is_finite()).then_some((low, high))
+    });
+    Some(MeanComparison {
+        mean_c,
+        mean_t,
+        var_c,
+        var_t,
+        abs_lift,
+        rel_lift,
+        se,
+        df,
+        t: t_stat,
+        p_value,
+        ci_low,
+        ci_high,
+        rel_ci_delta,
+    })
+}

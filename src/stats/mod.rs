@@ -1,0 +1,15 @@
+//! The statistics engine: pure functions from sufficient statistics to test
+//! results, with the conventions of DESIGN.md §2 (documented formula by
+//! formula in `docs/stats.md`).
+//!
+//! Undefined results are `None`, never NaN or infinity; p-values come from
+//! survival functions; a test without information has p = 1.
+
+pub mod bayes;
+pub mod dist;
+pub mod mean;
+pub mod multiple;
+pub mod power;
+pub mod proportion;
+pub mod sequential;
+pub mod srm;

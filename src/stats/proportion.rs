@@ -1,0 +1,202 @@
+//! Two-proportion comparison: unpooled z-test with its consistent CI, the
+//! pooled p-value, and confidence intervals of the relative lift.
+//!
+//! Notation: `p = x/n`, `q = 1 − p = (n − x)/n`, `z_q = Φ⁻¹(1 − α/2)`.
+
+use super::dist::{normal_quantile, normal_sf};
+
+/// How the confidence interval of the relative lift `p_t/p_c − 1` is formed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelativeCiMethod {
+    /// Delta method: `r ∓ z_q √(p_t q_t/(n_t p_c²) + p_t² q_c/(n_c p_c³))`.
+    Delta,
+    /// Fieller's interval for `R = p_t/p_c`, minus 1.
+    Fieller,
+    /// Katz log method: `exp(ln(p_t/p_c) ∓ z_q √(q_t/x_t + q_c/x_c)) − 1`.
+    Log,
+}
+
+/// Result of [`compare_rates`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateComparison {
+    /// Control rate `x_c/n_c`.
+    pub p_c: f64,
+    /// Treatment rate `x_t/n_t`.
+    pub p_t: f64,
+    /// `p_t − p_c`.
+    pub abs_lift: f64,
+    /// `p_t/p_c − 1`; `None` when `p_c = 0`.
+    pub rel_lift: Option<f64>,
+    /// Unpooled standard error `√(p_c q_c/n_c + p_t q_t/n_t)`.
+    pub se: f64,
+    /// `abs_lift / se`; `None` when `se = 0`.
+    pub z: Option<f64>,
+    /// Two-sided `2(1 − Φ(|z|))`; with `se = 0`, 1 if the lift is 0, else 0.
+    pub p_value: f64,
+    /// `abs_lift − z_q·se`.
+    pub ci_low: f64,
+    /// `abs_lift + z_q·se`.
+    pub ci_high: f64,
+}
+
+/// Differences and ratios of the two rates with exact integer numerators.
+struct Rates {
+    p_c: f64,
+    p_t: f64,
+    q_c: f64,
+    q_t: f64,
+    /// `p_t − p_c = (x_t n_c − x_c n_t)/(n_c n_t)`, one rounding of an exact numerator.
+    abs_lift: f64,
+    /// `p_t/p_c − 1 = (x_t n_c − x_c n_t)/(x_c n_t)`; `None` when `x_c = 0`.
+    rel_lift: Option<f64>,
+}
+
+/// `None` when an arm is empty or has more conversions than units.
+fn rates(n_c: u64, x_c: u64, n_t: u64, x_t: u64) -> Option<Rates> {
+    if n_c == 0 || n_t == 0 || x_c > n_c || x_t > n_t {
+        return None;
+    }
+    let (nc, xc, nt, xt) = (n_c as f64, x_c as f64, n_t as f64, x_t as f64);
+    // INVARIANT: counts are u64, so these products fit in i128 exactly.
+    let numerator = i128::from(x_t) * i128::from(n_c) - i128::from(x_c) * i128::from(n_t);
+    let abs_lift = numerator as f64 / (u128::from(n_c) * u128::from(n_t)) as f64;
+    let rel_lift = (x_c > 0).then(|| numerator as f64 / (u128::from(x_c) * u128::from(n_t)) as f64);
+    Some(Rates {
+        p_c: xc / nc,
+        p_t: xt / nt,
+        q_c: (n_c - x_c) as f64 / nc,
+        q_t: (n_t - x_t) as f64 / nt,
+        abs_lift,
+        rel_lift,
+    })
+}
+
+/// Two-sided critical value `z_{1−α/2}`, computed as `−Φ⁻¹(α/2)` (exact
+/// argument); `None` unless `0 < α < 1`.
+pub fn z_critical(alpha: f64) -> Option<f64> {
+    (alpha > 0.0 && alpha < 1.0).then(|| -normal_quantile(0.5 * alpha))
+}
+
+/// Unpooled two-proportion z-test (DESIGN §2 default) with the CI of the same
+/// method, so `p < α` exactly when the CI excludes 0:
+///
+/// - `se = √(p_c q_c/n_c + p_t q_t/n_t)`, `z = (p_t − p_c)/se`,
+/// - `p = 2(1 − Φ(|z|))` from the normal survival function,
+/// - `CI = (p_t − p_c) ∓ z_{1−α/2}·se`.
+///
+/// With `se = 0` (both rates 0 or 1) there is no sampling noise: `z` is
+/// `None`, `p = 1` when the lift is 0 and `0` otherwise, and the CI collapses
+/// to the lift.
+///
+/// Returns `None` (no comparison is defined) when an arm has `n = 0`, an arm
+/// has `x > n`, or `α ∉ (0, 1)`.
+pub fn compare_rates(n_c: u64, x_c: u64, n_t: u64, x_t: u64, alpha: f64) -> Option<RateComparison> {
+    let r = rates(n_c, x_c, n_t, x_t)?;
+    let zq = z_critical(alpha)?;
+    let se = (r.p_c * r.q_c / n_c as f64 + r.p_t * r.q_t / n_t as f64).sqrt();
+    let (z, p_value, ci_low, ci_high) = if se > 0.0 {
+        let z = r.abs_lift / se;
+        let half = zq * se;
+        (
+            Some(z),
+            (2.0 * normal_sf(z.abs())).min(1.0),
+            r.abs_lift - half,
+            r.abs_lift + half,
+        )
+    } else {
+        let p = if r.abs_lift == 0.0 { 1.0 } else { 0.0 };
+        (None, p, r.abs_lift, r.abs_lift)
+    };
+    Some(RateComparison {
+        p_c: r.p_c,
+        p_t: r.p_t,
+        abs_lift: r.abs_lift,
+        rel_lift: r.rel_lift,
+        se,
+        z,
+        p_value,
+        ci_low,
+        ci_high,
+    })
+}
+
+/// Pooled two-proportion z-test p-value (statsmodels `proportions_ztest`,
+/// equal to the Pearson χ² test without continuity correction):
+/// `p̂ = (x_c + x_t)/(n_c + n_t)`, `z₀ = (p_t − p_c)/√(p̂(1 − p̂)(1/n_c + 1/n_t))`,
+/// `p = 2(1 − Φ(|z₀|))`.
+///
+/// Degenerate inputs carry no information and give `1.0`: `p̂ = 0` or
+/// `p̂ = 1`, an empty arm (`n = 0`), or an invalid arm (`x > n`).
+pub fn pooled_p_value(n_c: u64, x_c: u64, n_t: u64, x_t: u64) -> f64 {
+    let Some(r) = rates(n_c, x_c, n_t, x_t) else {
+        return 1.0;
+    };
+    let n = n_c as f64 + n_t as f64;
+    let pooled = (x_c as f64 + x_t as f64) / n;
+    let pooled_q = ((n_c - x_c) as f64 + (n_t - x_t) as f64) / n;
+    let se0 = (pooled * pooled_q * (1.0 / n_c as f64 + 1.0 / n_t as f64)).sqrt();
+    if se0 > 0.0 {
+        (2.0 * normal_sf((r.abs_lift / se0).abs())).min(1.0)
+    } else {
+        1.0
+    }
+}
+
+/// Confidence interval of the relative lift `p_t/p_c − 1` at level `1 − α`.
+///
+/// - `Delta`: `r ∓ z_q √(p_t q_t/(n_t p_c²) + p_t² q_c/(n_c p_c³))`;
+///   `None` if `p_c = 0`.
+/// - `Log` (Katz): `exp(ln(p_t/p_c) ∓ z_q √(q_t/x_t + q_c/x_c)) − 1`, evaluated
+///   as `expm1(ln1p(r) ∓ …)`; `None` if `x_c = 0` or `x_t = 0`.
+/// - `Fieller`: the set of `R` with `(p_t − R p_c)² ≤ z_q² (v_t + R² v_c)`,
+///   `v = p q/n`; with `g = z_q² v_c/p_c²` and `R̂ = p_t/p_c` its bounds are
+///   `(R̂ ∓ (z_q/p_c)√(v_t(1 − g) + R̂² v_c))/(1 − g)`, reported minus 1 as
+///   `(r + g ∓ …)/(1 − g)`; `None` if `p_c = 0` or `g ≥ 1` (the set is then
+///   not a bounded interval).
+///
+/// Also `None` when an arm is empty or invalid, or `α ∉ (0, 1)`. The pair is
+/// ordered `low ≤ high`.
+pub fn relative_ci(
+    n_c: u64,
+    x_c: u64,
+    n_t: u64,
+    x_t: u64,
+    alpha: f64,
+    method: RelativeCiMethod,
+) -> Option<(f64, f64)> {
+    let r = rates(n_c, x_c, n_t, x_t)?;
+    let zq = z_critical(alpha)?;
+    let rel = r.rel_lift?;
+    let (nc, nt) = (n_c as f64, n_t as f64);
+    let (low, high) = match method {
+        RelativeCiMethod::Delta => {
+            let var = r.p_t * r.q_t / (nt * r.p_c * r.p_c)
+                + r.p_t * r.p_t * r.q_c / (nc * r.p_c * r.p_c * r.p_c);
+            let half = zq * var.sqrt();
+            (rel - half, rel + half)
+        }
+        RelativeCiMethod::Log => {
+            if x_t == 0 {
+                return None;
+            }
+            let half = zq * (r.q_t / x_t as f64 + r.q_c / x_c as f64).sqrt();
+            let centre = rel.ln_1p();
+            ((centre - half).exp_m1(), (centre + half).exp_m1())
+        }
+        RelativeCiMethod::Fieller => {
+            let v_c = r.p_c * r.q_c / nc;
+            let v_t = r.p_t * r.q_t / nt;
+            let g = zq * zq * v_c / (r.p_c * r.p_c);
+            if g >= 1.0 {
+                return None;
+            }
+            let ratio = r.p_t / r.p_c;
+            let half = zq / r.p_c * (v_t * (1.0 - g) + ratio * ratio * v_c).sqrt();
+            ((rel + g - half) / (1.0 - g), (rel + g + half) / (1.0 - g))
+        }
+    };
+    if !(low.is_finite() && high.is_finite()) {
+        return None;
+    }
+    Some((low.min(high), low.max(high)))
+}
