@@ -765,8 +765,8 @@ fn find_delimiter(data: &[u8], mut i: usize) -> usize {
         let w = u64::from_le_bytes(word);
         let comma = w ^ (ONES * b',' as u64);
         let newline = w ^ (ONES * b'\n' as u64);
-        let found = ((comma.wrapping_sub(ONES) & !comma) | (newline.wrapping_sub(ONES) & !newline))
-            & HIGHS;
+        let found =
+            ((comma.wrapping_sub(ONES) & !comma) | (newline.wrapping_sub(ONES) & !newline)) & HIGHS;
         if found != 0 {
             return i + (found.trailing_zeros() / 8) as usize;
         }
@@ -1525,7 +1525,11 @@ mod tests {
                     })
                     .collect();
                 for i in 0..=len {
-                    assert_eq!(find_delimiter(&data, i), naive(&data, i), "{data:?} from {i}");
+                    assert_eq!(
+                        find_delimiter(&data, i),
+                        naive(&data, i),
+                        "{data:?} from {i}"
+                    );
                 }
             }
         }
