@@ -5,3 +5,5 @@
 
 pub mod diagnostic;
 pub mod plan;
+pub mod ast;
+pub mod parse;
