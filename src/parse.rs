@@ -14,6 +14,10 @@
 //!   help: did you mean `primary`?
 //! ```
 
+// Errors are diagnostics, built on the rare failing path; boxing them would
+// only add noise to every `?`.
+#![allow(clippy::result_large_err)]
+
 use std::sync::{Arc, LazyLock};
 
 use pest::Parser as _;
@@ -62,6 +66,19 @@ pub fn parse_condition(text: &str) -> Result<Expr, Diagnostic> {
     parse_expr(pair)
 }
 
+/// Parses one value (`5%`, `holm`, `beta(1, 1)`) that starts at byte
+/// `offset` of some other file (a string in `xos.toml`), so spans point
+/// into that file.
+pub fn parse_value_text(text: &str, offset: usize) -> Result<Value, Diagnostic> {
+    let padded = format!("{}{text}", " ".repeat(offset));
+    pest::set_error_detail(true);
+    let mut pairs =
+        XosParser::parse(Rule::value_text, &padded).map_err(|e| syntax_error(&padded, &e))?;
+    let pair = next(&mut pairs, "value text")?;
+    let value = next(&mut pair.into_inner(), "value")?;
+    parse_value(value)
+}
+
 fn internal(what: &str) -> Diagnostic {
     Diagnostic::error(
         "xos::parse::internal",
@@ -70,9 +87,61 @@ fn internal(what: &str) -> Diagnostic {
     .help("this is a bug in xos; please report it with the file that caused it")
 }
 
+/// The pair's span without the whitespace and comments pest lets a rule
+/// swallow before an optional part it then does not find (`a ~ b?`).
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    let text = pair.as_str();
+    Span::new(s.start(), s.start() + trim_trivia(text))
+}
+
+/// The length of `text` without trailing whitespace and comments.
+fn trim_trivia(text: &str) -> usize {
+    if !text.ends_with(char::is_whitespace) {
+        return text.len();
+    }
+    let comments = comment_ranges(text);
+    let mut end = text.len();
+    loop {
+        let trimmed = text[..end].trim_end().len();
+        match comments
+            .iter()
+            .find(|c| c.start < trimmed && trimmed <= c.end)
+        {
+            Some(c) => end = c.start,
+            None => return trimmed,
+        }
+    }
+}
+
+/// The byte ranges of the `//` comments in `text`, which must start outside
+/// a string (every `"` opens or closes one).
+pub(crate) fn comment_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == b'/' && bytes.get(i + 1) == Some(&b'/') {
+            let start = i;
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+            found.push(start..i);
+            continue;
+        }
+        i += 1;
+    }
+    found
 }
 
 fn next<'a>(pairs: &mut Pairs<'a, Rule>, what: &str) -> PResult<Pair<'a, Rule>> {
@@ -726,7 +795,12 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     }
     if expected.contains(&Rule::fact_path) {
         // Every operand was possible: one phrase says it.
-        expected.retain(|r| !matches!(r, Rule::literal | Rule::not_op | Rule::neg_op | Rule::paren | Rule::quantified));
+        expected.retain(|r| {
+            !matches!(
+                r,
+                Rule::literal | Rule::not_op | Rule::neg_op | Rule::paren | Rule::quantified
+            )
+        });
     }
     while text[pos.min(text.len())..].starts_with(char::is_whitespace) {
         pos += text[pos..].chars().next().map_or(1, char::len_utf8);
@@ -746,8 +820,19 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         names.retain(|n| n.starts_with("a metric role"));
         names[0] = "an experiment item (`primary`, `metric`, `guardrail`, `variants`, `data`, `rule`, ...)";
         keywords = vec![
-            "title", "owner", "hypothesis", "data", "variants", "primary", "metric", "guardrail",
-            "plan", "settings", "policy", "rule", "test",
+            "title",
+            "owner",
+            "hypothesis",
+            "data",
+            "variants",
+            "primary",
+            "metric",
+            "guardrail",
+            "plan",
+            "settings",
+            "policy",
+            "rule",
+            "test",
         ];
     }
     let mut all: Vec<String> = names.iter().map(|s| s.to_string()).collect();
@@ -887,6 +972,7 @@ fn friendly_name(rule: Rule) -> &'static str {
         Rule::experiment => "`experiment NAME { ... }`",
         Rule::policy_decl => "`policy NAME { ... }`",
         Rule::file => "an experiment or a policy",
+        Rule::value_text => "a value such as `5%` or `holm`",
         Rule::ident_char => "a letter, digit or `_`",
         Rule::string_char => "a character",
         Rule::prefix_op | Rule::term => "a condition such as `primary.better`",
