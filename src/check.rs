@@ -193,7 +193,7 @@ pub fn check_policy_source(source: &Arc<SourceFile>) -> Result<CheckedPolicy, Di
         &mut out,
     );
     if let Some(policy) = &policy {
-        reachability(&policy.rules, &mut out);
+        reachability(&policy.rules, &source.text, &mut out);
     }
     for d in out {
         diagnostics.push(d.in_file(source));
@@ -394,7 +394,13 @@ fn check_experiment(
     if let Some((policy, policy_source)) = &policy {
         let mut inline_out = Vec::new();
         let mut file_out = Vec::new();
-        reachability_combined(&policy.rules, &mut inline_out, &mut file_out);
+        let policy_text = policy_source.as_ref().map_or("", |s| s.text.as_str());
+        reachability_combined(
+            &policy.rules,
+            (&source.text, policy_text),
+            &mut inline_out,
+            &mut file_out,
+        );
         out.extend(inline_out);
         if let Some(policy_source) = policy_source {
             for d in file_out {
@@ -756,14 +762,17 @@ fn check_variants(
     }
     let sum: f64 = variants.iter().map(|v| v.share).sum();
     if (sum - 1.0).abs() > 0.005 {
-        out.push(
-            Diagnostic::error(
-                "xos::check::shares_sum",
-                format!("the variant shares sum to {}, not 100%", percent(sum)),
-            )
-            .label(decl.span, format!("these shares sum to {}", percent(sum)))
-            .help("the shares are the designed traffic split and must sum to 100% (within 0.5%); `33.3%` three times is an equal split"),
-        );
+        let keyword = Span::new(decl.span.start, decl.span.start + "variants".len());
+        let mut d = Diagnostic::error(
+            "xos::check::shares_sum",
+            format!("the variant shares sum to {}, not 100%", percent(sum)),
+        )
+        .label(keyword, format!("these shares sum to {}", percent(sum)))
+        .help("the shares are the designed traffic split and must sum to 100% (within 0.5%); `33.3%` three times is an equal split");
+        for v in &decl.variants {
+            d = d.secondary(v.share.span, "");
+        }
+        out.push(d);
         return None;
     }
     for v in &mut variants {
@@ -1734,16 +1743,55 @@ pub fn condition_text(raw: &str) -> String {
 }
 
 /// Warnings for rules that can never fire, over one policy's own rules.
-fn reachability(rules: &[Rule], out: &mut Vec<Diagnostic>) {
+fn reachability(rules: &[Rule], text: &str, out: &mut Vec<Diagnostic>) {
     let mut inline = Vec::new();
-    reachability_combined(rules, &mut inline, out);
+    reachability_combined(rules, ("", text), &mut inline, out);
     out.extend(inline);
+}
+
+/// The span of a rule's name, found from the start of its declaration in
+/// the text it was written in (`rule NAME {`).
+fn rule_name_span(text: &str, rule: &Rule) -> Span {
+    let start = rule.span.start;
+    let Some(after) = text.get(start..).and_then(|t| t.strip_prefix("rule")) else {
+        return rule.span;
+    };
+    let mut offset = start + 4;
+    let mut rest = after;
+    loop {
+        let trimmed = rest.trim_start();
+        offset += rest.len() - trimmed.len();
+        rest = trimmed;
+        if rest.starts_with("//") {
+            let line = rest.find('\n').unwrap_or(rest.len());
+            offset += line;
+            rest = &rest[line..];
+            continue;
+        }
+        break;
+    }
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    if len == 0 {
+        return rule.span;
+    }
+    Span::new(offset, offset + len)
 }
 
 /// Warnings for rules that can never fire: after an unconditional rule, or
 /// with the same condition as an earlier rule. Warnings about inline rules
 /// go to `inline`, about policy rules to `file`.
-fn reachability_combined(rules: &[Rule], inline: &mut Vec<Diagnostic>, file: &mut Vec<Diagnostic>) {
+fn reachability_combined(
+    rules: &[Rule],
+    texts: (&str, &str),
+    inline: &mut Vec<Diagnostic>,
+    file: &mut Vec<Diagnostic>,
+) {
+    let name = |rule: &Rule| match rule.source {
+        RuleSource::Inline => rule_name_span(texts.0, rule),
+        RuleSource::Policy => rule_name_span(texts.1, rule),
+    };
     for (i, rule) in rules.iter().enumerate() {
         let sink = |rule: &Rule| -> bool { rule.source == RuleSource::Inline };
         if let Some(earlier) = rules[..i].iter().find(|r| r.when == Expr::Bool(true)) {
@@ -1752,13 +1800,13 @@ fn reachability_combined(rules: &[Rule], inline: &mut Vec<Diagnostic>, file: &mu
                 "xos::check::unreachable_rule",
                 format!("rule `{}` can never fire", rule.name),
             )
-            .label(rule.span, "never reached")
+            .label(name(rule), "never reached")
             .help(format!(
                 "rule `{}` always applies (`when true`) and comes first; remove or reorder one of them",
                 earlier.name
             ));
             if same_file {
-                d = d.secondary(earlier.span, "this rule always applies");
+                d = d.secondary(name(earlier), "this rule always applies");
             }
             // Only the first unreachable rule of a file is worth a warning.
             let already = rules[..i]
@@ -1780,13 +1828,13 @@ fn reachability_combined(rules: &[Rule], inline: &mut Vec<Diagnostic>, file: &mu
                 "xos::check::repeated_condition",
                 format!("rule `{}` can never fire", rule.name),
             )
-            .label(rule.span, "same condition as an earlier rule")
+            .label(name(rule), "same condition as an earlier rule")
             .help(format!(
                 "rule `{}` has the same condition and comes first, so it always decides instead",
                 earlier.name
             ));
             if earlier.source == rule.source {
-                d = d.secondary(earlier.span, "the earlier rule");
+                d = d.secondary(name(earlier), "the earlier rule");
             }
             if sink(rule) {
                 inline.push(d);

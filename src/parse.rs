@@ -702,6 +702,8 @@ fn parse_fact_path(pair: Pair<'_, Rule>) -> Path {
 /// harder to read.
 fn scan_unterminated(text: &str) -> Option<Diagnostic> {
     let bytes = text.as_bytes();
+    // (opening quote, closing quote) of every string so far.
+    let mut strings: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -715,21 +717,13 @@ fn scan_unterminated(text: &str) -> Option<Diagnostic> {
                 i += 1;
                 loop {
                     match bytes.get(i) {
-                        None => {
-                            return Some(
-                                Diagnostic::error(
-                                    "xos::parse::unterminated_string",
-                                    "unterminated string",
-                                )
-                                .label(Span::new(start, start + 1), "this string is never closed")
-                                .help("add the closing `\"`; strings may span lines, so the string runs to the end of the file"),
-                            );
-                        }
+                        None => return Some(unterminated(text, &strings, start)),
                         Some(b'\\') => i += 2,
                         Some(b'"') => break,
                         Some(_) => i += 1,
                     }
                 }
+                strings.push((start, i));
             }
             _ => {}
         }
@@ -738,11 +732,40 @@ fn scan_unterminated(text: &str) -> Option<Diagnostic> {
     None
 }
 
+/// The string that was really left open: usually not the last one, but an
+/// earlier one that "spans lines" and whose closing quote is in fact the
+/// opening quote of the next string (`title "abc` ⏎ `data "x.csv"`).
+fn unterminated(text: &str, strings: &[(usize, usize)], last: usize) -> Diagnostic {
+    let runaway = strings.iter().find(|(open, close)| {
+        let body = &text[open + 1..*close];
+        let before_close = body.chars().last().is_some_and(char::is_whitespace);
+        let after_close = text[close + 1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        body.contains('\n') && (before_close || after_close)
+    });
+    let start = runaway.map_or(last, |(open, _)| *open);
+    let mut d = Diagnostic::error("xos::parse::unterminated_string", "unterminated string")
+        .label(Span::new(start, start + 1), "this string is never closed");
+    if let Some((_, close)) = runaway {
+        d = d.secondary(
+            Span::new(*close, close + 1),
+            "so this quote closes it instead",
+        );
+    }
+    d.help("add the closing `\"` on the same line; strings may span lines, so a missing quote pairs up every quote after it")
+}
+
 /// What the user wrote at the error position, in words.
 fn found_at(text: &str, pos: usize) -> (String, Span, Option<String>) {
     let rest = text.get(pos..).unwrap_or("");
     let Some(first) = rest.chars().next() else {
-        return ("end of file".to_string(), Span::new(pos, pos), None);
+        // Point at the last character, so the label has something to underline.
+        let before = text[..pos.min(text.len())].trim_end();
+        let last = before.chars().last().map_or(0, char::len_utf8);
+        let at = before.len().saturating_sub(last);
+        return ("end of file".to_string(), Span::new(at, before.len()), None);
     };
     if first.is_ascii_alphanumeric() || first == '_' {
         let len = rest
@@ -852,7 +875,14 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         "xos::parse::syntax",
         format!("expected {expected_text}, found {found}"),
     )
-    .label(found_span, format!("unexpected {found}"));
+    .label(
+        found_span,
+        if found == "end of file" {
+            "the file ends after this".to_string()
+        } else {
+            format!("unexpected {found}")
+        },
+    );
     if let Some(word) = word {
         let first = word.split('.').next().unwrap_or(&word).to_string();
         if let Some(suggestion) = did_you_mean(&first, keywords.iter().copied())
@@ -863,10 +893,26 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
             diagnostic = diagnostic.help(format!("`{first}` cannot appear here"));
         }
     }
+    if diagnostic.help.is_none()
+        && found != "end of file"
+        && !keywords.is_empty()
+        && keywords.len() <= 4
+    {
+        diagnostic = diagnostic.help(format!("write one of {}", quoted_list(&keywords)));
+    }
     if diagnostic.help.is_none() && found == "end of file" {
         diagnostic = diagnostic.help("the file ends too early: a `}` may be missing");
     }
     diagnostic
+}
+
+fn quoted_list(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => quoted[0].clone(),
+        n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
 }
 
 /// The keywords a rule starts with, for "did you mean" on a misspelled one.
