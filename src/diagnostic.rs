@@ -414,6 +414,29 @@ impl IntoIterator for Diagnostics {
     }
 }
 
+/// Renders a diagnostic the way the terminal shows it (miette's graphical
+/// report). Without colour and at a fixed width the text is stable, which
+/// is what the snapshot tests compare.
+pub fn render(diagnostic: &Diagnostic, color: bool, width: usize) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(width);
+    let mut out = String::new();
+    if handler.render_report(&mut out, diagnostic).is_err() {
+        out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
+    }
+    if diagnostic.source.is_none()
+        && let Some(path) = &diagnostic.path
+        && !diagnostic.message.contains(&path.display().to_string())
+    {
+        out.push_str(&format!("  in {}\n", path.display()));
+    }
+    out
+}
+
 /// Levenshtein distance, for "did you mean" suggestions.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

@@ -636,7 +636,8 @@ fn finite(x: f64) -> Option<f64> {
 /// A p-value for messages: four significant digits, scientific when tiny.
 pub fn fmt_p(p: f64) -> String {
     if p == 0.0 {
-        "0".to_string()
+        // Below the smallest double: the exact value is not representable.
+        "< 1e-300".to_string()
     } else if p < 1e-4 {
         format!("{p:.2e}")
     } else {

@@ -1,14 +1,185 @@
 //! xos: experiment specs in, Launch / Hold / Rollback decisions out.
 //!
 //! Modules in the order the data flows: `parse → ast → check → plan → data →
-//! stats → evaluate → decide → report → render`.
+//! stats → evaluate → decide → report → render` (rustfmt sorts the list
+//! below by name). [`run_once`] is the whole pipeline for one spec; `xos run`
+//! and `xos watch` both call it.
 
+pub mod ast;
+pub mod check;
+pub mod config;
 pub mod data;
 pub mod decide;
 pub mod diagnostic;
 pub mod evaluate;
+pub mod explain;
+pub mod fmt;
+pub mod parse;
 pub mod plan;
 pub mod render;
 pub mod report;
 pub mod rows;
 pub mod stats;
+pub mod watch;
+
+pub use check::{Checked, LoadOptions, check_source, load_plan};
+
+use std::path::{Path, PathBuf};
+
+use diagnostic::{Diagnostic, Diagnostics};
+
+/// Options of one evaluation.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Replaces the data path of the spec (`--data`).
+    pub data: Option<PathBuf>,
+    /// Printed in the memo when given; memos carry no wall-clock date
+    /// otherwise, so the same inputs give the same bytes.
+    pub date: Option<String>,
+}
+
+/// A spec evaluated end to end.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub plan: plan::Plan,
+    pub report: report::Report,
+    /// Warnings from checking the spec and its policy.
+    pub warnings: Diagnostics,
+}
+
+impl Outcome {
+    /// Every file this evaluation read: what `watch` must watch.
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        inputs(&self.plan)
+    }
+}
+
+/// The files an evaluation of `plan` reads.
+pub fn inputs(plan: &plan::Plan) -> Vec<PathBuf> {
+    let mut files = vec![plan.spec_path.clone(), plan.data.path.clone()];
+    if let plan::PolicyOrigin::File(path) = &plan.policy.origin {
+        files.push(path.clone());
+    }
+    files.extend(plan.config.clone());
+    files.extend(plan.templates.clone());
+    files
+}
+
+/// Spec → plan → data → facts → decision → report: the one pipeline behind
+/// `xos run` and `xos watch`.
+pub fn run_once(spec: &Path, options: &RunOptions) -> Result<Outcome, Diagnostics> {
+    let load = check::LoadOptions {
+        data_override: options.data.clone(),
+    };
+    let checked = check::load_plan(spec, &load)?;
+    let plan = checked.plan;
+    let data = data::load(&plan).map_err(|mut errors| {
+        // Keep the spec's warnings with the data's errors.
+        let mut all = checked.warnings.clone();
+        all.0.append(&mut errors.0);
+        all
+    })?;
+    let report = evaluate_plan(&plan, &data, options.date.clone());
+    Ok(Outcome {
+        plan,
+        report,
+        warnings: checked.warnings,
+    })
+}
+
+/// Evaluates validated data against a plan and decides.
+pub fn evaluate_plan(plan: &plan::Plan, data: &data::Data, date: Option<String>) -> report::Report {
+    let evaluation = evaluate::evaluate(plan, data);
+    let arms = (0..plan.treatments().len())
+        .map(|arm| decide::decide_arm(plan, &evaluation.arm_facts(arm)))
+        .collect();
+    let lifts: Vec<Option<f64>> = evaluation.metrics[plan.primary]
+        .comparisons
+        .iter()
+        .map(|c| c.abs_lift)
+        .collect();
+    let decision = decide::decide(plan, arms, &lifts);
+    report::build(plan, &evaluation, decision, date)
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same
+/// folder, then a rename, so readers never see a half-written file.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
+    let fail = |err: std::io::Error| {
+        Diagnostic::error(
+            "xos::io::write",
+            format!("cannot write `{}`", path.display()),
+        )
+        .at_path(path)
+        .help(err.to_string())
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(fail)?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.xos-tmp-{}", std::process::id()));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut file| {
+            std::io::Write::write_all(&mut file, contents)?;
+            file.sync_all()
+        })
+        .and_then(|()| {
+            // Rewriting a file in place keeps its permissions.
+            if let Ok(meta) = std::fs::metadata(path) {
+                let _ = std::fs::set_permissions(&tmp, meta.permissions());
+            }
+            std::fs::rename(&tmp, path)
+        });
+    result.map_err(|err| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(err)
+    })
+}
+
+/// Every experiment spec under `dir`, sorted; policy files are skipped.
+pub fn find_specs(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut specs = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|err| {
+            Diagnostic::error(
+                "xos::run::unreadable_dir",
+                format!("cannot read `{}`", dir.display()),
+            )
+            .at_path(&dir)
+            .help(err.to_string())
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "xos") && is_experiment(&path) {
+                specs.push(path);
+            }
+        }
+    }
+    specs.sort();
+    Ok(specs)
+}
+
+/// A spec's first word is `experiment`; a policy file's is `policy`.
+pub fn is_experiment(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        // Unreadable: let the run report it.
+        return true;
+    };
+    let first = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or("").trim())
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    !first.starts_with("policy")
+}

@@ -1,1 +1,11 @@
-fn main() {}
+//! The `xos` binary: parse the command line, run it, map the outcome to an
+//! exit code. Everything else is in `cli.rs` and the library.
+
+mod cli;
+mod cli_run;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    ExitCode::from(cli::main().code())
+}

@@ -293,6 +293,44 @@ pub struct Policy {
     pub origin: PolicyOrigin,
     pub rules: Vec<Rule>,
     pub otherwise: Otherwise,
+    /// The policy's unit tests (`test NAME { ... }`), from the spec and the
+    /// policy file, checked; `xos test` runs them.
+    pub tests: Vec<PolicyTest>,
+}
+
+/// A checked policy unit test: `test clean_win { given primary.better = true
+/// expect launch by clear_win }`. Facts not given take the values of a
+/// healthy experiment with no effect.
+#[derive(Clone, Debug)]
+pub struct PolicyTest {
+    pub name: String,
+    /// `Inline`: written in the spec, run against all of the plan's rules.
+    /// `Policy`: written in the policy file, run against its rules only.
+    pub source: RuleSource,
+    pub given: Vec<Given>,
+    pub expect: Verdict,
+    /// `by RULE`: the rule expected to decide (`otherwise` for the fallback).
+    pub by: Option<String>,
+    pub span: Span,
+}
+
+/// One `given` fact of a test. `guardrail.X` paths give a field of one
+/// guardrail ([`Fact::Guardrail`]), as seen by the quantifiers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Given {
+    pub fact: Fact,
+    /// The path as written.
+    pub path: String,
+    pub value: Value,
+}
+
+/// A literal value of a fact's type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    Number(f64),
+    Health(Health),
+    Status(Status),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -511,6 +511,17 @@ fn next_actions(report: &Report) -> Vec<String> {
             actions.push("Share this memo with the team that owns the change.".into());
         }
         Verdict::Hold => {
+            let primary_better = report
+                .metrics
+                .first()
+                .is_some_and(|m| m.comparisons.iter().any(|c| c.better));
+            if d.rule != "otherwise" && primary_better && report.health.status == Health::Healthy {
+                actions.push(format!(
+                    "This hold comes from the rule `{}`, not from a lack of evidence: more data will not \
+                     change it unless the effect itself changes. Revisit the change, or the rule's bar.",
+                    d.rule
+                ));
+            }
             if report.health.status != Health::Healthy {
                 actions.push(
                     "Fix the health issues below before reading the results: they may invalidate them.".into(),

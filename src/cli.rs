@@ -1,0 +1,296 @@
+//! The command line: clap definitions, one handler per subcommand, and the
+//! rendering of diagnostics. The library never prints; this module does.
+//!
+//! Exit codes: 0 success; 1 invalid spec, data or rules; 2 command-line
+//! usage (clap's own); 3 the verdict is listed in `--fail-on`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use xos::check::{self, LoadOptions};
+use xos::diagnostic::{self, Diagnostic, Diagnostics};
+
+pub use crate::cli_run::{plan_command, run_command, watch_command};
+
+/// What a command ended with; `main` maps it to the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// Exit 1: invalid spec, data or rules (diagnostics were printed).
+    Failure,
+    /// Exit 3: the verdict is listed in `--fail-on`.
+    Gated,
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Failure => 1,
+            Outcome::Gated => 3,
+        }
+    }
+}
+
+/// A handler's result: an outcome, or diagnostics to print (exit 1).
+pub type CommandResult = Result<Outcome, Diagnostics>;
+
+/// Experiment specs in, Launch / Hold / Rollback decisions out.
+#[derive(Debug, Parser)]
+#[command(name = "xos", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and type-check specs and policy files; exit 1 on any error.
+    Check(CheckArgs),
+    /// Evaluate an experiment against its data and render the decision memo.
+    Run(RunArgs),
+    /// Sample size per arm, total and days, from the spec's `plan` block.
+    Plan(PlanArgs),
+    /// Rewrite files in the canonical layout (or list the ones that differ).
+    Fmt(FmtArgs),
+    /// Show the compiled plan and the ordered decision table, for review.
+    Explain(ExplainArgs),
+    /// Re-evaluate specs and rewrite their memos whenever an input changes.
+    Watch(WatchArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    /// Rendered diagnostics with source snippets.
+    Human,
+    /// One JSON array of diagnostics on stdout, for editors and CI.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Experiment specs or policy files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
+    pub error_format: ErrorFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Html,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VerdictArg {
+    Launch,
+    Hold,
+    Rollback,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// An experiment spec, or a folder of specs.
+    #[arg(value_name = "FILE|DIR")]
+    pub path: PathBuf,
+    /// Result data to use instead of the spec's `data` file.
+    #[arg(long, value_name = "CSV")]
+    pub data: Option<PathBuf>,
+    /// The memo format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
+    /// Write the memo to this file instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Write one memo per spec into this folder (named after the experiment).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Exit 3 when the verdict is one of these (CI gating).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "VERDICT,...")]
+    pub fail_on: Vec<VerdictArg>,
+    /// Folder of templates that override the built-in memo templates.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// The memo's date (YYYY-MM-DD), for reproducible output.
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// An experiment spec.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Don't write; list the files that would change and exit 1 if any.
+    #[arg(long)]
+    pub check: bool,
+    /// Specs or policy files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Specs, or folders of specs (new specs in them are picked up).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Write the memos into this folder (default: xos.toml's output folder,
+    /// else next to each spec).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The memo format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
+    /// Milliseconds to wait for a burst of file events to settle.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub debounce: u64,
+    /// Folder of templates that override the built-in memo templates.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// An experiment spec.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Result data to use instead of the spec's `data` file.
+    #[arg(long, value_name = "CSV")]
+    pub data: Option<PathBuf>,
+}
+
+/// Parses the command line (clap exits 2 on usage errors) and runs it.
+pub fn main() -> Outcome {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Check(args) => return check_command(args),
+        Command::Run(args) => run_command(args),
+        Command::Plan(args) => plan_command(args),
+        Command::Fmt(args) => fmt_command(args),
+        Command::Explain(args) => explain_command(args),
+        Command::Watch(args) => watch_command(args),
+    };
+    match result {
+        Ok(outcome) => outcome,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics, ErrorFormat::Human);
+            Outcome::Failure
+        }
+    }
+}
+
+/// Prints diagnostics to stderr (human) or stdout (JSON).
+pub fn print_diagnostics(diagnostics: &Diagnostics, format: ErrorFormat) {
+    match format {
+        ErrorFormat::Human => {
+            let stderr = std::io::stderr();
+            let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let width = 100;
+            let mut lock = stderr.lock();
+            for d in diagnostics.iter() {
+                let _ = write!(lock, "{}", diagnostic::render(d, color, width));
+            }
+        }
+        ErrorFormat::Json => {
+            let json: Vec<_> = diagnostics.iter().map(Diagnostic::to_json).collect();
+            let text = serde_json::to_string_pretty(&json).unwrap_or_else(|_| "[]".to_string());
+            println!("{text}");
+        }
+    }
+}
+
+fn check_command(args: &CheckArgs) -> Outcome {
+    let options = LoadOptions::default();
+    let mut all = Diagnostics::new();
+    for file in &args.files {
+        match check::check_path(file, &options) {
+            Ok(checked) => all.extend(checked.warnings().clone()),
+            Err(diagnostics) => all.extend(diagnostics),
+        }
+    }
+    print_diagnostics(&all, args.error_format);
+    let errors = all.errors().count();
+    let warnings = all.warnings().count();
+    if args.error_format == ErrorFormat::Human {
+        let files = args.files.len();
+        let noun = if files == 1 { "file" } else { "files" };
+        eprintln!(
+            "checked {files} {noun}: {errors} error{}, {warnings} warning{}",
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" }
+        );
+    }
+    if errors > 0 {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    }
+}
+
+fn fmt_command(args: &FmtArgs) -> CommandResult {
+    let mut failed = Diagnostics::new();
+    let mut would_change = false;
+    for file in &args.files {
+        let source = match check::read_source(file) {
+            Ok(source) => source,
+            Err(d) => {
+                failed.extend(d);
+                continue;
+            }
+        };
+        let formatted = match xos::fmt::format_source(&source) {
+            Ok(text) => text,
+            Err(d) => {
+                failed.extend(d);
+                continue;
+            }
+        };
+        if formatted == source.text {
+            continue;
+        }
+        if args.check {
+            println!("{}", file.display());
+            would_change = true;
+            continue;
+        }
+        if let Err(error) = xos::write_atomic(file, formatted.as_bytes()) {
+            failed.push(error);
+        }
+    }
+    if !failed.is_empty() {
+        return Err(failed);
+    }
+    Ok(if would_change {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    })
+}
+
+fn explain_command(args: &ExplainArgs) -> CommandResult {
+    let options = LoadOptions {
+        data_override: args.data.clone(),
+    };
+    let checked = check::load_plan(&args.file, &options)?;
+    print_diagnostics(&checked.warnings, ErrorFormat::Human);
+    print!("{}", xos::explain::explain(&checked.plan));
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,269 @@
+//! `xos explain`: the compiled plan, for review.
+//!
+//! Everything the checker resolved, in words: the variants and their split,
+//! each metric with the CSV columns it reads, its direction and thresholds,
+//! the settings in force (defaults included), and the ordered decision table
+//! — inline rules, then the policy's rules, then `otherwise`.
+
+use std::fmt::Write as _;
+
+use crate::plan::{
+    Correction, Direction, Effect, MetricKind, Plan, PolicyOrigin, RateTest, Reason, ReasonPart,
+    RelativeCi, Role, RuleSource, Shape,
+};
+
+/// The plan as text.
+pub fn explain(plan: &Plan) -> String {
+    let mut out = String::new();
+    // INVARIANT: writing to a String cannot fail.
+    let _ = write_plan(&mut out, plan);
+    out
+}
+
+fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
+    match &plan.title {
+        Some(title) => writeln!(out, "experiment {} — {title}", plan.name)?,
+        None => writeln!(out, "experiment {}", plan.name)?,
+    }
+    if let Some(owner) = &plan.owner {
+        writeln!(out, "owner       {owner}")?;
+    }
+    if let Some(hypothesis) = &plan.hypothesis {
+        writeln!(out, "hypothesis  {hypothesis}")?;
+    }
+    writeln!(out, "spec        {}", plan.spec_path.display())?;
+    if let Some(config) = &plan.config {
+        writeln!(out, "config      {}", config.display())?;
+    }
+
+    let data = &plan.data;
+    writeln!(out)?;
+    writeln!(out, "data")?;
+    writeln!(out, "  file            {}", data.path.display())?;
+    let shape = match data.shape {
+        Shape::Aggregated => "aggregated (one row per variant)",
+        Shape::Rows => "rows (one row per unit)",
+    };
+    writeln!(out, "  shape           {shape}")?;
+    writeln!(out, "  variant column  `{}`", data.variant_column)?;
+    writeln!(out, "  units column    `{}`", data.units_column)?;
+    if let Some(unit_id) = &data.unit_id {
+        writeln!(out, "  unit id column  `{unit_id}`")?;
+    }
+
+    writeln!(out)?;
+    writeln!(out, "variants (designed split, normalised)")?;
+    let width = plan
+        .variants
+        .iter()
+        .map(|v| v.name.len())
+        .max()
+        .unwrap_or(0);
+    for (i, variant) in plan.variants.iter().enumerate() {
+        let role = if i == 0 { "control" } else { "treatment" };
+        writeln!(
+            out,
+            "  {:width$}  {:>7}  {role}",
+            variant.name,
+            format!("{:.2}%", variant.share * 100.0)
+        )?;
+    }
+
+    writeln!(out)?;
+    writeln!(out, "metrics")?;
+    for metric in &plan.metrics {
+        let role = match metric.role {
+            Role::Primary => "primary",
+            Role::Secondary => "metric",
+            Role::Guardrail => "guardrail",
+        };
+        let prefer = match metric.prefer {
+            Direction::Higher => "higher",
+            Direction::Lower => "lower",
+        };
+        writeln!(
+            out,
+            "  {} ({role}, {}, prefer {prefer})",
+            metric.name,
+            metric.kind.label()
+        )?;
+        let columns = match &metric.kind {
+            MetricKind::Rate { column } => format!(
+                "`{column}` (units with the event) over `{}`",
+                data.units_column
+            ),
+            MetricKind::Mean { column } => format!(
+                "`{column}_sum`, `{column}_sum_sq` (Σx, Σx²), n = `{}`",
+                data.units_column
+            ),
+        };
+        writeln!(out, "    reads     {columns}")?;
+        let is_rate = metric.kind.is_rate();
+        if let Some(baseline) = metric.baseline {
+            let text = if is_rate {
+                format!("{}%", number(baseline * 100.0))
+            } else {
+                number(baseline)
+            };
+            writeln!(out, "    baseline  {text}")?;
+        }
+        if let Some(mde) = metric.mde {
+            writeln!(out, "    mde       {}", effect(mde, is_rate))?;
+        }
+        if let Some(sd) = metric.sd {
+            writeln!(out, "    sd        {}", number(sd))?;
+        }
+        if let Some(w) = metric.worsened {
+            writeln!(out, "    worsened  degradation ≥ {}", effect(w, is_rate))?;
+        }
+        if let Some(s) = metric.severe {
+            writeln!(out, "    severe    degradation ≥ {}", effect(s, is_rate))?;
+        }
+        if let Some(m) = metric.margin {
+            writeln!(
+                out,
+                "    margin    non-inferior when the one-sided bound of the degradation is below {}",
+                effect(m, is_rate)
+            )?;
+        }
+    }
+
+    if let Some(sample) = &plan.sample_plan {
+        writeln!(out)?;
+        writeln!(out, "plan")?;
+        if let Some(daily) = sample.daily_users {
+            writeln!(out, "  daily users  {}", number(daily))?;
+        }
+        writeln!(out, "  power        {}%", number(sample.power * 100.0))?;
+        if let Some(days) = sample.duration_days {
+            writeln!(out, "  duration     {}d", number(days))?;
+        }
+    }
+
+    let s = &plan.settings;
+    writeln!(out)?;
+    writeln!(out, "settings in force")?;
+    writeln!(
+        out,
+        "  alpha        {}% (two-sided; intervals at {}%)",
+        number(s.alpha * 100.0),
+        number((1.0 - s.alpha) * 100.0)
+    )?;
+    writeln!(out, "  srm_warning  {}", number(s.srm_warning))?;
+    writeln!(out, "  srm_blocked  {}", number(s.srm_blocked))?;
+    writeln!(out, "  min_units    {}", s.min_units)?;
+    let correction = match s.correction {
+        Correction::None => "none",
+        Correction::Bonferroni => "bonferroni",
+        Correction::Holm => "holm",
+        Correction::Bh => "bh",
+    };
+    writeln!(out, "  correction   {correction}")?;
+    let rate_test = match s.rate_test {
+        RateTest::Unpooled => "unpooled",
+        RateTest::Pooled => "pooled",
+    };
+    writeln!(out, "  rate_test    {rate_test}")?;
+    let relative_ci = match s.relative_ci {
+        RelativeCi::Delta => "delta",
+        RelativeCi::Fieller => "fieller",
+        RelativeCi::Log => "log",
+    };
+    writeln!(out, "  relative_ci  {relative_ci}")?;
+    writeln!(
+        out,
+        "  prior        beta({}, {})",
+        number(s.prior.0),
+        number(s.prior.1)
+    )?;
+    writeln!(out, "  seed         {}", s.seed)?;
+    writeln!(out, "  draws        {}", s.draws)?;
+
+    let policy = &plan.policy;
+    let origin = match &policy.origin {
+        PolicyOrigin::BuiltIn => "built in".to_string(),
+        PolicyOrigin::File(path) => path.display().to_string(),
+    };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "decision table (policy `{}`, {origin}; the first rule that holds decides, per treatment arm)",
+        policy.name
+    )?;
+    let width = policy
+        .rules
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(0)
+        .max("otherwise".len());
+    for (i, rule) in policy.rules.iter().enumerate() {
+        let source = match rule.source {
+            RuleSource::Inline => "inline",
+            RuleSource::Policy => "policy",
+        };
+        writeln!(
+            out,
+            "  {:>2}. {:width$}  {source}  when {}  →  {}",
+            i + 1,
+            rule.name,
+            rule.condition_text,
+            rule.then.as_str()
+        )?;
+        writeln!(
+            out,
+            "      {:width$}          “{}”",
+            "",
+            reason(&rule.because)
+        )?;
+    }
+    writeln!(
+        out,
+        "   -  {:width$}  policy  →  {}",
+        "otherwise",
+        policy.otherwise.then.as_str()
+    )?;
+    writeln!(
+        out,
+        "      {:width$}          “{}”",
+        "",
+        reason(&policy.otherwise.because)
+    )?;
+    if !policy.tests.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "tests ({}, run by `xos test`)", policy.tests.len())?;
+        for test in &policy.tests {
+            let by = test
+                .by
+                .as_ref()
+                .map_or(String::new(), |b| format!(" by {b}"));
+            writeln!(out, "  {}  expect {}{by}", test.name, test.expect.as_str())?;
+        }
+    }
+    Ok(())
+}
+
+fn reason(reason: &Reason) -> String {
+    reason
+        .parts
+        .iter()
+        .map(|part| match part {
+            ReasonPart::Text(text) => text.clone(),
+            ReasonPart::Fact(_, path) => format!("{{{{ {path} }}}}"),
+        })
+        .collect()
+}
+
+fn effect(effect: Effect, is_rate: bool) -> String {
+    match effect {
+        Effect::Relative(v) => format!("{}% relative", number(v * 100.0)),
+        Effect::Absolute(v) if is_rate => format!("{}pp", number(v * 100.0)),
+        Effect::Absolute(v) => number(v),
+    }
+}
+
+/// A number without float noise: `0.1`, not `0.10000000000000001`.
+fn number(v: f64) -> String {
+    let rounded = (v * 1e9).round() / 1e9;
+    format!("{rounded}")
+}

@@ -1,0 +1,558 @@
+//! `xos watch`: re-evaluate specs when their inputs change.
+//!
+//! The watcher follows exactly the inputs of each spec's last evaluation —
+//! the spec, its policy file, its data, `xos.toml`, user templates — by their
+//! parent folders, so an editor's save-by-rename is seen; folders given on the
+//! command line are watched recursively so new specs are picked up and deleted
+//! ones dropped. Events are debounced; editor temp files and the memos the
+//! watcher writes itself are ignored. An invalid or missing input never stops
+//! the watcher and never replaces the last good memo: it is reported, and the
+//! next good evaluation recovers.
+//!
+//! The library never prints: every evaluation is reported to a callback as a
+//! [`WatchEvent`], and the binary prints the status lines.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use notify::event::{AccessKind, AccessMode, EventKind};
+use notify_debouncer_full::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::plan::Verdict;
+use crate::render::{Format, render};
+use crate::{RunOptions, find_specs, run_once, write_atomic};
+
+#[derive(Clone, Debug)]
+pub struct WatchOptions {
+    /// Folder for the memos; default: `xos.toml`'s output folder, else next
+    /// to each spec.
+    pub out: Option<PathBuf>,
+    pub format: Format,
+    pub debounce: Duration,
+    pub templates: Option<PathBuf>,
+    pub data: Option<PathBuf>,
+}
+
+/// What the watcher reports, one per evaluation.
+#[derive(Debug)]
+pub enum WatchEvent {
+    Evaluated {
+        time: String,
+        spec: PathBuf,
+        experiment: String,
+        verdict: Verdict,
+        rule: String,
+        /// The previous good evaluation's verdict and rule.
+        previous: Option<(Verdict, String)>,
+        memo: PathBuf,
+        warnings: Diagnostics,
+    },
+    /// The spec, its policy or its data is invalid (or missing); the last
+    /// good memo is kept.
+    Failed {
+        time: String,
+        spec: PathBuf,
+        diagnostics: Diagnostics,
+    },
+    /// The spec was deleted and is no longer watched.
+    Removed { time: String, spec: PathBuf },
+    /// The file watcher itself reported a problem; watching goes on.
+    WatchError { time: String, message: String },
+}
+
+impl WatchEvent {
+    /// The one-line status: `12:00:01 checkout_redesign: hold → launch (clear_win)`.
+    pub fn status_line(&self) -> String {
+        match self {
+            WatchEvent::Evaluated {
+                time,
+                experiment,
+                verdict,
+                rule,
+                previous,
+                memo,
+                ..
+            } => {
+                let change = match previous {
+                    Some((before, _)) if before != verdict => {
+                        format!("{} → {} ({rule})", before.as_str(), verdict.as_str())
+                    }
+                    Some((_, before_rule)) if before_rule != rule => {
+                        format!("{} ({before_rule} → {rule})", verdict.as_str())
+                    }
+                    Some(_) => format!("{} ({rule}), unchanged", verdict.as_str()),
+                    None => format!("{} ({rule})", verdict.as_str()),
+                };
+                format!("{time} {experiment}: {change} · {}", memo.display())
+            }
+            WatchEvent::Failed {
+                time,
+                spec,
+                diagnostics,
+            } => {
+                let errors = diagnostics.errors().count();
+                format!(
+                    "{time} {}: invalid, {errors} error{}; keeping the last memo",
+                    spec.display(),
+                    if errors == 1 { "" } else { "s" }
+                )
+            }
+            WatchEvent::Removed { time, spec } => {
+                format!("{time} {}: deleted, no longer watched", spec.display())
+            }
+            WatchEvent::WatchError { time, message } => format!("{time} watch error: {message}"),
+        }
+    }
+}
+
+/// The state of one watched spec.
+struct SpecState {
+    /// Normalised paths of the inputs of the last evaluation.
+    inputs: BTreeSet<PathBuf>,
+    /// The last good verdict and rule.
+    last: Option<(Verdict, String)>,
+}
+
+/// Watches `paths` (specs or folders of specs) until `stop` is set.
+pub fn watch(
+    paths: &[PathBuf],
+    options: &WatchOptions,
+    stop: &AtomicBool,
+    mut report: impl FnMut(WatchEvent),
+) -> Result<(), Diagnostic> {
+    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+    let mut debouncer = new_debouncer(options.debounce, None, tx).map_err(|err| {
+        Diagnostic::error("xos::watch::start", "cannot start the file watcher")
+            .help(err.to_string())
+    })?;
+
+    // Folders given on the command line are watched recursively, for new specs.
+    let mut roots = Vec::new();
+    let mut specs: BTreeMap<PathBuf, SpecState> = BTreeMap::new();
+    for path in paths {
+        let path = normalize(path);
+        if path.is_dir() {
+            debouncer
+                .watch(&path, RecursiveMode::Recursive)
+                .map_err(|err| {
+                    Diagnostic::error(
+                        "xos::watch::folder",
+                        format!("cannot watch `{}`", path.display()),
+                    )
+                    .at_path(&path)
+                    .help(err.to_string())
+                })?;
+            for spec in find_specs(&path)? {
+                specs.insert(
+                    normalize(&spec),
+                    SpecState {
+                        inputs: BTreeSet::new(),
+                        last: None,
+                    },
+                );
+            }
+            roots.push(path);
+        } else if path.exists() {
+            specs.insert(
+                path,
+                SpecState {
+                    inputs: BTreeSet::new(),
+                    last: None,
+                },
+            );
+        } else {
+            return Err(Diagnostic::error(
+                "xos::watch::missing",
+                format!("`{}` does not exist", path.display()),
+            )
+            .at_path(&path));
+        }
+    }
+
+    let mut outputs: HashSet<PathBuf> = HashSet::new();
+    let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
+    let all: Vec<PathBuf> = specs.keys().cloned().collect();
+    for spec in &all {
+        evaluate_spec(spec, &mut specs, options, &mut outputs, &mut report);
+        sync_watches(&mut debouncer, &specs, &roots, &mut watched);
+    }
+
+    while !stop.load(Ordering::SeqCst) {
+        let batch = match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(batch) => batch,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        let events = match batch {
+            Ok(events) => events,
+            Err(errors) => {
+                for error in errors {
+                    report(WatchEvent::WatchError {
+                        time: now(),
+                        message: error.to_string(),
+                    });
+                }
+                continue;
+            }
+        };
+        let mut changed: BTreeSet<PathBuf> = BTreeSet::new();
+        for event in &events {
+            for path in &event.paths {
+                if is_relevant(&event.kind, path, &outputs) {
+                    changed.insert(normalize(path));
+                }
+            }
+        }
+        if changed.is_empty() {
+            continue;
+        }
+        let mut dirty: BTreeSet<PathBuf> = BTreeSet::new();
+        for path in &changed {
+            let is_spec_file = path.extension().is_some_and(|e| e == "xos");
+            if specs.contains_key(path) {
+                if path.exists() {
+                    dirty.insert(path.clone());
+                } else {
+                    specs.remove(path);
+                    report(WatchEvent::Removed {
+                        time: now(),
+                        spec: path.clone(),
+                    });
+                }
+            } else if is_spec_file
+                && path.is_file()
+                && roots.iter().any(|root| path.starts_with(root))
+                && crate::is_experiment(path)
+            {
+                specs.insert(
+                    path.clone(),
+                    SpecState {
+                        inputs: BTreeSet::new(),
+                        last: None,
+                    },
+                );
+                dirty.insert(path.clone());
+            }
+            for (spec, state) in &specs {
+                if state.inputs.contains(path) {
+                    dirty.insert(spec.clone());
+                }
+            }
+        }
+        for spec in &dirty {
+            evaluate_spec(spec, &mut specs, options, &mut outputs, &mut report);
+        }
+        sync_watches(&mut debouncer, &specs, &roots, &mut watched);
+    }
+    Ok(())
+}
+
+fn evaluate_spec(
+    spec: &Path,
+    specs: &mut BTreeMap<PathBuf, SpecState>,
+    options: &WatchOptions,
+    outputs: &mut HashSet<PathBuf>,
+    report: &mut impl FnMut(WatchEvent),
+) {
+    let run_options = RunOptions {
+        data: options.data.clone(),
+        date: None,
+    };
+    let Some(state) = specs.get_mut(spec) else {
+        return;
+    };
+    match run_once(spec, &run_options) {
+        Ok(outcome) => {
+            state.inputs = outcome.inputs().iter().map(|p| normalize(p)).collect();
+            if let Some(templates) = &options.templates {
+                state.inputs.insert(normalize(&templates.join("memo.md")));
+                state.inputs.insert(normalize(&templates.join("memo.html")));
+            } else if let Some(templates) = &outcome.plan.templates {
+                state.inputs.insert(normalize(&templates.join("memo.md")));
+                state.inputs.insert(normalize(&templates.join("memo.html")));
+            }
+            let templates = options
+                .templates
+                .clone()
+                .or_else(|| outcome.plan.templates.clone());
+            let memo = match render(&outcome.report, options.format, templates.as_deref()) {
+                Ok(memo) => memo,
+                Err(error) => {
+                    report(WatchEvent::Failed {
+                        time: now(),
+                        spec: spec.to_path_buf(),
+                        diagnostics: error.into(),
+                    });
+                    return;
+                }
+            };
+            let dir = options
+                .out
+                .clone()
+                .or_else(|| outcome.plan.output.clone())
+                .unwrap_or_else(|| {
+                    spec.parent()
+                        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+                });
+            let path = dir.join(format!(
+                "{}.{}",
+                outcome.plan.name,
+                options.format.extension()
+            ));
+            outputs.insert(normalize(&path));
+            if let Err(error) = write_atomic(&path, memo.as_bytes()) {
+                report(WatchEvent::Failed {
+                    time: now(),
+                    spec: spec.to_path_buf(),
+                    diagnostics: error.into(),
+                });
+                return;
+            }
+            let decision = &outcome.report.decision;
+            let previous = state
+                .last
+                .replace((decision.verdict, decision.rule.clone()));
+            report(WatchEvent::Evaluated {
+                time: now(),
+                spec: spec.to_path_buf(),
+                experiment: outcome.plan.name.clone(),
+                verdict: decision.verdict,
+                rule: decision.rule.clone(),
+                previous,
+                memo: path,
+                warnings: outcome.warnings,
+            });
+        }
+        Err(diagnostics) => {
+            // Keep watching what the spec read last time, and the files the
+            // diagnostics name (a missing data file, a broken policy), so a
+            // fix is seen.
+            state.inputs.insert(spec.to_path_buf());
+            for diagnostic in diagnostics.iter() {
+                if let Some(source) = &diagnostic.source {
+                    state.inputs.insert(normalize(&source.path));
+                }
+                if let Some(path) = &diagnostic.path {
+                    state.inputs.insert(normalize(path));
+                }
+            }
+            report(WatchEvent::Failed {
+                time: now(),
+                spec: spec.to_path_buf(),
+                diagnostics,
+            });
+        }
+    }
+}
+
+/// Watches the parent folder of every input, and stops watching folders no
+/// input needs any more. Folders that do not exist yet are retried later.
+fn sync_watches(
+    debouncer: &mut notify_debouncer_full::Debouncer<
+        notify::RecommendedWatcher,
+        notify_debouncer_full::RecommendedCache,
+    >,
+    specs: &BTreeMap<PathBuf, SpecState>,
+    roots: &[PathBuf],
+    watched: &mut BTreeSet<PathBuf>,
+) {
+    let wanted: BTreeSet<PathBuf> = specs
+        .iter()
+        .flat_map(|(spec, state)| std::iter::once(spec).chain(state.inputs.iter()))
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        // Folders under a recursively watched root are already covered.
+        .filter(|dir| !roots.iter().any(|root| dir.starts_with(root)))
+        .collect();
+    for dir in watched.difference(&wanted).cloned().collect::<Vec<_>>() {
+        let _ = debouncer.unwatch(&dir);
+        watched.remove(&dir);
+    }
+    for dir in wanted {
+        if !watched.contains(&dir)
+            && dir.is_dir()
+            && debouncer.watch(&dir, RecursiveMode::NonRecursive).is_ok()
+        {
+            watched.insert(dir);
+        }
+    }
+}
+
+/// Whether a file event can change an evaluation: not a read, not an editor's
+/// temp file, not a memo this watcher wrote.
+pub fn is_relevant(kind: &EventKind, path: &Path, own_outputs: &HashSet<PathBuf>) -> bool {
+    let kind_matters = match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Create(_)
+        | EventKind::Modify(_)
+        | EventKind::Remove(_)
+        | EventKind::Any
+        | EventKind::Other => true,
+    };
+    kind_matters
+        && !is_temp_file(path)
+        && !own_outputs.contains(path)
+        && !own_outputs.contains(&normalize(path))
+}
+
+/// Editors' and our own temporary files.
+pub fn is_temp_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return true;
+    };
+    name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".swo")
+        || name.ends_with(".tmp")
+        || name.ends_with(".bak")
+        || name.contains(".___jb_")
+        || name.contains(".xos-tmp-")
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name.starts_with(".#")
+        || name.starts_with(".goutputstream-")
+        || name == "4913"
+        || name == ".DS_Store"
+}
+
+/// An absolute path with its folder resolved, so the paths of events and of
+/// inputs compare equal even when the file itself does not exist (yet).
+pub fn normalize(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map_or_else(|_| path.to_path_buf(), |dir| dir.join(path))
+    };
+    if let Ok(canonical) = absolute.canonicalize() {
+        return canonical;
+    }
+    match (absolute.parent(), absolute.file_name()) {
+        (Some(parent), Some(name)) => parent
+            .canonicalize()
+            .map_or(absolute.clone(), |p| p.join(name)),
+        _ => absolute,
+    }
+}
+
+/// Wall-clock time of day, UTC, for status lines.
+fn now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{CreateKind, DataChange, ModifyKind, RemoveKind, RenameMode};
+
+    #[test]
+    fn event_filter_table() {
+        let own: HashSet<PathBuf> = [PathBuf::from("/x/checkout_redesign.md")]
+            .into_iter()
+            .collect();
+        let data = Path::new("/x/checkout.csv");
+        let cases: &[(EventKind, &Path, bool)] = &[
+            (
+                EventKind::Modify(ModifyKind::Data(DataChange::Content)),
+                data,
+                true,
+            ),
+            (
+                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+                data,
+                true,
+            ),
+            (EventKind::Create(CreateKind::File), data, true),
+            (EventKind::Remove(RemoveKind::File), data, true),
+            (
+                EventKind::Access(AccessKind::Close(AccessMode::Write)),
+                data,
+                true,
+            ),
+            (
+                EventKind::Access(AccessKind::Open(AccessMode::Read)),
+                data,
+                false,
+            ),
+            (
+                EventKind::Access(AccessKind::Close(AccessMode::Read)),
+                data,
+                false,
+            ),
+            (EventKind::Any, data, true),
+            (
+                EventKind::Modify(ModifyKind::Data(DataChange::Content)),
+                Path::new("/x/checkout_redesign.md"),
+                false,
+            ),
+            (
+                EventKind::Create(CreateKind::File),
+                Path::new("/x/.checkout.xos.swp"),
+                false,
+            ),
+            (
+                EventKind::Create(CreateKind::File),
+                Path::new("/x/checkout.xos~"),
+                false,
+            ),
+            (
+                EventKind::Create(CreateKind::File),
+                Path::new("/x/#checkout.xos#"),
+                false,
+            ),
+            (
+                EventKind::Create(CreateKind::File),
+                Path::new("/x/checkout.xos.___jb_tmp___"),
+                false,
+            ),
+            (
+                EventKind::Create(CreateKind::File),
+                Path::new("/x/.checkout.md.xos-tmp-42"),
+                false,
+            ),
+            (
+                EventKind::Create(CreateKind::File),
+                Path::new("/x/4913"),
+                false,
+            ),
+            (
+                EventKind::Create(CreateKind::File),
+                Path::new("/x/new_spec.xos"),
+                true,
+            ),
+        ];
+        for (kind, path, expected) in cases {
+            assert_eq!(
+                is_relevant(kind, path, &own),
+                *expected,
+                "{kind:?} {}",
+                path.display()
+            );
+        }
+    }
+
+    #[test]
+    fn status_lines_show_the_change() {
+        let event = WatchEvent::Evaluated {
+            time: "12:00:01".into(),
+            spec: PathBuf::from("checkout.xos"),
+            experiment: "checkout_redesign".into(),
+            verdict: Verdict::Launch,
+            rule: "clear_win".into(),
+            previous: Some((Verdict::Hold, "otherwise".into())),
+            memo: PathBuf::from("out/checkout_redesign.md"),
+            warnings: Diagnostics::new(),
+        };
+        assert_eq!(
+            event.status_line(),
+            "12:00:01 checkout_redesign: hold → launch (clear_win) · out/checkout_redesign.md"
+        );
+    }
+}

@@ -1,0 +1,338 @@
+//! The checker: the plans of the shipped examples, and one fixture per
+//! diagnostic in `tests/fixtures/check/` with its rendered form snapshotted.
+//!
+//! A fixture is named after the code it demonstrates: `shares_sum.xos` must
+//! produce `xos::check::shares_sum`; `unit_mismatch--alpha_pp.xos` is a
+//! second case of `unit_mismatch`.
+
+use std::path::{Path, PathBuf};
+
+use xos::check::{self, CheckedFile, LoadOptions};
+use xos::diagnostic::{self, Diagnostics};
+use xos::plan::{
+    CompareOp, Correction, Direction, Effect, Expr, Fact, Field, MetricKind, PolicyOrigin,
+    Quantifier, ReasonPart, Role, RuleSource, SettingKey, Value, Verdict,
+};
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The path relative to the crate, as a user in the crate's folder names it.
+fn relative(path: &Path) -> PathBuf {
+    path.strip_prefix(manifest()).unwrap_or(path).to_path_buf()
+}
+
+fn render_all(diagnostics: &Diagnostics) -> String {
+    diagnostics
+        .iter()
+        .map(|d| diagnostic::render(d, false, 100))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn plan_of(path: &str) -> xos::plan::Plan {
+    let path = manifest().join(path);
+    match check::load_plan(&relative(&path), &LoadOptions::default()) {
+        Ok(checked) => {
+            assert!(
+                checked.warnings.is_empty(),
+                "{}",
+                render_all(&checked.warnings)
+            );
+            checked.plan
+        }
+        Err(errors) => panic!("{}", render_all(&errors)),
+    }
+}
+
+#[test]
+fn checkout_plan() {
+    let plan = plan_of("examples/checkout/checkout.xos");
+    assert_eq!(plan.name, "checkout_redesign");
+    assert_eq!(plan.title.as_deref(), Some("One-page checkout"));
+    assert_eq!(
+        plan.hypothesis.as_deref(),
+        Some(
+            "Collapsing checkout into one page raises purchase conversion without raising cancellations."
+        )
+    );
+    assert_eq!(plan.data.path, Path::new("examples/checkout/checkout.csv"));
+    assert_eq!(plan.data.written, "checkout.csv");
+    assert_eq!(plan.data.variant_column, "variant");
+    assert_eq!(plan.data.units_column, "users");
+    let names: Vec<&str> = plan.variants.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["control", "treatment"]);
+    assert!((plan.variants[0].share - 0.5).abs() < 1e-12);
+
+    let metrics: Vec<(&str, Role)> = plan
+        .metrics
+        .iter()
+        .map(|m| (m.name.as_str(), m.role))
+        .collect();
+    assert_eq!(
+        metrics,
+        [
+            ("conversion", Role::Primary),
+            ("revenue", Role::Secondary),
+            ("cancel_rate", Role::Guardrail),
+            ("error_rate", Role::Guardrail),
+        ]
+    );
+    assert_eq!(plan.primary, 0);
+    let primary = plan.primary();
+    assert_eq!(
+        primary.kind,
+        MetricKind::Rate {
+            column: "conversions".into()
+        }
+    );
+    assert_eq!(primary.prefer, Direction::Higher);
+    assert!((primary.baseline.unwrap_or_default() - 0.12).abs() < 1e-12);
+    assert_eq!(primary.mde, Some(Effect::Relative(0.05)));
+    let cancel = &plan.metrics[2];
+    assert_eq!(cancel.prefer, Direction::Lower);
+    assert!(matches!(cancel.worsened, Some(Effect::Absolute(v)) if (v - 0.001).abs() < 1e-12));
+    assert!(matches!(cancel.severe, Some(Effect::Absolute(v)) if (v - 0.003).abs() < 1e-12));
+    assert_eq!(
+        plan.metrics[1].kind,
+        MetricKind::Mean {
+            column: "revenue".into()
+        }
+    );
+
+    let sample = plan.sample_plan.as_ref().map(|s| (s.daily_users, s.power));
+    assert_eq!(sample, Some((Some(20_000.0), 0.8)));
+    assert!((plan.settings.alpha - 0.05).abs() < 1e-12);
+    assert_eq!(plan.settings.correction, Correction::Holm);
+
+    let policy = &plan.policy;
+    assert_eq!(policy.name, "default");
+    assert_eq!(policy.origin, PolicyOrigin::BuiltIn);
+    let rules: Vec<&str> = policy.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        rules,
+        [
+            "invalid_data",
+            "sample_ratio_mismatch",
+            "severe_guardrail",
+            "primary_harm",
+            "guardrail_worsened",
+            "clear_win"
+        ]
+    );
+    assert_eq!(
+        policy.rules[0].when,
+        Expr::Compare(
+            CompareOp::Eq,
+            Box::new(Expr::Fact(Fact::Health)),
+            Box::new(Expr::Health(xos::plan::Health::Blocked))
+        )
+    );
+    assert_eq!(
+        policy.rules[1].when,
+        Expr::Compare(
+            CompareOp::Lt,
+            Box::new(Expr::Fact(Fact::SrmP)),
+            Box::new(Expr::Fact(Fact::Setting(SettingKey::SrmWarning)))
+        )
+    );
+    assert_eq!(
+        policy.rules[2].when,
+        Expr::Quantified(
+            Quantifier::Any,
+            Box::new(Expr::And(
+                Box::new(Expr::Fact(Fact::Guardrail(Field::Severe))),
+                Box::new(Expr::Fact(Fact::Guardrail(Field::Worse)))
+            ))
+        )
+    );
+    assert_eq!(
+        policy.rules[2].condition_text,
+        "any guardrail (severe and worse)"
+    );
+    assert_eq!(
+        policy.rules[3].when,
+        Expr::Fact(Fact::Metric(0, Field::Worse))
+    );
+    assert!(policy.rules.iter().all(|r| r.source == RuleSource::Policy));
+    assert_eq!(policy.otherwise.then, Verdict::Hold);
+    assert_eq!(policy.tests.len(), 1);
+    assert_eq!(
+        policy.tests[0].given[0].fact,
+        Fact::Metric(0, Field::Better)
+    );
+    assert_eq!(policy.tests[0].given[0].value, Value::Bool(true));
+    assert_eq!(policy.tests[0].given[1].value, Value::Number(0.01));
+}
+
+#[test]
+fn latency_guard_plan() {
+    let plan = plan_of("examples/latency_guard/search.xos");
+    let latency = &plan.metrics[1];
+    assert_eq!(latency.role, Role::Guardrail);
+    assert_eq!(
+        latency.kind,
+        MetricKind::Mean {
+            column: "latency_ms".into()
+        }
+    );
+    assert_eq!(latency.worsened, Some(Effect::Relative(0.05)));
+    assert_eq!(latency.severe, Some(Effect::Relative(0.15)));
+    let first = &plan.policy.rules[0];
+    assert_eq!(first.name, "too_small_to_matter");
+    assert_eq!(first.source, RuleSource::Inline);
+    assert_eq!(
+        first.condition_text,
+        "primary.significant and primary.better and primary.rel_lift < 2%"
+    );
+    assert_eq!(
+        first.when,
+        Expr::And(
+            Box::new(Expr::And(
+                Box::new(Expr::Fact(Fact::Metric(0, Field::Significant))),
+                Box::new(Expr::Fact(Fact::Metric(0, Field::Better)))
+            )),
+            Box::new(Expr::Compare(
+                CompareOp::Lt,
+                Box::new(Expr::Fact(Fact::Metric(0, Field::RelLift))),
+                Box::new(Expr::Number(0.02))
+            ))
+        )
+    );
+    assert_eq!(plan.policy.rules.len(), 7);
+    assert_eq!(plan.policy.rules[1].source, RuleSource::Policy);
+}
+
+#[test]
+fn multiarm_plan() {
+    let plan = plan_of("examples/multiarm/pricing.xos");
+    assert_eq!(plan.variants.len(), 3);
+    let sum: f64 = plan.variants.iter().map(|v| v.share).sum();
+    assert!((sum - 1.0).abs() < 1e-12);
+    assert!((plan.variants[2].share - 1.0 / 3.0).abs() < 1e-12);
+    assert_eq!(plan.treatments().len(), 2);
+    assert!(plan.sample_plan.is_none());
+}
+
+#[test]
+fn data_override_replaces_the_path() {
+    let options = LoadOptions {
+        data_override: Some(PathBuf::from("elsewhere.csv")),
+    };
+    let checked = check::load_plan(Path::new("examples/checkout/checkout.xos"), &options)
+        .unwrap_or_else(|e| panic!("{}", render_all(&e)));
+    assert_eq!(checked.plan.data.path, Path::new("elsewhere.csv"));
+}
+
+#[test]
+fn strict_policy_reads_non_inferiority() {
+    let source = xos::diagnostic::SourceFile::new(
+        manifest().join("tests/fixtures/check/strict_ok.xos.txt"),
+        r#"experiment strict_ok {
+    data "demo.csv"
+    variants { control 50% treatment 50% }
+    primary conversion = rate(conversions)
+    guardrail cancel_rate = rate(cancellations) { margin 0.5pp }
+    policy "../../../rules/strict.xos"
+}"#,
+    );
+    let checked = check::check_source(&source, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{}", render_all(&e)));
+    let policy = &checked.plan.policy;
+    assert_eq!(policy.name, "strict");
+    assert!(matches!(policy.origin, PolicyOrigin::File(_)));
+    let win = policy.rules.iter().find(|r| r.name == "proven_win");
+    assert!(win.is_some_and(|r| r.then == Verdict::Launch));
+    assert!(policy.tests.len() >= 4);
+    let srm = &policy.rules[1];
+    assert!(
+        srm.because
+            .parts
+            .iter()
+            .any(|p| matches!(p, ReasonPart::Fact(Fact::SrmP, path) if path == "srm.p"))
+    );
+}
+
+#[test]
+fn missing_spec_is_a_diagnostic_with_the_path() {
+    let errors = check::load_plan(Path::new("no/such/spec.xos"), &LoadOptions::default())
+        .err()
+        .unwrap_or_default();
+    let first = errors.iter().next().map(|d| (d.code, d.message.clone()));
+    assert_eq!(
+        first,
+        Some((
+            "xos::io::read",
+            "cannot read `no/such/spec.xos`: no such file".to_string()
+        ))
+    );
+}
+
+#[test]
+fn every_example_and_rule_file_checks_clean() {
+    let mut files = Vec::new();
+    for dir in ["examples", "rules"] {
+        collect(&manifest().join(dir), &mut files);
+    }
+    assert!(files.len() >= 5);
+    for file in files {
+        match check::check_path(&relative(&file), &LoadOptions::default()) {
+            Ok(checked) => assert!(
+                checked.warnings().is_empty(),
+                "{}",
+                render_all(checked.warnings())
+            ),
+            Err(errors) => panic!("{}: {}", file.display(), render_all(&errors)),
+        }
+    }
+}
+
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, files);
+        } else if path.extension().is_some_and(|e| e == "xos") {
+            files.push(path);
+        }
+    }
+}
+
+#[test]
+fn fixtures() {
+    insta::glob!("fixtures/check/*.xos", |path| {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let code = name.split("--").next().unwrap_or_default();
+        let diagnostics = match check::check_path(&relative(path), &LoadOptions::default()) {
+            Ok(CheckedFile::Experiment(checked)) => checked.warnings,
+            Ok(CheckedFile::Policy(checked)) => checked.warnings,
+            Err(errors) => errors,
+        };
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.code.rsplit("::").next() == Some(code)),
+            "{name}: expected a diagnostic `{code}`, got:\n{}",
+            render_all(&diagnostics)
+        );
+        insta::assert_snapshot!(render_all(&diagnostics));
+    });
+}
+
+#[test]
+fn config_fixtures() {
+    insta::glob!("fixtures/config/*/spec.xos", |path| {
+        let diagnostics = match check::load_plan(&relative(path), &LoadOptions::default()) {
+            Ok(checked) => checked.warnings,
+            Err(errors) => errors,
+        };
+        insta::assert_snapshot!(render_all(&diagnostics));
+    });
+}

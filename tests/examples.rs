@@ -1,0 +1,113 @@
+//! Every bundled example runs end to end: its verdict, and its memo in all
+//! three formats as a reviewed golden file.
+
+use std::path::{Path, PathBuf};
+
+use xos::plan::Verdict;
+use xos::render::{Format, render};
+use xos::{RunOptions, run_once};
+
+fn example(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(path)
+}
+
+fn run(path: &str) -> xos::Outcome {
+    run_once(&example(path), &RunOptions::default()).unwrap_or_else(|e| panic!("{path}: {e:?}"))
+}
+
+#[test]
+fn checkout_launches_on_clear_win() {
+    let outcome = run("checkout/checkout.xos");
+    let decision = &outcome.report.decision;
+    assert_eq!(decision.verdict, Verdict::Launch);
+    assert_eq!(decision.rule, "clear_win");
+    assert_eq!(decision.arm.as_deref(), Some("treatment"));
+}
+
+#[test]
+fn multiarm_launches_variant_a() {
+    let outcome = run("multiarm/pricing.xos");
+    let decision = &outcome.report.decision;
+    assert_eq!(decision.verdict, Verdict::Launch);
+    assert_eq!(decision.arm.as_deref(), Some("variant_a"));
+    assert_eq!(decision.arms.len(), 2);
+}
+
+#[test]
+fn latency_guard_holds_a_win_too_small_to_matter() {
+    let outcome = run("latency_guard/search.xos");
+    let decision = &outcome.report.decision;
+    assert_eq!(decision.verdict, Verdict::Hold);
+    assert_eq!(decision.rule, "too_small_to_matter");
+}
+
+#[test]
+fn golden_memos() {
+    for (name, path) in [
+        ("checkout", "checkout/checkout.xos"),
+        ("multiarm", "multiarm/pricing.xos"),
+        ("latency_guard", "latency_guard/search.xos"),
+    ] {
+        let outcome = run(path);
+        for format in [Format::Md, Format::Html, Format::Json] {
+            let memo =
+                render(&outcome.report, format, None).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let non_finite = memo
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|word| matches!(word, "NaN" | "nan" | "inf" | "Infinity"));
+            assert!(
+                !non_finite,
+                "{name}.{}: non-finite number",
+                format.extension()
+            );
+            insta::assert_snapshot!(format!("memo_{name}_{}", format.extension()), memo);
+        }
+    }
+}
+
+#[test]
+fn every_example_folder_is_tested() {
+    let mut specs = Vec::new();
+    for entry in std::fs::read_dir(example("")).expect("examples folder") {
+        let dir = entry.expect("entry").path();
+        for file in std::fs::read_dir(&dir).expect("example folder") {
+            let file = file.expect("entry").path();
+            if file.extension().is_some_and(|e| e == "xos") {
+                specs.push(file);
+            }
+        }
+    }
+    assert_eq!(
+        specs.len(),
+        3,
+        "a new example needs its verdict and golden memo here: {specs:?}"
+    );
+    for spec in specs {
+        run_once(&spec, &RunOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e:?}", spec.display()));
+    }
+}
+
+#[test]
+fn memos_are_reproducible_and_dated_only_on_request() {
+    let a = render(&run("checkout/checkout.xos").report, Format::Html, None).unwrap();
+    let b = render(&run("checkout/checkout.xos").report, Format::Html, None).unwrap();
+    assert_eq!(a, b);
+    let dated = run_once(
+        &example("checkout/checkout.xos"),
+        &RunOptions {
+            date: Some("2026-11-28".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let md = render(&dated.report, Format::Md, None).unwrap();
+    assert!(md.contains("2026-11-28"));
+    assert!(
+        !render(&run("checkout/checkout.xos").report, Format::Md, None)
+            .unwrap()
+            .contains("Generated")
+    );
+}

@@ -1,0 +1,218 @@
+//! `xos watch` end to end, in a temporary folder: the watcher process runs
+//! while the test edits, renames, deletes and adds files, and every step
+//! waits on a condition (a status line, a memo's content) with a timeout —
+//! no fixed sleeps.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+const SPEC: &str = "experiment checkout_redesign {
+    data \"checkout.csv\"
+    variants { control 50% treatment 50% }
+    primary conversion = rate(conversions)
+}
+";
+
+const WIN: &str = "variant,users,conversions\ncontrol,10000,1200\ntreatment,10050,1320\n";
+const FLAT: &str = "variant,users,conversions\ncontrol,10000,1200\ntreatment,10050,1205\n";
+const HARM: &str = "variant,users,conversions\ncontrol,10000,1200\ntreatment,10050,1000\n";
+
+struct Watcher {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Watcher {
+    fn start(dir: &Path, out: &Path) -> Watcher {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xos"))
+            .args(["watch", "--debounce", "30", "--out"])
+            .arg(out)
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start xos watch");
+        let (tx, lines) = channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Watcher {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a line containing every one of `parts`.
+    fn expect_line(&mut self, parts: &[&str]) -> String {
+        let deadline = Instant::now() + WAIT;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if parts.iter().all(|p| line.contains(p)) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "no line with {parts:?}; output so far:\n{}",
+            self.seen.join("\n")
+        );
+    }
+
+    fn assert_running(&mut self) {
+        assert!(
+            self.child.try_wait().unwrap().is_none(),
+            "the watcher exited:\n{}",
+            self.seen.join("\n")
+        );
+    }
+
+    fn interrupt(mut self) -> i32 {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the watcher did not stop on Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for_file(path: &Path, needle: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && text.contains(needle)
+        {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never contained {needle:?}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("specs");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&specs).unwrap();
+    std::fs::write(specs.join("checkout.xos"), SPEC).unwrap();
+    std::fs::write(specs.join("checkout.csv"), FLAT).unwrap();
+    (dir, specs, out)
+}
+
+#[test]
+fn watch_follows_every_kind_of_change() {
+    let (_dir, specs, out) = setup();
+    let memo = out.join("checkout_redesign.md");
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    wait_for_file(&memo, "HOLD");
+
+    // (a) rewrite the CSV in place
+    std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
+    w.expect_line(&["checkout_redesign: hold → launch (clear_win)"]);
+    wait_for_file(&memo, "LAUNCH");
+    w.assert_running();
+
+    // (b) save by writing a temp file and renaming it over the CSV
+    let tmp = specs.join("checkout.csv.tmp");
+    std::fs::write(&tmp, HARM).unwrap();
+    std::fs::rename(&tmp, specs.join("checkout.csv")).unwrap();
+    w.expect_line(&["checkout_redesign: launch → rollback (primary_harm)"]);
+    wait_for_file(&memo, "ROLL BACK");
+    w.assert_running();
+
+    // (c) delete the CSV: a diagnostic, the last memo kept; restore it
+    std::fs::remove_file(specs.join("checkout.csv")).unwrap();
+    w.expect_line(&["checkout.xos: invalid"]);
+    w.expect_line(&["cannot read"]);
+    assert!(
+        std::fs::read_to_string(&memo)
+            .unwrap()
+            .contains("ROLL BACK"),
+        "the last good memo was replaced"
+    );
+    w.assert_running();
+    std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
+    w.expect_line(&["checkout_redesign: rollback → launch (clear_win)"]);
+    wait_for_file(&memo, "LAUNCH");
+
+    // (d) break the spec, then fix it
+    std::fs::write(
+        specs.join("checkout.xos"),
+        SPEC.replace("primary", "primay"),
+    )
+    .unwrap();
+    w.expect_line(&["checkout.xos: invalid"]);
+    assert!(std::fs::read_to_string(&memo).unwrap().contains("LAUNCH"));
+    w.assert_running();
+    std::fs::write(specs.join("checkout.xos"), SPEC).unwrap();
+    w.expect_line(&["checkout_redesign: launch (clear_win), unchanged"]);
+
+    // (e) add a new spec to the watched folder
+    std::fs::write(specs.join("pricing.csv"), HARM).unwrap();
+    std::fs::write(
+        specs.join("pricing.xos"),
+        SPEC.replace("checkout_redesign", "pricing_page")
+            .replace("checkout.csv", "pricing.csv"),
+    )
+    .unwrap();
+    w.expect_line(&["pricing_page: rollback (primary_harm)"]);
+    wait_for_file(&out.join("pricing_page.md"), "ROLL BACK");
+    w.assert_running();
+
+    assert_eq!(w.interrupt(), 0, "Ctrl-C must exit with status 0");
+}
+
+#[test]
+fn a_spec_broken_from_the_start_recovers_when_fixed() {
+    let (_dir, specs, out) = setup();
+    std::fs::write(specs.join("checkout.xos"), SPEC.replace("rate(", "rat(")).unwrap();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_line(&["checkout.xos: invalid"]);
+    std::fs::write(specs.join("checkout.xos"), SPEC).unwrap();
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    wait_for_file(&out.join("checkout_redesign.md"), "HOLD");
+    w.assert_running();
+}
