@@ -84,6 +84,7 @@ fn plan(path: &Path) -> Plan {
             name: "default".into(),
             origin: PolicyOrigin::BuiltIn,
             rules: Vec::new(),
+            tests: Vec::new(),
             otherwise: Otherwise {
                 then: Verdict::Hold,
                 because: Reason { parts: Vec::new() },

@@ -76,6 +76,7 @@ fn plan(path: &Path, shape: Shape, variants: &[&str], metrics: &[&str]) -> Plan 
             name: "default".into(),
             origin: PolicyOrigin::BuiltIn,
             rules: Vec::new(),
+            tests: Vec::new(),
             otherwise: Otherwise {
                 then: Verdict::Hold,
                 because: Reason { parts: Vec::new() },
@@ -789,4 +790,38 @@ proptest! {
             }
         }
     }
+}
+
+/// The issue's end-to-end promise: the same experiment exported as rows and
+/// as aggregates gives the same JSON report, byte for byte.
+#[test]
+fn rows_and_aggregates_give_byte_identical_json_reports() {
+    let (rows, sums) = experiment(30_000, 13);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = |shape: &str| {
+        format!(
+            "experiment same_experiment {{\n\
+             \x20   data \"data.csv\" {{ {shape} }}\n\
+             \x20   variants {{ control 34% b 33% c 33% }}\n\
+             \x20   primary conversion = rate(converted)\n\
+             \x20   metric revenue = mean(revenue)\n\
+             \x20   guardrail refunds = rate(refund) {{ worsened 0.1pp severe 0.3pp }}\n\
+             }}\n"
+        )
+    };
+    let mut reports = Vec::new();
+    for (folder, shape, data) in [
+        ("rows", "shape rows", rows.clone()),
+        ("aggregated", "shape aggregated", aggregated_csv(&sums)),
+    ] {
+        let folder = dir.path().join(folder);
+        std::fs::create_dir(&folder).expect("folder");
+        write(&folder, "data.csv", data.as_bytes());
+        let spec_path = write(&folder, "exp.xos", spec(shape).as_bytes());
+        let outcome = xos::run_once(&spec_path, &xos::RunOptions::default())
+            .unwrap_or_else(|d| panic!("{shape}: {:?}", messages(&d)));
+        reports.push(xos::report::to_json(&outcome.report));
+    }
+    assert!(reports[0].contains("\"schema\""));
+    assert_eq!(reports[0], reports[1]);
 }
