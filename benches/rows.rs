@@ -2,7 +2,9 @@
 //!
 //! Criterion times `xos::rows::load_rows` over `bench/data/rows_1m.csv` (made
 //! by `bench/rows/gen.py` when missing). With `XOS_ROWS_ONCE=FILE` the
-//! binary instead aggregates FILE once and prints the statistics, so
+//! binary instead aggregates FILE once (on `XOS_ROWS_THREADS` threads, all
+//! cores by default; with `XOS_ROWS_UNIT_ID=COLUMN` as the unit id) and
+//! prints the statistics, so
 //! `bench/rows/run.sh` can time it as a whole process (wall time and peak
 //! memory) until `xos run` can read a spec.
 
@@ -16,7 +18,7 @@ use xos::plan::{
     DataSource, Direction, Metric, MetricKind, Missing, Otherwise, Plan, Policy, PolicyOrigin,
     Reason, Role, Settings, Shape, Variant, Verdict,
 };
-use xos::rows::load_rows;
+use xos::rows::{Split, load_rows, load_rows_with};
 
 /// The benchmark's spec: `bench/rows/rows.xos`, built by hand.
 fn plan(path: &Path) -> Plan {
@@ -97,8 +99,24 @@ fn plan(path: &Path) -> Plan {
 }
 
 fn once(path: &Path) -> std::process::ExitCode {
-    match load_rows(&plan(path), path) {
+    let mut split = Split::default();
+    if let Some(threads) = std::env::var("XOS_ROWS_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+    {
+        split.threads = threads;
+    }
+    let mut plan = plan(path);
+    // `XOS_ROWS_UNIT_ID=user_id` measures the assignment checks.
+    plan.data.unit_id = std::env::var("XOS_ROWS_UNIT_ID").ok();
+    match load_rows_with(&plan, path, split) {
         Ok(data) => {
+            if let Some(a) = &data.assignment {
+                println!(
+                    "units {} mixed {} duplicated {}",
+                    a.units, a.mixed, a.duplicated
+                );
+            }
             for variant in &data.variants {
                 let metrics: Vec<String> = variant
                     .metrics

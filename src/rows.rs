@@ -35,6 +35,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flate2::read::MultiGzDecoder;
 
+mod units;
+
+use units::{Counted, Units};
+
 use crate::data::{
     Assignment, Data, MetricData, VariantData, list, missing_column, not_a_number, unreadable,
 };
@@ -97,7 +101,7 @@ pub fn load_rows_with(plan: &Plan, path: &Path, split: Split) -> Result<Data, Di
     if gzip {
         let mut input = Buffered::new(MultiGzDecoder::new(file), split.buffer_bytes, 0);
         let header = read_header(&mut input).map_err(unreadable)?;
-        let layout = Layout::new(plan, path, &header)?;
+        let layout = Layout::new(plan, path, &header, true)?;
         let mut partial = Partial::new(&layout);
         scan(&layout, &mut input, u64::MAX, &mut partial).map_err(unreadable)?;
         return finish(plan, &layout, vec![partial]);
@@ -105,7 +109,7 @@ pub fn load_rows_with(plan: &Plan, path: &Path, split: Split) -> Result<Data, Di
 
     let header =
         read_header(&mut Buffered::new(&file, split.buffer_bytes, 0)).map_err(unreadable)?;
-    let layout = Layout::new(plan, path, &header)?;
+    let layout = Layout::new(plan, path, &header, false)?;
     let ranges = ranges(header.body_start, len, split);
     let next = AtomicUsize::new(0);
     let threads = split.threads.clamp(1, ranges.len().max(1));
@@ -189,6 +193,9 @@ fn worker(
         let mut input = Buffered::with_buffer(&file, std::mem::take(&mut buf), buffer_bytes, from);
         if owns_first || input.skip_line()? {
             scan(layout, &mut input, end, &mut partial)?;
+        }
+        if let Some(units) = partial.units.as_mut() {
+            units.sort();
         }
         buf = input.buf;
         done.push((index, partial));
@@ -398,10 +405,12 @@ struct Layout {
     variant_column: usize,
     unit_id: Option<String>,
     missing_zero: bool,
+    /// The file is gzip: it can only be read as a stream.
+    gzip: bool,
 }
 
 impl Layout {
-    fn new(plan: &Plan, path: &Path, header: &Header) -> Result<Layout, Diagnostics> {
+    fn new(plan: &Plan, path: &Path, header: &Header, gzip: bool) -> Result<Layout, Diagnostics> {
         let source = SourceFile::new(path, header.text.clone());
         if header.empty {
             return Err(
@@ -518,6 +527,7 @@ impl Layout {
             variant_column,
             unit_id: plan.data.unit_id.clone(),
             missing_zero: plan.data.missing == Missing::Zero,
+            gzip,
         })
     }
 }
@@ -600,16 +610,6 @@ struct BadRow {
     span: Span,
 }
 
-/// How one unit id was seen within a range.
-#[derive(Clone, Copy, Debug)]
-struct Seen {
-    /// Bit `v` set when the unit has a row in variant `v`.
-    variants: u64,
-    duplicated: bool,
-    /// Stream offset of its first row, to order examples by first appearance.
-    first: u64,
-}
-
 /// One range's aggregate.
 struct Partial {
     accs: Vec<Acc>,
@@ -620,7 +620,7 @@ struct Partial {
     bad_count: u64,
     /// Variants named by a bad row, so they are not also reported absent.
     named: Vec<bool>,
-    units: Option<HashMap<Box<[u8]>, Seen>>,
+    units: Option<Units>,
     /// Parsed values of the current row, committed when the row is good.
     row: Vec<f64>,
 }
@@ -641,11 +641,14 @@ impl Partial {
             bad: Vec::new(),
             bad_count: 0,
             named: vec![false; layout.labels.len()],
-            units: layout.unit_id.as_ref().map(|_| HashMap::new()),
+            units: layout.unit_id.as_ref().map(|_| Units::default()),
             row: vec![0.0; values],
         }
     }
 }
+
+/// Lines read before the unit table is sized for the rest of the range.
+const SAMPLE_LINES: u64 = 4096;
 
 /// Aggregates the lines that start before `end`, from the input's position
 /// (a line start) on.
@@ -655,9 +658,21 @@ fn scan<R: Read>(
     end: u64,
     partial: &mut Partial,
 ) -> io::Result<()> {
+    let start = input.offset();
     loop {
         if input.offset() >= end {
             return Ok(());
+        }
+        if partial.lines == SAMPLE_LINES && end != u64::MAX {
+            // Size the sightings once, from the lines read so far, rather
+            // than growing them by copies. (A gzip stream's size is unknown.)
+            if let Some(units) = partial.units.as_mut() {
+                let per_line = (input.offset() - start) as f64 / SAMPLE_LINES as f64;
+                let left = end.saturating_sub(input.offset()) as f64;
+                // At least 8 bytes a line: a sample of blank lines must not
+                // reserve many times the file's size.
+                units.reserve((left / per_line.max(8.0)) as usize);
+            }
         }
         if input.pos == input.len {
             if input.eof {
@@ -678,7 +693,10 @@ fn scan<R: Read>(
                 input.pos += consumed;
                 partial.lines += 1;
             }
-            None => input.refill()?,
+            // INVARIANT: `scan_row` asks for more only before the end of
+            // the input, so this refill reads or reaches the end.
+            None if !input.eof => input.refill()?,
+            None => return Ok(()),
         }
     }
 }
@@ -937,8 +955,10 @@ fn scan_row(
         start = field.next + 1;
     }
     // INVARIANT: the variant column is one of the columns, and a row that
-    // reached here has read it.
-    let acc = partial.accs.get_mut(variant)?;
+    // reached here has read it, so `variant` is a declared variant.
+    let Some(acc) = partial.accs.get_mut(variant) else {
+        return Some(start.min(data.len()));
+    };
     acc.rows += 1;
     for (value, column) in layout.values.iter().enumerate() {
         let x = partial.row[value];
@@ -952,23 +972,10 @@ fn scan_row(
     }
     if let (Some(units), Some((from, to, escaped))) = (partial.units.as_mut(), unit) {
         let id = trim(&data[from..to]);
-        let id = if escaped { unescape(id) } else { id.to_vec() };
-        let bit = 1u64 << variant;
-        match units.get_mut(&id[..]) {
-            Some(seen) => {
-                seen.duplicated |= seen.variants & bit != 0;
-                seen.variants |= bit;
-            }
-            None => {
-                units.insert(
-                    id.into_boxed_slice(),
-                    Seen {
-                        variants: bit,
-                        duplicated: false,
-                        first: offset,
-                    },
-                );
-            }
+        if escaped {
+            units.see(&unescape(id), variant, offset);
+        } else {
+            units.see(id, variant, offset);
         }
     }
     // `start` is past the line break after the last field (or the data).
@@ -1137,7 +1144,7 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
     let mut named = vec![false; variants];
     let mut bad: Vec<(u64, BadRow)> = Vec::new();
     let mut bad_count = 0u64;
-    let mut units: Option<HashMap<Box<[u8]>, Seen>> = None;
+    let mut units: Option<Units> = None;
     // Line 1 is the header.
     let mut first_line = 2u64;
     for partial in partials {
@@ -1168,7 +1175,7 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
         if let Some(theirs) = partial.units {
             match units.as_mut() {
                 None => units = Some(theirs),
-                Some(ours) => merge_units(ours, theirs),
+                Some(ours) => ours.merge(theirs),
             }
         }
     }
@@ -1271,51 +1278,55 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
         .collect();
     Ok(Data {
         variants: data_variants,
-        assignment: units.map(assignment),
+        assignment: match units {
+            Some(units) => Some(
+                assignment(layout, units.count())
+                    .map_err(|err| unreadable(plan, &layout.path, err))?,
+            ),
+            None => None,
+        },
     })
 }
 
-fn merge_units(ours: &mut HashMap<Box<[u8]>, Seen>, theirs: HashMap<Box<[u8]>, Seen>) {
-    for (id, seen) in theirs {
-        match ours.get_mut(&id) {
-            Some(mine) => {
-                mine.duplicated |= seen.duplicated || mine.variants & seen.variants != 0;
-                mine.variants |= seen.variants;
-                mine.first = mine.first.min(seen.first);
-            }
-            None => {
-                ours.insert(id, seen);
-            }
-        }
-    }
+/// The counts, with the example ids read back from the lines they start.
+fn assignment(layout: &Layout, counted: Counted) -> io::Result<Assignment> {
+    Ok(Assignment {
+        units: counted.units,
+        mixed: counted.mixed,
+        duplicated: counted.duplicated,
+        mixed_examples: ids_at(layout, &counted.mixed_at)?,
+        duplicated_examples: ids_at(layout, &counted.duplicated_at)?,
+    })
 }
 
-fn assignment(units: HashMap<Box<[u8]>, Seen>) -> Assignment {
-    let mut mixed: Vec<(u64, &[u8])> = Vec::new();
-    let mut duplicated: Vec<(u64, &[u8])> = Vec::new();
-    for (id, seen) in &units {
-        if seen.variants.count_ones() > 1 {
-            mixed.push((seen.first, id));
-        }
-        if seen.duplicated {
-            duplicated.push((seen.first, id));
-        }
-    }
-    let examples = |mut found: Vec<(u64, &[u8])>| -> Vec<String> {
-        found.sort_unstable();
-        found
-            .iter()
-            .take(ASSIGNMENT_EXAMPLES)
-            .map(|(_, id)| String::from_utf8_lossy(id).into_owned())
-            .collect()
+/// The unit ids of the lines starting at `offsets` (ascending): a seek per
+/// line in a plain file, one more pass through a gzip stream.
+fn ids_at(layout: &Layout, offsets: &[u64]) -> io::Result<Vec<String>> {
+    let column = layout.roles.iter().position(|r| *r == Role::Unit);
+    let id = |line: Vec<u8>| -> String {
+        let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(&line)).into_owned();
+        column
+            .and_then(|c| split_header(&line).into_iter().nth(c))
+            .map_or_else(String::new, |(id, _)| id)
     };
-    Assignment {
-        units: units.len() as u64,
-        mixed: mixed.len() as u64,
-        duplicated: duplicated.len() as u64,
-        mixed_examples: examples(mixed),
-        duplicated_examples: examples(duplicated),
+    let mut ids = Vec::with_capacity(offsets.len());
+    if offsets.is_empty() {
+        return Ok(ids);
     }
+    let mut file = File::open(&layout.path)?;
+    if layout.gzip {
+        let mut input = Buffered::new(MultiGzDecoder::new(file), 64 * 1024, 0);
+        for &offset in offsets {
+            while input.offset() < offset && input.skip_line()? {}
+            ids.push(id(input.read_line()?));
+        }
+    } else {
+        for &offset in offsets {
+            file.seek(SeekFrom::Start(offset))?;
+            ids.push(id(Buffered::new(&file, 4096, offset).read_line()?));
+        }
+    }
+    Ok(ids)
 }
 
 fn bad_row_diagnostic(

@@ -685,6 +685,12 @@ fn mixed_assignment_and_duplicates_are_counted_exactly() {
         let rows: u64 = data.variants.iter().map(|v| v.units).sum();
         assert_eq!(rows, units + mixed.len() as u64 + duplicated.len() as u64);
     }
+
+    // The examples are read back from the file: through gzip too.
+    let gz = write(dir.path(), "rows.csv.gz", &gzip(text.as_bytes()));
+    let plain = load_rows(&plan, &path).expect("plain");
+    plan.data.path = gz.clone();
+    assert_eq!(load_rows(&plan, &gz).expect("gz"), plain);
 }
 
 #[test]
