@@ -14,8 +14,8 @@
 //!   are aggregated on their own threads and merged in file order.
 //! - Each range is read through one fixed buffer ([`Split::buffer_bytes`]), so
 //!   memory does not depend on the number of rows — unless `unit_id` is
-//!   declared: then every distinct unit id is kept to find units assigned to
-//!   more than one variant, and memory grows with the number of units.
+//!   declared: finding units in more than one variant then keeps 24 bytes a
+//!   row (see `units.rs`).
 //! - A byte-level scanner reads only the columns the plan needs; sums are
 //!   compensated (Neumaier), so 10⁸ rows lose no precision.
 //! - A gzip file (recognised by its magic bytes, whatever its name) is
