@@ -61,7 +61,8 @@ def works(cmd, env):
     return done.returncode == 0 and b'"schema"' in done.stdout
 
 
-def wall_times(cmd, env, runs):
+def wall_and_cpu(cmd, env, runs):
+    """Median wall time and CPU time (user + system, mean with hyperfine), in seconds."""
     if shutil.which("hyperfine"):
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             subprocess.run(
@@ -69,15 +70,21 @@ def wall_times(cmd, env, runs):
                  " ".join(map(str, cmd))],
                 env=env, check=True, capture_output=True,
             )
-            return json.load(open(out.name))["results"][0]["times"]
+            result = json.load(open(out.name))["results"][0]
+        # hyperfine reports the mean user and system times of its runs.
+        cpu = [result["user"] + result["system"]]
+        return statistics.median(result["times"]), statistics.median(cpu)
     for _ in range(2):
         subprocess.run(cmd, env=env, capture_output=True, check=True)
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
+        before = os.times()
         start = time.perf_counter()
         subprocess.run(cmd, env=env, capture_output=True, check=True)
         times.append(time.perf_counter() - start)
-    return times
+        after = os.times()
+        cpu.append(after.children_user - before.children_user + after.children_system - before.children_system)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def peak_and_query(cmd, env, runs=3):
@@ -103,10 +110,11 @@ def main():
 
     base = dict(os.environ, POLARS_MAX_THREADS=str(THREADS))
     lines = [
-        f"{THREADS} cores, warm page cache; median wall time of the whole process over {args.runs} runs.",
+        f"{THREADS} cores, warm page cache; median wall time and mean CPU time of the whole process over "
+        f"{args.runs} runs (load average before: {os.getloadavg()[0]:.1f}).",
         "",
-        "| rows | file | tool | wall (median) | vs xos | in-process query | peak RSS |",
-        "| ---: | ---: | --- | ---: | ---: | ---: | ---: |",
+        "| rows | file | tool | wall (median) | vs xos | CPU (user+sys) | in-process query | peak RSS |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for rows in args.rows:
         csv, spec = ensure_file(rows)
@@ -121,16 +129,16 @@ def main():
         tools.append(("DuckDB (SQL over the CSV)", [PY, ROOT / "bench/rows/duckdb_agg.py", csv, str(THREADS)], base))
         results = []
         for name, cmd, env in tools:
-            times = wall_times(cmd, env, args.runs)
+            wall, cpu = wall_and_cpu(cmd, env, args.runs)
             peak, query = peak_and_query(cmd, env)
-            results.append((name, statistics.median(times), peak, query))
-            print(f"{label(rows)} {name}: {statistics.median(times):.3f} s, {peak:.1f} MiB", file=sys.stderr)
+            results.append((name, wall, cpu, peak, query))
+            print(f"{label(rows)} {name}: {wall:.3f} s wall, {cpu:.3f} s CPU, {peak:.1f} MiB", file=sys.stderr)
         ours = results[0][1]
-        for name, wall, peak, query in results:
+        for name, wall, cpu, peak, query in results:
             q = f"{query * 1000:.0f} ms" if query is not None else "—"
             lines.append(
                 f"| {label(rows).upper()} | {size:.0f} MB | {name} | {wall * 1000:.0f} ms | "
-                f"{wall / ours:.1f}× | {q} | {peak:.1f} MiB |"
+                f"{wall / ours:.1f}× | {cpu * 1000:.0f} ms | {q} | {peak:.1f} MiB |"
             )
     print("\n".join(lines))
 
