@@ -578,12 +578,7 @@ fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) 
     .help("counts are whole numbers of units, such as `1200`")
 }
 
-pub(crate) fn not_a_number(
-    source: &Arc<SourceFile>,
-    span: Span,
-    value: &str,
-    column: &str,
-) -> Diagnostic {
+fn not_a_number(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
     let shown = if value.is_empty() {
         "an empty cell".to_string()
     } else {

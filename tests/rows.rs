@@ -532,7 +532,8 @@ fn bad_rows_are_located() {
                 9,,1,2\n\
                 10,treatment,yes,2\n\
                 11,\"control,1,2\n\
-                12,control,1,NaN\n";
+                12,control,1,NaN\n\
+                \"13,x\",control,1\n";
     let found = rows_error(
         text,
         &["control", "treatment"],
@@ -542,16 +543,17 @@ fn bad_rows_are_located() {
         found,
         [
             "3: variant `contrl` on line 3 is not declared in the spec",
-            "4: `conv` must be 0 or 1 on line 4, found `2`",
-            "5: `rev` must be a finite number, found `abc` on line 5",
+            "4: `conv` on line 4 must be 0 or 1, found `2`",
+            "5: `rev` on line 5 must be a finite number, found `abc`",
             "6: line 6 has 3 fields but the header has 4",
             "7: line 7 has 5 fields but the header has 4",
-            "8: `conv` is empty on line 8",
-            "9: `rev` is empty on line 9",
+            "8: `conv` on line 8 is empty",
+            "9: `rev` on line 9 is empty",
             "10: line 10 has no variant",
-            "11: `conv` must be 0 or 1 on line 11, found `yes`",
+            "11: `conv` on line 11 must be 0 or 1, found `yes`",
             "12: line 12 cannot be read: a quoted value is not closed on its line",
-            "13: `rev` must be a finite number, found `NaN` on line 13",
+            "13: `rev` on line 13 must be a finite number, found `NaN`",
+            "14: line 14 has 3 fields but the header has 4",
         ]
     );
 }
@@ -610,8 +612,8 @@ fn twenty_bad_rows_are_listed_then_counted() {
         };
         let found = messages(&load_rows_with(&plan, &path, split).expect_err("bad rows"));
         assert_eq!(found.len(), LISTED_BAD_ROWS + 1);
-        assert_eq!(found[0], "3: `conv` must be 0 or 1 on line 3, found `7`");
-        assert_eq!(found[19], "41: `conv` must be 0 or 1 on line 41, found `7`");
+        assert_eq!(found[0], "3: `conv` on line 3 must be 0 or 1, found `7`");
+        assert_eq!(found[19], "41: `conv` on line 41 must be 0 or 1, found `7`");
         assert_eq!(found[20], "43: 5 more bad rows from line 43 on");
     }
 }
@@ -691,6 +693,34 @@ fn mixed_assignment_and_duplicates_are_counted_exactly() {
     let plain = load_rows(&plan, &path).expect("plain");
     plan.data.path = gz.clone();
     assert_eq!(load_rows(&plan, &gz).expect("gz"), plain);
+}
+
+#[test]
+fn unit_ids_are_trimmed_and_unquoted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "rows.csv",
+        b"variant,user,conv\ncontrol,u1,1\ntreatment, u1 ,0\ncontrol,\"u2\",1\ncontrol,u2,\r\n",
+    );
+    let mut plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    plan.data.unit_id = Some("user".into());
+    plan.data.missing = Missing::Zero;
+    let assignment = load_rows(&plan, &path)
+        .expect("data")
+        .assignment
+        .expect("assignment");
+    assert_eq!(
+        (assignment.units, assignment.mixed, assignment.duplicated),
+        (2, 1, 1)
+    );
+    assert_eq!(assignment.mixed_examples, ["u1"]);
+    assert_eq!(assignment.duplicated_examples, ["u2"]);
 }
 
 #[test]
