@@ -1,101 +1,34 @@
 //! Row-level aggregation speed: `cargo bench --bench rows`.
 //!
 //! Criterion times `xos::rows::load_rows` over `bench/data/rows_1m.csv` (made
-//! by `bench/rows/gen.py` when missing). With `XOS_ROWS_ONCE=FILE` the
-//! binary instead aggregates FILE once (on `XOS_ROWS_THREADS` threads, all
-//! cores by default; with `XOS_ROWS_UNIT_ID=COLUMN` as the unit id) and
-//! prints the statistics, so
-//! `bench/rows/run.sh` can time it as a whole process (wall time and peak
-//! memory) until `xos run` can read a spec.
+//! by `bench/rows/gen.py` when missing) with the plan of
+//! `bench/rows/rows.xos`. With `XOS_ROWS_ONCE=FILE` the binary instead
+//! aggregates FILE once (on `XOS_ROWS_THREADS` threads, all cores by default;
+//! with `XOS_ROWS_UNIT_ID=COLUMN` as the unit id) and prints the statistics:
+//! `bench/rows/run.sh` times that as a whole process beside `xos run`, to
+//! separate the aggregation from the rest of the pipeline.
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use criterion::{Criterion, Throughput};
+use xos::LoadOptions;
 use xos::data::MetricData;
-use xos::plan::{
-    DataSource, Direction, Metric, MetricKind, Missing, Otherwise, Plan, Policy, PolicyOrigin,
-    Reason, Role, Settings, Shape, Variant, Verdict,
-};
+use xos::plan::Plan;
 use xos::rows::{Split, load_rows, load_rows_with};
 
-/// The benchmark's spec: `bench/rows/rows.xos`, built by hand.
-fn plan(path: &Path) -> Plan {
-    let metric = |name: &str, kind: MetricKind, role: Role| Metric {
-        name: name.into(),
-        role,
-        kind,
-        prefer: Direction::Higher,
-        baseline: None,
-        mde: None,
-        sd: None,
-        worsened: None,
-        severe: None,
-        margin: None,
+/// `bench/rows/rows.xos`, checked, reading `data`.
+fn plan(data: &Path) -> Result<Plan, String> {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/rows/rows.xos");
+    let options = LoadOptions {
+        data_override: Some(data.to_path_buf()),
     };
-    Plan {
-        name: "rows_bench".into(),
-        title: None,
-        owner: None,
-        hypothesis: None,
-        spec_path: PathBuf::from("bench/rows/rows.xos"),
-        data: DataSource {
-            path: path.to_path_buf(),
-            written: path.display().to_string(),
-            variant_column: "variant".into(),
-            units_column: "users".into(),
-            shape: Shape::Rows,
-            unit_id: None,
-            missing: Missing::Error,
-        },
-        variants: ["control", "treatment"]
-            .iter()
-            .map(|name| Variant {
-                name: name.to_string(),
-                share: 0.5,
-            })
-            .collect(),
-        metrics: vec![
-            metric(
-                "conversion",
-                MetricKind::Rate {
-                    column: "converted".into(),
-                },
-                Role::Primary,
-            ),
-            metric(
-                "revenue",
-                MetricKind::Mean {
-                    column: "revenue".into(),
-                },
-                Role::Secondary,
-            ),
-            metric(
-                "refunds",
-                MetricKind::Rate {
-                    column: "guardrail_refund".into(),
-                },
-                Role::Guardrail,
-            ),
-        ],
-        primary: 0,
-        sample_plan: None,
-        settings: Settings::default(),
-        policy: Policy {
-            name: "default".into(),
-            origin: PolicyOrigin::BuiltIn,
-            rules: Vec::new(),
-            tests: Vec::new(),
-            otherwise: Otherwise {
-                then: Verdict::Hold,
-                because: Reason { parts: Vec::new() },
-            },
-        },
-        config: None,
-        templates: None,
-        output: None,
-    }
+    let checked = xos::load_plan(&spec, &options).map_err(|diags| {
+        let messages: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
+        format!("{}: {}", spec.display(), messages.join("; "))
+    })?;
+    Ok(checked.plan)
 }
 
 fn once(path: &Path) -> std::process::ExitCode {
@@ -106,7 +39,13 @@ fn once(path: &Path) -> std::process::ExitCode {
     {
         split.threads = threads;
     }
-    let mut plan = plan(path);
+    let mut plan = match plan(path) {
+        Ok(plan) => plan,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     // `XOS_ROWS_UNIT_ID=user_id` measures the assignment checks.
     plan.data.unit_id = std::env::var("XOS_ROWS_UNIT_ID").ok();
     match load_rows_with(&plan, path, split) {
@@ -157,7 +96,13 @@ fn main() -> std::process::ExitCode {
         }
     }
     let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
-    let plan = plan(&path);
+    let plan = match plan(&path) {
+        Ok(plan) => plan,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("rows");
     group.throughput(Throughput::Bytes(bytes));

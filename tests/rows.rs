@@ -5,86 +5,43 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
+use xos::LoadOptions;
 use xos::data::{self, Data, MetricData, VariantData};
-use xos::diagnostic::Diagnostics;
-use xos::plan::{
-    DataSource, Direction, Metric, MetricKind, Missing, Otherwise, Plan, Policy, PolicyOrigin,
-    Reason, Role, Settings, Shape, Variant, Verdict,
-};
+use xos::diagnostic::{Diagnostics, SourceFile};
+use xos::plan::{Missing, Plan, Shape};
 use xos::rows::{LISTED_BAD_ROWS, Split, load_rows, load_rows_with};
 
 /// A plan over `path` with the given variants and metrics (`rate(X)` or
-/// `mean(X)`), as `check` would build it.
+/// `mean(X)`; the first is the primary), checked from a spec as `xos run`
+/// would check it.
 fn plan(path: &Path, shape: Shape, variants: &[&str], metrics: &[&str]) -> Plan {
-    let metrics = metrics
+    let shape = match shape {
+        Shape::Rows => "rows",
+        Shape::Aggregated => "aggregated",
+    };
+    let mut spec = format!("experiment rows_test {{\n    data \"data.csv\" {{ shape {shape} }}\n");
+    let share = 100.0 / variants.len() as f64;
+    let arms: Vec<String> = variants
         .iter()
-        .enumerate()
-        .map(|(i, form)| {
-            let (kind, column) = form
-                .trim_end_matches(')')
-                .split_once('(')
-                .expect("metric form");
-            let column = column.to_string();
-            Metric {
-                name: format!("m{i}_{column}"),
-                role: if i == 0 {
-                    Role::Primary
-                } else {
-                    Role::Secondary
-                },
-                kind: match kind {
-                    "rate" => MetricKind::Rate { column },
-                    _ => MetricKind::Mean { column },
-                },
-                prefer: Direction::Higher,
-                baseline: None,
-                mde: None,
-                sd: None,
-                worsened: None,
-                severe: None,
-                margin: None,
-            }
-        })
+        .map(|v| format!("{v} {share:.1}%"))
         .collect();
-    Plan {
-        name: "rows_test".into(),
-        title: None,
-        owner: None,
-        hypothesis: None,
-        spec_path: path.with_extension("xos"),
-        data: DataSource {
-            path: path.to_path_buf(),
-            written: path.display().to_string(),
-            variant_column: "variant".into(),
-            units_column: "users".into(),
-            shape,
-            unit_id: None,
-            missing: Missing::Error,
-        },
-        variants: variants
-            .iter()
-            .map(|name| Variant {
-                name: name.to_string(),
-                share: 1.0 / variants.len() as f64,
-            })
-            .collect(),
-        metrics,
-        primary: 0,
-        sample_plan: None,
-        settings: Settings::default(),
-        policy: Policy {
-            name: "default".into(),
-            origin: PolicyOrigin::BuiltIn,
-            rules: Vec::new(),
-            tests: Vec::new(),
-            otherwise: Otherwise {
-                then: Verdict::Hold,
-                because: Reason { parts: Vec::new() },
-            },
-        },
-        config: None,
-        templates: None,
-        output: None,
+    spec += &format!("    variants {{ {} }}\n", arms.join(" "));
+    for (i, form) in metrics.iter().enumerate() {
+        let (_, column) = form
+            .trim_end_matches(')')
+            .split_once('(')
+            .expect("metric form");
+        let role = if i == 0 { "primary" } else { "metric" };
+        spec += &format!("    {role} m{i}_{column} = {form}\n");
+    }
+    spec += "}\n";
+    let source = SourceFile::new(path.with_extension("xos"), spec.clone());
+    let options = LoadOptions {
+        data_override: Some(path.to_path_buf()),
+    };
+    match xos::check_source(&source, &options) {
+        Ok(checked) => checked.plan,
+        Err(diags) => panic!("{spec}{:?}", messages(&diags)),
     }
 }
 
@@ -415,12 +372,14 @@ fn quoted_fields_with_commas_and_doubled_quotes() {
                 x,treatment,1\r\n";
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "rows.csv", text.as_bytes());
-    let plan = plan(
+    // A label no spec can declare, but a plan can hold.
+    let mut plan = plan(
         &path,
         Shape::Rows,
-        &["control", "treatment", "con\"x"],
+        &["control", "treatment", "conx"],
         &["rate(conv)"],
     );
+    plan.variants[2].name = "con\"x".into();
     for range_bytes in 1..=text.len() as u64 {
         let split = Split {
             threads: 2,
@@ -464,16 +423,16 @@ fn a_larger_file_in_many_ranges_equals_one_range() {
 #[test]
 fn empty_file_and_header_only() {
     assert_eq!(
-        rows_error("", &["control"], &["rate(x)"]),
+        rows_error("", &["control", "treatment"], &["rate(x)"]),
         ["1: the data file is empty"]
     );
     assert_eq!(
-        rows_error("  \n", &["control"], &["rate(x)"]),
+        rows_error("  \n", &["control", "treatment"], &["rate(x)"]),
         ["1: the data file is empty"]
     );
     for header in ["variant,x", "variant,x\n", "variant,x\r\n", "variant,x\n\n"] {
         assert_eq!(
-            rows_error(header, &["control"], &["rate(x)"]),
+            rows_error(header, &["control", "treatment"], &["rate(x)"]),
             ["1: the data file has a header but no rows"],
             "{header:?}"
         );
@@ -496,7 +455,12 @@ fn a_declared_variant_without_rows() {
 fn a_missing_column_names_the_metric() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "rows.csv", b"variant,convertd\ncontrol,1\n");
-    let plan = plan(&path, Shape::Rows, &["control"], &["rate(converted)"]);
+    let plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(converted)"],
+    );
     let diags = load_rows(&plan, &path).expect_err("missing column");
     assert_eq!(messages(&diags), ["1: column `converted` is missing"]);
     let diag = &diags.0[0];
@@ -511,7 +475,7 @@ fn a_missing_column_names_the_metric() {
 
     let missing = rows_error_with(
         "variant,x\ncontrol,1\n",
-        &["control"],
+        &["control", "treatment"],
         &["rate(x)"],
         |plan| plan.data.unit_id = Some("user_id".into()),
     );
@@ -601,9 +565,15 @@ fn twenty_bad_rows_are_listed_then_counted() {
             "control,7\n"
         });
     }
+    text.push_str("treatment,0\n");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "rows.csv", text.as_bytes());
-    let plan = plan(&path, Shape::Rows, &["control"], &["rate(conv)"]);
+    let plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
     for range_bytes in [0, 7, 100] {
         let split = Split {
             threads: 2,
@@ -624,12 +594,12 @@ fn missing_zero_counts_empty_values_as_zero() {
     let path = write(
         dir.path(),
         "rows.csv",
-        b"variant,conv,rev\ncontrol,,\ncontrol,1, 2 \ncontrol, ,4\n",
+        b"variant,conv,rev\ncontrol,,\ncontrol,1, 2 \ncontrol, ,4\ntreatment,0,0\n",
     );
     let mut plan = plan(
         &path,
         Shape::Rows,
-        &["control"],
+        &["control", "treatment"],
         &["rate(conv)", "mean(rev)"],
     );
     assert!(load_rows(&plan, &path).is_err());
@@ -777,7 +747,7 @@ proptest! {
         bytes.extend(&body);
         let bytes = if gz { gzip(&bytes) } else { bytes };
         let path = write(dir.path(), "rows.csv", &bytes);
-        let mut plan = plan(&path, Shape::Rows, &["c", "1"], &["rate(x)", "mean(y)"]);
+        let mut plan = plan(&path, Shape::Rows, &["c", "e"], &["rate(x)", "mean(y)"]);
         if zero {
             plan.data.missing = Missing::Zero;
         }

@@ -24,20 +24,7 @@ DATA = ROOT / "bench" / "data"
 PY = sys.executable
 THREADS = os.cpu_count() or 1
 
-SPEC = """experiment rows_bench {{
-    data "{csv}" {{ shape rows }}
-    variants {{
-        control   50%
-        treatment 50%
-    }}
-    primary conversion = rate(converted)
-    metric revenue = mean(revenue)
-    guardrail refunds = rate(guardrail_refund) {{
-        worsened 0.1pp
-        severe   0.3pp
-    }}
-}}
-"""
+SPEC = ROOT / "bench" / "rows" / "rows.xos"
 
 
 def label(rows):
@@ -50,9 +37,7 @@ def ensure_file(rows):
     if not csv.exists():
         print(f"generating {csv.name} ...", file=sys.stderr)
         subprocess.run([PY, ROOT / "bench/rows/gen.py", str(rows), csv], check=True)
-    spec = DATA / f"rows_{label(rows)}.xos"
-    spec.write_text(SPEC.format(csv=csv.name))
-    return csv, spec
+    return csv
 
 
 def works(cmd, env):
@@ -117,11 +102,11 @@ def main():
         "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for rows in args.rows:
-        csv, spec = ensure_file(rows)
+        csv = ensure_file(rows)
         size = csv.stat().st_size / 1e6
         subprocess.run(["cat", csv], stdout=subprocess.DEVNULL, check=True)  # warm the cache
         tools = []
-        xos_run = [args.xos, "run", spec, "--format", "json"]
+        xos_run = [args.xos, "run", SPEC, "--data", csv, "--format", "json"]
         if works(xos_run, base):
             tools.append(("xos run", xos_run, base))
         tools.append(("xos library (one-shot)", [args.lib_bin], dict(base, XOS_ROWS_ONCE=str(csv))))

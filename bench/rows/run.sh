@@ -18,8 +18,7 @@ bench/.venv/bin/pip install -q --disable-pip-version-check polars duckdb
 
 cargo build --release --quiet
 # The criterion bench binary doubles as a one-shot loader (XOS_ROWS_ONCE):
-# it times the library as a whole process even where `xos run` cannot read
-# row-level specs yet.
+# the aggregation alone as a whole process, beside `xos run` (the pipeline).
 lib_bin=$(cargo bench --bench rows --no-run --message-format=json 2>/dev/null \
     | bench/.venv/bin/python -c 'import json,sys
 for line in sys.stdin:
