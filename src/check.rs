@@ -1483,6 +1483,17 @@ fn beta_prior(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<(f64, f64
 
 // ---------------------------------------------------------------- policy
 
+/// The built-in policy, parsed once per process: parsing is most of the
+/// cost of checking a spec that names no policy.
+static BUILT_IN_POLICY: std::sync::LazyLock<Option<(Arc<SourceFile>, ast::PolicyDecl)>> =
+    std::sync::LazyLock::new(|| {
+        let source = SourceFile::new(DEFAULT_POLICY_NAME, DEFAULT_POLICY);
+        match parse::parse(&source) {
+            Ok(ast::File::Policy(decl)) => Some((source, decl)),
+            _ => None,
+        }
+    });
+
 /// Where a policy file was named: a path literal in the spec or `xos.toml`.
 struct PolicySite {
     source: Arc<SourceFile>,
@@ -1500,17 +1511,14 @@ fn load_policy(
     out: &mut Vec<Diagnostic>,
 ) -> Option<(Policy, Option<Arc<SourceFile>>)> {
     let Some(site) = site else {
-        let source = SourceFile::new(DEFAULT_POLICY_NAME, DEFAULT_POLICY);
-        let decl = match parse::parse(&source) {
-            Ok(ast::File::Policy(decl)) => decl,
-            _ => {
-                out.push(Diagnostic::error(
-                    "xos::check::internal",
-                    "the built-in policy does not parse",
-                ));
-                return None;
-            }
+        let Some((source, decl)) = BUILT_IN_POLICY.as_ref() else {
+            out.push(Diagnostic::error(
+                "xos::check::internal",
+                "the built-in policy does not parse",
+            ));
+            return None;
         };
+        let source = Arc::clone(source);
         let mut policy_out = Vec::new();
         let scope = Scope {
             metrics: scope.metrics,

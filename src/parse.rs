@@ -39,8 +39,7 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
     if let Some(diagnostic) = scan_unterminated(&source.text) {
         return Err(diagnostic.in_file(source).into());
     }
-    pest::set_error_detail(true);
-    let pairs = match XosParser::parse(Rule::file, &source.text) {
+    let pairs = match parse_rule(Rule::file, &source.text) {
         Ok(pairs) => pairs,
         Err(error) => return Err(syntax_error(&source.text, &error).in_file(source).into()),
     };
@@ -52,10 +51,28 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
     file.map_err(|d| d.in_file(source).into())
 }
 
+/// Runs the pest parser. Detailed error tracking (what was expected, for
+/// the friendly messages) slows every parse severalfold, so it is switched
+/// on only to re-parse input that already failed.
+fn parse_rule(
+    rule: Rule,
+    text: &str,
+) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    pest::set_error_detail(false);
+    match XosParser::parse(rule, text) {
+        Ok(pairs) => Ok(pairs),
+        Err(_) => {
+            pest::set_error_detail(true);
+            let result = XosParser::parse(rule, text);
+            pest::set_error_detail(false);
+            result
+        }
+    }
+}
+
 /// The parsed expression of a rule condition, for tests and tools.
 pub fn parse_condition(text: &str) -> Result<Expr, Diagnostic> {
-    pest::set_error_detail(true);
-    let mut pairs = XosParser::parse(Rule::expr, text).map_err(|e| syntax_error(text, &e))?;
+    let mut pairs = parse_rule(Rule::expr, text).map_err(|e| syntax_error(text, &e))?;
     let pair = pairs.next().ok_or_else(|| internal("empty expression"))?;
     if pair.as_span().end() != text.trim_end().len() {
         return Err(Diagnostic::error(
@@ -71,9 +88,7 @@ pub fn parse_condition(text: &str) -> Result<Expr, Diagnostic> {
 /// into that file.
 pub fn parse_value_text(text: &str, offset: usize) -> Result<Value, Diagnostic> {
     let padded = format!("{}{text}", " ".repeat(offset));
-    pest::set_error_detail(true);
-    let mut pairs =
-        XosParser::parse(Rule::value_text, &padded).map_err(|e| syntax_error(&padded, &e))?;
+    let mut pairs = parse_rule(Rule::value_text, &padded).map_err(|e| syntax_error(&padded, &e))?;
     let pair = next(&mut pairs, "value text")?;
     let value = next(&mut pair.into_inner(), "value")?;
     parse_value(value)
