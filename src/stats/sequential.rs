@@ -61,7 +61,7 @@ pub fn boundaries(alpha: f64, spending: Spending, fractions: &[f64]) -> Option<B
     let cumulative_alpha: Vec<f64> = fractions.iter().map(|&t| 2.0 * spend(t)).collect();
 
     let first = spend(fractions[0]);
-    if !(first > 0.0) {
+    if first.is_nan() || first <= 0.0 {
         return None;
     }
     let b1 = -normal_quantile(first);
@@ -78,7 +78,7 @@ pub fn boundaries(alpha: f64, spending: Spending, fractions: &[f64]) -> Option<B
     for k in 1..fractions.len() {
         let (t_prev, t_k) = (fractions[k - 1], fractions[k]);
         let target = 2.0 * (spend(t_k) - spend(t_prev));
-        if !(target > 0.0) {
+        if target.is_nan() || target <= 0.0 {
             return None;
         }
         let s_prev = t_prev.sqrt();
