@@ -279,28 +279,94 @@ fn quadrature(x: Beta, y: Beta) -> f64 {
     }
     cuts.sort_by(f64::total_cmp);
     cuts.dedup();
-    let total: f64 = cuts
+    // A coarse pass sizes the integral, so that pieces carrying a negligible
+    // share of it are not refined to their own relative precision.
+    let mut pieces: Vec<TanhSinh> = cuts
         .windows(2)
-        .map(|w| tanh_sinh(&integrand, w[0], w[1]))
-        .sum();
+        .map(|w| TanhSinh::new(&integrand, w[0], w[1]))
+        .collect();
+    for piece in &mut pieces {
+        piece.halve(&integrand);
+    }
+    let coarse: f64 = pieces.iter().map(|p| p.estimate).sum();
+    let abs_tol = 1e-14 * coarse.abs();
+    let mut total = 0.0;
+    for piece in &mut pieces {
+        for _ in 0..8 {
+            if piece.last_change <= abs_tol.max(1e-13 * piece.estimate.abs()) {
+                break;
+            }
+            piece.halve(&integrand);
+        }
+        total += piece.estimate;
+    }
     total.clamp(0.0, 1.0)
 }
 
 /// Tanh-sinh (double-exponential) quadrature of `f(v, 1 − v)` over
-/// `[lo, hi] ⊆ [0, 1]`, halving the step until two levels agree to 1e-13
-/// relative. Nodes are placed by their distance from the nearer endpoint, and
-/// `1 − v` is passed separately, so integrable endpoint singularities of
-/// Beta densities with shape < 1 are handled.
-fn tanh_sinh(f: &impl Fn(f64, f64) -> f64, lo: f64, hi: f64) -> f64 {
-    use std::f64::consts::FRAC_PI_2;
-    const T_MAX: f64 = 4.5;
-    let half = 0.5 * (hi - lo);
-    if half <= 0.0 {
-        return 0.0;
+/// `[lo, hi] ⊆ [0, 1]`, refined by halving the step. Nodes are placed by
+/// their distance from the nearer endpoint and `1 − v` is passed separately,
+/// so the integrable endpoint singularities of Beta densities with shape < 1
+/// are handled; pieces inside `(0, 1)` are smooth and stop at `|t| ≤ 3`.
+struct TanhSinh {
+    lo: f64,
+    hi: f64,
+    half: f64,
+    t_max: f64,
+    h: f64,
+    sum: f64,
+    estimate: f64,
+    last_change: f64,
+}
+
+impl TanhSinh {
+    fn new(f: &impl Fn(f64, f64) -> f64, lo: f64, hi: f64) -> TanhSinh {
+        let half = 0.5 * (hi - lo);
+        let t_max = if lo == 0.0 || hi == 1.0 { 4.5 } else { 3.0 };
+        let mut q = TanhSinh {
+            lo,
+            hi,
+            half,
+            t_max,
+            h: 0.5,
+            sum: 0.0,
+            estimate: 0.0,
+            last_change: f64::INFINITY,
+        };
+        if half <= 0.0 {
+            q.last_change = 0.0;
+            return q;
+        }
+        q.sum = half * std::f64::consts::FRAC_PI_2 * q.at(f, half, false);
+        let mut k = 1.0;
+        while k * q.h <= q.t_max {
+            q.sum += q.pair(f, k * q.h);
+            k += 1.0;
+        }
+        q.estimate = q.sum * q.h;
+        q
     }
-    // f at the point `d` inside the lower (`upper = false`) or upper endpoint;
-    // at the endpoints 0 and 1 the distance itself is the exact coordinate.
-    let at = |d: f64, upper: bool| -> f64 {
+
+    /// Adds the nodes halfway between the current ones.
+    fn halve(&mut self, f: &impl Fn(f64, f64) -> f64) {
+        if self.half <= 0.0 {
+            return;
+        }
+        self.h *= 0.5;
+        let mut k = 1.0;
+        while k * self.h <= self.t_max {
+            self.sum += self.pair(f, k * self.h);
+            k += 2.0;
+        }
+        let next = self.sum * self.h;
+        self.last_change = (next - self.estimate).abs();
+        self.estimate = next;
+    }
+
+    /// `f` at distance `d` inside the lower (`upper = false`) or upper
+    /// endpoint; at the endpoints 0 and 1 the distance is the exact coordinate.
+    fn at(&self, f: &impl Fn(f64, f64) -> f64, d: f64, upper: bool) -> f64 {
+        let (lo, hi) = (self.lo, self.hi);
         let (v, w) = match (upper, lo == 0.0, hi == 1.0) {
             (false, true, _) => (d, 1.0 - d),
             (false, false, _) => (lo + d, 1.0 - (lo + d)),
@@ -312,41 +378,19 @@ fn tanh_sinh(f: &impl Fn(f64, f64) -> f64, lo: f64, hi: f64) -> f64 {
         }
         let value = f(v, w);
         if value.is_finite() { value } else { 0.0 }
-    };
-    // Contribution of the node pair at ±t (t > 0), before the step factor.
-    let pair = |t: f64| -> f64 {
-        let u = FRAC_PI_2 * t.sinh();
+    }
+
+    /// The weighted node pair at `±t`, `t > 0`, before the step factor.
+    fn pair(&self, f: &impl Fn(f64, f64) -> f64, t: f64) -> f64 {
+        let u = std::f64::consts::FRAC_PI_2 * t.sinh();
         let cosh_u = u.cosh();
-        let d = half * (-u).exp() / cosh_u;
-        let weight = half * FRAC_PI_2 * t.cosh() / (cosh_u * cosh_u);
+        let d = self.half * (-u).exp() / cosh_u;
+        let weight = self.half * std::f64::consts::FRAC_PI_2 * t.cosh() / (cosh_u * cosh_u);
         if d <= 0.0 || !weight.is_finite() {
             return 0.0;
         }
-        weight * (at(d, false) + at(d, true))
-    };
-    let mut h = 0.5;
-    let mut sum = half * FRAC_PI_2 * at(half, false);
-    let mut k = 1.0;
-    while k * h <= T_MAX {
-        sum += pair(k * h);
-        k += 1.0;
+        weight * (self.at(f, d, false) + self.at(f, d, true))
     }
-    let mut estimate = sum * h;
-    for _ in 0..8 {
-        h *= 0.5;
-        let mut k = 1.0;
-        while k * h <= T_MAX {
-            sum += pair(k * h);
-            k += 2.0;
-        }
-        let next = sum * h;
-        let converged = (next - estimate).abs() <= 1e-13 * next.abs();
-        estimate = next;
-        if converged {
-            break;
-        }
-    }
-    estimate
 }
 
 /// Normal approximation: posteriors `C ~ N(mean_c, se_c²)`, `T ~ N(mean_t, se_t²)`
