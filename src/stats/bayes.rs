@@ -542,3 +542,142 @@ fn ln_beta_draw(dist: Beta, rng: &mut Xoshiro256PlusPlus) -> f64 {
     let m = ga.max(gb);
     ga - (m + ((ga - m).exp() + (gb - m).exp()).ln())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bb(x_c: u64, n_c: u64, x_t: u64, n_t: u64, prior: (f64, f64)) -> BayesResult {
+        beta_binomial(x_c, n_c, x_t, n_t, prior).expect("valid")
+    }
+
+    #[test]
+    fn invalid_inputs_are_undefined() {
+        assert_eq!(beta_binomial(11, 10, 1, 10, (1.0, 1.0)), None);
+        assert_eq!(beta_binomial(1, 10, 1, 10, (0.0, 1.0)), None);
+        assert_eq!(beta_binomial(1, 10, 1, 10, (1.0, f64::NAN)), None);
+        assert_eq!(normal_approx(0.1, -1.0, 0.2, 0.1), None);
+        assert_eq!(normal_approx(f64::INFINITY, 1.0, 0.2, 0.1), None);
+    }
+
+    #[test]
+    fn empty_arms_fall_back_to_the_prior() {
+        let r = bb(0, 0, 0, 0, (1.0, 1.0));
+        assert!((r.prob_t_beats_c - 0.5).abs() < 1e-15);
+        // E|U − V|/2 for independent uniforms is 1/6.
+        assert!((r.expected_loss_t - 1.0 / 6.0).abs() < 1e-15);
+        assert_eq!(r.expected_loss_t, r.expected_loss_c);
+    }
+
+    #[test]
+    fn zero_and_all_conversions() {
+        let r = bb(0, 1000, 0, 1000, (1.0, 1.0));
+        assert!((r.prob_t_beats_c - 0.5).abs() < 1e-12);
+        let r = bb(18, 20, 20, 20, (1.0, 1.0));
+        assert!((r.prob_t_beats_c - 0.884_146_341_463_414_6).abs() < 1e-12);
+        let r = bb(1, 1, 0, 1, (1.0, 1.0));
+        // Beta(2,1) against Beta(1,2): P(T > C) = 1/6.
+        assert!((r.prob_t_beats_c - 1.0 / 6.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn swapping_arms_mirrors_the_result() {
+        let a = bb(120, 1000, 150, 1100, (1.0, 1.0));
+        let b = bb(150, 1100, 120, 1000, (1.0, 1.0));
+        assert!((a.prob_t_beats_c + b.prob_t_beats_c - 1.0).abs() < 1e-12);
+        assert!((a.expected_loss_t - b.expected_loss_c).abs() < 1e-15);
+        // loss_t − loss_c = E[p_C] − E[p_T]
+        let (m_c, m_t) = (121.0 / 1002.0, 151.0 / 1102.0);
+        assert!((a.expected_loss_t - a.expected_loss_c - (m_c - m_t)).abs() < 1e-14);
+    }
+
+    #[test]
+    fn quadrature_agrees_with_the_finite_sum() {
+        // A prior a hair off (1, 1) forces the quadrature path.
+        for (x_c, n_c, x_t, n_t) in [
+            (3, 40, 7, 45),
+            (120, 1000, 140, 1000),
+            (0, 200, 2, 180),
+            (25, 25, 24, 30),
+        ] {
+            let sum = bb(x_c, n_c, x_t, n_t, (1.0, 1.0));
+            let quad = bb(x_c, n_c, x_t, n_t, (1.0 + 1e-12, 1.0 - 1e-12));
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs() + 1e-13;
+            assert!(
+                close(quad.prob_t_beats_c, sum.prob_t_beats_c),
+                "{quad:?} vs {sum:?}"
+            );
+            assert!(
+                close(quad.expected_loss_t, sum.expected_loss_t),
+                "{quad:?} vs {sum:?}"
+            );
+            assert!(
+                close(quad.expected_loss_c, sum.expected_loss_c),
+                "{quad:?} vs {sum:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_arms_switch_to_the_normal_approximation() {
+        let (x_c, n_c, x_t, n_t) = (500_000_000, 1_000_000_000, 500_030_000, 1_000_000_000);
+        let approx = bb(x_c, n_c, x_t, n_t, (1.0, 1.0));
+        let exact = beta_binomial_exact(x_c, n_c, x_t, n_t, (1.0, 1.0)).expect("valid");
+        assert!((approx.prob_t_beats_c - exact.prob_t_beats_c).abs() < 1e-6);
+        assert!((approx.expected_loss_c / exact.expected_loss_c - 1.0).abs() < 1e-5);
+        // A billion units but rare conversions stay exact.
+        let rare = bb(3, 1_000_000_000, 9, 900_000_000, (1.0, 1.0));
+        assert!(rare.prob_t_beats_c > 0.9 && rare.prob_t_beats_c < 1.0);
+    }
+
+    #[test]
+    fn normal_approx_degenerate_and_tails() {
+        let r = normal_approx(1.0, 0.0, 1.5, 0.0).expect("finite");
+        assert_eq!(
+            (r.prob_t_beats_c, r.expected_loss_t, r.expected_loss_c),
+            (1.0, 0.0, 0.5)
+        );
+        let r = normal_approx(1.0, 0.0, 1.0, 0.0).expect("finite");
+        assert_eq!(r.prob_t_beats_c, 0.5);
+        let r = normal_approx(0.0, 1.0, 0.0, 0.0).expect("finite");
+        assert!((r.expected_loss_t - 1.0 / (2.0 * std::f64::consts::PI).sqrt()).abs() < 1e-15);
+        let r = normal_approx(0.0, 0.01, 1.0, 0.01).expect("finite");
+        assert!(r.prob_t_beats_c == 1.0 && r.expected_loss_t >= 0.0 && r.expected_loss_c > 0.99);
+    }
+
+    #[test]
+    fn credible_interval_is_reproducible() {
+        let a = relative_lift_interval(1200, 10_000, 1320, 10_050, (1.0, 1.0), 0.95, 20_000, 42)
+            .expect("valid");
+        let b = relative_lift_interval(1200, 10_000, 1320, 10_050, (1.0, 1.0), 0.95, 20_000, 42)
+            .expect("valid");
+        assert_eq!(a, b);
+        let c = relative_lift_interval(1200, 10_000, 1320, 10_050, (1.0, 1.0), 0.95, 20_000, 7)
+            .expect("valid");
+        assert_ne!(a, c);
+        // Close to the delta-method interval (0.0145, 0.1745) of the same data.
+        assert!(
+            (a.0 - 0.015).abs() < 0.01 && (a.1 - 0.175).abs() < 0.01,
+            "{a:?}"
+        );
+        assert!(a.0 < 0.0945 && 0.0945 < a.1);
+    }
+
+    #[test]
+    fn credible_interval_rejects_bad_requests() {
+        assert_eq!(
+            relative_lift_interval(1, 10, 1, 10, (1.0, 1.0), 0.95, 0, 1),
+            None
+        );
+        assert_eq!(
+            relative_lift_interval(1, 10, 1, 10, (1.0, 1.0), 1.0, 100, 1),
+            None
+        );
+        assert_eq!(
+            relative_lift_interval(11, 10, 1, 10, (1.0, 1.0), 0.9, 100, 1),
+            None
+        );
+        // Zero conversions with a small prior stay finite.
+        assert!(relative_lift_interval(0, 1000, 0, 1000, (0.01, 1.0), 0.9, 1000, 1).is_some());
+    }
+}

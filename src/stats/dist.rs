@@ -496,3 +496,92 @@ pub fn chi2_sf(x: f64, df: f64) -> f64 {
     }
     gamma_inc(0.5 * df, 0.5 * x).1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rel(a: f64, e: f64) -> f64 {
+        ((a - e) / e).abs()
+    }
+
+    #[test]
+    fn normal_tails_keep_relative_precision() {
+        // Φ(−37.5) and its survival twin, against mpmath.
+        assert!(rel(normal_sf(37.5), 4.605_353_009_581_955e-308) < 1e-12);
+        assert!(rel(normal_cdf(-37.5), 4.605_353_009_581_955e-308) < 1e-12);
+        assert!(rel(normal_sf(1.959_963_984_540_054), 0.025) < 1e-15);
+        assert_eq!(normal_sf(0.0), 0.5);
+    }
+
+    #[test]
+    fn normal_quantile_round_trips() {
+        assert!((normal_quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-15);
+        assert!((normal_quantile(0.025) + 1.959_963_984_540_054).abs() < 1e-15);
+        for p in [1e-300, 1e-100, 1e-10, 0.001, 0.2, 0.5, 0.7, 0.999] {
+            let x = normal_quantile(p);
+            let back = if x < 0.0 {
+                normal_cdf(x)
+            } else {
+                1.0 - normal_sf(x)
+            };
+            assert!(rel(back, p) < 1e-13, "p = {p}: {back}");
+        }
+        assert_eq!(normal_quantile(0.0), f64::NEG_INFINITY);
+        assert_eq!(normal_quantile(1.0), f64::INFINITY);
+        assert!(normal_quantile(1.5).is_nan());
+    }
+
+    #[test]
+    fn student_t_matches_closed_forms() {
+        // df = 1 (Cauchy): P(T > t) = atan(1/t)/π; df = 2: ½(1 − t/√(t² + 2)).
+        for t in [0.1_f64, 1.0, 3.0, 100.0, 1e6] {
+            let cauchy = (1.0 / t).atan() / PI;
+            assert!(rel(student_t_sf(t, 1.0), cauchy) < 1e-13, "t = {t}");
+            let two = 1.0 / ((t * t + 2.0).sqrt() * ((t * t + 2.0).sqrt() + t));
+            assert!(rel(student_t_sf(t, 2.0), two) < 1e-13, "t = {t}");
+        }
+        assert!(rel(student_t_sf(-1.0, 1.0), 0.75) < 1e-15);
+        assert_eq!(student_t_sf(0.0, 7.0), 0.5);
+        // Huge df tends to the normal.
+        assert!(rel(student_t_sf(3.0, 1e15), normal_sf(3.0)) < 1e-12);
+    }
+
+    #[test]
+    fn student_t_quantile_inverts_sf() {
+        for df in [1.0, 2.0, 2.5, 4.36, 30.0, 1e3, 4.3e8] {
+            for q in [0.25, 0.025, 0.005, 1e-8] {
+                let t = -student_t_quantile(q, df);
+                assert!(rel(student_t_sf(t, df), q) < 1e-12, "df = {df}, q = {q}");
+                // 1 − q rounds by ~1e-17, negligible relative to these q
+                if q >= 0.005 {
+                    assert!(rel(student_t_quantile(1.0 - q, df), t) < 1e-12);
+                }
+            }
+        }
+        assert!((student_t_quantile(0.975, 1.0) - 12.706_204_736_174_7).abs() < 1e-11);
+    }
+
+    #[test]
+    fn chi2_upper_tail_down_to_1e_minus_300() {
+        // df = 2: P(χ² ≥ x) = exp(−x/2) exactly.
+        for x in [0.5, 10.0, 200.0, 1380.0] {
+            assert!(rel(chi2_sf(x, 2.0), (-0.5 * x).exp()) < 1e-13, "x = {x}");
+        }
+        // df = 1: P(χ² ≥ x) = erfc(√(x/2)).
+        assert!(rel(chi2_sf(919.368, 1.0), 6.046_438_564_562_245e-202) < 1e-12);
+        assert_eq!(chi2_sf(0.0, 3.0), 1.0);
+        assert_eq!(chi2_sf(1e6, 1.0), 0.0);
+    }
+
+    #[test]
+    fn ln_beta_is_accurate_for_huge_arguments() {
+        // ln B(a, b) against ln Γ sums where they are still accurate.
+        for (a, b) in [(0.5, 0.5), (3.0, 7.5), (12.0, 40.0), (0.5, 50.0)] {
+            let direct = ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b);
+            assert!((ln_beta(a, b) - direct).abs() < 1e-12, "{a}, {b}");
+        }
+        // B(1, b) = 1/b for any b.
+        assert!((ln_beta(1.0, 1e9) + 1e9_f64.ln()).abs() < 1e-12);
+    }
+}
