@@ -40,7 +40,14 @@ pub fn adjust(p_values: &[f64], method: Adjustment) -> Vec<f64> {
             } else {
                 let mut running = 1.0_f64;
                 for (rank, &i) in order.iter().enumerate().rev() {
-                    running = running.min(m * p[i] / (rank + 1) as f64);
+                    // At the top rank m·p/m is p itself; dividing the rounded
+                    // product could land an ulp above p (and above Holm).
+                    let step_up = if rank + 1 == p.len() {
+                        p[i]
+                    } else {
+                        m * p[i] / (rank + 1) as f64
+                    };
+                    running = running.min(step_up);
                     out[i] = running;
                 }
             }
