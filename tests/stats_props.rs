@@ -198,6 +198,9 @@ proptest! {
         if let Some(d) = mean_mde(1.0, n, n, alpha, power) {
             prop_assert!(d.is_finite());
         }
-        prop_assert!(duration_days(n, ratio * 1000.0).is_none_or(|d| d <= n.max(1)));
+        let daily = ratio * 1000.0;
+        if let Some(d) = duration_days(n, daily) {
+            prop_assert!(d as f64 * daily >= n as f64 * (1.0 - 1e-12) && (d as f64 - 1.0) * daily < n as f64);
+        }
     }
 }

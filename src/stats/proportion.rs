@@ -57,8 +57,16 @@ fn rates(n_c: u64, x_c: u64, n_t: u64, x_t: u64) -> Option<Rates> {
         return None;
     }
     let (nc, xc, nt, xt) = (n_c as f64, x_c as f64, n_t as f64, x_t as f64);
-    // INVARIANT: counts are u64, so these products fit in i128 exactly.
-    let numerator = i128::from(x_t) * i128::from(n_c) - i128::from(x_c) * i128::from(n_t);
+    // INVARIANT: counts are u64, so these products fit in u128 exactly.
+    let (gain, loss) = (
+        u128::from(x_t) * u128::from(n_c),
+        u128::from(x_c) * u128::from(n_t),
+    );
+    let numerator = if gain >= loss {
+        (gain - loss) as f64
+    } else {
+        -((loss - gain) as f64)
+    };
     let abs_lift = numerator as f64 / (u128::from(n_c) * u128::from(n_t)) as f64;
     let rel_lift = (x_c > 0).then(|| numerator as f64 / (u128::from(x_c) * u128::from(n_t)) as f64);
     Some(Rates {
