@@ -67,8 +67,8 @@ fn rates(n_c: u64, x_c: u64, n_t: u64, x_t: u64) -> Option<Rates> {
     } else {
         -((loss - gain) as f64)
     };
-    let abs_lift = numerator as f64 / (u128::from(n_c) * u128::from(n_t)) as f64;
-    let rel_lift = (x_c > 0).then(|| numerator as f64 / (u128::from(x_c) * u128::from(n_t)) as f64);
+    let abs_lift = numerator / (u128::from(n_c) * u128::from(n_t)) as f64;
+    let rel_lift = (x_c > 0).then(|| numerator / (u128::from(x_c) * u128::from(n_t)) as f64);
     Some(Rates {
         p_c: xc / nc,
         p_t: xt / nt,
