@@ -172,13 +172,29 @@ fn ln_gamma_ratio(z: f64, d: f64) -> f64 {
 /// fraction of Numerical Recipes §6.4 (modified Lentz), evaluated for whichever
 /// of `I_x(a, b)` and `I_y(b, a) = 1 − I_x(a, b)` converges fast; that one keeps
 /// full relative precision and the other is its complement. The prefactor is
-/// formed in logarithms with the cancellation-free [`ln_beta`].
+/// formed in logarithms with the cancellation-free [`ln_beta`]. When one
+/// parameter is at least 15, the other at most 1 and the argument of the
+/// large one at least ½ (Student-t tails at large df, Beta posteriors with a
+/// fractional shape), [`beta_inc_large_a`] is used instead.
 pub fn beta_inc(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
     if x <= 0.0 {
         return (0.0, 1.0);
     }
     if y <= 0.0 {
         return (1.0, 0.0);
+    }
+    // One tiny and one large parameter near the large one's mean: the
+    // continued fraction needs O(√a) steps and can stop early there, while
+    // the asymptotic expansion is exact to rounding.
+    if a >= 15.0 && b <= 1.0 && x >= 0.5 {
+        if let Some(i) = beta_inc_large_a(a, b, x, y) {
+            return (i, 1.0 - i);
+        }
+    }
+    if b >= 15.0 && a <= 1.0 && y >= 0.5 {
+        if let Some(j) = beta_inc_large_a(b, a, y, x) {
+            return (1.0 - j, j);
+        }
     }
     let ln_x = if x < 0.5 { x.ln() } else { (-y).ln_1p() };
     let ln_y = if y < 0.5 { y.ln() } else { (-x).ln_1p() };
@@ -327,16 +343,7 @@ fn t_tails(s: f64, df: f64) -> (f64, f64) {
     }
     let x = 1.0 / (1.0 + q2);
     let y = q2 / (1.0 + q2);
-    // The continued fraction converges too slowly (and stops early) when
-    // df/2 is huge and x sits near its switch point; the asymptotic expansion
-    // is exact to rounding there.
-    let (i, j) = match (df >= 30.0 && q2 <= 1.0)
-        .then(|| beta_inc_large_a(0.5 * df, 0.5, x, y))
-        .flatten()
-    {
-        Some(i) => (i, 1.0 - i),
-        None => beta_inc(0.5 * df, 0.5, x, y),
-    };
+    let (i, j) = beta_inc(0.5 * df, 0.5, x, y);
     let tail = 0.5 * i;
     (tail, 0.5 + 0.5 * j)
 }
