@@ -186,15 +186,19 @@ pub fn beta_inc(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
     // One tiny and one large parameter near the large one's mean: the
     // continued fraction needs O(√a) steps and can stop early there, while
     // the asymptotic expansion is exact to rounding.
-    if a >= 15.0 && b <= 1.0 && x >= 0.5 {
-        if let Some(i) = beta_inc_large_a(a, b, x, y) {
-            return (i, 1.0 - i);
-        }
+    if a >= 15.0
+        && b <= 1.0
+        && x >= 0.5
+        && let Some(i) = beta_inc_large_a(a, b, x, y)
+    {
+        return (i, 1.0 - i);
     }
-    if b >= 15.0 && a <= 1.0 && y >= 0.5 {
-        if let Some(j) = beta_inc_large_a(b, a, y, x) {
-            return (1.0 - j, j);
-        }
+    if b >= 15.0
+        && a <= 1.0
+        && y >= 0.5
+        && let Some(j) = beta_inc_large_a(b, a, y, x)
+    {
+        return (1.0 - j, j);
     }
     let ln_x = if x < 0.5 { x.ln() } else { (-y).ln_1p() };
     let ln_y = if y < 0.5 { y.ln() } else { (-x).ln_1p() };
