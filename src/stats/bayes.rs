@@ -470,9 +470,11 @@ pub fn normal_approx(mean_c: f64, se_c: f64, mean_t: f64, se_t: f64) -> Option<B
 /// Monte Carlo with `draws` pairs of posterior draws.
 ///
 /// Reproducible: the generator is `Xoshiro256PlusPlus::seed_from_u64(seed)`
-/// and the Beta draws are `G_a/(G_a + G_b)` from Marsaglia–Tsang gamma
-/// variates (Box–Muller normals), done in logarithms so that no draw
-/// underflows; the lift is `expm1(ln p_T − ln p_C)`. The bounds are the
+/// and each draw takes `p_C` then `p_T` as `G_a/(G_a + G_b)` from
+/// Marsaglia–Tsang gamma variates (with the squeeze; Box–Muller normals, both
+/// of each pair used). The lift is `p_T/p_C − 1`; when a shape is below 1
+/// the draws are made in logarithms (`G_a = G_{a+1} U^{1/a}`) so that none
+/// underflows, and the lift is `expm1(ln p_T − ln p_C)`. The bounds are the
 /// empirical `(1 − level)/2` and `(1 + level)/2` quantiles, interpolated
 /// linearly between order statistics (Hyndman–Fan type 7, as NumPy).
 ///
@@ -501,14 +503,32 @@ pub fn relative_lift_interval(
     }
     let c = posterior(x_c, n_c, prior);
     let t = posterior(x_t, n_t, prior);
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut lifts: Vec<f64> = (0..draws)
-        .map(|_| {
-            let ln_c = ln_beta_draw(c, &mut rng);
-            let ln_t = ln_beta_draw(t, &mut rng);
-            (ln_t - ln_c).exp_m1()
-        })
-        .collect();
+    let mut sampler = Sampler {
+        rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+        spare: None,
+    };
+    let shapes = [c.a, c.b, t.a, t.b];
+    let mut lifts: Vec<f64> = if shapes.iter().all(|&s| s >= 1.0) {
+        // Direct ratios: no draw can underflow with shapes ≥ 1.
+        let [gca, gcb, gta, gtb] = shapes.map(GammaShape::new);
+        (0..draws)
+            .map(|_| {
+                let (a, b) = (sampler.gamma(gca), sampler.gamma(gcb));
+                let p_c = a / (a + b);
+                let (a, b) = (sampler.gamma(gta), sampler.gamma(gtb));
+                let p_t = a / (a + b);
+                p_t / p_c - 1.0
+            })
+            .collect()
+    } else {
+        (0..draws)
+            .map(|_| {
+                let ln_c = sampler.ln_beta(c);
+                let ln_t = sampler.ln_beta(t);
+                (ln_t - ln_c).exp_m1()
+            })
+            .collect()
+    };
     let low = quantile(&mut lifts, 0.5 * (1.0 - level));
     let high = quantile(&mut lifts, 0.5 * (1.0 + level));
     (low.is_finite() && high.is_finite()).then_some((low, high))
@@ -529,47 +549,81 @@ fn quantile(values: &mut [f64], p: f64) -> f64 {
     lower + frac * (upper - lower)
 }
 
-/// A uniform draw in `(0, 1]`.
-fn uniform_open0(rng: &mut Xoshiro256PlusPlus) -> f64 {
-    1.0 - rng.random::<f64>()
+/// Marsaglia–Tsang constants `d = shape − ⅓`, `c = 1/√(9d)` for a shape ≥ 1.
+#[derive(Clone, Copy)]
+struct GammaShape {
+    d: f64,
+    c: f64,
 }
 
-/// A standard normal draw (Box–Muller, cosine branch).
-fn normal_draw(rng: &mut Xoshiro256PlusPlus) -> f64 {
-    let u1 = uniform_open0(rng);
-    let u2 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
-/// `ln G`, `G ~ Gamma(shape, 1)` (Marsaglia–Tsang; shape < 1 via
-/// `G_a = G_{a+1} U^{1/a}`).
-fn ln_gamma_draw(shape: f64, rng: &mut Xoshiro256PlusPlus) -> f64 {
-    if shape < 1.0 {
-        let boost = uniform_open0(rng).ln() / shape;
-        return ln_gamma_draw(shape + 1.0, rng) + boost;
-    }
-    let d = shape - 1.0 / 3.0;
-    let c = 1.0 / (9.0 * d).sqrt();
-    loop {
-        let z = normal_draw(rng);
-        let v = 1.0 + c * z;
-        if v <= 0.0 {
-            continue;
-        }
-        let ln_v = 3.0 * v.ln();
-        let u = uniform_open0(rng);
-        if u.ln() < 0.5 * z * z + d - d * ln_v.exp() + d * ln_v {
-            return d.ln() + ln_v;
+impl GammaShape {
+    fn new(shape: f64) -> GammaShape {
+        let d = shape - 1.0 / 3.0;
+        GammaShape {
+            d,
+            c: 1.0 / (9.0 * d).sqrt(),
         }
     }
 }
 
-/// `ln X`, `X ~ Beta(a, b)`, as `ln G_a − ln(G_a + G_b)`.
-fn ln_beta_draw(dist: Beta, rng: &mut Xoshiro256PlusPlus) -> f64 {
-    let ga = ln_gamma_draw(dist.a, rng);
-    let gb = ln_gamma_draw(dist.b, rng);
-    let m = ga.max(gb);
-    ga - (m + ((ga - m).exp() + (gb - m).exp()).ln())
+/// The Monte Carlo draws of [`relative_lift_interval`].
+struct Sampler {
+    rng: Xoshiro256PlusPlus,
+    /// The second normal of the last Box–Muller pair.
+    spare: Option<f64>,
+}
+
+impl Sampler {
+    /// A uniform draw in `(0, 1]`.
+    fn uniform(&mut self) -> f64 {
+        1.0 - self.rng.random::<f64>()
+    }
+
+    /// A standard normal draw (Box–Muller; both values of a pair are used).
+    fn normal(&mut self) -> f64 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        let r = (-2.0 * self.uniform().ln()).sqrt();
+        let (sin, cos) = (std::f64::consts::TAU * self.rng.random::<f64>()).sin_cos();
+        self.spare = Some(r * sin);
+        r * cos
+    }
+
+    /// `G ~ Gamma(shape ≥ 1, 1)` by Marsaglia–Tsang with its squeeze.
+    fn gamma(&mut self, g: GammaShape) -> f64 {
+        loop {
+            let z = self.normal();
+            let v = 1.0 + g.c * z;
+            if v <= 0.0 {
+                continue;
+            }
+            let v = v * v * v;
+            let u = self.uniform();
+            let z2 = z * z;
+            if u < 1.0 - 0.0331 * z2 * z2 || u.ln() < 0.5 * z2 + g.d * (1.0 - v + v.ln()) {
+                return g.d * v;
+            }
+        }
+    }
+
+    /// `ln G`, `G ~ Gamma(shape, 1)`, any shape > 0
+    /// (`G_a = G_{a+1} U^{1/a}` below 1, in logarithms so it cannot underflow).
+    fn ln_gamma(&mut self, shape: f64) -> f64 {
+        if shape < 1.0 {
+            let boost = self.uniform().ln() / shape;
+            return self.gamma(GammaShape::new(shape + 1.0)).ln() + boost;
+        }
+        self.gamma(GammaShape::new(shape)).ln()
+    }
+
+    /// `ln X`, `X ~ Beta(a, b)`, as `ln G_a − ln(G_a + G_b)`.
+    fn ln_beta(&mut self, dist: Beta) -> f64 {
+        let ga = self.ln_gamma(dist.a);
+        let gb = self.ln_gamma(dist.b);
+        let m = ga.max(gb);
+        ga - (m + ((ga - m).exp() + (gb - m).exp()).ln())
+    }
 }
 
 #[cfg(test)]
