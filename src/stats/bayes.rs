@@ -20,7 +20,7 @@ use rand::{RngExt, SeedableRng};
 pub const EXACT_MAX_SHAPE: f64 = 1e7;
 
 /// Largest number of Monte Carlo draws [`relative_lift_interval`] accepts.
-pub const MAX_DRAWS: u64 = 100_000_000;
+pub const MAX_DRAWS: u64 = 10_000_000;
 
 /// Posterior comparison of treatment against control.
 #[derive(Clone, Copy, Debug, PartialEq)]
