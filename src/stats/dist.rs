@@ -400,20 +400,17 @@ fn upper_t_quantile(q: f64, df: f64) -> f64 {
         + ((5.0 * z2 + 16.0) * z2 + 3.0) * z / (96.0 * df * df)
         + (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / (384.0 * df * df * df);
     let target = q.ln();
-    // Bracket: sf(lo) ≥ q ≥ sf(hi).
+    // Newton from the Cornish–Fisher start (exact to ~1e-15 for large df),
+    // keeping a bracket sf(lo) ≥ q ≥ sf(hi) that grows until it is closed
+    // and falls back to bisection once it is.
     let mut lo = 0.0_f64;
-    let mut hi = guess.max(z).max(1.0);
-    let mut grow = 0;
-    while student_t_sf(hi, df) > q && grow < 2000 {
-        lo = hi;
-        hi *= 2.0;
-        grow += 1;
-    }
-    let mut t = guess.clamp(lo, hi);
-    if !(t > lo && t < hi) {
-        t = 0.5 * (lo + hi);
-    }
-    for _ in 0..200 {
+    let mut hi = f64::INFINITY;
+    let mut t = if guess.is_finite() && guess > 0.0 {
+        guess
+    } else {
+        z.max(1.0)
+    };
+    for _ in 0..400 {
         let sf = student_t_sf(t, df);
         if sf > q {
             lo = t;
@@ -427,7 +424,11 @@ fn upper_t_quantile(q: f64, df: f64) -> f64 {
             f64::NAN
         };
         if !(next > lo && next < hi) {
-            next = 0.5 * (lo + hi);
+            next = if hi.is_finite() {
+                0.5 * (lo + hi)
+            } else {
+                2.0 * lo.max(t)
+            };
         }
         if (next - t).abs() <= 4.0 * f64::EPSILON * t.abs() {
             return next;
