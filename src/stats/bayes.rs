@@ -471,8 +471,8 @@ pub fn normal_approx(mean_c: f64, se_c: f64, mean_t: f64, se_t: f64) -> Option<B
 ///
 /// Reproducible: the generator is `Xoshiro256PlusPlus::seed_from_u64(seed)`
 /// and each draw takes `p_C` then `p_T` as `G_a/(G_a + G_b)` from
-/// Marsaglia–Tsang gamma variates (with the squeeze; Box–Muller normals, both
-/// of each pair used). The lift is `p_T/p_C − 1`; when a shape is below 1
+/// Marsaglia–Tsang gamma variates (with the squeeze; normals by Marsaglia's
+/// polar method, both of each pair used). The lift is `p_T/p_C − 1`; when a shape is below 1
 /// the draws are made in logarithms (`G_a = G_{a+1} U^{1/a}`) so that none
 /// underflows, and the lift is `expm1(ln p_T − ln p_C)`. The bounds are the
 /// empirical `(1 − level)/2` and `(1 + level)/2` quantiles, interpolated
@@ -569,7 +569,7 @@ impl GammaShape {
 /// The Monte Carlo draws of [`relative_lift_interval`].
 struct Sampler {
     rng: Xoshiro256PlusPlus,
-    /// The second normal of the last Box–Muller pair.
+    /// The second normal of the last polar-method pair.
     spare: Option<f64>,
 }
 
@@ -579,15 +579,22 @@ impl Sampler {
         1.0 - self.rng.random::<f64>()
     }
 
-    /// A standard normal draw (Box–Muller; both values of a pair are used).
+    /// A standard normal draw (Marsaglia's polar method; both values of a
+    /// pair are used).
     fn normal(&mut self) -> f64 {
         if let Some(z) = self.spare.take() {
             return z;
         }
-        let r = (-2.0 * self.uniform().ln()).sqrt();
-        let (sin, cos) = (std::f64::consts::TAU * self.rng.random::<f64>()).sin_cos();
-        self.spare = Some(r * sin);
-        r * cos
+        loop {
+            let u = 2.0 * self.rng.random::<f64>() - 1.0;
+            let v = 2.0 * self.rng.random::<f64>() - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let scale = (-2.0 * s.ln() / s).sqrt();
+                self.spare = Some(v * scale);
+                return u * scale;
+            }
+        }
     }
 
     /// `G ~ Gamma(shape ≥ 1, 1)` by Marsaglia–Tsang with its squeeze.
