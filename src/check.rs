@@ -1525,7 +1525,7 @@ fn load_policy(
             policy_file: true,
             text: &source.text,
         };
-        let policy = check_policy_decl(&decl, &scope, PolicyOrigin::BuiltIn, &mut policy_out);
+        let policy = check_policy_decl(decl, &scope, PolicyOrigin::BuiltIn, &mut policy_out);
         for d in policy_out {
             out.push(d.in_file(&source));
         }
