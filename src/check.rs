@@ -1483,6 +1483,25 @@ fn beta_prior(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<(f64, f64
 
 // ---------------------------------------------------------------- policy
 
+static BUILT_IN: std::sync::LazyLock<(Arc<SourceFile>, Option<Policy>)> =
+    std::sync::LazyLock::new(|| {
+        let source = SourceFile::new(DEFAULT_POLICY_NAME, DEFAULT_POLICY);
+        let policy = match parse::parse(&source) {
+            Ok(ast::File::Policy(decl)) => {
+                let scope = Scope {
+                    metrics: &[],
+                    policy_file: true,
+                    text: &source.text,
+                };
+                let mut out = Vec::new();
+                let policy = check_policy_decl(&decl, &scope, PolicyOrigin::BuiltIn, &mut out);
+                policy.filter(|_| out.is_empty())
+            }
+            _ => None,
+        };
+        (source, policy)
+    });
+
 /// Where a policy file was named: a path literal in the spec or `xos.toml`.
 struct PolicySite {
     source: Arc<SourceFile>,
@@ -1500,28 +1519,16 @@ fn load_policy(
     out: &mut Vec<Diagnostic>,
 ) -> Option<(Policy, Option<Arc<SourceFile>>)> {
     let Some(site) = site else {
-        let source = SourceFile::new(DEFAULT_POLICY_NAME, DEFAULT_POLICY);
-        let decl = match parse::parse(&source) {
-            Ok(ast::File::Policy(decl)) => decl,
-            _ => {
-                out.push(Diagnostic::error(
-                    "xos::check::internal",
-                    "the built-in policy does not parse",
-                ));
-                return None;
-            }
-        };
-        let mut policy_out = Vec::new();
-        let scope = Scope {
-            metrics: scope.metrics,
-            policy_file: true,
-            text: &source.text,
-        };
-        let policy = check_policy_decl(&decl, &scope, PolicyOrigin::BuiltIn, &mut policy_out);
-        for d in policy_out {
-            out.push(d.in_file(&source));
+        // The built-in policy reads no specific metric, so its checked form
+        // is the same for every experiment: check it once per process.
+        let (source, policy) = &*BUILT_IN;
+        if policy.is_none() {
+            out.push(Diagnostic::error(
+                "xos::check::internal",
+                "the built-in policy does not check",
+            ));
         }
-        return policy.map(|p| (p, Some(source)));
+        return policy.clone().map(|p| (p, Some(Arc::clone(source))));
     };
     let text = match std::fs::read_to_string(&site.resolved) {
         Ok(text) => text,

@@ -39,8 +39,7 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
     if let Some(diagnostic) = scan_unterminated(&source.text) {
         return Err(diagnostic.in_file(source).into());
     }
-    pest::set_error_detail(true);
-    let pairs = match XosParser::parse(Rule::file, &source.text) {
+    let pairs = match parse_rule(Rule::file, &source.text) {
         Ok(pairs) => pairs,
         Err(error) => return Err(syntax_error(&source.text, &error).in_file(source).into()),
     };
@@ -54,8 +53,7 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
 
 /// The parsed expression of a rule condition, for tests and tools.
 pub fn parse_condition(text: &str) -> Result<Expr, Diagnostic> {
-    pest::set_error_detail(true);
-    let mut pairs = XosParser::parse(Rule::expr, text).map_err(|e| syntax_error(text, &e))?;
+    let mut pairs = parse_rule(Rule::expr, text).map_err(|e| syntax_error(text, &e))?;
     let pair = pairs.next().ok_or_else(|| internal("empty expression"))?;
     if pair.as_span().end() != text.trim_end().len() {
         return Err(Diagnostic::error(
@@ -71,12 +69,26 @@ pub fn parse_condition(text: &str) -> Result<Expr, Diagnostic> {
 /// into that file.
 pub fn parse_value_text(text: &str, offset: usize) -> Result<Value, Diagnostic> {
     let padded = format!("{}{text}", " ".repeat(offset));
-    pest::set_error_detail(true);
-    let mut pairs =
-        XosParser::parse(Rule::value_text, &padded).map_err(|e| syntax_error(&padded, &e))?;
+    let mut pairs = parse_rule(Rule::value_text, &padded).map_err(|e| syntax_error(&padded, &e))?;
     let pair = next(&mut pairs, "value text")?;
     let value = next(&mut pair.into_inner(), "value")?;
     parse_value(value)
+}
+
+/// Parses with pest; on failure, parses again with pest's detailed error
+/// tracking (which slows every parse down, so it is only switched on once a
+/// file fails, and never off again: the messages stay the same).
+fn parse_rule(rule: Rule, text: &str) -> Result<Pairs<'_, Rule>, Box<pest::error::Error<Rule>>> {
+    match XosParser::parse(rule, text) {
+        Ok(pairs) => Ok(pairs),
+        Err(first) => {
+            pest::set_error_detail(true);
+            XosParser::parse(rule, text).map_err(|detailed| {
+                let _ = first;
+                Box::new(detailed)
+            })
+        }
+    }
 }
 
 fn internal(what: &str) -> Diagnostic {
