@@ -465,6 +465,7 @@ fn once(
 }
 
 fn duplicate(what: &str, name: &str, first: Span, second: Span) -> Diagnostic {
+    let verb = if what == "fact" { "given" } else { "defined" };
     Diagnostic::error(
         match what {
             "metric" => "xos::check::duplicate_metric",
@@ -472,12 +473,13 @@ fn duplicate(what: &str, name: &str, first: Span, second: Span) -> Diagnostic {
             "rule" => "xos::check::duplicate_rule",
             "test" => "xos::check::duplicate_test",
             "option" => "xos::check::duplicate_option",
+            "fact" => "xos::check::duplicate_fact",
             _ => "xos::check::duplicate_field",
         },
-        format!("{what} `{name}` is defined twice"),
+        format!("{what} `{name}` is {verb} twice"),
     )
-    .label(second, "defined again here")
-    .secondary(first, "first defined here")
+    .label(second, format!("{verb} again here"))
+    .secondary(first, format!("first {verb} here"))
     .help(format!(
         "rename or remove one of the two: {what} names must be unique"
     ))
