@@ -492,6 +492,17 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 });
 
 fn parse_expr(pair: Pair<'_, Rule>) -> PResult<Expr> {
+    let tokens = pair.clone().into_inner().count();
+    if tokens > MAX_CONDITION_TOKENS {
+        return Err(Diagnostic::error("xos::parse::too_long", "condition too long")
+            .label(
+                pair.clone().into_inner().next().map_or(span_of(&pair), |first| span_of(&first)),
+                format!("this condition has {tokens} operands and operators"),
+            )
+            .help(format!(
+                "a condition has at most {MAX_CONDITION_TOKENS} operands and operators; split it into several rules"
+            )));
+    }
     PRATT
         .map_primary(parse_term)
         .map_prefix(|op, operand| {
@@ -710,12 +721,19 @@ fn parse_fact_path(pair: Pair<'_, Rule>) -> Path {
 
 // ---------------------------------------------------------------- errors
 
-/// Finds a string that is never closed, before pest reports it as something
-/// harder to read.
+/// How deep blocks and parentheses may nest, and how many operands and
+/// operators one condition may have: far beyond any real policy, and low
+/// enough that checking never exhausts the stack.
+const MAX_DEPTH: usize = 64;
+const MAX_CONDITION_TOKENS: usize = 512;
+
+/// Before pest: finds a string that is never closed (which pest would report
+/// as something harder to read), and nesting too deep to check safely.
 fn scan_unterminated(text: &str) -> Option<Diagnostic> {
     let bytes = text.as_bytes();
     // (opening quote, closing quote) of every string so far.
     let mut strings: Vec<(usize, usize)> = Vec::new();
+    let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -724,6 +742,17 @@ fn scan_unterminated(text: &str) -> Option<Diagnostic> {
                     i += 1;
                 }
             }
+            b'(' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(
+                        Diagnostic::error("xos::parse::too_deep", "nesting too deep")
+                            .label(Span::new(i, i + 1), format!("more than {MAX_DEPTH} levels deep"))
+                            .help("blocks and parentheses nest at most 64 levels; split the condition into several rules"),
+                    );
+                }
+            }
+            b')' | b'}' => depth = depth.saturating_sub(1),
             b'"' => {
                 let start = i;
                 i += 1;
@@ -852,8 +881,9 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     }
     if expected.contains(&Rule::role) && expected.contains(&Rule::kw_data) {
         // Every experiment item was possible: say so in one phrase.
-        names.retain(|n| n.starts_with("a metric role"));
-        names[0] = "an experiment item (`primary`, `metric`, `guardrail`, `variants`, `data`, `rule`, ...)";
+        names = vec![
+            "an experiment item (`primary`, `metric`, `guardrail`, `variants`, `data`, `rule`, ...)",
+        ];
         keywords = vec![
             "title",
             "owner",
