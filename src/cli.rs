@@ -185,7 +185,7 @@ pub fn print_diagnostics(diagnostics: &Diagnostics, format: ErrorFormat) {
             let width = 100;
             let mut lock = stderr.lock();
             for d in diagnostics.iter() {
-                let _ = write!(lock, "{}", diagnostic::render(d, color, width));
+                let _ = writeln!(lock, "{}", diagnostic::render(d, color, width));
             }
         }
         ErrorFormat::Json => {
