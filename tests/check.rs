@@ -573,3 +573,25 @@ owner = true
     );
     assert_eq!(plan.data.path, root.join("exp/a/a.csv"));
 }
+
+#[test]
+fn a_policy_is_not_an_experiment() {
+    let source = xos::diagnostic::SourceFile::new("rules/default.xos", check::DEFAULT_POLICY);
+    let errors = check::check_source(&source, &LoadOptions::default())
+        .err()
+        .unwrap_or_default();
+    let codes: Vec<&str> = errors.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["xos::check::not_an_experiment"]);
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_a_diagnostic() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("binary.xos");
+    std::fs::write(&path, [0x65, 0x78, 0xff, 0xfe]).unwrap_or_else(|e| panic!("{e}"));
+    let errors = check::load_plan(&path, &LoadOptions::default())
+        .err()
+        .unwrap_or_default();
+    let codes: Vec<&str> = errors.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["xos::io::not_utf8"]);
+}
