@@ -1251,7 +1251,7 @@ pub fn apply_settings(
     for kv in options_once(block, out) {
         match kv.key.name.as_str() {
             "alpha" => {
-                if let Some(v) = probability(kv, out, false)
+                if let Some(v) = probability(kv, out)
                     && let Some(v) = check_range(
                         kv,
                         v,
@@ -1264,7 +1264,7 @@ pub fn apply_settings(
                 }
             }
             "srm_warning" => {
-                if let Some(v) = probability(kv, out, false)
+                if let Some(v) = probability(kv, out)
                     && let Some(v) = check_range(
                         kv,
                         v,
@@ -1278,7 +1278,7 @@ pub fn apply_settings(
                 }
             }
             "srm_blocked" => {
-                if let Some(v) = probability(kv, out, false)
+                if let Some(v) = probability(kv, out)
                     && let Some(v) = check_range(
                         kv,
                         v,
@@ -1378,11 +1378,7 @@ pub fn apply_settings(
 }
 
 /// A probability: a plain number or a percentage.
-fn probability(
-    kv: &ast::KeyValue,
-    out: &mut Vec<Diagnostic>,
-    _allow_relative: bool,
-) -> Option<f64> {
+fn probability(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<f64> {
     let n = number_value(kv, out)?;
     if !n.relative && matches!(n.unit, Unit::None | Unit::Percent) {
         return Some(n.value);
@@ -1945,7 +1941,7 @@ fn check_test(
             ok = false;
             continue;
         };
-        match given_value(&fact.value, &resolved, ty, &text, out) {
+        match given_value(&fact.value, ty, &text, out) {
             Some(value) => given.push(Given {
                 fact: resolved,
                 path: text,
@@ -2012,13 +2008,7 @@ fn check_test(
     })
 }
 
-fn given_value(
-    value: &ast::Value,
-    fact: &Fact,
-    ty: Ty,
-    path: &str,
-    out: &mut Vec<Diagnostic>,
-) -> Option<Value> {
+fn given_value(value: &ast::Value, ty: Ty, path: &str, out: &mut Vec<Diagnostic>) -> Option<Value> {
     let found = match value {
         ast::Value::Number(n) => {
             if let Ty::Number(dim) = ty {
@@ -2071,7 +2061,6 @@ fn given_value(
             return None;
         }
     };
-    let _ = fact;
     out.push(
         Diagnostic::error(
             "xos::check::type_mismatch",
