@@ -935,6 +935,23 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
             diagnostic = diagnostic.help(format!("`{first}` cannot appear here"));
         }
     }
+    if diagnostic.help.is_none() {
+        let rest = text.get(pos..).unwrap_or("");
+        let operator_help = if rest.starts_with("&&") || rest.starts_with('&') {
+            Some("conditions are joined with `and`")
+        } else if rest.starts_with("||") || rest.starts_with('|') {
+            Some("conditions are joined with `or`")
+        } else if rest.starts_with('=') && !rest.starts_with("==") {
+            Some("compare with `==`; `=` only appears in a test's `given` list")
+        } else if rest.starts_with('!') && !rest.starts_with("!=") {
+            Some("negate a condition with `not`")
+        } else {
+            None
+        };
+        if let Some(help) = operator_help {
+            diagnostic = diagnostic.help(help);
+        }
+    }
     if diagnostic.help.is_none()
         && found != "end of file"
         && !keywords.is_empty()

@@ -537,3 +537,27 @@ fn long_and_deep_conditions_are_refused_not_crashed() {
     assert_eq!(message, "nesting too deep");
     assert_eq!(underlined, "(");
 }
+
+#[test]
+fn operators_from_other_languages_get_help() {
+    for (condition, help) in [
+        ("health = blocked", "compare with `==`"),
+        (
+            "primary.better && srm.p > 0.01",
+            "conditions are joined with `and`",
+        ),
+        (
+            "primary.better || primary.worse",
+            "conditions are joined with `or`",
+        ),
+        ("!primary.better", "negate a condition with `not`"),
+    ] {
+        let (_, got, _) = parse_err(&format!(
+            "policy p {{ rule r {{ when {condition} then hold because \"x\" }} otherwise hold because \"y\" }}"
+        ));
+        assert!(
+            got.as_deref().is_some_and(|h| h.starts_with(help)),
+            "{condition}: {got:?}"
+        );
+    }
+}
