@@ -807,6 +807,20 @@ fn check_metrics(
             continue;
         }
         seen.insert(&decl.name.name, decl.name.span);
+        if RESERVED_NAMES.contains(&decl.name.name.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::reserved_name",
+                    format!("`{}` cannot name a metric", decl.name.name),
+                )
+                .label(decl.name.span, "a name rules already use")
+                .help(format!(
+                    "rules read `{}` as a fact or a value, so a metric of this name could not be read; choose another name",
+                    decl.name.name
+                )),
+            );
+            ok = false;
+        }
         if decl.role == ast::Role::Primary {
             primaries.push(decl);
         }
@@ -856,6 +870,25 @@ fn check_metrics(
     }
     (ok.then_some(metrics), infos)
 }
+
+/// Words rules give a meaning of their own: fact roots and literals.
+const RESERVED_NAMES: [&str; 15] = [
+    "primary",
+    "srm",
+    "plan",
+    "settings",
+    "health",
+    "guardrail",
+    "true",
+    "false",
+    "healthy",
+    "warning",
+    "blocked",
+    "ok",
+    "worsened",
+    "severe",
+    "otherwise",
+];
 
 fn plan_role(role: ast::Role) -> Role {
     match role {
