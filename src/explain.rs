@@ -69,6 +69,21 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         )?;
     }
 
+    if plan.variants.len() > 2 {
+        let correction = match plan.settings.correction {
+            Correction::None => "not corrected",
+            Correction::Bonferroni => "corrected with `bonferroni`",
+            Correction::Holm => "corrected with `holm`",
+            Correction::Bh => "corrected with `bh`",
+        };
+        writeln!(
+            out,
+            "  each treatment is compared with `{}`; p-values are {correction} across the {} treatment arms",
+            plan.control().name,
+            plan.treatments().len()
+        )?;
+    }
+
     writeln!(out)?;
     writeln!(out, "metrics")?;
     for metric in &plan.metrics {
