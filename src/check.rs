@@ -307,6 +307,9 @@ fn check_experiment(
     let variants = check_variants(variants, experiment, &mut out);
     let (metrics, infos) = check_metrics(&metric_decls, experiment, &mut out);
     let sample_plan = plan_decl.map(|decl| check_sample_plan(&decl.block, &mut out));
+    if let (Some(decl), Some(metrics)) = (plan_decl, &metrics) {
+        plan_inputs(decl, metrics, &mut out);
+    }
 
     let mut settings = config.map_or_else(Settings::default, |c| c.settings.clone());
     if let Some(decl) = settings_decl {
@@ -1256,6 +1259,51 @@ fn check_sample_plan(block: &ast::OptionBlock, out: &mut Vec<Diagnostic>) -> Sam
         }
     }
     plan
+}
+
+/// A `plan` block sizes the experiment from the primary's planning inputs;
+/// warns when they are missing, before `xos plan` fails for want of them.
+fn plan_inputs(decl: &ast::OptionsDecl, metrics: &[Metric], out: &mut Vec<Diagnostic>) {
+    let Some(primary) = metrics.first() else {
+        return;
+    };
+    let mut missing = Vec::new();
+    if primary.mde.is_none() {
+        missing.push("`mde`");
+    }
+    match (&primary.kind, primary.mde) {
+        (MetricKind::Rate { .. }, _) if primary.baseline.is_none() => missing.push("`baseline`"),
+        (MetricKind::Mean { .. }, Some(Effect::Relative(_))) if primary.baseline.is_none() => {
+            missing.push("`baseline`")
+        }
+        _ => {}
+    }
+    if !primary.kind.is_rate() && primary.sd.is_none() {
+        missing.push("`sd`");
+    }
+    if missing.is_empty() {
+        return;
+    }
+    let example = if primary.kind.is_rate() {
+        "`baseline 12%` and `mde 5% relative`"
+    } else {
+        "`sd 40`, `mde 2.5` (or `baseline 50` and `mde 5% relative`)"
+    };
+    out.push(
+        Diagnostic::warning(
+            "xos::check::incomplete_plan",
+            format!(
+                "the `plan` cannot be computed: the primary `{}` has no {}",
+                primary.name,
+                missing.join(" or ")
+            ),
+        )
+        .label(
+            decl.keyword_span,
+            "sizes the experiment from the primary's planning inputs",
+        )
+        .help(format!("give the primary {example}")),
+    );
 }
 
 /// The settings keys, in documentation order.
