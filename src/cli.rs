@@ -94,6 +94,16 @@ pub enum VerdictArg {
     Rollback,
 }
 
+impl From<VerdictArg> for xos::plan::Verdict {
+    fn from(verdict: VerdictArg) -> xos::plan::Verdict {
+        match verdict {
+            VerdictArg::Launch => xos::plan::Verdict::Launch,
+            VerdictArg::Hold => xos::plan::Verdict::Hold,
+            VerdictArg::Rollback => xos::plan::Verdict::Rollback,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// An experiment spec, or a folder of specs.
