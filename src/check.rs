@@ -1631,6 +1631,10 @@ fn load_policy(
             return None;
         }
     };
+    if let Some((source, policy, warnings)) = cached_policy(&site.resolved, &text) {
+        out.extend(warnings);
+        return Some((policy, Some(source)));
+    }
     let source = SourceFile::new(&site.resolved, text);
     let problem = |message: String, help: &str| {
         Diagnostic::error("xos::check::invalid_policy", message)
@@ -1679,10 +1683,38 @@ fn load_policy(
             "fix the policy file: its own diagnostics follow",
         ));
     }
-    for d in policy_out {
-        out.push(d.in_file(&source));
+    let policy_out: Vec<Diagnostic> = policy_out.into_iter().map(|d| d.in_file(&source)).collect();
+    if let Some(policy) = &policy
+        && !policy_out.iter().any(Diagnostic::is_error)
+    {
+        cache_policy(&source, policy, &policy_out);
     }
+    out.extend(policy_out);
     policy.map(|p| (p, Some(source)))
+}
+
+/// Policy files checked cleanly in this process, by path, with their text:
+/// many experiments share one policy (`xos run DIR`), and a clean policy
+/// checks the same whichever experiment names it (its rules read generic
+/// facts only). A changed file (watch mode) no longer matches its text.
+type PolicyCache = HashMap<PathBuf, (Arc<SourceFile>, Policy, Vec<Diagnostic>)>;
+
+static POLICY_CACHE: std::sync::LazyLock<std::sync::Mutex<PolicyCache>> =
+    std::sync::LazyLock::new(|| std::sync::Mutex::new(HashMap::new()));
+
+fn cached_policy(path: &Path, text: &str) -> Option<(Arc<SourceFile>, Policy, Vec<Diagnostic>)> {
+    let cache = POLICY_CACHE.lock().ok()?;
+    let (source, policy, warnings) = cache.get(path)?;
+    (source.text == text).then(|| (Arc::clone(source), policy.clone(), warnings.clone()))
+}
+
+fn cache_policy(source: &Arc<SourceFile>, policy: &Policy, warnings: &[Diagnostic]) {
+    if let Ok(mut cache) = POLICY_CACHE.lock() {
+        cache.insert(
+            source.path.clone(),
+            (Arc::clone(source), policy.clone(), warnings.to_vec()),
+        );
+    }
 }
 
 fn check_policy_decl(

@@ -595,3 +595,46 @@ fn a_file_that_is_not_utf8_is_a_diagnostic() {
     let codes: Vec<&str> = errors.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["xos::io::not_utf8"]);
 }
+
+#[test]
+fn an_edited_policy_file_is_checked_again() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let spec = dir.path().join("spec.xos");
+    let policy = dir.path().join("policy.xos");
+    std::fs::write(
+        &spec,
+        r#"experiment e {
+    data "d.csv"
+    variants { control 50% treatment 50% }
+    primary conversion = rate(conversions)
+    policy "policy.xos"
+}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rules = |name: &str| {
+        std::fs::write(
+            &policy,
+            format!("policy p {{ rule {name} {{ when primary.better then launch because \"x\" }} otherwise hold because \"y\" }}"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let checked = check::load_plan(&spec, &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{}", render_all(&e)));
+        checked.plan.policy.rules[0].name.clone()
+    };
+    assert_eq!(rules("first"), "first");
+    assert_eq!(rules("first"), "first");
+    assert_eq!(rules("second"), "second");
+    std::fs::write(
+        &policy,
+        "policy p { rule r { when primary.better then launch because \"x\" } }",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let errors = check::load_plan(&spec, &LoadOptions::default())
+        .err()
+        .unwrap_or_default();
+    assert!(
+        errors
+            .iter()
+            .any(|d| d.code == "xos::check::missing_otherwise")
+    );
+}
