@@ -305,6 +305,8 @@ fn check_experiment(
 
     let data = check_data(data, &spec_dir, options, experiment, &mut out);
     let variants = check_variants(variants, experiment, &mut out);
+    // INVARIANT: `metrics` and `infos` list the primary first, so that
+    // `primary` is metric id 0 as the plan promises.
     let (metrics, infos) = check_metrics(&metric_decls, experiment, &mut out);
     let sample_plan = plan_decl.map(|decl| check_sample_plan(&decl.block, &mut out));
     if let (Some(decl), Some(metrics)) = (plan_decl, &metrics) {
@@ -313,9 +315,7 @@ fn check_experiment(
 
     let mut settings = config.map_or_else(Settings::default, |c| c.settings.clone());
     if let Some(decl) = settings_decl {
-        let mut settings_out = Vec::new();
-        apply_settings(&mut settings, &decl.block, &mut settings_out);
-        out.extend(settings_out);
+        apply_settings(&mut settings, &decl.block, &mut out);
     }
 
     let scope = Scope {
@@ -355,7 +355,7 @@ fn check_experiment(
         (None, None) => None,
     };
     let mut policy_out = Vec::new();
-    let policy = load_policy(site.as_ref(), &scope, diagnostics, &mut policy_out);
+    let policy = load_policy(site.as_ref(), &scope, &mut policy_out);
 
     let mut test_out = Vec::new();
     let policy = policy.map(|(mut policy, policy_source)| {
@@ -1594,7 +1594,6 @@ struct PolicySite {
 fn load_policy(
     site: Option<&PolicySite>,
     scope: &Scope<'_>,
-    diagnostics: &mut Diagnostics,
     out: &mut Vec<Diagnostic>,
 ) -> Option<(Policy, Option<Arc<SourceFile>>)> {
     let Some(site) = site else {
@@ -1661,7 +1660,7 @@ fn load_policy(
                 format!("policy `{}` does not parse", site.written),
                 "fix the policy file: its own diagnostics follow",
             ));
-            diagnostics.extend(errors);
+            out.extend(errors);
             return None;
         }
     };
