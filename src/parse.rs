@@ -862,7 +862,14 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         expected.retain(|r| {
             !matches!(
                 r,
-                Rule::literal | Rule::not_op | Rule::neg_op | Rule::paren | Rule::quantified
+                Rule::literal
+                    | Rule::quantity
+                    | Rule::numeral
+                    | Rule::number
+                    | Rule::not_op
+                    | Rule::neg_op
+                    | Rule::paren
+                    | Rule::quantified
             )
         });
     }
