@@ -72,7 +72,7 @@ pub enum ErrorFormat {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Experiment specs or policy files.
+    /// Experiment specs or policy files; a folder means every `.xos` file in it.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// How to print diagnostics.
@@ -206,10 +206,40 @@ pub fn print_diagnostics(diagnostics: &Diagnostics, format: ErrorFormat) {
     }
 }
 
+/// The files named, with every `.xos` file under a named folder, sorted.
+fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "xos") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut files);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files
+}
+
 fn check_command(args: &CheckArgs) -> Outcome {
     let options = LoadOptions::default();
     let mut all = Diagnostics::new();
-    for file in &args.files {
+    let files = expand(&args.files);
+    for file in &files {
         match check::check_path(file, &options) {
             Ok(checked) => all.extend(checked.warnings().clone()),
             Err(diagnostics) => all.extend(diagnostics),
@@ -219,7 +249,7 @@ fn check_command(args: &CheckArgs) -> Outcome {
     let errors = all.errors().count();
     let warnings = all.warnings().count();
     if args.error_format == ErrorFormat::Human {
-        let files = args.files.len();
+        let files = files.len();
         let noun = if files == 1 { "file" } else { "files" };
         eprintln!(
             "checked {files} {noun}: {errors} error{}, {warnings} warning{}",
