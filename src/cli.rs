@@ -152,7 +152,7 @@ pub struct FmtArgs {
     /// Don't write; list the files that would change and exit 1 if any.
     #[arg(long)]
     pub check: bool,
-    /// Specs or policy files.
+    /// Specs or policy files; a folder means every `.xos` file in it.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }
@@ -267,7 +267,7 @@ fn check_command(args: &CheckArgs) -> Outcome {
 fn fmt_command(args: &FmtArgs) -> CommandResult {
     let mut failed = Diagnostics::new();
     let mut would_change = false;
-    for file in &args.files {
+    for file in &expand(&args.files) {
         let source = match check::read_source(file) {
             Ok(source) => source,
             Err(d) => {
