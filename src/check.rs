@@ -2709,6 +2709,19 @@ impl ExprChecker<'_, '_> {
                 let field = self.field(root, name, field_span)?;
                 Some((Fact::Guardrail(field), field_ty(field, Dim::AnyLift)))
             }
+            "guardrail" => {
+                self.out.push(
+                    Diagnostic::error(
+                        "xos::check::unknown_fact",
+                        format!("`guardrail.{name}` needs a quantifier"),
+                    )
+                    .label(root_span, "which guardrail?")
+                    .help(format!(
+                        "test the guardrails with `any guardrail {name}`, `all guardrails {name}` or `no guardrail {name}`"
+                    )),
+                );
+                None
+            }
             _ => {
                 let id = self.scope.metrics.iter().position(|m| m.name == root);
                 if self.scope.policy_file
