@@ -932,7 +932,10 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
             format!("unexpected {found}")
         },
     );
-    if let Some(word) = word {
+    if word.as_deref() == Some("ratio") && expected.contains(&Rule::kind_name) {
+        diagnostic = diagnostic
+            .help("`ratio(...)` metrics are not supported yet; use `rate(...)` or `mean(...)`");
+    } else if let Some(word) = word {
         let first = word.split('.').next().unwrap_or(&word).to_string();
         if let Some(suggestion) = did_you_mean(&first, keywords.iter().copied())
             && suggestion != first
