@@ -1307,11 +1307,13 @@ fn plan_inputs(decl: &ast::OptionsDecl, metrics: &[Metric], out: &mut Vec<Diagno
 }
 
 /// The settings keys, in documentation order.
-pub const SETTING_KEYS: [&str; 10] = [
+pub const SETTING_KEYS: [&str; 12] = [
     "alpha",
     "srm_warning",
     "srm_blocked",
     "min_units",
+    "assignment_warning",
+    "assignment_blocked",
     "correction",
     "rate_test",
     "relative_ci",
@@ -1329,6 +1331,8 @@ pub fn apply_settings(
 ) {
     let mut warning_at = None;
     let mut blocked_at = None;
+    // Spans of `assignment_warning` and `assignment_blocked`.
+    let mut assignment_at: (Option<Span>, Option<Span>) = (None, None);
     for kv in options_once(block, out) {
         match kv.key.name.as_str() {
             "alpha" => {
@@ -1345,31 +1349,27 @@ pub fn apply_settings(
                 }
             }
             "srm_warning" => {
-                if let Some(v) = probability(kv, out)
-                    && let Some(v) = check_range(
-                        kv,
-                        v,
-                        v > 0.0 && v < 1.0,
-                        "between 0 and 1 (exclusive)",
-                        out,
-                    )
-                {
+                if let Some(v) = open_unit(kv, out) {
                     settings.srm_warning = v;
                     warning_at = Some(kv.value.span());
                 }
             }
             "srm_blocked" => {
-                if let Some(v) = probability(kv, out)
-                    && let Some(v) = check_range(
-                        kv,
-                        v,
-                        v > 0.0 && v < 1.0,
-                        "between 0 and 1 (exclusive)",
-                        out,
-                    )
-                {
+                if let Some(v) = open_unit(kv, out) {
                     settings.srm_blocked = v;
                     blocked_at = Some(kv.value.span());
+                }
+            }
+            "assignment_warning" => {
+                if let Some(v) = open_unit(kv, out) {
+                    settings.assignment_warning = v;
+                    assignment_at.0 = Some(kv.value.span());
+                }
+            }
+            "assignment_blocked" => {
+                if let Some(v) = open_unit(kv, out) {
+                    settings.assignment_blocked = v;
+                    assignment_at.1 = Some(kv.value.span());
                 }
             }
             "min_units" => {
@@ -1456,6 +1456,36 @@ pub fn apply_settings(
         }
         out.push(d);
     }
+    // Assignment problems are graded upwards: more than `assignment_blocked`
+    // of the units blocks, so it cannot be below the warning level.
+    if (assignment_at.0.is_some() || assignment_at.1.is_some())
+        && settings.assignment_blocked < settings.assignment_warning
+    {
+        let mut d = Diagnostic::error(
+            "xos::check::assignment_thresholds",
+            "`assignment_blocked` is below `assignment_warning`",
+        )
+        .help(format!(
+            "health is `warning` above `assignment_warning` and `blocked` above `assignment_blocked` of the units, so `assignment_blocked` ({}) must be at least `assignment_warning` ({})",
+            settings.assignment_blocked, settings.assignment_warning
+        ));
+        if let Some(span) = assignment_at.1.or(assignment_at.0) {
+            d = d.label(span, "threshold set here");
+        }
+        out.push(d);
+    }
+}
+
+/// A probability strictly between 0 and 1 (a threshold on p-values or shares).
+fn open_unit(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<f64> {
+    let v = probability(kv, out)?;
+    check_range(
+        kv,
+        v,
+        v > 0.0 && v < 1.0,
+        "between 0 and 1 (exclusive)",
+        out,
+    )
 }
 
 /// A probability: a plain number or a percentage.
