@@ -863,126 +863,84 @@ fn scan_row(
     let mut start = 0;
     let mut variant = usize::MAX;
     let mut unit: Option<(usize, usize, bool)> = None;
-    for (column, role) in layout.roles.iter().enumerate() {
-        let field = match scan_field(data, start, eof) {
-            Scanned::Field(field) => field,
-            Scanned::Incomplete => return None,
-            Scanned::Bad(at, text) => {
-                return bad_row(
-                    data,
-                    eof,
-                    partial,
-                    at,
-                    at + 1,
-                    Problem::Quote { text },
-                    variant,
-                );
+    // The first problem of the row: where it is, and what.
+    let bad: Option<(usize, usize, Problem)> = 'row: {
+        for (column, role) in layout.roles.iter().enumerate() {
+            let field = match scan_field(data, start, eof) {
+                Scanned::Field(field) => field,
+                Scanned::Incomplete => return None,
+                Scanned::Bad(at, text) => break 'row Some((at, at + 1, Problem::Quote { text })),
+            };
+            let last = column + 1 == columns;
+            let at_line_end = field.next >= data.len() || data[field.next] == b'\n';
+            if at_line_end != last {
+                let fields = count_fields(data, eof)?;
+                break 'row Some((0, line_end(data), Problem::Ragged { fields }));
             }
-        };
-        let last = column + 1 == columns;
-        let at_line_end = field.next >= data.len() || data[field.next] == b'\n';
-        if at_line_end != last {
-            let fields = count_fields(data, eof)?;
-            let end = line_end(data);
-            return bad_row(
-                data,
-                eof,
-                partial,
-                0,
-                end,
-                Problem::Ragged { fields },
-                variant,
-            );
-        }
-        let raw = &data[field.start..field.end];
-        match *role {
-            Role::Skip => {}
-            Role::Variant => {
-                let label = trim(raw);
-                let unescaped;
-                let label = if field.escaped {
-                    unescaped = unescape(label);
-                    &unescaped[..]
-                } else {
-                    label
-                };
-                match layout.labels.iter().position(|l| l == label) {
-                    Some(index) => variant = index,
-                    None => {
-                        let problem = if label.is_empty() {
-                            Problem::MissingVariant
-                        } else {
-                            Problem::UnknownVariant {
-                                label: String::from_utf8_lossy(label).into_owned(),
-                            }
-                        };
-                        return bad_row(
-                            data,
-                            eof,
-                            partial,
-                            field.start,
-                            field.end,
-                            problem,
-                            variant,
-                        );
-                    }
-                }
-            }
-            Role::Unit => {
-                if trim(raw).is_empty() {
-                    return bad_row(
-                        data,
-                        eof,
-                        partial,
-                        field.start,
-                        field.end,
-                        Problem::MissingUnit,
-                        variant,
-                    );
-                }
-                unit = Some((field.start, field.end, field.escaped));
-            }
-            Role::Value(value) => {
-                let text = trim(raw);
-                let parsed = if text.is_empty() {
-                    if layout.missing_zero {
-                        Ok(0.0)
+            let (from, to) = (field.start, field.end);
+            let raw = &data[from..to];
+            match *role {
+                Role::Skip => {}
+                Role::Variant => {
+                    let label = trim(raw);
+                    let unescaped;
+                    let label = if field.escaped {
+                        unescaped = unescape(label);
+                        &unescaped[..]
                     } else {
-                        Err(Problem::MissingValue { value })
-                    }
-                } else if layout.values[value].binary {
-                    parse_binary(text).ok_or_else(|| Problem::NotBinary {
-                        value,
-                        text: lossy(text, field.escaped),
-                    })
-                } else {
-                    let x = if field.escaped {
-                        parse_f64(&unescape(text))
-                    } else {
-                        parse_f64(text)
+                        label
                     };
-                    x.ok_or_else(|| Problem::NotANumber {
-                        value,
-                        text: lossy(text, field.escaped),
-                    })
-                };
-                match parsed {
-                    Ok(x) => partial.row[value] = x,
-                    Err(problem) => {
-                        return bad_row(
-                            data,
-                            eof,
-                            partial,
-                            field.start,
-                            field.end,
-                            problem,
-                            variant,
-                        );
+                    match layout.variant_of(label) {
+                        Some(index) => variant = index,
+                        None if label.is_empty() => {
+                            break 'row Some((from, to, Problem::MissingVariant));
+                        }
+                        None => {
+                            let label = String::from_utf8_lossy(label).into_owned();
+                            break 'row Some((from, to, Problem::UnknownVariant { label }));
+                        }
+                    }
+                }
+                Role::Unit if trim(raw).is_empty() => {
+                    break 'row Some((from, to, Problem::MissingUnit));
+                }
+                Role::Unit => unit = Some((from, to, field.escaped)),
+                Role::Value(value) => {
+                    let text = trim(raw);
+                    let parsed = if text.is_empty() {
+                        if layout.missing_zero {
+                            Ok(0.0)
+                        } else {
+                            Err(Problem::MissingValue { value })
+                        }
+                    } else if layout.values[value].binary {
+                        parse_binary(text).ok_or_else(|| Problem::NotBinary {
+                            value,
+                            text: lossy(text, field.escaped),
+                        })
+                    } else {
+                        let x = if field.escaped {
+                            parse_f64(&unescape(text))
+                        } else {
+                            parse_f64(text)
+                        };
+                        x.ok_or_else(|| Problem::NotANumber {
+                            value,
+                            text: lossy(text, field.escaped),
+                        })
+                    };
+                    match parsed {
+                        Ok(x) => partial.row[value] = x,
+                        Err(problem) => break 'row Some((from, to, problem)),
                     }
                 }
             }
+            start = field.next + 1;
         }
-        start = field.next + 1;
+        None
+    };
+    if let Some((from, to, problem)) = bad {
+        return bad_row(data, eof, partial, from, to, problem, variant);
     }
     let id = unit.map(|(from, to, escaped)| {
         let id = trim(&data[from..to]);
