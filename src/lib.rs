@@ -18,6 +18,7 @@ pub mod parse;
 pub mod plan;
 pub mod render;
 pub mod report;
+pub mod scenario;
 pub mod stats;
 pub mod watch;
 
