@@ -11,6 +11,7 @@ pub mod config;
 pub mod data;
 pub mod decide;
 pub mod diagnostic;
+pub mod diff;
 pub mod evaluate;
 pub mod explain;
 pub mod fmt;
