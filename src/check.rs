@@ -159,12 +159,19 @@ fn io_reason(error: &std::io::Error) -> String {
 /// on its own.
 pub fn check_path(path: &Path, options: &LoadOptions) -> Result<CheckedFile, Diagnostics> {
     let source = read_source(path)?;
-    match parse::parse(&source)? {
-        ast::File::Experiment(_) => {
-            check_source(&source, options).map(|c| CheckedFile::Experiment(Box::new(c)))
-        }
-        ast::File::Policy(_) => check_policy_source(&source).map(CheckedFile::Policy),
-    }
+    let (checked, name) = match parse::parse(&source)? {
+        ast::File::Experiment(experiment) => (
+            check_source(&source, options).map(|c| CheckedFile::Experiment(Box::new(c))),
+            experiment.name.span,
+        ),
+        ast::File::Policy(policy) => (
+            check_policy_source(&source).map(CheckedFile::Policy),
+            policy.name.span,
+        ),
+    };
+    // Static analysis over the scenario space (src/analysis.rs): warnings
+    // only, and only here, so that `run` and `watch` do not pay for it.
+    checked.map(|checked| crate::analysis::with_warnings(checked, &source, name))
 }
 
 /// Checks a policy file on its own: generic facts only, `otherwise`
@@ -1751,7 +1758,7 @@ fn reachability(rules: &[Rule], text: &str, out: &mut Vec<Diagnostic>) {
 
 /// The span of a rule's name, found from the start of its declaration in
 /// the text it was written in (`rule NAME {`).
-fn rule_name_span(text: &str, rule: &Rule) -> Span {
+pub(crate) fn rule_name_span(text: &str, rule: &Rule) -> Span {
     let start = rule.span.start;
     let Some(after) = text.get(start..).and_then(|t| t.strip_prefix("rule")) else {
         return rule.span;

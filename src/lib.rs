@@ -5,6 +5,7 @@
 //! below by name). [`run_once`] is the whole pipeline for one spec; `xos run`
 //! and `xos watch` both call it.
 
+pub mod analysis;
 pub mod ast;
 pub mod check;
 pub mod config;
