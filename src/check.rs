@@ -427,7 +427,7 @@ fn check_experiment(
 
     let (policy, _) = policy?;
     let (data, variants, metrics) = (data?, variants?, metrics?);
-    Some(Plan {
+    let plan = Plan {
         name: experiment.name.name.clone(),
         title,
         owner,
@@ -443,7 +443,14 @@ fn check_experiment(
         config: config.map(|c| c.path.clone()),
         templates: config.and_then(|c| c.templates.clone()),
         output: config.and_then(|c| c.output.clone()),
-    })
+    };
+    // Organisation-wide requirements: `[require]` of `xos.toml`.
+    if let Some(config) = config {
+        for d in config::check_requirements(config, experiment, &plan) {
+            diagnostics.push(d.in_file(source));
+        }
+    }
+    Some(plan)
 }
 
 /// Records a one-of-a-kind item; a second one is a duplicate.
