@@ -266,15 +266,17 @@ fn never_true(rule: &Rule, span: Span) -> Diagnostic {
 }
 
 fn shadowed(rule: &Rule, span: Span, by: &[usize], rules: &[Rule]) -> Diagnostic {
+    let mut by = by.to_vec();
+    by.sort_unstable();
     let names: Vec<String> = by
         .iter()
         .filter_map(|j| rules.get(*j))
         .map(|r| format!("`{}`", r.name))
         .collect();
     let names = match names.as_slice() {
-        [] => String::new(),
-        [one] => format!("rule {one}"),
-        [rest @ .., last] => format!("rules {} or {last}", rest.join(", ")),
+        [] => "an earlier rule decides".to_string(),
+        [one] => format!("rule {one} decides"),
+        [rest @ .., last] => format!("rules {} or {last} decide", rest.join(", ")),
     };
     Diagnostic::warning(
         "xos::check::shadowed_rule",
@@ -282,7 +284,7 @@ fn shadowed(rule: &Rule, span: Span, by: &[usize], rules: &[Rule]) -> Diagnostic
     )
     .label(span, "shadowed by earlier rules")
     .help(format!(
-        "wherever `{}` holds, {names} decides first; move this rule up or remove it",
+        "wherever `{}` holds, {names} first; move this rule up or remove it",
         rule.condition_text
     ))
 }

@@ -86,7 +86,11 @@ fn show(result: &TestResult) -> String {
     };
     let d = &result.decision;
     out.push_str(&format!("    expected  {expected}\n"));
-    out.push_str(&format!("    got       {} by {}\n", d.verdict.as_str(), d.rule));
+    out.push_str(&format!(
+        "    got       {} by {}\n",
+        d.verdict.as_str(),
+        d.rule
+    ));
     out.push_str(&format!("    because   {}\n", d.reason));
     if !d.facts.is_empty() {
         let facts: Vec<String> = d
@@ -147,7 +151,10 @@ pub fn diff_command(args: &DiffArgs) -> CommandResult {
             .into());
         }
     };
-    let (old_name, new_name) = (args.old.display().to_string(), args.new.display().to_string());
+    let (old_name, new_name) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
+    );
     let diff = xos::diff::diff(
         &sides.old,
         &sides.new,

@@ -287,16 +287,25 @@ fn require_table(table: &DeTable<'_>, dir: &Path, out: &mut Vec<Diagnostic>) -> 
                 let number = match value.get_ref() {
                     DeValue::Integer(i) => plain_number(i.as_str(), value_span),
                     DeValue::Float(f) => plain_number(f.as_str(), value_span),
-                    DeValue::String(text) => parse::parse_value_text(text, value_span.start + 1).ok(),
+                    DeValue::String(text) => {
+                        parse::parse_value_text(text, value_span.start + 1).ok()
+                    }
                     _ => None,
                 };
                 match number {
                     Some(ast::Value::Number(n))
-                        if n.value > 0.0 && n.value < 1.0 && matches!(n.unit, ast::Unit::None | ast::Unit::Percent) && !n.relative =>
+                        if n.value > 0.0
+                            && n.value < 1.0
+                            && matches!(n.unit, ast::Unit::None | ast::Unit::Percent)
+                            && !n.relative =>
                     {
                         require.max_alpha = Some(n.value);
                     }
-                    _ => out.push(not_a(value_span, name, "a significance level such as `0.05` or `\"5%\"`")),
+                    _ => out.push(not_a(
+                        value_span,
+                        name,
+                        "a significance level such as `0.05` or `\"5%\"`",
+                    )),
                 }
             }
             ("policy_in", DeValue::Array(items)) => {
@@ -306,7 +315,11 @@ fn require_table(table: &DeTable<'_>, dir: &Path, out: &mut Vec<Diagnostic>) -> 
                         DeValue::String(text) => {
                             folders.push((dir.join(text.as_ref()), text.to_string()));
                         }
-                        _ => out.push(not_a(span(item.span()), name, "a list of folders in quotes")),
+                        _ => out.push(not_a(
+                            span(item.span()),
+                            name,
+                            "a list of folders in quotes",
+                        )),
                     }
                 }
                 require.policy_in = Some(folders);
@@ -314,8 +327,16 @@ fn require_table(table: &DeTable<'_>, dir: &Path, out: &mut Vec<Diagnostic>) -> 
             ("require_hypothesis", DeValue::Boolean(b)) => require.hypothesis = *b,
             ("require_plan", DeValue::Boolean(b)) => require.plan = *b,
             ("min_guardrails", _) => out.push(not_a(value_span, name, "a whole number, 0 or more")),
-            ("max_alpha", _) => out.push(not_a(value_span, name, "a significance level such as `0.05` or `\"5%\"`")),
-            ("policy_in", _) => out.push(not_a(value_span, name, "a list of folders in quotes: `[\"rules/\"]`")),
+            ("max_alpha", _) => out.push(not_a(
+                value_span,
+                name,
+                "a significance level such as `0.05` or `\"5%\"`",
+            )),
+            ("policy_in", _) => out.push(not_a(
+                value_span,
+                name,
+                "a list of folders in quotes: `[\"rules/\"]`",
+            )),
             ("require_hypothesis" | "require_plan", _) => {
                 out.push(not_a(value_span, name, "`true` or `false`"))
             }
@@ -392,7 +413,10 @@ pub fn check_requirements(
         );
         let d = match written {
             Some(span) => d.label(span, format!("above {max_text}")),
-            None => d.label(header, format!("`alpha` {alpha} comes from `[settings]` in `{toml}`")),
+            None => d.label(
+                header,
+                format!("`alpha` {alpha} comes from `[settings]` in `{toml}`"),
+            ),
         };
         out.push(d.help(format!(
             "`{toml}` requires `max_alpha = {max_text}`: a higher α makes false launches more likely; lower `alpha`"
@@ -402,7 +426,9 @@ pub fn check_requirements(
     if let Some(folders) = &require.policy_in {
         let allowed = |path: &Path| {
             let path = canonical(path);
-            folders.iter().any(|(dir, _)| path.starts_with(canonical(dir)))
+            folders
+                .iter()
+                .any(|(dir, _)| path.starts_with(canonical(dir)))
         };
         let ok = match &plan.policy.origin {
             PolicyOrigin::File(path) => allowed(path),
@@ -438,7 +464,12 @@ pub fn check_requirements(
         }
     }
 
-    if require.hypothesis && plan.hypothesis.as_deref().is_none_or(|h| h.trim().is_empty()) {
+    if require.hypothesis
+        && plan
+            .hypothesis
+            .as_deref()
+            .is_none_or(|h| h.trim().is_empty())
+    {
         out.push(
             Diagnostic::error(
                 "xos::require::hypothesis",

@@ -27,8 +27,8 @@ use crate::decide::{self, ArmDecision};
 use crate::evaluate::{ArmFacts, Comparison};
 use crate::plan::{
     ArithOp, DataSource, Direction, Effect, Expr, Fact, Field, Health, Metric, MetricId,
-    MetricKind, Missing, Plan, Policy, PolicyOrigin, PolicyTest, Role, RuleSource, Settings,
-    Shape, Status, Value, Variant, Verdict,
+    MetricKind, Missing, Plan, Policy, PolicyOrigin, PolicyTest, Role, RuleSource, Settings, Shape,
+    Status, Value, Variant, Verdict,
 };
 
 /// The name of the generic guardrail of a policy file on its own.
@@ -167,8 +167,8 @@ pub fn run_test(plan: &Plan, test: &PolicyTest, suite: &str) -> TestResult {
     }
     let facts = test_facts(plan, test);
     let decision = decide::decide_arm(plan, &facts);
-    let passed = decision.verdict == test.expect
-        && test.by.as_ref().is_none_or(|by| *by == decision.rule);
+    let passed =
+        decision.verdict == test.expect && test.by.as_ref().is_none_or(|by| *by == decision.rule);
     TestResult {
         suite: suite.to_string(),
         name: test.name.clone(),
@@ -195,7 +195,9 @@ pub fn policy_tests(policy: &Policy) -> Vec<TestResult> {
 /// `xos test` runs them on the policy file.
 pub fn plan_tests(plan: &Plan) -> Vec<TestResult> {
     let mut policy = plan.policy.clone();
-    policy.rules.retain(|rule| rule.source == RuleSource::Policy);
+    policy
+        .rules
+        .retain(|rule| rule.source == RuleSource::Policy);
     let generic = policy_plan(&policy, 1);
     plan.policy
         .tests
@@ -599,11 +601,8 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         Significance::NotSignificant if s * lift < 0.0 => 0.3,
         Significance::NotSignificant => 0.5,
     });
-    let expected_loss = number(Field::ExpectedLoss).unwrap_or(if s * lift < 0.0 {
-        lift.abs()
-    } else {
-        0.0
-    });
+    let expected_loss =
+        number(Field::ExpectedLoss).unwrap_or(if s * lift < 0.0 { lift.abs() } else { 0.0 });
     let units = number(Field::Units).map_or(UNITS, |x| x.max(0.0).round() as u64);
     Comparison {
         variant: "treatment".to_string(),
@@ -639,13 +638,9 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
 /// a guardrail that worsened did degrade.
 fn consistent(metric: &Metric, c: &Comparison, alpha: f64) -> bool {
     let s = sign(metric.prefer);
-    let (Some(lift), Some(low), Some(high), Some(p), Some(prob)) = (
-        c.abs_lift,
-        c.ci_low,
-        c.ci_high,
-        c.p_adjusted,
-        c.prob_better,
-    ) else {
+    let (Some(lift), Some(low), Some(high), Some(p), Some(prob)) =
+        (c.abs_lift, c.ci_low, c.ci_high, c.p_adjusted, c.prob_better)
+    else {
         return false;
     };
     let rel = c.rel_lift.unwrap_or(lift);
@@ -859,9 +854,7 @@ pub fn decided_exactly(plan: &Plan, expr: &Expr) -> bool {
             side(a) && side(b) && (literal(a) || literal(b))
         }
         Expr::Arith(..) => false,
-        Expr::Bool(_) | Expr::Number(_) | Expr::Health(_) | Expr::Status(_) | Expr::Fact(_) => {
-            true
-        }
+        Expr::Bool(_) | Expr::Number(_) | Expr::Health(_) | Expr::Status(_) | Expr::Fact(_) => true,
     }
 }
 
@@ -889,11 +882,7 @@ fn candidates(thresholds: &[f64], domain: Domain) -> Vec<f64> {
         Domain::NonNegative => x >= 0.0,
         Domain::Any => x.is_finite(),
     };
-    let mut ts: Vec<f64> = thresholds
-        .iter()
-        .copied()
-        .filter(|t| inside(*t))
-        .collect();
+    let mut ts: Vec<f64> = thresholds.iter().copied().filter(|t| inside(*t)).collect();
     ts.sort_by(f64::total_cmp);
     ts.dedup();
     let (Some(&first), Some(&last)) = (ts.first(), ts.last()) else {
@@ -1109,9 +1098,7 @@ pub fn explore(plans: &[&Plan]) -> Vec<Explored> {
                 .unwrap_or(Status::Ok);
             signature.push(worst as u8 + 2);
             let primary = facts.metrics.get(plan.primary);
-            signature.push(
-                primary.map_or(0, |c| u8::from(c.better) + 2 * u8::from(c.worse)) + 10,
-            );
+            signature.push(primary.map_or(0, |c| u8::from(c.better) + 2 * u8::from(c.worse)) + 10);
             rules.push(truths);
         }
         if seen.insert(signature) {
