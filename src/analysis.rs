@@ -42,6 +42,8 @@ pub fn with_warnings(checked: CheckedFile, source: &Arc<SourceFile>, name: Span)
 
 /// What the scenario space says about one plan's rules.
 struct Findings {
+    /// The space was complete: absence is proven.
+    complete: bool,
     /// Per rule: the condition holds in some scenario.
     ever_true: Vec<bool>,
     /// Per rule: the earlier rules that decide wherever it holds, when it
@@ -55,7 +57,8 @@ struct Findings {
 }
 
 fn findings(plan: &Plan) -> Findings {
-    let explored = scenario::explore(&[plan]);
+    let space = scenario::explore(&[plan]);
+    let explored = &space.scenarios;
     let rules = &plan.policy.rules;
     let n = rules.len();
     let mut ever_true = vec![false; n];
@@ -63,7 +66,7 @@ fn findings(plan: &Plan) -> Findings {
     let mut shadowers: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut launches = false;
     let mut severe_launch: Vec<Option<Scenario>> = vec![None; n + 1];
-    for e in &explored {
+    for e in explored {
         let fired = e.fired(0);
         let truths = &e.rules[0];
         for (i, holds) in truths.iter().enumerate() {
@@ -90,6 +93,7 @@ fn findings(plan: &Plan) -> Findings {
         .map(|i| (ever_true[i] && !fires[i]).then(|| shadowers[i].clone()))
         .collect();
     Findings {
+        complete: space.complete,
         ever_true,
         shadowed_by,
         launches,
@@ -117,7 +121,10 @@ pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> 
     let span = |rule: &Rule| rule_name_span(&source.text, rule);
     let mut out = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
-        if already_unreachable(rules, i) || !scenario::decided_exactly(&plan, &rule.when) {
+        if !found.complete
+            || already_unreachable(rules, i)
+            || !scenario::decided_exactly(&plan, &rule.when)
+        {
             continue;
         }
         if !found.ever_true[i] {
@@ -146,7 +153,7 @@ pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> 
         };
         out.push(launch_despite_severe(&policy.name, label, &by, s));
     }
-    if !found.launches {
+    if found.complete && !found.launches {
         out.push(
             Diagnostic::warning(
                 "xos::check::never_launches",
@@ -173,7 +180,10 @@ pub fn analyze_plan(plan: &Plan, source: &Arc<SourceFile>, name: Span) -> Diagno
     let mut out = Vec::new();
     let mut policy_index = 0;
     for (i, rule) in rules.iter().enumerate() {
-        let exact = !already_unreachable(rules, i) && scenario::decided_exactly(plan, &rule.when);
+        let exact = found.complete
+            && alone.complete
+            && !already_unreachable(rules, i)
+            && scenario::decided_exactly(plan, &rule.when);
         if rule.source == RuleSource::Policy {
             // A policy rule that fires on its own but not after the spec's
             // rules: the spec's rules take all its scenarios.
@@ -237,7 +247,7 @@ pub fn analyze_plan(plan: &Plan, source: &Arc<SourceFile>, name: Span) -> Diagno
             s,
         ));
     }
-    if !found.launches && alone.launches {
+    if found.complete && !found.launches && alone.launches {
         out.push(
             Diagnostic::warning(
                 "xos::check::never_launches",

@@ -19,6 +19,9 @@ pub struct PolicyDiff {
     pub new: String,
     /// Scenarios compared.
     pub scenarios: usize,
+    /// `false` when the space was too large and only its simplest
+    /// scenarios were compared.
+    pub complete: bool,
     /// Scenarios whose verdict changes.
     pub verdict_changes: usize,
     /// Scenarios where only the deciding rule changes.
@@ -75,10 +78,11 @@ pub fn diff(
     names: (&str, &str),
     test_views: Option<(&Plan, &Plan)>,
 ) -> PolicyDiff {
-    let explored = scenario::explore(&[old, new]);
+    let space = scenario::explore(&[old, new]);
+    let explored = &space.scenarios;
     let mut groups: Vec<ChangeGroup> = Vec::new();
     let (mut verdict_changes, mut rule_changes) = (0, 0);
-    for e in &explored {
+    for e in explored {
         let (ov, or) = scenario::decision(old, e, 0);
         let (nv, nr) = scenario::decision(new, e, 1);
         if ov == nv && or == nr {
@@ -129,6 +133,7 @@ pub fn diff(
         old: names.0.to_string(),
         new: names.1.to_string(),
         scenarios: explored.len(),
+        complete: space.complete,
         verdict_changes,
         rule_changes,
         changes: groups,
@@ -189,6 +194,12 @@ pub fn render_text(diff: &PolicyDiff) -> String {
         plural(diff.verdict_changes, "changes", "change"),
         plural(diff.rule_changes, "changes", "change"),
     );
+    if !diff.complete {
+        let _ = writeln!(
+            out,
+            "the space is large: only the simplest scenarios were compared"
+        );
+    }
     if diff.changes.is_empty() {
         let _ = writeln!(out, "\nno decision changes");
         return out;

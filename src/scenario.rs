@@ -873,10 +873,10 @@ fn domain(field: Field) -> Domain {
     }
 }
 
-/// Values on both sides of every threshold, and the thresholds themselves
-/// (for `<` against `<=`), within the domain: below the lowest, between
-/// each pair, above the highest.
-fn candidates(thresholds: &[f64], domain: Domain) -> Vec<f64> {
+/// Values on both sides of every threshold, and (with `exact`) the
+/// thresholds themselves, for `<` against `<=`; within the domain: below the
+/// lowest, between each pair, above the highest.
+fn candidates(thresholds: &[f64], domain: Domain, exact: bool) -> Vec<f64> {
     let inside = |x: f64| match domain {
         Domain::Probability => (0.0..=1.0).contains(&x),
         Domain::NonNegative => x >= 0.0,
@@ -905,7 +905,9 @@ fn candidates(thresholds: &[f64], domain: Domain) -> Vec<f64> {
     };
     let mut out = vec![below];
     for (i, t) in ts.iter().enumerate() {
-        out.push(*t);
+        if exact {
+            out.push(*t);
+        }
         if let Some(next) = ts.get(i + 1) {
             out.push((t + next) / 2.0);
         }
@@ -916,20 +918,39 @@ fn candidates(thresholds: &[f64], domain: Domain) -> Vec<f64> {
     out
 }
 
+/// Most scenarios a space holds before merging. Beyond it only the
+/// simplest are kept: those with the fewest facts changed from no effect.
+const MAX_SCENARIOS: u64 = 50_000;
+
+/// Most combinations of numbers tried for one metric state.
+const MAX_NUMBERS: usize = 4_096;
+
 /// One way a metric can be in the space, and how far it is from no effect.
 #[derive(Clone)]
 struct Alternative {
     state: MetricState,
     complexity: usize,
+    /// What the rules' atoms see of this metric in this state.
+    signature: Vec<u8>,
 }
 
-/// What the space varies for one metric.
-struct Varied {
-    key: String,
-    alternatives: Vec<Alternative>,
-    /// Guardrails that quantifiers cannot tell apart share a class; their
-    /// states are enumerated as a multiset.
-    class: Option<usize>,
+/// One option of one dimension of the space: some facts of a scenario.
+#[derive(Clone)]
+struct Choice {
+    globals: Option<(Health, f64, f64, bool)>,
+    metrics: Vec<(String, MetricState)>,
+    complexity: usize,
+}
+
+/// The scenario space of some plans.
+#[derive(Clone, Debug)]
+pub struct Space {
+    /// Simplest first; no two on which every rule of every plan agrees.
+    pub scenarios: Vec<Explored>,
+    /// `false` when the space was too large and only the simplest
+    /// scenarios were kept, or numbers were sampled more coarsely: absence
+    /// (a rule that never fires) is then not proven.
+    pub complete: bool,
 }
 
 /// A scenario with the truth of every rule of every plan on it.
@@ -956,20 +977,96 @@ pub fn decision(plan: &Plan, explored: &Explored, i: usize) -> (Verdict, String)
     }
 }
 
+/// The leaves of the plans' conditions: comparisons and boolean facts,
+/// outside quantifiers (`global`) and inside (`quantified`, evaluated per
+/// guardrail).
+struct Atoms {
+    global: Vec<Vec<Expr>>,
+    quantified: Vec<Vec<Expr>>,
+}
+
+impl Atoms {
+    fn of(plans: &[&Plan]) -> Atoms {
+        let mut atoms = Atoms {
+            global: vec![Vec::new(); plans.len()],
+            quantified: vec![Vec::new(); plans.len()],
+        };
+        for (p, plan) in plans.iter().enumerate() {
+            for rule in &plan.policy.rules {
+                atoms.collect(p, &rule.when, false);
+            }
+        }
+        atoms
+    }
+
+    fn collect(&mut self, p: usize, expr: &Expr, quantified: bool) {
+        match expr {
+            Expr::Not(e) => self.collect(p, e, quantified),
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                self.collect(p, a, quantified);
+                self.collect(p, b, quantified);
+            }
+            Expr::Quantified(_, e) => self.collect(p, e, true),
+            leaf => {
+                let list = if quantified {
+                    &mut self.quantified[p]
+                } else {
+                    &mut self.global[p]
+                };
+                if !list.contains(leaf) {
+                    list.push(leaf.clone());
+                }
+            }
+        }
+    }
+}
+
+/// What the atoms of every plan see of metric `key` in `state`, the other
+/// facts being those of no effect; with the metric's significance and
+/// status, which describe every scenario.
+fn local_signature(plans: &[&Plan], atoms: &Atoms, key: &str, state: &MetricState) -> Vec<u8> {
+    let scenario = Scenario {
+        metrics: vec![(key.to_string(), state.clone())],
+        ..Scenario::default()
+    };
+    let mut signature = Vec::new();
+    for (p, plan) in plans.iter().enumerate() {
+        let facts = scenario.facts(plan);
+        let id = (0..plan.metrics.len()).find(|&id| metric_key(plan, id) == key);
+        for atom in &atoms.global[p] {
+            signature.push(u8::from(decide::holds(plan, &facts, atom, None)));
+        }
+        if let Some(id) = id.filter(|&id| plan.metrics[id].role == Role::Guardrail) {
+            for atom in &atoms.quantified[p] {
+                signature.push(u8::from(decide::holds(plan, &facts, atom, Some(id))));
+            }
+        }
+        if let Some(c) = id.and_then(|id| facts.metrics.get(id)) {
+            signature.push(c.status.map_or(9, |s| s as u8));
+            signature.push(u8::from(c.better) + 2 * u8::from(c.worse));
+        }
+    }
+    signature
+}
+
 /// Every scenario that the plans' rules can tell apart (see the module
 /// docs), simplest first. The plans' metrics are matched by name, the
 /// primary as `primary`; the last plan's settings decide which facts are
 /// consistent.
-pub fn explore(plans: &[&Plan]) -> Vec<Explored> {
+pub fn explore(plans: &[&Plan]) -> Space {
     let Some(last) = plans.last() else {
-        return Vec::new();
+        return Space {
+            scenarios: Vec::new(),
+            complete: true,
+        };
     };
     let settings = &last.settings;
     let alpha = settings.alpha;
     let reads = Reads::of(plans);
-    let varied = varied_metrics(plans, &reads, alpha);
+    let atoms = Atoms::of(plans);
+    let mut complete = true;
 
-    // Scenario-wide facts.
+    // Scenario-wide facts: one dimension.
     let healths: Vec<Health> = if reads.health {
         vec![Health::Healthy, Health::Warning, Health::Blocked]
     } else {
@@ -977,11 +1074,11 @@ pub fn explore(plans: &[&Plan]) -> Vec<Explored> {
     };
     let mut srm_ps = vec![1.0];
     if let Some(ts) = reads.thresholds.get(&Slot::SrmP) {
-        srm_ps.extend(candidates(ts, Domain::Probability));
+        srm_ps.extend(candidates(ts, Domain::Probability, true));
     }
     let mut chi2s = vec![0.0];
     if let Some(ts) = reads.thresholds.get(&Slot::SrmChi2) {
-        chi2s.extend(candidates(ts, Domain::NonNegative));
+        chi2s.extend(candidates(ts, Domain::NonNegative, true));
     }
     let samples: Vec<bool> = if reads.sample {
         vec![true, false]
@@ -1008,77 +1105,72 @@ pub fn explore(plans: &[&Plan]) -> Vec<Explored> {
                         + usize::from(srm_p != 1.0)
                         + usize::from(chi2 != 0.0)
                         + usize::from(!sample);
-                    globals.push((health, srm_p, chi2, sample, complexity));
+                    globals.push(Choice {
+                        globals: Some((health, srm_p, chi2, sample)),
+                        metrics: Vec::new(),
+                        complexity,
+                    });
                 }
             }
         }
     }
+    let mut dims: Vec<Vec<Choice>> = vec![globals];
 
-    // The product of the metrics' alternatives; guardrails of one class
-    // enumerate non-increasing indices, so each multiset comes once.
-    let mut combos: Vec<(Vec<usize>, usize)> = Vec::new();
-    let mut index = vec![0usize; varied.len()];
-    loop {
-        let ordered = varied.iter().enumerate().all(|(i, v)| {
-            v.class.is_none_or(|class| {
-                varied[..i]
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .find(|(_, w)| w.class == Some(class))
-                    .is_none_or(|(j, _)| index[j] >= index[i])
-            })
-        });
-        if ordered {
-            let complexity = varied
-                .iter()
-                .zip(&index)
-                .map(|(v, &k)| v.alternatives[k].complexity)
-                .sum();
-            combos.push((index.clone(), complexity));
-        }
-        // Advance the odometer.
-        let mut i = 0;
-        loop {
-            if i == varied.len() {
-                break;
-            }
-            index[i] += 1;
-            if index[i] < varied[i].alternatives.len() {
-                break;
-            }
-            index[i] = 0;
-            i += 1;
-        }
-        if i == varied.len() {
-            break;
-        }
+    // One dimension per metric the rules name; the guardrails they only
+    // quantify over form one pool.
+    let (metrics, pool) = space_metrics(plans, &reads);
+    for (key, metric) in &metrics {
+        let alternatives = alternatives(plans, &atoms, key, metric, &reads, alpha, &mut complete);
+        dims.push(
+            alternatives
+                .into_iter()
+                .map(|a| Choice {
+                    globals: None,
+                    metrics: vec![(key.clone(), a.state)],
+                    complexity: a.complexity,
+                })
+                .collect(),
+        );
+    }
+    if !pool.is_empty() {
+        dims.push(pool_choices(
+            plans,
+            &atoms,
+            &pool,
+            &reads,
+            alpha,
+            &mut complete,
+        ));
     }
 
-    let mut all: Vec<(usize, Scenario)> = Vec::with_capacity(globals.len() * combos.len());
-    for (health, srm_p, srm_chi2, sample_reached, g) in &globals {
-        for (index, m) in &combos {
-            let metrics = varied
-                .iter()
-                .zip(index)
-                .map(|(v, &k)| (v.key.clone(), v.alternatives[k].state.clone()))
-                .collect();
-            all.push((
-                g + m,
-                Scenario {
-                    health: *health,
-                    srm_p: *srm_p,
-                    srm_chi2: *srm_chi2,
-                    sample_reached: *sample_reached,
-                    metrics,
-                },
-            ));
+    // Keep the simplest scenarios when the product is too large.
+    let mut histogram = vec![1u64];
+    for dim in &dims {
+        let top = dim.iter().map(|c| c.complexity).max().unwrap_or(0);
+        let mut next = vec![0u64; histogram.len() + top];
+        for (c, count) in histogram.iter().enumerate() {
+            for choice in dim {
+                let slot = &mut next[c + choice.complexity];
+                *slot = slot.saturating_add(*count);
+            }
         }
+        histogram = next;
     }
+    let mut budget = histogram.len().saturating_sub(1);
+    let mut total: u64 = histogram.iter().fold(0u64, |a, b| a.saturating_add(*b));
+    while total > MAX_SCENARIOS && budget > 0 {
+        total = total.saturating_sub(histogram[budget]);
+        budget -= 1;
+        complete = false;
+    }
+
+    let mut all: Vec<(usize, Scenario)> = Vec::new();
+    let mut picked: Vec<usize> = Vec::with_capacity(dims.len());
+    product(&dims, budget, 0, &mut picked, &mut all);
     all.sort_by_key(|(complexity, _)| *complexity);
 
     let mut seen: HashSet<Vec<u8>> = HashSet::new();
-    let mut out = Vec::new();
+    let mut scenarios = Vec::new();
     for (_, scenario) in all {
         let mut signature = Vec::new();
         let mut rules = Vec::with_capacity(plans.len());
@@ -1102,88 +1194,181 @@ pub fn explore(plans: &[&Plan]) -> Vec<Explored> {
             rules.push(truths);
         }
         if seen.insert(signature) {
-            out.push(Explored { scenario, rules });
+            scenarios.push(Explored { scenario, rules });
         }
     }
-    out
+    Space {
+        scenarios,
+        complete,
+    }
+}
+
+/// Every combination of one choice per dimension with a total complexity
+/// within `budget`.
+fn product(
+    dims: &[Vec<Choice>],
+    budget: usize,
+    used: usize,
+    picked: &mut Vec<usize>,
+    out: &mut Vec<(usize, Scenario)>,
+) {
+    let Some(dim) = dims.get(picked.len()) else {
+        let mut scenario = Scenario::default();
+        for (d, &k) in picked.iter().enumerate() {
+            let choice = &dims[d][k];
+            if let Some((health, srm_p, srm_chi2, sample_reached)) = choice.globals {
+                scenario.health = health;
+                scenario.srm_p = srm_p;
+                scenario.srm_chi2 = srm_chi2;
+                scenario.sample_reached = sample_reached;
+            }
+            scenario.metrics.extend(choice.metrics.iter().cloned());
+        }
+        out.push((used, scenario));
+        return;
+    };
+    for (k, choice) in dim.iter().enumerate() {
+        if used + choice.complexity > budget {
+            continue;
+        }
+        picked.push(k);
+        product(dims, budget, used + choice.complexity, picked, out);
+        picked.pop();
+    }
 }
 
 /// Every scenario of [`explore`], without the rules' truths.
 pub fn enumerate(plans: &[&Plan]) -> Vec<Scenario> {
-    explore(plans).into_iter().map(|e| e.scenario).collect()
+    explore(plans)
+        .scenarios
+        .into_iter()
+        .map(|e| e.scenario)
+        .collect()
 }
 
-/// The metrics whose facts the space varies, with their alternatives.
-fn varied_metrics(plans: &[&Plan], reads: &Reads, alpha: f64) -> Vec<Varied> {
-    // The union of the plans' metrics by key; the first plan that has a
-    // metric describes it, and thresholds are merged.
-    let mut metrics: Vec<(String, Metric)> = Vec::new();
+/// The union of the plans' metrics by key (the first plan that has a metric
+/// describes it, thresholds merged): those with a dimension of their own,
+/// and the pool of guardrails that rules only quantify over.
+type Metrics = Vec<(String, Metric)>;
+
+fn space_metrics(plans: &[&Plan], reads: &Reads) -> (Metrics, Metrics) {
+    let mut all: Metrics = Vec::new();
     for plan in plans {
         for (id, metric) in plan.metrics.iter().enumerate() {
             let key = metric_key(plan, id).to_string();
-            match metrics.iter_mut().find(|(k, _)| *k == key) {
+            match all.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, known)) => {
                     known.worsened = known.worsened.or(metric.worsened);
                     known.severe = known.severe.or(metric.severe);
                     known.margin = known.margin.or(metric.margin);
                 }
-                None => metrics.push((key, metric.clone())),
+                None => all.push((key, metric.clone())),
             }
         }
     }
-    let mut classes: Vec<(Direction, bool, bool, bool)> = Vec::new();
-    let mut members: HashMap<usize, usize> = HashMap::new();
+    let mut own = Vec::new();
+    let mut pool = Vec::new();
+    for (key, metric) in all {
+        match metric.role {
+            Role::Primary => own.push((key, metric)),
+            Role::Secondary if !reads.fields_of(&key, false).is_empty() => own.push((key, metric)),
+            Role::Secondary => {}
+            Role::Guardrail if reads.named.contains(&key) => own.push((key, metric)),
+            Role::Guardrail => pool.push((key, metric)),
+        }
+    }
+    (own, pool)
+}
+
+/// The pool of guardrails the rules only quantify over: what the
+/// quantifiers see is the multiset of their states, and two guardrails away
+/// from no effect tell `any` from `all`, so at most two deviate.
+fn pool_choices(
+    plans: &[&Plan],
+    atoms: &Atoms,
+    pool: &Metrics,
+    reads: &Reads,
+    alpha: f64,
+    complete: &mut bool,
+) -> Vec<Choice> {
+    let mut ids: HashMap<Vec<u8>, usize> = HashMap::new();
+    let members: Vec<(String, Vec<(Alternative, usize)>)> = pool
+        .iter()
+        .map(|(key, metric)| {
+            let alternatives = alternatives(plans, atoms, key, metric, reads, alpha, complete)
+                .into_iter()
+                .map(|a| {
+                    let next = ids.len();
+                    let id = *ids.entry(a.signature.clone()).or_insert(next);
+                    (a, id)
+                })
+                .collect();
+            (key.clone(), alternatives)
+        })
+        .collect();
+    let defaults: Vec<usize> = members
+        .iter()
+        .map(|(_, alts)| alts.first().map_or(0, |(_, id)| *id))
+        .collect();
+    let mut seen: HashSet<Vec<usize>> = HashSet::new();
     let mut out = Vec::new();
-    for (key, metric) in &metrics {
-        let guardrail = metric.role == Role::Guardrail;
-        let fields = reads.fields_of(key, guardrail);
-        if metric.role == Role::Secondary && fields.is_empty() {
-            continue;
+    let mut push = |deviations: &[(usize, usize)], out: &mut Vec<Choice>| {
+        let mut key: Vec<usize> = defaults.clone();
+        for &(m, a) in deviations {
+            key[m] = members[m].1[a].1;
         }
-        let class = if guardrail && !reads.named.contains(key) {
-            let shape = (
-                metric.prefer,
-                metric.worsened.is_some(),
-                metric.severe.is_some(),
-                metric.margin.is_some(),
-            );
-            let class = match classes.iter().position(|c| *c == shape) {
-                Some(i) => i,
-                None => {
-                    classes.push(shape);
-                    classes.len() - 1
-                }
-            };
-            let count = members.entry(class).or_insert(0);
-            *count += 1;
-            // Two guardrails of a class tell `any` from `all`; more add
-            // nothing the rules can see.
-            if *count > 2 {
-                continue;
-            }
-            Some(class)
-        } else {
-            None
-        };
-        let alternatives = alternatives(key, metric, &fields, reads, alpha);
-        out.push(Varied {
-            key: key.clone(),
-            alternatives,
-            class,
+        key.sort_unstable();
+        if !seen.insert(key) {
+            return;
+        }
+        out.push(Choice {
+            globals: None,
+            metrics: deviations
+                .iter()
+                .map(|&(m, a)| (members[m].0.clone(), members[m].1[a].0.state.clone()))
+                .collect(),
+            complexity: deviations
+                .iter()
+                .map(|&(m, a)| members[m].1[a].0.complexity)
+                .sum(),
         });
+    };
+    push(&[], &mut out);
+    for (m, (_, alts)) in members.iter().enumerate() {
+        for a in 1..alts.len() {
+            push(&[(m, a)], &mut out);
+        }
     }
+    for (m, (_, alts)) in members.iter().enumerate() {
+        for (n, (_, others)) in members.iter().enumerate().skip(m + 1) {
+            for a in 1..alts.len() {
+                for b in 1..others.len() {
+                    push(&[(m, a), (n, b)], &mut out);
+                }
+            }
+        }
+    }
+    out.sort_by_key(|c| c.complexity);
     out
 }
 
+/// The states of one metric the space distinguishes, simplest first (the
+/// first is no effect): significance, status and non-inferiority as the
+/// rules read them, and the numbers they compare on both sides of each
+/// constant; inconsistent states left out, states the rules' atoms cannot
+/// tell apart merged.
 fn alternatives(
+    plans: &[&Plan],
+    atoms: &Atoms,
     key: &str,
     metric: &Metric,
-    fields: &HashSet<Field>,
     reads: &Reads,
     alpha: f64,
+    complete: &mut bool,
 ) -> Vec<Alternative> {
     let guardrail = metric.role == Role::Guardrail;
-    let numbers: Vec<(Field, Vec<f64>)> = Field::ALL
+    let fields = reads.fields_of(key, guardrail);
+    let thresholds: Vec<(Field, Vec<f64>)> = Field::ALL
         .into_iter()
         .filter(|f| numeric(*f) && *f != Field::PAdjusted)
         .filter_map(|field| {
@@ -1199,9 +1384,31 @@ fn alternatives(
                 Field::Lift | Field::RelLift | Field::CiLow | Field::CiHigh => ts.push(0.0),
                 _ => {}
             }
-            Some((field, candidates(&ts, domain(field))))
+            Some((field, ts))
         })
         .collect();
+    let numbers_of = |exact: bool| -> Vec<(Field, Vec<f64>)> {
+        thresholds
+            .iter()
+            .map(|(field, ts)| (*field, candidates(ts, domain(*field), exact)))
+            .collect()
+    };
+    let size = |numbers: &[(Field, Vec<f64>)]| {
+        numbers
+            .iter()
+            .fold(1usize, |n, (_, v)| n.saturating_mul(v.len() + 1))
+    };
+    let mut numbers = numbers_of(true);
+    if size(&numbers) > MAX_NUMBERS {
+        numbers = numbers_of(false);
+        *complete = false;
+    }
+    while size(&numbers) > MAX_NUMBERS {
+        // Keep the fields that come first; the rest keep their defaults.
+        numbers.pop();
+        *complete = false;
+    }
+
     let reads_significance = metric.role == Role::Primary
         || !numbers.is_empty()
         || fields
@@ -1235,8 +1442,7 @@ fn alternatives(
             vec![None]
         };
 
-    let mut out: Vec<Alternative> = Vec::new();
-    let mut seen: Vec<Comparison> = Vec::new();
+    let mut raw: Vec<Alternative> = Vec::new();
     for &status in &statuses {
         for &significance in &significances {
             for &non_inferior in &inferiority {
@@ -1256,13 +1462,16 @@ fn alternatives(
                         }
                     }
                     let c = comparison(metric, &state, alpha);
-                    if consistent(metric, &c, alpha) && !seen.contains(&c) {
+                    if consistent(metric, &c, alpha) {
                         let complexity = usize::from(significance != Significance::NotSignificant)
                             + usize::from(status != Status::Ok)
                             + usize::from(non_inferior.is_some())
                             + state.numbers.len();
-                        seen.push(c);
-                        out.push(Alternative { state, complexity });
+                        raw.push(Alternative {
+                            state,
+                            complexity,
+                            signature: Vec::new(),
+                        });
                     }
                     let mut i = 0;
                     while i < numbers.len() {
@@ -1280,7 +1489,16 @@ fn alternatives(
             }
         }
     }
-    out.sort_by_key(|a| a.complexity);
+    raw.sort_by_key(|a| a.complexity);
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut out = Vec::new();
+    for mut alternative in raw {
+        let signature = local_signature(plans, atoms, key, &alternative.state);
+        if seen.insert(signature.clone()) {
+            alternative.signature = signature;
+            out.push(alternative);
+        }
+    }
     out
 }
 
@@ -1291,13 +1509,17 @@ mod tests {
     #[test]
     fn candidates_take_both_sides_and_the_threshold() {
         assert_eq!(
-            candidates(&[0.95], Domain::Probability),
+            candidates(&[0.95], Domain::Probability, true),
             vec![0.475, 0.95, 0.975]
         );
         assert_eq!(
-            candidates(&[0.02, 0.0], Domain::Any),
+            candidates(&[0.02, 0.0], Domain::Any, true),
             vec![-0.005, 0.0, 0.01, 0.02, 0.03]
         );
-        assert!(candidates(&[], Domain::Any).is_empty());
+        assert_eq!(
+            candidates(&[0.95], Domain::Probability, false),
+            vec![0.475, 0.975]
+        );
+        assert!(candidates(&[], Domain::Any, true).is_empty());
     }
 }

@@ -313,3 +313,16 @@ fn require_fixtures() {
         insta::assert_snapshot!(render_all(&diagnostics));
     });
 }
+
+#[test]
+fn a_large_space_keeps_its_simplest_scenarios_and_says_so() {
+    let spec = "tests/fixtures/diff/many_guardrails.xos";
+    let check = xos(&["check", spec]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let out = xos(&["diff", spec, spec, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let value: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("not JSON: {e}"));
+    assert_eq!(value["complete"], false);
+    assert_eq!(value["changes"], serde_json::json!([]));
+}
