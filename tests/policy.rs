@@ -326,3 +326,63 @@ fn a_large_space_keeps_its_simplest_scenarios_and_says_so() {
     assert_eq!(value["complete"], false);
     assert_eq!(value["changes"], serde_json::json!([]));
 }
+
+// ---------------------------------------------------------------- no panics
+
+const POLICIES: [&str; 4] = [
+    include_str!("../rules/default.xos"),
+    include_str!("../rules/strict.xos"),
+    include_str!("../rules/do_no_harm.xos"),
+    include_str!("../rules/bayesian.xos"),
+];
+
+/// Swaps one word of a policy for another: the rules stay well-formed
+/// often enough to reach the analysis, the tests and the diff.
+fn mutate(text: &str, edits: &[(usize, usize)]) -> String {
+    const WORDS: [&str; 16] = [
+        "launch", "hold", "rollback", "any", "all", "no", "and", "or", "not", "worse", "better",
+        "severe", "worsened", "<", ">=", "true",
+    ];
+    let mut words: Vec<String> = text.split(' ').map(str::to_string).collect();
+    for (at, word) in edits {
+        if words.is_empty() {
+            break;
+        }
+        let i = at % words.len();
+        let replacement = WORDS[word % WORDS.len()];
+        if WORDS.contains(&words[i].trim()) {
+            words[i] = replacement.to_string();
+        } else {
+            words.remove(i);
+        }
+    }
+    words.join(" ")
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn edited_policies_never_panic(
+        which in 0usize..POLICIES.len(),
+        edits in proptest::collection::vec((0usize..2000, 0usize..16), 1..5),
+    ) {
+        let original = POLICIES[which];
+        let text = mutate(original, &edits);
+        let source = xos::diagnostic::SourceFile::new("edited.xos", text);
+        if let Ok(checked) = check::check_policy_source(&source) {
+            let warnings = xos::analysis::analyze_policy(&checked.policy, &source, Default::default());
+            for d in warnings.iter() {
+                let _ = diagnostic::render(d, false, 80);
+            }
+            let _ = scenario::policy_tests(&checked.policy);
+            let before = xos::diagnostic::SourceFile::new("original.xos", original);
+            if let Ok(old) = check::check_policy_source(&before) {
+                let old = scenario::policy_plan(&old.policy, 2);
+                let new = scenario::policy_plan(&checked.policy, 2);
+                let diff = xos::diff::diff(&old, &new, ("old", "new"), Some((&old, &new)));
+                let _ = xos::diff::render_text(&diff);
+            }
+        }
+    }
+}
