@@ -11,12 +11,26 @@
 //! primary metric significantly better / worse / not significant, each
 //! guardrail ok / worsened / severe, significantly worse or not, non-inferior
 //! or not, the sample reached or not, and both sides of every number a rule
-//! compares with a constant. Only the facts some rule reads are varied (plus
-//! the primary's significance and the guardrails' status, which describe every
-//! scenario); combinations that cannot happen (a significantly better
-//! guardrail that is severe, a significant primary with `p` above α) are
-//! pruned; and scenarios on which every rule of every policy holds or fails
-//! alike are merged, keeping the simplest. Everything here is pure.
+//! compares with a constant (and the constant itself). To keep it small:
+//!
+//! - only the facts some rule reads are varied (plus the primary's
+//!   significance and the guardrails' status, which describe every
+//!   scenario);
+//! - combinations no evaluation can produce (a significantly better
+//!   guardrail that is severe, a significant primary with `p` above α) are
+//!   left out;
+//! - states of one metric that no leaf of any rule tells apart are merged;
+//! - guardrails that rules only reach through `any` / `all` / `no` form a
+//!   pool whose multiset of states matters, and at most two of them leave
+//!   "no effect" (two tell `any` from `all`);
+//! - when the product is still above [`MAX_SCENARIOS`], only the simplest
+//!   scenarios (fewest facts changed) are kept, and the space says it is not
+//!   complete;
+//! - scenarios on which every rule of every plan holds or fails alike are
+//!   merged, keeping the simplest.
+//!
+//! Scenarios have one treatment arm (`p_adjusted` is `p`). Everything here is
+//! pure.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -842,9 +856,35 @@ fn constant(plan: &Plan, expr: &Expr) -> Option<f64> {
 /// constants with each other), so that the scenario space decides it
 /// exactly. Arithmetic on facts, or two facts compared, are only sampled.
 pub fn decided_exactly(plan: &Plan, expr: &Expr) -> bool {
+    // Scenarios have one treatment arm, where `p_adjusted` is `p`; a rule
+    // that reads both may tell arms apart that the space merges.
+    let (mut raw, mut adjusted) = (false, false);
+    visit(expr, &mut |fact| match fact {
+        Fact::Metric(_, Field::P) | Fact::Guardrail(Field::P) => raw = true,
+        Fact::Metric(_, Field::PAdjusted) | Fact::Guardrail(Field::PAdjusted) => adjusted = true,
+        _ => {}
+    });
+    !(raw && adjusted) && compares_with_constants(plan, expr)
+}
+
+fn visit(expr: &Expr, f: &mut dyn FnMut(Fact)) {
     match expr {
-        Expr::Not(e) | Expr::Quantified(_, e) => decided_exactly(plan, e),
-        Expr::And(a, b) | Expr::Or(a, b) => decided_exactly(plan, a) && decided_exactly(plan, b),
+        Expr::Fact(fact) => f(*fact),
+        Expr::Not(e) | Expr::Quantified(_, e) => visit(e, f),
+        Expr::And(a, b) | Expr::Or(a, b) | Expr::Compare(_, a, b) | Expr::Arith(_, a, b) => {
+            visit(a, f);
+            visit(b, f);
+        }
+        Expr::Bool(_) | Expr::Number(_) | Expr::Health(_) | Expr::Status(_) => {}
+    }
+}
+
+fn compares_with_constants(plan: &Plan, expr: &Expr) -> bool {
+    match expr {
+        Expr::Not(e) | Expr::Quantified(_, e) => compares_with_constants(plan, e),
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            compares_with_constants(plan, a) && compares_with_constants(plan, b)
+        }
         Expr::Compare(_, a, b) => {
             let literal = |e: &Expr| {
                 constant(plan, e).is_some()
@@ -920,7 +960,7 @@ fn candidates(thresholds: &[f64], domain: Domain, exact: bool) -> Vec<f64> {
 
 /// Most scenarios a space holds before merging. Beyond it only the
 /// simplest are kept: those with the fewest facts changed from no effect.
-const MAX_SCENARIOS: u64 = 50_000;
+pub const MAX_SCENARIOS: u64 = 50_000;
 
 /// Most combinations of numbers tried for one metric state.
 const MAX_NUMBERS: usize = 4_096;
