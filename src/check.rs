@@ -312,14 +312,17 @@ fn check_experiment(
 
     let data = check_data(data, &spec_dir, options, experiment, &mut out);
     let variants = check_variants(variants, experiment, &mut out);
+    // INVARIANT: `metrics` and `infos` list the primary first, so that
+    // `primary` is metric id 0 as the plan promises.
     let (metrics, infos) = check_metrics(&metric_decls, experiment, &mut out);
     let sample_plan = plan_decl.map(|decl| check_sample_plan(&decl.block, &mut out));
+    if let (Some(decl), Some(metrics)) = (plan_decl, &metrics) {
+        plan_inputs(decl, metrics, &mut out);
+    }
 
     let mut settings = config.map_or_else(Settings::default, |c| c.settings.clone());
     if let Some(decl) = settings_decl {
-        let mut settings_out = Vec::new();
-        apply_settings(&mut settings, &decl.block, &mut settings_out);
-        out.extend(settings_out);
+        apply_settings(&mut settings, &decl.block, &mut out);
     }
 
     let scope = Scope {
@@ -359,7 +362,7 @@ fn check_experiment(
         (None, None) => None,
     };
     let mut policy_out = Vec::new();
-    let policy = load_policy(site.as_ref(), &scope, diagnostics, &mut policy_out);
+    let policy = load_policy(site.as_ref(), &scope, &mut policy_out);
 
     let mut test_out = Vec::new();
     let policy = policy.map(|(mut policy, policy_source)| {
@@ -479,6 +482,7 @@ fn once(
 }
 
 fn duplicate(what: &str, name: &str, first: Span, second: Span) -> Diagnostic {
+    let verb = if what == "fact" { "given" } else { "defined" };
     Diagnostic::error(
         match what {
             "metric" => "xos::check::duplicate_metric",
@@ -486,12 +490,13 @@ fn duplicate(what: &str, name: &str, first: Span, second: Span) -> Diagnostic {
             "rule" => "xos::check::duplicate_rule",
             "test" => "xos::check::duplicate_test",
             "option" => "xos::check::duplicate_option",
+            "fact" => "xos::check::duplicate_fact",
             _ => "xos::check::duplicate_field",
         },
-        format!("{what} `{name}` is defined twice"),
+        format!("{what} `{name}` is {verb} twice"),
     )
-    .label(second, "defined again here")
-    .secondary(first, "first defined here")
+    .label(second, format!("{verb} again here"))
+    .secondary(first, format!("first {verb} here"))
     .help(format!(
         "rename or remove one of the two: {what} names must be unique"
     ))
@@ -819,6 +824,20 @@ fn check_metrics(
             continue;
         }
         seen.insert(&decl.name.name, decl.name.span);
+        if RESERVED_NAMES.contains(&decl.name.name.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::reserved_name",
+                    format!("`{}` cannot name a metric", decl.name.name),
+                )
+                .label(decl.name.span, "a name rules already use")
+                .help(format!(
+                    "rules read `{}` as a fact or a value, so a metric of this name could not be read; choose another name",
+                    decl.name.name
+                )),
+            );
+            ok = false;
+        }
         if decl.role == ast::Role::Primary {
             primaries.push(decl);
         }
@@ -868,6 +887,25 @@ fn check_metrics(
     }
     (ok.then_some(metrics), infos)
 }
+
+/// Words rules give a meaning of their own: fact roots and literals.
+const RESERVED_NAMES: [&str; 15] = [
+    "primary",
+    "srm",
+    "plan",
+    "settings",
+    "health",
+    "guardrail",
+    "true",
+    "false",
+    "healthy",
+    "warning",
+    "blocked",
+    "ok",
+    "worsened",
+    "severe",
+    "otherwise",
+];
 
 fn plan_role(role: ast::Role) -> Role {
     match role {
@@ -1237,12 +1275,59 @@ fn check_sample_plan(block: &ast::OptionBlock, out: &mut Vec<Diagnostic>) -> Sam
     plan
 }
 
+/// A `plan` block sizes the experiment from the primary's planning inputs;
+/// warns when they are missing, before `xos plan` fails for want of them.
+fn plan_inputs(decl: &ast::OptionsDecl, metrics: &[Metric], out: &mut Vec<Diagnostic>) {
+    let Some(primary) = metrics.first() else {
+        return;
+    };
+    let mut missing = Vec::new();
+    if primary.mde.is_none() {
+        missing.push("`mde`");
+    }
+    match (&primary.kind, primary.mde) {
+        (MetricKind::Rate { .. }, _) if primary.baseline.is_none() => missing.push("`baseline`"),
+        (MetricKind::Mean { .. }, Some(Effect::Relative(_))) if primary.baseline.is_none() => {
+            missing.push("`baseline`")
+        }
+        _ => {}
+    }
+    if !primary.kind.is_rate() && primary.sd.is_none() {
+        missing.push("`sd`");
+    }
+    if missing.is_empty() {
+        return;
+    }
+    let example = if primary.kind.is_rate() {
+        "`baseline 12%` and `mde 5% relative`"
+    } else {
+        "`sd 40`, `mde 2.5` (or `baseline 50` and `mde 5% relative`)"
+    };
+    out.push(
+        Diagnostic::warning(
+            "xos::check::incomplete_plan",
+            format!(
+                "the `plan` cannot be computed: the primary `{}` has no {}",
+                primary.name,
+                missing.join(" or ")
+            ),
+        )
+        .label(
+            decl.keyword_span,
+            "sizes the experiment from the primary's planning inputs",
+        )
+        .help(format!("give the primary {example}")),
+    );
+}
+
 /// The settings keys, in documentation order.
-pub const SETTING_KEYS: [&str; 10] = [
+pub const SETTING_KEYS: [&str; 12] = [
     "alpha",
     "srm_warning",
     "srm_blocked",
     "min_units",
+    "assignment_warning",
+    "assignment_blocked",
     "correction",
     "rate_test",
     "relative_ci",
@@ -1260,10 +1345,12 @@ pub fn apply_settings(
 ) {
     let mut warning_at = None;
     let mut blocked_at = None;
+    // Spans of `assignment_warning` and `assignment_blocked`.
+    let mut assignment_at: (Option<Span>, Option<Span>) = (None, None);
     for kv in options_once(block, out) {
         match kv.key.name.as_str() {
             "alpha" => {
-                if let Some(v) = probability(kv, out, false)
+                if let Some(v) = probability(kv, out)
                     && let Some(v) = check_range(
                         kv,
                         v,
@@ -1276,31 +1363,27 @@ pub fn apply_settings(
                 }
             }
             "srm_warning" => {
-                if let Some(v) = probability(kv, out, false)
-                    && let Some(v) = check_range(
-                        kv,
-                        v,
-                        v > 0.0 && v < 1.0,
-                        "between 0 and 1 (exclusive)",
-                        out,
-                    )
-                {
+                if let Some(v) = open_unit(kv, out) {
                     settings.srm_warning = v;
                     warning_at = Some(kv.value.span());
                 }
             }
             "srm_blocked" => {
-                if let Some(v) = probability(kv, out, false)
-                    && let Some(v) = check_range(
-                        kv,
-                        v,
-                        v > 0.0 && v < 1.0,
-                        "between 0 and 1 (exclusive)",
-                        out,
-                    )
-                {
+                if let Some(v) = open_unit(kv, out) {
                     settings.srm_blocked = v;
                     blocked_at = Some(kv.value.span());
+                }
+            }
+            "assignment_warning" => {
+                if let Some(v) = open_unit(kv, out) {
+                    settings.assignment_warning = v;
+                    assignment_at.0 = Some(kv.value.span());
+                }
+            }
+            "assignment_blocked" => {
+                if let Some(v) = open_unit(kv, out) {
+                    settings.assignment_blocked = v;
+                    assignment_at.1 = Some(kv.value.span());
                 }
             }
             "min_units" => {
@@ -1387,14 +1470,40 @@ pub fn apply_settings(
         }
         out.push(d);
     }
+    // Assignment problems are graded upwards: more than `assignment_blocked`
+    // of the units blocks, so it cannot be below the warning level.
+    if (assignment_at.0.is_some() || assignment_at.1.is_some())
+        && settings.assignment_blocked < settings.assignment_warning
+    {
+        let mut d = Diagnostic::error(
+            "xos::check::assignment_thresholds",
+            "`assignment_blocked` is below `assignment_warning`",
+        )
+        .help(format!(
+            "health is `warning` above `assignment_warning` and `blocked` above `assignment_blocked` of the units, so `assignment_blocked` ({}) must be at least `assignment_warning` ({})",
+            settings.assignment_blocked, settings.assignment_warning
+        ));
+        if let Some(span) = assignment_at.1.or(assignment_at.0) {
+            d = d.label(span, "threshold set here");
+        }
+        out.push(d);
+    }
+}
+
+/// A probability strictly between 0 and 1 (a threshold on p-values or shares).
+fn open_unit(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<f64> {
+    let v = probability(kv, out)?;
+    check_range(
+        kv,
+        v,
+        v > 0.0 && v < 1.0,
+        "between 0 and 1 (exclusive)",
+        out,
+    )
 }
 
 /// A probability: a plain number or a percentage.
-fn probability(
-    kv: &ast::KeyValue,
-    out: &mut Vec<Diagnostic>,
-    _allow_relative: bool,
-) -> Option<f64> {
+fn probability(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<f64> {
     let n = number_value(kv, out)?;
     if !n.relative && matches!(n.unit, Unit::None | Unit::Percent) {
         return Some(n.value);
@@ -1497,6 +1606,25 @@ fn beta_prior(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<(f64, f64
 
 // ---------------------------------------------------------------- policy
 
+static BUILT_IN: std::sync::LazyLock<(Arc<SourceFile>, Option<Policy>)> =
+    std::sync::LazyLock::new(|| {
+        let source = SourceFile::new(DEFAULT_POLICY_NAME, DEFAULT_POLICY);
+        let policy = match parse::parse(&source) {
+            Ok(ast::File::Policy(decl)) => {
+                let scope = Scope {
+                    metrics: &[],
+                    policy_file: true,
+                    text: &source.text,
+                };
+                let mut out = Vec::new();
+                let policy = check_policy_decl(&decl, &scope, PolicyOrigin::BuiltIn, &mut out);
+                policy.filter(|_| out.is_empty())
+            }
+            _ => None,
+        };
+        (source, policy)
+    });
+
 /// Where a policy file was named: a path literal in the spec or `xos.toml`.
 struct PolicySite {
     source: Arc<SourceFile>,
@@ -1510,32 +1638,19 @@ struct PolicySite {
 fn load_policy(
     site: Option<&PolicySite>,
     scope: &Scope<'_>,
-    diagnostics: &mut Diagnostics,
     out: &mut Vec<Diagnostic>,
 ) -> Option<(Policy, Option<Arc<SourceFile>>)> {
     let Some(site) = site else {
-        let source = SourceFile::new(DEFAULT_POLICY_NAME, DEFAULT_POLICY);
-        let decl = match parse::parse(&source) {
-            Ok(ast::File::Policy(decl)) => decl,
-            _ => {
-                out.push(Diagnostic::error(
-                    "xos::check::internal",
-                    "the built-in policy does not parse",
-                ));
-                return None;
-            }
-        };
-        let mut policy_out = Vec::new();
-        let scope = Scope {
-            metrics: scope.metrics,
-            policy_file: true,
-            text: &source.text,
-        };
-        let policy = check_policy_decl(&decl, &scope, PolicyOrigin::BuiltIn, &mut policy_out);
-        for d in policy_out {
-            out.push(d.in_file(&source));
+        // The built-in policy reads no specific metric, so its checked form
+        // is the same for every experiment: check it once per process.
+        let (source, policy) = &*BUILT_IN;
+        if policy.is_none() {
+            out.push(Diagnostic::error(
+                "xos::check::internal",
+                "the built-in policy does not check",
+            ));
         }
-        return policy.map(|p| (p, Some(source)));
+        return policy.clone().map(|p| (p, Some(Arc::clone(source))));
     };
     let text = match std::fs::read_to_string(&site.resolved) {
         Ok(text) => text,
@@ -1559,6 +1674,10 @@ fn load_policy(
             return None;
         }
     };
+    if let Some((source, policy, warnings)) = cached_policy(&site.resolved, &text) {
+        out.extend(warnings);
+        return Some((policy, Some(source)));
+    }
     let source = SourceFile::new(&site.resolved, text);
     let problem = |message: String, help: &str| {
         Diagnostic::error("xos::check::invalid_policy", message)
@@ -1585,7 +1704,7 @@ fn load_policy(
                 format!("policy `{}` does not parse", site.written),
                 "fix the policy file: its own diagnostics follow",
             ));
-            diagnostics.extend(errors);
+            out.extend(errors);
             return None;
         }
     };
@@ -1607,10 +1726,38 @@ fn load_policy(
             "fix the policy file: its own diagnostics follow",
         ));
     }
-    for d in policy_out {
-        out.push(d.in_file(&source));
+    let policy_out: Vec<Diagnostic> = policy_out.into_iter().map(|d| d.in_file(&source)).collect();
+    if let Some(policy) = &policy
+        && !policy_out.iter().any(Diagnostic::is_error)
+    {
+        cache_policy(&source, policy, &policy_out);
     }
+    out.extend(policy_out);
     policy.map(|p| (p, Some(source)))
+}
+
+/// Policy files checked cleanly in this process, by path, with their text:
+/// many experiments share one policy (`xos run DIR`), and a clean policy
+/// checks the same whichever experiment names it (its rules read generic
+/// facts only). A changed file (watch mode) no longer matches its text.
+type PolicyCache = HashMap<PathBuf, (Arc<SourceFile>, Policy, Vec<Diagnostic>)>;
+
+static POLICY_CACHE: std::sync::LazyLock<std::sync::Mutex<PolicyCache>> =
+    std::sync::LazyLock::new(|| std::sync::Mutex::new(HashMap::new()));
+
+fn cached_policy(path: &Path, text: &str) -> Option<(Arc<SourceFile>, Policy, Vec<Diagnostic>)> {
+    let cache = POLICY_CACHE.lock().ok()?;
+    let (source, policy, warnings) = cache.get(path)?;
+    (source.text == text).then(|| (Arc::clone(source), policy.clone(), warnings.clone()))
+}
+
+fn cache_policy(source: &Arc<SourceFile>, policy: &Policy, warnings: &[Diagnostic]) {
+    if let Ok(mut cache) = POLICY_CACHE.lock() {
+        cache.insert(
+            source.path.clone(),
+            (Arc::clone(source), policy.clone(), warnings.to_vec()),
+        );
+    }
 }
 
 fn check_policy_decl(
@@ -1950,7 +2097,7 @@ fn check_test(
             ok = false;
             continue;
         };
-        match given_value(&fact.value, &resolved, ty, &text, out) {
+        match given_value(&fact.value, ty, &text, out) {
             Some(value) => given.push(Given {
                 fact: resolved,
                 path: text,
@@ -2017,13 +2164,7 @@ fn check_test(
     })
 }
 
-fn given_value(
-    value: &ast::Value,
-    fact: &Fact,
-    ty: Ty,
-    path: &str,
-    out: &mut Vec<Diagnostic>,
-) -> Option<Value> {
+fn given_value(value: &ast::Value, ty: Ty, path: &str, out: &mut Vec<Diagnostic>) -> Option<Value> {
     let found = match value {
         ast::Value::Number(n) => {
             if let Ty::Number(dim) = ty {
@@ -2076,7 +2217,6 @@ fn given_value(
             return None;
         }
     };
-    let _ = fact;
     out.push(
         Diagnostic::error(
             "xos::check::type_mismatch",
@@ -2612,6 +2752,19 @@ impl ExprChecker<'_, '_> {
             "guardrail" if q => {
                 let field = self.field(root, name, field_span)?;
                 Some((Fact::Guardrail(field), field_ty(field, Dim::AnyLift)))
+            }
+            "guardrail" => {
+                self.out.push(
+                    Diagnostic::error(
+                        "xos::check::unknown_fact",
+                        format!("`guardrail.{name}` needs a quantifier"),
+                    )
+                    .label(root_span, "which guardrail?")
+                    .help(format!(
+                        "test the guardrails with `any guardrail {name}`, `all guardrails {name}` or `no guardrail {name}`"
+                    )),
+                );
+                None
             }
             _ => {
                 let id = self.scope.metrics.iter().position(|m| m.name == root);

@@ -78,7 +78,7 @@ pub enum ErrorFormat {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Experiment specs or policy files.
+    /// Experiment specs or policy files; a folder means every `.xos` file in it.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// How to print diagnostics.
@@ -98,6 +98,16 @@ pub enum VerdictArg {
     Launch,
     Hold,
     Rollback,
+}
+
+impl From<VerdictArg> for xos::plan::Verdict {
+    fn from(verdict: VerdictArg) -> xos::plan::Verdict {
+        match verdict {
+            VerdictArg::Launch => xos::plan::Verdict::Launch,
+            VerdictArg::Hold => xos::plan::Verdict::Hold,
+            VerdictArg::Rollback => xos::plan::Verdict::Rollback,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -148,7 +158,7 @@ pub struct FmtArgs {
     /// Don't write; list the files that would change and exit 1 if any.
     #[arg(long)]
     pub check: bool,
-    /// Specs or policy files.
+    /// Specs or policy files; a folder means every `.xos` file in it.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }
@@ -246,7 +256,7 @@ pub fn print_diagnostics(diagnostics: &Diagnostics, format: ErrorFormat) {
             let width = 100;
             let mut lock = stderr.lock();
             for d in diagnostics.iter() {
-                let _ = write!(lock, "{}", diagnostic::render(d, color, width));
+                let _ = writeln!(lock, "{}", diagnostic::render(d, color, width));
             }
         }
         ErrorFormat::Json => {
@@ -257,10 +267,30 @@ pub fn print_diagnostics(diagnostics: &Diagnostics, format: ErrorFormat) {
     }
 }
 
+/// The files named, with every `.xos` file under a named folder, sorted.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            files.extend(xos::xos_files(path)?);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
 fn check_command(args: &CheckArgs) -> Outcome {
     let options = LoadOptions::default();
     let mut all = Diagnostics::new();
-    for file in &args.files {
+    let files = match expand(&args.files) {
+        Ok(files) => files,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics, args.error_format);
+            return Outcome::Failure;
+        }
+    };
+    for file in &files {
         match check::check_path(file, &options) {
             Ok(checked) => all.extend(checked.warnings().clone()),
             Err(diagnostics) => all.extend(diagnostics),
@@ -270,7 +300,7 @@ fn check_command(args: &CheckArgs) -> Outcome {
     let errors = all.errors().count();
     let warnings = all.warnings().count();
     if args.error_format == ErrorFormat::Human {
-        let files = args.files.len();
+        let files = files.len();
         let noun = if files == 1 { "file" } else { "files" };
         eprintln!(
             "checked {files} {noun}: {errors} error{}, {warnings} warning{}",
@@ -288,7 +318,7 @@ fn check_command(args: &CheckArgs) -> Outcome {
 fn fmt_command(args: &FmtArgs) -> CommandResult {
     let mut failed = Diagnostics::new();
     let mut would_change = false;
-    for file in &args.files {
+    for file in &expand(&args.files)? {
         let source = match check::read_source(file) {
             Ok(source) => source,
             Err(d) => {

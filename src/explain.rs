@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use crate::plan::{
     Correction, Direction, Effect, MetricKind, Plan, PolicyOrigin, RateTest, Reason, ReasonPart,
-    RelativeCi, Role, RuleSource, Shape,
+    RelativeCi, Role, RuleSource, Settings, Shape,
 };
 
 /// The plan as text.
@@ -69,6 +69,21 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         )?;
     }
 
+    if plan.variants.len() > 2 {
+        let correction = match plan.settings.correction {
+            Correction::None => "not corrected",
+            Correction::Bonferroni => "corrected with `bonferroni`",
+            Correction::Holm => "corrected with `holm`",
+            Correction::Bh => "corrected with `bh`",
+        };
+        writeln!(
+            out,
+            "  each treatment is compared with `{}`; p-values are {correction} across the {} treatment arms",
+            plan.control().name,
+            plan.treatments().len()
+        )?;
+    }
+
     writeln!(out)?;
     writeln!(out, "metrics")?;
     for metric in &plan.metrics {
@@ -98,6 +113,11 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
             ),
         };
         writeln!(out, "    reads     {columns}")?;
+        writeln!(
+            out,
+            "    test      {}",
+            conventions(&metric.kind, &plan.settings)
+        )?;
         let is_rate = metric.kind.is_rate();
         if let Some(baseline) = metric.baseline {
             let text = if is_rate {
@@ -122,7 +142,8 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         if let Some(m) = metric.margin {
             writeln!(
                 out,
-                "    margin    non-inferior when the one-sided bound of the degradation is below {}",
+                "    margin    non-inferior when the one-sided {}% bound of the degradation is below {}",
+                number((1.0 - plan.settings.alpha) * 100.0),
                 effect(m, is_rate)
             )?;
         }
@@ -241,6 +262,31 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         }
     }
     Ok(())
+}
+
+/// How a metric is tested, from the settings in force.
+fn conventions(kind: &MetricKind, settings: &Settings) -> String {
+    let relative = match settings.relative_ci {
+        RelativeCi::Delta => "delta method",
+        RelativeCi::Fieller => "Fieller",
+        RelativeCi::Log => "log (Katz)",
+    };
+    match kind {
+        MetricKind::Rate { .. } => {
+            let test = match settings.rate_test {
+                RateTest::Unpooled => "two-sided z-test, unpooled standard error",
+                RateTest::Pooled => "two-sided z-test, pooled standard error",
+            };
+            format!(
+                "{test}; relative CI by {relative}; Bayesian Beta({}, {}) prior",
+                number(settings.prior.0),
+                number(settings.prior.1)
+            )
+        }
+        MetricKind::Mean { .. } => format!(
+            "Welch t-test from Σx and Σx²; relative CI by {relative}; Bayesian normal approximation"
+        ),
+    }
 }
 
 fn reason(reason: &Reason) -> String {

@@ -2,8 +2,13 @@
 //!
 //! Modules in the order the data flows: `parse → ast → check → plan → data →
 //! stats → evaluate → decide → report → render` (rustfmt sorts the list
-//! below by name). [`run_once`] is the whole pipeline for one spec; `xos run`
-//! and `xos watch` both call it.
+//! below by name).
+//!
+//! The entry points: [`load_plan`] (a spec on disk) and [`check_source`] (a
+//! spec in memory) find `xos.toml`, read and check the policy, and return a
+//! [`plan::Plan`] or every problem found, as [`diagnostic::Diagnostics`];
+//! [`run_once`] is the whole pipeline for one spec, behind `xos run` and
+//! `xos watch`.
 
 pub mod analysis;
 pub mod ast;
@@ -144,12 +149,21 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
 
 /// Every experiment spec under `dir`, sorted; policy files are skipped.
 pub fn find_specs(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
-    let mut specs = Vec::new();
+    Ok(xos_files(dir)?
+        .into_iter()
+        .filter(|path| is_experiment(path))
+        .collect())
+}
+
+/// Every `.xos` file under `dir` (specs and policies), sorted; hidden files
+/// and folders are skipped.
+pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir).map_err(|err| {
             Diagnostic::error(
-                "xos::run::unreadable_dir",
+                "xos::io::unreadable_dir",
                 format!("cannot read `{}`", dir.display()),
             )
             .at_path(&dir)
@@ -157,19 +171,18 @@ pub fn find_specs(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
         })?;
         for entry in entries.flatten() {
             let path = entry.path();
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with('.') {
+            if entry.file_name().to_string_lossy().starts_with('.') {
                 continue;
             }
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "xos") && is_experiment(&path) {
-                specs.push(path);
+            } else if path.extension().is_some_and(|e| e == "xos") {
+                files.push(path);
             }
         }
     }
-    specs.sort();
-    Ok(specs)
+    files.sort();
+    Ok(files)
 }
 
 /// A spec's first word is `experiment`; a policy file's is `policy`.

@@ -39,8 +39,7 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
     if let Some(diagnostic) = scan_unterminated(&source.text) {
         return Err(diagnostic.in_file(source).into());
     }
-    pest::set_error_detail(true);
-    let pairs = match XosParser::parse(Rule::file, &source.text) {
+    let pairs = match parse_rule(Rule::file, &source.text) {
         Ok(pairs) => pairs,
         Err(error) => return Err(syntax_error(&source.text, &error).in_file(source).into()),
     };
@@ -52,10 +51,28 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
     file.map_err(|d| d.in_file(source).into())
 }
 
+/// Runs the pest parser. Detailed error tracking (what was expected, for
+/// the friendly messages) slows every parse severalfold, so it is switched
+/// on only to re-parse input that already failed.
+fn parse_rule(
+    rule: Rule,
+    text: &str,
+) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    pest::set_error_detail(false);
+    match XosParser::parse(rule, text) {
+        Ok(pairs) => Ok(pairs),
+        Err(_) => {
+            pest::set_error_detail(true);
+            let result = XosParser::parse(rule, text);
+            pest::set_error_detail(false);
+            result
+        }
+    }
+}
+
 /// The parsed expression of a rule condition, for tests and tools.
 pub fn parse_condition(text: &str) -> Result<Expr, Diagnostic> {
-    pest::set_error_detail(true);
-    let mut pairs = XosParser::parse(Rule::expr, text).map_err(|e| syntax_error(text, &e))?;
+    let mut pairs = parse_rule(Rule::expr, text).map_err(|e| syntax_error(text, &e))?;
     let pair = pairs.next().ok_or_else(|| internal("empty expression"))?;
     if pair.as_span().end() != text.trim_end().len() {
         return Err(Diagnostic::error(
@@ -71,9 +88,7 @@ pub fn parse_condition(text: &str) -> Result<Expr, Diagnostic> {
 /// into that file.
 pub fn parse_value_text(text: &str, offset: usize) -> Result<Value, Diagnostic> {
     let padded = format!("{}{text}", " ".repeat(offset));
-    pest::set_error_detail(true);
-    let mut pairs =
-        XosParser::parse(Rule::value_text, &padded).map_err(|e| syntax_error(&padded, &e))?;
+    let mut pairs = parse_rule(Rule::value_text, &padded).map_err(|e| syntax_error(&padded, &e))?;
     let pair = next(&mut pairs, "value text")?;
     let value = next(&mut pair.into_inner(), "value")?;
     parse_value(value)
@@ -480,6 +495,17 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 });
 
 fn parse_expr(pair: Pair<'_, Rule>) -> PResult<Expr> {
+    let tokens = pair.clone().into_inner().count();
+    if tokens > MAX_CONDITION_TOKENS {
+        return Err(Diagnostic::error("xos::parse::too_long", "condition too long")
+            .label(
+                pair.clone().into_inner().next().map_or(span_of(&pair), |first| span_of(&first)),
+                format!("this condition has {tokens} operands and operators"),
+            )
+            .help(format!(
+                "a condition has at most {MAX_CONDITION_TOKENS} operands and operators; split it into several rules"
+            )));
+    }
     PRATT
         .map_primary(parse_term)
         .map_prefix(|op, operand| {
@@ -698,12 +724,19 @@ fn parse_fact_path(pair: Pair<'_, Rule>) -> Path {
 
 // ---------------------------------------------------------------- errors
 
-/// Finds a string that is never closed, before pest reports it as something
-/// harder to read.
+/// How deep blocks and parentheses may nest, and how many operands and
+/// operators one condition may have: far beyond any real policy, and low
+/// enough that checking never exhausts the stack.
+const MAX_DEPTH: usize = 64;
+const MAX_CONDITION_TOKENS: usize = 512;
+
+/// Before pest: finds a string that is never closed (which pest would report
+/// as something harder to read), and nesting too deep to check safely.
 fn scan_unterminated(text: &str) -> Option<Diagnostic> {
     let bytes = text.as_bytes();
     // (opening quote, closing quote) of every string so far.
     let mut strings: Vec<(usize, usize)> = Vec::new();
+    let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -712,6 +745,17 @@ fn scan_unterminated(text: &str) -> Option<Diagnostic> {
                     i += 1;
                 }
             }
+            b'(' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(
+                        Diagnostic::error("xos::parse::too_deep", "nesting too deep")
+                            .label(Span::new(i, i + 1), format!("more than {MAX_DEPTH} levels deep"))
+                            .help("blocks and parentheses nest at most 64 levels; split the condition into several rules"),
+                    );
+                }
+            }
+            b')' | b'}' => depth = depth.saturating_sub(1),
             b'"' => {
                 let start = i;
                 i += 1;
@@ -821,7 +865,14 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         expected.retain(|r| {
             !matches!(
                 r,
-                Rule::literal | Rule::not_op | Rule::neg_op | Rule::paren | Rule::quantified
+                Rule::literal
+                    | Rule::quantity
+                    | Rule::numeral
+                    | Rule::number
+                    | Rule::not_op
+                    | Rule::neg_op
+                    | Rule::paren
+                    | Rule::quantified
             )
         });
     }
@@ -840,8 +891,9 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     }
     if expected.contains(&Rule::role) && expected.contains(&Rule::kw_data) {
         // Every experiment item was possible: say so in one phrase.
-        names.retain(|n| n.starts_with("a metric role"));
-        names[0] = "an experiment item (`primary`, `metric`, `guardrail`, `variants`, `data`, `rule`, ...)";
+        names = vec![
+            "an experiment item (`primary`, `metric`, `guardrail`, `variants`, `data`, `rule`, ...)",
+        ];
         keywords = vec![
             "title",
             "owner",
@@ -883,7 +935,10 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
             format!("unexpected {found}")
         },
     );
-    if let Some(word) = word {
+    if word.as_deref() == Some("ratio") && expected.contains(&Rule::kind_name) {
+        diagnostic = diagnostic
+            .help("`ratio(...)` metrics are not supported yet; use `rate(...)` or `mean(...)`");
+    } else if let Some(word) = word {
         let first = word.split('.').next().unwrap_or(&word).to_string();
         if let Some(suggestion) = did_you_mean(&first, keywords.iter().copied())
             && suggestion != first
@@ -891,6 +946,23 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
             diagnostic = diagnostic.help(format!("did you mean `{suggestion}`?"));
         } else if keywords.contains(&first.as_str()) {
             diagnostic = diagnostic.help(format!("`{first}` cannot appear here"));
+        }
+    }
+    if diagnostic.help.is_none() {
+        let rest = text.get(pos..).unwrap_or("");
+        let operator_help = if rest.starts_with("&&") || rest.starts_with('&') {
+            Some("conditions are joined with `and`")
+        } else if rest.starts_with("||") || rest.starts_with('|') {
+            Some("conditions are joined with `or`")
+        } else if rest.starts_with('=') && !rest.starts_with("==") {
+            Some("compare with `==`; `=` only appears in a test's `given` list")
+        } else if rest.starts_with('!') && !rest.starts_with("!=") {
+            Some("negate a condition with `not`")
+        } else {
+            None
+        };
+        if let Some(help) = operator_help {
+            diagnostic = diagnostic.help(help);
         }
     }
     if diagnostic.help.is_none()

@@ -56,56 +56,61 @@ pub fn render(
         return Ok(crate::report::to_json(report));
     }
     let name = format.template();
-    let (text, origin) = template_text(format, templates)?;
+    let mut context = tera::Context::new();
+    context.insert("report", report);
+    context.insert("memo", &memo_view(report));
+    let user = templates
+        .map(|dir| dir.join(name))
+        .filter(|path| path.is_file());
+    let Some(path) = user else {
+        // The built-in templates are compiled once per process.
+        let origin = PathBuf::from(format!("built-in {name}"));
+        let tera = BUILT_IN
+            .as_ref()
+            .map_err(|err| template_error(&origin, err))?;
+        return tera
+            .render(name, &context)
+            .map_err(|err| template_error(&origin, &err));
+    };
+    let text = std::fs::read_to_string(&path).map_err(|err| {
+        Diagnostic::error(
+            "xos::render::unreadable_template",
+            format!("cannot read `{}`", path.display()),
+        )
+        .at_path(&path)
+        .help(err.to_string())
+    })?;
+    let mut tera = new_tera();
+    tera.add_raw_template(name, &text)
+        .map_err(|err| template_error(&path, &err))?;
+    tera.render(name, &context)
+        .map_err(|err| template_error(&path, &err))
+}
+
+/// A tera instance with the memo conventions: HTML autoescaped, and the
+/// `code` filter.
+fn new_tera() -> tera::Tera {
     let mut tera = tera::Tera::new();
     tera.autoescape_on([".html"]);
     // `x` spans of the formatted text become <code> in HTML.
     tera.register_filter("code", |text: &str, _: tera::Kwargs, _: &tera::State| {
         tera::Value::safe_string(&code_html(text))
     });
-    tera.add_raw_template(name, &text)
-        .map_err(|err| template_error(&origin, err))?;
-    let mut context = tera::Context::new();
-    context.insert("report", report);
-    context.insert("memo", &memo_view(report));
-    tera.render(name, &context)
-        .map_err(|err| template_error(&origin, err))
+    tera
 }
 
-/// The template text and where it came from.
-fn template_text(
-    format: Format,
-    templates: Option<&Path>,
-) -> Result<(String, PathBuf), Diagnostic> {
-    let name = format.template();
-    if let Some(dir) = templates {
-        let path = dir.join(name);
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path).map_err(|err| {
-                Diagnostic::error(
-                    "xos::render::unreadable_template",
-                    format!("cannot read `{}`", path.display()),
-                )
-                .at_path(&path)
-                .help(err.to_string())
-            })?;
-            return Ok((text, path));
-        }
-    }
-    let builtin = match format {
-        Format::Html => MEMO_HTML,
-        _ => MEMO_MD,
-    };
-    Ok((
-        builtin.to_string(),
-        PathBuf::from(format!("built-in {name}")),
-    ))
-}
+static BUILT_IN: std::sync::LazyLock<Result<tera::Tera, tera::Error>> =
+    std::sync::LazyLock::new(|| {
+        let mut tera = new_tera();
+        tera.add_raw_template("memo.md", MEMO_MD)?;
+        tera.add_raw_template("memo.html", MEMO_HTML)?;
+        Ok(tera)
+    });
 
-fn template_error(origin: &Path, err: tera::Error) -> Diagnostic {
+fn template_error(origin: &Path, err: &tera::Error) -> Diagnostic {
     // Tera's own message names the template, the line and what went wrong.
     let mut detail = err.to_string();
-    let mut source = std::error::Error::source(&err);
+    let mut source = std::error::Error::source(err);
     while let Some(inner) = source {
         detail.push_str(": ");
         detail.push_str(&inner.to_string());

@@ -336,3 +336,306 @@ fn config_fixtures() {
         insta::assert_snapshot!(render_all(&diagnostics));
     });
 }
+
+fn check_text(path: &str, text: &str) -> Result<check::Checked, Diagnostics> {
+    let source = xos::diagnostic::SourceFile::new(path, text);
+    check::check_source(&source, &LoadOptions::default())
+}
+
+fn fact(f: Fact) -> Box<Expr> {
+    Box::new(Expr::Fact(f))
+}
+
+#[test]
+fn rule_conditions_compile_to_typed_expressions() {
+    let checked = check_text(
+        "tests/fixtures/in_memory.xos",
+        r#"experiment rules {
+    data "d.csv"
+    variants { control 50% treatment 50% }
+    primary conversion = rate(conversions)
+    metric revenue = mean(revenue)
+    guardrail cancel_rate = rate(cancellations) { worsened 0.1pp }
+    rule a { when any guardrail (status == severe) then rollback because "A." }
+    rule b { when no guardrail worsened and all guardrails (p < 5%) then launch because "B." }
+    rule c { when cancel_rate.status != ok then hold because "C {{ cancel_rate.lift }}." }
+    rule d { when revenue.lift > 2.5 and primary.lift >= 1pp then launch because "D." }
+    rule e { when not plan.sample_reached then hold because "E." }
+    rule f { when health != healthy or srm.chi2 > 10 then hold because "F." }
+    rule g { when -primary.lift > 0.5pp then rollback because "G." }
+    test g_fires { given primary.lift = -1pp, cancel_rate.severe = true, health = warning expect rollback by g }
+}"#,
+    )
+    .unwrap_or_else(|e| panic!("{}", render_all(&e)));
+    let rules = &checked.plan.policy.rules;
+    assert_eq!(
+        rules[0].when,
+        Expr::Quantified(
+            Quantifier::Any,
+            Box::new(Expr::Compare(
+                CompareOp::Eq,
+                fact(Fact::Guardrail(Field::Status)),
+                Box::new(Expr::Status(xos::plan::Status::Severe))
+            ))
+        )
+    );
+    assert_eq!(
+        rules[1].when,
+        Expr::And(
+            Box::new(Expr::Quantified(
+                Quantifier::No,
+                fact(Fact::Guardrail(Field::Worsened))
+            )),
+            Box::new(Expr::Quantified(
+                Quantifier::All,
+                Box::new(Expr::Compare(
+                    CompareOp::Lt,
+                    fact(Fact::Guardrail(Field::P)),
+                    Box::new(Expr::Number(0.05))
+                ))
+            ))
+        )
+    );
+    assert_eq!(
+        rules[2].when,
+        Expr::Compare(
+            CompareOp::Ne,
+            fact(Fact::Metric(2, Field::Status)),
+            Box::new(Expr::Status(xos::plan::Status::Ok))
+        )
+    );
+    assert_eq!(
+        rules[2].because.parts,
+        [
+            ReasonPart::Text("C ".into()),
+            ReasonPart::Fact(Fact::Metric(2, Field::Lift), "cancel_rate.lift".into()),
+            ReasonPart::Text(".".into())
+        ]
+    );
+    assert_eq!(
+        rules[3].when,
+        Expr::And(
+            Box::new(Expr::Compare(
+                CompareOp::Gt,
+                fact(Fact::Metric(1, Field::Lift)),
+                Box::new(Expr::Number(2.5))
+            )),
+            Box::new(Expr::Compare(
+                CompareOp::Ge,
+                fact(Fact::Metric(0, Field::Lift)),
+                Box::new(Expr::Number(0.01))
+            ))
+        )
+    );
+    assert_eq!(rules[4].when, Expr::Not(fact(Fact::SampleReached)));
+    assert_eq!(
+        rules[5].when,
+        Expr::Or(
+            Box::new(Expr::Compare(
+                CompareOp::Ne,
+                fact(Fact::Health),
+                Box::new(Expr::Health(xos::plan::Health::Healthy))
+            )),
+            Box::new(Expr::Compare(
+                CompareOp::Gt,
+                fact(Fact::SrmChi2),
+                Box::new(Expr::Number(10.0))
+            ))
+        )
+    );
+    assert_eq!(
+        rules[6].when,
+        Expr::Compare(
+            CompareOp::Gt,
+            Box::new(Expr::Arith(
+                xos::plan::ArithOp::Sub,
+                Box::new(Expr::Number(0.0)),
+                fact(Fact::Metric(0, Field::Lift))
+            )),
+            Box::new(Expr::Number(0.005))
+        )
+    );
+    assert_eq!(rules.len(), 7 + 6);
+    let test = &checked.plan.policy.tests[0];
+    assert_eq!(test.source, RuleSource::Inline);
+    assert_eq!(test.by.as_deref(), Some("g"));
+    let given: Vec<(Fact, Value)> = test.given.iter().map(|g| (g.fact, g.value)).collect();
+    assert_eq!(
+        given,
+        [
+            (Fact::Metric(0, Field::Lift), Value::Number(-0.01)),
+            (Fact::Metric(2, Field::Severe), Value::Bool(true)),
+            (Fact::Health, Value::Health(xos::plan::Health::Warning)),
+        ]
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let errors = check_text(
+        "tests/fixtures/in_memory.xos",
+        r#"experiment many {
+    data "d.csv"
+    variants { control 45% treatment 45% }
+    primary conversion = rate(conversions) { mde 5% }
+    settings { alpha 0.1pp correction holmes }
+    rule a { when conversoin.better then launch because "A." }
+    rule b { when health == 0.05 then hold because "B." }
+    rule c { when primary.lift > 1% then hold because "C." }
+}"#,
+    )
+    .err()
+    .unwrap_or_default();
+    let codes: Vec<&str> = errors.iter().map(|d| d.code).collect();
+    for expected in [
+        "xos::check::shares_sum",
+        "xos::check::ambiguous_percent",
+        "xos::check::unit_mismatch",
+        "xos::check::unknown_choice",
+        "xos::check::unknown_metric",
+        "xos::check::type_mismatch",
+    ] {
+        assert!(
+            codes.contains(&expected),
+            "{expected} missing from {codes:?}"
+        );
+    }
+    assert_eq!(
+        codes
+            .iter()
+            .filter(|c| **c == "xos::check::unit_mismatch")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn xos_toml_supplies_defaults_policy_and_folders() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = dir.path();
+    let write = |name: &str, text: &str| {
+        let path = root.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write(
+        "xos.toml",
+        r#"policy = "policies/team.xos"
+output = "memos"
+templates = "templates"
+[settings]
+alpha = "1%"
+min_units = 500
+correction = "bonferroni"
+prior = "beta(2, 3)"
+[require]
+max_alpha = "5%"
+min_guardrails = 0
+"#,
+    );
+    write(
+        "policies/team.xos",
+        r#"policy team {
+    rule ship { when primary.better then launch because "Ship." }
+    otherwise hold because "Wait."
+}"#,
+    );
+    write(
+        "exp/a/spec.xos",
+        r#"experiment a {
+    data "a.csv"
+    variants { control 50% treatment 50% }
+    primary conversion = rate(conversions)
+    settings { min_units 1_000 }
+}"#,
+    );
+    let checked = check::load_plan(&root.join("exp/a/spec.xos"), &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{}", render_all(&e)));
+    let plan = checked.plan;
+    assert!((plan.settings.alpha - 0.01).abs() < 1e-12);
+    assert_eq!(plan.settings.min_units, 1_000);
+    assert_eq!(plan.settings.correction, Correction::Bonferroni);
+    assert_eq!(plan.settings.prior, (2.0, 3.0));
+    assert_eq!(plan.policy.name, "team");
+    assert_eq!(
+        plan.policy.origin,
+        PolicyOrigin::File(root.join("policies/team.xos"))
+    );
+    assert_eq!(
+        plan.config.as_deref(),
+        Some(root.join("xos.toml").as_path())
+    );
+    assert_eq!(plan.output.as_deref(), Some(root.join("memos").as_path()));
+    assert_eq!(
+        plan.templates.as_deref(),
+        Some(root.join("templates").as_path())
+    );
+    assert_eq!(plan.data.path, root.join("exp/a/a.csv"));
+}
+
+#[test]
+fn a_policy_is_not_an_experiment() {
+    let source = xos::diagnostic::SourceFile::new("rules/default.xos", check::DEFAULT_POLICY);
+    let errors = check::check_source(&source, &LoadOptions::default())
+        .err()
+        .unwrap_or_default();
+    let codes: Vec<&str> = errors.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["xos::check::not_an_experiment"]);
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_a_diagnostic() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("binary.xos");
+    std::fs::write(&path, [0x65, 0x78, 0xff, 0xfe]).unwrap_or_else(|e| panic!("{e}"));
+    let errors = check::load_plan(&path, &LoadOptions::default())
+        .err()
+        .unwrap_or_default();
+    let codes: Vec<&str> = errors.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["xos::io::not_utf8"]);
+}
+
+#[test]
+fn an_edited_policy_file_is_checked_again() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let spec = dir.path().join("spec.xos");
+    let policy = dir.path().join("policy.xos");
+    std::fs::write(
+        &spec,
+        r#"experiment e {
+    data "d.csv"
+    variants { control 50% treatment 50% }
+    primary conversion = rate(conversions)
+    policy "policy.xos"
+}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rules = |name: &str| {
+        std::fs::write(
+            &policy,
+            format!("policy p {{ rule {name} {{ when primary.better then launch because \"x\" }} otherwise hold because \"y\" }}"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let checked = check::load_plan(&spec, &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{}", render_all(&e)));
+        checked.plan.policy.rules[0].name.clone()
+    };
+    assert_eq!(rules("first"), "first");
+    assert_eq!(rules("first"), "first");
+    assert_eq!(rules("second"), "second");
+    std::fs::write(
+        &policy,
+        "policy p { rule r { when primary.better then launch because \"x\" } }",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let errors = check::load_plan(&spec, &LoadOptions::default())
+        .err()
+        .unwrap_or_default();
+    assert!(
+        errors
+            .iter()
+            .any(|d| d.code == "xos::check::missing_otherwise")
+    );
+}

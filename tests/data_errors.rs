@@ -89,17 +89,13 @@ fn valid_files_evaluate() {
 
 #[test]
 fn all_problems_are_reported_at_once() {
-    let errors = run(&fixtures().join("not_a_number.csv"))
-        .err()
-        .expect("bad file");
+    let errors = run(&fixtures().join("not_a_number.csv")).expect_err("bad file");
     assert_eq!(errors.errors().count(), 2, "{}", render(&errors));
 }
 
 #[test]
 fn a_missing_file_is_a_diagnostic() {
-    let errors = run(&fixtures().join("no_such_file.csv"))
-        .err()
-        .expect("missing file");
+    let errors = run(&fixtures().join("no_such_file.csv")).expect_err("missing file");
     let error = errors.errors().next().expect("one error");
     assert!(error.message.contains("cannot read"), "{}", error.message);
     assert!(

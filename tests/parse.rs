@@ -510,3 +510,54 @@ fn missing_option_value() {
     );
     assert_eq!(underlined, "}");
 }
+
+#[test]
+fn long_and_deep_conditions_are_refused_not_crashed() {
+    let spec = |condition: &str| {
+        format!(
+            "experiment x {{ data \"d.csv\" variants {{ a 50% b 50% }} primary c = rate(c) \
+             rule r {{ when {condition} then hold because \"x\" }} }}"
+        )
+    };
+    // Just under the limits: parses and checks on a test thread's small stack.
+    let longest = format!("true{}", " and not true".repeat(170));
+    let deepest = format!("{}true{}", "(".repeat(60), ")".repeat(60));
+    for condition in [&longest, &deepest] {
+        let source = SourceFile::new("t.xos", spec(condition));
+        assert!(xos::check::check_source(&source, &Default::default()).is_ok());
+    }
+    let (message, help, _) = parse_err(&spec(&format!("true{}", " and true".repeat(300))));
+    assert_eq!(message, "condition too long");
+    assert!(help.is_some_and(|h| h.contains("split it into several rules")));
+    let (message, _, underlined) = parse_err(&spec(&format!(
+        "{}true{}",
+        "(".repeat(100),
+        ")".repeat(100)
+    )));
+    assert_eq!(message, "nesting too deep");
+    assert_eq!(underlined, "(");
+}
+
+#[test]
+fn operators_from_other_languages_get_help() {
+    for (condition, help) in [
+        ("health = blocked", "compare with `==`"),
+        (
+            "primary.better && srm.p > 0.01",
+            "conditions are joined with `and`",
+        ),
+        (
+            "primary.better || primary.worse",
+            "conditions are joined with `or`",
+        ),
+        ("!primary.better", "negate a condition with `not`"),
+    ] {
+        let (_, got, _) = parse_err(&format!(
+            "policy p {{ rule r {{ when {condition} then hold because \"x\" }} otherwise hold because \"y\" }}"
+        ));
+        assert!(
+            got.as_deref().is_some_and(|h| h.starts_with(help)),
+            "{condition}: {got:?}"
+        );
+    }
+}

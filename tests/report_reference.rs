@@ -36,6 +36,28 @@ fn close(actual: &Value, expected: &Value, tol: &Value, what: &str) {
     }
 }
 
+/// The comparison fields of the report and their names in the reference.
+const FIELDS: [(&str, &str); 7] = [
+    ("abs_lift", "abs_lift"),
+    ("rel_lift", "rel_lift"),
+    ("ci_low", "ci_low"),
+    ("ci_high", "ci_high"),
+    ("p_value", "p_value"),
+    ("rel_ci_low", "rel_ci_delta_low"),
+    ("rel_ci_high", "rel_ci_delta_high"),
+];
+
+fn close_fields(cmp: &Value, expected: &Value, tol: &Value, id: &str) {
+    for (key, reference_key) in FIELDS {
+        close(
+            &cmp[key],
+            &expected[reference_key],
+            tol,
+            &format!("{id} {key}"),
+        );
+    }
+}
+
 /// Runs a one-metric spec over two rows and returns the JSON report.
 fn run_json(metric: &str, header: &str, control: &str, treatment: &str, alpha: f64) -> Value {
     let dir = tempfile::tempdir().unwrap();
@@ -80,17 +102,7 @@ fn rate_comparisons_match_the_reference() {
             i["alpha"].as_f64().unwrap(),
         );
         let cmp = &report["metrics"][0]["comparisons"][0];
-        for (key, reference_key) in [
-            ("abs_lift", "abs_lift"),
-            ("rel_lift", "rel_lift"),
-            ("ci_low", "ci_low"),
-            ("ci_high", "ci_high"),
-            ("p_value", "p_value"),
-            ("rel_ci_low", "rel_ci_delta_low"),
-            ("rel_ci_high", "rel_ci_delta_high"),
-        ] {
-            close(&cmp[key], &e[reference_key], tol, &format!("{id} {key}"));
-        }
+        close_fields(cmp, e, tol, id);
         close(
             &report["metrics"][0]["variants"][0]["value"],
             &e["p_c"],
@@ -128,17 +140,7 @@ fn mean_comparisons_match_the_reference() {
             i["alpha"].as_f64().unwrap(),
         );
         let cmp = &report["metrics"][0]["comparisons"][0];
-        for (key, reference_key) in [
-            ("abs_lift", "abs_lift"),
-            ("rel_lift", "rel_lift"),
-            ("ci_low", "ci_low"),
-            ("ci_high", "ci_high"),
-            ("p_value", "p_value"),
-            ("rel_ci_low", "rel_ci_delta_low"),
-            ("rel_ci_high", "rel_ci_delta_high"),
-        ] {
-            close(&cmp[key], &e[reference_key], tol, &format!("{id} {key}"));
-        }
+        close_fields(cmp, e, tol, id);
         close(
             &report["metrics"][0]["variants"][0]["value"],
             &e["mean_c"],

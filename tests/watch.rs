@@ -26,6 +26,8 @@ struct Watcher {
     child: Child,
     lines: Receiver<String>,
     seen: Vec<String>,
+    /// Lines before this index were consumed by an earlier expectation.
+    cursor: usize,
 }
 
 impl Watcher {
@@ -56,27 +58,48 @@ impl Watcher {
             child,
             lines,
             seen: Vec::new(),
+            cursor: 0,
         }
     }
 
     /// Waits for a line containing every one of `parts`.
-    fn expect_line(&mut self, parts: &[&str]) -> String {
-        let deadline = Instant::now() + WAIT;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if parts.iter().all(|p| line.contains(p)) {
-                        return line;
-                    }
+    fn expect_line(&mut self, parts: &[&str]) {
+        self.expect_all(&[parts]);
+    }
+
+    /// Waits until, for each group, some line since the last expectation
+    /// contains every part of it. Status lines (stdout) and diagnostics
+    /// (stderr) come through separate pipes, so their order is not fixed.
+    fn expect_all(&mut self, groups: &[&[&str]]) {
+        let matches = |line: &str, parts: &[&str]| parts.iter().all(|p| line.contains(p));
+        let mut found = vec![false; groups.len()];
+        let mark = |line: &str, found: &mut Vec<bool>| {
+            for (i, parts) in groups.iter().enumerate() {
+                if matches(line, parts) {
+                    found[i] = true;
                 }
-                Err(_) => break,
             }
+        };
+        for line in &self.seen[self.cursor..] {
+            mark(line, &mut found);
         }
-        panic!(
-            "no line with {parts:?}; output so far:\n{}",
+        let deadline = Instant::now() + WAIT;
+        while !found.iter().all(|f| *f) {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            let Ok(line) = self.lines.recv_timeout(left) else {
+                break;
+            };
+            mark(&line, &mut found);
+            self.seen.push(line);
+        }
+        assert!(
+            found.iter().all(|f| *f),
+            "no lines with {groups:?}; output so far:\n{}",
             self.seen.join("\n")
         );
+        self.cursor = self.seen.len();
     }
 
     fn assert_running(&mut self) {
@@ -165,8 +188,7 @@ fn watch_follows_every_kind_of_change() {
 
     // (c) delete the CSV: a diagnostic, the last memo kept; restore it
     std::fs::remove_file(specs.join("checkout.csv")).unwrap();
-    w.expect_line(&["checkout.xos: invalid"]);
-    w.expect_line(&["cannot read"]);
+    w.expect_all(&[&["checkout.xos: invalid"], &["cannot read"]]);
     assert!(
         std::fs::read_to_string(&memo)
             .unwrap()

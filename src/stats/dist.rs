@@ -9,7 +9,7 @@
 //! SciPy. The comparison functions of the sibling modules validate their inputs
 //! before calling in here, so none of these values ever reaches a result.
 
-use statrs::function::erf::erfc;
+use super::erfc::erfc;
 use statrs::function::gamma::ln_gamma;
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
@@ -172,13 +172,33 @@ fn ln_gamma_ratio(z: f64, d: f64) -> f64 {
 /// fraction of Numerical Recipes §6.4 (modified Lentz), evaluated for whichever
 /// of `I_x(a, b)` and `I_y(b, a) = 1 − I_x(a, b)` converges fast; that one keeps
 /// full relative precision and the other is its complement. The prefactor is
-/// formed in logarithms with the cancellation-free [`ln_beta`].
+/// formed in logarithms with the cancellation-free [`ln_beta`]. When one
+/// parameter is at least 15, the other at most 1 and the argument of the
+/// large one at least ½ (Student-t tails at large df, Beta posteriors with a
+/// fractional shape), [`beta_inc_large_a`] is used instead.
 pub fn beta_inc(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
     if x <= 0.0 {
         return (0.0, 1.0);
     }
     if y <= 0.0 {
         return (1.0, 0.0);
+    }
+    // One tiny and one large parameter near the large one's mean: the
+    // continued fraction needs O(√a) steps and can stop early there, while
+    // the asymptotic expansion is exact to rounding.
+    if a >= 15.0
+        && b <= 1.0
+        && x >= 0.5
+        && let Some(i) = beta_inc_large_a(a, b, x, y)
+    {
+        return (i, 1.0 - i);
+    }
+    if b >= 15.0
+        && a <= 1.0
+        && y >= 0.5
+        && let Some(j) = beta_inc_large_a(b, a, y, x)
+    {
+        return (1.0 - j, j);
     }
     let ln_x = if x < 0.5 { x.ln() } else { (-y).ln_1p() };
     let ln_y = if y < 0.5 { y.ln() } else { (-x).ln_1p() };
@@ -190,6 +210,66 @@ pub fn beta_inc(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
         let j = (ln_front.exp() * beta_cf(b, a, y) / b).min(1.0);
         (1.0 - j, j)
     }
+}
+
+/// `I_x(a, b)` for `a ≥ 15`, `b ≤ 1` by the asymptotic expansion of
+/// Didonato & Morris (TOMS 708, `BGRAT`; DLMF 8.17.22), accurate to rounding
+/// when `ln x` is small, i.e. exactly where the continued fraction is slow.
+///
+/// With `ν = a + (b − 1)/2`, `z = −ν ln x`:
+/// `I_x(a, b) = Γ(a+b)/(Γ(a) ν^b) · Σ_n d_n J_n`, where `J_0 = Q(b, z)`,
+/// `J_n = (β_n(β_n+1) J_{n−1} + (z + β_n + 1) (ln²x/4)^{n−1} r) / (4ν²)`,
+/// `β_n = b + 2n − 2`, `r = e^{−z} z^b/Γ(b)`, and the `d_n` follow the
+/// recurrence of the paper with `d_0 = 1`. `None` if the expansion fails.
+pub fn beta_inc_large_a(a: f64, b: f64, x: f64, y: f64) -> Option<f64> {
+    if !(a >= 15.0 && b > 0.0 && b <= 1.0) || x <= 0.0 {
+        return None;
+    }
+    if y <= 0.0 {
+        return Some(1.0);
+    }
+    let ln_x = if y > 0.375 { x.ln() } else { (-y).ln_1p() };
+    let nu = a + 0.5 * (b - 1.0);
+    let z = -nu * ln_x;
+    if z <= 0.0 {
+        return None;
+    }
+    let r = (-z + b * z.ln() - ln_gamma(b)).exp();
+    let scale = (-ln_gamma_ratio(a, b) - b * nu.ln()).exp();
+    let v = 0.25 / (nu * nu);
+    let t2 = 0.25 * ln_x * ln_x;
+    let mut jn = gamma_inc(b, z).1;
+    let mut sum = jn;
+    let mut t = 1.0;
+    let mut cn = 1.0;
+    let mut n2 = 0.0;
+    let mut c = [0.0_f64; 30];
+    let mut d = [0.0_f64; 30];
+    for n in 1..=30usize {
+        let bp2n = b + n2;
+        jn = (bp2n * (bp2n + 1.0) * jn + (z + bp2n + 1.0) * t * r) * v;
+        n2 += 2.0;
+        t *= t2;
+        cn /= n2 * (n2 + 1.0);
+        c[n - 1] = cn;
+        let mut s = 0.0;
+        let mut coef = b - n as f64;
+        for i in 1..n {
+            s += coef * c[i - 1] * d[n - i - 1];
+            coef += b;
+        }
+        d[n - 1] = (b - 1.0) * cn + s / n as f64;
+        let dj = d[n - 1] * jn;
+        sum += dj;
+        if sum <= 0.0 {
+            return None;
+        }
+        if dj.abs() <= EPS * sum {
+            break;
+        }
+    }
+    let i = scale * sum;
+    (i.is_finite() && i <= 1.0).then_some(i)
 }
 
 /// Continued fraction of the incomplete beta function (NR `betacf`).
@@ -320,20 +400,17 @@ fn upper_t_quantile(q: f64, df: f64) -> f64 {
         + ((5.0 * z2 + 16.0) * z2 + 3.0) * z / (96.0 * df * df)
         + (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / (384.0 * df * df * df);
     let target = q.ln();
-    // Bracket: sf(lo) ≥ q ≥ sf(hi).
+    // Newton from the Cornish–Fisher start (exact to ~1e-15 for large df),
+    // keeping a bracket sf(lo) ≥ q ≥ sf(hi) that grows until it is closed
+    // and falls back to bisection once it is.
     let mut lo = 0.0_f64;
-    let mut hi = guess.max(z).max(1.0);
-    let mut grow = 0;
-    while student_t_sf(hi, df) > q && grow < 2000 {
-        lo = hi;
-        hi *= 2.0;
-        grow += 1;
-    }
-    let mut t = guess.clamp(lo, hi);
-    if !(t > lo && t < hi) {
-        t = 0.5 * (lo + hi);
-    }
-    for _ in 0..200 {
+    let mut hi = f64::INFINITY;
+    let mut t = if guess.is_finite() && guess > 0.0 {
+        guess
+    } else {
+        z.max(1.0)
+    };
+    for _ in 0..400 {
         let sf = student_t_sf(t, df);
         if sf > q {
             lo = t;
@@ -347,7 +424,11 @@ fn upper_t_quantile(q: f64, df: f64) -> f64 {
             f64::NAN
         };
         if !(next > lo && next < hi) {
-            next = 0.5 * (lo + hi);
+            next = if hi.is_finite() {
+                0.5 * (lo + hi)
+            } else {
+                2.0 * lo.max(t)
+            };
         }
         if (next - t).abs() <= 4.0 * f64::EPSILON * t.abs() {
             return next;
@@ -426,4 +507,93 @@ pub fn chi2_sf(x: f64, df: f64) -> f64 {
         return 0.0;
     }
     gamma_inc(0.5 * df, 0.5 * x).1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rel(a: f64, e: f64) -> f64 {
+        ((a - e) / e).abs()
+    }
+
+    #[test]
+    fn normal_tails_keep_relative_precision() {
+        // Φ(−37.5) and its survival twin, against mpmath.
+        assert!(rel(normal_sf(37.5), 4.605_353_009_581_955e-308) < 1e-12);
+        assert!(rel(normal_cdf(-37.5), 4.605_353_009_581_955e-308) < 1e-12);
+        assert!(rel(normal_sf(1.959_963_984_540_054), 0.025) < 1e-15);
+        assert_eq!(normal_sf(0.0), 0.5);
+    }
+
+    #[test]
+    fn normal_quantile_round_trips() {
+        assert!((normal_quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-15);
+        assert!((normal_quantile(0.025) + 1.959_963_984_540_054).abs() < 1e-15);
+        for p in [1e-300, 1e-100, 1e-10, 0.001, 0.2, 0.5, 0.7, 0.999] {
+            let x = normal_quantile(p);
+            let back = if x < 0.0 {
+                normal_cdf(x)
+            } else {
+                1.0 - normal_sf(x)
+            };
+            assert!(rel(back, p) < 1e-13, "p = {p}: {back}");
+        }
+        assert_eq!(normal_quantile(0.0), f64::NEG_INFINITY);
+        assert_eq!(normal_quantile(1.0), f64::INFINITY);
+        assert!(normal_quantile(1.5).is_nan());
+    }
+
+    #[test]
+    fn student_t_matches_closed_forms() {
+        // df = 1 (Cauchy): P(T > t) = atan(1/t)/π; df = 2: ½(1 − t/√(t² + 2)).
+        for t in [0.1_f64, 1.0, 3.0, 100.0, 1e6] {
+            let cauchy = (1.0 / t).atan() / PI;
+            assert!(rel(student_t_sf(t, 1.0), cauchy) < 1e-13, "t = {t}");
+            let two = 1.0 / ((t * t + 2.0).sqrt() * ((t * t + 2.0).sqrt() + t));
+            assert!(rel(student_t_sf(t, 2.0), two) < 1e-13, "t = {t}");
+        }
+        assert!(rel(student_t_sf(-1.0, 1.0), 0.75) < 1e-15);
+        assert_eq!(student_t_sf(0.0, 7.0), 0.5);
+        // Huge df tends to the normal.
+        assert!(rel(student_t_sf(3.0, 1e15), normal_sf(3.0)) < 1e-12);
+    }
+
+    #[test]
+    fn student_t_quantile_inverts_sf() {
+        for df in [1.0, 2.0, 2.5, 4.36, 30.0, 1e3, 4.3e8] {
+            for q in [0.25, 0.025, 0.005, 1e-8] {
+                let t = -student_t_quantile(q, df);
+                assert!(rel(student_t_sf(t, df), q) < 1e-12, "df = {df}, q = {q}");
+                // 1 − q rounds by ~1e-17, negligible relative to these q
+                if q >= 0.005 {
+                    assert!(rel(student_t_quantile(1.0 - q, df), t) < 1e-12);
+                }
+            }
+        }
+        assert!((student_t_quantile(0.975, 1.0) - 12.706_204_736_174_7).abs() < 1e-11);
+    }
+
+    #[test]
+    fn chi2_upper_tail_down_to_1e_minus_300() {
+        // df = 2: P(χ² ≥ x) = exp(−x/2) exactly.
+        for x in [0.5, 10.0, 200.0, 1380.0] {
+            assert!(rel(chi2_sf(x, 2.0), (-0.5 * x).exp()) < 1e-13, "x = {x}");
+        }
+        // df = 1: P(χ² ≥ x) = erfc(√(x/2)).
+        assert!(rel(chi2_sf(919.368, 1.0), 6.046_438_564_562_245e-202) < 1e-12);
+        assert_eq!(chi2_sf(0.0, 3.0), 1.0);
+        assert_eq!(chi2_sf(1e6, 1.0), 0.0);
+    }
+
+    #[test]
+    fn ln_beta_is_accurate_for_huge_arguments() {
+        // ln B(a, b) against ln Γ sums where they are still accurate.
+        for (a, b) in [(0.5, 0.5), (3.0, 7.5), (12.0, 40.0), (0.5, 50.0)] {
+            let direct = ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b);
+            assert!((ln_beta(a, b) - direct).abs() < 1e-12, "{a}, {b}");
+        }
+        // B(1, b) = 1/b for any b.
+        assert!((ln_beta(1.0, 1e9) + 1e9_f64.ln()).abs() < 1e-12);
+    }
 }

@@ -139,3 +139,114 @@ pub fn compare_means(c: MeanStats, t: MeanStats, alpha: f64) -> Option<MeanCompa
         rel_ci_delta,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(values: &[f64]) -> MeanStats {
+        MeanStats {
+            n: values.len() as u64,
+            sum: values.iter().sum(),
+            sum_sq: values.iter().map(|v| v * v).sum(),
+        }
+    }
+
+    #[test]
+    fn variance_needs_two_units() {
+        assert_eq!(stats(&[]).variance(), None);
+        assert_eq!(stats(&[]).mean(), 0.0);
+        assert_eq!(stats(&[3.0]).variance(), None);
+        assert_eq!(stats(&[3.0, 5.0]).variance(), Some(2.0));
+        assert_eq!(compare_means(stats(&[1.0]), stats(&[1.0, 2.0]), 0.05), None);
+    }
+
+    #[test]
+    fn variance_survives_a_mean_of_a_million() {
+        // 5000 integers around 1e6 with sd ≈ 1 (reference case
+        // mean-006-cancel-1e6-sd1); the exact variance is 1.1148884176835367
+        // and the textbook Σx² − (Σx)²/n formula misses it.
+        let (n, sum, sum_sq) = (5000.0_f64, 4_999_999_942.0_f64, 4_999_999_884_005_574.0_f64);
+        let exact = 1.114_888_417_683_536_7;
+        let naive = (sum_sq - sum * sum / n) / (n - 1.0);
+        assert!(
+            ((naive - exact) / exact).abs() > 1e-5,
+            "the naive formula should fail here: {naive}"
+        );
+        let v = MeanStats {
+            n: 5000,
+            sum,
+            sum_sq,
+        }
+        .variance()
+        .expect("n ≥ 2");
+        assert!(((v - exact) / exact).abs() < 1e-15, "{v}");
+    }
+
+    #[test]
+    fn constant_arms() {
+        let same = compare_means(stats(&[2.0; 10]), stats(&[2.0; 12]), 0.05).expect("n ≥ 2");
+        assert_eq!(
+            (same.se, same.df, same.t, same.p_value),
+            (0.0, None, None, 1.0)
+        );
+        assert_eq!((same.ci_low, same.ci_high), (0.0, 0.0));
+        let apart = compare_means(stats(&[2.0; 3]), stats(&[2.5; 4]), 0.05).expect("n ≥ 2");
+        assert_eq!(
+            (apart.abs_lift, apart.p_value, apart.ci_low, apart.ci_high),
+            (0.5, 0.0, 0.5, 0.5)
+        );
+        // One constant arm: df is the other arm's n − 1.
+        let one = compare_means(stats(&[1.0, 3.0, 5.0]), stats(&[4.0; 5]), 0.05).expect("n ≥ 2");
+        assert!(one.df.is_some_and(|df| (df - 2.0).abs() < 1e-12));
+    }
+
+    #[test]
+    fn two_units_per_arm() {
+        let m = compare_means(stats(&[0.0, 2.0]), stats(&[1.0, 5.0]), 0.05).expect("n ≥ 2");
+        assert_eq!((m.mean_c, m.mean_t, m.var_c, m.var_t), (1.0, 3.0, 2.0, 8.0));
+        assert!(m.df.is_some_and(|df| df > 1.0 && df < 2.0));
+        assert!(m.p_value > 0.05 && m.ci_low < 0.0);
+    }
+
+    #[test]
+    fn negative_values_negative_effect_and_zero_control_mean() {
+        let m = compare_means(
+            stats(&[-1.0, 1.0, 0.0, 0.5, -0.5]),
+            stats(&[-2.0, -1.0, -1.5, -3.0]),
+            0.05,
+        )
+        .expect("n ≥ 2");
+        assert_eq!(m.mean_c, 0.0);
+        assert_eq!((m.rel_lift, m.rel_ci_delta), (None, None));
+        assert!(m.abs_lift < 0.0 && m.t.is_some_and(|t| t < 0.0));
+        assert_eq!(m.p_value < 0.05, m.ci_high < 0.0);
+    }
+
+    #[test]
+    fn a_billion_units_per_arm() {
+        let c = MeanStats {
+            n: 1_000_000_000,
+            sum: 2.5e10,
+            sum_sq: 1.5e12,
+        };
+        let t = MeanStats {
+            n: 1_000_000_000,
+            sum: 2.5002e10,
+            sum_sq: 1.5002e12,
+        };
+        let m = compare_means(c, t, 0.05).expect("n ≥ 2");
+        assert!(m.df.is_some_and(|df| df > 1.9e9));
+        assert!(m.p_value.is_finite() && m.ci_low < m.abs_lift && m.abs_lift < m.ci_high);
+    }
+
+    #[test]
+    fn unequal_allocation_uses_welch_df() {
+        let c = stats(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        let t = stats(&[2.0, 4.0, 6.0]);
+        let m = compare_means(c, t, 0.05).expect("n ≥ 2");
+        let (a, b) = (2.5 / 5.0, 4.0 / 3.0);
+        let df = (a + b) * (a + b) / (a * a / 4.0 + b * b / 2.0);
+        assert!(m.df.is_some_and(|d| (d - df).abs() < 1e-12));
+    }
+}

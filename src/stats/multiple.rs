@@ -40,11 +40,61 @@ pub fn adjust(p_values: &[f64], method: Adjustment) -> Vec<f64> {
             } else {
                 let mut running = 1.0_f64;
                 for (rank, &i) in order.iter().enumerate().rev() {
-                    running = running.min(m * p[i] / (rank + 1) as f64);
+                    // At the top rank m·p/m is p itself; dividing the rounded
+                    // product could land an ulp above p (and above Holm).
+                    let step_up = if rank + 1 == p.len() {
+                        p[i]
+                    } else {
+                        m * p[i] / (rank + 1) as f64
+                    };
+                    running = running.min(step_up);
                     out[i] = running;
                 }
             }
             out
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_single() {
+        assert!(adjust(&[], Adjustment::Holm).is_empty());
+        for method in [
+            Adjustment::None,
+            Adjustment::Bonferroni,
+            Adjustment::Holm,
+            Adjustment::Bh,
+        ] {
+            assert_eq!(adjust(&[0.03], method), vec![0.03]);
+        }
+    }
+
+    #[test]
+    fn textbook_example_in_input_order() {
+        let p = [0.04, 0.01, 0.03];
+        assert_eq!(adjust(&p, Adjustment::Bonferroni), vec![0.12, 0.03, 0.09]);
+        let holm = adjust(&p, Adjustment::Holm);
+        for (a, e) in holm.iter().zip([0.06, 0.03, 0.06]) {
+            assert!((a - e).abs() < 1e-15);
+        }
+        let bh = adjust(&p, Adjustment::Bh);
+        for (a, e) in bh.iter().zip([0.04, 0.03, 0.04]) {
+            assert!((a - e).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn ties_get_equal_values_and_results_stay_in_unit_interval() {
+        let holm = adjust(&[0.02, 0.02, 0.5], Adjustment::Holm);
+        assert_eq!(holm[0], holm[1]);
+        let bh = adjust(&[0.02, 0.02, 0.5], Adjustment::Bh);
+        assert_eq!(bh[0], bh[1]);
+        let clipped = adjust(&[0.6, 0.7, f64::NAN, -0.1, 2.0], Adjustment::Holm);
+        assert!(clipped.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert_eq!(adjust(&[0.2, f64::NAN], Adjustment::None), vec![0.2, 1.0]);
     }
 }

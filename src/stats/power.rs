@@ -161,3 +161,80 @@ pub fn duration_days(total_units: u64, daily_units: f64) -> Option<u64> {
     let days = (total_units as f64 / daily_units).ceil();
     (days.is_finite() && days <= 9.0e15).then_some(days as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn textbook_rate_sample_size() {
+        // 10 % → 12 %, α = 5 %, power 80 %: 3839 per arm (unpooled).
+        let s = rate_sample_size(0.10, 0.02, MdeKind::Absolute, 0.05, 0.8, 1.0).expect("valid");
+        assert_eq!((s.n_control, s.n_treatment), (3839, 3839));
+        let r = rate_sample_size(0.10, 0.2, MdeKind::Relative, 0.05, 0.8, 1.0).expect("valid");
+        assert_eq!(r.n_control, s.n_control);
+    }
+
+    #[test]
+    fn unequal_allocation_and_negative_effects() {
+        let s = rate_sample_size(0.2, -0.1, MdeKind::Relative, 0.05, 0.9, 2.0).expect("valid");
+        assert_eq!(s.n_treatment, (2.0 * s.n_control_exact).ceil() as u64);
+        assert!(
+            s.n_control
+                < rate_sample_size(0.2, -0.1, MdeKind::Relative, 0.05, 0.9, 1.0)
+                    .expect("valid")
+                    .n_control
+        );
+    }
+
+    #[test]
+    fn undefined_plans() {
+        assert_eq!(
+            rate_sample_size(0.0, 0.1, MdeKind::Relative, 0.05, 0.8, 1.0),
+            None
+        );
+        assert_eq!(
+            rate_sample_size(0.1, 0.0, MdeKind::Relative, 0.05, 0.8, 1.0),
+            None
+        );
+        assert_eq!(
+            rate_sample_size(0.9, 0.2, MdeKind::Absolute, 0.05, 0.8, 1.0),
+            None
+        );
+        assert_eq!(
+            rate_sample_size(0.1, 0.1, MdeKind::Relative, 0.05, 1.0, 1.0),
+            None
+        );
+        assert_eq!(
+            rate_sample_size(0.1, 0.1, MdeKind::Relative, 0.05, 0.8, 0.0),
+            None
+        );
+        assert_eq!(mean_sample_size(0.0, 1.0, 0.05, 0.8, 1.0), None);
+        assert_eq!(mean_sample_size(1.0, 0.0, 0.05, 0.8, 1.0), None);
+        assert_eq!(rate_mde(0.5, 0, 10, 0.05, 0.8), None);
+        assert_eq!(mean_mde(1.0, 10, 0, 0.05, 0.8), None);
+        // Two units cannot detect any upward move from 90 %.
+        assert_eq!(rate_mde(0.9, 1, 1, 0.05, 0.8), None);
+    }
+
+    #[test]
+    fn mde_inverts_sample_size() {
+        let s = rate_sample_size(0.05, 0.004, MdeKind::Absolute, 0.05, 0.8, 1.5).expect("valid");
+        let n_t = (1.5 * s.n_control_exact).round() as u64;
+        let n_c = s.n_control_exact.round() as u64;
+        let mde = rate_mde(0.05, n_c, n_t, 0.05, 0.8).expect("valid");
+        assert!((mde - 0.004).abs() < 1e-6, "{mde}");
+        let m = mean_sample_size(10.0, 1.0, 0.05, 0.8, 1.0).expect("valid");
+        let back = mean_mde(10.0, m.n_control, m.n_treatment, 0.05, 0.8).expect("valid");
+        assert!(back <= 1.0 && back > 0.999);
+    }
+
+    #[test]
+    fn duration() {
+        assert_eq!(duration_days(40_000, 20_000.0), Some(2));
+        assert_eq!(duration_days(40_001, 20_000.0), Some(3));
+        assert_eq!(duration_days(0, 20_000.0), Some(0));
+        assert_eq!(duration_days(10, 0.0), None);
+        assert_eq!(duration_days(10, f64::NAN), None);
+    }
+}

@@ -57,10 +57,18 @@ fn rates(n_c: u64, x_c: u64, n_t: u64, x_t: u64) -> Option<Rates> {
         return None;
     }
     let (nc, xc, nt, xt) = (n_c as f64, x_c as f64, n_t as f64, x_t as f64);
-    // INVARIANT: counts are u64, so these products fit in i128 exactly.
-    let numerator = i128::from(x_t) * i128::from(n_c) - i128::from(x_c) * i128::from(n_t);
-    let abs_lift = numerator as f64 / (u128::from(n_c) * u128::from(n_t)) as f64;
-    let rel_lift = (x_c > 0).then(|| numerator as f64 / (u128::from(x_c) * u128::from(n_t)) as f64);
+    // INVARIANT: counts are u64, so these products fit in u128 exactly.
+    let (gain, loss) = (
+        u128::from(x_t) * u128::from(n_c),
+        u128::from(x_c) * u128::from(n_t),
+    );
+    let numerator = if gain >= loss {
+        (gain - loss) as f64
+    } else {
+        -((loss - gain) as f64)
+    };
+    let abs_lift = numerator / (u128::from(n_c) * u128::from(n_t)) as f64;
+    let rel_lift = (x_c > 0).then(|| numerator / (u128::from(x_c) * u128::from(n_t)) as f64);
     Some(Rates {
         p_c: xc / nc,
         p_t: xt / nt,
@@ -199,4 +207,133 @@ pub fn relative_ci(
         return None;
     }
     Some((low.min(high), low.max(high)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmp(n_c: u64, x_c: u64, n_t: u64, x_t: u64) -> RateComparison {
+        compare_rates(n_c, x_c, n_t, x_t, 0.05).expect("valid arms")
+    }
+
+    #[test]
+    fn no_conversions_anywhere_is_no_information() {
+        let r = cmp(30, 0, 30, 0);
+        assert_eq!(
+            (r.se, r.z, r.p_value, r.ci_low, r.ci_high),
+            (0.0, None, 1.0, 0.0, 0.0)
+        );
+        assert_eq!(r.rel_lift, None);
+        assert_eq!(pooled_p_value(30, 0, 30, 0), 1.0);
+        assert_eq!(
+            relative_ci(30, 0, 30, 0, 0.05, RelativeCiMethod::Delta),
+            None
+        );
+    }
+
+    #[test]
+    fn everyone_converted_is_no_information() {
+        let r = cmp(500, 500, 500, 500);
+        assert_eq!(
+            (r.abs_lift, r.se, r.p_value, r.rel_lift),
+            (0.0, 0.0, 1.0, Some(0.0))
+        );
+        assert_eq!(pooled_p_value(500, 500, 500, 500), 1.0);
+        assert_eq!(
+            relative_ci(500, 500, 500, 500, 0.05, RelativeCiMethod::Log),
+            Some((0.0, 0.0))
+        );
+    }
+
+    #[test]
+    fn zero_versus_all_is_certain() {
+        let r = cmp(50, 0, 40, 40);
+        assert_eq!((r.abs_lift, r.se, r.z, r.p_value), (1.0, 0.0, None, 0.0));
+        assert_eq!((r.ci_low, r.ci_high), (1.0, 1.0));
+        assert!(pooled_p_value(50, 0, 40, 40) < 1e-20);
+    }
+
+    #[test]
+    fn empty_or_impossible_arms_are_undefined() {
+        assert_eq!(compare_rates(0, 0, 10, 3, 0.05), None);
+        assert_eq!(compare_rates(10, 3, 0, 0, 0.05), None);
+        assert_eq!(compare_rates(10, 11, 10, 3, 0.05), None);
+        assert_eq!(compare_rates(10, 3, 10, 3, 0.0), None);
+        assert_eq!(compare_rates(10, 3, 10, 3, 1.0), None);
+        assert_eq!(pooled_p_value(0, 0, 0, 0), 1.0);
+        assert_eq!(
+            relative_ci(0, 0, 10, 3, 0.05, RelativeCiMethod::Fieller),
+            None
+        );
+    }
+
+    #[test]
+    fn one_and_two_units() {
+        let r = cmp(1, 1, 1, 0);
+        assert_eq!((r.abs_lift, r.se, r.p_value), (-1.0, 0.0, 0.0));
+        let r = cmp(2, 1, 2, 1);
+        assert_eq!((r.abs_lift, r.p_value), (0.0, 1.0));
+        assert!((r.se - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn equal_arms_have_p_one_and_symmetric_ci() {
+        let r = cmp(10_000, 500, 20_000, 1_000);
+        assert_eq!((r.abs_lift, r.z, r.p_value), (0.0, Some(0.0), 1.0));
+        assert_eq!(r.ci_low, -r.ci_high);
+    }
+
+    #[test]
+    fn negative_effect_with_unequal_allocation() {
+        let r = cmp(2_000, 300, 18_000, 2_340);
+        assert!((r.abs_lift - (0.13 - 0.15)).abs() < 1e-15);
+        let se = (0.15 * 0.85 / 2_000.0 + 0.13 * 0.87 / 18_000.0_f64).sqrt();
+        assert!((r.se - se).abs() < 1e-15);
+        assert!(r.z.is_some_and(|z| z < 0.0));
+        assert_eq!(r.p_value < 0.05, r.ci_high < 0.0);
+        assert!(r.rel_lift.is_some_and(|l| (l + 2.0 / 15.0).abs() < 1e-15));
+    }
+
+    #[test]
+    fn a_billion_units_keep_their_digits() {
+        let r = cmp(1_000_000_000, 51_234_567, 1_000_000_000, 51_250_000);
+        assert!((r.abs_lift - 1.5433e-5).abs() < 1e-20);
+        assert!(r.p_value > 0.1 && r.p_value < 0.2);
+        assert!(r.ci_low < 0.0 && r.ci_high > 0.0);
+    }
+
+    #[test]
+    fn tiny_p_values_are_not_rounded_to_zero() {
+        let r = cmp(1_000_000, 100_000, 1_000_000, 110_000);
+        assert!(r.p_value > 0.0 && r.p_value < 1e-100, "{}", r.p_value);
+    }
+
+    #[test]
+    fn relative_cis_bracket_the_relative_lift() {
+        for method in [
+            RelativeCiMethod::Delta,
+            RelativeCiMethod::Log,
+            RelativeCiMethod::Fieller,
+        ] {
+            let (low, high) =
+                relative_ci(10_000, 1_200, 10_050, 1_320, 0.05, method).expect("defined");
+            let rel = cmp(10_000, 1_200, 10_050, 1_320).rel_lift.expect("defined");
+            assert!(low < rel && rel < high, "{method:?}");
+        }
+        // A zero treatment rate: the delta CI collapses to −100 %, Katz is undefined.
+        assert_eq!(
+            relative_ci(1_000, 12, 1_000, 0, 0.05, RelativeCiMethod::Delta),
+            Some((-1.0, -1.0))
+        );
+        assert_eq!(
+            relative_ci(1_000, 12, 1_000, 0, 0.05, RelativeCiMethod::Log),
+            None
+        );
+        // Few control conversions: Fieller's set is unbounded.
+        assert_eq!(
+            relative_ci(80, 3, 80, 5, 0.05, RelativeCiMethod::Fieller),
+            None
+        );
+    }
 }

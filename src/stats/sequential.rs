@@ -61,7 +61,7 @@ pub fn boundaries(alpha: f64, spending: Spending, fractions: &[f64]) -> Option<B
     let cumulative_alpha: Vec<f64> = fractions.iter().map(|&t| 2.0 * spend(t)).collect();
 
     let first = spend(fractions[0]);
-    if !(first > 0.0) {
+    if first.is_nan() || first <= 0.0 {
         return None;
     }
     let b1 = -normal_quantile(first);
@@ -78,7 +78,7 @@ pub fn boundaries(alpha: f64, spending: Spending, fractions: &[f64]) -> Option<B
     for k in 1..fractions.len() {
         let (t_prev, t_k) = (fractions[k - 1], fractions[k]);
         let target = 2.0 * (spend(t_k) - spend(t_prev));
-        if !(target > 0.0) {
+        if target.is_nan() || target <= 0.0 {
             return None;
         }
         let s_prev = t_prev.sqrt();
@@ -220,5 +220,55 @@ impl Grid {
         }
         z.push(b);
         Grid { z, w }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_obrien_fleming_k5() {
+        let b =
+            boundaries(0.05, Spending::OBrienFleming, &[0.2, 0.4, 0.6, 0.8, 1.0]).expect("valid");
+        for (a, e) in b.z_bounds.iter().zip([4.877, 3.357, 2.680, 2.290, 2.031]) {
+            assert!((a - e).abs() < 1e-3, "{a} vs {e}");
+        }
+        assert!((b.cumulative_alpha[4] - 0.05).abs() < 1e-15);
+    }
+
+    #[test]
+    fn published_pocock_k5() {
+        let b = boundaries(0.05, Spending::Pocock, &[0.2, 0.4, 0.6, 0.8, 1.0]).expect("valid");
+        for (a, e) in b.z_bounds.iter().zip([2.438, 2.427, 2.410, 2.397, 2.386]) {
+            assert!((a - e).abs() < 1e-3, "{a} vs {e}");
+        }
+    }
+
+    #[test]
+    fn a_single_look_is_the_fixed_design() {
+        let b = boundaries(0.05, Spending::Pocock, &[1.0]).expect("valid");
+        assert!((b.z_bounds[0] - 1.959_963_984_540_054).abs() < 1e-12);
+    }
+
+    #[test]
+    fn invalid_designs_are_undefined() {
+        assert_eq!(boundaries(0.0, Spending::Pocock, &[1.0]), None);
+        assert_eq!(boundaries(0.05, Spending::Pocock, &[]), None);
+        assert_eq!(boundaries(0.05, Spending::Pocock, &[0.5, 0.5, 1.0]), None);
+        assert_eq!(boundaries(0.05, Spending::Pocock, &[0.0, 1.0]), None);
+        assert_eq!(boundaries(0.05, Spending::Pocock, &[0.5, 1.2]), None);
+        // O'Brien–Fleming spends nothing representable this early.
+        assert_eq!(
+            boundaries(0.05, Spending::OBrienFleming, &[0.001, 1.0]),
+            None
+        );
+    }
+
+    #[test]
+    fn interim_looks_before_full_information() {
+        let b = boundaries(0.05, Spending::OBrienFleming, &[0.3, 0.6]).expect("valid");
+        assert_eq!(b.z_bounds.len(), 2);
+        assert!(b.z_bounds[0] > b.z_bounds[1] && b.cumulative_alpha[1] < 0.05);
     }
 }

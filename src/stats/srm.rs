@@ -62,3 +62,48 @@ pub fn srm_test(counts: &[u64], weights: &[f64]) -> Option<SrmResult> {
         p_value: chi2_sf(chi2, df as f64),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_inputs_are_undefined() {
+        assert_eq!(srm_test(&[10], &[1.0]), None);
+        assert_eq!(srm_test(&[10, 10], &[1.0]), None);
+        assert_eq!(srm_test(&[10, 10], &[1.0, 0.0]), None);
+        assert_eq!(srm_test(&[10, 10], &[1.0, -1.0]), None);
+        assert_eq!(srm_test(&[10, 10], &[1.0, f64::NAN]), None);
+        assert_eq!(srm_test(&[0, 0], &[1.0, 1.0]), None);
+    }
+
+    #[test]
+    fn a_perfect_split_has_p_one() {
+        let r = srm_test(&[5000, 5000], &[50.0, 50.0]).expect("valid");
+        assert_eq!((r.chi2, r.df, r.p_value), (0.0, 1, 1.0));
+        // Shares are normalised: 33.3 three times is an exact equal split.
+        let r = srm_test(&[100, 100, 100], &[33.3, 33.3, 33.3]).expect("valid");
+        assert!(r.chi2 < 1e-20 && r.p_value == 1.0 && r.df == 2);
+    }
+
+    #[test]
+    fn an_empty_arm_is_a_severe_mismatch() {
+        let r = srm_test(&[120, 0], &[1.0, 1.0]).expect("valid");
+        assert_eq!(r.chi2, 120.0);
+        assert!((r.p_value / 6.326_068_263_677_261e-28 - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn huge_arms_keep_tiny_p_values() {
+        let r = srm_test(&[1_000_678_000, 999_322_000], &[0.5, 0.5]).expect("valid");
+        assert!((r.chi2 / 919.368 - 1.0).abs() < 1e-12);
+        assert!(r.p_value > 1e-202 && r.p_value < 1e-201);
+    }
+
+    #[test]
+    fn unequal_weights() {
+        let r = srm_test(&[90_210, 9_790], &[90.0, 10.0]).expect("valid");
+        assert!((r.chi2 - 4.9).abs() < 1e-10);
+        assert!(r.p_value > 0.02 && r.p_value < 0.03);
+    }
+}

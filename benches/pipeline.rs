@@ -1,0 +1,63 @@
+//! The whole pipeline in one process: `run_once` (parse, check, read and
+//! validate the CSV, evaluate, decide, build the report) and the Markdown
+//! memo, over 1,000 specs. DESIGN.md §6 targets under 50 µs per experiment.
+//!
+//!     cargo bench --bench pipeline
+
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use xos::render::{Format, render};
+use xos::{RunOptions, run_once};
+
+const SPECS: usize = 1_000;
+
+/// 1,000 copies of the checkout example, each with its own name and data.
+fn corpus(dir: &Path) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/checkout");
+    let spec = std::fs::read_to_string(root.join("checkout.xos")).expect("example spec");
+    let data = std::fs::read_to_string(root.join("checkout.csv")).expect("example data");
+    (0..SPECS)
+        .map(|i| {
+            let path = dir.join(format!("exp_{i}.xos"));
+            std::fs::write(
+                &path,
+                spec.replace("checkout_redesign", &format!("exp_{i}"))
+                    .replace("checkout.csv", &format!("exp_{i}.csv")),
+            )
+            .expect("write spec");
+            std::fs::write(dir.join(format!("exp_{i}.csv")), &data).expect("write data");
+            path
+        })
+        .collect()
+}
+
+fn pipeline(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let specs = corpus(dir.path());
+    let options = RunOptions::default();
+
+    let mut group = c.benchmark_group("pipeline");
+    group.sample_size(10);
+    group.bench_function("run_once x1000", |b| {
+        b.iter(|| {
+            for spec in &specs {
+                let outcome = run_once(spec, &options).expect("valid spec");
+                std::hint::black_box(outcome.report.decision.verdict);
+            }
+        })
+    });
+    group.bench_function("run_once + markdown memo x1000", |b| {
+        b.iter(|| {
+            for spec in &specs {
+                let outcome = run_once(spec, &options).expect("valid spec");
+                let memo = render(&outcome.report, Format::Md, None).expect("memo");
+                std::hint::black_box(memo.len());
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, pipeline);
+criterion_main!(benches);

@@ -1,0 +1,248 @@
+//! `xos run` and `xos plan` through the binary: outputs, exit codes, CI
+//! gating, folders of specs, `xos.toml` defaults and template overrides.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn xos(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xos"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run xos")
+}
+
+fn example(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(path)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const SPEC: &str = "experiment small {
+    data \"data.csv\"
+    variants { control 50% treatment 50% }
+    primary conversion = rate(conversions) { baseline 12% mde 5% relative }
+    plan { daily_users 20_000 }
+}
+";
+
+fn project(data: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("small.xos"), SPEC).unwrap();
+    std::fs::write(dir.path().join("data.csv"), data).unwrap();
+    dir
+}
+
+const WIN: &str = "variant,users,conversions\ncontrol,10000,1200\ntreatment,10050,1320\n";
+const HARM: &str = "variant,users,conversions\ncontrol,10000,1200\ntreatment,10000,1000\n";
+
+#[test]
+fn run_prints_the_memo_and_exits_0() {
+    let out = xos(
+        &["run", example("checkout/checkout.xos").to_str().unwrap()],
+        Path::new("."),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("# One-page checkout: LAUNCH"));
+}
+
+#[test]
+fn fail_on_gates_with_exit_3() {
+    let dir = project(HARM);
+    let out = xos(
+        &[
+            "run",
+            "small.xos",
+            "--fail-on",
+            "rollback,hold",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["decision"]["verdict"], "rollback");
+
+    let out = xos(&["run", "small.xos", "--fail-on", "hold"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn output_file_is_written_and_bad_data_writes_nothing() {
+    let dir = project(WIN);
+    let out = xos(
+        &["run", "small.xos", "--format", "html", "-o", "memo.html"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let html = std::fs::read_to_string(dir.path().join("memo.html")).unwrap();
+    assert!(html.contains("<!DOCTYPE html>") && html.contains("LAUNCH"));
+
+    std::fs::write(
+        dir.path().join("data.csv"),
+        "variant,users,conversions\ncontrol,10000,-3\ntreatment,10050,1320\n",
+    )
+    .unwrap();
+    let out = xos(&["run", "small.xos", "-o", "bad.md"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("must be a non-negative integer") && stderr.contains("data.csv:2:"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("bad.md").exists(),
+        "a failed run left a memo"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("xos-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn data_override_replaces_the_spec_path() {
+    let dir = project(WIN);
+    std::fs::write(dir.path().join("other.csv"), HARM).unwrap();
+    let out = xos(
+        &[
+            "run",
+            "small.xos",
+            "--data",
+            "other.csv",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["decision"]["rule"], "primary_harm");
+}
+
+#[test]
+fn a_folder_of_specs_gives_one_memo_each() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = xos(
+        &[
+            "run",
+            example("").to_str().unwrap(),
+            "--out",
+            out_dir.path().to_str().unwrap(),
+        ],
+        Path::new("."),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for name in ["checkout_redesign", "pricing_page", "search_ranking"] {
+        let memo = std::fs::read_to_string(out_dir.path().join(format!("{name}.md"))).unwrap();
+        assert!(memo.starts_with("# "), "{name}");
+    }
+}
+
+#[test]
+fn xos_toml_supplies_templates_and_the_output_folder() {
+    let dir = project(WIN);
+    std::fs::write(
+        dir.path().join("xos.toml"),
+        "output = \"memos\"\ntemplates = \"templates\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("templates")).unwrap();
+    std::fs::write(
+        dir.path().join("templates/memo.md"),
+        "{{ report.experiment }}: {{ report.decision.verdict }} by {{ report.decision.rule }}\n",
+    )
+    .unwrap();
+    let out = xos(&["run", "small.xos"], dir.path());
+    assert_eq!(
+        text(&out.stdout),
+        "small: launch by clear_win\n",
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A folder run writes into the configured output folder.
+    let out = xos(&["run", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let memo = std::fs::read_to_string(dir.path().join("memos/small.md")).unwrap();
+    assert_eq!(memo, "small: launch by clear_win\n");
+
+    // --templates wins over xos.toml; the HTML template is still the built-in one.
+    std::fs::create_dir(dir.path().join("other")).unwrap();
+    std::fs::write(
+        dir.path().join("other/memo.md"),
+        "custom {{ memo.verdict_word }}\n",
+    )
+    .unwrap();
+    let out = xos(&["run", "small.xos", "--templates", "other"], dir.path());
+    assert_eq!(text(&out.stdout), "custom Launch\n");
+    let out = xos(
+        &[
+            "run",
+            "small.xos",
+            "--templates",
+            "other",
+            "--format",
+            "html",
+        ],
+        dir.path(),
+    );
+    assert!(text(&out.stdout).contains("<!DOCTYPE html>"));
+}
+
+#[test]
+fn a_broken_user_template_is_a_diagnostic() {
+    let dir = project(WIN);
+    std::fs::create_dir(dir.path().join("t")).unwrap();
+    std::fs::write(dir.path().join("t/memo.md"), "{{ report.no_such_key }}\n").unwrap();
+    let out = xos(&["run", "small.xos", "--templates", "t"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("memo template"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn plan_gives_sizes_per_arm_total_and_days() {
+    let dir = project(WIN);
+    let out = xos(&["plan", "small.xos", "--format", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Matches the reference formula: zz² (p1 q1 + p2 q2) / Δ² with p1 = 12%, p2 = 12.6%.
+    assert_eq!(plan["per_variant"]["control"], 47034);
+    assert_eq!(plan["per_variant"]["treatment"], 47034);
+    assert_eq!(plan["total"], 94068);
+    assert_eq!(plan["days"], 5);
+
+    let out = xos(&["plan", "small.xos"], dir.path());
+    assert!(text(&out.stdout).contains("47034"));
+}
+
+#[test]
+fn plan_without_inputs_explains_what_is_missing() {
+    let out = xos(
+        &["plan", example("multiarm/pricing.xos").to_str().unwrap()],
+        Path::new("."),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("has no `mde`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = xos(&["run", "--format", "pdf", "x.xos"], Path::new("."));
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,482 @@
+//! Every case of the independent reference vectors in `tests/reference/`,
+//! every expected field, within the file's tolerance (`|a − e| ≤ abs + rel·|e|`;
+//! integers exactly; `null` ⇔ `None`). All failures are collected and printed
+//! with the case id before the test fails.
+//!
+//! serde_json (without its `float_roundtrip` feature) may parse a decimal one
+//! ulp away from the nearest binary64, which is far outside the tolerance for
+//! inputs like `sum_sq = 9.999999999193332e+19` in the `cancel` cases. So every
+//! number token is quoted before parsing and read back with Rust's correctly
+//! rounded `str::parse`.
+
+use serde::Deserialize;
+use serde_json::Value;
+use xos::stats::bayes::beta_binomial;
+use xos::stats::mean::{MeanStats, compare_means};
+use xos::stats::multiple::{Adjustment, adjust};
+use xos::stats::power::{MdeKind, mean_sample_size, rate_effect, rate_sample_size};
+use xos::stats::proportion::{RelativeCiMethod, compare_rates, pooled_p_value, relative_ci};
+use xos::stats::sequential::{Spending, boundaries};
+use xos::stats::srm::srm_test;
+
+#[derive(Clone, Copy)]
+struct Tolerance {
+    rel: f64,
+    abs: f64,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    id: String,
+    #[serde(default)]
+    kind: Option<String>,
+    input: Value,
+    expected: Value,
+}
+
+#[derive(Deserialize)]
+struct RawFile {
+    family: String,
+    tolerance: Value,
+    cases: Vec<Case>,
+}
+
+struct RefFile {
+    tolerance: Tolerance,
+    cases: Vec<Case>,
+}
+
+/// The JSON text with every number token turned into a string token.
+fn quote_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if c == '\\' {
+                if let Some(escaped) = chars.next() {
+                    out.push(escaped);
+                }
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if c == '-' || c.is_ascii_digit() {
+            out.push('"');
+            out.push(c);
+            while let Some(&d) = chars.peek() {
+                if d.is_ascii_digit() || matches!(d, '.' | 'e' | 'E' | '+' | '-') {
+                    out.push(d);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            out.push('"');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A quoted number, correctly rounded; `None` for `null`.
+fn num(v: &Value) -> Option<f64> {
+    v.as_str().and_then(|s| s.parse().ok())
+}
+
+/// A quoted integer.
+fn int(v: &Value) -> Option<u64> {
+    v.as_str().and_then(|s| s.parse().ok())
+}
+
+fn load(name: &str) -> RefFile {
+    let path = format!("{}/tests/reference/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    let file: RawFile = serde_json::from_str(&quote_numbers(&text))
+        .unwrap_or_else(|e| panic!("cannot parse {path}: {e}"));
+    assert_eq!(file.family, name);
+    assert!(!file.cases.is_empty());
+    let tolerance = Tolerance {
+        rel: num(&file.tolerance["rel"]).unwrap_or_else(|| panic!("{path}: tolerance.rel")),
+        abs: num(&file.tolerance["abs"]).unwrap_or_else(|| panic!("{path}: tolerance.abs")),
+    };
+    RefFile {
+        tolerance,
+        cases: file.cases,
+    }
+}
+
+/// Collects mismatches of one family.
+struct Checker {
+    tol: Tolerance,
+    failures: Vec<String>,
+    checked: usize,
+}
+
+impl Checker {
+    fn new(tol: Tolerance) -> Self {
+        Checker {
+            tol,
+            failures: Vec::new(),
+            checked: 0,
+        }
+    }
+
+    fn float(&mut self, id: &str, field: &str, actual: Option<f64>, expected: &Value) {
+        self.float_tol(id, field, actual, expected, self.tol);
+    }
+
+    fn float_tol(
+        &mut self,
+        id: &str,
+        field: &str,
+        actual: Option<f64>,
+        expected: &Value,
+        tol: Tolerance,
+    ) {
+        self.checked += 1;
+        let ok = match (actual, num(expected)) {
+            (None, None) => expected.is_null(),
+            (Some(a), Some(e)) => a.is_finite() && (a - e).abs() <= tol.abs + tol.rel * e.abs(),
+            _ => false,
+        };
+        if !ok {
+            self.failures.push(format!(
+                "{id}: {field}: actual {actual:?}, expected {expected}"
+            ));
+        }
+    }
+
+    fn int(&mut self, id: &str, field: &str, actual: Option<u64>, expected: &Value) {
+        self.checked += 1;
+        if actual != int(expected) {
+            self.failures.push(format!(
+                "{id}: {field}: actual {actual:?}, expected {expected}"
+            ));
+        }
+    }
+
+    fn fail(&mut self, id: &str, message: &str) {
+        self.failures.push(format!("{id}: {message}"));
+    }
+
+    fn finish(self, family: &str) {
+        if !self.failures.is_empty() {
+            for f in &self.failures {
+                eprintln!("{f}");
+            }
+            panic!(
+                "{family}: {} of {} checks failed",
+                self.failures.len(),
+                self.checked
+            );
+        }
+    }
+}
+
+fn u(v: &Value, key: &str) -> u64 {
+    int(&v[key]).unwrap_or_else(|| panic!("missing integer {key}"))
+}
+
+fn f(v: &Value, key: &str) -> f64 {
+    num(&v[key]).unwrap_or_else(|| panic!("missing number {key}"))
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(num).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn rate_family() {
+    let file = load("rate");
+    let mut ck = Checker::new(file.tolerance);
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let (n_c, x_c, n_t, x_t, alpha) = (
+            u(i, "n_c"),
+            u(i, "x_c"),
+            u(i, "n_t"),
+            u(i, "x_t"),
+            f(i, "alpha"),
+        );
+        let Some(r) = compare_rates(n_c, x_c, n_t, x_t, alpha) else {
+            ck.fail(id, "compare_rates returned None");
+            continue;
+        };
+        ck.float(id, "p_c", Some(r.p_c), &e["p_c"]);
+        ck.float(id, "p_t", Some(r.p_t), &e["p_t"]);
+        ck.float(id, "abs_lift", Some(r.abs_lift), &e["abs_lift"]);
+        ck.float(id, "rel_lift", r.rel_lift, &e["rel_lift"]);
+        ck.float(id, "se", Some(r.se), &e["se"]);
+        ck.float(id, "z", r.z, &e["z"]);
+        ck.float(id, "p_value", Some(r.p_value), &e["p_value"]);
+        ck.float(id, "ci_low", Some(r.ci_low), &e["ci_low"]);
+        ck.float(id, "ci_high", Some(r.ci_high), &e["ci_high"]);
+        ck.float(
+            id,
+            "p_value_pooled",
+            Some(pooled_p_value(n_c, x_c, n_t, x_t)),
+            &e["p_value_pooled"],
+        );
+        for (method, name) in [
+            (RelativeCiMethod::Delta, "delta"),
+            (RelativeCiMethod::Log, "log"),
+            (RelativeCiMethod::Fieller, "fieller"),
+        ] {
+            let ci = relative_ci(n_c, x_c, n_t, x_t, alpha, method);
+            ck.float(
+                id,
+                &format!("rel_ci_{name}_low"),
+                ci.map(|c| c.0),
+                &e[format!("rel_ci_{name}_low")],
+            );
+            ck.float(
+                id,
+                &format!("rel_ci_{name}_high"),
+                ci.map(|c| c.1),
+                &e[format!("rel_ci_{name}_high")],
+            );
+        }
+    }
+    ck.finish("rate");
+}
+
+fn mean_stats(v: &Value) -> MeanStats {
+    MeanStats {
+        n: u(v, "n"),
+        sum: f(v, "sum"),
+        sum_sq: f(v, "sum_sq"),
+    }
+}
+
+#[test]
+fn mean_family() {
+    let file = load("mean");
+    let mut ck = Checker::new(file.tolerance);
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let Some(m) = compare_means(
+            mean_stats(&i["control"]),
+            mean_stats(&i["treatment"]),
+            f(i, "alpha"),
+        ) else {
+            ck.fail(id, "compare_means returned None");
+            continue;
+        };
+        ck.float(id, "mean_c", Some(m.mean_c), &e["mean_c"]);
+        ck.float(id, "mean_t", Some(m.mean_t), &e["mean_t"]);
+        ck.float(id, "var_c", Some(m.var_c), &e["var_c"]);
+        ck.float(id, "var_t", Some(m.var_t), &e["var_t"]);
+        ck.float(id, "abs_lift", Some(m.abs_lift), &e["abs_lift"]);
+        ck.float(id, "rel_lift", m.rel_lift, &e["rel_lift"]);
+        ck.float(id, "se", Some(m.se), &e["se"]);
+        ck.float(id, "df", m.df, &e["df"]);
+        ck.float(id, "t", m.t, &e["t"]);
+        ck.float(id, "p_value", Some(m.p_value), &e["p_value"]);
+        ck.float(id, "ci_low", Some(m.ci_low), &e["ci_low"]);
+        ck.float(id, "ci_high", Some(m.ci_high), &e["ci_high"]);
+        ck.float(
+            id,
+            "rel_ci_delta_low",
+            m.rel_ci_delta.map(|c| c.0),
+            &e["rel_ci_delta_low"],
+        );
+        ck.float(
+            id,
+            "rel_ci_delta_high",
+            m.rel_ci_delta.map(|c| c.1),
+            &e["rel_ci_delta_high"],
+        );
+    }
+    ck.finish("mean");
+}
+
+#[test]
+fn srm_family() {
+    let file = load("srm");
+    let mut ck = Checker::new(file.tolerance);
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let counts: Vec<u64> = i["counts"]
+            .as_array()
+            .map(|a| a.iter().filter_map(int).collect())
+            .unwrap_or_default();
+        let weights = floats(&i["weights"]);
+        let Some(s) = srm_test(&counts, &weights) else {
+            ck.fail(id, "srm_test returned None");
+            continue;
+        };
+        ck.float(id, "chi2", Some(s.chi2), &e["chi2"]);
+        ck.int(id, "df", Some(s.df), &e["df"]);
+        ck.float(id, "p_value", Some(s.p_value), &e["p_value"]);
+    }
+    ck.finish("srm");
+}
+
+#[test]
+fn bayes_family() {
+    let file = load("bayes");
+    let mut ck = Checker::new(file.tolerance);
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let prior = (f(i, "prior_a"), f(i, "prior_b"));
+        let Some(b) = beta_binomial(u(i, "x_c"), u(i, "n_c"), u(i, "x_t"), u(i, "n_t"), prior)
+        else {
+            ck.fail(id, "beta_binomial returned None");
+            continue;
+        };
+        ck.float(
+            id,
+            "prob_t_beats_c",
+            Some(b.prob_t_beats_c),
+            &e["prob_t_beats_c"],
+        );
+        ck.float(
+            id,
+            "expected_loss_t",
+            Some(b.expected_loss_t),
+            &e["expected_loss_t"],
+        );
+        ck.float(
+            id,
+            "expected_loss_c",
+            Some(b.expected_loss_c),
+            &e["expected_loss_c"],
+        );
+    }
+    ck.finish("bayes");
+}
+
+#[test]
+fn power_family() {
+    let file = load("power");
+    let mut ck = Checker::new(file.tolerance);
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let size = match case.kind.as_deref() {
+            Some("rate") => {
+                let kind = match i["mde_kind"].as_str() {
+                    Some("relative") => MdeKind::Relative,
+                    Some("absolute") => MdeKind::Absolute,
+                    other => panic!("{id}: unknown mde_kind {other:?}"),
+                };
+                let effect = rate_effect(f(i, "baseline"), f(i, "mde"), kind);
+                ck.float(id, "p1", effect.map(|x| x.0), &e["p1"]);
+                ck.float(id, "p2", effect.map(|x| x.1), &e["p2"]);
+                rate_sample_size(
+                    f(i, "baseline"),
+                    f(i, "mde"),
+                    kind,
+                    f(i, "alpha"),
+                    f(i, "power"),
+                    f(i, "ratio"),
+                )
+            }
+            Some("mean") => mean_sample_size(
+                f(i, "sd"),
+                f(i, "mde_abs"),
+                f(i, "alpha"),
+                f(i, "power"),
+                f(i, "ratio"),
+            ),
+            other => panic!("{id}: unknown kind {other:?}"),
+        };
+        ck.int(id, "n_control", size.map(|s| s.n_control), &e["n_control"]);
+        ck.int(
+            id,
+            "n_treatment",
+            size.map(|s| s.n_treatment),
+            &e["n_treatment"],
+        );
+        ck.float(
+            id,
+            "n_control_exact",
+            size.map(|s| s.n_control_exact),
+            &e["n_control_exact"],
+        );
+    }
+    ck.finish("power");
+}
+
+#[test]
+fn multiple_family() {
+    let file = load("multiple");
+    let mut ck = Checker::new(file.tolerance);
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let method = match i["method"].as_str() {
+            Some("bonferroni") => Adjustment::Bonferroni,
+            Some("holm") => Adjustment::Holm,
+            Some("bh") => Adjustment::Bh,
+            other => panic!("{id}: unknown method {other:?}"),
+        };
+        let adjusted = adjust(&floats(&i["p_values"]), method);
+        let expected = e["p_adjusted"].as_array().cloned().unwrap_or_default();
+        if adjusted.len() != expected.len() {
+            ck.fail(
+                id,
+                &format!(
+                    "p_adjusted has {} values, expected {}",
+                    adjusted.len(),
+                    expected.len()
+                ),
+            );
+            continue;
+        }
+        for (k, (a, x)) in adjusted.iter().zip(&expected).enumerate() {
+            ck.float(id, &format!("p_adjusted[{k}]"), Some(*a), x);
+        }
+    }
+    ck.finish("multiple");
+}
+
+#[test]
+fn sequential_family() {
+    let file = load("sequential");
+    let mut ck = Checker::new(file.tolerance);
+    // The cumulative α is a closed form; hold it to 1e-12 relative (README).
+    let closed_form = Tolerance {
+        rel: 1e-12,
+        abs: 0.0,
+    };
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let spending = match i["spending"].as_str() {
+            Some("obrien_fleming") => Spending::OBrienFleming,
+            Some("pocock") => Spending::Pocock,
+            other => panic!("{id}: unknown spending {other:?}"),
+        };
+        let Some(b) = boundaries(f(i, "alpha"), spending, &floats(&i["fractions"])) else {
+            ck.fail(id, "boundaries returned None");
+            continue;
+        };
+        let z = e["z_bounds"].as_array().cloned().unwrap_or_default();
+        let cum = e["cumulative_alpha"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if b.z_bounds.len() != z.len() || b.cumulative_alpha.len() != cum.len() {
+            ck.fail(id, "wrong number of looks");
+            continue;
+        }
+        for (k, (a, x)) in b.z_bounds.iter().zip(&z).enumerate() {
+            ck.float(id, &format!("z_bounds[{k}]"), Some(*a), x);
+        }
+        for (k, (a, x)) in b.cumulative_alpha.iter().zip(&cum).enumerate() {
+            ck.float_tol(
+                id,
+                &format!("cumulative_alpha[{k}]"),
+                Some(*a),
+                x,
+                closed_form,
+            );
+        }
+    }
+    ck.finish("sequential");
+}
