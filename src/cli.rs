@@ -195,7 +195,7 @@ pub struct ExplainArgs {
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Policy files or experiment specs.
+    /// Policy files or experiment specs; a folder means every `.xos` file in it.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }
@@ -268,7 +268,7 @@ pub fn print_diagnostics(diagnostics: &Diagnostics, format: ErrorFormat) {
 }
 
 /// The files named, with every `.xos` file under a named folder, sorted.
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
+pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {

@@ -9,7 +9,7 @@ use xos::plan::{Plan, PolicyOrigin};
 use xos::scenario::{self, TestResult};
 
 use crate::cli::{
-    CommandResult, DiffArgs, DiffFormat, ErrorFormat, Outcome, TestArgs, print_diagnostics,
+    CommandResult, DiffArgs, DiffFormat, ErrorFormat, Outcome, TestArgs, expand, print_diagnostics,
 };
 
 /// Runs every test of every file, like `cargo test`: one line per test,
@@ -20,7 +20,14 @@ pub fn test_command(args: &TestArgs) -> Outcome {
     let mut invalid = false;
     // A policy named by several specs is tested once.
     let mut tested: HashSet<Option<PathBuf>> = HashSet::new();
-    for file in &args.files {
+    let files = match expand(&args.files) {
+        Ok(files) => files,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics, ErrorFormat::Human);
+            return Outcome::Failure;
+        }
+    };
+    for file in &files {
         let results = match check::check_path(file, &options) {
             Ok(CheckedFile::Policy(checked)) => {
                 tested.insert(origin_key(&checked.policy.origin));

@@ -510,8 +510,12 @@ impl Scenario {
                 Some(true) => words.push("non-inferior".to_string()),
                 None => {}
             }
-            if !words.is_empty() {
-                parts.push(format!("{key} {}", words.join(" and ")));
+            if let Some((last, rest)) = words.split_last() {
+                if rest.is_empty() {
+                    parts.push(format!("{key} {last}"));
+                } else {
+                    parts.push(format!("{key} {} and {last}", rest.join(", ")));
+                }
             }
             for (field, x) in &state.numbers {
                 parts.push(format!(
