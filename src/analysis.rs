@@ -15,6 +15,23 @@
 //! from the checker and get no second one; rules that compare two facts or
 //! do arithmetic on facts are only sampled by the space, so they are never
 //! called unreachable.
+//!
+//! What the user sees for a policy that launches any significant win:
+//!
+//! ```text
+//! xos::check::launch_despite_severe
+//!
+//!   ⚠ policy `reckless` can launch while a guardrail is severe
+//!    ╭─[tests/fixtures/analysis/launch_despite_severe.xos:4:10]
+//!  3 │     rule harm { when primary.worse then rollback because "Worse." }
+//!  4 │     rule win { when primary.better then launch because "Better." }
+//!    ·          ─┬─
+//!    ·           ╰── launches when: primary significantly better, guardrail severe
+//!  5 │     otherwise hold because "Nothing yet."
+//!    ╰────
+//!   help: rule `win` launches in that scenario; add a rule before it for `any guardrail severe`
+//!         (hold or roll back)
+//! ```
 
 use std::sync::Arc;
 
@@ -151,7 +168,8 @@ pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> 
             Some(rule) => (span(rule), format!("rule `{}`", rule.name)),
             None => (name, "`otherwise`".to_string()),
         };
-        out.push(launch_despite_severe(&policy.name, label, &by, s));
+        let owner = format!("policy `{}`", policy.name);
+        out.push(launch_despite_severe(&owner, label, &by, s));
     }
     if found.complete && !found.launches {
         out.push(
@@ -241,7 +259,7 @@ pub fn analyze_plan(plan: &Plan, source: &Arc<SourceFile>, name: Span) -> Diagno
             continue;
         };
         out.push(launch_despite_severe(
-            &plan.name,
+            &format!("experiment `{}`", plan.name),
             span(rule),
             &format!("rule `{}`", rule.name),
             s,
@@ -302,7 +320,7 @@ fn shadowed(rule: &Rule, span: Span, by: &[usize], rules: &[Rule]) -> Diagnostic
 fn launch_despite_severe(owner: &str, span: Span, by: &str, scenario: &Scenario) -> Diagnostic {
     Diagnostic::warning(
         "xos::check::launch_despite_severe",
-        format!("`{owner}` can launch while a guardrail is severe"),
+        format!("{owner} can launch while a guardrail is severe"),
     )
     .label(span, format!("launches when: {}", scenario.describe()))
     .help(format!(
