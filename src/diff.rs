@@ -53,6 +53,9 @@ pub struct ScenarioView {
     pub description: String,
     /// The facts that differ from a healthy experiment with no effect.
     pub facts: serde_json::Map<String, serde_json::Value>,
+    /// No other scenario of the group has a subset of these facts; the text
+    /// output lists only these.
+    pub minimal: bool,
 }
 
 impl PolicyDiff {
@@ -118,6 +121,9 @@ pub fn diff(
     // Verdict changes first; otherwise in order of first appearance, which
     // is simplest scenario first.
     groups.sort_by_key(|g| !g.verdict_changed);
+    for group in &mut groups {
+        mark_minimal(&mut group.scenarios);
+    }
     if let Some((old_view, new_view)) = test_views {
         for test in &new_view.policy.tests {
             let Some((o, n)) = test_change(old_view, new_view, test) else {
@@ -172,6 +178,22 @@ fn view(e: &Explored) -> ScenarioView {
     ScenarioView {
         description: e.scenario.describe(),
         facts: e.scenario.facts_set().into_iter().collect(),
+        minimal: true,
+    }
+}
+
+/// A scenario whose facts include all the facts of another scenario of its
+/// group says only "this also happens when more is true": it is not minimal.
+fn mark_minimal(scenarios: &mut [ScenarioView]) {
+    let within = |a: &ScenarioView, b: &ScenarioView| {
+        a.facts.len() < b.facts.len() && a.facts.iter().all(|(k, v)| b.facts.get(k) == Some(v))
+    };
+    let flags: Vec<bool> = scenarios
+        .iter()
+        .map(|b| !scenarios.iter().any(|a| within(a, b)))
+        .collect();
+    for (scenario, minimal) in scenarios.iter_mut().zip(flags) {
+        scenario.minimal = minimal;
     }
 }
 
@@ -224,8 +246,16 @@ pub fn render_text(diff: &PolicyDiff) -> String {
             group.new.rule,
             plural(group.scenarios.len(), "scenario", "scenarios"),
         );
-        for s in &group.scenarios {
+        for s in group.scenarios.iter().filter(|s| s.minimal) {
             let _ = writeln!(out, "  - {}", s.description);
+        }
+        let more = group.scenarios.iter().filter(|s| !s.minimal).count();
+        if more > 0 {
+            let _ = writeln!(
+                out,
+                "  - and {} facts to these (`--format json` lists them)",
+                plural(more, "scenario that adds", "scenarios that add")
+            );
         }
         if group.verdict_changed {
             if group.pinned_by.is_empty() {

@@ -386,3 +386,16 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn diff_of_two_specs_names_their_guardrails_and_pins_with_their_tests() {
+    let out = xos(&[
+        "diff",
+        "tests/fixtures/diff/specs/old.xos",
+        "tests/fixtures/diff/specs/new.xos",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("pinned by test `small_win_holds`"), "{text}");
+    insta::assert_snapshot!("diff_specs_text", text);
+}
