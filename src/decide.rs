@@ -71,8 +71,8 @@ impl Value {
             Value::Bool(b) => b.to_string(),
             Value::Number(Some(x)) => fmt_number(x),
             Value::Number(None) => "n/a".to_string(),
-            Value::Health(h) => health_name(h).to_string(),
-            Value::Status(Some(s)) => status_name(s).to_string(),
+            Value::Health(h) => h.as_str().to_string(),
+            Value::Status(Some(s)) => s.as_str().to_string(),
             Value::Status(None) => "n/a".to_string(),
         }
     }
@@ -359,22 +359,6 @@ fn dedup(reads: Vec<FactValue>) -> Vec<FactValue> {
         }
     }
     out
-}
-
-fn health_name(h: Health) -> &'static str {
-    match h {
-        Health::Healthy => "healthy",
-        Health::Warning => "warning",
-        Health::Blocked => "blocked",
-    }
-}
-
-fn status_name(s: Status) -> &'static str {
-    match s {
-        Status::Ok => "ok",
-        Status::Worsened => "worsened",
-        Status::Severe => "severe",
-    }
 }
 
 /// A number for a reason or a facts list: up to four decimals without

@@ -448,7 +448,7 @@ impl Scenario {
     pub fn facts_set(&self) -> Vec<(String, serde_json::Value)> {
         let mut out = Vec::new();
         if self.health != Health::Healthy {
-            out.push(("health".to_string(), health_name(self.health).into()));
+            out.push(("health".to_string(), self.health.as_str().into()));
         }
         if self.srm_p != 1.0 {
             out.push(("srm.p".to_string(), self.srm_p.into()));
@@ -466,7 +466,7 @@ impl Scenario {
                 Significance::Worse => out.push((format!("{key}.worse"), true.into())),
             }
             if state.status != Status::Ok {
-                out.push((format!("{key}.status"), status_name(state.status).into()));
+                out.push((format!("{key}.status"), state.status.as_str().into()));
             }
             if let Some(b) = state.non_inferior {
                 out.push((format!("{key}.non_inferior"), b.into()));
@@ -484,7 +484,7 @@ impl Scenario {
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if self.health != Health::Healthy {
-            parts.push(format!("health {}", health_name(self.health)));
+            parts.push(format!("health {}", self.health.as_str()));
         }
         if self.srm_p != 1.0 {
             parts.push(format!("srm.p = {}", decide::fmt_number(self.srm_p)));
@@ -498,7 +498,7 @@ impl Scenario {
         for (key, state) in &self.metrics {
             let mut words = Vec::new();
             if state.status != Status::Ok {
-                words.push(status_name(state.status).to_string());
+                words.push(state.status.as_str().to_string());
             }
             match state.significance {
                 Significance::NotSignificant => {}
@@ -539,22 +539,6 @@ impl Scenario {
             .filter_map(|(id, _)| facts.metrics.get(id).and_then(|c| c.status))
             .max()
             .unwrap_or(Status::Ok)
-    }
-}
-
-fn health_name(h: Health) -> &'static str {
-    match h {
-        Health::Healthy => "healthy",
-        Health::Warning => "warning",
-        Health::Blocked => "blocked",
-    }
-}
-
-fn status_name(s: Status) -> &'static str {
-    match s {
-        Status::Ok => "ok",
-        Status::Worsened => "worsened",
-        Status::Severe => "severe",
     }
 }
 
