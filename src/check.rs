@@ -159,12 +159,19 @@ fn io_reason(error: &std::io::Error) -> String {
 /// on its own.
 pub fn check_path(path: &Path, options: &LoadOptions) -> Result<CheckedFile, Diagnostics> {
     let source = read_source(path)?;
-    match parse::parse(&source)? {
-        ast::File::Experiment(_) => {
-            check_source(&source, options).map(|c| CheckedFile::Experiment(Box::new(c)))
-        }
-        ast::File::Policy(_) => check_policy_source(&source).map(CheckedFile::Policy),
-    }
+    let (checked, name) = match parse::parse(&source)? {
+        ast::File::Experiment(experiment) => (
+            check_source(&source, options).map(|c| CheckedFile::Experiment(Box::new(c))),
+            experiment.name.span,
+        ),
+        ast::File::Policy(policy) => (
+            check_policy_source(&source).map(CheckedFile::Policy),
+            policy.name.span,
+        ),
+    };
+    // Static analysis over the scenario space (src/analysis.rs): warnings
+    // only, and only here, so that `run` and `watch` do not pay for it.
+    checked.map(|checked| crate::analysis::with_warnings(checked, &source, name))
 }
 
 /// Checks a policy file on its own: generic facts only, `otherwise`
@@ -423,7 +430,7 @@ fn check_experiment(
 
     let (policy, _) = policy?;
     let (data, variants, metrics) = (data?, variants?, metrics?);
-    Some(Plan {
+    let plan = Plan {
         name: experiment.name.name.clone(),
         title,
         owner,
@@ -439,7 +446,14 @@ fn check_experiment(
         config: config.map(|c| c.path.clone()),
         templates: config.and_then(|c| c.templates.clone()),
         output: config.and_then(|c| c.output.clone()),
-    })
+    };
+    // Organisation-wide requirements: `[require]` of `xos.toml`.
+    if let Some(config) = config {
+        for d in config::check_requirements(config, experiment, &plan) {
+            diagnostics.push(d.in_file(source));
+        }
+    }
+    Some(plan)
 }
 
 /// Records a one-of-a-kind item; a second one is a duplicate.
@@ -1898,7 +1912,7 @@ fn reachability(rules: &[Rule], text: &str, out: &mut Vec<Diagnostic>) {
 
 /// The span of a rule's name, found from the start of its declaration in
 /// the text it was written in (`rule NAME {`).
-fn rule_name_span(text: &str, rule: &Rule) -> Span {
+pub(crate) fn rule_name_span(text: &str, rule: &Rule) -> Span {
     let start = rule.span.start;
     let Some(after) = text.get(start..).and_then(|t| t.strip_prefix("rule")) else {
         return rule.span;

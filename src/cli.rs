@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use xos::check::{self, LoadOptions};
 use xos::diagnostic::{self, Diagnostic, Diagnostics};
 
+pub use crate::cli_policy::{diff_command, test_command};
 pub use crate::cli_run::{plan_command, run_command, watch_command};
 
 /// What a command ended with; `main` maps it to the exit code.
@@ -60,6 +61,11 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Re-evaluate specs and rewrite their memos whenever an input changes.
     Watch(WatchArgs),
+    /// Run the `test` blocks of policy files and specs; exit 1 on a failure.
+    Test(TestArgs),
+    /// Compare two policies (or two specs) on every scenario they can tell
+    /// apart, and list the decisions that change.
+    Diff(DiffArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -187,6 +193,38 @@ pub struct ExplainArgs {
     pub data: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Policy files or experiment specs; a folder means every `.xos` file in it.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The policy file (or spec) before the change.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The policy file (or spec) after the change.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Exit 1 when any verdict changes (CI gating).
+    #[arg(long)]
+    pub fail_on_change: bool,
+    /// Exit 1 when a verdict changes and no test of NEW pins the change
+    /// (a test that decides the new way on NEW and otherwise on OLD).
+    #[arg(long, conflicts_with = "fail_on_change")]
+    pub fail_on_untested_change: bool,
+}
+
 /// Parses the command line (clap exits 2 on usage errors) and runs it.
 pub fn main() -> Outcome {
     let cli = Cli::parse();
@@ -197,6 +235,8 @@ pub fn main() -> Outcome {
         Command::Fmt(args) => fmt_command(args),
         Command::Explain(args) => explain_command(args),
         Command::Watch(args) => watch_command(args),
+        Command::Test(args) => return test_command(args),
+        Command::Diff(args) => diff_command(args),
     };
     match result {
         Ok(outcome) => outcome,
@@ -228,7 +268,7 @@ pub fn print_diagnostics(diagnostics: &Diagnostics, format: ErrorFormat) {
 }
 
 /// The files named, with every `.xos` file under a named folder, sorted.
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
+pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {

@@ -13,6 +13,19 @@
 //!
 //! A spec's own `settings` override these; these override the built-in
 //! defaults. Problems point into the toml file.
+//!
+//! `[require]` states organisation-wide requirements that every spec under
+//! the toml must meet; `xos check` (and every command that loads a spec)
+//! reports a violation as an error pointing at the spec:
+//!
+//! ```toml
+//! [require]
+//! min_guardrails     = 1            # at least this many guardrails
+//! max_alpha          = 0.05         # or "5%"
+//! policy_in          = ["rules/"]   # policies from these folders only
+//! require_hypothesis = true
+//! require_plan       = true         # a `plan` block and a computable sample size
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,7 +36,7 @@ use crate::ast;
 use crate::check;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::parse;
-use crate::plan::Settings;
+use crate::plan::{Plan, PolicyOrigin, Settings};
 
 /// The file name looked for.
 pub const CONFIG_FILE: &str = "xos.toml";
@@ -42,7 +55,30 @@ pub struct Config {
     /// Resolved against the folder of `xos.toml`.
     pub output: Option<PathBuf>,
     pub templates: Option<PathBuf>,
+    /// `[require]`: organisation-wide requirements.
+    pub require: Require,
 }
+
+/// Organisation-wide requirements (`[require]`); `None` / `false` is no
+/// requirement.
+#[derive(Clone, Debug, Default)]
+pub struct Require {
+    pub min_guardrails: Option<u64>,
+    pub max_alpha: Option<f64>,
+    /// Folders (resolved against the toml's folder), as written.
+    pub policy_in: Option<Vec<(PathBuf, String)>>,
+    pub hypothesis: bool,
+    pub plan: bool,
+}
+
+/// The keys of `[require]`.
+const REQUIRE_KEYS: [&str; 5] = [
+    "min_guardrails",
+    "max_alpha",
+    "policy_in",
+    "require_hypothesis",
+    "require_plan",
+];
 
 /// The default policy named by `policy = "..."`.
 #[derive(Clone, Debug)]
@@ -105,6 +141,7 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
         policy: None,
         output: None,
         templates: None,
+        require: Require::default(),
     };
     for (key, value) in table.get_ref() {
         let key_span = span(key.span());
@@ -137,9 +174,10 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
                     _ => config.templates = Some(resolved),
                 }
             }
-            // Organisation-wide requirements are a later feature; accepted now
-            // so that files written for it keep loading.
-            "require" => {}
+            "require" => match value.get_ref() {
+                DeValue::Table(table) => config.require = require_table(table, &dir, &mut out),
+                _ => out.push(not_a(key_span, "require", "a table: `[require]`")),
+            },
             _ => {
                 let mut d = Diagnostic::error(
                     "xos::config::unknown_key",
@@ -148,9 +186,9 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
                 .label(key_span, "not a configuration key");
                 d = match did_you_mean(name, KEYS) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => {
-                        d.help("`xos.toml` knows `policy`, `output`, `templates` and `[settings]`")
-                    }
+                    None => d.help(
+                        "`xos.toml` knows `policy`, `output`, `templates`, `[settings]` and `[require]`",
+                    ),
                 };
                 out.push(d);
             }
@@ -230,4 +268,250 @@ fn plain_number(text: &str, span: Span) -> Option<ast::Value> {
         relative: false,
         span,
     }))
+}
+
+/// Reads `[require]`.
+fn require_table(table: &DeTable<'_>, dir: &Path, out: &mut Vec<Diagnostic>) -> Require {
+    let mut require = Require::default();
+    for (key, value) in table {
+        let name: &str = key.get_ref();
+        let value_span = span(value.span());
+        match (name, value.get_ref()) {
+            ("min_guardrails", DeValue::Integer(i)) => {
+                match i.as_str().replace('_', "").parse::<u64>() {
+                    Ok(n) => require.min_guardrails = Some(n),
+                    Err(_) => out.push(not_a(value_span, name, "a whole number, 0 or more")),
+                }
+            }
+            ("max_alpha", DeValue::Integer(_) | DeValue::Float(_) | DeValue::String(_)) => {
+                let number = match value.get_ref() {
+                    DeValue::Integer(i) => plain_number(i.as_str(), value_span),
+                    DeValue::Float(f) => plain_number(f.as_str(), value_span),
+                    DeValue::String(text) => {
+                        parse::parse_value_text(text, value_span.start + 1).ok()
+                    }
+                    _ => None,
+                };
+                match number {
+                    Some(ast::Value::Number(n))
+                        if n.value > 0.0
+                            && n.value < 1.0
+                            && matches!(n.unit, ast::Unit::None | ast::Unit::Percent)
+                            && !n.relative =>
+                    {
+                        require.max_alpha = Some(n.value);
+                    }
+                    _ => out.push(not_a(
+                        value_span,
+                        name,
+                        "a significance level such as `0.05` or `\"5%\"`",
+                    )),
+                }
+            }
+            ("policy_in", DeValue::Array(items)) => {
+                let mut folders = Vec::new();
+                for item in items.iter() {
+                    match item.get_ref() {
+                        DeValue::String(text) => {
+                            folders.push((dir.join(text.as_ref()), text.to_string()));
+                        }
+                        _ => out.push(not_a(
+                            span(item.span()),
+                            name,
+                            "a list of folders in quotes",
+                        )),
+                    }
+                }
+                require.policy_in = Some(folders);
+            }
+            ("require_hypothesis", DeValue::Boolean(b)) => require.hypothesis = *b,
+            ("require_plan", DeValue::Boolean(b)) => require.plan = *b,
+            ("min_guardrails", _) => out.push(not_a(value_span, name, "a whole number, 0 or more")),
+            ("max_alpha", _) => out.push(not_a(
+                value_span,
+                name,
+                "a significance level such as `0.05` or `\"5%\"`",
+            )),
+            ("policy_in", _) => out.push(not_a(
+                value_span,
+                name,
+                "a list of folders in quotes: `[\"rules/\"]`",
+            )),
+            ("require_hypothesis" | "require_plan", _) => {
+                out.push(not_a(value_span, name, "`true` or `false`"))
+            }
+            _ => {
+                let mut d = Diagnostic::error(
+                    "xos::config::unknown_key",
+                    format!("unknown requirement `{name}` in `{CONFIG_FILE}`"),
+                )
+                .label(span(key.span()), "not a requirement");
+                d = match did_you_mean(name, REQUIRE_KEYS) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!(
+                        "`[require]` knows {}",
+                        REQUIRE_KEYS.map(|k| format!("`{k}`")).join(", ")
+                    )),
+                };
+                out.push(d);
+            }
+        }
+    }
+    require
+}
+
+/// The organisation's requirements (`[require]` of `config`) checked on one
+/// spec. Each violation is an error pointing at the spec: at the item at
+/// fault, or at the experiment's name; the help names the toml.
+pub fn check_requirements(
+    config: &Config,
+    experiment: &ast::Experiment,
+    plan: &Plan,
+) -> Vec<Diagnostic> {
+    let require = &config.require;
+    let toml = config.path.display().to_string();
+    let header = experiment.name.span;
+    let name = &plan.name;
+    let mut out = Vec::new();
+
+    if let Some(min) = require.min_guardrails {
+        let count = plan.guardrails().count() as u64;
+        if count < min {
+            out.push(
+                Diagnostic::error(
+                    "xos::require::min_guardrails",
+                    format!(
+                        "experiment `{name}` has {count} guardrail{}, fewer than the {min} required",
+                        if count == 1 { "" } else { "s" }
+                    ),
+                )
+                .label(header, format!("declares {count} guardrail{}", if count == 1 { "" } else { "s" }))
+                .help(format!(
+                    "`{toml}` requires `min_guardrails = {min}`: add a guardrail, e.g. `guardrail cancel_rate = rate(cancellations) {{ worsened 0.1pp severe 0.3pp }}`"
+                )),
+            );
+        }
+    }
+
+    if let Some(max) = require.max_alpha
+        && plan.settings.alpha > max * (1.0 + 1e-12)
+    {
+        let written = experiment.items.iter().find_map(|item| match item {
+            ast::Item::Settings(decl) => decl
+                .block
+                .options
+                .iter()
+                .find(|kv| kv.key.name == "alpha")
+                .map(|kv| kv.value.span()),
+            _ => None,
+        });
+        let alpha = crate::decide::fmt_number(plan.settings.alpha);
+        let max_text = crate::decide::fmt_number(max);
+        let d = Diagnostic::error(
+            "xos::require::max_alpha",
+            format!("`alpha` is {alpha}, above the {max_text} allowed"),
+        );
+        let d = match written {
+            Some(span) => d.label(span, format!("above {max_text}")),
+            None => d.label(
+                header,
+                format!("`alpha` {alpha} comes from `[settings]` in `{toml}`"),
+            ),
+        };
+        out.push(d.help(format!(
+            "`{toml}` requires `max_alpha = {max_text}`: a higher α makes false launches more likely; lower `alpha`"
+        )));
+    }
+
+    if let Some(folders) = &require.policy_in {
+        let allowed = |path: &Path| {
+            let path = canonical(path);
+            folders
+                .iter()
+                .any(|(dir, _)| path.starts_with(canonical(dir)))
+        };
+        let ok = match &plan.policy.origin {
+            PolicyOrigin::File(path) => allowed(path),
+            PolicyOrigin::BuiltIn => false,
+        };
+        if !ok {
+            let list: Vec<String> = folders.iter().map(|(_, w)| format!("`{w}`")).collect();
+            let reference = experiment.items.iter().find_map(|item| match item {
+                ast::Item::Policy(decl) => Some((decl.path.span, decl.path.value.clone())),
+                _ => None,
+            });
+            let message = match (&plan.policy.origin, &reference) {
+                (PolicyOrigin::BuiltIn, _) => format!(
+                    "experiment `{name}` uses the built-in policy, not one from an approved folder"
+                ),
+                (PolicyOrigin::File(_), Some((_, written))) => {
+                    format!("policy `{written}` is not in an approved folder")
+                }
+                (PolicyOrigin::File(path), None) => {
+                    format!("policy `{}` is not in an approved folder", path.display())
+                }
+            };
+            let reference = reference.map(|(span, _)| span);
+            let d = Diagnostic::error("xos::require::policy_in", message);
+            let d = match (&plan.policy.origin, reference) {
+                (PolicyOrigin::File(_), Some(span)) => d.label(span, "not in an approved folder"),
+                _ => d.label(header, "the policy is not named in this spec"),
+            };
+            out.push(d.help(format!(
+                "`{toml}` requires policies from {}: name one with `policy \"...\"`",
+                list.join(", ")
+            )));
+        }
+    }
+
+    if require.hypothesis
+        && plan
+            .hypothesis
+            .as_deref()
+            .is_none_or(|h| h.trim().is_empty())
+    {
+        out.push(
+            Diagnostic::error(
+                "xos::require::hypothesis",
+                format!("experiment `{name}` has no hypothesis"),
+            )
+            .label(header, "no `hypothesis`")
+            .help(format!(
+                "`{toml}` requires `require_hypothesis = true`: state what should change and why, e.g. `hypothesis \"A one-page checkout raises conversion.\"`"
+            )),
+        );
+    }
+
+    if require.plan {
+        let block = experiment.items.iter().find_map(|item| match item {
+            ast::Item::Plan(decl) => Some(decl.keyword_span),
+            _ => None,
+        });
+        let problem = match (block, crate::evaluate::planned_sample(plan)) {
+            (None, _) => Some("no `plan` block".to_string()),
+            (Some(_), Err(crate::evaluate::NoPlan(why))) => Some(why),
+            (Some(_), Ok(_)) => None,
+        };
+        if let Some(why) = problem {
+            out.push(
+                Diagnostic::error(
+                    "xos::require::plan",
+                    format!("experiment `{name}` has no sample plan"),
+                )
+                .label(block.unwrap_or(header), why)
+                .help(format!(
+                    "`{toml}` requires `require_plan = true`: add `plan {{ daily_users N power 80% }}` and give the primary `baseline` and `mde`"
+                )),
+            );
+        }
+    }
+    out
+}
+
+/// The path made absolute and without `..`, as far as the file system can
+/// tell; lexically absolute otherwise.
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
 }

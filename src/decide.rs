@@ -71,8 +71,8 @@ impl Value {
             Value::Bool(b) => b.to_string(),
             Value::Number(Some(x)) => fmt_number(x),
             Value::Number(None) => "n/a".to_string(),
-            Value::Health(h) => health_name(h).to_string(),
-            Value::Status(Some(s)) => status_name(s).to_string(),
+            Value::Health(h) => h.as_str().to_string(),
+            Value::Status(Some(s)) => s.as_str().to_string(),
             Value::Status(None) => "n/a".to_string(),
         }
     }
@@ -86,7 +86,7 @@ pub fn decide_arm(plan: &Plan, facts: &ArmFacts) -> ArmDecision {
             plan,
             facts,
             bound: None,
-            reads: &mut reads,
+            reads: Some(&mut reads),
         };
         if ctx.eval(&rule.when).truthy() {
             return ArmDecision {
@@ -106,6 +106,18 @@ pub fn decide_arm(plan: &Plan, facts: &ArmFacts) -> ArmDecision {
         reason: interpolate(plan, facts, &otherwise.because),
         facts: Vec::new(),
     }
+}
+
+/// Whether a condition holds on one arm's facts, with `guardrail` bound to
+/// the guardrail a quantifier would see (for scenario analysis).
+pub fn holds(plan: &Plan, facts: &ArmFacts, expr: &Expr, guardrail: Option<MetricId>) -> bool {
+    let mut ctx = Ctx {
+        plan,
+        facts,
+        bound: guardrail,
+        reads: None,
+    };
+    ctx.eval(expr).truthy()
 }
 
 /// Combines the arms' verdicts: launch the launching arm with the largest
@@ -173,7 +185,8 @@ struct Ctx<'a, 'r> {
     facts: &'a ArmFacts,
     /// The guardrail bound by the enclosing quantifier.
     bound: Option<MetricId>,
-    reads: &'r mut Vec<FactValue>,
+    /// The facts read, with their values; `None` when nobody asks.
+    reads: Option<&'r mut Vec<FactValue>>,
 }
 
 impl Ctx<'_, '_> {
@@ -185,11 +198,12 @@ impl Ctx<'_, '_> {
             Expr::Status(s) => Value::Status(Some(*s)),
             Expr::Fact(fact) => {
                 let value = self.fact(*fact);
-                let name = fact_name(self.plan, *fact, self.bound);
-                self.reads.push(FactValue {
-                    fact: name,
-                    value: value.show(),
-                });
+                if let Some(reads) = self.reads.as_deref_mut() {
+                    reads.push(FactValue {
+                        fact: fact_name(self.plan, *fact, self.bound),
+                        value: value.show(),
+                    });
+                }
                 value
             }
             Expr::Not(inner) => Value::Bool(!self.eval(inner).truthy()),
@@ -345,22 +359,6 @@ fn dedup(reads: Vec<FactValue>) -> Vec<FactValue> {
         }
     }
     out
-}
-
-fn health_name(h: Health) -> &'static str {
-    match h {
-        Health::Healthy => "healthy",
-        Health::Warning => "warning",
-        Health::Blocked => "blocked",
-    }
-}
-
-fn status_name(s: Status) -> &'static str {
-    match s {
-        Status::Ok => "ok",
-        Status::Worsened => "worsened",
-        Status::Severe => "severe",
-    }
 }
 
 /// A number for a reason or a facts list: up to four decimals without

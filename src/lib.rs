@@ -10,12 +10,14 @@
 //! [`run_once`] is the whole pipeline for one spec, behind `xos run` and
 //! `xos watch`.
 
+pub mod analysis;
 pub mod ast;
 pub mod check;
 pub mod config;
 pub mod data;
 pub mod decide;
 pub mod diagnostic;
+pub mod diff;
 pub mod evaluate;
 pub mod explain;
 pub mod fmt;
@@ -24,6 +26,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod rows;
+pub mod scenario;
 pub mod stats;
 pub mod watch;
 

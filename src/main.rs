@@ -2,6 +2,7 @@
 //! exit code. Everything else is in `cli.rs` and the library.
 
 mod cli;
+mod cli_policy;
 mod cli_run;
 
 use std::process::ExitCode;

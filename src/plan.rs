@@ -550,3 +550,25 @@ pub enum Status {
     Worsened,
     Severe,
 }
+
+impl Health {
+    /// The name as written in rules and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Warning => "warning",
+            Health::Blocked => "blocked",
+        }
+    }
+}
+
+impl Status {
+    /// The name as written in rules and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Worsened => "worsened",
+            Status::Severe => "severe",
+        }
+    }
+}

@@ -57,7 +57,7 @@ fn check_prints_warnings_and_still_exits_0() {
     let out = xos(&["check", "tests/fixtures/check/unreachable_rule.xos"]);
     assert_eq!(code(&out), Some(0));
     assert!(stderr(&out).contains("rule `clear_win` can never fire"));
-    assert!(stderr(&out).contains("0 errors, 1 warning"));
+    assert!(stderr(&out).contains("0 errors, 2 warnings"));
 }
 
 #[test]

@@ -1,0 +1,329 @@
+//! Static analysis of decision rules over the scenario space
+//! (`scenario.rs`): warnings that `xos check` shows.
+//!
+//! - `xos::check::never_true`: a rule whose condition no scenario satisfies;
+//! - `xos::check::shadowed_rule`: a rule that holds only where earlier rules
+//!   already decide;
+//! - `xos::check::launch_despite_severe`: a policy that launches in a
+//!   scenario with a severe guardrail (the scenario is named);
+//! - `xos::check::never_launches`: a policy that launches in no scenario.
+//!
+//! A policy file is analysed on its own, with two generic guardrails. In a
+//! spec, only what the spec's own rules cause is reported: the policy file's
+//! problems are reported when the policy file is checked. Rules after a
+//! `when true`, or repeating an earlier condition, already have a warning
+//! from the checker and get no second one; rules that compare two facts or
+//! do arithmetic on facts are only sampled by the space, so they are never
+//! called unreachable.
+//!
+//! What the user sees for a policy that launches any significant win:
+//!
+//! ```text
+//! xos::check::launch_despite_severe
+//!
+//!   ⚠ policy `reckless` can launch while a guardrail is severe
+//!    ╭─[tests/fixtures/analysis/launch_despite_severe.xos:4:10]
+//!  3 │     rule harm { when primary.worse then rollback because "Worse." }
+//!  4 │     rule win { when primary.better then launch because "Better." }
+//!    ·          ─┬─
+//!    ·           ╰── launches when: primary significantly better, guardrail severe
+//!  5 │     otherwise hold because "Nothing yet."
+//!    ╰────
+//!   help: rule `win` launches in that scenario; add a rule before it for `any guardrail severe`
+//!         (hold or roll back)
+//! ```
+
+use std::sync::Arc;
+
+use crate::check::{CheckedFile, rule_name_span};
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::plan::{Expr, Plan, Policy, Rule, RuleSource, Status, Verdict};
+use crate::scenario::{self, Explored, Scenario};
+
+/// Adds the analysis warnings to a checked file. `name` is the span of the
+/// experiment's or policy's name in `source`.
+pub fn with_warnings(checked: CheckedFile, source: &Arc<SourceFile>, name: Span) -> CheckedFile {
+    match checked {
+        CheckedFile::Experiment(mut checked) => {
+            let warnings = analyze_plan(&checked.plan, source, name);
+            checked.warnings.extend(warnings);
+            CheckedFile::Experiment(checked)
+        }
+        CheckedFile::Policy(mut checked) => {
+            let warnings = analyze_policy(&checked.policy, source, name);
+            checked.warnings.extend(warnings);
+            CheckedFile::Policy(checked)
+        }
+    }
+}
+
+/// What the scenario space says about one plan's rules.
+struct Findings {
+    /// The space was complete: absence is proven.
+    complete: bool,
+    /// Per rule: the condition holds in some scenario.
+    ever_true: Vec<bool>,
+    /// Per rule: the earlier rules that decide wherever it holds, when it
+    /// never decides itself.
+    shadowed_by: Vec<Option<Vec<usize>>>,
+    /// The first scenario that launches, if any.
+    launches: bool,
+    /// Per rule (index `rules.len()` for `otherwise`): a scenario where it
+    /// launches with a severe guardrail.
+    severe_launch: Vec<Option<Scenario>>,
+}
+
+fn findings(plan: &Plan) -> Findings {
+    let space = scenario::explore(&[plan]);
+    let explored = &space.scenarios;
+    let rules = &plan.policy.rules;
+    let n = rules.len();
+    let mut ever_true = vec![false; n];
+    let mut fires = vec![false; n];
+    let mut shadowers: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut launches = false;
+    let mut severe_launch: Vec<Option<Scenario>> = vec![None; n + 1];
+    for e in explored {
+        let fired = e.fired(0);
+        let truths = &e.rules[0];
+        for (i, holds) in truths.iter().enumerate() {
+            if !*holds {
+                continue;
+            }
+            ever_true[i] = true;
+            match fired {
+                Some(f) if f == i => fires[i] = true,
+                Some(f) if !shadowers[i].contains(&f) => shadowers[i].push(f),
+                _ => {}
+            }
+        }
+        let (verdict, _) = scenario::decision(plan, e, 0);
+        if verdict == Verdict::Launch {
+            launches = true;
+            let slot = fired.unwrap_or(n);
+            if severe_launch[slot].is_none() && worst(plan, e) == Status::Severe {
+                severe_launch[slot] = Some(e.scenario.clone());
+            }
+        }
+    }
+    let shadowed_by = (0..n)
+        .map(|i| (ever_true[i] && !fires[i]).then(|| shadowers[i].clone()))
+        .collect();
+    Findings {
+        complete: space.complete,
+        ever_true,
+        shadowed_by,
+        launches,
+        severe_launch,
+    }
+}
+
+fn worst(plan: &Plan, e: &Explored) -> Status {
+    e.scenario.worst_guardrail(plan)
+}
+
+/// Rules the checker already calls unreachable (after `when true`, or with
+/// an earlier rule's condition).
+fn already_unreachable(rules: &[Rule], i: usize) -> bool {
+    rules[..i]
+        .iter()
+        .any(|r| r.when == Expr::Bool(true) || r.when == rules[i].when)
+}
+
+/// Warnings about a policy file on its own.
+pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> Diagnostics {
+    let plan = scenario::policy_plan(policy, 2);
+    let found = findings(&plan);
+    let rules = &plan.policy.rules;
+    let span = |rule: &Rule| rule_name_span(&source.text, rule);
+    let mut out = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if !found.complete
+            || already_unreachable(rules, i)
+            || !scenario::decided_exactly(&plan, &rule.when)
+        {
+            continue;
+        }
+        if !found.ever_true[i] {
+            out.push(never_true(rule, span(rule)));
+            continue;
+        }
+        if let Some(by) = &found.shadowed_by[i] {
+            if by
+                .iter()
+                .any(|j| !scenario::decided_exactly(&plan, &rules[*j].when))
+            {
+                continue;
+            }
+            let mut d = shadowed(rule, span(rule), by, rules);
+            for j in by {
+                d = d.secondary(span(&rules[*j]), "decides first");
+            }
+            out.push(d);
+        }
+    }
+    for (i, found_scenario) in found.severe_launch.iter().enumerate() {
+        let Some(s) = found_scenario else { continue };
+        let (label, by) = match rules.get(i) {
+            Some(rule) => (span(rule), format!("rule `{}`", rule.name)),
+            None => (name, "`otherwise`".to_string()),
+        };
+        let owner = format!("policy `{}`", policy.name);
+        out.push(launch_despite_severe(&owner, label, &by, s));
+    }
+    if found.complete && !found.launches {
+        out.push(
+            Diagnostic::warning(
+                "xos::check::never_launches",
+                format!("policy `{}` can never launch", policy.name),
+            )
+            .label(name, "no scenario leads to `launch`")
+            .help("every rule and `otherwise` hold or roll back whatever the facts; a policy that never launches decides nothing"),
+        );
+    }
+    Diagnostics(out.into_iter().map(|d| d.in_file(source)).collect())
+}
+
+/// Warnings caused by a spec's own rules, checked before its policy's.
+pub fn analyze_plan(plan: &Plan, source: &Arc<SourceFile>, name: Span) -> Diagnostics {
+    let rules = &plan.policy.rules;
+    if !rules.iter().any(|r| r.source == RuleSource::Inline) {
+        return Diagnostics::new();
+    }
+    let found = findings(plan);
+    let policy_only = scenario::policy_only(plan);
+    let alone = findings(&policy_only);
+    let span = |rule: &Rule| rule_name_span(&source.text, rule);
+    let inline = |j: &usize| rules[*j].source == RuleSource::Inline;
+    let mut out = Vec::new();
+    let mut policy_index = 0;
+    for (i, rule) in rules.iter().enumerate() {
+        let exact = found.complete
+            && alone.complete
+            && !already_unreachable(rules, i)
+            && scenario::decided_exactly(plan, &rule.when);
+        if rule.source == RuleSource::Policy {
+            // A policy rule that fires on its own but not after the spec's
+            // rules: the spec's rules take all its scenarios.
+            let k = policy_index;
+            policy_index += 1;
+            let Some(by) = &found.shadowed_by[i] else {
+                continue;
+            };
+            if !exact || alone.shadowed_by.get(k).is_none_or(Option::is_some) {
+                continue;
+            }
+            let Some(first) = by.iter().find(|j| inline(j)) else {
+                continue;
+            };
+            out.push(
+                Diagnostic::warning(
+                    "xos::check::shadowed_rule",
+                    format!(
+                        "rule `{}` of policy `{}` can never fire in this experiment",
+                        rule.name, plan.policy.name
+                    ),
+                )
+                .label(span(&rules[*first]), "decides first wherever it holds")
+                .help(format!(
+                    "wherever `{}` holds, the experiment's own rules decide first; narrow them if the policy's rule should still apply",
+                    rule.condition_text
+                )),
+            );
+            continue;
+        }
+        if !exact {
+            continue;
+        }
+        if !found.ever_true[i] {
+            out.push(never_true(rule, span(rule)));
+            continue;
+        }
+        if let Some(by) = &found.shadowed_by[i] {
+            if by
+                .iter()
+                .any(|j| !scenario::decided_exactly(plan, &rules[*j].when))
+            {
+                continue;
+            }
+            let mut d = shadowed(rule, span(rule), by, rules);
+            for j in by.iter().filter(|j| inline(j)) {
+                d = d.secondary(span(&rules[*j]), "decides first");
+            }
+            out.push(d);
+        }
+    }
+    for (i, found_scenario) in found.severe_launch.iter().enumerate() {
+        let Some(s) = found_scenario else { continue };
+        let Some(rule) = rules.get(i).filter(|r| r.source == RuleSource::Inline) else {
+            continue;
+        };
+        out.push(launch_despite_severe(
+            &format!("experiment `{}`", plan.name),
+            span(rule),
+            &format!("rule `{}`", rule.name),
+            s,
+        ));
+    }
+    if found.complete && !found.launches && alone.launches {
+        out.push(
+            Diagnostic::warning(
+                "xos::check::never_launches",
+                format!("experiment `{}` can never launch", plan.name),
+            )
+            .label(name, "no scenario leads to `launch`")
+            .help(format!(
+                "policy `{}` launches on its own, but the experiment's rules hold or roll back first in every scenario where it would",
+                plan.policy.name
+            )),
+        );
+    }
+    Diagnostics(out.into_iter().map(|d| d.in_file(source)).collect())
+}
+
+fn never_true(rule: &Rule, span: Span) -> Diagnostic {
+    Diagnostic::warning(
+        "xos::check::never_true",
+        format!("the condition of rule `{}` can never be true", rule.name),
+    )
+    .label(span, "holds in no scenario")
+    .help(format!(
+        "no experiment's facts satisfy `{}` (a metric is never significantly better and worse at once, a status is one value, ...); fix the condition or remove the rule",
+        rule.condition_text
+    ))
+}
+
+fn shadowed(rule: &Rule, span: Span, by: &[usize], rules: &[Rule]) -> Diagnostic {
+    let mut by = by.to_vec();
+    by.sort_unstable();
+    let names: Vec<String> = by
+        .iter()
+        .filter_map(|j| rules.get(*j))
+        .map(|r| format!("`{}`", r.name))
+        .collect();
+    let names = match names.as_slice() {
+        [] => "an earlier rule decides".to_string(),
+        [one] => format!("rule {one} decides"),
+        [rest @ .., last] => format!("rules {} or {last} decide", rest.join(", ")),
+    };
+    Diagnostic::warning(
+        "xos::check::shadowed_rule",
+        format!("rule `{}` can never fire", rule.name),
+    )
+    .label(span, "shadowed by earlier rules")
+    .help(format!(
+        "wherever `{}` holds, {names} first; move this rule up or remove it",
+        rule.condition_text
+    ))
+}
+
+fn launch_despite_severe(owner: &str, span: Span, by: &str, scenario: &Scenario) -> Diagnostic {
+    Diagnostic::warning(
+        "xos::check::launch_despite_severe",
+        format!("{owner} can launch while a guardrail is severe"),
+    )
+    .label(span, format!("launches when: {}", scenario.describe()))
+    .help(format!(
+        "{by} launches in that scenario; add a rule before it for `any guardrail severe` (hold or roll back)"
+    ))
+}

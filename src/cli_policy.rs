@@ -1,0 +1,185 @@
+//! `xos test` and `xos diff`: decision policies as reviewed code.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use xos::check::{self, CheckedFile, LoadOptions};
+use xos::diagnostic::{Diagnostic, Diagnostics};
+use xos::plan::{Plan, PolicyOrigin};
+use xos::scenario::{self, TestResult};
+
+use crate::cli::{
+    CommandResult, DiffArgs, DiffFormat, ErrorFormat, Outcome, TestArgs, expand, print_diagnostics,
+};
+
+/// Runs every test of every file, like `cargo test`: one line per test,
+/// the details of each failure, and `N passed, M failed`.
+pub fn test_command(args: &TestArgs) -> Outcome {
+    let options = LoadOptions::default();
+    let (mut passed, mut failed) = (0usize, 0usize);
+    let mut invalid = false;
+    // A policy named by several specs is tested once.
+    let mut tested: HashSet<Option<PathBuf>> = HashSet::new();
+    let files = match expand(&args.files) {
+        Ok(files) => files,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics, ErrorFormat::Human);
+            return Outcome::Failure;
+        }
+    };
+    for file in &files {
+        let results = match check::check_path(file, &options) {
+            Ok(CheckedFile::Policy(checked)) => {
+                tested.insert(origin_key(&checked.policy.origin));
+                scenario::policy_tests(&checked.policy)
+            }
+            Ok(CheckedFile::Experiment(checked)) => {
+                let plan = &checked.plan;
+                let first = tested.insert(origin_key(&plan.policy.origin));
+                scenario::plan_tests(plan)
+                    .into_iter()
+                    .filter(|r| first || r.suite == plan.name)
+                    .collect()
+            }
+            Err(diagnostics) => {
+                print_diagnostics(&diagnostics, ErrorFormat::Human);
+                invalid = true;
+                continue;
+            }
+        };
+        println!(
+            "running {} test{} from {}",
+            results.len(),
+            if results.len() == 1 { "" } else { "s" },
+            file.display()
+        );
+        for result in &results {
+            print!("{}", show(result));
+            if result.passed {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+    }
+    println!();
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 || invalid {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    }
+}
+
+fn origin_key(origin: &PolicyOrigin) -> Option<PathBuf> {
+    match origin {
+        PolicyOrigin::BuiltIn => None,
+        PolicyOrigin::File(path) => Some(std::fs::canonicalize(path).unwrap_or(path.clone())),
+    }
+}
+
+/// `test default::clean_win ... ok`, and for a failure what was expected,
+/// the rule that fired instead, why, and the facts it read.
+fn show(result: &TestResult) -> String {
+    let mut out = format!("test {}::{} ... ", result.suite, result.name);
+    if result.passed {
+        out.push_str("ok\n");
+        return out;
+    }
+    out.push_str("FAILED\n");
+    let expected = match &result.by {
+        Some(by) => format!("{} by {by}", result.expect.as_str()),
+        None => result.expect.as_str().to_string(),
+    };
+    let d = &result.decision;
+    out.push_str(&format!("    expected  {expected}\n"));
+    out.push_str(&format!(
+        "    got       {} by {}\n",
+        d.verdict.as_str(),
+        d.rule
+    ));
+    out.push_str(&format!("    because   {}\n", d.reason));
+    if !d.facts.is_empty() {
+        let facts: Vec<String> = d
+            .facts
+            .iter()
+            .map(|f| format!("{} = {}", f.fact, f.value))
+            .collect();
+        out.push_str(&format!("    read      {}\n", facts.join(", ")));
+    }
+    out
+}
+
+/// What `xos diff` compares: the two plans, and the plans their tests run
+/// on (for a policy file, one generic guardrail).
+struct Sides {
+    old: Plan,
+    new: Plan,
+    old_tests: Plan,
+    new_tests: Plan,
+}
+
+pub fn diff_command(args: &DiffArgs) -> CommandResult {
+    let options = LoadOptions::default();
+    let old = check::check_path(&args.old, &options);
+    let new = check::check_path(&args.new, &options);
+    let (old, new) = match (old, new) {
+        (Ok(old), Ok(new)) => (old, new),
+        (old, new) => {
+            let mut all = Diagnostics::new();
+            for result in [old, new] {
+                if let Err(d) = result {
+                    all.extend(d);
+                }
+            }
+            return Err(all);
+        }
+    };
+    let sides = match (old, new) {
+        (CheckedFile::Policy(old), CheckedFile::Policy(new)) => Sides {
+            old: scenario::policy_plan(&old.policy, 2),
+            new: scenario::policy_plan(&new.policy, 2),
+            old_tests: scenario::policy_plan(&old.policy, 1),
+            new_tests: scenario::policy_plan(&new.policy, 1),
+        },
+        (CheckedFile::Experiment(old), CheckedFile::Experiment(new)) => Sides {
+            old_tests: old.plan.clone(),
+            new_tests: new.plan.clone(),
+            old: old.plan,
+            new: new.plan,
+        },
+        _ => {
+            return Err(Diagnostic::error(
+                "xos::diff::mixed",
+                "`xos diff` compares two policy files or two specs, not one of each",
+            )
+            .at_path(&args.new)
+            .help("give two policy files (`rules/default.xos`) or two experiment specs")
+            .into());
+        }
+    };
+    let (old_name, new_name) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
+    );
+    let diff = xos::diff::diff(
+        &sides.old,
+        &sides.new,
+        (&old_name, &new_name),
+        Some((&sides.old_tests, &sides.new_tests)),
+    );
+    match args.format {
+        DiffFormat::Text => print!("{}", xos::diff::render_text(&diff)),
+        DiffFormat::Json => {
+            let text = serde_json::to_string_pretty(&diff).unwrap_or_else(|_| "{}".to_string());
+            println!("{text}");
+        }
+    }
+    let gated = (args.fail_on_change && diff.verdict_changed())
+        || (args.fail_on_untested_change && diff.unpinned().next().is_some());
+    Ok(if gated {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    })
+}

@@ -1,0 +1,270 @@
+//! Two policies (or two specs) run on every scenario they can tell apart:
+//! where do their decisions differ? What a reviewer reads in a policy pull
+//! request (`xos diff OLD NEW`).
+
+use serde::Serialize;
+
+use crate::decide;
+use crate::plan::{Plan, PolicyTest, RuleSource, Verdict};
+use crate::scenario::{self, Explored};
+
+/// The schema of `xos diff --format json`.
+pub const SCHEMA: &str = "xos.diff/v1";
+
+/// The decisions of two plans compared over their scenario space.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyDiff {
+    pub schema: &'static str,
+    pub old: String,
+    pub new: String,
+    /// Scenarios compared.
+    pub scenarios: usize,
+    /// `false` when the space was too large and only its simplest
+    /// scenarios were compared.
+    pub complete: bool,
+    /// Scenarios whose verdict changes.
+    pub verdict_changes: usize,
+    /// Scenarios where only the deciding rule changes.
+    pub rule_changes: usize,
+    /// Verdict changes first, then rule-only changes.
+    pub changes: Vec<ChangeGroup>,
+}
+
+/// Scenarios that change in the same way.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChangeGroup {
+    pub old: Side,
+    pub new: Side,
+    pub verdict_changed: bool,
+    /// Tests of the new policy whose facts make this same change: they pin
+    /// the new behaviour.
+    pub pinned_by: Vec<String>,
+    pub scenarios: Vec<ScenarioView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Side {
+    pub verdict: Verdict,
+    pub rule: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioView {
+    pub description: String,
+    /// The facts that differ from a healthy experiment with no effect.
+    pub facts: serde_json::Map<String, serde_json::Value>,
+    /// No other scenario of the group has a subset of these facts; the text
+    /// output lists only these.
+    pub minimal: bool,
+}
+
+impl PolicyDiff {
+    /// Whether any verdict changes.
+    pub fn verdict_changed(&self) -> bool {
+        self.verdict_changes > 0
+    }
+
+    /// Verdict changes that no test of the new policy pins.
+    pub fn unpinned(&self) -> impl Iterator<Item = &ChangeGroup> {
+        self.changes
+            .iter()
+            .filter(|g| g.verdict_changed && g.pinned_by.is_empty())
+    }
+}
+
+/// Compares `old` and `new` on every scenario of their joint space.
+/// `test_views` are the plans the new plan's tests run on, old and new: a
+/// test that decides differently on the two pins the change it shows.
+pub fn diff(
+    old: &Plan,
+    new: &Plan,
+    names: (&str, &str),
+    test_views: Option<(&Plan, &Plan)>,
+) -> PolicyDiff {
+    let space = scenario::explore(&[old, new]);
+    let explored = &space.scenarios;
+    let mut groups: Vec<ChangeGroup> = Vec::new();
+    let (mut verdict_changes, mut rule_changes) = (0, 0);
+    for e in explored {
+        let (ov, or) = scenario::decision(old, e, 0);
+        let (nv, nr) = scenario::decision(new, e, 1);
+        if ov == nv && or == nr {
+            continue;
+        }
+        if ov == nv {
+            rule_changes += 1;
+        } else {
+            verdict_changes += 1;
+        }
+        let (o, n) = (
+            Side {
+                verdict: ov,
+                rule: or,
+            },
+            Side {
+                verdict: nv,
+                rule: nr,
+            },
+        );
+        let view = view(e);
+        match groups.iter_mut().find(|g| g.old == o && g.new == n) {
+            Some(group) => group.scenarios.push(view),
+            None => groups.push(ChangeGroup {
+                verdict_changed: o.verdict != n.verdict,
+                old: o,
+                new: n,
+                pinned_by: Vec::new(),
+                scenarios: vec![view],
+            }),
+        }
+    }
+    // Verdict changes first; otherwise in order of first appearance, which
+    // is simplest scenario first.
+    groups.sort_by_key(|g| !g.verdict_changed);
+    for group in &mut groups {
+        mark_minimal(&mut group.scenarios);
+    }
+    if let Some((old_view, new_view)) = test_views {
+        for test in &new_view.policy.tests {
+            let Some((o, n)) = test_change(old_view, new_view, test) else {
+                continue;
+            };
+            if let Some(group) = groups.iter_mut().find(|g| g.old == o && g.new == n) {
+                group.pinned_by.push(test.name.clone());
+            }
+        }
+    }
+    PolicyDiff {
+        schema: SCHEMA,
+        old: names.0.to_string(),
+        new: names.1.to_string(),
+        scenarios: explored.len(),
+        complete: space.complete,
+        verdict_changes,
+        rule_changes,
+        changes: groups,
+    }
+}
+
+/// A test of the new plan, run on both: the change it shows, if it passes
+/// on the new plan and decides differently on the old.
+fn test_change(old: &Plan, new: &Plan, test: &PolicyTest) -> Option<(Side, Side)> {
+    if old.metrics.len() != new.metrics.len()
+        || old
+            .metrics
+            .iter()
+            .zip(&new.metrics)
+            .any(|(a, b)| a.name != b.name)
+    {
+        return None;
+    }
+    let (old_plan, new_plan) = match test.source {
+        RuleSource::Policy => (scenario::policy_only(old), scenario::policy_only(new)),
+        RuleSource::Inline => (old.clone(), new.clone()),
+    };
+    let result = scenario::run_test(&new_plan, test, "");
+    if !result.passed {
+        return None;
+    }
+    let facts = scenario::test_facts(&new_plan, test);
+    let before = decide::decide_arm(&old_plan, &facts);
+    let side = |verdict, rule| Side { verdict, rule };
+    let o = side(before.verdict, before.rule);
+    let n = side(result.decision.verdict, result.decision.rule);
+    (o != n).then_some((o, n))
+}
+
+fn view(e: &Explored) -> ScenarioView {
+    ScenarioView {
+        description: e.scenario.describe(),
+        facts: e.scenario.facts_set().into_iter().collect(),
+        minimal: true,
+    }
+}
+
+/// A scenario whose facts include all the facts of another scenario of its
+/// group says only "this also happens when more is true": it is not minimal.
+fn mark_minimal(scenarios: &mut [ScenarioView]) {
+    let within = |a: &ScenarioView, b: &ScenarioView| {
+        a.facts.len() < b.facts.len() && a.facts.iter().all(|(k, v)| b.facts.get(k) == Some(v))
+    };
+    let flags: Vec<bool> = scenarios
+        .iter()
+        .map(|b| !scenarios.iter().any(|a| within(a, b)))
+        .collect();
+    for (scenario, minimal) in scenarios.iter_mut().zip(flags) {
+        scenario.minimal = minimal;
+    }
+}
+
+/// The diff as a reviewer reads it.
+pub fn render_text(diff: &PolicyDiff) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("{n} {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let _ = writeln!(out, "xos diff {} → {}", diff.old, diff.new);
+    let _ = writeln!(
+        out,
+        "{} compared: {} the verdict, {} only the deciding rule",
+        plural(diff.scenarios, "scenario", "scenarios"),
+        plural(diff.verdict_changes, "changes", "change"),
+        plural(diff.rule_changes, "changes", "change"),
+    );
+    if !diff.complete {
+        let _ = writeln!(
+            out,
+            "the space is large: only the simplest scenarios were compared"
+        );
+    }
+    if diff.changes.is_empty() {
+        let _ = writeln!(out, "\nno decision changes");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "facts not listed are those of a healthy experiment with no effect"
+    );
+    for group in &diff.changes {
+        let _ = writeln!(out);
+        let kind = if group.verdict_changed {
+            "verdict changes"
+        } else {
+            "rule changes, verdict kept"
+        };
+        let _ = writeln!(
+            out,
+            "{} by {} → {} by {} ({kind}, {}):",
+            group.old.verdict.as_str(),
+            group.old.rule,
+            group.new.verdict.as_str(),
+            group.new.rule,
+            plural(group.scenarios.len(), "scenario", "scenarios"),
+        );
+        for s in group.scenarios.iter().filter(|s| s.minimal) {
+            let _ = writeln!(out, "  - {}", s.description);
+        }
+        let more = group.scenarios.iter().filter(|s| !s.minimal).count();
+        if more > 0 {
+            let _ = writeln!(
+                out,
+                "  - and {} facts to these (`--format json` lists them)",
+                plural(more, "scenario that adds", "scenarios that add")
+            );
+        }
+        if group.verdict_changed {
+            if group.pinned_by.is_empty() {
+                let _ = writeln!(out, "  not pinned by any test of the new policy");
+            } else {
+                let names: Vec<String> = group.pinned_by.iter().map(|n| format!("`{n}`")).collect();
+                let _ = writeln!(out, "  pinned by test {}", names.join(", "));
+            }
+        }
+    }
+    out
+}

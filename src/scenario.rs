@@ -1,0 +1,1553 @@
+//! Scenarios: the facts of imagined experiments, to run policies on without
+//! data.
+//!
+//! Three users: `xos test` runs a policy's `test` blocks on the facts of "a
+//! healthy experiment with no effect" with the test's `given` facts applied;
+//! `xos diff` runs two policies on every scenario of the space they can
+//! distinguish and lists where they disagree; and static analysis
+//! (`analysis.rs`) looks for rules that can never fire over the same space.
+//!
+//! The space ([`explore`]) is the product of: health, the SRM p-value, the
+//! primary metric significantly better / worse / not significant, each
+//! guardrail ok / worsened / severe, significantly worse or not, non-inferior
+//! or not, the sample reached or not, and both sides of every number a rule
+//! compares with a constant (and the constant itself). To keep it small:
+//!
+//! - only the facts some rule reads are varied (plus the primary's
+//!   significance and the guardrails' status, which describe every
+//!   scenario);
+//! - combinations no evaluation can produce (a significantly better
+//!   guardrail that is severe, a significant primary with `p` above α) are
+//!   left out;
+//! - states of one metric that no leaf of any rule tells apart are merged;
+//! - guardrails that rules only reach through `any` / `all` / `no` form a
+//!   pool whose multiset of states matters, and at most two of them leave
+//!   "no effect" (two tell `any` from `all`);
+//! - when the product is still above [`MAX_SCENARIOS`], only the simplest
+//!   scenarios (fewest facts changed) are kept, and the space says it is not
+//!   complete;
+//! - scenarios on which every rule of every plan holds or fails alike are
+//!   merged, keeping the simplest.
+//!
+//! Scenarios have one treatment arm (`p_adjusted` is `p`). Everything here is
+//! pure.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::decide::{self, ArmDecision};
+use crate::evaluate::{ArmFacts, Comparison};
+use crate::plan::{
+    ArithOp, DataSource, Direction, Effect, Expr, Fact, Field, Health, Metric, MetricId,
+    MetricKind, Missing, Plan, Policy, PolicyOrigin, PolicyTest, Role, RuleSource, Settings, Shape,
+    Status, Value, Variant, Verdict,
+};
+
+/// The name of the generic guardrail of a policy file on its own.
+pub const GUARDRAIL: &str = "guardrail";
+
+/// The name of the second generic guardrail, for `any` versus `all`.
+pub const SECOND_GUARDRAIL: &str = "guardrail_2";
+
+/// Units per arm in every scenario.
+const UNITS: u64 = 10_000;
+
+/// Half the width of the CI of a lift that is not significant.
+const HALF_WIDTH: f64 = 0.004;
+
+// ---------------------------------------------------------------- plans
+
+/// A plan-like view of a policy file on its own: a rate primary metric named
+/// `primary` and `guardrails` generic rate guardrails (`guardrail`,
+/// `guardrail_2`, ...) with worsened, severe and margin thresholds, default
+/// settings, and the policy's rules. Tests and scenarios run on it.
+pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
+    let spec_path = match &policy.origin {
+        PolicyOrigin::File(path) => path.clone(),
+        PolicyOrigin::BuiltIn => PathBuf::from("rules/default.xos"),
+    };
+    let mut metrics = vec![Metric {
+        name: "primary".to_string(),
+        role: Role::Primary,
+        kind: MetricKind::Rate {
+            column: "primary".to_string(),
+        },
+        prefer: Direction::Higher,
+        baseline: Some(0.1),
+        mde: None,
+        sd: None,
+        worsened: None,
+        severe: None,
+        margin: None,
+    }];
+    for i in 0..guardrails {
+        let name = if i == 0 {
+            GUARDRAIL.to_string()
+        } else {
+            format!("{GUARDRAIL}_{}", i + 1)
+        };
+        metrics.push(Metric {
+            name: name.clone(),
+            role: Role::Guardrail,
+            kind: MetricKind::Rate { column: name },
+            prefer: Direction::Lower,
+            baseline: None,
+            mde: None,
+            sd: None,
+            worsened: Some(Effect::Absolute(0.001)),
+            severe: Some(Effect::Absolute(0.003)),
+            margin: Some(Effect::Absolute(0.005)),
+        });
+    }
+    Plan {
+        name: policy.name.clone(),
+        title: None,
+        owner: None,
+        hypothesis: None,
+        spec_path,
+        data: DataSource {
+            path: PathBuf::new(),
+            written: String::new(),
+            variant_column: "variant".to_string(),
+            units_column: "users".to_string(),
+            shape: Shape::Aggregated,
+            unit_id: None,
+            missing: Missing::Error,
+        },
+        variants: vec![
+            Variant {
+                name: "control".to_string(),
+                share: 0.5,
+            },
+            Variant {
+                name: "treatment".to_string(),
+                share: 0.5,
+            },
+        ],
+        metrics,
+        primary: 0,
+        sample_plan: None,
+        settings: Settings::default(),
+        policy: policy.clone(),
+        config: None,
+        templates: None,
+        output: None,
+    }
+}
+
+/// The plan with only the rules of its policy file (no inline rules).
+pub fn policy_only(plan: &Plan) -> Plan {
+    let mut plan = plan.clone();
+    plan.policy
+        .rules
+        .retain(|rule| rule.source == RuleSource::Policy);
+    plan
+}
+
+// ---------------------------------------------------------------- tests
+
+/// The outcome of one `test` block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestResult {
+    /// The policy's name for a policy file's tests, the experiment's for a
+    /// spec's own tests: `default::clean_win`.
+    pub suite: String,
+    pub name: String,
+    pub expect: Verdict,
+    pub by: Option<String>,
+    pub decision: ArmDecision,
+    pub passed: bool,
+}
+
+/// Runs one test: the facts of a healthy experiment with no effect, the
+/// test's `given` facts applied, through [`decide::decide_arm`].
+pub fn run_test(plan: &Plan, test: &PolicyTest, suite: &str) -> TestResult {
+    let mut plan_given;
+    let mut plan = plan;
+    if test
+        .given
+        .iter()
+        .any(|g| matches!(g.fact, Fact::Setting(_)))
+    {
+        plan_given = plan.clone();
+        for given in &test.given {
+            if let (Fact::Setting(key), Value::Number(x)) = (given.fact, given.value) {
+                set_setting(&mut plan_given.settings, key, x);
+            }
+        }
+        plan = &plan_given;
+    }
+    let facts = test_facts(plan, test);
+    let decision = decide::decide_arm(plan, &facts);
+    let passed =
+        decision.verdict == test.expect && test.by.as_ref().is_none_or(|by| *by == decision.rule);
+    TestResult {
+        suite: suite.to_string(),
+        name: test.name.clone(),
+        expect: test.expect,
+        by: test.by.clone(),
+        decision,
+        passed,
+    }
+}
+
+/// The tests of a policy file on its own, on [`policy_plan`] with one
+/// guardrail.
+pub fn policy_tests(policy: &Policy) -> Vec<TestResult> {
+    let plan = policy_plan(policy, 1);
+    policy
+        .tests
+        .iter()
+        .map(|test| run_test(&plan, test, &policy.name))
+        .collect()
+}
+
+/// The tests of a checked spec: its own tests against all its rules and
+/// metrics; its policy's tests against the policy's rules on their own, as
+/// `xos test` runs them on the policy file.
+pub fn plan_tests(plan: &Plan) -> Vec<TestResult> {
+    let mut policy = plan.policy.clone();
+    policy
+        .rules
+        .retain(|rule| rule.source == RuleSource::Policy);
+    let generic = policy_plan(&policy, 1);
+    plan.policy
+        .tests
+        .iter()
+        .map(|test| match test.source {
+            RuleSource::Inline => run_test(plan, test, &plan.name),
+            RuleSource::Policy => run_test(&generic, test, &policy.name),
+        })
+        .collect()
+}
+
+fn set_setting(settings: &mut Settings, key: crate::plan::SettingKey, x: f64) {
+    use crate::plan::SettingKey;
+    let count = x.max(0.0).round() as u64;
+    match key {
+        SettingKey::Alpha => settings.alpha = x,
+        SettingKey::SrmWarning => settings.srm_warning = x,
+        SettingKey::SrmBlocked => settings.srm_blocked = x,
+        SettingKey::MinUnits => settings.min_units = count,
+        SettingKey::Seed => settings.seed = count,
+        SettingKey::Draws => settings.draws = count,
+    }
+}
+
+/// The facts a test runs on: no effect, then its `given` facts in order
+/// (`p` before `p_adjusted`, which it also sets).
+pub fn test_facts(plan: &Plan, test: &PolicyTest) -> ArmFacts {
+    let mut facts = Scenario::default().facts(plan);
+    let mut given: Vec<_> = test.given.iter().collect();
+    given.sort_by_key(|g| {
+        matches!(
+            g.fact,
+            Fact::Metric(_, Field::PAdjusted) | Fact::Guardrail(Field::PAdjusted)
+        )
+    });
+    for g in given {
+        apply_given(plan, &mut facts, g.fact, g.value);
+    }
+    facts
+}
+
+/// Sets one fact, keeping the facts that follow from it consistent:
+/// `.better` / `.worse` set `.significant`; a guardrail's `.status`,
+/// `.worsened` and `.severe` agree; `.p` sets `.p_adjusted`. A `guardrail.X`
+/// fact applies to every guardrail the quantifiers see.
+pub fn apply_given(plan: &Plan, facts: &mut ArmFacts, fact: Fact, value: Value) {
+    match (fact, value) {
+        (Fact::Health, Value::Health(h)) => facts.health = h,
+        (Fact::SrmP, Value::Number(x)) => facts.srm_p = Some(x),
+        (Fact::SrmChi2, Value::Number(x)) => facts.srm_chi2 = Some(x),
+        (Fact::SampleReached, Value::Bool(b)) => facts.sample_reached = b,
+        (Fact::Metric(id, field), value) => {
+            if let Some(c) = facts.metrics.get_mut(id) {
+                set_field(c, field, value);
+            }
+        }
+        (Fact::Guardrail(field), value) => {
+            for (id, _) in plan.guardrails() {
+                if let Some(c) = facts.metrics.get_mut(id) {
+                    set_field(c, field, value);
+                }
+            }
+        }
+        // Settings are applied to the plan; other pairs do not type-check.
+        _ => {}
+    }
+}
+
+fn set_field(c: &mut Comparison, field: Field, value: Value) {
+    match (field, value) {
+        (Field::Lift, Value::Number(x)) => c.abs_lift = Some(x),
+        (Field::RelLift, Value::Number(x)) => c.rel_lift = Some(x),
+        (Field::CiLow, Value::Number(x)) => c.ci_low = Some(x),
+        (Field::CiHigh, Value::Number(x)) => c.ci_high = Some(x),
+        (Field::P, Value::Number(x)) => {
+            c.p_value = Some(x);
+            c.p_adjusted = Some(x);
+        }
+        (Field::PAdjusted, Value::Number(x)) => c.p_adjusted = Some(x),
+        (Field::ProbBetter, Value::Number(x)) => c.prob_better = Some(x),
+        (Field::ExpectedLoss, Value::Number(x)) => c.expected_loss = Some(x),
+        (Field::Units, Value::Number(x)) => c.units = x.max(0.0).round() as u64,
+        (Field::Significant, Value::Bool(b)) => {
+            c.significant = b;
+            if !b {
+                c.better = false;
+                c.worse = false;
+            }
+        }
+        (Field::Better, Value::Bool(b)) => {
+            c.better = b;
+            if b {
+                c.significant = true;
+                c.worse = false;
+            }
+        }
+        (Field::Worse, Value::Bool(b)) => {
+            c.worse = b;
+            if b {
+                c.significant = true;
+                c.better = false;
+            }
+        }
+        (Field::Worsened, Value::Bool(true)) => {
+            let status = c.status.unwrap_or(Status::Ok).max(Status::Worsened);
+            set_status(c, status);
+        }
+        (Field::Worsened, Value::Bool(false)) => set_status(c, Status::Ok),
+        (Field::Severe, Value::Bool(true)) => set_status(c, Status::Severe),
+        (Field::Severe, Value::Bool(false)) => {
+            let status = c.status.unwrap_or(Status::Ok).min(Status::Worsened);
+            set_status(c, status);
+        }
+        (Field::NonInferior, Value::Bool(b)) => c.non_inferior = Some(b),
+        (Field::Status, Value::Status(s)) => set_status(c, s),
+        _ => {}
+    }
+}
+
+fn set_status(c: &mut Comparison, status: Status) {
+    c.status = Some(status);
+    c.worsened = Some(status >= Status::Worsened);
+    c.severe = Some(status == Status::Severe);
+}
+
+// ---------------------------------------------------------------- scenarios
+
+/// A metric's significance in a scenario.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Significance {
+    #[default]
+    NotSignificant,
+    /// Significant in the preferred direction.
+    Better,
+    /// Significant against the preferred direction.
+    Worse,
+}
+
+/// What a scenario says about one metric. The numbers not listed follow from
+/// the significance and status.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricState {
+    pub significance: Significance,
+    /// Guardrails only; `Ok` otherwise.
+    pub status: Status,
+    /// Guardrails with a margin; `None` is the default, non-inferior.
+    pub non_inferior: Option<bool>,
+    /// Numbers set explicitly, e.g. `(ProbBetter, 0.9625)`. `P` also sets
+    /// `p_adjusted`.
+    pub numbers: Vec<(Field, f64)>,
+}
+
+impl Default for MetricState {
+    /// No effect.
+    fn default() -> MetricState {
+        MetricState {
+            significance: Significance::NotSignificant,
+            status: Status::Ok,
+            non_inferior: None,
+            numbers: Vec::new(),
+        }
+    }
+}
+
+/// An imagined experiment: the facts its policy would read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub health: Health,
+    pub srm_p: f64,
+    pub srm_chi2: f64,
+    pub sample_reached: bool,
+    /// By metric name (the primary as `primary`); a metric not listed has no
+    /// effect.
+    pub metrics: Vec<(String, MetricState)>,
+}
+
+impl Default for Scenario {
+    /// A healthy experiment with no effect.
+    fn default() -> Scenario {
+        Scenario {
+            health: Health::Healthy,
+            srm_p: 1.0,
+            srm_chi2: 0.0,
+            sample_reached: true,
+            metrics: Vec::new(),
+        }
+    }
+}
+
+/// The key of a metric in a [`Scenario`]: `primary` for the primary.
+pub fn metric_key(plan: &Plan, id: MetricId) -> &str {
+    if id == plan.primary {
+        "primary"
+    } else {
+        &plan.metrics[id].name
+    }
+}
+
+impl Scenario {
+    /// The facts of one treatment arm in this scenario, for `plan`'s metrics
+    /// (matched by name; the primary as `primary`). A status the metric
+    /// cannot reach (severe without a `severe` threshold) is lowered to one
+    /// it can.
+    pub fn facts(&self, plan: &Plan) -> ArmFacts {
+        let default = MetricState::default();
+        let metrics = plan
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(id, metric)| {
+                let key = metric_key(plan, id);
+                let state = self
+                    .metrics
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map_or(&default, |(_, s)| s);
+                comparison(metric, state, plan.settings.alpha)
+            })
+            .collect();
+        ArmFacts {
+            variant: "treatment".to_string(),
+            health: self.health,
+            srm_p: Some(self.srm_p),
+            srm_chi2: Some(self.srm_chi2),
+            sample_reached: self.sample_reached,
+            metrics,
+        }
+    }
+
+    /// The facts that differ from a healthy experiment with no effect, as
+    /// `(fact, value)`: `("primary.better", true)`, `("guardrail.status",
+    /// "severe")`, `("srm.p", 0.0005)`.
+    pub fn facts_set(&self) -> Vec<(String, serde_json::Value)> {
+        let mut out = Vec::new();
+        if self.health != Health::Healthy {
+            out.push(("health".to_string(), self.health.as_str().into()));
+        }
+        if self.srm_p != 1.0 {
+            out.push(("srm.p".to_string(), self.srm_p.into()));
+        }
+        if self.srm_chi2 != 0.0 {
+            out.push(("srm.chi2".to_string(), self.srm_chi2.into()));
+        }
+        if !self.sample_reached {
+            out.push(("plan.sample_reached".to_string(), false.into()));
+        }
+        for (key, state) in &self.metrics {
+            match state.significance {
+                Significance::NotSignificant => {}
+                Significance::Better => out.push((format!("{key}.better"), true.into())),
+                Significance::Worse => out.push((format!("{key}.worse"), true.into())),
+            }
+            if state.status != Status::Ok {
+                out.push((format!("{key}.status"), state.status.as_str().into()));
+            }
+            if let Some(b) = state.non_inferior {
+                out.push((format!("{key}.non_inferior"), b.into()));
+            }
+            for (field, x) in &state.numbers {
+                out.push((format!("{key}.{}", field.name()), (*x).into()));
+            }
+        }
+        out
+    }
+
+    /// The scenario in words a reviewer reads: "primary significantly
+    /// better, guardrail severe"; facts not mentioned are those of a healthy
+    /// experiment with no effect.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.health != Health::Healthy {
+            parts.push(format!("health {}", self.health.as_str()));
+        }
+        if self.srm_p != 1.0 {
+            parts.push(format!("srm.p = {}", decide::fmt_number(self.srm_p)));
+        }
+        if self.srm_chi2 != 0.0 {
+            parts.push(format!("srm.chi2 = {}", decide::fmt_number(self.srm_chi2)));
+        }
+        if !self.sample_reached {
+            parts.push("sample not reached".to_string());
+        }
+        for (key, state) in &self.metrics {
+            let mut words = Vec::new();
+            if state.status != Status::Ok {
+                words.push(state.status.as_str().to_string());
+            }
+            match state.significance {
+                Significance::NotSignificant => {}
+                Significance::Better => words.push("significantly better".to_string()),
+                Significance::Worse => words.push("significantly worse".to_string()),
+            }
+            match state.non_inferior {
+                Some(false) => words.push("not non-inferior".to_string()),
+                Some(true) => words.push("non-inferior".to_string()),
+                None => {}
+            }
+            if let Some((last, rest)) = words.split_last() {
+                if rest.is_empty() {
+                    parts.push(format!("{key} {last}"));
+                } else {
+                    parts.push(format!("{key} {} and {last}", rest.join(", ")));
+                }
+            }
+            for (field, x) in &state.numbers {
+                parts.push(format!(
+                    "{key}.{} = {}",
+                    field.name(),
+                    decide::fmt_number(*x)
+                ));
+            }
+        }
+        if parts.is_empty() {
+            "a healthy experiment with no effect".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
+
+    /// The worst guardrail status in the scenario.
+    pub fn worst_guardrail(&self, plan: &Plan) -> Status {
+        let facts = self.facts(plan);
+        plan.guardrails()
+            .filter_map(|(id, _)| facts.metrics.get(id).and_then(|c| c.status))
+            .max()
+            .unwrap_or(Status::Ok)
+    }
+}
+
+fn sign(prefer: Direction) -> f64 {
+    match prefer {
+        Direction::Higher => 1.0,
+        Direction::Lower => -1.0,
+    }
+}
+
+/// The facts of one metric in a state: consistent defaults for what the
+/// state does not set (a lift in the direction of its significance, a CI
+/// that excludes 0 exactly when it is significant, ...).
+fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
+    let s = sign(metric.prefer);
+    let guardrail = metric.role == Role::Guardrail;
+    let status = if !guardrail {
+        Status::Ok
+    } else {
+        let (has_worsened, has_severe) = (metric.worsened.is_some(), metric.severe.is_some());
+        match state.status {
+            Status::Severe if has_severe => Status::Severe,
+            Status::Severe | Status::Worsened if has_worsened => Status::Worsened,
+            _ => Status::Ok,
+        }
+    };
+    let number = |field: Field| {
+        state
+            .numbers
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, x)| *x)
+    };
+    let sig = state.significance;
+    let lift = number(Field::Lift).unwrap_or(match (sig, status) {
+        (Significance::Better, _) => s * 0.01,
+        (Significance::Worse, _) => -s * 0.01,
+        (Significance::NotSignificant, Status::Ok) => 0.0,
+        (Significance::NotSignificant, Status::Worsened) => -s * 0.002,
+        (Significance::NotSignificant, Status::Severe) => -s * 0.005,
+    });
+    let rel_lift = number(Field::RelLift).unwrap_or(lift * 10.0);
+    let (low, high) = match sig {
+        Significance::NotSignificant => (lift.min(0.0) - HALF_WIDTH, lift.max(0.0) + HALF_WIDTH),
+        _ => (lift - 0.8 * lift.abs(), lift + 0.8 * lift.abs()),
+    };
+    let (low, high) = if lift == 0.0 && sig == Significance::NotSignificant {
+        (0.0, 0.0)
+    } else {
+        (low, high)
+    };
+    let p = number(Field::P).unwrap_or(match sig {
+        Significance::NotSignificant if lift == 0.0 => 1.0,
+        Significance::NotSignificant => (1.0 + alpha) / 2.0,
+        _ => alpha / 5.0,
+    });
+    let p_adjusted = number(Field::PAdjusted).unwrap_or(p);
+    let prob_better = number(Field::ProbBetter).unwrap_or(match sig {
+        Significance::Better => 1.0 - alpha / 10.0,
+        Significance::Worse => alpha / 10.0,
+        Significance::NotSignificant if s * lift > 0.0 => 0.7,
+        Significance::NotSignificant if s * lift < 0.0 => 0.3,
+        Significance::NotSignificant => 0.5,
+    });
+    let expected_loss =
+        number(Field::ExpectedLoss).unwrap_or(if s * lift < 0.0 { lift.abs() } else { 0.0 });
+    let units = number(Field::Units).map_or(UNITS, |x| x.max(0.0).round() as u64);
+    Comparison {
+        variant: "treatment".to_string(),
+        units,
+        abs_lift: Some(lift),
+        rel_lift: Some(rel_lift),
+        ci_low: Some(number(Field::CiLow).unwrap_or(low)),
+        ci_high: Some(number(Field::CiHigh).unwrap_or(high)),
+        rel_ci_low: None,
+        rel_ci_high: None,
+        p_value: Some(p),
+        p_adjusted: Some(p_adjusted),
+        significant: sig != Significance::NotSignificant,
+        better: sig == Significance::Better,
+        worse: sig == Significance::Worse,
+        prob_better: Some(prob_better),
+        expected_loss: Some(expected_loss),
+        worsened: guardrail.then_some(status >= Status::Worsened),
+        severe: guardrail.then_some(status == Status::Severe),
+        non_inferior: if guardrail {
+            metric.margin.map(|_| state.non_inferior.unwrap_or(true))
+        } else {
+            None
+        },
+        degradation_bound: None,
+        status: guardrail.then_some(status),
+    }
+}
+
+/// Whether a metric's facts could come out of an evaluation: significance
+/// agrees with `p` and with the CI, the lift lies in its CI and points the
+/// way of its significance, `prob_better` agrees with the significance, and
+/// a guardrail that worsened did degrade.
+fn consistent(metric: &Metric, c: &Comparison, alpha: f64) -> bool {
+    let s = sign(metric.prefer);
+    let (Some(lift), Some(low), Some(high), Some(p), Some(prob)) =
+        (c.abs_lift, c.ci_low, c.ci_high, c.p_adjusted, c.prob_better)
+    else {
+        return false;
+    };
+    let rel = c.rel_lift.unwrap_or(lift);
+    if c.significant != (p < alpha) || c.p_value.is_some_and(|raw| raw > p) {
+        return false;
+    }
+    if !(low <= lift && lift <= high) || (low > 0.0 || high < 0.0) != c.significant {
+        return false;
+    }
+    if (c.better && s * lift <= 0.0) || (c.worse && s * lift >= 0.0) {
+        return false;
+    }
+    if (rel > 0.0) != (lift > 0.0) || (rel < 0.0) != (lift < 0.0) {
+        return false;
+    }
+    let ok_prob = if c.better {
+        prob >= 1.0 - alpha / 2.0
+    } else if c.worse {
+        prob <= alpha / 2.0
+    } else {
+        (alpha / 2.0..=1.0 - alpha / 2.0).contains(&prob)
+    };
+    if !ok_prob {
+        return false;
+    }
+    if c.worsened == Some(true) && s * lift >= 0.0 {
+        return false;
+    }
+    if c.better && c.non_inferior == Some(false) {
+        return false;
+    }
+    true
+}
+
+/// A number a rule compares: `srm.p`, `srm.chi2`, or a field of a metric
+/// (by key) or of every guardrail (`*`). `p_adjusted` counts as `p`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Slot {
+    SrmP,
+    SrmChi2,
+    Field(String, Field),
+}
+
+const ANY_GUARDRAIL: &str = "*";
+
+/// What the rules of some plans read.
+#[derive(Default)]
+struct Reads {
+    health: bool,
+    sample: bool,
+    /// Fields read, by metric key or `*` for the quantifiers' guardrail.
+    fields: HashMap<String, HashSet<Field>>,
+    /// Metric keys read by name (not through a quantifier).
+    named: HashSet<String>,
+    /// Constants each number is compared with.
+    thresholds: HashMap<Slot, Vec<f64>>,
+}
+
+fn numeric(field: Field) -> bool {
+    matches!(
+        field,
+        Field::Lift
+            | Field::RelLift
+            | Field::CiLow
+            | Field::CiHigh
+            | Field::P
+            | Field::PAdjusted
+            | Field::ProbBetter
+            | Field::ExpectedLoss
+            | Field::Units
+    )
+}
+
+fn unify(field: Field) -> Field {
+    if field == Field::PAdjusted {
+        Field::P
+    } else {
+        field
+    }
+}
+
+impl Reads {
+    fn of(plans: &[&Plan]) -> Reads {
+        let mut reads = Reads::default();
+        for plan in plans {
+            for rule in &plan.policy.rules {
+                reads.walk(plan, &rule.when);
+            }
+        }
+        reads
+    }
+
+    fn walk(&mut self, plan: &Plan, expr: &Expr) {
+        match expr {
+            Expr::Fact(fact) => self.note(plan, *fact),
+            Expr::Not(e) | Expr::Quantified(_, e) => self.walk(plan, e),
+            Expr::And(a, b) | Expr::Or(a, b) | Expr::Arith(_, a, b) => {
+                self.walk(plan, a);
+                self.walk(plan, b);
+            }
+            Expr::Compare(_, a, b) => {
+                self.walk(plan, a);
+                self.walk(plan, b);
+                let pair = match (slot(plan, a), constant(plan, b)) {
+                    (Some(slot), Some(c)) => Some((slot, c)),
+                    _ => match (constant(plan, a), slot(plan, b)) {
+                        (Some(c), Some(slot)) => Some((slot, c)),
+                        _ => None,
+                    },
+                };
+                if let Some((slot, c)) = pair {
+                    self.thresholds.entry(slot).or_default().push(c);
+                }
+            }
+            Expr::Bool(_) | Expr::Number(_) | Expr::Health(_) | Expr::Status(_) => {}
+        }
+    }
+
+    fn note(&mut self, plan: &Plan, fact: Fact) {
+        match fact {
+            Fact::Health => self.health = true,
+            Fact::SampleReached => self.sample = true,
+            Fact::Metric(id, field) => {
+                if id < plan.metrics.len() {
+                    let key = metric_key(plan, id).to_string();
+                    self.named.insert(key.clone());
+                    self.fields.entry(key).or_default().insert(unify(field));
+                }
+            }
+            Fact::Guardrail(field) => {
+                self.fields
+                    .entry(ANY_GUARDRAIL.to_string())
+                    .or_default()
+                    .insert(unify(field));
+            }
+            Fact::SrmP | Fact::SrmChi2 | Fact::Setting(_) => {}
+        }
+    }
+
+    fn fields_of(&self, key: &str, guardrail: bool) -> HashSet<Field> {
+        let mut fields = self.fields.get(key).cloned().unwrap_or_default();
+        if guardrail && let Some(any) = self.fields.get(ANY_GUARDRAIL) {
+            fields.extend(any.iter().copied());
+        }
+        fields
+    }
+
+    fn thresholds_of(&self, key: &str, guardrail: bool, field: Field) -> Vec<f64> {
+        let mut out = self
+            .thresholds
+            .get(&Slot::Field(key.to_string(), field))
+            .cloned()
+            .unwrap_or_default();
+        if guardrail
+            && let Some(any) = self
+                .thresholds
+                .get(&Slot::Field(ANY_GUARDRAIL.to_string(), field))
+        {
+            out.extend(any.iter().copied());
+        }
+        out
+    }
+}
+
+fn slot(plan: &Plan, expr: &Expr) -> Option<Slot> {
+    match expr {
+        Expr::Fact(Fact::SrmP) => Some(Slot::SrmP),
+        Expr::Fact(Fact::SrmChi2) => Some(Slot::SrmChi2),
+        Expr::Fact(Fact::Metric(id, field)) if numeric(*field) && *id < plan.metrics.len() => Some(
+            Slot::Field(metric_key(plan, *id).to_string(), unify(*field)),
+        ),
+        Expr::Fact(Fact::Guardrail(field)) if numeric(*field) => {
+            Some(Slot::Field(ANY_GUARDRAIL.to_string(), unify(*field)))
+        }
+        _ => None,
+    }
+}
+
+/// The value of an expression made of literals and settings.
+fn constant(plan: &Plan, expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::Number(x) => Some(*x),
+        Expr::Fact(Fact::Setting(key)) => Some(key.value(&plan.settings)),
+        Expr::Arith(op, a, b) => {
+            let (a, b) = (constant(plan, a)?, constant(plan, b)?);
+            let x = match op {
+                ArithOp::Add => a + b,
+                ArithOp::Sub => a - b,
+                ArithOp::Mul => a * b,
+                ArithOp::Div => a / b,
+            };
+            x.is_finite().then_some(x)
+        }
+        _ => None,
+    }
+}
+
+/// Whether every comparison in `expr` compares one fact with a constant (or
+/// constants with each other), so that the scenario space decides it
+/// exactly. Arithmetic on facts, or two facts compared, are only sampled.
+pub fn decided_exactly(plan: &Plan, expr: &Expr) -> bool {
+    // Scenarios have one treatment arm, where `p_adjusted` is `p`; a rule
+    // that reads both may tell arms apart that the space merges.
+    let (mut raw, mut adjusted) = (false, false);
+    visit(expr, &mut |fact| match fact {
+        Fact::Metric(_, Field::P) | Fact::Guardrail(Field::P) => raw = true,
+        Fact::Metric(_, Field::PAdjusted) | Fact::Guardrail(Field::PAdjusted) => adjusted = true,
+        _ => {}
+    });
+    !(raw && adjusted) && compares_with_constants(plan, expr)
+}
+
+fn visit(expr: &Expr, f: &mut dyn FnMut(Fact)) {
+    match expr {
+        Expr::Fact(fact) => f(*fact),
+        Expr::Not(e) | Expr::Quantified(_, e) => visit(e, f),
+        Expr::And(a, b) | Expr::Or(a, b) | Expr::Compare(_, a, b) | Expr::Arith(_, a, b) => {
+            visit(a, f);
+            visit(b, f);
+        }
+        Expr::Bool(_) | Expr::Number(_) | Expr::Health(_) | Expr::Status(_) => {}
+    }
+}
+
+fn compares_with_constants(plan: &Plan, expr: &Expr) -> bool {
+    match expr {
+        Expr::Not(e) | Expr::Quantified(_, e) => compares_with_constants(plan, e),
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            compares_with_constants(plan, a) && compares_with_constants(plan, b)
+        }
+        Expr::Compare(_, a, b) => {
+            let literal = |e: &Expr| {
+                constant(plan, e).is_some()
+                    || matches!(e, Expr::Bool(_) | Expr::Health(_) | Expr::Status(_))
+            };
+            let side = |e: &Expr| literal(e) || matches!(e, Expr::Fact(_));
+            side(a) && side(b) && (literal(a) || literal(b))
+        }
+        Expr::Arith(..) => false,
+        Expr::Bool(_) | Expr::Number(_) | Expr::Health(_) | Expr::Status(_) | Expr::Fact(_) => true,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Domain {
+    Probability,
+    NonNegative,
+    Any,
+}
+
+fn domain(field: Field) -> Domain {
+    match field {
+        Field::P | Field::PAdjusted | Field::ProbBetter => Domain::Probability,
+        Field::ExpectedLoss | Field::Units => Domain::NonNegative,
+        _ => Domain::Any,
+    }
+}
+
+/// Values on both sides of every threshold, and (with `exact`) the
+/// thresholds themselves, for `<` against `<=`; within the domain: below the
+/// lowest, between each pair, above the highest.
+fn candidates(thresholds: &[f64], domain: Domain, exact: bool) -> Vec<f64> {
+    let inside = |x: f64| match domain {
+        Domain::Probability => (0.0..=1.0).contains(&x),
+        Domain::NonNegative => x >= 0.0,
+        Domain::Any => x.is_finite(),
+    };
+    let mut ts: Vec<f64> = thresholds.iter().copied().filter(|t| inside(*t)).collect();
+    ts.sort_by(f64::total_cmp);
+    ts.dedup();
+    let (Some(&first), Some(&last)) = (ts.first(), ts.last()) else {
+        return Vec::new();
+    };
+    let below = match domain {
+        Domain::Probability | Domain::NonNegative => first / 2.0,
+        Domain::Any => first - (first.abs() / 2.0).max(0.005),
+    };
+    let above = match domain {
+        Domain::Probability => (last + 1.0) / 2.0,
+        Domain::NonNegative => {
+            if last == 0.0 {
+                0.001
+            } else {
+                last * 1.5
+            }
+        }
+        Domain::Any => last + (last.abs() / 2.0).max(0.005),
+    };
+    let mut out = vec![below];
+    for (i, t) in ts.iter().enumerate() {
+        if exact {
+            out.push(*t);
+        }
+        if let Some(next) = ts.get(i + 1) {
+            out.push((t + next) / 2.0);
+        }
+    }
+    out.push(above);
+    out.retain(|x| inside(*x));
+    out.dedup();
+    out
+}
+
+/// Most scenarios a space holds before merging. Beyond it only the
+/// simplest are kept: those with the fewest facts changed from no effect.
+pub const MAX_SCENARIOS: u64 = 50_000;
+
+/// Most combinations of numbers tried for one metric state.
+const MAX_NUMBERS: usize = 4_096;
+
+/// One way a metric can be in the space, and how far it is from no effect.
+#[derive(Clone)]
+struct Alternative {
+    state: MetricState,
+    complexity: usize,
+    /// What the rules' atoms see of this metric in this state.
+    signature: Vec<u8>,
+}
+
+/// One option of one dimension of the space: some facts of a scenario.
+#[derive(Clone)]
+struct Choice {
+    globals: Option<(Health, f64, f64, bool)>,
+    metrics: Vec<(String, MetricState)>,
+    complexity: usize,
+}
+
+/// The scenario space of some plans.
+#[derive(Clone, Debug)]
+pub struct Space {
+    /// Simplest first; no two on which every rule of every plan agrees.
+    pub scenarios: Vec<Explored>,
+    /// `false` when the space was too large and only the simplest
+    /// scenarios were kept, or numbers were sampled more coarsely: absence
+    /// (a rule that never fires) is then not proven.
+    pub complete: bool,
+}
+
+/// A scenario with the truth of every rule of every plan on it.
+#[derive(Clone, Debug)]
+pub struct Explored {
+    pub scenario: Scenario,
+    /// `rules[plan][rule]`: whether the rule's condition holds.
+    pub rules: Vec<Vec<bool>>,
+}
+
+impl Explored {
+    /// The index of the rule that decides for plan `i`, `None` for
+    /// `otherwise`.
+    pub fn fired(&self, i: usize) -> Option<usize> {
+        self.rules.get(i)?.iter().position(|holds| *holds)
+    }
+}
+
+/// The verdict and rule name of plan `i` on an explored scenario.
+pub fn decision(plan: &Plan, explored: &Explored, i: usize) -> (Verdict, String) {
+    match explored.fired(i).and_then(|r| plan.policy.rules.get(r)) {
+        Some(rule) => (rule.then, rule.name.clone()),
+        None => (plan.policy.otherwise.then, "otherwise".to_string()),
+    }
+}
+
+/// The leaves of the plans' conditions: comparisons and boolean facts,
+/// outside quantifiers (`global`) and inside (`quantified`, evaluated per
+/// guardrail).
+struct Atoms {
+    global: Vec<Vec<Expr>>,
+    quantified: Vec<Vec<Expr>>,
+}
+
+impl Atoms {
+    fn of(plans: &[&Plan]) -> Atoms {
+        let mut atoms = Atoms {
+            global: vec![Vec::new(); plans.len()],
+            quantified: vec![Vec::new(); plans.len()],
+        };
+        for (p, plan) in plans.iter().enumerate() {
+            for rule in &plan.policy.rules {
+                atoms.collect(p, &rule.when, false);
+            }
+        }
+        atoms
+    }
+
+    fn collect(&mut self, p: usize, expr: &Expr, quantified: bool) {
+        match expr {
+            Expr::Not(e) => self.collect(p, e, quantified),
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                self.collect(p, a, quantified);
+                self.collect(p, b, quantified);
+            }
+            Expr::Quantified(_, e) => self.collect(p, e, true),
+            leaf => {
+                let list = if quantified {
+                    &mut self.quantified[p]
+                } else {
+                    &mut self.global[p]
+                };
+                if !list.contains(leaf) {
+                    list.push(leaf.clone());
+                }
+            }
+        }
+    }
+}
+
+/// What the atoms of every plan see of metric `key` in `state`, the other
+/// facts being those of no effect; with the metric's significance and
+/// status, which describe every scenario.
+fn local_signature(plans: &[&Plan], atoms: &Atoms, key: &str, state: &MetricState) -> Vec<u8> {
+    let scenario = Scenario {
+        metrics: vec![(key.to_string(), state.clone())],
+        ..Scenario::default()
+    };
+    let mut signature = Vec::new();
+    for (p, plan) in plans.iter().enumerate() {
+        let facts = scenario.facts(plan);
+        let id = (0..plan.metrics.len()).find(|&id| metric_key(plan, id) == key);
+        for atom in &atoms.global[p] {
+            signature.push(u8::from(decide::holds(plan, &facts, atom, None)));
+        }
+        if let Some(id) = id.filter(|&id| plan.metrics[id].role == Role::Guardrail) {
+            for atom in &atoms.quantified[p] {
+                signature.push(u8::from(decide::holds(plan, &facts, atom, Some(id))));
+            }
+        }
+        if let Some(c) = id.and_then(|id| facts.metrics.get(id)) {
+            signature.push(c.status.map_or(9, |s| s as u8));
+            signature.push(u8::from(c.better) + 2 * u8::from(c.worse));
+        }
+    }
+    signature
+}
+
+/// Every scenario that the plans' rules can tell apart (see the module
+/// docs), simplest first. The plans' metrics are matched by name, the
+/// primary as `primary`; the last plan's settings decide which facts are
+/// consistent.
+pub fn explore(plans: &[&Plan]) -> Space {
+    let Some(last) = plans.last() else {
+        return Space {
+            scenarios: Vec::new(),
+            complete: true,
+        };
+    };
+    let settings = &last.settings;
+    let alpha = settings.alpha;
+    let reads = Reads::of(plans);
+    let atoms = Atoms::of(plans);
+    let mut complete = true;
+
+    // Scenario-wide facts: one dimension.
+    let healths: Vec<Health> = if reads.health {
+        vec![Health::Healthy, Health::Warning, Health::Blocked]
+    } else {
+        vec![Health::Healthy]
+    };
+    let mut srm_ps = vec![1.0];
+    if let Some(ts) = reads.thresholds.get(&Slot::SrmP) {
+        srm_ps.extend(candidates(ts, Domain::Probability, true));
+    }
+    let mut chi2s = vec![0.0];
+    if let Some(ts) = reads.thresholds.get(&Slot::SrmChi2) {
+        chi2s.extend(candidates(ts, Domain::NonNegative, true));
+    }
+    let samples: Vec<bool> = if reads.sample {
+        vec![true, false]
+    } else {
+        vec![true]
+    };
+    let mut globals = Vec::new();
+    for &health in &healths {
+        for &srm_p in &srm_ps {
+            // SRM below a threshold makes health at least that bad.
+            let implied = if srm_p < settings.srm_blocked {
+                Health::Blocked
+            } else if srm_p < settings.srm_warning {
+                Health::Warning
+            } else {
+                Health::Healthy
+            };
+            if health < implied {
+                continue;
+            }
+            for &chi2 in &chi2s {
+                for &sample in &samples {
+                    let complexity = usize::from(health != Health::Healthy)
+                        + usize::from(srm_p != 1.0)
+                        + usize::from(chi2 != 0.0)
+                        + usize::from(!sample);
+                    globals.push(Choice {
+                        globals: Some((health, srm_p, chi2, sample)),
+                        metrics: Vec::new(),
+                        complexity,
+                    });
+                }
+            }
+        }
+    }
+    let mut dims: Vec<Vec<Choice>> = vec![globals];
+
+    // One dimension per metric the rules name; the guardrails they only
+    // quantify over form one pool.
+    let (metrics, pool) = space_metrics(plans, &reads);
+    for (key, metric) in &metrics {
+        let alternatives = alternatives(plans, &atoms, key, metric, &reads, alpha, &mut complete);
+        dims.push(
+            alternatives
+                .into_iter()
+                .map(|a| Choice {
+                    globals: None,
+                    metrics: vec![(key.clone(), a.state)],
+                    complexity: a.complexity,
+                })
+                .collect(),
+        );
+    }
+    if !pool.is_empty() {
+        dims.push(pool_choices(
+            plans,
+            &atoms,
+            &pool,
+            &reads,
+            alpha,
+            &mut complete,
+        ));
+    }
+
+    // Keep the simplest scenarios when the product is too large.
+    let mut histogram = vec![1u64];
+    for dim in &dims {
+        let top = dim.iter().map(|c| c.complexity).max().unwrap_or(0);
+        let mut next = vec![0u64; histogram.len() + top];
+        for (c, count) in histogram.iter().enumerate() {
+            for choice in dim {
+                let slot = &mut next[c + choice.complexity];
+                *slot = slot.saturating_add(*count);
+            }
+        }
+        histogram = next;
+    }
+    let mut budget = histogram.len().saturating_sub(1);
+    let mut total: u64 = histogram.iter().fold(0u64, |a, b| a.saturating_add(*b));
+    while total > MAX_SCENARIOS && budget > 0 {
+        total = total.saturating_sub(histogram[budget]);
+        budget -= 1;
+        complete = false;
+    }
+
+    let mut all: Vec<(usize, Scenario)> = Vec::new();
+    let mut picked: Vec<usize> = Vec::with_capacity(dims.len());
+    product(&dims, budget, 0, &mut picked, &mut all);
+    all.sort_by_key(|(complexity, _)| *complexity);
+
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut scenarios = Vec::new();
+    for (_, scenario) in all {
+        let mut signature = Vec::new();
+        let mut rules = Vec::with_capacity(plans.len());
+        for plan in plans {
+            let facts = scenario.facts(plan);
+            let truths: Vec<bool> = plan
+                .policy
+                .rules
+                .iter()
+                .map(|rule| decide::holds(plan, &facts, &rule.when, None))
+                .collect();
+            signature.extend(truths.iter().map(|t| u8::from(*t)));
+            let worst = plan
+                .guardrails()
+                .filter_map(|(id, _)| facts.metrics.get(id).and_then(|c| c.status))
+                .max()
+                .unwrap_or(Status::Ok);
+            signature.push(worst as u8 + 2);
+            let primary = facts.metrics.get(plan.primary);
+            signature.push(primary.map_or(0, |c| u8::from(c.better) + 2 * u8::from(c.worse)) + 10);
+            rules.push(truths);
+        }
+        if seen.insert(signature) {
+            scenarios.push(Explored { scenario, rules });
+        }
+    }
+    Space {
+        scenarios,
+        complete,
+    }
+}
+
+/// Every combination of one choice per dimension with a total complexity
+/// within `budget`.
+fn product(
+    dims: &[Vec<Choice>],
+    budget: usize,
+    used: usize,
+    picked: &mut Vec<usize>,
+    out: &mut Vec<(usize, Scenario)>,
+) {
+    let Some(dim) = dims.get(picked.len()) else {
+        let mut scenario = Scenario::default();
+        for (d, &k) in picked.iter().enumerate() {
+            let choice = &dims[d][k];
+            if let Some((health, srm_p, srm_chi2, sample_reached)) = choice.globals {
+                scenario.health = health;
+                scenario.srm_p = srm_p;
+                scenario.srm_chi2 = srm_chi2;
+                scenario.sample_reached = sample_reached;
+            }
+            scenario.metrics.extend(choice.metrics.iter().cloned());
+        }
+        out.push((used, scenario));
+        return;
+    };
+    for (k, choice) in dim.iter().enumerate() {
+        if used + choice.complexity > budget {
+            continue;
+        }
+        picked.push(k);
+        product(dims, budget, used + choice.complexity, picked, out);
+        picked.pop();
+    }
+}
+
+/// Every scenario of [`explore`], without the rules' truths.
+pub fn enumerate(plans: &[&Plan]) -> Vec<Scenario> {
+    explore(plans)
+        .scenarios
+        .into_iter()
+        .map(|e| e.scenario)
+        .collect()
+}
+
+/// The union of the plans' metrics by key (the first plan that has a metric
+/// describes it, thresholds merged): those with a dimension of their own,
+/// and the pool of guardrails that rules only quantify over.
+type Metrics = Vec<(String, Metric)>;
+
+fn space_metrics(plans: &[&Plan], reads: &Reads) -> (Metrics, Metrics) {
+    let mut all: Metrics = Vec::new();
+    for plan in plans {
+        for (id, metric) in plan.metrics.iter().enumerate() {
+            let key = metric_key(plan, id).to_string();
+            match all.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, known)) => {
+                    known.worsened = known.worsened.or(metric.worsened);
+                    known.severe = known.severe.or(metric.severe);
+                    known.margin = known.margin.or(metric.margin);
+                }
+                None => all.push((key, metric.clone())),
+            }
+        }
+    }
+    let mut own = Vec::new();
+    let mut pool = Vec::new();
+    for (key, metric) in all {
+        match metric.role {
+            Role::Primary => own.push((key, metric)),
+            Role::Secondary if !reads.fields_of(&key, false).is_empty() => own.push((key, metric)),
+            Role::Secondary => {}
+            Role::Guardrail if reads.named.contains(&key) => own.push((key, metric)),
+            Role::Guardrail => pool.push((key, metric)),
+        }
+    }
+    (own, pool)
+}
+
+/// The pool of guardrails the rules only quantify over: what the
+/// quantifiers see is the multiset of their states, and two guardrails away
+/// from no effect tell `any` from `all`, so at most two deviate.
+fn pool_choices(
+    plans: &[&Plan],
+    atoms: &Atoms,
+    pool: &Metrics,
+    reads: &Reads,
+    alpha: f64,
+    complete: &mut bool,
+) -> Vec<Choice> {
+    let mut ids: HashMap<Vec<u8>, usize> = HashMap::new();
+    let members: Vec<(String, Vec<(Alternative, usize)>)> = pool
+        .iter()
+        .map(|(key, metric)| {
+            let alternatives = alternatives(plans, atoms, key, metric, reads, alpha, complete)
+                .into_iter()
+                .map(|a| {
+                    let next = ids.len();
+                    let id = *ids.entry(a.signature.clone()).or_insert(next);
+                    (a, id)
+                })
+                .collect();
+            (key.clone(), alternatives)
+        })
+        .collect();
+    let defaults: Vec<usize> = members
+        .iter()
+        .map(|(_, alts)| alts.first().map_or(0, |(_, id)| *id))
+        .collect();
+    let mut seen: HashSet<Vec<usize>> = HashSet::new();
+    let mut out = Vec::new();
+    let mut push = |deviations: &[(usize, usize)], out: &mut Vec<Choice>| {
+        let mut key: Vec<usize> = defaults.clone();
+        for &(m, a) in deviations {
+            key[m] = members[m].1[a].1;
+        }
+        key.sort_unstable();
+        if !seen.insert(key) {
+            return;
+        }
+        out.push(Choice {
+            globals: None,
+            metrics: deviations
+                .iter()
+                .map(|&(m, a)| (members[m].0.clone(), members[m].1[a].0.state.clone()))
+                .collect(),
+            complexity: deviations
+                .iter()
+                .map(|&(m, a)| members[m].1[a].0.complexity)
+                .sum(),
+        });
+    };
+    push(&[], &mut out);
+    for (m, (_, alts)) in members.iter().enumerate() {
+        for a in 1..alts.len() {
+            push(&[(m, a)], &mut out);
+        }
+    }
+    for (m, (_, alts)) in members.iter().enumerate() {
+        for (n, (_, others)) in members.iter().enumerate().skip(m + 1) {
+            for a in 1..alts.len() {
+                for b in 1..others.len() {
+                    push(&[(m, a), (n, b)], &mut out);
+                }
+            }
+        }
+    }
+    out.sort_by_key(|c| c.complexity);
+    out
+}
+
+/// The states of one metric the space distinguishes, simplest first (the
+/// first is no effect): significance, status and non-inferiority as the
+/// rules read them, and the numbers they compare on both sides of each
+/// constant; inconsistent states left out, states the rules' atoms cannot
+/// tell apart merged.
+fn alternatives(
+    plans: &[&Plan],
+    atoms: &Atoms,
+    key: &str,
+    metric: &Metric,
+    reads: &Reads,
+    alpha: f64,
+    complete: &mut bool,
+) -> Vec<Alternative> {
+    let guardrail = metric.role == Role::Guardrail;
+    let fields = reads.fields_of(key, guardrail);
+    let thresholds: Vec<(Field, Vec<f64>)> = Field::ALL
+        .into_iter()
+        .filter(|f| numeric(*f) && *f != Field::PAdjusted)
+        .filter_map(|field| {
+            let mut ts = reads.thresholds_of(key, guardrail, field);
+            if ts.is_empty() {
+                return None;
+            }
+            // Where the field's own meaning changes: α for p, the bounds
+            // of a significant prob_better, 0 for lifts.
+            match field {
+                Field::P => ts.push(alpha),
+                Field::ProbBetter => ts.extend([alpha / 2.0, 1.0 - alpha / 2.0]),
+                Field::Lift | Field::RelLift | Field::CiLow | Field::CiHigh => ts.push(0.0),
+                _ => {}
+            }
+            Some((field, ts))
+        })
+        .collect();
+    let numbers_of = |exact: bool| -> Vec<(Field, Vec<f64>)> {
+        thresholds
+            .iter()
+            .map(|(field, ts)| (*field, candidates(ts, domain(*field), exact)))
+            .collect()
+    };
+    let size = |numbers: &[(Field, Vec<f64>)]| {
+        numbers
+            .iter()
+            .fold(1usize, |n, (_, v)| n.saturating_mul(v.len() + 1))
+    };
+    let mut numbers = numbers_of(true);
+    if size(&numbers) > MAX_NUMBERS {
+        numbers = numbers_of(false);
+        *complete = false;
+    }
+    while size(&numbers) > MAX_NUMBERS {
+        // Keep the fields that come first; the rest keep their defaults.
+        numbers.pop();
+        *complete = false;
+    }
+
+    let reads_significance = metric.role == Role::Primary
+        || !numbers.is_empty()
+        || fields
+            .iter()
+            .any(|f| matches!(f, Field::Significant | Field::Better | Field::Worse));
+    let significances = if reads_significance {
+        vec![
+            Significance::NotSignificant,
+            Significance::Better,
+            Significance::Worse,
+        ]
+    } else {
+        vec![Significance::NotSignificant]
+    };
+    let statuses: Vec<Status> = if guardrail {
+        let mut s = vec![Status::Ok];
+        if metric.worsened.is_some() {
+            s.push(Status::Worsened);
+        }
+        if metric.severe.is_some() {
+            s.push(Status::Severe);
+        }
+        s
+    } else {
+        vec![Status::Ok]
+    };
+    let inferiority: Vec<Option<bool>> =
+        if guardrail && metric.margin.is_some() && fields.contains(&Field::NonInferior) {
+            vec![None, Some(false)]
+        } else {
+            vec![None]
+        };
+
+    let mut raw: Vec<Alternative> = Vec::new();
+    for &status in &statuses {
+        for &significance in &significances {
+            for &non_inferior in &inferiority {
+                // The product of the numbers' candidates, each `None` (the
+                // state's default) first.
+                let mut index = vec![0usize; numbers.len()];
+                loop {
+                    let mut state = MetricState {
+                        significance,
+                        status,
+                        non_inferior,
+                        numbers: Vec::new(),
+                    };
+                    for ((field, values), &k) in numbers.iter().zip(&index) {
+                        if k > 0 {
+                            state.numbers.push((*field, values[k - 1]));
+                        }
+                    }
+                    let c = comparison(metric, &state, alpha);
+                    if consistent(metric, &c, alpha) {
+                        let complexity = usize::from(significance != Significance::NotSignificant)
+                            + usize::from(status != Status::Ok)
+                            + usize::from(non_inferior.is_some())
+                            + state.numbers.len();
+                        raw.push(Alternative {
+                            state,
+                            complexity,
+                            signature: Vec::new(),
+                        });
+                    }
+                    let mut i = 0;
+                    while i < numbers.len() {
+                        index[i] += 1;
+                        if index[i] <= numbers[i].1.len() {
+                            break;
+                        }
+                        index[i] = 0;
+                        i += 1;
+                    }
+                    if i == numbers.len() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    raw.sort_by_key(|a| a.complexity);
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut out = Vec::new();
+    for mut alternative in raw {
+        let signature = local_signature(plans, atoms, key, &alternative.state);
+        if seen.insert(signature.clone()) {
+            alternative.signature = signature;
+            out.push(alternative);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_take_both_sides_and_the_threshold() {
+        assert_eq!(
+            candidates(&[0.95], Domain::Probability, true),
+            vec![0.475, 0.95, 0.975]
+        );
+        assert_eq!(
+            candidates(&[0.02, 0.0], Domain::Any, true),
+            vec![-0.005, 0.0, 0.01, 0.02, 0.03]
+        );
+        assert_eq!(
+            candidates(&[0.95], Domain::Probability, false),
+            vec![0.475, 0.975]
+        );
+        assert!(candidates(&[], Domain::Any, true).is_empty());
+    }
+}

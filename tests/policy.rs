@@ -1,0 +1,401 @@
+//! Decision policies as reviewed code: `xos test`, `xos diff`, the static
+//! analysis warnings of `xos check`, and `xos.toml` `[require]`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use xos::check::{self, CheckedFile, LoadOptions};
+use xos::diagnostic::{self, Diagnostics};
+use xos::plan::{Fact, Field, Given, Health, PolicyTest, RuleSource, Status, Value, Verdict};
+use xos::scenario;
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn relative(path: &Path) -> PathBuf {
+    path.strip_prefix(manifest()).unwrap_or(path).to_path_buf()
+}
+
+fn xos(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xos"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run xos: {e}"))
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn render_all(diagnostics: &Diagnostics) -> String {
+    diagnostics
+        .iter()
+        .map(|d| diagnostic::render(d, false, 100))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn shipped_policies() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(manifest().join("rules"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "xos"))
+                .map(|p| relative(&p).display().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+// ---------------------------------------------------------------- xos test
+
+#[test]
+fn every_shipped_policy_passes_its_own_tests() {
+    let files = shipped_policies();
+    assert!(files.len() >= 4, "{files:?}");
+    let mut args = vec!["test"];
+    args.extend(files.iter().map(String::as_str));
+    let out = xos(&args);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(!text.contains("FAILED"), "{text}");
+    let summary = text.lines().last().unwrap_or_default();
+    assert!(summary.ends_with(" passed, 0 failed"), "{summary}");
+    // Every rule of every shipped policy is pinned by a test `by` it.
+    for file in &files {
+        let checked = match check::check_path(Path::new(file), &LoadOptions::default()) {
+            Ok(CheckedFile::Policy(checked)) => checked,
+            Ok(_) => panic!("{file} is not a policy"),
+            Err(errors) => panic!("{}", render_all(&errors)),
+        };
+        let policy = &checked.policy;
+        for name in policy
+            .rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .chain(["otherwise"])
+        {
+            assert!(
+                policy.tests.iter().any(|t| t.by.as_deref() == Some(name)),
+                "{file}: no test expects rule `{name}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_broken_test_exits_1_and_names_the_firing_rule() {
+    let out = xos(&["test", "tests/fixtures/policy_test/broken.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("test broken::clean_win ... ok"), "{text}");
+    assert!(
+        text.contains("got       hold by guardrail_worsened"),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l == "1 passed, 1 failed"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn test_runs_a_specs_own_tests_and_exits_1_on_an_invalid_file() {
+    let out = xos(&[
+        "test",
+        "examples/checkout/checkout.xos",
+        "tests/fixtures/check/shares_sum.xos",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("test default::clean_win ... ok"));
+    assert!(stderr(&out).contains("shares_sum"), "{}", stderr(&out));
+}
+
+#[test]
+fn check_exits_0_on_every_shipped_policy() {
+    let files = shipped_policies();
+    let mut args = vec!["check"];
+    args.extend(files.iter().map(String::as_str));
+    let out = xos(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0 errors, 0 warnings"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+fn policy_test(given: Vec<Given>) -> PolicyTest {
+    PolicyTest {
+        name: "t".into(),
+        source: RuleSource::Policy,
+        given,
+        expect: Verdict::Hold,
+        by: None,
+        span: Default::default(),
+    }
+}
+
+fn given(fact: Fact, value: Value) -> Given {
+    Given {
+        fact,
+        path: String::new(),
+        value,
+    }
+}
+
+#[test]
+fn given_facts_keep_the_facts_that_follow_consistent() {
+    let checked = match check::check_path(Path::new("rules/default.xos"), &LoadOptions::default()) {
+        Ok(CheckedFile::Policy(checked)) => checked,
+        _ => panic!("rules/default.xos does not check"),
+    };
+    let plan = scenario::policy_plan(&checked.policy, 2);
+    let base = scenario::test_facts(&plan, &policy_test(Vec::new()));
+    assert_eq!(base.health, Health::Healthy);
+    assert!(base.sample_reached);
+    let primary = &base.metrics[0];
+    assert_eq!(primary.abs_lift, Some(0.0));
+    assert_eq!(primary.p_value, Some(1.0));
+    assert_eq!(primary.prob_better, Some(0.5));
+    assert!(!primary.significant);
+    assert_eq!(base.metrics[1].status, Some(Status::Ok));
+    assert_eq!(base.metrics[1].non_inferior, Some(true));
+
+    let facts = scenario::test_facts(
+        &plan,
+        &policy_test(vec![
+            given(Fact::Metric(0, Field::Better), Value::Bool(true)),
+            given(
+                Fact::Guardrail(Field::Status),
+                Value::Status(Status::Severe),
+            ),
+            given(Fact::Metric(0, Field::P), Value::Number(0.01)),
+        ]),
+    );
+    assert!(facts.metrics[0].significant && facts.metrics[0].better);
+    assert_eq!(facts.metrics[0].p_adjusted, Some(0.01));
+    for guardrail in &facts.metrics[1..] {
+        assert_eq!(guardrail.status, Some(Status::Severe));
+        assert_eq!(guardrail.severe, Some(true));
+        assert_eq!(guardrail.worsened, Some(true));
+    }
+}
+
+// ---------------------------------------------------------------- xos diff
+
+const OLD: &str = "tests/fixtures/diff/default.xos";
+const NEW: &str = "tests/fixtures/diff/no_guardrail_worsened.xos";
+
+#[test]
+fn diff_lists_exactly_the_changed_scenarios() {
+    let out = xos(&["diff", OLD, NEW]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    insta::assert_snapshot!("diff_text", stdout(&out));
+    let json = xos(&["diff", OLD, NEW, "--format", "json"]);
+    assert_eq!(json.status.code(), Some(0));
+    let value: serde_json::Value =
+        serde_json::from_str(&stdout(&json)).unwrap_or_else(|e| panic!("not JSON: {e}"));
+    assert_eq!(value["schema"], "xos.diff/v1");
+    assert_eq!(value["verdict_changes"], 2);
+    insta::assert_json_snapshot!("diff_json", value);
+}
+
+#[test]
+fn diff_gates_on_verdict_changes_only_when_asked() {
+    let changed = xos(&["diff", OLD, NEW, "--fail-on-change"]);
+    assert_eq!(changed.status.code(), Some(1));
+    let same = xos(&["diff", OLD, OLD, "--fail-on-change"]);
+    assert_eq!(same.status.code(), Some(0));
+    assert!(stdout(&same).contains("no decision changes"));
+    let unpinned = xos(&["diff", OLD, NEW, "--fail-on-untested-change"]);
+    assert_eq!(unpinned.status.code(), Some(1));
+    let pinned = xos(&[
+        "diff",
+        OLD,
+        "tests/fixtures/diff/pinned.xos",
+        "--fail-on-untested-change",
+    ]);
+    assert_eq!(pinned.status.code(), Some(0), "{}", stdout(&pinned));
+    assert!(stdout(&pinned).contains("pinned by test `worsened_guardrail_launches`"));
+}
+
+#[test]
+fn diff_refuses_a_policy_against_a_spec() {
+    let out = xos(&["diff", OLD, "examples/checkout/checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("xos::diff::mixed"));
+}
+
+#[test]
+fn diff_of_the_shipped_policies_is_fast_and_complete() {
+    let files = shipped_policies();
+    for old in &files {
+        for new in &files {
+            let out = xos(&["diff", old, new, "--format", "json"]);
+            assert_eq!(out.status.code(), Some(0), "{old} {new}");
+            let value: serde_json::Value = serde_json::from_str(&stdout(&out))
+                .unwrap_or_else(|e| panic!("{old} {new}: not JSON: {e}"));
+            if old == new {
+                assert_eq!(value["changes"], serde_json::json!([]), "{old}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- analysis
+
+fn warnings_of(path: &Path) -> Diagnostics {
+    match check::check_path(&relative(path), &LoadOptions::default()) {
+        Ok(checked) => {
+            assert!(!checked.warnings().has_errors());
+            checked.warnings().clone()
+        }
+        Err(errors) => panic!("{}", render_all(&errors)),
+    }
+}
+
+/// One fixture per warning, named after its code (`never_true.xos`, a
+/// second case `never_true--experiment.xos`).
+#[test]
+fn analysis_fixtures() {
+    insta::glob!("fixtures/analysis/*.xos", |path| {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let code = name.split("--").next().unwrap_or_default();
+        let warnings = warnings_of(path);
+        assert!(
+            warnings
+                .iter()
+                .any(|d| d.code.rsplit("::").next() == Some(code)),
+            "{name}: expected a warning `{code}`, got:\n{}",
+            render_all(&warnings)
+        );
+        insta::assert_snapshot!(render_all(&warnings));
+    });
+}
+
+#[test]
+fn the_policy_without_guardrail_worsened_launches_despite_a_severe_guardrail() {
+    let warnings = warnings_of(&manifest().join(NEW));
+    let codes: Vec<&str> = warnings.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["xos::check::launch_despite_severe"]);
+}
+
+// ---------------------------------------------------------------- [require]
+
+/// One folder per requirement, each with an `xos.toml` and a spec that
+/// meets every requirement but the folder's one.
+#[test]
+fn require_fixtures() {
+    insta::glob!("fixtures/require/*/spec.xos", |path| {
+        let name = path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let diagnostics = match check::load_plan(&relative(path), &LoadOptions::default()) {
+            Ok(checked) => panic!("{name}: no violation:\n{}", render_all(&checked.warnings)),
+            Err(errors) => errors,
+        };
+        let codes: Vec<&str> = diagnostics.errors().map(|d| d.code).collect();
+        assert_eq!(codes, [format!("xos::require::{name}")], "{name}");
+        insta::assert_snapshot!(render_all(&diagnostics));
+    });
+}
+
+#[test]
+fn a_large_space_keeps_its_simplest_scenarios_and_says_so() {
+    let spec = "tests/fixtures/diff/many_guardrails.xos";
+    let check = xos(&["check", spec]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let out = xos(&["diff", spec, spec, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let value: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("not JSON: {e}"));
+    assert_eq!(value["complete"], false);
+    assert_eq!(value["changes"], serde_json::json!([]));
+}
+
+// ---------------------------------------------------------------- no panics
+
+const POLICIES: [&str; 4] = [
+    include_str!("../rules/default.xos"),
+    include_str!("../rules/strict.xos"),
+    include_str!("../rules/do_no_harm.xos"),
+    include_str!("../rules/bayesian.xos"),
+];
+
+/// Swaps one word of a policy for another: the rules stay well-formed
+/// often enough to reach the analysis, the tests and the diff.
+fn mutate(text: &str, edits: &[(usize, usize)]) -> String {
+    const WORDS: [&str; 16] = [
+        "launch", "hold", "rollback", "any", "all", "no", "and", "or", "not", "worse", "better",
+        "severe", "worsened", "<", ">=", "true",
+    ];
+    let mut words: Vec<String> = text.split(' ').map(str::to_string).collect();
+    for (at, word) in edits {
+        if words.is_empty() {
+            break;
+        }
+        let i = at % words.len();
+        let replacement = WORDS[word % WORDS.len()];
+        if WORDS.contains(&words[i].trim()) {
+            words[i] = replacement.to_string();
+        } else {
+            words.remove(i);
+        }
+    }
+    words.join(" ")
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn edited_policies_never_panic(
+        which in 0usize..POLICIES.len(),
+        edits in proptest::collection::vec((0usize..2000, 0usize..16), 1..5),
+    ) {
+        let original = POLICIES[which];
+        let text = mutate(original, &edits);
+        let source = xos::diagnostic::SourceFile::new("edited.xos", text);
+        if let Ok(checked) = check::check_policy_source(&source) {
+            let warnings = xos::analysis::analyze_policy(&checked.policy, &source, Default::default());
+            for d in warnings.iter() {
+                let _ = diagnostic::render(d, false, 80);
+            }
+            let _ = scenario::policy_tests(&checked.policy);
+            let before = xos::diagnostic::SourceFile::new("original.xos", original);
+            if let Ok(old) = check::check_policy_source(&before) {
+                let old = scenario::policy_plan(&old.policy, 2);
+                let new = scenario::policy_plan(&checked.policy, 2);
+                let diff = xos::diff::diff(&old, &new, ("old", "new"), Some((&old, &new)));
+                let _ = xos::diff::render_text(&diff);
+            }
+        }
+    }
+}
+
+#[test]
+fn diff_of_two_specs_names_their_guardrails_and_pins_with_their_tests() {
+    let out = xos(&[
+        "diff",
+        "tests/fixtures/diff/specs/old.xos",
+        "tests/fixtures/diff/specs/new.xos",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("pinned by test `small_win_holds`"), "{text}");
+    insta::assert_snapshot!("diff_specs_text", text);
+}
