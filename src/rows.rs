@@ -1181,30 +1181,14 @@ pub fn parse_f64(text: &[u8]) -> Option<f64> {
         _ => (false, text),
     };
     let mut mantissa: u64 = 0;
-    let mut count = 0usize;
-    let mut fraction = 0usize;
-    let mut i = 0;
-    while let Some(d) = digits
-        .get(i)
-        .and_then(|b| b.checked_sub(b'0'))
-        .filter(|d| *d < 10)
-    {
-        mantissa = mantissa.wrapping_mul(10).wrapping_add(d as u64);
-        count += 1;
-        i += 1;
-    }
+    let mut i = read_digits(digits, 0, &mut mantissa);
+    let mut count = i;
+    let mut fraction = 0;
     if digits.get(i) == Some(&b'.') {
-        i += 1;
-        while let Some(d) = digits
-            .get(i)
-            .and_then(|b| b.checked_sub(b'0'))
-            .filter(|d| *d < 10)
-        {
-            mantissa = mantissa.wrapping_mul(10).wrapping_add(d as u64);
-            count += 1;
-            fraction += 1;
-            i += 1;
-        }
+        let end = read_digits(digits, i + 1, &mut mantissa);
+        fraction = end - (i + 1);
+        count += fraction;
+        i = end;
     }
     if i == digits.len() && count > 0 && count <= 19 && mantissa <= 1 << 53 && fraction < 23 {
         let x = mantissa as f64 / POW10[fraction];
@@ -1212,6 +1196,21 @@ pub fn parse_f64(text: &[u8]) -> Option<f64> {
     }
     let x: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
     x.is_finite().then_some(x)
+}
+
+/// Appends the decimal digits of `text` from `i` on to `mantissa` (wrapping:
+/// the caller rejects more than 19 digits) and returns where they stop.
+#[inline]
+fn read_digits(text: &[u8], mut i: usize, mantissa: &mut u64) -> usize {
+    while let Some(d) = text
+        .get(i)
+        .and_then(|b| b.checked_sub(b'0'))
+        .filter(|d| *d < 10)
+    {
+        *mantissa = mantissa.wrapping_mul(10).wrapping_add(d as u64);
+        i += 1;
+    }
+    i
 }
 
 /// Merges the ranges in file order into [`Data`], or every problem found.
@@ -1539,6 +1538,17 @@ mod tests {
             let ours = parse_f64(text.as_bytes());
             let std = text.parse::<f64>().ok().filter(|x| x.is_finite());
             assert_eq!(ours.map(f64::to_bits), std.map(f64::to_bits), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_float_path_agrees_on_any_decimal(
+            text in "[+-]?[0-9]{0,22}(\\.[0-9]{0,22})?([eE][+-]?[0-9]{1,3})?"
+        ) {
+            let ours = parse_f64(text.as_bytes());
+            let std = text.parse::<f64>().ok().filter(|x| x.is_finite());
+            proptest::prop_assert_eq!(ours.map(f64::to_bits), std.map(f64::to_bits));
         }
     }
 
