@@ -173,6 +173,14 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
     writeln!(out, "  srm_warning  {}", number(s.srm_warning))?;
     writeln!(out, "  srm_blocked  {}", number(s.srm_blocked))?;
     writeln!(out, "  min_units    {}", s.min_units)?;
+    if plan.data.unit_id.is_some() {
+        writeln!(
+            out,
+            "  assignment   warning above {}%, blocked above {}% of units mixed or duplicated",
+            number(s.assignment_warning * 100.0),
+            number(s.assignment_blocked * 100.0)
+        )?;
+    }
     let correction = match s.correction {
         Correction::None => "none",
         Correction::Bonferroni => "bonferroni",
