@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 
 use crate::plan::{
-    Correction, Direction, Effect, MetricKind, Plan, PolicyOrigin, RateTest, Reason, ReasonPart,
-    RelativeCi, Role, RuleSource, Settings, Shape,
+    Correction, Direction, Effect, MetricKind, Missing, Plan, PolicyOrigin, RateTest, Reason,
+    ReasonPart, RelativeCi, Role, RuleSource, Settings, Shape,
 };
 
 /// The plan as text.
@@ -46,9 +46,22 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
     };
     writeln!(out, "  shape           {shape}")?;
     writeln!(out, "  variant column  `{}`", data.variant_column)?;
-    writeln!(out, "  units column    `{}`", data.units_column)?;
+    match data.shape {
+        Shape::Aggregated => writeln!(out, "  units column    `{}`", data.units_column)?,
+        Shape::Rows => writeln!(out, "  units           the rows of each variant")?,
+    }
     if let Some(unit_id) = &data.unit_id {
-        writeln!(out, "  unit id column  `{unit_id}`")?;
+        writeln!(
+            out,
+            "  unit id column  `{unit_id}` (units in two variants, or on two rows, are health issues)"
+        )?;
+    }
+    if data.shape == Shape::Rows {
+        let missing = match data.missing {
+            Missing::Error => "an error",
+            Missing::Zero => "0 (`missing zero`)",
+        };
+        writeln!(out, "  empty cells     {missing}")?;
     }
 
     writeln!(out)?;
@@ -102,15 +115,21 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
             metric.name,
             metric.kind.label()
         )?;
-        let columns = match &metric.kind {
-            MetricKind::Rate { column } => format!(
+        let columns = match (&metric.kind, data.shape) {
+            (MetricKind::Rate { column }, Shape::Aggregated) => format!(
                 "`{column}` (units with the event) over `{}`",
                 data.units_column
             ),
-            MetricKind::Mean { column } => format!(
+            (MetricKind::Mean { column }, Shape::Aggregated) => format!(
                 "`{column}_sum`, `{column}_sum_sq` (Σx, Σx²), n = `{}`",
                 data.units_column
             ),
+            (MetricKind::Rate { column }, Shape::Rows) => {
+                format!("`{column}` per row: 0/1 or true/false")
+            }
+            (MetricKind::Mean { column }, Shape::Rows) => {
+                format!("`{column}` per row: a number")
+            }
         };
         writeln!(out, "    reads     {columns}")?;
         writeln!(

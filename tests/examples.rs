@@ -44,11 +44,23 @@ fn latency_guard_holds_a_win_too_small_to_matter() {
 }
 
 #[test]
+fn row_level_signups_launch_and_pass_the_unit_checks() {
+    let outcome = run("signup_rows/signup.xos");
+    let decision = &outcome.report.decision;
+    assert_eq!(decision.verdict, Verdict::Launch);
+    assert_eq!(decision.rule, "clear_win");
+    assert_eq!(outcome.report.health.status, xos::plan::Health::Healthy);
+    let units: u64 = outcome.report.metrics[0].variants.iter().map(|v| v.units).sum();
+    assert_eq!(units, 4000, "every row is a unit");
+}
+
+#[test]
 fn golden_memos() {
     for (name, path) in [
         ("checkout", "checkout/checkout.xos"),
         ("multiarm", "multiarm/pricing.xos"),
         ("latency_guard", "latency_guard/search.xos"),
+        ("signup_rows", "signup_rows/signup.xos"),
     ] {
         let outcome = run(path);
         for format in [Format::Md, Format::Html, Format::Json] {
@@ -81,7 +93,7 @@ fn every_example_folder_is_tested() {
     }
     assert_eq!(
         specs.len(),
-        3,
+        4,
         "a new example needs its verdict and golden memo here: {specs:?}"
     );
     for spec in specs {
