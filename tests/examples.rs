@@ -50,7 +50,11 @@ fn row_level_signups_launch_and_pass_the_unit_checks() {
     assert_eq!(decision.verdict, Verdict::Launch);
     assert_eq!(decision.rule, "clear_win");
     assert_eq!(outcome.report.health.status, xos::plan::Health::Healthy);
-    let units: u64 = outcome.report.metrics[0].variants.iter().map(|v| v.units).sum();
+    let units: u64 = outcome.report.metrics[0]
+        .variants
+        .iter()
+        .map(|v| v.units)
+        .sum();
     assert_eq!(units, 4000, "every row is a unit");
 }
 
