@@ -81,6 +81,11 @@ impl Value {
 /// Runs the policy for one arm.
 pub fn decide_arm(plan: &Plan, facts: &ArmFacts) -> ArmDecision {
     for rule in &plan.policy.rules {
+        if !holds(plan, facts, &rule.when, None) {
+            continue;
+        }
+        // Only the rule that fires records what it read: evaluating it once
+        // more is cheaper than formatting the facts of every rule tried.
         let mut reads = Vec::new();
         let mut ctx = Ctx {
             plan,
@@ -88,15 +93,14 @@ pub fn decide_arm(plan: &Plan, facts: &ArmFacts) -> ArmDecision {
             bound: None,
             reads: Some(&mut reads),
         };
-        if ctx.eval(&rule.when).truthy() {
-            return ArmDecision {
-                variant: facts.variant.clone(),
-                verdict: rule.then,
-                rule: rule.name.clone(),
-                reason: interpolate(plan, facts, &rule.because),
-                facts: dedup(reads),
-            };
-        }
+        ctx.eval(&rule.when);
+        return ArmDecision {
+            variant: facts.variant.clone(),
+            verdict: rule.then,
+            rule: rule.name.clone(),
+            reason: interpolate(plan, facts, &rule.because),
+            facts: dedup(reads),
+        };
     }
     let otherwise = &plan.policy.otherwise;
     ArmDecision {
