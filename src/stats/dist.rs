@@ -310,7 +310,7 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
         d = 1.0 / d;
         let del = d * c;
         h *= del;
-        if (del - 1.0).abs() <= f64::EPSILON {
+        if (del - 1.0).abs() < EPS {
             break;
         }
     }
@@ -484,7 +484,7 @@ pub fn gamma_inc(a: f64, x: f64) -> (f64, f64) {
             d = 1.0 / d;
             let del = d * c;
             h *= del;
-            if (del - 1.0).abs() <= f64::EPSILON {
+            if (del - 1.0).abs() < EPS {
                 break;
             }
         }
