@@ -245,12 +245,9 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     if missing {
         // A per-unit export read as aggregated lacks the units and sum
         // columns; its repeated labels say what it really is.
-        if let Some(hint) = looks_like_rows(
-            source,
-            &records[1..],
-            &label_rows,
-            columns[plan.data.variant_column.as_str()],
-        ) {
+        if let Some(&variant_col) = columns.get(plan.data.variant_column.as_str())
+            && let Some(hint) = looks_like_rows(source, &records[1..], &label_rows, variant_col)
+        {
             diags.push(hint);
         }
         return Err(diags);
