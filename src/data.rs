@@ -235,7 +235,20 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             }
             None => "it holds each variant's units".to_string(),
         };
-        let diag = missing_column(source, header_line, &need.header, &why, &names);
+        let mut diag = missing_column(source, header_line, &need.header, &why, &names);
+        if need.metric.is_none() {
+            // The variant and units columns can be renamed in the spec.
+            let key = if need.header == plan.data.variant_column {
+                "variant_column"
+            } else {
+                "units"
+            };
+            let before = diag.help.take().unwrap_or_default();
+            diag = diag.help(format!(
+                "{before}; if the file calls it something else, say so in the spec: \
+                 `data \"…\" {{ {key} \"NAME\" }}`"
+            ));
+        }
         diags.push(diag);
     }
     let label_rows = columns
