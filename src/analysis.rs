@@ -144,23 +144,7 @@ pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> 
         {
             continue;
         }
-        if !found.ever_true[i] {
-            out.push(never_true(rule, span(rule)));
-            continue;
-        }
-        if let Some(by) = &found.shadowed_by[i] {
-            if by
-                .iter()
-                .any(|j| !scenario::decided_exactly(&plan, &rules[*j].when))
-            {
-                continue;
-            }
-            let mut d = shadowed(rule, span(rule), by, rules);
-            for j in by {
-                d = d.secondary(span(&rules[*j]), "decides first");
-            }
-            out.push(d);
-        }
+        out.extend(unreachable_warning(&plan, &found, i, &span, |_| true));
     }
     for (i, found_scenario) in found.severe_launch.iter().enumerate() {
         let Some(s) = found_scenario else { continue };
@@ -235,23 +219,7 @@ pub fn analyze_plan(plan: &Plan, source: &Arc<SourceFile>, name: Span) -> Diagno
         if !exact {
             continue;
         }
-        if !found.ever_true[i] {
-            out.push(never_true(rule, span(rule)));
-            continue;
-        }
-        if let Some(by) = &found.shadowed_by[i] {
-            if by
-                .iter()
-                .any(|j| !scenario::decided_exactly(plan, &rules[*j].when))
-            {
-                continue;
-            }
-            let mut d = shadowed(rule, span(rule), by, rules);
-            for j in by.iter().filter(|j| inline(j)) {
-                d = d.secondary(span(&rules[*j]), "decides first");
-            }
-            out.push(d);
-        }
+        out.extend(unreachable_warning(plan, &found, i, &span, inline));
     }
     for (i, found_scenario) in found.severe_launch.iter().enumerate() {
         let Some(s) = found_scenario else { continue };
@@ -279,6 +247,35 @@ pub fn analyze_plan(plan: &Plan, source: &Arc<SourceFile>, name: Span) -> Diagno
         );
     }
     Diagnostics(out.into_iter().map(|d| d.in_file(source)).collect())
+}
+
+/// Rule `i` never holds, or earlier rules decide wherever it holds: the
+/// warning, once the caller knows the analysis of the rule is exact. The
+/// earlier rules for which `label` is true are labelled as deciding first.
+fn unreachable_warning(
+    plan: &Plan,
+    found: &Findings,
+    i: usize,
+    span: &impl Fn(&Rule) -> Span,
+    label: impl Fn(&usize) -> bool,
+) -> Option<Diagnostic> {
+    let rules = &plan.policy.rules;
+    let rule = &rules[i];
+    if !found.ever_true[i] {
+        return Some(never_true(rule, span(rule)));
+    }
+    let by = found.shadowed_by[i].as_ref()?;
+    if by
+        .iter()
+        .any(|j| !scenario::decided_exactly(plan, &rules[*j].when))
+    {
+        return None;
+    }
+    let mut d = shadowed(rule, span(rule), by, rules);
+    for j in by.iter().filter(|j| label(j)) {
+        d = d.secondary(span(&rules[*j]), "decides first");
+    }
+    Some(d)
 }
 
 fn never_true(rule: &Rule, span: Span) -> Diagnostic {
