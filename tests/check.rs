@@ -5,31 +5,17 @@
 //! produce `xos::check::shares_sum`; `unit_mismatch--alpha_pp.xos` is a
 //! second case of `unit_mismatch`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::{manifest, relative, render_all};
 use xos::check::{self, CheckedFile, LoadOptions};
-use xos::diagnostic::{self, Diagnostics};
+use xos::diagnostic::Diagnostics;
 use xos::plan::{
     CompareOp, Correction, Direction, Effect, Expr, Fact, Field, MetricKind, PolicyOrigin,
     Quantifier, ReasonPart, Role, RuleSource, SettingKey, Value, Verdict,
 };
-
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The path relative to the crate, as a user in the crate's folder names it.
-fn relative(path: &Path) -> PathBuf {
-    path.strip_prefix(manifest()).unwrap_or(path).to_path_buf()
-}
-
-fn render_all(diagnostics: &Diagnostics) -> String {
-    diagnostics
-        .iter()
-        .map(|d| diagnostic::render(d, false, 100))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn plan_of(path: &str) -> xos::plan::Plan {
     let path = manifest().join(path);

@@ -1,28 +1,14 @@
 //! The command line contract: exit codes 0 (clean), 1 (problems), 2 (usage),
 //! what goes to stdout and stderr.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn xos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xos"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run xos: {e}"))
-}
+use common::{stderr, stdout, xos};
+use std::path::Path;
+use std::process::Output;
 
 fn code(output: &Output) -> Option<i32> {
     output.status.code()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]

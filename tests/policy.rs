@@ -1,46 +1,15 @@
 //! Decision policies as reviewed code: `xos test`, `xos diff`, the static
 //! analysis warnings of `xos check`, and `xos.toml` `[require]`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+
+use common::{manifest, relative, render_all, stderr, stdout, xos};
 use xos::check::{self, CheckedFile, LoadOptions};
 use xos::diagnostic::{self, Diagnostics};
 use xos::plan::{Fact, Field, Given, Health, PolicyTest, RuleSource, Status, Value, Verdict};
 use xos::scenario;
-
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn relative(path: &Path) -> PathBuf {
-    path.strip_prefix(manifest()).unwrap_or(path).to_path_buf()
-}
-
-fn xos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xos"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run xos: {e}"))
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn render_all(diagnostics: &Diagnostics) -> String {
-    diagnostics
-        .iter()
-        .map(|d| diagnostic::render(d, false, 100))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn shipped_policies() -> Vec<String> {
     let mut files: Vec<String> = std::fs::read_dir(manifest().join("rules"))
