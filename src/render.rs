@@ -58,7 +58,7 @@ pub fn render(
     let name = format.template();
     let mut context = tera::Context::new();
     context.insert("report", report);
-    context.insert("memo", &memo_view(report));
+    context.insert("memo", &memo_view(report, format));
     let user = templates
         .map(|dir| dir.join(name))
         .filter(|path| path.is_file());
@@ -147,7 +147,8 @@ pub struct MemoView {
     pub charter: CharterView,
     /// The planned sample and how far the experiment is from it.
     pub sample: String,
-    /// Inline SVG of every comparison's relative lift with its CI (HTML).
+    /// Inline SVG of every comparison's relative lift with its CI; drawn for
+    /// HTML only, empty in other formats.
     pub chart_svg: String,
     /// The confidence level, `95%`.
     pub level: String,
@@ -219,7 +220,9 @@ pub struct BayesRow {
     pub expected_loss: String,
 }
 
-pub fn memo_view(report: &Report) -> MemoView {
+/// The memo's formatted facts. The SVG chart is drawn only for HTML, the
+/// one format that shows it.
+pub fn memo_view(report: &Report, format: Format) -> MemoView {
     let decision = &report.decision;
     let primary = report
         .metrics
@@ -304,7 +307,11 @@ pub fn memo_view(report: &Report) -> MemoView {
         assumptions: assumptions(report),
         charter: charter(report, primary),
         sample: sample_line(report, primary),
-        chart_svg: chart_svg(report),
+        chart_svg: if format == Format::Html {
+            chart_svg(report)
+        } else {
+            String::new()
+        },
         level: pct_trim(1.0 - alpha),
     }
 }
