@@ -12,5 +12,6 @@ pub mod mean;
 pub mod multiple;
 pub mod power;
 pub mod proportion;
+pub mod relative;
 pub mod sequential;
 pub mod srm;
