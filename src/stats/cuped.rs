@@ -14,6 +14,7 @@ use super::lift::{
     ArmEstimates, diff_of_products, relative_interval, relative_lift, sample_covariance,
 };
 use super::mean::MeanStats;
+use super::power::SampleSize;
 use super::proportion::{RelativeCiMethod, z_critical};
 
 /// Sufficient statistics of one arm of a metric `Y` with covariate `C`: the
@@ -226,10 +227,33 @@ pub fn compare_cuped(
     })
 }
 
+/// Planning: the sample size once CUPED removes the share `reduction` of
+/// the variance. Fixed-horizon sizes are proportional to the variance, and
+/// the adjusted variance is `Var(Y)(1 − ρ²)` (Deng et al. 2013, §3.2; so
+/// `reduction = ρ²` for a covariate with correlation `ρ`): the unrounded
+/// control size is multiplied by `1 − reduction`, then rounded up as
+/// [`power`](super::power) does (`n_t = ⌈ratio · n_c⌉`). `cuped 30%` needs
+/// 70% of the units. `None` unless `0 ≤ reduction < 1` and `ratio > 0`.
+pub fn reduced_sample_size(size: SampleSize, reduction: f64, ratio: f64) -> Option<SampleSize> {
+    if !((0.0..1.0).contains(&reduction) && ratio.is_finite() && ratio > 0.0) {
+        return None;
+    }
+    let n_control_exact = size.n_control_exact * (1.0 - reduction);
+    if !(n_control_exact.is_finite() && n_control_exact > 0.0) {
+        return None;
+    }
+    Some(SampleSize {
+        n_control: n_control_exact.ceil() as u64,
+        n_treatment: (ratio * n_control_exact).ceil() as u64,
+        n_control_exact,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::stats::mean::compare_means;
+    use crate::stats::power;
 
     /// Sums of per-unit `(y, c)` pairs.
     fn arm(units: &[(f64, f64)]) -> CupedStats {
@@ -305,6 +329,21 @@ mod tests {
         assert_eq!(cuped.theta, Some(1.0));
         assert!(cuped.abs_lift.abs() < 1e-15 && cuped.se == 0.0, "{cuped:?}");
         assert_eq!(cuped.p_value, 1.0);
+    }
+
+    #[test]
+    fn planning_reduction_scales_the_variance() {
+        let full = power::mean_sample_size(10.0, 1.0, 0.05, 0.8, 2.0).expect("defined");
+        let smaller =
+            power::mean_sample_size(10.0 * 0.7_f64.sqrt(), 1.0, 0.05, 0.8, 2.0).expect("defined");
+        let reduced = reduced_sample_size(full, 0.3, 2.0).expect("defined");
+        assert_eq!(
+            (reduced.n_control, reduced.n_treatment),
+            (smaller.n_control, smaller.n_treatment)
+        );
+        assert_eq!(reduced_sample_size(full, 0.0, 2.0), Some(full));
+        assert_eq!(reduced_sample_size(full, 1.0, 2.0), None);
+        assert_eq!(reduced_sample_size(full, -0.1, 2.0), None);
     }
 
     #[test]

@@ -174,6 +174,40 @@ pub fn compare_ratios(
     })
 }
 
+/// Planning: the standard deviation of the linearised per-unit metric
+/// `(x − r·y)/ȳ`, whose variance over `n` units is the delta-method
+/// `Var(r)·n` above. From the planning inputs of `ratio(X, Y)`: the
+/// expected ratio `r` (`baseline`), the mean denominator per unit `ȳ`
+/// (`mean_y`), the per-unit standard deviations `sd_x`, `sd_y` and their
+/// correlation `ρ`:
+///
+/// `σ² = (sd_x² − 2rρ·sd_x·sd_y + r²·sd_y²)/ȳ²`.
+///
+/// Feeding `σ` to [`mean_sample_size`](super::power::mean_sample_size) sizes
+/// the delta-method z-test. `None` unless every input is finite, `ȳ ≠ 0`,
+/// the sds are `≥ 0`, `ρ ∈ [−1, 1]`, and `σ > 0`.
+pub fn planning_sd(
+    baseline: f64,
+    mean_y: f64,
+    sd_x: f64,
+    sd_y: f64,
+    correlation: f64,
+) -> Option<f64> {
+    let inputs = [baseline, mean_y, sd_x, sd_y, correlation];
+    if !inputs.iter().all(|x| x.is_finite())
+        || mean_y == 0.0
+        || sd_x < 0.0
+        || sd_y < 0.0
+        || !(-1.0..=1.0).contains(&correlation)
+    {
+        return None;
+    }
+    let r = baseline;
+    let spread = sd_x * sd_x - 2.0 * r * correlation * sd_x * sd_y + r * r * sd_y * sd_y;
+    let sd = (spread.max(0.0)).sqrt() / mean_y.abs();
+    (sd.is_finite() && sd > 0.0).then_some(sd)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +232,21 @@ mod tests {
 
     fn cmp(c: &[(f64, f64)], t: &[(f64, f64)]) -> Option<RatioComparison> {
         compare_ratios(arm(c), arm(t), 0.05, RelativeCiMethod::Delta)
+    }
+
+    #[test]
+    fn planning_sd_matches_the_delta_variance() {
+        // The same three units as `variance_by_hand`: r = 3/4, ȳ = 8/3,
+        // s_x = 1, s_y = √(4/3), ρ = 1/√(4/3).
+        let s = arm(&[(1.0, 2.0), (2.0, 2.0), (3.0, 4.0)]);
+        let (sd_y, rho) = ((4.0_f64 / 3.0).sqrt(), 1.0 / (4.0_f64 / 3.0).sqrt());
+        let sd = planning_sd(0.75, 8.0 / 3.0, 1.0, sd_y, rho).expect("defined");
+        let var = s.variance().expect("n ≥ 2");
+        assert!((sd * sd / 3.0 - var).abs() < 1e-15, "{sd}");
+        assert_eq!(planning_sd(0.75, 0.0, 1.0, 1.0, 0.5), None);
+        assert_eq!(planning_sd(0.75, 2.0, 1.0, 1.0, 1.5), None);
+        // x = r·y exactly: no noise, nothing to plan.
+        assert_eq!(planning_sd(0.5, 2.0, 1.0, 2.0, 1.0), None);
     }
 
     #[test]
