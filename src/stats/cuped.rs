@@ -202,10 +202,10 @@ pub fn compare_cuped(
     let variance_reduction = (unadjusted > 0.0).then(|| 1.0 - (v_c + v_t) / unadjusted);
     let rel_lift = relative_lift(abs_lift, m_c);
     let estimates = ArmEstimates {
-        m_c: m_c,
-        m_t: m_t,
-        v_c: v_c,
-        v_t: v_t,
+        m_c,
+        m_t,
+        v_c,
+        v_t,
         rel_lift,
     };
     Some(CupedComparison {
