@@ -445,25 +445,10 @@ fn compare(
                 set_bayes(&mut c, metric.prefer, b);
             }
         }
-        (
-            MetricData::Mean {
-                sum: s_c,
-                sum_sq: q_c,
-            },
-            MetricData::Mean {
-                sum: s_t,
-                sum_sq: q_t,
-            },
-        ) => {
-            let cs = mean::MeanStats {
-                n: n_c,
-                sum: s_c,
-                sum_sq: q_c,
-            };
-            let ts = mean::MeanStats {
-                n: n_t,
-                sum: s_t,
-                sum_sq: q_t,
+        (MetricData::Mean { .. }, MetricData::Mean { .. }) => {
+            // INVARIANT: both arms are means, so mean_arms is Some.
+            let Some((cs, ts)) = mean_arms(n_c, *control, n_t, *treatment) else {
+                return c;
             };
             control_value = (n_c > 0).then(|| cs.mean());
             // Two known means have a difference even when an arm of one unit

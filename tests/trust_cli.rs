@@ -10,14 +10,22 @@ use common::{manifest, stderr, stdout, xos};
 use proptest::prelude::*;
 use serde_json::Value;
 
-/// Writes `spec` and `data.csv` into a temporary folder and runs
-/// `xos run --format json` on them; returns the report (the run must work).
-fn run(spec: &str, csv: &str) -> Value {
+/// Writes `spec.xos` and `data.csv` into a new temporary folder; returns
+/// the folder (removed when dropped) and the spec's path.
+fn write_spec(spec: &str, csv: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("spec.xos");
     std::fs::write(&path, spec).expect("write spec");
     std::fs::write(dir.path().join("data.csv"), csv).expect("write data");
-    let out = xos(&["run", path.to_str().expect("utf-8"), "--format", "json"]);
+    let path = path.to_str().expect("utf-8").to_string();
+    (dir, path)
+}
+
+/// Runs `xos run --format json` on a spec and its data; returns the report
+/// (the run must work).
+fn run(spec: &str, csv: &str) -> Value {
+    let (_dir, path) = write_spec(spec, csv);
+    let out = xos(&["run", &path, "--format", "json"]);
     assert!(out.status.success(), "xos run failed: {}", stderr(&out));
     serde_json::from_str(&stdout(&out)).expect("JSON report")
 }
@@ -203,24 +211,20 @@ fn fieller_and_log_are_honoured_for_means() {
     let c = comparison(&log, 0, 0);
     assert!(num(&c["rel_ci_low"]) != num(&comparison(&delta, 0, 0)["rel_ci_low"]));
     // The memo and explain name the method in force.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("spec.xos");
-    std::fs::write(
-        &path,
-        spec(
+    let (_dir, path) = write_spec(
+        &spec(
             "control 50% treatment 50%",
             "    primary x = mean(x)\n    settings { relative_ci fieller rate_test pooled }",
         ),
-    )
-    .expect("write");
-    std::fs::write(dir.path().join("data.csv"), csv).expect("write");
-    let memo = stdout(&xos(&["run", path.to_str().expect("utf-8")]));
+        csv,
+    );
+    let memo = stdout(&xos(&["run", &path]));
     assert!(
         memo.contains("Fieller's interval of the ratio (`relative_ci fieller`)"),
         "{memo}"
     );
     assert!(memo.contains("Welch t for means"), "{memo}");
-    let explain = stdout(&xos(&["explain", path.to_str().expect("utf-8")]));
+    let explain = stdout(&xos(&["explain", &path]));
     assert!(explain.contains("relative_ci  fieller"), "{explain}");
     assert!(explain.contains("rate_test    pooled"), "{explain}");
     assert!(
@@ -258,17 +262,14 @@ fn five_constant_units_per_arm_do_not_launch() {
 
 #[test]
 fn an_unknown_rate_test_is_a_located_error() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("spec.xos");
-    std::fs::write(
-        &path,
-        spec(
+    let (_dir, path) = write_spec(
+        &spec(
             "control 50% treatment 50%",
             "    primary conversion = rate(conversions)\n    settings { rate_test exact }",
         ),
-    )
-    .expect("write");
-    let out = xos(&["check", path.to_str().expect("utf-8")]);
+        "",
+    );
+    let out = xos(&["check", &path]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("spec.xos:5:"), "{err}");
