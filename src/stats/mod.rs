@@ -7,7 +7,6 @@
 
 pub mod bayes;
 pub mod dist;
-mod erfc;
 pub mod mean;
 pub mod multiple;
 pub mod power;
