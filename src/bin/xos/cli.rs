@@ -12,8 +12,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use xos::check::{self, LoadOptions};
 use xos::diagnostic::{self, Diagnostic, Diagnostics};
 
-pub use crate::cli_policy::{diff_command, test_command};
-pub use crate::cli_run::{plan_command, run_command, watch_command};
+pub use crate::policy::{diff_command, test_command};
+pub use crate::run::{plan_command, run_command, watch_command};
+pub use crate::sql::{SqlArgs, sql_command};
 
 /// What a command ended with; `main` maps it to the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +67,9 @@ pub enum Command {
     /// Compare two policies (or two specs) on every scenario they can tell
     /// apart, and list the decisions that change.
     Diff(DiffArgs),
+    /// Print the warehouse query whose result is the aggregated CSV the spec
+    /// reads (pipe it into `xos run SPEC --data -`).
+    Sql(SqlArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -237,6 +241,7 @@ pub fn main() -> Outcome {
         Command::Watch(args) => watch_command(args),
         Command::Test(args) => return test_command(args),
         Command::Diff(args) => diff_command(args),
+        Command::Sql(args) => sql_command(args),
     };
     match result {
         Ok(outcome) => outcome,
@@ -291,7 +296,7 @@ fn check_command(args: &CheckArgs) -> Outcome {
         }
     };
     for file in &files {
-        match check::check_path(file, &options) {
+        match xos::check_path(file, &options) {
             Ok(checked) => all.extend(checked.warnings().clone()),
             Err(diagnostics) => all.extend(diagnostics),
         }
@@ -326,7 +331,7 @@ fn fmt_command(args: &FmtArgs) -> CommandResult {
                 continue;
             }
         };
-        let formatted = match xos::fmt::format_source(&source) {
+        let formatted = match xos::syntax::fmt::format_source(&source) {
             Ok(text) => text,
             Err(d) => {
                 failed.extend(d);
