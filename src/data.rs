@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::plan::{MetricKind, Plan, Shape};
+use crate::sql::{UNITS_DISTINCT, UNITS_DUPLICATED, UNITS_MIXED};
 
 /// Validated sufficient statistics, in the plan's variant and metric order.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,7 +59,10 @@ pub enum MetricData {
 /// decompressed transparently, whatever the shape.
 pub fn load(plan: &Plan) -> Result<Data, Diagnostics> {
     let path = &plan.data.path;
-    if plan.data.shape == Shape::Rows {
+    if crate::input::is_stdin(path) {
+        return crate::input::load_stdin(plan);
+    }
+    if plan.data.shape == Shape::Rows && !crate::input::reads_as_aggregated(plan, path) {
         return crate::rows::load_rows(plan, path);
     }
     let mut bytes = std::fs::read(path).map_err(|err| unreadable(plan, path, err))?;
@@ -269,6 +273,12 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     let variant_col = col(&plan.data.variant_column);
     let units_col = col(&plan.data.units_column);
 
+    // Optional assignment counts (`xos sql` writes them for a `unit_id`):
+    // distinct, mixed and duplicated units, summed over the rows.
+    let unit_columns = [UNITS_DISTINCT, UNITS_MIXED, UNITS_DUPLICATED]
+        .map(|name| columns.get(name).map(|&col| (col, name)));
+    let mut unit_counts = [0u64; 3];
+    let mut total_units = 0u64;
     let declared: Vec<&str> = plan.variants.iter().map(|v| v.name.as_str()).collect();
     let mut rows: Vec<Option<(VariantData, Span)>> = vec![None; plan.variants.len()];
     let mut repeated = vec![false; plan.variants.len()];
@@ -455,6 +465,18 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
                 }
             }
         }
+        for (column, count) in unit_columns.iter().zip(&mut unit_counts) {
+            let Some((col, name)) = column else { continue };
+            let (text, span) = field(*col);
+            match parse_count(text) {
+                Some(n) => *count += n,
+                None => {
+                    diags.push(crate::input::not_a_unit_count(source, span, text, name));
+                    ok = false;
+                }
+            }
+        }
+        total_units += units;
         if ok {
             rows[index] = Some((
                 VariantData {
@@ -502,9 +524,21 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         return Err(diags);
     }
     let variants = rows.into_iter().flatten().map(|(v, _)| v).collect();
+    // Without `units_distinct`, shares are of the units column's total.
+    let assignment = (unit_columns[1].is_some() || unit_columns[2].is_some()).then(|| Assignment {
+        units: if unit_columns[0].is_some() {
+            unit_counts[0]
+        } else {
+            total_units
+        },
+        mixed: unit_counts[1],
+        duplicated: unit_counts[2],
+        mixed_examples: Vec::new(),
+        duplicated_examples: Vec::new(),
+    });
     Ok(Data {
         variants,
-        assignment: None,
+        assignment,
     })
 }
 
@@ -585,7 +619,11 @@ fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) 
     )
     .in_file(source)
     .label(span, "not a count")
-    .help("counts are whole numbers of units, such as `1200`")
+    .help(if value.is_empty() {
+        crate::input::empty_cell_help(column)
+    } else {
+        "counts are whole numbers of units, such as `1200`".to_string()
+    })
 }
 
 fn not_a_number(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
@@ -594,12 +632,17 @@ fn not_a_number(source: &Arc<SourceFile>, span: Span, value: &str, column: &str)
     } else {
         format!("`{value}`")
     };
-    Diagnostic::error(
+    let diag = Diagnostic::error(
         "xos::data::not_a_number",
         format!("`{column}` must be a finite number, found {shown}"),
     )
     .in_file(source)
-    .label(span, "not a number")
+    .label(span, "not a number");
+    if value.is_empty() {
+        diag.help(crate::input::empty_cell_help(column))
+    } else {
+        diag
+    }
 }
 
 /// A non-negative integer; `1200.0` (as some exports write counts) is accepted.

@@ -21,6 +21,7 @@ pub mod diff;
 pub mod evaluate;
 pub mod explain;
 pub mod fmt;
+pub mod input;
 pub mod parse;
 pub mod plan;
 pub mod render;
