@@ -100,7 +100,7 @@ pub fn reads_as_aggregated(plan: &Plan, path: &Path) -> bool {
 fn header_names(path: &Path) -> Option<Vec<String>> {
     let mut file = std::fs::File::open(path).ok()?;
     let mut magic = [0u8; 2];
-    let gzip = file.read_exact(&mut magic).is_ok() && crate::rows::is_gzip(&magic);
+    let gzip = file.read_exact(&mut magic).is_ok() && super::rows::is_gzip(&magic);
     let file = std::fs::File::open(path).ok()?;
     let mut line = Vec::new();
     if gzip {
