@@ -492,7 +492,7 @@ fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) 
     )
     .in_file(source)
     .label(span, "not a count")
-    .help(if value.is_empty() {
+    .help(if super::input::is_null_cell(value) {
         super::input::empty_cell_help(column)
     } else {
         "counts are whole numbers of units, such as `1200`".to_string()
@@ -511,7 +511,7 @@ fn not_a_number(source: &Arc<SourceFile>, span: Span, value: &str, column: &str)
     )
     .in_file(source)
     .label(span, "not a number");
-    if value.is_empty() {
+    if super::input::is_null_cell(value) {
         diag.help(super::input::empty_cell_help(column))
     } else {
         diag

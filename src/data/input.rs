@@ -117,11 +117,16 @@ fn header_names(path: &Path) -> Option<Vec<String>> {
     Some(record.iter().map(|n| n.trim().to_string()).collect())
 }
 
-/// Help for an empty cell of an aggregated file: what it means when the
-/// file is the result of `xos sql`.
+/// An empty cell, or `NULL` as some SQL clients print one (the DuckDB CLI).
+pub fn is_null_cell(value: &str) -> bool {
+    value.is_empty() || value.eq_ignore_ascii_case("null")
+}
+
+/// Help for an empty (or `NULL`) cell of an aggregated file: what it means
+/// when the file is the result of `xos sql`.
 pub fn empty_cell_help(column: &str) -> String {
     format!(
-        "in the result of `xos sql`, an empty `{column}` means the table holds a NULL in the \
+        "in the result of `xos sql`, an empty or NULL `{column}` means the table holds a NULL in the \
          column it sums (declare `missing zero` in the spec's data block to count NULLs as 0), \
          or, for a rate, a value other than 0 and 1"
     )
