@@ -21,8 +21,9 @@ if ! command -v hyperfine >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     apt-get install -y hyperfine >/dev/null 2>&1 || true
 fi
 [ -x bench/.venv/bin/python ] || python3 -m venv bench/.venv
-bench/.venv/bin/pip install -q --disable-pip-version-check polars duckdb
+bench/.venv/bin/pip install -q --disable-pip-version-check polars duckdb duckdb-cli
 py=bench/.venv/bin/python
+duckdb=bench/.venv/bin/duckdb
 cargo build --release --quiet
 xos=target/release/xos
 spec=bench/sql/sql.xos
@@ -51,9 +52,11 @@ echo "rows: $rows ($(du -h "$csv" | cut -f1) CSV, $(du -h "$parquet" | cut -f1) 
 q="\"\$($xos sql $spec --dialect duckdb --table rows)\""
 hyperfine --shell bash --warmup 1 --runs "${RUNS:-5}" --export-markdown bench/data/sql_$label.md \
     -n "xos run on the CSV" "$run --data $csv" \
-    -n "DuckDB over the CSV | xos run --data -" "$py bench/sql/duckdb_query.py $csv $q | $run --data -" \
-    -n "DuckDB over Parquet | xos run --data -" "$py bench/sql/duckdb_query.py $parquet $q | $run --data -" \
-    -n "DuckDB table | xos run --data -" "$py bench/sql/duckdb_query.py $db $q | $run --data -" \
+    -n "duckdb CLI over the CSV | xos run --data -" "$duckdb -csv -c \"CREATE VIEW rows AS FROM '$csv'; \"$q | $run --data -" \
+    -n "duckdb CLI over Parquet | xos run --data -" "$duckdb -csv -c \"CREATE VIEW rows AS FROM '$parquet'; \"$q | $run --data -" \
+    -n "DuckDB (Python) over the CSV | xos run --data -" "$py bench/sql/duckdb_query.py $csv $q | $run --data -" \
+    -n "DuckDB (Python) over Parquet | xos run --data -" "$py bench/sql/duckdb_query.py $parquet $q | $run --data -" \
+    -n "DuckDB (Python) table | xos run --data -" "$py bench/sql/duckdb_query.py $db $q | $run --data -" \
     -n "Polars over the CSV | xos run --data -" "$py bench/sql/polars_agg.py $csv | $run --data -" \
     -n "Polars over Parquet | xos run --data -" "$py bench/sql/polars_agg.py $parquet | $run --data -"
 cat bench/data/sql_$label.md
