@@ -21,8 +21,6 @@ pub mod check; // syntax tree (+ xos.toml, policy) → Plan
 
 pub mod data; // CSV (aggregated or one row per unit) → sufficient statistics
 
-pub mod sql; // Plan → the warehouse query that yields the aggregated CSV
-
 pub mod stats; // the statistical tests, intervals and sample sizes
 
 pub mod sample_size; // Plan → units needed (`xos plan`, the memo's charter)
@@ -40,6 +38,8 @@ pub mod explain; // Plan → what the spec means, in words
 pub mod watch; // re-run specs when their inputs change
 
 pub mod numbers; // numbers as people read them, for every module above
+
+pub mod sql; // Plan → the warehouse query that yields the aggregated CSV
 
 pub use check::{Checked, LoadOptions, check_source, load_plan};
 use output::report;
