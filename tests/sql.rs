@@ -364,3 +364,15 @@ fn assignment_counts_must_be_counts() {
         "{err}"
     );
 }
+
+#[test]
+fn data_dash_with_a_folder_of_specs_is_refused() {
+    let out = xos_stdin(&["run", "examples", "--data", "-"], "variant,users\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("xos::run::one_stdin"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+}
