@@ -76,24 +76,27 @@ fn table_names_are_quoted_part_by_part() {
     assert!(stderr(&out).contains("U+0001"), "{}", stderr(&out));
 }
 
+/// Writes `spec` as `NAME.xos` in a temporary folder and runs `xos sql` on
+/// it for `dialect`.
+fn sql_of(name: &str, spec: &str, dialect: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("{name}.xos"));
+    std::fs::write(&path, spec).unwrap();
+    let path = path.to_str().unwrap();
+    xos(&["sql", path, "--dialect", dialect, "--table", "t"])
+}
+
+/// A spec whose unit id column is `unit_id`, as written between quotes.
+fn with_unit_id(unit_id: &str) -> String {
+    format!(
+        "experiment names {{\n    data \"e.csv\" {{ shape rows unit_id \"{unit_id}\" }}\n    \
+         variants {{ control 50% treatment 50% }}\n    primary conversion = rate(converted)\n}}\n"
+    )
+}
+
 #[test]
 fn a_name_that_cannot_be_quoted_is_a_located_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = dir.path().join("tab.xos");
-    std::fs::write(
-        &spec,
-        "experiment tabbed {\n    data \"e.csv\" { shape rows unit_id \"user\\tid\" }\n    \
-         variants { control 50% treatment 50% }\n    primary conversion = rate(converted)\n}\n",
-    )
-    .unwrap();
-    let out = xos(&[
-        "sql",
-        spec.to_str().unwrap(),
-        "--dialect",
-        "snowflake",
-        "--table",
-        "t",
-    ]);
+    let out = sql_of("tab", &with_unit_id("user\\tid"), "snowflake");
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("xos::sql::unquotable"), "{err}");
@@ -102,21 +105,24 @@ fn a_name_that_cannot_be_quoted_is_a_located_error() {
     assert!(stdout(&out).is_empty());
 
     // PostgreSQL keeps 63 bytes of a name; a longer one would be truncated.
-    let long = "x".repeat(64);
-    std::fs::write(
-        &spec,
-        format!(
-            "experiment long_name {{\n    data \"e.csv\" {{ shape rows unit_id \"{long}\" }}\n    \
-             variants {{ control 50% treatment 50% }}\n    primary conversion = rate(converted)\n}}\n"
-        ),
-    )
-    .unwrap();
-    let spec = spec.to_str().unwrap();
-    let out = xos(&["sql", spec, "--dialect", "postgres", "--table", "t"]);
+    let long = with_unit_id(&"x".repeat(64));
+    let out = sql_of("long", &long, "postgres");
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("64 bytes long"), "{}", stderr(&out));
-    let out = xos(&["sql", spec, "--dialect", "duckdb", "--table", "t"]);
-    assert!(out.status.success(), "DuckDB keeps long names");
+    assert!(
+        sql_of("long", &long, "duckdb").status.success(),
+        "DuckDB keeps long names"
+    );
+
+    // BigQuery reads a dot inside backticks as a path.
+    let out = sql_of("dotted", &with_unit_id("user.id"), "bigquery");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("path separator"), "{}", stderr(&out));
+    assert!(
+        sql_of("dotted", &with_unit_id("user.id"), "spark")
+            .status
+            .success()
+    );
 }
 
 #[test]
@@ -128,17 +134,11 @@ fn an_unknown_dialect_is_a_usage_error() {
 
 #[test]
 fn an_invalid_spec_prints_its_diagnostics_and_no_query() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = dir.path().join("bad.xos");
-    std::fs::write(&spec, "experiment bad {\n    variants { control 50% }\n}\n").unwrap();
-    let out = xos(&[
-        "sql",
-        spec.to_str().unwrap(),
-        "--dialect",
+    let out = sql_of(
+        "bad",
+        "experiment bad {\n    variants { control 50% }\n}\n",
         "duckdb",
-        "--table",
-        "t",
-    ]);
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).is_empty());
     assert!(stderr(&out).contains("bad.xos"), "{}", stderr(&out));
