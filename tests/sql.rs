@@ -308,14 +308,9 @@ fn a_rows_spec_reads_an_aggregated_file_by_its_header() {
     std::fs::write(&agg, aggregated_csv(&rows, true)).unwrap();
     let spec = spec.to_str().unwrap();
     let row_report = json(&xos(&["run", spec, "--format", "json"]));
-    let mut agg_report = json(&xos(&[
-        "run",
-        spec,
-        "--data",
-        agg.to_str().unwrap(),
-        "--format",
-        "json",
-    ]));
+    let agg_path = agg.to_str().unwrap();
+    let agg_report_now = || json(&xos(&["run", spec, "--data", agg_path, "--format", "json"]));
+    let mut agg_report = agg_report_now();
     agg_report["settings"]["data"] = row_report["settings"]["data"].clone();
     // The same health issues, the row-level ones with example ids.
     let issues = row_report["health"]["issues"].as_array().unwrap();
@@ -336,14 +331,7 @@ fn a_rows_spec_reads_an_aggregated_file_by_its_header() {
 
     // Without `units_distinct`, shares are of the units column's total.
     std::fs::write(&agg, aggregated_csv(&rows, false)).unwrap();
-    let report = json(&xos(&[
-        "run",
-        spec,
-        "--data",
-        agg.to_str().unwrap(),
-        "--format",
-        "json",
-    ]));
+    let report = agg_report_now();
     let message = report["health"]["issues"][0]["message"].as_str().unwrap();
     assert!(message.starts_with("1 of 603 units"), "{message}");
 }
