@@ -8,7 +8,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use xos::diagnostic::{SourceFile, render};
-use xos::output::render::{Format, render as render_memo};
+use xos::output::{Format, render as render_memo};
 
 const GOOD: &str = include_str!("fixtures/data/good.csv");
 

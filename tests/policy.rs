@@ -128,7 +128,7 @@ fn given_facts_keep_the_facts_that_follow_consistent() {
         _ => panic!("rules/default.xos does not check"),
     };
     let plan = scenario::policy_plan(&checked.policy, 2);
-    let base = scenario::test_facts(&plan, &policy_test(Vec::new()));
+    let base = xos::review::tests::test_facts(&plan, &policy_test(Vec::new()));
     assert_eq!(base.health, Health::Healthy);
     assert!(base.sample_reached);
     let primary = &base.metrics[0];
@@ -139,7 +139,7 @@ fn given_facts_keep_the_facts_that_follow_consistent() {
     assert_eq!(base.metrics[1].status, Some(Status::Ok));
     assert_eq!(base.metrics[1].non_inferior, Some(true));
 
-    let facts = scenario::test_facts(
+    let facts = xos::review::tests::test_facts(
         &plan,
         &policy_test(vec![
             given(Fact::Metric(0, Field::Better), Value::Bool(true)),
@@ -344,7 +344,7 @@ proptest::proptest! {
             for d in warnings.iter() {
                 let _ = diagnostic::render(d, false, 80);
             }
-            let _ = scenario::policy_tests(&checked.policy);
+            let _ = xos::review::tests::policy_tests(&checked.policy);
             let before = xos::diagnostic::SourceFile::new("original.xos", original);
             if let Ok(old) = check::check_policy_source(&before) {
                 let old = scenario::policy_plan(&old.policy, 2);

@@ -13,10 +13,10 @@ use crate::plan::{
 use crate::syntax::ast::{self};
 use crate::syntax::parse;
 
-use super::experiment::duplicate;
 use super::expr::{
     ExprChecker, Scope, Ty, check_condition, check_reason, literal_alone, literal_fits,
 };
+use super::values::duplicate;
 use super::values::list;
 use super::{DEFAULT_POLICY, DEFAULT_POLICY_NAME, io_reason};
 use crate::syntax::condition_text;
@@ -590,4 +590,58 @@ fn given_value(value: &ast::Value, ty: Ty, path: &str, out: &mut Vec<Diagnostic>
         .help(format!("give `{path}` {}", ty.example())),
     );
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check_policy_source;
+    use super::super::testing::{codes, spec};
+
+    fn policy(rules: &str) -> String {
+        format!("policy p {{\n{rules}\n}}\n")
+    }
+
+    #[test]
+    fn a_policy_needs_otherwise() {
+        let text = policy(r#"rule a { when primary.better then launch because "Won." }"#);
+        let errors = check_policy_source(&spec(&text)).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::missing_otherwise"]);
+    }
+
+    #[test]
+    fn rules_after_when_true_are_unreachable() {
+        let text = policy(
+            r#"rule stop { when true then hold because "Always." }
+rule win { when primary.better then launch because "Won." }
+otherwise hold because "Wait.""#,
+        );
+        let checked = check_policy_source(&spec(&text)).unwrap();
+        assert_eq!(codes(&checked.warnings.0), ["xos::check::unreachable_rule"]);
+        let win = &checked.policy.rules[1];
+        assert_eq!(&text[win.name_span.start..win.name_span.end], "win");
+    }
+
+    #[test]
+    fn policy_files_read_generic_facts_only() {
+        let text = policy(
+            r#"rule win { when conversion.better then launch because "Won." }
+otherwise hold because "Wait.""#,
+        );
+        let errors = check_policy_source(&spec(&text)).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::metric_in_policy"]);
+    }
+
+    #[test]
+    fn policy_tests_are_checked_and_kept() {
+        let text = policy(
+            r#"rule win { when primary.better then launch because "Won." }
+otherwise hold because "Wait."
+test better { given primary.better = true expect launch by win }"#,
+        );
+        let checked = check_policy_source(&spec(&text)).unwrap();
+        assert_eq!(checked.policy.tests.len(), 1);
+        let text = text.replace("by win", "by lose");
+        let errors = check_policy_source(&spec(&text)).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::unknown_rule"]);
+    }
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use xos::check::{CheckedFile, LoadOptions};
 use xos::diagnostic::{Diagnostic, Diagnostics};
 use xos::plan::{Plan, PolicyOrigin};
-use xos::review::scenario::{self, TestResult};
+use xos::review::scenario;
+use xos::review::tests::{self, TestResult};
 
 use crate::cli::{
     CommandResult, DiffArgs, DiffFormat, ErrorFormat, Outcome, TestArgs, expand, print_diagnostics,
@@ -31,12 +32,12 @@ pub fn test_command(args: &TestArgs) -> Outcome {
         let results = match xos::check_path(file, &options) {
             Ok(CheckedFile::Policy(checked)) => {
                 tested.insert(origin_key(&checked.policy.origin));
-                scenario::policy_tests(&checked.policy)
+                tests::policy_tests(&checked.policy)
             }
             Ok(CheckedFile::Experiment(checked)) => {
                 let plan = &checked.plan;
                 let first = tested.insert(origin_key(&plan.policy.origin));
-                scenario::plan_tests(plan)
+                tests::plan_tests(plan)
                     .into_iter()
                     .filter(|r| first || r.suite == plan.name)
                     .collect()
