@@ -6,11 +6,15 @@
 //! survival functions; a test without information has p = 1.
 
 pub mod bayes;
+pub mod cuped;
 pub mod dist;
 mod erfc;
+pub mod lift;
 pub mod mean;
 pub mod multiple;
 pub mod power;
 pub mod proportion;
+pub mod relative;
+pub mod ratio;
 pub mod sequential;
 pub mod srm;
