@@ -14,7 +14,7 @@ pub mod mean;
 pub mod multiple;
 pub mod power;
 pub mod proportion;
-pub mod relative;
 pub mod ratio;
+pub mod relative;
 pub mod sequential;
 pub mod srm;
