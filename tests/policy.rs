@@ -9,7 +9,6 @@ use common::{manifest, relative, render_all, stderr, stdout, xos};
 use xos::check::{self, CheckedFile, LoadOptions};
 use xos::diagnostic::{self, Diagnostics};
 use xos::plan::{Fact, Field, Given, Health, PolicyTest, RuleSource, Status, Value, Verdict};
-use xos::review::scenario;
 
 fn shipped_policies() -> Vec<String> {
     let mut files: Vec<String> = std::fs::read_dir(manifest().join("rules"))
@@ -127,7 +126,7 @@ fn given_facts_keep_the_facts_that_follow_consistent() {
         Ok(CheckedFile::Policy(checked)) => checked,
         _ => panic!("rules/default.xos does not check"),
     };
-    let plan = scenario::policy_plan(&checked.policy, 2);
+    let plan = xos::check::policy_plan(&checked.policy, 2);
     let base = xos::review::tests::test_facts(&plan, &policy_test(Vec::new()));
     assert_eq!(base.health, Health::Healthy);
     assert!(base.sample_reached);
@@ -347,8 +346,8 @@ proptest::proptest! {
             let _ = xos::review::tests::policy_tests(&checked.policy);
             let before = xos::diagnostic::SourceFile::new("original.xos", original);
             if let Ok(old) = check::check_policy_source(&before) {
-                let old = scenario::policy_plan(&old.policy, 2);
-                let new = scenario::policy_plan(&checked.policy, 2);
+                let old = xos::check::policy_plan(&old.policy, 2);
+                let new = xos::check::policy_plan(&checked.policy, 2);
                 let diff = xos::review::diff::diff(&old, &new, ("old", "new"), Some((&old, &new)));
                 let _ = xos::review::diff::render_text(&diff);
             }

@@ -30,9 +30,10 @@ mod values;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span};
 use crate::plan::{Plan, Policy, PolicyOrigin};
-use crate::syntax::ast::{self};
+use crate::syntax::ast;
 use crate::syntax::parse;
 use expr::Scope;
+pub use policy::{GUARDRAIL, SECOND_GUARDRAIL, policy_plan};
 use policy::{check_policy_decl, reachability};
 
 /// The built-in policy, `rules/default.xos`, used when nothing names one.

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, SourceFile, Span, did_you_mean};
 use crate::plan::{
-    self, Expr, Fact, Field, Given, Health, Metric, Policy, PolicyOrigin, PolicyTest, Role, Rule,
-    RuleSource, Status, Value, Verdict,
+    self, DataSource, Direction, Effect, Expr, Fact, Field, Given, Health, Metric, MetricKind,
+    Missing, Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, Settings, Shape,
+    Status, Value, Variant, Verdict,
 };
-use crate::syntax::ast::{self};
+use crate::syntax::ast;
 use crate::syntax::parse;
 
 use super::expr::{
@@ -590,6 +591,92 @@ fn given_value(value: &ast::Value, ty: Ty, path: &str, out: &mut Vec<Diagnostic>
         .help(format!("give `{path}` {}", ty.example())),
     );
     None
+}
+
+// ---------------------------------------------------------------- a policy on its own
+
+/// The name of the generic guardrail of a policy file on its own.
+pub const GUARDRAIL: &str = "guardrail";
+
+/// The name of the second generic guardrail, for `any` versus `all`.
+pub const SECOND_GUARDRAIL: &str = "guardrail_2";
+
+/// A plan-like view of a policy file on its own: a rate primary metric named
+/// `primary` and `guardrails` generic rate guardrails (`guardrail`,
+/// `guardrail_2`, ...) with worsened, severe and margin thresholds, default
+/// settings, and the policy's rules. Tests and scenarios run on it.
+pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
+    let spec_path = match &policy.origin {
+        PolicyOrigin::File(path) => path.clone(),
+        PolicyOrigin::BuiltIn => PathBuf::from("rules/default.xos"),
+    };
+    let mut metrics = vec![Metric {
+        name: "primary".to_string(),
+        role: Role::Primary,
+        kind: MetricKind::Rate {
+            column: "primary".to_string(),
+        },
+        prefer: Direction::Higher,
+        baseline: Some(0.1),
+        mde: None,
+        sd: None,
+        worsened: None,
+        severe: None,
+        margin: None,
+    }];
+    for i in 0..guardrails {
+        let name = if i == 0 {
+            GUARDRAIL.to_string()
+        } else {
+            format!("{GUARDRAIL}_{}", i + 1)
+        };
+        metrics.push(Metric {
+            name: name.clone(),
+            role: Role::Guardrail,
+            kind: MetricKind::Rate { column: name },
+            prefer: Direction::Lower,
+            baseline: None,
+            mde: None,
+            sd: None,
+            worsened: Some(Effect::Absolute(0.001)),
+            severe: Some(Effect::Absolute(0.003)),
+            margin: Some(Effect::Absolute(0.005)),
+        });
+    }
+    Plan {
+        name: policy.name.clone(),
+        title: None,
+        owner: None,
+        hypothesis: None,
+        spec_path,
+        data: DataSource {
+            path: PathBuf::new(),
+            written: String::new(),
+            variant_column: "variant".to_string(),
+            units_column: "users".to_string(),
+            shape: Shape::Aggregated,
+            unit_id: None,
+            missing: Missing::Error,
+        },
+        variants: vec![
+            Variant {
+                name: "control".to_string(),
+                share: 0.5,
+            },
+            Variant {
+                name: "treatment".to_string(),
+                share: 0.5,
+            },
+        ],
+        metrics,
+        primary: 0,
+        sample_plan: None,
+        settings: Settings::default(),
+        policy: policy.clone(),
+        config: None,
+        templates: None,
+        output: None,
+    }
 }
 
 #[cfg(test)]

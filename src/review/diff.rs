@@ -160,7 +160,7 @@ fn test_change(old: &Plan, new: &Plan, test: &PolicyTest) -> Option<(Side, Side)
         return None;
     }
     let (old_plan, new_plan) = match test.source {
-        RuleSource::Policy => (scenario::policy_only(old), scenario::policy_only(new)),
+        RuleSource::Policy => (old.policy_rules_only(), new.policy_rules_only()),
         RuleSource::Inline => (old.clone(), new.clone()),
     };
     let result = tests::run_test(&new_plan, test, "");

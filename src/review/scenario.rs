@@ -33,23 +33,14 @@
 //! pure.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::decide::{self};
 use crate::evaluate::{ArmFacts, Comparison};
 use crate::plan::{
-    ArithOp, DataSource, Direction, Effect, Expr, Fact, Field, Health, Metric, MetricId,
-    MetricKind, Missing, Plan, Policy, PolicyOrigin, Role, RuleSource, Settings, Shape, Status,
-    Variant, Verdict,
+    ArithOp, Direction, Expr, Fact, Field, Health, Metric, MetricId, Plan, Role, Status, Verdict,
 };
-
-/// The name of the generic guardrail of a policy file on its own.
-pub const GUARDRAIL: &str = "guardrail";
-
-/// The name of the second generic guardrail, for `any` versus `all`.
-pub const SECOND_GUARDRAIL: &str = "guardrail_2";
 
 /// Units per arm in every scenario.
 const UNITS: u64 = 10_000;
@@ -58,93 +49,6 @@ const UNITS: u64 = 10_000;
 const HALF_WIDTH: f64 = 0.004;
 
 // ---------------------------------------------------------------- plans
-
-/// A plan-like view of a policy file on its own: a rate primary metric named
-/// `primary` and `guardrails` generic rate guardrails (`guardrail`,
-/// `guardrail_2`, ...) with worsened, severe and margin thresholds, default
-/// settings, and the policy's rules. Tests and scenarios run on it.
-pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
-    let spec_path = match &policy.origin {
-        PolicyOrigin::File(path) => path.clone(),
-        PolicyOrigin::BuiltIn => PathBuf::from("rules/default.xos"),
-    };
-    let mut metrics = vec![Metric {
-        name: "primary".to_string(),
-        role: Role::Primary,
-        kind: MetricKind::Rate {
-            column: "primary".to_string(),
-        },
-        prefer: Direction::Higher,
-        baseline: Some(0.1),
-        mde: None,
-        sd: None,
-        worsened: None,
-        severe: None,
-        margin: None,
-    }];
-    for i in 0..guardrails {
-        let name = if i == 0 {
-            GUARDRAIL.to_string()
-        } else {
-            format!("{GUARDRAIL}_{}", i + 1)
-        };
-        metrics.push(Metric {
-            name: name.clone(),
-            role: Role::Guardrail,
-            kind: MetricKind::Rate { column: name },
-            prefer: Direction::Lower,
-            baseline: None,
-            mde: None,
-            sd: None,
-            worsened: Some(Effect::Absolute(0.001)),
-            severe: Some(Effect::Absolute(0.003)),
-            margin: Some(Effect::Absolute(0.005)),
-        });
-    }
-    Plan {
-        name: policy.name.clone(),
-        title: None,
-        owner: None,
-        hypothesis: None,
-        spec_path,
-        data: DataSource {
-            path: PathBuf::new(),
-            written: String::new(),
-            variant_column: "variant".to_string(),
-            units_column: "users".to_string(),
-            shape: Shape::Aggregated,
-            unit_id: None,
-            missing: Missing::Error,
-        },
-        variants: vec![
-            Variant {
-                name: "control".to_string(),
-                share: 0.5,
-            },
-            Variant {
-                name: "treatment".to_string(),
-                share: 0.5,
-            },
-        ],
-        metrics,
-        primary: 0,
-        sample_plan: None,
-        settings: Settings::default(),
-        policy: policy.clone(),
-        config: None,
-        templates: None,
-        output: None,
-    }
-}
-
-/// The plan with only the rules of its policy file (no inline rules).
-pub fn policy_only(plan: &Plan) -> Plan {
-    let mut plan = plan.clone();
-    plan.policy
-        .rules
-        .retain(|rule| rule.source == RuleSource::Policy);
-    plan
-}
 
 // ---------------------------------------------------------------- tests
 

@@ -8,7 +8,8 @@ use crate::plan::{
     Fact, Field, Plan, Policy, PolicyTest, RuleSource, Settings, Status, Value, Verdict,
 };
 
-use super::scenario::{Scenario, policy_plan};
+use super::scenario::Scenario;
+use crate::check::policy_plan;
 
 /// The outcome of one `test` block.
 #[derive(Clone, Debug, PartialEq)]

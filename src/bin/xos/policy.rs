@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use xos::check::{CheckedFile, LoadOptions};
 use xos::diagnostic::{Diagnostic, Diagnostics};
 use xos::plan::{Plan, PolicyOrigin};
-use xos::review::scenario;
 use xos::review::tests::{self, TestResult};
 
 use crate::cli::{
@@ -36,10 +35,10 @@ pub fn test_command(args: &TestArgs) -> Outcome {
             }
             Ok(CheckedFile::Experiment(checked)) => {
                 let plan = &checked.plan;
-                let first = tested.insert(origin_key(&plan.policy.origin));
+                let first = tested.insert(origin_key(&plan.policy().origin));
                 tests::plan_tests(plan)
                     .into_iter()
-                    .filter(|r| first || r.suite == plan.name)
+                    .filter(|r| first || r.suite == plan.name())
                     .collect()
             }
             Err(diagnostics) => {
@@ -138,10 +137,10 @@ pub fn diff_command(args: &DiffArgs) -> CommandResult {
     };
     let sides = match (old, new) {
         (CheckedFile::Policy(old), CheckedFile::Policy(new)) => Sides {
-            old: scenario::policy_plan(&old.policy, 2),
-            new: scenario::policy_plan(&new.policy, 2),
-            old_tests: scenario::policy_plan(&old.policy, 1),
-            new_tests: scenario::policy_plan(&new.policy, 1),
+            old: xos::check::policy_plan(&old.policy, 2),
+            new: xos::check::policy_plan(&new.policy, 2),
+            old_tests: xos::check::policy_plan(&old.policy, 1),
+            new_tests: xos::check::policy_plan(&new.policy, 1),
         },
         (CheckedFile::Experiment(old), CheckedFile::Experiment(new)) => Sides {
             old_tests: old.plan.clone(),

@@ -81,7 +81,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         let templates = args
             .templates
             .clone()
-            .or_else(|| outcome.plan.templates.clone());
+            .or_else(|| outcome.plan.templates().map(std::path::Path::to_path_buf));
         let memo = match render(&outcome.report, format, templates.as_deref()) {
             Ok(memo) => memo,
             Err(error) => {
@@ -90,8 +90,8 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 continue;
             }
         };
-        let file_name = format!("{}.{}", outcome.plan.name, format.extension());
-        let target = match (&args.output, &args.out, &outcome.plan.output) {
+        let file_name = format!("{}.{}", outcome.plan.name(), format.extension());
+        let target = match (&args.output, &args.out, &outcome.plan.output()) {
             (Some(file), _, _) => Some(file.clone()),
             (None, Some(dir), _) => Some(dir.join(&file_name)),
             // A folder of specs with no `--out` goes to xos.toml's output folder.
@@ -131,9 +131,9 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
         diagnostics.push(
             Diagnostic::error(
                 "xos::plan::no_inputs",
-                format!("cannot plan `{}`: {why}", plan.name),
+                format!("cannot plan `{}`: {why}", plan.name()),
             )
-            .at_path(&plan.spec_path)
+            .at_path(plan.spec_path())
             .help(
                 "a rate primary needs `baseline` and `mde`, a mean primary `sd` and `mde`; \
                      `plan { daily_users N power 80% }` adds the duration",
@@ -163,7 +163,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             let fmt = xos::numbers::number;
             let mut out = format!(
                 "{}: sample size to detect the primary metric's MDE\n",
-                plan.name
+                plan.name()
             );
             out.push_str(&format!(
                 "  primary `{}`, MDE {} (absolute), alpha {}, power {}\n",
