@@ -111,3 +111,12 @@ proptest! {
         exercise(&plan(), &text);
     }
 }
+
+/// Found by `arbitrary_text_never_panics`: a file that is only a byte-order
+/// mark holds no CSV record, and its diagnostic still has a location.
+#[test]
+fn a_byte_order_mark_alone_is_an_empty_file_with_a_location() {
+    for text in ["\u{feff}", "\u{feff}\n", "\u{feff}\r\n\r\n"] {
+        exercise(&plan(), text);
+    }
+}
