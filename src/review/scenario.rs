@@ -129,6 +129,7 @@ pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
         metrics,
         primary: 0,
         sample_plan: None,
+        sequential: None,
         settings: Settings::default(),
         policy: policy.clone(),
         config: None,
@@ -263,6 +264,9 @@ pub fn apply_given(plan: &Plan, facts: &mut ArmFacts, fact: Fact, value: Value) 
         (Fact::SrmP, Value::Number(x)) => facts.srm_p = Some(x),
         (Fact::SrmChi2, Value::Number(x)) => facts.srm_chi2 = Some(x),
         (Fact::SampleReached, Value::Bool(b)) => facts.sample_reached = b,
+        (Fact::PlanProgress, Value::Number(x)) => facts.plan_progress = Some(x),
+        (Fact::SequentialLook, Value::Number(x)) => facts.look = x.max(1.0).round() as u64,
+        (Fact::SequentialInformation, Value::Number(x)) => facts.information = Some(x),
         (Fact::Metric(id, field), value) => {
             if let Some(c) = facts.metrics.get_mut(id) {
                 set_field(c, field, value);
@@ -294,6 +298,7 @@ fn set_field(c: &mut Comparison, field: Field, value: Value) {
         (Field::ProbBetter, Value::Number(x)) => c.prob_better = Some(x),
         (Field::ExpectedLoss, Value::Number(x)) => c.expected_loss = Some(x),
         (Field::Units, Value::Number(x)) => c.units = x.max(0.0).round() as u64,
+        (Field::Boundary, Value::Number(x)) => c.boundary = Some(x),
         (Field::Significant, Value::Bool(b)) => {
             c.significant = b;
             if !b {
@@ -438,6 +443,11 @@ impl Scenario {
             srm_p: Some(self.srm_p),
             srm_chi2: Some(self.srm_chi2),
             sample_reached: self.sample_reached,
+            // Consistent with `sample_reached`; rules that read the progress
+            // itself are sampled at these two points only.
+            plan_progress: Some(if self.sample_reached { 1.0 } else { 0.5 }),
+            look: 1,
+            information: None,
             metrics,
         }
     }
@@ -634,6 +644,8 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         },
         degradation_bound: None,
         status: guardrail.then_some(status),
+        fixed_horizon: None,
+        boundary: number(Field::Boundary),
     }
 }
 
@@ -716,6 +728,7 @@ fn numeric(field: Field) -> bool {
             | Field::ProbBetter
             | Field::ExpectedLoss
             | Field::Units
+            | Field::Boundary
     )
 }
 
@@ -781,7 +794,12 @@ impl Reads {
                     .or_default()
                     .insert(unify(field));
             }
-            Fact::SrmP | Fact::SrmChi2 | Fact::Setting(_) => {}
+            Fact::SrmP
+            | Fact::SrmChi2
+            | Fact::Setting(_)
+            | Fact::PlanProgress
+            | Fact::SequentialLook
+            | Fact::SequentialInformation => {}
         }
     }
 
@@ -899,7 +917,7 @@ enum Domain {
 fn domain(field: Field) -> Domain {
     match field {
         Field::P | Field::PAdjusted | Field::ProbBetter => Domain::Probability,
-        Field::ExpectedLoss | Field::Units => Domain::NonNegative,
+        Field::ExpectedLoss | Field::Units | Field::Boundary => Domain::NonNegative,
         _ => Domain::Any,
     }
 }
