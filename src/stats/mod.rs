@@ -9,7 +9,6 @@ pub mod always_valid;
 pub mod bayes;
 pub mod cuped;
 pub mod dist;
-mod erfc;
 pub mod lift;
 pub mod mean;
 pub mod multiple;
