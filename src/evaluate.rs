@@ -317,8 +317,20 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             let c = &mut comparisons[*i];
             c.p_adjusted = Some(p_adj);
             let level = multiple::adjusted_alpha(settings.alpha, *p, p_adj, defined.len());
-            if level != settings.alpha {
-                let t = &data.variants[*i + 1];
+            let t = &data.variants[*i + 1];
+            if let Some(inference) = inference.as_ref().filter(|i| i.is_sequential()) {
+                // The sequential interval at the corrected level.
+                if level != settings.alpha {
+                    let ci = inference.interval_at(
+                        (control.units, &control.metrics[id]),
+                        (t.units, &t.metrics[id]),
+                        c.abs_lift,
+                        level,
+                    );
+                    c.ci_adj_low = ci.map(|ci| ci.0);
+                    c.ci_adj_high = ci.map(|ci| ci.1);
+                }
+            } else if level != settings.alpha {
                 let ci = interval_at(
                     settings,
                     control.units,
@@ -449,6 +461,8 @@ fn apply_sequential(c: &mut Comparison, sequential: Option<crate::inference::Seq
     c.ci_high = sequential.and_then(|s| s.ci).map(|x| x.1);
     c.rel_ci_low = sequential.and_then(|s| s.rel_ci).map(|x| x.0);
     c.rel_ci_high = sequential.and_then(|s| s.rel_ci).map(|x| x.1);
+    c.ci_adj_low = c.ci_low;
+    c.ci_adj_high = c.ci_high;
     c.boundary = sequential.and_then(|s| s.boundary);
     if is_guardrail {
         c.degradation_bound = sequential.and_then(|s| s.degradation_bound);

@@ -199,6 +199,35 @@ impl Inference {
     }
 }
 
+impl Inference {
+    /// The sequential interval of a comparison at another level `alpha`
+    /// (the corrected per-comparison level of `ci_adj_low`/`ci_adj_high`);
+    /// `None` with fixed-horizon inference or when undefined.
+    pub fn interval_at(
+        &self,
+        control: (u64, &MetricData),
+        treatment: (u64, &MetricData),
+        lift: Option<f64>,
+        alpha: f64,
+    ) -> Option<(f64, f64)> {
+        let (arm_c, arm_t) = (arm(control)?, arm(treatment)?);
+        match &self.kind {
+            Kind::Fixed => None,
+            Kind::AlwaysValid { tuning } => {
+                let av = always_valid::compare(arm_c, arm_t, alpha, *tuning)?;
+                av.ci_low.zip(av.ci_high)
+            }
+            Kind::GroupSequential { design } => {
+                let se = (arm_c.variance + arm_t.variance).sqrt();
+                let estimate = lift.unwrap_or(arm_t.mean - arm_c.mean);
+                let looks = [LookEstimate { estimate, se }];
+                let rcis = repeated_intervals(design, &looks, alpha)?;
+                rcis[design.final_look.unwrap_or(rcis.len() - 1)]
+            }
+        }
+    }
+}
+
 /// The sequential numbers of one comparison ([`Inference::compare`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SequentialResult {

@@ -148,3 +148,42 @@ fn rules_read_the_sequential_facts() {
     let out = xos(&["check", path.to_str().expect("utf-8")]);
     assert!(!out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn corrected_intervals_come_from_the_sequential_method() {
+    // Three arms under Holm: each comparison's interval at its corrected
+    // level α·p/p_adj is the always-valid one, so significant ⇔ p_adjusted < α
+    // ⇔ the adjusted interval excludes 0, as for the fixed-horizon tests.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = std::fs::read_to_string("examples/multiarm/pricing.xos").expect("spec");
+    let spec = spec.replace(
+        "settings {",
+        "sequential { method always_valid tuning 20_000 }\n    settings {",
+    );
+    std::fs::write(dir.path().join("pricing.xos"), spec).expect("write");
+    std::fs::copy(
+        "examples/multiarm/pricing.csv",
+        dir.path().join("pricing.csv"),
+    )
+    .expect("copy");
+    let path = dir.path().join("pricing.xos");
+    let out = xos(&["run", path.to_str().expect("utf-8"), "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(r["inference"]["method"], "always_valid");
+    let mut checked = 0;
+    for metric in r["metrics"].as_array().expect("metrics") {
+        for c in metric["comparisons"].as_array().expect("comparisons") {
+            let (Some(low), Some(high)) = (c["ci_adj_low"].as_f64(), c["ci_adj_high"].as_f64())
+            else {
+                continue;
+            };
+            let p_adj = c["p_adjusted"].as_f64().expect("p_adjusted");
+            assert_eq!(c["significant"], p_adj < 0.05, "{c}");
+            assert_eq!(p_adj < 0.05, low > 0.0 || high < 0.0, "{c}");
+            assert!(c["fixed_horizon"].is_object(), "{c}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "{checked}");
+}
