@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::data::{Data, MetricData};
 use crate::plan::{Direction, Effect, Plan, Role, SequentialMethod};
 use crate::sample_size::PlannedSample;
-use crate::stats::always_valid::{self, ArmEstimate};
+use crate::stats::always_valid::{self, ArmEstimate, relative_se};
 use crate::stats::mean::MeanStats;
 use crate::stats::sequential::{Design, LookEstimate, analyze, repeated_intervals};
 
@@ -263,15 +263,4 @@ fn arm((units, data): (u64, &MetricData)) -> Option<ArmEstimate> {
             sum_sq,
         }),
     }
-}
-
-/// Delta-method SE of the relative lift `Δ/|m_c|`:
-/// `√(v_t/m_c² + m_t²v_c/m_c⁴)`; `None` when `m_c = 0`.
-fn relative_se(c: ArmEstimate, t: ArmEstimate) -> Option<f64> {
-    if c.mean == 0.0 {
-        return None;
-    }
-    let m2 = c.mean * c.mean;
-    let se = (t.variance / m2 + t.mean * t.mean * c.variance / (m2 * m2)).sqrt();
-    se.is_finite().then_some(se)
 }

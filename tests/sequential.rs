@@ -19,6 +19,27 @@ fn report(spec: &str) -> Value {
     serde_json::from_str(&stdout(&out)).expect("JSON report")
 }
 
+/// Runs a copy of `spec` with one text replaced, next to a copy of its data
+/// file, and returns the folder (kept alive), the spec's path and the report.
+fn run_edited(
+    spec: &str,
+    csv: &str,
+    (from, to): (&str, &str),
+) -> (tempfile::TempDir, std::path::PathBuf, Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(spec)
+        .expect("spec")
+        .replace(from, to);
+    let path = dir.path().join("spec.xos");
+    std::fs::write(&path, text).expect("write");
+    let name = std::path::Path::new(csv).file_name().expect("a file name");
+    std::fs::copy(csv, dir.path().join(name)).expect("copy");
+    let out = xos(&["run", path.to_str().expect("utf-8"), "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = serde_json::from_str(&stdout(&out)).expect("JSON");
+    (dir, path, report)
+}
+
 fn primary(report: &Value) -> &Value {
     &report["metrics"][0]["comparisons"][0]
 }
@@ -122,22 +143,12 @@ fn a_bad_sequential_block_reports_every_problem() {
 
 #[test]
 fn rules_read_the_sequential_facts() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let spec = std::fs::read_to_string(format!("{DIR}/group_sequential.xos")).expect("spec");
-    let spec = spec.replace(
-        "    settings {",
-        "    rule early_look {\n        when sequential.look == 1 and sequential.information < 50% and plan.progress < 50% and primary.boundary > 3\n        then hold\n        because \"look {{ sequential.look }} at {{ plan.progress }}\"\n    }\n\n    settings {",
+    let rule = "    rule early_look {\n        when sequential.look == 1 and sequential.information < 50% and plan.progress < 50% and primary.boundary > 3\n        then hold\n        because \"look {{ sequential.look }} at {{ plan.progress }}\"\n    }\n\n    settings {";
+    let (_dir, path, r) = run_edited(
+        &format!("{DIR}/group_sequential.xos"),
+        &format!("{DIR}/checkout_early.csv"),
+        ("    settings {", rule),
     );
-    std::fs::write(dir.path().join("s.xos"), spec).expect("write");
-    std::fs::copy(
-        format!("{DIR}/checkout_early.csv"),
-        dir.path().join("checkout_early.csv"),
-    )
-    .expect("copy");
-    let path = dir.path().join("s.xos");
-    let out = xos(&["run", path.to_str().expect("utf-8"), "--format", "json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let r: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(r["decision"]["rule"], "early_look", "{}", r["decision"]);
 
     // A fact of the wrong type is a located error.
@@ -154,22 +165,14 @@ fn corrected_intervals_come_from_the_sequential_method() {
     // Three arms under Holm: each comparison's interval at its corrected
     // level α·p/p_adj is the always-valid one, so significant ⇔ p_adjusted < α
     // ⇔ the adjusted interval excludes 0, as for the fixed-horizon tests.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let spec = std::fs::read_to_string("examples/multiarm/pricing.xos").expect("spec");
-    let spec = spec.replace(
-        "settings {",
-        "sequential { method always_valid tuning 20_000 }\n    settings {",
-    );
-    std::fs::write(dir.path().join("pricing.xos"), spec).expect("write");
-    std::fs::copy(
+    let (_dir, _, r) = run_edited(
+        "examples/multiarm/pricing.xos",
         "examples/multiarm/pricing.csv",
-        dir.path().join("pricing.csv"),
-    )
-    .expect("copy");
-    let path = dir.path().join("pricing.xos");
-    let out = xos(&["run", path.to_str().expect("utf-8"), "--format", "json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let r: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        (
+            "settings {",
+            "sequential { method always_valid tuning 20_000 }\n    settings {",
+        ),
+    );
     assert_eq!(r["inference"]["method"], "always_valid");
     let mut checked = 0;
     for metric in r["metrics"].as_array().expect("metrics") {

@@ -102,12 +102,7 @@ pub(super) fn check_design(plan: &Plan, at: Span, out: &mut Vec<Diagnostic>) {
     if sequential.method != SequentialMethod::GroupSequential || sequential.max_units.is_some() {
         return;
     }
-    let missing = match (&plan.sample_plan, crate::sample_size::planned_sample(plan)) {
-        (None, _) => Some("the spec has no `plan` block".to_string()),
-        (Some(_), Err(crate::sample_size::NoPlan(why))) => Some(why),
-        (Some(_), Ok(_)) => None,
-    };
-    if let Some(why) = missing {
+    if let Some(why) = super::settings::why_no_planned_total(plan) {
         out.push(
             Diagnostic::error(
                 "xos::check::sequential_max_units",
