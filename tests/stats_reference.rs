@@ -305,6 +305,20 @@ fn sequential_family() {
     ck.finish("sequential");
 }
 
+/// `student_t_quantile.json`: the quantile over df ∈ [1, 1e12] and
+/// p ∈ [1e-300, 1 − 1e-16], made by `tests/reference/student_t_quantile.py`.
+#[test]
+fn student_t_quantile_family() {
+    let file = load("student_t_quantile");
+    let mut ck = Checker::new(file.tolerance);
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let q = student_t_quantile(f(i, "p"), f(i, "df"));
+        ck.float(id, "quantile", Some(q), &e["quantile"]);
+    }
+    ck.finish("student_t_quantile");
+}
+
 #[test]
 fn always_valid_family() {
     let file = load("always_valid");
@@ -348,18 +362,4 @@ fn always_valid_family() {
         }
     }
     ck.finish("always_valid");
-}
-
-/// `student_t_quantile.json`: the quantile over df ∈ [1, 1e12] and
-/// p ∈ [1e-300, 1 − 1e-16], made by `tests/reference/student_t_quantile.py`.
-#[test]
-fn student_t_quantile_family() {
-    let file = load("student_t_quantile");
-    let mut ck = Checker::new(file.tolerance);
-    for case in &file.cases {
-        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
-        let q = student_t_quantile(f(i, "p"), f(i, "df"));
-        ck.float(id, "quantile", Some(q), &e["quantile"]);
-    }
-    ck.finish("student_t_quantile");
 }
