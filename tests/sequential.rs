@@ -190,3 +190,29 @@ fn corrected_intervals_come_from_the_sequential_method() {
     }
     assert!(checked >= 2, "{checked}");
 }
+
+#[test]
+fn the_memo_says_which_inference_decided() {
+    for (spec, needle) in [
+        (
+            "group_sequential.xos",
+            "Decided by group-sequential inference",
+        ),
+        ("always_valid.xos", "Decided by always-valid inference"),
+    ] {
+        for format in ["md", "html"] {
+            let out = xos(&["run", &format!("{DIR}/{spec}"), "--format", format]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            let memo = stdout(&out);
+            assert!(memo.contains(needle), "{spec} {format}: {memo}");
+            assert!(memo.contains("information 21.3%"), "{spec} {format}");
+            assert!(
+                memo.contains("fixed-horizon p would be 0.0154"),
+                "{spec} {format}"
+            );
+        }
+    }
+    // A fixed-horizon memo has no such line.
+    let out = xos(&["run", "examples/checkout/checkout.xos"]);
+    assert!(!stdout(&out).contains("Decided by"));
+}
