@@ -278,6 +278,9 @@ fn fact_value(plan: &Plan, facts: &ArmFacts, fact: Fact, bound: Option<MetricId>
         Fact::SrmP => Value::Number(facts.srm_p),
         Fact::SrmChi2 => Value::Number(facts.srm_chi2),
         Fact::SampleReached => Value::Bool(facts.sample_reached),
+        Fact::PlanProgress => Value::Number(facts.plan_progress),
+        Fact::SequentialLook => Value::Number(Some(facts.look as f64)),
+        Fact::SequentialInformation => Value::Number(facts.information),
         Fact::Setting(key) => Value::Number(Some(key.value(&plan.settings))),
         Fact::Metric(id, field) => field_value(plan, facts.metrics.get(id), id, field),
         Fact::Guardrail(field) => match bound {
@@ -305,6 +308,7 @@ fn field_value(plan: &Plan, c: Option<&Comparison>, id: MetricId, field: Field) 
         Field::ProbBetter => Value::Number(c.prob_better),
         Field::ExpectedLoss => Value::Number(c.expected_loss),
         Field::Units => Value::Number(Some(c.units as f64)),
+        Field::Boundary => Value::Number(c.boundary),
         Field::Significant => Value::Bool(c.significant),
         Field::Better => Value::Bool(c.better),
         Field::Worse => Value::Bool(c.worse),
@@ -356,6 +360,9 @@ pub fn fact_name(plan: &Plan, fact: Fact, bound: Option<MetricId>) -> String {
         Fact::SrmP => "srm.p".to_string(),
         Fact::SrmChi2 => "srm.chi2".to_string(),
         Fact::SampleReached => "plan.sample_reached".to_string(),
+        Fact::PlanProgress => "plan.progress".to_string(),
+        Fact::SequentialLook => "sequential.look".to_string(),
+        Fact::SequentialInformation => "sequential.information".to_string(),
         Fact::Setting(key) => format!("settings.{}", key.name()),
         Fact::Metric(id, field) => {
             let name = if id == plan.primary {

@@ -39,6 +39,10 @@ pub struct Evaluation {
     pub sample_reached: bool,
     /// Indexed by `MetricId`.
     pub metrics: Vec<MetricResult>,
+    /// Which inference the comparisons' `p` and CI come from, at which look.
+    pub inference: crate::inference::InferenceReport,
+    /// Units so far over the planned total; `None` without a plan.
+    pub plan_progress: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -112,6 +116,12 @@ pub struct Comparison {
     /// One-sided (1 − α) upper bound of the degradation (guardrails).
     pub degradation_bound: Option<f64>,
     pub status: Option<Status>,
+    /// With sequential inference: the fixed-horizon numbers, for reference
+    /// (`p_value`, `ci_low`, `ci_high` are then the sequential ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_horizon: Option<crate::inference::FixedHorizon>,
+    /// Group-sequential: the z bound at the current look.
+    pub boundary: Option<f64>,
 }
 
 /// The facts the policy reads for one treatment arm.
@@ -122,6 +132,12 @@ pub struct ArmFacts {
     pub srm_p: Option<f64>,
     pub srm_chi2: Option<f64>,
     pub sample_reached: bool,
+    /// `plan.progress`; `None` without a plan.
+    pub plan_progress: Option<f64>,
+    /// `sequential.look`, from 1.
+    pub look: u64,
+    /// `sequential.information`; `None` with fixed-horizon inference.
+    pub information: Option<f64>,
     /// Indexed by `MetricId`.
     pub metrics: Vec<Comparison>,
 }
@@ -135,6 +151,9 @@ impl Evaluation {
             srm_p: self.health.srm.map(|s| s.p_value),
             srm_chi2: self.health.srm.map(|s| s.chi2),
             sample_reached: self.sample_reached,
+            plan_progress: self.plan_progress,
+            look: self.inference.look,
+            information: self.inference.information,
             metrics: self
                 .metrics
                 .iter()
@@ -208,6 +227,20 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             .all(|((_, needed), v)| v.units >= *needed)
     });
 
+    let units_so_far: u64 = data.variants.iter().map(|v| v.units).sum();
+    let plan_progress = sample
+        .as_ref()
+        .filter(|s| s.total > 0)
+        .map(|s| units_so_far as f64 / s.total as f64);
+    let inference = crate::inference::Inference::new(plan, data, sample.as_ref());
+    if inference.is_none() {
+        status = Health::Blocked;
+        issues.push(Issue {
+            severity: Health::Blocked,
+            message: "the sequential design cannot be formed (no `max_units` and no planned total): no p-value or interval is reported".to_string(),
+        });
+    }
+
     let mut metrics = Vec::with_capacity(plan.metrics.len());
     for (id, metric) in plan.metrics.iter().enumerate() {
         let variants = data
@@ -248,6 +281,23 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             })
             .collect();
 
+        // Sequential p and CI replace the fixed-horizon ones before the
+        // correction across arms.
+        for (c, t) in comparisons.iter_mut().zip(&data.variants[1..]) {
+            let sequential = match &inference {
+                Some(inference) if !inference.is_sequential() => continue,
+                Some(inference) => inference.compare(
+                    plan,
+                    id,
+                    (control.units, &control.metrics[id]),
+                    (t.units, &t.metrics[id]),
+                    c.abs_lift,
+                ),
+                None => None,
+            };
+            apply_sequential(c, sequential);
+        }
+
         // Adjust across treatment arms, then judge significance on the
         // adjusted p-values.
         let method = match settings.correction {
@@ -267,8 +317,20 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             let c = &mut comparisons[*i];
             c.p_adjusted = Some(p_adj);
             let level = multiple::adjusted_alpha(settings.alpha, *p, p_adj, defined.len());
-            if level != settings.alpha {
-                let t = &data.variants[*i + 1];
+            let t = &data.variants[*i + 1];
+            if let Some(inference) = inference.as_ref().filter(|i| i.is_sequential()) {
+                // The sequential interval at the corrected level.
+                if level != settings.alpha {
+                    let ci = inference.interval_at(
+                        (control.units, &control.metrics[id]),
+                        (t.units, &t.metrics[id]),
+                        c.abs_lift,
+                        level,
+                    );
+                    c.ci_adj_low = ci.map(|ci| ci.0);
+                    c.ci_adj_high = ci.map(|ci| ci.1);
+                }
+            } else if level != settings.alpha {
                 let ci = interval_at(
                     settings,
                     control.units,
@@ -321,6 +383,19 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
         sample,
         sample_reached,
         metrics,
+        inference: inference.map_or(
+            crate::inference::InferenceReport {
+                method: plan
+                    .sequential
+                    .map_or(crate::plan::SequentialMethod::Fixed, |s| s.method),
+                look: 1,
+                information: None,
+                tuning: None,
+                max_units: None,
+            },
+            |i| i.report,
+        ),
+        plan_progress,
     }
 }
 
@@ -375,6 +450,33 @@ fn assignment_health(
     worst
 }
 
+/// Puts the sequential numbers in place of the fixed-horizon ones, keeping
+/// these in `fixed_horizon`. Without a sequential result every number is
+/// undefined and nothing is significant or non-inferior.
+fn apply_sequential(c: &mut Comparison, sequential: Option<crate::inference::SequentialResult>) {
+    c.fixed_horizon = Some(crate::inference::FixedHorizon {
+        p_value: c.p_value,
+        ci_low: c.ci_low,
+        ci_high: c.ci_high,
+    });
+    let is_guardrail = c.status.is_some() || c.worsened.is_some();
+    let had_margin = c.non_inferior.is_some();
+    c.p_value = sequential.map(|s| s.p_value);
+    c.ci_low = sequential.and_then(|s| s.ci).map(|x| x.0);
+    c.ci_high = sequential.and_then(|s| s.ci).map(|x| x.1);
+    c.rel_ci_low = sequential.and_then(|s| s.rel_ci).map(|x| x.0);
+    c.rel_ci_high = sequential.and_then(|s| s.rel_ci).map(|x| x.1);
+    c.ci_adj_low = c.ci_low;
+    c.ci_adj_high = c.ci_high;
+    c.boundary = sequential.and_then(|s| s.boundary);
+    if is_guardrail {
+        c.degradation_bound = sequential.and_then(|s| s.degradation_bound);
+    }
+    if had_margin {
+        c.non_inferior = Some(sequential.and_then(|s| s.non_inferior) == Some(true));
+    }
+}
+
 /// Sets `significant`, `better` and `worse` from the adjusted p-value.
 fn judge(c: &mut Comparison, prefer: Direction, alpha: f64) {
     c.significant = c.p_adjusted.is_some_and(|p| p < alpha);
@@ -427,6 +529,8 @@ fn compare(
         non_inferior: None,
         degradation_bound: None,
         status: None,
+        fixed_horizon: None,
+        boundary: None,
     };
     let mut control_value = None;
     match (*control, *treatment) {

@@ -27,6 +27,8 @@ pub mod sample_size; // Plan → units needed (`xos plan`, the memo's charter)
 
 pub mod evaluate; // Plan × Data → facts
 
+pub mod inference; // sequential p, CI and bounds in an evaluation
+
 pub mod decide; // facts × rules → verdicts
 
 pub mod output; // verdicts → JSON report → memo

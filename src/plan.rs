@@ -37,6 +37,9 @@ pub struct Plan {
     /// Always 0: the primary metric comes first.
     pub(crate) primary: MetricId,
     pub(crate) sample_plan: Option<SamplePlan>,
+    /// The `sequential` block (or `xos.toml`'s `[sequential]`); `None`:
+    /// fixed-horizon inference.
+    pub(crate) sequential: Option<Sequential>,
     pub(crate) settings: Settings,
     pub(crate) policy: Policy,
     /// The `xos.toml` in force, if one was found walking up from the spec.
@@ -276,6 +279,42 @@ pub struct SamplePlan {
     pub power: f64,
     /// Planned duration in days (`duration 14d`), if stated.
     pub duration_days: Option<f64>,
+}
+
+/// Sequential inference: decisions that stay valid when results are read
+/// while data accrues (DESIGN.md §1 "Sequential inference and looks").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sequential {
+    pub method: SequentialMethod,
+    /// `always_valid`: total units where the interval is tightest; `None`:
+    /// the plan's total, else 10,000.
+    pub tuning: Option<u64>,
+    /// `group_sequential`: the α-spending family.
+    pub spending: crate::stats::sequential::Spending,
+    /// `group_sequential`: total units at which all α is spent; `None`: the
+    /// plan's total.
+    pub max_units: Option<u64>,
+}
+
+/// The inference a comparison's `p`, CI and significance come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SequentialMethod {
+    /// Fixed horizon: valid at one look, the planned sample.
+    Fixed,
+    AlwaysValid,
+    GroupSequential,
+}
+
+impl SequentialMethod {
+    /// How the memo names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SequentialMethod::Fixed => "fixed-horizon",
+            SequentialMethod::AlwaysValid => "always-valid",
+            SequentialMethod::GroupSequential => "group-sequential",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -615,6 +654,13 @@ pub enum Fact {
     SrmP,
     SrmChi2,
     SampleReached,
+    /// `plan.progress`: units so far over the planned total.
+    PlanProgress,
+    /// `sequential.look`: the current look, from 1.
+    SequentialLook,
+    /// `sequential.information`: the information fraction reached (of
+    /// `max_units` for group-sequential, of the tuning for always-valid).
+    SequentialInformation,
     Setting(SettingKey),
     /// A field of a named metric (`primary` resolves to the primary's id).
     Metric(MetricId, Field),
@@ -635,6 +681,8 @@ pub enum Field {
     ProbBetter,
     ExpectedLoss,
     Units,
+    /// Group-sequential z bound at the current look.
+    Boundary,
     // booleans
     Significant,
     Better,
@@ -658,6 +706,7 @@ impl Field {
             Field::ProbBetter => "prob_better",
             Field::ExpectedLoss => "expected_loss",
             Field::Units => "units",
+            Field::Boundary => "boundary",
             Field::Significant => "significant",
             Field::Better => "better",
             Field::Worse => "worse",
@@ -676,7 +725,7 @@ impl Field {
         )
     }
 
-    pub const ALL: [Field; 16] = [
+    pub const ALL: [Field; 17] = [
         Field::Lift,
         Field::RelLift,
         Field::CiLow,
@@ -686,6 +735,7 @@ impl Field {
         Field::ProbBetter,
         Field::ExpectedLoss,
         Field::Units,
+        Field::Boundary,
         Field::Significant,
         Field::Better,
         Field::Worse,

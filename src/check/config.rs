@@ -9,6 +9,9 @@
 //! alpha      = "5%"                # strings hold xos values: "5%", "holm", "beta(1, 1)"
 //! correction = "holm"
 //! min_units  = 500
+//!
+//! [sequential]                     # defaults of every spec's `sequential` block
+//! method = "always_valid"          # a spec's own block overrides key by key
 //! ```
 //!
 //! A spec's own `settings` override these; these override the built-in
@@ -41,7 +44,14 @@ use crate::syntax::parse;
 pub const CONFIG_FILE: &str = "xos.toml";
 
 /// The top-level keys of `xos.toml`.
-const KEYS: [&str; 5] = ["settings", "policy", "output", "templates", "require"];
+const KEYS: [&str; 6] = [
+    "settings",
+    "sequential",
+    "policy",
+    "output",
+    "templates",
+    "require",
+];
 
 /// A checked `xos.toml`.
 #[derive(Clone, Debug)]
@@ -56,6 +66,8 @@ pub struct Config {
     pub templates: Option<PathBuf>,
     /// `[require]`: organisation-wide requirements.
     pub require: Require,
+    /// `[sequential]`: the default inference of every spec under this file.
+    pub sequential: Option<crate::plan::Sequential>,
 }
 
 /// Organisation-wide requirements (`[require]`); `None` / `false` is no
@@ -141,6 +153,7 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
         output: None,
         templates: None,
         require: Require::default(),
+        sequential: None,
     };
     for (key, value) in table.get_ref() {
         let key_span = span(key.span());
@@ -152,6 +165,14 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
                     super::settings::apply_settings(&mut config.settings, &block, &mut out);
                 }
                 _ => out.push(not_a(key_span, "settings", "a table: `[settings]`")),
+            },
+            "sequential" => match value.get_ref() {
+                DeValue::Table(table) => {
+                    let block = settings_block(table, span(value.span()), &mut out);
+                    config.sequential =
+                        super::sequential::check_sequential(None, &block, key_span, &mut out);
+                }
+                _ => out.push(not_a(key_span, "sequential", "a table: `[sequential]`")),
             },
             "policy" | "output" | "templates" => {
                 let DeValue::String(text) = value.get_ref() else {
@@ -197,7 +218,7 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
                 d = match did_you_mean(name, KEYS) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(
-                        "`xos.toml` knows `policy`, `output`, `templates`, `[settings]` and `[require]`",
+                        "`xos.toml` knows `policy`, `output`, `templates`, `[settings]`, `[sequential]` and `[require]`",
                     ),
                 };
                 out.push(d);

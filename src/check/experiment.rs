@@ -46,6 +46,7 @@ pub(super) fn check_experiment(
     let mut variants: Option<&ast::VariantsDecl> = None;
     let mut plan_decl: Option<&ast::OptionsDecl> = None;
     let mut settings_decl: Option<&ast::OptionsDecl> = None;
+    let mut sequential_decl: Option<&ast::OptionsDecl> = None;
     let mut policy_ref: Option<&ast::PolicyRef> = None;
     let mut header_spans: HashMap<&'static str, Span> = HashMap::new();
     let mut item_spans: HashMap<&'static str, Span> = HashMap::new();
@@ -89,6 +90,11 @@ pub(super) fn check_experiment(
                     settings_decl = Some(decl);
                 }
             }
+            ast::Item::Sequential(decl) => {
+                if once(&mut item_spans, "sequential", decl.keyword_span, &mut out) {
+                    sequential_decl = Some(decl);
+                }
+            }
             ast::Item::Policy(decl) => {
                 if once(&mut item_spans, "policy", decl.span, &mut out) {
                     policy_ref = Some(decl);
@@ -114,6 +120,17 @@ pub(super) fn check_experiment(
     if let Some(decl) = settings_decl {
         apply_settings(&mut settings, &decl.block, &mut out);
     }
+
+    let config_sequential = config.and_then(|c| c.sequential);
+    let sequential = match sequential_decl {
+        Some(decl) => super::sequential::check_sequential(
+            config_sequential,
+            &decl.block,
+            decl.keyword_span,
+            &mut out,
+        ),
+        None => config_sequential,
+    };
 
     let scope = Scope {
         metrics: &infos,
@@ -225,12 +242,19 @@ pub(super) fn check_experiment(
         metrics,
         primary: 0,
         sample_plan,
+        sequential,
         settings,
         policy,
         config: config.map(|c| c.path.clone()),
         templates: config.and_then(|c| c.templates.clone()),
         output: config.and_then(|c| c.output.clone()),
     };
+    let mut design_out = Vec::new();
+    let at = sequential_decl.map_or(experiment.name.span, |d| d.keyword_span);
+    super::sequential::check_design(&plan, at, &mut design_out);
+    for d in design_out {
+        diagnostics.push(d.in_file(source));
+    }
     // Organisation-wide requirements: `[require]` of `xos.toml`.
     if let Some(config) = config {
         for d in super::requirements::check_requirements(config, experiment, &plan) {

@@ -80,7 +80,7 @@ fn field_ty(field: Field, lift: Dim) -> Ty {
         Field::P | Field::PAdjusted | Field::ProbBetter => Ty::Number(Some(Dim::Probability)),
         Field::RelLift => Ty::Number(Some(Dim::RelLift)),
         Field::Lift | Field::CiLow | Field::CiHigh | Field::ExpectedLoss => Ty::Number(Some(lift)),
-        Field::Units => Ty::Number(Some(Dim::Plain)),
+        Field::Units | Field::Boundary => Ty::Number(Some(Dim::Plain)),
         Field::Significant
         | Field::Better
         | Field::Worse
@@ -477,9 +477,30 @@ impl ExprChecker<'_, '_> {
             },
             "plan" => match name {
                 "sample_reached" => Some((Fact::SampleReached, Ty::Bool)),
+                "progress" => Some((Fact::PlanProgress, Ty::Number(Some(Dim::Probability)))),
                 _ => {
-                    self.out
-                        .push(unknown_field(root, name, field_span, &["sample_reached"]));
+                    self.out.push(unknown_field(
+                        root,
+                        name,
+                        field_span,
+                        &["sample_reached", "progress"],
+                    ));
+                    None
+                }
+            },
+            "sequential" => match name {
+                "look" => Some((Fact::SequentialLook, Ty::Number(Some(Dim::Plain)))),
+                "information" => Some((
+                    Fact::SequentialInformation,
+                    Ty::Number(Some(Dim::Probability)),
+                )),
+                _ => {
+                    self.out.push(unknown_field(
+                        root,
+                        name,
+                        field_span,
+                        &["look", "information"],
+                    ));
                     None
                 }
             },

@@ -26,6 +26,7 @@ mod expr;
 mod metric;
 mod policy;
 mod requirements;
+mod sequential;
 mod settings;
 mod values;
 

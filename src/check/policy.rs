@@ -671,6 +671,7 @@ pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
         metrics,
         primary: 0,
         sample_plan: None,
+        sequential: None,
         settings: Settings::default(),
         policy: policy.clone(),
         config: None,

@@ -137,12 +137,7 @@ pub(super) fn check_requirements(
             ast::Item::Plan(decl) => Some(decl.keyword_span),
             _ => None,
         });
-        let problem = match (block, crate::sample_size::planned_sample(plan)) {
-            (None, _) => Some("no `plan` block".to_string()),
-            (Some(_), Err(crate::sample_size::NoPlan(why))) => Some(why),
-            (Some(_), Ok(_)) => None,
-        };
-        if let Some(why) = problem {
+        if let Some(why) = super::settings::why_no_planned_total(plan) {
             out.push(
                 Diagnostic::error(
                     "xos::require::plan",

@@ -71,6 +71,16 @@ pub(super) fn check_sample_plan(block: &ast::OptionBlock, out: &mut Vec<Diagnost
     plan
 }
 
+/// Why the plan has no planned total: no `plan` block, or the primary's
+/// planning inputs give none; `None` when it has one.
+pub(super) fn why_no_planned_total(plan: &crate::plan::Plan) -> Option<String> {
+    match (&plan.sample_plan, crate::sample_size::planned_sample(plan)) {
+        (None, _) => Some("no `plan` block".to_string()),
+        (Some(_), Err(crate::sample_size::NoPlan(why))) => Some(why),
+        (Some(_), Ok(_)) => None,
+    }
+}
+
 /// A `plan` block sizes the experiment from the primary's planning inputs;
 /// warns when they are missing, before `xos plan` fails for want of them.
 pub(super) fn plan_inputs(decl: &ast::OptionsDecl, metrics: &[Metric], out: &mut Vec<Diagnostic>) {

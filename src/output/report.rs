@@ -22,6 +22,9 @@ pub struct Report {
     pub hypothesis: Option<String>,
     pub decision: Decision,
     pub health: HealthReport,
+    /// Which inference decided: `fixed`, `always_valid` or
+    /// `group_sequential`, at which look.
+    pub inference: crate::inference::InferenceReport,
     pub metrics: Vec<MetricReport>,
     pub plan: PlanReport,
     pub policy: PolicyReport,
@@ -180,6 +183,7 @@ pub fn build(
         hypothesis: plan.hypothesis.clone(),
         decision,
         health: evaluation.health.clone(),
+        inference: evaluation.inference.clone(),
         metrics,
         plan: plan_report,
         policy: PolicyReport {

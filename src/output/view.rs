@@ -40,6 +40,9 @@ pub struct MemoView {
     pub chart_svg: String,
     /// The confidence level, `95%`.
     pub level: String,
+    /// Which sequential inference decided, at which look; `None` for a
+    /// fixed-horizon spec.
+    pub inference: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -110,6 +113,50 @@ pub struct BayesRow {
 
 /// The memo's formatted facts. The SVG chart is drawn only for HTML, the
 /// one format that shows it.
+/// "Decided by group-sequential inference (…) at look 1, information 21.3%;
+/// … its fixed-horizon p would be 0.0154 …". `None` for a fixed-horizon
+/// spec.
+fn inference_line(report: &Report) -> Option<String> {
+    use crate::plan::SequentialMethod;
+    let i = &report.inference;
+    let how = match i.method {
+        SequentialMethod::Fixed => return None,
+        SequentialMethod::AlwaysValid => format!(
+            "always-valid inference (confidence sequence tuned at {} units)",
+            numbers::thousands(i.tuning.unwrap_or(0))
+        ),
+        SequentialMethod::GroupSequential => format!(
+            "group-sequential inference (all α spent at {} units)",
+            numbers::thousands(i.max_units.unwrap_or(0))
+        ),
+    };
+    let information = i.information.map_or(String::new(), |t| {
+        format!(", information {}", numbers::percent1(t))
+    });
+    let fixed = report
+        .metrics
+        .iter()
+        .find(|m| m.role == Role::Primary)
+        .and_then(|m| m.comparisons.first())
+        .and_then(|c| Some((c.fixed_horizon?.p_value?, c.boundary)));
+    let tail = match fixed {
+        Some((p, Some(b))) => format!(
+            "; the primary's bound at this look is |z| ≥ {}; its fixed-horizon p would be {} (valid only at the planned sample)",
+            numbers::number(b),
+            numbers::p_value(p)
+        ),
+        Some((p, None)) => format!(
+            "; the primary's fixed-horizon p would be {} (valid only at the planned sample)",
+            numbers::p_value(p)
+        ),
+        None => String::new(),
+    };
+    Some(format!(
+        "Decided by {how} at look {}{information}{tail}.",
+        i.look
+    ))
+}
+
 pub fn memo_view(report: &Report, format: Format) -> MemoView {
     let decision = &report.decision;
     let primary = report
@@ -201,6 +248,7 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
             String::new()
         },
         level: numbers::percent(1.0 - alpha),
+        inference: inference_line(report),
     }
 }
 

@@ -151,6 +151,11 @@ impl Scenario {
             srm_p: Some(self.srm_p),
             srm_chi2: Some(self.srm_chi2),
             sample_reached: self.sample_reached,
+            // Consistent with `sample_reached`; rules that read the progress
+            // itself are sampled at these two points only.
+            plan_progress: Some(if self.sample_reached { 1.0 } else { 0.5 }),
+            look: 1,
+            information: None,
             metrics,
         }
     }
@@ -349,6 +354,8 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         },
         degradation_bound: None,
         status: guardrail.then_some(status),
+        fixed_horizon: None,
+        boundary: number(Field::Boundary),
     }
 }
 
@@ -431,6 +438,7 @@ fn numeric(field: Field) -> bool {
             | Field::ProbBetter
             | Field::ExpectedLoss
             | Field::Units
+            | Field::Boundary
     )
 }
 
@@ -496,7 +504,12 @@ impl Reads {
                     .or_default()
                     .insert(unify(field));
             }
-            Fact::SrmP | Fact::SrmChi2 | Fact::Setting(_) => {}
+            Fact::SrmP
+            | Fact::SrmChi2
+            | Fact::Setting(_)
+            | Fact::PlanProgress
+            | Fact::SequentialLook
+            | Fact::SequentialInformation => {}
         }
     }
 
@@ -614,7 +627,7 @@ enum Domain {
 fn domain(field: Field) -> Domain {
     match field {
         Field::P | Field::PAdjusted | Field::ProbBetter => Domain::Probability,
-        Field::ExpectedLoss | Field::Units => Domain::NonNegative,
+        Field::ExpectedLoss | Field::Units | Field::Boundary => Domain::NonNegative,
         _ => Domain::Any,
     }
 }

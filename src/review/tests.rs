@@ -126,6 +126,9 @@ pub fn apply_given(plan: &Plan, facts: &mut ArmFacts, fact: Fact, value: Value) 
         (Fact::SrmP, Value::Number(x)) => facts.srm_p = Some(x),
         (Fact::SrmChi2, Value::Number(x)) => facts.srm_chi2 = Some(x),
         (Fact::SampleReached, Value::Bool(b)) => facts.sample_reached = b,
+        (Fact::PlanProgress, Value::Number(x)) => facts.plan_progress = Some(x),
+        (Fact::SequentialLook, Value::Number(x)) => facts.look = x.max(1.0).round() as u64,
+        (Fact::SequentialInformation, Value::Number(x)) => facts.information = Some(x),
         (Fact::Metric(id, field), value) => {
             if let Some(c) = facts.metrics.get_mut(id) {
                 set_field(c, field, value);
@@ -157,6 +160,7 @@ fn set_field(c: &mut Comparison, field: Field, value: Value) {
         (Field::ProbBetter, Value::Number(x)) => c.prob_better = Some(x),
         (Field::ExpectedLoss, Value::Number(x)) => c.expected_loss = Some(x),
         (Field::Units, Value::Number(x)) => c.units = x.max(0.0).round() as u64,
+        (Field::Boundary, Value::Number(x)) => c.boundary = Some(x),
         (Field::Significant, Value::Bool(b)) => {
             c.significant = b;
             if !b {

@@ -110,6 +110,17 @@ pub fn critical_value(units: u64, alpha: f64, tuning: f64) -> Option<f64> {
     c2.is_finite().then(|| c2.sqrt())
 }
 
+/// Delta-method standard error of the relative lift `Δ̂/|m_c|`:
+/// `√(v_t/m_c² + m_t²v_c/m_c⁴)`; `None` when `m_c = 0` or it is not finite.
+pub fn relative_se(c: ArmEstimate, t: ArmEstimate) -> Option<f64> {
+    if c.mean == 0.0 {
+        return None;
+    }
+    let m2 = c.mean * c.mean;
+    let se = (t.variance / m2 + t.mean * t.mean * c.variance / (m2 * m2)).sqrt();
+    se.is_finite().then_some(se)
+}
+
 /// The always-valid comparison of two arms (module docs for the formulas).
 ///
 /// `None` when `α ∉ (0, 1)`, the tuning is not a positive finite number, an
@@ -171,9 +182,7 @@ fn with_lift(
     let critical = critical_value(units, alpha, tuning)?;
     let half_width = critical * se;
     let rel = rel_lift.and_then(|rel| {
-        let m2 = c.mean * c.mean;
-        let se_rel = (t.variance / m2 + t.mean * t.mean * c.variance / (m2 * m2)).sqrt();
-        let half = critical * se_rel;
+        let half = critical * relative_se(c, t)?;
         let (low, high) = (rel - half, rel + half);
         (low.is_finite() && high.is_finite()).then_some((low, high))
     });

@@ -125,6 +125,8 @@ pub enum Item {
     Metric(MetricDecl),
     Plan(OptionsDecl),
     Settings(OptionsDecl),
+    /// `sequential { ... }`.
+    Sequential(OptionsDecl),
     Policy(PolicyRef),
     Rule(RuleDecl),
     Test(TestDecl),
@@ -137,7 +139,7 @@ impl Item {
             Item::Data(d) => d.span,
             Item::Variants(v) => v.span,
             Item::Metric(m) => m.span,
-            Item::Plan(p) | Item::Settings(p) => p.span,
+            Item::Plan(p) | Item::Settings(p) | Item::Sequential(p) => p.span,
             Item::Policy(p) => p.span,
             Item::Rule(r) => r.span,
             Item::Test(t) => t.span,

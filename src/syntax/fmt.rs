@@ -248,6 +248,7 @@ impl<'a> Printer<'a> {
                 }
                 Item::Plan(p) => self.block("plan", &p.block, p.span),
                 Item::Settings(s) => self.block("settings", &s.block, s.span),
+                Item::Sequential(s) => self.block("sequential", &s.block, s.span),
                 Item::Policy(p) => {
                     let path = self.snippet(p.path.span);
                     self.line(&format!("policy {path}"));
