@@ -7,6 +7,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use xos::stats::bayes::{BayesResult, beta_binomial, relative_lift_interval};
+use xos::stats::dist::{student_t_quantile, student_t_sf};
 use xos::stats::mean::{MeanStats, compare_means};
 use xos::stats::proportion::{
     RateComparison, RateMethod, RelativeCiMethod, compare_rates, compare_rates_with,
@@ -126,6 +127,25 @@ fn bench(c: &mut Criterion) {
     };
     c.bench_function("compare_means/1e6", |b| {
         b.iter(|| compare_means(black_box(c_arm), black_box(t_arm), 0.05))
+    });
+    // The Student-t quantile of a two-sided 95% CI across the range of Welch
+    // df (target: under 1 µs each), and the survival function it inverts.
+    for (name, df) in [
+        ("student_t_quantile/df_4.5", 4.5),
+        ("student_t_quantile/df_30", 30.0),
+        ("student_t_quantile/df_2e4", 2e4),
+        ("student_t_quantile/df_2e6", 2e6),
+        ("student_t_quantile/df_1e12", 1e12),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| student_t_quantile(black_box(0.025), black_box(df)))
+        });
+    }
+    c.bench_function("student_t_quantile/df_7_p_1e-300", |b| {
+        b.iter(|| student_t_quantile(black_box(1e-300), black_box(7.0)))
+    });
+    c.bench_function("student_t_sf/df_2e4", |b| {
+        b.iter(|| student_t_sf(black_box(2.5), black_box(2e4)))
     });
     c.bench_function("boundaries/obf_k5", |b| {
         b.iter(|| {

@@ -525,6 +525,7 @@ max_alpha = "5%"
 min_guardrails = 0
 "#,
     );
+    write("templates/memo.md", "{{ report.experiment }}\n");
     write(
         "policies/team.xos",
         r#"policy team {

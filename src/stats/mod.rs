@@ -8,7 +8,6 @@
 pub mod bayes;
 pub mod cuped;
 pub mod dist;
-mod erfc;
 pub mod lift;
 pub mod mean;
 pub mod multiple;
