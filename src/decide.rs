@@ -301,8 +301,11 @@ fn field_value(plan: &Plan, c: Option<&Comparison>, id: MetricId, field: Field) 
     match field {
         Field::Lift => Value::Number(c.abs_lift),
         Field::RelLift => Value::Number(c.rel_lift),
-        Field::CiLow => Value::Number(c.ci_low),
-        Field::CiHigh => Value::Number(c.ci_high),
+        // The interval that agrees with `significant`: at the corrected
+        // per-comparison level (the plain one without a correction), as the
+        // memo shows it.
+        Field::CiLow => Value::Number(c.ci_adj_low),
+        Field::CiHigh => Value::Number(c.ci_adj_high),
         Field::P => Value::Number(c.p_value),
         Field::PAdjusted => Value::Number(c.p_adjusted),
         Field::ProbBetter => Value::Number(c.prob_better),

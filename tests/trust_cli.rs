@@ -151,6 +151,23 @@ fn the_printed_interval_agrees_with_the_significance_call() {
         (&b["ci_adj_low"], &b["ci_adj_high"]),
         (&b["ci_low"], &b["ci_high"])
     );
+    // A rule reads the interval the memo shows: `primary.ci_low > 0` does
+    // not fire on the plain interval of a comparison that is not significant.
+    let rule = run(
+        &spec(
+            variants,
+            &format!(
+                "{body}
+    rule interval_win {{
+        when primary.ci_low > 0
+        then launch
+        because \"The interval excludes 0.\"
+    }}"
+            ),
+        ),
+        csv,
+    );
+    assert_eq!(rule["decision"]["verdict"], "hold", "{}", rule["decision"]);
     // The default score method agrees with itself the same way.
     let score = run(
         &spec(variants, "    primary conversion = rate(conversions)"),

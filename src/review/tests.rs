@@ -150,8 +150,10 @@ fn set_field(c: &mut Comparison, field: Field, value: Value) {
     match (field, value) {
         (Field::Lift, Value::Number(x)) => c.abs_lift = Some(x),
         (Field::RelLift, Value::Number(x)) => c.rel_lift = Some(x),
-        (Field::CiLow, Value::Number(x)) => c.ci_low = Some(x),
-        (Field::CiHigh, Value::Number(x)) => c.ci_high = Some(x),
+        // A scenario's comparison has no correction of its own: both
+        // intervals are the one it states.
+        (Field::CiLow, Value::Number(x)) => (c.ci_low, c.ci_adj_low) = (Some(x), Some(x)),
+        (Field::CiHigh, Value::Number(x)) => (c.ci_high, c.ci_adj_high) = (Some(x), Some(x)),
         (Field::P, Value::Number(x)) => {
             c.p_value = Some(x);
             c.p_adjusted = Some(x);
