@@ -327,7 +327,10 @@ fn comparison_view(
         units: numbers::thousands(c.units),
         lift: c.abs_lift.map_or("n/a".into(), |l| lift(m, l)),
         rel_lift: c.rel_lift.map_or("n/a".into(), numbers::signed_percent),
-        ci: match (c.ci_low, c.ci_high) {
+        // The interval at the per-comparison level of the correction, the
+        // one that agrees with `significant` (equal to the plain one
+        // without a correction).
+        ci: match (c.ci_adj_low, c.ci_adj_high) {
             (Some(lo), Some(hi)) => format!("[{}, {}]", lift(m, lo), lift(m, hi)),
             _ => "n/a".into(),
         },

@@ -10,12 +10,11 @@
 //! variances and a Welch t-test on them.
 
 use super::dist::{student_t_quantile, student_t_sf};
-use super::lift::{
-    ArmEstimates, diff_of_products, relative_interval, relative_lift, sample_covariance,
-};
+use super::lift::{diff_of_products, relative_lift, sample_covariance};
 use super::mean::MeanStats;
 use super::power::SampleSize;
 use super::proportion::{RelativeCiMethod, z_critical};
+use super::relative::{ArmEstimates, relative_interval};
 
 /// Sufficient statistics of one arm of a metric `Y` with covariate `C`: the
 /// unit count and the per-unit sums `Σy`, `Σy²`, `Σc`, `Σc²`, `Σyc` (the
@@ -201,12 +200,13 @@ pub fn compare_cuped(
     }
     let unadjusted = var_y_c / nc + var_y_t / nt;
     let variance_reduction = (unadjusted > 0.0).then(|| 1.0 - (v_c + v_t) / unadjusted);
+    let rel_lift = relative_lift(abs_lift, m_c);
     let estimates = ArmEstimates {
         m_c,
         m_t,
-        abs_lift,
         v_c,
         v_t,
+        rel_lift,
     };
     Some(CupedComparison {
         theta,
@@ -215,14 +215,14 @@ pub fn compare_cuped(
         v_c,
         v_t,
         abs_lift,
-        rel_lift: relative_lift(&estimates),
+        rel_lift,
         se: test.se,
         df: test.df,
         t: test.t,
         p_value: test.p_value,
         ci_low: test.ci_low,
         ci_high: test.ci_high,
-        rel_ci: relative_interval(&estimates, test.critical, method),
+        rel_ci: relative_interval(estimates, test.critical, method),
         variance_reduction,
     })
 }
