@@ -148,7 +148,7 @@ fn fmt_check_and_rewrite() {
     let path = file.to_string_lossy().into_owned();
 
     let out = xos(&["fmt", "--check", &path]);
-    assert_eq!(code(&out), Some(1));
+    assert_eq!(code(&out), Some(3));
     assert!(stdout(&out).contains("pricing.xos"));
 
     let out = xos(&["fmt", &path]);

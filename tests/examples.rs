@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use xos::output::{Format, render};
 use xos::plan::Verdict;
 use xos::{RunOptions, run_once};
@@ -67,6 +69,9 @@ fn golden_memos() {
         ("signup_rows", "signup_rows/signup.xos"),
     ] {
         let outcome = run(path);
+        // On the report itself: the JSON would show a NaN as `null`.
+        let non_finite = common::finite::non_finite(&outcome.report);
+        assert!(non_finite.is_empty(), "{name}: {non_finite:?}");
         for format in [Format::Md, Format::Html, Format::Json] {
             let memo =
                 render(&outcome.report, format, None).unwrap_or_else(|e| panic!("{name}: {e:?}"));

@@ -62,9 +62,9 @@ fn every_shipped_policy_passes_its_own_tests() {
 }
 
 #[test]
-fn a_broken_test_exits_1_and_names_the_firing_rule() {
+fn a_broken_test_exits_3_and_names_the_firing_rule() {
     let out = xos(&["test", "tests/fixtures/policy_test/broken.xos"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let text = stdout(&out);
     assert!(text.contains("test broken::clean_win ... ok"), "{text}");
     assert!(
@@ -180,12 +180,12 @@ fn diff_lists_exactly_the_changed_scenarios() {
 #[test]
 fn diff_gates_on_verdict_changes_only_when_asked() {
     let changed = xos(&["diff", OLD, NEW, "--fail-on-change"]);
-    assert_eq!(changed.status.code(), Some(1));
+    assert_eq!(changed.status.code(), Some(3));
     let same = xos(&["diff", OLD, OLD, "--fail-on-change"]);
     assert_eq!(same.status.code(), Some(0));
     assert!(stdout(&same).contains("no decision changes"));
     let unpinned = xos(&["diff", OLD, NEW, "--fail-on-untested-change"]);
-    assert_eq!(unpinned.status.code(), Some(1));
+    assert_eq!(unpinned.status.code(), Some(3));
     let pinned = xos(&[
         "diff",
         OLD,

@@ -2,6 +2,7 @@
 //! of them, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod finite;
 pub mod reference;
 
 use std::path::{Path, PathBuf};

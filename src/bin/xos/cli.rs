@@ -1,8 +1,10 @@
 //! The command line: clap definitions, one handler per subcommand, and the
 //! rendering of diagnostics. The library never prints; this module does.
 //!
-//! Exit codes: 0 success; 1 invalid spec, data or rules; 2 command-line
-//! usage (clap's own); 3 the verdict is listed in `--fail-on`.
+//! Exit codes ([`Exit`]): 0 success; 1 the command failed (invalid spec,
+//! data or rules, I/O); 2 command-line usage; 3 the command worked and the
+//! answer is no (a `--fail-on` verdict, `fmt --check` would change files,
+//! `diff --fail-on-change`, failing `xos test` tests).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -16,33 +18,49 @@ pub use crate::policy::{diff_command, test_command};
 pub use crate::run::{plan_command, run_command, watch_command};
 pub use crate::sql::{SqlArgs, sql_command};
 
-/// What a command ended with; `main` maps it to the exit code.
+/// How a command ended, and so the process's exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Exit 0.
+pub enum Exit {
+    /// 0: the command worked, and any question it answers is answered yes.
     Success,
-    /// Exit 1: invalid spec, data or rules (diagnostics were printed).
-    Failure,
-    /// Exit 3: the verdict is listed in `--fail-on`.
-    Gated,
+    /// 1: the command failed: an invalid spec, data file or policy, or a
+    /// file that cannot be read or written (diagnostics were printed).
+    Failed,
+    /// 2: the command line itself is wrong (unknown flag, contradictory
+    /// options); clap prints the usage.
+    Usage,
+    /// 3: the command worked and the answer is no: a verdict listed in
+    /// `--fail-on`, `fmt --check` would change a file, `diff
+    /// --fail-on-change` found a change, an `xos test` test failed.
+    No,
 }
 
-impl Outcome {
+impl Exit {
+    /// The process exit code.
     pub fn code(self) -> u8 {
         match self {
-            Outcome::Success => 0,
-            Outcome::Failure => 1,
-            Outcome::Gated => 3,
+            Exit::Success => 0,
+            Exit::Failed => 1,
+            Exit::Usage => 2,
+            Exit::No => 3,
         }
     }
 }
 
-/// A handler's result: an outcome, or diagnostics to print (exit 1).
-pub type CommandResult = Result<Outcome, Diagnostics>;
+/// A handler's result: how it ended, or diagnostics to print (exit 1).
+pub type CommandResult = Result<Exit, Diagnostics>;
 
 /// Experiment specs in, Launch / Hold / Rollback decisions out.
 #[derive(Debug, Parser)]
-#[command(name = "xos", version, about, propagate_version = true)]
+#[command(
+    name = "xos",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Exit codes: 0 success; 1 the command failed (invalid spec, data or rules, I/O); \
+                  2 usage; 3 it worked and the answer is no (a --fail-on verdict, fmt --check \
+                  would change files, diff --fail-on-change, failing xos test tests)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -62,7 +80,7 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Re-evaluate specs and rewrite their memos whenever an input changes.
     Watch(WatchArgs),
-    /// Run the `test` blocks of policy files and specs; exit 1 on a failure.
+    /// Run the `test` blocks of policy files and specs; exit 3 when a test fails.
     Test(TestArgs),
     /// Compare two policies (or two specs) on every scenario they can tell
     /// apart, and list the decisions that change.
@@ -216,7 +234,7 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct FmtArgs {
-    /// Don't write; list the files that would change and exit 1 if any.
+    /// Don't write; list the files that would change and exit 3 if any.
     #[arg(long)]
     pub check: bool,
     /// Specs or policy files; a folder means every `.xos` file in it.
@@ -277,18 +295,26 @@ pub struct DiffArgs {
     pub new: PathBuf,
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
-    /// Exit 1 when any verdict changes (CI gating).
+    /// Exit 3 when any verdict changes (CI gating).
     #[arg(long)]
     pub fail_on_change: bool,
-    /// Exit 1 when a verdict changes and no test of NEW pins the change
+    /// Exit 3 when a verdict changes and no test of NEW pins the change
     /// (a test that decides the new way on NEW and otherwise on OLD).
     #[arg(long, conflicts_with = "fail_on_change")]
     pub fail_on_untested_change: bool,
 }
 
-/// Parses the command line (clap exits 2 on usage errors) and runs it.
-pub fn main() -> Outcome {
-    let cli = Cli::parse();
+/// Parses the command line (a usage error is exit 2) and runs it.
+pub fn main() -> Exit {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // `--help` and `--version` print to stdout and succeed.
+            let usage = error.use_stderr();
+            let _ = error.print();
+            return if usage { Exit::Usage } else { Exit::Success };
+        }
+    };
     let result = match &cli.command {
         Command::Check(args) => return check_command(args),
         Command::Run(args) => run_command(args),
@@ -304,7 +330,7 @@ pub fn main() -> Outcome {
         Ok(outcome) => outcome,
         Err(diagnostics) => {
             print_diagnostics(&diagnostics, ErrorFormat::Human);
-            Outcome::Failure
+            Exit::Failed
         }
     }
 }
@@ -352,14 +378,14 @@ pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
     Ok(files)
 }
 
-fn check_command(args: &CheckArgs) -> Outcome {
+fn check_command(args: &CheckArgs) -> Exit {
     let options = LoadOptions::default();
     let mut all = Diagnostics::new();
     let files = match expand(&args.files) {
         Ok(files) => files,
         Err(diagnostics) => {
             print_diagnostics(&diagnostics, args.error_format);
-            return Outcome::Failure;
+            return Exit::Failed;
         }
     };
     let mut experiments = Vec::new();
@@ -390,9 +416,9 @@ fn check_command(args: &CheckArgs) -> Outcome {
         );
     }
     if errors > 0 {
-        Outcome::Failure
+        Exit::Failed
     } else {
-        Outcome::Success
+        Exit::Success
     }
 }
 
@@ -430,9 +456,9 @@ fn fmt_command(args: &FmtArgs) -> CommandResult {
         return Err(failed);
     }
     Ok(if would_change {
-        Outcome::Failure
+        Exit::No
     } else {
-        Outcome::Success
+        Exit::Success
     })
 }
 
@@ -443,5 +469,5 @@ fn explain_command(args: &ExplainArgs) -> CommandResult {
     let checked = check::load_plan(&args.file, &options)?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
     print!("{}", xos::explain::explain(&checked.plan));
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }

@@ -9,12 +9,12 @@ use xos::plan::{Plan, PolicyOrigin};
 use xos::review::tests::{self, TestResult};
 
 use crate::cli::{
-    CommandResult, DiffArgs, DiffFormat, ErrorFormat, Outcome, TestArgs, expand, print_diagnostics,
+    CommandResult, DiffArgs, DiffFormat, ErrorFormat, Exit, TestArgs, expand, print_diagnostics,
 };
 
 /// Runs every test of every file, like `cargo test`: one line per test,
 /// the details of each failure, and `N passed, M failed`.
-pub fn test_command(args: &TestArgs) -> Outcome {
+pub fn test_command(args: &TestArgs) -> Exit {
     let options = LoadOptions::default();
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut invalid = false;
@@ -24,7 +24,7 @@ pub fn test_command(args: &TestArgs) -> Outcome {
         Ok(files) => files,
         Err(diagnostics) => {
             print_diagnostics(&diagnostics, ErrorFormat::Human);
-            return Outcome::Failure;
+            return Exit::Failed;
         }
     };
     for file in &files {
@@ -64,10 +64,12 @@ pub fn test_command(args: &TestArgs) -> Outcome {
     }
     println!();
     println!("{passed} passed, {failed} failed");
-    if failed > 0 || invalid {
-        Outcome::Failure
+    if invalid {
+        Exit::Failed
+    } else if failed > 0 {
+        Exit::No
     } else {
-        Outcome::Success
+        Exit::Success
     }
 }
 
@@ -177,9 +179,5 @@ pub fn diff_command(args: &DiffArgs) -> CommandResult {
     }
     let gated = (args.fail_on_change && diff.verdict_changed())
         || (args.fail_on_untested_change && diff.unpinned().next().is_some());
-    Ok(if gated {
-        Outcome::Failure
-    } else {
-        Outcome::Success
-    })
+    Ok(if gated { Exit::No } else { Exit::Success })
 }

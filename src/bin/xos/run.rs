@@ -17,7 +17,7 @@ use xos::watch::{WatchEvent, WatchOptions, watch};
 use xos::{RunOptions, find_specs, run_once, write_atomic};
 
 use crate::cli::{
-    CommandResult, ErrorFormat, Outcome, PlanArgs, PlanFormat, ReportFormat, RunArgs, RunFormat,
+    CommandResult, ErrorFormat, Exit, PlanArgs, PlanFormat, ReportFormat, RunArgs, RunFormat,
     VerdictArg, WatchArgs, print_diagnostics,
 };
 
@@ -284,11 +284,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         return Err(problems);
     }
     print_diagnostics(&problems, ErrorFormat::Human);
-    Ok(if gated {
-        Outcome::Gated
-    } else {
-        Outcome::Success
-    })
+    Ok(if gated { Exit::No } else { Exit::Success })
 }
 
 pub fn plan_command(args: &PlanArgs) -> CommandResult {
@@ -354,7 +350,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
         }
     };
     print!("{text}");
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 pub fn watch_command(args: &WatchArgs) -> CommandResult {
@@ -384,5 +380,5 @@ pub fn watch_command(args: &WatchArgs) -> CommandResult {
         }
         let _ = std::io::stdout().flush();
     })?;
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }

@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 
 use xos::sql::{Dialect, TableName};
 
-use crate::cli::{CommandResult, ErrorFormat, Outcome, print_diagnostics};
+use crate::cli::{CommandResult, ErrorFormat, Exit, print_diagnostics};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DialectArg {
@@ -52,5 +52,5 @@ pub fn sql_command(args: &SqlArgs) -> CommandResult {
     let query = xos::sql::query(&checked.plan, source.as_ref(), args.dialect.into(), &table)?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
     print!("{query}");
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
