@@ -66,6 +66,8 @@ pub enum Command {
     /// Compare two policies (or two specs) on every scenario they can tell
     /// apart, and list the decisions that change.
     Diff(DiffArgs),
+    /// Serve the experiments of a folder as a live web app and an HTTP API.
+    Serve(crate::cli_serve::ServeArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -237,6 +239,7 @@ pub fn main() -> Outcome {
         Command::Watch(args) => watch_command(args),
         Command::Test(args) => return test_command(args),
         Command::Diff(args) => diff_command(args),
+        Command::Serve(args) => crate::cli_serve::serve_command(args),
     };
     match result {
         Ok(outcome) => outcome,

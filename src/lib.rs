@@ -27,6 +27,7 @@ pub mod render;
 pub mod report;
 pub mod rows;
 pub mod scenario;
+pub mod serve;
 pub mod stats;
 pub mod watch;
 

@@ -4,6 +4,7 @@
 mod cli;
 mod cli_policy;
 mod cli_run;
+mod cli_serve;
 
 use std::process::ExitCode;
 
