@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+use crate::numbers;
+
 use crate::plan::{
     Correction, Direction, Effect, MetricKind, Missing, Plan, PolicyOrigin, RateTest, Reason,
     ReasonPart, RelativeCi, Role, RuleSource, Settings, Shape,
@@ -78,7 +80,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
             out,
             "  {:width$}  {:>7}  {role}",
             variant.name,
-            format!("{:.2}%", variant.share * 100.0)
+            numbers::percent2(variant.share)
         )?;
     }
 
@@ -140,9 +142,9 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         let is_rate = metric.kind.is_rate();
         if let Some(baseline) = metric.baseline {
             let text = if is_rate {
-                format!("{}%", number(baseline * 100.0))
+                format!("{}%", numbers::written(baseline * 100.0))
             } else {
-                number(baseline)
+                numbers::written(baseline)
             };
             writeln!(out, "    baseline  {text}")?;
         }
@@ -150,7 +152,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
             writeln!(out, "    mde       {}", effect(mde, is_rate))?;
         }
         if let Some(sd) = metric.sd {
-            writeln!(out, "    sd        {}", number(sd))?;
+            writeln!(out, "    sd        {}", numbers::written(sd))?;
         }
         if let Some(w) = metric.worsened {
             writeln!(out, "    worsened  degradation ≥ {}", effect(w, is_rate))?;
@@ -162,7 +164,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
             writeln!(
                 out,
                 "    margin    non-inferior when the one-sided {}% bound of the degradation is below {}",
-                number((1.0 - plan.settings.alpha) * 100.0),
+                numbers::written((1.0 - plan.settings.alpha) * 100.0),
                 effect(m, is_rate)
             )?;
         }
@@ -172,11 +174,15 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         writeln!(out)?;
         writeln!(out, "plan")?;
         if let Some(daily) = sample.daily_users {
-            writeln!(out, "  daily users  {}", number(daily))?;
+            writeln!(out, "  daily users  {}", numbers::written(daily))?;
         }
-        writeln!(out, "  power        {}%", number(sample.power * 100.0))?;
+        writeln!(
+            out,
+            "  power        {}%",
+            numbers::written(sample.power * 100.0)
+        )?;
         if let Some(days) = sample.duration_days {
-            writeln!(out, "  duration     {}d", number(days))?;
+            writeln!(out, "  duration     {}d", numbers::written(days))?;
         }
     }
 
@@ -186,18 +192,18 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
     writeln!(
         out,
         "  alpha        {}% (two-sided; intervals at {}%)",
-        number(s.alpha * 100.0),
-        number((1.0 - s.alpha) * 100.0)
+        numbers::written(s.alpha * 100.0),
+        numbers::written((1.0 - s.alpha) * 100.0)
     )?;
-    writeln!(out, "  srm_warning  {}", number(s.srm_warning))?;
-    writeln!(out, "  srm_blocked  {}", number(s.srm_blocked))?;
+    writeln!(out, "  srm_warning  {}", numbers::written(s.srm_warning))?;
+    writeln!(out, "  srm_blocked  {}", numbers::written(s.srm_blocked))?;
     writeln!(out, "  min_units    {}", s.min_units)?;
     if plan.data.unit_id.is_some() {
         writeln!(
             out,
             "  assignment   warning above {}%, blocked above {}% of units mixed or duplicated",
-            number(s.assignment_warning * 100.0),
-            number(s.assignment_blocked * 100.0)
+            numbers::written(s.assignment_warning * 100.0),
+            numbers::written(s.assignment_blocked * 100.0)
         )?;
     }
     let correction = match s.correction {
@@ -221,8 +227,8 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
     writeln!(
         out,
         "  prior        beta({}, {})",
-        number(s.prior.0),
-        number(s.prior.1)
+        numbers::written(s.prior.0),
+        numbers::written(s.prior.1)
     )?;
     writeln!(out, "  seed         {}", s.seed)?;
     writeln!(out, "  draws        {}", s.draws)?;
@@ -306,8 +312,8 @@ fn conventions(kind: &MetricKind, settings: &Settings) -> String {
             };
             format!(
                 "{test}; relative CI by {relative}; Bayesian Beta({}, {}) prior",
-                number(settings.prior.0),
-                number(settings.prior.1)
+                numbers::written(settings.prior.0),
+                numbers::written(settings.prior.1)
             )
         }
         MetricKind::Mean { .. } => format!(
@@ -329,14 +335,8 @@ fn reason(reason: &Reason) -> String {
 
 fn effect(effect: Effect, is_rate: bool) -> String {
     match effect {
-        Effect::Relative(v) => format!("{}% relative", number(v * 100.0)),
-        Effect::Absolute(v) if is_rate => format!("{}pp", number(v * 100.0)),
-        Effect::Absolute(v) => number(v),
+        Effect::Relative(v) => format!("{}% relative", numbers::written(v * 100.0)),
+        Effect::Absolute(v) if is_rate => format!("{}pp", numbers::written(v * 100.0)),
+        Effect::Absolute(v) => numbers::written(v),
     }
-}
-
-/// A number without float noise: `0.1`, not `0.10000000000000001`.
-fn number(v: f64) -> String {
-    let rounded = (v * 1e9).round() / 1e9;
-    format!("{rounded}")
 }

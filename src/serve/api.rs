@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::app::{AppState, Entry};
 use super::sandbox;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::report::Report;
+use crate::output::report::Report;
 
 /// Uploads above this size are evaluated on the blocking pool, so a large
 /// row-level file never stalls the threads that serve other requests.
@@ -65,6 +65,19 @@ pub async fn not_found(uri: Uri) -> Response {
         super::compat::detail(StatusCode::NOT_FOUND, "Not Found")
     } else {
         super::pages::not_found_page(path)
+    }
+}
+
+/// The 405 of a known path asked with the wrong method.
+pub async fn method_not_allowed(uri: Uri) -> Response {
+    let path = uri.path();
+    if path.starts_with("/api/") && !path.starts_with("/api/v1/") {
+        super::compat::method_not_allowed()
+    } else {
+        error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("`{path}` does not take this method"),
+        )
     }
 }
 
@@ -379,7 +392,10 @@ pub async fn run(
         );
     };
     match evaluate_upload(&state, input.spec, bytes, name).await {
-        Ok(uploaded) => json_text(StatusCode::OK, crate::report::to_json(&uploaded.report)),
+        Ok(uploaded) => json_text(
+            StatusCode::OK,
+            crate::output::report::to_json(&uploaded.report),
+        ),
         Err(diagnostics) => diagnostics_response("the spec or the data is invalid", &diagnostics),
     }
 }
@@ -464,9 +480,9 @@ pub async fn plan(State(state): State<Arc<AppState>>, request: Request) -> Respo
             return diagnostics_response("the spec is invalid", &diagnostics);
         }
     };
-    match crate::evaluate::planned_sample(&checked.plan) {
+    match crate::sample_size::planned_sample(&checked.plan) {
         Ok(sample) => axum::Json(planned_json(&sample)).into_response(),
-        Err(crate::evaluate::NoPlan(why)) => error(
+        Err(crate::sample_size::NoPlan(why)) => error(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("cannot plan `{}`: {why}", checked.plan.name),
         ),
@@ -474,7 +490,7 @@ pub async fn plan(State(state): State<Arc<AppState>>, request: Request) -> Respo
 }
 
 /// The planned sample as `xos plan --format json` prints it.
-pub fn planned_json(sample: &crate::evaluate::PlannedSample) -> Value {
+pub fn planned_json(sample: &crate::sample_size::PlannedSample) -> Value {
     let per_variant: serde_json::Map<String, Value> = sample
         .per_variant
         .iter()

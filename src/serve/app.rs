@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,11 +17,12 @@ use tokio::sync::broadcast;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::events::Change;
-use super::{ServeEvent, ServeOptions, api, auth, pages, sandbox};
+use super::{ServeEvent, ServeOptions, api, auth, compat, pages, sandbox};
+use crate::Outcome;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::render::{Format, render};
-use crate::report::Report;
-use crate::{Outcome, RunOptions, run_once};
+use crate::output::render::{Format, render};
+use crate::output::report::Report;
+use crate::watch::{FollowOptions, SpecChange, follow};
 
 /// A spec evaluated without error, with its memos rendered once.
 #[derive(Debug)]
@@ -76,6 +78,8 @@ pub struct AppState {
     pub changes: broadcast::Sender<Arc<Change>>,
     /// Checked plans of specs received over HTTP, by spec text.
     pub plans: sandbox::PlanCache,
+    /// Set when the server shuts down; the watcher thread then ends.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -184,8 +188,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/run", post(api::run))
         .route("/api/v1/check", post(api::check))
         .route("/api/v1/plan", post(api::plan))
-        .route("/api/v1/events", get(super::events::stream))
-        .fallback(api::not_found);
+        .route("/api/v1/events", get(super::events::stream));
+    let app = if state.options.compat {
+        compat::routes(app)
+    } else {
+        app
+    };
+    let app = app
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed);
     let mut app = app
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -221,6 +232,7 @@ pub async fn run(
     report: Arc<dyn Fn(ServeEvent) + Send + Sync>,
 ) -> Result<(), Diagnostic> {
     let state = start(options, Arc::clone(&report))?;
+    let stop = Arc::clone(&state.stop);
     let listener = tokio::net::TcpListener::bind(state.options.bind)
         .await
         .map_err(|err| {
@@ -235,8 +247,9 @@ pub async fn run(
     })?;
     report(ServeEvent::Listening(local));
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
+            stop.store(true, Ordering::SeqCst);
         })
         .await
         .map_err(|err| {
@@ -276,14 +289,91 @@ fn start(
         store: RwLock::new(Store::default()),
         changes,
         plans: sandbox::PlanCache::default(),
+        stop: Arc::new(AtomicBool::new(false)),
     });
-    let specs = crate::find_specs(&state.dir).map_err(|d| d.at_path(&state.options.dir))?;
-    for spec in specs {
-        let spec = crate::watch::normalize(&spec);
-        state.record(&spec, run_once(&spec, &RunOptions::default()));
+    // The watch loop of `xos watch`, on its own thread: it evaluates every
+    // spec once (then reports `Ready`), and again whenever an input changes.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), Diagnostic>>();
+    let follow_options = FollowOptions {
+        debounce: state.options.debounce,
+        data: None,
+        templates: None,
+    };
+    let watcher_state = Arc::clone(&state);
+    let stop = Arc::clone(&state.stop);
+    std::thread::Builder::new()
+        .name("xos-watch".into())
+        .spawn(move || {
+            let ready = ready_tx.clone();
+            let dir = watcher_state.dir.clone();
+            let result = follow(&[dir], &follow_options, &stop, |change| {
+                match change {
+                    SpecChange::Evaluated { spec, result } => {
+                        let line = status_line(&watcher_state.dir, &spec, &result);
+                        watcher_state.record(&spec, *result);
+                        report(ServeEvent::Status(line));
+                    }
+                    SpecChange::Removed { spec } => {
+                        watcher_state.remove(&spec);
+                        report(ServeEvent::Status(format!(
+                            "{} {}: deleted, no longer served",
+                            now_rfc3339(),
+                            relative_name(&watcher_state.dir, &spec)
+                        )));
+                    }
+                    SpecChange::WatchError { message } => {
+                        report(ServeEvent::Status(format!(
+                            "{} watch error: {message}",
+                            now_rfc3339()
+                        )));
+                    }
+                    SpecChange::Ready => {
+                        let _ = ready.send(Ok(()));
+                    }
+                }
+                None
+            });
+            if let Err(diagnostic) = result {
+                let _ = ready_tx.send(Err(diagnostic));
+            }
+        })
+        .map_err(|err| {
+            Diagnostic::error("xos::serve::watch", "cannot start the watcher thread")
+                .help(err.to_string())
+        })?;
+    match ready_rx.recv() {
+        Ok(Ok(())) => {}
+        Ok(Err(diagnostic)) => return Err(diagnostic),
+        Err(_) => {
+            return Err(Diagnostic::error(
+                "xos::serve::watch",
+                "the watcher stopped before the first evaluation",
+            ));
+        }
     }
-    let _ = report;
     Ok(state)
+}
+
+/// One status line per evaluation: `2026-11-30T21:05:00Z checkout/checkout.xos:
+/// launch (clear_win)`.
+fn status_line(dir: &Path, spec: &Path, result: &Result<Outcome, Diagnostics>) -> String {
+    let shown = relative_name(dir, spec);
+    match result {
+        Ok(outcome) => format!(
+            "{} {shown}: {} ({})",
+            now_rfc3339(),
+            outcome.report.decision.verdict.as_str(),
+            outcome.report.decision.rule
+        ),
+        Err(diagnostics) => {
+            let errors = diagnostics.errors().count();
+            format!(
+                "{} {shown}: invalid, {errors} error{}",
+                now_rfc3339(),
+                if errors == 1 { "" } else { "s" }
+            )
+        }
+    }
 }
 
 /// The current UTC time, RFC 3339 with seconds (`2026-11-30T21:05:00Z`).

@@ -263,8 +263,8 @@ fn row(summary: &Summary) -> Row {
 /// fractions (`+0.01134`), as in the JSON report.
 fn signed(x: Option<f64>) -> String {
     match x {
-        Some(x) if x > 0.0 => format!("+{}", crate::decide::fmt_number(x)),
-        Some(x) => crate::decide::fmt_number(x),
+        Some(x) if x > 0.0 => format!("+{}", crate::numbers::number(x)),
+        Some(x) => crate::numbers::number(x),
         None => "n/a".to_string(),
     }
 }
@@ -443,7 +443,11 @@ pub async fn try_submit(
     context.insert("notes", &notes);
     match api::evaluate_upload(&state, spec.clone(), csv.into_bytes(), file_name).await {
         Ok(uploaded) => {
-            let html = crate::render::render(&uploaded.report, crate::render::Format::Html, None);
+            let html = crate::output::render::render(
+                &uploaded.report,
+                crate::output::render::Format::Html,
+                None,
+            );
             match html {
                 Ok(html) => {
                     let (style, body) = memo_parts(&html);
@@ -515,8 +519,8 @@ pub async fn download_spec(
         .and_then(|p| String::from_utf8(p.bytes.clone()).ok())
         .unwrap_or_default();
     let source = SourceFile::new(sandbox::SPEC_NAME, spec.as_str());
-    let name = match crate::parse::parse(&source) {
-        Ok(crate::ast::File::Experiment(e)) => e.name.name,
+    let name = match crate::syntax::parse::parse(&source) {
+        Ok(crate::syntax::ast::File::Experiment(e)) => e.name.name,
         _ => "experiment".to_string(),
     };
     (
@@ -820,7 +824,7 @@ fn policy_view(source: &str, shown_as: String, text: &str) -> PolicyView {
     match crate::check::check_policy_source(&file) {
         Ok(checked) => {
             let policy = checked.policy;
-            let tests = crate::scenario::policy_tests(&policy)
+            let tests = crate::review::scenario::policy_tests(&policy)
                 .into_iter()
                 .map(|t| {
                     let expected = match &t.by {

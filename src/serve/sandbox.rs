@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::check::{Checked, LoadOptions};
+use crate::data;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
+use crate::output::report::Report;
 use crate::plan::Shape;
-use crate::report::Report;
-use crate::{ast, data, parse};
+use crate::syntax::{ast, parse};
 
 /// How the spec received over HTTP is named in diagnostics.
 pub const SPEC_NAME: &str = "spec.xos";
@@ -156,16 +157,16 @@ pub fn load(
     if plan.data.shape == Shape::Rows {
         let file = tempfile::NamedTempFile::new().map_err(|err| internal(&err))?;
         std::fs::write(file.path(), &bytes).map_err(|err| internal(&err))?;
-        return crate::rows::load_rows(plan, file.path())
+        return crate::data::rows::load_rows(plan, file.path())
             .map_err(|d| rename_path(d, file.path(), Path::new(data_name)));
     }
     let source = data::decode(Path::new(data_name), bytes)?;
-    data::parse_aggregated(plan, &source)
+    data::aggregated::parse_aggregated(plan, &source)
 }
 
 /// A gzip upload inflated, at most `limit` bytes.
 fn inflate(bytes: Vec<u8>, data_name: &str, limit: usize) -> Result<Vec<u8>, Diagnostics> {
-    if !crate::rows::is_gzip(&bytes) {
+    if !crate::data::rows::is_gzip(&bytes) {
         return Ok(bytes);
     }
     let mut text = Vec::new();

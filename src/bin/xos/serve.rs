@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// Allow cross-origin requests from this one origin (CORS is off by default).
     #[arg(long, value_name = "ORIGIN")]
     pub cors: Option<String>,
+    /// Also answer the HTTP API of ExperimentOS, the Python system xos
+    /// replaces (`/api/health-check`, `/api/analyze`, …; docs/api.md).
+    #[arg(long)]
+    pub compat: bool,
     /// Milliseconds to wait for a burst of file events to settle.
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub debounce: u64,
@@ -64,13 +68,16 @@ pub fn serve_command(args: &ServeArgs) -> CommandResult {
     options.token = args.token.clone().filter(|t| !t.is_empty());
     options.max_upload = args.max_upload;
     options.cors = args.cors.clone();
+    options.compat = args.compat;
     options.debounce = Duration::from_millis(args.debounce);
     serve(options, |event| {
-        match event {
-            ServeEvent::Listening(addr) => println!("xos serve: listening on http://{addr}/"),
-            ServeEvent::Status(line) => println!("{line}"),
-        }
-        let _ = std::io::stdout().flush();
+        // A closed stdout must not stop the server: write errors are ignored.
+        let mut out = std::io::stdout().lock();
+        let _ = match event {
+            ServeEvent::Listening(addr) => writeln!(out, "xos serve: listening on http://{addr}/"),
+            ServeEvent::Status(line) => writeln!(out, "{line}"),
+        };
+        let _ = out.flush();
     })
     .map_err(|d: Diagnostic| d.into())
     .map(|()| Outcome::Success)

@@ -2,9 +2,9 @@
 //! exit code. Everything else is in `cli.rs` and the library.
 
 mod cli;
-mod cli_policy;
-mod cli_run;
-mod cli_serve;
+mod policy;
+mod run;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -12,8 +12,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use xos::check::{self, LoadOptions};
 use xos::diagnostic::{self, Diagnostic, Diagnostics};
 
-pub use crate::cli_policy::{diff_command, test_command};
-pub use crate::cli_run::{plan_command, run_command, watch_command};
+pub use crate::policy::{diff_command, test_command};
+pub use crate::run::{plan_command, run_command, watch_command};
 
 /// What a command ended with; `main` maps it to the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub enum Command {
     /// apart, and list the decisions that change.
     Diff(DiffArgs),
     /// Serve the experiments of a folder as a live web app and an HTTP API.
-    Serve(crate::cli_serve::ServeArgs),
+    Serve(crate::serve::ServeArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -239,7 +239,7 @@ pub fn main() -> Outcome {
         Command::Watch(args) => watch_command(args),
         Command::Test(args) => return test_command(args),
         Command::Diff(args) => diff_command(args),
-        Command::Serve(args) => crate::cli_serve::serve_command(args),
+        Command::Serve(args) => crate::serve::serve_command(args),
     };
     match result {
         Ok(outcome) => outcome,
@@ -294,7 +294,7 @@ fn check_command(args: &CheckArgs) -> Outcome {
         }
     };
     for file in &files {
-        match check::check_path(file, &options) {
+        match xos::check_path(file, &options) {
             Ok(checked) => all.extend(checked.warnings().clone()),
             Err(diagnostics) => all.extend(diagnostics),
         }
@@ -329,7 +329,7 @@ fn fmt_command(args: &FmtArgs) -> CommandResult {
                 continue;
             }
         };
-        let formatted = match xos::fmt::format_source(&source) {
+        let formatted = match xos::syntax::fmt::format_source(&source) {
             Ok(text) => text,
             Err(d) => {
                 failed.extend(d);
