@@ -4,6 +4,7 @@
 //! `policy "path"` is refused with a located diagnostic, no `xos.toml` is
 //! looked up (so no templates folder and no configured policy), and its
 //! `data "path"` is never opened — the data is the upload, always. The
+//! spec is named `spec.xos` in diagnostics, relative to nothing. The
 //! pipeline is otherwise the one of `xos run`: the same checker, the same
 //! data validation, [`crate::evaluate_plan`].
 //!
@@ -28,11 +29,6 @@ pub const SPEC_NAME: &str = "spec.xos";
 
 /// How the uploaded data is named when the upload gives no file name.
 pub const DATA_NAME: &str = "data.csv";
-
-/// Where the sandbox pretends the spec lives: a path under `/dev/null`,
-/// which is not a folder, so no `xos.toml` can be found above it and no
-/// relative path resolves to a file.
-const VIRTUAL_DIR: &str = "/dev/null/xos-upload";
 
 /// Most checked plans kept; the cache is emptied when full.
 const CACHE_CAPACITY: usize = 256;
@@ -82,44 +78,46 @@ pub fn check(cache: &PlanCache, spec: &str, data_name: &str) -> Result<Arc<Check
     if let Some(checked) = cache.get(&key) {
         return Ok(checked);
     }
-    let source = SourceFile::new(Path::new(VIRTUAL_DIR).join(SPEC_NAME), spec);
-    let shown = SourceFile::new(SPEC_NAME, spec);
-    let rename = |diagnostics: Diagnostics| rename_source(diagnostics, &source, &shown);
-    let file = parse::parse(&source).map_err(rename)?;
-    if let ast::File::Experiment(experiment) = &file {
-        let refused: Diagnostics = Diagnostics(
-            experiment
-                .items
-                .iter()
-                .filter_map(|item| match item {
-                    ast::Item::Policy(decl) => Some(
-                        Diagnostic::error(
-                            "xos::serve::reads_files",
-                            "a spec sent over HTTP cannot name a policy file",
-                        )
-                        .label(decl.span, "the server reads no file for an uploaded spec")
-                        .help(
-                            "remove this line to use the built-in default policy, or write \
-                             the rules in the spec itself (`rule NAME { when … then … }`)",
-                        )
-                        .in_file(&shown),
-                    ),
-                    _ => None,
-                })
-                .collect(),
-        );
-        if !refused.is_empty() {
-            return Err(refused);
+    let source = SourceFile::new(SPEC_NAME, spec);
+    let experiment = match parse::parse(&source)? {
+        ast::File::Experiment(experiment) => experiment,
+        // A policy file: the checker says so, reading nothing.
+        ast::File::Policy(_) => {
+            return crate::check::check_source(&source, &LoadOptions::default()).map(Arc::new);
         }
+    };
+    let refused = Diagnostics(
+        experiment
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ast::Item::Policy(decl) => Some(
+                    Diagnostic::error(
+                        "xos::serve::reads_files",
+                        "a spec sent over HTTP cannot name a policy file",
+                    )
+                    .label(decl.span, "the server reads no file for an uploaded spec")
+                    .help(
+                        "remove this line to use the built-in default policy, or write \
+                         the rules in the spec itself (`rule NAME { when … then … }`)",
+                    )
+                    .in_file(&source),
+                ),
+                _ => None,
+            })
+            .collect(),
+    );
+    if !refused.is_empty() {
+        return Err(refused);
     }
     let options = LoadOptions {
         data_override: Some(PathBuf::from(data_name)),
     };
-    let checked = crate::check::check_source(&source, &options).map_err(rename)?;
-    let checked = Arc::new(Checked {
-        plan: checked.plan,
-        warnings: rename(checked.warnings),
-    });
+    let checked = Arc::new(crate::check::check_experiment_without_config(
+        &source,
+        &experiment,
+        &options,
+    )?);
     cache.put(key, Arc::clone(&checked));
     Ok(checked)
 }
@@ -199,29 +197,6 @@ fn internal(err: &std::io::Error) -> Diagnostics {
     )
     .help(err.to_string())
     .into()
-}
-
-/// Diagnostics located in `from` are shown as located in `to` (same text).
-fn rename_source(
-    diagnostics: Diagnostics,
-    from: &Arc<SourceFile>,
-    to: &Arc<SourceFile>,
-) -> Diagnostics {
-    Diagnostics(
-        diagnostics
-            .0
-            .into_iter()
-            .map(|mut d| {
-                if d.source.as_ref().is_some_and(|s| s.path == from.path) {
-                    d.source = Some(Arc::clone(to));
-                }
-                if d.path.as_deref() == Some(from.path.as_path()) {
-                    d.path = Some(to.path.clone());
-                }
-                d
-            })
-            .collect(),
-    )
 }
 
 /// Diagnostics about the file `from` are shown as about `to`.
