@@ -41,6 +41,8 @@ pub mod serve; // the experiments as a live web app and an HTTP API, over watch
 
 pub mod numbers; // numbers as people read them, for every module above
 
+pub mod sql; // Plan → the warehouse query that yields the aggregated CSV
+
 pub use check::{Checked, LoadOptions, check_source, load_plan};
 use output::report;
 

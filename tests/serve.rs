@@ -105,6 +105,24 @@ fn example(path: &str) -> String {
     std::fs::read_to_string(manifest().join("examples").join(path)).unwrap()
 }
 
+/// The CSV with the treatment's conversions (third field of line 3) replaced.
+fn with_treatment_conversions(csv: &str, value: &str) -> String {
+    csv.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 2 {
+                let mut fields: Vec<&str> = line.split(',').collect();
+                fields[2] = value;
+                fields.join(",")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
 fn run_form(spec: &str, data: &str) -> multipart::Form {
     multipart::Form::new().text("spec", spec.to_string()).part(
         "data",
@@ -157,11 +175,25 @@ fn the_list_names_every_example_with_its_verdict() {
     assert_eq!(checkout["health"], "healthy");
     assert_eq!(checkout["spec"], "checkout/checkout.xos");
     assert_eq!(checkout["primary"]["metric"], "conversion");
-    let lift = checkout["primary"]["abs_lift"].as_f64().unwrap();
-    assert!((lift - (1320.0 / 10050.0 - 0.12)).abs() < 1e-12, "{lift}");
-    // 20,050 units of a planned 2 × 47,03x.
+    let run: Value = serde_json::from_str(&stdout(&xos(&[
+        "run",
+        "examples/checkout/checkout.xos",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let primary = &run["metrics"][0]["comparisons"][0];
+    assert_eq!(checkout["primary"]["abs_lift"], primary["abs_lift"]);
+    assert_eq!(checkout["primary"]["ci_low"], primary["ci_low"]);
+    // Units so far over the planned total.
+    let units: u64 = run["metrics"][0]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["units"].as_u64().unwrap())
+        .sum();
     let share = checkout["sample_share"].as_f64().unwrap();
-    assert!(share > 0.2 && share < 0.22, "{share}");
+    assert_eq!(share, units as f64 / run["plan"]["total"].as_f64().unwrap());
     assert_eq!(checkout["failed"], false);
 }
 
@@ -278,7 +310,7 @@ fn invalid_specs_and_data_get_located_diagnostics() {
     assert_eq!(d["line"], 16, "{d}");
     assert_eq!(d["column"], 43, "{d}");
 
-    let data = example("checkout/checkout.csv").replace("1320", "-5");
+    let data = with_treatment_conversions(&example("checkout/checkout.csv"), "-5");
     let response = client()
         .post(server.url("/api/v1/run"))
         .multipart(run_form(&example("checkout/checkout.xos"), &data))
@@ -288,9 +320,17 @@ fn invalid_specs_and_data_get_located_diagnostics() {
     let body: Value = response.json().unwrap();
     let d = &body["diagnostics"][0];
     assert_eq!(d["file"], "checkout.csv");
-    // `treatment,10050,-5`: the count starts at column 17.
+    // `treatment,48100,-5`: the count starts after the label and the users.
     assert_eq!(d["line"], 3);
-    assert_eq!(d["column"], 17);
+    let users = example("checkout/checkout.csv")
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .len();
+    assert_eq!(d["column"], "treatment,".len() + users + 2);
 
     // Not multipart at all; no spec part; a spec that is not UTF-8.
     let response = client()
@@ -771,11 +811,23 @@ fn a_saved_csv_is_re_evaluated_and_announced() {
     let change = wait_for_event(
         server.addr,
         || {
-            // A treatment with fewer conversions: no longer a launch.
-            let text = std::fs::read_to_string(&csv)
-                .unwrap()
-                .replace("1320", "1190");
-            std::fs::write(&csv, text).unwrap();
+            // The treatment converts at the control's rate: no longer a launch.
+            let text = std::fs::read_to_string(&csv).unwrap();
+            let row = |i: usize| -> Vec<u64> {
+                let line = text.lines().nth(i).unwrap();
+                line.split(',')
+                    .skip(1)
+                    .take(2)
+                    .map(|x| x.parse().unwrap())
+                    .collect()
+            };
+            let (control, treatment) = (row(1), row(2));
+            let same_rate = control[1] * treatment[0] / control[0];
+            std::fs::write(
+                &csv,
+                with_treatment_conversions(&text, &same_rate.to_string()),
+            )
+            .unwrap();
         },
         |c| c["experiment"] == "checkout_redesign" && c["kind"] == "evaluated",
     );

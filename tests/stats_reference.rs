@@ -1,196 +1,20 @@
 //! Every case of the independent reference vectors in `tests/reference/`,
-//! every expected field, within the file's tolerance (`|a − e| ≤ abs + rel·|e|`;
-//! integers exactly; `null` ⇔ `None`). All failures are collected and printed
-//! with the case id before the test fails.
-//!
-//! serde_json (without its `float_roundtrip` feature) may parse a decimal one
-//! ulp away from the nearest binary64, which is far outside the tolerance for
-//! inputs like `sum_sq = 9.999999999193332e+19` in the `cancel` cases. So every
-//! number token is quoted before parsing and read back with Rust's correctly
-//! rounded `str::parse`.
+//! every expected field, within the file's tolerance (loading and comparison
+//! rules in `tests/common/reference.rs`).
 
-use serde::Deserialize;
+mod common;
+
+use common::reference::{Checker, Tolerance, f, floats, int, load, u};
 use serde_json::Value;
+use xos::stats::always_valid;
 use xos::stats::bayes::beta_binomial;
+use xos::stats::dist::student_t_quantile;
 use xos::stats::mean::{MeanStats, compare_means};
 use xos::stats::multiple::{Adjustment, adjust};
 use xos::stats::power::{MdeKind, mean_sample_size, rate_effect, rate_sample_size};
 use xos::stats::proportion::{RelativeCiMethod, compare_rates, pooled_p_value, relative_ci};
 use xos::stats::sequential::{Spending, boundaries};
 use xos::stats::srm::srm_test;
-
-#[derive(Clone, Copy)]
-struct Tolerance {
-    rel: f64,
-    abs: f64,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    id: String,
-    #[serde(default)]
-    kind: Option<String>,
-    input: Value,
-    expected: Value,
-}
-
-#[derive(Deserialize)]
-struct RawFile {
-    family: String,
-    tolerance: Value,
-    cases: Vec<Case>,
-}
-
-struct RefFile {
-    tolerance: Tolerance,
-    cases: Vec<Case>,
-}
-
-/// The JSON text with every number token turned into a string token.
-fn quote_numbers(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    let mut chars = text.chars().peekable();
-    let mut in_string = false;
-    while let Some(c) = chars.next() {
-        if in_string {
-            out.push(c);
-            if c == '\\' {
-                if let Some(escaped) = chars.next() {
-                    out.push(escaped);
-                }
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if c == '-' || c.is_ascii_digit() {
-            out.push('"');
-            out.push(c);
-            while let Some(&d) = chars.peek() {
-                if d.is_ascii_digit() || matches!(d, '.' | 'e' | 'E' | '+' | '-') {
-                    out.push(d);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            out.push('"');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A quoted number, correctly rounded; `None` for `null`.
-fn num(v: &Value) -> Option<f64> {
-    v.as_str().and_then(|s| s.parse().ok())
-}
-
-/// A quoted integer.
-fn int(v: &Value) -> Option<u64> {
-    v.as_str().and_then(|s| s.parse().ok())
-}
-
-fn load(name: &str) -> RefFile {
-    let path = format!("{}/tests/reference/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-    let file: RawFile = serde_json::from_str(&quote_numbers(&text))
-        .unwrap_or_else(|e| panic!("cannot parse {path}: {e}"));
-    assert_eq!(file.family, name);
-    assert!(!file.cases.is_empty());
-    let tolerance = Tolerance {
-        rel: num(&file.tolerance["rel"]).unwrap_or_else(|| panic!("{path}: tolerance.rel")),
-        abs: num(&file.tolerance["abs"]).unwrap_or_else(|| panic!("{path}: tolerance.abs")),
-    };
-    RefFile {
-        tolerance,
-        cases: file.cases,
-    }
-}
-
-/// Collects mismatches of one family.
-struct Checker {
-    tol: Tolerance,
-    failures: Vec<String>,
-    checked: usize,
-}
-
-impl Checker {
-    fn new(tol: Tolerance) -> Self {
-        Checker {
-            tol,
-            failures: Vec::new(),
-            checked: 0,
-        }
-    }
-
-    fn float(&mut self, id: &str, field: &str, actual: Option<f64>, expected: &Value) {
-        self.float_tol(id, field, actual, expected, self.tol);
-    }
-
-    fn float_tol(
-        &mut self,
-        id: &str,
-        field: &str,
-        actual: Option<f64>,
-        expected: &Value,
-        tol: Tolerance,
-    ) {
-        self.checked += 1;
-        let ok = match (actual, num(expected)) {
-            (None, None) => expected.is_null(),
-            (Some(a), Some(e)) => a.is_finite() && (a - e).abs() <= tol.abs + tol.rel * e.abs(),
-            _ => false,
-        };
-        if !ok {
-            self.failures.push(format!(
-                "{id}: {field}: actual {actual:?}, expected {expected}"
-            ));
-        }
-    }
-
-    fn int(&mut self, id: &str, field: &str, actual: Option<u64>, expected: &Value) {
-        self.checked += 1;
-        if actual != int(expected) {
-            self.failures.push(format!(
-                "{id}: {field}: actual {actual:?}, expected {expected}"
-            ));
-        }
-    }
-
-    fn fail(&mut self, id: &str, message: &str) {
-        self.failures.push(format!("{id}: {message}"));
-    }
-
-    fn finish(self, family: &str) {
-        if !self.failures.is_empty() {
-            for f in &self.failures {
-                eprintln!("{f}");
-            }
-            panic!(
-                "{family}: {} of {} checks failed",
-                self.failures.len(),
-                self.checked
-            );
-        }
-    }
-}
-
-fn u(v: &Value, key: &str) -> u64 {
-    int(&v[key]).unwrap_or_else(|| panic!("missing integer {key}"))
-}
-
-fn f(v: &Value, key: &str) -> f64 {
-    num(&v[key]).unwrap_or_else(|| panic!("missing number {key}"))
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(num).collect())
-        .unwrap_or_default()
-}
 
 #[test]
 fn rate_family() {
@@ -479,4 +303,63 @@ fn sequential_family() {
         }
     }
     ck.finish("sequential");
+}
+
+/// `student_t_quantile.json`: the quantile over df ∈ [1, 1e12] and
+/// p ∈ [1e-300, 1 − 1e-16], made by `tests/reference/student_t_quantile.py`.
+#[test]
+fn student_t_quantile_family() {
+    let file = load("student_t_quantile");
+    let mut ck = Checker::new(file.tolerance);
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let q = student_t_quantile(f(i, "p"), f(i, "df"));
+        ck.float(id, "quantile", Some(q), &e["quantile"]);
+    }
+    ck.finish("student_t_quantile");
+}
+
+#[test]
+fn always_valid_family() {
+    let file = load("always_valid");
+    let mut ck = Checker::new(file.tolerance);
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let (alpha, tuning) = (f(i, "alpha"), f(i, "tuning"));
+        let (c, t) = (&i["control"], &i["treatment"]);
+        let result = match i["kind"].as_str() {
+            Some("rate") => always_valid::compare_rates(
+                u(c, "n"),
+                u(c, "x"),
+                u(t, "n"),
+                u(t, "x"),
+                alpha,
+                tuning,
+            ),
+            Some("mean") => {
+                always_valid::compare_means(mean_stats(c), mean_stats(t), alpha, tuning)
+            }
+            other => panic!("{id}: unknown kind {other:?}"),
+        };
+        let Some(r) = result else {
+            ck.fail(id, "compare returned None");
+            continue;
+        };
+        ck.float(id, "abs_lift", Some(r.abs_lift), &e["abs_lift"]);
+        ck.float(id, "se", Some(r.se), &e["se"]);
+        ck.float(id, "half_width", r.half_width, &e["half_width"]);
+        ck.float(id, "ci_low", r.ci_low, &e["ci_low"]);
+        ck.float(id, "ci_high", r.ci_high, &e["ci_high"]);
+        ck.float(id, "p_value", Some(r.p_value), &e["p_value"]);
+        ck.float(id, "rel_lift", r.rel_lift, &e["rel_lift"]);
+        ck.float(id, "rel_ci_low", r.rel_ci_low, &e["rel_ci_low"]);
+        ck.float(id, "rel_ci_high", r.rel_ci_high, &e["rel_ci_high"]);
+        // The convention's invariant: significant <=> p < alpha <=> the
+        // interval exists and excludes 0.
+        let excludes = matches!((r.ci_low, r.ci_high), (Some(l), Some(h)) if l > 0.0 || h < 0.0);
+        if (r.p_value < alpha) != excludes {
+            ck.fail(id, "p < alpha disagrees with the interval");
+        }
+    }
+    ck.finish("always_valid");
 }

@@ -5,12 +5,16 @@
 //! Undefined results are `None`, never NaN or infinity; p-values come from
 //! survival functions; a test without information has p = 1.
 
+pub mod always_valid;
 pub mod bayes;
+pub mod cuped;
 pub mod dist;
-mod erfc;
+pub mod lift;
 pub mod mean;
 pub mod multiple;
 pub mod power;
 pub mod proportion;
+pub mod ratio;
+pub mod relative;
 pub mod sequential;
 pub mod srm;

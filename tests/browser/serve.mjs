@@ -83,7 +83,10 @@ try {
   // Edit the CSV on disk: the page updates in place, without a reload.
   await page.evaluate(() => { window.xosMarker = 'not reloaded'; });
   const csv = join(served, 'checkout', 'checkout.csv');
-  writeFileSync(csv, readFileSync(csv, 'utf8').replace('1320', '1190'));
+  // The treatment converts at the control's rate: the verdict becomes HOLD.
+  const lines = readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(','));
+  lines[2][2] = String(Math.floor(Number(lines[1][2]) * Number(lines[2][1]) / Number(lines[1][1])));
+  writeFileSync(csv, lines.map((l) => l.join(',')).join('\n') + '\n');
   // Polled from here: the page's CSP (no eval) rules out waitForFunction.
   await page.locator('#memo .verdict', { hasText: 'HOLD' }).first().waitFor({ timeout: 15000 });
   check(await page.evaluate(() => window.xosMarker) === 'not reloaded', 'the memo changed to HOLD without a reload');

@@ -1,0 +1,97 @@
+//! Building blocks shared by the comparisons of per-unit metrics (ratio and
+//! CUPED): accurate second moments from sums, and the relative lift from an
+//! accurately formed absolute lift.
+
+/// `a·b − c·d` with both products carried exactly (two-product via
+/// `f64::mul_add`) and one final rounding of their difference's leading part.
+/// Used for second-moment numerators `n·Σab − Σa·Σb`, which the textbook
+/// `Σab − Σa·Σb/n` loses to cancellation when the mean is large against the
+/// spread (a mean of 1e6 with sd 1 loses about twelve digits).
+pub fn diff_of_products(a: f64, b: f64, c: f64, d: f64) -> f64 {
+    let ab = a * b;
+    let ab_err = a.mul_add(b, -ab);
+    let cd = c * d;
+    let cd_err = c.mul_add(d, -cd);
+    (ab - cd) + (ab_err - cd_err)
+}
+
+/// Sample covariance with `n − 1` from sums over `n` units:
+/// `(n·Σab − Σa·Σb) / (n(n − 1))`, the numerator formed by
+/// [`diff_of_products`] (the variance of one column is
+/// [`MeanStats::variance`](super::mean::MeanStats::variance), the same
+/// formula with `a = b`). `None` for `n < 2` or a non-finite result.
+pub fn sample_covariance(n: u64, sum_a: f64, sum_b: f64, sum_ab: f64) -> Option<f64> {
+    if n < 2 {
+        return None;
+    }
+    let nf = n as f64;
+    let cov = diff_of_products(nf, sum_ab, sum_a, sum_b) / nf / (nf - 1.0);
+    cov.is_finite().then_some(cov)
+}
+
+/// Relative lift `(m_t − m_c)/|m_c|` from an accurately formed absolute lift
+/// (DESIGN §2: its sign is the sign of the absolute lift); `None` when
+/// `m_c = 0` or the quotient is not finite. Its interval is
+/// [`relative_interval`](super::relative::relative_interval), shared with
+/// rates and means.
+pub fn relative_lift(abs_lift: f64, m_c: f64) -> Option<f64> {
+    let rel = abs_lift / m_c.abs();
+    (m_c != 0.0 && rel.is_finite()).then_some(rel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::relative::{ArmEstimates, RelativeCiMethod, relative_interval};
+
+    fn est(m_c: f64, m_t: f64, v_c: f64, v_t: f64) -> ArmEstimates {
+        ArmEstimates {
+            m_c,
+            m_t,
+            v_c,
+            v_t,
+            rel_lift: relative_lift(m_t - m_c, m_c),
+        }
+    }
+
+    #[test]
+    fn covariance_is_exact_for_a_large_mean() {
+        // x = 1e6 + {0, 1, 2}: variance 1, numerator far below the sums' ulp.
+        // y = −x: covariance −1.
+        let xs = [1e6, 1e6 + 1.0, 1e6 + 2.0];
+        let sum_x: f64 = xs.iter().sum();
+        let sum_xy: f64 = xs.iter().map(|x| -x * x).sum();
+        assert_eq!(sample_covariance(3, sum_x, -sum_x, sum_xy), Some(-1.0));
+        assert_eq!(sample_covariance(1, 1.0, 1.0, 1.0), None);
+    }
+
+    #[test]
+    fn relative_lift_follows_the_absolute_sign() {
+        assert_eq!(relative_lift(1.0, -2.0), Some(0.5));
+        assert_eq!(relative_lift(-1.0, 2.0), Some(-0.5));
+        assert_eq!(relative_lift(1.0, 0.0), None);
+    }
+
+    #[test]
+    fn intervals_bracket_the_lift_and_degenerate_cleanly() {
+        for method in [
+            RelativeCiMethod::Delta,
+            RelativeCiMethod::Fieller,
+            RelativeCiMethod::Log,
+        ] {
+            let (low, high) =
+                relative_interval(est(10.0, 11.0, 0.04, 0.05), 1.96, method).expect("defined");
+            assert!(low < 0.1 && 0.1 < high, "{method:?}");
+            assert_eq!(
+                relative_interval(est(10.0, 11.0, 0.0, 0.0), 1.96, method),
+                Some((0.1, 0.1)),
+                "{method:?}"
+            );
+        }
+        // A noisy control: Fieller's set is unbounded.
+        assert_eq!(
+            relative_interval(est(1.0, 2.0, 1.0, 0.1), 1.96, RelativeCiMethod::Fieller),
+            None
+        );
+    }
+}
