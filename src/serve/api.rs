@@ -304,24 +304,26 @@ pub async fn report(State(state): State<Arc<AppState>>, Path(name): Path<String>
 
 /// `GET /api/v1/experiments/{name}/memo.md`.
 pub async fn memo_md(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Response {
-    match evaluated(&state, &name) {
-        Ok(evaluated) => (
-            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-            evaluated.md.clone(),
-        )
-            .into_response(),
-        Err(response) => response,
-    }
+    memo(&state, &name, "text/markdown; charset=utf-8", |e| {
+        e.md.clone()
+    })
 }
 
 /// `GET /api/v1/experiments/{name}/memo.html`.
 pub async fn memo_html(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Response {
-    match evaluated(&state, &name) {
-        Ok(evaluated) => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            evaluated.html.clone(),
-        )
-            .into_response(),
+    memo(&state, &name, "text/html; charset=utf-8", |e| {
+        e.html.clone()
+    })
+}
+
+fn memo(
+    state: &AppState,
+    name: &str,
+    content_type: &'static str,
+    text: impl Fn(&super::app::Evaluated) -> String,
+) -> Response {
+    match evaluated(state, name) {
+        Ok(evaluated) => ([(header::CONTENT_TYPE, content_type)], text(&evaluated)).into_response(),
         Err(response) => response,
     }
 }
