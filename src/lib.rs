@@ -39,6 +39,8 @@ pub mod explain; // Plan → what the spec means, in words
 
 pub mod watch; // re-run specs when their inputs change
 
+pub mod serve; // the experiments as a live web app and an HTTP API, over watch
+
 pub mod numbers; // numbers as people read them, for every module above
 
 pub mod sql; // Plan → the warehouse query that yields the aggregated CSV

@@ -113,8 +113,34 @@ impl WatchEvent {
 struct SpecState {
     /// Normalised paths of the inputs of the last evaluation.
     inputs: BTreeSet<PathBuf>,
-    /// The last good verdict and rule.
-    last: Option<(Verdict, String)>,
+}
+
+/// What [`follow`] reports to its owner: one evaluation, a deleted spec, a
+/// problem of the file watcher, or the end of the first pass.
+#[derive(Debug)]
+pub enum SpecChange {
+    /// `spec` was evaluated by [`run_once`] (after a change of one of its
+    /// inputs, or in the first pass).
+    Evaluated {
+        spec: PathBuf,
+        result: Box<Result<crate::Outcome, Diagnostics>>,
+    },
+    /// The spec was deleted and is no longer watched.
+    Removed { spec: PathBuf },
+    /// The file watcher itself reported a problem; watching goes on.
+    WatchError { message: String },
+    /// Every spec found at the start has been evaluated once.
+    Ready,
+}
+
+/// What [`follow`] watches and how.
+#[derive(Clone, Debug)]
+pub struct FollowOptions {
+    pub debounce: Duration,
+    /// Replaces every spec's data file (`--data`).
+    pub data: Option<PathBuf>,
+    /// A templates folder whose memo files count as inputs.
+    pub templates: Option<PathBuf>,
 }
 
 /// Watches `paths` (specs or folders of specs) until `stop` is set.
@@ -123,6 +149,114 @@ pub fn watch(
     options: &WatchOptions,
     stop: &AtomicBool,
     mut report: impl FnMut(WatchEvent),
+) -> Result<(), Diagnostic> {
+    let follow_options = FollowOptions {
+        debounce: options.debounce,
+        data: options.data.clone(),
+        templates: options.templates.clone(),
+    };
+    let mut last: BTreeMap<PathBuf, (Verdict, String)> = BTreeMap::new();
+    follow(paths, &follow_options, stop, |change| match change {
+        SpecChange::Evaluated { spec, result } => match *result {
+            Ok(outcome) => write_memo(&spec, outcome, options, &mut last, &mut report),
+            Err(diagnostics) => {
+                report(WatchEvent::Failed {
+                    time: now(),
+                    spec,
+                    diagnostics,
+                });
+                None
+            }
+        },
+        SpecChange::Removed { spec } => {
+            last.remove(&spec);
+            report(WatchEvent::Removed { time: now(), spec });
+            None
+        }
+        SpecChange::WatchError { message } => {
+            report(WatchEvent::WatchError {
+                time: now(),
+                message,
+            });
+            None
+        }
+        SpecChange::Ready => None,
+    })
+}
+
+/// Renders and writes the memo of an evaluated spec; returns the memo's
+/// path, which the watcher then ignores.
+fn write_memo(
+    spec: &Path,
+    outcome: crate::Outcome,
+    options: &WatchOptions,
+    last: &mut BTreeMap<PathBuf, (Verdict, String)>,
+    report: &mut impl FnMut(WatchEvent),
+) -> Option<PathBuf> {
+    let templates = options
+        .templates
+        .clone()
+        .or_else(|| outcome.plan.templates.clone());
+    let memo = match render(&outcome.report, options.format, templates.as_deref()) {
+        Ok(memo) => memo,
+        Err(error) => {
+            report(WatchEvent::Failed {
+                time: now(),
+                spec: spec.to_path_buf(),
+                diagnostics: error.into(),
+            });
+            return None;
+        }
+    };
+    let dir = options
+        .out
+        .clone()
+        .or_else(|| outcome.plan.output.clone())
+        .unwrap_or_else(|| {
+            spec.parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        });
+    let path = dir.join(format!(
+        "{}.{}",
+        outcome.plan.name,
+        options.format.extension()
+    ));
+    if let Err(error) = write_atomic(&path, memo.as_bytes()) {
+        report(WatchEvent::Failed {
+            time: now(),
+            spec: spec.to_path_buf(),
+            diagnostics: error.into(),
+        });
+        return Some(path);
+    }
+    let decision = &outcome.report.decision;
+    let previous = last.insert(
+        spec.to_path_buf(),
+        (decision.verdict, decision.rule.clone()),
+    );
+    report(WatchEvent::Evaluated {
+        time: now(),
+        spec: spec.to_path_buf(),
+        experiment: outcome.plan.name.clone(),
+        verdict: decision.verdict,
+        rule: decision.rule.clone(),
+        previous,
+        memo: path.clone(),
+        warnings: outcome.warnings,
+    });
+    Some(path)
+}
+
+/// The watch loop behind `xos watch` and `xos serve`: evaluates every spec
+/// under `paths` with [`run_once`], then re-evaluates a spec whenever one
+/// of its inputs changes, and hands each result to `on_change` until `stop`
+/// is set. `on_change` returns the file it wrote, if any (a memo), which is
+/// then not taken for an input change.
+pub fn follow(
+    paths: &[PathBuf],
+    options: &FollowOptions,
+    stop: &AtomicBool,
+    mut on_change: impl FnMut(SpecChange) -> Option<PathBuf>,
 ) -> Result<(), Diagnostic> {
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
     let mut debouncer = new_debouncer(options.debounce, None, tx).map_err(|err| {
@@ -151,7 +285,6 @@ pub fn watch(
                     normalize(&spec),
                     SpecState {
                         inputs: BTreeSet::new(),
-                        last: None,
                     },
                 );
             }
@@ -161,7 +294,6 @@ pub fn watch(
                 path,
                 SpecState {
                     inputs: BTreeSet::new(),
-                    last: None,
                 },
             );
         } else {
@@ -177,9 +309,10 @@ pub fn watch(
     let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
     let all: Vec<PathBuf> = specs.keys().cloned().collect();
     for spec in &all {
-        evaluate_spec(spec, &mut specs, options, &mut outputs, &mut report);
+        evaluate_spec(spec, &mut specs, options, &mut outputs, &mut on_change);
         sync_watches(&mut debouncer, &specs, &roots, &mut watched);
     }
+    on_change(SpecChange::Ready);
 
     while !stop.load(Ordering::SeqCst) {
         let batch = match rx.recv_timeout(Duration::from_millis(50)) {
@@ -191,8 +324,7 @@ pub fn watch(
             Ok(events) => events,
             Err(errors) => {
                 for error in errors {
-                    report(WatchEvent::WatchError {
-                        time: now(),
+                    on_change(SpecChange::WatchError {
                         message: error.to_string(),
                     });
                 }
@@ -218,10 +350,7 @@ pub fn watch(
                     dirty.insert(path.clone());
                 } else {
                     specs.remove(path);
-                    report(WatchEvent::Removed {
-                        time: now(),
-                        spec: path.clone(),
-                    });
+                    on_change(SpecChange::Removed { spec: path.clone() });
                 }
             } else if is_spec_file
                 && path.is_file()
@@ -232,7 +361,6 @@ pub fn watch(
                     path.clone(),
                     SpecState {
                         inputs: BTreeSet::new(),
-                        last: None,
                     },
                 );
                 dirty.insert(path.clone());
@@ -244,7 +372,7 @@ pub fn watch(
             }
         }
         for spec in &dirty {
-            evaluate_spec(spec, &mut specs, options, &mut outputs, &mut report);
+            evaluate_spec(spec, &mut specs, options, &mut outputs, &mut on_change);
         }
         sync_watches(&mut debouncer, &specs, &roots, &mut watched);
     }
@@ -254,9 +382,9 @@ pub fn watch(
 fn evaluate_spec(
     spec: &Path,
     specs: &mut BTreeMap<PathBuf, SpecState>,
-    options: &WatchOptions,
+    options: &FollowOptions,
     outputs: &mut HashSet<PathBuf>,
-    report: &mut impl FnMut(WatchEvent),
+    on_change: &mut impl FnMut(SpecChange) -> Option<PathBuf>,
 ) {
     let run_options = RunOptions {
         data: options.data.clone(),
@@ -265,67 +393,18 @@ fn evaluate_spec(
     let Some(state) = specs.get_mut(spec) else {
         return;
     };
-    match run_once(spec, &run_options) {
+    let result = run_once(spec, &run_options);
+    match &result {
         Ok(outcome) => {
             state.inputs = outcome.inputs().iter().map(|p| normalize(p)).collect();
-            if let Some(templates) = &options.templates {
-                state.inputs.insert(normalize(&templates.join("memo.md")));
-                state.inputs.insert(normalize(&templates.join("memo.html")));
-            } else if let Some(templates) = &outcome.plan.templates {
-                state.inputs.insert(normalize(&templates.join("memo.md")));
-                state.inputs.insert(normalize(&templates.join("memo.html")));
-            }
-            let templates = options
+            if let Some(templates) = options
                 .templates
-                .clone()
-                .or_else(|| outcome.plan.templates.clone());
-            let memo = match render(&outcome.report, options.format, templates.as_deref()) {
-                Ok(memo) => memo,
-                Err(error) => {
-                    report(WatchEvent::Failed {
-                        time: now(),
-                        spec: spec.to_path_buf(),
-                        diagnostics: error.into(),
-                    });
-                    return;
-                }
-            };
-            let dir = options
-                .out
-                .clone()
-                .or_else(|| outcome.plan.output.clone())
-                .unwrap_or_else(|| {
-                    spec.parent()
-                        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-                });
-            let path = dir.join(format!(
-                "{}.{}",
-                outcome.plan.name,
-                options.format.extension()
-            ));
-            outputs.insert(normalize(&path));
-            if let Err(error) = write_atomic(&path, memo.as_bytes()) {
-                report(WatchEvent::Failed {
-                    time: now(),
-                    spec: spec.to_path_buf(),
-                    diagnostics: error.into(),
-                });
-                return;
+                .as_ref()
+                .or(outcome.plan.templates.as_ref())
+            {
+                state.inputs.insert(normalize(&templates.join("memo.md")));
+                state.inputs.insert(normalize(&templates.join("memo.html")));
             }
-            let decision = &outcome.report.decision;
-            let previous = state
-                .last
-                .replace((decision.verdict, decision.rule.clone()));
-            report(WatchEvent::Evaluated {
-                time: now(),
-                spec: spec.to_path_buf(),
-                experiment: outcome.plan.name.clone(),
-                verdict: decision.verdict,
-                rule: decision.rule.clone(),
-                previous,
-                memo: path,
-                warnings: outcome.warnings,
-            });
         }
         Err(diagnostics) => {
             // Keep watching what the spec read last time, and the files the
@@ -340,12 +419,14 @@ fn evaluate_spec(
                     state.inputs.insert(normalize(path));
                 }
             }
-            report(WatchEvent::Failed {
-                time: now(),
-                spec: spec.to_path_buf(),
-                diagnostics,
-            });
         }
+    }
+    let written = on_change(SpecChange::Evaluated {
+        spec: spec.to_path_buf(),
+        result: Box::new(result),
+    });
+    if let Some(path) = written {
+        outputs.insert(normalize(&path));
     }
 }
 

@@ -136,6 +136,20 @@ fn check_experiment_file(
     finish(plan, diagnostics).map(|(plan, warnings)| Checked { plan, warnings })
 }
 
+/// Checks a parsed experiment without looking for an `xos.toml` (so no
+/// configured policy, settings or templates): for a spec received over HTTP
+/// by `xos serve`, which may make the server read no file. A `policy "path"`
+/// in the spec would still be read: the caller refuses it first.
+pub fn check_experiment_without_config(
+    source: &Arc<SourceFile>,
+    experiment: &ast::Experiment,
+    options: &LoadOptions,
+) -> Result<Checked, Diagnostics> {
+    let mut diagnostics = Diagnostics::new();
+    let plan = experiment::check_experiment(source, experiment, None, options, &mut diagnostics);
+    finish(plan, diagnostics).map(|(plan, warnings)| Checked { plan, warnings })
+}
+
 /// Reads a file as UTF-8 source text; a missing or unreadable file is a
 /// diagnostic naming the path.
 pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Diagnostics> {

@@ -85,6 +85,8 @@ pub enum Command {
     /// Compare two policies (or two specs) on every scenario they can tell
     /// apart, and list the decisions that change.
     Diff(DiffArgs),
+    /// Serve the experiments of a folder as a live web app and an HTTP API.
+    Serve(crate::serve::ServeArgs),
     /// Print the warehouse query whose result is the aggregated CSV the spec
     /// reads (pipe it into `xos run SPEC --data -`).
     Sql(SqlArgs),
@@ -324,6 +326,7 @@ pub fn main() -> Exit {
         Command::Watch(args) => watch_command(args),
         Command::Test(args) => return test_command(args),
         Command::Diff(args) => diff_command(args),
+        Command::Serve(args) => crate::serve::serve_command(args),
         Command::Sql(args) => sql_command(args),
     };
     match result {

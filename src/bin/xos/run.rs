@@ -308,19 +308,8 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
     let text = match args.format {
         PlanFormat::Json => {
-            let per_variant: serde_json::Map<String, serde_json::Value> = sample
-                .per_variant
-                .iter()
-                .map(|(name, n)| (name.clone(), serde_json::Value::from(*n)))
-                .collect();
-            let value = serde_json::json!({
-                "per_variant": per_variant,
-                "total": sample.total,
-                "days": sample.days,
-                "alpha": sample.alpha,
-                "power": sample.power,
-                "mde_abs": sample.mde_abs,
-            });
+            // The same object as `POST /api/v1/plan` of `xos serve`.
+            let value = xos::serve::api::planned_json(&sample);
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
         PlanFormat::Text => {

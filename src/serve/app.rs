@@ -1,0 +1,423 @@
+//! The shared state of `xos serve` — every spec's last evaluation — the
+//! router, and the layers every request passes: the token, the response
+//! headers (Content-Security-Policy), CORS and the upload limit.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::routing::{get, post};
+use tokio::sync::broadcast;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use super::events::Change;
+use super::{ServeEvent, ServeOptions, api, auth, compat, pages, sandbox};
+use crate::Outcome;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::output::Format;
+use crate::output::render::render;
+use crate::output::report::Report;
+use crate::watch::{FollowOptions, SpecChange, follow};
+
+/// A spec evaluated without error, with its memos rendered once.
+#[derive(Debug)]
+pub struct Evaluated {
+    pub report: Report,
+    /// `xos run --format json`, byte for byte.
+    pub json: String,
+    pub md: String,
+    pub html: String,
+    /// Warnings of the spec and its policy.
+    pub warnings: Diagnostics,
+}
+
+/// One spec under the served folder.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The spec's path as the watcher names it (absolute, normalised).
+    pub spec: PathBuf,
+    /// The spec's path relative to the served folder, `/`-separated.
+    pub relative: String,
+    /// The experiment's name; the file stem while the spec does not parse.
+    pub name: String,
+    /// UTC time of the last evaluation, RFC 3339.
+    pub evaluated_at: String,
+    /// Increases by one per evaluation.
+    pub revision: u64,
+    /// The last good evaluation (kept while the inputs are invalid).
+    pub last_good: Option<Arc<Evaluated>>,
+    /// The errors of the last evaluation, when it failed.
+    pub errors: Option<Arc<Diagnostics>>,
+}
+
+/// Every served spec, by normalised path.
+#[derive(Debug, Default)]
+pub struct Store {
+    pub entries: BTreeMap<PathBuf, Entry>,
+}
+
+impl Store {
+    /// The entry of experiment `name` (the first in path order when two
+    /// specs share a name).
+    pub fn by_name(&self, name: &str) -> Option<&Entry> {
+        self.entries.values().find(|e| e.name == name)
+    }
+}
+
+/// What every handler sees.
+pub struct AppState {
+    pub options: ServeOptions,
+    /// The served folder, canonical.
+    pub dir: PathBuf,
+    pub store: RwLock<Store>,
+    pub changes: broadcast::Sender<Arc<Change>>,
+    /// Checked plans of specs received over HTTP, by spec text.
+    pub plans: sandbox::PlanCache,
+    /// Set when the server shuts down; the watcher thread then ends.
+    pub stop: Arc<AtomicBool>,
+}
+
+impl AppState {
+    /// The entry of experiment `name`, cloned out of the lock.
+    pub fn entry(&self, name: &str) -> Option<Entry> {
+        self.store.read().ok()?.by_name(name).cloned()
+    }
+
+    /// Every entry, in path order.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.store
+            .read()
+            .map(|store| store.entries.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Records the result of evaluating `spec` and announces it.
+    pub fn record(&self, spec: &Path, result: Result<Outcome, Diagnostics>) {
+        let relative = relative_name(&self.dir, spec);
+        let stem = spec
+            .file_stem()
+            .map_or_else(|| relative.clone(), |s| s.to_string_lossy().into_owned());
+        let evaluated = result.and_then(|outcome| rendered(&outcome).map_err(Diagnostics::from));
+        let Ok(mut store) = self.store.write() else {
+            return;
+        };
+        let previous = store.entries.get(spec).cloned();
+        let revision = previous.as_ref().map_or(1, |e| e.revision + 1);
+        let entry = match evaluated {
+            Ok(evaluated) => Entry {
+                spec: spec.to_path_buf(),
+                relative,
+                name: evaluated.report.experiment.clone(),
+                evaluated_at: now_rfc3339(),
+                revision,
+                last_good: Some(Arc::new(evaluated)),
+                errors: None,
+            },
+            Err(diagnostics) => Entry {
+                spec: spec.to_path_buf(),
+                relative,
+                name: previous.as_ref().map_or(stem, |e| e.name.clone()),
+                evaluated_at: now_rfc3339(),
+                revision,
+                last_good: previous.and_then(|e| e.last_good),
+                errors: Some(Arc::new(diagnostics)),
+            },
+        };
+        let change = Change::of(&entry);
+        store.entries.insert(spec.to_path_buf(), entry);
+        drop(store);
+        // No subscriber is not an error.
+        let _ = self.changes.send(Arc::new(change));
+    }
+
+    /// Forgets a deleted spec and announces it.
+    pub fn remove(&self, spec: &Path) {
+        let Ok(mut store) = self.store.write() else {
+            return;
+        };
+        if let Some(entry) = store.entries.remove(spec) {
+            drop(store);
+            let _ = self.changes.send(Arc::new(Change::removed(&entry)));
+        }
+    }
+}
+
+/// The JSON report and both memos of an outcome.
+fn rendered(outcome: &Outcome) -> Result<Evaluated, Diagnostic> {
+    let templates = outcome.plan.templates.as_deref();
+    Ok(Evaluated {
+        json: render(&outcome.report, Format::Json, templates)?,
+        md: render(&outcome.report, Format::Md, templates)?,
+        html: render(&outcome.report, Format::Html, templates)?,
+        report: outcome.report.clone(),
+        warnings: outcome.warnings.clone(),
+    })
+}
+
+/// `spec` relative to `dir`, with `/` separators.
+pub fn relative_name(dir: &Path, spec: &Path) -> String {
+    let relative = spec.strip_prefix(dir).unwrap_or(spec);
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The router with every layer, for the given state.
+pub fn router(state: Arc<AppState>) -> Router {
+    let app = Router::new()
+        .route("/", get(pages::index))
+        .route("/experiments/{name}", get(pages::experiment))
+        .route("/experiments/{name}/source", get(pages::source))
+        .route("/try", get(pages::try_page).post(pages::try_submit))
+        .route("/try/spec.xos", post(pages::download_spec))
+        .route("/plan", get(pages::plan_page))
+        .route("/policies", get(pages::policies))
+        .route("/assets/xos.css", get(pages::css))
+        .route("/assets/live.js", get(pages::live_js))
+        .route("/api/v1/experiments", get(api::experiments))
+        .route("/api/v1/experiments/{name}/report", get(api::report))
+        .route("/api/v1/experiments/{name}/memo.md", get(api::memo_md))
+        .route("/api/v1/experiments/{name}/memo.html", get(api::memo_html))
+        .route("/api/v1/run", post(api::run))
+        .route("/api/v1/check", post(api::check))
+        .route("/api/v1/plan", post(api::plan))
+        .route("/api/v1/events", get(super::events::stream));
+    let app = if state.options.compat {
+        compat::routes(app)
+    } else {
+        app
+    };
+    let app = app
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed);
+    let mut app = app
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            auth::guard,
+        ))
+        .layer(DefaultBodyLimit::max(state.options.max_upload))
+        .layer(axum::middleware::from_fn(auth::headers));
+    if let Some(origin) = &state.options.cors {
+        app = app.layer(cors(origin));
+    }
+    app.with_state(state)
+}
+
+/// CORS for one origin: the methods of the API, JSON and multipart bodies,
+/// and the two headers the ExperimentOS front end sends.
+fn cors(origin: &str) -> CorsLayer {
+    let origin = HeaderValue::from_str(origin).unwrap_or(HeaderValue::from_static("null"));
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list([origin]))
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            axum::http::header::CONTENT_TYPE,
+            axum::http::header::AUTHORIZATION,
+            HeaderName::from_static("x-integration-api-key"),
+            HeaderName::from_static("x-integration-provider"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Binds, evaluates every spec, starts the watcher and serves until Ctrl-C.
+pub async fn run(
+    options: ServeOptions,
+    report: Arc<dyn Fn(ServeEvent) + Send + Sync>,
+) -> Result<(), Diagnostic> {
+    let state = start(options, Arc::clone(&report))?;
+    let stop = Arc::clone(&state.stop);
+    let listener = tokio::net::TcpListener::bind(state.options.bind)
+        .await
+        .map_err(|err| {
+            Diagnostic::error(
+                "xos::serve::bind",
+                format!("cannot listen on {}", state.options.bind),
+            )
+            .help(err.to_string())
+        })?;
+    let local: SocketAddr = listener.local_addr().map_err(|err| {
+        Diagnostic::error("xos::serve::bind", "cannot read the bound address").help(err.to_string())
+    })?;
+    report(ServeEvent::Listening(local));
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            stop.store(true, Ordering::SeqCst);
+        })
+        .await
+        .map_err(|err| {
+            Diagnostic::error("xos::serve::io", "the server stopped").help(err.to_string())
+        })
+}
+
+/// Checks the options, evaluates every spec under the folder and starts the
+/// watcher thread.
+fn start(
+    options: ServeOptions,
+    report: Arc<dyn Fn(ServeEvent) + Send + Sync>,
+) -> Result<Arc<AppState>, Diagnostic> {
+    if !options.bind.ip().is_loopback() && options.token.as_deref().is_none_or(str::is_empty) {
+        return Err(Diagnostic::error(
+            "xos::serve::token_required",
+            format!(
+                "binding to {} exposes the experiments beyond this machine, and no token is set",
+                options.bind
+            ),
+        )
+        .help("pass `--token TOKEN` (or set XOS_TOKEN); clients then send `Authorization: Bearer TOKEN`"));
+    }
+    if !options.dir.is_dir() {
+        return Err(Diagnostic::error(
+            "xos::serve::not_a_folder",
+            format!("`{}` is not a folder", options.dir.display()),
+        )
+        .at_path(&options.dir)
+        .help("`xos serve DIR` serves the experiment specs under DIR"));
+    }
+    let dir = crate::watch::normalize(&options.dir);
+    let (changes, _) = broadcast::channel(256);
+    let state = Arc::new(AppState {
+        options,
+        dir,
+        store: RwLock::new(Store::default()),
+        changes,
+        plans: sandbox::PlanCache::default(),
+        stop: Arc::new(AtomicBool::new(false)),
+    });
+    // The watch loop of `xos watch`, on its own thread: it evaluates every
+    // spec once (then reports `Ready`), and again whenever an input changes.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), Diagnostic>>();
+    let follow_options = FollowOptions {
+        debounce: state.options.debounce,
+        data: None,
+        templates: None,
+    };
+    let watcher_state = Arc::clone(&state);
+    let stop = Arc::clone(&state.stop);
+    std::thread::Builder::new()
+        .name("xos-watch".into())
+        .spawn(move || {
+            let ready = ready_tx.clone();
+            let dir = watcher_state.dir.clone();
+            let result = follow(&[dir], &follow_options, &stop, |change| {
+                match change {
+                    SpecChange::Evaluated { spec, result } => {
+                        let line = status_line(&watcher_state.dir, &spec, &result);
+                        watcher_state.record(&spec, *result);
+                        report(ServeEvent::Status(line));
+                    }
+                    SpecChange::Removed { spec } => {
+                        watcher_state.remove(&spec);
+                        report(ServeEvent::Status(format!(
+                            "{} {}: deleted, no longer served",
+                            now_rfc3339(),
+                            relative_name(&watcher_state.dir, &spec)
+                        )));
+                    }
+                    SpecChange::WatchError { message } => {
+                        report(ServeEvent::Status(format!(
+                            "{} watch error: {message}",
+                            now_rfc3339()
+                        )));
+                    }
+                    SpecChange::Ready => {
+                        let _ = ready.send(Ok(()));
+                    }
+                }
+                None
+            });
+            if let Err(diagnostic) = result {
+                let _ = ready_tx.send(Err(diagnostic));
+            }
+        })
+        .map_err(|err| {
+            Diagnostic::error("xos::serve::watch", "cannot start the watcher thread")
+                .help(err.to_string())
+        })?;
+    match ready_rx.recv() {
+        Ok(Ok(())) => {}
+        Ok(Err(diagnostic)) => return Err(diagnostic),
+        Err(_) => {
+            return Err(Diagnostic::error(
+                "xos::serve::watch",
+                "the watcher stopped before the first evaluation",
+            ));
+        }
+    }
+    Ok(state)
+}
+
+/// One status line per evaluation: `2026-11-30T21:05:00Z checkout/checkout.xos:
+/// launch (clear_win)`.
+fn status_line(dir: &Path, spec: &Path, result: &Result<Outcome, Diagnostics>) -> String {
+    let shown = relative_name(dir, spec);
+    match result {
+        Ok(outcome) => format!(
+            "{} {shown}: {} ({})",
+            now_rfc3339(),
+            outcome.report.decision.verdict.as_str(),
+            outcome.report.decision.rule
+        ),
+        Err(diagnostics) => {
+            let errors = diagnostics.errors().count();
+            format!(
+                "{} {shown}: invalid, {errors} error{}",
+                now_rfc3339(),
+                if errors == 1 { "" } else { "s" }
+            )
+        }
+    }
+}
+
+/// The current UTC time, RFC 3339 with seconds (`2026-11-30T21:05:00Z`).
+pub fn now_rfc3339() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian
+/// calendar. Howard Hinnant's `civil_from_days`
+/// (<https://howardhinnant.github.io/date_algorithms.html>).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_787), (2026, 11, 30));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+}

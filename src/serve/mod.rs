@@ -1,0 +1,100 @@
+//! `xos serve`: the experiments of a folder as a live web app and an HTTP
+//! API, on the same [`run_once`](crate::run_once) as `xos run` and the same
+//! watcher as `xos watch`.
+//!
+//! - [`app`]: the shared state (every spec's last evaluation), the router and
+//!   the security layers (token, Content-Security-Policy, CORS, upload limit).
+//! - [`api`]: the native JSON API under `/api/v1/`.
+//! - [`sandbox`]: evaluation of a spec and CSV received over HTTP, which may
+//!   read no file.
+//! - [`infer`]: a spec inferred from the columns of a CSV (`/try`, and the
+//!   compatible API when no spec is sent).
+//! - [`events`]: server-sent events, one per re-evaluation.
+//! - [`auth`]: the bearer token, its cookie, and the response headers.
+//! - [`pages`]: the server-rendered pages (tera).
+//! - [`compat`]: the HTTP API of ExperimentOS, the Python system xos
+//!   replaces (`docs/api.md`).
+//!
+//! The library never prints: [`serve`] reports the address it listens on
+//! and every re-evaluation through a callback.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod compat;
+pub mod events;
+pub mod infer;
+pub mod pages;
+pub mod sandbox;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::diagnostic::Diagnostic;
+
+/// The default upload limit of `--max-upload`: 50 MiB.
+pub const DEFAULT_MAX_UPLOAD: usize = 50 * 1024 * 1024;
+
+/// How `xos serve` runs.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// The folder whose specs are served; URLs never reach outside it.
+    pub dir: PathBuf,
+    /// The address to listen on; a non-loopback address needs `token`.
+    pub bind: SocketAddr,
+    /// Required as `Authorization: Bearer TOKEN` (or the `xos_token` cookie
+    /// set from `?token=`) on every request when set.
+    pub token: Option<String>,
+    /// The largest request body accepted, in bytes; larger ones get 413.
+    pub max_upload: usize,
+    /// The one origin allowed by CORS; CORS is off when `None`.
+    pub cors: Option<String>,
+    /// Whether the ExperimentOS-compatible endpoints answer (else 404).
+    pub compat: bool,
+    /// How long file events settle before a re-evaluation.
+    pub debounce: Duration,
+}
+
+impl ServeOptions {
+    /// Loopback on port 8000, no token, 50 MiB uploads, no CORS, no compat.
+    pub fn new(dir: PathBuf) -> ServeOptions {
+        ServeOptions {
+            dir,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            token: None,
+            max_upload: DEFAULT_MAX_UPLOAD,
+            cors: None,
+            compat: false,
+            debounce: Duration::from_millis(50),
+        }
+    }
+}
+
+/// What the server reports to its caller (the binary prints it).
+#[derive(Clone, Debug)]
+pub enum ServeEvent {
+    /// Listening on this address; the first event.
+    Listening(SocketAddr),
+    /// A status line from the watcher (one per re-evaluation).
+    Status(String),
+}
+
+/// Evaluates every spec under `options.dir`, serves them until Ctrl-C, and
+/// re-evaluates on every change of their inputs.
+///
+/// Errors: a non-loopback `bind` without a token, a folder that cannot be
+/// read, an address that cannot be bound.
+pub fn serve(
+    options: ServeOptions,
+    report: impl Fn(ServeEvent) + Send + Sync + 'static,
+) -> Result<(), Diagnostic> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            Diagnostic::error("xos::serve::runtime", "cannot start the async runtime")
+                .help(err.to_string())
+        })?;
+    runtime.block_on(app::run(options, std::sync::Arc::new(report)))
+}

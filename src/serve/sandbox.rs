@@ -1,0 +1,235 @@
+//! A spec and its data received over HTTP, evaluated without reading a file.
+//!
+//! A spec sent to the server must not make it read the server's files: its
+//! `policy "path"` is refused with a located diagnostic, no `xos.toml` is
+//! looked up (so no templates folder and no configured policy), and its
+//! `data "path"` is never opened — the data is the upload, always. The
+//! spec is named `spec.xos` in diagnostics, relative to nothing. The
+//! pipeline is otherwise the one of `xos run`: the same checker, the same
+//! data validation, [`crate::evaluate_plan`].
+//!
+//! Checked plans are cached by spec text (a bounded map): a client that
+//! posts the same spec with new data pays for the data and the statistics
+//! only, as `xos watch` does for a spec whose data changed.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::check::{Checked, LoadOptions};
+use crate::data;
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
+use crate::output::report::Report;
+use crate::plan::Shape;
+use crate::syntax::{ast, parse};
+
+/// How the spec received over HTTP is named in diagnostics.
+pub const SPEC_NAME: &str = "spec.xos";
+
+/// How the uploaded data is named when the upload gives no file name.
+pub const DATA_NAME: &str = "data.csv";
+
+/// Most checked plans kept; the cache is emptied when full.
+const CACHE_CAPACITY: usize = 256;
+
+/// Checked plans by (data name, spec text).
+#[derive(Default)]
+pub struct PlanCache {
+    plans: Mutex<HashMap<(String, String), Arc<Checked>>>,
+}
+
+impl PlanCache {
+    fn get(&self, key: &(String, String)) -> Option<Arc<Checked>> {
+        self.plans.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: (String, String), checked: Arc<Checked>) {
+        if let Ok(mut plans) = self.plans.lock() {
+            if plans.len() >= CACHE_CAPACITY {
+                plans.clear();
+            }
+            plans.insert(key, checked);
+        }
+    }
+}
+
+/// A spec and data evaluated.
+#[derive(Clone, Debug)]
+pub struct Uploaded {
+    pub checked: Arc<Checked>,
+    pub report: Report,
+}
+
+/// The file name an upload is shown under: its last path component, or
+/// [`DATA_NAME`]. Never a path: `../../etc/passwd.csv` is `passwd.csv`.
+pub fn data_name(file_name: Option<&str>) -> String {
+    file_name
+        .and_then(|name| name.rsplit(['/', '\\']).next())
+        .map(str::trim)
+        .filter(|name| !name.is_empty() && *name != "." && *name != "..")
+        .map_or_else(|| DATA_NAME.to_string(), str::to_string)
+}
+
+/// Parses and checks a spec received over HTTP; `data_name` names the upload
+/// that will replace its data.
+pub fn check(cache: &PlanCache, spec: &str, data_name: &str) -> Result<Arc<Checked>, Diagnostics> {
+    let key = (data_name.to_string(), spec.to_string());
+    if let Some(checked) = cache.get(&key) {
+        return Ok(checked);
+    }
+    let source = SourceFile::new(SPEC_NAME, spec);
+    let experiment = match parse::parse(&source)? {
+        ast::File::Experiment(experiment) => experiment,
+        // A policy file: the checker says so, reading nothing.
+        ast::File::Policy(_) => {
+            return crate::check::check_source(&source, &LoadOptions::default()).map(Arc::new);
+        }
+    };
+    let refused = Diagnostics(
+        experiment
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ast::Item::Policy(decl) => Some(
+                    Diagnostic::error(
+                        "xos::serve::reads_files",
+                        "a spec sent over HTTP cannot name a policy file",
+                    )
+                    .label(decl.span, "the server reads no file for an uploaded spec")
+                    .help(
+                        "remove this line to use the built-in default policy, or write \
+                         the rules in the spec itself (`rule NAME { when … then … }`)",
+                    )
+                    .in_file(&source),
+                ),
+                _ => None,
+            })
+            .collect(),
+    );
+    if !refused.is_empty() {
+        return Err(refused);
+    }
+    let options = LoadOptions {
+        data_override: Some(PathBuf::from(data_name)),
+    };
+    let checked = Arc::new(crate::check::check_experiment_without_config(
+        &source,
+        &experiment,
+        &options,
+    )?);
+    cache.put(key, Arc::clone(&checked));
+    Ok(checked)
+}
+
+/// Checks `spec`, validates `bytes` against it and evaluates: the report, or
+/// every problem found (spec and data), located in `spec.xos` and in the
+/// upload's name. `limit` bounds the size of a gzip upload once inflated.
+pub fn run(
+    cache: &PlanCache,
+    spec: &str,
+    bytes: Vec<u8>,
+    data_name: &str,
+    limit: usize,
+) -> Result<Uploaded, Diagnostics> {
+    let checked = check(cache, spec, data_name)?;
+    let with_warnings = |mut errors: Diagnostics| {
+        let mut all = checked.warnings.clone();
+        all.0.append(&mut errors.0);
+        all
+    };
+    let data = load(&checked.plan, bytes, data_name, limit).map_err(with_warnings)?;
+    let report = crate::evaluate_plan(&checked.plan, &data, None);
+    Ok(Uploaded { checked, report })
+}
+
+/// Validates uploaded bytes as the plan's data: aggregated in memory,
+/// row-level through a private temporary file (the row reader streams files).
+pub fn load(
+    plan: &crate::plan::Plan,
+    bytes: Vec<u8>,
+    data_name: &str,
+    limit: usize,
+) -> Result<data::Data, Diagnostics> {
+    let bytes = inflate(bytes, data_name, limit)?;
+    if plan.data.shape == Shape::Rows {
+        let file = tempfile::NamedTempFile::new().map_err(|err| internal(&err))?;
+        std::fs::write(file.path(), &bytes).map_err(|err| internal(&err))?;
+        return crate::data::rows::load_rows(plan, file.path())
+            .map_err(|d| rename_path(d, file.path(), Path::new(data_name)));
+    }
+    let source = data::decode(Path::new(data_name), bytes)?;
+    data::aggregated::parse_aggregated(plan, &source)
+}
+
+/// A gzip upload inflated, at most `limit` bytes.
+fn inflate(bytes: Vec<u8>, data_name: &str, limit: usize) -> Result<Vec<u8>, Diagnostics> {
+    if !crate::data::rows::is_gzip(&bytes) {
+        return Ok(bytes);
+    }
+    let mut text = Vec::new();
+    let read = flate2::read::MultiGzDecoder::new(&bytes[..])
+        .take(limit as u64 + 1)
+        .read_to_end(&mut text);
+    match read {
+        Ok(n) if n > limit => Err(Diagnostic::error(
+            "xos::serve::too_large",
+            format!("the upload inflates to more than the limit of {limit} bytes"),
+        )
+        .at_path(data_name)
+        .help("send fewer rows, or raise `--max-upload`")
+        .into()),
+        Ok(_) => Ok(text),
+        Err(err) => Err(Diagnostic::error(
+            "xos::data::unreadable",
+            format!("cannot inflate `{data_name}`"),
+        )
+        .at_path(data_name)
+        .help(err.to_string())
+        .into()),
+    }
+}
+
+fn internal(err: &std::io::Error) -> Diagnostics {
+    Diagnostic::error(
+        "xos::serve::io",
+        "cannot stage the upload for the row reader",
+    )
+    .help(err.to_string())
+    .into()
+}
+
+/// Diagnostics about the file `from` are shown as about `to`.
+fn rename_path(diagnostics: Diagnostics, from: &Path, to: &Path) -> Diagnostics {
+    Diagnostics(
+        diagnostics
+            .0
+            .into_iter()
+            .map(|mut d| {
+                if let Some(source) = &d.source
+                    && source.path == from
+                {
+                    d.source = Some(SourceFile::new(to, source.text.clone()));
+                }
+                if d.path.as_deref() == Some(from) {
+                    d.path = Some(to.to_path_buf());
+                }
+                d
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_names_are_never_paths() {
+        assert_eq!(data_name(Some("../../etc/passwd.csv")), "passwd.csv");
+        assert_eq!(data_name(Some("C:\\x\\y.csv")), "y.csv");
+        assert_eq!(data_name(Some("..")), DATA_NAME);
+        assert_eq!(data_name(Some("  ")), DATA_NAME);
+        assert_eq!(data_name(None), DATA_NAME);
+    }
+}

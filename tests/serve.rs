@@ -1,0 +1,1379 @@
+//! `xos serve` over real HTTP: the binary listens on a loopback port and the
+//! tests talk to it with an HTTP client (and raw TCP where a client would
+//! normalise the request). No mocks.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, multipart};
+use serde_json::Value;
+
+use common::{manifest, stdout, xos};
+
+/// A running `xos serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    /// The served folder (a private copy of `examples/` unless told).
+    dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Serves a private copy of `examples/`.
+    fn examples(args: &[&str]) -> Server {
+        let temp = tempfile::tempdir().unwrap();
+        copy_dir(&manifest().join("examples"), temp.path());
+        let dir = temp.path().to_path_buf();
+        Server::start(&dir, args, Some(temp))
+    }
+
+    fn start(dir: &Path, args: &[&str], temp: Option<tempfile::TempDir>) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xos"))
+            .arg("serve")
+            .arg(dir)
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("XOS_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start xos serve");
+        // Status lines of the first evaluations come first, then the address.
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        let addr = loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap() == 0 {
+                let _ = child.kill();
+                let mut err = String::new();
+                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+                panic!("xos serve exited before listening; stderr: {err}");
+            }
+            if let Some(rest) = line.trim().strip_prefix("xos serve: listening on http://") {
+                break rest.trim_end_matches('/').parse().unwrap();
+            }
+        };
+        Server {
+            child,
+            addr,
+            dir: dir.to_path_buf(),
+            _temp: temp,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+fn example(path: &str) -> String {
+    std::fs::read_to_string(manifest().join("examples").join(path)).unwrap()
+}
+
+/// The CSV with the treatment's conversions (third field of line 3) replaced.
+fn with_treatment_conversions(csv: &str, value: &str) -> String {
+    csv.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 2 {
+                let mut fields: Vec<&str> = line.split(',').collect();
+                fields[2] = value;
+                fields.join(",")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn run_form(spec: &str, data: &str) -> multipart::Form {
+    multipart::Form::new().text("spec", spec.to_string()).part(
+        "data",
+        multipart::Part::text(data.to_string()).file_name("checkout.csv"),
+    )
+}
+
+/// A raw HTTP/1.1 GET, exactly as written (clients normalise `..`).
+fn raw_get(addr: SocketAddr, target: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+#[test]
+fn the_list_names_every_example_with_its_verdict() {
+    let server = Server::examples(&[]);
+    let body: Value = client()
+        .get(server.url("/api/v1/experiments"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let list = body["experiments"].as_array().unwrap();
+    let names: Vec<&str> = list.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "checkout_redesign",
+            "search_ranking",
+            "pricing_page",
+            "signup_flow"
+        ]
+    );
+    let checkout = &list[0];
+    assert_eq!(checkout["verdict"], "launch");
+    assert_eq!(checkout["rule"], "clear_win");
+    assert_eq!(checkout["owner"], "growth-squad");
+    assert_eq!(checkout["health"], "healthy");
+    assert_eq!(checkout["spec"], "checkout/checkout.xos");
+    assert_eq!(checkout["primary"]["metric"], "conversion");
+    let run: Value = serde_json::from_str(&stdout(&xos(&[
+        "run",
+        "examples/checkout/checkout.xos",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let primary = &run["metrics"][0]["comparisons"][0];
+    assert_eq!(checkout["primary"]["abs_lift"], primary["abs_lift"]);
+    assert_eq!(checkout["primary"]["ci_low"], primary["ci_low"]);
+    // Units so far over the planned total.
+    let units: u64 = run["metrics"][0]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["units"].as_u64().unwrap())
+        .sum();
+    let share = checkout["sample_share"].as_f64().unwrap();
+    assert_eq!(share, units as f64 / run["plan"]["total"].as_f64().unwrap());
+    assert_eq!(checkout["failed"], false);
+}
+
+#[test]
+fn report_and_memos_equal_xos_run() {
+    let server = Server::examples(&[]);
+    let spec = server.dir.join("checkout/checkout.xos");
+    let spec = spec.to_str().unwrap();
+    for (path, format, content_type) in [
+        ("report", "json", "application/json"),
+        ("memo.md", "md", "text/markdown; charset=utf-8"),
+        ("memo.html", "html", "text/html; charset=utf-8"),
+    ] {
+        let response = client()
+            .get(server.url(&format!("/api/v1/experiments/checkout_redesign/{path}")))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], content_type);
+        let expected = stdout(&xos(&["run", spec, "--format", format]));
+        assert_eq!(response.text().unwrap(), expected, "{path}");
+    }
+    let missing = client()
+        .get(server.url("/api/v1/experiments/nope/report"))
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let body: Value = missing.json().unwrap();
+    assert!(body["error"].as_str().unwrap().contains("`nope`"));
+}
+
+#[test]
+fn run_evaluates_an_uploaded_spec_and_csv() {
+    let server = Server::examples(&[]);
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(run_form(
+            &example("checkout/checkout.xos"),
+            &example("checkout/checkout.csv"),
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let uploaded: Value = response.json().unwrap();
+    let on_disk: Value = serde_json::from_str(&stdout(&xos(&[
+        "run",
+        "examples/checkout/checkout.xos",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    // The same statistics and decision; only the data's name differs.
+    assert_eq!(uploaded["decision"], on_disk["decision"]);
+    assert_eq!(uploaded["metrics"], on_disk["metrics"]);
+    assert_eq!(uploaded["health"], on_disk["health"]);
+    assert_eq!(uploaded["settings"]["data"], "checkout.csv");
+}
+
+#[test]
+fn an_uploaded_spec_reads_no_file() {
+    let server = Server::examples(&[]);
+    // The data path is never opened: the upload is the data.
+    let spec = example("checkout/checkout.xos").replace("\"checkout.csv\"", "\"/etc/passwd\"");
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(run_form(&spec, &example("checkout/checkout.csv")))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // A policy file is refused where it is named.
+    let spec = example("checkout/checkout.xos").replace(
+        "    settings {",
+        "    policy \"../../rules/strict.xos\"\n    settings {",
+    );
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(run_form(&spec, &example("checkout/checkout.csv")))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().unwrap();
+    let d = &body["diagnostics"][0];
+    assert_eq!(d["code"], "xos::serve::reads_files");
+    assert_eq!(d["file"], "spec.xos");
+    let line = spec.lines().position(|l| l.contains("policy \"")).unwrap() + 1;
+    assert_eq!(d["line"], line);
+    assert_eq!(d["column"], 5);
+    // Without data, nothing to evaluate: the spec's own path is not read.
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(multipart::Form::new().text("spec", example("checkout/checkout.xos")))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().unwrap();
+    assert!(body["error"].as_str().unwrap().contains("`data` part"));
+}
+
+#[test]
+fn invalid_specs_and_data_get_located_diagnostics() {
+    let server = Server::examples(&[]);
+    let spec = example("checkout/checkout.xos").replace("rate(conversions)", "rate(conversions");
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(run_form(&spec, &example("checkout/checkout.csv")))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().unwrap();
+    let d = &body["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["file"], "spec.xos");
+    // `primary conversion = rate(conversions {`: the `{` where `)` belongs.
+    assert_eq!(d["line"], 16, "{d}");
+    assert_eq!(d["column"], 43, "{d}");
+
+    let data = with_treatment_conversions(&example("checkout/checkout.csv"), "-5");
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(run_form(&example("checkout/checkout.xos"), &data))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().unwrap();
+    let d = &body["diagnostics"][0];
+    assert_eq!(d["file"], "checkout.csv");
+    // `treatment,48100,-5`: the count starts after the label and the users.
+    assert_eq!(d["line"], 3);
+    let users = example("checkout/checkout.csv")
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .len();
+    assert_eq!(d["column"], "treatment,".len() + users + 2);
+
+    // Not multipart at all; no spec part; a spec that is not UTF-8.
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .body("hello")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(multipart::Form::new().text("data", "x"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(
+            multipart::Form::new()
+                .part("spec", multipart::Part::bytes(vec![0xff, 0xfe]))
+                .text("data", "x"),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[test]
+fn check_and_plan() {
+    let server = Server::examples(&[]);
+    let form = multipart::Form::new().text("spec", example("checkout/checkout.xos"));
+    let body: Value = client()
+        .post(server.url("/api/v1/check"))
+        .multipart(form)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(body["ok"], true);
+    assert_eq!(body["experiment"], "checkout_redesign");
+
+    let broken = example("checkout/checkout.xos").replace("guardrail_cancel", "guardrail_cancel)");
+    let response = client()
+        .post(server.url("/api/v1/check"))
+        .multipart(multipart::Form::new().text("spec", broken))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["ok"], false);
+    assert!(body["diagnostics"][0]["line"].as_u64().is_some());
+
+    // The plan of a spec is `xos plan --format json`.
+    let response = client()
+        .post(server.url("/api/v1/plan"))
+        .multipart(multipart::Form::new().text("spec", example("checkout/checkout.xos")))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let plan: Value = response.json().unwrap();
+    let cli: Value = serde_json::from_str(&stdout(&xos(&[
+        "plan",
+        "examples/checkout/checkout.xos",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(plan, cli);
+
+    // The calculator: the same numbers from its inputs, and a power curve.
+    let calc: Value = client()
+        .post(server.url("/api/v1/plan"))
+        .json(&serde_json::json!({
+            "baseline": 0.12, "mde": 0.05, "relative": true,
+            "alpha": 0.05, "power": 0.8, "daily_units": 20000
+        }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(calc["control"], cli["per_variant"]["control"]);
+    assert_eq!(calc["total"], cli["total"]);
+    assert_eq!(calc["days"], cli["days"]);
+    assert_eq!(calc["curve"].as_array().unwrap().len(), 40);
+    let response = client()
+        .post(server.url("/api/v1/plan"))
+        .json(&serde_json::json!({ "baseline": 2.0, "mde": 0.05 }))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = client()
+        .post(server.url("/api/v1/plan"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[test]
+fn uploads_over_the_limit_get_413_with_a_clear_message() {
+    let server = Server::examples(&["--max-upload", "4K"]);
+    let big = "x".repeat(8 * 1024);
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(run_form(&example("checkout/checkout.xos"), &big))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().unwrap();
+    assert_eq!(
+        body["error"],
+        "the upload is larger than this server's limit of 4096 bytes (`xos serve --max-upload`)"
+    );
+    // Under the limit it works.
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(run_form(
+            &example("checkout/checkout.xos"),
+            &example("checkout/checkout.csv"),
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[test]
+fn the_token_guards_every_request() {
+    let server = Server::examples(&["--token", "s3cret"]);
+    for path in [
+        "/",
+        "/api/v1/experiments",
+        "/assets/live.js",
+        "/api/v1/events",
+    ] {
+        let response = client().get(server.url(path)).send().unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert!(response.headers().contains_key("www-authenticate"));
+    }
+    let wrong = client()
+        .get(server.url("/api/v1/experiments"))
+        .bearer_auth("s3cre")
+        .send()
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = client()
+        .get(server.url("/api/v1/experiments"))
+        .bearer_auth("s3cret")
+        .send()
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    // A page opened with ?token= sets the cookie and drops the token from the URL.
+    let response = client()
+        .get(server.url("/?sort=owner&token=s3cret"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/?sort=owner");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("xos_token=s3cret;"), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    let page = client()
+        .get(server.url("/?sort=owner"))
+        .header("cookie", "xos_token=s3cret")
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    // The API does not take the token from the query string.
+    let response = client()
+        .get(server.url("/api/v1/experiments?token=s3cret"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn binding_beyond_loopback_needs_a_token() {
+    let output = Command::new(env!("CARGO_BIN_EXE_xos"))
+        .args(["serve", "examples", "--bind", "0.0.0.0:0"])
+        .current_dir(manifest())
+        .env_remove("XOS_TOKEN")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("xos::serve::token_required"), "{stderr}");
+    assert!(stderr.contains("--token"), "{stderr}");
+}
+
+#[test]
+fn url_paths_never_escape_the_folder() {
+    let server = Server::examples(&[]);
+    for target in [
+        "/experiments/..%2F..%2F..%2Fetc%2Fpasswd/source",
+        "/experiments/../../../etc/passwd",
+        "/experiments/%2e%2e/source",
+        "/api/v1/experiments/..%2Fcheckout%2Fcheckout.csv/report",
+        "/../../../../etc/passwd",
+        "/assets/../../Cargo.toml",
+        "/assets/%2e%2e%2f%2e%2e%2fCargo.toml",
+        "/experiments/checkout/checkout.csv",
+    ] {
+        let (status, response) = raw_get(server.addr, target);
+        assert!(
+            status == 404 || status == 400,
+            "{target}: {status}\n{response}"
+        );
+        assert!(!response.contains("root:"), "{target}");
+        assert!(!response.contains("[package]"), "{target}");
+        assert!(!response.contains("conversions,"), "{target}");
+    }
+    // The source of a served spec is reachable by its experiment's name only.
+    let (status, response) = raw_get(server.addr, "/experiments/checkout_redesign/source");
+    assert_eq!(status, 200);
+    assert!(response.contains("experiment checkout_redesign {"));
+}
+
+#[test]
+fn headers_cors_and_escaping() {
+    let temp = tempfile::tempdir().unwrap();
+    copy_dir(&manifest().join("examples/checkout"), temp.path());
+    let spec = temp.path().join("checkout.xos");
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("\"growth-squad\"", "\"<script>alert(1)</script>\"");
+    std::fs::write(&spec, text).unwrap();
+    let server = Server::start(temp.path(), &[], None);
+    let response = client().get(server.url("/")).send().unwrap();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+    assert!(!csp.contains("script-src 'self' 'unsafe-inline'"));
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+    let html = response.text().unwrap();
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;")
+            || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>alert"));
+    let page = client()
+        .get(server.url("/experiments/checkout_redesign"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(!page.contains("<script>alert"));
+    // CORS is off by default: a cross-origin request gets no allowance.
+    let response = client()
+        .get(server.url("/api/v1/experiments"))
+        .header("origin", "http://evil.example")
+        .send()
+        .unwrap();
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+    drop(server);
+
+    let server = Server::examples(&["--cors", "http://app.example"]);
+    let preflight = client()
+        .request(reqwest::Method::OPTIONS, server.url("/api/v1/run"))
+        .header("origin", "http://app.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "x-integration-api-key")
+        .send()
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "http://app.example"
+    );
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allowed.contains("x-integration-api-key") && allowed.contains("x-integration-provider")
+    );
+    let other = client()
+        .get(server.url("/api/v1/experiments"))
+        .header("origin", "http://evil.example")
+        .send()
+        .unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+}
+
+#[test]
+fn pages_render() {
+    let server = Server::examples(&[]);
+    let index = client().get(server.url("/")).send().unwrap();
+    assert_eq!(index.status(), StatusCode::OK);
+    let html = index.text().unwrap();
+    for name in [
+        "checkout_redesign",
+        "pricing_page",
+        "search_ranking",
+        "signup_flow",
+    ] {
+        assert!(
+            html.contains(&format!("href=\"/experiments/{name}\"")),
+            "{name}"
+        );
+    }
+    assert!(html.contains("<script src=\"/assets/live.js\" defer></script>"));
+    // Sorting by verdict puts launch before hold; descending reverses.
+    for (query, launch_first) in [("/?sort=verdict", true), ("/?sort=verdict&desc=1", false)] {
+        let sorted = client()
+            .get(server.url(query))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let hold = sorted.find("data-name=\"search_ranking\"").unwrap();
+        let launch = sorted.find("data-name=\"checkout_redesign\"").unwrap();
+        assert_eq!(launch < hold, launch_first, "{query}");
+    }
+    let page = client()
+        .get(server.url("/experiments/checkout_redesign"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("data-live=\"checkout_redesign\""));
+    assert!(page.contains("One-page checkout"));
+    assert!(page.contains("<svg"), "the lift chart");
+    assert!(page.contains("/api/v1/experiments/checkout_redesign/memo.md"));
+    let plan =
+        client()
+            .get(server.url(
+                "/plan?baseline=12&mde=5&scale=relative&alpha=5&power=80&split=50&daily=20000",
+            ))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+    let cli: Value = serde_json::from_str(&stdout(&xos(&[
+        "plan",
+        "examples/checkout/checkout.xos",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert!(plan.contains(&format!(
+        "<td class=\"num\" id=\"n-total\">{}</td>",
+        cli["total"]
+    )));
+    assert!(plan.contains("<polyline class=\"power\""));
+    let bad = client()
+        .get(server.url("/plan?baseline=abc"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(bad.contains("`abc` is not a number"));
+    let policies = client()
+        .get(server.url("/policies"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(policies.contains("clear_win"));
+    assert!(policies.contains("severe_guardrail"));
+    assert!(!policies.contains("FAIL"));
+    let missing = client()
+        .get(server.url("/experiments/nope"))
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn try_infers_a_spec_and_locates_diagnostics() {
+    let server = Server::examples(&[]);
+    let csv = "variant,users,conversions,guardrail_cancel,revenue_sum,revenue_sum_sq\n\
+               control,10000,1200,120,250000,15000000\n\
+               treatment,10050,1320,118,280000,17500000\n";
+    let form = multipart::Form::new().part(
+        "csv_file",
+        multipart::Part::text(csv).file_name("two_arm.csv"),
+    );
+    let page = client()
+        .post(server.url("/try"))
+        .multipart(form)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("experiment two_arm {"), "{page}");
+    assert!(page.contains("primary conversion = rate(conversions)"));
+    assert!(page.contains("class=\"memo\""));
+    // A broken spec: the diagnostic is located in the spec box's text.
+    let broken = "experiment two_arm {\n    variants { control 50% treatment 50% }\n    primary conversion = rate(conversion)\n}\n";
+    let form = multipart::Form::new()
+        .text("csv", csv)
+        .text("file_name", "two_arm.csv")
+        .text("spec", broken);
+    let page = client()
+        .post(server.url("/try"))
+        .multipart(form)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("two_arm.csv:1:"), "{page}");
+    assert!(page.contains("class=\"diagnostic error\""));
+    // Download gives the spec as a file named after the experiment.
+    let response = client()
+        .post(server.url("/try/spec.xos"))
+        .multipart(multipart::Form::new().text("spec", broken))
+        .send()
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"two_arm.xos\""
+    );
+    assert_eq!(response.text().unwrap(), broken);
+}
+/// Reads server-sent events until one satisfies `wanted` (or 20 s pass).
+fn wait_for_event(
+    addr: SocketAddr,
+    trigger: impl FnOnce(),
+    wanted: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream);
+    // Wait for the response head, so the subscription exists before the trigger.
+    let mut line = String::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+    }
+    trigger();
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    while start.elapsed() < Duration::from_secs(30) {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if let Some(data) = line.trim().strip_prefix("data:") {
+            let change: Value = serde_json::from_str(data.trim()).unwrap();
+            if wanted(&change) {
+                return change;
+            }
+            seen.push(change);
+        }
+    }
+    panic!("no matching event; saw {seen:?}");
+}
+
+#[test]
+fn a_saved_csv_is_re_evaluated_and_announced() {
+    let server = Server::examples(&[]);
+    let csv = server.dir.join("checkout/checkout.csv");
+    let change = wait_for_event(
+        server.addr,
+        || {
+            // The treatment converts at the control's rate: no longer a launch.
+            let text = std::fs::read_to_string(&csv).unwrap();
+            let row = |i: usize| -> Vec<u64> {
+                let line = text.lines().nth(i).unwrap();
+                line.split(',')
+                    .skip(1)
+                    .take(2)
+                    .map(|x| x.parse().unwrap())
+                    .collect()
+            };
+            let (control, treatment) = (row(1), row(2));
+            let same_rate = control[1] * treatment[0] / control[0];
+            std::fs::write(
+                &csv,
+                with_treatment_conversions(&text, &same_rate.to_string()),
+            )
+            .unwrap();
+        },
+        |c| c["experiment"] == "checkout_redesign" && c["kind"] == "evaluated",
+    );
+    assert_eq!(change["verdict"], "hold");
+    assert_eq!(change["revision"], 2);
+    let report: Value = client()
+        .get(server.url("/api/v1/experiments/checkout_redesign/report"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(report["decision"]["verdict"], "hold");
+
+    // A broken CSV fails and keeps the last good memo; the API says why.
+    let change = wait_for_event(
+        server.addr,
+        || std::fs::write(&csv, "variant,users\ncontrol,x\n").unwrap(),
+        |c| c["experiment"] == "checkout_redesign" && c["kind"] == "failed",
+    );
+    assert!(change["errors"].as_u64().unwrap() >= 1);
+    assert_eq!(change["verdict"], "hold", "the last good verdict");
+    let response = client()
+        .get(server.url("/api/v1/experiments/checkout_redesign/report"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().unwrap();
+    assert_eq!(
+        body["diagnostics"][0]["file"]
+            .as_str()
+            .map(|f| f.ends_with("checkout.csv")),
+        Some(true)
+    );
+
+    // A new spec in the folder is picked up; a deleted one is dropped.
+    let new_dir = server.dir.join("checkout2");
+    let change = wait_for_event(
+        server.addr,
+        || {
+            std::fs::create_dir_all(&new_dir).unwrap();
+            std::fs::write(new_dir.join("c.csv"), example("checkout/checkout.csv")).unwrap();
+            let spec = example("checkout/checkout.xos")
+                .replace("checkout_redesign", "checkout_copy")
+                .replace("checkout.csv", "c.csv");
+            std::fs::write(new_dir.join("c.xos"), spec).unwrap();
+        },
+        |c| c["experiment"] == "checkout_copy" && c["kind"] == "evaluated",
+    );
+    assert_eq!(change["verdict"], "launch");
+    wait_for_event(
+        server.addr,
+        || std::fs::remove_file(new_dir.join("c.xos")).unwrap(),
+        |c| c["experiment"] == "checkout_copy" && c["kind"] == "removed",
+    );
+}
+
+// ------------------------------------------------------------------ compat
+
+const TWO_ARM: &str = "variant,users,conversions,guardrail_cancel,revenue_sum,revenue_sum_sq\n\
+    control,10000,1200,120,250000,15000000\n\
+    treatment,10050,1320,118,280000,17500000\n";
+
+const THREE_ARM: &str = "variant,users,conversions,guardrail_cancel,revenue_sum,revenue_sum_sq\n\
+    control,10000,1000,100,250000,15000000\n\
+    variant_a,10000,1150,105,262000,16000000\n\
+    variant_b,10000,1300,130,270000,16500000\n";
+
+fn csv_form(csv: &str, name: &str) -> multipart::Form {
+    multipart::Form::new().part(
+        "file",
+        multipart::Part::text(csv.to_string()).file_name(name.to_string()),
+    )
+}
+
+fn post_csv(server: &Server, path: &str, csv: &str) -> Value {
+    let response = client()
+        .post(server.url(path))
+        .multipart(csv_form(csv, "two_arm.csv"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.json().unwrap()
+}
+
+fn close(value: &Value, expected: f64, tolerance: f64) {
+    let x = value
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {value}"));
+    assert!((x - expected).abs() <= tolerance, "{x} vs {expected}");
+}
+
+/// The same statistics as `xos run` on the inferred spec of the same CSV.
+fn xos_report(csv: &str) -> Value {
+    let temp = tempfile::tempdir().unwrap();
+    let inferred = xos::serve::infer::infer(csv, "x.csv", &Default::default()).unwrap();
+    std::fs::write(temp.path().join("x.csv"), csv).unwrap();
+    std::fs::write(temp.path().join("x.xos"), inferred.text).unwrap();
+    let spec = temp.path().join("x.xos");
+    serde_json::from_str(&stdout(&xos(&[
+        "run",
+        spec.to_str().unwrap(),
+        "--format",
+        "json",
+    ])))
+    .unwrap()
+}
+
+#[test]
+fn compat_is_off_by_default() {
+    let server = Server::examples(&[]);
+    let response = client()
+        .post(server.url("/api/analyze"))
+        .multipart(csv_form(TWO_ARM, "two_arm.csv"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body, serde_json::json!({ "detail": "Not Found" }));
+}
+
+#[test]
+fn compat_liveness_and_errors() {
+    let server = Server::examples(&["--compat"]);
+    let body: Value = client()
+        .get(server.url("/"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({ "message": "ExperimentOS API is running" })
+    );
+    // Browsers still get the page.
+    let page = client()
+        .get(server.url("/"))
+        .header("accept", "text/html")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("<h1>Experiments</h1>"));
+    let response = client().get(server.url("/api/nope")).send().unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.json::<Value>().unwrap()["detail"], "Not Found");
+    let response = client().get(server.url("/api/analyze")).send().unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(response.json::<Value>().unwrap()["detail"].is_string());
+    // Missing file → 422; not .csv → 400; every detail a string.
+    let response = client()
+        .post(server.url("/api/analyze"))
+        .multipart(multipart::Form::new().text("other", "x"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.json::<Value>().unwrap()["detail"].is_string());
+    let response = client()
+        .post(server.url("/api/analyze"))
+        .multipart(csv_form(TWO_ARM, "two_arm.CSV"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response.json::<Value>().unwrap()["detail"],
+        "Only CSV files are supported"
+    );
+    // Bad data: 400 with the located problems as one string (the seed: 500).
+    let response = client()
+        .post(server.url("/api/analyze"))
+        .multipart(csv_form(&TWO_ARM.replace("1320", "99999"), "two_arm.csv"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let detail = response.json::<Value>().unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(detail.contains("two_arm.csv:3:"), "{detail}");
+    // Health check: invalid data is 200 Blocked with every issue.
+    let body = post_csv(
+        &server,
+        "/api/health-check",
+        "variant,users\ncontrol,10\ntreatment,x\n",
+    );
+    assert_eq!(body["result"]["overall_status"], "Blocked");
+    assert_eq!(body["result"]["srm"], Value::Null);
+    assert!(
+        !body["result"]["schema"]["issues"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn compat_two_arm_values() {
+    let server = Server::examples(&["--compat"]);
+    let report = xos_report(TWO_ARM);
+    let primary = &report["metrics"][0]["comparisons"][0];
+
+    let health = post_csv(&server, "/api/health-check", TWO_ARM);
+    assert_eq!(health["status"], "success");
+    assert_eq!(health["filename"], "two_arm.csv");
+    assert_eq!(health["columns"][5], "revenue_sum_sq");
+    assert_eq!(health["preview"][1]["conversions"], 1320);
+    assert_eq!(health["preview"][1]["variant"], "treatment");
+    let result = &health["result"];
+    assert_eq!(result["overall_status"], "Healthy");
+    assert_eq!(result["schema"]["issues"], serde_json::json!([]));
+    close(&result["srm"]["p_value"], 0.72400, 5e-6);
+    close(&result["srm"]["chi2_stat"], 0.12469, 5e-6);
+    assert_eq!(result["srm"]["observed"]["treatment"], 10050);
+    close(&result["srm"]["observed"]["control_pct"], 49.875, 1e-3);
+    close(&result["srm"]["expected"]["control"], 10025.0, 1e-9);
+    close(&result["srm"]["expected"]["treatment_pct"], 50.0, 1e-12);
+
+    let analyze = post_csv(&server, "/api/analyze", TWO_ARM);
+    assert_eq!(analyze["is_multivariant"], false);
+    assert_eq!(analyze["variant_count"], 2);
+    let p = &analyze["primary_result"];
+    assert_eq!(
+        p["control"],
+        serde_json::json!({"users": 10000, "conversions": 1200, "rate": 0.12})
+    );
+    assert_eq!(p["treatment"]["conversions"], 1320);
+    assert_eq!(p["absolute_lift"], primary["abs_lift"]);
+    assert_eq!(p["relative_lift"], primary["rel_lift"]);
+    assert_eq!(p["ci_95"][0], primary["ci_low"]);
+    assert_eq!(p["ci_95"][1], primary["ci_high"]);
+    assert_eq!(p["p_value"], primary["p_value"]);
+    assert_eq!(p["is_significant"], true);
+    // One method: significant ⇔ the CI excludes 0.
+    assert!(p["ci_95"][0].as_f64().unwrap() > 0.0);
+    let g = &analyze["guardrail_results"][0];
+    assert_eq!(g["name"], "guardrail_cancel");
+    assert_eq!(g["control_count"], 120);
+    assert_eq!(g["treatment_count"], 118);
+    close(&g["delta"], 118.0 / 10050.0 - 0.012, 1e-15);
+    assert_eq!(g["worsened"], false);
+    assert_eq!(g["severe"], false);
+    close(&g["p_value"], 0.8657, 1e-4);
+
+    let continuous = post_csv(&server, "/api/continuous-metrics", TWO_ARM);
+    let c = &continuous["continuous_results"][0];
+    assert_eq!(c["metric_name"], "revenue");
+    assert_eq!(c["is_valid"], true);
+    close(&c["control_mean"], 25.0, 1e-12);
+    close(&c["treatment_mean"], 280000.0 / 10050.0, 1e-12);
+    assert_eq!(
+        c["p_value"],
+        report["metrics"][1]["comparisons"][0]["p_value"]
+    );
+    assert_eq!(c["is_significant"], true);
+
+    let bayes = post_csv(&server, "/api/bayesian-analysis", TWO_ARM);
+    let conv = &bayes["bayesian_insights"]["conversion"];
+    assert_eq!(conv["prob_treatment_beats_control"], primary["prob_better"]);
+    assert_eq!(conv["expected_loss"], primary["expected_loss"]);
+    close(&conv["prob_treatment_beats_control"], 0.9921, 0.002);
+    assert_eq!(
+        conv["control_posterior"],
+        serde_json::json!({"alpha": 1201.0, "beta": 8801.0})
+    );
+    assert_eq!(
+        conv["treatment_posterior"],
+        serde_json::json!({"alpha": 1321.0, "beta": 8731.0})
+    );
+    assert!(
+        bayes["bayesian_insights"]["continuous"]["revenue"]["prob_treatment_beats_control"]
+            .as_f64()
+            .unwrap()
+            > 0.999
+    );
+
+    // The memo: xos decides again from the echoed counts.
+    let memo: Value = client()
+        .post(server.url("/api/decision-memo"))
+        .json(&serde_json::json!({
+            "experiment_name": "Checkout <b>",
+            "health_result": health["result"],
+            "primary_result": p,
+            "guardrail_results": analyze["guardrail_results"],
+            "bayesian_insights": bayes["bayesian_insights"],
+        }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(memo["status"], "success");
+    assert_eq!(
+        memo["decision"]["decision"],
+        report["decision"]["verdict"]
+            .as_str()
+            .map(|v| {
+                let mut c = v.chars();
+                c.next().unwrap().to_uppercase().collect::<String>() + c.as_str()
+            })
+            .unwrap()
+    );
+    assert!(memo["decision"]["details"].as_array().unwrap().len() >= 2);
+    let html = memo["memo_html"].as_str().unwrap();
+    let body = &html[html.find("<body>").unwrap()..];
+    assert!(body.contains("<style>"), "styles inside the body");
+    assert!(html.contains("Checkout &lt;b&gt;"));
+    assert!(
+        memo["memo_markdown"]
+            .as_str()
+            .unwrap()
+            .contains("Checkout <b>")
+    );
+    // Echoed booleans are ignored: a forged verdict does not change it.
+    let mut forged = p.clone();
+    forged["is_significant"] = Value::Bool(false);
+    forged["p_value"] = Value::from(0.9);
+    let again: Value = client()
+        .post(server.url("/api/decision-memo"))
+        .json(&serde_json::json!({
+            "experiment_name": "x", "health_result": {}, "primary_result": forged,
+            "guardrail_results": analyze["guardrail_results"],
+        }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(again["decision"]["decision"], memo["decision"]["decision"]);
+    let missing = client()
+        .post(server.url("/api/decision-memo"))
+        .json(&serde_json::json!({ "experiment_name": "x" }))
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.json::<Value>().unwrap()["detail"].is_string());
+    let unusable = client()
+        .post(server.url("/api/decision-memo"))
+        .json(&serde_json::json!({
+            "experiment_name": "x", "health_result": {}, "primary_result": {"control": {}},
+            "guardrail_results": []
+        }))
+        .send()
+        .unwrap();
+    assert_eq!(unusable.status(), StatusCode::BAD_REQUEST);
+}
+
+#[test]
+fn compat_three_arm_values() {
+    let server = Server::examples(&["--compat"]);
+    let report = xos_report(THREE_ARM);
+    let analyze = post_csv(&server, "/api/analyze", THREE_ARM);
+    assert_eq!(analyze["is_multivariant"], true);
+    assert_eq!(analyze["variant_count"], 3);
+    let p = &analyze["primary_result"];
+    assert_eq!(p["is_multivariant"], true);
+    assert_eq!(p["overall"]["dof"], 2);
+    close(&p["overall"]["chi2_stat"], 44.215, 1e-3);
+    assert_eq!(p["overall"]["is_significant"], true);
+    assert_eq!(
+        p["control_stats"],
+        serde_json::json!({"users": 10000, "conversions": 1000, "rate": 0.1})
+    );
+    assert_eq!(p["correction_method"], "holm");
+    let keys: Vec<&String> = p["variants"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["variant_a", "variant_b"]);
+    for (i, arm) in ["variant_a", "variant_b"].iter().enumerate() {
+        let v = &p["variants"][arm];
+        let c = &report["metrics"][0]["comparisons"][i];
+        assert_eq!(v["p_value"], c["p_value"]);
+        assert_eq!(v["p_value_corrected"], c["p_adjusted"]);
+        assert_eq!(v["ci_95"][0], c["ci_low"]);
+        assert_eq!(v["is_significant_corrected"], c["significant"]);
+    }
+    let pairs = p["all_pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 3);
+    assert_eq!(
+        (
+            pairs[2]["variant_a"].as_str(),
+            pairs[2]["variant_b"].as_str()
+        ),
+        (Some("variant_a"), Some("variant_b"))
+    );
+    close(&pairs[2]["absolute_lift"], 0.015, 1e-12);
+    // variant_b's guardrail rose by exactly 0.3 pp: severe (decimal threshold).
+    let g = &analyze["guardrail_results"];
+    assert_eq!(g["by_variant"]["variant_b"][0]["severe"], true);
+    assert_eq!(g["by_variant"]["variant_b"][0]["variant"], "variant_b");
+    assert_eq!(g["any_severe"], true);
+    assert_eq!(g["summary"][0]["worst_variant"], "variant_b");
+    // The best arm is one the policy launches: not variant_b.
+    assert_eq!(p["best_variant"], report["decision"]["arm"]);
+    assert_ne!(p["best_variant"], "variant_b");
+
+    let continuous = post_csv(&server, "/api/continuous-metrics", THREE_ARM);
+    let list = continuous["continuous_results"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "flat list: one entry per metric and arm");
+    assert_eq!(list[1]["variant"], "variant_b");
+
+    let bayes = post_csv(&server, "/api/bayesian-analysis", THREE_ARM);
+    let conv = &bayes["bayesian_insights"]["conversion"];
+    assert_eq!(
+        conv["vs_control"]["variant_a"]["prob_beats_control"],
+        report["metrics"][0]["comparisons"][0]["prob_better"]
+    );
+    let best = conv["prob_being_best"].as_object().unwrap();
+    let total: f64 = best.values().map(|v| v.as_f64().unwrap()).sum();
+    close(&Value::from(total), 1.0, 1e-9);
+    assert!(best["variant_b"].as_f64().unwrap() > 0.99);
+    assert!(
+        bayes["bayesian_insights"]["continuous"]["by_variant"]["variant_a"]["revenue"].is_object()
+    );
+
+    let memo: Value = client()
+        .post(server.url("/api/decision-memo"))
+        .json(&serde_json::json!({
+            "experiment_name": "Pricing",
+            "health_result": {},
+            "primary_result": p,
+            "guardrail_results": g,
+        }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(memo["decision"]["best_variant"], report["decision"]["arm"]);
+
+    // Labels are trimmed and lower-cased before the shape rule.
+    let messy = TWO_ARM
+        .replace("control,", " Control ,")
+        .replace("treatment,", "TREATMENT,");
+    let analyze = post_csv(&server, "/api/analyze", &messy);
+    assert_eq!(analyze["is_multivariant"], false);
+    assert_eq!(analyze["primary_result"]["treatment"]["users"], 10050);
+}
+
+#[test]
+fn compat_sequential() {
+    let server = Server::examples(&["--compat"]);
+    let body: Value = client()
+        .post(server.url("/api/sequential-analysis"))
+        .json(&serde_json::json!({
+            "control_users": 5000, "control_conversions": 600, "treatment_users": 5100,
+            "treatment_conversions": 680, "target_sample_size": 20000, "current_look": 2,
+            "max_looks": 5, "alpha": 0.05, "boundary_type": "obrien_fleming"
+        }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let s = &body["sequential_result"];
+    assert_eq!(s["decision"], "continue");
+    assert_eq!(s["can_stop"], false);
+    close(&s["info_fraction"], 0.505, 1e-12);
+    // The unpooled Wald z of the sequential convention (the seed's 2.0139 is
+    // the pooled one): 0.013333 / √(.12·.88/5000 + .13333·.86667/5100).
+    close(&s["z_stat"], 2.01517, 1e-5);
+    let bounds = body["boundaries"].as_array().unwrap();
+    assert_eq!(bounds.len(), 5);
+    close(&bounds[0]["info_fraction"], 0.2, 1e-12);
+    close(&bounds[1]["info_fraction"], 0.505, 1e-12);
+    close(&bounds[4]["info_fraction"], 1.0, 1e-12);
+    // The exact boundaries spend all of α by the last look.
+    close(&bounds[4]["cumulative_alpha"], 0.05, 1e-9);
+    assert_eq!(s["z_boundary"], bounds[1]["z_boundary"]);
+    assert_eq!(body["primary_result"]["is_significant"], false);
+    close(&body["primary_result"]["p_value"], 0.044, 1e-3);
+    assert_eq!(body["progress"]["current_sample"], 10100);
+    close(&body["progress"]["percentage"], 50.5, 1e-12);
+    // Errors: a look out of range, an unknown boundary, an emptied field.
+    for (field, value, status) in [
+        (
+            "current_look",
+            serde_json::json!(6),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "boundary_type",
+            serde_json::json!("haybittle"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "control_users",
+            serde_json::json!(0),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "target_sample_size",
+            serde_json::json!("x"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let mut request = serde_json::json!({
+            "control_users": 5000, "control_conversions": 600, "treatment_users": 5100,
+            "treatment_conversions": 680, "target_sample_size": 20000, "current_look": 2
+        });
+        request[field] = value;
+        let response = client()
+            .post(server.url("/api/sequential-analysis"))
+            .json(&request)
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), status, "{field}");
+        assert!(response.json::<Value>().unwrap()["detail"].is_string());
+    }
+    let body: Value = client()
+        .get(server.url("/api/sequential-boundaries?max_looks=3&boundary_type=pocock"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(body["config"]["max_looks"], 3);
+    let z: Vec<f64> = body["boundaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["z_boundary"].as_f64().unwrap())
+        .collect();
+    // Pocock-type spending at 1/3, 2/3, 1: bounds near 2.29 each (the seed's
+    // 2.279, 2.420, 2.517 ignored the correlation between looks).
+    assert!(z.iter().all(|z| (2.2..2.45).contains(z)), "{z:?}");
+    let response = client()
+        .get(server.url("/api/sequential-boundaries?max_looks=0"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response.json::<Value>().unwrap()["detail"],
+        "max_looks must be >= 1, got 0"
+    );
+    // Integrations make no outbound call.
+    let response = client()
+        .get(server.url("/api/integrations/statsig/experiments"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = client()
+        .get(server.url("/api/integrations/acme/experiments"))
+        .header("x-integration-api-key", "k")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        response.json::<Value>().unwrap()["detail"],
+        "Provider 'acme' not found"
+    );
+    let response = client()
+        .get(server.url("/api/integrations/statsig/experiments/e1/analyze"))
+        .header("x-integration-api-key", "k")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+}
