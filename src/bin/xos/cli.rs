@@ -140,6 +140,10 @@ pub struct RunArgs {
     /// The memo's date (YYYY-MM-DD), for reproducible output.
     #[arg(long, value_name = "DATE")]
     pub date: Option<String>,
+    /// fsync every memo before its rename (default: one filesystem sync after
+    /// the last memo; see the README's "Durability").
+    #[arg(long)]
+    pub sync: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

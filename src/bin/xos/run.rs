@@ -1,9 +1,11 @@
 //! `xos run`, `xos plan` and `xos watch`: evaluate specs, print or write
 //! their memos.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use xos::diagnostic::{Diagnostic, Diagnostics};
@@ -11,7 +13,7 @@ use xos::output::render::{Format, render};
 use xos::plan::Verdict;
 use xos::sample_size::{NoPlan, planned_sample};
 use xos::watch::{WatchEvent, WatchOptions, watch};
-use xos::{RunOptions, find_specs, run_once, write_atomic};
+use xos::{Durability, RunOptions, find_specs, run_once, sync_filesystem, write_atomic_with};
 
 use crate::cli::{
     CommandResult, ErrorFormat, Outcome, PlanArgs, PlanFormat, ReportFormat, RunArgs, VerdictArg,
@@ -64,53 +66,65 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         data: args.data.clone(),
         date: args.date.clone(),
     };
+    let durability = if args.sync {
+        Durability::PerFile
+    } else {
+        Durability::Deferred
+    };
     let mut problems = Diagnostics::new();
     let mut gated = false;
     let mut failed = false;
+    // The folders memos went to, each synced once at the end.
+    let mut folders = BTreeSet::new();
     let stdout = std::io::stdout();
-    for spec in &specs {
-        let outcome = match run_once(spec, &options) {
-            Ok(outcome) => outcome,
-            Err(errors) => {
-                problems.extend(errors);
-                failed = true;
-                continue;
-            }
-        };
-        problems.extend(outcome.warnings.clone());
-        let templates = args
-            .templates
-            .clone()
-            .or_else(|| outcome.plan.templates.clone());
-        let memo = match render(&outcome.report, format, templates.as_deref()) {
-            Ok(memo) => memo,
-            Err(error) => {
-                problems.push(error);
-                failed = true;
-                continue;
-            }
-        };
-        let file_name = format!("{}.{}", outcome.plan.name, format.extension());
-        let target = match (&args.output, &args.out, &outcome.plan.output) {
-            (Some(file), _, _) => Some(file.clone()),
-            (None, Some(dir), _) => Some(dir.join(&file_name)),
-            // A folder of specs with no `--out` goes to xos.toml's output folder.
-            (None, None, Some(dir)) if args.path.is_dir() => Some(dir.join(&file_name)),
-            _ => None,
-        };
-        match target {
-            Some(path) => {
-                if let Err(error) = write_atomic(&path, memo.as_bytes()) {
-                    problems.push(error);
+    // Specs are evaluated and rendered on every core; their memos are
+    // written or printed here, in the specs' order, as if one by one.
+    for_each_in_order(
+        &specs,
+        |spec| memo_of(spec, &options, args, format),
+        |result| {
+            let memo = match result {
+                Ok(memo) => memo,
+                Err(errors) => {
+                    problems.extend(errors);
                     failed = true;
-                    continue;
+                    return;
+                }
+            };
+            problems.extend(memo.warnings);
+            let target = match (&args.output, &args.out, &memo.output) {
+                (Some(file), _, _) => Some(file.clone()),
+                (None, Some(dir), _) => Some(dir.join(&memo.file_name)),
+                // A folder of specs with no `--out` goes to xos.toml's output folder.
+                (None, None, Some(dir)) if args.path.is_dir() => Some(dir.join(&memo.file_name)),
+                _ => None,
+            };
+            match target {
+                Some(path) => {
+                    if let Err(error) = write_atomic_with(&path, memo.text.as_bytes(), durability) {
+                        problems.push(error);
+                        failed = true;
+                        return;
+                    }
+                    folders.insert(match path.parent() {
+                        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                        _ => PathBuf::from("."),
+                    });
+                }
+                None => {
+                    let _ = stdout.lock().write_all(memo.text.as_bytes());
                 }
             }
-            None => {
-                let _ = stdout.lock().write_all(memo.as_bytes());
+            gated |= fail_on.contains(&memo.verdict);
+        },
+    );
+    if durability == Durability::Deferred {
+        for dir in &folders {
+            if let Err(error) = sync_filesystem(dir) {
+                problems.push(error);
+                failed = true;
             }
         }
-        gated |= fail_on.contains(&outcome.report.decision.verdict);
     }
     if failed {
         return Err(problems);
@@ -121,6 +135,88 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     } else {
         Outcome::Success
     })
+}
+
+/// One spec's rendered memo and what the run needs to place it.
+struct Memo {
+    text: String,
+    file_name: String,
+    output: Option<PathBuf>,
+    verdict: Verdict,
+    warnings: Diagnostics,
+}
+
+/// Runs one spec and renders its memo (no I/O beyond reading its inputs).
+fn memo_of(
+    spec: &Path,
+    options: &RunOptions,
+    args: &RunArgs,
+    format: Format,
+) -> Result<Memo, Diagnostics> {
+    let outcome = run_once(spec, options)?;
+    let templates = args
+        .templates
+        .clone()
+        .or_else(|| outcome.plan.templates.clone());
+    let text = match render(&outcome.report, format, templates.as_deref()) {
+        Ok(text) => text,
+        Err(error) => {
+            let mut problems = outcome.warnings;
+            problems.push(error);
+            return Err(problems);
+        }
+    };
+    Ok(Memo {
+        text,
+        file_name: format!("{}.{}", outcome.plan.name, format.extension()),
+        output: outcome.plan.output.clone(),
+        verdict: outcome.report.decision.verdict,
+        warnings: outcome.warnings,
+    })
+}
+
+/// Computes `work(item)` for every item on all available cores (a shared
+/// counter is the work queue) and hands the results to `consume` on this
+/// thread in the items' order, each as soon as it and all before it are done.
+fn for_each_in_order<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T) -> R + Sync,
+    mut consume: impl FnMut(R),
+) {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if workers <= 1 {
+        items.iter().for_each(|item| consume(work(item)));
+        return;
+    }
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = std::sync::mpsc::channel::<(usize, R)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (next, work) = (&next, &work);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    if sender.send((i, work(item))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut pending = BTreeMap::new();
+        let mut expected = 0;
+        for (i, result) in receiver {
+            pending.insert(i, result);
+            while let Some(result) = pending.remove(&expected) {
+                consume(result);
+                expected += 1;
+            }
+        }
+    });
 }
 
 pub fn plan_command(args: &PlanArgs) -> CommandResult {
