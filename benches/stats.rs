@@ -9,7 +9,10 @@ use std::hint::black_box;
 use xos::stats::bayes::{BayesResult, beta_binomial, relative_lift_interval};
 use xos::stats::dist::{student_t_quantile, student_t_sf};
 use xos::stats::mean::{MeanStats, compare_means};
-use xos::stats::proportion::{RateComparison, RelativeCiMethod, compare_rates, relative_ci};
+use xos::stats::proportion::{
+    RateComparison, RateMethod, RelativeCiMethod, compare_rates, compare_rates_with,
+    non_inferiority, relative_ci,
+};
 use xos::stats::sequential::{Spending, boundaries};
 use xos::stats::srm::{SrmResult, srm_test};
 
@@ -56,6 +59,42 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The score and pooled tests with their inverted intervals (two
+    // bisections of the ordered doubles, each step solving the restricted
+    // maximum likelihood by another bisection) and a non-inferiority bound.
+    for (name, (n_c, x_c, n_t, x_t)) in [
+        ("score_interval/1e4", (10_000, 1_200, 10_050, 1_320)),
+        (
+            "score_interval/1e9_rare",
+            (1_000_000_000, 3, 1_000_000_000, 40),
+        ),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                compare_rates_with(
+                    black_box(n_c),
+                    black_box(x_c),
+                    black_box(n_t),
+                    black_box(x_t),
+                    0.05,
+                    RateMethod::Score,
+                )
+            })
+        });
+    }
+    c.bench_function("score_non_inferiority/1e4", |b| {
+        b.iter(|| {
+            non_inferiority(
+                black_box(10_000),
+                black_box(1_200),
+                black_box(10_050),
+                black_box(1_320),
+                0.05,
+                0.005,
+                RateMethod::Score,
+            )
+        })
+    });
     let jeffreys = [
         ("beta_binomial/jeffreys_1e3", (120, 1_000, 140, 1_000)),
         (

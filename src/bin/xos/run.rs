@@ -1,9 +1,11 @@
 //! `xos run`, `xos plan` and `xos watch`: evaluate specs, print or write
 //! their memos.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -16,8 +18,8 @@ use xos::watch::{WatchEvent, WatchOptions, watch};
 use xos::{Durability, RunOptions, find_specs, run_once, sync_filesystem, write_atomic_with};
 
 use crate::cli::{
-    CommandResult, ErrorFormat, Outcome, PlanArgs, PlanFormat, ReportFormat, RunArgs, VerdictArg,
-    WatchArgs, print_diagnostics,
+    CommandResult, ErrorFormat, Outcome, PlanArgs, PlanFormat, ReportFormat, RunArgs, RunFormat,
+    VerdictArg, WatchArgs, print_diagnostics,
 };
 
 fn format_of(format: ReportFormat) -> Format {
@@ -36,8 +38,64 @@ fn verdict_of(verdict: VerdictArg) -> Verdict {
     }
 }
 
+/// Exits 2 with clap's usage message: a combination of arguments that has
+/// no single meaning.
+fn usage_error(message: String) -> ! {
+    use clap::CommandFactory;
+    crate::cli::Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
+/// The format asked for: `--format`, else the extension of `-o`, else
+/// Markdown. A `--format` that contradicts the extension, or an extension
+/// that names no format, is a usage error.
+fn run_format(args: &RunArgs) -> RunFormat {
+    let from_extension = args.output.as_ref().map(|path| {
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match extension.as_deref() {
+            Some("md" | "markdown") => Some(RunFormat::Md),
+            Some("html" | "htm") => Some(RunFormat::Html),
+            Some("json") => Some(RunFormat::Json),
+            Some("jsonl") => Some(RunFormat::Jsonl),
+            _ => None,
+        }
+    });
+    match (args.format, from_extension) {
+        (Some(format), Some(Some(implied))) if format != implied => usage_error(format!(
+            "`--format {}` contradicts the extension of `{}`; drop one of them",
+            format
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string()),
+            args.output
+                .as_ref()
+                .map_or_else(String::new, |p| p.display().to_string()),
+        )),
+        (Some(format), _) => format,
+        (None, Some(Some(implied))) => implied,
+        (None, Some(None)) => usage_error(format!(
+            "cannot tell the memo format from the name `{}`; add `--format md|html|json|jsonl` \
+             or end the name in .md, .html, .json or .jsonl",
+            args.output
+                .as_ref()
+                .map_or_else(String::new, |p| p.display().to_string()),
+        )),
+        (None, None) => RunFormat::Md,
+    }
+}
+
+/// One evaluated spec with its rendered memo and where it goes.
+struct Rendered {
+    outcome: xos::Outcome,
+    memo: String,
+    target: Option<PathBuf>,
+}
+
 pub fn run_command(args: &RunArgs) -> CommandResult {
-    let specs = if args.path.is_dir() {
+    let folder = args.path.is_dir();
+    let specs = if folder {
         find_specs(&args.path)?
     } else {
         vec![args.path.clone()]
@@ -51,6 +109,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         .help("a spec is a `.xos` file that starts with `experiment NAME {`")
         .into());
     }
+    let run_format = run_format(args);
     if specs.len() > 1 && args.output.is_some() {
         return Err(Diagnostic::error(
             "xos::run::one_output",
@@ -60,7 +119,38 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         .help("use `--out DIR` to write one memo per spec")
         .into());
     }
-    let format = format_of(args.format);
+    if specs.len() > 1 && args.data.as_deref().is_some_and(xos::data::input::is_stdin) {
+        return Err(Diagnostic::error(
+            "xos::run::one_stdin",
+            "`--data -` reads standard input once, but the folder holds several specs",
+        )
+        .at_path(&args.path)
+        .help("run each spec on its own: `xos run SPEC --data -`")
+        .into());
+    }
+    if run_format == RunFormat::Jsonl && args.out.is_some() {
+        usage_error(
+            "`--format jsonl` is a stream of reports for stdout or one file; \
+             use `--format json` with `--out DIR`"
+                .to_string(),
+        );
+    }
+    if let Some(dir) = &args.templates
+        && !dir.is_dir()
+    {
+        return Err(Diagnostic::error(
+            "xos::run::missing_templates",
+            format!("templates folder `{}` does not exist", dir.display()),
+        )
+        .at_path(dir)
+        .help("`--templates DIR` names a folder holding `memo.md` and/or `memo.html`")
+        .into());
+    }
+    let format = match run_format {
+        RunFormat::Md => Format::Md,
+        RunFormat::Html => Format::Html,
+        RunFormat::Json | RunFormat::Jsonl => Format::Json,
+    };
     let fail_on: Vec<Verdict> = args.fail_on.iter().copied().map(verdict_of).collect();
     let options = RunOptions {
         data: args.data.clone(),
@@ -71,53 +161,142 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     } else {
         Durability::Deferred
     };
+
+    // Evaluate and render every spec before writing anything, so that a
+    // clash of names is refused before one memo overwrites another.
     let mut problems = Diagnostics::new();
-    let mut gated = false;
     let mut failed = false;
+    let mut rendered = Vec::with_capacity(specs.len());
+    // Specs are evaluated and rendered on every core, then taken in order.
+    let evaluated = map_in_order(&specs, |spec| {
+        let outcome = run_once(spec, &options)?;
+        let templates = args
+            .templates
+            .clone()
+            .or_else(|| outcome.plan.templates.clone());
+        let memo = if run_format == RunFormat::Jsonl {
+            Ok(format!(
+                "{}\n",
+                xos::output::report::to_json_line(&outcome.report)
+            ))
+        } else {
+            render(&outcome.report, format, templates.as_deref())
+        };
+        Ok::<_, Diagnostics>((outcome, memo))
+    });
+    for result in evaluated {
+        let (outcome, memo) = match result {
+            Ok(evaluated) => evaluated,
+            Err(errors) => {
+                problems.extend(errors);
+                failed = true;
+                continue;
+            }
+        };
+        problems.extend(outcome.warnings.clone());
+        let memo = match memo {
+            Ok(memo) => memo,
+            Err(error) => {
+                problems.push(error);
+                failed = true;
+                continue;
+            }
+        };
+        let file_name = format!("{}.{}", outcome.plan.name, format.extension());
+        let target = match (&args.output, &args.out, &outcome.plan.output) {
+            (Some(file), _, _) => Some(file.clone()),
+            (None, Some(dir), _) => Some(dir.join(&file_name)),
+            // A folder of specs with no `--out` goes to xos.toml's output folder.
+            (None, None, Some(dir)) if folder => Some(dir.join(&file_name)),
+            _ => None,
+        };
+        rendered.push(Rendered {
+            outcome,
+            memo,
+            target,
+        });
+    }
+    let to_files: Vec<(String, PathBuf)> = rendered
+        .iter()
+        .filter(|r| r.target.is_some())
+        .map(|r| {
+            (
+                r.outcome.plan.name.clone(),
+                r.outcome.plan.spec_path.clone(),
+            )
+        })
+        .collect();
+    let clashes = xos::check::unique_experiments(&to_files);
+    if !clashes.is_empty() {
+        problems.extend(clashes);
+        failed = true;
+    }
+    if failed {
+        return Err(problems);
+    }
+    let to_stdout = rendered.iter().filter(|r| r.target.is_none()).count();
+    if to_stdout > 1 && run_format == RunFormat::Html {
+        usage_error(format!(
+            "{to_stdout} HTML memos cannot share stdout as one document; \
+             use `--out DIR` to write one file per spec"
+        ));
+    }
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let json_array = to_stdout > 1 && run_format == RunFormat::Json;
+    if json_array {
+        let _ = out.write_all(b"[\n");
+    }
+    let mut first = true;
+    let mut gated = false;
     // The folders memos went to, each synced once at the end.
     let mut folders = BTreeSet::new();
-    let stdout = std::io::stdout();
-    // Specs are evaluated and rendered on every core; their memos are
-    // written or printed here, in the specs' order, as if one by one.
-    for_each_in_order(
-        &specs,
-        |spec| memo_of(spec, &options, args, format),
-        |result| {
-            let memo = match result {
-                Ok(memo) => memo,
-                Err(errors) => {
-                    problems.extend(errors);
+    for item in &rendered {
+        let report = &item.outcome.report;
+        match &item.target {
+            Some(path) => {
+                if let Err(error) = write_atomic_with(path, item.memo.as_bytes(), durability) {
+                    problems.push(error);
                     failed = true;
-                    return;
+                    continue;
                 }
-            };
-            problems.extend(memo.warnings);
-            let target = match (&args.output, &args.out, &memo.output) {
-                (Some(file), _, _) => Some(file.clone()),
-                (None, Some(dir), _) => Some(dir.join(&memo.file_name)),
-                // A folder of specs with no `--out` goes to xos.toml's output folder.
-                (None, None, Some(dir)) if args.path.is_dir() => Some(dir.join(&memo.file_name)),
-                _ => None,
-            };
-            match target {
-                Some(path) => {
-                    if let Err(error) = write_atomic_with(&path, memo.text.as_bytes(), durability) {
-                        problems.push(error);
-                        failed = true;
-                        return;
-                    }
-                    folders.insert(match path.parent() {
-                        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                        _ => PathBuf::from("."),
-                    });
-                }
-                None => {
-                    let _ = stdout.lock().write_all(memo.text.as_bytes());
-                }
+                folders.insert(match path.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                    _ => PathBuf::from("."),
+                });
+                eprintln!(
+                    "{}: {} ({}) · {}",
+                    report.experiment,
+                    report.decision.verdict.as_str(),
+                    report.decision.rule,
+                    path.display()
+                );
             }
-            gated |= fail_on.contains(&memo.verdict);
-        },
-    );
+            None if json_array => {
+                if !std::mem::replace(&mut first, false) {
+                    let _ = out.write_all(b",\n");
+                }
+                let _ = out.write_all(item.memo.trim_end().as_bytes());
+            }
+            None => {
+                let _ = out.write_all(item.memo.as_bytes());
+            }
+        }
+        if fail_on.contains(&report.decision.verdict) {
+            gated = true;
+            eprintln!(
+                "xos: `{}` ({}) ended in {}, which `--fail-on` lists",
+                report.experiment,
+                item.outcome.plan.spec_path.display(),
+                report.decision.verdict.as_str()
+            );
+        }
+    }
+    if json_array {
+        let _ = out.write_all(b"\n]\n");
+    }
+    drop(out);
     if durability == Durability::Deferred {
         for dir in &folders {
             if let Err(error) = sync_filesystem(dir) {
@@ -137,86 +316,41 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     })
 }
 
-/// One spec's rendered memo and what the run needs to place it.
-struct Memo {
-    text: String,
-    file_name: String,
-    output: Option<PathBuf>,
-    verdict: Verdict,
-    warnings: Diagnostics,
-}
-
-/// Runs one spec and renders its memo (no I/O beyond reading its inputs).
-fn memo_of(
-    spec: &Path,
-    options: &RunOptions,
-    args: &RunArgs,
-    format: Format,
-) -> Result<Memo, Diagnostics> {
-    let outcome = run_once(spec, options)?;
-    let templates = args
-        .templates
-        .clone()
-        .or_else(|| outcome.plan.templates.clone());
-    let text = match render(&outcome.report, format, templates.as_deref()) {
-        Ok(text) => text,
-        Err(error) => {
-            let mut problems = outcome.warnings;
-            problems.push(error);
-            return Err(problems);
-        }
-    };
-    Ok(Memo {
-        text,
-        file_name: format!("{}.{}", outcome.plan.name, format.extension()),
-        output: outcome.plan.output.clone(),
-        verdict: outcome.report.decision.verdict,
-        warnings: outcome.warnings,
-    })
-}
-
-/// Computes `work(item)` for every item on all available cores (a shared
-/// counter is the work queue) and hands the results to `consume` on this
-/// thread in the items' order, each as soon as it and all before it are done.
-fn for_each_in_order<T: Sync, R: Send>(
-    items: &[T],
-    work: impl Fn(&T) -> R + Sync,
-    mut consume: impl FnMut(R),
-) {
+/// `work(item)` for every item, computed on all available cores (a shared
+/// counter is the work queue), returned in the items' order.
+fn map_in_order<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len());
     if workers <= 1 {
-        items.iter().for_each(|item| consume(work(item)));
-        return;
+        return items.iter().map(work).collect();
     }
     let next = AtomicUsize::new(0);
-    let (sender, receiver) = std::sync::mpsc::channel::<(usize, R)>();
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let sender = sender.clone();
-            let (next, work) = (&next, &work);
-            scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    if sender.send((i, work(item))).is_err() {
-                        break;
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, work(item)));
                     }
-                }
-            });
-        }
-        drop(sender);
-        let mut pending = BTreeMap::new();
-        let mut expected = 0;
-        for (i, result) in receiver {
-            pending.insert(i, result);
-            while let Some(result) = pending.remove(&expected) {
-                consume(result);
-                expected += 1;
-            }
-        }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
+            .collect()
     });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 pub fn plan_command(args: &PlanArgs) -> CommandResult {
