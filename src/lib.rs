@@ -179,10 +179,7 @@ pub fn write_atomic_with(
         .at_path(path)
         .help(err.to_string())
     };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = parent_folder(path);
     std::fs::create_dir_all(&dir).map_err(fail)?;
     let name = path
         .file_name()
@@ -207,6 +204,14 @@ pub fn write_atomic_with(
         let _ = std::fs::remove_file(&tmp);
         fail(err)
     })
+}
+
+/// The folder a file is written into: its parent, or `.` for a bare name.
+pub fn parent_folder(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// Flushes every written file and directory entry of the filesystem that

@@ -261,10 +261,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                     failed = true;
                     continue;
                 }
-                folders.insert(match path.parent() {
-                    Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                    _ => PathBuf::from("."),
-                });
+                folders.insert(xos::parent_folder(path));
                 eprintln!(
                     "{}: {} ({}) · {}",
                     report.experiment,
