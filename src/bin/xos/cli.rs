@@ -169,6 +169,10 @@ pub struct RunArgs {
     /// output.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub date: Option<String>,
+    /// fsync every memo before its rename (default: one filesystem sync after
+    /// the last memo; see the README's "Durability").
+    #[arg(long)]
+    pub sync: bool,
 }
 
 /// The formats of `xos run`: the memo formats, and JSON Lines for streams of

@@ -1,12 +1,13 @@
 //! `xos run`, `xos plan` and `xos watch`: evaluate specs, print or write
 //! their memos.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use clap::ValueEnum;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use xos::diagnostic::{Diagnostic, Diagnostics};
@@ -14,7 +15,7 @@ use xos::output::{Format, render};
 use xos::plan::Verdict;
 use xos::sample_size::{NoPlan, planned_sample};
 use xos::watch::{WatchEvent, WatchOptions, watch};
-use xos::{RunOptions, find_specs, run_once, write_atomic};
+use xos::{Durability, RunOptions, find_specs, run_once, sync_filesystem, write_atomic_with};
 
 use crate::cli::{
     CommandResult, ErrorFormat, Exit, PlanArgs, PlanFormat, ReportFormat, RunArgs, RunFormat,
@@ -155,22 +156,20 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         data: args.data.clone(),
         date: args.date.clone(),
     };
+    let durability = if args.sync {
+        Durability::PerFile
+    } else {
+        Durability::Deferred
+    };
 
     // Evaluate and render every spec before writing anything, so that a
     // clash of names is refused before one memo overwrites another.
     let mut problems = Diagnostics::new();
     let mut failed = false;
     let mut rendered = Vec::with_capacity(specs.len());
-    for spec in &specs {
-        let outcome = match run_once(spec, &options) {
-            Ok(outcome) => outcome,
-            Err(errors) => {
-                problems.extend(errors);
-                failed = true;
-                continue;
-            }
-        };
-        problems.extend(outcome.warnings.clone());
+    // Specs are evaluated and rendered on every core, then taken in order.
+    let evaluated = map_in_order(&specs, |spec| {
+        let outcome = run_once(spec, &options)?;
         let templates = args
             .templates
             .clone()
@@ -183,6 +182,18 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         } else {
             render(&outcome.report, format, templates.as_deref())
         };
+        Ok::<_, Diagnostics>((outcome, memo))
+    });
+    for result in evaluated {
+        let (outcome, memo) = match result {
+            Ok(evaluated) => evaluated,
+            Err(errors) => {
+                problems.extend(errors);
+                failed = true;
+                continue;
+            }
+        };
+        problems.extend(outcome.warnings.clone());
         let memo = match memo {
             Ok(memo) => memo,
             Err(error) => {
@@ -239,15 +250,18 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     }
     let mut first = true;
     let mut gated = false;
+    // The folders memos went to, each synced once at the end.
+    let mut folders = BTreeSet::new();
     for item in &rendered {
         let report = &item.outcome.report;
         match &item.target {
             Some(path) => {
-                if let Err(error) = write_atomic(path, item.memo.as_bytes()) {
+                if let Err(error) = write_atomic_with(path, item.memo.as_bytes(), durability) {
                     problems.push(error);
                     failed = true;
                     continue;
                 }
+                folders.insert(xos::parent_folder(path));
                 eprintln!(
                     "{}: {} ({}) · {}",
                     report.experiment,
@@ -280,11 +294,56 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         let _ = out.write_all(b"\n]\n");
     }
     drop(out);
+    if durability == Durability::Deferred {
+        for dir in &folders {
+            if let Err(error) = sync_filesystem(dir) {
+                problems.push(error);
+                failed = true;
+            }
+        }
+    }
     if failed {
         return Err(problems);
     }
     print_diagnostics(&problems, ErrorFormat::Human);
     Ok(if gated { Exit::No } else { Exit::Success })
+}
+
+/// `work(item)` for every item, computed on all available cores (a shared
+/// counter is the work queue), returned in the items' order.
+fn map_in_order<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if workers <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, work(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 pub fn plan_command(args: &PlanArgs) -> CommandResult {
