@@ -219,6 +219,8 @@ pub struct BayesRow {
     pub variant: String,
     pub prob_better: String,
     pub expected_loss: String,
+    /// Credible interval of the relative lift at 1 − α, or `n/a`.
+    pub credible: String,
 }
 
 /// The memo's formatted facts. The SVG chart is drawn only for HTML, the
@@ -272,6 +274,14 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
                 variant: c.variant.clone(),
                 prob_better: c.prob_better.map_or("n/a".into(), numbers::percent1),
                 expected_loss: c.expected_loss.map_or("n/a".into(), |l| loss(m, l)),
+                credible: match (c.rel_credible_low, c.rel_credible_high) {
+                    (Some(lo), Some(hi)) => format!(
+                        "[{}, {}]",
+                        numbers::signed_percent(lo),
+                        numbers::signed_percent(hi)
+                    ),
+                    _ => "n/a".into(),
+                },
             })
         })
         .collect();
@@ -650,19 +660,35 @@ fn assumptions(report: &Report) -> Vec<String> {
     ));
     out.push(format!(
         "Bayesian evidence: Beta({}, {}) prior for rates; P(better) and expected loss computed exactly; \
-         mean metrics by normal approximation.",
+         mean metrics by normal approximation. Credible intervals of the relative lift (rates) at {level}: \
+         {} seeded Monte Carlo draws (seed {}), reproducible.",
         numbers::number(s.prior[0]),
-        numbers::number(s.prior[1])
+        numbers::number(s.prior[1]),
+        numbers::thousands(s.draws),
+        s.seed
     ));
     out.push(format!(
         "Guardrails: worsened and severe judged on the point estimate of the degradation; \
          non-inferiority when the one-sided {level} bound of the degradation is below the margin."
     ));
     if let Some(power) = report.plan.power {
-        out.push(format!(
-            "Sample size: normal approximation with unpooled variance at {} power.",
-            numbers::percent(power)
-        ));
+        let mut line = format!(
+            "Sample size: normal approximation with unpooled variance at {} power, sized for {} of the primary",
+            numbers::percent(power),
+            match report.plan.change {
+                Some("decrease") => "a decrease",
+                _ => "an increase",
+            }
+        );
+        match (report.plan.alpha, report.plan.alpha_divided_by) {
+            (Some(alpha), Some(k)) => line.push_str(&format!(
+                "; α = {} / {k} = {} per comparison (the correction's level split over {k} treatments).",
+                numbers::percent(s.alpha),
+                numbers::number(alpha)
+            )),
+            _ => line.push('.'),
+        }
+        out.push(line);
     }
     out.push(format!(
         "Data: `{}`, variant column `{}`, units column `{}`.",
