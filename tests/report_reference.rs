@@ -1,6 +1,8 @@
 //! The numbers in the JSON report equal the independent reference vectors
 //! (`tests/reference/`) for the same inputs, run end to end: spec + CSV →
-//! `xos run --format json`.
+//! `xos run --format json`. `rate.json` is the Wald family, so the specs set
+//! `rate_test wald` (the score family, `rate_score.json`, is checked through
+//! the CLI in `tests/trust_cli.rs`).
 
 use std::path::Path;
 
@@ -66,7 +68,7 @@ fn run_json(metric: &str, header: &str, control: &str, treatment: &str, alpha: f
             data \"data.csv\"
             variants {{ control 50% treatment 50% }}
             primary {metric}
-            settings {{ alpha {alpha} }}
+            settings {{ alpha {alpha} rate_test wald }}
         }}"
     );
     std::fs::write(dir.path().join("spec.xos"), spec).unwrap();
