@@ -156,6 +156,57 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
+    // Every formulation of the Beta comparison: small fractional shapes
+    // (logit quadrature of the remainder), one near-normal arm (1e12 units
+    // against 1e4) and two (1e12 against 1e12).
+    for (name, (x_c, n_c, x_t, n_t), prior) in [
+        (
+            "beta_binomial/prior_0.01_zero_vs_all",
+            (0, 5, 5, 5),
+            (0.01, 0.01),
+        ),
+        (
+            "beta_binomial/huge_vs_small_1e12",
+            (300_000_000_000, 1_000_000_000_000, 3_100, 10_000),
+            (1.0, 1.0),
+        ),
+        (
+            "beta_binomial/both_huge_1e12",
+            (
+                300_000_000_000,
+                1_000_000_000_000,
+                300_000_600_000,
+                1_000_000_000_000,
+            ),
+            (1.0, 1.0),
+        ),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                beta_binomial(
+                    black_box(x_c),
+                    black_box(n_c),
+                    black_box(x_t),
+                    black_box(n_t),
+                    prior,
+                )
+            })
+        });
+    }
+    c.bench_function("relative_lift_interval/10k_draws", |b| {
+        b.iter(|| {
+            relative_lift_interval(
+                black_box(1_200),
+                10_000,
+                1_320,
+                10_050,
+                (1.0, 1.0),
+                0.95,
+                10_000,
+                42,
+            )
+        })
+    });
     c.bench_function("relative_lift_interval/100k_draws", |b| {
         b.iter(|| {
             relative_lift_interval(
