@@ -44,9 +44,29 @@ fn close(id: &str, field: &str, actual: &Value, expected: &Value) {
     );
 }
 
-/// The primary's only comparison in a run report.
-fn comparison(report: &Value) -> &Value {
-    &report["metrics"][0]["comparisons"][0]
+/// Runs a case's data under `spec(prefer)` for `prefer higher` and `prefer
+/// lower` and checks the primary's P(better) and expected loss: P(T > C)
+/// and E[max(C − T, 0)], then P(C > T) and E[max(T − C, 0)].
+fn both_directions(id: &str, spec: impl Fn(&str) -> String, csv: &str, expected: &Value) {
+    for (prefer, prob, loss) in [
+        ("higher", "prob_t_beats_c", "expected_loss_t"),
+        ("lower", "prob_c_beats_t", "expected_loss_c"),
+    ] {
+        let report = json("run", &spec(prefer), csv);
+        let c = &report["metrics"][0]["comparisons"][0];
+        close(
+            id,
+            &format!("{prefer}: prob_better"),
+            &c["prob_better"],
+            &expected[prob],
+        );
+        close(
+            id,
+            &format!("{prefer}: expected_loss"),
+            &c["expected_loss"],
+            &expected[loss],
+        );
+    }
 }
 
 #[test]
@@ -74,31 +94,15 @@ fn rates_in_both_directions_match_mpmath() {
             "variant,users,conversions\ncontrol,{},{}\ntreatment,{},{}\n",
             i["n_c"], i["x_c"], i["n_t"], i["x_t"]
         );
-        for (prefer, prob, loss) in [
-            ("higher", "prob_t_beats_c", "expected_loss_t"),
-            ("lower", "prob_c_beats_t", "expected_loss_c"),
-        ] {
-            let spec = format!(
+        let spec = |prefer: &str| {
+            format!(
                 "experiment bayes {{\n    data \"data.csv\"\n    variants {{ control 50% treatment 50% }}\n    \
                  primary conversion = rate(conversions) {{ prefer {prefer} }}\n    \
                  settings {{ prior beta({}, {}) }}\n}}\n",
                 i["prior_a"], i["prior_b"]
-            );
-            let report = json("run", &spec, &csv);
-            let c = comparison(&report);
-            close(
-                id,
-                &format!("{prefer}: prob_better"),
-                &c["prob_better"],
-                &e[prob],
-            );
-            close(
-                id,
-                &format!("{prefer}: expected_loss"),
-                &c["expected_loss"],
-                &e[loss],
-            );
-        }
+            )
+        };
+        both_directions(id, spec, &csv, e);
     }
 }
 
@@ -153,29 +157,13 @@ fn means_use_the_exact_lift_and_direct_tails() {
             arm(&i["control"]),
             arm(&i["treatment"])
         );
-        for (prefer, prob, loss) in [
-            ("higher", "prob_t_beats_c", "expected_loss_t"),
-            ("lower", "prob_c_beats_t", "expected_loss_c"),
-        ] {
-            let spec = format!(
+        let spec = |prefer: &str| {
+            format!(
                 "experiment bayes {{\n    data \"data.csv\"\n    variants {{ control 50% treatment 50% }}\n    \
                  primary value = mean(value) {{ prefer {prefer} }}\n}}\n"
-            );
-            let report = json("run", &spec, &csv);
-            let c = comparison(&report);
-            close(
-                id,
-                &format!("{prefer}: prob_better"),
-                &c["prob_better"],
-                &e[prob],
-            );
-            close(
-                id,
-                &format!("{prefer}: expected_loss"),
-                &c["expected_loss"],
-                &e[loss],
-            );
-        }
+            )
+        };
+        both_directions(id, spec, &csv, e);
     }
 }
 

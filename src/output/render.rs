@@ -274,14 +274,7 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
                 variant: c.variant.clone(),
                 prob_better: c.prob_better.map_or("n/a".into(), numbers::percent1),
                 expected_loss: c.expected_loss.map_or("n/a".into(), |l| loss(m, l)),
-                credible: match (c.rel_credible_low, c.rel_credible_high) {
-                    (Some(lo), Some(hi)) => format!(
-                        "[{}, {}]",
-                        numbers::signed_percent(lo),
-                        numbers::signed_percent(hi)
-                    ),
-                    _ => "n/a".into(),
-                },
+                credible: relative_interval(c.rel_credible_low, c.rel_credible_high),
             })
         })
         .collect();
@@ -347,6 +340,18 @@ fn charter(report: &Report, primary: &MetricReport) -> CharterView {
             .collect::<Vec<_>>()
             .join(" / "),
         data: report.settings.data.clone(),
+    }
+}
+
+/// An interval of relative lifts as `[−1.20%, +3.40%]`, or `n/a`.
+fn relative_interval(low: Option<f64>, high: Option<f64>) -> String {
+    match (low, high) {
+        (Some(lo), Some(hi)) => format!(
+            "[{}, {}]",
+            numbers::signed_percent(lo),
+            numbers::signed_percent(hi)
+        ),
+        _ => "n/a".into(),
     }
 }
 
@@ -457,14 +462,7 @@ fn comparison_view(
             (Some(lo), Some(hi)) => format!("[{}, {}]", lift(m, lo), lift(m, hi)),
             _ => "n/a".into(),
         },
-        rel_ci: match (c.rel_ci_low, c.rel_ci_high) {
-            (Some(lo), Some(hi)) => format!(
-                "[{}, {}]",
-                numbers::signed_percent(lo),
-                numbers::signed_percent(hi)
-            ),
-            _ => "n/a".into(),
-        },
+        rel_ci: relative_interval(c.rel_ci_low, c.rel_ci_high),
         p: c.p_value.map_or("n/a".into(), numbers::p_value),
         p_adjusted: c.p_adjusted.map_or("n/a".into(), numbers::p_value),
         significant: if c.significant {
