@@ -16,15 +16,26 @@ use criterion::{Criterion, Throughput};
 use xos::LoadOptions;
 use xos::data::MetricData;
 use xos::data::rows::{Split, load_rows, load_rows_with};
+use xos::diagnostic::SourceFile;
 use xos::plan::Plan;
 
-/// `bench/rows/rows.xos`, checked, reading `data`.
+/// `bench/rows/rows.xos`, checked, reading `data`; with
+/// `XOS_ROWS_UNIT_ID=COLUMN`, the data block also declares `unit_id COLUMN`.
 fn plan(data: &Path) -> Result<Plan, String> {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/rows/rows.xos");
     let options = LoadOptions {
         data_override: Some(data.to_path_buf()),
     };
-    let checked = xos::load_plan(&spec, &options).map_err(|diags| {
+    let mut text =
+        std::fs::read_to_string(&spec).map_err(|e| format!("{}: {e}", spec.display()))?;
+    if let Ok(column) = std::env::var("XOS_ROWS_UNIT_ID") {
+        text = text.replace(
+            "{ shape rows }",
+            &format!("{{ shape rows unit_id {column} }}"),
+        );
+    }
+    let source = SourceFile::new(&spec, text);
+    let checked = xos::check_source(&source, &options).map_err(|diags| {
         let messages: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
         format!("{}: {}", spec.display(), messages.join("; "))
     })?;
@@ -39,15 +50,13 @@ fn once(path: &Path) -> std::process::ExitCode {
     {
         split.threads = threads;
     }
-    let mut plan = match plan(path) {
+    let plan = match plan(path) {
         Ok(plan) => plan,
         Err(message) => {
             eprintln!("error: {message}");
             return std::process::ExitCode::FAILURE;
         }
     };
-    // `XOS_ROWS_UNIT_ID=user_id` measures the assignment checks.
-    plan.data.unit_id = std::env::var("XOS_ROWS_UNIT_ID").ok();
     match load_rows_with(&plan, path, split) {
         Ok(data) => {
             if let Some(a) = &data.assignment {

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::evaluate::{ArmFacts, Comparison};
+use crate::evaluate::{ArmFacts, Comparison, Evaluation};
 use crate::numbers;
 use crate::plan::{
     ArithOp, CompareOp, Expr, Fact, Field, Health, MetricId, Plan, Quantifier, Reason, ReasonPart,
@@ -125,10 +125,26 @@ pub fn holds(plan: &Plan, facts: &ArmFacts, expr: &Expr, guardrail: Option<Metri
     ctx.eval(expr).truthy()
 }
 
+/// Decides the experiment from its evaluation: each treatment arm is
+/// decided by the policy ([`decide_arm`]); among arms that launch, the one
+/// with the best primary lift (in the preferred direction) wins, else an arm
+/// that rolls back, else the single arm's verdict.
+pub fn decide(plan: &Plan, evaluation: &Evaluation) -> Decision {
+    let arms = (0..plan.treatments().len())
+        .map(|arm| decide_arm(plan, &evaluation.arm_facts(arm)))
+        .collect();
+    let lifts: Vec<Option<f64>> = evaluation.metrics[plan.primary]
+        .comparisons
+        .iter()
+        .map(|c| c.abs_lift)
+        .collect();
+    combine(plan, arms, &lifts)
+}
+
 /// Combines the arms' verdicts: launch the launching arm with the largest
 /// primary lift in the preferred direction; else roll back if any arm rolls
 /// back; else hold.
-pub fn decide(plan: &Plan, arms: Vec<ArmDecision>, lifts: &[Option<f64>]) -> Decision {
+fn combine(plan: &Plan, arms: Vec<ArmDecision>, lifts: &[Option<f64>]) -> Decision {
     let sign = match plan.primary().prefer {
         crate::plan::Direction::Higher => 1.0,
         crate::plan::Direction::Lower => -1.0,

@@ -110,15 +110,7 @@ pub fn run_once(spec: &Path, options: &RunOptions) -> Result<Outcome, Diagnostic
 /// Evaluates validated data against a plan and decides.
 pub fn evaluate_plan(plan: &plan::Plan, data: &data::Data, date: Option<String>) -> report::Report {
     let evaluation = evaluate::evaluate(plan, data);
-    let arms = (0..plan.treatments().len())
-        .map(|arm| decide::decide_arm(plan, &evaluation.arm_facts(arm)))
-        .collect();
-    let lifts: Vec<Option<f64>> = evaluation.metrics[plan.primary]
-        .comparisons
-        .iter()
-        .map(|c| c.abs_lift)
-        .collect();
-    let decision = decide::decide(plan, arms, &lifts);
+    let decision = decide::decide(plan, &evaluation);
     report::build(plan, &evaluation, decision, date)
 }
 

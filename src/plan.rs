@@ -14,34 +14,127 @@ use crate::diagnostic::Span;
 /// Index into [`Plan::metrics`].
 pub type MetricId = usize;
 
+/// A checked experiment: its data source, variants, metrics, settings and
+/// policy, every name resolved and every unit applied.
+///
+/// Only the checker builds one ([`crate::check`]; `tests/layout.rs` fails on
+/// a `Plan` literal anywhere else), so the fields are crate-private and read
+/// through the accessors below.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// The experiment's name (`checkout_redesign`).
-    pub name: String,
-    pub title: Option<String>,
-    pub owner: Option<String>,
-    pub hypothesis: Option<String>,
+    pub(crate) name: String,
+    pub(crate) title: Option<String>,
+    pub(crate) owner: Option<String>,
+    pub(crate) hypothesis: Option<String>,
     /// The spec file, as the user named it.
-    pub spec_path: PathBuf,
-    pub data: DataSource,
+    pub(crate) spec_path: PathBuf,
+    pub(crate) data: DataSource,
     /// `variants[0]` is the control; shares are normalised to sum to 1.
-    pub variants: Vec<Variant>,
+    pub(crate) variants: Vec<Variant>,
     /// Primary first, then secondary metrics and guardrails in spec order.
-    pub metrics: Vec<Metric>,
+    pub(crate) metrics: Vec<Metric>,
     /// Always 0: the primary metric comes first.
-    pub primary: MetricId,
-    pub sample_plan: Option<SamplePlan>,
-    pub settings: Settings,
-    pub policy: Policy,
+    pub(crate) primary: MetricId,
+    pub(crate) sample_plan: Option<SamplePlan>,
+    pub(crate) settings: Settings,
+    pub(crate) policy: Policy,
     /// The `xos.toml` in force, if one was found walking up from the spec.
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Folder whose templates override the built-in memo templates by name.
-    pub templates: Option<PathBuf>,
+    pub(crate) templates: Option<PathBuf>,
     /// Folder memos are written to by default (from `xos.toml`).
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
 }
 
 impl Plan {
+    /// The experiment's name (`checkout_redesign`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `title` header field, lines joined.
+    pub fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+
+    /// The `owner` header field, lines joined.
+    pub fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
+    }
+
+    /// The `hypothesis` header field, lines joined.
+    pub fn hypothesis(&self) -> Option<&str> {
+        self.hypothesis.as_deref()
+    }
+
+    /// The spec file, as the user named it.
+    pub fn spec_path(&self) -> &std::path::Path {
+        &self.spec_path
+    }
+
+    /// Where the data is and how to read it.
+    pub fn data(&self) -> &DataSource {
+        &self.data
+    }
+
+    /// The variants, control first; shares sum to 1.
+    pub fn variants(&self) -> &[Variant] {
+        &self.variants
+    }
+
+    /// The metrics, primary first, then secondary metrics and guardrails in
+    /// spec order; indexed by [`MetricId`].
+    pub fn metrics(&self) -> &[Metric] {
+        &self.metrics
+    }
+
+    /// The primary metric's id (always 0).
+    pub fn primary_id(&self) -> MetricId {
+        self.primary
+    }
+
+    /// The `plan` block: units per day, power, duration.
+    pub fn sample_plan(&self) -> Option<&SamplePlan> {
+        self.sample_plan.as_ref()
+    }
+
+    /// The settings in force: built-in defaults, then `xos.toml`, then the
+    /// spec's `settings` block.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The policy, the spec's inline rules first.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The `xos.toml` in force, if one was found walking up from the spec.
+    pub fn config(&self) -> Option<&std::path::Path> {
+        self.config.as_deref()
+    }
+
+    /// The folder whose templates override the built-in memo templates.
+    pub fn templates(&self) -> Option<&std::path::Path> {
+        self.templates.as_deref()
+    }
+
+    /// The folder memos are written to by default (from `xos.toml`).
+    pub fn output(&self) -> Option<&std::path::Path> {
+        self.output.as_deref()
+    }
+
+    /// The same plan with only the rules of its policy file (no inline
+    /// rules): what the policy decides on its own.
+    pub fn policy_rules_only(&self) -> Plan {
+        let mut plan = self.clone();
+        plan.policy
+            .rules
+            .retain(|rule| rule.source == RuleSource::Policy);
+        plan
+    }
+
     pub fn control(&self) -> &Variant {
         &self.variants[0]
     }

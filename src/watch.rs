@@ -22,7 +22,7 @@ use notify::event::{AccessKind, AccessMode, EventKind};
 use notify_debouncer_full::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::output::render::{Format, render};
+use crate::output::{Format, render};
 use crate::plan::Verdict;
 use crate::{RunOptions, find_specs, run_once, write_atomic};
 

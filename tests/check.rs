@@ -35,24 +35,27 @@ fn plan_of(path: &str) -> xos::plan::Plan {
 #[test]
 fn checkout_plan() {
     let plan = plan_of("examples/checkout/checkout.xos");
-    assert_eq!(plan.name, "checkout_redesign");
-    assert_eq!(plan.title.as_deref(), Some("One-page checkout"));
+    assert_eq!(plan.name(), "checkout_redesign");
+    assert_eq!(plan.title(), Some("One-page checkout"));
     assert_eq!(
-        plan.hypothesis.as_deref(),
+        plan.hypothesis(),
         Some(
             "Collapsing checkout into one page raises purchase conversion without raising cancellations."
         )
     );
-    assert_eq!(plan.data.path, Path::new("examples/checkout/checkout.csv"));
-    assert_eq!(plan.data.written, "checkout.csv");
-    assert_eq!(plan.data.variant_column, "variant");
-    assert_eq!(plan.data.units_column, "users");
-    let names: Vec<&str> = plan.variants.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(
+        plan.data().path,
+        Path::new("examples/checkout/checkout.csv")
+    );
+    assert_eq!(plan.data().written, "checkout.csv");
+    assert_eq!(plan.data().variant_column, "variant");
+    assert_eq!(plan.data().units_column, "users");
+    let names: Vec<&str> = plan.variants().iter().map(|v| v.name.as_str()).collect();
     assert_eq!(names, ["control", "treatment"]);
-    assert!((plan.variants[0].share - 0.5).abs() < 1e-12);
+    assert!((plan.variants()[0].share - 0.5).abs() < 1e-12);
 
     let metrics: Vec<(&str, Role)> = plan
-        .metrics
+        .metrics()
         .iter()
         .map(|m| (m.name.as_str(), m.role))
         .collect();
@@ -65,7 +68,7 @@ fn checkout_plan() {
             ("error_rate", Role::Guardrail),
         ]
     );
-    assert_eq!(plan.primary, 0);
+    assert_eq!(plan.primary_id(), 0);
     let primary = plan.primary();
     assert_eq!(
         primary.kind,
@@ -76,23 +79,26 @@ fn checkout_plan() {
     assert_eq!(primary.prefer, Direction::Higher);
     assert!((primary.baseline.unwrap_or_default() - 0.12).abs() < 1e-12);
     assert_eq!(primary.mde, Some(Effect::Relative(0.05)));
-    let cancel = &plan.metrics[2];
+    let cancel = &plan.metrics()[2];
     assert_eq!(cancel.prefer, Direction::Lower);
     assert!(matches!(cancel.worsened, Some(Effect::Absolute(v)) if (v - 0.001).abs() < 1e-12));
     assert!(matches!(cancel.severe, Some(Effect::Absolute(v)) if (v - 0.003).abs() < 1e-12));
     assert_eq!(
-        plan.metrics[1].kind,
+        plan.metrics()[1].kind,
         MetricKind::Mean {
             column: "revenue".into()
         }
     );
 
-    let sample = plan.sample_plan.as_ref().map(|s| (s.daily_users, s.power));
+    let sample = plan
+        .sample_plan()
+        .as_ref()
+        .map(|s| (s.daily_users, s.power));
     assert_eq!(sample, Some((Some(20_000.0), 0.8)));
-    assert!((plan.settings.alpha - 0.05).abs() < 1e-12);
-    assert_eq!(plan.settings.correction, Correction::Holm);
+    assert!((plan.settings().alpha - 0.05).abs() < 1e-12);
+    assert_eq!(plan.settings().correction, Correction::Holm);
 
-    let policy = &plan.policy;
+    let policy = &plan.policy();
     assert_eq!(policy.name, "default");
     assert_eq!(policy.origin, PolicyOrigin::BuiltIn);
     let rules: Vec<&str> = policy.rules.iter().map(|r| r.name.as_str()).collect();
@@ -156,7 +162,7 @@ fn checkout_plan() {
 #[test]
 fn latency_guard_plan() {
     let plan = plan_of("examples/latency_guard/search.xos");
-    let latency = &plan.metrics[1];
+    let latency = &plan.metrics()[1];
     assert_eq!(latency.role, Role::Guardrail);
     assert_eq!(
         latency.kind,
@@ -166,7 +172,7 @@ fn latency_guard_plan() {
     );
     assert_eq!(latency.worsened, Some(Effect::Relative(0.05)));
     assert_eq!(latency.severe, Some(Effect::Relative(0.15)));
-    let first = &plan.policy.rules[0];
+    let first = &plan.policy().rules[0];
     assert_eq!(first.name, "too_small_to_matter");
     assert_eq!(first.source, RuleSource::Inline);
     assert_eq!(
@@ -190,19 +196,19 @@ fn latency_guard_plan() {
             ))
         )
     );
-    assert_eq!(plan.policy.rules.len(), 8);
-    assert_eq!(plan.policy.rules[1].source, RuleSource::Policy);
+    assert_eq!(plan.policy().rules.len(), 8);
+    assert_eq!(plan.policy().rules[1].source, RuleSource::Policy);
 }
 
 #[test]
 fn multiarm_plan() {
     let plan = plan_of("examples/multiarm/pricing.xos");
-    assert_eq!(plan.variants.len(), 3);
-    let sum: f64 = plan.variants.iter().map(|v| v.share).sum();
+    assert_eq!(plan.variants().len(), 3);
+    let sum: f64 = plan.variants().iter().map(|v| v.share).sum();
     assert!((sum - 1.0).abs() < 1e-12);
-    assert!((plan.variants[2].share - 1.0 / 3.0).abs() < 1e-12);
+    assert!((plan.variants()[2].share - 1.0 / 3.0).abs() < 1e-12);
     assert_eq!(plan.treatments().len(), 2);
-    assert!(plan.sample_plan.is_none());
+    assert!(plan.sample_plan().is_none());
 }
 
 #[test]
@@ -212,7 +218,7 @@ fn data_override_replaces_the_path() {
     };
     let checked = check::load_plan(Path::new("examples/checkout/checkout.xos"), &options)
         .unwrap_or_else(|e| panic!("{}", render_all(&e)));
-    assert_eq!(checked.plan.data.path, Path::new("elsewhere.csv"));
+    assert_eq!(checked.plan.data().path, Path::new("elsewhere.csv"));
 }
 
 #[test]
@@ -229,7 +235,7 @@ fn strict_policy_reads_non_inferiority() {
     );
     let checked = check::check_source(&source, &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{}", render_all(&e)));
-    let policy = &checked.plan.policy;
+    let policy = &checked.plan.policy();
     assert_eq!(policy.name, "strict");
     assert!(matches!(policy.origin, PolicyOrigin::File(_)));
     let win = policy.rules.iter().find(|r| r.name == "proven_win");
@@ -357,7 +363,7 @@ fn rule_conditions_compile_to_typed_expressions() {
 }"#,
     )
     .unwrap_or_else(|e| panic!("{}", render_all(&e)));
-    let rules = &checked.plan.policy.rules;
+    let rules = &checked.plan.policy().rules;
     assert_eq!(
         rules[0].when,
         Expr::Quantified(
@@ -446,7 +452,7 @@ fn rule_conditions_compile_to_typed_expressions() {
         )
     );
     assert_eq!(rules.len(), 7 + 7);
-    let test = &checked.plan.policy.tests[0];
+    let test = &checked.plan.policy().tests[0];
     assert_eq!(test.source, RuleSource::Inline);
     assert_eq!(test.by.as_deref(), Some("g"));
     let given: Vec<(Fact, Value)> = test.given.iter().map(|g| (g.fact, g.value)).collect();
@@ -545,25 +551,19 @@ min_guardrails = 0
     let checked = check::load_plan(&root.join("exp/a/spec.xos"), &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{}", render_all(&e)));
     let plan = checked.plan;
-    assert!((plan.settings.alpha - 0.01).abs() < 1e-12);
-    assert_eq!(plan.settings.min_units, 1_000);
-    assert_eq!(plan.settings.correction, Correction::Bonferroni);
-    assert_eq!(plan.settings.prior, (2.0, 3.0));
-    assert_eq!(plan.policy.name, "team");
+    assert!((plan.settings().alpha - 0.01).abs() < 1e-12);
+    assert_eq!(plan.settings().min_units, 1_000);
+    assert_eq!(plan.settings().correction, Correction::Bonferroni);
+    assert_eq!(plan.settings().prior, (2.0, 3.0));
+    assert_eq!(plan.policy().name, "team");
     assert_eq!(
-        plan.policy.origin,
+        plan.policy().origin,
         PolicyOrigin::File(root.join("policies/team.xos"))
     );
-    assert_eq!(
-        plan.config.as_deref(),
-        Some(root.join("xos.toml").as_path())
-    );
-    assert_eq!(plan.output.as_deref(), Some(root.join("memos").as_path()));
-    assert_eq!(
-        plan.templates.as_deref(),
-        Some(root.join("templates").as_path())
-    );
-    assert_eq!(plan.data.path, root.join("exp/a/a.csv"));
+    assert_eq!(plan.config(), Some(root.join("xos.toml").as_path()));
+    assert_eq!(plan.output(), Some(root.join("memos").as_path()));
+    assert_eq!(plan.templates(), Some(root.join("templates").as_path()));
+    assert_eq!(plan.data().path, root.join("exp/a/a.csv"));
 }
 
 #[test]
@@ -611,7 +611,7 @@ fn an_edited_policy_file_is_checked_again() {
         .unwrap_or_else(|e| panic!("{e}"));
         let checked = check::load_plan(&spec, &LoadOptions::default())
             .unwrap_or_else(|e| panic!("{}", render_all(&e)));
-        checked.plan.policy.rules[0].name.clone()
+        checked.plan.policy().rules[0].name.clone()
     };
     assert_eq!(rules("first"), "first");
     assert_eq!(rules("first"), "first");

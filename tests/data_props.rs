@@ -8,7 +8,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use xos::diagnostic::{SourceFile, render};
-use xos::output::render::{Format, render as render_memo};
+use xos::output::{Format, render as render_memo};
 
 const GOOD: &str = include_str!("fixtures/data/good.csv");
 
@@ -109,5 +109,14 @@ proptest! {
             count(n_c, conv_c), count(n_c, cancel_c), count(n_t, conv_t), count(n_t, cancel_t)
         );
         exercise(&plan(), &text);
+    }
+}
+
+/// Found by `arbitrary_text_never_panics`: a file that is only a byte-order
+/// mark holds no CSV record, and its diagnostic still has a location.
+#[test]
+fn a_byte_order_mark_alone_is_an_empty_file_with_a_location() {
+    for text in ["\u{feff}", "\u{feff}\n", "\u{feff}\r\n\r\n"] {
+        exercise(&plan(), text);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use xos::output::render::{Format, render};
+use xos::output::{Format, render};
 use xos::plan::Verdict;
 use xos::{RunOptions, run_once};
 

@@ -170,3 +170,38 @@ fn grouped_and_inline_paths_are_read() {
     );
     assert!(named_modules("/// see crate::check").is_empty());
 }
+
+/// Only the checker builds a `Plan`: a struct literal `Plan {` anywhere else
+/// in the library (outside `impl` and the definition) fails this test.
+#[test]
+fn only_the_checker_builds_a_plan() {
+    let mut files = Vec::new();
+    rust_files(Path::new("src"), &mut files);
+    let mut literals = Vec::new();
+    for file in &files {
+        if file.starts_with("src/check") {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("a readable source file");
+        for (n, line) in text.lines().enumerate() {
+            let code = code(line);
+            let Some(i) = code.find("Plan {") else {
+                continue;
+            };
+            let before = &code[..i];
+            let named_plan = !before.ends_with(|c: char| c.is_alphanumeric() || c == '_');
+            let before_trimmed = before.trim_end();
+            let definition = before_trimmed.ends_with("struct")
+                || before_trimmed.ends_with("->")
+                || before.contains("impl");
+            if named_plan && !definition {
+                literals.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        literals.is_empty(),
+        "a Plan built outside src/check/:\n{}",
+        literals.join("\n")
+    );
+}

@@ -9,7 +9,6 @@ use common::{manifest, relative, render_all, stderr, stdout, xos};
 use xos::check::{self, CheckedFile, LoadOptions};
 use xos::diagnostic::{self, Diagnostics};
 use xos::plan::{Fact, Field, Given, Health, PolicyTest, RuleSource, Status, Value, Verdict};
-use xos::review::scenario;
 
 fn shipped_policies() -> Vec<String> {
     let mut files: Vec<String> = std::fs::read_dir(manifest().join("rules"))
@@ -127,8 +126,8 @@ fn given_facts_keep_the_facts_that_follow_consistent() {
         Ok(CheckedFile::Policy(checked)) => checked,
         _ => panic!("rules/default.xos does not check"),
     };
-    let plan = scenario::policy_plan(&checked.policy, 2);
-    let base = scenario::test_facts(&plan, &policy_test(Vec::new()));
+    let plan = xos::check::policy_plan(&checked.policy, 2);
+    let base = xos::review::tests::test_facts(&plan, &policy_test(Vec::new()));
     assert_eq!(base.health, Health::Healthy);
     assert!(base.sample_reached);
     let primary = &base.metrics[0];
@@ -139,7 +138,7 @@ fn given_facts_keep_the_facts_that_follow_consistent() {
     assert_eq!(base.metrics[1].status, Some(Status::Ok));
     assert_eq!(base.metrics[1].non_inferior, Some(true));
 
-    let facts = scenario::test_facts(
+    let facts = xos::review::tests::test_facts(
         &plan,
         &policy_test(vec![
             given(Fact::Metric(0, Field::Better), Value::Bool(true)),
@@ -344,11 +343,11 @@ proptest::proptest! {
             for d in warnings.iter() {
                 let _ = diagnostic::render(d, false, 80);
             }
-            let _ = scenario::policy_tests(&checked.policy);
+            let _ = xos::review::tests::policy_tests(&checked.policy);
             let before = xos::diagnostic::SourceFile::new("original.xos", original);
             if let Ok(old) = check::check_policy_source(&before) {
-                let old = scenario::policy_plan(&old.policy, 2);
-                let new = scenario::policy_plan(&checked.policy, 2);
+                let old = xos::check::policy_plan(&old.policy, 2);
+                let new = xos::check::policy_plan(&checked.policy, 2);
                 let diff = xos::review::diff::diff(&old, &new, ("old", "new"), Some((&old, &new)));
                 let _ = xos::review::diff::render_text(&diff);
             }

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use xos::output::render::{Format, render};
 use xos::output::report::Report;
+use xos::output::{Format, render};
 use xos::plan::Verdict;
 use xos::{RunOptions, run_once};
 

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use serde_json::Value;
-use xos::output::render::{Format, render};
+use xos::output::{Format, render};
 use xos::{RunOptions, run_once};
 
 fn reference(name: &str) -> Value {

@@ -9,17 +9,31 @@ use xos::LoadOptions;
 use xos::data::rows::{LISTED_BAD_ROWS, Split, load_rows, load_rows_with};
 use xos::data::{self, Data, MetricData, VariantData};
 use xos::diagnostic::{Diagnostics, SourceFile};
-use xos::plan::{Missing, Plan, Shape};
+use xos::plan::{Plan, Shape};
 
 /// A plan over `path` with the given variants and metrics (`rate(X)` or
 /// `mean(X)`; the first is the primary), checked from a spec as `xos run`
 /// would check it.
 fn plan(path: &Path, shape: Shape, variants: &[&str], metrics: &[&str]) -> Plan {
+    plan_with(path, shape, variants, metrics, "")
+}
+
+/// [`plan`] with more options in the `data` block (`unit_id user_id`,
+/// `missing zero`).
+fn plan_with(
+    path: &Path,
+    shape: Shape,
+    variants: &[&str],
+    metrics: &[&str],
+    data_options: &str,
+) -> Plan {
     let shape = match shape {
         Shape::Rows => "rows",
         Shape::Aggregated => "aggregated",
     };
-    let mut spec = format!("experiment rows_test {{\n    data \"data.csv\" {{ shape {shape} }}\n");
+    let mut spec = format!(
+        "experiment rows_test {{\n    data \"data.csv\" {{ shape {shape} {data_options} }}\n"
+    );
     let share = 100.0 / variants.len() as f64;
     let arms: Vec<String> = variants
         .iter()
@@ -71,19 +85,18 @@ fn messages(diags: &Diagnostics) -> Vec<String> {
 }
 
 fn rows_error(text: &str, variants: &[&str], metrics: &[&str]) -> Vec<String> {
-    rows_error_with(text, variants, metrics, |_| {})
+    rows_error_with(text, variants, metrics, "")
 }
 
 fn rows_error_with(
     text: &str,
     variants: &[&str],
     metrics: &[&str],
-    adjust: impl Fn(&mut Plan),
+    data_options: &str,
 ) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "rows.csv", text.as_bytes());
-    let mut plan = plan(&path, Shape::Rows, variants, metrics);
-    adjust(&mut plan);
+    let plan = plan_with(&path, Shape::Rows, variants, metrics, data_options);
     match load_rows(&plan, &path) {
         Ok(data) => panic!("expected diagnostics, got {data:?}"),
         Err(diags) => messages(&diags),
@@ -366,18 +379,16 @@ fn quoted_fields_with_commas_and_doubled_quotes() {
     let text = "name,variant,conv\n\
                 \"Smith, J\",control,1\n\
                 \"say \"\"hi\"\"\",\"treatment\",\"0\"\n\
-                plain,\"con\"\"x\",1\n\
+                plain,\"conx\",1\n\
                 x,treatment,1\r\n";
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "rows.csv", text.as_bytes());
-    // A label no spec can declare, but a plan can hold.
-    let mut plan = plan(
+    let plan = plan(
         &path,
         Shape::Rows,
         &["control", "treatment", "conx"],
         &["rate(conv)"],
     );
-    plan.variants[2].name = "con\"x".into();
     for range_bytes in 1..=text.len() as u64 {
         let split = Split {
             threads: 2,
@@ -475,7 +486,7 @@ fn a_missing_column_names_the_metric() {
         "variant,x\ncontrol,1\n",
         &["control", "treatment"],
         &["rate(x)"],
-        |plan| plan.data.unit_id = Some("user_id".into()),
+        "unit_id user_id",
     );
     assert_eq!(missing, ["1: column `user_id` is missing"]);
 }
@@ -594,14 +605,20 @@ fn missing_zero_counts_empty_values_as_zero() {
         "rows.csv",
         b"variant,conv,rev\ncontrol,,\ncontrol,1, 2 \ncontrol, ,4\ntreatment,0,0\n",
     );
-    let mut plan = plan(
+    let strict = plan(
         &path,
         Shape::Rows,
         &["control", "treatment"],
         &["rate(conv)", "mean(rev)"],
     );
-    assert!(load_rows(&plan, &path).is_err());
-    plan.data.missing = Missing::Zero;
+    assert!(load_rows(&strict, &path).is_err());
+    let plan = plan_with(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)", "mean(rev)"],
+        "missing zero",
+    );
     let data = load_rows(&plan, &path).expect("data");
     assert_eq!(data.variants[0].units, 3);
     assert_eq!(
@@ -637,8 +654,13 @@ fn mixed_assignment_and_duplicates_are_counted_exactly() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "rows.csv", text.as_bytes());
-    let mut plan = plan(&path, Shape::Rows, &ARMS[..2], &["rate(conv)"]);
-    plan.data.unit_id = Some("user_id".into());
+    let plan = plan_with(
+        &path,
+        Shape::Rows,
+        &ARMS[..2],
+        &["rate(conv)"],
+        "unit_id user_id",
+    );
     for range_bytes in [0, 1, 13, 4096] {
         let split = Split {
             threads: 2,
@@ -659,7 +681,13 @@ fn mixed_assignment_and_duplicates_are_counted_exactly() {
     // The examples are read back from the file: through gzip too.
     let gz = write(dir.path(), "rows.csv.gz", &gzip(text.as_bytes()));
     let plain = load_rows(&plan, &path).expect("plain");
-    plan.data.path = gz.clone();
+    let plan = plan_with(
+        &gz,
+        Shape::Rows,
+        &ARMS[..2],
+        &["rate(conv)"],
+        "unit_id user_id",
+    );
     assert_eq!(load_rows(&plan, &gz).expect("gz"), plain);
 }
 
@@ -671,8 +699,13 @@ fn a_renamed_variant_column() {
         "rows.csv",
         b"variant,arm,x\nb,control,1\nb,treatment,0\n",
     );
-    let mut plan = plan(&path, Shape::Rows, &["control", "treatment"], &["rate(x)"]);
-    plan.data.variant_column = "arm".into();
+    let plan = plan_with(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(x)"],
+        "variant_column arm",
+    );
     let data = load_rows(&plan, &path).expect("data");
     let units: Vec<u64> = data.variants.iter().map(|v| v.units).collect();
     assert_eq!(units, [1, 1]);
@@ -686,14 +719,13 @@ fn unit_ids_are_trimmed_and_unquoted() {
         "rows.csv",
         b"variant,user,conv\ncontrol,u1,1\ntreatment, u1 ,0\ncontrol,\"u2\",1\ncontrol,u2,\r\n",
     );
-    let mut plan = plan(
+    let plan = plan_with(
         &path,
         Shape::Rows,
         &["control", "treatment"],
         &["rate(conv)"],
+        "unit_id user missing zero",
     );
-    plan.data.unit_id = Some("user".into());
-    plan.data.missing = Missing::Zero;
     let assignment = load_rows(&plan, &path)
         .expect("data")
         .assignment
@@ -760,11 +792,8 @@ proptest! {
         bytes.extend(&body);
         let bytes = if gz { gzip(&bytes) } else { bytes };
         let path = write(dir.path(), "rows.csv", &bytes);
-        let mut plan = plan(&path, Shape::Rows, &["c", "e"], &["rate(x)", "mean(y)"]);
-        if zero {
-            plan.data.missing = Missing::Zero;
-        }
-        plan.data.unit_id = zero.then(|| "x".to_string());
+        let options = if zero { "missing zero unit_id x" } else { "" };
+        let plan = plan_with(&path, Shape::Rows, &["c", "e"], &["rate(x)", "mean(y)"], options);
         let split = Split { threads: 2, range_bytes, buffer_bytes: 1 };
         if let Err(diags) = load_rows_with(&plan, &path, split) {
             for diag in diags.iter() {

@@ -369,3 +369,52 @@ fn require_table(table: &DeTable<'_>, dir: &Path, out: &mut Vec<Diagnostic>) -> 
     }
     require
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+    use super::*;
+
+    fn config(text: &str) -> Result<Config, Diagnostics> {
+        check_config(&SourceFile::new(
+            "/nonexistent-xos-unit-test/xos.toml",
+            text,
+        ))
+    }
+
+    #[test]
+    fn settings_hold_xos_values_and_toml_numbers() {
+        let config = config(
+            "policy = \"rules/strict.xos\"\n[settings]\nalpha = \"1%\"\nmin_units = 1_000\nprior = \"beta(2, 2)\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.settings.alpha, 0.01);
+        assert_eq!(config.settings.min_units, 1000);
+        assert_eq!(config.settings.prior, (2.0, 2.0));
+        let policy = config.policy.unwrap();
+        assert_eq!(policy.written, "rules/strict.xos");
+        assert!(policy.resolved.ends_with("rules/strict.xos"));
+    }
+
+    #[test]
+    fn problems_point_into_the_toml() {
+        let errors = config("polcy = \"x\"\n[settings]\nalpha = true\n").unwrap_err();
+        assert_eq!(
+            codes(&errors.0),
+            ["xos::config::unknown_key", "xos::config::wrong_value"]
+        );
+        assert!(errors.0.iter().all(|d| d.source.is_some()));
+        let errors = config("[settings\n").unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::config::toml"]);
+    }
+
+    #[test]
+    fn requirements_are_read() {
+        let config =
+            config("[require]\nmin_guardrails = 2\nmax_alpha = \"5%\"\nrequire_plan = true\n")
+                .unwrap();
+        assert_eq!(config.require.min_guardrails, Some(2));
+        assert_eq!(config.require.max_alpha, Some(0.05));
+        assert!(config.require.plan && !config.require.hypothesis);
+    }
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span};
-use crate::plan::{DataSource, Missing, Plan, Role, RuleSource, Settings, Shape, Variant};
+use crate::plan::{DataSource, Missing, Plan, RuleSource, Settings, Shape, Variant};
 use crate::syntax::ast::{self, Unit};
 
 use super::LoadOptions;
@@ -17,18 +17,12 @@ use super::policy::{
     PolicySite, check_margins, check_rule, check_test, load_policy, reachability_combined,
 };
 use super::settings::{apply_settings, check_sample_plan, plan_inputs};
-use super::values::{options_once, text_value, unknown_option, word_value};
+use super::values::{
+    duplicate, join_lines, once, options_once, text_value, unknown_option, word_value,
+};
 use crate::numbers;
 
 // ---------------------------------------------------------------- experiment
-
-/// What rules need to know about a declared metric.
-#[derive(Clone, Debug)]
-pub(super) struct MetricInfo {
-    pub(super) name: String,
-    pub(super) role: Role,
-    pub(super) is_rate: bool,
-}
 
 pub(super) fn check_experiment(
     source: &Arc<SourceFile>,
@@ -246,68 +240,6 @@ pub(super) fn check_experiment(
     Some(plan)
 }
 
-/// Records a one-of-a-kind item; a second one is a duplicate.
-fn once(
-    seen: &mut HashMap<&'static str, Span>,
-    what: &'static str,
-    span: Span,
-    out: &mut Vec<Diagnostic>,
-) -> bool {
-    if let Some(first) = seen.get(what) {
-        out.push(
-            Diagnostic::error(
-                "xos::check::duplicate_item",
-                format!("`{what}` is given twice"),
-            )
-            .label(span, "given again here")
-            .secondary(*first, "first given here")
-            .help(format!(
-                "an experiment has at most one `{what}`; merge the two"
-            )),
-        );
-        return false;
-    }
-    seen.insert(what, span);
-    true
-}
-
-pub(super) fn duplicate(what: &str, name: &str, first: Span, second: Span) -> Diagnostic {
-    let verb = if what == "fact" { "given" } else { "defined" };
-    Diagnostic::error(
-        match what {
-            "metric" => "xos::check::duplicate_metric",
-            "variant" => "xos::check::duplicate_variant",
-            "rule" => "xos::check::duplicate_rule",
-            "test" => "xos::check::duplicate_test",
-            "option" => "xos::check::duplicate_option",
-            "fact" => "xos::check::duplicate_fact",
-            _ => "xos::check::duplicate_field",
-        },
-        format!("{what} `{name}` is {verb} twice"),
-    )
-    .label(second, format!("{verb} again here"))
-    .secondary(first, format!("first {verb} here"))
-    .help(format!(
-        "rename or remove one of the two: {what} names must be unique"
-    ))
-}
-
-/// Joins the lines of a string that spans lines: the newline and the
-/// indentation around it become one space.
-pub fn join_lines(text: &str) -> String {
-    let lines: Vec<&str> = text.split('\n').collect();
-    let last = lines.len().saturating_sub(1);
-    let parts: Vec<&str> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let line = if i > 0 { line.trim_start() } else { line };
-            if i < last { line.trim_end() } else { line }
-        })
-        .collect();
-    parts.join(" ")
-}
-
 // ---------------------------------------------------------------- data
 
 fn check_data(
@@ -494,4 +426,47 @@ fn check_variants(
         v.share /= sum;
     }
     Some(variants)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SPEC, codes, spec};
+    use super::super::{LoadOptions, check_source};
+
+    #[test]
+    fn a_valid_spec_becomes_a_plan() {
+        let checked = check_source(&spec(SPEC), &LoadOptions::default()).unwrap();
+        let plan = checked.plan;
+        assert_eq!(plan.name, "checkout");
+        assert_eq!(plan.variants.len(), 2);
+        assert_eq!(plan.variants[0].name, "control");
+        assert!(plan.data.path.ends_with("checkout.csv"));
+        assert_eq!(plan.metrics[plan.primary].name, "conversion");
+    }
+
+    #[test]
+    fn shares_must_sum_to_one() {
+        let text = SPEC.replace("treatment 50%", "treatment 40%");
+        let errors = check_source(&spec(&text), &LoadOptions::default()).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::shares_sum"]);
+    }
+
+    #[test]
+    fn one_of_a_kind_items_are_reported_when_repeated() {
+        let text = SPEC.replace(
+            "    data \"checkout.csv\"\n",
+            "    data \"checkout.csv\"\n    data \"again.csv\"\n",
+        );
+        let errors = check_source(&spec(&text), &LoadOptions::default()).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::duplicate_item"]);
+    }
+
+    #[test]
+    fn the_data_override_replaces_the_spec_path() {
+        let options = LoadOptions {
+            data_override: Some("other.csv".into()),
+        };
+        let plan = check_source(&spec(SPEC), &options).unwrap().plan;
+        assert!(plan.data.path.ends_with("other.csv"));
+    }
 }

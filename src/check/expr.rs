@@ -9,8 +9,9 @@ use crate::plan::{
 use crate::syntax::ast::{self, BinaryOp, ExprKind, Unit};
 use crate::syntax::parse;
 
-use super::experiment::{MetricInfo, join_lines};
+use super::metric::MetricInfo;
 use super::settings::SETTING_KEYS;
+use super::values::join_lines;
 use super::values::{list, unit_words};
 use crate::numbers;
 
@@ -914,4 +915,73 @@ fn push_text(parts: &mut Vec<ReasonPart>, raw: &str) {
     }
     let text = join_lines(&parse::unescape(raw).unwrap_or_else(|_| raw.to_string()));
     parts.push(ReasonPart::Text(text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+    use super::*;
+    use crate::syntax::parse::parse_condition;
+
+    fn check(text: &str) -> (Option<Expr>, Vec<Diagnostic>) {
+        let metrics = [
+            MetricInfo {
+                name: "conversion".into(),
+                role: Role::Primary,
+                is_rate: true,
+            },
+            MetricInfo {
+                name: "errors".into(),
+                role: Role::Guardrail,
+                is_rate: true,
+            },
+        ];
+        let scope = Scope {
+            metrics: &metrics,
+            policy_file: false,
+            text,
+        };
+        let expr = parse_condition(text).expect("a condition that parses");
+        let mut out = Vec::new();
+        let checked = check_condition(&expr, &scope, &mut out);
+        (checked, out)
+    }
+
+    #[test]
+    fn conditions_over_facts_type_check() {
+        for text in [
+            "primary.better",
+            "conversion.better and not any guardrail severe",
+            "primary.p < 1%",
+            "srm.p < settings.srm_warning",
+            "errors.lift < 0.1pp",
+        ] {
+            let (checked, out) = check(text);
+            assert!(
+                checked.is_some() && out.is_empty(),
+                "{text}: {:?}",
+                codes(&out)
+            );
+        }
+    }
+
+    #[test]
+    fn a_number_is_not_a_condition() {
+        let (checked, out) = check("primary.p");
+        assert!(checked.is_none());
+        assert_eq!(codes(&out), ["xos::check::not_a_condition"]);
+    }
+
+    #[test]
+    fn unknown_metrics_get_a_suggestion() {
+        let (_, out) = check("conversoin.better");
+        assert_eq!(codes(&out), ["xos::check::unknown_metric"]);
+        assert_eq!(out[0].help.as_deref(), Some("did you mean `conversion`?"));
+    }
+
+    #[test]
+    fn literals_carry_the_fact_s_unit() {
+        let (_, out) = check("primary.p < 1pp");
+        assert_eq!(codes(&out), ["xos::check::unit_mismatch"]);
+    }
 }

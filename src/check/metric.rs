@@ -7,12 +7,20 @@ use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 use crate::plan::{Direction, Effect, Metric, MetricKind, Role};
 use crate::syntax::ast::{self, Unit};
 
-use super::experiment::{MetricInfo, duplicate};
+use super::values::duplicate;
 use super::values::{
     effect_value, in_range, number_value, options_once, unit_in, unknown_option, word_value,
 };
 
 // ---------------------------------------------------------------- metrics
+
+/// What rules need to know about a declared metric.
+#[derive(Clone, Debug)]
+pub(super) struct MetricInfo {
+    pub(super) name: String,
+    pub(super) role: Role,
+    pub(super) is_rate: bool,
+}
 
 pub(super) fn check_metrics(
     decls: &[&ast::MetricDecl],
@@ -259,4 +267,55 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
         }
     }
     ok.then_some(metric)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SPEC, codes, spec};
+    use super::super::{LoadOptions, check_source};
+    use crate::plan::{Effect, MetricKind, Role};
+
+    #[test]
+    fn the_primary_comes_first_with_its_planning_inputs() {
+        let text = SPEC.replace(
+            "    primary conversion",
+            "    metric revenue = mean(revenue)\n    primary conversion",
+        );
+        let plan = check_source(&spec(&text), &LoadOptions::default())
+            .unwrap()
+            .plan;
+        let names: Vec<&str> = plan.metrics.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["conversion", "revenue", "errors"]);
+        let primary = &plan.metrics[0];
+        assert_eq!(primary.role, Role::Primary);
+        assert!(matches!(primary.kind, MetricKind::Rate { .. }));
+        assert_eq!(primary.baseline, Some(0.1));
+        assert!(matches!(primary.mde, Some(Effect::Absolute(x)) if (x - 0.01).abs() < 1e-12));
+        assert!(matches!(plan.metrics[1].kind, MetricKind::Mean { .. }));
+    }
+
+    #[test]
+    fn a_spec_needs_exactly_one_primary() {
+        let text = SPEC.replace("primary conversion", "metric conversion");
+        let errors = check_source(&spec(&text), &LoadOptions::default()).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::missing_primary"]);
+    }
+
+    #[test]
+    fn severe_is_at_least_worsened() {
+        let text = SPEC.replace("severe 0.3pp", "severe 0.05pp");
+        let errors = check_source(&spec(&text), &LoadOptions::default()).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::severe_below_worsened"]);
+    }
+
+    #[test]
+    fn fact_roots_are_reserved() {
+        let text = SPEC.replace("guardrail errors", "guardrail primary");
+        let errors = check_source(&spec(&text), &LoadOptions::default()).unwrap_err();
+        assert!(
+            codes(&errors.0).contains(&"xos::check::reserved_name"),
+            "{:?}",
+            codes(&errors.0)
+        );
+    }
 }

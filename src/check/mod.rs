@@ -31,9 +31,10 @@ mod values;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span};
 use crate::plan::{Plan, Policy, PolicyOrigin};
-use crate::syntax::ast::{self};
+use crate::syntax::ast;
 use crate::syntax::parse;
 use expr::Scope;
+pub use policy::{GUARDRAIL, SECOND_GUARDRAIL, policy_plan};
 use policy::{check_policy_decl, reachability};
 
 /// The built-in policy, `rules/default.xos`, used when nothing names one.
@@ -298,4 +299,94 @@ pub fn unique_experiments(specs: &[(String, PathBuf)]) -> Diagnostics {
         diagnostics.push(diagnostic);
     }
     diagnostics
+}
+
+/// Builders shared by the unit tests of the checker's files.
+#[cfg(test)]
+mod testing {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// `key value` as one option, the value parsed from xos text.
+    pub(super) fn option(key: &str, value: &str) -> ast::KeyValue {
+        let value = parse::parse_value_text(value, 0).expect("a valid xos value");
+        let key = ast::Ident {
+            name: key.to_string(),
+            span: Span::new(0, key.len()),
+        };
+        ast::KeyValue {
+            span: key.span.join(value.span()),
+            key,
+            value,
+        }
+    }
+
+    /// An option block of `key value` pairs.
+    pub(super) fn block(options: &[(&str, &str)]) -> ast::OptionBlock {
+        ast::OptionBlock {
+            options: options.iter().map(|(k, v)| option(k, v)).collect(),
+            span: Span::default(),
+        }
+    }
+
+    /// The codes of the diagnostics, in order.
+    pub(super) fn codes(out: &[Diagnostic]) -> Vec<&'static str> {
+        out.iter().map(|d| d.code).collect()
+    }
+
+    /// A spec in memory, in a folder with no `xos.toml` above it.
+    pub(super) fn spec(text: &str) -> Arc<SourceFile> {
+        SourceFile::new("/nonexistent-xos-unit-test/spec.xos", text)
+    }
+
+    /// The parsed experiment of a spec.
+    pub(super) fn experiment(source: &Arc<SourceFile>) -> ast::Experiment {
+        match parse::parse(source).expect("a spec that parses") {
+            ast::File::Experiment(experiment) => experiment,
+            ast::File::Policy(_) => panic!("an experiment, not a policy"),
+        }
+    }
+
+    /// A small valid spec: two arms, a rate primary and a guardrail.
+    pub(super) const SPEC: &str = r#"experiment checkout {
+    data "checkout.csv"
+    variants { control 50% treatment 50% }
+    primary conversion = rate(orders) { baseline 10% mde 1pp }
+    guardrail errors = rate(errors) { worsened 0.1pp severe 0.3pp }
+}
+"#;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{SPEC, codes, spec};
+    use super::*;
+
+    #[test]
+    fn a_policy_is_not_an_experiment() {
+        let source = spec("policy p { otherwise hold because \"Wait.\" }");
+        let errors = check_source(&source, &LoadOptions::default()).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::not_an_experiment"]);
+        assert!(check_policy_source(&source).is_ok());
+    }
+
+    #[test]
+    fn an_experiment_is_not_a_policy() {
+        let errors = check_policy_source(&spec(SPEC)).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::not_a_policy"]);
+    }
+
+    #[test]
+    fn a_missing_file_names_its_path() {
+        let errors = read_source(Path::new("/nonexistent-xos-unit-test/a.xos")).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::io::read"]);
+        assert!(errors.0[0].message.contains("no such file"));
+    }
+
+    #[test]
+    fn finish_never_returns_nothing_without_an_error() {
+        let errors = finish::<()>(None, Diagnostics::new()).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::internal"]);
+    }
 }

@@ -7,16 +7,17 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, SourceFile, Span, did_you_mean};
 use crate::plan::{
-    self, Expr, Fact, Field, Given, Health, Metric, Policy, PolicyOrigin, PolicyTest, Role, Rule,
-    RuleSource, Status, Value, Verdict,
+    self, DataSource, Direction, Effect, Expr, Fact, Field, Given, Health, Metric, MetricKind,
+    Missing, Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, Settings, Shape,
+    Status, Value, Variant, Verdict,
 };
-use crate::syntax::ast::{self};
+use crate::syntax::ast;
 use crate::syntax::parse;
 
-use super::experiment::duplicate;
 use super::expr::{
     ExprChecker, Scope, Ty, check_condition, check_reason, literal_alone, literal_fits,
 };
+use super::values::duplicate;
 use super::values::list;
 use super::{DEFAULT_POLICY, DEFAULT_POLICY_NAME, io_reason};
 use crate::syntax::condition_text;
@@ -590,4 +591,144 @@ fn given_value(value: &ast::Value, ty: Ty, path: &str, out: &mut Vec<Diagnostic>
         .help(format!("give `{path}` {}", ty.example())),
     );
     None
+}
+
+// ---------------------------------------------------------------- a policy on its own
+
+/// The name of the generic guardrail of a policy file on its own.
+pub const GUARDRAIL: &str = "guardrail";
+
+/// The name of the second generic guardrail, for `any` versus `all`.
+pub const SECOND_GUARDRAIL: &str = "guardrail_2";
+
+/// A plan-like view of a policy file on its own: a rate primary metric named
+/// `primary` and `guardrails` generic rate guardrails (`guardrail`,
+/// `guardrail_2`, ...) with worsened, severe and margin thresholds, default
+/// settings, and the policy's rules. Tests and scenarios run on it.
+pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
+    let spec_path = match &policy.origin {
+        PolicyOrigin::File(path) => path.clone(),
+        PolicyOrigin::BuiltIn => PathBuf::from("rules/default.xos"),
+    };
+    let mut metrics = vec![Metric {
+        name: "primary".to_string(),
+        role: Role::Primary,
+        kind: MetricKind::Rate {
+            column: "primary".to_string(),
+        },
+        prefer: Direction::Higher,
+        baseline: Some(0.1),
+        mde: None,
+        sd: None,
+        worsened: None,
+        severe: None,
+        margin: None,
+    }];
+    for i in 0..guardrails {
+        let name = if i == 0 {
+            GUARDRAIL.to_string()
+        } else {
+            format!("{GUARDRAIL}_{}", i + 1)
+        };
+        metrics.push(Metric {
+            name: name.clone(),
+            role: Role::Guardrail,
+            kind: MetricKind::Rate { column: name },
+            prefer: Direction::Lower,
+            baseline: None,
+            mde: None,
+            sd: None,
+            worsened: Some(Effect::Absolute(0.001)),
+            severe: Some(Effect::Absolute(0.003)),
+            margin: Some(Effect::Absolute(0.005)),
+        });
+    }
+    Plan {
+        name: policy.name.clone(),
+        title: None,
+        owner: None,
+        hypothesis: None,
+        spec_path,
+        data: DataSource {
+            path: PathBuf::new(),
+            written: String::new(),
+            variant_column: "variant".to_string(),
+            units_column: "users".to_string(),
+            shape: Shape::Aggregated,
+            unit_id: None,
+            missing: Missing::Error,
+        },
+        variants: vec![
+            Variant {
+                name: "control".to_string(),
+                share: 0.5,
+            },
+            Variant {
+                name: "treatment".to_string(),
+                share: 0.5,
+            },
+        ],
+        metrics,
+        primary: 0,
+        sample_plan: None,
+        settings: Settings::default(),
+        policy: policy.clone(),
+        config: None,
+        templates: None,
+        output: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check_policy_source;
+    use super::super::testing::{codes, spec};
+
+    fn policy(rules: &str) -> String {
+        format!("policy p {{\n{rules}\n}}\n")
+    }
+
+    #[test]
+    fn a_policy_needs_otherwise() {
+        let text = policy(r#"rule a { when primary.better then launch because "Won." }"#);
+        let errors = check_policy_source(&spec(&text)).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::missing_otherwise"]);
+    }
+
+    #[test]
+    fn rules_after_when_true_are_unreachable() {
+        let text = policy(
+            r#"rule stop { when true then hold because "Always." }
+rule win { when primary.better then launch because "Won." }
+otherwise hold because "Wait.""#,
+        );
+        let checked = check_policy_source(&spec(&text)).unwrap();
+        assert_eq!(codes(&checked.warnings.0), ["xos::check::unreachable_rule"]);
+        let win = &checked.policy.rules[1];
+        assert_eq!(&text[win.name_span.start..win.name_span.end], "win");
+    }
+
+    #[test]
+    fn policy_files_read_generic_facts_only() {
+        let text = policy(
+            r#"rule win { when conversion.better then launch because "Won." }
+otherwise hold because "Wait.""#,
+        );
+        let errors = check_policy_source(&spec(&text)).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::metric_in_policy"]);
+    }
+
+    #[test]
+    fn policy_tests_are_checked_and_kept() {
+        let text = policy(
+            r#"rule win { when primary.better then launch because "Won." }
+otherwise hold because "Wait."
+test better { given primary.better = true expect launch by win }"#,
+        );
+        let checked = check_policy_source(&spec(&text)).unwrap();
+        assert_eq!(checked.policy.tests.len(), 1);
+        let text = text.replace("by win", "by lose");
+        let errors = check_policy_source(&spec(&text)).unwrap_err();
+        assert_eq!(codes(&errors.0), ["xos::check::unknown_rule"]);
+    }
 }

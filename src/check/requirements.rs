@@ -165,3 +165,57 @@ fn canonical(path: &Path) -> PathBuf {
         .or_else(|_| std::path::absolute(path))
         .unwrap_or_else(|_| path.to_path_buf())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SPEC, codes, experiment, spec};
+    use super::super::{LoadOptions, check_source, config};
+    use super::*;
+    use crate::diagnostic::SourceFile;
+
+    fn violations(require: &str, text: &str) -> Vec<&'static str> {
+        let toml = format!("[require]\n{require}\n");
+        let config = config::check_config(&SourceFile::new(
+            "/nonexistent-xos-unit-test/xos.toml",
+            toml,
+        ))
+        .unwrap();
+        let source = spec(text);
+        let plan = check_source(&source, &LoadOptions::default()).unwrap().plan;
+        codes(&check_requirements(&config, &experiment(&source), &plan))
+    }
+
+    #[test]
+    fn a_spec_that_meets_the_requirements_passes() {
+        assert!(violations("min_guardrails = 1\nmax_alpha = 0.05", SPEC).is_empty());
+    }
+
+    #[test]
+    fn each_violation_is_its_own_error() {
+        assert_eq!(
+            violations("min_guardrails = 2\nrequire_hypothesis = true", SPEC),
+            ["xos::require::min_guardrails", "xos::require::hypothesis"]
+        );
+        let loose_alpha = SPEC.replace(
+            "    data \"checkout.csv\"\n",
+            "    data \"checkout.csv\"\n    settings { alpha 10% }\n",
+        );
+        assert_eq!(
+            violations("max_alpha = 0.05", &loose_alpha),
+            ["xos::require::max_alpha"]
+        );
+    }
+
+    #[test]
+    fn require_plan_needs_a_plan_block() {
+        assert_eq!(
+            violations("require_plan = true", SPEC),
+            ["xos::require::plan"]
+        );
+        let planned = SPEC.replace(
+            "    data \"checkout.csv\"\n",
+            "    data \"checkout.csv\"\n    plan { daily_users 1000 }\n",
+        );
+        assert!(violations("require_plan = true", &planned).is_empty());
+    }
+}

@@ -300,3 +300,70 @@ pub fn apply_settings(
         out.push(d);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{block, codes};
+    use super::*;
+
+    #[test]
+    fn settings_apply_on_top_of_the_defaults() {
+        let mut settings = Settings::default();
+        let mut out = Vec::new();
+        let options = block(&[
+            ("alpha", "1%"),
+            ("correction", "bonferroni"),
+            ("prior", "beta(2, 3)"),
+            ("min_units", "500"),
+        ]);
+        apply_settings(&mut settings, &options, &mut out);
+        assert!(out.is_empty(), "{:?}", codes(&out));
+        assert_eq!(settings.alpha, 0.01);
+        assert_eq!(settings.correction, Correction::Bonferroni);
+        assert_eq!(settings.prior, (2.0, 3.0));
+        assert_eq!(settings.min_units, 500);
+        assert_eq!(settings.rate_test, Settings::default().rate_test);
+    }
+
+    #[test]
+    fn unknown_settings_get_a_suggestion() {
+        let mut out = Vec::new();
+        apply_settings(
+            &mut Settings::default(),
+            &block(&[("alpa", "5%")]),
+            &mut out,
+        );
+        assert_eq!(codes(&out), ["xos::check::unknown_setting"]);
+        assert_eq!(out[0].help.as_deref(), Some("did you mean `alpha`?"));
+    }
+
+    #[test]
+    fn thresholds_must_be_ordered() {
+        let mut out = Vec::new();
+        let options = block(&[("srm_warning", "0.001"), ("srm_blocked", "0.01")]);
+        apply_settings(&mut Settings::default(), &options, &mut out);
+        assert_eq!(codes(&out), ["xos::check::srm_thresholds"]);
+        let mut out = Vec::new();
+        let options = block(&[("alpha", "0.6")]);
+        apply_settings(&mut Settings::default(), &options, &mut out);
+        assert_eq!(codes(&out), ["xos::check::out_of_range"]);
+    }
+
+    #[test]
+    fn a_plan_block_reads_units_per_day_power_and_duration() {
+        let mut out = Vec::new();
+        let options = block(&[
+            ("daily_users", "2000"),
+            ("power", "90%"),
+            ("duration", "14d"),
+        ]);
+        let plan = check_sample_plan(&options, &mut out);
+        assert!(out.is_empty(), "{:?}", codes(&out));
+        assert_eq!(plan.daily_users, Some(2000.0));
+        assert_eq!(plan.power, 0.9);
+        assert_eq!(plan.duration_days, Some(14.0));
+        let plan = check_sample_plan(&block(&[("power", "2")]), &mut out);
+        assert_eq!(plan.power, 0.8);
+        assert_eq!(codes(&out), ["xos::check::out_of_range"]);
+    }
+}

@@ -8,7 +8,6 @@ use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 use crate::plan::Effect;
 use crate::syntax::ast::{self, Unit};
 
-use super::experiment::duplicate;
 use crate::numbers;
 
 /// The options of a block, reporting (and skipping) repeated keys.
@@ -380,4 +379,137 @@ pub(super) fn beta_prior(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Optio
         }
     }
     Some((params[0], params[1]))
+}
+
+/// Records a one-of-a-kind item; a second one is a duplicate.
+pub(super) fn once(
+    seen: &mut HashMap<&'static str, Span>,
+    what: &'static str,
+    span: Span,
+    out: &mut Vec<Diagnostic>,
+) -> bool {
+    if let Some(first) = seen.get(what) {
+        out.push(
+            Diagnostic::error(
+                "xos::check::duplicate_item",
+                format!("`{what}` is given twice"),
+            )
+            .label(span, "given again here")
+            .secondary(*first, "first given here")
+            .help(format!(
+                "an experiment has at most one `{what}`; merge the two"
+            )),
+        );
+        return false;
+    }
+    seen.insert(what, span);
+    true
+}
+
+pub(super) fn duplicate(what: &str, name: &str, first: Span, second: Span) -> Diagnostic {
+    let verb = if what == "fact" { "given" } else { "defined" };
+    Diagnostic::error(
+        match what {
+            "metric" => "xos::check::duplicate_metric",
+            "variant" => "xos::check::duplicate_variant",
+            "rule" => "xos::check::duplicate_rule",
+            "test" => "xos::check::duplicate_test",
+            "option" => "xos::check::duplicate_option",
+            "fact" => "xos::check::duplicate_fact",
+            _ => "xos::check::duplicate_field",
+        },
+        format!("{what} `{name}` is {verb} twice"),
+    )
+    .label(second, format!("{verb} again here"))
+    .secondary(first, format!("first {verb} here"))
+    .help(format!(
+        "rename or remove one of the two: {what} names must be unique"
+    ))
+}
+
+/// Joins the lines of a string that spans lines: the newline and the
+/// indentation around it become one space.
+pub(super) fn join_lines(text: &str) -> String {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let last = lines.len().saturating_sub(1);
+    let parts: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let line = if i > 0 { line.trim_start() } else { line };
+            if i < last { line.trim_end() } else { line }
+        })
+        .collect();
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{block, codes, option};
+    use super::*;
+
+    #[test]
+    fn probabilities_are_plain_or_percent() {
+        let mut out = Vec::new();
+        assert_eq!(probability(&option("alpha", "5%"), &mut out), Some(0.05));
+        assert_eq!(probability(&option("alpha", "0.01"), &mut out), Some(0.01));
+        assert!(out.is_empty());
+        assert_eq!(probability(&option("alpha", "1pp"), &mut out), None);
+        assert_eq!(codes(&out), ["xos::check::unit_mismatch"]);
+        assert!(out[0].help.as_deref().unwrap().contains("alpha 1%"));
+    }
+
+    #[test]
+    fn counts_are_whole_and_at_least_the_minimum() {
+        let mut out = Vec::new();
+        assert_eq!(count(&option("draws", "100"), &mut out, 1), Some(100));
+        assert_eq!(count(&option("draws", "0"), &mut out, 1), None);
+        assert_eq!(count(&option("draws", "2.5"), &mut out, 1), None);
+        assert_eq!(
+            codes(&out),
+            ["xos::check::out_of_range", "xos::check::out_of_range"]
+        );
+    }
+
+    #[test]
+    fn words_come_from_the_choices_with_a_suggestion() {
+        let mut out = Vec::new();
+        let choices = ["holm", "bonferroni"];
+        assert_eq!(
+            word_value(&option("correction", "holm"), &choices, &mut out),
+            Some("holm")
+        );
+        assert_eq!(
+            word_value(&option("correction", "hol"), &choices, &mut out),
+            None
+        );
+        assert_eq!(codes(&out), ["xos::check::unknown_choice"]);
+        assert_eq!(out[0].help.as_deref(), Some("did you mean `holm`?"));
+    }
+
+    #[test]
+    fn effects_are_absolute_or_relative() {
+        let mut out = Vec::new();
+        let pp = effect_value(&option("mde", "1pp"), true, &mut out);
+        assert!(matches!(pp, Some(Effect::Absolute(x)) if (x - 0.01).abs() < 1e-12));
+        let relative = effect_value(&option("mde", "5% relative"), true, &mut out);
+        assert!(matches!(relative, Some(Effect::Relative(x)) if (x - 0.05).abs() < 1e-12));
+        assert!(out.is_empty(), "{:?}", codes(&out));
+    }
+
+    #[test]
+    fn repeated_options_are_reported_once_and_skipped() {
+        let mut out = Vec::new();
+        let options = block(&[("alpha", "5%"), ("alpha", "1%")]);
+        let kept = options_once(&options, &mut out);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(codes(&out), ["xos::check::duplicate_option"]);
+    }
+
+    #[test]
+    fn lists_and_joined_lines_read_as_prose() {
+        assert_eq!(list(&["a"]), "`a`");
+        assert_eq!(list(&["a", "b", "c"]), "`a`, `b` and `c`");
+        assert_eq!(join_lines("one\n    two  \n  three"), "one two three");
+    }
 }

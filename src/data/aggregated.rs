@@ -53,9 +53,12 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         }
     }
     let Some(header) = records.first() else {
+        // Text the CSV reader finds no record in (only line breaks and
+        // blanks it skips): the whole file is the problem.
         return Err(
             Diagnostic::error("xos::data::empty", "the data file is empty")
                 .in_file(source)
+                .label(Span::new(0, text.len()), "no header and no rows")
                 .into(),
         );
     };

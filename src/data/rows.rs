@@ -44,9 +44,6 @@ use crate::plan::{MetricKind, Missing, Plan};
 /// Bad rows listed one by one; the rest are counted in one more diagnostic.
 pub const LISTED_BAD_ROWS: usize = 20;
 
-/// Example ids kept for each kind of assignment problem.
-pub const ASSIGNMENT_EXAMPLES: usize = 5;
-
 /// Longest excerpt of a bad line shown in a diagnostic, in bytes.
 const SHOWN_LINE_BYTES: usize = 400;
 

@@ -13,7 +13,8 @@
 //! (odds about n²/2¹²⁹: nil for any real file). The hash is fast and not
 //! cryptographic: the file is the user's own data, not an attacker's.
 
-use super::rows::ASSIGNMENT_EXAMPLES;
+/// Example ids kept for each kind of assignment problem.
+pub const ASSIGNMENT_EXAMPLES: usize = 5;
 
 /// The sightings of one range (or, merged, of the file).
 #[derive(Default)]

@@ -132,7 +132,7 @@ fn already_unreachable(rules: &[Rule], i: usize) -> bool {
 
 /// Warnings about a policy file on its own.
 pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> Diagnostics {
-    let plan = scenario::policy_plan(policy, 2);
+    let plan = crate::check::policy_plan(policy, 2);
     let found = findings(&plan);
     let rules = &plan.policy.rules;
     let span = |rule: &Rule| rule.name_span;
@@ -175,7 +175,7 @@ pub fn analyze_plan(plan: &Plan, source: &Arc<SourceFile>, name: Span) -> Diagno
         return Diagnostics::new();
     }
     let found = findings(plan);
-    let policy_only = scenario::policy_only(plan);
+    let policy_only = plan.policy_rules_only();
     let alone = findings(&policy_only);
     let span = |rule: &Rule| rule.name_span;
     let inline = |j: &usize| rules[*j].source == RuleSource::Inline;

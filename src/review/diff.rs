@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::decide;
 use crate::plan::{Plan, PolicyTest, RuleSource, Verdict};
 use crate::review::scenario::{self, Explored};
+use crate::review::tests;
 
 /// The schema of `xos diff --format json`.
 pub const SCHEMA: &str = "xos.diff/v1";
@@ -159,14 +160,14 @@ fn test_change(old: &Plan, new: &Plan, test: &PolicyTest) -> Option<(Side, Side)
         return None;
     }
     let (old_plan, new_plan) = match test.source {
-        RuleSource::Policy => (scenario::policy_only(old), scenario::policy_only(new)),
+        RuleSource::Policy => (old.policy_rules_only(), new.policy_rules_only()),
         RuleSource::Inline => (old.clone(), new.clone()),
     };
-    let result = scenario::run_test(&new_plan, test, "");
+    let result = tests::run_test(&new_plan, test, "");
     if !result.passed {
         return None;
     }
-    let facts = scenario::test_facts(&new_plan, test);
+    let facts = tests::test_facts(&new_plan, test);
     let before = decide::decide_arm(&old_plan, &facts);
     let side = |verdict, rule| Side { verdict, rule };
     let o = side(before.verdict, before.rule);

@@ -5,3 +5,4 @@
 pub mod analysis;
 pub mod diff;
 pub mod scenario;
+pub mod tests;

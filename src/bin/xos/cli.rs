@@ -367,7 +367,7 @@ fn check_command(args: &CheckArgs) -> Outcome {
         match xos::check_path(file, &options) {
             Ok(checked) => {
                 if let check::CheckedFile::Experiment(experiment) = &checked {
-                    experiments.push((experiment.plan.name.clone(), file.clone()));
+                    experiments.push((experiment.plan.name().to_string(), file.clone()));
                 }
                 all.extend(checked.warnings().clone());
             }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use xos::check::{CheckedFile, LoadOptions};
 use xos::diagnostic::{Diagnostic, Diagnostics};
 use xos::plan::{Plan, PolicyOrigin};
-use xos::review::scenario::{self, TestResult};
+use xos::review::tests::{self, TestResult};
 
 use crate::cli::{
     CommandResult, DiffArgs, DiffFormat, ErrorFormat, Outcome, TestArgs, expand, print_diagnostics,
@@ -31,14 +31,14 @@ pub fn test_command(args: &TestArgs) -> Outcome {
         let results = match xos::check_path(file, &options) {
             Ok(CheckedFile::Policy(checked)) => {
                 tested.insert(origin_key(&checked.policy.origin));
-                scenario::policy_tests(&checked.policy)
+                tests::policy_tests(&checked.policy)
             }
             Ok(CheckedFile::Experiment(checked)) => {
                 let plan = &checked.plan;
-                let first = tested.insert(origin_key(&plan.policy.origin));
-                scenario::plan_tests(plan)
+                let first = tested.insert(origin_key(&plan.policy().origin));
+                tests::plan_tests(plan)
                     .into_iter()
-                    .filter(|r| first || r.suite == plan.name)
+                    .filter(|r| first || r.suite == plan.name())
                     .collect()
             }
             Err(diagnostics) => {
@@ -137,10 +137,10 @@ pub fn diff_command(args: &DiffArgs) -> CommandResult {
     };
     let sides = match (old, new) {
         (CheckedFile::Policy(old), CheckedFile::Policy(new)) => Sides {
-            old: scenario::policy_plan(&old.policy, 2),
-            new: scenario::policy_plan(&new.policy, 2),
-            old_tests: scenario::policy_plan(&old.policy, 1),
-            new_tests: scenario::policy_plan(&new.policy, 1),
+            old: xos::check::policy_plan(&old.policy, 2),
+            new: xos::check::policy_plan(&new.policy, 2),
+            old_tests: xos::check::policy_plan(&old.policy, 1),
+            new_tests: xos::check::policy_plan(&new.policy, 1),
         },
         (CheckedFile::Experiment(old), CheckedFile::Experiment(new)) => Sides {
             old_tests: old.plan.clone(),

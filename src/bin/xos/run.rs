@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use xos::diagnostic::{Diagnostic, Diagnostics};
-use xos::output::render::{Format, render};
+use xos::output::{Format, render};
 use xos::plan::Verdict;
 use xos::sample_size::{NoPlan, planned_sample};
 use xos::watch::{WatchEvent, WatchOptions, watch};
@@ -174,7 +174,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         let templates = args
             .templates
             .clone()
-            .or_else(|| outcome.plan.templates.clone());
+            .or_else(|| outcome.plan.templates().map(std::path::Path::to_path_buf));
         let memo = if run_format == RunFormat::Jsonl {
             Ok(format!(
                 "{}\n",
@@ -191,8 +191,8 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 continue;
             }
         };
-        let file_name = format!("{}.{}", outcome.plan.name, format.extension());
-        let target = match (&args.output, &args.out, &outcome.plan.output) {
+        let file_name = format!("{}.{}", outcome.plan.name(), format.extension());
+        let target = match (&args.output, &args.out, &outcome.plan.output()) {
             (Some(file), _, _) => Some(file.clone()),
             (None, Some(dir), _) => Some(dir.join(&file_name)),
             // A folder of specs with no `--out` goes to xos.toml's output folder.
@@ -210,8 +210,8 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         .filter(|r| r.target.is_some())
         .map(|r| {
             (
-                r.outcome.plan.name.clone(),
-                r.outcome.plan.spec_path.clone(),
+                r.outcome.plan.name().to_string(),
+                r.outcome.plan.spec_path().to_path_buf(),
             )
         })
         .collect();
@@ -271,7 +271,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
             eprintln!(
                 "xos: `{}` ({}) ended in {}, which `--fail-on` lists",
                 report.experiment,
-                item.outcome.plan.spec_path.display(),
+                item.outcome.plan.spec_path().display(),
                 report.decision.verdict.as_str()
             );
         }
@@ -299,9 +299,9 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
         diagnostics.push(
             Diagnostic::error(
                 "xos::plan::no_inputs",
-                format!("cannot plan `{}`: {why}", plan.name),
+                format!("cannot plan `{}`: {why}", plan.name()),
             )
-            .at_path(&plan.spec_path)
+            .at_path(plan.spec_path())
             .help(
                 "a rate primary needs `baseline` and `mde`, a mean primary `sd` and `mde`; \
                      `plan { daily_users N power 80% }` adds the duration",
@@ -334,7 +334,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             let fmt = xos::numbers::number;
             let mut out = format!(
                 "{}: sample size to detect the primary metric's MDE\n",
-                plan.name
+                plan.name()
             );
             out.push_str(&format!(
                 "  primary `{}`, MDE {} (absolute, a {}), alpha {}, power {}\n",
@@ -354,7 +354,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             if let Some(k) = sample.alpha_divided_by {
                 out.push_str(&format!(
                     "  alpha is {} / {k}: the correction's significance level split over {k} treatments\n",
-                    fmt(plan.settings.alpha),
+                    fmt(plan.settings().alpha),
                 ));
             }
             for (name, n) in &sample.per_variant {

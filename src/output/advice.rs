@@ -1,0 +1,204 @@
+//! The memo's advice: next actions and the assumptions behind the numbers,
+//! from the report's health, decision and metrics.
+
+use crate::numbers;
+use crate::output::report::Report;
+use crate::plan::{Health, Role, Verdict};
+
+pub(super) fn next_actions(report: &Report) -> Vec<String> {
+    let d = &report.decision;
+    let mut actions = Vec::new();
+    match d.verdict {
+        Verdict::Launch => {
+            let arm = d.arm.clone().unwrap_or_default();
+            actions.push(format!(
+                "Roll out `{arm}` to all traffic, in stages if the change is risky."
+            ));
+            let guardrails: Vec<String> = report
+                .metrics
+                .iter()
+                .filter(|m| m.role == Role::Guardrail)
+                .map(|m| format!("`{}`", m.name))
+                .collect();
+            if !guardrails.is_empty() {
+                actions.push(format!(
+                    "Keep watching {} during the roll-out.",
+                    guardrails.join(", ")
+                ));
+            }
+            actions
+                .push("Record this memo with the commit of the spec and the data it read.".into());
+        }
+        Verdict::Rollback => {
+            let arm = d.arm.clone().unwrap_or_default();
+            actions.push(format!(
+                "Turn `{arm}` off now and return its traffic to the control."
+            ));
+            actions.push(format!("Find the cause before any relaunch: {}", d.reason));
+            actions.push("Share this memo with the team that owns the change.".into());
+        }
+        Verdict::Hold => {
+            let primary_better = report
+                .metrics
+                .first()
+                .is_some_and(|m| m.comparisons.iter().any(|c| c.better));
+            if d.rule != "otherwise" && primary_better && report.health.status == Health::Healthy {
+                actions.push(format!(
+                    "This hold comes from the rule `{}`, not from a lack of evidence: more data will not \
+                     change it unless the effect itself changes. Revisit the change, or the rule's bar.",
+                    d.rule
+                ));
+            }
+            if report.health.status != Health::Healthy {
+                actions.push(
+                    "Fix the health issues below before reading the results: they may invalidate them.".into(),
+                );
+            }
+            match (&report.plan.remaining, report.plan.sample_reached) {
+                (Some(remaining), false) => {
+                    let needed: u64 = remaining.iter().map(|r| r.units).sum();
+                    let per: Vec<String> = remaining
+                        .iter()
+                        .map(|r| format!("{} for `{}`", numbers::thousands(r.units), r.variant))
+                        .collect();
+                    let mut line = format!(
+                        "Keep the experiment running: the plan needs {} more units ({})",
+                        numbers::thousands(needed),
+                        per.join(", ")
+                    );
+                    if let Some(days) = report.plan.days_remaining {
+                        line.push_str(&format!(
+                            ", about {days} more day{}",
+                            if days == 1 { "" } else { "s" }
+                        ));
+                        if let Some(daily) = report.plan.daily_users {
+                            line.push_str(&format!(
+                                " at {} units a day",
+                                numbers::thousands(daily.round() as u64)
+                            ));
+                        }
+                    }
+                    line.push('.');
+                    actions.push(line);
+                    actions.push(
+                        "A significant improvement of the primary metric with every guardrail holding \
+                         would change this to a launch."
+                            .into(),
+                    );
+                }
+                (Some(_), true) => {
+                    actions.push(
+                        "The planned sample is reached without a decisive result: the effect is likely \
+                         smaller than the MDE. Decide whether a smaller effect is worth a longer run, or stop."
+                            .into(),
+                    );
+                }
+                (None, _) => {
+                    actions.push(
+                        "Add `baseline` and `mde` to the primary metric (and `plan { daily_users … }`) so \
+                         xos can say how many more units a decision needs."
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
+    actions
+}
+
+pub(super) fn assumptions(report: &Report) -> Vec<String> {
+    let s = &report.settings;
+    let level = numbers::percent(1.0 - s.alpha);
+    let mut out = vec![
+        format!("Significance level α = {} (two-sided); confidence intervals at {level}.", numbers::percent(s.alpha)),
+        format!(
+            "Rate metrics: {} (`rate_test {}`), so a significant result is exactly a CI that excludes 0.",
+            s.rate_test.description(),
+            s.rate_test.keyword()
+        ),
+        "Mean metrics: Welch t-test from Σx and Σx² (sample variance, n − 1), Welch–Satterthwaite \
+         degrees of freedom, t-quantile CI, so a significant result is exactly a CI that excludes 0."
+            .to_string(),
+        format!(
+            "Relative lift: (treatment − control)/|control|, its sign always that of the absolute lift; \
+             CI by the {} (`relative_ci {}`) with the critical value of the metric's own test \
+             (z for rates, Welch t for means).",
+            s.relative_ci.description(),
+            s.relative_ci.keyword()
+        ),
+        "A metric whose arms have no variance (every unit the same) has p = 1 or 0 and no \
+         information: health is a warning, and it never proves non-inferiority."
+            .to_string(),
+    ];
+    if report.decision.arms.len() > 1 {
+        out.push(format!(
+            "p-values adjusted across {} treatment arms with {}; significance uses the adjusted p-value, \
+             and each comparison's CI is shown at its per-comparison level α·p/p_adj, so it excludes 0 \
+             exactly when the comparison is significant.",
+            report.decision.arms.len(),
+            match s.correction {
+                crate::plan::Correction::None => "no correction",
+                crate::plan::Correction::Bonferroni => "Bonferroni",
+                crate::plan::Correction::Holm => "Holm",
+                crate::plan::Correction::Bh => "Benjamini–Hochberg",
+            }
+        ));
+    }
+    out.push(format!(
+        "Sample ratio mismatch: Pearson χ² goodness of fit against the designed split ({}), matched by \
+         variant name; warning below p = {}, blocked below p = {}.",
+        s.split.iter().map(|v| format!("{} {}", v.variant, numbers::percent1(v.share))).collect::<Vec<_>>().join(" / "),
+        numbers::number(s.srm_warning),
+        numbers::number(s.srm_blocked)
+    ));
+    out.push(format!(
+        "An arm with fewer than {} units makes the health a warning.",
+        s.min_units
+    ));
+    out.push(format!(
+        "Bayesian evidence: Beta({}, {}) prior for rates; P(better) and expected loss computed exactly; \
+         mean metrics by normal approximation. Credible intervals of the relative lift (rates) at {level}: \
+         {} seeded Monte Carlo draws (seed {}), reproducible.",
+        numbers::number(s.prior[0]),
+        numbers::number(s.prior[1]),
+        numbers::thousands(s.draws),
+        s.seed
+    ));
+    out.push(format!(
+        "Guardrails: worsened and severe judged on the point estimate of the degradation; \
+         non-inferiority when the one-sided {level} bound of the degradation, by the metric's own \
+         method (for rates the `rate_test {}` interval), is below the margin.",
+        s.rate_test.keyword()
+    ));
+    if let Some(power) = report.plan.power {
+        let mut line = format!(
+            "Sample size: normal approximation with unpooled variance at {} power, sized for {} of the primary",
+            numbers::percent(power),
+            match report.plan.change {
+                Some("decrease") => "a decrease",
+                _ => "an increase",
+            }
+        );
+        match (report.plan.alpha, report.plan.alpha_divided_by) {
+            (Some(alpha), Some(k)) => line.push_str(&format!(
+                "; α = {} / {k} = {} per comparison (the correction's level split over {k} treatments).",
+                numbers::percent(s.alpha),
+                numbers::number(alpha)
+            )),
+            _ => line.push('.'),
+        }
+        out.push(line);
+    }
+    out.push(format!(
+        "Data: `{}`, variant column `{}`, units column `{}`.",
+        s.data, s.variant_column, s.units_column
+    ));
+    out.push(format!(
+        "Policy `{}` ({}): {} rules, then otherwise {}.",
+        report.policy.name,
+        report.policy.source,
+        report.policy.rules.len(),
+        report.policy.otherwise.as_str()
+    ));
+    out
+}

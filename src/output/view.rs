@@ -1,0 +1,436 @@
+//! The report formatted for reading: what templates see as `memo`
+//! (percentages, points, badges), built from the JSON report.
+
+use serde::Serialize;
+
+use crate::evaluate::Comparison;
+use crate::numbers;
+use crate::output::report::{MetricReport, Report};
+use crate::plan::{Direction, Health, Role, Status, Verdict};
+
+use super::Format;
+use super::advice::{assumptions, next_actions};
+use super::chart::chart_svg;
+
+/// The report formatted for reading.
+#[derive(Clone, Debug, Serialize)]
+pub struct MemoView {
+    pub title: String,
+    pub verdict: String,
+    pub verdict_word: String,
+    pub arm: Option<String>,
+    pub rule: String,
+    pub reason: String,
+    pub headline: String,
+    pub facts: Vec<(String, String)>,
+    pub multiarm: bool,
+    pub arms: Vec<ArmView>,
+    pub primary: MetricView,
+    pub secondary: Vec<MetricView>,
+    pub guardrails: Vec<MetricView>,
+    pub health: HealthView,
+    pub bayes: Vec<BayesRow>,
+    pub next_actions: Vec<String>,
+    pub assumptions: Vec<String>,
+    pub charter: CharterView,
+    /// The planned sample and how far the experiment is from it.
+    pub sample: String,
+    /// Inline SVG of every comparison's relative lift with its CI; drawn for
+    /// HTML only, empty in other formats.
+    pub chart_svg: String,
+    /// The confidence level, `95%`.
+    pub level: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ArmView {
+    pub variant: String,
+    pub verdict: String,
+    pub rule: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CharterView {
+    pub hypothesis: String,
+    pub owner: String,
+    pub primary: String,
+    pub mde: String,
+    pub policy: String,
+    pub split: String,
+    pub data: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MetricView {
+    pub name: String,
+    pub kind: String,
+    pub prefer: String,
+    pub thresholds: String,
+    pub control: String,
+    pub control_value: String,
+    pub rows: Vec<ComparisonView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ComparisonView {
+    pub variant: String,
+    pub value: String,
+    pub units: String,
+    pub lift: String,
+    pub rel_lift: String,
+    pub ci: String,
+    pub rel_ci: String,
+    pub p: String,
+    pub p_adjusted: String,
+    pub significant: String,
+    pub direction: String,
+    pub status: String,
+    pub badge: String,
+    pub css: String,
+    pub non_inferior: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HealthView {
+    pub status: String,
+    pub badge: String,
+    pub css: String,
+    pub srm: String,
+    pub issues: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BayesRow {
+    pub metric: String,
+    pub variant: String,
+    pub prob_better: String,
+    pub expected_loss: String,
+    /// Credible interval of the relative lift at 1 − α, or `n/a`.
+    pub credible: String,
+}
+
+/// The memo's formatted facts. The SVG chart is drawn only for HTML, the
+/// one format that shows it.
+pub fn memo_view(report: &Report, format: Format) -> MemoView {
+    let decision = &report.decision;
+    let primary = report
+        .metrics
+        .iter()
+        .find(|m| m.role == Role::Primary)
+        .unwrap_or(&report.metrics[0]);
+    let alpha = report.settings.alpha;
+    let verdict_word = match decision.verdict {
+        Verdict::Launch => "Launch",
+        Verdict::Hold => "Hold",
+        Verdict::Rollback => "Roll back",
+    };
+    let headline = match (&decision.arm, decision.verdict) {
+        (Some(arm), Verdict::Launch) => format!("Launch `{arm}`"),
+        (Some(arm), Verdict::Rollback) => format!("Roll back `{arm}`"),
+        (Some(arm), Verdict::Hold) => format!("Hold `{arm}`"),
+        (None, _) => "Hold all arms".to_string(),
+    };
+    let facts = decision
+        .arms
+        .iter()
+        .find(|a| Some(&a.variant) == decision.arm.as_ref())
+        .or(decision.arms.first())
+        .map(|a| {
+            a.facts
+                .iter()
+                .map(|f| (f.fact.clone(), f.value.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let views = |role: Role| -> Vec<MetricView> {
+        report
+            .metrics
+            .iter()
+            .filter(|m| m.role == role)
+            .map(|m| metric_view(m, alpha))
+            .collect()
+    };
+    let bayes = report
+        .metrics
+        .iter()
+        .flat_map(|m| {
+            m.comparisons.iter().map(move |c| BayesRow {
+                metric: m.name.clone(),
+                variant: c.variant.clone(),
+                prob_better: c.prob_better.map_or("n/a".into(), numbers::percent1),
+                expected_loss: c.expected_loss.map_or("n/a".into(), |l| loss(m, l)),
+                credible: relative_interval(c.rel_credible_low, c.rel_credible_high),
+            })
+        })
+        .collect();
+
+    MemoView {
+        title: report
+            .title
+            .clone()
+            .unwrap_or_else(|| report.experiment.clone()),
+        verdict: decision.verdict.as_str().to_string(),
+        verdict_word: verdict_word.to_string(),
+        arm: decision.arm.clone(),
+        rule: decision.rule.clone(),
+        reason: decision.reason.clone(),
+        headline,
+        facts,
+        multiarm: decision.arms.len() > 1,
+        arms: decision
+            .arms
+            .iter()
+            .map(|a| ArmView {
+                variant: a.variant.clone(),
+                verdict: a.verdict.as_str().to_string(),
+                rule: a.rule.clone(),
+                reason: a.reason.clone(),
+            })
+            .collect(),
+        primary: metric_view(primary, alpha),
+        secondary: views(Role::Secondary),
+        guardrails: views(Role::Guardrail),
+        health: health_view(report),
+        bayes,
+        next_actions: next_actions(report),
+        assumptions: assumptions(report),
+        charter: charter(report, primary),
+        sample: sample_line(report, primary),
+        chart_svg: if format == Format::Html {
+            chart_svg(report)
+        } else {
+            String::new()
+        },
+        level: numbers::percent(1.0 - alpha),
+    }
+}
+
+fn charter(report: &Report, primary: &MetricReport) -> CharterView {
+    CharterView {
+        hypothesis: report
+            .hypothesis
+            .clone()
+            .unwrap_or_else(|| "not stated".into()),
+        owner: report.owner.clone().unwrap_or_else(|| "not stated".into()),
+        primary: format!("{} = {}({})", primary.name, primary.kind, primary.column),
+        mde: primary
+            .mde
+            .map_or("not stated".into(), |e| effect(primary, e.value, e.scale)),
+        policy: format!("{} ({})", report.policy.name, report.policy.source),
+        split: report
+            .settings
+            .split
+            .iter()
+            .map(|s| format!("{} {}", s.variant, numbers::percent1(s.share)))
+            .collect::<Vec<_>>()
+            .join(" / "),
+        data: report.settings.data.clone(),
+    }
+}
+
+/// An interval of relative lifts as `[−1.20%, +3.40%]`, or `n/a`.
+fn relative_interval(low: Option<f64>, high: Option<f64>) -> String {
+    match (low, high) {
+        (Some(lo), Some(hi)) => format!(
+            "[{}, {}]",
+            numbers::signed_percent(lo),
+            numbers::signed_percent(hi)
+        ),
+        _ => "n/a".into(),
+    }
+}
+
+fn sample_line(report: &Report, primary: &MetricReport) -> String {
+    let plan = &report.plan;
+    let Some(per_variant) = &plan.per_variant else {
+        return "no sample plan (the primary metric has no `baseline` and `mde`)".into();
+    };
+    let sizes: Vec<String> = per_variant
+        .iter()
+        .map(|v| format!("{} {}", v.variant, numbers::thousands(v.units)))
+        .collect();
+    let mut line = format!(
+        "planned {} ({} in all",
+        sizes.join(", "),
+        numbers::thousands(plan.total.unwrap_or(0))
+    );
+    if let Some(days) = plan.days {
+        line.push_str(&format!(", {days} day{}", if days == 1 { "" } else { "s" }));
+    }
+    line.push(')');
+    if plan.sample_reached {
+        line.push_str("; reached");
+    } else {
+        // Progress of the slowest arm.
+        let progress = per_variant
+            .iter()
+            .zip(&primary.variants)
+            .filter(|(need, _)| need.units > 0)
+            .map(|(need, have)| have.units as f64 / need.units as f64)
+            .fold(f64::INFINITY, f64::min);
+        if progress.is_finite() {
+            line.push_str(&format!(
+                "; {:.0}% of it so far",
+                (progress * 100.0).min(99.0)
+            ));
+        }
+    }
+    line
+}
+
+fn metric_view(m: &MetricReport, alpha: f64) -> MetricView {
+    let control = &m.variants[0];
+    let mut thresholds = Vec::new();
+    if let Some(e) = m.worsened {
+        thresholds.push(format!("worsened at {}", effect(m, e.value, e.scale)));
+    }
+    if let Some(e) = m.severe {
+        thresholds.push(format!("severe at {}", effect(m, e.value, e.scale)));
+    }
+    if let Some(e) = m.margin {
+        thresholds.push(format!("margin {}", effect(m, e.value, e.scale)));
+    }
+    MetricView {
+        name: m.name.clone(),
+        kind: format!("{}({})", m.kind, m.column),
+        prefer: match m.prefer {
+            Direction::Higher => "higher is better".into(),
+            Direction::Lower => "lower is better".into(),
+        },
+        thresholds: if thresholds.is_empty() {
+            "none".into()
+        } else {
+            thresholds.join(", ")
+        },
+        control: control.name.clone(),
+        control_value: value(m, control.value),
+        rows: m
+            .comparisons
+            .iter()
+            .zip(&m.variants[1..])
+            .map(|(c, v)| comparison_view(m, c, v.value, alpha))
+            .collect(),
+    }
+}
+
+fn comparison_view(
+    m: &MetricReport,
+    c: &Comparison,
+    treatment: Option<f64>,
+    alpha: f64,
+) -> ComparisonView {
+    let (status, badge, css) = match c.status {
+        Some(Status::Severe) => ("severe", "⛔ severe", "severe"),
+        Some(Status::Worsened) => ("worsened", "⚠️ worsened", "worsened"),
+        Some(Status::Ok) => ("ok", "✅ ok", "ok"),
+        None if c.better => ("better", "▲ better", "ok"),
+        None if c.worse => ("worse", "▼ worse", "severe"),
+        None => ("not significant", "· not significant", "neutral"),
+    };
+    let direction = if c.better {
+        "significantly better"
+    } else if c.worse {
+        "significantly worse"
+    } else {
+        "not significant"
+    };
+    ComparisonView {
+        variant: c.variant.clone(),
+        value: value(m, treatment),
+        units: numbers::thousands(c.units),
+        lift: c.abs_lift.map_or("n/a".into(), |l| lift(m, l)),
+        rel_lift: c.rel_lift.map_or("n/a".into(), numbers::signed_percent),
+        // The interval at the per-comparison level of the correction, the
+        // one that agrees with `significant` (equal to the plain one
+        // without a correction).
+        ci: match (c.ci_adj_low, c.ci_adj_high) {
+            (Some(lo), Some(hi)) => format!("[{}, {}]", lift(m, lo), lift(m, hi)),
+            _ => "n/a".into(),
+        },
+        rel_ci: relative_interval(c.rel_ci_low, c.rel_ci_high),
+        p: c.p_value.map_or("n/a".into(), numbers::p_value),
+        p_adjusted: c.p_adjusted.map_or("n/a".into(), numbers::p_value),
+        significant: if c.significant {
+            format!("yes (p < {})", numbers::number(alpha))
+        } else {
+            "no".into()
+        },
+        direction: direction.into(),
+        status: status.into(),
+        badge: badge.into(),
+        css: css.into(),
+        non_inferior: match c.non_inferior {
+            Some(true) => "yes".into(),
+            Some(false) => "no".into(),
+            None => "n/a".into(),
+        },
+    }
+}
+
+fn health_view(report: &Report) -> HealthView {
+    let h = &report.health;
+    let (status, badge, css) = match h.status {
+        Health::Healthy => ("healthy", "✅ healthy", "ok"),
+        Health::Warning => ("warning", "⚠️ warning", "worsened"),
+        Health::Blocked => ("blocked", "⛔ blocked", "severe"),
+    };
+    HealthView {
+        status: status.into(),
+        badge: badge.into(),
+        css: css.into(),
+        srm: match h.srm {
+            Some(srm) => format!(
+                "χ² = {} (df {}), p = {}",
+                numbers::number(srm.chi2),
+                srm.df,
+                numbers::p_value(srm.p_value)
+            ),
+            None => "not computed".into(),
+        },
+        issues: h.issues.iter().map(|i| i.message.clone()).collect(),
+    }
+}
+
+fn is_rate(m: &MetricReport) -> bool {
+    m.kind == "rate"
+}
+
+/// A metric's value: a rate as a percentage, a mean as a number.
+fn value(m: &MetricReport, v: Option<f64>) -> String {
+    match v {
+        None => "n/a".into(),
+        Some(v) if is_rate(m) => numbers::percent2(v),
+        Some(v) => numbers::number(v),
+    }
+}
+
+/// An absolute lift: percentage points for rates.
+fn lift(m: &MetricReport, l: f64) -> String {
+    if is_rate(m) {
+        let pp = l * 100.0;
+        let digits = if pp != 0.0 && pp.abs() < 0.01 { 4 } else { 2 };
+        format!("{}{:.*} pp", numbers::sign(pp), digits, pp.abs())
+    } else {
+        format!("{}{}", numbers::sign(l), numbers::number(l.abs()))
+    }
+}
+
+fn loss(m: &MetricReport, l: f64) -> String {
+    if is_rate(m) {
+        format!("{} pp", numbers::number(l * 100.0))
+    } else {
+        numbers::number(l)
+    }
+}
+
+fn effect(m: &MetricReport, value: f64, scale: &str) -> String {
+    if scale == "relative" {
+        format!("{} relative", numbers::percent(value))
+    } else if is_rate(m) {
+        format!("{} pp", numbers::number(value * 100.0))
+    } else {
+        numbers::number(value)
+    }
+}
