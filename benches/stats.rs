@@ -95,14 +95,42 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
-    let jeffreys = [
-        ("beta_binomial/jeffreys_1e3", (120, 1_000, 140, 1_000)),
+    // Every formulation of the Beta comparison: Jeffreys (the sum plus a
+    // skipped remainder), small fractional shapes (logit quadrature of the
+    // remainder), one near-normal arm (1e12 units against 1e4) and two.
+    let formulations = [
+        (
+            "beta_binomial/jeffreys_1e3",
+            (120, 1_000, 140, 1_000),
+            (0.5, 0.5),
+        ),
         (
             "beta_binomial/jeffreys_1e6",
             (50_000, 1_000_000, 50_500, 1_000_000),
+            (0.5, 0.5),
+        ),
+        (
+            "beta_binomial/prior_0.01_zero_vs_all",
+            (0, 5, 5, 5),
+            (0.01, 0.01),
+        ),
+        (
+            "beta_binomial/huge_vs_small_1e12",
+            (300_000_000_000, 1_000_000_000_000, 3_100, 10_000),
+            (1.0, 1.0),
+        ),
+        (
+            "beta_binomial/both_huge_1e12",
+            (
+                300_000_000_000,
+                1_000_000_000_000,
+                300_000_600_000,
+                1_000_000_000_000,
+            ),
+            (1.0, 1.0),
         ),
     ];
-    for (name, (x_c, n_c, x_t, n_t)) in jeffreys {
+    for (name, (x_c, n_c, x_t, n_t), prior) in formulations {
         c.bench_function(name, |b| {
             b.iter(|| {
                 beta_binomial(
@@ -110,7 +138,7 @@ fn bench(c: &mut Criterion) {
                     black_box(n_c),
                     black_box(x_t),
                     black_box(n_t),
-                    (0.5, 0.5),
+                    prior,
                 )
             })
         });
@@ -156,20 +184,25 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
-    c.bench_function("relative_lift_interval/100k_draws", |b| {
-        b.iter(|| {
-            relative_lift_interval(
-                black_box(1_200),
-                10_000,
-                1_320,
-                10_050,
-                (1.0, 1.0),
-                0.95,
-                100_000,
-                42,
-            )
-        })
-    });
+    for (name, draws) in [
+        ("relative_lift_interval/10k_draws", 10_000),
+        ("relative_lift_interval/100k_draws", 100_000),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                relative_lift_interval(
+                    black_box(1_200),
+                    10_000,
+                    1_320,
+                    10_050,
+                    (1.0, 1.0),
+                    0.95,
+                    draws,
+                    42,
+                )
+            })
+        });
+    }
 }
 
 criterion_group!(benches, bench);

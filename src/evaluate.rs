@@ -108,6 +108,11 @@ pub struct Comparison {
     pub worse: bool,
     pub prob_better: Option<f64>,
     pub expected_loss: Option<f64>,
+    /// Credible interval of the relative lift `p_T/p_C − 1` at level 1 − α
+    /// (rate metrics; seeded Monte Carlo with the settings' `seed` and
+    /// `draws`, see `stats::bayes::relative_lift_interval`).
+    pub rel_credible_low: Option<f64>,
+    pub rel_credible_high: Option<f64>,
     /// Guardrails only (`None` otherwise).
     pub worsened: Option<bool>,
     pub severe: Option<bool>,
@@ -524,6 +529,8 @@ fn compare(
         worse: false,
         prob_better: None,
         expected_loss: None,
+        rel_credible_low: None,
+        rel_credible_high: None,
         worsened: None,
         severe: None,
         non_inferior: None,
@@ -553,6 +560,19 @@ fn compare(
             if let Some(b) = bayes::beta_binomial(x_c, n_c, x_t, n_t, settings.prior) {
                 set_bayes(&mut c, metric.prefer, b);
             }
+            if let Some((lo, hi)) = bayes::relative_lift_interval(
+                x_c,
+                n_c,
+                x_t,
+                n_t,
+                settings.prior,
+                1.0 - alpha,
+                settings.draws,
+                settings.seed,
+            ) {
+                c.rel_credible_low = Some(lo);
+                c.rel_credible_high = Some(hi);
+            }
         }
         (MetricData::Mean { .. }, MetricData::Mean { .. }) => {
             // INVARIANT: both arms are means, so mean_arms is Some.
@@ -576,7 +596,7 @@ fn compare(
                 }
                 let se_c = (m.var_c / n_c as f64).sqrt();
                 let se_t = (m.var_t / n_t as f64).sqrt();
-                if let Some(b) = bayes::normal_approx(m.mean_c, se_c, m.mean_t, se_t) {
+                if let Some(b) = bayes::normal_posteriors(m.abs_lift, se_c, se_t) {
                     set_bayes(&mut c, metric.prefer, b);
                 }
             }
@@ -729,9 +749,10 @@ fn without_variance(n_c: u64, control: &MetricData, n_t: u64, treatment: &Metric
 fn set_bayes(c: &mut Comparison, prefer: Direction, b: bayes::BayesResult) {
     let (prob, loss) = match prefer {
         Direction::Higher => (b.prob_t_beats_c, b.expected_loss_t),
-        // Lower is better: "better" is the treatment being below the control,
-        // and shipping it loses E[max(p_T − p_C, 0)].
-        Direction::Lower => (1.0 - b.prob_t_beats_c, b.expected_loss_c),
+        // Lower is better: "better" is the treatment being below the control
+        // (that tail computed directly, never as 1 − P), and shipping it
+        // loses E[max(p_T − p_C, 0)].
+        Direction::Lower => (b.prob_c_beats_t, b.expected_loss_c),
     };
     c.prob_better = finite(prob);
     c.expected_loss = finite(loss);

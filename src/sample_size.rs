@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::plan::{Correction, Effect, MetricKind, Plan};
+use crate::plan::{Correction, Direction, Effect, MetricKind, Plan};
 use crate::stats::power;
 
 /// The planned sample from the charter: per variant, total and days.
@@ -22,8 +22,19 @@ pub struct PlannedSample {
     /// The significance level the plan uses (α split across arms when the
     /// p-values are corrected).
     pub alpha: f64,
-    /// The minimum detectable effect, absolute, in the metric's units.
+    /// The minimum detectable effect, absolute, in the metric's units
+    /// (its size; `change` says which way).
     pub mde_abs: f64,
+    /// `increase` for a `prefer higher` primary, `decrease` for `prefer
+    /// lower` (the plan is sized for `p2 = p1 ∓ mde` accordingly).
+    pub change: &'static str,
+    /// The rate the plan distinguishes from the baseline (`p2`), for a rate
+    /// primary.
+    pub target_rate: Option<f64>,
+    /// When a correction is set and there are `k − 1 > 1` treatments: `k − 1`,
+    /// the number α was divided by (Bonferroni's split, conservative for
+    /// Holm and BH).
+    pub alpha_divided_by: Option<usize>,
 }
 
 /// Why a sample size cannot be planned.
@@ -41,11 +52,14 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
     };
     let power_target = plan.sample_plan.as_ref().map_or(0.8, |p| p.power);
     let arms = plan.treatments().len();
-    let alpha = if arms > 1 && plan.settings.correction != Correction::None {
-        plan.settings.alpha / arms as f64
-    } else {
-        plan.settings.alpha
+    let alpha_divided_by =
+        (arms > 1 && plan.settings.correction != Correction::None).then_some(arms);
+    let alpha = plan.settings.alpha / alpha_divided_by.unwrap_or(1) as f64;
+    let change = match primary.prefer {
+        Direction::Higher => power::Change::Increase,
+        Direction::Lower => power::Change::Decrease,
     };
+    let mut target_rate = None;
     let control_share = plan.control().share;
     let mut sizes = Vec::with_capacity(arms);
     let mde_abs;
@@ -65,13 +79,19 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
                 Effect::Absolute(x) => x,
                 Effect::Relative(x) => baseline * x,
             };
+            target_rate = power::rate_effect_toward(baseline, value, kind, change).map(|e| e.1);
             for treatment in plan.treatments() {
                 let ratio = treatment.share / control_share;
-                let size =
-                    power::rate_sample_size(baseline, value, kind, alpha, power_target, ratio)
-                        .ok_or_else(|| {
-                            NoPlan("the planning inputs give no finite sample size".into())
-                        })?;
+                let size = power::rate_sample_size_toward(
+                    baseline,
+                    value,
+                    kind,
+                    change,
+                    alpha,
+                    power_target,
+                    ratio,
+                )
+                .ok_or_else(|| NoPlan("the planning inputs give no finite sample size".into()))?;
                 sizes.push(size);
             }
         }
@@ -122,5 +142,11 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
         power: power_target,
         alpha,
         mde_abs,
+        change: match change {
+            power::Change::Increase => "increase",
+            power::Change::Decrease => "decrease",
+        },
+        target_rate,
+        alpha_divided_by,
     })
 }

@@ -204,7 +204,22 @@ pub fn apply_settings(
             }
             "draws" => {
                 if let Some(v) = count(kv, out, 1) {
-                    settings.draws = v;
+                    if v > crate::stats::bayes::MAX_DRAWS {
+                        out.push(
+                            Diagnostic::error(
+                                "xos::check::out_of_range",
+                                "`draws` is above 10,000,000",
+                            )
+                            .label(kv.value.span(), "too many Monte Carlo draws")
+                            .help(
+                                "the credible interval keeps every draw in memory (8 bytes \
+                                 each); 100000 (the default) puts the bounds within about 0.2 % of \
+                                 the width of a near-normal interval",
+                            ),
+                        );
+                    } else {
+                        settings.draws = v;
+                    }
                 }
             }
             "correction" => {

@@ -157,9 +157,12 @@ pub(super) fn assumptions(report: &Report) -> Vec<String> {
     ));
     out.push(format!(
         "Bayesian evidence: Beta({}, {}) prior for rates; P(better) and expected loss computed exactly; \
-         mean metrics by normal approximation.",
+         mean metrics by normal approximation. Credible intervals of the relative lift (rates) at {level}: \
+         {} seeded Monte Carlo draws (seed {}), reproducible.",
         numbers::number(s.prior[0]),
-        numbers::number(s.prior[1])
+        numbers::number(s.prior[1]),
+        numbers::thousands(s.draws),
+        s.seed
     ));
     out.push(format!(
         "Guardrails: worsened and severe judged on the point estimate of the degradation; \
@@ -168,10 +171,23 @@ pub(super) fn assumptions(report: &Report) -> Vec<String> {
         s.rate_test.keyword()
     ));
     if let Some(power) = report.plan.power {
-        out.push(format!(
-            "Sample size: normal approximation with unpooled variance at {} power.",
-            numbers::percent(power)
-        ));
+        let mut line = format!(
+            "Sample size: normal approximation with unpooled variance at {} power, sized for {} of the primary",
+            numbers::percent(power),
+            match report.plan.change {
+                Some("decrease") => "a decrease",
+                _ => "an increase",
+            }
+        );
+        match (report.plan.alpha, report.plan.alpha_divided_by) {
+            (Some(alpha), Some(k)) => line.push_str(&format!(
+                "; α = {} / {k} = {} per comparison (the correction's level split over {k} treatments).",
+                numbers::percent(s.alpha),
+                numbers::number(alpha)
+            )),
+            _ => line.push('.'),
+        }
+        out.push(line);
     }
     out.push(format!(
         "Data: `{}`, variant column `{}`, units column `{}`.",

@@ -87,6 +87,13 @@ pub struct PlanReport {
     /// Days still needed at `daily_users`.
     pub days_remaining: Option<u64>,
     pub daily_users: Option<f64>,
+    /// `increase` (`prefer higher` primary) or `decrease` (`prefer lower`):
+    /// the direction the sample is sized for; `null` without a plan.
+    pub change: Option<&'static str>,
+    /// The α the plan uses, and the number of treatments it was divided by
+    /// under a correction (`null` when not divided).
+    pub alpha: Option<f64>,
+    pub alpha_divided_by: Option<usize>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -249,6 +256,9 @@ fn plan_report(
             remaining: None,
             days_remaining: None,
             daily_users,
+            change: None,
+            alpha: None,
+            alpha_divided_by: None,
         };
     };
     let remaining: Vec<VariantCount> = sample
@@ -295,6 +305,9 @@ fn plan_report(
         remaining: Some(remaining),
         days_remaining,
         daily_users,
+        change: Some(sample.change),
+        alpha: Some(sample.alpha),
+        alpha_divided_by: sample.alpha_divided_by,
     }
 }
 

@@ -109,6 +109,8 @@ pub struct BayesRow {
     pub variant: String,
     pub prob_better: String,
     pub expected_loss: String,
+    /// Credible interval of the relative lift at 1 − α, or `n/a`.
+    pub credible: String,
 }
 
 /// The memo's formatted facts. The SVG chart is drawn only for HTML, the
@@ -206,6 +208,7 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
                 variant: c.variant.clone(),
                 prob_better: c.prob_better.map_or("n/a".into(), numbers::percent1),
                 expected_loss: c.expected_loss.map_or("n/a".into(), |l| loss(m, l)),
+                credible: relative_interval(c.rel_credible_low, c.rel_credible_high),
             })
         })
         .collect();
@@ -272,6 +275,18 @@ fn charter(report: &Report, primary: &MetricReport) -> CharterView {
             .collect::<Vec<_>>()
             .join(" / "),
         data: report.settings.data.clone(),
+    }
+}
+
+/// An interval of relative lifts as `[−1.20%, +3.40%]`, or `n/a`.
+fn relative_interval(low: Option<f64>, high: Option<f64>) -> String {
+    match (low, high) {
+        (Some(lo), Some(hi)) => format!(
+            "[{}, {}]",
+            numbers::signed_percent(lo),
+            numbers::signed_percent(hi)
+        ),
+        _ => "n/a".into(),
     }
 }
 
@@ -382,14 +397,7 @@ fn comparison_view(
             (Some(lo), Some(hi)) => format!("[{}, {}]", lift(m, lo), lift(m, hi)),
             _ => "n/a".into(),
         },
-        rel_ci: match (c.rel_ci_low, c.rel_ci_high) {
-            (Some(lo), Some(hi)) => format!(
-                "[{}, {}]",
-                numbers::signed_percent(lo),
-                numbers::signed_percent(hi)
-            ),
-            _ => "n/a".into(),
-        },
+        rel_ci: relative_interval(c.rel_ci_low, c.rel_ci_high),
         p: c.p_value.map_or("n/a".into(), numbers::p_value),
         p_adjusted: c.p_adjusted.map_or("n/a".into(), numbers::p_value),
         significant: if c.significant {

@@ -345,6 +345,8 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         worse: sig == Significance::Worse,
         prob_better: Some(prob_better),
         expected_loss: Some(expected_loss),
+        rel_credible_low: None,
+        rel_credible_high: None,
         worsened: guardrail.then_some(status >= Status::Worsened),
         severe: guardrail.then_some(status == Status::Severe),
         non_inferior: if guardrail {

@@ -505,5 +505,8 @@ pub fn planned_json(sample: &crate::sample_size::PlannedSample) -> Value {
         "alpha": sample.alpha,
         "power": sample.power,
         "mde_abs": sample.mde_abs,
+        "change": sample.change,
+        "target_rate": sample.target_rate,
+        "alpha_divided_by": sample.alpha_divided_by,
     })
 }

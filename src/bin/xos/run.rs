@@ -378,12 +378,26 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 plan.name()
             );
             out.push_str(&format!(
-                "  primary `{}`, MDE {} (absolute), alpha {}, power {}\n",
+                "  primary `{}`, MDE {} (absolute, a {}), alpha {}, power {}\n",
                 plan.primary().name,
                 fmt(sample.mde_abs),
+                sample.change,
                 fmt(sample.alpha),
                 fmt(sample.power),
             ));
+            if let Some(rate) = sample.target_rate {
+                out.push_str(&format!(
+                    "  planned to tell {} from {}\n",
+                    fmt(rate),
+                    fmt(plan.primary().baseline.unwrap_or(f64::NAN)),
+                ));
+            }
+            if let Some(k) = sample.alpha_divided_by {
+                out.push_str(&format!(
+                    "  alpha is {} / {k}: the correction's significance level split over {k} treatments\n",
+                    fmt(plan.settings().alpha),
+                ));
+            }
             for (name, n) in &sample.per_variant {
                 out.push_str(&format!("  {name:<16} {n:>12} units\n"));
             }
