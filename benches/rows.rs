@@ -63,6 +63,20 @@ fn once(path: &Path) -> std::process::ExitCode {
                     .map(|m| match m {
                         MetricData::Rate { count } => count.to_string(),
                         MetricData::Mean { sum, sum_sq } => format!("{sum} {sum_sq}"),
+                        MetricData::Ratio {
+                            sum_x,
+                            sum_x_sq,
+                            sum_y,
+                            sum_y_sq,
+                            sum_xy,
+                        } => format!("{sum_x} {sum_x_sq} {sum_y} {sum_y_sq} {sum_xy}"),
+                        MetricData::Adjusted {
+                            sum_y,
+                            sum_y_sq,
+                            sum_c,
+                            sum_c_sq,
+                            sum_yc,
+                        } => format!("{sum_y} {sum_y_sq} {sum_c} {sum_c_sq} {sum_yc}"),
                     })
                     .collect();
                 println!("{} {} {}", variant.name, variant.units, metrics.join(" "));

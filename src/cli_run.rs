@@ -135,7 +135,8 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             )
             .at_path(&plan.spec_path)
             .help(
-                "a rate primary needs `baseline` and `mde`, a mean primary `sd` and `mde`; \
+                "a rate primary needs `baseline` and `mde`, a mean primary `sd` and `mde`, a ratio \
+                     primary `baseline`, `mean_y`, `sd_x`, `sd_y`, `correlation` and `mde`; \
                      `plan { daily_users N power 80% }` adds the duration",
             ),
         );
@@ -149,7 +150,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 .iter()
                 .map(|(name, n)| (name.clone(), serde_json::Value::from(*n)))
                 .collect();
-            let value = serde_json::json!({
+            let mut value = serde_json::json!({
                 "per_variant": per_variant,
                 "total": sample.total,
                 "days": sample.days,
@@ -157,6 +158,9 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 "power": sample.power,
                 "mde_abs": sample.mde_abs,
             });
+            if let Some(reduction) = plan.primary().cuped {
+                value["cuped"] = serde_json::Value::from(reduction);
+            }
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
         PlanFormat::Text => {
@@ -172,6 +176,15 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 fmt(sample.alpha),
                 fmt(sample.power),
             ));
+            if let (Some(reduction), Some(covariate)) =
+                (plan.primary().cuped, &plan.primary().covariate)
+            {
+                out.push_str(&format!(
+                    "  with CUPED on `{covariate}` removing {}% of the variance ({}% of the units without it)\n",
+                    fmt(reduction * 100.0),
+                    fmt((1.0 - reduction) * 100.0),
+                ));
+            }
             for (name, n) in &sample.per_variant {
                 out.push_str(&format!("  {name:<16} {n:>12} units\n"));
             }

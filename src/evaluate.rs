@@ -24,7 +24,7 @@ use crate::data::{Assignment, Data, MetricData};
 use crate::plan::{
     Correction, Direction, Effect, Health, MetricKind, Plan, RateTest, RelativeCi, Role, Status,
 };
-use crate::stats::{bayes, dist, mean, multiple, power, proportion, srm};
+use crate::stats::{bayes, cuped, dist, mean, multiple, power, proportion, ratio, srm};
 
 /// Everything computed for one experiment.
 #[derive(Clone, Debug)]
@@ -102,6 +102,32 @@ pub struct Comparison {
     /// One-sided (1 − α) upper bound of the degradation (guardrails).
     pub degradation_bound: Option<f64>,
     pub status: Option<Status>,
+    /// Metrics with a `covariate` only: what CUPED did. The comparison's
+    /// numbers above are the adjusted ones (or, when the covariate has no
+    /// variance, the unadjusted ones, with `theta: null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuped: Option<CupedReport>,
+}
+
+/// CUPED's effect on one comparison (DESIGN §4).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CupedReport {
+    /// The pooled slope θ; `null` when the covariate has no variance (then
+    /// nothing was adjusted).
+    pub theta: Option<f64>,
+    /// Share of the lift's variance removed, `1 − V_adj/V_unadj`.
+    pub variance_reduction: Option<f64>,
+    /// The comparison without adjustment, by the metric's own test.
+    pub unadjusted: Unadjusted,
+}
+
+/// The numbers of a comparison before CUPED.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Unadjusted {
+    pub abs_lift: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub p_value: Option<f64>,
 }
 
 /// The facts the policy reads for one treatment arm.
@@ -199,12 +225,12 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
                 sizes.push(size);
             }
         }
-        MetricKind::Mean { .. } => {
-            let Some(sd) = primary.sd else {
-                return Err(NoPlan(format!(
-                    "the primary metric `{}` has no `sd`",
-                    primary.name
-                )));
+        MetricKind::Mean { .. } | MetricKind::Ratio { .. } => {
+            let sd = match &primary.kind {
+                MetricKind::Ratio { .. } => ratio_planning_sd(primary)?,
+                _ => primary.sd.ok_or_else(|| {
+                    NoPlan(format!("the primary metric `{}` has no `sd`", primary.name))
+                })?,
             };
             mde_abs = match mde {
                 Effect::Absolute(x) => x,
@@ -228,6 +254,13 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
             }
         }
     }
+    if let Some(reduction) = primary.cuped {
+        for (size, treatment) in sizes.iter_mut().zip(plan.treatments()) {
+            let ratio = treatment.share / control_share;
+            *size = cuped::reduced_sample_size(*size, reduction, ratio)
+                .ok_or_else(|| NoPlan("the planning inputs give no finite sample size".into()))?;
+        }
+    }
     let control_n = sizes.iter().map(|s| s.n_control).max().unwrap_or(0);
     let mut per_variant = vec![(plan.control().name.clone(), control_n)];
     for (treatment, size) in plan.treatments().iter().zip(&sizes) {
@@ -246,6 +279,44 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
         power: power_target,
         alpha,
         mde_abs,
+    })
+}
+
+/// The per-unit sd of a ratio primary's linearised metric, from its
+/// planning inputs (`baseline`, `mean_y`, `sd_x`, `sd_y`, `correlation`).
+fn ratio_planning_sd(primary: &crate::plan::Metric) -> Result<f64, NoPlan> {
+    let inputs = primary.ratio_inputs;
+    let missing: Vec<&str> = [
+        ("`baseline`", primary.baseline),
+        ("`mean_y`", inputs.mean_y),
+        ("`sd_x`", inputs.sd_x),
+        ("`sd_y`", inputs.sd_y),
+        ("`correlation`", inputs.correlation),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_none())
+    .map(|(name, _)| name)
+    .collect();
+    if !missing.is_empty() {
+        return Err(NoPlan(format!(
+            "the ratio primary `{}` has no {}",
+            primary.name,
+            missing.join(", ")
+        )));
+    }
+    let value = |v: Option<f64>| v.unwrap_or_default();
+    ratio::planning_sd(
+        value(primary.baseline),
+        value(inputs.mean_y),
+        value(inputs.sd_x),
+        value(inputs.sd_y),
+        value(inputs.correlation),
+    )
+    .ok_or_else(|| {
+        NoPlan(format!(
+            "the planning inputs of `{}` give no variance: numerator and denominator would move in lockstep",
+            primary.name
+        ))
     })
 }
 
@@ -329,6 +400,24 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                         };
                         (Some(stats.mean()), stats.variance().map(f64::sqrt))
                     }
+                    data @ MetricData::Ratio { .. } => {
+                        (ratio_stats(v.units, &data).and_then(|r| r.ratio()), None)
+                    }
+                    // The observed (unadjusted) value; comparisons carry
+                    // the adjusted lift.
+                    MetricData::Adjusted {
+                        sum_y, sum_y_sq, ..
+                    } => {
+                        let stats = mean::MeanStats {
+                            n: v.units,
+                            sum: sum_y,
+                            sum_sq: sum_y_sq,
+                        };
+                        let sd = (!metric.kind.is_rate())
+                            .then(|| stats.variance().map(f64::sqrt))
+                            .flatten();
+                        (Some(stats.mean()), sd)
+                    }
                 };
                 VariantValue {
                     name: v.name.clone(),
@@ -370,6 +459,21 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
         let adjusted = multiple::adjust(&raw, method);
         for ((i, _), p_adj) in defined.iter().zip(adjusted) {
             comparisons[*i].p_adjusted = Some(p_adj);
+        }
+        if let Some(covariate) = &metric.covariate
+            && comparisons
+                .iter()
+                .any(|c| c.cuped.is_some_and(|cuped| cuped.theta.is_none()))
+        {
+            status = status.max(Health::Warning);
+            issues.push(Issue {
+                severity: Health::Warning,
+                message: format!(
+                    "covariate `{covariate}` of `{}` has no variance (every unit has the same value), \
+                     so CUPED was not applied; check the pre-period export",
+                    metric.name
+                ),
+            });
         }
         for c in &mut comparisons {
             judge(c, metric.prefer, settings.alpha);
@@ -497,6 +601,7 @@ fn compare(
         non_inferior: None,
         degradation_bound: None,
         status: None,
+        cuped: None,
     };
     // The lift's standard error and the quantile for a one-sided (1 − α)
     // bound, for non-inferiority.
@@ -572,6 +677,86 @@ fn compare(
                 one_sided = Some((m.se, q));
             }
         }
+        (c_data @ MetricData::Ratio { .. }, t_data @ MetricData::Ratio { .. }) => {
+            let (Some(cs), Some(ts)) = (ratio_stats(n_c, &c_data), ratio_stats(n_t, &t_data))
+            else {
+                return c;
+            };
+            control_value = cs.ratio();
+            if let Some(r) = ratio::compare_ratios(cs, ts, alpha, relative_method(settings)) {
+                c.abs_lift = Some(r.abs_lift);
+                c.rel_lift = r.rel_lift;
+                c.ci_low = Some(r.ci_low);
+                c.ci_high = Some(r.ci_high);
+                c.p_value = Some(r.p_value);
+                c.rel_ci_low = r.rel_ci.map(|ci| ci.0);
+                c.rel_ci_high = r.rel_ci.map(|ci| ci.1);
+                if let Some(b) =
+                    bayes::normal_approx(r.r_c, r.var_r_c.sqrt(), r.r_t, r.var_r_t.sqrt())
+                {
+                    set_bayes(&mut c, metric.prefer, b);
+                }
+                one_sided = Some((r.se, dist::normal_quantile(1.0 - alpha)));
+            }
+        }
+        (c_data @ MetricData::Adjusted { .. }, t_data @ MetricData::Adjusted { .. }) => {
+            // The metric's own test without the covariate, kept in the report.
+            let unadjusted = compare(
+                plan,
+                id,
+                n_c,
+                &without_covariate(metric, c_data),
+                n_t,
+                &without_covariate(metric, t_data),
+                name,
+            );
+            let (Some(cs), Some(ts)) = (cuped_stats(n_c, &c_data), cuped_stats(n_t, &t_data))
+            else {
+                return unadjusted;
+            };
+            let Some(r) = cuped::compare_cuped(cs, ts, alpha, relative_method(settings)) else {
+                return unadjusted;
+            };
+            let report = CupedReport {
+                theta: r.theta,
+                variance_reduction: r.variance_reduction,
+                unadjusted: Unadjusted {
+                    abs_lift: unadjusted.abs_lift,
+                    ci_low: unadjusted.ci_low,
+                    ci_high: unadjusted.ci_high,
+                    p_value: unadjusted.p_value,
+                },
+            };
+            if r.theta.is_none() {
+                // No variance in the covariate: nothing to adjust with.
+                return Comparison {
+                    cuped: Some(report),
+                    ..unadjusted
+                };
+            }
+            c = Comparison {
+                cuped: Some(report),
+                ..unadjusted
+            };
+            control_value = Some(r.m_c);
+            c.abs_lift = Some(r.abs_lift);
+            c.rel_lift = r.rel_lift;
+            c.ci_low = Some(r.ci_low);
+            c.ci_high = Some(r.ci_high);
+            c.p_value = Some(r.p_value);
+            c.rel_ci_low = r.rel_ci.map(|ci| ci.0);
+            c.rel_ci_high = r.rel_ci.map(|ci| ci.1);
+            c.prob_better = None;
+            c.expected_loss = None;
+            if let Some(b) = bayes::normal_approx(r.m_c, r.v_c.sqrt(), r.m_t, r.v_t.sqrt()) {
+                set_bayes(&mut c, metric.prefer, b);
+            }
+            let q = match r.df {
+                Some(df) => dist::student_t_quantile(1.0 - alpha, df),
+                None => 0.0,
+            };
+            one_sided = Some((r.se, q));
+        }
         // INVARIANT: data.rs builds each metric's data from the metric's kind.
         _ => {}
     }
@@ -616,6 +801,76 @@ fn compare(
         }
     }
     c
+}
+
+/// The relative-interval method of the settings, for the stats functions.
+fn relative_method(settings: &crate::plan::Settings) -> proportion::RelativeCiMethod {
+    match settings.relative_ci {
+        RelativeCi::Delta => proportion::RelativeCiMethod::Delta,
+        RelativeCi::Fieller => proportion::RelativeCiMethod::Fieller,
+        RelativeCi::Log => proportion::RelativeCiMethod::Log,
+    }
+}
+
+fn ratio_stats(n: u64, data: &MetricData) -> Option<ratio::RatioStats> {
+    match *data {
+        MetricData::Ratio {
+            sum_x,
+            sum_x_sq,
+            sum_y,
+            sum_y_sq,
+            sum_xy,
+        } => Some(ratio::RatioStats {
+            n,
+            sum_x,
+            sum_x_sq,
+            sum_y,
+            sum_y_sq,
+            sum_xy,
+        }),
+        _ => None,
+    }
+}
+
+fn cuped_stats(n: u64, data: &MetricData) -> Option<cuped::CupedStats> {
+    match *data {
+        MetricData::Adjusted {
+            sum_y,
+            sum_y_sq,
+            sum_c,
+            sum_c_sq,
+            sum_yc,
+        } => Some(cuped::CupedStats {
+            n,
+            sum_y,
+            sum_y_sq,
+            sum_c,
+            sum_c_sq,
+            sum_yc,
+        }),
+        _ => None,
+    }
+}
+
+/// A covariate-adjusted metric's own statistics, as the metric's kind reads
+/// them without the covariate.
+fn without_covariate(metric: &crate::plan::Metric, data: MetricData) -> MetricData {
+    match (data, &metric.kind) {
+        // INVARIANT: a rate's Σy is its count, an integer below 2^53.
+        (MetricData::Adjusted { sum_y, .. }, MetricKind::Rate { .. }) => MetricData::Rate {
+            count: sum_y as u64,
+        },
+        (
+            MetricData::Adjusted {
+                sum_y, sum_y_sq, ..
+            },
+            _,
+        ) => MetricData::Mean {
+            sum: sum_y,
+            sum_sq: sum_y_sq,
+        },
+        (other, _) => other,
+    }
 }
 
 fn set_bayes(c: &mut Comparison, prefer: Direction, b: bayes::BayesResult) {

@@ -152,6 +152,9 @@ pub struct MemoView {
     pub chart_svg: String,
     /// The confidence level, `95%`.
     pub level: String,
+    /// One sentence per comparison of a metric with a covariate: what CUPED
+    /// did and how much it narrowed the interval. Empty without covariates.
+    pub cuped: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -313,6 +316,63 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
             String::new()
         },
         level: pct_trim(1.0 - alpha),
+        cuped: cuped_notes(report),
+    }
+}
+
+/// What CUPED did to each comparison of a metric with a covariate.
+fn cuped_notes(report: &Report) -> Vec<String> {
+    let level = pct_trim(1.0 - report.settings.alpha);
+    let mut notes = Vec::new();
+    for m in &report.metrics {
+        let Some(covariate) = &m.covariate else {
+            continue;
+        };
+        for c in &m.comparisons {
+            let Some(cuped) = &c.cuped else {
+                continue;
+            };
+            let head = format!("`{}`, {}", m.name, c.variant);
+            let Some(theta) = cuped.theta else {
+                notes.push(format!(
+                    "{head}: covariate `{covariate}` has no variance, so CUPED was not applied; \
+                     the numbers are unadjusted."
+                ));
+                continue;
+            };
+            let u = &cuped.unadjusted;
+            let narrower = match (c.ci_low, c.ci_high, u.ci_low, u.ci_high) {
+                (Some(lo), Some(hi), Some(ulo), Some(uhi)) if uhi > ulo => {
+                    let change = 1.0 - (hi - lo) / (uhi - ulo);
+                    let how = if change >= 0.0 { "narrower" } else { "wider" };
+                    format!(
+                        "; the {level} interval is {} {how} than without it ({} instead of [{}, {}])",
+                        pct1(change.abs()),
+                        format_args!("[{}, {}]", lift(m, lo), lift(m, hi)),
+                        lift(m, ulo),
+                        lift(m, uhi)
+                    )
+                }
+                _ => String::new(),
+            };
+            let reduction = cuped
+                .variance_reduction
+                .map_or("an unknown share".into(), pct1);
+            notes.push(format!(
+                "{head}: CUPED with covariate `{covariate}` (θ = {}) removed {reduction} of the \
+                 lift's variance{narrower}.",
+                fmt_num(theta)
+            ));
+        }
+    }
+    notes
+}
+
+/// The metric as written in the spec: `rate(conversions)`, `ratio(clicks, queries)`.
+fn form(m: &MetricReport) -> String {
+    match &m.denominator {
+        Some(denominator) => format!("{}({}, {denominator})", m.kind, m.column),
+        None => format!("{}({})", m.kind, m.column),
     }
 }
 
@@ -323,7 +383,7 @@ fn charter(report: &Report, primary: &MetricReport) -> CharterView {
             .clone()
             .unwrap_or_else(|| "not stated".into()),
         owner: report.owner.clone().unwrap_or_else(|| "not stated".into()),
-        primary: format!("{} = {}({})", primary.name, primary.kind, primary.column),
+        primary: format!("{} = {}", primary.name, form(primary)),
         mde: primary
             .mde
             .map_or("not stated".into(), |e| effect(primary, e.value, e.scale)),
@@ -391,7 +451,7 @@ fn metric_view(m: &MetricReport, alpha: f64) -> MetricView {
     }
     MetricView {
         name: m.name.clone(),
-        kind: format!("{}({})", m.kind, m.column),
+        kind: form(m),
         prefer: match m.prefer {
             Direction::Higher => "higher is better".into(),
             Direction::Lower => "lower is better".into(),
@@ -620,6 +680,20 @@ fn assumptions(report: &Report) -> Vec<String> {
             }
         ),
     ];
+    if report.metrics.iter().any(|m| m.kind == "ratio") {
+        out.push(
+            "Ratio metrics: Σx/Σy per arm with the delta-method variance from per-unit sums \
+             (n − 1 moments), two-sided z-test, CI = Δ ± z·SE."
+                .to_string(),
+        );
+    }
+    if report.metrics.iter().any(|m| m.covariate.is_some()) {
+        out.push(
+            "CUPED: the covariate's slope θ pooled over both arms' units, adjusted means, Welch \
+             t-test on the within-arm adjusted variances; the unadjusted numbers are in the report."
+                .to_string(),
+        );
+    }
     if report.decision.arms.len() > 1 {
         out.push(format!(
             "p-values adjusted across {} treatment arms with {}; significance uses the adjusted p-value.",

@@ -78,6 +78,9 @@ pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
         baseline: Some(0.1),
         mde: None,
         sd: None,
+        ratio_inputs: Default::default(),
+        covariate: None,
+        cuped: None,
         worsened: None,
         severe: None,
         margin: None,
@@ -96,6 +99,9 @@ pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
             baseline: None,
             mde: None,
             sd: None,
+            ratio_inputs: Default::default(),
+            covariate: None,
+            cuped: None,
             worsened: Some(Effect::Absolute(0.001)),
             severe: Some(Effect::Absolute(0.003)),
             margin: Some(Effect::Absolute(0.005)),
@@ -631,6 +637,7 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         },
         degradation_bound: None,
         status: guardrail.then_some(status),
+        cuped: None,
     }
 }
 
