@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use xos::render::{Format, render};
+use xos::output::render::{Format, render};
 use xos::{RunOptions, run_once};
 
 const SPECS: usize = 1_000;

@@ -1,6 +1,6 @@
 //! Row-level aggregation speed: `cargo bench --bench rows`.
 //!
-//! Criterion times `xos::rows::load_rows` over `bench/data/rows_1m.csv` (made
+//! Criterion times `xos::data::rows::load_rows` over `bench/data/rows_1m.csv` (made
 //! by `bench/rows/gen.py` when missing) with the plan of
 //! `bench/rows/rows.xos`. With `XOS_ROWS_ONCE=FILE` the binary instead
 //! aggregates FILE once (on `XOS_ROWS_THREADS` threads, all cores by default;
@@ -15,8 +15,8 @@ use std::process::Command;
 use criterion::{Criterion, Throughput};
 use xos::LoadOptions;
 use xos::data::MetricData;
+use xos::data::rows::{Split, load_rows, load_rows_with};
 use xos::plan::Plan;
-use xos::rows::{Split, load_rows, load_rows_with};
 
 /// `bench/rows/rows.xos`, checked, reading `data`.
 fn plan(data: &Path) -> Result<Plan, String> {

@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::evaluate::{ArmFacts, Comparison};
+use crate::numbers;
 use crate::plan::{
     ArithOp, CompareOp, Expr, Fact, Field, Health, MetricId, Plan, Quantifier, Reason, ReasonPart,
     Role, Status, Verdict,
@@ -69,7 +70,7 @@ impl Value {
     fn show(self) -> String {
         match self {
             Value::Bool(b) => b.to_string(),
-            Value::Number(Some(x)) => fmt_number(x),
+            Value::Number(Some(x)) => numbers::number(x),
             Value::Number(None) => "n/a".to_string(),
             Value::Health(h) => h.as_str().to_string(),
             Value::Status(Some(s)) => s.as_str().to_string(),
@@ -363,51 +364,4 @@ fn dedup(reads: Vec<FactValue>) -> Vec<FactValue> {
         }
     }
     out
-}
-
-/// A number for a reason or a facts list: up to four decimals without
-/// trailing zeros, scientific (`1e-5`, `2.35e-12`) when tiny or huge.
-pub fn fmt_number(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return if x == 0.0 {
-            "0".to_string()
-        } else {
-            "n/a".to_string()
-        };
-    }
-    if x.abs() < 1e-4 || x.abs() >= 1e9 {
-        let s = format!("{x:.3e}");
-        return match s.split_once('e') {
-            Some((mantissa, exp)) => {
-                format!(
-                    "{}e{exp}",
-                    mantissa.trim_end_matches('0').trim_end_matches('.')
-                )
-            }
-            None => s,
-        };
-    }
-    let s = format!("{x:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fmt_number;
-
-    #[test]
-    fn numbers_read_well() {
-        assert_eq!(fmt_number(0.0), "0");
-        assert_eq!(fmt_number(0.05), "0.05");
-        assert_eq!(fmt_number(0.00001), "1e-5");
-        assert_eq!(fmt_number(2.345e-12), "2.345e-12");
-        assert_eq!(fmt_number(-0.01234567), "-0.0123");
-        assert_eq!(fmt_number(20000.0), "20000");
-        assert_eq!(fmt_number(f64::NAN), "n/a");
-    }
 }

@@ -24,7 +24,8 @@ use crate::data::{Assignment, Data, MetricData};
 use crate::plan::{
     Correction, Direction, Effect, Health, MetricKind, Plan, RateTest, RelativeCi, Role, Status,
 };
-use crate::stats::{bayes, cuped, dist, mean, multiple, power, proportion, ratio, srm};
+use crate::sample_size::{PlannedSample, planned_sample};
+use crate::stats::{bayes, cuped, dist, mean, multiple, proportion, ratio, srm};
 
 /// Everything computed for one experiment.
 #[derive(Clone, Debug)]
@@ -160,166 +161,6 @@ impl Evaluation {
     }
 }
 
-/// The planned sample from the charter: per variant, total and days.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PlannedSample {
-    /// Units needed per variant, in variant order.
-    pub per_variant: Vec<(String, u64)>,
-    pub total: u64,
-    /// At `plan.daily_users`, if given.
-    pub days: Option<u64>,
-    pub power: f64,
-    /// The significance level the plan uses (α split across arms when the
-    /// p-values are corrected).
-    pub alpha: f64,
-    /// The minimum detectable effect, absolute, in the metric's units.
-    pub mde_abs: f64,
-}
-
-/// Why a sample size cannot be planned.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NoPlan(pub String);
-
-/// Sample size per arm from the primary's planning inputs.
-pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
-    let primary = plan.primary();
-    let Some(mde) = primary.mde else {
-        return Err(NoPlan(format!(
-            "the primary metric `{}` has no `mde`",
-            primary.name
-        )));
-    };
-    let power_target = plan.sample_plan.as_ref().map_or(0.8, |p| p.power);
-    let arms = plan.treatments().len();
-    let alpha = if arms > 1 && plan.settings.correction != Correction::None {
-        plan.settings.alpha / arms as f64
-    } else {
-        plan.settings.alpha
-    };
-    let control_share = plan.control().share;
-    let mut sizes = Vec::with_capacity(arms);
-    let mde_abs;
-    match &primary.kind {
-        MetricKind::Rate { .. } => {
-            let Some(baseline) = primary.baseline else {
-                return Err(NoPlan(format!(
-                    "the primary metric `{}` has no `baseline`",
-                    primary.name
-                )));
-            };
-            let (value, kind) = match mde {
-                Effect::Absolute(x) => (x, power::MdeKind::Absolute),
-                Effect::Relative(x) => (x, power::MdeKind::Relative),
-            };
-            mde_abs = match mde {
-                Effect::Absolute(x) => x,
-                Effect::Relative(x) => baseline * x,
-            };
-            for treatment in plan.treatments() {
-                let ratio = treatment.share / control_share;
-                let size =
-                    power::rate_sample_size(baseline, value, kind, alpha, power_target, ratio)
-                        .ok_or_else(|| {
-                            NoPlan("the planning inputs give no finite sample size".into())
-                        })?;
-                sizes.push(size);
-            }
-        }
-        MetricKind::Mean { .. } | MetricKind::Ratio { .. } => {
-            let sd = match &primary.kind {
-                MetricKind::Ratio { .. } => ratio_planning_sd(primary)?,
-                _ => primary.sd.ok_or_else(|| {
-                    NoPlan(format!("the primary metric `{}` has no `sd`", primary.name))
-                })?,
-            };
-            mde_abs = match mde {
-                Effect::Absolute(x) => x,
-                Effect::Relative(x) => match primary.baseline {
-                    Some(b) => b * x,
-                    None => {
-                        return Err(NoPlan(format!(
-                            "a relative `mde` of `{}` needs a `baseline`",
-                            primary.name
-                        )));
-                    }
-                },
-            };
-            for treatment in plan.treatments() {
-                let ratio = treatment.share / control_share;
-                let size = power::mean_sample_size(sd, mde_abs, alpha, power_target, ratio)
-                    .ok_or_else(|| {
-                        NoPlan("the planning inputs give no finite sample size".into())
-                    })?;
-                sizes.push(size);
-            }
-        }
-    }
-    if let Some(reduction) = primary.cuped {
-        for (size, treatment) in sizes.iter_mut().zip(plan.treatments()) {
-            let ratio = treatment.share / control_share;
-            *size = cuped::reduced_sample_size(*size, reduction, ratio)
-                .ok_or_else(|| NoPlan("the planning inputs give no finite sample size".into()))?;
-        }
-    }
-    let control_n = sizes.iter().map(|s| s.n_control).max().unwrap_or(0);
-    let mut per_variant = vec![(plan.control().name.clone(), control_n)];
-    for (treatment, size) in plan.treatments().iter().zip(&sizes) {
-        per_variant.push((treatment.name.clone(), size.n_treatment));
-    }
-    let total = per_variant.iter().map(|(_, n)| n).sum();
-    let days = plan
-        .sample_plan
-        .as_ref()
-        .and_then(|p| p.daily_users)
-        .and_then(|daily| power::duration_days(total, daily));
-    Ok(PlannedSample {
-        per_variant,
-        total,
-        days,
-        power: power_target,
-        alpha,
-        mde_abs,
-    })
-}
-
-/// The per-unit sd of a ratio primary's linearised metric, from its
-/// planning inputs (`baseline`, `mean_y`, `sd_x`, `sd_y`, `correlation`).
-fn ratio_planning_sd(primary: &crate::plan::Metric) -> Result<f64, NoPlan> {
-    let inputs = primary.ratio_inputs;
-    let missing: Vec<&str> = [
-        ("`baseline`", primary.baseline),
-        ("`mean_y`", inputs.mean_y),
-        ("`sd_x`", inputs.sd_x),
-        ("`sd_y`", inputs.sd_y),
-        ("`correlation`", inputs.correlation),
-    ]
-    .into_iter()
-    .filter(|(_, v)| v.is_none())
-    .map(|(name, _)| name)
-    .collect();
-    if !missing.is_empty() {
-        return Err(NoPlan(format!(
-            "the ratio primary `{}` has no {}",
-            primary.name,
-            missing.join(", ")
-        )));
-    }
-    let value = |v: Option<f64>| v.unwrap_or_default();
-    ratio::planning_sd(
-        value(primary.baseline),
-        value(inputs.mean_y),
-        value(inputs.sd_x),
-        value(inputs.sd_y),
-        value(inputs.correlation),
-    )
-    .ok_or_else(|| {
-        NoPlan(format!(
-            "the planning inputs of `{}` give no variance: numerator and denominator would move in lockstep",
-            primary.name
-        ))
-    })
-}
-
 /// Computes every fact of the plan over validated data.
 pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
     let settings = &plan.settings;
@@ -343,7 +184,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                 severity: Health::Blocked,
                 message: format!(
                     "sample ratio mismatch: p = {} is below srm_blocked = {}; the assignment is likely broken",
-                    fmt_p(srm.p_value),
+                    crate::numbers::p_value(srm.p_value),
                     settings.srm_blocked
                 ),
             });
@@ -353,7 +194,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                 severity: Health::Warning,
                 message: format!(
                     "sample ratio mismatch: p = {} is below srm_warning = {}",
-                    fmt_p(srm.p_value),
+                    crate::numbers::p_value(srm.p_value),
                     settings.srm_warning
                 ),
             });
@@ -757,7 +598,7 @@ fn compare(
             };
             one_sided = Some((r.se, q));
         }
-        // INVARIANT: data.rs builds each metric's data from the metric's kind.
+        // INVARIANT: src/data/ builds each metric's data from the metric's kind.
         _ => {}
     }
 
@@ -886,18 +727,6 @@ fn set_bayes(c: &mut Comparison, prefer: Direction, b: bayes::BayesResult) {
 
 fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
-}
-
-/// A p-value for messages: four significant digits, scientific when tiny.
-pub fn fmt_p(p: f64) -> String {
-    if p == 0.0 {
-        // Below the smallest double: the exact value is not representable.
-        "< 1e-300".to_string()
-    } else if p < 1e-4 {
-        format!("{p:.2e}")
-    } else {
-        format!("{p:.4}")
-    }
 }
 
 #[cfg(test)]

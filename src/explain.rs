@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+use crate::numbers;
+
 use crate::plan::{
     Correction, Direction, Effect, Metric, MetricKind, Missing, Plan, PolicyOrigin, RateTest,
     Reason, ReasonPart, RelativeCi, Role, RuleSource, Settings, Shape, aggregated_columns,
@@ -78,7 +80,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
             out,
             "  {:width$}  {:>7}  {role}",
             variant.name,
-            format!("{:.2}%", variant.share * 100.0)
+            numbers::percent2(variant.share)
         )?;
     }
 
@@ -159,9 +161,9 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         let is_rate = metric.kind.is_rate();
         if let Some(baseline) = metric.baseline {
             let text = if is_rate {
-                format!("{}%", number(baseline * 100.0))
+                format!("{}%", numbers::written(baseline * 100.0))
             } else {
-                number(baseline)
+                numbers::written(baseline)
             };
             writeln!(out, "    baseline  {text}")?;
         }
@@ -169,7 +171,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
             writeln!(out, "    mde       {}", effect(mde, is_rate))?;
         }
         if let Some(sd) = metric.sd {
-            writeln!(out, "    sd        {}", number(sd))?;
+            writeln!(out, "    sd        {}", numbers::written(sd))?;
         }
         let inputs = metric.ratio_inputs;
         for (name, value) in [
@@ -179,14 +181,14 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
             ("correlation", inputs.correlation),
         ] {
             if let Some(value) = value {
-                writeln!(out, "    {name:<9} {}", number(value))?;
+                writeln!(out, "    {name:<9} {}", numbers::written(value))?;
             }
         }
         if let Some(cuped) = metric.cuped {
             writeln!(
                 out,
                 "    cuped     {}% expected variance reduction",
-                number(cuped * 100.0)
+                numbers::written(cuped * 100.0)
             )?;
         }
         if let Some(w) = metric.worsened {
@@ -199,7 +201,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
             writeln!(
                 out,
                 "    margin    non-inferior when the one-sided {}% bound of the degradation is below {}",
-                number((1.0 - plan.settings.alpha) * 100.0),
+                numbers::written((1.0 - plan.settings.alpha) * 100.0),
                 effect(m, is_rate)
             )?;
         }
@@ -209,11 +211,15 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         writeln!(out)?;
         writeln!(out, "plan")?;
         if let Some(daily) = sample.daily_users {
-            writeln!(out, "  daily users  {}", number(daily))?;
+            writeln!(out, "  daily users  {}", numbers::written(daily))?;
         }
-        writeln!(out, "  power        {}%", number(sample.power * 100.0))?;
+        writeln!(
+            out,
+            "  power        {}%",
+            numbers::written(sample.power * 100.0)
+        )?;
         if let Some(days) = sample.duration_days {
-            writeln!(out, "  duration     {}d", number(days))?;
+            writeln!(out, "  duration     {}d", numbers::written(days))?;
         }
     }
 
@@ -223,18 +229,18 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
     writeln!(
         out,
         "  alpha        {}% (two-sided; intervals at {}%)",
-        number(s.alpha * 100.0),
-        number((1.0 - s.alpha) * 100.0)
+        numbers::written(s.alpha * 100.0),
+        numbers::written((1.0 - s.alpha) * 100.0)
     )?;
-    writeln!(out, "  srm_warning  {}", number(s.srm_warning))?;
-    writeln!(out, "  srm_blocked  {}", number(s.srm_blocked))?;
+    writeln!(out, "  srm_warning  {}", numbers::written(s.srm_warning))?;
+    writeln!(out, "  srm_blocked  {}", numbers::written(s.srm_blocked))?;
     writeln!(out, "  min_units    {}", s.min_units)?;
     if plan.data.unit_id.is_some() {
         writeln!(
             out,
             "  assignment   warning above {}%, blocked above {}% of units mixed or duplicated",
-            number(s.assignment_warning * 100.0),
-            number(s.assignment_blocked * 100.0)
+            numbers::written(s.assignment_warning * 100.0),
+            numbers::written(s.assignment_blocked * 100.0)
         )?;
     }
     let correction = match s.correction {
@@ -258,8 +264,8 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
     writeln!(
         out,
         "  prior        beta({}, {})",
-        number(s.prior.0),
-        number(s.prior.1)
+        numbers::written(s.prior.0),
+        numbers::written(s.prior.1)
     )?;
     writeln!(out, "  seed         {}", s.seed)?;
     writeln!(out, "  draws        {}", s.draws)?;
@@ -349,8 +355,8 @@ fn conventions(metric: &Metric, settings: &Settings) -> String {
             };
             format!(
                 "{test}; relative CI by {relative}; Bayesian Beta({}, {}) prior",
-                number(settings.prior.0),
-                number(settings.prior.1)
+                numbers::written(settings.prior.0),
+                numbers::written(settings.prior.1)
             )
         }
         MetricKind::Mean { .. } => format!(
@@ -383,14 +389,8 @@ fn reason(reason: &Reason) -> String {
 
 fn effect(effect: Effect, is_rate: bool) -> String {
     match effect {
-        Effect::Relative(v) => format!("{}% relative", number(v * 100.0)),
-        Effect::Absolute(v) if is_rate => format!("{}pp", number(v * 100.0)),
-        Effect::Absolute(v) => number(v),
+        Effect::Relative(v) => format!("{}% relative", numbers::written(v * 100.0)),
+        Effect::Absolute(v) if is_rate => format!("{}pp", numbers::written(v * 100.0)),
+        Effect::Absolute(v) => numbers::written(v),
     }
-}
-
-/// A number without float noise: `0.1`, not `0.10000000000000001`.
-fn number(v: f64) -> String {
-    let rounded = (v * 1e9).round() / 1e9;
-    format!("{rounded}")
 }

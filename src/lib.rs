@@ -1,36 +1,46 @@
 //! xos: experiment specs in, Launch / Hold / Rollback decisions out.
 //!
-//! Modules in the order the data flows: `parse → ast → check → plan → data →
-//! stats → evaluate → decide → report → render` (rustfmt sorts the list
-//! below by name).
+//! The modules below are listed in the order the data flows through them;
+//! `docs/architecture.md` draws the pipeline and says what each owns.
 //!
 //! The entry points: [`load_plan`] (a spec on disk) and [`check_source`] (a
 //! spec in memory) find `xos.toml`, read and check the policy, and return a
 //! [`plan::Plan`] or every problem found, as [`diagnostic::Diagnostics`];
 //! [`run_once`] is the whole pipeline for one spec, behind `xos run` and
-//! `xos watch`.
+//! `xos watch`; [`check_path`] is `xos check`: the checker and the static
+//! analysis of the rules.
 
-pub mod analysis;
-pub mod ast;
-pub mod check;
-pub mod config;
-pub mod data;
-pub mod decide;
-pub mod diagnostic;
-pub mod diff;
-pub mod evaluate;
-pub mod explain;
-pub mod fmt;
-pub mod parse;
-pub mod plan;
-pub mod render;
-pub mod report;
-pub mod rows;
-pub mod scenario;
-pub mod stats;
-pub mod watch;
+// Each declaration stands alone so that rustfmt keeps the pipeline order.
+pub mod diagnostic; // located errors and warnings, shared by every stage
+
+pub mod syntax; // .xos text ↔ syntax tree: grammar, parser, formatter
+
+pub mod plan; // the checked program: what every later stage reads
+
+pub mod check; // syntax tree (+ xos.toml, policy) → Plan
+
+pub mod data; // CSV (aggregated or one row per unit) → sufficient statistics
+
+pub mod stats; // the statistical tests, intervals and sample sizes
+
+pub mod sample_size; // Plan → units needed (`xos plan`, the memo's charter)
+
+pub mod evaluate; // Plan × Data → facts
+
+pub mod decide; // facts × rules → verdicts
+
+pub mod output; // verdicts → JSON report → memo
+
+pub mod review; // policies as code: scenarios, tests, analysis, diff
+
+pub mod explain; // Plan → what the spec means, in words
+
+pub mod watch; // re-run specs when their inputs change
+
+pub mod numbers; // numbers as people read them, for every module above
 
 pub use check::{Checked, LoadOptions, check_source, load_plan};
+use output::report;
 
 use std::path::{Path, PathBuf};
 
@@ -108,6 +118,18 @@ pub fn evaluate_plan(plan: &plan::Plan, data: &data::Data, date: Option<String>)
         .collect();
     let decision = decide::decide(plan, arms, &lifts);
     report::build(plan, &evaluation, decision, date)
+}
+
+/// `xos check FILE`: checks an experiment (with its policy) or a policy file
+/// on its own, then adds the static analysis of its rules over the scenario
+/// space (warnings only; `run` and `watch` do not pay for it).
+pub fn check_path(path: &Path, options: &LoadOptions) -> Result<check::CheckedFile, Diagnostics> {
+    let checked = check::check_file(path, options)?;
+    Ok(review::analysis::with_warnings(
+        checked.checked,
+        &checked.source,
+        checked.name,
+    ))
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same

@@ -462,6 +462,8 @@ pub struct Rule {
     /// The rule's condition as written, for explain and the memo.
     pub condition_text: String,
     pub span: Span,
+    /// The span of the rule's name, in the file the rule is written in.
+    pub name_span: Span,
 }
 
 #[derive(Clone, Debug)]

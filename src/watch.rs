@@ -22,8 +22,8 @@ use notify::event::{AccessKind, AccessMode, EventKind};
 use notify_debouncer_full::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::output::render::{Format, render};
 use crate::plan::Verdict;
-use crate::render::{Format, render};
 use crate::{RunOptions, find_specs, run_once, write_atomic};
 
 #[derive(Clone, Debug)]

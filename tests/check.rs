@@ -263,7 +263,7 @@ fn every_example_and_rule_file_checks_clean() {
     }
     assert!(files.len() >= 5);
     for file in files {
-        match check::check_path(&relative(&file), &LoadOptions::default()) {
+        match xos::check_path(&relative(&file), &LoadOptions::default()) {
             Ok(checked) => assert!(
                 checked.warnings().is_empty(),
                 "{}",
@@ -296,7 +296,7 @@ fn fixtures() {
             .and_then(|s| s.to_str())
             .unwrap_or_default();
         let code = name.split("--").next().unwrap_or_default();
-        let diagnostics = match check::check_path(&relative(path), &LoadOptions::default()) {
+        let diagnostics = match xos::check_path(&relative(path), &LoadOptions::default()) {
             Ok(CheckedFile::Experiment(checked)) => checked.warnings,
             Ok(CheckedFile::Policy(checked)) => checked.warnings,
             Err(errors) => errors,

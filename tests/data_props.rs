@@ -8,7 +8,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use xos::diagnostic::{SourceFile, render};
-use xos::render::{Format, render as render_memo};
+use xos::output::render::{Format, render as render_memo};
 
 const GOOD: &str = include_str!("fixtures/data/good.csv");
 
@@ -21,7 +21,7 @@ fn plan() -> xos::plan::Plan {
 
 fn exercise(plan: &xos::plan::Plan, text: &str) {
     let source = SourceFile::new("data.csv", text);
-    match xos::data::parse_aggregated(plan, &source) {
+    match xos::data::aggregated::parse_aggregated(plan, &source) {
         Ok(data) => {
             let report = xos::evaluate_plan(plan, &data, None);
             let json = render_memo(&report, Format::Json, None).expect("json");

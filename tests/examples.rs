@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use xos::output::render::{Format, render};
 use xos::plan::Verdict;
-use xos::render::{Format, render};
 use xos::{RunOptions, run_once};
 
 fn example(path: &str) -> PathBuf {

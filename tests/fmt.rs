@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use xos::diagnostic::SourceFile;
-use xos::fmt::format_source;
-use xos::parse::parse;
+use xos::syntax::fmt::format_source;
+use xos::syntax::parse::parse;
 
 fn files() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use xos::check::{LoadOptions, check_source};
 use xos::diagnostic::{SourceFile, render};
-use xos::fmt::format_source;
+use xos::syntax::fmt::format_source;
 
 const EXAMPLES: [(&str, &str); 5] = [
     (

@@ -1,9 +1,9 @@
 //! The parser: one positive test per construct, and negative tests that
 //! assert what the user sees — message, help and the underlined text.
 
-use xos::ast::{self, *};
 use xos::diagnostic::SourceFile;
-use xos::parse::{parse, parse_condition};
+use xos::syntax::ast::{self, *};
+use xos::syntax::parse::{parse, parse_condition};
 
 fn parse_ok(text: &str) -> File {
     let source = SourceFile::new("test.xos", text);

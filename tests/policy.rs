@@ -9,7 +9,7 @@ use common::{manifest, relative, render_all, stderr, stdout, xos};
 use xos::check::{self, CheckedFile, LoadOptions};
 use xos::diagnostic::{self, Diagnostics};
 use xos::plan::{Fact, Field, Given, Health, PolicyTest, RuleSource, Status, Value, Verdict};
-use xos::scenario;
+use xos::review::scenario;
 
 fn shipped_policies() -> Vec<String> {
     let mut files: Vec<String> = std::fs::read_dir(manifest().join("rules"))
@@ -42,7 +42,7 @@ fn every_shipped_policy_passes_its_own_tests() {
     assert!(summary.ends_with(" passed, 0 failed"), "{summary}");
     // Every rule of every shipped policy is pinned by a test `by` it.
     for file in &files {
-        let checked = match check::check_path(Path::new(file), &LoadOptions::default()) {
+        let checked = match xos::check_path(Path::new(file), &LoadOptions::default()) {
             Ok(CheckedFile::Policy(checked)) => checked,
             Ok(_) => panic!("{file} is not a policy"),
             Err(errors) => panic!("{}", render_all(&errors)),
@@ -123,7 +123,7 @@ fn given(fact: Fact, value: Value) -> Given {
 
 #[test]
 fn given_facts_keep_the_facts_that_follow_consistent() {
-    let checked = match check::check_path(Path::new("rules/default.xos"), &LoadOptions::default()) {
+    let checked = match xos::check_path(Path::new("rules/default.xos"), &LoadOptions::default()) {
         Ok(CheckedFile::Policy(checked)) => checked,
         _ => panic!("rules/default.xos does not check"),
     };
@@ -223,7 +223,7 @@ fn diff_of_the_shipped_policies_is_fast_and_complete() {
 // ---------------------------------------------------------------- analysis
 
 fn warnings_of(path: &Path) -> Diagnostics {
-    match check::check_path(&relative(path), &LoadOptions::default()) {
+    match xos::check_path(&relative(path), &LoadOptions::default()) {
         Ok(checked) => {
             assert!(!checked.warnings().has_errors());
             checked.warnings().clone()
@@ -340,7 +340,7 @@ proptest::proptest! {
         let text = mutate(original, &edits);
         let source = xos::diagnostic::SourceFile::new("edited.xos", text);
         if let Ok(checked) = check::check_policy_source(&source) {
-            let warnings = xos::analysis::analyze_policy(&checked.policy, &source, Default::default());
+            let warnings = xos::review::analysis::analyze_policy(&checked.policy, &source, Default::default());
             for d in warnings.iter() {
                 let _ = diagnostic::render(d, false, 80);
             }
@@ -349,8 +349,8 @@ proptest::proptest! {
             if let Ok(old) = check::check_policy_source(&before) {
                 let old = scenario::policy_plan(&old.policy, 2);
                 let new = scenario::policy_plan(&checked.policy, 2);
-                let diff = xos::diff::diff(&old, &new, ("old", "new"), Some((&old, &new)));
-                let _ = xos::diff::render_text(&diff);
+                let diff = xos::review::diff::diff(&old, &new, ("old", "new"), Some((&old, &new)));
+                let _ = xos::review::diff::render_text(&diff);
             }
         }
     }

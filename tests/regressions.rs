@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
+use xos::output::render::{Format, render};
+use xos::output::report::Report;
 use xos::plan::Verdict;
-use xos::render::{Format, render};
-use xos::report::Report;
 use xos::{RunOptions, run_once};
 
 /// Writes a two-arm spec with the given guardrail block and data rows, and

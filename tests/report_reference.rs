@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use serde_json::Value;
-use xos::render::{Format, render};
+use xos::output::render::{Format, render};
 use xos::{RunOptions, run_once};
 
 fn reference(name: &str) -> Value {

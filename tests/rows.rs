@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use xos::LoadOptions;
+use xos::data::rows::{LISTED_BAD_ROWS, Split, load_rows, load_rows_with};
 use xos::data::{self, Data, MetricData, VariantData};
 use xos::diagnostic::{Diagnostics, SourceFile};
 use xos::plan::{Missing, Plan, Shape};
-use xos::rows::{LISTED_BAD_ROWS, Split, load_rows, load_rows_with};
 
 /// A plan over `path` with the given variants and metrics (`rate(X)` or
 /// `mean(X)`; the first is the primary), checked from a spec as `xos run`
@@ -844,7 +844,7 @@ fn rows_and_aggregates_give_byte_identical_json_reports() {
         let spec_path = write(&folder, "exp.xos", spec(shape).as_bytes());
         let outcome = xos::run_once(&spec_path, &xos::RunOptions::default())
             .unwrap_or_else(|d| panic!("{shape}: {:?}", messages(&d)));
-        reports.push(xos::report::to_json(&outcome.report));
+        reports.push(xos::output::report::to_json(&outcome.report));
     }
     assert!(reports[0].contains("\"schema\""));
     assert_eq!(reports[0], reports[1]);

@@ -1,13 +1,10 @@
 //! Every case of the independent reference vectors in `tests/reference/`,
-//! every expected field, within the file's tolerance (`|a − e| ≤ abs + rel·|e|`;
-//! integers exactly; `null` ⇔ `None`). All failures are collected and printed
-//! with the case id before the test fails (loading and comparing:
-//! `common/reference.rs`).
+//! every expected field, within the file's tolerance (loading and comparison
+//! rules in `tests/common/reference.rs`).
 
-#[path = "common/reference.rs"]
-mod reference;
+mod common;
 
-use reference::{Checker, Tolerance, f, floats, int, load, u};
+use common::reference::{Checker, Tolerance, f, floats, int, load, u};
 use serde_json::Value;
 use xos::stats::bayes::beta_binomial;
 use xos::stats::mean::{MeanStats, compare_means};

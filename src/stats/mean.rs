@@ -1,7 +1,9 @@
-//! Welch comparison of means from sufficient statistics `(n, Σx, Σx²)`.
+//! Welch comparison of means from sufficient statistics `(n, Σx, Σx²)`
+//! (Welch 1947; Satterthwaite 1946), with relative intervals of the lift by
+//! the delta, Fieller or log method at the test's own t quantile.
 
 use super::dist::{student_t_quantile, student_t_sf};
-use super::proportion::z_critical;
+use super::relative::{ArmEstimates, RelativeCiMethod, relative_interval};
 
 /// Sufficient statistics of one arm: unit count, `Σx` and `Σx²`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,8 +60,12 @@ pub struct MeanComparison {
     pub var_t: f64,
     /// `mean_t − mean_c`.
     pub abs_lift: f64,
-    /// `mean_t/mean_c − 1`; `None` when `mean_c = 0`.
+    /// `(mean_t − mean_c)/|mean_c|` (its sign is the sign of `abs_lift`);
+    /// `None` when `mean_c = 0`.
     pub rel_lift: Option<f64>,
+    /// Sampling variances of the arm means, `var_c/n_c` and `var_t/n_t`.
+    pub v_c: f64,
+    pub v_t: f64,
     /// `√(var_c/n_c + var_t/n_t)`.
     pub se: f64,
     /// Welch–Satterthwaite degrees of freedom (real, not rounded); `None` when `se = 0`.
@@ -68,13 +74,55 @@ pub struct MeanComparison {
     pub t: Option<f64>,
     /// Two-sided `2 P(T_df > |t|)`; with `se = 0`, 1 if the lift is 0, else 0.
     pub p_value: f64,
+    /// The test's critical value `t_{df, 1−α/2}`; `None` when `se = 0`.
+    pub t_quantile: Option<f64>,
     /// `abs_lift ∓ t_{df, 1−α/2}·se` (both equal the lift when `se = 0`).
     pub ci_low: f64,
     pub ci_high: f64,
-    /// Delta-method CI of the relative lift, with the normal quantile:
-    /// `rel ∓ z_{1−α/2} √(var_t/(n_t m_c²) + m_t² var_c/(n_c m_c⁴))`; `None`
-    /// when `mean_c = 0`.
+    /// Delta-method CI of the relative lift with the same t quantile,
+    /// [`MeanComparison::relative_ci`] with [`RelativeCiMethod::Delta`]:
+    /// `rel ∓ t_{df, 1−α/2} √(var_t/(n_t m_c²) + m_t² var_c/(n_c m_c⁴))`;
+    /// `None` when `mean_c = 0`.
     pub rel_ci_delta: Option<(f64, f64)>,
+}
+
+impl MeanComparison {
+    /// Interval of the relative lift `(m_t − m_c)/|m_c|` at the comparison's
+    /// level, by [`relative_interval`] with `v = s²/n` and the Welch
+    /// `t_{df, 1−α/2}` of the test (convention R3 of `mean_relative.json`):
+    /// delta, Fieller (1954) or log. With `se = 0` every defined interval is
+    /// the point `rel_lift`. `None` when `mean_c = 0`, for `Log` unless both
+    /// means are positive, and for `Fieller` when its set is unbounded.
+    pub fn relative_ci(&self, method: RelativeCiMethod) -> Option<(f64, f64)> {
+        let arms = ArmEstimates {
+            m_c: self.mean_c,
+            m_t: self.mean_t,
+            v_c: self.v_c,
+            v_t: self.v_t,
+            rel_lift: self.rel_lift,
+        };
+        relative_interval(arms, self.t_quantile.unwrap_or(0.0), method)
+    }
+}
+
+/// `m_t − m_c`, formed as `(Σx_t n_c − Σx_c n_t)/(n_c n_t)` with exact
+/// two-products, and `(m_t − m_c)/|m_c|` (`None` when `m_c = 0`). Defined for
+/// arms of one unit or more (the lift of two known means needs no variance);
+/// `None` when an arm is empty or the lift is not finite.
+pub fn lifts(c: MeanStats, t: MeanStats) -> Option<(f64, Option<f64>)> {
+    if c.n == 0 || t.n == 0 {
+        return None;
+    }
+    let (nc, nt) = (c.n as f64, t.n as f64);
+    let abs_lift = diff_of_products(t.sum, nc, c.sum, nt) / (nc * nt);
+    if !abs_lift.is_finite() {
+        return None;
+    }
+    let mean_c = c.mean();
+    let rel_lift = (mean_c != 0.0)
+        .then(|| abs_lift / mean_c.abs())
+        .filter(|r| r.is_finite());
+    Some((abs_lift, rel_lift))
 }
 
 /// Welch two-sample t-test from sufficient statistics.
@@ -85,59 +133,60 @@ pub struct MeanComparison {
 /// - `t = (m_t − m_c)/se`, `p = 2 P(T_df > |t|) = I_{df/(df+t²)}(df/2, ½)`,
 /// - `CI = (m_t − m_c) ∓ t_{df, 1−α/2}·se`, consistent with the test.
 ///
-/// `m_t − m_c` is formed as `(Σx_t n_c − Σx_c n_t)/(n_c n_t)` with exact
-/// two-products. With `se = 0` (both arms constant) `df` and `t` are `None`,
+/// The lifts come from [`lifts`]. With `se = 0` (both arms constant) `df` and `t` are `None`,
 /// `p = 1` if the lift is 0 and `0` otherwise, and the CI collapses to the lift.
 ///
 /// `None` when an arm has `n < 2`, a sum is not finite, or `α ∉ (0, 1)`.
 pub fn compare_means(c: MeanStats, t: MeanStats, alpha: f64) -> Option<MeanComparison> {
     let var_c = c.variance()?;
     let var_t = t.variance()?;
-    let zq = z_critical(alpha)?;
-    let (nc, nt) = (c.n as f64, t.n as f64);
-    let mean_c = c.mean();
-    let mean_t = t.mean();
-    let abs_lift = diff_of_products(t.sum, nc, c.sum, nt) / (nc * nt);
-    if !abs_lift.is_finite() {
+    if !(alpha > 0.0 && alpha < 1.0) {
         return None;
     }
-    let rel_lift = (mean_c != 0.0).then(|| abs_lift / mean_c);
+    let (nc, nt) = (c.n as f64, t.n as f64);
+    let (abs_lift, rel_lift) = lifts(c, t)?;
     let (a, b) = (var_c / nc, var_t / nt);
     let se = (a + b).sqrt();
-    let (df, t_stat, p_value, ci_low, ci_high) = if se > 0.0 {
+    let (df, t_stat, t_quantile, p_value, ci_low, ci_high) = if se > 0.0 {
         let scale = a.max(b);
         let (a1, b1) = (a / scale, b / scale);
         let df = (a1 + b1) * (a1 + b1) / (a1 * a1 / (nc - 1.0) + b1 * b1 / (nt - 1.0));
         let t_stat = abs_lift / se;
         let p = (2.0 * student_t_sf(t_stat.abs(), df)).min(1.0);
-        let half = -student_t_quantile(0.5 * alpha, df) * se;
-        (Some(df), Some(t_stat), p, abs_lift - half, abs_lift + half)
+        let q = -student_t_quantile(0.5 * alpha, df);
+        let half = q * se;
+        (
+            Some(df),
+            Some(t_stat),
+            Some(q),
+            p,
+            abs_lift - half,
+            abs_lift + half,
+        )
     } else {
         let p = if abs_lift == 0.0 { 1.0 } else { 0.0 };
-        (None, None, p, abs_lift, abs_lift)
+        (None, None, None, p, abs_lift, abs_lift)
     };
-    let rel_ci_delta = rel_lift.and_then(|rel| {
-        let m2 = mean_c * mean_c;
-        let var = var_t / (nt * m2) + mean_t * mean_t * var_c / (nc * m2 * m2);
-        let half = zq * var.sqrt();
-        let (low, high) = (rel - half, rel + half);
-        (low.is_finite() && high.is_finite()).then_some((low, high))
-    });
-    Some(MeanComparison {
-        mean_c,
-        mean_t,
+    let mut m = MeanComparison {
+        mean_c: c.mean(),
+        mean_t: t.mean(),
         var_c,
         var_t,
         abs_lift,
         rel_lift,
+        v_c: a,
+        v_t: b,
         se,
         df,
         t: t_stat,
         p_value,
+        t_quantile,
         ci_low,
         ci_high,
-        rel_ci_delta,
-    })
+        rel_ci_delta: None,
+    };
+    m.rel_ci_delta = m.relative_ci(RelativeCiMethod::Delta);
+    Some(m)
 }
 
 #[cfg(test)]
@@ -221,6 +270,56 @@ mod tests {
         assert_eq!((m.rel_lift, m.rel_ci_delta), (None, None));
         assert!(m.abs_lift < 0.0 && m.t.is_some_and(|t| t < 0.0));
         assert_eq!(m.p_value < 0.05, m.ci_high < 0.0);
+    }
+
+    fn arm(n: u64, sum: f64, sum_sq: f64) -> MeanStats {
+        MeanStats { n, sum, sum_sq }
+    }
+
+    #[test]
+    fn a_negative_control_mean_keeps_the_sign_of_the_lift() {
+        // Issue 11, case 1: profit −10 → −5 is +5, +50 % of |−10|.
+        let c = arm(10_000, -100_000.0, 4_999_600.0);
+        let t = arm(10_000, -50_000.0, 4_249_600.0);
+        let m = compare_means(c, t, 0.05).expect("n ≥ 2");
+        assert_eq!((m.abs_lift, m.rel_lift), (5.0, Some(0.5)));
+        let (low, high) = m.rel_ci_delta.expect("defined");
+        assert!(
+            (low - 0.456).abs() < 5e-4 && (high - 0.544).abs() < 5e-4,
+            "{low} {high}"
+        );
+        assert_eq!(m.relative_ci(RelativeCiMethod::Log), None);
+    }
+
+    #[test]
+    fn fieller_and_log_are_honoured_with_the_t_quantile() {
+        // Issue 11, case 4: means 2 and 3, sd 10, 200 units per arm.
+        let m = compare_means(arm(200, 400.0, 20_700.0), arm(200, 600.0, 21_700.0), 0.05)
+            .expect("n ≥ 2");
+        let fieller = m.relative_ci(RelativeCiMethod::Fieller).expect("bounded");
+        assert!(
+            (fieller.0 + 0.334_799_862_250_703_46).abs() < 1e-10,
+            "{fieller:?}"
+        );
+        assert!(
+            (fieller.1 - 4.138_811_760_439_252).abs() < 1e-8,
+            "{fieller:?}"
+        );
+        let delta = m.rel_ci_delta.expect("defined");
+        assert!(delta.0 < -0.74 && delta.1 > 1.74, "{delta:?}");
+        let log = m
+            .relative_ci(RelativeCiMethod::Log)
+            .expect("both means positive");
+        assert!(log.0 > -1.0 && log.0 < 0.0 && log.1 > 0.5);
+    }
+
+    #[test]
+    fn one_unit_arms_have_a_lift_but_no_test() {
+        let (c, t) = (arm(1, 4.0, 16.0), arm(3, 15.0, 77.0));
+        assert_eq!(lifts(c, t), Some((1.0, Some(0.25))));
+        assert_eq!(compare_means(c, t, 0.05), None);
+        assert_eq!(lifts(arm(0, 0.0, 0.0), t), None);
+        assert_eq!(lifts(arm(2, 0.0, 2.0), t), Some((5.0, None)));
     }
 
     #[test]

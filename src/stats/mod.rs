@@ -15,5 +15,6 @@ pub mod multiple;
 pub mod power;
 pub mod proportion;
 pub mod ratio;
+pub mod relative;
 pub mod sequential;
 pub mod srm;

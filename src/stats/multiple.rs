@@ -56,6 +56,25 @@ pub fn adjust(p_values: &[f64], method: Adjustment) -> Vec<f64> {
     }
 }
 
+/// Per-comparison level of the interval that agrees with an adjusted p-value
+/// (DESIGN §2 "intervals under a correction", convention R4 of
+/// `adjusted_ci.json`): `α_i = α·p_i/p_adj,i`, so that `p_adj,i < α ⇔ p_i < α_i`
+/// ⇔ the `1 − α_i` interval of a test-inverted CI excludes 0. `α/m` when
+/// `p_i = 0` (then `p_adj,i = 0` too: the Bonferroni level), `α` when the
+/// adjustment left `p_i` unchanged (no correction, one comparison, or the
+/// largest p-value under Benjamini–Hochberg).
+///
+/// `m` is the number of comparisons adjusted together (at least 1).
+pub fn adjusted_alpha(alpha: f64, p_value: f64, p_adjusted: f64, m: usize) -> f64 {
+    if p_value <= 0.0 {
+        alpha / m.max(1) as f64
+    } else if p_adjusted <= p_value {
+        alpha
+    } else {
+        alpha * (p_value / p_adjusted)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +89,22 @@ mod tests {
             Adjustment::Bh,
         ] {
             assert_eq!(adjust(&[0.03], method), vec![0.03]);
+        }
+    }
+
+    #[test]
+    fn adjusted_alpha_matches_the_adjusted_p_value() {
+        // Issue 11, case 3: Holm over three arms, p = 0.0375 → p_adj = 0.112.
+        let p = [0.037_472_740_872_442_53, 1.0, 1.0];
+        let adj = adjust(&p, Adjustment::Holm);
+        let a = adjusted_alpha(0.05, p[0], adj[0], 3);
+        assert!((a - 0.05 / 3.0).abs() < 1e-17, "{a}");
+        assert_eq!(adjusted_alpha(0.05, p[1], adj[1], 3), 0.05);
+        assert_eq!(adjusted_alpha(0.05, 0.0, 0.0, 4), 0.0125);
+        assert_eq!(adjusted_alpha(0.05, 0.2, 1.0, 2), 0.05 * 0.2);
+        // p_adj < α ⇔ p < α_i.
+        for (p, p_adj) in [(0.01, 0.03), (0.02, 0.06), (0.3, 0.9)] {
+            assert_eq!(p_adj < 0.05, p < adjusted_alpha(0.05, p, p_adj, 3));
         }
     }
 

@@ -1,41 +1,72 @@
-//! Two-proportion comparison: unpooled z-test with its consistent CI, the
-//! pooled p-value, and confidence intervals of the relative lift.
+//! Two-proportion comparison (`rate_test`, DESIGN §2): the
+//! Miettinen–Nurminen score test with the interval inverted from the same
+//! statistic (the default), Mee's pooled score method, and the unpooled Wald
+//! test; non-inferiority against a margin by the same statistic; confidence
+//! intervals of the relative lift.
 //!
-//! Notation: `p = x/n`, `q = 1 − p = (n − x)/n`, `z_q = Φ⁻¹(1 − α/2)`.
+//! Notation: `p = x/n`, `q = 1 − p = (n − x)/n`, `N = n_c + n_t`,
+//! `z_q = Φ⁻¹(1 − α/2)`, `z_1 = Φ⁻¹(1 − α)`.
+//!
+//! Sources: Miettinen & Nurminen (1985), "Comparative analysis of two rates",
+//! Statistics in Medicine 4:213–226; Farrington & Manning (1990), "Test
+//! statistics and sample size formulae for comparative binomial trials with
+//! null hypothesis of non-zero risk difference or non-unity relative risk",
+//! Statistics in Medicine 9:1447–1454; Mee (1984), "Confidence bounds for
+//! the difference between two probabilities", Biometrics 40:1175–1176.
 
-use super::dist::{normal_quantile, normal_sf};
+use super::dist::{normal_cdf, normal_quantile, normal_sf};
+pub use super::relative::RelativeCiMethod;
+use super::relative::{ArmEstimates, relative_interval};
 
-/// How the confidence interval of the relative lift `p_t/p_c − 1` is formed.
+/// Test and interval of a difference of two proportions (`rate_test`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RelativeCiMethod {
-    /// Delta method: `r ∓ z_q √(p_t q_t/(n_t p_c²) + p_t² q_c/(n_c p_c³))`.
-    Delta,
-    /// Fieller's interval for `R = p_t/p_c`, minus 1.
-    Fieller,
-    /// Katz log method: `exp(ln(p_t/p_c) ∓ z_q √(q_t/x_t + q_c/x_c)) − 1`.
-    Log,
+pub enum RateMethod {
+    /// Miettinen–Nurminen score test and the interval inverted from it:
+    /// `V(δ)` of the constrained maximum-likelihood rates times `N/(N − 1)`.
+    Score,
+    /// Mee's score method: `V(δ)` without `N/(N − 1)`; at `δ = 0` it is the
+    /// classic pooled z-test.
+    Pooled,
+    /// Unpooled Wald test and interval `Δ ∓ z_q·se` (alias `unpooled`).
+    Wald,
 }
 
-/// Result of [`compare_rates`].
+impl RateMethod {
+    /// The setting's keyword: `score`, `pooled` or `wald`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RateMethod::Score => "score",
+            RateMethod::Pooled => "pooled",
+            RateMethod::Wald => "wald",
+        }
+    }
+}
+
+/// Result of [`compare_rates`] and [`compare_rates_with`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RateComparison {
+    /// The method of `z`, `p_value` and the CI.
+    pub method: RateMethod,
     /// Control rate `x_c/n_c`.
     pub p_c: f64,
     /// Treatment rate `x_t/n_t`.
     pub p_t: f64,
     /// `p_t − p_c`.
     pub abs_lift: f64,
-    /// `p_t/p_c − 1`; `None` when `p_c = 0`.
+    /// `(p_t − p_c)/p_c`; `None` when `p_c = 0`.
     pub rel_lift: Option<f64>,
-    /// Unpooled standard error `√(p_c q_c/n_c + p_t q_t/n_t)`.
+    /// Unpooled standard error `√(p_c q_c/n_c + p_t q_t/n_t)`, whatever the
+    /// method (the sequential procedures use it).
     pub se: f64,
-    /// `abs_lift / se`; `None` when `se = 0`.
+    /// The method's statistic at no difference: `abs_lift/se` (Wald) or
+    /// `z(0)` (score, pooled); `None` when its variance is 0.
     pub z: Option<f64>,
-    /// Two-sided `2(1 − Φ(|z|))`; with `se = 0`, 1 if the lift is 0, else 0.
+    /// Two-sided `2(1 − Φ(|z|))`; with a zero variance, 1 if the lift is 0,
+    /// else 0.
     pub p_value: f64,
-    /// `abs_lift − z_q·se`.
+    /// Lower bound of the `1 − α` interval of `p_t − p_c`.
     pub ci_low: f64,
-    /// `abs_lift + z_q·se`.
+    /// Upper bound of the `1 − α` interval of `p_t − p_c`.
     pub ci_high: f64,
 }
 
@@ -85,37 +116,68 @@ pub fn z_critical(alpha: f64) -> Option<f64> {
     (alpha > 0.0 && alpha < 1.0).then(|| -normal_quantile(0.5 * alpha))
 }
 
-/// Unpooled two-proportion z-test (DESIGN §2 default) with the CI of the same
-/// method, so `p < α` exactly when the CI excludes 0:
+/// Unpooled two-proportion z-test (`rate_test wald`), the same as
+/// [`compare_rates_with`] with [`RateMethod::Wald`].
+pub fn compare_rates(n_c: u64, x_c: u64, n_t: u64, x_t: u64, alpha: f64) -> Option<RateComparison> {
+    compare_rates_with(n_c, x_c, n_t, x_t, alpha, RateMethod::Wald)
+}
+
+/// Two-proportion test and the `1 − α` interval of `p_t − p_c` from the same
+/// statistic, so `p < α` exactly when the CI excludes 0.
 ///
-/// - `se = √(p_c q_c/n_c + p_t q_t/n_t)`, `z = (p_t − p_c)/se`,
-/// - `p = 2(1 − Φ(|z|))` from the normal survival function,
-/// - `CI = (p_t − p_c) ∓ z_{1−α/2}·se`.
-///
-/// With `se = 0` (both rates 0 or 1) there is no sampling noise: `z` is
-/// `None`, `p = 1` when the lift is 0 and `0` otherwise, and the CI collapses
-/// to the lift.
+/// - `Wald`: `se = √(p_c q_c/n_c + p_t q_t/n_t)`, `z = (p_t − p_c)/se`,
+///   `p = 2(1 − Φ(|z|))`, `CI = (p_t − p_c) ∓ z_q·se`. With `se = 0` (both
+///   rates 0 or 1) `z` is `None`, `p = 1` when the lift is 0 and `0`
+///   otherwise, and the CI collapses to the lift (DESIGN §2; never used as
+///   proof of non-inferiority, see [`non_inferiority`]).
+/// - `Score` (Miettinen & Nurminen 1985) and `Pooled` (Mee 1984):
+///   `z(δ) = (p̂_t − p̂_c − δ)/√V(δ)` with
+///   `V(δ) = (p̃_t q̃_t/n_t + p̃_c q̃_c/n_c)·k`, where `p̃` are the maximum-likelihood
+///   rates under `p̃_t − p̃_c = δ` (Farrington & Manning 1990) and
+///   `k = N/(N − 1)` for `Score`, `1` for `Pooled`. `z = z(0)` (at `δ = 0`
+///   the constrained rates are the pooled rate `(x_c + x_t)/N`, so `Pooled`
+///   is the classic pooled z-test), `p = 2(1 − Φ(|z|))`, and `p = 1` with
+///   `z = None` when `V(0) = 0` (both arms at 0 % or both at 100 %).
+///   `CI = {δ ∈ [−1, 1] : |z(δ)| ≤ z_q}`, whose ends are found by bisection
+///   (see [`ScoreModel`]); it is never a single point, and reaches ±1 only
+///   when the lift is ±1.
 ///
 /// Returns `None` (no comparison is defined) when an arm has `n = 0`, an arm
 /// has `x > n`, or `α ∉ (0, 1)`.
-pub fn compare_rates(n_c: u64, x_c: u64, n_t: u64, x_t: u64, alpha: f64) -> Option<RateComparison> {
+pub fn compare_rates_with(
+    n_c: u64,
+    x_c: u64,
+    n_t: u64,
+    x_t: u64,
+    alpha: f64,
+    method: RateMethod,
+) -> Option<RateComparison> {
     let r = rates(n_c, x_c, n_t, x_t)?;
     let zq = z_critical(alpha)?;
     let se = (r.p_c * r.q_c / n_c as f64 + r.p_t * r.q_t / n_t as f64).sqrt();
-    let (z, p_value, ci_low, ci_high) = if se > 0.0 {
-        let z = r.abs_lift / se;
-        let half = zq * se;
-        (
-            Some(z),
-            (2.0 * normal_sf(z.abs())).min(1.0),
-            r.abs_lift - half,
-            r.abs_lift + half,
-        )
-    } else {
-        let p = if r.abs_lift == 0.0 { 1.0 } else { 0.0 };
-        (None, p, r.abs_lift, r.abs_lift)
+    let (z, p_value, ci_low, ci_high) = match ScoreModel::new(n_c, x_c, n_t, x_t, method) {
+        Some(model) => {
+            let z = model.z_at_zero();
+            let p = z.map_or(1.0, two_sided_p);
+            (z, p, model.crossing(zq), model.crossing(-zq))
+        }
+        None if se > 0.0 => {
+            let z = r.abs_lift / se;
+            let half = zq * se;
+            (
+                Some(z),
+                two_sided_p(z),
+                r.abs_lift - half,
+                r.abs_lift + half,
+            )
+        }
+        None => {
+            let p = if r.abs_lift == 0.0 { 1.0 } else { 0.0 };
+            (None, p, r.abs_lift, r.abs_lift)
+        }
     };
     Some(RateComparison {
+        method,
         p_c: r.p_c,
         p_t: r.p_t,
         abs_lift: r.abs_lift,
@@ -126,6 +188,306 @@ pub fn compare_rates(n_c: u64, x_c: u64, n_t: u64, x_t: u64, alpha: f64) -> Opti
         ci_low,
         ci_high,
     })
+}
+
+/// The `1 − α` interval of `p_t − p_c` alone, as [`compare_rates_with`]
+/// computes it (for intervals at another level, e.g. the per-comparison
+/// level of a correction, [`crate::stats::multiple::adjusted_alpha`]).
+pub fn rate_interval(
+    n_c: u64,
+    x_c: u64,
+    n_t: u64,
+    x_t: u64,
+    alpha: f64,
+    method: RateMethod,
+) -> Option<(f64, f64)> {
+    compare_rates_with(n_c, x_c, n_t, x_t, alpha, method).map(|r| (r.ci_low, r.ci_high))
+}
+
+/// `2(1 − Φ(|z|))` from the survival function, so tiny p-values keep their
+/// digits.
+fn two_sided_p(z: f64) -> f64 {
+    (2.0 * normal_sf(z.abs())).min(1.0)
+}
+
+/// Non-inferiority of the treatment against a margin, for a metric where
+/// lower is better, so that the degradation is `D = p_t − p_c` (for a
+/// prefer-higher metric swap the arms: `D = p_c − p_t`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NonInferiority {
+    /// One-sided `1 − α` upper bound of `D` (the upper end of the two-sided
+    /// `1 − 2α` interval); `None` for a Wald test with `se = 0`.
+    pub upper: Option<f64>,
+    /// Test statistic at the margin: `z(m)` (score, pooled) or
+    /// `(D̂ − m)/se` (Wald); `None` when not finite or `se = 0`.
+    pub z: Option<f64>,
+    /// One-sided p-value `Φ(z)` of `H₀: D ≥ m` (Farrington & Manning 1990);
+    /// 1 for a Wald test with `se = 0`.
+    pub p_value: f64,
+    /// `upper < m` (equivalently `p_value < α`); false when `upper` is `None`:
+    /// a zero standard error is missing information, never proof.
+    pub non_inferior: bool,
+}
+
+/// One-sided `1 − α` upper bound of the degradation `p_t − p_c`: the upper
+/// end of the two-sided `1 − 2α` interval of the method, i.e. the `δ` with
+/// `z(δ) = −z_1` (score, pooled), or `Δ + z_1·se` (Wald; `None` when
+/// `se = 0`). `None` also for invalid arms or `α ∉ (0, 1)`.
+pub fn upper_bound(
+    n_c: u64,
+    x_c: u64,
+    n_t: u64,
+    x_t: u64,
+    alpha: f64,
+    method: RateMethod,
+) -> Option<f64> {
+    let r = rates(n_c, x_c, n_t, x_t)?;
+    if !(alpha > 0.0 && alpha < 1.0) {
+        return None;
+    }
+    let z1 = -normal_quantile(alpha);
+    match ScoreModel::new(n_c, x_c, n_t, x_t, method) {
+        Some(model) => Some(model.crossing(-z1)),
+        None => {
+            let se = (r.p_c * r.q_c / n_c as f64 + r.p_t * r.q_t / n_t as f64).sqrt();
+            (se > 0.0).then_some(r.abs_lift + z1 * se)
+        }
+    }
+}
+
+/// Non-inferiority test of `D = p_t − p_c` against `margin` (absolute rate
+/// units, `0.005` = 0.5 pp) by the method's own statistic (Farrington &
+/// Manning 1990 for score/pooled): `z = z(m)`, `p = Φ(z)`, bound from
+/// [`upper_bound`], non-inferior ⇔ bound `< m`.
+///
+/// `None` for invalid arms, `α ∉ (0, 1)` or a margin that is not finite.
+pub fn non_inferiority(
+    n_c: u64,
+    x_c: u64,
+    n_t: u64,
+    x_t: u64,
+    alpha: f64,
+    margin: f64,
+    method: RateMethod,
+) -> Option<NonInferiority> {
+    let r = rates(n_c, x_c, n_t, x_t)?;
+    if !(margin.is_finite() && alpha > 0.0 && alpha < 1.0) {
+        return None;
+    }
+    let upper = upper_bound(n_c, x_c, n_t, x_t, alpha, method);
+    let (z, p_value) = match ScoreModel::new(n_c, x_c, n_t, x_t, method) {
+        Some(model) => {
+            let z = model.z(margin);
+            (
+                Some(z).filter(|z| z.is_finite()),
+                normal_cdf(z).clamp(0.0, 1.0),
+            )
+        }
+        None => {
+            let se = (r.p_c * r.q_c / n_c as f64 + r.p_t * r.q_t / n_t as f64).sqrt();
+            if se > 0.0 {
+                let z = (r.abs_lift - margin) / se;
+                (Some(z), normal_cdf(z))
+            } else {
+                (None, 1.0)
+            }
+        }
+    };
+    Some(NonInferiority {
+        upper,
+        z,
+        p_value,
+        non_inferior: upper.is_some_and(|u| u < margin),
+    })
+}
+
+/// The score statistic `z(δ)` of one pair of arms (Miettinen & Nurminen 1985
+/// with `k = N/(N − 1)`, Mee 1984 with `k = 1`).
+///
+/// Numerics (the reference's convention R1 asks for bounds to 1e-12):
+/// the closed-form trigonometric root of Farrington & Manning's cubic loses
+/// all digits of `q̃` for arms near 100 % and most of `V` for rare events at
+/// large `n` in binary64, so instead
+///
+/// 1. the counts are reflected to failures (`x → n − x`, `δ → −δ`) when the
+///    pooled rate exceeds ½, so the rates entering `V` are the small ones;
+/// 2. the arm with the smaller constrained rate is the unknown, `p_a ∈ [0, 1 − d]`
+///    with `p_b = p_a + d`, `d = |δ|`, and `q_b = (1 − d) − p_a` is formed
+///    without the cancellation of `1 − p_b`;
+/// 3. `p_a` is the root of the restricted score equation
+///    `(x_a − n_a p_a) p_b q_b + (x_b − n_b p_b) p_a q_a = 0` (the derivative of
+///    the constrained log-likelihood times `p_a q_a p_b q_b > 0`; the
+///    likelihood is concave, so the sign changes once), found by bisection
+///    over the bit patterns of the non-negative doubles: at most 64 steps,
+///    to adjacent doubles, exact at the boundaries (e.g. `p̃_c = 0` when
+///    `x_c = x_t = 0`);
+/// 4. the interval's ends are where the decreasing `z(δ)` crosses `∓z_q`,
+///    again by bisection over the ordered doubles of `[−1, 1]` (≤ 64 steps).
+///
+/// No step can fail: every interval is a bracket by construction, so there
+/// is no iteration limit to hit, no NaN and no panic.
+struct ScoreModel {
+    n_c: f64,
+    n_t: f64,
+    /// Counts after the reflection of step 1.
+    x_c: f64,
+    x_t: f64,
+    reflected: bool,
+    /// `p̂_t − p̂_c` of the original counts.
+    abs_lift: f64,
+    /// `N/(N − 1)` (score) or 1 (pooled).
+    factor: f64,
+}
+
+impl ScoreModel {
+    /// `None` for `RateMethod::Wald`, which has no score statistic, and for
+    /// invalid arms.
+    fn new(n_c: u64, x_c: u64, n_t: u64, x_t: u64, method: RateMethod) -> Option<ScoreModel> {
+        let r = rates(n_c, x_c, n_t, x_t)?;
+        let n = n_c as f64 + n_t as f64;
+        let factor = match method {
+            RateMethod::Score => n / (n - 1.0),
+            RateMethod::Pooled => 1.0,
+            RateMethod::Wald => return None,
+        };
+        // INVARIANT: rates() checked x ≤ n for both arms.
+        let reflected = 2 * (u128::from(x_c) + u128::from(x_t)) > u128::from(n_c) + u128::from(n_t);
+        let (x_c, x_t) = if reflected {
+            (n_c - x_c, n_t - x_t)
+        } else {
+            (x_c, x_t)
+        };
+        Some(ScoreModel {
+            n_c: n_c as f64,
+            n_t: n_t as f64,
+            x_c: x_c as f64,
+            x_t: x_t as f64,
+            reflected,
+            abs_lift: r.abs_lift,
+            factor,
+        })
+    }
+
+    /// `V(δ)`, in the original orientation of `δ`; 0 at `|δ| ≥ 1`.
+    fn variance(&self, delta: f64) -> f64 {
+        let d = if self.reflected { -delta } else { delta };
+        let (p_c, q_c, p_t, q_t) = if d == 0.0 {
+            // The pooled rate, from exact integer sums.
+            let n = self.n_c + self.n_t;
+            let x = self.x_c + self.x_t;
+            let (p, q) = (x / n, (n - x) / n);
+            (p, q, p, q)
+        } else if d > 0.0 {
+            let (p_c, q_c, p_t, q_t) = constrained_mle(self.x_c, self.n_c, self.x_t, self.n_t, d);
+            (p_c, q_c, p_t, q_t)
+        } else {
+            let (p_t, q_t, p_c, q_c) = constrained_mle(self.x_t, self.n_t, self.x_c, self.n_c, -d);
+            (p_c, q_c, p_t, q_t)
+        };
+        (p_t * q_t / self.n_t + p_c * q_c / self.n_c) * self.factor
+    }
+
+    /// `z(δ) = (Δ̂ − δ)/√V(δ)`: 0 where the numerator is 0, ±∞ where `V = 0`.
+    fn z(&self, delta: f64) -> f64 {
+        let num = self.abs_lift - delta;
+        if num == 0.0 {
+            return 0.0;
+        }
+        let v = self.variance(delta);
+        if v > 0.0 {
+            num / v.sqrt()
+        } else {
+            num.signum() * f64::INFINITY
+        }
+    }
+
+    /// `z(0)`; `None` when `V(0) = 0`.
+    fn z_at_zero(&self) -> Option<f64> {
+        let v = self.variance(0.0);
+        (v > 0.0).then(|| self.abs_lift / v.sqrt())
+    }
+
+    /// The `δ ∈ [−1, 1]` where the decreasing `z(δ)` crosses `target`: for
+    /// `target ≥ 0` the lowest `δ` with `z(δ) ≤ target` (a lower interval
+    /// end), otherwise the highest `δ` with `z(δ) > target` (an upper end).
+    /// `−1` or `1` when the crossing lies at or beyond an end (a lift of ∓1).
+    fn crossing(&self, target: f64) -> f64 {
+        let above = |delta: f64| self.z(delta) > target;
+        if !above(-1.0) {
+            return -1.0;
+        }
+        if above(1.0) {
+            return 1.0;
+        }
+        let (mut lo, mut hi) = (order_key(-1.0), order_key(1.0));
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if above(from_order_key(mid)) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        from_order_key(if target >= 0.0 { hi } else { lo })
+    }
+}
+
+/// Maximum-likelihood rates `(p_a, q_a, p_b, q_b)` of two binomial arms under
+/// `p_b − p_a = d`, `0 < d`, with `p_a ∈ [0, 1 − d]`: the root of the
+/// restricted score equation by bisection over the bit patterns of the
+/// non-negative doubles (step 3 of [`ScoreModel`]). For `d ≥ 1` the only
+/// feasible point is `p_a = 0`, `p_b = 1`.
+fn constrained_mle(x_a: f64, n_a: f64, x_b: f64, n_b: f64, d: f64) -> (f64, f64, f64, f64) {
+    let top = 1.0 - d;
+    if top <= 0.0 {
+        return (0.0, 1.0, 1.0, 0.0);
+    }
+    // The sign of the derivative of the constrained log-likelihood at p_a.
+    let slope = |p_a: f64| {
+        let (q_a, p_b, q_b) = (1.0 - p_a, p_a + d, top - p_a);
+        (x_a - n_a * p_a) * p_b * q_b + (x_b - n_b * p_b) * p_a * q_a
+    };
+    // Non-negative doubles are ordered like their bit patterns.
+    let (mut lo, mut hi) = (0_u64, top.to_bits());
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        let s = slope(f64::from_bits(mid));
+        if s > 0.0 {
+            lo = mid;
+        } else if s < 0.0 {
+            hi = mid;
+        } else {
+            lo = mid;
+            hi = mid;
+        }
+    }
+    // At a boundary maximum the bracket never left that boundary.
+    let p_a = if hi == top.to_bits() {
+        top
+    } else {
+        f64::from_bits(lo)
+    };
+    (p_a, 1.0 - p_a, p_a + d, top - p_a)
+}
+
+/// A `u64` key that orders finite doubles like the reals (`−0.0` just below
+/// `+0.0`).
+fn order_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// The inverse of [`order_key`].
+fn from_order_key(key: u64) -> f64 {
+    if key >> 63 == 1 {
+        f64::from_bits(key & !(1 << 63))
+    } else {
+        f64::from_bits(!key)
+    }
 }
 
 /// Pooled two-proportion z-test p-value (statsmodels `proportions_ztest`,
@@ -150,13 +512,16 @@ pub fn pooled_p_value(n_c: u64, x_c: u64, n_t: u64, x_t: u64) -> f64 {
     }
 }
 
-/// Confidence interval of the relative lift `p_t/p_c − 1` at level `1 − α`.
+/// Confidence interval of the relative lift `p_t/p_c − 1` at level `1 − α`,
+/// with the normal critical value `z_q` (the rate's own test statistic is a
+/// z statistic under every `rate_test`), by [`relative_interval`] on
+/// `m = p`, `v = p q/n`:
 ///
 /// - `Delta`: `r ∓ z_q √(p_t q_t/(n_t p_c²) + p_t² q_c/(n_c p_c³))`;
 ///   `None` if `p_c = 0`.
-/// - `Log` (Katz): `exp(ln(p_t/p_c) ∓ z_q √(q_t/x_t + q_c/x_c)) − 1`, evaluated
-///   as `expm1(ln1p(r) ∓ …)`; `None` if `x_c = 0` or `x_t = 0`.
-/// - `Fieller`: the set of `R` with `(p_t − R p_c)² ≤ z_q² (v_t + R² v_c)`,
+/// - `Log` (Katz et al. 1978): `exp(ln(p_t/p_c) ∓ z_q √(q_t/x_t + q_c/x_c)) − 1`,
+///   evaluated as `expm1(ln1p(r) ∓ …)`; `None` if `x_c = 0` or `x_t = 0`.
+/// - `Fieller` (1954): the set of `R` with `(p_t − R p_c)² ≤ z_q² (v_t + R² v_c)`,
 ///   `v = p q/n`; with `g = z_q² v_c/p_c²` and `R̂ = p_t/p_c` its bounds are
 ///   `(R̂ ∓ (z_q/p_c)√(v_t(1 − g) + R̂² v_c))/(1 − g)`, reported minus 1 as
 ///   `(r + g ∓ …)/(1 − g)`; `None` if `p_c = 0` or `g ≥ 1` (the set is then
@@ -174,39 +539,14 @@ pub fn relative_ci(
 ) -> Option<(f64, f64)> {
     let r = rates(n_c, x_c, n_t, x_t)?;
     let zq = z_critical(alpha)?;
-    let rel = r.rel_lift?;
-    let (nc, nt) = (n_c as f64, n_t as f64);
-    let (low, high) = match method {
-        RelativeCiMethod::Delta => {
-            let var = r.p_t * r.q_t / (nt * r.p_c * r.p_c)
-                + r.p_t * r.p_t * r.q_c / (nc * r.p_c * r.p_c * r.p_c);
-            let half = zq * var.sqrt();
-            (rel - half, rel + half)
-        }
-        RelativeCiMethod::Log => {
-            if x_t == 0 {
-                return None;
-            }
-            let half = zq * (r.q_t / x_t as f64 + r.q_c / x_c as f64).sqrt();
-            let centre = rel.ln_1p();
-            ((centre - half).exp_m1(), (centre + half).exp_m1())
-        }
-        RelativeCiMethod::Fieller => {
-            let v_c = r.p_c * r.q_c / nc;
-            let v_t = r.p_t * r.q_t / nt;
-            let g = zq * zq * v_c / (r.p_c * r.p_c);
-            if g >= 1.0 {
-                return None;
-            }
-            let ratio = r.p_t / r.p_c;
-            let half = zq / r.p_c * (v_t * (1.0 - g) + ratio * ratio * v_c).sqrt();
-            ((rel + g - half) / (1.0 - g), (rel + g + half) / (1.0 - g))
-        }
+    let arms = ArmEstimates {
+        m_c: r.p_c,
+        m_t: r.p_t,
+        v_c: r.p_c * r.q_c / n_c as f64,
+        v_t: r.p_t * r.q_t / n_t as f64,
+        rel_lift: r.rel_lift,
     };
-    if !(low.is_finite() && high.is_finite()) {
-        return None;
-    }
-    Some((low.min(high), low.max(high)))
+    relative_interval(arms, zq, method)
 }
 
 #[cfg(test)]
@@ -281,7 +621,7 @@ mod tests {
     fn equal_arms_have_p_one_and_symmetric_ci() {
         let r = cmp(10_000, 500, 20_000, 1_000);
         assert_eq!((r.abs_lift, r.z, r.p_value), (0.0, Some(0.0), 1.0));
-        assert_eq!(r.ci_low, -r.ci_high);
+        assert!((r.ci_low + r.ci_high).abs() < 1e-15);
     }
 
     #[test]
@@ -307,6 +647,81 @@ mod tests {
     fn tiny_p_values_are_not_rounded_to_zero() {
         let r = cmp(1_000_000, 100_000, 1_000_000, 110_000);
         assert!(r.p_value > 0.0 && r.p_value < 1e-100, "{}", r.p_value);
+    }
+
+    fn score(n_c: u64, x_c: u64, n_t: u64, x_t: u64, method: RateMethod) -> RateComparison {
+        compare_rates_with(n_c, x_c, n_t, x_t, 0.05, method).expect("valid arms")
+    }
+
+    #[test]
+    fn zero_events_in_both_arms_is_not_certainty() {
+        // Issue 11, case 2: 0/300 vs 0/300 under a 0.5 pp margin.
+        let r = score(300, 0, 300, 0, RateMethod::Score);
+        assert_eq!((r.z, r.p_value), (None, 1.0));
+        assert!((r.ci_high - 0.012_663_810_728_769_593).abs() < 1e-12);
+        assert!((r.ci_low + r.ci_high).abs() < 1e-15);
+        let ni = non_inferiority(300, 0, 300, 0, 0.05, 0.005, RateMethod::Score).expect("valid");
+        let upper = ni.upper.expect("a score bound always exists");
+        assert!((upper - 0.008_952_659_912_098_478).abs() < 1e-12, "{upper}");
+        assert!(!ni.non_inferior);
+        // The Wald interval collapses, and so proves nothing.
+        let wald = non_inferiority(300, 0, 300, 0, 0.05, 0.005, RateMethod::Wald).expect("valid");
+        assert_eq!((wald.upper, wald.z, wald.p_value), (None, None, 1.0));
+        assert!(!wald.non_inferior);
+    }
+
+    #[test]
+    fn pooled_is_the_classic_pooled_z_test_with_its_own_interval() {
+        // Issue 11, case 3: 500/20 vs 100/10, p = 0.012 and a CI that now
+        // excludes 0 like the test.
+        let r = score(500, 20, 100, 10, RateMethod::Pooled);
+        assert_eq!(r.p_value, pooled_p_value(500, 20, 100, 10));
+        assert!(r.p_value < 0.05 && r.ci_low > 0.0, "{r:?}");
+        let s = score(500, 20, 100, 10, RateMethod::Score);
+        assert!(s.p_value > r.p_value, "N/(N − 1) widens the score test");
+    }
+
+    #[test]
+    fn score_intervals_reach_the_ends_only_at_a_lift_of_one() {
+        for method in [RateMethod::Score, RateMethod::Pooled] {
+            let up = score(50, 0, 40, 40, method);
+            assert_eq!((up.abs_lift, up.ci_high), (1.0, 1.0));
+            assert!(up.ci_low > 0.8 && up.ci_low < 1.0 && up.p_value < 1e-15);
+            let down = score(40, 40, 50, 0, method);
+            assert_eq!((down.abs_lift, down.ci_low), (-1.0, -1.0));
+            let full = score(7, 7, 9, 9, method);
+            assert_eq!((full.z, full.p_value), (None, 1.0));
+            assert!(full.ci_low < 0.0 && full.ci_high > 0.0);
+            let one = score(2, 1, 1, 0, method);
+            assert!(one.ci_low > -1.0 && one.ci_high < 1.0 && one.ci_high > 0.0);
+        }
+    }
+
+    #[test]
+    fn score_tests_agree_with_their_intervals() {
+        for (n_c, x_c, n_t, x_t) in [
+            (10_000, 1_000, 10_000, 1_090),
+            (1_000_000_000, 3, 1_000_000_000, 40),
+            (2, 1, 3, 3),
+            (123, 0, 456, 9),
+        ] {
+            for method in [RateMethod::Score, RateMethod::Pooled, RateMethod::Wald] {
+                let r = score(n_c, x_c, n_t, x_t, method);
+                assert!(r.ci_low <= r.abs_lift && r.abs_lift <= r.ci_high);
+                assert_eq!(r.p_value < 0.05, r.ci_low > 0.0 || r.ci_high < 0.0);
+            }
+        }
+    }
+
+    #[test]
+    fn order_keys_follow_the_reals() {
+        let xs = [-1.0, -0.5, -1e-300, -0.0, 0.0, 5e-324, 1e-10, 1.0];
+        for pair in xs.windows(2) {
+            assert!(order_key(pair[0]) < order_key(pair[1]), "{pair:?}");
+        }
+        for x in xs {
+            assert_eq!(from_order_key(order_key(x)).to_bits(), x.to_bits());
+        }
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! of them, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod reference;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

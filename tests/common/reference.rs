@@ -1,6 +1,8 @@
-//! Loading the reference vectors of `tests/reference/` and comparing results
-//! with them, shared by the reference tests (`#[path]`-included, so each test
-//! crate uses only the helpers it needs).
+//! Loading the independent reference vectors of `tests/reference/` and
+//! comparing against them: every expected field within the file's tolerance
+//! (`|a − e| ≤ abs + rel·|e|`; integers and booleans exactly; `null` ⇔
+//! `None`). All failures are collected and printed with the case id before
+//! the test fails.
 //!
 //! serde_json (without its `float_roundtrip` feature) may parse a decimal one
 //! ulp away from the nearest binary64, which is far outside the tolerance for
@@ -40,7 +42,7 @@ pub struct RefFile {
 }
 
 /// The JSON text with every number token turned into a string token.
-pub fn quote_numbers(text: &str) -> String {
+fn quote_numbers(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 2);
     let mut chars = text.chars().peekable();
     let mut in_string = false;
@@ -147,6 +149,15 @@ impl Checker {
     pub fn int(&mut self, id: &str, field: &str, actual: Option<u64>, expected: &Value) {
         self.checked += 1;
         if actual != int(expected) {
+            self.failures.push(format!(
+                "{id}: {field}: actual {actual:?}, expected {expected}"
+            ));
+        }
+    }
+
+    pub fn boolean(&mut self, id: &str, field: &str, actual: Option<bool>, expected: &Value) {
+        self.checked += 1;
+        if actual != expected.as_bool() {
             self.failures.push(format!(
                 "{id}: {field}: actual {actual:?}, expected {expected}"
             ));

@@ -1,4 +1,4 @@
-//! Source text → syntax tree ([`crate::ast`]); pest errors → diagnostics.
+//! Source text → syntax tree ([`crate::syntax::ast`]); pest errors → diagnostics.
 //!
 //! One `parse_<rule>` function per grammar rule. Nothing outside this module
 //! sees pest's `Pair` or `Rule`. A syntax error reads like this:
@@ -25,8 +25,8 @@ use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest_derive::Parser;
 
-use crate::ast::*;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
+use crate::syntax::ast::*;
 
 #[derive(Parser)]
 #[grammar = "../grammar/xos.pest"]

@@ -3,10 +3,10 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use xos::check::{self, CheckedFile, LoadOptions};
+use xos::check::{CheckedFile, LoadOptions};
 use xos::diagnostic::{Diagnostic, Diagnostics};
 use xos::plan::{Plan, PolicyOrigin};
-use xos::scenario::{self, TestResult};
+use xos::review::scenario::{self, TestResult};
 
 use crate::cli::{
     CommandResult, DiffArgs, DiffFormat, ErrorFormat, Outcome, TestArgs, expand, print_diagnostics,
@@ -28,7 +28,7 @@ pub fn test_command(args: &TestArgs) -> Outcome {
         }
     };
     for file in &files {
-        let results = match check::check_path(file, &options) {
+        let results = match xos::check_path(file, &options) {
             Ok(CheckedFile::Policy(checked)) => {
                 tested.insert(origin_key(&checked.policy.origin));
                 scenario::policy_tests(&checked.policy)
@@ -121,8 +121,8 @@ struct Sides {
 
 pub fn diff_command(args: &DiffArgs) -> CommandResult {
     let options = LoadOptions::default();
-    let old = check::check_path(&args.old, &options);
-    let new = check::check_path(&args.new, &options);
+    let old = xos::check_path(&args.old, &options);
+    let new = xos::check_path(&args.new, &options);
     let (old, new) = match (old, new) {
         (Ok(old), Ok(new)) => (old, new),
         (old, new) => {
@@ -162,14 +162,14 @@ pub fn diff_command(args: &DiffArgs) -> CommandResult {
         args.old.display().to_string(),
         args.new.display().to_string(),
     );
-    let diff = xos::diff::diff(
+    let diff = xos::review::diff::diff(
         &sides.old,
         &sides.new,
         (&old_name, &new_name),
         Some((&sides.old_tests, &sides.new_tests)),
     );
     match args.format {
-        DiffFormat::Text => print!("{}", xos::diff::render_text(&diff)),
+        DiffFormat::Text => print!("{}", xos::review::diff::render_text(&diff)),
         DiffFormat::Json => {
             let text = serde_json::to_string_pretty(&diff).unwrap_or_else(|_| "{}".to_string());
             println!("{text}");

@@ -12,8 +12,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use xos::check::{self, LoadOptions};
 use xos::diagnostic::{self, Diagnostic, Diagnostics};
 
-pub use crate::cli_policy::{diff_command, test_command};
-pub use crate::cli_run::{plan_command, run_command, watch_command};
+pub use crate::policy::{diff_command, test_command};
+pub use crate::run::{plan_command, run_command, watch_command};
 
 /// What a command ended with; `main` maps it to the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,7 +291,7 @@ fn check_command(args: &CheckArgs) -> Outcome {
         }
     };
     for file in &files {
-        match check::check_path(file, &options) {
+        match xos::check_path(file, &options) {
             Ok(checked) => all.extend(checked.warnings().clone()),
             Err(diagnostics) => all.extend(diagnostics),
         }
@@ -326,7 +326,7 @@ fn fmt_command(args: &FmtArgs) -> CommandResult {
                 continue;
             }
         };
-        let formatted = match xos::fmt::format_source(&source) {
+        let formatted = match xos::syntax::fmt::format_source(&source) {
             Ok(text) => text,
             Err(d) => {
                 failed.extend(d);

@@ -32,11 +32,10 @@ use std::sync::Arc;
 
 use toml::de::{DeTable, DeValue};
 
-use crate::ast;
-use crate::check;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
-use crate::parse;
-use crate::plan::{Plan, PolicyOrigin, Settings};
+use crate::plan::Settings;
+use crate::syntax::ast;
+use crate::syntax::parse;
 
 /// The file name looked for.
 pub const CONFIG_FILE: &str = "xos.toml";
@@ -108,7 +107,7 @@ pub fn find_config(spec: &Path) -> Option<PathBuf> {
 
 /// Reads and checks an `xos.toml`.
 pub fn load_config(path: &Path) -> Result<Config, Diagnostics> {
-    let source = check::read_source(path)?;
+    let source = super::read_source(path)?;
     check_config(&source)
 }
 
@@ -150,7 +149,7 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
             "settings" => match value.get_ref() {
                 DeValue::Table(settings) => {
                     let block = settings_block(settings, span(value.span()), &mut out);
-                    check::apply_settings(&mut config.settings, &block, &mut out);
+                    super::settings::apply_settings(&mut config.settings, &block, &mut out);
                 }
                 _ => out.push(not_a(key_span, "settings", "a table: `[settings]`")),
             },
@@ -202,7 +201,7 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
     Ok(config)
 }
 
-fn span(range: std::ops::Range<usize>) -> Span {
+pub(super) fn span(range: std::ops::Range<usize>) -> Span {
     Span::new(range.start, range.end)
 }
 
@@ -358,160 +357,4 @@ fn require_table(table: &DeTable<'_>, dir: &Path, out: &mut Vec<Diagnostic>) -> 
         }
     }
     require
-}
-
-/// The organisation's requirements (`[require]` of `config`) checked on one
-/// spec. Each violation is an error pointing at the spec: at the item at
-/// fault, or at the experiment's name; the help names the toml.
-pub fn check_requirements(
-    config: &Config,
-    experiment: &ast::Experiment,
-    plan: &Plan,
-) -> Vec<Diagnostic> {
-    let require = &config.require;
-    let toml = config.path.display().to_string();
-    let header = experiment.name.span;
-    let name = &plan.name;
-    let mut out = Vec::new();
-
-    if let Some(min) = require.min_guardrails {
-        let count = plan.guardrails().count() as u64;
-        if count < min {
-            out.push(
-                Diagnostic::error(
-                    "xos::require::min_guardrails",
-                    format!(
-                        "experiment `{name}` has {count} guardrail{}, fewer than the {min} required",
-                        if count == 1 { "" } else { "s" }
-                    ),
-                )
-                .label(header, format!("declares {count} guardrail{}", if count == 1 { "" } else { "s" }))
-                .help(format!(
-                    "`{toml}` requires `min_guardrails = {min}`: add a guardrail, e.g. `guardrail cancel_rate = rate(cancellations) {{ worsened 0.1pp severe 0.3pp }}`"
-                )),
-            );
-        }
-    }
-
-    if let Some(max) = require.max_alpha
-        && plan.settings.alpha > max * (1.0 + 1e-12)
-    {
-        let written = experiment.items.iter().find_map(|item| match item {
-            ast::Item::Settings(decl) => decl
-                .block
-                .options
-                .iter()
-                .find(|kv| kv.key.name == "alpha")
-                .map(|kv| kv.value.span()),
-            _ => None,
-        });
-        let alpha = crate::decide::fmt_number(plan.settings.alpha);
-        let max_text = crate::decide::fmt_number(max);
-        let d = Diagnostic::error(
-            "xos::require::max_alpha",
-            format!("`alpha` is {alpha}, above the {max_text} allowed"),
-        );
-        let d = match written {
-            Some(span) => d.label(span, format!("above {max_text}")),
-            None => d.label(
-                header,
-                format!("`alpha` {alpha} comes from `[settings]` in `{toml}`"),
-            ),
-        };
-        out.push(d.help(format!(
-            "`{toml}` requires `max_alpha = {max_text}`: a higher α makes false launches more likely; lower `alpha`"
-        )));
-    }
-
-    if let Some(folders) = &require.policy_in {
-        let allowed = |path: &Path| {
-            let path = canonical(path);
-            folders
-                .iter()
-                .any(|(dir, _)| path.starts_with(canonical(dir)))
-        };
-        let ok = match &plan.policy.origin {
-            PolicyOrigin::File(path) => allowed(path),
-            PolicyOrigin::BuiltIn => false,
-        };
-        if !ok {
-            let list: Vec<String> = folders.iter().map(|(_, w)| format!("`{w}`")).collect();
-            let reference = experiment.items.iter().find_map(|item| match item {
-                ast::Item::Policy(decl) => Some((decl.path.span, decl.path.value.clone())),
-                _ => None,
-            });
-            let message = match (&plan.policy.origin, &reference) {
-                (PolicyOrigin::BuiltIn, _) => format!(
-                    "experiment `{name}` uses the built-in policy, not one from an approved folder"
-                ),
-                (PolicyOrigin::File(_), Some((_, written))) => {
-                    format!("policy `{written}` is not in an approved folder")
-                }
-                (PolicyOrigin::File(path), None) => {
-                    format!("policy `{}` is not in an approved folder", path.display())
-                }
-            };
-            let reference = reference.map(|(span, _)| span);
-            let d = Diagnostic::error("xos::require::policy_in", message);
-            let d = match (&plan.policy.origin, reference) {
-                (PolicyOrigin::File(_), Some(span)) => d.label(span, "not in an approved folder"),
-                _ => d.label(header, "the policy is not named in this spec"),
-            };
-            out.push(d.help(format!(
-                "`{toml}` requires policies from {}: name one with `policy \"...\"`",
-                list.join(", ")
-            )));
-        }
-    }
-
-    if require.hypothesis
-        && plan
-            .hypothesis
-            .as_deref()
-            .is_none_or(|h| h.trim().is_empty())
-    {
-        out.push(
-            Diagnostic::error(
-                "xos::require::hypothesis",
-                format!("experiment `{name}` has no hypothesis"),
-            )
-            .label(header, "no `hypothesis`")
-            .help(format!(
-                "`{toml}` requires `require_hypothesis = true`: state what should change and why, e.g. `hypothesis \"A one-page checkout raises conversion.\"`"
-            )),
-        );
-    }
-
-    if require.plan {
-        let block = experiment.items.iter().find_map(|item| match item {
-            ast::Item::Plan(decl) => Some(decl.keyword_span),
-            _ => None,
-        });
-        let problem = match (block, crate::evaluate::planned_sample(plan)) {
-            (None, _) => Some("no `plan` block".to_string()),
-            (Some(_), Err(crate::evaluate::NoPlan(why))) => Some(why),
-            (Some(_), Ok(_)) => None,
-        };
-        if let Some(why) = problem {
-            out.push(
-                Diagnostic::error(
-                    "xos::require::plan",
-                    format!("experiment `{name}` has no sample plan"),
-                )
-                .label(block.unwrap_or(header), why)
-                .help(format!(
-                    "`{toml}` requires `require_plan = true`: add `plan {{ daily_users N power 80% }}` and give the primary `baseline` and `mde`"
-                )),
-            );
-        }
-    }
-    out
-}
-
-/// The path made absolute and without `..`, as far as the file system can
-/// tell; lexically absolute otherwise.
-fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path)
-        .or_else(|_| std::path::absolute(path))
-        .unwrap_or_else(|_| path.to_path_buf())
 }

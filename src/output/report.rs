@@ -7,8 +7,9 @@
 use serde::Serialize;
 
 use crate::decide::Decision;
-use crate::evaluate::{Comparison, Evaluation, HealthReport, PlannedSample, VariantValue};
+use crate::evaluate::{Comparison, Evaluation, HealthReport, VariantValue};
 use crate::plan::{Direction, Effect, Plan, PolicyOrigin, Role, RuleSource, Verdict};
+use crate::sample_size::PlannedSample;
 
 pub const SCHEMA: &str = "xos.report/v1";
 

@@ -1,133 +1,13 @@
-//! CSV → validated sufficient statistics per variant.
-//!
-//! The aggregated export has one row per variant: the variant label, the
-//! units (`users`), and per metric either a count (`rate(X)` reads `X`) or the
-//! sums of a value and of its square (`mean(X)` reads `X_sum`, `X_sum_sq`).
-//! Every problem is reported at once, each pointing at its file, line and
-//! column; a file with any problem yields no [`Data`], so nothing downstream
-//! ever sees a negative count or a variance below zero.
+//! The aggregated export: one row per variant with the units and, per
+//! metric, a count (`rate(X)` reads `X`) or the sums of a value and of its
+//! square (`mean(X)` reads `X_sum`, `X_sum_sq`).
 
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::Path;
 use std::sync::Arc;
 
+use super::{Data, MetricData, VariantData, list, missing_column};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
-use crate::plan::{Metric, MetricKind, Plan, Shape, aggregated_columns};
-
-/// Validated sufficient statistics, in the plan's variant and metric order.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Data {
-    pub variants: Vec<VariantData>,
-    /// Row-level data with a declared `unit_id`: how units were assigned.
-    pub assignment: Option<Assignment>,
-}
-
-/// Units seen in more than one variant (mixed assignment) or on more than
-/// one row of the same variant (duplicates), in row-level data.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Assignment {
-    /// Distinct unit ids.
-    pub units: u64,
-    /// Units that appear in two or more variants.
-    pub mixed: u64,
-    /// Units that appear on two or more rows of one variant.
-    pub duplicated: u64,
-    /// Up to a few example ids of each, in order of first appearance.
-    pub mixed_examples: Vec<String>,
-    pub duplicated_examples: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct VariantData {
-    pub name: String,
-    pub units: u64,
-    /// Indexed by `MetricId`.
-    pub metrics: Vec<MetricData>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum MetricData {
-    /// Units with the event; never above the variant's units.
-    Rate { count: u64 },
-    /// Σx and Σx² over the variant's units; Σx² ≥ (Σx)²/n.
-    Mean { sum: f64, sum_sq: f64 },
-    /// `ratio(X, Y)`: Σx, Σx², Σy, Σy² and Σxy over the variant's units;
-    /// each Σa² ≥ (Σa)²/n and the cross-product within Cauchy–Schwarz.
-    Ratio {
-        sum_x: f64,
-        sum_x_sq: f64,
-        sum_y: f64,
-        sum_y_sq: f64,
-        sum_xy: f64,
-    },
-    /// A rate or mean metric `Y` with a CUPED covariate `C`: Σy and Σy² (for
-    /// a rate both are the count), Σc, Σc² and Σyc, validated as for ratios.
-    Adjusted {
-        sum_y: f64,
-        sum_y_sq: f64,
-        sum_c: f64,
-        sum_c_sq: f64,
-        sum_yc: f64,
-    },
-}
-
-/// Reads and validates the plan's data file; a gzip file (`.csv.gz`) is
-/// decompressed transparently, whatever the shape.
-pub fn load(plan: &Plan) -> Result<Data, Diagnostics> {
-    let path = &plan.data.path;
-    if plan.data.shape == Shape::Rows {
-        return crate::rows::load_rows(plan, path);
-    }
-    let mut bytes = std::fs::read(path).map_err(|err| unreadable(plan, path, err))?;
-    if crate::rows::is_gzip(&bytes) {
-        let mut text = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .read_to_end(&mut text)
-            .map_err(|err| unreadable(plan, path, err))?;
-        bytes = text;
-    }
-    let source = decode(path, bytes)?;
-    parse_aggregated(plan, &source)
-}
-
-/// The data file cannot be opened, read or decompressed.
-pub(crate) fn unreadable(plan: &Plan, path: &Path, err: std::io::Error) -> Diagnostics {
-    Diagnostic::error(
-        "xos::data::unreadable",
-        format!("cannot read `{}`", path.display()),
-    )
-    .at_path(path)
-    .help(format!(
-        "{err}; the spec names it as `{}`",
-        plan.data.written
-    ))
-    .into()
-}
-
-/// Checks the bytes are UTF-8; the error points at the first bad byte.
-pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostics> {
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(path, text)),
-        Err(err) => {
-            let valid = err.utf8_error().valid_up_to();
-            let bytes = err.into_bytes();
-            // Show the file up to the bad byte, so the label lands on it.
-            let shown = String::from_utf8_lossy(&bytes[..valid]).into_owned() + "\u{FFFD}";
-            let source = SourceFile::new(path, shown);
-            Err(
-                Diagnostic::error("xos::data::invalid_utf8", "the file is not valid UTF-8")
-                    .in_file(&source)
-                    .label(
-                        Span::new(valid, valid + '\u{FFFD}'.len_utf8()),
-                        "invalid byte here",
-                    )
-                    .help("export the CSV as UTF-8")
-                    .into(),
-            )
-        }
-    }
-}
+use crate::plan::{Metric, MetricKind, Plan, aggregated_columns};
 
 /// One column the spec needs: which header, and which metric needs it.
 struct Need {
@@ -587,7 +467,10 @@ impl<'a, F: Fn(usize) -> (&'a str, Span)> Cells<'a, F> {
                 .in_file(self.source)
                 .label(
                     sq_span,
-                    format!("below {}", fmt_g(sum * sum / self.units as f64)),
+                    format!(
+                        "below {}",
+                        crate::numbers::data_value(sum * sum / self.units as f64)
+                    ),
                 )
                 .secondary(sum_span, "the sum")
                 .help(
@@ -701,28 +584,6 @@ fn looks_like_rows(
     )
 }
 
-/// A column the plan reads is not in the header; `why` says what reads it.
-pub(crate) fn missing_column(
-    source: &Arc<SourceFile>,
-    header_line: Span,
-    column: &str,
-    why: &str,
-    names: &[impl AsRef<str>],
-) -> Diagnostic {
-    let diag = Diagnostic::error(
-        "xos::data::missing_column",
-        format!("column `{column}` is missing"),
-    )
-    .in_file(source)
-    .label(header_line, format!("the header has no `{column}`; {why}"));
-    match did_you_mean(column, names.iter().map(AsRef::as_ref)) {
-        Some(close) => diag.help(format!(
-            "did you mean `{close}`? rename the column or the metric"
-        )),
-        None => diag.help(format!("the file has the columns {}", list(names))),
-    }
-}
-
 fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
     let shown = if value.is_empty() {
         "an empty cell".to_string()
@@ -813,22 +674,6 @@ fn span_at(spans: &[Span], i: usize, fallback: usize) -> Span {
         .get(i)
         .copied()
         .unwrap_or(Span::new(fallback, fallback))
-}
-
-pub(crate) fn list(names: &[impl AsRef<str>]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{}`", n.as_ref()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn fmt_g(x: f64) -> String {
-    if x.abs() >= 1e6 || (x != 0.0 && x.abs() < 1e-3) {
-        format!("{x:.4e}")
-    } else {
-        format!("{x:.4}")
-    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! exit code. Everything else is in `cli.rs` and the library.
 
 mod cli;
-mod cli_policy;
-mod cli_run;
+mod policy;
+mod run;
 
 use std::process::ExitCode;
 

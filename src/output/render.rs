@@ -1,6 +1,6 @@
 //! Reports → memos, with tera.
 //!
-//! The built-in templates (`src/templates/memo.md`, `memo.html`) are embedded
+//! The built-in templates (`src/output/templates/memo.md`, `memo.html`) are embedded
 //! in the binary; a templates folder (from `xos.toml` or `--templates`)
 //! overrides them by file name. Templates see two values: `report`, the JSON
 //! report exactly as `--format json` prints it, and `memo`, the same facts
@@ -13,8 +13,9 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::evaluate::Comparison;
+use crate::numbers;
+use crate::output::report::{MetricReport, Report};
 use crate::plan::{Direction, Health, Role, Status, Verdict};
-use crate::report::{MetricReport, Report};
 
 const MEMO_MD: &str = include_str!("templates/memo.md");
 const MEMO_HTML: &str = include_str!("templates/memo.html");
@@ -53,7 +54,7 @@ pub fn render(
     templates: Option<&Path>,
 ) -> Result<String, Diagnostic> {
     if format == Format::Json {
-        return Ok(crate::report::to_json(report));
+        return Ok(crate::output::report::to_json(report));
     }
     let name = format.template();
     let mut context = tera::Context::new();
@@ -272,7 +273,7 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
             m.comparisons.iter().map(move |c| BayesRow {
                 metric: m.name.clone(),
                 variant: c.variant.clone(),
-                prob_better: c.prob_better.map_or("n/a".into(), pct1),
+                prob_better: c.prob_better.map_or("n/a".into(), numbers::percent1),
                 expected_loss: c.expected_loss.map_or("n/a".into(), |l| loss(m, l)),
             })
         })
@@ -315,14 +316,14 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
         } else {
             String::new()
         },
-        level: pct_trim(1.0 - alpha),
+        level: numbers::percent(1.0 - alpha),
         cuped: cuped_notes(report),
     }
 }
 
 /// What CUPED did to each comparison of a metric with a covariate.
 fn cuped_notes(report: &Report) -> Vec<String> {
-    let level = pct_trim(1.0 - report.settings.alpha);
+    let level = numbers::percent(1.0 - report.settings.alpha);
     let mut notes = Vec::new();
     for m in &report.metrics {
         let Some(covariate) = &m.covariate else {
@@ -347,7 +348,7 @@ fn cuped_notes(report: &Report) -> Vec<String> {
                     let how = if change >= 0.0 { "narrower" } else { "wider" };
                     format!(
                         "; the {level} interval is {} {how} than without it ({} instead of [{}, {}])",
-                        pct1(change.abs()),
+                        numbers::percent1(change.abs()),
                         format_args!("[{}, {}]", lift(m, lo), lift(m, hi)),
                         lift(m, ulo),
                         lift(m, uhi)
@@ -357,11 +358,11 @@ fn cuped_notes(report: &Report) -> Vec<String> {
             };
             let reduction = cuped
                 .variance_reduction
-                .map_or("an unknown share".into(), pct1);
+                .map_or("an unknown share".into(), numbers::percent1);
             notes.push(format!(
                 "{head}: CUPED with covariate `{covariate}` (θ = {}) removed {reduction} of the \
                  lift's variance{narrower}.",
-                fmt_num(theta)
+                numbers::number(theta)
             ));
         }
     }
@@ -392,7 +393,7 @@ fn charter(report: &Report, primary: &MetricReport) -> CharterView {
             .settings
             .split
             .iter()
-            .map(|s| format!("{} {}", s.variant, pct1(s.share)))
+            .map(|s| format!("{} {}", s.variant, numbers::percent1(s.share)))
             .collect::<Vec<_>>()
             .join(" / "),
         data: report.settings.data.clone(),
@@ -406,12 +407,12 @@ fn sample_line(report: &Report, primary: &MetricReport) -> String {
     };
     let sizes: Vec<String> = per_variant
         .iter()
-        .map(|v| format!("{} {}", v.variant, thousands(v.units)))
+        .map(|v| format!("{} {}", v.variant, numbers::thousands(v.units)))
         .collect();
     let mut line = format!(
         "planned {} ({} in all",
         sizes.join(", "),
-        thousands(plan.total.unwrap_or(0))
+        numbers::thousands(plan.total.unwrap_or(0))
     );
     if let Some(days) = plan.days {
         line.push_str(&format!(", {days} day{}", if days == 1 { "" } else { "s" }));
@@ -496,21 +497,25 @@ fn comparison_view(
     ComparisonView {
         variant: c.variant.clone(),
         value: value(m, treatment),
-        units: thousands(c.units),
+        units: numbers::thousands(c.units),
         lift: c.abs_lift.map_or("n/a".into(), |l| lift(m, l)),
-        rel_lift: c.rel_lift.map_or("n/a".into(), signed_pct),
+        rel_lift: c.rel_lift.map_or("n/a".into(), numbers::signed_percent),
         ci: match (c.ci_low, c.ci_high) {
             (Some(lo), Some(hi)) => format!("[{}, {}]", lift(m, lo), lift(m, hi)),
             _ => "n/a".into(),
         },
         rel_ci: match (c.rel_ci_low, c.rel_ci_high) {
-            (Some(lo), Some(hi)) => format!("[{}, {}]", signed_pct(lo), signed_pct(hi)),
+            (Some(lo), Some(hi)) => format!(
+                "[{}, {}]",
+                numbers::signed_percent(lo),
+                numbers::signed_percent(hi)
+            ),
             _ => "n/a".into(),
         },
-        p: c.p_value.map_or("n/a".into(), fmt_p),
-        p_adjusted: c.p_adjusted.map_or("n/a".into(), fmt_p),
+        p: c.p_value.map_or("n/a".into(), numbers::p_value),
+        p_adjusted: c.p_adjusted.map_or("n/a".into(), numbers::p_value),
         significant: if c.significant {
-            format!("yes (p < {})", fmt_num(alpha))
+            format!("yes (p < {})", numbers::number(alpha))
         } else {
             "no".into()
         },
@@ -540,9 +545,9 @@ fn health_view(report: &Report) -> HealthView {
         srm: match h.srm {
             Some(srm) => format!(
                 "χ² = {} (df {}), p = {}",
-                fmt_num(srm.chi2),
+                numbers::number(srm.chi2),
                 srm.df,
-                fmt_p(srm.p_value)
+                numbers::p_value(srm.p_value)
             ),
             None => "not computed".into(),
         },
@@ -604,11 +609,11 @@ fn next_actions(report: &Report) -> Vec<String> {
                     let needed: u64 = remaining.iter().map(|r| r.units).sum();
                     let per: Vec<String> = remaining
                         .iter()
-                        .map(|r| format!("{} for `{}`", thousands(r.units), r.variant))
+                        .map(|r| format!("{} for `{}`", numbers::thousands(r.units), r.variant))
                         .collect();
                     let mut line = format!(
                         "Keep the experiment running: the plan needs {} more units ({})",
-                        thousands(needed),
+                        numbers::thousands(needed),
                         per.join(", ")
                     );
                     if let Some(days) = report.plan.days_remaining {
@@ -619,7 +624,7 @@ fn next_actions(report: &Report) -> Vec<String> {
                         if let Some(daily) = report.plan.daily_users {
                             line.push_str(&format!(
                                 " at {} units a day",
-                                thousands(daily.round() as u64)
+                                numbers::thousands(daily.round() as u64)
                             ));
                         }
                     }
@@ -653,9 +658,9 @@ fn next_actions(report: &Report) -> Vec<String> {
 
 fn assumptions(report: &Report) -> Vec<String> {
     let s = &report.settings;
-    let level = pct_trim(1.0 - s.alpha);
+    let level = numbers::percent(1.0 - s.alpha);
     let mut out = vec![
-        format!("Significance level α = {} (two-sided); confidence intervals at {level}.", pct_trim(s.alpha)),
+        format!("Significance level α = {} (two-sided); confidence intervals at {level}.", numbers::percent(s.alpha)),
         match s.rate_test {
             crate::plan::RateTest::Unpooled => {
                 "Rate metrics: two-sided z-test with unpooled standard error; CI = Δ ± z·SE, so a \
@@ -709,9 +714,9 @@ fn assumptions(report: &Report) -> Vec<String> {
     out.push(format!(
         "Sample ratio mismatch: Pearson χ² goodness of fit against the designed split ({}), matched by \
          variant name; warning below p = {}, blocked below p = {}.",
-        s.split.iter().map(|v| format!("{} {}", v.variant, pct1(v.share))).collect::<Vec<_>>().join(" / "),
-        fmt_num(s.srm_warning),
-        fmt_num(s.srm_blocked)
+        s.split.iter().map(|v| format!("{} {}", v.variant, numbers::percent1(v.share))).collect::<Vec<_>>().join(" / "),
+        numbers::number(s.srm_warning),
+        numbers::number(s.srm_blocked)
     ));
     out.push(format!(
         "An arm with fewer than {} units makes the health a warning.",
@@ -720,8 +725,8 @@ fn assumptions(report: &Report) -> Vec<String> {
     out.push(format!(
         "Bayesian evidence: Beta({}, {}) prior for rates; P(better) and expected loss computed exactly; \
          mean metrics by normal approximation.",
-        fmt_num(s.prior[0]),
-        fmt_num(s.prior[1])
+        numbers::number(s.prior[0]),
+        numbers::number(s.prior[1])
     ));
     out.push(format!(
         "Guardrails: worsened and severe judged on the point estimate of the degradation; \
@@ -730,7 +735,7 @@ fn assumptions(report: &Report) -> Vec<String> {
     if let Some(power) = report.plan.power {
         out.push(format!(
             "Sample size: normal approximation with unpooled variance at {} power.",
-            pct_trim(power)
+            numbers::percent(power)
         ));
     }
     out.push(format!(
@@ -812,8 +817,8 @@ fn chart_svg(report: &Report) -> String {
         b = height - 6.0,
         l = left,
         r = left + width,
-        lo = escape(&signed_pct(-extent)),
-        hi = escape(&signed_pct(extent)),
+        lo = escape(&numbers::signed_percent(-extent)),
+        hi = escape(&numbers::signed_percent(extent)),
     ));
     for (i, row) in rows.iter().enumerate() {
         let y = top + row_h * i as f64 + row_h / 2.0;
@@ -829,9 +834,9 @@ fn chart_svg(report: &Report) -> String {
             x1 = x(row.low),
             x2 = x(row.high),
             cx = x(row.point),
-            point = escape(&signed_pct(row.point)),
-            low = escape(&signed_pct(row.low)),
-            high = escape(&signed_pct(row.high)),
+            point = escape(&numbers::signed_percent(row.point)),
+            low = escape(&numbers::signed_percent(row.low)),
+            high = escape(&numbers::signed_percent(row.high)),
         ));
     }
     svg.push_str("</svg>");
@@ -883,8 +888,8 @@ fn is_rate(m: &MetricReport) -> bool {
 fn value(m: &MetricReport, v: Option<f64>) -> String {
     match v {
         None => "n/a".into(),
-        Some(v) if is_rate(m) => format!("{:.2}%", v * 100.0),
-        Some(v) => fmt_num(v),
+        Some(v) if is_rate(m) => numbers::percent2(v),
+        Some(v) => numbers::number(v),
     }
 }
 
@@ -893,83 +898,33 @@ fn lift(m: &MetricReport, l: f64) -> String {
     if is_rate(m) {
         let pp = l * 100.0;
         let digits = if pp != 0.0 && pp.abs() < 0.01 { 4 } else { 2 };
-        format!("{}{:.*} pp", sign(pp), digits, pp.abs())
+        format!("{}{:.*} pp", numbers::sign(pp), digits, pp.abs())
     } else {
-        format!("{}{}", sign(l), fmt_num(l.abs()))
+        format!("{}{}", numbers::sign(l), numbers::number(l.abs()))
     }
 }
 
 fn loss(m: &MetricReport, l: f64) -> String {
     if is_rate(m) {
-        format!("{} pp", fmt_num(l * 100.0))
+        format!("{} pp", numbers::number(l * 100.0))
     } else {
-        fmt_num(l)
+        numbers::number(l)
     }
 }
 
 fn effect(m: &MetricReport, value: f64, scale: &str) -> String {
     if scale == "relative" {
-        format!("{} relative", pct_trim(value))
+        format!("{} relative", numbers::percent(value))
     } else if is_rate(m) {
-        format!("{} pp", fmt_num(value * 100.0))
+        format!("{} pp", numbers::number(value * 100.0))
     } else {
-        fmt_num(value)
+        numbers::number(value)
     }
-}
-
-fn sign(x: f64) -> &'static str {
-    if x > 0.0 {
-        "+"
-    } else if x < 0.0 {
-        "−"
-    } else {
-        ""
-    }
-}
-
-fn signed_pct(x: f64) -> String {
-    format!("{}{:.2}%", sign(x), (x * 100.0).abs())
-}
-
-fn pct1(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
-
-/// A percentage without trailing zeros: `5%`, `97.5%`.
-fn pct_trim(x: f64) -> String {
-    format!("{}%", fmt_num(x * 100.0))
-}
-
-pub fn fmt_p(p: f64) -> String {
-    crate::evaluate::fmt_p(p)
-}
-
-fn fmt_num(x: f64) -> String {
-    crate::decide::fmt_number(x)
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(1234), "1,234");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn code_spans_become_code_elements() {

@@ -36,11 +36,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flate2::read::MultiGzDecoder;
 
-mod units;
-
-use units::{Counted, Units};
-
-use crate::data::{Assignment, Data, MetricData, VariantData, list, missing_column, unreadable};
+use super::units::{Counted, Units};
+use super::{Assignment, Data, MetricData, VariantData, list, missing_column, unreadable};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::plan::{Metric, MetricKind, Missing, Plan, row_columns};
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::decide;
 use crate::plan::{Plan, PolicyTest, RuleSource, Verdict};
-use crate::scenario::{self, Explored};
+use crate::review::scenario::{self, Explored};
 
 /// The schema of `xos diff --format json`.
 pub const SCHEMA: &str = "xos.diff/v1";

@@ -493,10 +493,13 @@ impl Scenario {
             parts.push(format!("health {}", self.health.as_str()));
         }
         if self.srm_p != 1.0 {
-            parts.push(format!("srm.p = {}", decide::fmt_number(self.srm_p)));
+            parts.push(format!("srm.p = {}", crate::numbers::number(self.srm_p)));
         }
         if self.srm_chi2 != 0.0 {
-            parts.push(format!("srm.chi2 = {}", decide::fmt_number(self.srm_chi2)));
+            parts.push(format!(
+                "srm.chi2 = {}",
+                crate::numbers::number(self.srm_chi2)
+            ));
         }
         if !self.sample_reached {
             parts.push("sample not reached".to_string());
@@ -527,7 +530,7 @@ impl Scenario {
                 parts.push(format!(
                     "{key}.{} = {}",
                     field.name(),
-                    decide::fmt_number(*x)
+                    crate::numbers::number(*x)
                 ));
             }
         }

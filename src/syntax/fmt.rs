@@ -10,10 +10,10 @@
 
 use std::sync::Arc;
 
-use crate::ast::{self, Item, PolicyItem};
-use crate::check::condition_text;
 use crate::diagnostic::{Diagnostics, SourceFile, Span};
-use crate::parse;
+use crate::syntax::ast::{self, Item, PolicyItem};
+use crate::syntax::condition_text;
+use crate::syntax::parse;
 
 /// Formats a file; a file that does not parse is returned as diagnostics.
 pub fn format_source(source: &Arc<SourceFile>) -> Result<String, Diagnostics> {

@@ -35,10 +35,10 @@
 
 use std::sync::Arc;
 
-use crate::check::{CheckedFile, rule_name_span};
+use crate::check::CheckedFile;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span};
 use crate::plan::{Expr, Plan, Policy, Rule, RuleSource, Status, Verdict};
-use crate::scenario::{self, Explored, Scenario};
+use crate::review::scenario::{self, Explored, Scenario};
 
 /// Adds the analysis warnings to a checked file. `name` is the span of the
 /// experiment's or policy's name in `source`.
@@ -135,7 +135,7 @@ pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> 
     let plan = scenario::policy_plan(policy, 2);
     let found = findings(&plan);
     let rules = &plan.policy.rules;
-    let span = |rule: &Rule| rule_name_span(&source.text, rule);
+    let span = |rule: &Rule| rule.name_span;
     let mut out = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         if !found.complete
@@ -177,7 +177,7 @@ pub fn analyze_plan(plan: &Plan, source: &Arc<SourceFile>, name: Span) -> Diagno
     let found = findings(plan);
     let policy_only = scenario::policy_only(plan);
     let alone = findings(&policy_only);
-    let span = |rule: &Rule| rule_name_span(&source.text, rule);
+    let span = |rule: &Rule| rule.name_span;
     let inline = |j: &usize| rules[*j].source == RuleSource::Inline;
     let mut out = Vec::new();
     let mut policy_index = 0;

@@ -13,7 +13,7 @@
 //! (odds about n²/2¹²⁹: nil for any real file). The hash is fast and not
 //! cryptographic: the file is the user's own data, not an attacker's.
 
-use super::ASSIGNMENT_EXAMPLES;
+use super::rows::ASSIGNMENT_EXAMPLES;
 
 /// The sightings of one range (or, merged, of the file).
 #[derive(Default)]

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use xos::diagnostic::{Diagnostic, Diagnostics};
-use xos::evaluate::{NoPlan, planned_sample};
+use xos::output::render::{Format, render};
 use xos::plan::Verdict;
-use xos::render::{Format, render};
+use xos::sample_size::{NoPlan, planned_sample};
 use xos::watch::{WatchEvent, WatchOptions, watch};
 use xos::{RunOptions, find_specs, run_once, write_atomic};
 
@@ -164,7 +164,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
         PlanFormat::Text => {
-            let fmt = xos::decide::fmt_number;
+            let fmt = xos::numbers::number;
             let mut out = format!(
                 "{}: sample size to detect the primary metric's MDE\n",
                 plan.name

@@ -1,0 +1,497 @@
+//! An experiment's items: header fields, `data`, `variants`, and the
+//! assembly of the [`Plan`] from every checked part.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::plan::{DataSource, Missing, Plan, Role, RuleSource, Settings, Shape, Variant};
+use crate::syntax::ast::{self, Unit};
+
+use super::LoadOptions;
+use super::config::Config;
+use super::expr::Scope;
+use super::metric::check_metrics;
+use super::policy::{
+    PolicySite, check_margins, check_rule, check_test, load_policy, reachability_combined,
+};
+use super::settings::{apply_settings, check_sample_plan, plan_inputs};
+use super::values::{options_once, text_value, unknown_option, word_value};
+use crate::numbers;
+
+// ---------------------------------------------------------------- experiment
+
+/// What rules need to know about a declared metric.
+#[derive(Clone, Debug)]
+pub(super) struct MetricInfo {
+    pub(super) name: String,
+    pub(super) role: Role,
+    pub(super) is_rate: bool,
+}
+
+pub(super) fn check_experiment(
+    source: &Arc<SourceFile>,
+    experiment: &ast::Experiment,
+    config: Option<&Config>,
+    options: &LoadOptions,
+    diagnostics: &mut Diagnostics,
+) -> Option<Plan> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    let spec_dir = source
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+
+    // Header fields and the one-of-a-kind items.
+    let mut title = None;
+    let mut owner = None;
+    let mut hypothesis = None;
+    let mut data: Option<&ast::DataDecl> = None;
+    let mut variants: Option<&ast::VariantsDecl> = None;
+    let mut plan_decl: Option<&ast::OptionsDecl> = None;
+    let mut settings_decl: Option<&ast::OptionsDecl> = None;
+    let mut policy_ref: Option<&ast::PolicyRef> = None;
+    let mut header_spans: HashMap<&'static str, Span> = HashMap::new();
+    let mut item_spans: HashMap<&'static str, Span> = HashMap::new();
+    let mut metric_decls = Vec::new();
+    let mut rule_decls = Vec::new();
+    let mut test_decls = Vec::new();
+
+    for item in &experiment.items {
+        match item {
+            ast::Item::Header(field) => {
+                let key = field.key.name();
+                if let Some(first) = header_spans.get(key) {
+                    out.push(duplicate("field", key, *first, field.key_span));
+                    continue;
+                }
+                header_spans.insert(key, field.key_span);
+                let value = join_lines(&field.value.value);
+                match field.key {
+                    ast::HeaderKey::Title => title = Some(value),
+                    ast::HeaderKey::Owner => owner = Some(value),
+                    ast::HeaderKey::Hypothesis => hypothesis = Some(value),
+                }
+            }
+            ast::Item::Data(decl) => {
+                if once(&mut item_spans, "data", decl.span, &mut out) {
+                    data = Some(decl);
+                }
+            }
+            ast::Item::Variants(decl) => {
+                if once(&mut item_spans, "variants", decl.span, &mut out) {
+                    variants = Some(decl);
+                }
+            }
+            ast::Item::Plan(decl) => {
+                if once(&mut item_spans, "plan", decl.keyword_span, &mut out) {
+                    plan_decl = Some(decl);
+                }
+            }
+            ast::Item::Settings(decl) => {
+                if once(&mut item_spans, "settings", decl.keyword_span, &mut out) {
+                    settings_decl = Some(decl);
+                }
+            }
+            ast::Item::Policy(decl) => {
+                if once(&mut item_spans, "policy", decl.span, &mut out) {
+                    policy_ref = Some(decl);
+                }
+            }
+            ast::Item::Metric(decl) => metric_decls.push(decl),
+            ast::Item::Rule(decl) => rule_decls.push(decl),
+            ast::Item::Test(decl) => test_decls.push(decl),
+        }
+    }
+
+    let data = check_data(data, &spec_dir, options, experiment, &mut out);
+    let variants = check_variants(variants, experiment, &mut out);
+    // INVARIANT: `metrics` and `infos` list the primary first, so that
+    // `primary` is metric id 0 as the plan promises.
+    let (metrics, infos) = check_metrics(&metric_decls, experiment, &mut out);
+    let sample_plan = plan_decl.map(|decl| check_sample_plan(&decl.block, &mut out));
+    if let (Some(decl), Some(metrics)) = (plan_decl, &metrics) {
+        plan_inputs(decl, metrics, &mut out);
+    }
+
+    let mut settings = config.map_or_else(Settings::default, |c| c.settings.clone());
+    if let Some(decl) = settings_decl {
+        apply_settings(&mut settings, &decl.block, &mut out);
+    }
+
+    let scope = Scope {
+        metrics: &infos,
+        policy_file: false,
+        text: &source.text,
+    };
+
+    // Inline rules: checked in the spec, tried before the policy's.
+    let mut inline_rules = Vec::new();
+    let mut rule_names: HashMap<String, Span> = HashMap::new();
+    for decl in &rule_decls {
+        if let Some(first) = rule_names.get(&decl.name.name) {
+            out.push(duplicate("rule", &decl.name.name, *first, decl.name.span));
+            continue;
+        }
+        rule_names.insert(decl.name.name.clone(), decl.name.span);
+        if let Some(rule) = check_rule(decl, &scope, RuleSource::Inline, &mut out) {
+            inline_rules.push(rule);
+        }
+    }
+
+    // The policy: named in the spec, else from xos.toml, else built in.
+    let site = match (policy_ref, config.and_then(|c| c.policy.as_ref())) {
+        (Some(reference), _) => Some(PolicySite {
+            source: Arc::clone(source),
+            span: reference.path.span,
+            written: reference.path.value.clone(),
+            resolved: spec_dir.join(&reference.path.value),
+        }),
+        (None, Some(from_config)) => Some(PolicySite {
+            source: Arc::clone(&from_config.source),
+            span: from_config.span,
+            written: from_config.written.clone(),
+            resolved: from_config.resolved.clone(),
+        }),
+        (None, None) => None,
+    };
+    let mut policy_out = Vec::new();
+    let policy = load_policy(site.as_ref(), &scope, &mut policy_out);
+
+    let mut test_out = Vec::new();
+    let policy = policy.map(|(mut policy, policy_source)| {
+        // Rule names must be unique across the spec and the policy, so that
+        // the memo's "rule that fired" is unambiguous.
+        for rule in &policy.rules {
+            if let Some(first) = rule_names.get(&rule.name) {
+                out.push(
+                    Diagnostic::error(
+                        "xos::check::duplicate_rule",
+                        format!("rule `{}` is also defined by policy `{}`", rule.name, policy.name),
+                    )
+                    .label(*first, "this inline rule")
+                    .help("rename the inline rule: the memo names the rule that fired, so names must be unique"),
+                );
+            }
+        }
+        let mut all_rules = inline_rules.clone();
+        all_rules.append(&mut policy.rules);
+        policy.rules = all_rules;
+        let mut tests = Vec::new();
+        let mut names: HashMap<String, Span> = HashMap::new();
+        for decl in &test_decls {
+            if let Some(first) = names.get(&decl.name.name) {
+                test_out.push(duplicate("test", &decl.name.name, *first, decl.name.span));
+                continue;
+            }
+            names.insert(decl.name.name.clone(), decl.name.span);
+            if let Some(test) = check_test(decl, &scope, RuleSource::Inline, &policy, &mut test_out) {
+                tests.push(test);
+            }
+        }
+        tests.append(&mut policy.tests);
+        policy.tests = tests;
+        (policy, policy_source)
+    });
+
+    // Reachability over the combined list, and margins for non_inferior.
+    if let Some((policy, policy_source)) = &policy {
+        let mut inline_out = Vec::new();
+        let mut file_out = Vec::new();
+        reachability_combined(&policy.rules, &mut inline_out, &mut file_out);
+        out.extend(inline_out);
+        if let Some(policy_source) = policy_source {
+            for d in file_out {
+                policy_out.push(d.in_file(policy_source));
+            }
+        }
+        check_margins(policy, &metric_decls, &metrics, &mut out);
+    }
+
+    out.extend(test_out);
+    for d in out {
+        diagnostics.push(d.in_file(source));
+    }
+    for d in policy_out {
+        diagnostics.push(d);
+    }
+
+    let (policy, _) = policy?;
+    let (data, variants, metrics) = (data?, variants?, metrics?);
+    let plan = Plan {
+        name: experiment.name.name.clone(),
+        title,
+        owner,
+        hypothesis,
+        spec_path: source.path.clone(),
+        data,
+        variants,
+        metrics,
+        primary: 0,
+        sample_plan,
+        settings,
+        policy,
+        config: config.map(|c| c.path.clone()),
+        templates: config.and_then(|c| c.templates.clone()),
+        output: config.and_then(|c| c.output.clone()),
+    };
+    // Organisation-wide requirements: `[require]` of `xos.toml`.
+    if let Some(config) = config {
+        for d in super::requirements::check_requirements(config, experiment, &plan) {
+            diagnostics.push(d.in_file(source));
+        }
+    }
+    Some(plan)
+}
+
+/// Records a one-of-a-kind item; a second one is a duplicate.
+fn once(
+    seen: &mut HashMap<&'static str, Span>,
+    what: &'static str,
+    span: Span,
+    out: &mut Vec<Diagnostic>,
+) -> bool {
+    if let Some(first) = seen.get(what) {
+        out.push(
+            Diagnostic::error(
+                "xos::check::duplicate_item",
+                format!("`{what}` is given twice"),
+            )
+            .label(span, "given again here")
+            .secondary(*first, "first given here")
+            .help(format!(
+                "an experiment has at most one `{what}`; merge the two"
+            )),
+        );
+        return false;
+    }
+    seen.insert(what, span);
+    true
+}
+
+pub(super) fn duplicate(what: &str, name: &str, first: Span, second: Span) -> Diagnostic {
+    let verb = if what == "fact" { "given" } else { "defined" };
+    Diagnostic::error(
+        match what {
+            "metric" => "xos::check::duplicate_metric",
+            "variant" => "xos::check::duplicate_variant",
+            "rule" => "xos::check::duplicate_rule",
+            "test" => "xos::check::duplicate_test",
+            "option" => "xos::check::duplicate_option",
+            "fact" => "xos::check::duplicate_fact",
+            _ => "xos::check::duplicate_field",
+        },
+        format!("{what} `{name}` is {verb} twice"),
+    )
+    .label(second, format!("{verb} again here"))
+    .secondary(first, format!("first {verb} here"))
+    .help(format!(
+        "rename or remove one of the two: {what} names must be unique"
+    ))
+}
+
+/// Joins the lines of a string that spans lines: the newline and the
+/// indentation around it become one space.
+pub fn join_lines(text: &str) -> String {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let last = lines.len().saturating_sub(1);
+    let parts: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let line = if i > 0 { line.trim_start() } else { line };
+            if i < last { line.trim_end() } else { line }
+        })
+        .collect();
+    parts.join(" ")
+}
+
+// ---------------------------------------------------------------- data
+
+fn check_data(
+    decl: Option<&ast::DataDecl>,
+    spec_dir: &Path,
+    options: &LoadOptions,
+    experiment: &ast::Experiment,
+    out: &mut Vec<Diagnostic>,
+) -> Option<DataSource> {
+    let (path, written) = match (&options.data_override, decl) {
+        (Some(path), _) => (path.clone(), path.display().to_string()),
+        (None, Some(decl)) => (spec_dir.join(&decl.path.value), decl.path.value.clone()),
+        (None, None) => {
+            out.push(
+                Diagnostic::error("xos::check::missing_data", "the experiment names no data")
+                    .label(experiment.name.span, "no `data` in this experiment")
+                    .help("add `data \"results.csv\"` (relative to this file), or pass `--data`"),
+            );
+            return None;
+        }
+    };
+    let mut source = DataSource {
+        path,
+        written,
+        variant_column: "variant".to_string(),
+        units_column: "users".to_string(),
+        shape: Shape::Aggregated,
+        unit_id: None,
+        missing: Missing::Error,
+    };
+    let Some(block) = decl.and_then(|d| d.options.as_ref()) else {
+        return Some(source);
+    };
+    let mut ok = true;
+    let mut unit_id_span = None;
+    let mut missing_span = None;
+    for kv in options_once(block, out) {
+        let key = kv.key.name.as_str();
+        match key {
+            "variant_column" => match text_value(kv, out) {
+                Some(v) => source.variant_column = v,
+                None => ok = false,
+            },
+            "units" => match text_value(kv, out) {
+                Some(v) => source.units_column = v,
+                None => ok = false,
+            },
+            "unit_id" => match text_value(kv, out) {
+                Some(v) => {
+                    source.unit_id = Some(v);
+                    unit_id_span = Some(kv.key.span);
+                }
+                None => ok = false,
+            },
+            "shape" => match word_value(kv, &["aggregated", "rows"], out) {
+                Some("rows") => source.shape = Shape::Rows,
+                Some(_) => source.shape = Shape::Aggregated,
+                None => ok = false,
+            },
+            "missing" => match word_value(kv, &["error", "zero"], out) {
+                Some("zero") => {
+                    source.missing = Missing::Zero;
+                    missing_span = Some(kv.key.span);
+                }
+                Some(_) => missing_span = Some(kv.key.span),
+                None => ok = false,
+            },
+            _ => {
+                out.push(unknown_option(
+                    &kv.key,
+                    "data",
+                    &["variant_column", "units", "shape", "unit_id", "missing"],
+                ));
+                ok = false;
+            }
+        }
+    }
+    if source.shape == Shape::Aggregated {
+        for (span, key) in [(unit_id_span, "unit_id"), (missing_span, "missing")] {
+            if let Some(span) = span {
+                out.push(
+                    Diagnostic::error(
+                        "xos::check::rows_only_option",
+                        format!("`{key}` only applies to row-level data"),
+                    )
+                    .label(span, "the data is aggregated (one row per variant)")
+                    .help("add `shape rows` for one row per unit, or remove this option"),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(source)
+}
+
+// ---------------------------------------------------------------- variants
+
+fn check_variants(
+    decl: Option<&ast::VariantsDecl>,
+    experiment: &ast::Experiment,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Vec<Variant>> {
+    let Some(decl) = decl else {
+        out.push(
+            Diagnostic::error(
+                "xos::check::missing_variants",
+                "the experiment declares no variants",
+            )
+            .label(experiment.name.span, "no `variants` in this experiment")
+            .help("add `variants { control 50% treatment 50% }`: the first variant is the control"),
+        );
+        return None;
+    };
+    let mut ok = true;
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut variants = Vec::new();
+    for v in &decl.variants {
+        if let Some(first) = seen.get(v.name.name.as_str()) {
+            out.push(duplicate("variant", &v.name.name, *first, v.name.span));
+            ok = false;
+            continue;
+        }
+        seen.insert(&v.name.name, v.name.span);
+        let share = &v.share;
+        if share.relative || !matches!(share.unit, Unit::Percent | Unit::None) {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::unit_mismatch",
+                    format!("the share of `{}` must be a percentage", v.name.name),
+                )
+                .label(share.span, "not a share of traffic")
+                .help("write the designed share of traffic, e.g. `50%`"),
+            );
+            ok = false;
+            continue;
+        }
+        if !(share.value > 0.0 && share.value <= 1.0) {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::share_out_of_range",
+                    format!("the share of `{}` is out of range", v.name.name),
+                )
+                .label(share.span, "must be more than 0% and at most 100%")
+                .help("shares are percentages of traffic, e.g. `50%`; a plain number is a fraction (`0.5`)"),
+            );
+            ok = false;
+            continue;
+        }
+        variants.push(Variant {
+            name: v.name.name.clone(),
+            share: share.value,
+        });
+    }
+    if decl.variants.len() < 2 {
+        out.push(
+            Diagnostic::error(
+                "xos::check::too_few_variants",
+                "an experiment needs at least two variants",
+            )
+            .label(decl.span, format!("{} variant(s) declared", decl.variants.len()))
+            .help("declare the control first and at least one treatment: `variants { control 50% treatment 50% }`"),
+        );
+        return None;
+    }
+    if !ok {
+        return None;
+    }
+    let sum: f64 = variants.iter().map(|v| v.share).sum();
+    if (sum - 1.0).abs() > 0.005 {
+        let keyword = Span::new(decl.span.start, decl.span.start + "variants".len());
+        let mut d = Diagnostic::error(
+            "xos::check::shares_sum",
+            format!("the variant shares sum to {}, not 100%", numbers::share(sum)),
+        )
+        .label(keyword, format!("these shares sum to {}", numbers::share(sum)))
+        .help("the shares are the designed traffic split and must sum to 100% (within 0.5%); `33.3%` three times is an equal split");
+        for v in &decl.variants {
+            d = d.secondary(v.share.span, "");
+        }
+        out.push(d);
+        return None;
+    }
+    for v in &mut variants {
+        v.share /= sum;
+    }
+    Some(variants)
+}

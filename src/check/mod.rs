@@ -1,0 +1,259 @@
+//! Syntax tree → [`Plan`]: name resolution, types, units, policy totality.
+//!
+//! The checker reports every problem it finds, not the first: each item is
+//! checked on its own, and a broken item only suppresses the checks that
+//! depend on it. What the user sees for a rule that names a metric that does
+//! not exist:
+//!
+//! ```text
+//! error: xos::check::unknown_metric
+//!   × unknown metric `conversoin`
+//!    ╭─[checkout.xos:12:14]
+//! 12 │     when conversoin.better
+//!    ·          ─────┬────
+//!    ·               ╰── not declared in this experiment
+//!    ╰────
+//!   help: did you mean `conversion`?
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub mod config;
+mod experiment;
+mod expr;
+mod metric;
+mod policy;
+mod requirements;
+mod settings;
+mod values;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::plan::{Plan, Policy, PolicyOrigin};
+use crate::syntax::ast::{self};
+use crate::syntax::parse;
+use expr::Scope;
+use policy::{check_policy_decl, reachability};
+
+/// The built-in policy, `rules/default.xos`, used when nothing names one.
+pub const DEFAULT_POLICY: &str = include_str!("../../rules/default.xos");
+
+/// How the built-in policy is named in messages.
+pub const DEFAULT_POLICY_NAME: &str = "<built-in rules/default.xos>";
+
+/// Options for [`load_plan`] and [`check_source`].
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Replaces the spec's `data` path (`--data`).
+    pub data_override: Option<PathBuf>,
+}
+
+/// A checked experiment: its plan, and the warnings found on the way.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub plan: Plan,
+    pub warnings: Diagnostics,
+}
+
+/// A checked policy file on its own (`xos check rules/strict.xos`).
+#[derive(Clone, Debug)]
+pub struct CheckedPolicy {
+    pub policy: Policy,
+    pub warnings: Diagnostics,
+}
+
+/// What a file turned out to be, for `xos check FILE...`.
+#[derive(Clone, Debug)]
+pub enum CheckedFile {
+    Experiment(Box<Checked>),
+    Policy(CheckedPolicy),
+}
+
+impl CheckedFile {
+    pub fn warnings(&self) -> &Diagnostics {
+        match self {
+            CheckedFile::Experiment(c) => &c.warnings,
+            CheckedFile::Policy(p) => &p.warnings,
+        }
+    }
+}
+
+/// Reads the spec file, finds `xos.toml` by walking up from the spec, reads
+/// and checks the policy (named in the spec, or from `xos.toml`, or the
+/// built-in `rules/default.xos`), and reports every problem at once.
+pub fn load_plan(spec: &Path, options: &LoadOptions) -> Result<Checked, Diagnostics> {
+    let source = read_source(spec)?;
+    check_source(&source, options)
+}
+
+/// The same as [`load_plan`] from source text already in memory (for tests
+/// and watch). `source.path` still locates `xos.toml`, the policy and data.
+pub fn check_source(
+    source: &Arc<SourceFile>,
+    options: &LoadOptions,
+) -> Result<Checked, Diagnostics> {
+    match parse::parse(source)? {
+        ast::File::Experiment(experiment) => check_experiment_file(source, &experiment, options),
+        ast::File::Policy(policy) => Err(Diagnostic::error(
+            "xos::check::not_an_experiment",
+            format!("`{}` is a policy, not an experiment", source.name()),
+        )
+        .label(policy.name.span, "a policy file")
+        .help("experiments name their policy with `policy \"path\"`; `xos check` accepts policy files on their own")
+        .in_file(source)
+        .into()),
+    }
+}
+
+/// Checks a parsed experiment: finds and reads `xos.toml`, then the spec
+/// and its policy.
+fn check_experiment_file(
+    source: &Arc<SourceFile>,
+    experiment: &ast::Experiment,
+    options: &LoadOptions,
+) -> Result<Checked, Diagnostics> {
+    let mut diagnostics = Diagnostics::new();
+    let config = match config::find_config(&source.path) {
+        Some(path) => match config::load_config(&path) {
+            Ok(config) => Some(config),
+            Err(errors) => {
+                diagnostics.extend(errors);
+                None
+            }
+        },
+        None => None,
+    };
+    let plan = experiment::check_experiment(
+        source,
+        experiment,
+        config.as_ref(),
+        options,
+        &mut diagnostics,
+    );
+    finish(plan, diagnostics).map(|(plan, warnings)| Checked { plan, warnings })
+}
+
+/// Reads a file as UTF-8 source text; a missing or unreadable file is a
+/// diagnostic naming the path.
+pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Diagnostics> {
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Ok(SourceFile::new(path, text)),
+            Err(_) => Err(Diagnostic::error(
+                "xos::io::not_utf8",
+                format!("`{}` is not UTF-8 text", path.display()),
+            )
+            .at_path(path)
+            .help("xos files are UTF-8 text")
+            .into()),
+        },
+        Err(error) => Err(Diagnostic::error(
+            "xos::io::read",
+            format!("cannot read `{}`: {}", path.display(), io_reason(&error)),
+        )
+        .at_path(path)
+        .help("check the path: it is relative to the current folder")
+        .into()),
+    }
+}
+
+fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => error.to_string().to_lowercase(),
+    }
+}
+
+/// A file checked by [`check_file`], with what static analysis needs to
+/// point into it.
+#[derive(Clone, Debug)]
+pub struct CheckedSource {
+    /// The experiment or policy.
+    pub checked: CheckedFile,
+    /// The file's text.
+    pub source: Arc<SourceFile>,
+    /// The span of the experiment's or policy's name.
+    pub name: Span,
+}
+
+/// Checks any `.xos` file, parsed once: an experiment (with its policy) or a
+/// policy file on its own. Static analysis of the rules is
+/// [`crate::check_path`]'s.
+pub fn check_file(path: &Path, options: &LoadOptions) -> Result<CheckedSource, Diagnostics> {
+    let source = read_source(path)?;
+    let (checked, name) = match parse::parse(&source)? {
+        ast::File::Experiment(experiment) => (
+            check_experiment_file(&source, &experiment, options)
+                .map(|c| CheckedFile::Experiment(Box::new(c)))?,
+            experiment.name.span,
+        ),
+        ast::File::Policy(policy) => (
+            check_policy_file(&source, &policy).map(CheckedFile::Policy)?,
+            policy.name.span,
+        ),
+    };
+    Ok(CheckedSource {
+        checked,
+        source,
+        name,
+    })
+}
+
+/// Checks a policy file on its own: generic facts only, `otherwise`
+/// required, tests consistent with the rules.
+pub fn check_policy_source(source: &Arc<SourceFile>) -> Result<CheckedPolicy, Diagnostics> {
+    let file = parse::parse(source)?;
+    let ast::File::Policy(decl) = file else {
+        return Err(Diagnostic::error(
+            "xos::check::not_a_policy",
+            format!("`{}` is an experiment, not a policy", source.name()),
+        )
+        .in_file(source)
+        .into());
+    };
+    check_policy_file(source, &decl)
+}
+
+/// Checks a parsed policy file.
+fn check_policy_file(
+    source: &Arc<SourceFile>,
+    decl: &ast::PolicyDecl,
+) -> Result<CheckedPolicy, Diagnostics> {
+    let scope = Scope {
+        metrics: &[],
+        policy_file: true,
+        text: &source.text,
+    };
+    let mut diagnostics = Diagnostics::new();
+    let mut out = Vec::new();
+    let policy = check_policy_decl(
+        decl,
+        &scope,
+        PolicyOrigin::File(source.path.clone()),
+        &mut out,
+    );
+    if let Some(policy) = &policy {
+        reachability(&policy.rules, &mut out);
+    }
+    for d in out {
+        diagnostics.push(d.in_file(source));
+    }
+    finish(policy, diagnostics).map(|(policy, warnings)| CheckedPolicy { policy, warnings })
+}
+
+fn finish<T>(value: Option<T>, diagnostics: Diagnostics) -> Result<(T, Diagnostics), Diagnostics> {
+    match value {
+        Some(value) if !diagnostics.has_errors() => Ok((value, diagnostics)),
+        _ => {
+            let mut diagnostics = diagnostics;
+            if !diagnostics.has_errors() {
+                diagnostics.push(Diagnostic::error(
+                    "xos::check::internal",
+                    "the file could not be checked",
+                ));
+            }
+            Err(diagnostics)
+        }
+    }
+}

@@ -1,0 +1,593 @@
+//! Policies: reading the policy file (built-in, named, cached), its rules,
+//! reachability, `non_inferior` margins, and policy tests.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, SourceFile, Span, did_you_mean};
+use crate::plan::{
+    self, Expr, Fact, Field, Given, Health, Metric, Policy, PolicyOrigin, PolicyTest, Role, Rule,
+    RuleSource, Status, Value, Verdict,
+};
+use crate::syntax::ast::{self};
+use crate::syntax::parse;
+
+use super::experiment::duplicate;
+use super::expr::{
+    ExprChecker, Scope, Ty, check_condition, check_reason, literal_alone, literal_fits,
+};
+use super::values::list;
+use super::{DEFAULT_POLICY, DEFAULT_POLICY_NAME, io_reason};
+use crate::syntax::condition_text;
+
+// ---------------------------------------------------------------- policy
+
+static BUILT_IN: std::sync::LazyLock<(Arc<SourceFile>, Option<Policy>)> =
+    std::sync::LazyLock::new(|| {
+        let source = SourceFile::new(DEFAULT_POLICY_NAME, DEFAULT_POLICY);
+        let policy = match parse::parse(&source) {
+            Ok(ast::File::Policy(decl)) => {
+                let scope = Scope {
+                    metrics: &[],
+                    policy_file: true,
+                    text: &source.text,
+                };
+                let mut out = Vec::new();
+                let policy = check_policy_decl(&decl, &scope, PolicyOrigin::BuiltIn, &mut out);
+                policy.filter(|_| out.is_empty())
+            }
+            _ => None,
+        };
+        (source, policy)
+    });
+
+/// Where a policy file was named: a path literal in the spec or `xos.toml`.
+pub(super) struct PolicySite {
+    pub(super) source: Arc<SourceFile>,
+    pub(super) span: Span,
+    pub(super) written: String,
+    pub(super) resolved: PathBuf,
+}
+
+/// Reads, parses and checks the policy. Returns it with its source file
+/// (`None` for the built-in one, whose problems are not the user's).
+pub(super) fn load_policy(
+    site: Option<&PolicySite>,
+    scope: &Scope<'_>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<(Policy, Option<Arc<SourceFile>>)> {
+    let Some(site) = site else {
+        // The built-in policy reads no specific metric, so its checked form
+        // is the same for every experiment: check it once per process.
+        let (source, policy) = &*BUILT_IN;
+        if policy.is_none() {
+            out.push(Diagnostic::error(
+                "xos::check::internal",
+                "the built-in policy does not check",
+            ));
+        }
+        return policy.clone().map(|p| (p, Some(Arc::clone(source))));
+    };
+    let text = match std::fs::read_to_string(&site.resolved) {
+        Ok(text) => text,
+        Err(error) => {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::policy_not_found",
+                    format!(
+                        "cannot read policy `{}`: {}",
+                        site.written,
+                        io_reason(&error)
+                    ),
+                )
+                .label(site.span, "policy file named here")
+                .help(format!(
+                    "looked for `{}`; the path is relative to the file that names it",
+                    site.resolved.display()
+                ))
+                .in_file(&site.source),
+            );
+            return None;
+        }
+    };
+    if let Some((source, policy, warnings)) = cached_policy(&site.resolved, &text) {
+        out.extend(warnings);
+        return Some((policy, Some(source)));
+    }
+    let source = SourceFile::new(&site.resolved, text);
+    let problem = |message: String, help: &str| {
+        Diagnostic::error("xos::check::invalid_policy", message)
+            .label(site.span, "policy file named here")
+            .help(help.to_string())
+            .in_file(&site.source)
+    };
+    let decl = match parse::parse(&source) {
+        Ok(ast::File::Policy(decl)) => decl,
+        Ok(ast::File::Experiment(_)) => {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::not_a_policy",
+                    format!("`{}` is an experiment, not a policy", site.written),
+                )
+                .label(site.span, "named as the policy here")
+                .help("a policy file holds `policy NAME { rule ... otherwise ... }`")
+                .in_file(&site.source),
+            );
+            return None;
+        }
+        Err(errors) => {
+            out.push(problem(
+                format!("policy `{}` does not parse", site.written),
+                "fix the policy file: its own diagnostics follow",
+            ));
+            out.extend(errors);
+            return None;
+        }
+    };
+    let mut policy_out = Vec::new();
+    let scope = Scope {
+        metrics: scope.metrics,
+        policy_file: true,
+        text: &source.text,
+    };
+    let policy = check_policy_decl(
+        &decl,
+        &scope,
+        PolicyOrigin::File(site.resolved.clone()),
+        &mut policy_out,
+    );
+    if policy_out.iter().any(Diagnostic::is_error) {
+        out.push(problem(
+            format!("policy `{}` has errors", site.written),
+            "fix the policy file: its own diagnostics follow",
+        ));
+    }
+    let policy_out: Vec<Diagnostic> = policy_out.into_iter().map(|d| d.in_file(&source)).collect();
+    if let Some(policy) = &policy
+        && !policy_out.iter().any(Diagnostic::is_error)
+    {
+        cache_policy(&source, policy, &policy_out);
+    }
+    out.extend(policy_out);
+    policy.map(|p| (p, Some(source)))
+}
+
+/// Policy files checked cleanly in this process, by path, with their text:
+/// many experiments share one policy (`xos run DIR`), and a clean policy
+/// checks the same whichever experiment names it (its rules read generic
+/// facts only). A changed file (watch mode) no longer matches its text.
+type PolicyCache = HashMap<PathBuf, (Arc<SourceFile>, Policy, Vec<Diagnostic>)>;
+
+static POLICY_CACHE: std::sync::LazyLock<std::sync::Mutex<PolicyCache>> =
+    std::sync::LazyLock::new(|| std::sync::Mutex::new(HashMap::new()));
+
+fn cached_policy(path: &Path, text: &str) -> Option<(Arc<SourceFile>, Policy, Vec<Diagnostic>)> {
+    let cache = POLICY_CACHE.lock().ok()?;
+    let (source, policy, warnings) = cache.get(path)?;
+    (source.text == text).then(|| (Arc::clone(source), policy.clone(), warnings.clone()))
+}
+
+fn cache_policy(source: &Arc<SourceFile>, policy: &Policy, warnings: &[Diagnostic]) {
+    if let Ok(mut cache) = POLICY_CACHE.lock() {
+        cache.insert(
+            source.path.clone(),
+            (Arc::clone(source), policy.clone(), warnings.to_vec()),
+        );
+    }
+}
+
+pub(super) fn check_policy_decl(
+    decl: &ast::PolicyDecl,
+    scope: &Scope<'_>,
+    origin: PolicyOrigin,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Policy> {
+    let mut rules = Vec::new();
+    let mut ok = true;
+    let mut names: HashMap<&str, Span> = HashMap::new();
+    let mut otherwise: Option<(plan::Otherwise, Span)> = None;
+    for item in &decl.items {
+        match item {
+            ast::PolicyItem::Rule(rule) => {
+                if let Some(first) = names.get(rule.name.name.as_str()) {
+                    out.push(duplicate("rule", &rule.name.name, *first, rule.name.span));
+                    ok = false;
+                    continue;
+                }
+                names.insert(&rule.name.name, rule.name.span);
+                match check_rule(rule, scope, RuleSource::Policy, out) {
+                    Some(rule) => rules.push(rule),
+                    None => ok = false,
+                }
+            }
+            ast::PolicyItem::Otherwise(o) => {
+                if let Some((_, first)) = &otherwise {
+                    out.push(
+                        Diagnostic::error(
+                            "xos::check::duplicate_otherwise",
+                            "`otherwise` is given twice",
+                        )
+                        .label(o.span, "given again here")
+                        .secondary(*first, "first given here")
+                        .help("a policy has exactly one `otherwise`, its last resort"),
+                    );
+                    ok = false;
+                    continue;
+                }
+                match check_reason(&o.because, scope, out) {
+                    Some(because) => {
+                        otherwise = Some((
+                            plan::Otherwise {
+                                then: verdict(o.then.verdict),
+                                because,
+                            },
+                            o.span,
+                        ));
+                    }
+                    None => ok = false,
+                }
+            }
+            ast::PolicyItem::Test(_) => {}
+        }
+    }
+    let otherwise = match otherwise {
+        Some((o, _)) => Some(o),
+        None => {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::missing_otherwise",
+                    format!("policy `{}` has no `otherwise`", decl.name.name),
+                )
+                .label(decl.name.span, "this policy can end without a decision")
+                .help("add a last resort after the rules, e.g. `otherwise hold because \"No rule applied.\"`"),
+            );
+            None
+        }
+    };
+    let mut policy = Policy {
+        name: decl.name.name.clone(),
+        origin,
+        rules,
+        otherwise: otherwise?,
+        tests: Vec::new(),
+    };
+    let mut test_names: HashMap<&str, Span> = HashMap::new();
+    for item in &decl.items {
+        if let ast::PolicyItem::Test(test) = item {
+            if let Some(first) = test_names.get(test.name.name.as_str()) {
+                out.push(duplicate("test", &test.name.name, *first, test.name.span));
+                ok = false;
+                continue;
+            }
+            test_names.insert(&test.name.name, test.name.span);
+            match check_test(test, scope, RuleSource::Policy, &policy, out) {
+                Some(t) => policy.tests.push(t),
+                None => ok = false,
+            }
+        }
+    }
+    ok.then_some(policy)
+}
+
+fn verdict(v: ast::Verdict) -> Verdict {
+    match v {
+        ast::Verdict::Launch => Verdict::Launch,
+        ast::Verdict::Hold => Verdict::Hold,
+        ast::Verdict::Rollback => Verdict::Rollback,
+    }
+}
+
+pub(super) fn check_rule(
+    decl: &ast::RuleDecl,
+    scope: &Scope<'_>,
+    source: RuleSource,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Rule> {
+    let when = check_condition(&decl.when, scope, out);
+    let because = check_reason(&decl.because, scope, out);
+    let raw = scope
+        .text
+        .get(decl.when.span.start..decl.when.span.end)
+        .unwrap_or("");
+    Some(Rule {
+        name: decl.name.name.clone(),
+        source,
+        when: when?,
+        then: verdict(decl.then.verdict),
+        because: because?,
+        condition_text: condition_text(raw),
+        span: decl.span,
+        name_span: decl.name.span,
+    })
+}
+
+/// Warnings for rules that can never fire, over one policy's own rules.
+pub(super) fn reachability(rules: &[Rule], out: &mut Vec<Diagnostic>) {
+    let mut inline = Vec::new();
+    reachability_combined(rules, &mut inline, out);
+    out.extend(inline);
+}
+
+/// Warnings for rules that can never fire: after an unconditional rule, or
+/// with the same condition as an earlier rule. Warnings about inline rules
+/// go to `inline`, about policy rules to `file`.
+pub(super) fn reachability_combined(
+    rules: &[Rule],
+    inline: &mut Vec<Diagnostic>,
+    file: &mut Vec<Diagnostic>,
+) {
+    for (i, rule) in rules.iter().enumerate() {
+        let sink = |rule: &Rule| -> bool { rule.source == RuleSource::Inline };
+        if let Some(earlier) = rules[..i].iter().find(|r| r.when == Expr::Bool(true)) {
+            let same_file = earlier.source == rule.source;
+            let mut d = Diagnostic::warning(
+                "xos::check::unreachable_rule",
+                format!("rule `{}` can never fire", rule.name),
+            )
+            .label(rule.name_span, "never reached")
+            .help(format!(
+                "rule `{}` always applies (`when true`) and comes first; remove or reorder one of them",
+                earlier.name
+            ));
+            if same_file {
+                d = d.secondary(earlier.name_span, "this rule always applies");
+            }
+            // Only the first unreachable rule of a file is worth a warning.
+            let already = rules[..i]
+                .iter()
+                .skip_while(|r| r.when != Expr::Bool(true))
+                .skip(1)
+                .any(|r| r.source == rule.source);
+            if !already {
+                if sink(rule) {
+                    inline.push(d);
+                } else {
+                    file.push(d);
+                }
+            }
+            continue;
+        }
+        if let Some(earlier) = rules[..i].iter().find(|r| r.when == rule.when) {
+            let mut d = Diagnostic::warning(
+                "xos::check::repeated_condition",
+                format!("rule `{}` can never fire", rule.name),
+            )
+            .label(rule.name_span, "same condition as an earlier rule")
+            .help(format!(
+                "rule `{}` has the same condition and comes first, so it always decides instead",
+                earlier.name
+            ));
+            if earlier.source == rule.source {
+                d = d.secondary(earlier.name_span, "the earlier rule");
+            }
+            if sink(rule) {
+                inline.push(d);
+            } else {
+                file.push(d);
+            }
+        }
+    }
+}
+
+/// If the policy reads a guardrail's `non_inferior`, the guardrails it reads
+/// need a `margin`.
+pub(super) fn check_margins(
+    policy: &Policy,
+    decls: &[&ast::MetricDecl],
+    metrics: &Option<Vec<Metric>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(metrics) = metrics else { return };
+    let mut all = false;
+    let mut some: Vec<usize> = Vec::new();
+    let mut reader = None;
+    for rule in &policy.rules {
+        visit_facts(&rule.when, &mut |fact| match fact {
+            Fact::Guardrail(Field::NonInferior) => {
+                all = true;
+                reader.get_or_insert(rule.name.clone());
+            }
+            Fact::Metric(id, Field::NonInferior) => {
+                some.push(id);
+                reader.get_or_insert(rule.name.clone());
+            }
+            _ => {}
+        });
+    }
+    let Some(reader) = reader else { return };
+    for (id, metric) in metrics.iter().enumerate() {
+        if metric.role != Role::Guardrail || metric.margin.is_some() {
+            continue;
+        }
+        if !all && !some.contains(&id) {
+            continue;
+        }
+        let span = decls
+            .iter()
+            .find(|d| d.name.name == metric.name)
+            .map_or(Span::default(), |d| d.name.span);
+        out.push(
+            Diagnostic::error(
+                "xos::check::missing_margin",
+                format!("guardrail `{}` has no `margin`", metric.name),
+            )
+            .label(span, "declared without a non-inferiority margin")
+            .help(format!(
+                "rule `{reader}` of policy `{}` reads `non_inferior`, which needs a margin; add e.g. `margin 0.5pp` (or `margin 2% relative`)",
+                policy.name
+            )),
+        );
+    }
+}
+
+fn visit_facts(expr: &Expr, f: &mut dyn FnMut(Fact)) {
+    match expr {
+        Expr::Fact(fact) => f(*fact),
+        Expr::Not(e) | Expr::Quantified(_, e) => visit_facts(e, f),
+        Expr::And(a, b) | Expr::Or(a, b) | Expr::Compare(_, a, b) | Expr::Arith(_, a, b) => {
+            visit_facts(a, f);
+            visit_facts(b, f);
+        }
+        Expr::Bool(_) | Expr::Number(_) | Expr::Health(_) | Expr::Status(_) => {}
+    }
+}
+
+// ---------------------------------------------------------------- tests
+
+pub(super) fn check_test(
+    decl: &ast::TestDecl,
+    scope: &Scope<'_>,
+    source: RuleSource,
+    policy: &Policy,
+    out: &mut Vec<Diagnostic>,
+) -> Option<PolicyTest> {
+    let mut ok = true;
+    let mut given = Vec::new();
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    for fact in &decl.given {
+        let text = fact.path.text();
+        if let Some(first) = seen.get(&text) {
+            out.push(duplicate("fact", &text, *first, fact.path.span));
+            ok = false;
+            continue;
+        }
+        seen.insert(text.clone(), fact.path.span);
+        let checker = ExprChecker {
+            scope,
+            out: &mut *out,
+        };
+        let Some((resolved, ty)) = checker.resolve_given(&fact.path) else {
+            ok = false;
+            continue;
+        };
+        match given_value(&fact.value, ty, &text, out) {
+            Some(value) => given.push(Given {
+                fact: resolved,
+                path: text,
+                value,
+            }),
+            None => ok = false,
+        }
+    }
+    let expect = verdict(decl.expect.verdict);
+    if let Some(by) = &decl.by {
+        let rules: Vec<&Rule> = policy
+            .rules
+            .iter()
+            .filter(|r| source == RuleSource::Inline || r.source == RuleSource::Policy)
+            .collect();
+        let decides = if by.name == "otherwise" {
+            Some(policy.otherwise.then)
+        } else {
+            rules.iter().find(|r| r.name == by.name).map(|r| r.then)
+        };
+        match decides {
+            None => {
+                let mut names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+                names.push("otherwise");
+                let mut d = Diagnostic::error(
+                    "xos::check::unknown_rule",
+                    format!("unknown rule `{}`", by.name),
+                )
+                .label(by.span, "no rule of this name");
+                d = match did_you_mean(&by.name, names.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("the rules are {}", list(&names))),
+                };
+                out.push(d);
+                ok = false;
+            }
+            Some(v) if v != expect => {
+                out.push(
+                    Diagnostic::error(
+                        "xos::check::test_verdict",
+                        format!(
+                            "rule `{}` decides `{}`, but the test expects `{}`",
+                            by.name,
+                            v.as_str(),
+                            expect.as_str()
+                        ),
+                    )
+                    .label(decl.expect.span, "expected verdict")
+                    .secondary(by.span, format!("decides `{}`", v.as_str()))
+                    .help("a test cannot pass if the rule it names decides otherwise"),
+                );
+                ok = false;
+            }
+            Some(_) => {}
+        }
+    }
+    ok.then(|| PolicyTest {
+        name: decl.name.name.clone(),
+        source,
+        given,
+        expect,
+        by: decl.by.as_ref().map(|b| b.name.clone()),
+        span: decl.span,
+    })
+}
+
+fn given_value(value: &ast::Value, ty: Ty, path: &str, out: &mut Vec<Diagnostic>) -> Option<Value> {
+    let found = match value {
+        ast::Value::Number(n) => {
+            if let Ty::Number(dim) = ty {
+                if let Some(dim) = dim {
+                    literal_fits(n, dim, path, out)?;
+                } else {
+                    literal_alone(n, out)?;
+                }
+                return Some(Value::Number(n.value));
+            }
+            Ty::Number(None)
+        }
+        ast::Value::Word(w) => {
+            let literal = match w.name.as_str() {
+                "true" => Some((Value::Bool(true), Ty::Bool)),
+                "false" => Some((Value::Bool(false), Ty::Bool)),
+                "healthy" => Some((Value::Health(Health::Healthy), Ty::Health)),
+                "warning" => Some((Value::Health(Health::Warning), Ty::Health)),
+                "blocked" => Some((Value::Health(Health::Blocked), Ty::Health)),
+                "ok" => Some((Value::Status(Status::Ok), Ty::Status)),
+                "worsened" => Some((Value::Status(Status::Worsened), Ty::Status)),
+                "severe" => Some((Value::Status(Status::Severe), Ty::Status)),
+                _ => None,
+            };
+            match literal {
+                Some((v, t)) if t == ty => return Some(v),
+                Some((_, t)) => t,
+                None => {
+                    out.push(
+                        Diagnostic::error(
+                            "xos::check::unknown_value",
+                            format!("`{}` is not a value", w.name),
+                        )
+                        .label(w.span, format!("expected {}", ty.describe()))
+                        .help(format!("`{path}` is {}", ty.describe())),
+                    );
+                    return None;
+                }
+            }
+        }
+        other => {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::type_mismatch",
+                    format!("`{path}` needs {}", ty.describe()),
+                )
+                .label(other.span(), "not a fact value")
+                .help(format!("`{path}` is {}", ty.describe())),
+            );
+            return None;
+        }
+    };
+    out.push(
+        Diagnostic::error(
+            "xos::check::type_mismatch",
+            format!("`{path}` is {}, not {}", ty.describe(), found.describe()),
+        )
+        .label(value.span(), found.describe())
+        .help(format!("give `{path}` {}", ty.example())),
+    );
+    None
+}

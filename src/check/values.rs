@@ -1,0 +1,384 @@
+//! Values in option blocks: numbers with their units, probabilities,
+//! counts, words and text, effect sizes; each wrong one is a located
+//! diagnostic.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Diagnostic, Span, did_you_mean};
+use crate::plan::Effect;
+use crate::syntax::ast::{self, Unit};
+
+use super::experiment::duplicate;
+use crate::numbers;
+
+/// The options of a block, reporting (and skipping) repeated keys.
+pub(super) fn options_once<'a>(
+    block: &'a ast::OptionBlock,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<&'a ast::KeyValue> {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut options = Vec::new();
+    for kv in &block.options {
+        if let Some(first) = seen.get(kv.key.name.as_str()) {
+            out.push(duplicate("option", &kv.key.name, *first, kv.key.span));
+            continue;
+        }
+        seen.insert(&kv.key.name, kv.key.span);
+        options.push(kv);
+    }
+    options
+}
+
+pub(super) fn unknown_option(key: &ast::Ident, block: &str, known: &[&str]) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        "xos::check::unknown_option",
+        format!("unknown option `{}` in `{block}`", key.name),
+    )
+    .label(key.span, "not an option here");
+    d = match did_you_mean(&key.name, known.iter().copied()) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help(format!("`{block}` knows {}", list(known))),
+    };
+    d
+}
+
+pub(super) fn list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("`{s}`")).collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => quoted[0].clone(),
+        n => format!("{} and {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}
+
+pub(super) fn text_value(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<String> {
+    match &kv.value {
+        ast::Value::String(s) => Some(s.value.clone()),
+        ast::Value::Word(w) => Some(w.name.clone()),
+        other => {
+            out.push(wrong_value(
+                kv,
+                other.span(),
+                "a column name such as `\"arm\"`",
+            ));
+            None
+        }
+    }
+}
+
+pub(super) fn word_value<'a>(
+    kv: &ast::KeyValue,
+    choices: &[&'a str],
+    out: &mut Vec<Diagnostic>,
+) -> Option<&'a str> {
+    let ast::Value::Word(word) = &kv.value else {
+        out.push(wrong_value(
+            kv,
+            kv.value.span(),
+            &format!("one of {}", list(choices)),
+        ));
+        return None;
+    };
+    if let Some(choice) = choices.iter().find(|c| **c == word.name) {
+        return Some(choice);
+    }
+    let mut d = Diagnostic::error(
+        "xos::check::unknown_choice",
+        format!("`{}` is not a valid `{}`", word.name, kv.key.name),
+    )
+    .label(word.span, format!("expected one of {}", list(choices)));
+    if let Some(s) = did_you_mean(&word.name, choices.iter().copied()) {
+        d = d.help(format!("did you mean `{s}`?"));
+    } else {
+        d = d.help(format!("`{}` is one of {}", kv.key.name, list(choices)));
+    }
+    out.push(d);
+    None
+}
+
+fn wrong_value(kv: &ast::KeyValue, span: Span, expected: &str) -> Diagnostic {
+    Diagnostic::error(
+        "xos::check::wrong_value",
+        format!("`{}` needs {expected}", kv.key.name),
+    )
+    .label(span, "not accepted here")
+    .help(format!("write `{} <value>` with {expected}", kv.key.name))
+}
+
+pub(super) fn number_value<'a>(
+    kv: &'a ast::KeyValue,
+    out: &mut Vec<Diagnostic>,
+) -> Option<&'a ast::Number> {
+    match &kv.value {
+        ast::Value::Number(n) => Some(n),
+        other => {
+            out.push(wrong_value(kv, other.span(), "a number"));
+            None
+        }
+    }
+}
+
+/// Accepts the number when it is written with one of `units` and is not
+/// `relative`; returns its value.
+pub(super) fn unit_in(
+    kv: &ast::KeyValue,
+    n: &ast::Number,
+    units: &[Unit],
+    expected: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    if !n.relative && units.contains(&n.unit) {
+        return Some(n.value);
+    }
+    let written = if n.relative {
+        "a relative effect".to_string()
+    } else {
+        unit_words(n.unit).to_string()
+    };
+    out.push(
+        Diagnostic::error(
+            "xos::check::unit_mismatch",
+            format!("`{}` needs {expected}, not {written}", kv.key.name),
+        )
+        .label(n.span, format!("{written} is not accepted here"))
+        .help(format!("write `{}` with {expected}", kv.key.name)),
+    );
+    None
+}
+
+pub(super) fn unit_words(unit: Unit) -> &'static str {
+    match unit {
+        Unit::None => "a plain number",
+        Unit::Percent => "a percentage",
+        Unit::Pp => "percentage points",
+        Unit::Days => "days",
+    }
+}
+
+pub(super) fn in_range(
+    kv: &ast::KeyValue,
+    n: &ast::Number,
+    ok: bool,
+    expected: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    if ok {
+        return Some(n.value);
+    }
+    out.push(
+        Diagnostic::error(
+            "xos::check::out_of_range",
+            format!("`{}` is out of range", kv.key.name),
+        )
+        .label(n.span, format!("expected {expected}"))
+        .help(format!("`{}` must be {expected}", kv.key.name)),
+    );
+    None
+}
+
+/// An effect size: absolute (`0.1pp` or a plain number for a rate; a plain
+/// number for a mean) or relative (`5% relative`); always above 0.
+pub(super) fn effect_value(
+    kv: &ast::KeyValue,
+    kind: ast::KindName,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Effect> {
+    let is_rate = kind == ast::KindName::Rate;
+    let n = number_value(kv, out)?;
+    let effect = if n.relative {
+        if !matches!(n.unit, Unit::Percent | Unit::None) {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::unit_mismatch",
+                    format!("a relative `{}` must be a percentage", kv.key.name),
+                )
+                .label(n.span, format!("{} cannot be relative", unit_words(n.unit)))
+                .help(format!("write e.g. `{} 5% relative`", kv.key.name)),
+            );
+            return None;
+        }
+        Effect::Relative(n.value)
+    } else {
+        match (n.unit, is_rate) {
+            (Unit::Pp | Unit::None, true) | (Unit::None, false) => Effect::Absolute(n.value),
+            (Unit::Percent, true) => {
+                out.push(
+                    Diagnostic::error(
+                        "xos::check::ambiguous_percent",
+                        format!("`{}` of a rate cannot be a bare percentage", kv.key.name),
+                    )
+                    .label(n.span, "absolute or relative?")
+                    .help(format!(
+                        "write `{}` for an absolute difference of rates, or `{} relative` for a relative one",
+                        n.span_text_pp(),
+                        n.span_text_percent()
+                    )),
+                );
+                return None;
+            }
+            (unit, _) => {
+                out.push(
+                    Diagnostic::error(
+                        "xos::check::unit_mismatch",
+                        format!(
+                            "`{}` of a {} metric cannot be in {}",
+                            kv.key.name,
+                            kind.keyword(),
+                            unit_words(unit)
+                        ),
+                    )
+                    .label(n.span, "unit not accepted here")
+                    .help(if is_rate {
+                        format!("write `{} 0.5pp` (absolute) or `{} 5% relative`", kv.key.name, kv.key.name)
+                    } else {
+                        format!(
+                            "write an absolute difference in the metric's units (`{} 2.5`) or `{} 5% relative`",
+                            kv.key.name, kv.key.name
+                        )
+                    }),
+                );
+                return None;
+            }
+        }
+    };
+    let value = match effect {
+        Effect::Absolute(v) | Effect::Relative(v) => v,
+    };
+    if value <= 0.0 {
+        out.push(
+            Diagnostic::error(
+                "xos::check::out_of_range",
+                format!("`{}` must be above 0", kv.key.name),
+            )
+            .label(n.span, "not a positive effect")
+            .help("effects are sizes: the direction comes from the metric's `prefer`"),
+        );
+        return None;
+    }
+    Some(effect)
+}
+
+impl ast::Number {
+    /// `1%` rewritten as `1pp`, for help text.
+    fn span_text_pp(&self) -> String {
+        format!("{}pp", numbers::written(self.value * 100.0))
+    }
+
+    fn span_text_percent(&self) -> String {
+        format!("{}%", numbers::written(self.value * 100.0))
+    }
+}
+
+/// A probability strictly between 0 and 1 (a threshold on p-values or shares).
+pub(super) fn open_unit(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<f64> {
+    let v = probability(kv, out)?;
+    check_range(
+        kv,
+        v,
+        v > 0.0 && v < 1.0,
+        "between 0 and 1 (exclusive)",
+        out,
+    )
+}
+
+/// A probability: a plain number or a percentage.
+pub(super) fn probability(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<f64> {
+    let n = number_value(kv, out)?;
+    if !n.relative && matches!(n.unit, Unit::None | Unit::Percent) {
+        return Some(n.value);
+    }
+    let what = if n.relative {
+        "a relative effect".to_string()
+    } else {
+        unit_words(n.unit).to_string()
+    };
+    let mut d = Diagnostic::error(
+        "xos::check::unit_mismatch",
+        format!("`{}` is a probability, not {what}", kv.key.name),
+    )
+    .label(n.span, format!("{what} cannot be a probability"));
+    d = if n.unit == Unit::Pp {
+        d.help(format!(
+            "percentage points are differences of rates; write `{} {}%` or `{} {}`",
+            kv.key.name,
+            numbers::written(n.value * 100.0),
+            kv.key.name,
+            numbers::written(n.value)
+        ))
+    } else {
+        d.help(format!(
+            "write `{} 5%` or `{} 0.05`",
+            kv.key.name, kv.key.name
+        ))
+    };
+    out.push(d);
+    None
+}
+
+pub(super) fn check_range(
+    kv: &ast::KeyValue,
+    v: f64,
+    ok: bool,
+    expected: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    if ok {
+        return Some(v);
+    }
+    out.push(
+        Diagnostic::error(
+            "xos::check::out_of_range",
+            format!("`{}` is out of range", kv.key.name),
+        )
+        .label(kv.value.span(), format!("must be {expected}"))
+        .help(format!("`{}` must be {expected}", kv.key.name)),
+    );
+    None
+}
+
+pub(super) fn count(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>, min: u64) -> Option<u64> {
+    let n = number_value(kv, out)?;
+    unit_in(kv, n, &[Unit::None], "a whole number", out)?;
+    if n.value.fract() != 0.0 || n.value < min as f64 || n.value > 9.0e15 {
+        out.push(
+            Diagnostic::error(
+                "xos::check::out_of_range",
+                format!("`{}` must be a whole number of at least {min}", kv.key.name),
+            )
+            .label(n.span, "not accepted here")
+            .help(format!("write e.g. `{} 100`", kv.key.name)),
+        );
+        return None;
+    }
+    Some(n.value as u64)
+}
+
+pub(super) fn beta_prior(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<(f64, f64)> {
+    let bad = |out: &mut Vec<Diagnostic>, span: Span| {
+        out.push(
+            Diagnostic::error(
+                "xos::check::wrong_value",
+                "`prior` needs `beta(a, b)` with a, b above 0",
+            )
+            .label(span, "not a Beta prior")
+            .help("write e.g. `prior beta(1, 1)` (uniform)"),
+        );
+        None
+    };
+    let ast::Value::Call(call) = &kv.value else {
+        return bad(out, kv.value.span());
+    };
+    if call.name.name != "beta" || call.args.len() != 2 {
+        return bad(out, call.span);
+    }
+    let mut params = [0.0; 2];
+    for (slot, arg) in params.iter_mut().zip(&call.args) {
+        match arg {
+            ast::Value::Number(n) if n.unit == Unit::None && !n.relative && n.value > 0.0 => {
+                *slot = n.value
+            }
+            other => return bad(out, other.span()),
+        }
+    }
+    Some((params[0], params[1]))
+}

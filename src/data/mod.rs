@@ -1,0 +1,164 @@
+//! CSV → validated sufficient statistics per variant.
+//!
+//! The aggregated export has one row per variant: the variant label, the
+//! units (`users`), and per metric either a count (`rate(X)` reads `X`) or the
+//! sums of a value and of its square (`mean(X)` reads `X_sum`, `X_sum_sq`).
+//! Every problem is reported at once, each pointing at its file, line and
+//! column; a file with any problem yields no [`Data`], so nothing downstream
+//! ever sees a negative count or a variance below zero.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
+use crate::plan::{Plan, Shape};
+
+pub mod aggregated;
+pub mod rows;
+mod units;
+
+/// Validated sufficient statistics, in the plan's variant and metric order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Data {
+    pub variants: Vec<VariantData>,
+    /// Row-level data with a declared `unit_id`: how units were assigned.
+    pub assignment: Option<Assignment>,
+}
+
+/// Units seen in more than one variant (mixed assignment) or on more than
+/// one row of the same variant (duplicates), in row-level data.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Assignment {
+    /// Distinct unit ids.
+    pub units: u64,
+    /// Units that appear in two or more variants.
+    pub mixed: u64,
+    /// Units that appear on two or more rows of one variant.
+    pub duplicated: u64,
+    /// Up to a few example ids of each, in order of first appearance.
+    pub mixed_examples: Vec<String>,
+    pub duplicated_examples: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VariantData {
+    pub name: String,
+    pub units: u64,
+    /// Indexed by `MetricId`.
+    pub metrics: Vec<MetricData>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MetricData {
+    /// Units with the event; never above the variant's units.
+    Rate { count: u64 },
+    /// Σx and Σx² over the variant's units; Σx² ≥ (Σx)²/n.
+    Mean { sum: f64, sum_sq: f64 },
+    /// `ratio(X, Y)`: Σx, Σx², Σy, Σy² and Σxy over the variant's units;
+    /// each Σa² ≥ (Σa)²/n and the cross-product within Cauchy–Schwarz.
+    Ratio {
+        sum_x: f64,
+        sum_x_sq: f64,
+        sum_y: f64,
+        sum_y_sq: f64,
+        sum_xy: f64,
+    },
+    /// A rate or mean metric `Y` with a CUPED covariate `C`: Σy and Σy² (for
+    /// a rate both are the count), Σc, Σc² and Σyc, validated as for ratios.
+    Adjusted {
+        sum_y: f64,
+        sum_y_sq: f64,
+        sum_c: f64,
+        sum_c_sq: f64,
+        sum_yc: f64,
+    },
+}
+
+/// Reads and validates the plan's data file; a gzip file (`.csv.gz`) is
+/// decompressed transparently, whatever the shape.
+pub fn load(plan: &Plan) -> Result<Data, Diagnostics> {
+    let path = &plan.data.path;
+    if plan.data.shape == Shape::Rows {
+        return rows::load_rows(plan, path);
+    }
+    let mut bytes = std::fs::read(path).map_err(|err| unreadable(plan, path, err))?;
+    if rows::is_gzip(&bytes) {
+        let mut text = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_end(&mut text)
+            .map_err(|err| unreadable(plan, path, err))?;
+        bytes = text;
+    }
+    let source = decode(path, bytes)?;
+    aggregated::parse_aggregated(plan, &source)
+}
+
+/// The data file cannot be opened, read or decompressed.
+pub(super) fn unreadable(plan: &Plan, path: &Path, err: std::io::Error) -> Diagnostics {
+    Diagnostic::error(
+        "xos::data::unreadable",
+        format!("cannot read `{}`", path.display()),
+    )
+    .at_path(path)
+    .help(format!(
+        "{err}; the spec names it as `{}`",
+        plan.data.written
+    ))
+    .into()
+}
+
+/// Checks the bytes are UTF-8; the error points at the first bad byte.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostics> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(path, text)),
+        Err(err) => {
+            let valid = err.utf8_error().valid_up_to();
+            let bytes = err.into_bytes();
+            // Show the file up to the bad byte, so the label lands on it.
+            let shown = String::from_utf8_lossy(&bytes[..valid]).into_owned() + "\u{FFFD}";
+            let source = SourceFile::new(path, shown);
+            Err(
+                Diagnostic::error("xos::data::invalid_utf8", "the file is not valid UTF-8")
+                    .in_file(&source)
+                    .label(
+                        Span::new(valid, valid + '\u{FFFD}'.len_utf8()),
+                        "invalid byte here",
+                    )
+                    .help("export the CSV as UTF-8")
+                    .into(),
+            )
+        }
+    }
+}
+
+/// A column the plan reads is not in the header; `why` says what reads it.
+pub(super) fn missing_column(
+    source: &Arc<SourceFile>,
+    header_line: Span,
+    column: &str,
+    why: &str,
+    names: &[impl AsRef<str>],
+) -> Diagnostic {
+    let diag = Diagnostic::error(
+        "xos::data::missing_column",
+        format!("column `{column}` is missing"),
+    )
+    .in_file(source)
+    .label(header_line, format!("the header has no `{column}`; {why}"));
+    match did_you_mean(column, names.iter().map(AsRef::as_ref)) {
+        Some(close) => diag.help(format!(
+            "did you mean `{close}`? rename the column or the metric"
+        )),
+        None => diag.help(format!("the file has the columns {}", list(names))),
+    }
+}
+
+/// Names as a list for messages: `` `a`, `b` ``.
+pub(super) fn list(names: &[impl AsRef<str>]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{}`", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
