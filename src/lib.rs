@@ -39,6 +39,8 @@ pub mod watch; // re-run specs when their inputs change
 
 pub mod numbers; // numbers as people read them, for every module above
 
+pub mod sql; // Plan → the warehouse query that yields the aggregated CSV
+
 pub use check::{Checked, LoadOptions, check_source, load_plan};
 use output::report;
 

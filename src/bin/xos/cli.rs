@@ -14,6 +14,7 @@ use xos::diagnostic::{self, Diagnostic, Diagnostics};
 
 pub use crate::policy::{diff_command, test_command};
 pub use crate::run::{plan_command, run_command, watch_command};
+pub use crate::sql::{SqlArgs, sql_command};
 
 /// What a command ended with; `main` maps it to the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +67,9 @@ pub enum Command {
     /// Compare two policies (or two specs) on every scenario they can tell
     /// apart, and list the decisions that change.
     Diff(DiffArgs),
+    /// Print the warehouse query whose result is the aggregated CSV the spec
+    /// reads (pipe it into `xos run SPEC --data -`).
+    Sql(SqlArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -237,6 +241,7 @@ pub fn main() -> Outcome {
         Command::Watch(args) => watch_command(args),
         Command::Test(args) => return test_command(args),
         Command::Diff(args) => diff_command(args),
+        Command::Sql(args) => sql_command(args),
     };
     match result {
         Ok(outcome) => outcome,

@@ -4,6 +4,7 @@
 mod cli;
 mod policy;
 mod run;
+mod sql;
 
 use std::process::ExitCode;
 
