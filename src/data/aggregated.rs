@@ -530,7 +530,7 @@ impl<'a, F: Fn(usize) -> (&'a str, Span)> Cells<'a, F> {
 /// `|n·Σxy − Σx·Σy| > √((n·Σx² − (Σx)²)(n·Σy² − (Σy)²))` beyond what
 /// rounding in the export can explain; the sums are `[Σx, Σx², Σy, Σy², Σxy]`.
 fn beyond_cauchy_schwarz(n: u64, [sum_x, sum_x_sq, sum_y, sum_y_sq, sum_xy]: [f64; 5]) -> bool {
-    use crate::stats::lift::diff_of_products;
+    use crate::stats::moments::diff_of_products;
     let n = n as f64;
     let s_xx = diff_of_products(n, sum_x_sq, sum_x, sum_x).max(0.0);
     let s_yy = diff_of_products(n, sum_y_sq, sum_y, sum_y).max(0.0);

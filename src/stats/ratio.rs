@@ -14,11 +14,10 @@
 //! (convention R7 of the reference vectors, `ratio.json`).
 
 use super::dist::normal_sf;
-use super::lift::{
-    ArmEstimates, diff_of_products, relative_interval, relative_lift, sample_covariance,
-};
 use super::mean::MeanStats;
-use super::proportion::{RelativeCiMethod, z_critical};
+use super::moments::{diff_of_products, sample_covariance};
+use super::proportion::z_critical;
+use super::relative::{ArmEstimates, RelativeCiMethod, relative_interval, relative_lift};
 
 /// Sufficient statistics of one arm of `ratio(X, Y)`: the unit count and
 /// the per-unit sums `Σx`, `Σx²`, `Σy`, `Σy²`, `Σxy` (the aggregated
@@ -151,12 +150,13 @@ pub fn compare_ratios(
         let p = if abs_lift == 0.0 { 1.0 } else { 0.0 };
         (None, p, abs_lift, abs_lift)
     };
+    let rel_lift = relative_lift(abs_lift, r_c);
     let estimates = ArmEstimates {
         m_c: r_c,
         m_t: r_t,
-        abs_lift,
         v_c: var_r_c,
         v_t: var_r_t,
+        rel_lift,
     };
     Some(RatioComparison {
         r_c,
@@ -164,13 +164,13 @@ pub fn compare_ratios(
         var_r_c,
         var_r_t,
         abs_lift,
-        rel_lift: relative_lift(&estimates),
+        rel_lift,
         se,
         z,
         p_value,
         ci_low,
         ci_high,
-        rel_ci: relative_interval(&estimates, zq, method),
+        rel_ci: relative_interval(estimates, zq, method),
     })
 }
 
