@@ -525,18 +525,18 @@ fn compare(
             };
             control_value = cs.ratio();
             if let Some(r) = ratio::compare_ratios(cs, ts, alpha, relative_method(settings)) {
-                c.abs_lift = Some(r.abs_lift);
-                c.rel_lift = r.rel_lift;
-                c.ci_low = Some(r.ci_low);
-                c.ci_high = Some(r.ci_high);
-                c.p_value = Some(r.p_value);
-                c.rel_ci_low = r.rel_ci.map(|ci| ci.0);
-                c.rel_ci_high = r.rel_ci.map(|ci| ci.1);
-                if let Some(b) =
-                    bayes::normal_approx(r.r_c, r.var_r_c.sqrt(), r.r_t, r.var_r_t.sqrt())
-                {
-                    set_bayes(&mut c, metric.prefer, b);
-                }
+                set_normal_theory(
+                    &mut c,
+                    metric.prefer,
+                    &Tested {
+                        abs_lift: r.abs_lift,
+                        rel_lift: r.rel_lift,
+                        ci: (r.ci_low, r.ci_high),
+                        p_value: r.p_value,
+                        rel_ci: r.rel_ci,
+                        arms: [r.r_c, r.var_r_c, r.r_t, r.var_r_t],
+                    },
+                );
                 one_sided = Some((r.se, dist::normal_quantile(1.0 - alpha)));
             }
         }
@@ -580,18 +580,18 @@ fn compare(
                 ..unadjusted
             };
             control_value = Some(r.m_c);
-            c.abs_lift = Some(r.abs_lift);
-            c.rel_lift = r.rel_lift;
-            c.ci_low = Some(r.ci_low);
-            c.ci_high = Some(r.ci_high);
-            c.p_value = Some(r.p_value);
-            c.rel_ci_low = r.rel_ci.map(|ci| ci.0);
-            c.rel_ci_high = r.rel_ci.map(|ci| ci.1);
-            c.prob_better = None;
-            c.expected_loss = None;
-            if let Some(b) = bayes::normal_approx(r.m_c, r.v_c.sqrt(), r.m_t, r.v_t.sqrt()) {
-                set_bayes(&mut c, metric.prefer, b);
-            }
+            set_normal_theory(
+                &mut c,
+                metric.prefer,
+                &Tested {
+                    abs_lift: r.abs_lift,
+                    rel_lift: r.rel_lift,
+                    ci: (r.ci_low, r.ci_high),
+                    p_value: r.p_value,
+                    rel_ci: r.rel_ci,
+                    arms: [r.m_c, r.v_c, r.m_t, r.v_t],
+                },
+            );
             let q = match r.df {
                 Some(df) => dist::student_t_quantile(1.0 - alpha, df),
                 None => 0.0,
@@ -642,6 +642,34 @@ fn compare(
         }
     }
     c
+}
+
+/// The numbers of a ratio or CUPED comparison, as [`set_normal_theory`] takes them.
+struct Tested {
+    abs_lift: f64,
+    rel_lift: Option<f64>,
+    ci: (f64, f64),
+    p_value: f64,
+    rel_ci: Option<(f64, f64)>,
+    /// `[m_c, Var(m_c), m_t, Var(m_t)]`: the arms' estimates and their
+    /// sampling variances, for the Bayesian normal approximation.
+    arms: [f64; 4],
+}
+
+/// Writes a ratio's or CUPED's test into `c`, with the Bayesian evidence of
+/// the normal approximation (a posterior N(m, Var(m)) per arm).
+fn set_normal_theory(c: &mut Comparison, prefer: Direction, t: &Tested) {
+    c.abs_lift = Some(t.abs_lift);
+    c.rel_lift = t.rel_lift;
+    (c.ci_low, c.ci_high) = (Some(t.ci.0), Some(t.ci.1));
+    c.p_value = Some(t.p_value);
+    c.rel_ci_low = t.rel_ci.map(|ci| ci.0);
+    c.rel_ci_high = t.rel_ci.map(|ci| ci.1);
+    let [m_c, v_c, m_t, v_t] = t.arms;
+    (c.prob_better, c.expected_loss) = (None, None);
+    if let Some(b) = bayes::normal_approx(m_c, v_c.sqrt(), m_t, v_t.sqrt()) {
+        set_bayes(c, prefer, b);
+    }
 }
 
 /// The relative-interval method of the settings, for the stats functions.

@@ -5,11 +5,11 @@
 //! once; a covariate without variance falls back with a health warning; the
 //! plan shrinks with `cuped`.
 
-#[path = "common/reference.rs"]
-mod reference;
+mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::{Rng, reference};
 use serde_json::Value;
 use xos::output::render::{Format, render};
 use xos::{LoadOptions, RunOptions, run_once};
@@ -30,23 +30,6 @@ fn report_json(spec: &Path) -> Value {
     });
     let json = render(&outcome.report, Format::Json, None).expect("json");
     serde_json::from_str(&json).expect("valid json")
-}
-
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 const ARMS: [&str; 3] = ["control", "b", "c"];
@@ -187,28 +170,7 @@ fn rows_and_aggregates_give_identical_reports() {
 
 /// Runs a one-metric spec over an aggregated CSV of two rows.
 fn run_aggregated(metric: &str, header: &str, rows: [String; 2], alpha: f64) -> Value {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(
-        dir.path(),
-        "data.csv",
-        &format!(
-            "variant,users,{header}\ncontrol,{}\ntreatment,{}\n",
-            rows[0], rows[1]
-        ),
-    );
-    let spec = write(
-        dir.path(),
-        "spec.xos",
-        &format!(
-            "experiment reference {{
-                data \"data.csv\"
-                variants {{ control 50% treatment 50% }}
-                primary {metric}
-                settings {{ alpha {alpha} }}
-            }}"
-        ),
-    );
-    report_json(&spec)
+    common::run_two_rows(metric, header, &rows[0], &rows[1], alpha)
 }
 
 fn cells(arm: &Value, keys: &[&str]) -> String {

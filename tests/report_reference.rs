@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
+mod common;
+
+use common::run_two_rows as run_json;
 use serde_json::Value;
-use xos::output::render::{Format, render};
-use xos::{RunOptions, run_once};
 
 fn reference(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -56,28 +57,6 @@ fn close_fields(cmp: &Value, expected: &Value, tol: &Value, id: &str) {
             &format!("{id} {key}"),
         );
     }
-}
-
-/// Runs a one-metric spec over two rows and returns the JSON report.
-fn run_json(metric: &str, header: &str, control: &str, treatment: &str, alpha: f64) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = format!(
-        "experiment reference {{
-            data \"data.csv\"
-            variants {{ control 50% treatment 50% }}
-            primary {metric}
-            settings {{ alpha {alpha} }}
-        }}"
-    );
-    std::fs::write(dir.path().join("spec.xos"), spec).unwrap();
-    std::fs::write(
-        dir.path().join("data.csv"),
-        format!("variant,users,{header}\ncontrol,{control}\ntreatment,{treatment}\n"),
-    )
-    .unwrap();
-    let outcome = run_once(&dir.path().join("spec.xos"), &RunOptions::default())
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    serde_json::from_str(&render(&outcome.report, Format::Json, None).unwrap()).unwrap()
 }
 
 #[test]
