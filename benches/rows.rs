@@ -85,6 +85,7 @@ fn once(path: &Path) -> std::process::ExitCode {
                             sum_c,
                             sum_c_sq,
                             sum_yc,
+                            ..
                         } => format!("{sum_y} {sum_y_sq} {sum_c} {sum_c_sq} {sum_yc}"),
                     })
                     .collect();

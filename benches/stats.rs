@@ -7,8 +7,12 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use xos::stats::bayes::{BayesResult, beta_binomial, relative_lift_interval};
+use xos::stats::dist::{student_t_quantile, student_t_sf};
 use xos::stats::mean::{MeanStats, compare_means};
-use xos::stats::proportion::{RateComparison, RelativeCiMethod, compare_rates, relative_ci};
+use xos::stats::proportion::{
+    RateComparison, RateMethod, RelativeCiMethod, compare_rates, compare_rates_with,
+    non_inferiority, relative_ci,
+};
 use xos::stats::sequential::{Spending, boundaries};
 use xos::stats::srm::{SrmResult, srm_test};
 
@@ -55,6 +59,42 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The score and pooled tests with their inverted intervals (two
+    // bisections of the ordered doubles, each step solving the restricted
+    // maximum likelihood by another bisection) and a non-inferiority bound.
+    for (name, (n_c, x_c, n_t, x_t)) in [
+        ("score_interval/1e4", (10_000, 1_200, 10_050, 1_320)),
+        (
+            "score_interval/1e9_rare",
+            (1_000_000_000, 3, 1_000_000_000, 40),
+        ),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                compare_rates_with(
+                    black_box(n_c),
+                    black_box(x_c),
+                    black_box(n_t),
+                    black_box(x_t),
+                    0.05,
+                    RateMethod::Score,
+                )
+            })
+        });
+    }
+    c.bench_function("score_non_inferiority/1e4", |b| {
+        b.iter(|| {
+            non_inferiority(
+                black_box(10_000),
+                black_box(1_200),
+                black_box(10_050),
+                black_box(1_320),
+                0.05,
+                0.005,
+                RateMethod::Score,
+            )
+        })
+    });
     let jeffreys = [
         ("beta_binomial/jeffreys_1e3", (120, 1_000, 140, 1_000)),
         (
@@ -87,6 +127,25 @@ fn bench(c: &mut Criterion) {
     };
     c.bench_function("compare_means/1e6", |b| {
         b.iter(|| compare_means(black_box(c_arm), black_box(t_arm), 0.05))
+    });
+    // The Student-t quantile of a two-sided 95% CI across the range of Welch
+    // df (target: under 1 µs each), and the survival function it inverts.
+    for (name, df) in [
+        ("student_t_quantile/df_4.5", 4.5),
+        ("student_t_quantile/df_30", 30.0),
+        ("student_t_quantile/df_2e4", 2e4),
+        ("student_t_quantile/df_2e6", 2e6),
+        ("student_t_quantile/df_1e12", 1e12),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| student_t_quantile(black_box(0.025), black_box(df)))
+        });
+    }
+    c.bench_function("student_t_quantile/df_7_p_1e-300", |b| {
+        b.iter(|| student_t_quantile(black_box(1e-300), black_box(7.0)))
+    });
+    c.bench_function("student_t_sf/df_2e4", |b| {
+        b.iter(|| student_t_sf(black_box(2.5), black_box(2e4)))
     });
     c.bench_function("boundaries/obf_k5", |b| {
         b.iter(|| {

@@ -4,27 +4,31 @@
 //! comparison of one metric for one arm is a [`Comparison`]; the facts a rule
 //! reads for one arm are an [`ArmFacts`]. Conventions (DESIGN.md §2):
 //!
-//! - rates: unpooled z-test with CI = Δ ± z·SE (or the pooled p-value with
-//!   `rate_test pooled`); means: Welch t-test with a t-quantile CI;
+//! - rates: the `rate_test` (Miettinen–Nurminen score by default, Mee's
+//!   pooled score, or Wald) with the interval inverted from the same
+//!   statistic; means: Welch t-test with a t-quantile CI; relative intervals
+//!   by `relative_ci`, dividing by |control|, for every kind;
 //! - p-values of each metric are adjusted across treatment arms with
-//!   `settings.correction`; `significant` is `p_adjusted < alpha`, so with one
-//!   treatment it agrees with the CI excluding 0;
+//!   `settings.correction`; `significant` is `p_adjusted < alpha`, and
+//!   `ci_adj_low`/`ci_adj_high` is the interval at the level
+//!   `α·p/p_adj` that excludes 0 exactly then;
 //! - `better` / `worse` are significant in / against the preferred direction;
 //! - guardrails: the degradation is the lift in the unpreferred direction;
 //!   `worsened` / `severe` when its point estimate reaches the threshold
 //!   (absolute, or relative to the control's value); `non_inferior` when its
-//!   one-sided (1 − α) upper bound is below `margin` (a relative margin is
-//!   taken relative to the control's observed value);
+//!   one-sided (1 − α) upper bound, by the metric's own method, is below
+//!   `margin` (a relative margin is taken relative to the control's observed
+//!   value); a zero standard error has no bound and proves nothing;
 //! - health: `blocked` when the SRM p-value is below `srm_blocked`, `warning`
-//!   below `srm_warning` or when an arm has fewer than `min_units` units.
+//!   below `srm_warning`, when an arm has fewer than `min_units` units, or
+//!   when a metric has no variance in both arms.
 
 use serde::Serialize;
 
 use crate::data::{Assignment, Data, MetricData};
-use crate::plan::{
-    Correction, Direction, Effect, Health, MetricKind, Plan, RateTest, RelativeCi, Role, Status,
-};
+use crate::plan::{Correction, Direction, Effect, Health, Plan, Role, Status};
 use crate::sample_size::{PlannedSample, planned_sample};
+use crate::stats::relative::RelativeCiMethod;
 use crate::stats::{bayes, cuped, dist, mean, multiple, proportion, ratio, srm};
 
 /// Everything computed for one experiment.
@@ -86,6 +90,12 @@ pub struct Comparison {
     pub rel_lift: Option<f64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
+    /// The interval at the per-comparison level `α_i = α·p/p_adj` of the
+    /// correction (`stats::multiple::adjusted_alpha`), so it excludes 0
+    /// exactly when `significant`; equal to `ci_low`/`ci_high` without a
+    /// correction (DESIGN §4, keys of the second version).
+    pub ci_adj_low: Option<f64>,
+    pub ci_adj_high: Option<f64>,
     pub rel_ci_low: Option<f64>,
     pub rel_ci_high: Option<f64>,
     pub p_value: Option<f64>,
@@ -298,8 +308,36 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             .collect();
         let raw: Vec<f64> = defined.iter().map(|(_, p)| *p).collect();
         let adjusted = multiple::adjust(&raw, method);
-        for ((i, _), p_adj) in defined.iter().zip(adjusted) {
-            comparisons[*i].p_adjusted = Some(p_adj);
+        for ((i, p), p_adj) in defined.iter().zip(adjusted) {
+            let c = &mut comparisons[*i];
+            c.p_adjusted = Some(p_adj);
+            let level = multiple::adjusted_alpha(settings.alpha, *p, p_adj, defined.len());
+            if level != settings.alpha {
+                let t = &data.variants[*i + 1];
+                let ci = interval_at(
+                    settings,
+                    control.units,
+                    &control.metrics[id],
+                    t.units,
+                    &t.metrics[id],
+                    level,
+                );
+                c.ci_adj_low = ci.map(|ci| ci.0);
+                c.ci_adj_high = ci.map(|ci| ci.1);
+            }
+        }
+        for t in &data.variants[1..] {
+            if without_variance(control.units, &control.metrics[id], t.units, &t.metrics[id]) {
+                status = status.max(Health::Warning);
+                issues.push(Issue {
+                    severity: Health::Warning,
+                    message: format!(
+                        "metric `{}` has no variance in `{}` or `{}` (every unit has the same value): \
+                         its test carries no information",
+                        metric.name, control.name, t.name
+                    ),
+                });
+            }
         }
         if let Some(covariate) = &metric.covariate
             && comparisons
@@ -428,6 +466,8 @@ fn compare(
         rel_lift: None,
         ci_low: None,
         ci_high: None,
+        ci_adj_low: None,
+        ci_adj_high: None,
         rel_ci_low: None,
         rel_ci_high: None,
         p_value: None,
@@ -444,65 +484,45 @@ fn compare(
         status: None,
         cuped: None,
     };
-    // The lift's standard error and the quantile for a one-sided (1 − α)
-    // bound, for non-inferiority.
-    let mut one_sided: Option<(f64, f64)> = None;
     let mut control_value = None;
     match (*control, *treatment) {
         (MetricData::Rate { count: x_c }, MetricData::Rate { count: x_t }) => {
             control_value = (n_c > 0).then(|| x_c as f64 / n_c as f64);
-            if let Some(r) = proportion::compare_rates(n_c, x_c, n_t, x_t, alpha) {
+            let method = settings.rate_test.method();
+            if let Some(r) = proportion::compare_rates_with(n_c, x_c, n_t, x_t, alpha, method) {
                 c.abs_lift = Some(r.abs_lift);
                 c.rel_lift = r.rel_lift;
                 c.ci_low = Some(r.ci_low);
                 c.ci_high = Some(r.ci_high);
-                c.p_value = Some(match settings.rate_test {
-                    RateTest::Unpooled => r.p_value,
-                    RateTest::Pooled => proportion::pooled_p_value(n_c, x_c, n_t, x_t),
-                });
-                let method = match settings.relative_ci {
-                    RelativeCi::Delta => proportion::RelativeCiMethod::Delta,
-                    RelativeCi::Fieller => proportion::RelativeCiMethod::Fieller,
-                    RelativeCi::Log => proportion::RelativeCiMethod::Log,
-                };
-                if let Some((lo, hi)) = proportion::relative_ci(n_c, x_c, n_t, x_t, alpha, method) {
+                c.p_value = Some(r.p_value);
+                let relative = settings.relative_ci.method();
+                if let Some((lo, hi)) = proportion::relative_ci(n_c, x_c, n_t, x_t, alpha, relative)
+                {
                     c.rel_ci_low = Some(lo);
                     c.rel_ci_high = Some(hi);
                 }
-                one_sided = Some((r.se, dist::normal_quantile(1.0 - alpha)));
             }
             if let Some(b) = bayes::beta_binomial(x_c, n_c, x_t, n_t, settings.prior) {
                 set_bayes(&mut c, metric.prefer, b);
             }
         }
-        (
-            MetricData::Mean {
-                sum: s_c,
-                sum_sq: q_c,
-            },
-            MetricData::Mean {
-                sum: s_t,
-                sum_sq: q_t,
-            },
-        ) => {
-            let cs = mean::MeanStats {
-                n: n_c,
-                sum: s_c,
-                sum_sq: q_c,
+        (MetricData::Mean { .. }, MetricData::Mean { .. }) => {
+            // INVARIANT: both arms are means, so mean_arms is Some.
+            let Some((cs, ts)) = mean_arms(n_c, *control, n_t, *treatment) else {
+                return c;
             };
-            let ts = mean::MeanStats {
-                n: n_t,
-                sum: s_t,
-                sum_sq: q_t,
-            };
-            control_value = Some(cs.mean());
+            control_value = (n_c > 0).then(|| cs.mean());
+            // Two known means have a difference even when an arm of one unit
+            // has no variance; only the statistics that need one stay null.
+            if let Some((abs_lift, rel_lift)) = mean::lifts(cs, ts) {
+                c.abs_lift = Some(abs_lift);
+                c.rel_lift = rel_lift;
+            }
             if let Some(m) = mean::compare_means(cs, ts, alpha) {
-                c.abs_lift = Some(m.abs_lift);
-                c.rel_lift = m.rel_lift;
                 c.ci_low = Some(m.ci_low);
                 c.ci_high = Some(m.ci_high);
                 c.p_value = Some(m.p_value);
-                if let Some((lo, hi)) = m.rel_ci_delta {
+                if let Some((lo, hi)) = m.relative_ci(settings.relative_ci.method()) {
                     c.rel_ci_low = Some(lo);
                     c.rel_ci_high = Some(hi);
                 }
@@ -511,11 +531,6 @@ fn compare(
                 if let Some(b) = bayes::normal_approx(m.mean_c, se_c, m.mean_t, se_t) {
                     set_bayes(&mut c, metric.prefer, b);
                 }
-                let q = match m.df {
-                    Some(df) => dist::student_t_quantile(1.0 - alpha, df),
-                    None => 0.0,
-                };
-                one_sided = Some((m.se, q));
             }
         }
         (c_data @ MetricData::Ratio { .. }, t_data @ MetricData::Ratio { .. }) => {
@@ -524,7 +539,7 @@ fn compare(
                 return c;
             };
             control_value = cs.ratio();
-            if let Some(r) = ratio::compare_ratios(cs, ts, alpha, relative_method(settings)) {
+            if let Some(r) = ratio::compare_ratios(cs, ts, alpha, settings.relative_ci.method()) {
                 set_normal_theory(
                     &mut c,
                     metric.prefer,
@@ -537,7 +552,6 @@ fn compare(
                         arms: [r.r_c, r.var_r_c, r.r_t, r.var_r_t],
                     },
                 );
-                one_sided = Some((r.se, dist::normal_quantile(1.0 - alpha)));
             }
         }
         (c_data @ MetricData::Adjusted { .. }, t_data @ MetricData::Adjusted { .. }) => {
@@ -546,16 +560,16 @@ fn compare(
                 plan,
                 id,
                 n_c,
-                &without_covariate(metric, c_data),
+                &c_data.unadjusted(),
                 n_t,
-                &without_covariate(metric, t_data),
+                &t_data.unadjusted(),
                 name,
             );
             let (Some(cs), Some(ts)) = (cuped_stats(n_c, &c_data), cuped_stats(n_t, &t_data))
             else {
                 return unadjusted;
             };
-            let Some(r) = cuped::compare_cuped(cs, ts, alpha, relative_method(settings)) else {
+            let Some(r) = cuped::compare_cuped(cs, ts, alpha, settings.relative_ci.method()) else {
                 return unadjusted;
             };
             let report = CupedReport {
@@ -592,15 +606,12 @@ fn compare(
                     arms: [r.m_c, r.v_c, r.m_t, r.v_t],
                 },
             );
-            let q = match r.df {
-                Some(df) => dist::student_t_quantile(1.0 - alpha, df),
-                None => 0.0,
-            };
-            one_sided = Some((r.se, q));
         }
         // INVARIANT: src/data/ builds each metric's data from the metric's kind.
         _ => {}
     }
+    c.ci_adj_low = c.ci_low;
+    c.ci_adj_high = c.ci_high;
 
     if metric.role == Role::Guardrail {
         // The degradation: the lift in the unpreferred direction.
@@ -627,18 +638,16 @@ fn compare(
         if c.severe == Some(true) {
             c.worsened = Some(true);
         }
-        if let (Some(d), Some((se, q))) = (degradation, one_sided) {
-            let bound = d + q * se;
-            c.degradation_bound = Some(bound);
-            if let Some(margin) = metric.margin {
-                let margin_abs = match margin {
-                    Effect::Absolute(m) => Some(m),
-                    Effect::Relative(m) => control_value.map(|base| m * base.abs()),
-                };
-                c.non_inferior = margin_abs.map(|m| bound < m);
-            }
-        } else if metric.margin.is_some() {
-            c.non_inferior = Some(false);
+        let bound = degradation_bound(settings, metric.prefer, n_c, control, n_t, treatment);
+        c.degradation_bound = bound;
+        if let Some(margin) = metric.margin {
+            let margin_abs = match margin {
+                Effect::Absolute(m) => Some(m),
+                Effect::Relative(m) => control_value.map(|base| m * base.abs()),
+            };
+            // No bound (a zero standard error) is missing information: it
+            // never proves non-inferiority.
+            c.non_inferior = Some(matches!((bound, margin_abs), (Some(b), Some(m)) if b < m));
         }
     }
     c
@@ -672,15 +681,6 @@ fn set_normal_theory(c: &mut Comparison, prefer: Direction, t: &Tested) {
     }
 }
 
-/// The relative-interval method of the settings, for the stats functions.
-fn relative_method(settings: &crate::plan::Settings) -> proportion::RelativeCiMethod {
-    match settings.relative_ci {
-        RelativeCi::Delta => proportion::RelativeCiMethod::Delta,
-        RelativeCi::Fieller => proportion::RelativeCiMethod::Fieller,
-        RelativeCi::Log => proportion::RelativeCiMethod::Log,
-    }
-}
-
 fn ratio_stats(n: u64, data: &MetricData) -> Option<ratio::RatioStats> {
     match *data {
         MetricData::Ratio {
@@ -709,6 +709,7 @@ fn cuped_stats(n: u64, data: &MetricData) -> Option<cuped::CupedStats> {
             sum_c,
             sum_c_sq,
             sum_yc,
+            ..
         } => Some(cuped::CupedStats {
             n,
             sum_y,
@@ -721,25 +722,139 @@ fn cuped_stats(n: u64, data: &MetricData) -> Option<cuped::CupedStats> {
     }
 }
 
-/// A covariate-adjusted metric's own statistics, as the metric's kind reads
-/// them without the covariate.
-fn without_covariate(metric: &crate::plan::Metric, data: MetricData) -> MetricData {
-    match (data, &metric.kind) {
-        // INVARIANT: a rate's Σy is its count, an integer below 2^53.
-        (MetricData::Adjusted { sum_y, .. }, MetricKind::Rate { .. }) => MetricData::Rate {
-            count: sum_y as u64,
-        },
+/// The two arms' sufficient statistics of a mean metric.
+fn mean_arms(
+    n_c: u64,
+    control: MetricData,
+    n_t: u64,
+    treatment: MetricData,
+) -> Option<(mean::MeanStats, mean::MeanStats)> {
+    match (control, treatment) {
         (
-            MetricData::Adjusted {
-                sum_y, sum_y_sq, ..
+            MetricData::Mean {
+                sum: s_c,
+                sum_sq: q_c,
             },
-            _,
-        ) => MetricData::Mean {
-            sum: sum_y,
-            sum_sq: sum_y_sq,
-        },
-        (other, _) => other,
+            MetricData::Mean {
+                sum: s_t,
+                sum_sq: q_t,
+            },
+        ) => Some((
+            mean::MeanStats {
+                n: n_c,
+                sum: s_c,
+                sum_sq: q_c,
+            },
+            mean::MeanStats {
+                n: n_t,
+                sum: s_t,
+                sum_sq: q_t,
+            },
+        )),
+        _ => None,
     }
+}
+
+/// One-sided `1 − α` upper bound of a guardrail's degradation (the lift in
+/// the unpreferred direction), by the metric's own method: for rates the
+/// upper end of the `rate_test`'s two-sided `1 − 2α` interval of the
+/// degradation (`stats::proportion::upper_bound`, the arms swapped when
+/// higher is better); for means `d + t_{df, 1−α}·se`. `None` when the
+/// standard error is 0 or undefined.
+fn degradation_bound(
+    settings: &crate::plan::Settings,
+    prefer: Direction,
+    n_c: u64,
+    control: &MetricData,
+    n_t: u64,
+    treatment: &MetricData,
+) -> Option<f64> {
+    let alpha = settings.alpha;
+    if let (MetricData::Rate { count: x_c }, MetricData::Rate { count: x_t }) =
+        (*control, *treatment)
+    {
+        let method = settings.rate_test.method();
+        return match prefer {
+            Direction::Lower => proportion::upper_bound(n_c, x_c, n_t, x_t, alpha, method),
+            Direction::Higher => proportion::upper_bound(n_t, x_t, n_c, x_c, alpha, method),
+        };
+    }
+    let sign = match prefer {
+        Direction::Higher => -1.0,
+        Direction::Lower => 1.0,
+    };
+    if let (Some(cs), Some(ts)) = (ratio_stats(n_c, control), ratio_stats(n_t, treatment)) {
+        let r = ratio::compare_ratios(cs, ts, alpha, settings.relative_ci.method())?;
+        return (r.se > 0.0).then(|| sign * r.abs_lift + dist::normal_quantile(1.0 - alpha) * r.se);
+    }
+    if let (Some(cs), Some(ts)) = (cuped_stats(n_c, control), cuped_stats(n_t, treatment)) {
+        let r = cuped::compare_cuped(cs, ts, alpha, settings.relative_ci.method())?;
+        if r.theta.is_none() {
+            // Not adjusted: the bound of the metric's own test.
+            let (c, t) = (control.unadjusted(), treatment.unadjusted());
+            return degradation_bound(settings, prefer, n_c, &c, n_t, &t);
+        }
+        return Some(sign * r.abs_lift + dist::student_t_quantile(1.0 - alpha, r.df?) * r.se);
+    }
+    let (cs, ts) = mean_arms(n_c, *control, n_t, *treatment)?;
+    let m = mean::compare_means(cs, ts, alpha)?;
+    let df = m.df?;
+    Some(sign * m.abs_lift + dist::student_t_quantile(1.0 - alpha, df) * m.se)
+}
+
+/// The interval of the lift at level `1 − level` by the metric's own
+/// procedure (for the per-comparison level of a correction).
+fn interval_at(
+    settings: &crate::plan::Settings,
+    n_c: u64,
+    control: &MetricData,
+    n_t: u64,
+    treatment: &MetricData,
+    level: f64,
+) -> Option<(f64, f64)> {
+    if let (MetricData::Rate { count: x_c }, MetricData::Rate { count: x_t }) =
+        (*control, *treatment)
+    {
+        return proportion::rate_interval(n_c, x_c, n_t, x_t, level, settings.rate_test.method());
+    }
+    let method = settings.relative_ci.method();
+    if let (Some(cs), Some(ts)) = (ratio_stats(n_c, control), ratio_stats(n_t, treatment)) {
+        return ratio::compare_ratios(cs, ts, level, method).map(|r| (r.ci_low, r.ci_high));
+    }
+    if let (Some(cs), Some(ts)) = (cuped_stats(n_c, control), cuped_stats(n_t, treatment)) {
+        let r = cuped::compare_cuped(cs, ts, level, method)?;
+        if r.theta.is_none() {
+            let (c, t) = (control.unadjusted(), treatment.unadjusted());
+            return interval_at(settings, n_c, &c, n_t, &t, level);
+        }
+        return Some((r.ci_low, r.ci_high));
+    }
+    let (cs, ts) = mean_arms(n_c, *control, n_t, *treatment)?;
+    mean::compare_means(cs, ts, level).map(|m| (m.ci_low, m.ci_high))
+}
+
+/// Whether both arms of a metric are constant (each rate 0 % or 100 %, each
+/// mean without variance): the Wald / Welch standard error is then 0 and the
+/// test carries no information (DESIGN §2).
+fn without_variance(n_c: u64, control: &MetricData, n_t: u64, treatment: &MetricData) -> bool {
+    if let (Some(cs), Some(ts)) = (cuped_stats(n_c, control), cuped_stats(n_t, treatment)) {
+        // The adjusted standard error, which does not depend on α; a
+        // covariate without variance leaves the metric's own.
+        return cuped::compare_cuped(cs, ts, 0.05, RelativeCiMethod::Delta)
+            .is_some_and(|r| r.se == 0.0);
+    }
+    let constant = |n: u64, data: &MetricData| match *data {
+        MetricData::Rate { count } => count == 0 || count == n,
+        MetricData::Mean { sum, sum_sq } => mean::MeanStats { n, sum, sum_sq }
+            .variance()
+            .is_some_and(|v| v == 0.0),
+        data @ MetricData::Ratio { .. } => {
+            ratio_stats(n, &data).and_then(|r| r.variance()) == Some(0.0)
+        }
+        // INVARIANT: both arms of a metric have one kind of data.
+        MetricData::Adjusted { .. } => false,
+    };
+    n_c > 0 && n_t > 0 && constant(n_c, control) && constant(n_t, treatment)
 }
 
 fn set_bayes(c: &mut Comparison, prefer: Direction, b: bayes::BayesResult) {

@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use crate::numbers;
 
 use crate::plan::{
-    Correction, Direction, Effect, Metric, MetricKind, Missing, Plan, PolicyOrigin, RateTest,
-    Reason, ReasonPart, RelativeCi, Role, RuleSource, Settings, Shape, aggregated_columns,
+    Correction, Direction, Effect, Metric, MetricKind, Missing, Plan, PolicyOrigin, Reason,
+    ReasonPart, Role, RuleSource, Settings, Shape, aggregated_columns,
 };
 
 /// The plan as text.
@@ -250,17 +250,8 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         Correction::Bh => "bh",
     };
     writeln!(out, "  correction   {correction}")?;
-    let rate_test = match s.rate_test {
-        RateTest::Unpooled => "unpooled",
-        RateTest::Pooled => "pooled",
-    };
-    writeln!(out, "  rate_test    {rate_test}")?;
-    let relative_ci = match s.relative_ci {
-        RelativeCi::Delta => "delta",
-        RelativeCi::Fieller => "fieller",
-        RelativeCi::Log => "log",
-    };
-    writeln!(out, "  relative_ci  {relative_ci}")?;
+    writeln!(out, "  rate_test    {}", s.rate_test.keyword())?;
+    writeln!(out, "  relative_ci  {}", s.relative_ci.keyword())?;
     writeln!(
         out,
         "  prior        beta({}, {})",
@@ -336,11 +327,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
 
 /// How a metric is tested, from the settings in force.
 fn conventions(metric: &Metric, settings: &Settings) -> String {
-    let relative = match settings.relative_ci {
-        RelativeCi::Delta => "delta method",
-        RelativeCi::Fieller => "Fieller",
-        RelativeCi::Log => "log (Katz)",
-    };
+    let relative = settings.relative_ci.description();
     if metric.covariate.is_some() {
         return format!(
             "CUPED: θ pooled over both arms, adjusted means, Welch t-test on the adjusted \
@@ -349,18 +336,17 @@ fn conventions(metric: &Metric, settings: &Settings) -> String {
     }
     match &metric.kind {
         MetricKind::Rate { .. } => {
-            let test = match settings.rate_test {
-                RateTest::Unpooled => "two-sided z-test, unpooled standard error",
-                RateTest::Pooled => "two-sided z-test, pooled standard error",
-            };
+            let test = settings.rate_test.description();
             format!(
-                "{test}; relative CI by {relative}; Bayesian Beta({}, {}) prior",
+                "{test}; relative CI (by |control|) by {relative} with the z quantile; \
+                 Bayesian Beta({}, {}) prior",
                 numbers::written(settings.prior.0),
                 numbers::written(settings.prior.1)
             )
         }
         MetricKind::Mean { .. } => format!(
-            "Welch t-test from Σx and Σx²; relative CI by {relative}; Bayesian normal approximation"
+            "Welch t-test from Σx and Σx²; relative CI (by |control|) by {relative} with the Welch t \
+             quantile; Bayesian normal approximation"
         ),
         MetricKind::Ratio { .. } => format!(
             "delta-method z-test on Σx/Σy per unit; relative CI by {relative}; Bayesian normal approximation"

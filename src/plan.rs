@@ -276,11 +276,17 @@ pub enum Correction {
     Bh,
 }
 
+/// `rate_test`: how rate metrics are tested and their intervals formed
+/// (DESIGN §2; `stats::proportion::RateMethod`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RateTest {
-    Unpooled,
+    /// Miettinen–Nurminen score test and interval (the default).
+    Score,
+    /// Mee's score method: the pooled z-test with its interval.
     Pooled,
+    /// Unpooled Wald z-test and interval (alias `unpooled`).
+    Wald,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -289,6 +295,66 @@ pub enum RelativeCi {
     Delta,
     Fieller,
     Log,
+}
+
+impl RateTest {
+    /// The method of `stats::proportion` this setting selects.
+    pub fn method(self) -> crate::stats::proportion::RateMethod {
+        use crate::stats::proportion::RateMethod;
+        match self {
+            RateTest::Score => RateMethod::Score,
+            RateTest::Pooled => RateMethod::Pooled,
+            RateTest::Wald => RateMethod::Wald,
+        }
+    }
+
+    /// The setting's keyword: `score`, `pooled` or `wald`.
+    pub fn keyword(self) -> &'static str {
+        self.method().name()
+    }
+
+    /// What the setting does, for `xos explain` and the memo's assumptions.
+    pub fn description(self) -> &'static str {
+        match self {
+            RateTest::Score => {
+                "Miettinen–Nurminen score test with the CI inverted from the same statistic"
+            }
+            RateTest::Pooled => {
+                "pooled z-test with Mee's score CI inverted from the same statistic"
+            }
+            RateTest::Wald => "unpooled Wald z-test, CI = Δ ± z·SE",
+        }
+    }
+}
+
+impl RelativeCi {
+    /// The method of `stats::relative` this setting selects.
+    pub fn method(self) -> crate::stats::relative::RelativeCiMethod {
+        use crate::stats::relative::RelativeCiMethod;
+        match self {
+            RelativeCi::Delta => RelativeCiMethod::Delta,
+            RelativeCi::Fieller => RelativeCiMethod::Fieller,
+            RelativeCi::Log => RelativeCiMethod::Log,
+        }
+    }
+
+    /// The setting's keyword: `delta`, `fieller` or `log`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            RelativeCi::Delta => "delta",
+            RelativeCi::Fieller => "fieller",
+            RelativeCi::Log => "log",
+        }
+    }
+
+    /// What the setting does, for `xos explain` and the memo's assumptions.
+    pub fn description(self) -> &'static str {
+        match self {
+            RelativeCi::Delta => "delta method",
+            RelativeCi::Fieller => "Fieller's interval of the ratio",
+            RelativeCi::Log => "log method (Katz)",
+        }
+    }
 }
 
 /// Every setting, with defaults applied (spec > `xos.toml` > built-in).
@@ -320,7 +386,7 @@ impl Default for Settings {
             srm_blocked: 0.00001,
             min_units: 100,
             correction: Correction::Holm,
-            rate_test: RateTest::Unpooled,
+            rate_test: RateTest::Score,
             relative_ci: RelativeCi::Delta,
             prior: (1.0, 1.0),
             seed: 42,

@@ -104,6 +104,7 @@ fn checkout_plan() {
             "severe_guardrail",
             "primary_harm",
             "guardrail_worsened",
+            "health_warning",
             "clear_win"
         ]
     );
@@ -170,23 +171,26 @@ fn latency_guard_plan() {
     assert_eq!(first.source, RuleSource::Inline);
     assert_eq!(
         first.condition_text,
-        "primary.significant and primary.better and primary.rel_lift < 2%"
+        "primary.better and primary.rel_lift < 2% and no guardrail severe"
     );
     assert_eq!(
         first.when,
         Expr::And(
             Box::new(Expr::And(
-                Box::new(Expr::Fact(Fact::Metric(0, Field::Significant))),
-                Box::new(Expr::Fact(Fact::Metric(0, Field::Better)))
+                Box::new(Expr::Fact(Fact::Metric(0, Field::Better))),
+                Box::new(Expr::Compare(
+                    CompareOp::Lt,
+                    Box::new(Expr::Fact(Fact::Metric(0, Field::RelLift))),
+                    Box::new(Expr::Number(0.02))
+                ))
             )),
-            Box::new(Expr::Compare(
-                CompareOp::Lt,
-                Box::new(Expr::Fact(Fact::Metric(0, Field::RelLift))),
-                Box::new(Expr::Number(0.02))
+            Box::new(Expr::Quantified(
+                xos::plan::Quantifier::No,
+                Box::new(Expr::Fact(Fact::Guardrail(Field::Severe)))
             ))
         )
     );
-    assert_eq!(plan.policy.rules.len(), 7);
+    assert_eq!(plan.policy.rules.len(), 8);
     assert_eq!(plan.policy.rules[1].source, RuleSource::Policy);
 }
 
@@ -441,7 +445,7 @@ fn rule_conditions_compile_to_typed_expressions() {
             Box::new(Expr::Number(0.005))
         )
     );
-    assert_eq!(rules.len(), 7 + 6);
+    assert_eq!(rules.len(), 7 + 7);
     let test = &checked.plan.policy.tests[0];
     assert_eq!(test.source, RuleSource::Inline);
     assert_eq!(test.by.as_deref(), Some("g"));
@@ -521,6 +525,7 @@ max_alpha = "5%"
 min_guardrails = 0
 "#,
     );
+    write("templates/memo.md", "{{ report.experiment }}\n");
     write(
         "policies/team.xos",
         r#"policy team {

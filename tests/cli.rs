@@ -121,7 +121,7 @@ fn explain_shows_columns_settings_and_the_decision_table() {
         "alpha        5%",
         "correction   holm",
         "1. too_small_to_matter",
-        "when primary.significant and primary.better and primary.rel_lift < 2%  →  hold",
+        "when primary.better and primary.rel_lift < 2% and no guardrail severe  →  hold",
         "2. invalid_data",
         "otherwise",
     ] {

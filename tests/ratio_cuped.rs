@@ -170,7 +170,13 @@ fn rows_and_aggregates_give_identical_reports() {
 
 /// Runs a one-metric spec over an aggregated CSV of two rows.
 fn run_aggregated(metric: &str, header: &str, rows: [String; 2], alpha: f64) -> Value {
-    common::run_two_rows(metric, header, &rows[0], &rows[1], alpha)
+    common::run_two_rows(
+        metric,
+        header,
+        &rows[0],
+        &rows[1],
+        &format!("alpha {alpha}"),
+    )
 }
 
 fn cells(arm: &Value, keys: &[&str]) -> String {

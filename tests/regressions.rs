@@ -84,7 +84,9 @@ fn zero_conversions_in_both_arms_is_p_one_and_hold() {
     let c = &report.metrics[0].comparisons[0];
     assert_eq!(c.p_value, Some(1.0));
     assert_eq!(report.decision.verdict, Verdict::Hold);
-    assert_eq!(report.decision.rule, "otherwise");
+    // No variance in either arm is a health warning (DESIGN §2), on which
+    // no shipped policy launches.
+    assert_eq!(report.decision.rule, "health_warning");
 }
 
 #[test]

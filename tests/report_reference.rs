@@ -1,12 +1,14 @@
 //! The numbers in the JSON report equal the independent reference vectors
 //! (`tests/reference/`) for the same inputs, run end to end: spec + CSV →
-//! `xos run --format json`.
+//! `xos run --format json`. `rate.json` is the Wald family, so the specs set
+//! `rate_test wald` (the score family, `rate_score.json`, is checked through
+//! the CLI in `tests/trust_cli.rs`).
 
 use std::path::Path;
 
 mod common;
 
-use common::run_two_rows as run_json;
+use common::run_two_rows;
 use serde_json::Value;
 
 fn reference(name: &str) -> Value {
@@ -57,6 +59,18 @@ fn close_fields(cmp: &Value, expected: &Value, tol: &Value, id: &str) {
             &format!("{id} {key}"),
         );
     }
+}
+
+/// Runs a one-metric spec over two rows (Wald rate test, as `rate.json`)
+/// and returns the JSON report.
+fn run_json(metric: &str, header: &str, control: &str, treatment: &str, alpha: f64) -> Value {
+    run_two_rows(
+        metric,
+        header,
+        control,
+        treatment,
+        &format!("alpha {alpha} rate_test wald"),
+    )
 }
 
 #[test]

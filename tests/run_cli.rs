@@ -246,3 +246,138 @@ fn usage_errors_exit_2() {
     let out = xos(&["run", "--format", "pdf", "x.xos"], Path::new("."));
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Two specs of one experiment name (a copied spec) in a folder run: refused
+/// before any memo is written, naming both specs; `xos check` says the same.
+#[test]
+fn two_specs_of_one_name_are_refused_before_writing() {
+    let dir = project(WIN);
+    std::fs::create_dir(dir.path().join("copy")).unwrap();
+    std::fs::write(
+        dir.path().join("copy/small.xos"),
+        SPEC.replace("data.csv", "../data.csv"),
+    )
+    .unwrap();
+    let out = xos(&["run", ".", "--out", "memos"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("xos::check::duplicate_experiment"), "{err}");
+    assert!(
+        err.contains("small.xos") && err.contains("declared again here"),
+        "{err}"
+    );
+    assert!(!dir.path().join("memos").exists(), "nothing may be written");
+    let out = xos(&["check", "."], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("xos::check::duplicate_experiment"));
+}
+
+/// The format follows `-o`'s extension; a contradiction or an unknown
+/// extension is a usage error; `-o` and `--out` do not combine.
+#[test]
+fn the_output_extension_picks_the_format() {
+    let dir = project(WIN);
+    for (name, starts) in [
+        ("v.json", "{"),
+        ("m.html", "<!DOCTYPE html>"),
+        ("m.md", "# "),
+        ("v.jsonl", "{\"schema\""),
+    ] {
+        let out = xos(&["run", "small.xos", "-o", name], dir.path());
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        let written = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert!(written.starts_with(starts), "{name}: {written}");
+        assert!(text(&out.stderr).contains(&format!("small: launch (clear_win) · {name}")));
+    }
+    let out = xos(
+        &["run", "small.xos", "-o", "v.json", "--format", "md"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("contradicts the extension"));
+    let out = xos(&["run", "small.xos", "-o", "memo.txt"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join("memo.txt").exists());
+    let out = xos(
+        &["run", "small.xos", "-o", "m.md", "--out", "d"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join("d").exists() && !dir.path().join("m2.md").exists());
+}
+
+/// Several reports on stdout: one JSON array, or JSON Lines; several HTML
+/// documents on stdout are a usage error.
+#[test]
+fn several_reports_on_stdout_stay_parseable() {
+    let examples = example("");
+    let path = examples.to_str().unwrap();
+    let out = xos(&["run", path, "--format", "json"], Path::new("."));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let specs = all.as_array().unwrap().len();
+    assert!(specs >= 4, "{specs}");
+    let out = xos(&["run", path, "--format", "jsonl"], Path::new("."));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), specs);
+    assert_eq!(lines[0], all[0]);
+    let out = xos(&["run", path, "--format", "html"], Path::new("."));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
+/// A templates folder that does not exist is an error, from the flag and
+/// from `xos.toml`, never a silent fallback to the built-in memo.
+#[test]
+fn a_missing_templates_folder_is_an_error() {
+    let dir = project(WIN);
+    let out = xos(&["run", "small.xos", "--templates", "nodir"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("xos::run::missing_templates"));
+    std::fs::write(dir.path().join("xos.toml"), "templates = \"nodir\"\n").unwrap();
+    let out = xos(&["run", "small.xos"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("xos::config::missing_templates") && err.contains("xos.toml:1"),
+        "{err}"
+    );
+}
+
+/// `--fail-on` says which spec and verdict tripped it; `--date` takes real
+/// calendar dates only.
+#[test]
+fn fail_on_says_why_and_dates_are_validated() {
+    let dir = project(WIN);
+    let out = xos(&["run", "small.xos", "--fail-on", "launch"], dir.path());
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("`small` (small.xos) ended in launch, which `--fail-on` lists")
+    );
+    for bad in [
+        "yesterday",
+        "2026-02-30",
+        "2026-13-01",
+        "2026-1-01",
+        "2025-02-29",
+    ] {
+        let out = xos(&["run", "small.xos", "--date", bad], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+    let out = xos(&["run", "small.xos", "--date", "2024-02-29"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// A folder with no `.xos` files checks, tests and formats nothing: exit 1.
+#[test]
+fn an_empty_folder_is_not_a_success() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["check", "test", "fmt"] {
+        let out = xos(&[command, "."], dir.path());
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        assert!(text(&out.stderr).contains("no `.xos` files"), "{command}");
+    }
+}

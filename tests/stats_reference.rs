@@ -7,6 +7,7 @@ mod common;
 use common::reference::{Checker, Tolerance, f, floats, int, load, u};
 use serde_json::Value;
 use xos::stats::bayes::beta_binomial;
+use xos::stats::dist::student_t_quantile;
 use xos::stats::mean::{MeanStats, compare_means};
 use xos::stats::multiple::{Adjustment, adjust};
 use xos::stats::power::{MdeKind, mean_sample_size, rate_effect, rate_sample_size};
@@ -301,4 +302,18 @@ fn sequential_family() {
         }
     }
     ck.finish("sequential");
+}
+
+/// `student_t_quantile.json`: the quantile over df ∈ [1, 1e12] and
+/// p ∈ [1e-300, 1 − 1e-16], made by `tests/reference/student_t_quantile.py`.
+#[test]
+fn student_t_quantile_family() {
+    let file = load("student_t_quantile");
+    let mut ck = Checker::new(file.tolerance);
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let q = student_t_quantile(f(i, "p"), f(i, "df"));
+        ck.float(id, "quantile", Some(q), &e["quantile"]);
+    }
+    ck.finish("student_t_quantile");
 }

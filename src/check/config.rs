@@ -170,6 +170,17 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
                         });
                     }
                     "output" => config.output = Some(resolved),
+                    _ if !resolved.is_dir() => out.push(
+                        Diagnostic::error(
+                            "xos::config::missing_templates",
+                            format!("templates folder `{written}` does not exist"),
+                        )
+                        .label(span(value.span()), "no folder at this path")
+                        .help(format!(
+                            "the path is relative to `{CONFIG_FILE}`; create the folder with \
+                             `memo.md` / `memo.html`, or remove the key to use the built-in memo"
+                        )),
+                    ),
                     _ => config.templates = Some(resolved),
                 }
             }

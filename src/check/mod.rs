@@ -16,6 +16,7 @@
 //!   help: did you mean `conversion`?
 //! ```
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -256,4 +257,45 @@ fn finish<T>(value: Option<T>, diagnostics: Diagnostics) -> Result<(T, Diagnosti
             Err(diagnostics)
         }
     }
+}
+
+/// Experiment names must be unique among the specs of one run or check:
+/// memos are named after the experiment (`OUT/NAME.md`), so two specs of one
+/// name (a spec copied to start a new one) would write one memo over the
+/// other. `specs` holds each experiment's name and spec path, in the order
+/// they were found; every later spec that repeats an earlier name gets an
+/// error located at its name (`xos::check::duplicate_experiment`), naming the
+/// first spec. The name is located by parsing the spec again, on this error
+/// path only.
+pub fn unique_experiments(specs: &[(String, PathBuf)]) -> Diagnostics {
+    let mut seen: HashMap<&str, &Path> = HashMap::new();
+    let mut diagnostics = Diagnostics::new();
+    for (name, path) in specs {
+        let Some(first) = seen.get(name.as_str()).copied() else {
+            seen.insert(name, path);
+            continue;
+        };
+        let mut diagnostic = Diagnostic::error(
+            "xos::check::duplicate_experiment",
+            format!(
+                "experiment `{name}` is also declared in `{}`",
+                first.display()
+            ),
+        )
+        .help(format!(
+            "memos are named after the experiment, so both would be written to `{name}.md`; \
+             rename one of them (a copied spec keeps the old name)"
+        ));
+        diagnostic = match read_source(path) {
+            Ok(source) => match parse::parse(&source) {
+                Ok(ast::File::Experiment(experiment)) => diagnostic
+                    .in_file(&source)
+                    .label(experiment.name.span, "declared again here"),
+                _ => diagnostic.at_path(path),
+            },
+            Err(_) => diagnostic.at_path(path),
+        };
+        diagnostics.push(diagnostic);
+    }
+    diagnostics
 }

@@ -225,11 +225,11 @@ pub fn apply_settings(
                 }
             }
             "rate_test" => {
-                if let Some(w) = word_value(kv, &["unpooled", "pooled"], out) {
-                    settings.rate_test = if w == "pooled" {
-                        RateTest::Pooled
-                    } else {
-                        RateTest::Unpooled
+                if let Some(w) = word_value(kv, &["score", "pooled", "wald", "unpooled"], out) {
+                    settings.rate_test = match w {
+                        "pooled" => RateTest::Pooled,
+                        "wald" | "unpooled" => RateTest::Wald,
+                        _ => RateTest::Score,
                     };
                 }
             }

@@ -392,6 +392,7 @@ impl<'a, F: Fn(usize) -> (&'a str, Span)> Cells<'a, F> {
         let sum_yc = self.cross(x, Some((sum_y, sum_y_sq)), c, moments_c, diags)?;
         let (sum_c, sum_c_sq) = moments_c?;
         Some(MetricData::Adjusted {
+            rate: metric.kind.is_rate(),
             sum_y,
             sum_y_sq,
             sum_c,

@@ -1427,6 +1427,7 @@ fn metric_data(layout: &Layout, acc: &Acc, metric: &Metric, columns: &MetricValu
     if let Some((c, product)) = columns.c {
         let (sum_c, sum_c_sq) = acc.moments(layout, c);
         return MetricData::Adjusted {
+            rate: metric.kind.is_rate(),
             sum_y: sum_x,
             sum_y_sq: sum_x_sq,
             sum_c,

@@ -500,7 +500,10 @@ fn comparison_view(
         units: numbers::thousands(c.units),
         lift: c.abs_lift.map_or("n/a".into(), |l| lift(m, l)),
         rel_lift: c.rel_lift.map_or("n/a".into(), numbers::signed_percent),
-        ci: match (c.ci_low, c.ci_high) {
+        // The interval at the per-comparison level of the correction, the
+        // one that agrees with `significant` (equal to the plain one
+        // without a correction).
+        ci: match (c.ci_adj_low, c.ci_adj_high) {
             (Some(lo), Some(hi)) => format!("[{}, {}]", lift(m, lo), lift(m, hi)),
             _ => "n/a".into(),
         },
@@ -661,29 +664,24 @@ fn assumptions(report: &Report) -> Vec<String> {
     let level = numbers::percent(1.0 - s.alpha);
     let mut out = vec![
         format!("Significance level α = {} (two-sided); confidence intervals at {level}.", numbers::percent(s.alpha)),
-        match s.rate_test {
-            crate::plan::RateTest::Unpooled => {
-                "Rate metrics: two-sided z-test with unpooled standard error; CI = Δ ± z·SE, so a \
-                 significant result is exactly a CI that excludes 0."
-                    .to_string()
-            }
-            crate::plan::RateTest::Pooled => {
-                "Rate metrics: p-value from the pooled two-proportion z-test (Pearson χ²); CI = Δ ± z·SE \
-                 with the unpooled SE."
-                    .to_string()
-            }
-        },
+        format!(
+            "Rate metrics: {} (`rate_test {}`), so a significant result is exactly a CI that excludes 0.",
+            s.rate_test.description(),
+            s.rate_test.keyword()
+        ),
         "Mean metrics: Welch t-test from Σx and Σx² (sample variance, n − 1), Welch–Satterthwaite \
-         degrees of freedom, t-quantile CI."
+         degrees of freedom, t-quantile CI, so a significant result is exactly a CI that excludes 0."
             .to_string(),
         format!(
-            "Relative lift CI: {}.",
-            match s.relative_ci {
-                crate::plan::RelativeCi::Delta => "delta method",
-                crate::plan::RelativeCi::Fieller => "Fieller",
-                crate::plan::RelativeCi::Log => "log (Katz) ratio",
-            }
+            "Relative lift: (treatment − control)/|control|, its sign always that of the absolute lift; \
+             CI by the {} (`relative_ci {}`) with the critical value of the metric's own test \
+             (z for rates, Welch t for means).",
+            s.relative_ci.description(),
+            s.relative_ci.keyword()
         ),
+        "A metric whose arms have no variance (every unit the same) has p = 1 or 0 and no \
+         information: health is a warning, and it never proves non-inferiority."
+            .to_string(),
     ];
     if report.metrics.iter().any(|m| m.kind == "ratio") {
         out.push(
@@ -701,7 +699,9 @@ fn assumptions(report: &Report) -> Vec<String> {
     }
     if report.decision.arms.len() > 1 {
         out.push(format!(
-            "p-values adjusted across {} treatment arms with {}; significance uses the adjusted p-value.",
+            "p-values adjusted across {} treatment arms with {}; significance uses the adjusted p-value, \
+             and each comparison's CI is shown at its per-comparison level α·p/p_adj, so it excludes 0 \
+             exactly when the comparison is significant.",
             report.decision.arms.len(),
             match s.correction {
                 crate::plan::Correction::None => "no correction",
@@ -730,7 +730,9 @@ fn assumptions(report: &Report) -> Vec<String> {
     ));
     out.push(format!(
         "Guardrails: worsened and severe judged on the point estimate of the degradation; \
-         non-inferiority when the one-sided {level} bound of the degradation is below the margin."
+         non-inferiority when the one-sided {level} bound of the degradation, by the metric's own \
+         method (for rates the `rate_test {}` interval), is below the margin.",
+        s.rate_test.keyword()
     ));
     if let Some(power) = report.plan.power {
         out.push(format!(

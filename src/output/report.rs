@@ -309,3 +309,9 @@ pub fn to_json(report: &Report) -> String {
     json.push('\n');
     json
 }
+
+/// The report as one line of compact JSON (no trailing newline), for
+/// `xos run --format jsonl`: the same keys and values as [`to_json`].
+pub fn to_json_line(report: &Report) -> String {
+    serde_json::to_string(report).unwrap_or_else(|_| "{}".to_string())
+}

@@ -622,6 +622,8 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         rel_lift: Some(rel_lift),
         ci_low: Some(number(Field::CiLow).unwrap_or(low)),
         ci_high: Some(number(Field::CiHigh).unwrap_or(high)),
+        ci_adj_low: Some(number(Field::CiLow).unwrap_or(low)),
+        ci_adj_high: Some(number(Field::CiHigh).unwrap_or(high)),
         rel_ci_low: None,
         rel_ci_high: None,
         p_value: Some(p),

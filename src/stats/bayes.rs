@@ -1,23 +1,38 @@
-//! Bayesian evidence: Beta-Binomial posteriors compared exactly, a normal
-//! approximation for means, and seeded Monte Carlo credible intervals of the
-//! relative lift.
+//! Bayesian evidence: Beta-Binomial posteriors compared without simulation,
+//! a normal approximation for means, and seeded Monte Carlo credible
+//! intervals of the relative lift.
 //!
 //! Posteriors: `p_C ~ Beta(a_c, b_c)`, `a_c = a + x_c`, `b_c = b + n_c − x_c`,
 //! `p_T` likewise, independent, with a common `Beta(a, b)` prior.
+//!
+//! `P(X > Y)` for two Beta posteriors is computed by one of three
+//! formulations, chosen by the shapes (accuracy of each in `docs/stats.md`):
+//!
+//! 1. neither posterior near-normal (some shape below [`NEAR_NORMAL_SHAPE`]):
+//!    Evan Miller's finite sum over the whole part of a shape, plus the
+//!    fractional remainder by quadrature in the logit with closed-form end
+//!    pieces (exact for shapes down to 0.01 and below);
+//! 2. one posterior near-normal: quadrature over its standardized variable,
+//!    with its density formed relative to its mode (no log-Beta of huge
+//!    arguments) and the other's tail from the incomplete beta function;
+//! 3. both near-normal: the same outer quadrature, with the other's tail an
+//!    inner quadrature of its own mode-relative density.
+//!
+//! The expected losses follow from `P(C > T)`, `P(T > C)` and
+//! `K = B(a_c+a_t, b_c+b_t)/(B(a_c, b_c) B(a_t, b_t))`, whose logarithm is
+//! formed from relative entropies so that it keeps its precision at 10¹⁵ units.
 
 use super::dist::{beta_inc, ln_beta, normal_cdf, normal_pdf, normal_sf};
+use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use rand::{RngExt, SeedableRng};
+use rand_distr::{Beta as BetaDistribution, Distribution};
 
-/// When every posterior shape parameter (`a + x` and `b + n − x` of both
-/// arms) exceeds this, i.e. both arms have more than 10⁷ conversions and
-/// 10⁷ non-conversions, [`beta_binomial`] uses the normal approximation of
-/// the posteriors instead of the exact sum. The sum's cost grows like the
-/// square root of the smallest shape parameter (about 80 µs at 10⁷), and the
-/// approximation's error shrinks like its inverse square root: at the
-/// threshold `|ΔP| ≤ 6e-9` and the relative error of the smaller tail and of
-/// the expected losses is at most 1e-5 (measurements in `docs/stats.md`).
-pub const EXACT_MAX_SHAPE: f64 = 1e7;
+/// Smallest shape parameter (of `a`, `b`) at which a posterior counts as
+/// near-normal and is integrated over its standardized variable instead of
+/// entering Evan Miller's sum. Below it the sum's terms need log-Beta values
+/// whose rounding (about `1e-16 ×` the shape) stays under 1e-9 relative, and
+/// its length (about `9√shape` terms) stays under 30 000.
+pub const NEAR_NORMAL_SHAPE: f64 = 1e7;
 
 /// Largest number of Monte Carlo draws [`relative_lift_interval`] accepts.
 pub const MAX_DRAWS: u64 = 10_000_000;
@@ -27,6 +42,9 @@ pub const MAX_DRAWS: u64 = 10_000_000;
 pub struct BayesResult {
     /// `P(p_T > p_C)`.
     pub prob_t_beats_c: f64,
+    /// `P(p_C > p_T)`; the smaller of the two tails is computed directly, so
+    /// it keeps its relative precision however small it is.
+    pub prob_c_beats_t: f64,
     /// Expected loss of shipping the treatment, `E[max(p_C − p_T, 0)]`.
     pub expected_loss_t: f64,
     /// Expected loss of keeping the control, `E[max(p_T − p_C, 0)]`.
@@ -55,6 +73,16 @@ impl Beta {
             b: self.a,
         }
     }
+    fn near_normal(self) -> bool {
+        self.a.min(self.b) >= NEAR_NORMAL_SHAPE
+    }
+    /// Mean and standard deviation of `logit X`, `ψ(a) − ψ(b)` and
+    /// `√(ψ'(a) + ψ'(b))` (for placing quadrature cuts).
+    fn logit_location(self) -> (f64, f64) {
+        let (psi_a, tri_a) = digamma_trigamma(self.a);
+        let (psi_b, tri_b) = digamma_trigamma(self.b);
+        (psi_a - psi_b, (tri_a + tri_b).sqrt())
+    }
 }
 
 fn posterior(x: u64, n: u64, prior: (f64, f64)) -> Beta {
@@ -68,39 +96,21 @@ fn valid_prior(prior: (f64, f64)) -> bool {
     prior.0.is_finite() && prior.1.is_finite() && prior.0 > 0.0 && prior.1 > 0.0
 }
 
-/// Exact Beta-Binomial comparison of two conversion rates.
+/// Beta-Binomial comparison of two conversion rates, without simulation.
 ///
-/// `P(p_T > p_C)` is computed exactly (no simulation):
-///
-/// - when the summed shape parameter is an integer (any integer prior, e.g.
-///   the default `Beta(1, 1)`), by Evan Miller's finite sum
-///   `P(X > Y) = Σ_{i=0}^{a_X−1} B(a_Y+i, b_X+b_Y) / ((b_X+i) B(1+i, b_X) B(a_Y, b_Y))`
-///   (or its reflection `P(X > Y) = P(1−Y > 1−X)` when that is shorter),
-///   summing from the largest term outward with the term ratio
-///   `(a_Y+i)(b_X+i) / ((a_Y+b_Y+b_X+i)(i+1))` until terms fall below 1e-17
-///   of the sum; one log-Beta evaluation per call;
-/// - for fractional shapes (e.g. the Jeffreys prior `Beta(½, ½)`), by the
-///   same sum over `i = f, f+1, …, a_X − 1` (`f` the fractional part of `a_X`)
-///   plus the remainder `P(Beta(f, b_X) > Y)`, which is skipped when a
-///   two-point tail bound shows it below 1e-17 of the sum and otherwise
-///   integrated by tanh-sinh quadrature of `f_Y(y) · (1 − I_y(f, b_X))`
-///   over `[0, 1]`, split at both distributions' means ± 2, 5 and 10 sd.
-///
-/// The smaller of `P(T > C)` and `P(C > T)` (predicted from the posterior
-/// means) is computed directly and the other as its complement, so tiny
-/// probabilities keep their relative precision. The expected losses follow in
-/// closed form from `I_x(a+1, b) = I_x(a, b) − x^a (1−x)^b/(a B(a, b))`:
-/// with `K = B(a_c+a_t, b_c+b_t)/(B(a_c, b_c) B(a_t, b_t))` and
-/// `N = a + b` per posterior,
+/// `P(p_T > p_C)` and `P(p_C > p_T)`: the one predicted smaller by the
+/// posterior means is computed directly by [`prob_greater`]'s formulation for
+/// the shapes at hand (see the module documentation) and the other as its
+/// complement (at least about ½, so it keeps its precision). The expected
+/// losses follow in closed form from `I_x(a+1, b) = I_x(a, b) − x^a (1−x)^b/(a B(a, b))`:
+/// with `K = B(a_c+a_t, b_c+b_t)/(B(a_c, b_c) B(a_t, b_t))`, `N = a + b` per
+/// posterior and `m` the posterior means,
 /// `loss_t = (m_c − m_t) P(C > T) + K (1/N_c + 1/N_t)`,
-/// `loss_c = (m_t − m_c) P(T > C) + K (1/N_c + 1/N_t)`.
+/// `loss_c = (m_t − m_c) P(T > C) + K (1/N_c + 1/N_t)`,
+/// with `m_t − m_c = (a_t b_c − a_c b_t)/(N_c N_t)` formed from an exact
+/// difference of products.
 ///
-/// Relative error about 1e-10 for the reference cases and 1e-9 at shape
-/// parameters of 10⁷ (the rounding of the log-Beta of large arguments
-/// dominates). When all four posterior shape parameters exceed
-/// [`EXACT_MAX_SHAPE`] the posteriors are replaced by normals with the same
-/// means and variances and [`normal_approx`] is used (accuracy in
-/// `docs/stats.md`).
+/// Accuracy over the whole domain (shapes 0.01 to 10¹⁵): `docs/stats.md`.
 ///
 /// `None` when `x > n` in an arm or the prior is not positive and finite.
 /// Empty arms are fine: the posterior is then the prior.
@@ -114,64 +124,64 @@ pub fn beta_binomial(
     if x_c > n_c || x_t > n_t || !valid_prior(prior) {
         return None;
     }
-    let c = posterior(x_c, n_c, prior);
-    let t = posterior(x_t, n_t, prior);
-    if c.a.min(c.b).min(t.a).min(t.b) > EXACT_MAX_SHAPE {
-        return normal_approx(c.mean(), c.variance().sqrt(), t.mean(), t.variance().sqrt());
-    }
-    Some(exact(c, t))
-}
-
-/// [`beta_binomial`] without the switch to the normal approximation: always
-/// exact, at a cost growing like the square root of the smallest shape
-/// parameter (0.6 ms at 5·10⁸), with a relative error growing like
-/// `1e-16 ×` the largest one (1e-7 at 10⁹). `None` in the same cases.
-pub fn beta_binomial_exact(
-    x_c: u64,
-    n_c: u64,
-    x_t: u64,
-    n_t: u64,
-    prior: (f64, f64),
-) -> Option<BayesResult> {
-    if x_c > n_c || x_t > n_t || !valid_prior(prior) {
-        return None;
-    }
-    Some(exact(
+    Some(compare(
         posterior(x_c, n_c, prior),
         posterior(x_t, n_t, prior),
     ))
 }
 
-/// Exact comparison of two Beta posteriors (see [`beta_binomial`]).
-fn exact(c: Beta, t: Beta) -> BayesResult {
-    let (m_c, m_t) = (c.mean(), t.mean());
-    let (p_tc, p_ct) = if m_t <= m_c {
-        let p = prob_greater(t, c);
-        (p, 1.0 - p)
-    } else {
-        let p = prob_greater(c, t);
+/// Beta posteriors compared (see [`beta_binomial`]).
+fn compare(c: Beta, t: Beta) -> BayesResult {
+    let (n_c, n_t) = (c.a + c.b, t.a + t.b);
+    // m_t − m_c
+    let lift = difference_of_products(t.a, c.b, c.a, t.b) / n_c / n_t;
+    let (p_tc, p_ct) = if lift >= 0.0 {
+        let p = prob_greater(c, t).clamp(0.0, 1.0);
         (1.0 - p, p)
+    } else {
+        let p = prob_greater(t, c).clamp(0.0, 1.0);
+        (p, 1.0 - p)
     };
-    let k = (ln_beta(c.a + t.a, c.b + t.b) - ln_beta(c.a, c.b) - ln_beta(t.a, t.b)).exp();
-    let kk = k * (1.0 / (c.a + c.b) + 1.0 / (t.a + t.b));
+    let kk = ln_k(c, t).exp() * (1.0 / n_c + 1.0 / n_t);
     BayesResult {
-        prob_t_beats_c: p_tc.clamp(0.0, 1.0),
-        expected_loss_t: (kk - (m_t - m_c) * p_ct).max(0.0),
-        expected_loss_c: (kk - (m_c - m_t) * p_tc).max(0.0),
+        prob_t_beats_c: p_tc,
+        prob_c_beats_t: p_ct,
+        expected_loss_t: (kk - lift * p_ct).max(0.0),
+        expected_loss_c: (kk + lift * p_tc).max(0.0),
     }
 }
 
-/// `P(X > Y)` for independent Beta variables.
+/// `P(X > Y)` for independent Beta variables, by the formulation that is
+/// accurate for their shapes (module documentation).
+fn prob_greater(x: Beta, y: Beta) -> f64 {
+    match (x.near_normal(), y.near_normal()) {
+        (false, false) => miller(x, y),
+        // P(X > Y) = E_X[F_Y(X)] = E_X[P(1 − Y > 1 − X)]
+        (true, false) => NearNormal::new(x).expect_tail(|v, w| beta_inc(y.a, y.b, v, w).0),
+        (false, true) => NearNormal::new(y).expect_tail(|v, w| beta_inc(x.a, x.b, v, w).1),
+        (true, true) => {
+            let (nx, ny) = (NearNormal::new(x), NearNormal::new(y));
+            // Outer over the narrower, inner over the other.
+            if ny.sd <= nx.sd {
+                ny.expect_tail_near(&nx, Side::Above)
+            } else {
+                nx.expect_tail_near(&ny, Side::Below)
+            }
+        }
+    }
+}
+
+/// `P(X > Y)` by Evan Miller's sum plus a fractional remainder.
 ///
 /// With `a_X = f + k` (`k` a whole number, `0 ≤ f < 1`), repeated use of
 /// `I_y(a+1, b) = I_y(a, b) − y^a (1−y)^b/(a B(a, b))` gives
 /// `P(X > Y) = P(X_f > Y) + Σ_{j=0}^{k−1} t(f + j)`,
 /// `t(i) = B(a_Y+i, b_X+b_Y) / ((b_X+i) B(1+i, b_X) B(a_Y, b_Y))`, `X_f ~ Beta(f, b_X)`.
 /// For an integer `a_X` (`f = 0`) this is Evan Miller's sum and the first
-/// term is `P(X_f > Y)` itself; otherwise the remainder `P(X_f > Y)` is one
-/// quadrature. The reflection `P(X > Y) = P(1−Y > 1−X)` is used when it
+/// term is `P(X_f > Y)` itself; otherwise the remainder `P(X_f > Y)` is
+/// [`remainder`]. The reflection `P(X > Y) = P(1−Y > 1−X)` is used when it
 /// makes the sum shorter.
-fn prob_greater(x: Beta, y: Beta) -> f64 {
+fn miller(x: Beta, y: Beta) -> f64 {
     let (x, y) = if y.b < x.a {
         (y.reflect(), x.reflect())
     } else {
@@ -195,7 +205,7 @@ fn prob_greater(x: Beta, y: Beta) -> f64 {
     if bound < 1e-17 * sum {
         return sum.min(1.0);
     }
-    (sum + quadrature(rest, y)).min(1.0)
+    (sum + remainder(rest, y)).min(1.0)
 }
 
 /// `Σ_{j=0}^{count−1} t(offset + j)` with `t` as in [`prob_greater`].
@@ -287,200 +297,546 @@ fn four_terms(t: f64, p: [f64; 4], q: [f64; 4]) -> [f64; 4] {
     ]
 }
 
-/// `P(X > Y) = ∫ f_Y(y) (1 − I_y(a_X, b_X)) dy` by tanh-sinh quadrature over
-/// subintervals of `[0, 1]` cut at both posteriors' means ± 2, 5, 10 sd.
-fn quadrature(x: Beta, y: Beta) -> f64 {
-    let ln_norm = ln_beta(y.a, y.b);
-    let integrand = |v: f64, w: f64| {
-        // v = y, w = 1 − y, both to full relative precision
-        let density = ((y.a - 1.0) * v.ln() + (y.b - 1.0) * w.ln() - ln_norm).exp();
-        density * beta_inc(x.a, x.b, v, w).1
+/// `P(X > Y)` for `X ~ Beta(f, b_X)` with `f < 1` (the remainder of
+/// [`miller`]), any `Y`, as `∫ f_Y(v) (1 − I_v(f, b_X)) dv`.
+///
+/// Shapes below 1 put most of their mass at values that no double can hold
+/// (with `a = 0.01`, `P(Y < 10⁻³⁰⁸) ≈ 0.9`), so the integral is split at
+/// `ε` and `1 − ε`, `ε = min(10⁻²⁰, 10⁻¹⁸/max(b_X, b_Y, a_Y))`:
+///
+/// - below `ε`: `f_Y(v) ≈ v^{a_Y−1}/B_Y` and `I_v(f, b_X) ≈ v^f/(f B_X)` to a
+///   relative `O(ε·max b) ≤ 10⁻¹⁸`, so the piece is
+///   `ε^{a_Y}/(a_Y B_Y) − ε^{a_Y+f}/((a_Y+f) f B_X B_Y)`;
+/// - above `1 − ε` (`w = 1 − v`): `f_Y ≈ w^{b_Y−1}/B_Y`,
+///   `1 − I_v(f, b_X) = I_w(b_X, f) ≈ w^{b_X}/(b_X B_X)`, so the piece is
+///   `ε^{b_X+b_Y}/((b_X+b_Y) b_X B_X B_Y)`;
+/// - between: adaptive Gauss–Kronrod in `z = logit v`, where
+///   `f_Y(v) dv = v^{a_Y}(1−v)^{b_Y}/B_Y dz` is smooth and bounded, with
+///   `ln v = −ln(1 + e^{−z})` and `ln(1−v) = −ln(1 + e^z)` to full precision
+///   and panels cut at both variables' logit means ± 1, 4, 12, 40 sd.
+fn remainder(x: Beta, y: Beta) -> f64 {
+    let big = x.b.max(y.b).max(y.a).max(1.0);
+    let eps: f64 = (1e-18 / big).min(1e-20);
+    let (lb_x, lb_y) = (ln_beta(x.a, x.b), ln_beta(y.a, y.b));
+    let ln_eps = eps.ln();
+    let head = (y.a * ln_eps - y.a.ln() - lb_y).exp()
+        - ((y.a + x.a) * ln_eps - (y.a + x.a).ln() - x.a.ln() - lb_x - lb_y).exp();
+    let tail = ((x.b + y.b) * ln_eps - (x.b + y.b).ln() - x.b.ln() - lb_x - lb_y).exp();
+    let z_max = ln_eps.abs();
+    let integrand = |z: f64| {
+        let ln_v = -(-z).exp().ln_1p();
+        let ln_w = -z.exp().ln_1p();
+        let (v, w) = (ln_v.exp(), ln_w.exp());
+        (y.a * ln_v + y.b * ln_w - lb_y).exp() * beta_inc(x.a, x.b, v, w).1
     };
-    let mut cuts = vec![0.0, 1.0];
+    let mut cuts = vec![-z_max, z_max];
     for dist in [x, y] {
-        let (m, sd) = (dist.mean(), dist.variance().sqrt());
-        for k in [-10.0, -5.0, -2.0, 0.0, 2.0, 5.0, 10.0] {
-            let p = m + k * sd;
-            if p > 0.0 && p < 1.0 {
-                cuts.push(p);
-            }
+        let (m, sd) = dist.logit_location();
+        for k in [-40.0, -12.0, -4.0, -1.0, 0.0, 1.0, 4.0, 12.0, 40.0] {
+            cuts.push(m + k * sd);
         }
     }
-    cuts.sort_by(f64::total_cmp);
-    cuts.dedup();
-    // A coarse pass sizes the integral, so that pieces carrying a negligible
-    // share of it are not refined to their own relative precision.
-    let mut pieces: Vec<TanhSinh> = cuts
-        .windows(2)
-        .map(|w| TanhSinh::new(&integrand, w[0], w[1]))
+    let body = integrate(integrand, &cuts, -z_max, z_max);
+    (head.max(0.0) + body + tail).clamp(0.0, 1.0)
+}
+
+/// Which tail of the inner variable [`NearNormal::expect_tail_near`] takes.
+#[derive(Clone, Copy)]
+enum Side {
+    /// `P(inner > outer)`.
+    Above,
+    /// `P(inner < outer)`.
+    Below,
+}
+
+/// A near-normal Beta posterior in its standardized variable `t`:
+/// `X = m₀ + σ t`, `m₀` the mode (a double near it) and `σ² = 1/(−∂² ln f)`
+/// there, with the log-density relative to `m₀` formed without the
+/// cancellation of `(a−1) ln x + (b−1) ln(1−x) − ln B(a, b)` (each term is
+/// about `10¹⁵` at 10¹⁵ units):
+///
+/// `ln f(m₀ + d) − ln f(m₀) = (a−1) λ(d/m₀) + (b−1) λ((e₀ − d)/q₀) + d c₁ + const`,
+///
+/// `λ(u) = ln(1 + u) − u` (by its series near 0), `q₀ = fl(1 − m₀)`, `e₀`
+/// its rounding error (exact, by Knuth's two-sum), and
+/// `c₁ = ((a−1) q₀ − (b−1) m₀)/(m₀ q₀)` with the numerator an exact
+/// difference of products (it is the residual slope at the rounded mode).
+/// Integrals are normalized by the integral of the same density, so the
+/// constant and `B(a, b)` never appear.
+struct NearNormal {
+    dist: Beta,
+    mode: f64,
+    /// `fl(1 − mode)` and its rounding error.
+    q0: f64,
+    e0: f64,
+    slope: f64,
+    sd: f64,
+    /// `∫ exp(log_density(t)) dt`.
+    norm: f64,
+}
+
+impl NearNormal {
+    fn new(dist: Beta) -> NearNormal {
+        let (am, bm) = (dist.a - 1.0, dist.b - 1.0);
+        let mode = am / (am + bm);
+        let (q0, e0) = two_sum(1.0, -mode);
+        let slope = difference_of_products(am, q0, bm, mode) / (mode * q0);
+        let curvature = am / (mode * mode) + bm / (q0 * q0);
+        let mut near = NearNormal {
+            dist,
+            mode,
+            q0,
+            e0,
+            slope,
+            sd: curvature.sqrt().recip(),
+            norm: 1.0,
+        };
+        near.norm = integrate(|t| near.density(t), &STANDARD_CUTS, -40.0, 40.0);
+        near
+    }
+
+    /// The density at `t` relative to the mode's (unnormalized).
+    fn density(&self, t: f64) -> f64 {
+        let d = self.sd * t;
+        let (am, bm) = (self.dist.a - 1.0, self.dist.b - 1.0);
+        (am * log1p_minus(d / self.mode)
+            + bm * log1p_minus((self.e0 - d) / self.q0)
+            + d * self.slope)
+            .exp()
+    }
+
+    /// The point `m₀ + σt` as `(x, 1 − x)`, both to full precision.
+    fn point(&self, t: f64) -> (f64, f64) {
+        let d = self.sd * t;
+        (self.mode + d, (self.q0 - d) + self.e0)
+    }
+
+    /// `E[h(X, 1 − X)]` for a function `h` with values in `[0, 1]`, by
+    /// adaptive Gauss–Kronrod over `t ∈ [−40, 40]`, cut where the integrand
+    /// peaks so that a tail of 10⁻³⁰⁰ keeps its relative precision.
+    fn expect_tail(&self, h: impl Fn(f64, f64) -> f64) -> f64 {
+        let integrand = |t: f64| {
+            let (v, w) = self.point(t);
+            if v <= 0.0 || w <= 0.0 {
+                return 0.0;
+            }
+            self.density(t) * h(v, w)
+        };
+        let cuts = peak_cuts(&integrand);
+        integrate(integrand, &cuts, -40.0, 40.0) / self.norm
+    }
+
+    /// `P(inner > X)` (`Side::Above`) or `P(inner < X)` (`Side::Below`) for
+    /// an independent near-normal `inner`, `X` this variable: the outer
+    /// expectation as in [`NearNormal::expect_tail`], the inner tail as the
+    /// integral of `inner`'s own mode-relative density from the point,
+    /// whose offset from `inner`'s mode is formed as
+    /// `(m₀ − m₀') + σ t` without rounding the point itself.
+    fn expect_tail_near(&self, inner: &NearNormal, side: Side) -> f64 {
+        let gap = self.mode - inner.mode;
+        let inner_tail = |t: f64| {
+            let s = (gap + self.sd * t) / inner.sd;
+            let (lo, hi) = match side {
+                Side::Above => (s.max(-40.0), 40.0),
+                Side::Below => (-40.0, s.min(40.0)),
+            };
+            if lo >= hi {
+                return 0.0;
+            }
+            // The truncated density peaks at the end nearer 0 and falls off
+            // on a scale of 1/|end| there.
+            let end = if lo > 0.0 {
+                lo
+            } else if hi < 0.0 {
+                hi
+            } else {
+                0.0
+            };
+            let scale = 1.0 / (1.0 + end.abs());
+            let mut cuts = STANDARD_CUTS.to_vec();
+            cuts.extend([1.0, 3.0, 10.0].map(|k| end + k * scale));
+            cuts.extend([1.0, 3.0, 10.0].map(|k| end - k * scale));
+            integrate(|u| inner.density(u), &cuts, lo, hi) / inner.norm
+        };
+        let integrand = |t: f64| self.density(t) * inner_tail(t);
+        let cuts = peak_cuts(&integrand);
+        integrate(integrand, &cuts, -40.0, 40.0) / self.norm
+    }
+}
+
+/// Panel boundaries of a standardized density on `[−40, 40]`.
+const STANDARD_CUTS: [f64; 9] = [-40.0, -12.0, -6.0, -2.0, 0.0, 2.0, 6.0, 12.0, 40.0];
+
+/// Cuts for an integrand on `[−40, 40]` that is unimodal in the logarithm:
+/// its peak (golden-section search on a coarse grid's best point) ± 1, 3, 8
+/// and 20, plus the standard cuts.
+fn peak_cuts(f: &impl Fn(f64) -> f64) -> Vec<f64> {
+    let ln_f = |t: f64| {
+        let v = f(t);
+        if v > 0.0 { v.ln() } else { f64::NEG_INFINITY }
+    };
+    let mut best = (f64::NEG_INFINITY, 0.0);
+    let mut t = -40.0;
+    while t <= 40.0 {
+        let v = ln_f(t);
+        if v > best.0 {
+            best = (v, t);
+        }
+        t += 1.0;
+    }
+    // Golden-section refinement on [best − 1, best + 1].
+    let (mut lo, mut hi) = (best.1 - 1.0, best.1 + 1.0);
+    let g = 0.5 * (5f64.sqrt() - 1.0);
+    for _ in 0..30 {
+        let (m1, m2) = (hi - g * (hi - lo), lo + g * (hi - lo));
+        if ln_f(m1) < ln_f(m2) {
+            lo = m1;
+        } else {
+            hi = m2;
+        }
+    }
+    let peak = 0.5 * (lo + hi);
+    let mut cuts = STANDARD_CUTS.to_vec();
+    for k in [-20.0, -8.0, -3.0, -1.0, 0.0, 1.0, 3.0, 8.0, 20.0] {
+        cuts.push(peak + k);
+    }
+    cuts
+}
+
+/// `ln K`, `K = B(a_c+a_t, b_c+b_t) / (B(a_c, b_c) B(a_t, b_t))`, for any
+/// shapes. With `ln Γ(z) = z ln z − z + R(z)`, the `z ln z` parts of the
+/// nine log-gamma functions add up to minus the relative entropies
+/// `s_c KL(m_c ‖ m̄) + s_t KL(m_t ‖ m̄)` (`s = a + b`, `m̄` the pooled mean),
+/// each a sum of Loader's `bd0(x, M) = x ln(x/M) + M − x = M φ((x − M)/M)`,
+/// `φ(e) = (1+e) ln(1+e) − e`, where every `x − M` is `±Δ/S`,
+/// `Δ = a_t b_c − a_c b_t` (an exact difference of products),
+/// `S = s_c + s_t`. The remaining `R(z)` are small (`−½ ln z + ln√(2π) + O(1/z)`).
+/// Absolute error about 1e-14 at any size, where the three-log-Beta form
+/// loses `1e-16 ×` the largest shape.
+fn ln_k(c: Beta, t: Beta) -> f64 {
+    let (s_c, s_t) = (c.a + c.b, t.a + t.b);
+    let (big_a, big_b) = (c.a + t.a, c.b + t.b);
+    let s = s_c + s_t;
+    let delta = difference_of_products(t.a, c.b, c.a, t.b) / s;
+    // Loader's bd0(x, M) with M the expected count and x − M given.
+    let bd0 = |m: f64, diff: f64| m * phi(diff / m);
+    let entropy = bd0(s_c * big_a / s, -delta)
+        + bd0(s_c * big_b / s, delta)
+        + bd0(s_t * big_a / s, delta)
+        + bd0(s_t * big_b / s, -delta);
+    let r = |z: f64| ln_gamma_rest(z);
+    -entropy + r(big_a) + r(big_b) - r(s) - r(c.a) - r(c.b) + r(s_c) - r(t.a) - r(t.b) + r(s_t)
+}
+
+/// `(s, e)` with `s = fl(a + b)` and `a + b = s + e` exactly (Knuth's two-sum).
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+/// `a b − c d` to within a few units in the last place of the result
+/// (Kahan's algorithm with fused multiply-adds), where the plain expression
+/// can lose every digit.
+fn difference_of_products(a: f64, b: f64, c: f64, d: f64) -> f64 {
+    let cd = c * d;
+    let err = c.mul_add(-d, cd);
+    a.mul_add(b, -cd) + err
+}
+
+/// `ln(1 + u) − u`, by its Taylor series `Σ_{k≥2} (−1)^{k+1} u^k/k` for
+/// `|u| < 0.1` (where the direct form cancels), else directly.
+fn log1p_minus(u: f64) -> f64 {
+    if u.abs() >= 0.1 {
+        return u.ln_1p() - u;
+    }
+    let mut term = -u * u;
+    let mut sum = 0.5 * term;
+    let mut k = 3.0;
+    while k < 40.0 {
+        term *= -u;
+        let next = term / k;
+        sum += next;
+        if next.abs() <= 1e-17 * sum.abs() {
+            break;
+        }
+        k += 1.0;
+    }
+    sum
+}
+
+/// `φ(e) = (1 + e) ln(1 + e) − e ≥ 0`, by the series
+/// `Σ_{k≥2} (−1)^k e^k/(k(k−1))` for `|e| < 0.1`, else directly.
+fn phi(e: f64) -> f64 {
+    if e.abs() >= 0.1 {
+        return (1.0 + e) * e.ln_1p() - e;
+    }
+    let mut power = e * e;
+    let mut sum = 0.5 * power;
+    let mut k = 3.0;
+    while k < 40.0 {
+        power *= -e;
+        let next = power / (k * (k - 1.0));
+        sum += next;
+        if next.abs() <= 1e-17 * sum {
+            break;
+        }
+        k += 1.0;
+    }
+    sum
+}
+
+/// `ln √(2π)`.
+const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_7;
+
+/// `R(z) = ln Γ(z) − (z ln z − z)`: `−½ ln z + ln √(2π) + c(z)` with the
+/// Stirling series `c(z) = 1/(12z) − 1/(360z³) + …` for `z ≥ 10` (error below
+/// 1e-17), and through `Γ(z) = Γ(z + k)/(z (z+1) ⋯ (z+k−1))` below.
+fn ln_gamma_rest(z: f64) -> f64 {
+    if z >= 10.0 {
+        let r = 1.0 / z;
+        let r2 = r * r;
+        let c = r
+            * (1.0 / 12.0
+                + r2 * (-1.0 / 360.0
+                    + r2 * (1.0 / 1260.0 + r2 * (-1.0 / 1680.0 + r2 * (1.0 / 1188.0)))));
+        return -0.5 * z.ln() + LN_SQRT_2PI + c;
+    }
+    let k = (10.0 - z).ceil();
+    let zk = z + k;
+    let mut product = 1.0;
+    let mut i = 0.0;
+    while i < k {
+        product *= z + i;
+        i += 1.0;
+    }
+    // ln Γ(z) = zk ln zk − zk + R(zk) − ln Π; subtract z ln z − z.
+    zk * zk.ln() - z * z.ln() - k + ln_gamma_rest(zk) - product.ln()
+}
+
+/// Digamma `ψ(z)` and trigamma `ψ'(z)` for `z > 0` (recurrence up to 6,
+/// then the asymptotic series; about 1e-12, used only to place cuts).
+fn digamma_trigamma(z: f64) -> (f64, f64) {
+    let (mut z, mut psi, mut psi1) = (z, 0.0, 0.0);
+    while z < 6.0 {
+        psi -= 1.0 / z;
+        psi1 += 1.0 / (z * z);
+        z += 1.0;
+    }
+    let r = 1.0 / z;
+    let r2 = r * r;
+    psi += z.ln() - 0.5 * r - r2 * (1.0 / 12.0 - r2 * (1.0 / 120.0 - r2 / 252.0));
+    psi1 += r + 0.5 * r2 + r * r2 * (1.0 / 6.0 - r2 * (1.0 / 30.0 - r2 / 42.0));
+    (psi, psi1)
+}
+
+/// Gauss–Kronrod (7, 15) nodes on `[0, 1]` (QUADPACK's `qk15`), Kronrod
+/// weights, and the Gauss weights of the odd-indexed nodes.
+const GK_NODES: [f64; 8] = [
+    0.991_455_371_120_812_6,
+    0.949_107_912_342_758_5,
+    0.864_864_423_359_769_1,
+    0.741_531_185_599_394_4,
+    0.586_087_235_467_691_1,
+    0.405_845_151_377_397_2,
+    0.207_784_955_007_898_5,
+    0.0,
+];
+const GK_WEIGHTS: [f64; 8] = [
+    0.022_935_322_010_529_22,
+    0.063_092_092_629_978_55,
+    0.104_790_010_322_250_2,
+    0.140_653_259_715_525_9,
+    0.169_004_726_639_267_9,
+    0.190_350_578_064_785_4,
+    0.204_432_940_075_298_9,
+    0.209_482_141_084_727_8,
+];
+const GAUSS_WEIGHTS: [f64; 4] = [
+    0.129_484_966_168_869_7,
+    0.279_705_391_489_276_7,
+    0.381_830_050_505_118_9,
+    0.417_959_183_673_469_4,
+];
+
+/// One 15-point Kronrod panel: `(estimate, error estimate)` with QUADPACK's
+/// error heuristic `resasc · min(1, (200 |K − G| / resasc)^1.5)`.
+fn kronrod(f: &impl Fn(f64) -> f64, lo: f64, hi: f64) -> (f64, f64) {
+    let center = 0.5 * (lo + hi);
+    let half = 0.5 * (hi - lo);
+    let fc = f(center);
+    let mut values = [0.0; 15];
+    values[7] = fc;
+    for j in 0..7 {
+        let dx = half * GK_NODES[j];
+        values[j] = f(center - dx);
+        values[14 - j] = f(center + dx);
+    }
+    let mut kronrod = GK_WEIGHTS[7] * fc;
+    let mut gauss = GAUSS_WEIGHTS[3] * fc;
+    for j in 0..7 {
+        let pair = values[j] + values[14 - j];
+        kronrod += GK_WEIGHTS[j] * pair;
+        if j % 2 == 1 {
+            gauss += GAUSS_WEIGHTS[j / 2] * pair;
+        }
+    }
+    let mean = 0.5 * kronrod;
+    let mut asc = GK_WEIGHTS[7] * (fc - mean).abs();
+    for j in 0..7 {
+        asc += GK_WEIGHTS[j] * ((values[j] - mean).abs() + (values[14 - j] - mean).abs());
+    }
+    let (est, asc) = (kronrod * half, asc * half.abs());
+    let raw = ((kronrod - gauss) * half).abs();
+    let err = if asc > 0.0 && raw > 0.0 {
+        asc * (200.0 * raw / asc).powf(1.5).min(1.0)
+    } else {
+        raw
+    };
+    (est, err)
+}
+
+/// Most panels [`integrate`] refines to.
+const MAX_PANELS: usize = 400;
+
+/// `∫_lo^hi f` by globally adaptive Gauss–Kronrod: the panels between the
+/// cuts inside `(lo, hi)`, then the panel with the largest error estimate is
+/// halved until the summed estimate is below 1e-14 of the integral (or
+/// [`MAX_PANELS`] is reached). `f` must be finite.
+fn integrate(f: impl Fn(f64) -> f64, cuts: &[f64], lo: f64, hi: f64) -> f64 {
+    let mut points: Vec<f64> = cuts
+        .iter()
+        .copied()
+        .filter(|&c| c > lo && c < hi && c.is_finite())
+        .chain([lo, hi])
         .collect();
-    for piece in &mut pieces {
-        piece.halve(&integrand);
-    }
-    let coarse: f64 = pieces.iter().map(|p| p.estimate).sum();
-    let abs_tol = 1e-12 * coarse.abs();
-    let mut total = 0.0;
-    for piece in &mut pieces {
-        for _ in 0..8 {
-            if piece.last_change <= abs_tol.max(1e-11 * piece.estimate.abs()) {
-                break;
-            }
-            piece.halve(&integrand);
+    points.sort_by(f64::total_cmp);
+    points.dedup();
+    let mut panels: Vec<(f64, f64, f64, f64)> = points
+        .windows(2)
+        .map(|w| {
+            let (est, err) = kronrod(&f, w[0], w[1]);
+            (w[0], w[1], est, err)
+        })
+        .collect();
+    while panels.len() < MAX_PANELS {
+        let total: f64 = panels.iter().map(|p| p.2).sum();
+        let error: f64 = panels.iter().map(|p| p.3).sum();
+        if error <= 1e-14 * total.abs() || error == 0.0 {
+            break;
         }
-        total += piece.estimate;
+        let (worst, _) = panels
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.3.total_cmp(&b.1.3))
+            .expect("at least one panel");
+        let (a, b, _, _) = panels[worst];
+        let mid = 0.5 * (a + b);
+        if mid <= a || mid >= b {
+            break;
+        }
+        let (e1, r1) = kronrod(&f, a, mid);
+        let (e2, r2) = kronrod(&f, mid, b);
+        panels[worst] = (a, mid, e1, r1);
+        panels.push((mid, b, e2, r2));
     }
-    total.clamp(0.0, 1.0)
+    panels.iter().map(|p| p.2).sum()
 }
 
-/// Tanh-sinh (double-exponential) quadrature of `f(v, 1 − v)` over
-/// `[lo, hi] ⊆ [0, 1]`, refined by halving the step. Nodes are placed by
-/// their distance from the nearer endpoint and `1 − v` is passed separately,
-/// so the integrable endpoint singularities of Beta densities with shape < 1
-/// are handled; pieces inside `(0, 1)` are smooth and stop at `|t| ≤ 3`.
-struct TanhSinh {
-    lo: f64,
-    hi: f64,
-    half: f64,
-    t_max: f64,
-    h: f64,
-    sum: f64,
-    estimate: f64,
-    last_change: f64,
+/// Normal approximation from the posterior means: [`normal_posteriors`]
+/// with the lift `mean_t − mean_c`. Prefer [`normal_posteriors`] with a lift
+/// formed exactly from the data when the means are large and close (their
+/// rounded difference loses digits). `None` as there.
+pub fn normal_approx(mean_c: f64, se_c: f64, mean_t: f64, se_t: f64) -> Option<BayesResult> {
+    if !(mean_c.is_finite() && mean_t.is_finite()) {
+        return None;
+    }
+    normal_posteriors(mean_t - mean_c, se_c, se_t)
 }
 
-impl TanhSinh {
-    fn new(f: &impl Fn(f64, f64) -> f64, lo: f64, hi: f64) -> TanhSinh {
-        let half = 0.5 * (hi - lo);
-        let t_max = if lo == 0.0 || hi == 1.0 { 4.5 } else { 3.0 };
-        let mut q = TanhSinh {
-            lo,
-            hi,
-            half,
-            t_max,
-            h: 0.5,
-            sum: 0.0,
-            estimate: 0.0,
-            last_change: f64::INFINITY,
-        };
-        if half <= 0.0 {
-            q.last_change = 0.0;
-            return q;
-        }
-        q.sum = half * std::f64::consts::FRAC_PI_2 * q.at(f, half, false);
-        let mut k = 1.0;
-        while k * q.h <= q.t_max {
-            q.sum += q.pair(f, k * q.h);
-            k += 1.0;
-        }
-        q.estimate = q.sum * q.h;
-        q
-    }
-
-    /// Adds the nodes halfway between the current ones.
-    fn halve(&mut self, f: &impl Fn(f64, f64) -> f64) {
-        if self.half <= 0.0 {
-            return;
-        }
-        self.h *= 0.5;
-        let mut k = 1.0;
-        while k * self.h <= self.t_max {
-            self.sum += self.pair(f, k * self.h);
-            k += 2.0;
-        }
-        let next = self.sum * self.h;
-        self.last_change = (next - self.estimate).abs();
-        self.estimate = next;
-    }
-
-    /// `f` at distance `d` inside the lower (`upper = false`) or upper
-    /// endpoint; at the endpoints 0 and 1 the distance is the exact coordinate.
-    fn at(&self, f: &impl Fn(f64, f64) -> f64, d: f64, upper: bool) -> f64 {
-        let (lo, hi) = (self.lo, self.hi);
-        let (v, w) = match (upper, lo == 0.0, hi == 1.0) {
-            (false, true, _) => (d, 1.0 - d),
-            (false, false, _) => (lo + d, 1.0 - (lo + d)),
-            (true, _, true) => (1.0 - d, d),
-            (true, _, false) => (hi - d, 1.0 - (hi - d)),
-        };
-        if v <= 0.0 || w <= 0.0 {
-            return 0.0;
-        }
-        let value = f(v, w);
-        if value.is_finite() { value } else { 0.0 }
-    }
-
-    /// The weighted node pair at `±t`, `t > 0`, before the step factor.
-    fn pair(&self, f: &impl Fn(f64, f64) -> f64, t: f64) -> f64 {
-        let u = std::f64::consts::FRAC_PI_2 * t.sinh();
-        let cosh_u = u.cosh();
-        let d = self.half * (-u).exp() / cosh_u;
-        let weight = self.half * std::f64::consts::FRAC_PI_2 * t.cosh() / (cosh_u * cosh_u);
-        if d <= 0.0 || !weight.is_finite() {
-            return 0.0;
-        }
-        weight * (self.at(f, d, false) + self.at(f, d, true))
-    }
-}
-
-/// Normal approximation: posteriors `C ~ N(mean_c, se_c²)`, `T ~ N(mean_t, se_t²)`
-/// independent, so `D = T − C ~ N(δ, σ²)`, `δ = mean_t − mean_c`,
+/// Normal approximation: posteriors `C ~ N(m_c, se_c²)`, `T ~ N(m_t, se_t²)`
+/// independent, so `D = T − C ~ N(δ, σ²)`, `δ = lift = m_t − m_c` (in the
+/// metric's units, formed by the caller as exactly as it can),
 /// `σ = √(se_c² + se_t²)`, `u = δ/σ`:
 ///
-/// - `P(T > C) = Φ(u)`,
+/// - `P(T > C) = Φ(u)` and `P(C > T) = Φ(−u)`, each computed directly (so a
+///   tail of 1e-300 keeps its relative precision),
 /// - `loss_t = E[max(C − T, 0)] = σ g(u)`, `loss_c = E[max(T − C, 0)] = σ g(−u)`,
-///   with `g(v) = φ(v) − v(1 − Φ(v))`.
+///   with `g(v) = φ(v) − v(1 − Φ(v))`, which for `v ≥ 2` is formed as
+///   `φ(v)/(V₁V₂)` from the continued fraction of Mills' ratio
+///   `(1 − Φ(v))/φ(v) = 1/V₁`, `V_k = v + k/V_{k+1}` (Abramowitz & Stegun
+///   26.2.14), so the tiny loss keeps its relative precision instead of
+///   cancelling.
 ///
 /// With `σ = 0`: `P = 1, ½, 0` as `δ > 0, = 0, < 0`, and the losses are
 /// `max(−δ, 0)` and `max(δ, 0)`. `None` when an input is not finite or a
 /// standard error is negative.
-pub fn normal_approx(mean_c: f64, se_c: f64, mean_t: f64, se_t: f64) -> Option<BayesResult> {
-    let inputs = [mean_c, se_c, mean_t, se_t];
-    if inputs.iter().any(|v| !v.is_finite()) || se_c < 0.0 || se_t < 0.0 {
+pub fn normal_posteriors(lift: f64, se_c: f64, se_t: f64) -> Option<BayesResult> {
+    if [lift, se_c, se_t].iter().any(|v| !v.is_finite()) || se_c < 0.0 || se_t < 0.0 {
         return None;
     }
-    let delta = mean_t - mean_c;
     let sigma = se_c.hypot(se_t);
-    if !delta.is_finite() || !sigma.is_finite() {
+    if !sigma.is_finite() {
         return None;
     }
     if sigma == 0.0 {
-        let prob = if delta > 0.0 {
-            1.0
-        } else if delta < 0.0 {
-            0.0
+        let (p_tc, p_ct) = if lift > 0.0 {
+            (1.0, 0.0)
+        } else if lift < 0.0 {
+            (0.0, 1.0)
         } else {
-            0.5
+            (0.5, 0.5)
         };
         return Some(BayesResult {
-            prob_t_beats_c: prob,
-            expected_loss_t: (-delta).max(0.0),
-            expected_loss_c: delta.max(0.0),
+            prob_t_beats_c: p_tc,
+            prob_c_beats_t: p_ct,
+            expected_loss_t: (-lift).max(0.0),
+            expected_loss_c: lift.max(0.0),
         });
     }
-    let u = delta / sigma;
-    let g = |v: f64| (normal_pdf(v) - v * normal_sf(v)).max(0.0);
+    let u = lift / sigma;
     Some(BayesResult {
         prob_t_beats_c: normal_cdf(u),
-        expected_loss_t: sigma * g(u),
-        expected_loss_c: sigma * g(-u),
+        prob_c_beats_t: normal_sf(u),
+        expected_loss_t: sigma * normal_loss(u),
+        expected_loss_c: sigma * normal_loss(-u),
     })
+}
+
+/// `g(v) = E[max(−v − Z, 0)] = φ(v) − v(1 − Φ(v))` for a standard normal `Z`,
+/// to full relative precision (see [`normal_posteriors`]).
+fn normal_loss(v: f64) -> f64 {
+    if v < 2.0 {
+        // Below 2 the two terms cancel by at most a factor of 7.
+        return (normal_pdf(v) - v * normal_sf(v)).max(0.0);
+    }
+    // Backward recurrence V_k = v + k/V_{k+1} from V_{k_max+1} = v; 200
+    // levels converge to rounding for v ≥ 2.
+    let mut next = v;
+    let mut v2 = v;
+    for k in (2..=200).rev() {
+        next = v + k as f64 / next;
+        if k == 2 {
+            v2 = next;
+        }
+    }
+    let v1 = v + 1.0 / v2;
+    normal_pdf(v) / (v1 * v2)
 }
 
 /// Credible interval of the relative lift `p_T/p_C − 1` at `level`, by
 /// Monte Carlo with `draws` pairs of posterior draws.
 ///
 /// Reproducible: the generator is `Xoshiro256PlusPlus::seed_from_u64(seed)`
-/// and each draw takes `p_C` then `p_T` as `G_a/(G_a + G_b)` from
-/// Marsaglia–Tsang gamma variates (with the squeeze; normals by Marsaglia's
-/// polar method, both of each pair used). The lift is `p_T/p_C − 1`; when a shape is below 1
-/// the draws are made in logarithms (`G_a = G_{a+1} U^{1/a}`) so that none
-/// underflows, and the lift is `expm1(ln p_T − ln p_C)`. The bounds are the
-/// empirical `(1 − level)/2` and `(1 + level)/2` quantiles, interpolated
-/// linearly between order statistics (Hyndman–Fan type 7, as NumPy).
+/// and each draw takes `p_C` then `p_T` from `rand_distr::Beta` (Cheng's
+/// algorithms BB and BC). The bounds are the empirical `(1 − level)/2` and
+/// `(1 + level)/2` quantiles, interpolated linearly between order statistics
+/// (Hyndman–Fan type 7, as NumPy).
 ///
 /// `None` when `x > n` in an arm, the prior is not positive and finite,
 /// `level ∉ (0, 1)`, `draws` is 0 or above [`MAX_DRAWS`], or a bound is not
-/// finite.
+/// finite (a posterior with a shape far below 1 can draw a control rate
+/// that underflows to 0, making the lift unbounded).
 #[allow(clippy::too_many_arguments)]
 pub fn relative_lift_interval(
     x_c: u64,
@@ -503,32 +859,19 @@ pub fn relative_lift_interval(
     }
     let c = posterior(x_c, n_c, prior);
     let t = posterior(x_t, n_t, prior);
-    let mut sampler = Sampler {
-        rng: Xoshiro256PlusPlus::seed_from_u64(seed),
-        spare: None,
-    };
-    let shapes = [c.a, c.b, t.a, t.b];
-    let mut lifts: Vec<f64> = if shapes.iter().all(|&s| s >= 1.0) {
-        // Direct ratios: no draw can underflow with shapes ≥ 1.
-        let [gca, gcb, gta, gtb] = shapes.map(GammaShape::new);
-        (0..draws)
-            .map(|_| {
-                let (a, b) = (sampler.gamma(gca), sampler.gamma(gcb));
-                let p_c = a / (a + b);
-                let (a, b) = (sampler.gamma(gta), sampler.gamma(gtb));
-                let p_t = a / (a + b);
-                p_t / p_c - 1.0
-            })
-            .collect()
-    } else {
-        (0..draws)
-            .map(|_| {
-                let ln_c = sampler.ln_beta(c);
-                let ln_t = sampler.ln_beta(t);
-                (ln_t - ln_c).exp_m1()
-            })
-            .collect()
-    };
+    let draw_c = BetaDistribution::new(c.a, c.b).ok()?;
+    let draw_t = BetaDistribution::new(t.a, t.b).ok()?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut lifts: Vec<f64> = (0..draws)
+        .map(|_| {
+            let p_c: f64 = draw_c.sample(&mut rng);
+            let p_t: f64 = draw_t.sample(&mut rng);
+            p_t / p_c - 1.0
+        })
+        .collect();
+    if lifts.iter().any(|l| l.is_nan()) {
+        return None;
+    }
     let low = quantile(&mut lifts, 0.5 * (1.0 - level));
     let high = quantile(&mut lifts, 0.5 * (1.0 + level));
     (low.is_finite() && high.is_finite()).then_some((low, high))
@@ -547,90 +890,6 @@ fn quantile(values: &mut [f64], p: f64) -> f64 {
     }
     let upper = rest.iter().copied().fold(f64::INFINITY, f64::min);
     lower + frac * (upper - lower)
-}
-
-/// Marsaglia–Tsang constants `d = shape − ⅓`, `c = 1/√(9d)` for a shape ≥ 1.
-#[derive(Clone, Copy)]
-struct GammaShape {
-    d: f64,
-    c: f64,
-}
-
-impl GammaShape {
-    fn new(shape: f64) -> GammaShape {
-        let d = shape - 1.0 / 3.0;
-        GammaShape {
-            d,
-            c: 1.0 / (9.0 * d).sqrt(),
-        }
-    }
-}
-
-/// The Monte Carlo draws of [`relative_lift_interval`].
-struct Sampler {
-    rng: Xoshiro256PlusPlus,
-    /// The second normal of the last polar-method pair.
-    spare: Option<f64>,
-}
-
-impl Sampler {
-    /// A uniform draw in `(0, 1]`.
-    fn uniform(&mut self) -> f64 {
-        1.0 - self.rng.random::<f64>()
-    }
-
-    /// A standard normal draw (Marsaglia's polar method; both values of a
-    /// pair are used).
-    fn normal(&mut self) -> f64 {
-        if let Some(z) = self.spare.take() {
-            return z;
-        }
-        loop {
-            let u = 2.0 * self.rng.random::<f64>() - 1.0;
-            let v = 2.0 * self.rng.random::<f64>() - 1.0;
-            let s = u * u + v * v;
-            if s > 0.0 && s < 1.0 {
-                let scale = (-2.0 * s.ln() / s).sqrt();
-                self.spare = Some(v * scale);
-                return u * scale;
-            }
-        }
-    }
-
-    /// `G ~ Gamma(shape ≥ 1, 1)` by Marsaglia–Tsang with its squeeze.
-    fn gamma(&mut self, g: GammaShape) -> f64 {
-        loop {
-            let z = self.normal();
-            let v = 1.0 + g.c * z;
-            if v <= 0.0 {
-                continue;
-            }
-            let v = v * v * v;
-            let u = self.uniform();
-            let z2 = z * z;
-            if u < 1.0 - 0.0331 * z2 * z2 || u.ln() < 0.5 * z2 + g.d * (1.0 - v + v.ln()) {
-                return g.d * v;
-            }
-        }
-    }
-
-    /// `ln G`, `G ~ Gamma(shape, 1)`, any shape > 0
-    /// (`G_a = G_{a+1} U^{1/a}` below 1, in logarithms so it cannot underflow).
-    fn ln_gamma(&mut self, shape: f64) -> f64 {
-        if shape < 1.0 {
-            let boost = self.uniform().ln() / shape;
-            return self.gamma(GammaShape::new(shape + 1.0)).ln() + boost;
-        }
-        self.gamma(GammaShape::new(shape)).ln()
-    }
-
-    /// `ln X`, `X ~ Beta(a, b)`, as `ln G_a − ln(G_a + G_b)`.
-    fn ln_beta(&mut self, dist: Beta) -> f64 {
-        let ga = self.ln_gamma(dist.a);
-        let gb = self.ln_gamma(dist.b);
-        let m = ga.max(gb);
-        ga - (m + ((ga - m).exp() + (gb - m).exp()).ln())
-    }
 }
 
 #[cfg(test)]
@@ -655,7 +914,7 @@ mod tests {
         let r = bb(0, 0, 0, 0, (1.0, 1.0));
         assert!((r.prob_t_beats_c - 0.5).abs() < 1e-15);
         // E|U − V|/2 for independent uniforms is 1/6.
-        assert!((r.expected_loss_t - 1.0 / 6.0).abs() < 1e-15);
+        assert!((r.expected_loss_t - 1.0 / 6.0).abs() < 1e-13, "{r:?}");
         assert_eq!(r.expected_loss_t, r.expected_loss_c);
     }
 
@@ -719,15 +978,52 @@ mod tests {
     }
 
     #[test]
-    fn huge_arms_switch_to_the_normal_approximation() {
-        let (x_c, n_c, x_t, n_t) = (500_000_000, 1_000_000_000, 500_030_000, 1_000_000_000);
-        let approx = bb(x_c, n_c, x_t, n_t, (1.0, 1.0));
-        let exact = beta_binomial_exact(x_c, n_c, x_t, n_t, (1.0, 1.0)).expect("valid");
-        assert!((approx.prob_t_beats_c - exact.prob_t_beats_c).abs() < 1e-6);
-        assert!((approx.expected_loss_c / exact.expected_loss_c - 1.0).abs() < 1e-5);
-        // A billion units but rare conversions stay exact.
-        let rare = bb(3, 1_000_000_000, 9, 900_000_000, (1.0, 1.0));
-        assert!(rare.prob_t_beats_c > 0.9 && rare.prob_t_beats_c < 1.0);
+    fn ln_k_matches_log_beta_at_moderate_shapes() {
+        for (c, t) in [
+            ((3.5, 40.0), (7.0, 45.0)),
+            ((0.01, 5.01), (5.01, 0.01)),
+            ((121.0, 881.0), (151.0, 951.0)),
+            ((2.0, 9.0), (2.0, 9.0)),
+        ] {
+            let (c, t) = (Beta { a: c.0, b: c.1 }, Beta { a: t.0, b: t.1 });
+            let three = ln_beta(c.a + t.a, c.b + t.b) - ln_beta(c.a, c.b) - ln_beta(t.a, t.b);
+            assert!((ln_k(c, t) - three).abs() < 1e-12, "{c:?} {t:?}");
+        }
+    }
+
+    #[test]
+    fn near_normal_formulations_agree_with_the_sum_at_the_threshold() {
+        // Just above the threshold both arms are near-normal; the same data
+        // through the sum (one shape below it) must agree.
+        let below = Beta { a: 9.9e6, b: 3.0e7 };
+        let above = Beta {
+            a: 1.01e7,
+            b: 3.0e7,
+        };
+        let sum = miller(above, below);
+        let quad = prob_greater(above, below);
+        assert!(above.near_normal() && !below.near_normal());
+        assert!((quad / sum - 1.0).abs() < 1e-8, "{quad} vs {sum}");
+        let both = NearNormal::new(above)
+            .expect_tail_near(&NearNormal::new(below.reflect().reflect()), Side::Below);
+        assert!((both / sum - 1.0).abs() < 1e-8, "{both} vs {sum}");
+    }
+
+    #[test]
+    fn mills_ratio_loss_matches_the_direct_form() {
+        for v in [2.0, 2.5, 3.0, 5.0, 8.0] {
+            let direct = normal_pdf(v) - v * normal_sf(v);
+            let cf = normal_loss(v);
+            // the direct form cancels by about v², so compare loosely
+            assert!(
+                (cf / direct - 1.0).abs() < 1e-13 * v * v * 10.0,
+                "{v}: {cf} {direct}"
+            );
+        }
+        // far tail: g(v) ~ φ(v)/v² (1 − 3/v²)
+        let v = 30.0;
+        let approx = normal_pdf(v) / (v * v) * (1.0 - 3.0 / (v * v) + 15.0 / v.powi(4));
+        assert!((normal_loss(v) / approx - 1.0).abs() < 1e-6);
     }
 
     #[test]
@@ -743,6 +1039,9 @@ mod tests {
         assert!((r.expected_loss_t - 1.0 / (2.0 * std::f64::consts::PI).sqrt()).abs() < 1e-15);
         let r = normal_approx(0.0, 0.01, 1.0, 0.01).expect("finite");
         assert!(r.prob_t_beats_c == 1.0 && r.expected_loss_t >= 0.0 && r.expected_loss_c > 0.99);
+        // the small tail is direct: Φ(−70.7) ≈ 1e-1088 underflows, Φ(−20) does not
+        let r = normal_posteriors(20.0, 1.0, 0.0).expect("finite");
+        assert!((r.prob_c_beats_t / 2.753_624_118_606_233_7e-89 - 1.0).abs() < 1e-12);
     }
 
     #[test]

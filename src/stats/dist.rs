@@ -5,19 +5,27 @@
 //!
 //! Domain: these are the mathematical primitives. Arguments outside a
 //! function's documented domain (a negative `df`, a probability outside
-//! `[0, 1]`) give NaN, and the quantiles of 0 and 1 are `∓∞`, as in statrs and
-//! SciPy. The comparison functions of the sibling modules validate their inputs
+//! `[0, 1]`) give NaN, and the quantiles of 0 and 1 are `∓∞`, as in SciPy.
+//! The comparison functions of the sibling modules validate their inputs
 //! before calling in here, so none of these values ever reaches a result.
+//!
+//! `erf`, `erfc` and `ln Γ` come from the `libm` crate (FreeBSD's `s_erf.c`
+//! and `e_lgamma_r.c`). Measured against mpmath at 40 digits on 44,498
+//! points of `[−6, 27.3]` and 35,000 of `(1e-10, 1e6)`: `erfc` within 1.8 ulp
+//! (relative), `lgamma` within 2.9 ulp of `max(1, |ln Γ|)`.
 
-use super::erfc::erfc;
-use statrs::function::gamma::ln_gamma;
+use libm::{erf, erfc, lgamma as ln_gamma};
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
 /// `ln √(2π)`.
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 /// `√(2π)`.
 const SQRT_2PI: f64 = 2.506_628_274_631_000_7;
-/// Relative convergence threshold of the continued fractions and series.
+/// Relative convergence threshold of the series. The continued fractions
+/// stop when a factor `del` is within one ulp of 1 (`|del − 1| ≤ ε`): the
+/// next double above 1 is `1 + ε`, so a stricter test (`< 1e-16`) only
+/// passes when `del` rounds to exactly 1, which can take thousands of extra
+/// steps without changing the product.
 const EPS: f64 = 1e-16;
 /// Floor that keeps Lentz's algorithm away from division by zero.
 const TINY: f64 = 1e-300;
@@ -137,7 +145,7 @@ fn stirling_correction(z: f64) -> f64 {
 /// `ln √(2π) + (a−½) ln(a/(a+b)) + (b−½) ln(b/(a+b)) − ½ ln(a+b) + c(a) + c(b) − c(a+b)`
 /// with the logarithms of the ratios taken through `ln_1p`; one `≥ 10`:
 /// `ln Γ(small)` plus the Stirling difference `ln Γ(big) − ln Γ(big + small)`;
-/// both small: statrs' Lanczos `ln_gamma`. Absolute error about
+/// both small: `libm`'s `lgamma`. Absolute error about
 /// `1e-16 · max(a, b)` (the inevitable rounding of the arguments' ratio).
 pub fn ln_beta(a: f64, b: f64) -> f64 {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
@@ -183,31 +191,47 @@ pub fn beta_inc(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
     if y <= 0.0 {
         return (1.0, 0.0);
     }
+    let ln_x = if x < 0.5 { x.ln() } else { (-y).ln_1p() };
+    let ln_y = if y < 0.5 { y.ln() } else { (-x).ln_1p() };
+    beta_inc_split(a, b, Split { x, y, ln_x, ln_y })
+}
+
+/// An argument `x ∈ [0, 1]` of the incomplete beta function with `y = 1 − x`
+/// and both logarithms, each formed by the caller without cancellation (so `x`
+/// may underflow to 0 while `ln x` stays exact).
+#[derive(Clone, Copy)]
+struct Split {
+    x: f64,
+    y: f64,
+    ln_x: f64,
+    ln_y: f64,
+}
+
+/// [`beta_inc`] on a [`Split`] argument with finite logarithms.
+fn beta_inc_split(a: f64, b: f64, u: Split) -> (f64, f64) {
     // One tiny and one large parameter near the large one's mean: the
     // continued fraction needs O(√a) steps and can stop early there, while
     // the asymptotic expansion is exact to rounding.
     if a >= 15.0
         && b <= 1.0
-        && x >= 0.5
-        && let Some(i) = beta_inc_large_a(a, b, x, y)
+        && u.x >= 0.5
+        && let Some(i) = large_a_sum(a, b, u.ln_x)
     {
         return (i, 1.0 - i);
     }
     if b >= 15.0
         && a <= 1.0
-        && y >= 0.5
-        && let Some(j) = beta_inc_large_a(b, a, y, x)
+        && u.y >= 0.5
+        && let Some(j) = large_a_sum(b, a, u.ln_y)
     {
         return (1.0 - j, j);
     }
-    let ln_x = if x < 0.5 { x.ln() } else { (-y).ln_1p() };
-    let ln_y = if y < 0.5 { y.ln() } else { (-x).ln_1p() };
-    let ln_front = a * ln_x + b * ln_y - ln_beta(a, b);
-    if x < (a + 1.0) / (a + b + 2.0) {
-        let i = (ln_front.exp() * beta_cf(a, b, x) / a).min(1.0);
+    let ln_front = a * u.ln_x + b * u.ln_y - ln_beta(a, b);
+    if u.x < (a + 1.0) / (a + b + 2.0) {
+        let i = (ln_front.exp() * beta_cf(a, b, u.x) / a).min(1.0);
         (i, 1.0 - i)
     } else {
-        let j = (ln_front.exp() * beta_cf(b, a, y) / b).min(1.0);
+        let j = (ln_front.exp() * beta_cf(b, a, u.y) / b).min(1.0);
         (1.0 - j, j)
     }
 }
@@ -228,7 +252,11 @@ pub fn beta_inc_large_a(a: f64, b: f64, x: f64, y: f64) -> Option<f64> {
     if y <= 0.0 {
         return Some(1.0);
     }
-    let ln_x = if y > 0.375 { x.ln() } else { (-y).ln_1p() };
+    large_a_sum(a, b, if y > 0.375 { x.ln() } else { (-y).ln_1p() })
+}
+
+/// The sum of [`beta_inc_large_a`] from `ln x < 0` (`a ≥ 15`, `0 < b ≤ 1`).
+fn large_a_sum(a: f64, b: f64, ln_x: f64) -> Option<f64> {
     let nu = a + 0.5 * (b - 1.0);
     let z = -nu * ln_x;
     if z <= 0.0 {
@@ -310,7 +338,7 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
         d = 1.0 / d;
         let del = d * c;
         h *= del;
-        if (del - 1.0).abs() < EPS {
+        if (del - 1.0).abs() <= f64::EPSILON {
             break;
         }
     }
@@ -340,30 +368,83 @@ pub fn student_t_sf(t: f64, df: f64) -> f64 {
 
 /// `(P(T > s), P(T ≤ s))` for `s > 0`.
 fn t_tails(s: f64, df: f64) -> (f64, f64) {
-    let q = s / df.sqrt();
-    let q2 = q * q;
-    if !q2.is_finite() {
-        return (0.0, 1.0);
+    let (i, j) = beta_inc_split(0.5 * df, 0.5, t_split(s, df));
+    (0.5 * i, 0.5 + 0.5 * j)
+}
+
+/// The incomplete-beta argument of the Student-t at `s > 0`:
+/// `x = df/(df + s²)`, `y = s²/(df + s²)` and their logarithms, from
+/// `w = s/√df` or `1/w` (whichever is at most 1) so that neither `s²`
+/// overflows (`s = 1e200` at `df = 1.5` in the tail of a p of 1e-300) nor
+/// `x` loses its logarithm to underflow.
+fn t_split(s: f64, df: f64) -> Split {
+    let w = s / df.sqrt();
+    if w <= 1.0 {
+        let w2 = w * w;
+        let ln_x = -w2.ln_1p();
+        Split {
+            x: 1.0 / (1.0 + w2),
+            y: w2 / (1.0 + w2),
+            ln_x,
+            ln_y: 2.0 * w.ln() + ln_x,
+        }
+    } else {
+        let v = 1.0 / w;
+        let v2 = v * v;
+        let ln_y = -v2.ln_1p();
+        Split {
+            x: v2 / (1.0 + v2),
+            y: 1.0 / (1.0 + v2),
+            ln_x: 2.0 * v.ln() + ln_y,
+            ln_y,
+        }
     }
-    let x = 1.0 / (1.0 + q2);
-    let y = q2 / (1.0 + q2);
-    let (i, j) = beta_inc(0.5 * df, 0.5, x, y);
-    let tail = 0.5 * i;
-    (tail, 0.5 + 0.5 * j)
+}
+
+/// `P(0 < T_df < s) = ½ I_y(½, df/2)` at the [`t_split`] of `s > 0`, with
+/// full relative precision as `s → 0` (where `½ − P(T > s)` would cancel);
+/// `ln_b = ln B(df/2, ½)`.
+fn t_central(u: Split, df: f64, ln_b: f64) -> f64 {
+    let (a, b) = (0.5, 0.5 * df);
+    if u.y < (a + 1.0) / (a + b + 2.0) {
+        let ln_front = a * u.ln_y + b * u.ln_x - ln_b;
+        0.5 * (ln_front.exp() * beta_cf(a, b, u.y) / a).min(1.0)
+    } else {
+        0.5 * beta_inc_split(b, a, u).1
+    }
+}
+
+/// `ln` of the Student-t density at the [`t_split`] of `|t|`:
+/// `(df + 1)/2 · ln x − ½ ln df − ln B(df/2, ½)`, with `ln_b = ln B(df/2, ½)`.
+fn t_ln_pdf(u: Split, df: f64, ln_b: f64) -> f64 {
+    0.5 * (df + 1.0) * u.ln_x - 0.5 * df.ln() - ln_b
 }
 
 /// Student-t density `(1 + t²/df)^(−(df+1)/2) / (√df · B(df/2, ½))`.
 pub fn student_t_pdf(t: f64, df: f64) -> f64 {
-    let q = t / df.sqrt();
-    (-(0.5 * (df + 1.0)) * (q * q).ln_1p() - 0.5 * df.ln() - ln_beta(0.5 * df, 0.5)).exp()
+    if t == 0.0 {
+        return (-0.5 * df.ln() - ln_beta(0.5 * df, 0.5)).exp();
+    }
+    t_ln_pdf(t_split(t.abs(), df), df, ln_beta(0.5 * df, 0.5)).exp()
 }
 
 /// Student-t quantile: the `t` with `P(T_df ≤ t) = p`, for real `df > 0`.
 ///
-/// `df = 1` and `df = 2` use their closed forms; otherwise a Cornish–Fisher
-/// start from the normal quantile is refined by Newton's method on
-/// `ln P(T > t) − ln q` (`q = min(p, 1 − p)`), safeguarded by bisection,
-/// to full double precision. `p = 0 → −∞`, `p = 1 → +∞`.
+/// `df = 1` and `df = 2` use their closed forms; `df = ∞` the normal
+/// quantile. Otherwise, with `q = min(p, 1 − p)` (exact in binary64),
+/// Halley's method in `u = ln t` solves `ln P(T > t) = ln q` for `q < ¼`
+/// and `ln P(0 < T < t) = ln(½ − q)` for `q ≥ ¼`, so that both the far tail
+/// (`p = 1e-300`, `t ≈ 1e200` at `df = 1.5`) and the centre (`p = ½ + 1e-16`)
+/// keep full relative precision. It starts from the larger of the
+/// Cornish–Fisher expansion (Abramowitz & Stegun 26.7.5, exact to ~1e-15 at
+/// large df) and the tail asymptote `P(T > t) ≈ (df/t²)^{df/2} / (df B(df/2, ½))`
+/// (a lower bound on `t`), and stops once a step is below `1e-6` in `u`, the
+/// next one being below `1e-17` for Halley's cubic convergence. A bracket kept
+/// from the signs seen makes it fall back to bisection should a step leave it.
+///
+/// Accuracy: within 1e-12 relative of mpmath's quantile for `df ∈ [1, 1e12]`
+/// and `p ∈ [1e-300, 1 − 1e-16]` (`tests/reference/student_t_quantile.json`).
+/// `p = 0 → −∞`, `p = 1 → +∞`, NaN outside `[0, 1]` or for `df ≤ 0`.
 pub fn student_t_quantile(p: f64, df: f64) -> f64 {
     if p.is_nan() || df.is_nan() || df <= 0.0 || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
@@ -388,54 +469,88 @@ pub fn student_t_quantile(p: f64, df: f64) -> f64 {
 /// The `t > 0` with `P(T_df > t) = q`, `0 < q < 1/2`.
 fn upper_t_quantile(q: f64, df: f64) -> f64 {
     if df == 1.0 {
-        return 1.0 / (PI * q).tan();
+        // cot(πq), or tan(π(½ − q)) near the centre, where ½ − q is exact
+        return if q < 0.25 {
+            1.0 / (PI * q).tan()
+        } else {
+            (PI * (0.5 - q)).tan()
+        };
     }
     if df == 2.0 {
         return (1.0 - 2.0 * q) / (2.0 * q * (1.0 - q)).sqrt();
     }
     let z = -normal_quantile(q);
     let z2 = z * z;
-    let guess = z
+    let cornish_fisher = z
         + (z2 + 1.0) * z / (4.0 * df)
         + ((5.0 * z2 + 16.0) * z2 + 3.0) * z / (96.0 * df * df)
         + (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / (384.0 * df * df * df);
-    let target = q.ln();
-    // Newton from the Cornish–Fisher start (exact to ~1e-15 for large df),
-    // keeping a bracket sf(lo) ≥ q ≥ sf(hi) that grows until it is closed
-    // and falls back to bisection once it is.
-    let mut lo = 0.0_f64;
-    let mut hi = f64::INFINITY;
-    let mut t = if guess.is_finite() && guess > 0.0 {
-        guess
+    let ln_b = ln_beta(0.5 * df, 0.5);
+    // Which probability is solved for: the upper tail (decreasing in t), or
+    // the central mass (increasing).
+    let central = q >= 0.25;
+    let (target, sign) = if central {
+        ((0.5 - q).ln(), 1.0)
     } else {
-        z.max(1.0)
+        (q.ln(), -1.0)
     };
-    for _ in 0..400 {
-        let sf = student_t_sf(t, df);
-        if sf > q {
-            lo = t;
+    // The tail asymptote, good once x = df/(df + t²) is small (its relative
+    // error is O(x)); Cornish–Fisher elsewhere.
+    let ln_tail = 0.5 * df.ln() - (q.ln() + df.ln() + ln_b) / df;
+    let tail_x = df / (df + (2.0 * ln_tail).exp());
+    let usable_cf = cornish_fisher.is_finite() && cornish_fisher > 0.0;
+    let mut u = if !central && (tail_x < 0.1 || !usable_cf) {
+        ln_tail
+    } else if usable_cf {
+        cornish_fisher.ln()
+    } else {
+        z.ln()
+    };
+    let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+    for _ in 0..200 {
+        let t = u.exp();
+        let w = t_split(t, df);
+        let prob = if central {
+            t_central(w, df, ln_b)
         } else {
-            hi = t;
-        }
-        let pdf = student_t_pdf(t, df);
-        let mut next = if sf > 0.0 && pdf > 0.0 {
-            t + (sf.ln() - target) * sf / pdf
-        } else {
-            f64::NAN
+            0.5 * beta_inc_split(0.5 * df, 0.5, w).0
         };
-        if !(next > lo && next < hi) {
-            next = if hi.is_finite() {
-                0.5 * (lo + hi)
-            } else {
-                2.0 * lo.max(t)
+        let ln_prob = prob.ln();
+        let h = ln_prob - target;
+        if h == 0.0 {
+            return t;
+        }
+        // `sign · h > 0`: the probability is past its target, t too large.
+        if sign * h > 0.0 {
+            hi = u;
+        } else {
+            lo = u;
+        }
+        // With g = t f(t)/prob: h_u = sign·g and
+        // h_uu = sign·g·(1 − (df + 1) t²/(df + t²) − sign·g).
+        let g = (u + t_ln_pdf(w, df, ln_b) - ln_prob).exp();
+        let h_u = sign * g;
+        let h_uu = h_u * (1.0 - (df + 1.0) * w.y - h_u);
+        let step = -h / h_u / (1.0 - 0.5 * h * h_uu / (h_u * h_u));
+        let next = u + step;
+        // Converged: tested before the bracket, since a step below half an
+        // ulp of u leaves u on the bracket's edge (`next == lo`), and sending
+        // that to bisection threw away a converged iterate (the 2e6-df
+        // slowdown of commit 28d0caa).
+        if step.abs() <= 1e-6 {
+            return next.exp();
+        }
+        if next > lo && next < hi {
+            u = next;
+        } else {
+            u = match (lo.is_finite(), hi.is_finite()) {
+                (true, true) => 0.5 * (lo + hi),
+                (true, false) => lo + 1.0,
+                _ => hi - 1.0,
             };
         }
-        if (next - t).abs() <= 4.0 * f64::EPSILON * t.abs() {
-            return next;
-        }
-        t = next;
     }
-    t
+    u.exp()
 }
 
 /// Regularized lower and upper incomplete gamma functions
@@ -448,6 +563,14 @@ fn upper_t_quantile(q: f64, df: f64) -> f64 {
 pub fn gamma_inc(a: f64, x: f64) -> (f64, f64) {
     if x <= 0.0 {
         return (0.0, 1.0);
+    }
+    if a == 0.5 {
+        // P(½, x) = erf(√x), Q(½, x) = erfc(√x): the shape of every Student-t
+        // tail through `beta_inc_large_a`, 20× faster than the continued
+        // fraction at x ≈ 2 and as accurate (relative error of Q ≤ (x + 2) ulp,
+        // from the rounding of √x).
+        let r = x.sqrt();
+        return (erf(r), erfc(r));
     }
     let ln_front = -x + a * x.ln() - ln_gamma(a);
     if x < a + 1.0 {
@@ -484,7 +607,7 @@ pub fn gamma_inc(a: f64, x: f64) -> (f64, f64) {
             d = 1.0 / d;
             let del = d * c;
             h *= del;
-            if (del - 1.0).abs() < EPS {
+            if (del - 1.0).abs() <= f64::EPSILON {
                 break;
             }
         }

@@ -8,7 +8,6 @@
 pub mod bayes;
 pub mod cuped;
 pub mod dist;
-mod erfc;
 pub mod mean;
 pub mod moments;
 pub mod multiple;

@@ -15,6 +15,26 @@ pub enum MdeKind {
     Relative,
 }
 
+/// The direction of the effect a plan is sized for: the primary metric's
+/// preferred direction (`prefer higher` plans an increase, `prefer lower` a
+/// decrease).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// `p2 = p1 + step`.
+    Increase,
+    /// `p2 = p1 − step`.
+    Decrease,
+}
+
+impl Change {
+    fn sign(self) -> f64 {
+        match self {
+            Change::Increase => 1.0,
+            Change::Decrease => -1.0,
+        }
+    }
+}
+
 /// Per-arm sample sizes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SampleSize {
@@ -39,17 +59,34 @@ fn valid_ratio(ratio: f64) -> bool {
     ratio.is_finite() && ratio > 0.0
 }
 
-/// The rates to distinguish, `(p1, p2)`, and their difference `p2 − p1`
-/// (formed as `p1 · mde` for a relative MDE, so it is not a difference of
-/// rounded rates). `None` unless `0 < p1 < 1`, `0 ≤ p2 ≤ 1` and `p2 ≠ p1`.
+/// The rates to distinguish for an increase, `(p1, p2)`, and their
+/// difference: [`rate_effect_toward`] with [`Change::Increase`] (a negative
+/// `mde` then plans a decrease).
 pub fn rate_effect(baseline: f64, mde: f64, kind: MdeKind) -> Option<(f64, f64, f64)> {
+    rate_effect_toward(baseline, mde, kind, Change::Increase)
+}
+
+/// The rates to distinguish, `(p1, p2)`, and their difference `p2 − p1`:
+/// with `step = mde` (absolute) or `p1 · mde` (relative, formed as that
+/// product so it is not a difference of rounded rates), `p2 = p1 + step` for
+/// [`Change::Increase`] and `p2 = p1 − step` for [`Change::Decrease`].
+/// `None` unless `0 < p1 < 1`, `0 ≤ p2 ≤ 1` and `p2 ≠ p1`: a decrease from
+/// 97 % by 5 points is valid although 97 % + 5 points is not.
+pub fn rate_effect_toward(
+    baseline: f64,
+    mde: f64,
+    kind: MdeKind,
+    change: Change,
+) -> Option<(f64, f64, f64)> {
     if !(baseline > 0.0 && baseline < 1.0 && mde.is_finite()) {
         return None;
     }
-    let (p2, delta) = match kind {
-        MdeKind::Absolute => (baseline + mde, mde),
-        MdeKind::Relative => (baseline * (1.0 + mde), baseline * mde),
+    let step = match kind {
+        MdeKind::Absolute => mde,
+        MdeKind::Relative => baseline * mde,
     };
+    let delta = change.sign() * step;
+    let p2 = baseline + delta;
     if !(0.0..=1.0).contains(&p2) || delta == 0.0 {
         return None;
     }
@@ -74,11 +111,8 @@ fn sizes(n_control_exact: f64, ratio: f64) -> Option<SampleSize> {
     })
 }
 
-/// Control-arm sample size for a two-sided test of two rates:
-/// `n_c = zz² (p1 q1 + p2 q2/r) / (p2 − p1)²`, `n_t = ⌈r n_c⌉`.
-///
-/// `None` when the effect is undefined (see [`rate_effect`]), `α` or `power`
-/// is outside `(0, 1)`, `ratio` is not positive, or the size exceeds 9e15.
+/// Control-arm sample size for a two-sided test of two rates, sized for an
+/// increase: [`rate_sample_size_toward`] with [`Change::Increase`].
 pub fn rate_sample_size(
     baseline: f64,
     mde: f64,
@@ -87,7 +121,26 @@ pub fn rate_sample_size(
     power: f64,
     ratio: f64,
 ) -> Option<SampleSize> {
-    let (p1, p2, delta) = rate_effect(baseline, mde, kind)?;
+    rate_sample_size_toward(baseline, mde, kind, Change::Increase, alpha, power, ratio)
+}
+
+/// Control-arm sample size for a two-sided test of two rates:
+/// `n_c = zz² (p1 q1 + p2 q2/r) / (p2 − p1)²`, `n_t = ⌈r n_c⌉`, with `p2`
+/// from [`rate_effect_toward`] (a `prefer lower` primary plans the decrease
+/// `p2 = p1 − step`).
+///
+/// `None` when the effect is undefined (see [`rate_effect_toward`]), `α` or
+/// `power` is outside `(0, 1)`, `ratio` is not positive, or the size exceeds 9e15.
+pub fn rate_sample_size_toward(
+    baseline: f64,
+    mde: f64,
+    kind: MdeKind,
+    change: Change,
+    alpha: f64,
+    power: f64,
+    ratio: f64,
+) -> Option<SampleSize> {
+    let (p1, p2, delta) = rate_effect_toward(baseline, mde, kind, change)?;
     let zz = z_sum(alpha, power)?;
     if !valid_ratio(ratio) {
         return None;
@@ -139,6 +192,25 @@ pub fn rate_mde(baseline: f64, n_c: u64, n_t: u64, alpha: f64, power: f64) -> Op
     let delta =
         (lin + (lin * lin + 4.0 * (1.0 + b) * (a + b * p1 * q1)).sqrt()) / (2.0 * (1.0 + b));
     (delta.is_finite() && delta > 0.0 && delta <= q1).then_some(delta)
+}
+
+/// Smallest absolute effect `Δ > 0` in the direction `change` detectable at
+/// the given per-arm sizes: [`rate_mde`] for an increase; for a decrease
+/// (`p2 = p1 − Δ`) the same root for the complementary rate `1 − p1` (a
+/// decrease of `p` is an increase of `1 − p` with the same variances).
+/// `None` in the same cases, with `p2 ≥ 0` for a decrease.
+pub fn rate_mde_toward(
+    baseline: f64,
+    n_c: u64,
+    n_t: u64,
+    alpha: f64,
+    power: f64,
+    change: Change,
+) -> Option<f64> {
+    match change {
+        Change::Increase => rate_mde(baseline, n_c, n_t, alpha, power),
+        Change::Decrease => rate_mde(1.0 - baseline, n_c, n_t, alpha, power),
+    }
 }
 
 /// Smallest absolute difference of means detectable at the given per-arm
@@ -227,6 +299,52 @@ mod tests {
         let m = mean_sample_size(10.0, 1.0, 0.05, 0.8, 1.0).expect("valid");
         let back = mean_mde(10.0, m.n_control, m.n_treatment, 0.05, 0.8).expect("valid");
         assert!(back <= 1.0 && back > 0.999);
+    }
+
+    #[test]
+    fn lower_is_better_plans_a_decrease() {
+        let down = rate_sample_size_toward(
+            0.2,
+            0.05,
+            MdeKind::Relative,
+            Change::Decrease,
+            0.05,
+            0.8,
+            1.0,
+        )
+        .expect("valid");
+        // Same as a signed −5 % relative change.
+        let signed =
+            rate_sample_size(0.2, -0.05, MdeKind::Relative, 0.05, 0.8, 1.0).expect("valid");
+        assert_eq!(down, signed);
+        let up = rate_sample_size(0.2, 0.05, MdeKind::Relative, 0.05, 0.8, 1.0).expect("valid");
+        assert!(down.n_control < up.n_control);
+        // 97 % − 5 points is a valid plan; 97 % + 5 points is not.
+        assert_eq!(
+            rate_effect_toward(0.97, 0.05, MdeKind::Absolute, Change::Decrease),
+            Some((0.97, 0.97 - 0.05, -0.05))
+        );
+        assert!(
+            rate_sample_size_toward(
+                0.97,
+                0.05,
+                MdeKind::Absolute,
+                Change::Decrease,
+                0.05,
+                0.8,
+                1.0
+            )
+            .is_some()
+        );
+        assert_eq!(rate_effect(0.97, 0.05, MdeKind::Absolute), None);
+        // Detectable decreases mirror detectable increases of 1 − p.
+        let d = rate_mde_toward(0.03, 5_000, 5_000, 0.05, 0.8, Change::Decrease).expect("valid");
+        assert_eq!(Some(d), rate_mde(0.97, 5_000, 5_000, 0.05, 0.8));
+        assert!(d < 0.03);
+        let s =
+            rate_sample_size_toward(0.03, d, MdeKind::Absolute, Change::Decrease, 0.05, 0.8, 1.0)
+                .expect("valid");
+        assert!(s.n_control_exact.round() as i64 - 5_000 <= 1, "{s:?}");
     }
 
     #[test]

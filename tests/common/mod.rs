@@ -45,15 +45,15 @@ pub fn render_all(diagnostics: &Diagnostics) -> String {
         .join("\n")
 }
 
-/// Runs a one-metric spec (`primary METRIC`, significance level `alpha`)
-/// over an aggregated CSV of two rows, `control` and `treatment`, whose
-/// header is `variant,users,HEADER`; returns the JSON report.
+/// Runs a one-metric spec (`primary METRIC`, `settings { SETTINGS }`) over
+/// an aggregated CSV of two rows, `control` and `treatment`, whose header is
+/// `variant,users,HEADER`; returns the JSON report.
 pub fn run_two_rows(
     metric: &str,
     header: &str,
     control: &str,
     treatment: &str,
-    alpha: f64,
+    settings: &str,
 ) -> serde_json::Value {
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = format!(
@@ -61,7 +61,7 @@ pub fn run_two_rows(
             data \"data.csv\"
             variants {{ control 50% treatment 50% }}
             primary {metric}
-            settings {{ alpha {alpha} }}
+            settings {{ {settings} }}
         }}"
     );
     std::fs::write(dir.path().join("spec.xos"), spec).expect("write spec");

@@ -122,11 +122,19 @@ pub struct RunArgs {
     /// Result data to use instead of the spec's `data` file.
     #[arg(long, value_name = "CSV")]
     pub data: Option<PathBuf>,
-    /// The memo format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
-    pub format: ReportFormat,
-    /// Write the memo to this file instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    /// The memo format [default: the extension of `-o`, else md]. With
+    /// several specs on stdout, `json` prints one JSON array and `jsonl` one
+    /// report per line.
+    #[arg(long, value_enum)]
+    pub format: Option<RunFormat>,
+    /// Write the memo to this file instead of stdout (its extension picks the
+    /// format when `--format` is absent).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUT",
+        conflicts_with = "out"
+    )]
     pub output: Option<PathBuf>,
     /// Write one memo per spec into this folder (named after the experiment).
     #[arg(long, value_name = "DIR")]
@@ -137,9 +145,58 @@ pub struct RunArgs {
     /// Folder of templates that override the built-in memo templates.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    /// The memo's date (YYYY-MM-DD), for reproducible output.
-    #[arg(long, value_name = "DATE")]
+    /// The memo's date (YYYY-MM-DD, a real calendar date), for reproducible
+    /// output.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub date: Option<String>,
+}
+
+/// The formats of `xos run`: the memo formats, and JSON Lines for streams of
+/// reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    Md,
+    Html,
+    Json,
+    /// One compact JSON report per line.
+    Jsonl,
+}
+
+/// `--date`: `YYYY-MM-DD` naming a day that exists (2026-02-30 does not).
+/// Ten lines of calendar arithmetic instead of a date crate for one check.
+fn parse_date(text: &str) -> Result<String, String> {
+    let wrong = || format!("`{text}` is not a date: write YYYY-MM-DD, such as 2026-11-28");
+    let bytes = text.as_bytes();
+    let shape = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+    if !shape {
+        return Err(wrong());
+    }
+    let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().map_err(|_| wrong());
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => {
+            return Err(format!(
+                "`{text}` has no month {month}: months are 01 to 12"
+            ));
+        }
+    };
+    if day == 0 || day > days {
+        return Err(format!(
+            "`{text}` is not a day of the calendar: that month has {days} days"
+        ));
+    }
+    Ok(text.to_string())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -277,7 +334,17 @@ pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            files.extend(xos::xos_files(path)?);
+            let found = xos::xos_files(path)?;
+            if found.is_empty() {
+                return Err(Diagnostic::error(
+                    "xos::io::no_xos_files",
+                    format!("no `.xos` files under `{}`", path.display()),
+                )
+                .at_path(path)
+                .help("name a spec or policy file, or a folder that holds some")
+                .into());
+            }
+            files.extend(found);
         } else {
             files.push(path.clone());
         }
@@ -295,12 +362,21 @@ fn check_command(args: &CheckArgs) -> Outcome {
             return Outcome::Failure;
         }
     };
+    let mut experiments = Vec::new();
     for file in &files {
         match xos::check_path(file, &options) {
-            Ok(checked) => all.extend(checked.warnings().clone()),
+            Ok(checked) => {
+                if let check::CheckedFile::Experiment(experiment) = &checked {
+                    experiments.push((experiment.plan.name.clone(), file.clone()));
+                }
+                all.extend(checked.warnings().clone());
+            }
             Err(diagnostics) => all.extend(diagnostics),
         }
     }
+    // Memos are named after experiments: names must be unique across the
+    // files checked together.
+    all.extend(check::unique_experiments(&experiments));
     print_diagnostics(&all, args.error_format);
     let errors = all.errors().count();
     let warnings = all.warnings().count();

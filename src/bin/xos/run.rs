@@ -2,6 +2,9 @@
 //! their memos.
 
 use std::io::Write;
+
+use clap::ValueEnum;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -14,8 +17,8 @@ use xos::watch::{WatchEvent, WatchOptions, watch};
 use xos::{RunOptions, find_specs, run_once, write_atomic};
 
 use crate::cli::{
-    CommandResult, ErrorFormat, Outcome, PlanArgs, PlanFormat, ReportFormat, RunArgs, VerdictArg,
-    WatchArgs, print_diagnostics,
+    CommandResult, ErrorFormat, Outcome, PlanArgs, PlanFormat, ReportFormat, RunArgs, RunFormat,
+    VerdictArg, WatchArgs, print_diagnostics,
 };
 
 fn format_of(format: ReportFormat) -> Format {
@@ -34,8 +37,64 @@ fn verdict_of(verdict: VerdictArg) -> Verdict {
     }
 }
 
+/// Exits 2 with clap's usage message: a combination of arguments that has
+/// no single meaning.
+fn usage_error(message: String) -> ! {
+    use clap::CommandFactory;
+    crate::cli::Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
+/// The format asked for: `--format`, else the extension of `-o`, else
+/// Markdown. A `--format` that contradicts the extension, or an extension
+/// that names no format, is a usage error.
+fn run_format(args: &RunArgs) -> RunFormat {
+    let from_extension = args.output.as_ref().map(|path| {
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match extension.as_deref() {
+            Some("md" | "markdown") => Some(RunFormat::Md),
+            Some("html" | "htm") => Some(RunFormat::Html),
+            Some("json") => Some(RunFormat::Json),
+            Some("jsonl") => Some(RunFormat::Jsonl),
+            _ => None,
+        }
+    });
+    match (args.format, from_extension) {
+        (Some(format), Some(Some(implied))) if format != implied => usage_error(format!(
+            "`--format {}` contradicts the extension of `{}`; drop one of them",
+            format
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string()),
+            args.output
+                .as_ref()
+                .map_or_else(String::new, |p| p.display().to_string()),
+        )),
+        (Some(format), _) => format,
+        (None, Some(Some(implied))) => implied,
+        (None, Some(None)) => usage_error(format!(
+            "cannot tell the memo format from the name `{}`; add `--format md|html|json|jsonl` \
+             or end the name in .md, .html, .json or .jsonl",
+            args.output
+                .as_ref()
+                .map_or_else(String::new, |p| p.display().to_string()),
+        )),
+        (None, None) => RunFormat::Md,
+    }
+}
+
+/// One evaluated spec with its rendered memo and where it goes.
+struct Rendered {
+    outcome: xos::Outcome,
+    memo: String,
+    target: Option<PathBuf>,
+}
+
 pub fn run_command(args: &RunArgs) -> CommandResult {
-    let specs = if args.path.is_dir() {
+    let folder = args.path.is_dir();
+    let specs = if folder {
         find_specs(&args.path)?
     } else {
         vec![args.path.clone()]
@@ -49,6 +108,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         .help("a spec is a `.xos` file that starts with `experiment NAME {`")
         .into());
     }
+    let run_format = run_format(args);
     if specs.len() > 1 && args.output.is_some() {
         return Err(Diagnostic::error(
             "xos::run::one_output",
@@ -58,16 +118,40 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         .help("use `--out DIR` to write one memo per spec")
         .into());
     }
-    let format = format_of(args.format);
+    if run_format == RunFormat::Jsonl && args.out.is_some() {
+        usage_error(
+            "`--format jsonl` is a stream of reports for stdout or one file; \
+             use `--format json` with `--out DIR`"
+                .to_string(),
+        );
+    }
+    if let Some(dir) = &args.templates
+        && !dir.is_dir()
+    {
+        return Err(Diagnostic::error(
+            "xos::run::missing_templates",
+            format!("templates folder `{}` does not exist", dir.display()),
+        )
+        .at_path(dir)
+        .help("`--templates DIR` names a folder holding `memo.md` and/or `memo.html`")
+        .into());
+    }
+    let format = match run_format {
+        RunFormat::Md => Format::Md,
+        RunFormat::Html => Format::Html,
+        RunFormat::Json | RunFormat::Jsonl => Format::Json,
+    };
     let fail_on: Vec<Verdict> = args.fail_on.iter().copied().map(verdict_of).collect();
     let options = RunOptions {
         data: args.data.clone(),
         date: args.date.clone(),
     };
+
+    // Evaluate and render every spec before writing anything, so that a
+    // clash of names is refused before one memo overwrites another.
     let mut problems = Diagnostics::new();
-    let mut gated = false;
     let mut failed = false;
-    let stdout = std::io::stdout();
+    let mut rendered = Vec::with_capacity(specs.len());
     for spec in &specs {
         let outcome = match run_once(spec, &options) {
             Ok(outcome) => outcome,
@@ -82,7 +166,15 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
             .templates
             .clone()
             .or_else(|| outcome.plan.templates.clone());
-        let memo = match render(&outcome.report, format, templates.as_deref()) {
+        let memo = if run_format == RunFormat::Jsonl {
+            Ok(format!(
+                "{}\n",
+                xos::output::report::to_json_line(&outcome.report)
+            ))
+        } else {
+            render(&outcome.report, format, templates.as_deref())
+        };
+        let memo = match memo {
             Ok(memo) => memo,
             Err(error) => {
                 problems.push(error);
@@ -95,23 +187,90 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
             (Some(file), _, _) => Some(file.clone()),
             (None, Some(dir), _) => Some(dir.join(&file_name)),
             // A folder of specs with no `--out` goes to xos.toml's output folder.
-            (None, None, Some(dir)) if args.path.is_dir() => Some(dir.join(&file_name)),
+            (None, None, Some(dir)) if folder => Some(dir.join(&file_name)),
             _ => None,
         };
-        match target {
+        rendered.push(Rendered {
+            outcome,
+            memo,
+            target,
+        });
+    }
+    let to_files: Vec<(String, PathBuf)> = rendered
+        .iter()
+        .filter(|r| r.target.is_some())
+        .map(|r| {
+            (
+                r.outcome.plan.name.clone(),
+                r.outcome.plan.spec_path.clone(),
+            )
+        })
+        .collect();
+    let clashes = xos::check::unique_experiments(&to_files);
+    if !clashes.is_empty() {
+        problems.extend(clashes);
+        failed = true;
+    }
+    if failed {
+        return Err(problems);
+    }
+    let to_stdout = rendered.iter().filter(|r| r.target.is_none()).count();
+    if to_stdout > 1 && run_format == RunFormat::Html {
+        usage_error(format!(
+            "{to_stdout} HTML memos cannot share stdout as one document; \
+             use `--out DIR` to write one file per spec"
+        ));
+    }
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let json_array = to_stdout > 1 && run_format == RunFormat::Json;
+    if json_array {
+        let _ = out.write_all(b"[\n");
+    }
+    let mut first = true;
+    let mut gated = false;
+    for item in &rendered {
+        let report = &item.outcome.report;
+        match &item.target {
             Some(path) => {
-                if let Err(error) = write_atomic(&path, memo.as_bytes()) {
+                if let Err(error) = write_atomic(path, item.memo.as_bytes()) {
                     problems.push(error);
                     failed = true;
                     continue;
                 }
+                eprintln!(
+                    "{}: {} ({}) · {}",
+                    report.experiment,
+                    report.decision.verdict.as_str(),
+                    report.decision.rule,
+                    path.display()
+                );
+            }
+            None if json_array => {
+                if !std::mem::replace(&mut first, false) {
+                    let _ = out.write_all(b",\n");
+                }
+                let _ = out.write_all(item.memo.trim_end().as_bytes());
             }
             None => {
-                let _ = stdout.lock().write_all(memo.as_bytes());
+                let _ = out.write_all(item.memo.as_bytes());
             }
         }
-        gated |= fail_on.contains(&outcome.report.decision.verdict);
+        if fail_on.contains(&report.decision.verdict) {
+            gated = true;
+            eprintln!(
+                "xos: `{}` ({}) ended in {}, which `--fail-on` lists",
+                report.experiment,
+                item.outcome.plan.spec_path.display(),
+                report.decision.verdict.as_str()
+            );
+        }
     }
+    if json_array {
+        let _ = out.write_all(b"\n]\n");
+    }
+    drop(out);
     if failed {
         return Err(problems);
     }
