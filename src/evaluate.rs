@@ -417,13 +417,18 @@ fn assignment_health(
         };
         worst = worst.max(severity);
         let shown: Vec<String> = examples.iter().map(|id| format!("`{id}`")).collect();
+        // Aggregated counts (from `xos sql`) come without example ids.
+        let examples = if shown.is_empty() {
+            String::new()
+        } else {
+            format!(", for example {}", shown.join(", "))
+        };
         issues.push(Issue {
             severity,
             message: format!(
-                "{count} of {} units ({:.2}%) are {what}, for example {}",
+                "{count} of {} units ({:.2}%) are {what}{examples}",
                 assignment.units,
                 share * 100.0,
-                shown.join(", ")
             ),
         });
     }

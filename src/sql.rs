@@ -92,6 +92,11 @@ impl Dialect {
         if let Some(c) = name.chars().find(|c| c.is_control()) {
             return Err(Unquotable::Control(c));
         }
+        // BigQuery reads `a.b` in backticks as the path `a`.`b`, and allows
+        // no dot in a dataset, table or column name.
+        if self == Dialect::BigQuery && name.contains('.') {
+            return Err(Unquotable::Dot);
+        }
         if let Some(max) = self.max_identifier_bytes()
             && name.len() > max
         {
@@ -185,13 +190,22 @@ impl std::str::FromStr for Dialect {
 pub enum Unquotable {
     Empty,
     Control(char),
-    TooLong { bytes: usize, max: usize },
+    /// BigQuery: a dot inside backticks separates the parts of a path.
+    Dot,
+    TooLong {
+        bytes: usize,
+        max: usize,
+    },
 }
 
 impl std::fmt::Display for Unquotable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Unquotable::Empty => write!(f, "it is empty"),
+            Unquotable::Dot => write!(
+                f,
+                "BigQuery reads a dot inside backticks as a path separator"
+            ),
             Unquotable::Control(c) => {
                 write!(f, "it holds the control character U+{:04X}", *c as u32)
             }
@@ -735,6 +749,8 @@ mod tests {
             assert_eq!(dialect.quote("a\nb"), Err(Unquotable::Control('\n')));
             assert_eq!(dialect.quote("a\0"), Err(Unquotable::Control('\0')));
         }
+        assert_eq!(Dialect::BigQuery.quote("a.b"), Err(Unquotable::Dot));
+        assert!(Dialect::Spark.quote("a.b").is_ok());
         let long = "x".repeat(64);
         assert!(Dialect::Postgres.quote(&long).is_err());
         assert!(Dialect::DuckDb.quote(&long).is_ok());

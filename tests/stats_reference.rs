@@ -6,6 +6,7 @@ mod common;
 
 use common::reference::{Checker, Tolerance, f, floats, int, load, u};
 use serde_json::Value;
+use xos::stats::always_valid;
 use xos::stats::bayes::beta_binomial;
 use xos::stats::dist::student_t_quantile;
 use xos::stats::mean::{MeanStats, compare_means};
@@ -316,4 +317,49 @@ fn student_t_quantile_family() {
         ck.float(id, "quantile", Some(q), &e["quantile"]);
     }
     ck.finish("student_t_quantile");
+}
+
+#[test]
+fn always_valid_family() {
+    let file = load("always_valid");
+    let mut ck = Checker::new(file.tolerance);
+    for case in &file.cases {
+        let (i, e, id) = (&case.input, &case.expected, case.id.as_str());
+        let (alpha, tuning) = (f(i, "alpha"), f(i, "tuning"));
+        let (c, t) = (&i["control"], &i["treatment"]);
+        let result = match i["kind"].as_str() {
+            Some("rate") => always_valid::compare_rates(
+                u(c, "n"),
+                u(c, "x"),
+                u(t, "n"),
+                u(t, "x"),
+                alpha,
+                tuning,
+            ),
+            Some("mean") => {
+                always_valid::compare_means(mean_stats(c), mean_stats(t), alpha, tuning)
+            }
+            other => panic!("{id}: unknown kind {other:?}"),
+        };
+        let Some(r) = result else {
+            ck.fail(id, "compare returned None");
+            continue;
+        };
+        ck.float(id, "abs_lift", Some(r.abs_lift), &e["abs_lift"]);
+        ck.float(id, "se", Some(r.se), &e["se"]);
+        ck.float(id, "half_width", r.half_width, &e["half_width"]);
+        ck.float(id, "ci_low", r.ci_low, &e["ci_low"]);
+        ck.float(id, "ci_high", r.ci_high, &e["ci_high"]);
+        ck.float(id, "p_value", Some(r.p_value), &e["p_value"]);
+        ck.float(id, "rel_lift", r.rel_lift, &e["rel_lift"]);
+        ck.float(id, "rel_ci_low", r.rel_ci_low, &e["rel_ci_low"]);
+        ck.float(id, "rel_ci_high", r.rel_ci_high, &e["rel_ci_high"]);
+        // The convention's invariant: significant <=> p < alpha <=> the
+        // interval exists and excludes 0.
+        let excludes = matches!((r.ci_low, r.ci_high), (Some(l), Some(h)) if l > 0.0 || h < 0.0);
+        if (r.p_value < alpha) != excludes {
+            ck.fail(id, "p < alpha disagrees with the interval");
+        }
+    }
+    ck.finish("always_valid");
 }

@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Data, MetricData, VariantData, list, missing_column};
+use super::{Assignment, Data, MetricData, VariantData, list, missing_column};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::plan::{Metric, MetricKind, Plan, aggregated_columns};
+use crate::sql::{UNITS_DISTINCT, UNITS_DUPLICATED, UNITS_MIXED};
 
 /// One column the spec needs: which header, and which metric needs it.
 struct Need {
@@ -155,6 +156,12 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     let variant_col = col(&plan.data.variant_column);
     let units_col = col(&plan.data.units_column);
 
+    // Optional assignment counts (`xos sql` writes them for a `unit_id`):
+    // distinct, mixed and duplicated units, summed over the rows.
+    let unit_columns = [UNITS_DISTINCT, UNITS_MIXED, UNITS_DUPLICATED]
+        .map(|name| columns.get(name).map(|&col| (col, name)));
+    let mut unit_counts = [0u64; 3];
+    let mut total_units = 0u64;
     let declared: Vec<&str> = plan.variants.iter().map(|v| v.name.as_str()).collect();
     let mut rows: Vec<Option<(VariantData, Span)>> = vec![None; plan.variants.len()];
     let mut repeated = vec![false; plan.variants.len()];
@@ -279,6 +286,18 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
                 None => ok = false,
             }
         }
+        for (column, count) in unit_columns.iter().zip(&mut unit_counts) {
+            let Some((col, name)) = column else { continue };
+            let (text, span) = field(*col);
+            match parse_count(text) {
+                Some(n) => *count += n,
+                None => {
+                    diags.push(super::input::not_a_unit_count(source, span, text, name));
+                    ok = false;
+                }
+            }
+        }
+        total_units += units;
         if ok {
             rows[index] = Some((
                 VariantData {
@@ -326,9 +345,21 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         return Err(diags);
     }
     let variants = rows.into_iter().flatten().map(|(v, _)| v).collect();
+    // Without `units_distinct`, shares are of the units column's total.
+    let assignment = (unit_columns[1].is_some() || unit_columns[2].is_some()).then(|| Assignment {
+        units: if unit_columns[0].is_some() {
+            unit_counts[0]
+        } else {
+            total_units
+        },
+        mixed: unit_counts[1],
+        duplicated: unit_counts[2],
+        mixed_examples: Vec::new(),
+        duplicated_examples: Vec::new(),
+    });
     Ok(Data {
         variants,
-        assignment: None,
+        assignment,
     })
 }
 
@@ -597,7 +628,11 @@ fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) 
     )
     .in_file(source)
     .label(span, "not a count")
-    .help("counts are whole numbers of units, such as `1200`")
+    .help(if super::input::is_null_cell(value) {
+        super::input::empty_cell_help(column)
+    } else {
+        "counts are whole numbers of units, such as `1200`".to_string()
+    })
 }
 
 fn not_a_number(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
@@ -606,12 +641,17 @@ fn not_a_number(source: &Arc<SourceFile>, span: Span, value: &str, column: &str)
     } else {
         format!("`{value}`")
     };
-    Diagnostic::error(
+    let diag = Diagnostic::error(
         "xos::data::not_a_number",
         format!("`{column}` must be a finite number, found {shown}"),
     )
     .in_file(source)
-    .label(span, "not a number")
+    .label(span, "not a number");
+    if super::input::is_null_cell(value) {
+        diag.help(super::input::empty_cell_help(column))
+    } else {
+        diag
+    }
 }
 
 /// A non-negative integer; `1200.0` (as some exports write counts) is accepted.

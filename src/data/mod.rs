@@ -15,6 +15,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean}
 use crate::plan::{Plan, Shape};
 
 pub mod aggregated;
+pub mod input;
 pub mod rows;
 mod units;
 
@@ -103,7 +104,10 @@ impl MetricData {
 /// decompressed transparently, whatever the shape.
 pub fn load(plan: &Plan) -> Result<Data, Diagnostics> {
     let path = &plan.data.path;
-    if plan.data.shape == Shape::Rows {
+    if input::is_stdin(path) {
+        return input::load_stdin(plan);
+    }
+    if plan.data.shape == Shape::Rows && !input::reads_as_aggregated(plan, path) {
         return rows::load_rows(plan, path);
     }
     let mut bytes = std::fs::read(path).map_err(|err| unreadable(plan, path, err))?;

@@ -118,6 +118,15 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         .help("use `--out DIR` to write one memo per spec")
         .into());
     }
+    if specs.len() > 1 && args.data.as_deref().is_some_and(xos::data::input::is_stdin) {
+        return Err(Diagnostic::error(
+            "xos::run::one_stdin",
+            "`--data -` reads standard input once, but the folder holds several specs",
+        )
+        .at_path(&args.path)
+        .help("run each spec on its own: `xos run SPEC --data -`")
+        .into());
+    }
     if run_format == RunFormat::Jsonl && args.out.is_some() {
         usage_error(
             "`--format jsonl` is a stream of reports for stdout or one file; \
