@@ -28,7 +28,8 @@ use serde::Serialize;
 use crate::data::{Assignment, Data, MetricData};
 use crate::plan::{Correction, Direction, Effect, Health, Plan, Role, Status};
 use crate::sample_size::{PlannedSample, planned_sample};
-use crate::stats::{bayes, dist, mean, multiple, proportion, srm};
+use crate::stats::relative::RelativeCiMethod;
+use crate::stats::{bayes, cuped, dist, mean, multiple, proportion, ratio, srm};
 
 /// Everything computed for one experiment.
 #[derive(Clone, Debug)]
@@ -127,6 +128,32 @@ pub struct Comparison {
     pub fixed_horizon: Option<crate::inference::FixedHorizon>,
     /// Group-sequential: the z bound at the current look.
     pub boundary: Option<f64>,
+    /// Metrics with a `covariate` only: what CUPED did. The comparison's
+    /// numbers above are the adjusted ones (or, when the covariate has no
+    /// variance, the unadjusted ones, with `theta: null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuped: Option<CupedReport>,
+}
+
+/// CUPED's effect on one comparison (DESIGN §4).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CupedReport {
+    /// The pooled slope θ; `null` when the covariate has no variance (then
+    /// nothing was adjusted).
+    pub theta: Option<f64>,
+    /// Share of the lift's variance removed, `1 − V_adj/V_unadj`.
+    pub variance_reduction: Option<f64>,
+    /// The comparison without adjustment, by the metric's own test.
+    pub unadjusted: Unadjusted,
+}
+
+/// The numbers of a comparison before CUPED.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Unadjusted {
+    pub abs_lift: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub p_value: Option<f64>,
 }
 
 /// The facts the policy reads for one treatment arm.
@@ -262,6 +289,24 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                         };
                         (Some(stats.mean()), stats.variance().map(f64::sqrt))
                     }
+                    data @ MetricData::Ratio { .. } => {
+                        (ratio_stats(v.units, &data).and_then(|r| r.ratio()), None)
+                    }
+                    // The observed (unadjusted) value; comparisons carry
+                    // the adjusted lift.
+                    MetricData::Adjusted {
+                        sum_y, sum_y_sq, ..
+                    } => {
+                        let stats = mean::MeanStats {
+                            n: v.units,
+                            sum: sum_y,
+                            sum_sq: sum_y_sq,
+                        };
+                        let sd = (!metric.kind.is_rate())
+                            .then(|| stats.variance().map(f64::sqrt))
+                            .flatten();
+                        (Some(stats.mean()), sd)
+                    }
                 };
                 VariantValue {
                     name: v.name.clone(),
@@ -360,6 +405,21 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                     ),
                 });
             }
+        }
+        if let Some(covariate) = &metric.covariate
+            && comparisons
+                .iter()
+                .any(|c| c.cuped.is_some_and(|cuped| cuped.theta.is_none()))
+        {
+            status = status.max(Health::Warning);
+            issues.push(Issue {
+                severity: Health::Warning,
+                message: format!(
+                    "covariate `{covariate}` of `{}` has no variance (every unit has the same value), \
+                     so CUPED was not applied; check the pre-period export",
+                    metric.name
+                ),
+            });
         }
         for c in &mut comparisons {
             judge(c, metric.prefer, settings.alpha);
@@ -538,6 +598,7 @@ fn compare(
         status: None,
         fixed_horizon: None,
         boundary: None,
+        cuped: None,
     };
     let mut control_value = None;
     match (*control, *treatment) {
@@ -601,6 +662,80 @@ fn compare(
                 }
             }
         }
+        (c_data @ MetricData::Ratio { .. }, t_data @ MetricData::Ratio { .. }) => {
+            let (Some(cs), Some(ts)) = (ratio_stats(n_c, &c_data), ratio_stats(n_t, &t_data))
+            else {
+                return c;
+            };
+            control_value = cs.ratio();
+            if let Some(r) = ratio::compare_ratios(cs, ts, alpha, settings.relative_ci.method()) {
+                set_normal_theory(
+                    &mut c,
+                    metric.prefer,
+                    &Tested {
+                        abs_lift: r.abs_lift,
+                        rel_lift: r.rel_lift,
+                        ci: (r.ci_low, r.ci_high),
+                        p_value: r.p_value,
+                        rel_ci: r.rel_ci,
+                        arms: [r.r_c, r.var_r_c, r.r_t, r.var_r_t],
+                    },
+                );
+            }
+        }
+        (c_data @ MetricData::Adjusted { .. }, t_data @ MetricData::Adjusted { .. }) => {
+            // The metric's own test without the covariate, kept in the report.
+            let unadjusted = compare(
+                plan,
+                id,
+                n_c,
+                &c_data.unadjusted(),
+                n_t,
+                &t_data.unadjusted(),
+                name,
+            );
+            let (Some(cs), Some(ts)) = (cuped_stats(n_c, &c_data), cuped_stats(n_t, &t_data))
+            else {
+                return unadjusted;
+            };
+            let Some(r) = cuped::compare_cuped(cs, ts, alpha, settings.relative_ci.method()) else {
+                return unadjusted;
+            };
+            let report = CupedReport {
+                theta: r.theta,
+                variance_reduction: r.variance_reduction,
+                unadjusted: Unadjusted {
+                    abs_lift: unadjusted.abs_lift,
+                    ci_low: unadjusted.ci_low,
+                    ci_high: unadjusted.ci_high,
+                    p_value: unadjusted.p_value,
+                },
+            };
+            if r.theta.is_none() {
+                // No variance in the covariate: nothing to adjust with.
+                return Comparison {
+                    cuped: Some(report),
+                    ..unadjusted
+                };
+            }
+            c = Comparison {
+                cuped: Some(report),
+                ..unadjusted
+            };
+            control_value = Some(r.m_c);
+            set_normal_theory(
+                &mut c,
+                metric.prefer,
+                &Tested {
+                    abs_lift: r.abs_lift,
+                    rel_lift: r.rel_lift,
+                    ci: (r.ci_low, r.ci_high),
+                    p_value: r.p_value,
+                    rel_ci: r.rel_ci,
+                    arms: [r.m_c, r.v_c, r.m_t, r.v_t],
+                },
+            );
+        }
         // INVARIANT: src/data/ builds each metric's data from the metric's kind.
         _ => {}
     }
@@ -645,6 +780,75 @@ fn compare(
         }
     }
     c
+}
+
+/// The numbers of a ratio or CUPED comparison, as [`set_normal_theory`] takes them.
+struct Tested {
+    abs_lift: f64,
+    rel_lift: Option<f64>,
+    ci: (f64, f64),
+    p_value: f64,
+    rel_ci: Option<(f64, f64)>,
+    /// `[m_c, Var(m_c), m_t, Var(m_t)]`: the arms' estimates and their
+    /// sampling variances, for the Bayesian normal approximation.
+    arms: [f64; 4],
+}
+
+/// Writes a ratio's or CUPED's test into `c`, with the Bayesian evidence of
+/// the normal approximation (a posterior N(m, Var(m)) per arm).
+fn set_normal_theory(c: &mut Comparison, prefer: Direction, t: &Tested) {
+    c.abs_lift = Some(t.abs_lift);
+    c.rel_lift = t.rel_lift;
+    (c.ci_low, c.ci_high) = (Some(t.ci.0), Some(t.ci.1));
+    c.p_value = Some(t.p_value);
+    c.rel_ci_low = t.rel_ci.map(|ci| ci.0);
+    c.rel_ci_high = t.rel_ci.map(|ci| ci.1);
+    let [m_c, v_c, m_t, v_t] = t.arms;
+    (c.prob_better, c.expected_loss) = (None, None);
+    if let Some(b) = bayes::normal_approx(m_c, v_c.sqrt(), m_t, v_t.sqrt()) {
+        set_bayes(c, prefer, b);
+    }
+}
+
+fn ratio_stats(n: u64, data: &MetricData) -> Option<ratio::RatioStats> {
+    match *data {
+        MetricData::Ratio {
+            sum_x,
+            sum_x_sq,
+            sum_y,
+            sum_y_sq,
+            sum_xy,
+        } => Some(ratio::RatioStats {
+            n,
+            sum_x,
+            sum_x_sq,
+            sum_y,
+            sum_y_sq,
+            sum_xy,
+        }),
+        _ => None,
+    }
+}
+
+fn cuped_stats(n: u64, data: &MetricData) -> Option<cuped::CupedStats> {
+    match *data {
+        MetricData::Adjusted {
+            sum_y,
+            sum_y_sq,
+            sum_c,
+            sum_c_sq,
+            sum_yc,
+            ..
+        } => Some(cuped::CupedStats {
+            n,
+            sum_y,
+            sum_y_sq,
+            sum_c,
+            sum_c_sq,
+            sum_yc,
+        }),
+        _ => None,
+    }
 }
 
 /// The two arms' sufficient statistics of a mean metric.
@@ -704,13 +908,26 @@ fn degradation_bound(
             Direction::Higher => proportion::upper_bound(n_t, x_t, n_c, x_c, alpha, method),
         };
     }
-    let (cs, ts) = mean_arms(n_c, *control, n_t, *treatment)?;
-    let m = mean::compare_means(cs, ts, alpha)?;
-    let df = m.df?;
     let sign = match prefer {
         Direction::Higher => -1.0,
         Direction::Lower => 1.0,
     };
+    if let (Some(cs), Some(ts)) = (ratio_stats(n_c, control), ratio_stats(n_t, treatment)) {
+        let r = ratio::compare_ratios(cs, ts, alpha, settings.relative_ci.method())?;
+        return (r.se > 0.0).then(|| sign * r.abs_lift + dist::normal_quantile(1.0 - alpha) * r.se);
+    }
+    if let (Some(cs), Some(ts)) = (cuped_stats(n_c, control), cuped_stats(n_t, treatment)) {
+        let r = cuped::compare_cuped(cs, ts, alpha, settings.relative_ci.method())?;
+        if r.theta.is_none() {
+            // Not adjusted: the bound of the metric's own test.
+            let (c, t) = (control.unadjusted(), treatment.unadjusted());
+            return degradation_bound(settings, prefer, n_c, &c, n_t, &t);
+        }
+        return Some(sign * r.abs_lift + dist::student_t_quantile(1.0 - alpha, r.df?) * r.se);
+    }
+    let (cs, ts) = mean_arms(n_c, *control, n_t, *treatment)?;
+    let m = mean::compare_means(cs, ts, alpha)?;
+    let df = m.df?;
     Some(sign * m.abs_lift + dist::student_t_quantile(1.0 - alpha, df) * m.se)
 }
 
@@ -729,6 +946,18 @@ fn interval_at(
     {
         return proportion::rate_interval(n_c, x_c, n_t, x_t, level, settings.rate_test.method());
     }
+    let method = settings.relative_ci.method();
+    if let (Some(cs), Some(ts)) = (ratio_stats(n_c, control), ratio_stats(n_t, treatment)) {
+        return ratio::compare_ratios(cs, ts, level, method).map(|r| (r.ci_low, r.ci_high));
+    }
+    if let (Some(cs), Some(ts)) = (cuped_stats(n_c, control), cuped_stats(n_t, treatment)) {
+        let r = cuped::compare_cuped(cs, ts, level, method)?;
+        if r.theta.is_none() {
+            let (c, t) = (control.unadjusted(), treatment.unadjusted());
+            return interval_at(settings, n_c, &c, n_t, &t, level);
+        }
+        return Some((r.ci_low, r.ci_high));
+    }
     let (cs, ts) = mean_arms(n_c, *control, n_t, *treatment)?;
     mean::compare_means(cs, ts, level).map(|m| (m.ci_low, m.ci_high))
 }
@@ -737,11 +966,22 @@ fn interval_at(
 /// mean without variance): the Wald / Welch standard error is then 0 and the
 /// test carries no information (DESIGN §2).
 fn without_variance(n_c: u64, control: &MetricData, n_t: u64, treatment: &MetricData) -> bool {
+    if let (Some(cs), Some(ts)) = (cuped_stats(n_c, control), cuped_stats(n_t, treatment)) {
+        // The adjusted standard error, which does not depend on α; a
+        // covariate without variance leaves the metric's own.
+        return cuped::compare_cuped(cs, ts, 0.05, RelativeCiMethod::Delta)
+            .is_some_and(|r| r.se == 0.0);
+    }
     let constant = |n: u64, data: &MetricData| match *data {
         MetricData::Rate { count } => count == 0 || count == n,
         MetricData::Mean { sum, sum_sq } => mean::MeanStats { n, sum, sum_sq }
             .variance()
             .is_some_and(|v| v == 0.0),
+        data @ MetricData::Ratio { .. } => {
+            ratio_stats(n, &data).and_then(|r| r.variance()) == Some(0.0)
+        }
+        // INVARIANT: both arms of a metric have one kind of data.
+        MetricData::Adjusted { .. } => false,
     };
     n_c > 0 && n_t > 0 && constant(n_c, control) && constant(n_t, treatment)
 }

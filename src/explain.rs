@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use crate::numbers;
 
 use crate::plan::{
-    Correction, Direction, Effect, MetricKind, Missing, Plan, PolicyOrigin, Reason, ReasonPart,
-    Role, RuleSource, Settings, Shape,
+    Correction, Direction, Effect, Metric, MetricKind, Missing, Plan, PolicyOrigin, Reason,
+    ReasonPart, Role, RuleSource, Settings, Shape, aggregated_columns,
 };
 
 /// The plan as text.
@@ -132,13 +132,32 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
             (MetricKind::Mean { column }, Shape::Rows) => {
                 format!("`{column}` per row: a number")
             }
+            (MetricKind::Ratio { .. }, Shape::Aggregated) => format!(
+                "{} (Σx, Σx², Σy, Σy², Σxy), n = `{}`",
+                // INVARIANT: a ratio has no covariate (the checker rejects one).
+                code_list(&aggregated_columns(metric)),
+                data.units_column
+            ),
+            (
+                MetricKind::Ratio {
+                    numerator,
+                    denominator,
+                },
+                Shape::Rows,
+            ) => format!("`{numerator}` and `{denominator}` per row: numbers"),
         };
         writeln!(out, "    reads     {columns}")?;
-        writeln!(
-            out,
-            "    test      {}",
-            conventions(&metric.kind, &plan.settings)
-        )?;
+        if let Some(covariate) = &metric.covariate {
+            let columns = match data.shape {
+                Shape::Aggregated => {
+                    let all = aggregated_columns(metric);
+                    format!("{} (Σc, Σc², Σxc)", code_list(&all[all.len() - 3..]))
+                }
+                Shape::Rows => format!("`{covariate}` per row: a number"),
+            };
+            writeln!(out, "    covariate `{covariate}` (CUPED): reads {columns}")?;
+        }
+        writeln!(out, "    test      {}", conventions(metric, &plan.settings))?;
         let is_rate = metric.kind.is_rate();
         if let Some(baseline) = metric.baseline {
             let text = if is_rate {
@@ -153,6 +172,24 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         }
         if let Some(sd) = metric.sd {
             writeln!(out, "    sd        {}", numbers::written(sd))?;
+        }
+        let inputs = metric.ratio_inputs;
+        for (name, value) in [
+            ("mean_y", inputs.mean_y),
+            ("sd_x", inputs.sd_x),
+            ("sd_y", inputs.sd_y),
+            ("correlation", inputs.correlation),
+        ] {
+            if let Some(value) = value {
+                writeln!(out, "    {name:<9} {}", numbers::written(value))?;
+            }
+        }
+        if let Some(cuped) = metric.cuped {
+            writeln!(
+                out,
+                "    cuped     {}% expected variance reduction",
+                numbers::written(cuped * 100.0)
+            )?;
         }
         if let Some(w) = metric.worsened {
             writeln!(out, "    worsened  degradation ≥ {}", effect(w, is_rate))?;
@@ -289,9 +326,15 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
 }
 
 /// How a metric is tested, from the settings in force.
-fn conventions(kind: &MetricKind, settings: &Settings) -> String {
+fn conventions(metric: &Metric, settings: &Settings) -> String {
     let relative = settings.relative_ci.description();
-    match kind {
+    if metric.covariate.is_some() {
+        return format!(
+            "CUPED: θ pooled over both arms, adjusted means, Welch t-test on the adjusted \
+             variances; relative CI by {relative}; Bayesian normal approximation"
+        );
+    }
+    match &metric.kind {
         MetricKind::Rate { .. } => {
             let test = settings.rate_test.description();
             format!(
@@ -305,7 +348,18 @@ fn conventions(kind: &MetricKind, settings: &Settings) -> String {
             "Welch t-test from Σx and Σx²; relative CI (by |control|) by {relative} with the Welch t \
              quantile; Bayesian normal approximation"
         ),
+        MetricKind::Ratio { .. } => format!(
+            "delta-method z-test on Σx/Σy per unit; relative CI by {relative}; Bayesian normal approximation"
+        ),
     }
+}
+
+fn code_list(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn reason(reason: &Reason) -> String {

@@ -262,5 +262,8 @@ fn arm((units, data): (u64, &MetricData)) -> Option<ArmEstimate> {
             sum,
             sum_sq,
         }),
+        // The checker refuses `sequential` with these kinds
+        // (`xos::check::sequential_metric_kind`).
+        MetricData::Ratio { .. } | MetricData::Adjusted { .. } => None,
     }
 }

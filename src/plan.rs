@@ -214,12 +214,28 @@ pub enum MetricKind {
     Rate { column: String },
     /// `mean(X)`: aggregated columns `X_sum`, `X_sum_sq`.
     Mean { column: String },
+    /// `ratio(X, Y)`: aggregated columns `X_sum`, `X_sum_sq`, `Y_sum`,
+    /// `Y_sum_sq`, `X_Y_sum_prod`; compared by the delta method.
+    Ratio {
+        numerator: String,
+        denominator: String,
+    },
 }
 
 impl MetricKind {
+    /// The metric's (first) column: a ratio's numerator.
     pub fn column(&self) -> &str {
         match self {
             MetricKind::Rate { column } | MetricKind::Mean { column } => column,
+            MetricKind::Ratio { numerator, .. } => numerator,
+        }
+    }
+
+    /// A ratio's denominator column.
+    pub fn denominator(&self) -> Option<&str> {
+        match self {
+            MetricKind::Ratio { denominator, .. } => Some(denominator),
+            _ => None,
         }
     }
 
@@ -231,8 +247,53 @@ impl MetricKind {
         match self {
             MetricKind::Rate { .. } => "rate",
             MetricKind::Mean { .. } => "mean",
+            MetricKind::Ratio { .. } => "ratio",
         }
     }
+
+    /// As written in a spec: `rate(conversions)`, `ratio(clicks, queries)`.
+    pub fn form(&self) -> String {
+        match self.denominator() {
+            Some(denominator) => format!("{}({}, {denominator})", self.label(), self.column()),
+            None => format!("{}({})", self.label(), self.column()),
+        }
+    }
+}
+
+/// The columns of a metric in an aggregated export, in the order a query
+/// produces them: `rate(X)` reads `X`; `mean(X)` `X_sum`, `X_sum_sq`;
+/// `ratio(X, Y)` `X_sum`, `X_sum_sq`, `Y_sum`, `Y_sum_sq`, `X_Y_sum_prod`; a
+/// covariate `C` adds `C_sum`, `C_sum_sq`, `X_C_sum_prod`.
+pub fn aggregated_columns(metric: &Metric) -> Vec<String> {
+    let x = metric.kind.column();
+    let mut columns = match &metric.kind {
+        MetricKind::Rate { .. } => vec![x.to_string()],
+        MetricKind::Mean { .. } => vec![format!("{x}_sum"), format!("{x}_sum_sq")],
+        MetricKind::Ratio { denominator: y, .. } => vec![
+            format!("{x}_sum"),
+            format!("{x}_sum_sq"),
+            format!("{y}_sum"),
+            format!("{y}_sum_sq"),
+            format!("{x}_{y}_sum_prod"),
+        ],
+    };
+    if let Some(c) = &metric.covariate {
+        columns.extend([
+            format!("{c}_sum"),
+            format!("{c}_sum_sq"),
+            format!("{x}_{c}_sum_prod"),
+        ]);
+    }
+    columns
+}
+
+/// The columns of a metric in a row-level export: `X`, a ratio's `Y`, and
+/// the covariate `C`.
+pub fn row_columns(metric: &Metric) -> Vec<&str> {
+    std::iter::once(metric.kind.column())
+        .chain(metric.kind.denominator())
+        .chain(metric.covariate.as_deref())
+        .collect()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -262,6 +323,14 @@ pub struct Metric {
     pub mde: Option<Effect>,
     /// Planning input for mean metrics: the standard deviation.
     pub sd: Option<f64>,
+    /// Planning inputs of a ratio metric.
+    pub ratio_inputs: RatioInputs,
+    /// CUPED: the column holding each unit's pre-experiment value (rate and
+    /// mean metrics only).
+    pub covariate: Option<String>,
+    /// Planning input with a covariate: the expected share of the variance
+    /// CUPED removes, in [0, 1).
+    pub cuped: Option<f64>,
     /// Guardrails: degradation (in the unpreferred direction) at which the
     /// guardrail is `worsened` / `severe`, judged on the point estimate.
     pub worsened: Option<Effect>,
@@ -269,6 +338,19 @@ pub struct Metric {
     /// Guardrails: non-inferiority margin for the one-sided (1 − α) bound of
     /// the degradation.
     pub margin: Option<Effect>,
+}
+
+/// Planning inputs of `ratio(X, Y)`: per-unit moments of numerator and
+/// denominator (with `baseline`, the expected ratio).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RatioInputs {
+    /// Mean denominator per unit (queries per user); never 0.
+    pub mean_y: Option<f64>,
+    /// Per-unit standard deviations of X and Y.
+    pub sd_x: Option<f64>,
+    pub sd_y: Option<f64>,
+    /// Per-unit correlation of X and Y, in [−1, 1].
+    pub correlation: Option<f64>,
 }
 
 #[derive(Clone, Debug)]

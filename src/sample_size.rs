@@ -1,6 +1,7 @@
 //! How many units an experiment needs: the sample size per variant, total
 //! and in days, from the primary metric's planning inputs (`baseline`,
-//! `mde`, `sd`) and the `plan` block (`power`, `daily_users`).
+//! `mde`, `sd`; a ratio's `mean_y`, `sd_x`, `sd_y`, `correlation`; `cuped`)
+//! and the `plan` block (`power`, `daily_users`).
 //!
 //! Used by `xos plan`, by the memo's charter (sample reached or not) and by
 //! `require_plan` in `xos.toml`. The formulas are in [`crate::stats::power`].
@@ -8,7 +9,7 @@
 use serde::Serialize;
 
 use crate::plan::{Correction, Direction, Effect, MetricKind, Plan};
-use crate::stats::power;
+use crate::stats::{cuped, power, ratio};
 
 /// The planned sample from the charter: per variant, total and days.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -95,12 +96,12 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
                 sizes.push(size);
             }
         }
-        MetricKind::Mean { .. } => {
-            let Some(sd) = primary.sd else {
-                return Err(NoPlan(format!(
-                    "the primary metric `{}` has no `sd`",
-                    primary.name
-                )));
+        MetricKind::Mean { .. } | MetricKind::Ratio { .. } => {
+            let sd = match &primary.kind {
+                MetricKind::Ratio { .. } => ratio_planning_sd(primary)?,
+                _ => primary.sd.ok_or_else(|| {
+                    NoPlan(format!("the primary metric `{}` has no `sd`", primary.name))
+                })?,
             };
             mde_abs = match mde {
                 Effect::Absolute(x) => x,
@@ -122,6 +123,13 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
                     })?;
                 sizes.push(size);
             }
+        }
+    }
+    if let Some(reduction) = primary.cuped {
+        for (size, treatment) in sizes.iter_mut().zip(plan.treatments()) {
+            let ratio = treatment.share / control_share;
+            *size = cuped::reduced_sample_size(*size, reduction, ratio)
+                .ok_or_else(|| NoPlan("the planning inputs give no finite sample size".into()))?;
         }
     }
     let control_n = sizes.iter().map(|s| s.n_control).max().unwrap_or(0);
@@ -148,5 +156,43 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
         },
         target_rate,
         alpha_divided_by,
+    })
+}
+
+/// The per-unit sd of a ratio primary's linearised metric, from its
+/// planning inputs (`baseline`, `mean_y`, `sd_x`, `sd_y`, `correlation`).
+fn ratio_planning_sd(primary: &crate::plan::Metric) -> Result<f64, NoPlan> {
+    let inputs = primary.ratio_inputs;
+    let missing: Vec<&str> = [
+        ("`baseline`", primary.baseline),
+        ("`mean_y`", inputs.mean_y),
+        ("`sd_x`", inputs.sd_x),
+        ("`sd_y`", inputs.sd_y),
+        ("`correlation`", inputs.correlation),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_none())
+    .map(|(name, _)| name)
+    .collect();
+    if !missing.is_empty() {
+        return Err(NoPlan(format!(
+            "the ratio primary `{}` has no {}",
+            primary.name,
+            missing.join(", ")
+        )));
+    }
+    let value = |v: Option<f64>| v.unwrap_or_default();
+    ratio::planning_sd(
+        value(primary.baseline),
+        value(inputs.mean_y),
+        value(inputs.sd_x),
+        value(inputs.sd_y),
+        value(inputs.correlation),
+    )
+    .ok_or_else(|| {
+        NoPlan(format!(
+            "the planning inputs of `{}` give no variance: numerator and denominator would move in lockstep",
+            primary.name
+        ))
     })
 }

@@ -330,6 +330,9 @@ pub enum Stat {
     Sum { column: String },
     /// Σx² of the numeric column.
     SumSq { column: String },
+    /// Σxy of two numeric columns (a ratio's numerator and denominator, a
+    /// metric and its covariate).
+    SumProd { x: String, y: String },
     /// Distinct unit ids (counted under their smallest variant label).
     UnitsDistinct,
     /// Ids seen under two or more variants.
@@ -389,24 +392,25 @@ pub fn columns(plan: &Plan) -> Result<Vec<Column>, Diagnostics> {
                 },
                 &metric.name,
             ),
-            MetricKind::Mean { column } => {
-                add(
-                    &mut out,
-                    format!("{column}_sum"),
-                    Stat::Sum {
-                        column: column.clone(),
-                    },
-                    &metric.name,
-                );
-                add(
-                    &mut out,
-                    format!("{column}_sum_sq"),
-                    Stat::SumSq {
-                        column: column.clone(),
-                    },
-                    &metric.name,
-                );
+            MetricKind::Mean { column } => moments(&mut add, &mut out, column, &metric.name),
+            MetricKind::Ratio {
+                numerator,
+                denominator,
+            } => {
+                moments(&mut add, &mut out, numerator, &metric.name);
+                moments(&mut add, &mut out, denominator, &metric.name);
+                product(&mut add, &mut out, numerator, denominator, &metric.name);
             }
+        }
+        if let Some(covariate) = &metric.covariate {
+            moments(&mut add, &mut out, covariate, &metric.name);
+            product(
+                &mut add,
+                &mut out,
+                metric.kind.column(),
+                covariate,
+                &metric.name,
+            );
         }
     }
     if plan.data.unit_id.is_some() {
@@ -422,6 +426,45 @@ pub fn columns(plan: &Plan) -> Result<Vec<Column>, Diagnostics> {
         return Err(diags);
     }
     Ok(out)
+}
+
+/// `X_sum`, `X_sum_sq` of a numeric column.
+fn moments(
+    add: &mut impl FnMut(&mut Vec<Column>, String, Stat, &str),
+    out: &mut Vec<Column>,
+    column: &str,
+    metric: &str,
+) {
+    let column = column.to_string();
+    add(
+        out,
+        format!("{column}_sum"),
+        Stat::Sum {
+            column: column.clone(),
+        },
+        metric,
+    );
+    add(
+        out,
+        format!("{column}_sum_sq"),
+        Stat::SumSq { column },
+        metric,
+    );
+}
+
+/// `X_Y_sum_prod` of two columns.
+fn product(
+    add: &mut impl FnMut(&mut Vec<Column>, String, Stat, &str),
+    out: &mut Vec<Column>,
+    x: &str,
+    y: &str,
+    metric: &str,
+) {
+    let stat = Stat::SumProd {
+        x: x.to_string(),
+        y: y.to_string(),
+    };
+    add(out, format!("{x}_{y}_sum_prod"), stat, metric);
 }
 
 /// Where a name is written in the spec, for a located diagnostic: the first
@@ -509,12 +552,18 @@ pub fn query(
     let mut inputs: Vec<(String, String)> = Vec::new();
     let mut aliases = Vec::new();
     for column in &columns {
-        if let Stat::Count { column: c } | Stat::Sum { column: c } | Stat::SumSq { column: c } =
-            &column.stat
-            && !inputs.iter().any(|(name, _)| name == c)
-        {
-            let quoted = quote(c, "metric column");
-            inputs.push((c.clone(), quoted));
+        let read: Vec<&String> = match &column.stat {
+            Stat::Count { column: c } | Stat::Sum { column: c } | Stat::SumSq { column: c } => {
+                vec![c]
+            }
+            Stat::SumProd { x, y } => vec![x, y],
+            _ => Vec::new(),
+        };
+        for c in read {
+            if !inputs.iter().any(|(name, _)| name == c) {
+                let quoted = quote(c, "metric column");
+                inputs.push((c.clone(), quoted));
+            }
         }
         aliases.push(quote(&column.name, "result column"));
     }
@@ -594,6 +643,13 @@ pub fn query(
                 let v = value(column);
                 let v = as_sum_type(dialect, &v, &columns, column);
                 complete(&v, dialect.sum(&format!("{v} * {v}")))
+            }
+            Stat::SumProd { x, y } => {
+                let vx = as_sum_type(dialect, &value(x), &columns, x);
+                let vy = as_sum_type(dialect, &value(y), &columns, y);
+                // The product is NULL when either value is.
+                let product = format!("{vx} * {vy}");
+                complete(&product, dialect.sum(&product))
             }
             // NULL when an id is NULL: the row-level reader rejects an empty id.
             Stat::UnitsDistinct => {

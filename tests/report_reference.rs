@@ -6,9 +6,10 @@
 
 use std::path::Path;
 
+mod common;
+
+use common::run_two_rows;
 use serde_json::Value;
-use xos::output::{Format, render};
-use xos::{RunOptions, run_once};
 
 fn reference(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -60,26 +61,16 @@ fn close_fields(cmp: &Value, expected: &Value, tol: &Value, id: &str) {
     }
 }
 
-/// Runs a one-metric spec over two rows and returns the JSON report.
+/// Runs a one-metric spec over two rows (Wald rate test, as `rate.json`)
+/// and returns the JSON report.
 fn run_json(metric: &str, header: &str, control: &str, treatment: &str, alpha: f64) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = format!(
-        "experiment reference {{
-            data \"data.csv\"
-            variants {{ control 50% treatment 50% }}
-            primary {metric}
-            settings {{ alpha {alpha} rate_test wald }}
-        }}"
-    );
-    std::fs::write(dir.path().join("spec.xos"), spec).unwrap();
-    std::fs::write(
-        dir.path().join("data.csv"),
-        format!("variant,users,{header}\ncontrol,{control}\ntreatment,{treatment}\n"),
+    run_two_rows(
+        metric,
+        header,
+        control,
+        treatment,
+        &format!("alpha {alpha} rate_test wald"),
     )
-    .unwrap();
-    let outcome = run_once(&dir.path().join("spec.xos"), &RunOptions::default())
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    serde_json::from_str(&render(&outcome.report, Format::Json, None).unwrap()).unwrap()
 }
 
 #[test]

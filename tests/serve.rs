@@ -165,6 +165,7 @@ fn the_list_names_every_example_with_its_verdict() {
             "checkout_redesign",
             "search_ranking",
             "pricing_page",
+            "search_ratio",
             "signup_flow"
         ]
     );
@@ -785,6 +786,10 @@ fn wait_for_event(
             break;
         }
     }
+    // KNOWN ISSUE: a save within about a second of the server's start can be
+    // missed by the watcher (seen once the examples included a row-level
+    // spec that is slow to evaluate in debug builds); let it settle first.
+    std::thread::sleep(Duration::from_millis(1500));
     trigger();
     let start = Instant::now();
     let mut seen = Vec::new();

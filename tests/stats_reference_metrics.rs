@@ -2,10 +2,9 @@
 //! convention R8) reference families, every case and every expected field,
 //! within each file's tolerance; `null` ⇔ `None`.
 
-#[path = "common/reference.rs"]
-mod reference;
+mod common;
 
-use reference::{Checker, f, load, u};
+use common::reference::{Checker, f, load, u};
 use serde_json::Value;
 use xos::stats::cuped::{CupedStats, compare_cuped};
 use xos::stats::proportion::RelativeCiMethod;

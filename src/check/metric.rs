@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Span, did_you_mean};
-use crate::plan::{Direction, Effect, Metric, MetricKind, Role};
+use crate::plan::{Direction, Effect, Metric, MetricKind, RatioInputs, Role};
 use crate::syntax::ast::{self, Unit};
 
 use super::values::duplicate;
 use super::values::{
-    effect_value, in_range, number_value, options_once, unit_in, unknown_option, word_value,
+    effect_value, in_range, number_value, options_once, text_value, unit_in, unknown_option,
+    word_value,
 };
 
 // ---------------------------------------------------------------- metrics
@@ -131,16 +132,13 @@ fn plan_role(role: ast::Role) -> Role {
 
 fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Metric> {
     let role = plan_role(decl.role);
-    let is_rate = decl.kind.name == ast::KindName::Rate;
-    let column = decl.kind.column.name.clone();
+    let kind_name = decl.kind.name;
+    let is_rate = kind_name == ast::KindName::Rate;
+    let kind = metric_kind(&decl.kind, out)?;
     let mut metric = Metric {
         name: decl.name.name.clone(),
         role,
-        kind: if is_rate {
-            MetricKind::Rate { column }
-        } else {
-            MetricKind::Mean { column }
-        },
+        kind,
         prefer: if role == Role::Guardrail {
             Direction::Lower
         } else {
@@ -149,6 +147,9 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
         baseline: None,
         mde: None,
         sd: None,
+        ratio_inputs: RatioInputs::default(),
+        covariate: None,
+        cuped: None,
         worsened: None,
         severe: None,
         margin: None,
@@ -159,6 +160,8 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
     let mut ok = true;
     let mut worsened_at = None;
     let mut severe_at = None;
+    let mut covariate_at = None;
+    let mut cuped_at: Option<Span> = None;
     for kv in options_once(block, out) {
         let key = kv.key.name.as_str();
         let guardrail_only = matches!(key, "worsened" | "severe" | "margin");
@@ -191,13 +194,21 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
                 metric.baseline = Some(baseline);
                 Some(())
             }),
-            "mde" => effect_value(kv, is_rate, out).map(|e| metric.mde = Some(e)),
+            "mde" => effect_value(kv, kind_name, out).map(|e| metric.mde = Some(e)),
             "sd" => number_value(kv, out).and_then(|n| {
                 if is_rate {
                     out.push(
                         Diagnostic::error("xos::check::mean_only_option", "`sd` only applies to mean metrics")
                             .label(kv.key.span, "a rate's variance follows from its baseline")
                             .help("remove `sd`: for `rate(...)` metrics the planning variance is p(1 − p)"),
+                    );
+                    return None;
+                }
+                if kind_name == ast::KindName::Ratio {
+                    out.push(
+                        Diagnostic::error("xos::check::mean_only_option", "`sd` only applies to mean metrics")
+                            .label(kv.key.span, "a ratio's variance follows from its numerator and denominator")
+                            .help("give a ratio's planning inputs as `mean_y`, `sd_x`, `sd_y` and `correlation`"),
                     );
                     return None;
                 }
@@ -213,22 +224,38 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
                     Direction::Higher
                 };
             }),
-            "worsened" => effect_value(kv, is_rate, out).map(|e| {
+            "worsened" => effect_value(kv, kind_name, out).map(|e| {
                 metric.worsened = Some(e);
                 worsened_at = Some(kv.value.span());
             }),
-            "severe" => effect_value(kv, is_rate, out).map(|e| {
+            "severe" => effect_value(kv, kind_name, out).map(|e| {
                 metric.severe = Some(e);
                 severe_at = Some(kv.value.span());
             }),
-            "margin" => effect_value(kv, is_rate, out).map(|e| metric.margin = Some(e)),
+            "margin" => effect_value(kv, kind_name, out).map(|e| metric.margin = Some(e)),
+            "covariate" => covariate(kv, decl, out).map(|c| {
+                metric.covariate = Some(c);
+                covariate_at = Some(kv.key.span);
+            }),
+            "cuped" => number_value(kv, out).and_then(|n| {
+                unit_in(kv, n, &[Unit::Percent, Unit::None], "a share such as `30%`", out)?;
+                let share = in_range(kv, n, (0.0..1.0).contains(&n.value), "a share in [0%, 100%)", out)?;
+                metric.cuped = Some(share);
+                cuped_at = Some(kv.key.span);
+                Some(())
+            }),
+            "mean_y" | "sd_x" | "sd_y" | "correlation" => ratio_input(kv, decl, &mut metric.ratio_inputs, out),
             _ => {
-                let known: &[&str] = if role == Role::Guardrail {
-                    &["baseline", "mde", "sd", "prefer", "worsened", "severe", "margin"]
-                } else {
-                    &["baseline", "mde", "sd", "prefer"]
-                };
-                let mut d = unknown_option(&kv.key, decl.role.keyword(), known);
+                let mut known = vec!["baseline", "mde", "prefer"];
+                match kind_name {
+                    ast::KindName::Ratio => known.extend(["mean_y", "sd_x", "sd_y", "correlation"]),
+                    ast::KindName::Mean => known.extend(["sd", "covariate", "cuped"]),
+                    ast::KindName::Rate => known.extend(["covariate", "cuped"]),
+                }
+                if role == Role::Guardrail {
+                    known.extend(["worsened", "severe", "margin"]);
+                }
+                let mut d = unknown_option(&kv.key, decl.role.keyword(), &known);
                 if role != Role::Guardrail
                     && did_you_mean(&kv.key.name, ["worsened", "severe", "margin"]).is_some()
                 {
@@ -239,6 +266,20 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
             }
         };
         ok &= result.is_some();
+    }
+    if let (Some(at), None) = (cuped_at, covariate_at) {
+        out.push(
+            Diagnostic::error(
+                "xos::check::cuped_without_covariate",
+                format!("`cuped` needs a `covariate` on `{}`", decl.name.name),
+            )
+            .label(at, "an expected variance reduction, but nothing to reduce it with")
+            .help(
+                "name the column of each unit's pre-experiment value, e.g. `covariate revenue_pre`, \
+                 or remove `cuped`",
+            ),
+        );
+        ok = false;
     }
     if let (Some(w), Some(s), Some(ws), Some(ss)) =
         (metric.worsened, metric.severe, worsened_at, severe_at)
@@ -267,6 +308,146 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
         }
     }
     ok.then_some(metric)
+}
+
+/// The plan's kind of a metric, holding each kind to its number of columns:
+/// one for `rate` and `mean`, two for `ratio`.
+fn metric_kind(kind: &ast::MetricKind, out: &mut Vec<Diagnostic>) -> Option<MetricKind> {
+    let column = kind.column.name.clone();
+    let keyword = kind.name.keyword();
+    let (needed, example) = match kind.name {
+        ast::KindName::Ratio => (2, "`ratio(clicks, queries)`: clicks per query"),
+        ast::KindName::Rate => (1, "`rate(conversions)`"),
+        ast::KindName::Mean => (1, "`mean(revenue)`"),
+    };
+    let given = 1 + kind.more.len();
+    if given != needed {
+        let mut d = Diagnostic::error(
+            "xos::check::metric_arguments",
+            format!(
+                "`{keyword}` takes {} column{}, found {given}",
+                if needed == 1 { "one" } else { "two" },
+                if needed == 1 { "" } else { "s" },
+            ),
+        )
+        .label(
+            kind.span,
+            format!("{given} column{}", if given == 1 { "" } else { "s" }),
+        )
+        .help(format!("write {example}"));
+        if kind.name != ast::KindName::Ratio && given == 2 {
+            d = d.help(format!(
+                "for a ratio of two per-unit sums, write `ratio({}, {})`",
+                kind.column.name, kind.more[0].name
+            ));
+        }
+        out.push(d);
+        return None;
+    }
+    Some(match kind.name {
+        ast::KindName::Rate => MetricKind::Rate { column },
+        ast::KindName::Mean => MetricKind::Mean { column },
+        ast::KindName::Ratio => MetricKind::Ratio {
+            numerator: column,
+            denominator: kind.more[0].name.clone(),
+        },
+    })
+}
+
+/// `covariate C`: a column name, on a rate or mean metric.
+fn covariate(
+    kv: &ast::KeyValue,
+    decl: &ast::MetricDecl,
+    out: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    if decl.kind.name == ast::KindName::Ratio {
+        out.push(
+            Diagnostic::error(
+                "xos::check::covariate_on_ratio",
+                format!(
+                    "`covariate` does not apply to the ratio metric `{}`",
+                    decl.name.name
+                ),
+            )
+            .label(kv.key.span, "CUPED adjusts rate and mean metrics")
+            .help(
+                "remove `covariate`; to adjust the numerator alone, declare it as a \
+                 `mean(...)` metric with the covariate",
+            ),
+        );
+        return None;
+    }
+    let column = text_value(kv, out)?;
+    if column == decl.kind.column.name {
+        out.push(
+            Diagnostic::error(
+                "xos::check::covariate_is_metric",
+                format!("`{}` cannot be its own covariate", column),
+            )
+            .label(kv.value.span(), "the metric's own column")
+            .help("the covariate is the unit's value from before the experiment, in its own column (e.g. `revenue_pre`)"),
+        );
+        return None;
+    }
+    Some(column)
+}
+
+/// `mean_y`, `sd_x`, `sd_y`, `correlation`: planning inputs of a ratio.
+fn ratio_input(
+    kv: &ast::KeyValue,
+    decl: &ast::MetricDecl,
+    inputs: &mut RatioInputs,
+    out: &mut Vec<Diagnostic>,
+) -> Option<()> {
+    let key = kv.key.name.as_str();
+    if decl.kind.name != ast::KindName::Ratio {
+        out.push(
+            Diagnostic::error(
+                "xos::check::ratio_only_option",
+                format!("`{key}` only applies to ratio metrics"),
+            )
+            .label(
+                kv.key.span,
+                format!(
+                    "`{}` is a {} metric",
+                    decl.name.name,
+                    decl.kind.name.keyword()
+                ),
+            )
+            .help(if decl.kind.name == ast::KindName::Mean {
+                "a mean metric's planning input is `sd`"
+            } else {
+                "a rate's planning variance follows from its `baseline`"
+            }),
+        );
+        return None;
+    }
+    let n = number_value(kv, out)?;
+    unit_in(kv, n, &[Unit::None], "a plain number", out)?;
+    let (ok, expected, slot) = match key {
+        "mean_y" => (
+            n.value != 0.0,
+            "a mean denominator per unit other than 0",
+            &mut inputs.mean_y,
+        ),
+        "sd_x" => (
+            n.value >= 0.0,
+            "a standard deviation of at least 0",
+            &mut inputs.sd_x,
+        ),
+        "sd_y" => (
+            n.value >= 0.0,
+            "a standard deviation of at least 0",
+            &mut inputs.sd_y,
+        ),
+        _ => (
+            (-1.0..=1.0).contains(&n.value),
+            "a correlation between -1 and 1",
+            &mut inputs.correlation,
+        ),
+    };
+    *slot = Some(in_range(kv, n, ok, expected, out)?);
+    Some(())
 }
 
 #[cfg(test)]

@@ -99,6 +99,26 @@ pub(super) fn check_design(plan: &Plan, at: Span, out: &mut Vec<Diagnostic>) {
     let Some(sequential) = plan.sequential else {
         return;
     };
+    // The sequential methods are defined on the Wald / Welch standard error
+    // of a rate or a mean; a ratio or a CUPED-adjusted metric would silently
+    // fall back to something else, so it is refused.
+    for metric in &plan.metrics {
+        let kind = if matches!(metric.kind, crate::plan::MetricKind::Ratio { .. }) {
+            "a ratio metric"
+        } else if metric.covariate.is_some() {
+            "a metric with a CUPED covariate"
+        } else {
+            continue;
+        };
+        out.push(
+            Diagnostic::error(
+                "xos::check::sequential_metric_kind",
+                format!("`sequential` inference does not support `{}`, {kind}", metric.name),
+            )
+            .label(at, "sequential inference declared here")
+            .help("sequential inference covers rate and mean metrics without a covariate; remove the `sequential` block or decide on this metric at the planned sample"),
+        );
+    }
     if sequential.method != SequentialMethod::GroupSequential || sequential.max_units.is_some() {
         return;
     }

@@ -92,22 +92,39 @@ pub(super) fn plan_inputs(decl: &ast::OptionsDecl, metrics: &[Metric], out: &mut
         missing.push("`mde`");
     }
     match (&primary.kind, primary.mde) {
-        (MetricKind::Rate { .. }, _) if primary.baseline.is_none() => missing.push("`baseline`"),
+        (MetricKind::Rate { .. } | MetricKind::Ratio { .. }, _) if primary.baseline.is_none() => {
+            missing.push("`baseline`")
+        }
         (MetricKind::Mean { .. }, Some(Effect::Relative(_))) if primary.baseline.is_none() => {
             missing.push("`baseline`")
         }
         _ => {}
     }
-    if !primary.kind.is_rate() && primary.sd.is_none() {
+    if matches!(primary.kind, MetricKind::Mean { .. }) && primary.sd.is_none() {
         missing.push("`sd`");
+    }
+    if matches!(primary.kind, MetricKind::Ratio { .. }) {
+        let inputs = primary.ratio_inputs;
+        for (value, name) in [
+            (inputs.mean_y, "`mean_y`"),
+            (inputs.sd_x, "`sd_x`"),
+            (inputs.sd_y, "`sd_y`"),
+            (inputs.correlation, "`correlation`"),
+        ] {
+            if value.is_none() {
+                missing.push(name);
+            }
+        }
     }
     if missing.is_empty() {
         return;
     }
-    let example = if primary.kind.is_rate() {
-        "`baseline 12%` and `mde 5% relative`"
-    } else {
-        "`sd 40`, `mde 2.5` (or `baseline 50` and `mde 5% relative`)"
+    let example = match primary.kind {
+        MetricKind::Rate { .. } => "`baseline 12%` and `mde 5% relative`",
+        MetricKind::Mean { .. } => "`sd 40`, `mde 2.5` (or `baseline 50` and `mde 5% relative`)",
+        MetricKind::Ratio { .. } => {
+            "`baseline 0.3`, `mean_y 4`, `sd_x 1.6`, `sd_y 3.4`, `correlation 0.6` and `mde 5% relative`"
+        }
     };
     out.push(
         Diagnostic::warning(

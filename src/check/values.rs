@@ -179,9 +179,10 @@ pub(super) fn in_range(
 /// number for a mean) or relative (`5% relative`); always above 0.
 pub(super) fn effect_value(
     kv: &ast::KeyValue,
-    is_rate: bool,
+    kind: ast::KindName,
     out: &mut Vec<Diagnostic>,
 ) -> Option<Effect> {
+    let is_rate = kind == ast::KindName::Rate;
     let n = number_value(kv, out)?;
     let effect = if n.relative {
         if !matches!(n.unit, Unit::Percent | Unit::None) {
@@ -221,7 +222,7 @@ pub(super) fn effect_value(
                         format!(
                             "`{}` of a {} metric cannot be in {}",
                             kv.key.name,
-                            if is_rate { "rate" } else { "mean" },
+                            kind.keyword(),
                             unit_words(unit)
                         ),
                     )
@@ -490,9 +491,9 @@ mod tests {
     #[test]
     fn effects_are_absolute_or_relative() {
         let mut out = Vec::new();
-        let pp = effect_value(&option("mde", "1pp"), true, &mut out);
+        let pp = effect_value(&option("mde", "1pp"), ast::KindName::Rate, &mut out);
         assert!(matches!(pp, Some(Effect::Absolute(x)) if (x - 0.01).abs() < 1e-12));
-        let relative = effect_value(&option("mde", "5% relative"), true, &mut out);
+        let relative = effect_value(&option("mde", "5% relative"), ast::KindName::Rate, &mut out);
         assert!(matches!(relative, Some(Effect::Relative(x)) if (x - 0.05).abs() < 1e-12));
         assert!(out.is_empty(), "{:?}", codes(&out));
     }

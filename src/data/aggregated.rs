@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{Assignment, Data, MetricData, VariantData, list, missing_column};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
-use crate::plan::{MetricKind, Plan};
+use crate::plan::{Metric, MetricKind, Plan, aggregated_columns};
 use crate::sql::{UNITS_DISTINCT, UNITS_DUPLICATED, UNITS_MIXED};
 
 /// One column the spec needs: which header, and which metric needs it.
@@ -106,22 +106,10 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         },
     ];
     for metric in &plan.metrics {
-        match &metric.kind {
-            MetricKind::Rate { column } => needs.push(Need {
-                header: column.clone(),
-                metric: Some(metric.name.clone()),
-            }),
-            MetricKind::Mean { column } => {
-                needs.push(Need {
-                    header: format!("{column}_sum"),
-                    metric: Some(metric.name.clone()),
-                });
-                needs.push(Need {
-                    header: format!("{column}_sum_sq"),
-                    metric: Some(metric.name.clone()),
-                });
-            }
-        }
+        needs.extend(aggregated_columns(metric).into_iter().map(|header| Need {
+            header,
+            metric: Some(metric.name.clone()),
+        }));
     }
     let header_line = Span::new(header_start, line_end(text, header_start));
     let mut missing = false;
@@ -287,80 +275,18 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             }
         };
 
+        let cells = Cells {
+            source,
+            field: &field,
+            columns: &columns,
+            label,
+            units,
+        };
         let mut metrics = Vec::with_capacity(plan.metrics.len());
         for metric in &plan.metrics {
-            match &metric.kind {
-                MetricKind::Rate { column } => {
-                    let (value, span) = field(col(column));
-                    match parse_count(value) {
-                        Some(count) if units > 0 && count > units => {
-                            diags.push(
-                                Diagnostic::error(
-                                    "xos::data::count_above_units",
-                                    format!("`{column}` is {count}, more than the {units} units of `{label}`"),
-                                )
-                                .in_file(source)
-                                .label(span, format!("above {units}"))
-                                .help(format!(
-                                    "`rate({column})` counts units with the event, so it cannot exceed `{}`",
-                                    plan.data.units_column
-                                )),
-                            );
-                            ok = false;
-                        }
-                        Some(count) => metrics.push(MetricData::Rate { count }),
-                        None => {
-                            diags.push(not_a_count(source, span, value, column));
-                            ok = false;
-                        }
-                    }
-                }
-                MetricKind::Mean { column } => {
-                    let sum_name = format!("{column}_sum");
-                    let sq_name = format!("{column}_sum_sq");
-                    let (sum_text, sum_span) = field(col(&sum_name));
-                    let (sq_text, sq_span) = field(col(&sq_name));
-                    let sum = parse_number(sum_text);
-                    let sum_sq = parse_number(sq_text);
-                    if sum.is_none() {
-                        diags.push(not_a_number(source, sum_span, sum_text, &sum_name));
-                    }
-                    match sum_sq {
-                        None => diags.push(not_a_number(source, sq_span, sq_text, &sq_name)),
-                        Some(sq) if sq < 0.0 => diags.push(
-                            Diagnostic::error(
-                                "xos::data::negative_sum_sq",
-                                format!("`{sq_name}` is negative"),
-                            )
-                            .in_file(source)
-                            .label(sq_span, "a sum of squares is never negative"),
-                        ),
-                        _ => {}
-                    }
-                    match (sum, sum_sq) {
-                        (Some(sum), Some(sum_sq)) if sum_sq >= 0.0 => {
-                            if units > 0 && below_square_bound(units, sum, sum_sq) {
-                                diags.push(
-                                    Diagnostic::error(
-                                        "xos::data::impossible_sums",
-                                        format!("`{sq_name}` is smaller than (`{sum_name}`)²/units for `{label}`"),
-                                    )
-                                    .in_file(source)
-                                    .label(sq_span, format!("below {}", crate::numbers::data_value(sum * sum / units as f64)))
-                                    .secondary(sum_span, "the sum")
-                                    .help(
-                                        "Σx² ≥ (Σx)²/n for any data, so these sums would give a negative variance; \
-                                         check that the column holds the sum of squared values",
-                                    ),
-                                );
-                                ok = false;
-                            } else {
-                                metrics.push(MetricData::Mean { sum, sum_sq });
-                            }
-                        }
-                        _ => ok = false,
-                    }
-                }
+            match cells.metric(plan, metric, &mut diags) {
+                Some(data) => metrics.push(data),
+                None => ok = false,
             }
         }
         for (column, count) in unit_columns.iter().zip(&mut unit_counts) {
@@ -438,6 +364,216 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         variants,
         assignment,
     })
+}
+
+/// The cells of one valid-looking row of an aggregated file, for reading a
+/// metric's columns with located diagnostics.
+struct Cells<'a, F: Fn(usize) -> (&'a str, Span)> {
+    source: &'a Arc<SourceFile>,
+    field: &'a F,
+    columns: &'a HashMap<&'a str, usize>,
+    label: &'a str,
+    /// 0 when the units cell is invalid (then bounds are not checked).
+    units: u64,
+}
+
+impl<'a, F: Fn(usize) -> (&'a str, Span)> Cells<'a, F> {
+    fn cell(&self, column: &str) -> (&'a str, Span) {
+        // INVARIANT: every column the plan needs is in the header (checked
+        // before any row is read).
+        (self.field)(self.columns[column])
+    }
+
+    /// The metric's statistics on this row; `None` after reporting what is
+    /// wrong with them.
+    fn metric(&self, plan: &Plan, metric: &Metric, diags: &mut Diagnostics) -> Option<MetricData> {
+        let x = metric.kind.column();
+        let (sum_y, sum_y_sq) = match &metric.kind {
+            MetricKind::Rate { column } => {
+                let count = self.count(plan, column, diags)? as f64;
+                (count, count)
+            }
+            MetricKind::Mean { column } => self.moments(column, diags)?,
+            MetricKind::Ratio {
+                numerator,
+                denominator,
+            } => {
+                let x = self.moments(numerator, diags);
+                let y = self.moments(denominator, diags);
+                let xy = self.cross(numerator, x, denominator, y, diags)?;
+                let ((sum_x, sum_x_sq), (sum_y, sum_y_sq)) = (x?, y?);
+                return Some(MetricData::Ratio {
+                    sum_x,
+                    sum_x_sq,
+                    sum_y,
+                    sum_y_sq,
+                    sum_xy: xy,
+                });
+            }
+        };
+        let Some(c) = &metric.covariate else {
+            return Some(match metric.kind {
+                MetricKind::Rate { .. } => MetricData::Rate {
+                    count: sum_y as u64,
+                },
+                _ => MetricData::Mean {
+                    sum: sum_y,
+                    sum_sq: sum_y_sq,
+                },
+            });
+        };
+        let moments_c = self.moments(c, diags);
+        let sum_yc = self.cross(x, Some((sum_y, sum_y_sq)), c, moments_c, diags)?;
+        let (sum_c, sum_c_sq) = moments_c?;
+        Some(MetricData::Adjusted {
+            rate: metric.kind.is_rate(),
+            sum_y,
+            sum_y_sq,
+            sum_c,
+            sum_c_sq,
+            sum_yc,
+        })
+    }
+
+    /// `rate(X)`: a count of units, at most the units.
+    fn count(&self, plan: &Plan, column: &str, diags: &mut Diagnostics) -> Option<u64> {
+        let (value, span) = self.cell(column);
+        let units = self.units;
+        match parse_count(value) {
+            Some(count) if units > 0 && count > units => {
+                diags.push(
+                    Diagnostic::error(
+                        "xos::data::count_above_units",
+                        format!(
+                            "`{column}` is {count}, more than the {units} units of `{}`",
+                            self.label
+                        ),
+                    )
+                    .in_file(self.source)
+                    .label(span, format!("above {units}"))
+                    .help(format!(
+                        "`rate({column})` counts units with the event, so it cannot exceed `{}`",
+                        plan.data.units_column
+                    )),
+                );
+                None
+            }
+            Some(count) => Some(count),
+            None => {
+                diags.push(not_a_count(self.source, span, value, column));
+                None
+            }
+        }
+    }
+
+    /// `X_sum`, `X_sum_sq`: finite, Σx² ≥ 0 and Σx² ≥ (Σx)²/n.
+    fn moments(&self, column: &str, diags: &mut Diagnostics) -> Option<(f64, f64)> {
+        let sum_name = format!("{column}_sum");
+        let sq_name = format!("{column}_sum_sq");
+        let (sum_text, sum_span) = self.cell(&sum_name);
+        let (sq_text, sq_span) = self.cell(&sq_name);
+        let sum = parse_number(sum_text);
+        let sum_sq = parse_number(sq_text);
+        if sum.is_none() {
+            diags.push(not_a_number(self.source, sum_span, sum_text, &sum_name));
+        }
+        match sum_sq {
+            None => diags.push(not_a_number(self.source, sq_span, sq_text, &sq_name)),
+            Some(sq) if sq < 0.0 => diags.push(
+                Diagnostic::error(
+                    "xos::data::negative_sum_sq",
+                    format!("`{sq_name}` is negative"),
+                )
+                .in_file(self.source)
+                .label(sq_span, "a sum of squares is never negative"),
+            ),
+            _ => {}
+        }
+        let (sum, sum_sq) = (sum?, sum_sq.filter(|sq| *sq >= 0.0)?);
+        if self.units > 0 && below_square_bound(self.units, sum, sum_sq) {
+            diags.push(
+                Diagnostic::error(
+                    "xos::data::impossible_sums",
+                    format!(
+                        "`{sq_name}` is smaller than (`{sum_name}`)²/units for `{}`",
+                        self.label
+                    ),
+                )
+                .in_file(self.source)
+                .label(
+                    sq_span,
+                    format!(
+                        "below {}",
+                        crate::numbers::data_value(sum * sum / self.units as f64)
+                    ),
+                )
+                .secondary(sum_span, "the sum")
+                .help(
+                    "Σx² ≥ (Σx)²/n for any data, so these sums would give a negative variance; \
+                     check that the column holds the sum of squared values",
+                ),
+            );
+            return None;
+        }
+        Some((sum, sum_sq))
+    }
+
+    /// `X_Y_sum_prod`: finite, and within Cauchy–Schwarz of the two columns'
+    /// moments (when both are valid): `(nΣxy − ΣxΣy)² ≤ (nΣx² − (Σx)²)(nΣy² − (Σy)²)`.
+    fn cross(
+        &self,
+        x: &str,
+        moments_x: Option<(f64, f64)>,
+        y: &str,
+        moments_y: Option<(f64, f64)>,
+        diags: &mut Diagnostics,
+    ) -> Option<f64> {
+        let name = format!("{x}_{y}_sum_prod");
+        let (text, span) = self.cell(&name);
+        let Some(sum_xy) = parse_number(text) else {
+            diags.push(not_a_number(self.source, span, text, &name));
+            return None;
+        };
+        let ((sum_x, sum_x_sq), (sum_y, sum_y_sq)) = (moments_x?, moments_y?);
+        if self.units > 0
+            && beyond_cauchy_schwarz(self.units, [sum_x, sum_x_sq, sum_y, sum_y_sq, sum_xy])
+        {
+            diags.push(
+                Diagnostic::error(
+                    "xos::data::impossible_cross_product",
+                    format!(
+                        "`{name}` is inconsistent with the sums of `{x}` and `{y}` for `{}`",
+                        self.label
+                    ),
+                )
+                .in_file(self.source)
+                .label(
+                    span,
+                    "|covariance| above the product of the standard deviations",
+                )
+                .help(format!(
+                    "Cauchy–Schwarz: |nΣxy − ΣxΣy| ≤ √((nΣx² − (Σx)²)(nΣy² − (Σy)²)) for any data; \
+                     check that `{name}` holds the sum over units of `{x}` × `{y}`"
+                )),
+            );
+            return None;
+        }
+        Some(sum_xy)
+    }
+}
+
+/// `|n·Σxy − Σx·Σy| > √((n·Σx² − (Σx)²)(n·Σy² − (Σy)²))` beyond what
+/// rounding in the export can explain; the sums are `[Σx, Σx², Σy, Σy², Σxy]`.
+fn beyond_cauchy_schwarz(n: u64, [sum_x, sum_x_sq, sum_y, sum_y_sq, sum_xy]: [f64; 5]) -> bool {
+    use crate::stats::moments::diff_of_products;
+    let n = n as f64;
+    let s_xx = diff_of_products(n, sum_x_sq, sum_x, sum_x).max(0.0);
+    let s_yy = diff_of_products(n, sum_y_sq, sum_y, sum_y).max(0.0);
+    let s_xy = diff_of_products(n, sum_xy, sum_x, sum_y).abs();
+    let bound = (s_xx * s_yy).sqrt();
+    // Relative slack on the scale of the products that were differenced.
+    let scale = (n * sum_xy.abs()).max((sum_x * sum_y).abs());
+    s_xy > bound && s_xy - bound > 1e-9 * scale.max(f64::MIN_POSITIVE)
 }
 
 /// Rows per (trimmed) label of the variant column.

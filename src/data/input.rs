@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::data::{Data, unreadable};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
-use crate::plan::{MetricKind, Plan, Shape};
+use crate::plan::{Plan, Shape, aggregated_columns};
 
 /// The data path that means standard input.
 pub const STDIN: &str = "-";
@@ -68,7 +68,8 @@ fn rename(diags: Diagnostics, spool: &Path, name: &Path) -> Diagnostics {
 
 /// Whether a spec that declares `shape rows` should read `path` as
 /// aggregated data: its header has the units column and every column the
-/// aggregated reader needs (`X` per rate, `X_sum` and `X_sum_sq` per mean),
+/// aggregated reader needs (`plan::aggregated_columns`: `X` per rate, `X_sum`
+/// and `X_sum_sq` per mean, a ratio's and a covariate's sums and products),
 /// and not the `unit_id` column a per-unit export has. A per-unit export
 /// never has the units column (its units are its rows), so the header
 /// alone tells the two apart. Any read error leaves the decision to the
@@ -87,12 +88,9 @@ pub fn reads_as_aggregated(plan: &Plan, path: &Path) -> bool {
     if plan.data.unit_id.as_deref().is_some_and(has) {
         return false;
     }
-    plan.metrics.iter().all(|metric| match &metric.kind {
-        MetricKind::Rate { column } => has(column),
-        MetricKind::Mean { column } => {
-            has(&format!("{column}_sum")) && has(&format!("{column}_sum_sq"))
-        }
-    })
+    plan.metrics
+        .iter()
+        .all(|metric| aggregated_columns(metric).iter().all(|c| has(c)))
 }
 
 /// The trimmed column names of the file's first line (a gzip file is

@@ -56,6 +56,48 @@ pub enum MetricData {
     Rate { count: u64 },
     /// Σx and Σx² over the variant's units; Σx² ≥ (Σx)²/n.
     Mean { sum: f64, sum_sq: f64 },
+    /// `ratio(X, Y)`: Σx, Σx², Σy, Σy² and Σxy over the variant's units;
+    /// each Σa² ≥ (Σa)²/n and the cross-product within Cauchy–Schwarz.
+    Ratio {
+        sum_x: f64,
+        sum_x_sq: f64,
+        sum_y: f64,
+        sum_y_sq: f64,
+        sum_xy: f64,
+    },
+    /// A rate or mean metric `Y` with a CUPED covariate `C`: Σy and Σy² (for
+    /// a rate both are the count), Σc, Σc² and Σyc, validated as for ratios.
+    Adjusted {
+        /// `Y` is a rate: its own (unadjusted) test is the rate test.
+        rate: bool,
+        sum_y: f64,
+        sum_y_sq: f64,
+        sum_c: f64,
+        sum_c_sq: f64,
+        sum_yc: f64,
+    },
+}
+
+impl MetricData {
+    /// A covariate-adjusted metric's own statistics, without the covariate
+    /// (`Rate` or `Mean`); any other data as it is.
+    pub fn unadjusted(self) -> MetricData {
+        match self {
+            // INVARIANT: a rate's Σy is its count, an integer below 2^53.
+            MetricData::Adjusted {
+                rate: true, sum_y, ..
+            } => MetricData::Rate {
+                count: sum_y as u64,
+            },
+            MetricData::Adjusted {
+                sum_y, sum_y_sq, ..
+            } => MetricData::Mean {
+                sum: sum_y,
+                sum_sq: sum_y_sq,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Reads and validates the plan's data file; a gzip file (`.csv.gz`) is

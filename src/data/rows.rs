@@ -39,7 +39,7 @@ use flate2::read::MultiGzDecoder;
 use super::units::{Counted, Units};
 use super::{Assignment, Data, MetricData, VariantData, list, missing_column, unreadable};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
-use crate::plan::{MetricKind, Missing, Plan};
+use crate::plan::{Metric, MetricKind, Missing, Plan, row_columns};
 
 /// Bad rows listed one by one; the rest are counted in one more diagnostic.
 pub const LISTED_BAD_ROWS: usize = 20;
@@ -384,6 +384,23 @@ struct ValueColumn {
     binary: bool,
 }
 
+/// The value columns one metric reads: its own, a ratio's denominator and a
+/// covariate, each of the last two with its index in [`Layout::products`].
+#[derive(Clone, Copy, Debug)]
+struct MetricValues {
+    x: usize,
+    y: Option<(usize, usize)>,
+    c: Option<(usize, usize)>,
+}
+
+impl MetricValues {
+    fn reads(&self, value: usize) -> bool {
+        self.x == value
+            || self.y.is_some_and(|y| y.0 == value)
+            || self.c.is_some_and(|c| c.0 == value)
+    }
+}
+
 /// The plan's needs resolved against the header.
 struct Layout {
     path: std::path::PathBuf,
@@ -393,8 +410,11 @@ struct Layout {
     roles: Vec<Role>,
     labels: Vec<Vec<u8>>,
     values: Vec<ValueColumn>,
-    /// For each metric, its value column.
-    metric_values: Vec<usize>,
+    /// For each metric, its value columns.
+    metric_values: Vec<MetricValues>,
+    /// Pairs of value columns whose per-row product is summed (a ratio's
+    /// Σxy, a covariate's Σyc), each pair once.
+    products: Vec<(usize, usize)>,
     variant_column: usize,
     unit_id: Option<String>,
     missing_zero: bool,
@@ -428,7 +448,9 @@ impl Layout {
             needs.push((unit, None));
         }
         for metric in &plan.metrics {
-            needs.push((metric.kind.column(), Some(&metric.name)));
+            for column in row_columns(metric) {
+                needs.push((column, Some(&metric.name)));
+            }
         }
         let mut found = HashMap::new();
         for (column, metric) in needs {
@@ -485,23 +507,39 @@ impl Layout {
             roles[found[unit.as_str()]] = Role::Unit;
         }
         let mut values: Vec<ValueColumn> = Vec::new();
+        let mut value_of = |column: &str| match roles[found[column]] {
+            Role::Value(value) => value,
+            _ => {
+                values.push(ValueColumn {
+                    name: column.to_string(),
+                    binary: false,
+                });
+                roles[found[column]] = Role::Value(values.len() - 1);
+                values.len() - 1
+            }
+        };
         let mut metric_values = Vec::with_capacity(plan.metrics.len());
+        let mut products: Vec<(usize, usize)> = Vec::new();
         for metric in &plan.metrics {
-            let column = metric.kind.column();
-            let index = found[column];
-            let value = match roles[index] {
-                Role::Value(value) => value,
-                _ => {
-                    values.push(ValueColumn {
-                        name: column.to_string(),
-                        binary: false,
-                    });
-                    roles[index] = Role::Value(values.len() - 1);
-                    values.len() - 1
-                }
+            let x = value_of(metric.kind.column());
+            let y = metric.kind.denominator().map(&mut value_of);
+            let c = metric.covariate.as_deref().map(&mut value_of);
+            // One Σxy per distinct pair of columns, however many metrics read it.
+            let mut product = |other: usize| {
+                let pair = (x, other);
+                products.iter().position(|p| *p == pair).unwrap_or_else(|| {
+                    products.push(pair);
+                    products.len() - 1
+                })
             };
-            values[value].binary |= metric.kind.is_rate();
-            metric_values.push(value);
+            metric_values.push(MetricValues {
+                x,
+                y: y.map(|y| (y, product(y))),
+                c: c.map(|c| (c, product(c))),
+            });
+        }
+        for (metric, columns) in plan.metrics.iter().zip(&metric_values) {
+            values[columns.x].binary |= metric.kind.is_rate();
         }
         // Columns past the last one read are never looked at.
         Ok(Layout {
@@ -517,6 +555,7 @@ impl Layout {
                 .collect(),
             values,
             metric_values,
+            products,
             variant_column,
             unit_id: plan.data.unit_id.clone(),
             missing_zero: plan.data.missing == Missing::Zero,
@@ -591,6 +630,20 @@ struct Acc {
     ones: Vec<u64>,
     /// Per value column: Σx and Σx² (other columns).
     sums: Vec<(Sum, Sum)>,
+    /// Per pair of [`Layout::products`]: Σxy.
+    products: Vec<Sum>,
+}
+
+impl Acc {
+    /// Σx and Σx² of a value column (a binary column's are both its count of 1s).
+    fn moments(&self, layout: &Layout, value: usize) -> (f64, f64) {
+        if layout.values[value].binary {
+            let ones = self.ones[value] as f64;
+            (ones, ones)
+        } else {
+            (self.sums[value].0.value(), self.sums[value].1.value())
+        }
+    }
 }
 
 /// What is wrong with a bad row.
@@ -655,6 +708,7 @@ impl Partial {
                     rows: 0,
                     ones: vec![0; values],
                     sums: vec![(Sum::default(), Sum::default()); values],
+                    products: vec![Sum::default(); layout.products.len()],
                 };
                 layout.labels.len()
             ],
@@ -1049,6 +1103,12 @@ fn commit(
             sum_sq.add(x * x);
         }
     }
+    for (sum, &(a, b)) in acc.products.iter_mut().zip(&layout.products) {
+        let product = values[a] * values[b];
+        if product != 0.0 {
+            sum.add(product);
+        }
+    }
     if let (Some(units), Some(id)) = (units, unit) {
         units.see(id, variant, offset);
     }
@@ -1241,6 +1301,9 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
                     sum.merge(s);
                     sum_sq.merge(sq);
                 }
+                for (sum, s) in acc.products.iter_mut().zip(other.products) {
+                    sum.merge(s);
+                }
             }
         }
         if let Some(theirs) = partial.units {
@@ -1328,22 +1391,7 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
                 .metric_values
                 .iter()
                 .zip(&plan.metrics)
-                .map(|(&value, metric)| match &metric.kind {
-                    MetricKind::Rate { .. } => MetricData::Rate {
-                        count: acc.ones[value],
-                    },
-                    MetricKind::Mean { .. } if layout.values[value].binary => {
-                        let ones = acc.ones[value] as f64;
-                        MetricData::Mean {
-                            sum: ones,
-                            sum_sq: ones,
-                        }
-                    }
-                    MetricKind::Mean { .. } => MetricData::Mean {
-                        sum: acc.sums[value].0.value(),
-                        sum_sq: acc.sums[value].1.value(),
-                    },
-                })
+                .map(|(columns, metric)| metric_data(layout, &acc, metric, columns))
                 .collect(),
         })
         .collect();
@@ -1357,6 +1405,42 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
             None => None,
         },
     })
+}
+
+/// One metric's statistics from a variant's accumulators: the same
+/// [`MetricData`] the aggregated loader reads from that variant's row.
+fn metric_data(layout: &Layout, acc: &Acc, metric: &Metric, columns: &MetricValues) -> MetricData {
+    let (sum_x, sum_x_sq) = acc.moments(layout, columns.x);
+    if let Some((y, product)) = columns.y {
+        let (sum_y, sum_y_sq) = acc.moments(layout, y);
+        return MetricData::Ratio {
+            sum_x,
+            sum_x_sq,
+            sum_y,
+            sum_y_sq,
+            sum_xy: acc.products[product].value(),
+        };
+    }
+    if let Some((c, product)) = columns.c {
+        let (sum_c, sum_c_sq) = acc.moments(layout, c);
+        return MetricData::Adjusted {
+            rate: metric.kind.is_rate(),
+            sum_y: sum_x,
+            sum_y_sq: sum_x_sq,
+            sum_c,
+            sum_c_sq,
+            sum_yc: acc.products[product].value(),
+        };
+    }
+    match metric.kind {
+        MetricKind::Rate { .. } => MetricData::Rate {
+            count: acc.ones[columns.x],
+        },
+        _ => MetricData::Mean {
+            sum: sum_x,
+            sum_sq: sum_x_sq,
+        },
+    }
 }
 
 /// The counts, with the example ids read back from the lines they start.
@@ -1413,7 +1497,7 @@ fn bad_row_diagnostic(
             .metrics
             .iter()
             .zip(&layout.metric_values)
-            .filter(|(_, v)| **v == value)
+            .filter(|(_, v)| v.reads(value))
             .map(|(m, _)| m.name.as_str())
             .collect();
         match names.as_slice() {

@@ -130,6 +130,20 @@ pub(super) fn assumptions(report: &Report) -> Vec<String> {
          information: health is a warning, and it never proves non-inferiority."
             .to_string(),
     ];
+    if report.metrics.iter().any(|m| m.kind == "ratio") {
+        out.push(
+            "Ratio metrics: Σx/Σy per arm with the delta-method variance from per-unit sums \
+             (n − 1 moments), two-sided z-test, CI = Δ ± z·SE."
+                .to_string(),
+        );
+    }
+    if report.metrics.iter().any(|m| m.covariate.is_some()) {
+        out.push(
+            "CUPED: the covariate's slope θ pooled over both arms' units, adjusted means, Welch \
+             t-test on the within-arm adjusted variances; the unadjusted numbers are in the report."
+                .to_string(),
+        );
+    }
     if report.decision.arms.len() > 1 {
         out.push(format!(
             "p-values adjusted across {} treatment arms with {}; significance uses the adjusted p-value, \

@@ -40,8 +40,14 @@ pub struct MetricReport {
     pub role: Role,
     pub kind: &'static str,
     /// The CSV column the metric reads (`conversions`, or `revenue` for
-    /// `revenue_sum` / `revenue_sum_sq`).
+    /// `revenue_sum` / `revenue_sum_sq`); a ratio's numerator.
     pub column: String,
+    /// A ratio's denominator column (ratio metrics only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denominator: Option<String>,
+    /// The CUPED covariate column (metrics with a `covariate` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covariate: Option<String>,
     pub prefer: Direction,
     pub baseline: Option<f64>,
     pub mde: Option<EffectReport>,
@@ -160,6 +166,8 @@ pub fn build(
             role: metric.role,
             kind: metric.kind.label(),
             column: metric.kind.column().to_string(),
+            denominator: metric.kind.denominator().map(str::to_string),
+            covariate: metric.covariate.clone(),
             prefer: metric.prefer,
             baseline: metric.baseline,
             mde: metric.mde.map(EffectReport::from),

@@ -43,6 +43,9 @@ pub struct MemoView {
     /// Which sequential inference decided, at which look; `None` for a
     /// fixed-horizon spec.
     pub inference: Option<String>,
+    /// One sentence per comparison of a metric with a covariate: what CUPED
+    /// did and how much it narrowed the interval. Empty without covariates.
+    pub cuped: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -252,6 +255,63 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
         },
         level: numbers::percent(1.0 - alpha),
         inference: inference_line(report),
+        cuped: cuped_notes(report),
+    }
+}
+
+/// What CUPED did to each comparison of a metric with a covariate.
+fn cuped_notes(report: &Report) -> Vec<String> {
+    let level = numbers::percent(1.0 - report.settings.alpha);
+    let mut notes = Vec::new();
+    for m in &report.metrics {
+        let Some(covariate) = &m.covariate else {
+            continue;
+        };
+        for c in &m.comparisons {
+            let Some(cuped) = &c.cuped else {
+                continue;
+            };
+            let head = format!("`{}`, {}", m.name, c.variant);
+            let Some(theta) = cuped.theta else {
+                notes.push(format!(
+                    "{head}: covariate `{covariate}` has no variance, so CUPED was not applied; \
+                     the numbers are unadjusted."
+                ));
+                continue;
+            };
+            let u = &cuped.unadjusted;
+            let narrower = match (c.ci_low, c.ci_high, u.ci_low, u.ci_high) {
+                (Some(lo), Some(hi), Some(ulo), Some(uhi)) if uhi > ulo => {
+                    let change = 1.0 - (hi - lo) / (uhi - ulo);
+                    let how = if change >= 0.0 { "narrower" } else { "wider" };
+                    format!(
+                        "; the {level} interval is {} {how} than without it ({} instead of [{}, {}])",
+                        numbers::percent1(change.abs()),
+                        format_args!("[{}, {}]", lift(m, lo), lift(m, hi)),
+                        lift(m, ulo),
+                        lift(m, uhi)
+                    )
+                }
+                _ => String::new(),
+            };
+            let reduction = cuped
+                .variance_reduction
+                .map_or("an unknown share".into(), numbers::percent1);
+            notes.push(format!(
+                "{head}: CUPED with covariate `{covariate}` (θ = {}) removed {reduction} of the \
+                 lift's variance{narrower}.",
+                numbers::number(theta)
+            ));
+        }
+    }
+    notes
+}
+
+/// The metric as written in the spec: `rate(conversions)`, `ratio(clicks, queries)`.
+fn form(m: &MetricReport) -> String {
+    match &m.denominator {
+        Some(denominator) => format!("{}({}, {denominator})", m.kind, m.column),
+        None => format!("{}({})", m.kind, m.column),
     }
 }
 
@@ -262,7 +322,7 @@ fn charter(report: &Report, primary: &MetricReport) -> CharterView {
             .clone()
             .unwrap_or_else(|| "not stated".into()),
         owner: report.owner.clone().unwrap_or_else(|| "not stated".into()),
-        primary: format!("{} = {}({})", primary.name, primary.kind, primary.column),
+        primary: format!("{} = {}", primary.name, form(primary)),
         mde: primary
             .mde
             .map_or("not stated".into(), |e| effect(primary, e.value, e.scale)),
@@ -342,7 +402,7 @@ fn metric_view(m: &MetricReport, alpha: f64) -> MetricView {
     }
     MetricView {
         name: m.name.clone(),
-        kind: format!("{}({})", m.kind, m.column),
+        kind: form(m),
         prefer: match m.prefer {
             Direction::Higher => "higher is better".into(),
             Direction::Lower => "lower is better".into(),

@@ -358,6 +358,7 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         status: guardrail.then_some(status),
         fixed_horizon: None,
         boundary: number(Field::Boundary),
+        cuped: None,
     }
 }
 

@@ -9,12 +9,11 @@
 //! one θ pooled over both arms' units, adjusted means, within-arm adjusted
 //! variances and a Welch t-test on them.
 
-use super::dist::{student_t_quantile, student_t_sf};
-use super::lift::{diff_of_products, relative_lift, sample_covariance};
-use super::mean::MeanStats;
+use super::mean::{MeanStats, welch_test};
+use super::moments::{diff_of_products, sample_covariance};
 use super::power::SampleSize;
-use super::proportion::{RelativeCiMethod, z_critical};
-use super::relative::{ArmEstimates, relative_interval};
+use super::proportion::z_critical;
+use super::relative::{ArmEstimates, RelativeCiMethod, relative_interval, relative_lift};
 
 /// Sufficient statistics of one arm of a metric `Y` with covariate `C`: the
 /// unit count and the per-unit sums `Σy`, `Σy²`, `Σc`, `Σc²`, `Σyc` (the
@@ -88,52 +87,6 @@ pub struct CupedComparison {
     pub variance_reduction: Option<f64>,
 }
 
-/// Welch test of a difference from the variances of the two arm estimates.
-struct Welch {
-    se: f64,
-    df: Option<f64>,
-    t: Option<f64>,
-    p_value: f64,
-    ci_low: f64,
-    ci_high: f64,
-    /// `t_{df, 1−α/2}`; 0 when `se = 0` (the interval is the point).
-    critical: f64,
-}
-
-/// `se = √(v_c + v_t)`, `df = (v_c + v_t)²/(v_c²/(n_c − 1) + v_t²/(n_t − 1))`
-/// (on the scale of the larger term, so it cannot overflow), `t = lift/se`,
-/// `p = 2 P(T_df > |t|)`, `CI = lift ∓ t_{df, 1−α/2}·se`; with `se = 0`,
-/// `p = 1` if the lift is 0 else 0 and the CI is the point.
-fn welch(abs_lift: f64, v_c: f64, v_t: f64, n_c: f64, n_t: f64, alpha: f64) -> Welch {
-    let se = (v_c + v_t).sqrt();
-    if se > 0.0 {
-        let scale = v_c.max(v_t);
-        let (a, b) = (v_c / scale, v_t / scale);
-        let df = (a + b) * (a + b) / (a * a / (n_c - 1.0) + b * b / (n_t - 1.0));
-        let t = abs_lift / se;
-        let critical = -student_t_quantile(0.5 * alpha, df);
-        Welch {
-            se,
-            df: Some(df),
-            t: Some(t),
-            p_value: (2.0 * student_t_sf(t.abs(), df)).min(1.0),
-            ci_low: abs_lift - critical * se,
-            ci_high: abs_lift + critical * se,
-            critical,
-        }
-    } else {
-        Welch {
-            se,
-            df: None,
-            t: None,
-            p_value: if abs_lift == 0.0 { 1.0 } else { 0.0 },
-            ci_low: abs_lift,
-            ci_high: abs_lift,
-            critical: 0.0,
-        }
-    }
-}
-
 /// Mean of `sum` over `n` units minus the mean of `total` over `n_total`:
 /// `(sum·n_total − total·n)/(n·n_total)` with exact two-products, so arms
 /// with nearly equal means keep the digits of their difference.
@@ -194,7 +147,7 @@ pub fn compare_cuped(
     if ![m_c, m_t, abs_lift, v_c, v_t].iter().all(|x| x.is_finite()) {
         return None;
     }
-    let test = welch(abs_lift, v_c, v_t, nc, nt, alpha);
+    let test = welch_test(abs_lift, v_c, v_t, nc, nt, alpha);
     if !(test.t.is_none_or(f64::is_finite) && test.ci_low.is_finite() && test.ci_high.is_finite()) {
         return None;
     }
@@ -222,7 +175,8 @@ pub fn compare_cuped(
         p_value: test.p_value,
         ci_low: test.ci_low,
         ci_high: test.ci_high,
-        rel_ci: relative_interval(estimates, test.critical, method),
+        // With se = 0 the interval is the point whatever the quantile.
+        rel_ci: relative_interval(estimates, test.t_quantile.unwrap_or(0.0), method),
         variance_reduction,
     })
 }

@@ -3,7 +3,8 @@
 //! the delta, Fieller or log method at the test's own t quantile.
 
 use super::dist::{student_t_quantile, student_t_sf};
-use super::relative::{ArmEstimates, RelativeCiMethod, relative_interval};
+use super::moments::diff_of_products;
+use super::relative::{ArmEstimates, RelativeCiMethod, relative_interval, relative_lift};
 
 /// Sufficient statistics of one arm: unit count, `Σx` and `Σx²`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -11,16 +12,6 @@ pub struct MeanStats {
     pub n: u64,
     pub sum: f64,
     pub sum_sq: f64,
-}
-
-/// `a·b − c·d` with both products carried exactly (two-product via
-/// `mul_add`) and one final rounding of their difference's leading part.
-fn diff_of_products(a: f64, b: f64, c: f64, d: f64) -> f64 {
-    let ab = a * b;
-    let ab_err = a.mul_add(b, -ab);
-    let cd = c * d;
-    let cd_err = c.mul_add(d, -cd);
-    (ab - cd) + (ab_err - cd_err)
 }
 
 impl MeanStats {
@@ -118,11 +109,7 @@ pub fn lifts(c: MeanStats, t: MeanStats) -> Option<(f64, Option<f64>)> {
     if !abs_lift.is_finite() {
         return None;
     }
-    let mean_c = c.mean();
-    let rel_lift = (mean_c != 0.0)
-        .then(|| abs_lift / mean_c.abs())
-        .filter(|r| r.is_finite());
-    Some((abs_lift, rel_lift))
+    Some((abs_lift, relative_lift(abs_lift, c.mean())))
 }
 
 /// Welch two-sample t-test from sufficient statistics.
@@ -146,27 +133,15 @@ pub fn compare_means(c: MeanStats, t: MeanStats, alpha: f64) -> Option<MeanCompa
     let (nc, nt) = (c.n as f64, t.n as f64);
     let (abs_lift, rel_lift) = lifts(c, t)?;
     let (a, b) = (var_c / nc, var_t / nt);
-    let se = (a + b).sqrt();
-    let (df, t_stat, t_quantile, p_value, ci_low, ci_high) = if se > 0.0 {
-        let scale = a.max(b);
-        let (a1, b1) = (a / scale, b / scale);
-        let df = (a1 + b1) * (a1 + b1) / (a1 * a1 / (nc - 1.0) + b1 * b1 / (nt - 1.0));
-        let t_stat = abs_lift / se;
-        let p = (2.0 * student_t_sf(t_stat.abs(), df)).min(1.0);
-        let q = -student_t_quantile(0.5 * alpha, df);
-        let half = q * se;
-        (
-            Some(df),
-            Some(t_stat),
-            Some(q),
-            p,
-            abs_lift - half,
-            abs_lift + half,
-        )
-    } else {
-        let p = if abs_lift == 0.0 { 1.0 } else { 0.0 };
-        (None, None, None, p, abs_lift, abs_lift)
-    };
+    let WelchTest {
+        se,
+        df,
+        t: t_stat,
+        t_quantile,
+        p_value,
+        ci_low,
+        ci_high,
+    } = welch_test(abs_lift, a, b, nc, nt, alpha);
     let mut m = MeanComparison {
         mean_c: c.mean(),
         mean_t: t.mean(),
@@ -187,6 +162,63 @@ pub fn compare_means(c: MeanStats, t: MeanStats, alpha: f64) -> Option<MeanCompa
     };
     m.rel_ci_delta = m.relative_ci(RelativeCiMethod::Delta);
     Some(m)
+}
+
+/// A Welch test of a lift (see [`welch_test`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WelchTest {
+    /// `√(v_c + v_t)`.
+    pub se: f64,
+    /// Welch–Satterthwaite degrees of freedom; `None` when `se = 0`.
+    pub df: Option<f64>,
+    /// `abs_lift/se`; `None` when `se = 0`.
+    pub t: Option<f64>,
+    /// `t_{df, 1−α/2}`; `None` when `se = 0`.
+    pub t_quantile: Option<f64>,
+    /// `2 P(T_df > |t|)`; with `se = 0`, 1 if the lift is 0, else 0.
+    pub p_value: f64,
+    /// `abs_lift ∓ t_{df, 1−α/2}·se` (the lift itself when `se = 0`).
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+/// Welch test of `abs_lift` from the sampling variances `v_c`, `v_t` of the
+/// two arm estimates (Welch 1947; Satterthwaite 1946): `se = √(v_c + v_t)`,
+/// `df = (v_c + v_t)²/(v_c²/(n_c − 1) + v_t²/(n_t − 1))` evaluated on the
+/// scale of the larger term (it cannot overflow), `t = abs_lift/se`,
+/// `p = 2 P(T_df > |t|)`, `CI = abs_lift ∓ t_{df, 1−α/2}·se`. With `se = 0`
+/// there is no noise: `df`, `t` and the quantile are `None`, `p` is 1 if the
+/// lift is 0 and 0 otherwise, and the CI is the lift. The caller checks
+/// `α ∈ (0, 1)` and `n ≥ 2`. Used by [`compare_means`] and by CUPED's
+/// adjusted comparison.
+pub fn welch_test(abs_lift: f64, v_c: f64, v_t: f64, n_c: f64, n_t: f64, alpha: f64) -> WelchTest {
+    let se = (v_c + v_t).sqrt();
+    if se > 0.0 {
+        let scale = v_c.max(v_t);
+        let (a, b) = (v_c / scale, v_t / scale);
+        let df = (a + b) * (a + b) / (a * a / (n_c - 1.0) + b * b / (n_t - 1.0));
+        let t = abs_lift / se;
+        let q = -student_t_quantile(0.5 * alpha, df);
+        WelchTest {
+            se,
+            df: Some(df),
+            t: Some(t),
+            t_quantile: Some(q),
+            p_value: (2.0 * student_t_sf(t.abs(), df)).min(1.0),
+            ci_low: abs_lift - q * se,
+            ci_high: abs_lift + q * se,
+        }
+    } else {
+        WelchTest {
+            se,
+            df: None,
+            t: None,
+            t_quantile: None,
+            p_value: if abs_lift == 0.0 { 1.0 } else { 0.0 },
+            ci_low: abs_lift,
+            ci_high: abs_lift,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,10 +14,10 @@
 //! (convention R7 of the reference vectors, `ratio.json`).
 
 use super::dist::normal_sf;
-use super::lift::{diff_of_products, relative_lift, sample_covariance};
 use super::mean::MeanStats;
-use super::proportion::{RelativeCiMethod, z_critical};
-use super::relative::{ArmEstimates, relative_interval};
+use super::moments::{diff_of_products, sample_covariance};
+use super::proportion::z_critical;
+use super::relative::{ArmEstimates, RelativeCiMethod, relative_interval, relative_lift};
 
 /// Sufficient statistics of one arm of `ratio(X, Y)`: the unit count and
 /// the per-unit sums `Σx`, `Σx²`, `Σy`, `Σy²`, `Σxy` (the aggregated

@@ -38,6 +38,15 @@ pub struct ArmEstimates {
     pub rel_lift: Option<f64>,
 }
 
+/// The relative lift `abs_lift/|m_c|` of a lift formed by the caller; its
+/// sign is the sign of the absolute lift. `None` when `m_c = 0` or the
+/// quotient is not finite.
+pub fn relative_lift(abs_lift: f64, m_c: f64) -> Option<f64> {
+    (m_c != 0.0)
+        .then(|| abs_lift / m_c.abs())
+        .filter(|r| r.is_finite())
+}
+
 /// Confidence interval `(low, high)` of the relative lift `(m_t − m_c)/|m_c|`,
 /// with `q` the two-sided critical value of the metric's own test.
 ///

@@ -217,6 +217,7 @@ impl Role {
 pub enum KindName {
     Rate,
     Mean,
+    Ratio,
 }
 
 impl KindName {
@@ -224,15 +225,20 @@ impl KindName {
         match self {
             KindName::Rate => "rate",
             KindName::Mean => "mean",
+            KindName::Ratio => "ratio",
         }
     }
 }
 
-/// `rate(conversions)`.
+/// `rate(conversions)`, `ratio(clicks, queries)`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricKind {
     pub name: KindName,
+    /// The first column (a ratio's numerator).
     pub column: Ident,
+    /// The columns after the first, as written (a ratio's denominator; the
+    /// checker rejects any count a kind does not take).
+    pub more: Vec<Ident>,
     pub span: Span,
 }
 

@@ -231,12 +231,16 @@ impl<'a> Printer<'a> {
                     self.close(v.span);
                 }
                 Item::Metric(m) => {
+                    let columns: Vec<&str> = std::iter::once(&m.kind.column)
+                        .chain(&m.kind.more)
+                        .map(|c| c.name.as_str())
+                        .collect();
                     let head = format!(
                         "{} {} = {}({})",
                         m.role.keyword(),
                         m.name.name,
                         m.kind.name.keyword(),
-                        m.kind.column.name
+                        columns.join(", ")
                     );
                     match &m.options {
                         Some(block) => self.block(&head, block, m.span),

@@ -307,13 +307,20 @@ fn parse_metric_kind(pair: Pair<'_, Rule>) -> PResult<MetricKind> {
     let mut inner = pair.into_inner();
     let name = parse_kind_name(next(&mut inner, "metric kind name")?)?;
     let column = parse_ident(next(&mut inner, "metric column")?);
-    Ok(MetricKind { name, column, span })
+    let more = inner.map(parse_ident).collect();
+    Ok(MetricKind {
+        name,
+        column,
+        more,
+        span,
+    })
 }
 
 fn parse_kind_name(pair: Pair<'_, Rule>) -> PResult<KindName> {
     match pair.as_str() {
         "rate" => Ok(KindName::Rate),
         "mean" => Ok(KindName::Mean),
+        "ratio" => Ok(KindName::Ratio),
         _ => Err(internal("metric kind name")),
     }
 }
@@ -936,10 +943,7 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
             format!("unexpected {found}")
         },
     );
-    if word.as_deref() == Some("ratio") && expected.contains(&Rule::kind_name) {
-        diagnostic = diagnostic
-            .help("`ratio(...)` metrics are not supported yet; use `rate(...)` or `mean(...)`");
-    } else if let Some(word) = word {
+    if let Some(word) = word {
         let first = word.split('.').next().unwrap_or(&word).to_string();
         if let Some(suggestion) = did_you_mean(&first, keywords.iter().copied())
             && suggestion != first
@@ -1003,7 +1007,7 @@ fn rule_keywords(rule: Rule) -> &'static [&'static str] {
         Rule::test_decl | Rule::kw_test => &["test"],
         Rule::otherwise_decl | Rule::kw_otherwise => &["otherwise"],
         Rule::experiment | Rule::kw_experiment => &["experiment"],
-        Rule::metric_kind | Rule::kind_name => &["rate", "mean"],
+        Rule::metric_kind | Rule::kind_name => &["rate", "mean", "ratio"],
         Rule::verdict => &["launch", "hold", "rollback"],
         Rule::kw_when => &["when"],
         Rule::kw_then => &["then"],
@@ -1054,7 +1058,9 @@ fn friendly_name(rule: Rule) -> &'static str {
         Rule::kw_by => "`by`",
         Rule::header_key | Rule::header_field => "a header field (`title`, `owner`, `hypothesis`)",
         Rule::role => "a metric role (`primary`, `metric` or `guardrail`)",
-        Rule::kind_name | Rule::metric_kind => "a metric kind such as `rate(...)` or `mean(...)`",
+        Rule::kind_name | Rule::metric_kind => {
+            "a metric kind such as `rate(...)`, `mean(...)` or `ratio(...)`"
+        }
         Rule::verdict => "a verdict (`launch`, `hold` or `rollback`)",
         Rule::expr | Rule::paren | Rule::quantified | Rule::quantifier => {
             "a condition such as `primary.better`"

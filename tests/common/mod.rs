@@ -45,3 +45,51 @@ pub fn render_all(diagnostics: &Diagnostics) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Runs a one-metric spec (`primary METRIC`, `settings { SETTINGS }`) over
+/// an aggregated CSV of two rows, `control` and `treatment`, whose header is
+/// `variant,users,HEADER`; returns the JSON report.
+pub fn run_two_rows(
+    metric: &str,
+    header: &str,
+    control: &str,
+    treatment: &str,
+    settings: &str,
+) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = format!(
+        "experiment reference {{
+            data \"data.csv\"
+            variants {{ control 50% treatment 50% }}
+            primary {metric}
+            settings {{ {settings} }}
+        }}"
+    );
+    std::fs::write(dir.path().join("spec.xos"), spec).expect("write spec");
+    std::fs::write(
+        dir.path().join("data.csv"),
+        format!("variant,users,{header}\ncontrol,{control}\ntreatment,{treatment}\n"),
+    )
+    .expect("write data");
+    let outcome = xos::run_once(&dir.path().join("spec.xos"), &xos::RunOptions::default())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let json = xos::output::render(&outcome.report, xos::output::Format::Json, None).expect("json");
+    serde_json::from_str(&json).expect("valid json")
+}
+
+/// A small deterministic generator (SplitMix64) for synthetic data.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}

@@ -358,7 +358,8 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             )
             .at_path(plan.spec_path())
             .help(
-                "a rate primary needs `baseline` and `mde`, a mean primary `sd` and `mde`; \
+                "a rate primary needs `baseline` and `mde`, a mean primary `sd` and `mde`, a ratio \
+                     primary `baseline`, `mean_y`, `sd_x`, `sd_y`, `correlation` and `mde`; \
                      `plan { daily_users N power 80% }` adds the duration",
             ),
         );
@@ -368,7 +369,10 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
     let text = match args.format {
         PlanFormat::Json => {
             // The same object as `POST /api/v1/plan` of `xos serve`.
-            let value = xos::serve::api::planned_json(&sample);
+            let mut value = xos::serve::api::planned_json(&sample);
+            if let Some(reduction) = plan.primary().cuped {
+                value["cuped"] = serde_json::Value::from(reduction);
+            }
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
         PlanFormat::Text => {
@@ -396,6 +400,15 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 out.push_str(&format!(
                     "  alpha is {} / {k}: the correction's significance level split over {k} treatments\n",
                     fmt(plan.settings().alpha),
+                ));
+            }
+            if let (Some(reduction), Some(covariate)) =
+                (plan.primary().cuped, &plan.primary().covariate)
+            {
+                out.push_str(&format!(
+                    "  with CUPED on `{covariate}` removing {}% of the variance ({}% of the units without it)\n",
+                    fmt(reduction * 100.0),
+                    fmt((1.0 - reduction) * 100.0),
                 ));
             }
             for (name, n) in &sample.per_variant {
