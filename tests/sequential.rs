@@ -216,3 +216,20 @@ fn the_memo_says_which_inference_decided() {
     let out = xos(&["run", "examples/checkout/checkout.xos"]);
     assert!(!stdout(&out).contains("Decided by"));
 }
+
+/// A setting the sequential methods cannot honour is a located check error,
+/// never a silent fallback to the delta interval.
+#[test]
+fn sequential_with_a_fieller_interval_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(format!("{DIR}/always_valid.xos"))
+        .expect("spec")
+        .replace("settings {", "settings {\n        relative_ci fieller");
+    let path = dir.path().join("spec.xos");
+    std::fs::write(&path, text).expect("write");
+    let out = xos(&["check", path.to_str().expect("utf-8")]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("xos::check::sequential_relative_ci"), "{err}");
+    assert!(err.contains("spec.xos:"), "located: {err}");
+}

@@ -119,6 +119,21 @@ pub(super) fn check_design(plan: &Plan, at: Span, out: &mut Vec<Diagnostic>) {
             .help("sequential inference covers rate and mean metrics without a covariate; remove the `sequential` block or decide on this metric at the planned sample"),
         );
     }
+    // Both sequential methods form the relative interval by the delta method
+    // (DESIGN §2); a Fieller or log request would be silently ignored.
+    if plan.settings.relative_ci != crate::plan::RelativeCi::Delta {
+        out.push(
+            Diagnostic::error(
+                "xos::check::sequential_relative_ci",
+                format!(
+                    "`relative_ci {}` cannot be honoured under `sequential` inference",
+                    plan.settings.relative_ci.keyword()
+                ),
+            )
+            .label(at, "sequential inference declared here")
+            .help("sequential inference forms the relative interval by the delta method: use `relative_ci delta` (the default), or remove the `sequential` block"),
+        );
+    }
     if sequential.method != SequentialMethod::GroupSequential || sequential.max_units.is_some() {
         return;
     }
