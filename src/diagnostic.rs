@@ -418,6 +418,9 @@ impl IntoIterator for Diagnostics {
 /// report). Without colour and at a fixed width the text is stable, which
 /// is what the snapshot tests compare.
 pub fn render(diagnostic: &Diagnostic, color: bool, width: usize) -> String {
+    if touches_long_line(diagnostic) {
+        return render_plain(diagnostic);
+    }
     let theme = if color {
         miette::GraphicalTheme::unicode()
     } else {
@@ -433,6 +436,70 @@ pub fn render(diagnostic: &Diagnostic, color: bool, width: usize) -> String {
         && !diagnostic.message.contains(&path.display().to_string())
     {
         out.push_str(&format!("  in {}\n", path.display()));
+    }
+    out
+}
+
+/// Longest source line the graphical renderer is given: miette's renderer
+/// panics on columns past 65,535 (a pasted blob, a minified file), and a
+/// snippet that wide helps nobody.
+const MAX_SNIPPET_LINE: usize = 4_096;
+
+/// Whether a label of `diagnostic` lies on a line longer than
+/// [`MAX_SNIPPET_LINE`] bytes (or past the end of its source).
+fn touches_long_line(diagnostic: &Diagnostic) -> bool {
+    let Some(source) = &diagnostic.source else {
+        return false;
+    };
+    let text = source.text.as_str();
+    diagnostic.labels.iter().any(|label| {
+        let (start, end) = (label.span.start, label.span.end);
+        if start > text.len() || end > text.len() || start > end {
+            return true;
+        }
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+        line_end - line_start > MAX_SNIPPET_LINE
+    })
+}
+
+/// `file:line:col: code: message` with the labels and the help on their own
+/// lines and no source excerpt: the form for labels on very long lines.
+fn render_plain(diagnostic: &Diagnostic) -> String {
+    let severity = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let place = match (&diagnostic.source, diagnostic.location()) {
+        (Some(source), Some((line, column))) => {
+            format!("{}:{line}:{column}: ", source.path.display())
+        }
+        (Some(source), None) => format!("{}: ", source.path.display()),
+        (None, _) => diagnostic
+            .path
+            .as_ref()
+            .map_or_else(String::new, |p| format!("{}: ", p.display())),
+    };
+    let mut out = format!(
+        "{place}{severity}[{}]: {}\n",
+        diagnostic.code, diagnostic.message
+    );
+    for label in &diagnostic.labels {
+        let at = diagnostic
+            .source
+            .as_ref()
+            .filter(|s| label.span.start <= s.text.len())
+            .map(|s| {
+                let (line, column) = s.line_col(label.span.start);
+                format!("{line}:{column}")
+            })
+            .unwrap_or_default();
+        // A label names the place; the long line itself is not echoed.
+        let text: String = label.text.chars().take(200).collect();
+        out.push_str(&format!("  at {at}: {text}\n"));
+    }
+    if let Some(help) = &diagnostic.help {
+        out.push_str(&format!("  help: {help}\n"));
     }
     out
 }
@@ -474,6 +541,28 @@ pub fn did_you_mean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_label_on_a_very_long_line_renders_without_a_snippet() {
+        // miette's graphical renderer panics past column 65,535.
+        let text = format!("title \"{}\" bogus 1\n", "a".repeat(70_000));
+        let at = text.find("bogus").expect("bogus");
+        let source = SourceFile::new("long.xos", text);
+        let d = Diagnostic::error("xos::check::unknown_option", "unknown option `bogus`")
+            .in_file(&source)
+            .label(Span::new(at, at + 5), "not an option");
+        let out = render(&d, false, 100);
+        assert!(
+            out.starts_with("long.xos:1:70010: error[xos::check::unknown_option]"),
+            "{out}"
+        );
+        assert!(out.contains("at 1:70010: not an option"), "{out}");
+        assert!(
+            out.len() < 300,
+            "the long line is not echoed: {} bytes",
+            out.len()
+        );
+    }
 
     #[test]
     fn line_col_counts_characters() {

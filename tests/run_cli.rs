@@ -381,3 +381,27 @@ fn an_empty_folder_is_not_a_success() {
         assert!(text(&out.stderr).contains("no `.xos` files"), "{command}");
     }
 }
+
+/// An error past column 65,535 (a pasted blob, a minified file) is reported
+/// with its line and column, without the source line, and never panics the
+/// renderer.
+#[test]
+fn an_error_on_a_very_long_line_is_located_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = format!(
+        "experiment x {{\n  title \"{}\" bogus 1\n}}\n",
+        "a".repeat(70_000)
+    );
+    std::fs::write(dir.path().join("long.xos"), spec).unwrap();
+    for command in ["check", "run", "explain", "fmt"] {
+        let out = xos(&[command, "long.xos"], dir.path());
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {err}");
+        assert!(!err.contains("panicked"), "{command}: {err}");
+        assert!(
+            err.contains("long.xos:2:70012: error[xos::parse::syntax]"),
+            "{command}: {err}"
+        );
+        assert!(err.len() < 2_000, "{command}: the long line is not echoed");
+    }
+}
