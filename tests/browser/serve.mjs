@@ -7,7 +7,7 @@
 // Screenshots go to target/browser/; the run fails (exit 1) on any failed
 // check, any console error or uncaught page exception.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +66,11 @@ try {
   // The list.
   await page.goto(`${base}/`);
   const rows = await page.locator('tr.experiment').count();
-  check(rows === 4, `/ lists the 4 examples (${rows})`);
+  // One row per experiment spec among the examples.
+  const specs = readdirSync(served, { recursive: true })
+    .filter((f) => f.endsWith('.xos'))
+    .filter((f) => readFileSync(join(served, f), 'utf8').match(/^\s*(\/\/[^\n]*\n\s*)*experiment\s/));
+  check(rows === specs.length && rows >= 5, `/ lists the ${specs.length} example experiments (${rows})`);
   check(await page.locator('tr[data-name="checkout_redesign"] .verdict').innerText() === 'LAUNCH',
     'checkout_redesign shows LAUNCH');
   await page.locator('#live-status.on').waitFor({ timeout: 10000 });
