@@ -275,6 +275,21 @@ fn messages(diagnostics: &Diagnostics) -> Vec<String> {
         .collect()
 }
 
+/// The upload evaluated, for the endpoints that answer 400 on data xos
+/// cannot evaluate (analyze, continuous-metrics, bayesian-analysis; the
+/// health check reports such data as `Blocked` instead).
+async fn uploaded_report(
+    state: &Arc<AppState>,
+    multipart: Result<Multipart, MultipartRejection>,
+    guardrails: Option<&str>,
+) -> Result<(Upload, Report), Response> {
+    let upload = upload(state, multipart, guardrails).await?;
+    match evaluate(state, &upload).await {
+        Ok(report) => Ok((upload, report)),
+        Err(problems) => Err(bad_data(&problems)),
+    }
+}
+
 /// A 400 for data xos cannot evaluate (the old system answered 500).
 fn bad_data(problems: &[String]) -> Response {
     detail(StatusCode::BAD_REQUEST, problems.join("; "))
@@ -440,13 +455,11 @@ async fn analyze(
     Query(query): Query<GuardrailQuery>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let upload = match upload(&state, multipart, query.guardrails.as_deref()).await {
-        Ok(upload) => upload,
-        Err(response) => return response,
-    };
-    match evaluate(&state, &upload).await {
-        Ok(report) => axum::Json(analysis(&state, &report, &upload).await).into_response(),
-        Err(problems) => bad_data(&problems),
+    match uploaded_report(&state, multipart, query.guardrails.as_deref()).await {
+        Ok((upload, report)) => {
+            axum::Json(analysis(&state, &report, &upload).await).into_response()
+        }
+        Err(response) => response,
     }
 }
 
@@ -768,13 +781,9 @@ async fn continuous_metrics(
     State(state): State<Arc<AppState>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let upload = match upload(&state, multipart, None).await {
-        Ok(upload) => upload,
+    let (upload, report) = match uploaded_report(&state, multipart, None).await {
+        Ok(uploaded) => uploaded,
         Err(response) => return response,
-    };
-    let report = match evaluate(&state, &upload).await {
-        Ok(report) => report,
-        Err(problems) => return bad_data(&problems),
     };
     let multi = upload.multi_arm();
     let alpha = report.settings.alpha;
@@ -813,13 +822,9 @@ async fn bayesian_analysis(
     State(state): State<Arc<AppState>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let upload = match upload(&state, multipart, None).await {
-        Ok(upload) => upload,
+    let (upload, report) = match uploaded_report(&state, multipart, None).await {
+        Ok(uploaded) => uploaded,
         Err(response) => return response,
-    };
-    let report = match evaluate(&state, &upload).await {
-        Ok(report) => report,
-        Err(problems) => return bad_data(&problems),
     };
     axum::Json(json!({
         "status": "success",
