@@ -504,6 +504,57 @@ fn render_plain(diagnostic: &Diagnostic) -> String {
     out
 }
 
+/// Runs `work`, turning a panic inside it into an `xos::internal::panic`
+/// error that names the bug's location (`src/file.rs:line:col`) instead of
+/// ending the process: what `xos watch` and `xos serve` use so that one bad
+/// evaluation never takes down the others. The panic is not printed by the
+/// default hook while `work` runs on this thread; panics elsewhere are
+/// reported as before.
+///
+/// # Errors
+/// `xos::internal::panic` when `work` panicked, with its message and place.
+pub fn catch_panic<T>(work: impl FnOnce() -> T) -> Result<T, Diagnostic> {
+    use std::cell::{Cell, RefCell};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    thread_local! {
+        static CATCHING: Cell<bool> = const { Cell::new(false) };
+        static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CATCHING.with(Cell::get) {
+                let place = info.location().map_or_else(
+                    || "an unknown place".to_string(),
+                    |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
+                );
+                CAUGHT.with(|c| *c.borrow_mut() = Some(place));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    let was = CATCHING.with(|c| c.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(work));
+    CATCHING.with(|c| c.set(was));
+    result.map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        let place = CAUGHT
+            .with(|c| c.borrow_mut().take())
+            .unwrap_or_else(|| "an unknown place".to_string());
+        Diagnostic::error(
+            "xos::internal::panic",
+            format!("xos hit a bug: {message}, at {place}"),
+        )
+        .help("this is a bug in xos, not in your files: please report it with the files that trigger it")
+    })
+}
+
 /// Levenshtein distance, for "did you mean" suggestions.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -562,6 +613,20 @@ mod tests {
             "the long line is not echoed: {} bytes",
             out.len()
         );
+    }
+
+    #[test]
+    fn a_panic_becomes_a_located_bug_report() {
+        let caught = catch_panic(|| -> u32 { panic!("boom {}", 7) });
+        let error = caught.expect_err("the panic is caught");
+        assert_eq!(error.code, "xos::internal::panic");
+        assert!(error.message.contains("boom 7"), "{}", error.message);
+        assert!(
+            error.message.contains("src/diagnostic.rs:"),
+            "{}",
+            error.message
+        );
+        assert_eq!(catch_panic(|| 3).ok(), Some(3));
     }
 
     #[test]

@@ -87,7 +87,9 @@ pub(super) fn load_policy(
                     "looked for `{}`; the path is relative to the file that names it",
                     site.resolved.display()
                 ))
-                .in_file(&site.source),
+                .in_file(&site.source)
+                // Named so that `xos watch` sees the file when it appears.
+                .at_path(&site.resolved),
             );
             return None;
         }
