@@ -246,11 +246,11 @@ impl Diagnostic {
         JsonDiagnostic {
             severity: self.severity,
             code: self.code,
-            message: self.message.clone(),
+            message: elide(&self.message).into_owned(),
             file: self.file_name(),
             line,
             column,
-            help: self.help.clone(),
+            help: self.help.as_deref().map(|h| elide(h).into_owned()),
             labels: self
                 .labels
                 .iter()
@@ -260,13 +260,13 @@ impl Diagnostic {
                         .as_ref()
                         .map_or((0, 0), |s| s.line_col(label.span.start));
                     JsonLabel {
-                        text: label.text.clone(),
+                        text: elide(&label.text).into_owned(),
                         line,
                         column,
                         snippet: self
                             .source
                             .as_ref()
-                            .map_or(String::new(), |s| s.snippet(label.span).to_string()),
+                            .map_or(String::new(), |s| elide(s.snippet(label.span)).into_owned()),
                         primary: label.primary,
                     }
                 })
@@ -400,6 +400,78 @@ impl Diagnostics {
     }
 }
 
+/// Diagnostics shown per file and kind (code): a file with 8,000 duplicated
+/// options or 32,000 bad rows is reported by its first problems of each kind
+/// and a count, not by a gigabyte of text.
+pub const MAX_DIAGNOSTICS_PER_FILE: usize = 50;
+
+impl Diagnostics {
+    /// The first [`MAX_DIAGNOSTICS_PER_FILE`] diagnostics of each kind
+    /// (code) in each file, in their order, then per file and kind that had
+    /// more one `xos::diagnostic::more` that counts the rest. What is
+    /// printed; counts and exit codes are taken from the whole set.
+    pub fn capped(&self) -> Diagnostics {
+        self.capped_at(MAX_DIAGNOSTICS_PER_FILE)
+    }
+
+    fn capped_at(&self, limit: usize) -> Diagnostics {
+        use std::collections::HashMap;
+        type Kind = (Option<String>, &'static str);
+        let mut shown: HashMap<Kind, usize> = HashMap::new();
+        // Per file and kind, in order of first appearance: hidden errors,
+        // warnings.
+        let mut hidden: Vec<(Kind, usize, usize)> = Vec::new();
+        let mut out = Vec::new();
+        for d in &self.0 {
+            let kind = (d.file_name(), d.code);
+            let count = shown.entry(kind.clone()).or_insert(0);
+            if *count < limit {
+                *count += 1;
+                out.push(d.clone());
+                continue;
+            }
+            let at = match hidden.iter().position(|(k, _, _)| *k == kind) {
+                Some(at) => at,
+                None => {
+                    hidden.push((kind, 0, 0));
+                    hidden.len() - 1
+                }
+            };
+            if d.is_error() {
+                hidden[at].1 += 1;
+            } else {
+                hidden[at].2 += 1;
+            }
+        }
+        for ((file, code), errors, warnings) in hidden {
+            let plural =
+                |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+            let what = match (errors, warnings) {
+                (0, w) => plural(w, "more warning"),
+                (e, 0) => plural(e, "more error"),
+                (e, w) => format!("{} and {}", plural(e, "more error"), plural(w, "warning")),
+            };
+            let what = format!("{what} `{code}`");
+            let place = file
+                .as_deref()
+                .map_or(String::new(), |f| format!(" in `{f}`"));
+            let summary = if errors > 0 {
+                Diagnostic::error("xos::diagnostic::more", format!("and {what}{place}"))
+            } else {
+                Diagnostic::warning("xos::diagnostic::more", format!("and {what}{place}"))
+            };
+            let summary = summary.help(format!(
+                "only the first {limit} problems of each kind in a file are shown; fix them and run again"
+            ));
+            out.push(match file {
+                Some(file) => summary.at_path(file),
+                None => summary,
+            });
+        }
+        Diagnostics(out)
+    }
+}
+
 impl From<Diagnostic> for Diagnostics {
     fn from(diagnostic: Diagnostic) -> Diagnostics {
         Diagnostics(vec![diagnostic])
@@ -418,6 +490,13 @@ impl IntoIterator for Diagnostics {
 /// report). Without colour and at a fixed width the text is stable, which
 /// is what the snapshot tests compare.
 pub fn render(diagnostic: &Diagnostic, color: bool, width: usize) -> String {
+    let elided;
+    let diagnostic = if has_long_text(diagnostic) {
+        elided = with_elided_text(diagnostic);
+        &elided
+    } else {
+        diagnostic
+    };
     if touches_long_line(diagnostic) {
         return render_plain(diagnostic);
     }
@@ -457,10 +536,49 @@ fn touches_long_line(diagnostic: &Diagnostic) -> bool {
         if start > text.len() || end > text.len() || start > end {
             return true;
         }
+        if end - start > MAX_SNIPPET_LINE {
+            // A label over a huge span (a 200 MB string) is not drawn.
+            return true;
+        }
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
         line_end - line_start > MAX_SNIPPET_LINE
     })
+}
+
+/// Longest message, label or help text printed whole, in characters: user
+/// text quoted in a message (a name of a million characters) is elided in
+/// the middle beyond it.
+pub const MAX_TEXT_CHARS: usize = 512;
+
+fn has_long_text(diagnostic: &Diagnostic) -> bool {
+    let long = |text: &str| text.len() > MAX_TEXT_CHARS;
+    long(&diagnostic.message)
+        || diagnostic.help.as_deref().is_some_and(long)
+        || diagnostic.labels.iter().any(|l| long(&l.text))
+}
+
+fn with_elided_text(diagnostic: &Diagnostic) -> Diagnostic {
+    let mut d = diagnostic.clone();
+    d.message = elide(&d.message).into_owned();
+    d.help = d.help.map(|h| elide(&h).into_owned());
+    for label in &mut d.labels {
+        label.text = elide(&label.text).into_owned();
+    }
+    d
+}
+
+/// `text` with its middle replaced by `… (N characters) …` when it has more
+/// than [`MAX_TEXT_CHARS`] characters.
+pub fn elide(text: &str) -> std::borrow::Cow<'_, str> {
+    let count = text.chars().count();
+    if count <= MAX_TEXT_CHARS {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let keep = MAX_TEXT_CHARS / 2 - 20;
+    let head: String = text.chars().take(keep).collect();
+    let tail: String = text.chars().skip(count - keep).collect();
+    std::borrow::Cow::Owned(format!("{head}… ({} characters) …{tail}", count - 2 * keep))
 }
 
 /// `file:line:col: code: message` with the labels and the help on their own
@@ -627,6 +745,55 @@ mod tests {
             error.message
         );
         assert_eq!(catch_panic(|| 3).ok(), Some(3));
+    }
+
+    #[test]
+    fn diagnostics_are_capped_per_file_with_a_count() {
+        let a = SourceFile::new("a.xos", "x");
+        let b = SourceFile::new("b.xos", "x");
+        let mut all = Diagnostics::new();
+        for i in 0..8_000 {
+            all.push(Diagnostic::error("xos::test", format!("a{i}")).in_file(&a));
+        }
+        for i in 0..3 {
+            all.push(Diagnostic::warning("xos::test", format!("b{i}")).in_file(&b));
+        }
+        all.push(Diagnostic::warning("xos::test", "late").in_file(&a));
+        all.push(Diagnostic::warning("xos::other", "other kind").in_file(&a));
+        let shown = all.capped();
+        let messages: Vec<&str> = shown.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), MAX_DIAGNOSTICS_PER_FILE + 3 + 1 + 1);
+        assert!(messages.contains(&"other kind"));
+        assert_eq!(messages[0], "a0");
+        assert_eq!(messages[MAX_DIAGNOSTICS_PER_FILE - 1], "a49");
+        assert_eq!(
+            *messages.last().unwrap(),
+            "and 7950 more errors and 1 warning `xos::test` in `a.xos`"
+        );
+        let summary = shown.iter().last().unwrap();
+        assert!(summary.is_error());
+        assert_eq!(summary.file_name().as_deref(), Some("a.xos"));
+        // Below the cap nothing changes.
+        let few = Diagnostics(all.0[..10].to_vec());
+        assert_eq!(few.capped().0.len(), 10);
+    }
+
+    #[test]
+    fn long_names_in_messages_are_elided() {
+        let name = "n".repeat(1_000_000);
+        let source = SourceFile::new("long.xos", format!("{name} 1\n"));
+        let d = Diagnostic::error(
+            "xos::check::unknown_setting",
+            format!("unknown setting `{name}`"),
+        )
+        .in_file(&source)
+        .label(Span::new(0, name.len()), "not a setting");
+        let out = render(&d, false, 100);
+        assert!(out.len() < 2_000, "{} bytes", out.len());
+        assert!(out.contains("characters) …"), "{out}");
+        assert!(out.starts_with("long.xos:1:1: error"), "{out}");
+        let json = serde_json::to_string(&d.to_json()).unwrap();
+        assert!(json.len() < 4_000, "{} bytes", json.len());
     }
 
     #[test]

@@ -126,3 +126,79 @@ fn fmt_through_a_symlink_formats_the_target_and_keeps_the_link() {
         "{target}"
     );
 }
+
+// Kind 2: unbounded work and output. Each case printed megabytes (or
+// gigabytes) of diagnostics; the output is now the first problems of the
+// file and a count. (Speed is measured by `cargo bench`, not here.)
+
+#[test]
+fn diagnostics_are_capped_per_file() {
+    let dup = checkout(|s| {
+        s.replace(
+            "alpha 5%",
+            &format!("alpha 5%{}", " alpha 5%".repeat(8_000)),
+        )
+    });
+    let out = xos(dup.path(), &["check", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("and 7950 more errors `xos::check::duplicate_option` in `checkout.xos`"),
+        "{}",
+        &err[err.len().saturating_sub(600)..]
+    );
+    assert!(err.contains("8000 errors"), "the count covers every error");
+    assert!(err.len() < 100_000, "{} bytes of diagnostics", err.len());
+    let json = xos(
+        dup.path(),
+        &["check", "--error-format", "json", "checkout.xos"],
+    );
+    let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 51);
+
+    let rules: String = (0..3_000)
+        .map(|i| format!("    rule r{i} {{\n        when primary.better and srm.p > 0.{}\n        then launch\n        because \"x\"\n    }}\n", i % 9 + 1))
+        .collect();
+    let many = checkout(|s| s.replace("    settings {", &format!("{rules}    settings {{")));
+    let out = xos(many.path(), &["check", "checkout.xos"]);
+    assert_no_panic(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("xos::check::analysis_skipped"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(err.contains("more warnings `xos::check::repeated_condition` in `checkout.xos`"));
+    assert!(err.len() < 200_000, "{} bytes of diagnostics", err.len());
+}
+
+#[test]
+fn ragged_rows_and_deep_nesting_are_bounded() {
+    let mut csv = String::from(
+        "variant,users,conversions,revenue_sum,revenue_sum_sq,guardrail_cancel,guardrail_error\n",
+    );
+    for i in 0..32_000 {
+        csv.push_str(if i % 2 == 0 {
+            "control,1,2\n"
+        } else {
+            "treatment,1,2,3,4,5,6,7,8\n"
+        });
+    }
+    let dir = checkout(str::to_string);
+    std::fs::write(dir.path().join("checkout.csv"), csv).unwrap();
+    let out = xos(dir.path(), &["run", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).len() < 100_000, "{} bytes", stderr(&out).len());
+
+    let deep = checkout(|s| {
+        s.replace(
+            "    settings {",
+            &format!("    rule deep {{\n        when {}primary.better\n        then launch\n        because \"x\"\n    }}\n    settings {{", "not ".repeat(1_000_000)),
+        )
+    });
+    let out = xos(deep.path(), &["check", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("checkout.xos:"), "located: {err}");
+    assert!(err.len() < 10_000, "{} bytes", err.len());
+}

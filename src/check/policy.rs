@@ -320,9 +320,16 @@ pub(super) fn reachability_combined(
     inline: &mut Vec<Diagnostic>,
     file: &mut Vec<Diagnostic>,
 ) {
-    for (i, rule) in rules.iter().enumerate() {
+    // One pass, linear in the rules (3,000 inline rules took 36 s when each
+    // rule was compared with every earlier one): the first `when true`, the
+    // files already warned about it, and the first rule of each condition
+    // (keyed by its printed form; `Expr` holds floats, so it has no `Hash`).
+    let mut first_true: Option<&Rule> = None;
+    let mut warned_after_true: Vec<RuleSource> = Vec::new();
+    let mut first_with: std::collections::HashMap<String, &Rule> = std::collections::HashMap::new();
+    for rule in rules {
         let sink = |rule: &Rule| -> bool { rule.source == RuleSource::Inline };
-        if let Some(earlier) = rules[..i].iter().find(|r| r.when == Expr::Bool(true)) {
+        if let Some(earlier) = first_true {
             let same_file = earlier.source == rule.source;
             let mut d = Diagnostic::warning(
                 "xos::check::unreachable_rule",
@@ -337,12 +344,8 @@ pub(super) fn reachability_combined(
                 d = d.secondary(earlier.name_span, "this rule always applies");
             }
             // Only the first unreachable rule of a file is worth a warning.
-            let already = rules[..i]
-                .iter()
-                .skip_while(|r| r.when != Expr::Bool(true))
-                .skip(1)
-                .any(|r| r.source == rule.source);
-            if !already {
+            if !warned_after_true.contains(&rule.source) {
+                warned_after_true.push(rule.source);
                 if sink(rule) {
                     inline.push(d);
                 } else {
@@ -351,7 +354,17 @@ pub(super) fn reachability_combined(
             }
             continue;
         }
-        if let Some(earlier) = rules[..i].iter().find(|r| r.when == rule.when) {
+        if rule.when == Expr::Bool(true) {
+            first_true = Some(rule);
+        }
+        let earlier = match first_with.entry(format!("{:?}", rule.when)) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(rule);
+                None
+            }
+        };
+        if let Some(earlier) = earlier {
             let mut d = Diagnostic::warning(
                 "xos::check::repeated_condition",
                 format!("rule `{}` can never fire", rule.name),

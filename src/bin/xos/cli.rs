@@ -342,8 +342,10 @@ pub fn main() -> Exit {
     }
 }
 
-/// Prints diagnostics to stderr (human) or stdout (JSON).
+/// Prints diagnostics to stderr (human) or stdout (JSON): the first
+/// [`diagnostic::MAX_DIAGNOSTICS_PER_FILE`] of each file and a count.
 pub fn print_diagnostics(diagnostics: &Diagnostics, format: ErrorFormat) {
+    let diagnostics = &diagnostics.capped();
     match format {
         ErrorFormat::Human => {
             let stderr = std::io::stderr();
