@@ -622,6 +622,25 @@ fn render_plain(diagnostic: &Diagnostic) -> String {
     out
 }
 
+/// `bytes` as the text of `path`; when they are not UTF-8, the file up to
+/// the first bad byte (with `U+FFFD` for it) and the span of that byte, so a
+/// diagnostic can point at its line and column.
+pub fn decode_utf8(
+    path: &Path,
+    bytes: Vec<u8>,
+) -> Result<Arc<SourceFile>, (Arc<SourceFile>, Span)> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(path, text)),
+        Err(err) => {
+            let valid = err.utf8_error().valid_up_to();
+            let bytes = err.into_bytes();
+            let shown = String::from_utf8_lossy(&bytes[..valid]).into_owned() + "\u{FFFD}";
+            let span = Span::new(valid, valid + '\u{FFFD}'.len_utf8());
+            Err((SourceFile::new(path, shown), span))
+        }
+    }
+}
+
 /// Runs `work`, turning a panic inside it into an `xos::internal::panic`
 /// error that names the bug's location (`src/file.rs:line:col`) instead of
 /// ending the process: what `xos watch` and `xos serve` use so that one bad

@@ -13,6 +13,8 @@
 // Each declaration stands alone so that rustfmt keeps the pipeline order.
 pub mod diagnostic; // located errors and warnings, shared by every stage
 
+pub mod limits; // the bounds on input size, and regular files only
+
 pub mod syntax; // .xos text ↔ syntax tree: grammar, parser, formatter
 
 pub mod plan; // the checked program: what every later stage reads
@@ -292,6 +294,10 @@ pub fn find_specs(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 /// and folders are skipped.
 pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut files = Vec::new();
+    let mut visited = std::collections::HashSet::new();
+    if let Ok(real) = std::fs::canonicalize(dir) {
+        visited.insert(real);
+    }
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir).map_err(|err| {
@@ -308,6 +314,11 @@ pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
                 continue;
             }
             if path.is_dir() {
+                // A folder reached again through a symlink (a loop, or two
+                // links to one folder) is walked once.
+                if std::fs::canonicalize(&path).is_ok_and(|real| !visited.insert(real)) {
+                    continue;
+                }
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "xos") {
                 files.push(path);
@@ -320,10 +331,16 @@ pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 
 /// A spec's first word is `experiment`; a policy file's is `policy`.
 pub fn is_experiment(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        // Unreadable: let the run report it.
+    // The first 64 KiB of a regular file tell; anything else is left for
+    // the run to report.
+    let Ok(head) = limits::open_regular(path).and_then(|file| {
+        let mut head = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 << 10), &mut head)
+            .map(|_| head)
+    }) else {
         return true;
     };
+    let text = String::from_utf8_lossy(&head);
     let first = text
         .lines()
         .map(|l| l.split("//").next().unwrap_or("").trim())

@@ -174,6 +174,12 @@ pub struct DataSource {
     /// Row-level data only: the column identifying a unit.
     pub unit_id: Option<String>,
     pub missing: Missing,
+    /// The spec and the span of its `data "…"` path, where a data file that
+    /// cannot be read is reported; `None` with `--data`.
+    pub named_at: Option<(
+        std::sync::Arc<crate::diagnostic::SourceFile>,
+        crate::diagnostic::Span,
+    )>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -202,3 +202,206 @@ fn ragged_rows_and_deep_nesting_are_bounded() {
     assert!(err.contains("checkout.xos:"), "located: {err}");
     assert!(err.len() < 10_000, "{} bytes", err.len());
 }
+
+fn run_env(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xos"))
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .expect("run xos")
+}
+
+/// `data "checkout.csv"` in the spec, for JSON locations.
+fn data_line(spec: &str) -> (usize, usize) {
+    let line = spec.lines().position(|l| l.contains("data \"")).unwrap();
+    let col = spec.lines().nth(line).unwrap().find('"').unwrap();
+    (line + 1, col + 1)
+}
+
+/// `xos run`'s diagnostics (it fails), after `xos check` of the same spec.
+fn run_errors(dir: &Path, env: &[(&str, &str)]) -> String {
+    let out = run_env(dir, env, &["check", "checkout.xos"]);
+    assert_no_panic(&out);
+    let out = run_env(dir, env, &["run", "checkout.xos"]);
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    stderr(&out)
+}
+
+/// Whether rendered diagnostics point at `file:line:col`.
+fn located(text: &str, file: &str, (line, column): (usize, usize)) -> bool {
+    text.contains(&format!("{file}:{line}:{column}"))
+}
+
+// Kind 3: unbounded memory. Each limit is a located error; the settings
+// lower them here so the files stay small.
+
+#[test]
+fn a_gzip_bomb_and_a_gigantic_line_are_refused() {
+    use std::io::Write;
+    // 80 MiB of one line in a gzip file of ~80 KiB: over the aggregated
+    // limit (64 MiB) with the default settings.
+    let dir = checkout(str::to_string);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"variant,users,conversions\n").unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..80 {
+        gz.write_all(&chunk).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 1 << 20);
+    std::fs::write(dir.path().join("checkout.csv"), &bomb).unwrap();
+    let text = run_errors(dir.path(), &[]);
+    assert!(text.contains("larger than xos's limit of 64 MiB"), "{text}");
+    assert!(located(&text, "checkout.xos", data_line(SPEC)), "{text}");
+
+    // Row-level data: the line-length limit, located at the line.
+    let rows = tempfile::tempdir().unwrap();
+    let spec = include_str!("../examples/signup_rows/signup.xos");
+    std::fs::write(rows.path().join("checkout.xos"), spec).unwrap();
+    let mut csv = String::from("user_id,variant,converted,revenue,refund\nu1,control,0,0,0\n");
+    csv.push_str(&"x".repeat(3 << 20));
+    csv.push('\n');
+    std::fs::write(rows.path().join("signups.csv"), csv).unwrap();
+    let text = run_errors(rows.path(), &[]);
+    assert!(text.contains("longer than xos's limit of 1 MiB"), "{text}");
+    assert!(text.contains("xos::data::line_too_long"), "{text}");
+    assert!(located(&text, "signups.csv", (3, 1)), "{text}");
+}
+
+#[test]
+fn aggregated_rows_and_spec_size_are_bounded() {
+    let dir = checkout(str::to_string);
+    let mut csv = String::from("variant,users,conversions\n");
+    for _ in 0..20 {
+        csv.push_str("control,10,1\n");
+    }
+    std::fs::write(dir.path().join("checkout.csv"), csv).unwrap();
+    let text = run_errors(dir.path(), &[("XOS_MAX_AGGREGATED_ROWS", "10")]);
+    assert!(text.contains("xos::data::too_many_rows"), "{text}");
+    assert!(located(&text, "checkout.csv", (12, 1)), "{text}");
+    assert!(text.contains("shape rows"), "{text}");
+
+    let big = checkout(|s| format!("{s}{}", "// padding\n".repeat(2_000)));
+    let out = run_env(
+        big.path(),
+        &[("XOS_MAX_SOURCE_BYTES", "10000")],
+        &["check", "checkout.xos"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("larger than xos's limit of 10000 bytes"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+// Kind 4: non-regular files are refused before they are opened for a
+// blocking read; a symlink loop in a folder walk is walked once.
+
+#[test]
+fn fifos_devices_and_folders_are_refused() {
+    let dir = checkout(str::to_string);
+    let fifo = dir.path().join("pipe.csv");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let spec_fifo = dir.path().join("pipe.xos");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&spec_fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (data, what) in [
+        ("pipe.csv", "FIFO"),
+        ("/dev/zero", "a device"),
+        (".", "a directory"),
+    ] {
+        std::fs::write(
+            dir.path().join("checkout.xos"),
+            SPEC.replace("checkout.csv", data),
+        )
+        .unwrap();
+        // A FIFO without a writer blocked forever: the child has a deadline.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xos"))
+            .current_dir(dir.path())
+            .args(["run", "checkout.xos"])
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("xos blocked on {data}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains(what), "{data}: {}", stderr(&out));
+    }
+    for spec in ["pipe.xos", "/dev/zero"] {
+        let out = xos(dir.path(), &["check", spec]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_symlink_loop_in_a_folder_is_walked_once() {
+    let dir = checkout(str::to_string);
+    std::os::unix::fs::symlink(".", dir.path().join("loop")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("again")).unwrap();
+    let out = xos(dir.path(), &["check", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("checked 1 file"), "{}", stderr(&out));
+}
+
+// Kind 8: errors without a location.
+
+#[test]
+fn invalid_utf8_and_unreadable_data_are_located() {
+    let dir = checkout(str::to_string);
+    let mut bytes = SPEC.as_bytes().to_vec();
+    let at = SPEC.find("growth").unwrap() + 2;
+    bytes[at] = 0xff;
+    std::fs::write(dir.path().join("checkout.xos"), bytes).unwrap();
+    let out = xos(
+        dir.path(),
+        &["check", "--error-format", "json", "checkout.xos"],
+    );
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let line = SPEC[..at].lines().count();
+    let column = SPEC[..at].lines().last().unwrap().chars().count() + 1;
+    assert_eq!(list[0]["code"], "xos::io::not_utf8");
+    assert_eq!(list[0]["line"], line);
+    assert_eq!(list[0]["column"], column);
+
+    let missing = checkout(str::to_string);
+    std::fs::remove_file(missing.path().join("checkout.csv")).unwrap();
+    let text = run_errors(missing.path(), &[]);
+    assert!(text.contains("xos::data::unreadable"), "{text}");
+    assert!(located(&text, "checkout.xos", data_line(SPEC)), "{text}");
+    let truncated = checkout(str::to_string);
+    std::fs::write(
+        truncated.path().join("checkout.csv"),
+        [0x1f, 0x8b, 8, 0, 0, 0],
+    )
+    .unwrap();
+    let text = run_errors(truncated.path(), &[]);
+    assert!(text.contains("xos::data::unreadable"), "{text}");
+    assert!(located(&text, "checkout.xos", data_line(SPEC)), "{text}");
+}

@@ -106,7 +106,13 @@ pub(super) fn check_experiment(
         }
     }
 
-    let data = check_data(data, &spec_dir, options, experiment, &mut out);
+    let spec = source;
+    let data = check_data(data, &spec_dir, options, experiment, &mut out).map(|mut source| {
+        if options.data_override.is_none() {
+            source.named_at = data.map(|decl| (Arc::clone(spec), decl.path.span));
+        }
+        source
+    });
     let variants = check_variants(variants, experiment, &mut out);
     // INVARIANT: `metrics` and `infos` list the primary first, so that
     // `primary` is metric id 0 as the plan promises.
@@ -293,6 +299,7 @@ fn check_data(
         shape: Shape::Aggregated,
         unit_id: None,
         missing: Missing::Error,
+        named_at: None,
     };
     let Some(block) = decl.and_then(|d| d.options.as_ref()) else {
         return Some(source);

@@ -70,7 +70,12 @@ pub(super) fn load_policy(
         }
         return policy.clone().map(|p| (p, Some(Arc::clone(source))));
     };
-    let text = match std::fs::read_to_string(&site.resolved) {
+    let text = match crate::limits::read_file(&site.resolved, crate::limits::max_source_bytes())
+        .and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not UTF-8 text")
+            })
+        }) {
         Ok(text) => text,
         Err(error) => {
             out.push(
@@ -678,6 +683,7 @@ pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
             shape: Shape::Aggregated,
             unit_id: None,
             missing: Missing::Error,
+            named_at: None,
         },
         variants: vec![
             Variant {
