@@ -551,19 +551,68 @@ fn touches_long_line(diagnostic: &Diagnostic) -> bool {
 /// the middle beyond it.
 pub const MAX_TEXT_CHARS: usize = 512;
 
+/// Whether a text of `diagnostic` is too long to print whole, or holds a
+/// control character a terminal would act on (an ANSI escape in a name).
 fn has_long_text(diagnostic: &Diagnostic) -> bool {
-    let long = |text: &str| text.len() > MAX_TEXT_CHARS;
-    long(&diagnostic.message)
-        || diagnostic.help.as_deref().is_some_and(long)
-        || diagnostic.labels.iter().any(|l| long(&l.text))
+    let unsafe_text = |text: &str| {
+        text.len() > MAX_TEXT_CHARS
+            || matches!(crate::text::terminal_safe(text), std::borrow::Cow::Owned(_))
+    };
+    unsafe_text(&diagnostic.message)
+        || diagnostic.help.as_deref().is_some_and(unsafe_text)
+        || diagnostic.labels.iter().any(|l| unsafe_text(&l.text))
+        || diagnostic.source.as_ref().is_some_and(|s| {
+            let shown = shown_region(&s.text, &diagnostic.labels);
+            matches!(
+                crate::text::terminal_safe_in_place(shown),
+                std::borrow::Cow::Owned(_)
+            )
+        })
 }
 
+/// The part of `text` a graphical report can show for `labels`: from a few
+/// lines before the first label to a few lines after the last (the
+/// renderer's context lines).
+fn shown_region<'a>(text: &'a str, labels: &[Label]) -> &'a str {
+    let (Some(first), Some(last)) = (
+        labels.iter().map(|l| l.span.start).min(),
+        labels.iter().map(|l| l.span.end).max(),
+    ) else {
+        return "";
+    };
+    let clamp = |at: usize| {
+        let mut at = at.min(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let (first, last) = (clamp(first), clamp(last.max(first)));
+    let start = text[..first]
+        .rmatch_indices('\n')
+        .nth(3)
+        .map_or(0, |(i, _)| i);
+    let end = text[last..]
+        .match_indices('\n')
+        .nth(3)
+        .map_or(text.len(), |(i, _)| last + i);
+    &text[start..end]
+}
+
+/// The diagnostic with its texts elided and made terminal-safe, and its
+/// source's control characters replaced in place (spans still hold).
 fn with_elided_text(diagnostic: &Diagnostic) -> Diagnostic {
+    let clean = |text: &str| crate::text::terminal_safe(&elide(text)).into_owned();
     let mut d = diagnostic.clone();
-    d.message = elide(&d.message).into_owned();
-    d.help = d.help.map(|h| elide(&h).into_owned());
+    d.message = clean(&d.message);
+    d.help = d.help.as_deref().map(clean);
     for label in &mut d.labels {
-        label.text = elide(&label.text).into_owned();
+        label.text = clean(&label.text);
+    }
+    if let Some(source) = &d.source
+        && let std::borrow::Cow::Owned(text) = crate::text::terminal_safe_in_place(&source.text)
+    {
+        d.source = Some(SourceFile::excerpt(&source.path, text, source.first_line));
     }
     d
 }
@@ -813,6 +862,30 @@ mod tests {
         assert!(out.starts_with("long.xos:1:1: error"), "{out}");
         let json = serde_json::to_string(&d.to_json()).unwrap();
         assert!(json.len() < 4_000, "{} bytes", json.len());
+    }
+
+    #[test]
+    fn escape_sequences_never_reach_the_terminal() {
+        let text = "title \"\x1b]0;pwned\x07\x1b[2J\"\nbogus 1\n";
+        let at = text.find("bogus").unwrap();
+        let source = SourceFile::new("esc.xos", text);
+        let d = Diagnostic::error(
+            "xos::check::unknown_option",
+            "unknown option `\x1b[31mbogus`",
+        )
+        .in_file(&source)
+        .label(Span::new(at, at + 5), "not an option");
+        for color in [false, true] {
+            let out = render(&d, color, 100);
+            assert!(
+                !out.contains("\x1b]")
+                    && !out.contains("\x1b[2J")
+                    && !out.contains("\x1b[31mbogus"),
+                "{out:?}"
+            );
+            assert!(!out.contains('\x07'), "{out:?}");
+            assert!(out.contains("esc.xos:2:1"), "{out}");
+        }
     }
 
     #[test]

@@ -12,6 +12,8 @@
 /// helps nobody. A name longer than this is printed whole, unaligned.
 pub const MAX_ALIGN: usize = 80;
 
+use std::borrow::Cow;
+
 /// The column width that aligns `lengths` (byte lengths of names, as the
 /// formatter measures them), capped at [`MAX_ALIGN`]: always a valid
 /// `{:width$}` argument.
@@ -25,21 +27,30 @@ pub fn align_width(lengths: impl IntoIterator<Item = usize>) -> usize {
 /// rewrite the window title; CSI `U+009B` does the same in one character).
 /// Returns the input unchanged, without copying, when there is nothing to
 /// replace.
-pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    replace_controls(text, |_| "\u{FFFD}")
+}
+
+/// [`terminal_safe`] that keeps every byte offset: each control character
+/// becomes as many `?` as it has bytes, so spans into the text still hold
+/// (for the source excerpts of diagnostics).
+pub fn terminal_safe_in_place(text: &str) -> Cow<'_, str> {
+    replace_controls(text, |c| if c.len_utf8() == 1 { "?" } else { "??" })
+}
+
+fn replace_controls(text: &str, by: impl Fn(char) -> &'static str) -> Cow<'_, str> {
     if !text.chars().any(is_terminal_control) {
-        return std::borrow::Cow::Borrowed(text);
+        return Cow::Borrowed(text);
     }
-    std::borrow::Cow::Owned(
-        text.chars()
-            .map(|c| {
-                if is_terminal_control(c) {
-                    '\u{FFFD}'
-                } else {
-                    c
-                }
-            })
-            .collect(),
-    )
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_terminal_control(c) {
+            out.push_str(by(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// A character a terminal interprets rather than shows (newline and tab

@@ -209,7 +209,7 @@ fn write_memo(
         .clone()
         .or_else(|| outcome.plan.templates.clone());
     let memo = match render(&outcome.report, options.format, templates.as_deref()) {
-        Ok(memo) => memo,
+        Ok(memo) => crate::text::terminal_safe(&memo).into_owned(),
         Err(error) => {
             report(WatchEvent::Failed {
                 time: now(),

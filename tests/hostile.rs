@@ -405,3 +405,61 @@ fn invalid_utf8_and_unreadable_data_are_located() {
     assert!(text.contains("xos::data::unreadable"), "{text}");
     assert!(located(&text, "checkout.xos", data_line(SPEC)), "{text}");
 }
+
+// Kind 7: numbers that overflow to infinity once converted.
+
+#[test]
+fn numbers_that_overflow_when_converted_are_rejected_where_written() {
+    let dir = checkout(|s| s.replacen("severe   0.3pp", "severe   1e307 relative", 1));
+    let out = xos(
+        dir.path(),
+        &["check", "--error-format", "json", "checkout.xos"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["code"], "xos::check::out_of_range", "{list}");
+    let line = SPEC
+        .lines()
+        .position(|l| l.contains("severe   0.3pp"))
+        .unwrap()
+        + 1;
+    assert_eq!(list[0]["line"], line);
+    let out = xos(dir.path(), &["explain", "checkout.xos"]);
+    assert!(!stdout(&out).contains("inf"), "{}", stdout(&out));
+    let big = checkout(|s| s.replace("daily_users 20_000", "daily_users 1.8e308"));
+    let out = xos(big.path(), &["check", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+// Kind 6 (terminal part): ANSI escape sequences in a spec's strings reached
+// the terminal raw from `run` and `explain`.
+
+#[test]
+fn escape_sequences_in_strings_never_reach_the_terminal() {
+    let dir = checkout(|s| s.replace("One-page checkout", "One\u{1b}[2J\u{1b}]0;pwned\u{7}page"));
+    for args in [
+        &["run", "checkout.xos"][..],
+        &["explain", "checkout.xos"],
+        &["run", "checkout.xos", "-o", "memo.md"],
+    ] {
+        let out = xos(dir.path(), args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let mut text = stdout(&out);
+        if args.len() == 4 {
+            text = std::fs::read_to_string(dir.path().join("memo.md")).unwrap();
+        }
+        assert!(text.contains("One\u{FFFD}[2J"), "{args:?}: {text}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{args:?}"
+        );
+    }
+    let json = xos(dir.path(), &["run", "checkout.xos", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        report["title"]
+            .as_str()
+            .is_some_and(|t| t.contains('\u{1b}')),
+        "JSON keeps the text, escaped"
+    );
+}

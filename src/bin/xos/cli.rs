@@ -477,6 +477,10 @@ fn explain_command(args: &ExplainArgs) -> CommandResult {
     };
     let checked = check::load_plan(&args.file, &options)?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
-    print!("{}", xos::explain::explain(&checked.plan));
+    // Names and titles are the spec author's: no escape sequence reaches the terminal.
+    print!(
+        "{}",
+        xos::text::terminal_safe(&xos::explain::explain(&checked.plan))
+    );
     Ok(Exit::Success)
 }
