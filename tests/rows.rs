@@ -470,7 +470,9 @@ fn a_missing_column_names_the_metric() {
     );
     assert_eq!(
         diag.help.as_deref(),
-        Some("did you mean `convertd`? rename the column or the metric")
+        Some(
+            "did you mean `convertd`? rename the column in the file, or in the metric's definition"
+        )
     );
 
     let missing = rows_error_with(
@@ -863,4 +865,52 @@ fn rows_and_aggregates_give_byte_identical_json_reports() {
     }
     assert!(reports[0].contains("\"schema\""));
     assert_eq!(reports[0], reports[1]);
+}
+
+/// Rows separated by `;` or a tab, declared with `delimiter`, read as the
+/// same rows separated by commas.
+#[test]
+fn a_declared_delimiter_reads_as_commas_do() {
+    let comma =
+        "variant,conv,rev\ncontrol,1,2.5\ntreatment,0,0.25\ncontrol,\"0\",4\ntreatment,1,8\n";
+    let variants = ["control", "treatment"];
+    let metrics = ["rate(conv)", "mean(rev)"];
+    let expected = reference(comma.as_bytes(), &variants, &metrics);
+    for (written, byte) in [(";", ';'), ("\\t", '\t'), ("|", '|')] {
+        let text = comma.replace(',', &byte.to_string());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "rows.csv", text.as_bytes());
+        let plan = plan_with(
+            &path,
+            Shape::Rows,
+            &variants,
+            &metrics,
+            &format!("delimiter \"{written}\""),
+        );
+        assert_eq!(
+            load_rows(&plan, &path).expect("rows"),
+            expected,
+            "{written}"
+        );
+    }
+}
+
+/// A `;`-separated export read with the default `,`: one error that names
+/// the separator and the option, not one `missing_column` per column.
+#[test]
+fn an_undeclared_delimiter_is_one_error() {
+    let messages = rows_error(
+        "variant;conv\ncontrol;1\ntreatment;0\n",
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("semicolon-separated"), "{messages:?}");
+    let messages = rows_error(
+        "variant\tconv\ncontrol\t1\n",
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("tab-separated"), "{messages:?}");
 }

@@ -119,13 +119,18 @@ pub(super) fn plan_inputs(decl: &ast::OptionsDecl, metrics: &[Metric], out: &mut
     if missing.is_empty() {
         return;
     }
-    let example = match primary.kind {
-        MetricKind::Rate { .. } => "`baseline 12%` and `mde 5% relative`",
-        MetricKind::Mean { .. } => "`sd 40`, `mde 2.5` (or `baseline 50` and `mde 5% relative`)",
-        MetricKind::Ratio { .. } => {
-            "`baseline 0.3`, `mean_y 4`, `sd_x 1.6`, `sd_y 3.4`, `correlation 0.6` and `mde 5% relative`"
-        }
+    // What each input is, never a number: the values come from the
+    // team's own past data, and an invented one would size the test wrongly.
+    let meaning = |name: &str| match name {
+        "`mde`" => "`mde` (the smallest change worth detecting: absolute, or `relative`)",
+        "`baseline`" => "`baseline` (the control's expected value, from past data)",
+        "`sd`" => "`sd` (the standard deviation of the value per unit, from past data)",
+        "`mean_y`" => "`mean_y` (the mean denominator per unit)",
+        "`sd_x`" => "`sd_x` (the per-unit standard deviation of the numerator)",
+        "`sd_y`" => "`sd_y` (the per-unit standard deviation of the denominator)",
+        _ => "`correlation` (the per-unit correlation of numerator and denominator)",
     };
+    let wanted: Vec<&str> = missing.iter().map(|m| meaning(m)).collect();
     out.push(
         Diagnostic::warning(
             "xos::check::incomplete_plan",
@@ -139,7 +144,7 @@ pub(super) fn plan_inputs(decl: &ast::OptionsDecl, metrics: &[Metric], out: &mut
             decl.keyword_span,
             "sizes the experiment from the primary's planning inputs",
         )
-        .help(format!("give the primary {example}")),
+        .help(format!("give the primary {}", wanted.join("; "))),
     );
 }
 

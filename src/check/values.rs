@@ -34,7 +34,14 @@ pub(super) fn unknown_option(key: &ast::Ident, block: &str, known: &[&str]) -> D
         format!("unknown option `{}` in `{block}`", key.name),
     )
     .label(key.span, "not an option here");
-    d = match did_you_mean(&key.name, known.iter().copied()) {
+    // A shortened option (`worse` for `worsened`) is as likely as a typo.
+    let close = did_you_mean(&key.name, known.iter().copied()).or_else(|| {
+        known
+            .iter()
+            .copied()
+            .find(|k| key.name.len() >= 3 && k.starts_with(key.name.as_str()))
+    });
+    d = match close {
         Some(s) => d.help(format!("did you mean `{s}`?")),
         None => d.help(format!("`{block}` knows {}", list(known))),
     };

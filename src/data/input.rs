@@ -78,7 +78,7 @@ pub fn reads_as_aggregated(plan: &Plan, path: &Path) -> bool {
     if plan.data.shape != Shape::Rows {
         return false;
     }
-    let Some(names) = header_names(path) else {
+    let Some(names) = header_names(path, plan.data.delimiter) else {
         return false;
     };
     let has = |name: &str| names.iter().any(|n| n == name);
@@ -95,7 +95,7 @@ pub fn reads_as_aggregated(plan: &Plan, path: &Path) -> bool {
 
 /// The trimmed column names of the file's first line (a gzip file is
 /// decompressed; a byte-order mark is dropped).
-fn header_names(path: &Path) -> Option<Vec<String>> {
+fn header_names(path: &Path, delimiter: u8) -> Option<Vec<String>> {
     let mut file = std::fs::File::open(path).ok()?;
     let mut magic = [0u8; 2];
     let gzip = file.read_exact(&mut magic).is_ok() && super::rows::is_gzip(&magic);
@@ -110,6 +110,7 @@ fn header_names(path: &Path) -> Option<Vec<String>> {
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
+        .delimiter(delimiter)
         .from_reader(line);
     let record = reader.records().next()?.ok()?;
     Some(record.iter().map(|n| n.trim().to_string()).collect())

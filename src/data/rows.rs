@@ -93,15 +93,18 @@ pub fn load_rows_with(plan: &Plan, path: &Path, split: Split) -> Result<Data, Di
 
     if gzip {
         let mut input = Buffered::new(MultiGzDecoder::new(file), split.buffer_bytes, 0);
-        let header = read_header(&mut input).map_err(unreadable)?;
+        let header = read_header(&mut input, plan.data.delimiter).map_err(unreadable)?;
         let layout = Layout::new(plan, path, &header, true)?;
         let mut partial = Partial::new(&layout);
         scan(&layout, &mut input, u64::MAX, &mut partial).map_err(unreadable)?;
         return finish(plan, &layout, vec![partial]);
     }
 
-    let header =
-        read_header(&mut Buffered::new(&file, split.buffer_bytes, 0)).map_err(unreadable)?;
+    let header = read_header(
+        &mut Buffered::new(&file, split.buffer_bytes, 0),
+        plan.data.delimiter,
+    )
+    .map_err(unreadable)?;
     let layout = Layout::new(plan, path, &header, false)?;
     let ranges = ranges(header.body_start, len, split);
     let next = AtomicUsize::new(0);
@@ -322,7 +325,7 @@ struct Header {
     empty: bool,
 }
 
-fn read_header<R: Read>(input: &mut Buffered<R>) -> io::Result<Header> {
+fn read_header<R: Read>(input: &mut Buffered<R>, delimiter: u8) -> io::Result<Header> {
     let mut line = input.read_line()?;
     let empty = line.iter().all(u8::is_ascii_whitespace) && input.rest_is_blank()?;
     if line.last() == Some(&b'\r') {
@@ -331,7 +334,7 @@ fn read_header<R: Read>(input: &mut Buffered<R>) -> io::Result<Header> {
     // A byte-order mark (spreadsheet exports add one) is not part of the name.
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
     let text = String::from_utf8_lossy(line).into_owned();
-    let names = split_header(&text);
+    let names = split_header(&text, delimiter);
     Ok(Header {
         text,
         names,
@@ -341,7 +344,7 @@ fn read_header<R: Read>(input: &mut Buffered<R>) -> io::Result<Header> {
 }
 
 /// Header fields, honouring quotes, trimmed.
-fn split_header(text: &str) -> Vec<(String, Span)> {
+fn split_header(text: &str, delimiter: u8) -> Vec<(String, Span)> {
     let bytes = text.as_bytes();
     let mut names = Vec::new();
     let mut start = 0;
@@ -351,7 +354,7 @@ fn split_header(text: &str) -> Vec<(String, Span)> {
         if !at_end && bytes[i] == b'"' {
             in_quotes = !in_quotes;
         }
-        if at_end || (bytes[i] == b',' && !in_quotes) {
+        if at_end || (bytes[i] == delimiter && !in_quotes) {
             let raw = &text[start..i];
             let name = raw.trim();
             let name = name
@@ -418,6 +421,8 @@ struct Layout {
     variant_column: usize,
     unit_id: Option<String>,
     missing_zero: bool,
+    /// The field separator (`b','` unless the spec declares another).
+    delimiter: u8,
     /// The file is gzip: it can only be read as a stream.
     gzip: bool,
 }
@@ -439,6 +444,11 @@ impl Layout {
         }
         let names: Vec<&str> = header.names.iter().map(|(n, _)| n.as_str()).collect();
         let header_line = Span::new(0, header.text.len());
+        if let Some(diag) =
+            super::wrong_delimiter(&source, header_line, &names, plan.data.delimiter)
+        {
+            return Err(diag.into());
+        }
         let mut diags = Diagnostics::new();
         let mut roles = vec![Role::Skip; names.len()];
 
@@ -472,14 +482,25 @@ impl Layout {
                     found.insert(column, index);
                 }
                 (None, _) => {
-                    let why = match metric {
-                        Some(metric) => format!("metric `{metric}` reads it"),
-                        None if column == plan.data.variant_column => {
-                            "it names each row's variant".to_string()
-                        }
-                        None => "it identifies each row's unit (`unit_id`)".to_string(),
+                    let (why, renamed_by) = match metric {
+                        Some(metric) => (format!("metric `{metric}` reads it"), None),
+                        None if column == plan.data.variant_column => (
+                            "it names each row's variant".to_string(),
+                            Some("variant_column"),
+                        ),
+                        None => (
+                            "it identifies each row's unit (`unit_id`)".to_string(),
+                            Some("unit_id"),
+                        ),
                     };
-                    diags.push(missing_column(&source, header_line, column, &why, &names));
+                    diags.push(missing_column(
+                        &source,
+                        header_line,
+                        column,
+                        &why,
+                        &names,
+                        renamed_by,
+                    ));
                 }
             }
         }
@@ -559,6 +580,7 @@ impl Layout {
             variant_column,
             unit_id: plan.data.unit_id.clone(),
             missing_zero: plan.data.missing == Missing::Zero,
+            delimiter: plan.data.delimiter,
             gzip,
         })
     }
@@ -796,9 +818,9 @@ enum Scanned {
 }
 
 #[inline]
-fn scan_field(data: &[u8], start: usize, eof: bool) -> Scanned {
+fn scan_field(data: &[u8], start: usize, eof: bool, delimiter: u8) -> Scanned {
     if data.get(start) != Some(&b'"') {
-        let i = find_delimiter(data, start);
+        let i = find_delimiter(data, start, delimiter);
         if i == data.len() && !eof {
             return Scanned::Incomplete;
         }
@@ -832,7 +854,13 @@ fn scan_field(data: &[u8], start: usize, eof: bool) -> Scanned {
     }
     match data.get(next) {
         None if !eof => Scanned::Incomplete,
-        None | Some(b',') | Some(b'\n') => Scanned::Field(Field {
+        None | Some(b'\n') => Scanned::Field(Field {
+            start: start + 1,
+            end: close,
+            next,
+            escaped,
+        }),
+        Some(&b) if b == delimiter => Scanned::Field(Field {
             start: start + 1,
             end: close,
             next,
@@ -851,12 +879,12 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// holds `c`, and `(x - ONES) & !x & HIGHS` flags zero bytes; flags above the
 /// first true one may be false, but the lowest flag is always exact.
 #[inline]
-fn find_delimiter(data: &[u8], mut i: usize) -> usize {
+fn find_delimiter(data: &[u8], mut i: usize, delimiter: u8) -> usize {
     while let Some(chunk) = data.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
-        let comma = w ^ (ONES * b',' as u64);
+        let comma = w ^ (ONES * delimiter as u64);
         let newline = w ^ (ONES * b'\n' as u64);
         let found =
             ((comma.wrapping_sub(ONES) & !comma) | (newline.wrapping_sub(ONES) & !newline)) & HIGHS;
@@ -866,7 +894,7 @@ fn find_delimiter(data: &[u8], mut i: usize) -> usize {
         i += 8;
     }
     while let Some(&b) = data.get(i) {
-        if b == b',' || b == b'\n' {
+        if b == delimiter || b == b'\n' {
             return i;
         }
         i += 1;
@@ -914,7 +942,7 @@ fn scan_row(
     // The first problem of the row: where it is, and what.
     let bad: Option<(usize, usize, Problem)> = 'row: {
         for (column, role) in layout.roles.iter().enumerate() {
-            let field = match scan_field(data, start, eof) {
+            let field = match scan_field(data, start, eof, layout.delimiter) {
                 Scanned::Field(field) => field,
                 Scanned::Incomplete => return None,
                 Scanned::Bad(at, text) => break 'row Some((at, at + 1, Problem::Quote { text })),
@@ -922,7 +950,7 @@ fn scan_row(
             let last = column + 1 == columns;
             let at_line_end = field.next >= data.len() || data[field.next] == b'\n';
             if at_line_end != last {
-                let fields = count_fields(data, eof)?;
+                let fields = count_fields(data, eof, layout.delimiter)?;
                 break 'row Some((0, line_end(data), Problem::Ragged { fields }));
             }
             let (from, to) = (field.start, field.end);
@@ -1030,7 +1058,7 @@ fn fast_row(layout: &Layout, data: &[u8], offset: u64, partial: &mut Partial) ->
     let mut variant = usize::MAX;
     let mut unit = None;
     for (column, role) in layout.roles.iter().enumerate() {
-        let end = find_delimiter(data, start);
+        let end = find_delimiter(data, start, layout.delimiter);
         // No delimiter: the line runs past the data (or the file ends
         // without a line break).
         let delimiter = *data.get(end)?;
@@ -1159,7 +1187,7 @@ fn line_end(data: &[u8]) -> usize {
 
 /// Fields on the first line of `data` (quotes honoured); `None` when the line
 /// is not complete yet.
-fn count_fields(data: &[u8], eof: bool) -> Option<usize> {
+fn count_fields(data: &[u8], eof: bool, delimiter: u8) -> Option<usize> {
     let end = line_end(data);
     if end == data.len() && !eof {
         return None;
@@ -1169,7 +1197,7 @@ fn count_fields(data: &[u8], eof: bool) -> Option<usize> {
     for &b in &data[..end] {
         match b {
             b'"' => in_quotes = !in_quotes,
-            b',' if !in_quotes => fields += 1,
+            b if b == delimiter && !in_quotes => fields += 1,
             _ => {}
         }
     }
@@ -1461,7 +1489,7 @@ fn ids_at(layout: &Layout, offsets: &[u64]) -> io::Result<Vec<String>> {
     let id = |line: Vec<u8>| -> String {
         let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(&line)).into_owned();
         column
-            .and_then(|c| split_header(&line).into_iter().nth(c))
+            .and_then(|c| split_header(&line, layout.delimiter).into_iter().nth(c))
             .map_or_else(String::new, |(id, _)| id)
     };
     let mut ids = Vec::with_capacity(offsets.len());
@@ -1665,7 +1693,7 @@ mod tests {
 
     #[test]
     fn fields_honour_quotes_and_line_ends() {
-        let field = |data: &str, eof| match scan_field(data.as_bytes(), 0, eof) {
+        let field = |data: &str, eof| match scan_field(data.as_bytes(), 0, eof, b',') {
             Scanned::Field(f) => Some((data[f.start..f.end].to_string(), f.next, f.escaped)),
             _ => None,
         };
@@ -1678,11 +1706,11 @@ mod tests {
             Some(("a\"\"b".into(), 7, true))
         );
         assert!(matches!(
-            scan_field(b"\"ab\ncd\"\n", 0, false),
+            scan_field(b"\"ab\ncd\"\n", 0, false, b','),
             Scanned::Bad(..)
         ));
         assert!(matches!(
-            scan_field(b"\"ab\"x,", 0, false),
+            scan_field(b"\"ab\"x,", 0, false, b','),
             Scanned::Bad(..)
         ));
         assert_eq!(unescape(b"a\"\"b"), b"a\"b");
@@ -1707,7 +1735,7 @@ mod tests {
                     .collect();
                 for i in 0..=len {
                     assert_eq!(
-                        find_delimiter(&data, i),
+                        find_delimiter(&data, i, b','),
                         naive(&data, i),
                         "{data:?} from {i}"
                     );

@@ -939,6 +939,8 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         found_span,
         if found == "end of file" {
             "the file ends after this".to_string()
+        } else if found == "a string" {
+            "unexpected string".to_string()
         } else {
             format!("unexpected {found}")
         },
@@ -970,17 +972,130 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
             diagnostic = diagnostic.help(help);
         }
     }
-    if diagnostic.help.is_none()
-        && found != "end of file"
-        && !keywords.is_empty()
-        && keywords.len() <= 4
-    {
-        diagnostic = diagnostic.help(format!("write one of {}", quoted_list(&keywords)));
+    if diagnostic.help.is_none() && text[pos.min(text.len())..].starts_with('#') {
+        diagnostic = diagnostic.help("comments start with `//`, not `#`");
+    }
+    if diagnostic.help.is_none() && found != "end of file" && !keywords.is_empty() {
+        match keywords.as_slice() {
+            [only] => diagnostic = diagnostic.help(format!("write `{only}` here")),
+            several if several.len() <= 4 => {
+                diagnostic = diagnostic.help(format!("write one of {}", quoted_list(several)))
+            }
+            _ => {}
+        }
+    }
+    if let Some((open, item)) = unclosed_brace(text, pos, &found, found_span) {
+        return unclosed_brace_error(text, open, item.unwrap_or(found_span));
     }
     if diagnostic.help.is_none() && found == "end of file" {
         diagnostic = diagnostic.help("the file ends too early: a `}` may be missing");
     }
     diagnostic
+}
+
+/// The words that begin an item of an experiment or a policy.
+const ITEM_KEYWORDS: &[&str] = &[
+    "title",
+    "owner",
+    "hypothesis",
+    "data",
+    "variants",
+    "primary",
+    "metric",
+    "guardrail",
+    "plan",
+    "settings",
+    "sequential",
+    "policy",
+    "rule",
+    "test",
+    "otherwise",
+    "experiment",
+];
+
+/// The `{` a parse error at `pos` most likely stems from: the innermost
+/// brace still open there, when the file ends inside it or when the error
+/// is an item keyword at the start of its line inside a nested block (the
+/// `}` before `primary` was forgotten). Braces in strings and `//` comments
+/// do not count.
+fn unclosed_brace(
+    text: &str,
+    pos: usize,
+    found: &str,
+    found_span: Span,
+) -> Option<(usize, Option<Span>)> {
+    let mut open = Vec::new();
+    let mut chars = text[..pos.min(text.len())].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '/' if chars.peek().is_some_and(|(_, c)| *c == '/') => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let innermost = *open.last()?;
+    if found == "end of file" {
+        return Some((innermost, None));
+    }
+    let (word, span) = first_word_of_line(text, found_span.start);
+    (open.len() >= 2 && ITEM_KEYWORDS.contains(&word)).then_some((innermost, Some(span)))
+}
+
+/// The first word of the line holding `at`, and its span.
+fn first_word_of_line(text: &str, at: usize) -> (&str, Span) {
+    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..];
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let word = line[indent..]
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    let start = line_start + indent;
+    (word, Span::new(start, start + word.len()))
+}
+
+/// The error for a block whose `}` is missing, located at its `{`;
+/// `next` is the item that follows it, or the end of the file.
+fn unclosed_brace_error(text: &str, open: usize, next: Span) -> Diagnostic {
+    let (opener, _) = first_word_of_line(text, open);
+    let block = if opener.is_empty() {
+        "this block".to_string()
+    } else {
+        format!("`{opener}`")
+    };
+    let diagnostic = Diagnostic::error(
+        "xos::parse::unclosed_brace",
+        format!("the `{{` of {block} is never closed"),
+    )
+    .label(Span::new(open, open + 1), "this `{` has no matching `}`");
+    match text.get(next.start..next.end) {
+        Some(item) if ITEM_KEYWORDS.contains(&item) => diagnostic
+            .secondary(next, format!("`{item}` starts a new item here"))
+            .help(format!("add the `}}` that closes {block} before `{item}`")),
+        _ => diagnostic
+            .secondary(next, "the file ends here")
+            .help("add the `}` that closes it"),
+    }
 }
 
 fn quoted_list(words: &[&str]) -> String {
