@@ -914,3 +914,71 @@ fn an_undeclared_delimiter_is_one_error() {
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(messages[0].contains("tab-separated"), "{messages:?}");
 }
+
+/// Labels that are the spec's in another case: one error for all of their
+/// rows, no per-row `unknown_variant` and no `absent_variant`.
+#[test]
+fn labels_in_another_case_are_one_error() {
+    let mut text = String::from("variant,conv\n");
+    for i in 0..50 {
+        text += if i % 2 == 0 {
+            "Control,1\n"
+        } else {
+            "TREATMENT,0\n"
+        };
+    }
+    let messages = rows_error(&text, &["control", "treatment"], &["rate(conv)"]);
+    assert_eq!(
+        messages,
+        [
+            "2: variant labels differ from the spec's only in case: `Control` for `control`, \
+             `TREATMENT` for `treatment` (50 rows)"
+        ]
+    );
+    // Other bad rows are still listed, and counted without the case-only ones.
+    let messages = rows_error(
+        "variant,conv\nControl,1\ncontrol,x\ntreatment,0\n",
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[1].starts_with("3: `conv` on line 3"),
+        "{messages:?}"
+    );
+}
+
+/// `NULL` and `NA` cells are missing values: the error says so and offers
+/// `missing zero`, which counts them as 0.
+#[test]
+fn null_and_na_cells_are_missing_values() {
+    let text = "variant,conv,rev\ncontrol,1,NULL\ntreatment,NA,2\ncontrol,0,n/a\ntreatment,1,4\n";
+    let variants = ["control", "treatment"];
+    let metrics = ["rate(conv)", "mean(rev)"];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", text.as_bytes());
+    let plan = plan(&path, Shape::Rows, &variants, &metrics);
+    let diags = load_rows(&plan, &path).expect_err("NULL cells");
+    assert_eq!(
+        messages(&diags),
+        [
+            "2: `rev` on line 2 is `NULL`, a missing value",
+            "3: `conv` on line 3 is `NA`, a missing value",
+            "4: `rev` on line 4 is `n/a`, a missing value",
+        ]
+    );
+    assert!(
+        diags.iter().all(|d| d
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("missing zero"))),
+        "{diags:?}"
+    );
+    let zero = plan_with(&path, Shape::Rows, &variants, &metrics, "missing zero");
+    let expected = reference(
+        b"variant,conv,rev\ncontrol,1,0\ntreatment,0,2\ncontrol,0,0\ntreatment,1,4\n",
+        &variants,
+        &metrics,
+    );
+    assert_eq!(load_rows(&zero, &path).expect("missing zero"), expected);
+}

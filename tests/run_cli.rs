@@ -405,3 +405,26 @@ fn an_error_on_a_very_long_line_is_located_without_a_panic() {
         assert!(err.len() < 2_000, "{command}: the long line is not echoed");
     }
 }
+
+/// Labels and columns that are not identifiers are quoted in the spec, read
+/// as written from the data, kept quoted by `xos fmt`, and a `;`-separated
+/// export is read with `delimiter ";"`.
+#[test]
+fn quoted_labels_and_columns_run_and_format() {
+    let spec = "experiment quoted {\n    data \"export.csv\" {\n        delimiter \";\"\n    }\n    variants {\n        \"Control\"   50%\n        \"Variant A\" 50%\n    }\n    primary paid = rate(\"paid users\")\n    metric spend = mean(\"spend-eur\")\n}\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("quoted.xos"), spec).unwrap();
+    std::fs::write(
+        dir.path().join("export.csv"),
+        "variant;users;paid users;spend-eur_sum;spend-eur_sum_sq\nControl;10000;1200;50000;600000\nVariant A;10050;1320;52000;640000\n",
+    )
+    .unwrap();
+    let out = xos(&["run", "quoted.xos", "--format", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["metrics"][0]["variants"][1]["name"], "Variant A");
+    assert_eq!(report["metrics"][0]["variants"][1]["units"], 10050);
+    assert_eq!(report["decision"]["verdict"], "launch", "{report}");
+    let out = xos(&["fmt", "--check", "quoted.xos"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

@@ -174,6 +174,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     let mut rows: Vec<Option<(VariantData, Span)>> = vec![None; plan.variants.len()];
     let mut repeated = vec![false; plan.variants.len()];
     let mut in_bad_row = vec![false; plan.variants.len()];
+    let mut case_only: Vec<(Span, String)> = Vec::new();
     if records.len() == 1 {
         diags.push(
             Diagnostic::error(
@@ -226,6 +227,14 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         };
 
         let (label, label_span) = field(variant_col);
+        if !declared.contains(&label)
+            && let Some(index) = declared.iter().position(|d| d.eq_ignore_ascii_case(label))
+        {
+            // Reported once for the whole file, after the rows.
+            in_bad_row[index] = true;
+            case_only.push((label_span, format!("`{label}` for `{}`", declared[index])));
+            continue;
+        }
         let Some(index) = declared.iter().position(|d| *d == label) else {
             let mut diag = Diagnostic::error(
                 "xos::data::unknown_variant",
@@ -341,6 +350,15 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         }
     }
 
+    if let Some((span, _)) = case_only.first() {
+        let pairs: Vec<String> = case_only.iter().map(|(_, pair)| pair.clone()).collect();
+        diags.push(super::case_only_labels(
+            source,
+            *span,
+            case_only.len() as u64,
+            &pairs,
+        ));
+    }
     let variant_header = span_at(&header_spans, variant_col, header_start);
     for ((variant, row), in_bad_row) in plan.variants.iter().zip(&rows).zip(in_bad_row) {
         if row.is_none() && !in_bad_row {

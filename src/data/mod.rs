@@ -246,6 +246,31 @@ pub(super) fn wrong_delimiter(
     )
 }
 
+/// Variant labels in the data that are the spec's in another case
+/// (`pairs`: `` `Control` for `control` ``), over `rows` rows: one error,
+/// at the first, instead of one per row.
+pub(super) fn case_only_labels(
+    source: &Arc<SourceFile>,
+    span: Span,
+    rows: u64,
+    pairs: &[String],
+) -> Diagnostic {
+    Diagnostic::error(
+        "xos::data::label_case",
+        format!(
+            "variant labels differ from the spec's only in case: {} ({rows} {})",
+            pairs.join(", "),
+            if rows == 1 { "row" } else { "rows" }
+        ),
+    )
+    .in_file(source)
+    .label(span, "the first of them")
+    .help(
+        "labels are compared exactly: write them in the spec as the data has them (quote a label \
+         that is not a bare name: `variants { \"Control\" 50% … }`), or fix the export",
+    )
+}
+
 /// Names as a list for messages: `` `a`, `b` ``.
 pub(super) fn list(names: &[impl AsRef<str>]) -> String {
     names

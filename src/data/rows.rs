@@ -592,6 +592,14 @@ impl Layout {
     fn variant_of(&self, label: &[u8]) -> Option<usize> {
         self.labels.iter().position(|l| same_bytes(l, label))
     }
+
+    /// The declared variant `label` names in another case, if any (only
+    /// asked of a label that is no variant's).
+    fn variant_ignoring_case(&self, label: &[u8]) -> Option<usize> {
+        self.labels
+            .iter()
+            .position(|l| l.eq_ignore_ascii_case(label))
+    }
 }
 
 /// Slice equality, eight bytes at a time and inlined: labels are short, and a
@@ -677,6 +685,11 @@ enum Problem {
     UnknownVariant {
         label: String,
     },
+    /// A label that is a declared variant's in another case (`Control`).
+    CaseOnly {
+        label: String,
+        variant: usize,
+    },
     /// Value column index.
     NotANumber {
         value: usize,
@@ -686,8 +699,10 @@ enum Problem {
         value: usize,
         text: String,
     },
+    /// An empty cell, or a null marker (`NULL`, `NA`) as `written`.
     MissingValue {
         value: usize,
+        written: Option<String>,
     },
     MissingVariant,
     MissingUnit,
@@ -716,6 +731,11 @@ struct Partial {
     bad_count: u64,
     /// Variants named by a bad row, so they are not also reported absent.
     named: Vec<bool>,
+    /// Rows whose label is a variant's in another case: how many, and each
+    /// distinct label as written with its variant. They are reported in one
+    /// diagnostic, and only the first is kept in `bad`.
+    case_only: u64,
+    case_labels: Vec<(String, usize)>,
     units: Option<Units>,
     /// Parsed values of the current row, committed when the row is good.
     row: Vec<f64>,
@@ -738,6 +758,8 @@ impl Partial {
             bad: Vec::new(),
             bad_count: 0,
             named: vec![false; layout.labels.len()],
+            case_only: 0,
+            case_labels: Vec::new(),
             units: layout.unit_id.as_ref().map(|_| Units::default()),
             row: vec![0.0; values],
         }
@@ -972,8 +994,18 @@ fn scan_row(
                             break 'row Some((from, to, Problem::MissingVariant));
                         }
                         None => {
-                            let label = String::from_utf8_lossy(label).into_owned();
-                            break 'row Some((from, to, Problem::UnknownVariant { label }));
+                            let written = String::from_utf8_lossy(label).into_owned();
+                            let problem = match layout.variant_ignoring_case(label) {
+                                Some(index) => {
+                                    variant = index;
+                                    Problem::CaseOnly {
+                                        label: written,
+                                        variant: index,
+                                    }
+                                }
+                                None => Problem::UnknownVariant { label: written },
+                            };
+                            break 'row Some((from, to, problem));
                         }
                     }
                 }
@@ -987,7 +1019,10 @@ fn scan_row(
                         if layout.missing_zero {
                             Ok(0.0)
                         } else {
-                            Err(Problem::MissingValue { value })
+                            Err(Problem::MissingValue {
+                                value,
+                                written: None,
+                            })
                         }
                     } else if layout.values[value].binary {
                         parse_binary(text).ok_or_else(|| Problem::NotBinary {
@@ -1004,6 +1039,23 @@ fn scan_row(
                             value,
                             text: lossy(text, field.escaped),
                         })
+                    };
+                    // Null markers are asked about only once a cell fails
+                    // to parse, so the common row pays nothing for them.
+                    let parsed = match parsed {
+                        Err(Problem::NotANumber { text, .. } | Problem::NotBinary { text, .. })
+                            if is_null_marker(&text) =>
+                        {
+                            if layout.missing_zero {
+                                Ok(0.0)
+                            } else {
+                                Err(Problem::MissingValue {
+                                    value,
+                                    written: Some(text),
+                                })
+                            }
+                        }
+                        other => other,
                     };
                     match parsed {
                         Ok(x) => partial.row[value] = x,
@@ -1142,6 +1194,17 @@ fn commit(
     }
 }
 
+/// Distinct case-only labels named in the diagnostic.
+const MAX_CASE_LABELS: usize = 16;
+
+/// A cell that spells a missing value as SQL clients and R/pandas exports
+/// do: `NULL`, `NA`, `N/A` (any case).
+fn is_null_marker(text: &str) -> bool {
+    ["null", "na", "n/a"]
+        .iter()
+        .any(|marker| text.eq_ignore_ascii_case(marker))
+}
+
 /// Records a bad row and consumes its line.
 fn bad_row(
     data: &[u8],
@@ -1160,7 +1223,20 @@ fn bad_row(
         *named = true;
     }
     partial.bad_count += 1;
-    if partial.bad.len() <= LISTED_BAD_ROWS {
+    let mut listed = partial.bad.len() <= LISTED_BAD_ROWS;
+    if let Problem::CaseOnly { label, variant } = &problem {
+        partial.case_only += 1;
+        if partial.case_labels.len() < MAX_CASE_LABELS
+            && !partial.case_labels.iter().any(|(l, _)| l == label)
+        {
+            partial.case_labels.push((label.clone(), *variant));
+        }
+        listed &= !partial
+            .bad
+            .iter()
+            .any(|row| matches!(row.problem, Problem::CaseOnly { .. }));
+    }
+    if listed {
         let line = &data[..end];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let cut = line.len().min(SHOWN_LINE_BYTES);
@@ -1303,6 +1379,8 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
     let mut named = vec![false; variants];
     let mut bad: Vec<(u64, BadRow)> = Vec::new();
     let mut bad_count = 0u64;
+    let mut case_only = 0u64;
+    let mut case_labels: Vec<(String, usize)> = Vec::new();
     let mut units: Option<Units> = None;
     // Line 1 is the header.
     let mut first_line = 2u64;
@@ -1313,6 +1391,12 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
             }
         }
         bad_count += partial.bad_count;
+        case_only += partial.case_only;
+        for label in partial.case_labels {
+            if case_labels.len() < MAX_CASE_LABELS && !case_labels.contains(&label) {
+                case_labels.push(label);
+            }
+        }
         first_line += partial.lines;
         for (all, this) in named.iter_mut().zip(&partial.named) {
             *all |= this;
@@ -1345,6 +1429,22 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
     let source_of = |line: u64, text: &str| {
         SourceFile::excerpt(&layout.path, format!("{text}\n"), line as usize)
     };
+    // Labels in another case: one diagnostic at the first such row, however
+    // many rows there are.
+    let (case_rows, bad): (Vec<_>, Vec<_>) = bad
+        .into_iter()
+        .partition(|(_, row)| matches!(row.problem, Problem::CaseOnly { .. }));
+    if let Some((line, row)) = case_rows.iter().min_by_key(|(line, _)| *line) {
+        let source = source_of(*line, &row.text);
+        diags.push(case_only_diagnostic(
+            plan,
+            &source,
+            row.span,
+            case_only,
+            &case_labels,
+        ));
+    }
+    let bad_count = bad_count - case_only;
     for (line, row) in bad.iter().take(LISTED_BAD_ROWS) {
         let source = source_of(*line, &row.text);
         diags.push(bad_row_diagnostic(plan, layout, &source, *line, row));
@@ -1371,7 +1471,7 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
     }
 
     let total: u64 = accs.iter().map(|a| a.rows).sum();
-    if total == 0 && bad_count == 0 {
+    if total == 0 && bad_count == 0 && case_only == 0 {
         diags.push(
             Diagnostic::error(
                 "xos::data::no_rows",
@@ -1512,6 +1612,22 @@ fn ids_at(layout: &Layout, offsets: &[u64]) -> io::Result<Vec<String>> {
     Ok(ids)
 }
 
+/// Variant labels that differ from the spec's only in case, over `rows`
+/// rows: one error, at the first of them.
+fn case_only_diagnostic(
+    plan: &Plan,
+    source: &Arc<SourceFile>,
+    span: Span,
+    rows: u64,
+    labels: &[(String, usize)],
+) -> Diagnostic {
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|(label, variant)| format!("`{label}` for `{}`", plan.variants[*variant].name))
+        .collect();
+    super::case_only_labels(source, span, rows, &pairs)
+}
+
 fn bad_row_diagnostic(
     plan: &Plan,
     layout: &Layout,
@@ -1544,7 +1660,8 @@ fn bad_row_diagnostic(
         )
         .label(row.span, format!("{fields} fields"))
         .help("every row needs one value per header column; check for a missing or extra comma"),
-        Problem::UnknownVariant { label } => {
+        // Reported together by `case_only_diagnostic`.
+        Problem::CaseOnly { label, .. } | Problem::UnknownVariant { label } => {
             let diag = Diagnostic::error(
                 "xos::data::unknown_variant",
                 format!("variant `{label}` on line {line} is not declared in the spec"),
@@ -1573,13 +1690,19 @@ fn bad_row_diagnostic(
             "every row needs its unit in `{}`",
             layout.unit_id.as_deref().unwrap_or_default()
         )),
-        Problem::MissingValue { value } => Diagnostic::error(
+        Problem::MissingValue { value, written } => Diagnostic::error(
             "xos::data::missing_value",
-            format!("`{}` on line {line} is empty", value_name(*value)),
+            match written {
+                None => format!("`{}` on line {line} is empty", value_name(*value)),
+                Some(marker) => format!(
+                    "`{}` on line {line} is `{marker}`, a missing value",
+                    value_name(*value)
+                ),
+            },
         )
-        .label(row.span, "empty value")
+        .label(row.span, if written.is_some() { "missing value" } else { "empty value" })
         .help(format!(
-            "{}; declare `missing zero` in the data block to count empty values as 0",
+            "{}; declare `missing zero` in the data block to count empty, `NULL` and `NA` values as 0",
             readers(*value)
         )),
         Problem::NotANumber { value, text } => Diagnostic::error(

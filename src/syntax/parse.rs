@@ -269,7 +269,7 @@ fn parse_variants_decl(pair: Pair<'_, Rule>) -> PResult<VariantsDecl> {
 fn parse_variant(pair: Pair<'_, Rule>) -> PResult<VariantDecl> {
     let span = span_of(&pair);
     let mut inner = pair.into_inner();
-    let name = parse_ident(next(&mut inner, "variant name")?);
+    let name = parse_label(next(&mut inner, "variant name")?)?;
     let share = parse_number(next(&mut inner, "variant share")?)?;
     Ok(VariantDecl { name, share, span })
 }
@@ -306,13 +306,33 @@ fn parse_metric_kind(pair: Pair<'_, Rule>) -> PResult<MetricKind> {
     let span = span_of(&pair);
     let mut inner = pair.into_inner();
     let name = parse_kind_name(next(&mut inner, "metric kind name")?)?;
-    let column = parse_ident(next(&mut inner, "metric column")?);
-    let more = inner.map(parse_ident).collect();
+    let column = parse_label(next(&mut inner, "metric column")?)?;
+    let more = inner.map(parse_label).collect::<PResult<_>>()?;
     Ok(MetricKind {
         name,
         column,
         more,
         span,
+    })
+}
+
+/// A variant label or column name: an identifier, or a quoted string whose
+/// value is the name (the span still covers the quotes, so `fmt` keeps them).
+fn parse_label(pair: Pair<'_, Rule>) -> PResult<Ident> {
+    if pair.as_rule() != Rule::string {
+        return Ok(parse_ident(pair));
+    }
+    let string = parse_string(pair)?;
+    if string.value.trim().is_empty() {
+        return Err(
+            Diagnostic::error("xos::parse::empty_name", "a name cannot be empty")
+                .label(string.span, "empty name")
+                .help("write the label or column name between the quotes"),
+        );
+    }
+    Ok(Ident {
+        name: string.value,
+        span: string.span,
     })
 }
 
@@ -972,6 +992,14 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
             diagnostic = diagnostic.help(help);
         }
     }
+    if in_name_position(text, pos) {
+        // `Variant A 50%`, `rate(paid users)`, `variant-b 50%`.
+        diagnostic.help = Some(
+            "a bare name holds letters, digits and `_` and starts with a letter or `_`; quote any \
+             other label or column name: `\"Variant A\" 50%`, `rate(\"paid users\")`"
+                .to_string(),
+        );
+    }
     if diagnostic.help.is_none() && text[pos.min(text.len())..].starts_with('#') {
         diagnostic = diagnostic.help("comments start with `//`, not `#`");
     }
@@ -1013,17 +1041,9 @@ const ITEM_KEYWORDS: &[&str] = &[
     "experiment",
 ];
 
-/// The `{` a parse error at `pos` most likely stems from: the innermost
-/// brace still open there, when the file ends inside it or when the error
-/// is an item keyword at the start of its line inside a nested block (the
-/// `}` before `primary` was forgotten). Braces in strings and `//` comments
-/// do not count.
-fn unclosed_brace(
-    text: &str,
-    pos: usize,
-    found: &str,
-    found_span: Span,
-) -> Option<(usize, Option<Span>)> {
+/// Byte offsets of the `{` still open at `pos`, outermost first. Braces in
+/// strings and `//` comments do not count.
+fn open_braces(text: &str, pos: usize) -> Vec<usize> {
     let mut open = Vec::new();
     let mut chars = text[..pos.min(text.len())].char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -1053,6 +1073,40 @@ fn unclosed_brace(
             _ => {}
         }
     }
+    open
+}
+
+/// Whether `pos` is where a variant label or a metric's column is written:
+/// inside `variants { … }`, or inside the parentheses of `rate(`, `mean(`
+/// or `ratio(` on the same line.
+fn in_name_position(text: &str, pos: usize) -> bool {
+    let pos = pos.min(text.len());
+    if let Some(&open) = open_braces(text, pos).last()
+        && first_word_of_line(text, open).0 == "variants"
+    {
+        return true;
+    }
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..pos];
+    ["rate(", "mean(", "ratio("].iter().any(|kind| {
+        before
+            .rfind(kind)
+            .is_some_and(|at| !before[at..].contains(')'))
+    })
+}
+
+/// The `{` a parse error at `pos` most likely stems from: the innermost
+/// brace still open there, when the file ends inside it or when the error
+/// is an item keyword at the start of its line inside a nested block (the
+/// `}` before `primary` was forgotten). Braces in strings and `//` comments
+/// do not count.
+fn unclosed_brace(
+    text: &str,
+    pos: usize,
+    found: &str,
+    found_span: Span,
+) -> Option<(usize, Option<Span>)> {
+    let open = open_braces(text, pos);
     let innermost = *open.last()?;
     if found == "end of file" {
         return Some((innermost, None));
@@ -1154,6 +1208,7 @@ fn friendly_name(rule: Rule) -> &'static str {
         Rule::relative => "`relative`",
         Rule::minus => "`-`",
         Rule::ident => "a name",
+        Rule::label => "a name (quoted when it is not an identifier: `\"Variant A\"`)",
         Rule::fact_path => "a condition such as `primary.better`",
         Rule::kw_experiment => "`experiment`",
         Rule::kw_policy => "`policy`",
