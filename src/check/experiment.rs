@@ -252,6 +252,9 @@ pub(super) fn check_experiment(
     let mut design_out = Vec::new();
     let at = sequential_decl.map_or(experiment.name.span, |d| d.keyword_span);
     super::sequential::check_design(&plan, at, &mut design_out);
+    if let Some(decl) = plan_decl {
+        super::settings::duration_against_sample(&plan, decl, &mut design_out);
+    }
     for d in design_out {
         diagnostics.push(d.in_file(source));
     }

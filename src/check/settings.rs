@@ -71,6 +71,67 @@ pub(super) fn check_sample_plan(block: &ast::OptionBlock, out: &mut Vec<Diagnost
     plan
 }
 
+/// The declared `duration` against the rest of the plan: without
+/// `daily_users` it cannot be turned into units (an error); shorter than
+/// the days the primary's MDE needs, the test is underpowered (a warning).
+pub(super) fn duration_against_sample(
+    plan: &crate::plan::Plan,
+    decl: &ast::OptionsDecl,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(kv) = decl
+        .block
+        .options
+        .iter()
+        .find(|kv| kv.key.name == "duration")
+    else {
+        return;
+    };
+    let Some(sample_plan) = &plan.sample_plan else {
+        return;
+    };
+    let Some(days) = sample_plan.duration_days else {
+        return;
+    };
+    let Some(daily) = sample_plan.daily_users else {
+        out.push(
+            Diagnostic::error(
+                "xos::check::duration_without_daily_users",
+                "`duration` needs `daily_users` to say how many units it collects",
+            )
+            .label(kv.span, "a planned duration in days")
+            .help(
+                "add `daily_users N` (units entering per day, all arms) to the `plan` block: the \
+                 duration then sets the units at which `plan.sample_reached` holds",
+            ),
+        );
+        return;
+    };
+    let Ok(sample) = crate::sample_size::planned_sample(plan) else {
+        return;
+    };
+    let Some(needed) = sample.days else { return };
+    if days < needed as f64 {
+        out.push(
+            Diagnostic::warning(
+                "xos::check::short_duration",
+                format!(
+                    "the planned duration of {} days is shorter than the {needed} days the primary's \
+                     MDE needs at {} units a day",
+                    crate::numbers::written(days),
+                    crate::numbers::thousands(daily.round() as u64),
+                ),
+            )
+            .label(kv.span, format!("{needed} days needed"))
+            .help(format!(
+                "the test stops with less than the planned {}% power to detect the MDE: run for \
+                 `duration {needed}d`, or accept a larger `mde`",
+                crate::numbers::written(sample.power * 100.0)
+            )),
+        );
+    }
+}
+
 /// Why the plan has no planned total: no `plan` block, or the primary's
 /// planning inputs give none; `None` when it has one.
 pub(super) fn why_no_planned_total(plan: &crate::plan::Plan) -> Option<String> {
