@@ -982,3 +982,34 @@ fn null_and_na_cells_are_missing_values() {
     );
     assert_eq!(load_rows(&zero, &path).expect("missing zero"), expected);
 }
+
+/// A trailing comma on every data row: `ragged_row` errors that name the
+/// trailing separator, and no false `absent_variant`.
+#[test]
+fn a_trailing_comma_is_named_and_no_variant_is_absent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "rows.csv",
+        b"variant,conv\ncontrol,1,\ntreatment,0,\n",
+    );
+    let plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    let diags = load_rows(&plan, &path).expect_err("ragged rows");
+    assert_eq!(
+        messages(&diags),
+        [
+            "2: line 2 has 3 fields but the header has 2",
+            "3: line 3 has 3 fields but the header has 2"
+        ]
+    );
+    assert!(diags.iter().all(|d| {
+        d.help
+            .as_deref()
+            .is_some_and(|h| h.contains("remove the trailing one"))
+    }));
+}

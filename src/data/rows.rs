@@ -1659,7 +1659,15 @@ fn bad_row_diagnostic(
             ),
         )
         .label(row.span, format!("{fields} fields"))
-        .help("every row needs one value per header column; check for a missing or extra comma"),
+        .help(
+            if *fields == layout.roles.len() + 1
+                && row.text.trim_end().ends_with(layout.delimiter as char)
+            {
+                "the row ends with a separator the header does not have: remove the trailing one"
+            } else {
+                "every row needs one value per header column; check for a missing or extra separator"
+            },
+        ),
         // Reported together by `case_only_diagnostic`.
         Problem::CaseOnly { label, .. } | Problem::UnknownVariant { label } => {
             let diag = Diagnostic::error(

@@ -992,7 +992,8 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
             diagnostic = diagnostic.help(help);
         }
     }
-    if in_name_position(text, pos) {
+    let punctuation = ["`{`", "`}`", "`(`", "`)`", "`,`", "end of file"];
+    if !punctuation.contains(&found.as_str()) && in_name_position(text, pos) {
         // `Variant A 50%`, `rate(paid users)`, `variant-b 50%`.
         diagnostic.help = Some(
             "a bare name holds letters, digits and `_` and starts with a letter or `_`; quote any \
