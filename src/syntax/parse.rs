@@ -922,21 +922,7 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         names = vec![
             "an experiment item (`primary`, `metric`, `guardrail`, `variants`, `data`, `rule`, ...)",
         ];
-        keywords = vec![
-            "title",
-            "owner",
-            "hypothesis",
-            "data",
-            "variants",
-            "primary",
-            "metric",
-            "guardrail",
-            "plan",
-            "settings",
-            "policy",
-            "rule",
-            "test",
-        ];
+        keywords = EXPERIMENT_ITEMS.to_vec();
     }
     let mut all: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     for t in tokens {
@@ -1022,8 +1008,8 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     diagnostic
 }
 
-/// The words that begin an item of an experiment or a policy.
-const ITEM_KEYWORDS: &[&str] = &[
+/// The words that begin an item of an experiment.
+const EXPERIMENT_ITEMS: &[&str] = &[
     "title",
     "owner",
     "hypothesis",
@@ -1038,9 +1024,12 @@ const ITEM_KEYWORDS: &[&str] = &[
     "policy",
     "rule",
     "test",
-    "otherwise",
-    "experiment",
 ];
+
+/// Whether `word` begins an item of an experiment or a policy (or a file).
+fn is_item_keyword(word: &str) -> bool {
+    EXPERIMENT_ITEMS.contains(&word) || matches!(word, "otherwise" | "experiment")
+}
 
 /// Byte offsets of the `{` still open at `pos`, outermost first. Braces in
 /// strings and `//` comments do not count.
@@ -1113,7 +1102,7 @@ fn unclosed_brace(
         return Some((innermost, None));
     }
     let (word, span) = first_word_of_line(text, found_span.start);
-    (open.len() >= 2 && ITEM_KEYWORDS.contains(&word)).then_some((innermost, Some(span)))
+    (open.len() >= 2 && is_item_keyword(word)).then_some((innermost, Some(span)))
 }
 
 /// The first word of the line holding `at`, and its span.
@@ -1144,7 +1133,7 @@ fn unclosed_brace_error(text: &str, open: usize, next: Span) -> Diagnostic {
     )
     .label(Span::new(open, open + 1), "this `{` has no matching `}`");
     match text.get(next.start..next.end) {
-        Some(item) if ITEM_KEYWORDS.contains(&item) => diagnostic
+        Some(item) if is_item_keyword(item) => diagnostic
             .secondary(next, format!("`{item}` starts a new item here"))
             .help(format!("add the `}}` that closes {block} before `{item}`")),
         _ => diagnostic
