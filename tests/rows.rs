@@ -1013,3 +1013,25 @@ fn a_trailing_comma_is_named_and_no_variant_is_absent() {
             .is_some_and(|h| h.contains("remove the trailing one"))
     }));
 }
+
+/// A row-level spec that declares `delimiter ";"` for its own export still
+/// reads the comma-separated aggregated result of `xos sql` (`--data -`).
+#[test]
+fn the_aggregated_result_of_xos_sql_reads_whatever_the_declared_delimiter() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "result.csv",
+        b"variant,users,conv\ncontrol,10,3\ntreatment,12,4\n",
+    );
+    let plan = plan_with(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)"],
+        "delimiter \";\"",
+    );
+    let data = data::load(&plan).unwrap_or_else(|e| panic!("{:?}", messages(&e)));
+    assert_eq!(data.variants[1].units, 12);
+    assert_eq!(data.variants[1].metrics[0], MetricData::Rate { count: 4 });
+}

@@ -75,10 +75,25 @@ fn rename(diags: Diagnostics, spool: &Path, name: &Path) -> Diagnostics {
 /// alone tells the two apart. Any read error leaves the decision to the
 /// row-level reader, which reports it.
 pub fn reads_as_aggregated(plan: &Plan, path: &Path) -> bool {
+    aggregated_delimiter(plan, path).is_some()
+}
+
+/// The delimiter `path` reads as aggregated data with, when
+/// [`reads_as_aggregated`]: the spec's, or `,` — the result of `xos sql`
+/// piped from a warehouse client is comma-separated even when the spec
+/// declares another `delimiter` for its own row-level export.
+pub fn aggregated_delimiter(plan: &Plan, path: &Path) -> Option<u8> {
     if plan.data.shape != Shape::Rows {
-        return false;
+        return None;
     }
-    let Some(names) = header_names(path, plan.data.delimiter) else {
+    let declared = plan.data.delimiter;
+    [declared, b',']
+        .into_iter()
+        .find(|&delimiter| header_is_aggregated(plan, path, delimiter))
+}
+
+fn header_is_aggregated(plan: &Plan, path: &Path, delimiter: u8) -> bool {
+    let Some(names) = header_names(path, delimiter) else {
         return false;
     };
     let has = |name: &str| names.iter().any(|n| n == name);

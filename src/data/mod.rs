@@ -107,9 +107,17 @@ pub fn load(plan: &Plan) -> Result<Data, Diagnostics> {
     if input::is_stdin(path) {
         return input::load_stdin(plan);
     }
-    if plan.data.shape == Shape::Rows && !input::reads_as_aggregated(plan, path) {
-        return rows::load_rows(plan, path);
+    let mut plan = std::borrow::Cow::Borrowed(plan);
+    if plan.data.shape == Shape::Rows {
+        match input::aggregated_delimiter(&plan, path) {
+            None => return rows::load_rows(&plan, path),
+            Some(delimiter) if delimiter != plan.data.delimiter => {
+                plan.to_mut().data.delimiter = delimiter
+            }
+            Some(_) => {}
+        }
     }
+    let plan = plan.as_ref();
     let mut bytes = std::fs::read(path).map_err(|err| unreadable(plan, path, err))?;
     if rows::is_gzip(&bytes) {
         let mut text = Vec::new();
