@@ -427,6 +427,17 @@ fn quoted_labels_and_columns_run_and_format() {
     assert_eq!(report["decision"]["verdict"], "launch", "{report}");
     let out = xos(&["fmt", "--check", "quoted.xos"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = xos(&["explain", "quoted.xos"], dir.path());
+    assert!(
+        text(&out.stdout).contains("delimiter       `;`"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("reads     `paid users`"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 /// `plan { duration }` is the planned horizon: `plan.sample_reached` and the
