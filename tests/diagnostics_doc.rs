@@ -52,6 +52,9 @@ const AREAS: &[(&str, &str)] = &[
     ("sql", "`xos sql`"),
     ("watch", "`xos watch`"),
     ("serve", "`xos serve`"),
+    ("analysis", "Analysis warnings"),
+    ("diagnostic", "Lists of diagnostics"),
+    ("internal", "Internal errors"),
 ];
 
 fn root() -> PathBuf {
