@@ -463,3 +463,32 @@ fn escape_sequences_in_strings_never_reach_the_terminal() {
         "JSON keeps the text, escaped"
     );
 }
+
+// Kind 6 (Markdown part): title, owner, hypothesis, `because` and column
+// names went into the Markdown memo raw.
+
+#[test]
+fn user_text_is_inert_in_the_markdown_memo() {
+    let dir = checkout(|s| {
+        s.replace("\"One-page checkout\"", "\"<script>alert(1)</script> | [x](javascript:alert(1))\"")
+            .replace("\"growth-squad\"", "\"<img src=x onerror=alert(1)>\"")
+            .replace(
+                "    settings {",
+                "    rule win {\n        when primary.better\n        then launch\n        because \"fine\n# LAUNCH\n| x | y |\"\n    }\n    settings {",
+            )
+    });
+    let out = xos(dir.path(), &["run", "checkout.xos"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let memo = stdout(&out);
+    assert!(
+        !memo.contains("<script>") && !memo.contains("<img"),
+        "{memo}"
+    );
+    assert!(memo.contains("&lt;script&gt;"), "{memo}");
+    assert!(!memo.contains("[x](javascript:"), "{memo}");
+    assert!(memo.contains("\\[x\\](javascript:"), "{memo}");
+    // The `because` stays on its line: no injected heading or table row.
+    assert!(!memo.lines().any(|l| l.trim() == "# LAUNCH"), "{memo}");
+    assert!(!memo.lines().any(|l| l.starts_with("| x | y |")), "{memo}");
+    assert!(memo.contains("\\| x \\| y \\|"), "{memo}");
+}
