@@ -9,8 +9,14 @@ const SPEC: &str = include_str!("../examples/checkout/checkout.xos");
 const DATA: &str = include_str!("../examples/checkout/checkout.csv");
 
 fn xos(dir: &Path, args: &[&str]) -> Output {
+    run_env(dir, &[], args)
+}
+
+/// Runs xos in `dir` with extra environment variables.
+fn run_env(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xos"))
         .current_dir(dir)
+        .envs(env.iter().copied())
         .args(args)
         .output()
         .expect("run xos")
@@ -201,15 +207,6 @@ fn ragged_rows_and_deep_nesting_are_bounded() {
     let err = stderr(&out);
     assert!(err.contains("checkout.xos:"), "located: {err}");
     assert!(err.len() < 10_000, "{} bytes", err.len());
-}
-
-fn run_env(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xos"))
-        .current_dir(dir)
-        .envs(env.iter().copied())
-        .args(args)
-        .output()
-        .expect("run xos")
 }
 
 /// `data "checkout.csv"` in the spec, for JSON locations.
