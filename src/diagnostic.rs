@@ -524,8 +524,9 @@ pub fn render(diagnostic: &Diagnostic, color: bool, width: usize) -> String {
 /// snippet that wide helps nobody.
 const MAX_SNIPPET_LINE: usize = 4_096;
 
-/// Whether a label of `diagnostic` lies on a line longer than
-/// [`MAX_SNIPPET_LINE`] bytes (or past the end of its source).
+/// Whether a label of `diagnostic` lies past the end of its source, spans
+/// more than [`MAX_SNIPPET_LINE`] bytes, or would be shown with a line longer
+/// than that (its own or a context line), or with more than 16 times that.
 fn touches_long_line(diagnostic: &Diagnostic) -> bool {
     let Some(source) = &diagnostic.source else {
         return false;
@@ -540,10 +541,14 @@ fn touches_long_line(diagnostic: &Diagnostic) -> bool {
             // A label over a huge span (a 200 MB string) is not drawn.
             return true;
         }
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
-        line_end - line_start > MAX_SNIPPET_LINE
-    })
+        false
+    }) || {
+        // The excerpt shows the labels' lines and their context lines: a
+        // long neighbour (a 400 KB line next to a short one) is as bad.
+        let shown = shown_region(text, &diagnostic.labels);
+        shown.len() > 16 * MAX_SNIPPET_LINE
+            || shown.split('\n').any(|line| line.len() > MAX_SNIPPET_LINE)
+    }
 }
 
 /// Longest message, label or help text printed whole, in characters: user
