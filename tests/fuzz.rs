@@ -383,14 +383,7 @@ fn case(rng: &mut Rng) -> Case {
             mutate(rng, seed)
         }
     };
-    let csv = rng
-        .chance(
-            std::env::var("XOS_FUZZ_CSV")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(40),
-        )
-        .then(|| csv(rng));
+    let csv = rng.chance(40).then(|| csv(rng));
     Case { spec, csv }
 }
 
