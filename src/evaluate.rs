@@ -217,8 +217,8 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             issues.push(Issue {
                 severity: Health::Blocked,
                 message: format!(
-                    "sample ratio mismatch: p = {} is below srm_blocked = {}; the assignment is likely broken",
-                    crate::numbers::p_value(srm.p_value),
+                    "sample ratio mismatch: {} is below srm_blocked = {}; the assignment is likely broken",
+                    crate::numbers::p_is(srm.p_value),
                     settings.srm_blocked
                 ),
             });
@@ -227,8 +227,8 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             issues.push(Issue {
                 severity: Health::Warning,
                 message: format!(
-                    "sample ratio mismatch: p = {} is below srm_warning = {}",
-                    crate::numbers::p_value(srm.p_value),
+                    "sample ratio mismatch: {} is below srm_warning = {}",
+                    crate::numbers::p_is(srm.p_value),
                     settings.srm_warning
                 ),
             });
