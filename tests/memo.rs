@@ -172,7 +172,7 @@ fn the_verdict_area_lists_health_guardrails_sample_and_inference() {
     );
     let html_head = m.html.split("<h2>Charter").next().unwrap();
     assert!(
-        html_head.contains("<strong>Health:</strong> ⚠️ warning"),
+        html_head.contains("<strong>Health:</strong> <span class=\"badge worsened\">warning</span> variant <code>control</code> has 90 units"),
         "{html_head}"
     );
     assert!(
@@ -255,7 +255,67 @@ fn a_significantly_worse_guardrail_is_never_a_plain_ok_and_the_deciding_row_is_m
     assert!(!row.contains("decided"), "{row}");
     assert!(
         m.html
-            .contains("<tr class=\"decided\"><td><code>latency</code>")
+            .contains("<tr class=\"decided\"><td class=\"guardrail\"><code>latency</code>")
     );
     assert!(m.html.contains("ok · significantly worse"));
+}
+
+#[test]
+fn the_chart_has_round_axis_ends_a_legend_and_the_guardrail_thresholds() {
+    let report = run_once(
+        std::path::Path::new("examples/latency_guard/search.xos"),
+        &RunOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"))
+    .report;
+    let html = render(&report, Format::Html, None).unwrap();
+    let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
+    // The widest interval is ctr's +2.58%; thresholds widen the axis up to
+    // twice that, 5.16%: it ends at the round ±10%, with ticks at ±5% and 0.
+    for tick in [">−10%<", ">−5%<", ">0%<", ">+5%<", ">+10%<"] {
+        assert!(svg.contains(tick), "tick {tick} in {svg}");
+    }
+    // latency is lower-is-better: its worsened (+5%) and severe (+15%)
+    // thresholds are drawn right of zero, and its good side is the left.
+    assert!(
+        svg.contains("class=\"threshold worsened\"><title>worsened threshold: +5%</title>"),
+        "{svg}"
+    );
+    // Severe at +15% is beyond the axis: drawn dashed at its end.
+    assert!(
+        svg.contains("class=\"threshold severe beyond\"><title>severe threshold: +15%</title>"),
+        "{svg}"
+    );
+    assert!(svg.contains("← good") && svg.contains("good →"), "{svg}");
+    for legend in [
+        "significantly better",
+        "not significant",
+        "worsened",
+        "worse / severe",
+        "guardrail thresholds",
+    ] {
+        assert!(svg.contains(legend), "legend {legend}");
+    }
+    // The same numbers as the tables.
+    assert!(
+        svg.contains("<title>latency: +4.17% [+3.99%, +4.34%]</title>"),
+        "{svg}"
+    );
+}
+
+#[test]
+fn html_numbers_and_badges_are_styled_never_to_wrap_and_print_on_one_page() {
+    let report = run_once(
+        std::path::Path::new("examples/checkout/checkout.xos"),
+        &RunOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"))
+    .report;
+    let html = render(&report, Format::Html, None).unwrap();
+    assert!(html.contains("td.num, .badge, .verdict, .decided-mark { white-space: nowrap; }"));
+    assert!(html.contains("@media print"));
+    // Every interval cell is a number cell (the browser test measures them).
+    assert!(
+        !html.contains("<td>[") && html.contains("<td class=\"num\">[+0.18 pp, +1.01 pp]</td>")
+    );
 }

@@ -56,7 +56,12 @@ pub struct MemoView {
 #[derive(Clone, Debug, Serialize)]
 pub struct RiskView {
     pub label: String,
+    /// The whole line after the label, as Markdown shows it.
     pub text: String,
+    /// The Health line's status word (`healthy`, `warning`, `blocked`) for an
+    /// HTML badge, and what follows it; empty for the other lines.
+    pub badge: String,
+    pub detail: String,
     /// `ok`, `worsened` or `severe`: how much the line should worry a reader.
     pub css: String,
 }
@@ -412,23 +417,29 @@ fn plan_progress(report: &Report, primary: &MetricReport) -> Option<f64> {
 fn risks(report: &Report, primary: &MetricReport) -> Vec<RiskView> {
     let line = |label: &str, text: String, css: &str| RiskView {
         label: label.into(),
+        detail: text.clone(),
         text,
+        badge: String::new(),
         css: css.into(),
     };
     let h = &report.health;
     let issues: Vec<&str> = h.issues.iter().map(|i| i.message.as_str()).collect();
-    let health = match h.status {
-        Health::Healthy => line("Health", "✅ healthy".into(), "ok"),
-        Health::Warning => line(
-            "Health",
-            format!("⚠️ warning: {}", issues.join("; ")),
-            "worsened",
-        ),
-        Health::Blocked => line(
-            "Health",
-            format!("⛔ blocked: {}", issues.join("; ")),
-            "severe",
-        ),
+    let (emoji, word, css) = match h.status {
+        Health::Healthy => ("✅", "healthy", "ok"),
+        Health::Warning => ("⚠️", "warning", "worsened"),
+        Health::Blocked => ("⛔", "blocked", "severe"),
+    };
+    let detail = issues.join("; ");
+    let health = RiskView {
+        label: "Health".into(),
+        text: if detail.is_empty() {
+            format!("{emoji} {word}")
+        } else {
+            format!("{emoji} {word}: {detail}")
+        },
+        badge: word.into(),
+        detail,
+        css: css.into(),
     };
     let mut guardrails = Vec::new();
     let mut worst = "ok";
@@ -703,7 +714,7 @@ fn is_rate(m: &MetricReport) -> bool {
 }
 
 /// How the memo writes a metric's numbers (see [`numbers::MetricFormat`]).
-fn metric_format(m: &MetricReport) -> numbers::MetricFormat {
+pub(super) fn metric_format(m: &MetricReport) -> numbers::MetricFormat {
     let values: Vec<f64> = m.variants.iter().filter_map(|v| v.value).collect();
     crate::decide::metric_format(is_rate(m), m.unit.clone(), &values, m.comparisons.iter())
 }
