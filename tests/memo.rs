@@ -34,6 +34,14 @@ fn memo(spec: &str, rows: &str) -> Memo {
     Memo { report, md, html }
 }
 
+/// The HTML memo of a shipped example.
+fn example_html(spec: &str) -> String {
+    let report = run_once(std::path::Path::new(spec), &RunOptions::default())
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .report;
+    render(&report, Format::Html, None).unwrap()
+}
+
 /// The line of the Markdown memo that contains `needle`.
 fn line<'a>(text: &'a str, needle: &str) -> &'a str {
     text.lines()
@@ -262,13 +270,7 @@ fn a_significantly_worse_guardrail_is_never_a_plain_ok_and_the_deciding_row_is_m
 
 #[test]
 fn the_chart_has_round_axis_ends_a_legend_and_the_guardrail_thresholds() {
-    let report = run_once(
-        std::path::Path::new("examples/latency_guard/search.xos"),
-        &RunOptions::default(),
-    )
-    .unwrap_or_else(|e| panic!("{e:?}"))
-    .report;
-    let html = render(&report, Format::Html, None).unwrap();
+    let html = example_html("examples/latency_guard/search.xos");
     let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
     // The widest interval is ctr's +2.58%; thresholds widen the axis up to
     // twice that, 5.16%: it ends at the round ±10%, with ticks at ±5% and 0.
@@ -305,13 +307,7 @@ fn the_chart_has_round_axis_ends_a_legend_and_the_guardrail_thresholds() {
 
 #[test]
 fn html_numbers_and_badges_are_styled_never_to_wrap_and_print_on_one_page() {
-    let report = run_once(
-        std::path::Path::new("examples/checkout/checkout.xos"),
-        &RunOptions::default(),
-    )
-    .unwrap_or_else(|e| panic!("{e:?}"))
-    .report;
-    let html = render(&report, Format::Html, None).unwrap();
+    let html = example_html("examples/checkout/checkout.xos");
     assert!(html.contains("td.num, .badge, .verdict, .decided-mark { white-space: nowrap; }"));
     assert!(html.contains("@media print"));
     // Every interval cell is a number cell (the browser test measures them).
