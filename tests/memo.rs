@@ -34,12 +34,16 @@ fn memo(spec: &str, rows: &str) -> Memo {
     Memo { report, md, html }
 }
 
+/// The report of a spec in the repository.
+fn report_of(spec: &str) -> Report {
+    run_once(std::path::Path::new(spec), &RunOptions::default())
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .report
+}
+
 /// The HTML memo of a shipped example.
 fn example_html(spec: &str) -> String {
-    let report = run_once(std::path::Path::new(spec), &RunOptions::default())
-        .unwrap_or_else(|e| panic!("{e:?}"))
-        .report;
-    render(&report, Format::Html, None).unwrap()
+    render(&report_of(spec), Format::Html, None).unwrap()
 }
 
 /// The line of the Markdown memo that contains `needle`.
@@ -313,5 +317,20 @@ fn html_numbers_and_badges_are_styled_never_to_wrap_and_print_on_one_page() {
     // Every interval cell is a number cell (the browser test measures them).
     assert!(
         !html.contains("<td>[") && html.contains("<td class=\"num\">[+0.18 pp, +1.01 pp]</td>")
+    );
+}
+
+#[test]
+fn the_verdict_area_names_sequential_inference_and_its_look() {
+    let report = report_of("tests/fixtures/sequential/group_sequential.xos");
+    let md = render(&report, Format::Md, None).unwrap();
+    let head = md.split("## Charter").next().unwrap();
+    assert!(
+        head.contains("- **Inference:** sequential (group-sequential), look 1"),
+        "{head}"
+    );
+    assert!(
+        head.contains("- **Sample:** 21.3% of the planned 94,068 units reached"),
+        "{head}"
     );
 }
