@@ -465,7 +465,7 @@ fn show_number(
     match fact {
         Fact::SrmP => return numbers::p_value(x),
         Fact::SrmChi2 => return numbers::statistic(x),
-        Fact::PlanProgress | Fact::SequentialInformation => return numbers::share(x),
+        Fact::PlanProgress | Fact::SequentialInformation => return numbers::percent1(x),
         _ => {}
     }
     let Some((id, field)) = metric_field else {

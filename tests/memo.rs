@@ -240,6 +240,13 @@ fn a_blocked_sample_ratio_mismatch_says_what_it_is_and_only_what_follows() {
         assert!(text.contains("p &lt; 0.0001") || text.contains("p < 0.0001"));
     }
     assert!(m.md.contains("restart the experiment"));
+    // The health issue gives χ² and the threshold, never "p < 0.0001 is
+    // below srm_blocked = 0.00001" (a bound that does not show it).
+    assert!(
+        m.md.contains("sample ratio mismatch: χ² = 181.82 (df 1), p below srm_blocked = 0.00001"),
+        "{}",
+        m.md
+    );
 }
 
 #[test]
