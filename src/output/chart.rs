@@ -105,9 +105,11 @@ pub(super) fn chart_svg(report: &Report) -> String {
             .iter()
             .flat_map(|r| r.thresholds.iter().map(|(_, t)| t.abs())),
     );
-    // Thresholds widen the axis up to twice the widest interval; one beyond
-    // that is drawn dashed at the axis end, so the intervals stay readable.
-    let extent = round_up(intervals.max(marks.min(2.0 * intervals)) * 100.0) / 100.0;
+    // Thresholds widen the axis up to 1.5 times the widest interval; one
+    // beyond the axis is drawn dashed at its end, so the intervals stay
+    // readable (the checkout's error_rate severe threshold is +86% against
+    // intervals within ±27%).
+    let extent = round_up(intervals.max(marks.min(1.5 * intervals)) * 100.0) / 100.0;
     let (left, width, row_h, top, right) = (190.0, 400.0, 30.0, 26.0, 90.0);
     let plot_bottom = top + row_h * rows.len() as f64;
     let height = plot_bottom + 44.0;
