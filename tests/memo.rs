@@ -342,3 +342,53 @@ fn the_verdict_area_names_sequential_inference_and_its_look() {
         "{head}"
     );
 }
+
+/// Every table cell with a number in an example's Markdown memo appears,
+/// as written, in its HTML memo: the two memos tell the same facts.
+#[test]
+fn markdown_and_html_memos_show_the_same_numbers() {
+    let mut examples: Vec<PathBuf> = std::fs::read_dir("examples")
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect();
+    examples.sort();
+    let mut checked = 0;
+    for dir in examples {
+        let Some(spec) = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| path.extension().is_some_and(|e| e == "xos"))
+        else {
+            continue;
+        };
+        let report = report_of(spec.to_str().unwrap());
+        let md = render(&report, Format::Md, None).unwrap();
+        let html = render(&report, Format::Html, None).unwrap();
+        for row in md
+            .lines()
+            .filter(|l| l.starts_with('|') && !l.starts_with("| ---"))
+        {
+            for cell in row.split('|').map(str::trim) {
+                // A badge's emoji is Markdown's; HTML draws a coloured badge.
+                let cell = cell
+                    .trim_start_matches(|c: char| !c.is_ascii() && c != '−' && c != '[')
+                    .trim();
+                if !cell.chars().any(|c| c.is_ascii_digit()) {
+                    continue;
+                }
+                let escaped = cell
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;");
+                assert!(
+                    html.contains(&escaped),
+                    "{}: {cell:?} is in the Markdown memo but not in the HTML one",
+                    spec.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} cells compared");
+}
