@@ -215,6 +215,15 @@ fn a_multi_arm_rollback_names_every_rolled_back_arm_worst_first() {
             .contains("Roll back <code>b</code> and <code>a</code>")
     );
     assert!(m.md.contains("1. Turn `b` and `a` off now and return their traffic to the control."));
+    // Both arms roll back for the same rule and reason: one line names both.
+    assert!(
+        m.md.contains(
+            "1. Find the cause of `b` and `a` before any relaunch (rule `primary_harm`): \
+             The primary metric moved significantly in the wrong direction."
+        ),
+        "{}",
+        m.md
+    );
 }
 
 #[test]

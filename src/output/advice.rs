@@ -40,15 +40,28 @@ pub(super) fn next_actions(report: &Report) -> Vec<String> {
                 "Turn {} off now and return {theirs} traffic to the control.",
                 super::view::arm_list(&arms)
             ));
-            for arm in d.arms.iter().filter(|a| arms.contains(&a.variant)) {
+            // One line per distinct rule and reason, its arms worst first.
+            let mut causes: Vec<(&str, &str, Vec<String>)> = Vec::new();
+            for variant in &arms {
+                let Some(arm) = d.arms.iter().find(|a| &a.variant == variant) else {
+                    continue;
+                };
+                match causes
+                    .iter_mut()
+                    .find(|(rule, reason, _)| *rule == arm.rule && *reason == arm.reason)
+                {
+                    Some((_, _, named)) => named.push(variant.clone()),
+                    None => causes.push((&arm.rule, &arm.reason, vec![variant.clone()])),
+                }
+            }
+            for (rule, reason, named) in causes {
                 let whose = if arms.len() > 1 {
-                    format!(" of `{}`", arm.variant)
+                    format!(" of {}", super::view::arm_list(&named))
                 } else {
                     String::new()
                 };
                 actions.push(format!(
-                    "Find the cause{whose} before any relaunch (rule `{}`): {}",
-                    arm.rule, arm.reason
+                    "Find the cause{whose} before any relaunch (rule `{rule}`): {reason}"
                 ));
             }
             actions.push("Share this memo with the team that owns the change.".into());
