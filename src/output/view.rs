@@ -398,15 +398,15 @@ pub(super) fn arm_list(arms: &[String]) -> String {
     }
 }
 
-/// The share of the planned sample the slowest arm has reached; `None`
-/// without a sample plan.
+/// The share of its target (the declared duration's units, else the planned
+/// sample) the slowest arm has reached; `None` without a target.
 fn plan_progress(report: &Report, primary: &MetricReport) -> Option<f64> {
-    let per_variant = report.plan.per_variant.as_ref()?;
-    let progress = per_variant
+    let remaining = report.plan.remaining.as_ref()?;
+    let progress = remaining
         .iter()
         .zip(&primary.variants)
-        .filter(|(need, _)| need.units > 0)
-        .map(|(need, have)| have.units as f64 / need.units as f64)
+        .filter(|(left, have)| left.units + have.units > 0)
+        .map(|(left, have)| have.units as f64 / (left.units + have.units) as f64)
         .fold(f64::INFINITY, f64::min);
     progress.is_finite().then_some(progress)
 }
@@ -485,25 +485,27 @@ fn risks(report: &Report, primary: &MetricReport) -> Vec<RiskView> {
     } else {
         line("Guardrails", guardrails.join("; "), worst)
     };
-    let sample = match (plan_progress(report, primary), report.plan.sample_reached) {
-        (_, true) => line(
-            "Sample",
-            format!(
-                "the planned {} units reached",
-                numbers::thousands(report.plan.total.unwrap_or(0))
-            ),
-            "ok",
+    // The target `sample_reached` is measured against: the declared
+    // duration's units, else the planned sample.
+    let target = match (report.plan.duration_units, report.plan.total) {
+        (Some(units), _) => format!(
+            "{} units of the planned duration",
+            numbers::thousands(units)
         ),
+        (None, Some(total)) => format!("{} units", numbers::thousands(total)),
+        (None, None) => "sample".into(),
+    };
+    let sample = match (plan_progress(report, primary), report.plan.sample_reached) {
+        (Some(_), true) => line("Sample", format!("the planned {target} reached"), "ok"),
         (Some(progress), false) => line(
             "Sample",
             format!(
-                "{} of the planned {} units reached",
-                numbers::percent1(progress.min(0.999)),
-                numbers::thousands(report.plan.total.unwrap_or(0))
+                "{} of the planned {target} reached",
+                numbers::percent1(progress.min(0.999))
             ),
             "worsened",
         ),
-        (None, false) => line(
+        (None, _) => line(
             "Sample",
             "no sample plan: nothing says whether the sample is large enough".into(),
             "worsened",
@@ -549,26 +551,49 @@ fn guardrail_change(m: &MetricReport, f: &numbers::MetricFormat, c: &Comparison)
 
 fn sample_line(report: &Report, primary: &MetricReport) -> String {
     let plan = &report.plan;
-    let Some(per_variant) = &plan.per_variant else {
-        return "no sample plan (the primary metric has no `baseline` and `mde`)".into();
+    let mut line = match &plan.per_variant {
+        Some(per_variant) => {
+            let sizes: Vec<String> = per_variant
+                .iter()
+                .map(|v| format!("{} {}", v.variant, numbers::thousands(v.units)))
+                .collect();
+            let mut line = format!(
+                "planned {} ({} in all",
+                sizes.join(", "),
+                numbers::thousands(plan.total.unwrap_or(0))
+            );
+            if let Some(days) = plan.days {
+                line.push_str(&format!(", {days} day{}", if days == 1 { "" } else { "s" }));
+            }
+            line.push(')');
+            line
+        }
+        None if plan.duration_days.is_none() => {
+            return "no sample plan (the primary metric has no `baseline` and `mde`)".into();
+        }
+        None => "no sample size (the primary metric has no `baseline` and `mde`)".into(),
     };
-    let sizes: Vec<String> = per_variant
-        .iter()
-        .map(|v| format!("{} {}", v.variant, numbers::thousands(v.units)))
-        .collect();
-    let mut line = format!(
-        "planned {} ({} in all",
-        sizes.join(", "),
-        numbers::thousands(plan.total.unwrap_or(0))
-    );
-    if let Some(days) = plan.days {
-        line.push_str(&format!(", {days} day{}", if days == 1 { "" } else { "s" }));
+    // The declared duration: what `sample_reached` is measured against.
+    if let (Some(days), Some(units)) = (plan.duration_days, plan.duration_units) {
+        line.push_str(&format!(
+            "; planned duration {} days ({} units)",
+            numbers::written(days),
+            numbers::thousands(units)
+        ));
+        match plan.days {
+            Some(needed) if days < needed as f64 => line.push_str(&format!(
+                ", shorter than the {needed} days the MDE needs: underpowered"
+            )),
+            _ => {}
+        }
     }
-    line.push(')');
+    if plan.remaining.is_none() {
+        return line;
+    }
     if plan.sample_reached {
         line.push_str("; reached");
     } else if let Some(progress) = plan_progress(report, primary) {
-        // Progress of the slowest arm.
+        // Progress of the slowest arm toward its target.
         line.push_str(&format!(
             "; {} of it so far",
             numbers::percent1(progress.min(0.999))
