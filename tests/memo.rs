@@ -401,3 +401,21 @@ fn markdown_and_html_memos_show_the_same_numbers() {
     }
     assert!(checked > 100, "only {checked} cells compared");
 }
+
+#[test]
+fn the_sample_risk_is_measured_against_a_declared_duration() {
+    let m = memo(
+        &format!(
+            "{TWO_ARMS} {{ baseline 12% mde 5% relative }}\n    plan {{ daily_users 20000 duration 14d }}"
+        ),
+        "variant,users,conversions\ncontrol,10000,1200\ntreatment,10000,1300\n",
+    );
+    assert!(
+        m.md.contains("- **Sample:** 7.1% of the 280,000 units of the planned 14 days reached"),
+        "{}",
+        m.md
+    );
+    assert!(m.html.contains(
+        "<strong>Sample:</strong> 7.1% of the 280,000 units of the planned 14 days reached"
+    ));
+}

@@ -487,20 +487,25 @@ fn risks(report: &Report, primary: &MetricReport) -> Vec<RiskView> {
     };
     // The target `sample_reached` is measured against: the declared
     // duration's units, else the planned sample.
-    let target = match (report.plan.duration_units, report.plan.total) {
-        (Some(units), _) => format!(
-            "{} units of the planned duration",
-            numbers::thousands(units)
+    let target = match (
+        report.plan.duration_units,
+        report.plan.duration_days,
+        report.plan.total,
+    ) {
+        (Some(units), Some(days), _) => format!(
+            "{} units of the planned {} days",
+            numbers::thousands(units),
+            numbers::written(days)
         ),
-        (None, Some(total)) => format!("{} units", numbers::thousands(total)),
-        (None, None) => "sample".into(),
+        (_, _, Some(total)) => format!("planned {} units", numbers::thousands(total)),
+        _ => "planned sample".into(),
     };
     let sample = match (plan_progress(report, primary), report.plan.sample_reached) {
-        (Some(_), true) => line("Sample", format!("the planned {target} reached"), "ok"),
+        (Some(_), true) => line("Sample", format!("the {target} reached"), "ok"),
         (Some(progress), false) => line(
             "Sample",
             format!(
-                "{} of the planned {target} reached",
+                "{} of the {target} reached",
                 numbers::percent1(progress.min(0.999))
             ),
             "worsened",
