@@ -342,6 +342,8 @@ pub struct Metric {
     /// Planning input with a covariate: the expected share of the variance
     /// CUPED removes, in [0, 1).
     pub cuped: Option<f64>,
+    /// `unit "ms"`: the unit of a mean metric's values, for the memo.
+    pub unit: Option<String>,
     /// Guardrails: degradation (in the unpreferred direction) at which the
     /// guardrail is `worsened` / `severe`, judged on the point estimate.
     pub worsened: Option<Effect>,
