@@ -855,12 +855,9 @@ mod tests {
     fn long_names_in_messages_are_elided() {
         let name = "n".repeat(1_000_000);
         let source = SourceFile::new("long.xos", format!("{name} 1\n"));
-        let d = Diagnostic::error(
-            "xos::check::unknown_setting",
-            format!("unknown setting `{name}`"),
-        )
-        .in_file(&source)
-        .label(Span::new(0, name.len()), "not a setting");
+        let d = Diagnostic::error("xos::test", format!("unknown setting `{name}`"))
+            .in_file(&source)
+            .label(Span::new(0, name.len()), "not a setting");
         let out = render(&d, false, 100);
         assert!(out.len() < 2_000, "{} bytes", out.len());
         assert!(out.contains("characters) …"), "{out}");
@@ -874,12 +871,9 @@ mod tests {
         let text = "title \"\x1b]0;pwned\x07\x1b[2J\"\nbogus 1\n";
         let at = text.find("bogus").unwrap();
         let source = SourceFile::new("esc.xos", text);
-        let d = Diagnostic::error(
-            "xos::check::unknown_option",
-            "unknown option `\x1b[31mbogus`",
-        )
-        .in_file(&source)
-        .label(Span::new(at, at + 5), "not an option");
+        let d = Diagnostic::error("xos::test", "unknown option `\x1b[31mbogus`")
+            .in_file(&source)
+            .label(Span::new(at, at + 5), "not an option");
         for color in [false, true] {
             let out = render(&d, color, 100);
             assert!(

@@ -14,7 +14,7 @@
 //! - peak memory stays under a bound.
 //!
 //! `XOS_FUZZ_SECONDS` sets the time budget (default 2 s, so `cargo test`
-//! stays quick; `.ci/run` gives it 60 s; `0` runs until `XOS_FUZZ_CASES`
+//! stays quick; CI is meant to give it 60 s; `0` runs until `XOS_FUZZ_CASES`
 //! cases or forever); `XOS_FUZZ_SEED` replays a run. A failing input is
 //! minimised and stored in `tests/fuzz-regressions/` (`NAME.xos`, with
 //! `NAME.csv` when data took part), which [`regressions_stay_fixed`]
