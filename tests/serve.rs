@@ -1162,7 +1162,8 @@ fn compat_two_arm_values() {
         memo["memo_markdown"]
             .as_str()
             .unwrap()
-            .contains("Checkout <b>")
+            .contains("Checkout &lt;b&gt;"),
+        "user text is inert in the Markdown memo too"
     );
     // Echoed booleans are ignored: a forged verdict does not change it.
     let mut forged = p.clone();
