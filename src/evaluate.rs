@@ -133,6 +133,9 @@ pub struct Comparison {
     /// variance, the unadjusted ones, with `theta: null`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cuped: Option<CupedReport>,
+    /// With a `look` column: the cumulative lift at each look, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub looks: Vec<crate::inference::LookPoint>,
 }
 
 /// CUPED's effect on one comparison (DESIGN §4).
@@ -331,18 +334,21 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             })
             .collect();
 
+        // Each look's cumulative lift, with the interval of the inference.
+        if !data.looks.is_empty() {
+            for (arm, c) in comparisons.iter_mut().enumerate() {
+                c.looks = look_points(plan, id, data, arm + 1, inference.as_ref());
+            }
+        }
+
         // Sequential p and CI replace the fixed-horizon ones before the
         // correction across arms.
-        for (c, t) in comparisons.iter_mut().zip(&data.variants[1..]) {
+        for (arm, c) in comparisons.iter_mut().enumerate() {
             let sequential = match &inference {
                 Some(inference) if !inference.is_sequential() => continue,
-                Some(inference) => inference.compare(
-                    plan,
-                    id,
-                    (control.units, &control.metrics[id]),
-                    (t.units, &t.metrics[id]),
-                    c.abs_lift,
-                ),
+                Some(inference) => {
+                    inference.compare(plan, id, &history(data, id, arm + 1), c.abs_lift)
+                }
                 None => None,
             };
             apply_sequential(c, sequential);
@@ -371,12 +377,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             if let Some(inference) = inference.as_ref().filter(|i| i.is_sequential()) {
                 // The sequential interval at the corrected level.
                 if level != settings.alpha {
-                    let ci = inference.interval_at(
-                        (control.units, &control.metrics[id]),
-                        (t.units, &t.metrics[id]),
-                        c.abs_lift,
-                        level,
-                    );
+                    let ci = inference.interval_at(&history(data, id, *i + 1), c.abs_lift, level);
                     c.ci_adj_low = ci.map(|ci| ci.0);
                     c.ci_adj_high = ci.map(|ci| ci.1);
                 }
@@ -453,7 +454,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                 method: plan
                     .sequential
                     .map_or(crate::plan::SequentialMethod::Fixed, |s| s.method),
-                look: 1,
+                look: data.history().len() as u64,
                 information: None,
                 tuning: None,
                 max_units: None,
@@ -513,6 +514,57 @@ fn assignment_health(
         });
     }
     worst
+}
+
+/// Control and treatment arm `arm` of metric `id` at each look.
+fn history(data: &Data, id: usize, arm: usize) -> Vec<crate::inference::History1<'_>> {
+    data.history()
+        .into_iter()
+        .map(|variants| {
+            let (c, t) = (&variants[0], &variants[arm]);
+            ((c.units, &c.metrics[id]), (t.units, &t.metrics[id]))
+        })
+        .collect()
+}
+
+/// The cumulative lift of treatment arm `arm` on metric `id` at each look,
+/// with the interval of the spec's inference at that look (the metric's own
+/// fixed-horizon CI without `sequential`).
+fn look_points(
+    plan: &Plan,
+    id: usize,
+    data: &Data,
+    arm: usize,
+    inference: Option<&crate::inference::Inference>,
+) -> Vec<crate::inference::LookPoint> {
+    let history = history(data, id, arm);
+    let sequential = inference.and_then(|i| i.look_intervals(&history));
+    data.looks
+        .iter()
+        .zip(&history)
+        .enumerate()
+        .map(|(k, (look, &(control, treatment)))| {
+            let fixed = compare(plan, id, control.0, control.1, treatment.0, treatment.1, "");
+            let (ci, z, boundary) = match &sequential {
+                Some(points) => points[k],
+                None => (
+                    fixed.ci_low.zip(fixed.ci_high),
+                    crate::inference::wald_z(control, treatment),
+                    None,
+                ),
+            };
+            crate::inference::LookPoint {
+                look: k as u64 + 1,
+                label: look.label.clone(),
+                units: treatment.0,
+                abs_lift: fixed.abs_lift,
+                ci_low: ci.map(|ci| ci.0),
+                ci_high: ci.map(|ci| ci.1),
+                z,
+                boundary,
+            }
+        })
+        .collect()
 }
 
 /// Puts the sequential numbers in place of the fixed-horizon ones, keeping
@@ -599,6 +651,7 @@ fn compare(
         fixed_horizon: None,
         boundary: None,
         cuped: None,
+        looks: Vec::new(),
     };
     let mut control_value = None;
     match (*control, *treatment) {

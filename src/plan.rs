@@ -174,6 +174,9 @@ pub struct DataSource {
     /// Row-level data only: the column identifying a unit.
     pub unit_id: Option<String>,
     pub missing: Missing,
+    /// `look "COLUMN"`: the column naming each row's look (aggregated: one
+    /// cumulative row per look and variant; rows: each unit's look).
+    pub look: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -78,6 +78,19 @@ fn search_ratio_launches_on_clicks_per_query_with_cuped_metrics() {
 }
 
 #[test]
+fn daily_checkout_launches_at_a_look_that_crossed_its_boundary() {
+    let outcome = run("daily_checkout/checkout.xos");
+    let decision = &outcome.report.decision;
+    assert_eq!(decision.verdict, Verdict::Launch);
+    assert_eq!(decision.rule, "clear_win");
+    let inference = &outcome.report.inference;
+    assert_eq!(inference.look, 14);
+    // Launched validly before the planned sample: information below 1.
+    assert!(inference.information.is_some_and(|t| t < 1.0));
+    assert!(!outcome.report.plan.sample_reached);
+}
+
+#[test]
 fn golden_memos() {
     for (name, path) in [
         ("checkout", "checkout/checkout.xos"),
@@ -85,6 +98,7 @@ fn golden_memos() {
         ("latency_guard", "latency_guard/search.xos"),
         ("signup_rows", "signup_rows/signup.xos"),
         ("search_ratio", "search_ratio/search.xos"),
+        ("daily_checkout", "daily_checkout/checkout.xos"),
     ] {
         let outcome = run(path);
         // On the report itself: the JSON would show a NaN as `null`.
@@ -120,7 +134,7 @@ fn every_example_folder_is_tested() {
     }
     assert_eq!(
         specs.len(),
-        5,
+        6,
         "a new example needs its verdict and golden memo here: {specs:?}"
     );
     for spec in specs {

@@ -293,6 +293,7 @@ fn check_data(
         shape: Shape::Aggregated,
         unit_id: None,
         missing: Missing::Error,
+        look: None,
     };
     let Some(block) = decl.and_then(|d| d.options.as_ref()) else {
         return Some(source);
@@ -300,6 +301,7 @@ fn check_data(
     let mut ok = true;
     let mut unit_id_span = None;
     let mut missing_span = None;
+    let mut look_span = None;
     for kv in options_once(block, out) {
         let key = kv.key.name.as_str();
         match key {
@@ -315,6 +317,13 @@ fn check_data(
                 Some(v) => {
                     source.unit_id = Some(v);
                     unit_id_span = Some(kv.key.span);
+                }
+                None => ok = false,
+            },
+            "look" => match text_value(kv, out) {
+                Some(v) => {
+                    source.look = Some(v);
+                    look_span = Some(kv.key.span);
                 }
                 None => ok = false,
             },
@@ -335,7 +344,14 @@ fn check_data(
                 out.push(unknown_option(
                     &kv.key,
                     "data",
-                    &["variant_column", "units", "shape", "unit_id", "missing"],
+                    &[
+                        "variant_column",
+                        "units",
+                        "shape",
+                        "unit_id",
+                        "missing",
+                        "look",
+                    ],
                 ));
                 ok = false;
             }
@@ -355,6 +371,17 @@ fn check_data(
                 ok = false;
             }
         }
+    }
+    if let Some(span) = look_span.filter(|_| source.shape == Shape::Rows) {
+        out.push(
+            Diagnostic::error(
+                "xos::check::rows_look",
+                "`look` is not read from row-level data yet",
+            )
+            .label(span, "the data is one row per unit")
+            .help("export one cumulative row per look and variant (aggregated) for `look`"),
+        );
+        ok = false;
     }
     ok.then_some(source)
 }

@@ -1404,6 +1404,7 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
             ),
             None => None,
         },
+        looks: Vec::new(),
     })
 }
 

@@ -359,6 +359,7 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         fixed_horizon: None,
         boundary: number(Field::Boundary),
         cuped: None,
+        looks: Vec::new(),
     }
 }
 
