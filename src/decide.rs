@@ -281,6 +281,9 @@ fn fact_value(plan: &Plan, facts: &ArmFacts, fact: Fact, bound: Option<MetricId>
         Fact::PlanProgress => Value::Number(facts.plan_progress),
         Fact::SequentialLook => Value::Number(Some(facts.look as f64)),
         Fact::SequentialInformation => Value::Number(facts.information),
+        Fact::SequentialFixed => Value::Bool(facts.fixed),
+        Fact::PlanUnitsRemaining => Value::Number(facts.units_remaining),
+        Fact::PlanDaysRemaining => Value::Number(facts.days_remaining),
         Fact::Setting(key) => Value::Number(Some(key.value(&plan.settings))),
         Fact::Metric(id, field) => field_value(plan, facts.metrics.get(id), id, field),
         Fact::Guardrail(field) => match bound {
@@ -350,7 +353,20 @@ fn interpolate(plan: &Plan, facts: &ArmFacts, reason: &Reason) -> String {
     for part in &reason.parts {
         match part {
             ReasonPart::Text(text) => out.push_str(text),
-            ReasonPart::Fact(fact, _) => out.push_str(&fact_value(plan, facts, *fact, None).show()),
+            ReasonPart::Fact(fact, _) => {
+                let value = fact_value(plan, facts, *fact, None);
+                // The plan's progress in %, units and days as counts.
+                match (fact, value) {
+                    (Fact::PlanProgress, Value::Number(Some(x))) => {
+                        out.push_str(&format!("{:.0}%", (x * 100.0).floor()));
+                    }
+                    (
+                        Fact::PlanUnitsRemaining | Fact::PlanDaysRemaining,
+                        Value::Number(Some(x)),
+                    ) => out.push_str(&numbers::thousands(x.max(0.0) as u64)),
+                    _ => out.push_str(&value.show()),
+                }
+            }
         }
     }
     out
@@ -366,6 +382,9 @@ pub fn fact_name(plan: &Plan, fact: Fact, bound: Option<MetricId>) -> String {
         Fact::PlanProgress => "plan.progress".to_string(),
         Fact::SequentialLook => "sequential.look".to_string(),
         Fact::SequentialInformation => "sequential.information".to_string(),
+        Fact::SequentialFixed => "sequential.fixed".to_string(),
+        Fact::PlanUnitsRemaining => "plan.units_remaining".to_string(),
+        Fact::PlanDaysRemaining => "plan.days_remaining".to_string(),
         Fact::Setting(key) => format!("settings.{}", key.name()),
         Fact::Metric(id, field) => {
             let name = if id == plan.primary {

@@ -44,6 +44,9 @@ pub struct Evaluation {
     pub inference: crate::inference::InferenceReport,
     /// Units so far over the planned total; `None` without a plan.
     pub plan_progress: Option<f64>,
+    /// Units and days still missing until the planned sample
+    /// ([`crate::sample_size::remaining`]); `None` without a plan.
+    pub remaining: Option<crate::sample_size::Remaining>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -173,6 +176,12 @@ pub struct ArmFacts {
     pub look: u64,
     /// `sequential.information`; `None` with fixed-horizon inference.
     pub information: Option<f64>,
+    /// `sequential.fixed`: no `sequential` block (fixed-horizon inference).
+    pub fixed: bool,
+    /// `plan.units_remaining`; `None` without a plan.
+    pub units_remaining: Option<f64>,
+    /// `plan.days_remaining`; `None` without a plan or `daily_users`.
+    pub days_remaining: Option<f64>,
     /// Indexed by `MetricId`.
     pub metrics: Vec<Comparison>,
 }
@@ -189,6 +198,16 @@ impl Evaluation {
             plan_progress: self.plan_progress,
             look: self.inference.look,
             information: self.inference.information,
+            fixed: self.inference.method == crate::plan::SequentialMethod::Fixed,
+            units_remaining: self
+                .remaining
+                .as_ref()
+                .map(|r| r.per_variant.iter().map(|(_, n)| *n).sum::<u64>() as f64),
+            days_remaining: self
+                .remaining
+                .as_ref()
+                .and_then(|r| r.days)
+                .map(|d| d as f64),
             metrics: self
                 .metrics
                 .iter()
@@ -267,6 +286,11 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
         .as_ref()
         .filter(|s| s.total > 0)
         .map(|s| units_so_far as f64 / s.total as f64);
+    // Only a spec that declares a `plan` has units to wait for.
+    let remaining = sample
+        .as_ref()
+        .filter(|_| plan.sample_plan.is_some())
+        .map(|s| crate::sample_size::remaining(plan, s, &counts));
     let inference = crate::inference::Inference::new(plan, data, sample.as_ref());
     if inference.is_none() {
         status = Health::Blocked;
@@ -462,6 +486,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             |i| i.report,
         ),
         plan_progress,
+        remaining,
     }
 }
 

@@ -38,6 +38,44 @@ pub struct PlannedSample {
     pub alpha_divided_by: Option<usize>,
 }
 
+/// What is still missing until the planned sample ([`remaining`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Remaining {
+    /// Units still missing per variant (0 once reached), in variant order.
+    pub per_variant: Vec<(String, u64)>,
+    /// Days until the slowest arm reaches its size, at its designed share
+    /// of `daily_users`; `None` without `daily_users`.
+    pub days: Option<u64>,
+}
+
+/// Units and days still missing until every arm reaches its planned size,
+/// given the units so far (`units`, in variant order).
+pub fn remaining(plan: &Plan, sample: &PlannedSample, units: &[u64]) -> Remaining {
+    let per_variant: Vec<(String, u64)> = sample
+        .per_variant
+        .iter()
+        .zip(units)
+        .map(|((name, needed), have)| (name.clone(), needed.saturating_sub(*have)))
+        .collect();
+    let daily_users = plan.sample_plan.as_ref().and_then(|p| p.daily_users);
+    let days = daily_users.and_then(|daily| {
+        let days = per_variant
+            .iter()
+            .zip(&plan.variants)
+            .map(|((_, missing), v)| {
+                let per_day = daily * v.share;
+                if per_day > 0.0 {
+                    (*missing as f64 / per_day).ceil()
+                } else {
+                    0.0
+                }
+            })
+            .fold(0.0_f64, f64::max);
+        (days.is_finite() && days >= 0.0).then_some(days as u64)
+    });
+    Remaining { per_variant, days }
+}
+
 /// Why a sample size cannot be planned.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NoPlan(pub String);

@@ -104,3 +104,122 @@ fn without_a_look_column_there_are_no_looks_in_the_report() {
     assert!(r["metrics"][0]["comparisons"][0].get("looks").is_none());
     assert_eq!(r["inference"]["look"], 1);
 }
+
+/// Row-level data with a look column: each look's statistics are those of
+/// every row up to it, exactly what the aggregated loader reads from the
+/// cumulative sums, whatever ranges and threads the file is split into.
+#[test]
+fn rows_with_looks_are_cumulative_by_look_value() {
+    use std::fmt::Write;
+    use xos::data::rows::{Split, load_rows_with};
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Looks written out of order; day 10 sorts after day 9 (integers).
+    let days = [3, 1, 10, 2, 9, 1, 3, 10, 2, 9, 1, 2];
+    let mut rows = String::from("day,variant,converted,revenue\n");
+    for (i, day) in days.iter().enumerate() {
+        let variant = if i % 2 == 0 { "control" } else { "treatment" };
+        let converted = u8::from(i % 3 == 0);
+        writeln!(rows, "{day},{variant},{converted},{}.5", i * 2).unwrap();
+    }
+    std::fs::write(dir.path().join("rows.csv"), &rows).expect("write");
+    let spec = std::fs::read_to_string("tests/fixtures/looks/rows/spec.xos").expect("spec");
+    std::fs::write(dir.path().join("spec.xos"), &spec).expect("write");
+    let checked = xos::check::load_plan(&dir.path().join("spec.xos"), &Default::default())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let plan = &checked.plan;
+    // The same spec over an aggregated export.
+    let spec_agg = spec.replace("shape rows", "");
+    std::fs::write(dir.path().join("agg.xos"), spec_agg).expect("write");
+    let checked_agg = xos::check::load_plan(&dir.path().join("agg.xos"), &Default::default())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let aggregated = &checked_agg.plan;
+    let path = dir.path().join("rows.csv");
+    let whole = load_rows_with(plan, &path, Split::default()).expect("data");
+    let labels: Vec<&str> = whole.looks.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, ["1", "2", "3", "9", "10"]);
+    assert_eq!(whole.looks.last().unwrap().variants, whole.variants);
+
+    // Look k aggregated by hand: the rows with day ≤ k.
+    for look in &whole.looks {
+        let k: u64 = look.label.parse().unwrap();
+        let mut csv = String::from("day,variant,users,converted,revenue_sum,revenue_sum_sq\n");
+        for (arm, name) in ["control", "treatment"].iter().enumerate() {
+            let mine: Vec<usize> = (0..days.len())
+                .filter(|i| i % 2 == arm && days[*i] <= k)
+                .collect();
+            let converted = mine.iter().filter(|i| *i % 3 == 0).count();
+            let values: Vec<f64> = mine.iter().map(|i| *i as f64 * 2.0 + 0.5).collect();
+            let sum: f64 = values.iter().sum();
+            let sum_sq: f64 = values.iter().map(|x| x * x).sum();
+            writeln!(
+                csv,
+                "{k},{name},{},{converted},{sum:?},{sum_sq:?}",
+                mine.len()
+            )
+            .unwrap();
+        }
+        let source = xos::diagnostic::SourceFile::new("cumulative.csv", csv);
+        let expected =
+            xos::data::aggregated::parse_aggregated(aggregated, &source).expect("aggregated");
+        assert_eq!(look.variants, expected.variants, "look {k}");
+    }
+    // Split into 1-byte ranges over 3 threads: the same looks.
+    for range_bytes in [1, 7, 30] {
+        let split = Split {
+            threads: 3,
+            range_bytes,
+            buffer_bytes: 16,
+        };
+        let parts = load_rows_with(plan, &path, split).expect("data");
+        assert_eq!(parts.looks, whole.looks, "ranges of {range_bytes} bytes");
+    }
+    // The report carries one point per look.
+    let out = xos(&[
+        "run",
+        dir.path().join("spec.xos").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(r["inference"]["look"], 5);
+    assert_eq!(
+        r["metrics"][1]["comparisons"][0]["looks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+}
+
+#[test]
+fn a_bad_look_in_row_level_data_is_located_with_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        "tests/fixtures/looks/rows/bad.csv",
+        dir.path().join("rows.csv"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        "tests/fixtures/looks/rows/spec.xos",
+        dir.path().join("spec.xos"),
+    )
+    .expect("copy");
+    let out = xos(&[
+        "run",
+        dir.path().join("spec.xos").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    for expected in [
+        "xos::data::bad_look",
+        "`soon` on line 4 is not a look",
+        "rows.csv:4:1",
+        "look `3` is an integer but look `2026-11-02` is a date",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in\n{err}");
+    }
+    assert!(stdout(&out).is_empty());
+}

@@ -301,7 +301,6 @@ fn check_data(
     let mut ok = true;
     let mut unit_id_span = None;
     let mut missing_span = None;
-    let mut look_span = None;
     for kv in options_once(block, out) {
         let key = kv.key.name.as_str();
         match key {
@@ -321,10 +320,7 @@ fn check_data(
                 None => ok = false,
             },
             "look" => match text_value(kv, out) {
-                Some(v) => {
-                    source.look = Some(v);
-                    look_span = Some(kv.key.span);
-                }
+                Some(v) => source.look = Some(v),
                 None => ok = false,
             },
             "shape" => match word_value(kv, &["aggregated", "rows"], out) {
@@ -371,17 +367,6 @@ fn check_data(
                 ok = false;
             }
         }
-    }
-    if let Some(span) = look_span.filter(|_| source.shape == Shape::Rows) {
-        out.push(
-            Diagnostic::error(
-                "xos::check::rows_look",
-                "`look` is not read from row-level data yet",
-            )
-            .label(span, "the data is one row per unit")
-            .help("export one cumulative row per look and variant (aggregated) for `look`"),
-        );
-        ok = false;
     }
     ok.then_some(source)
 }

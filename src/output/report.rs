@@ -269,32 +269,13 @@ fn plan_report(
             alpha_divided_by: None,
         };
     };
-    let remaining: Vec<VariantCount> = sample
+    let left = crate::sample_size::remaining(plan, sample, units);
+    let remaining: Vec<VariantCount> = left
         .per_variant
-        .iter()
-        .zip(units)
-        .map(|((name, needed), have)| VariantCount {
-            variant: name.clone(),
-            units: needed.saturating_sub(*have),
-        })
+        .into_iter()
+        .map(|(variant, units)| VariantCount { variant, units })
         .collect();
-    // Days until the slowest arm reaches its size, at its designed share of
-    // the daily traffic.
-    let days_remaining = daily_users.and_then(|daily| {
-        let days = remaining
-            .iter()
-            .zip(&plan.variants)
-            .map(|(r, v)| {
-                let per_day = daily * v.share;
-                if per_day > 0.0 {
-                    (r.units as f64 / per_day).ceil()
-                } else {
-                    0.0
-                }
-            })
-            .fold(0.0_f64, f64::max);
-        (days.is_finite() && days >= 0.0).then_some(days as u64)
-    });
+    let days_remaining = left.days;
     PlanReport {
         per_variant: Some(
             sample
