@@ -204,11 +204,48 @@ pub fn router(state: Arc<AppState>) -> Router {
             auth::guard,
         ))
         .layer(DefaultBodyLimit::max(state.options.max_upload))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            refuse_declared_oversize,
+        ))
         .layer(axum::middleware::from_fn(auth::headers));
     if let Some(origin) = &state.options.cors {
         app = app.layer(cors(origin));
     }
     app.with_state(state)
+}
+
+/// Answers 413 before reading a byte of the body when the request's
+/// `Content-Length` already exceeds `--max-upload`.
+///
+/// Without it the limit trips part-way through the body; the server answers
+/// and closes with unread bytes in the socket, which resets the connection,
+/// and a client still sending often sees the reset instead of the 413. A
+/// client that sends `Expect: 100-continue` (curl does above 1 MiB) gets the
+/// answer without sending the body at all. Bodies without a length (chunked)
+/// still meet the limit while they are read.
+async fn refuse_declared_oversize(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > state.options.max_upload as u64 => {
+            let status = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+            let message = api::too_large_message(state.options.max_upload);
+            if compat::is_compat_path(request.uri().path()) {
+                compat::detail(status, message)
+            } else {
+                api::error(status, message)
+            }
+        }
+        _ => next.run(request).await,
+    }
 }
 
 /// CORS for one origin: the methods of the API, JSON and multipart bodies,

@@ -47,6 +47,12 @@ pub fn detail(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "detail": message.into() }))).into_response()
 }
 
+/// Whether `path` is one of the ExperimentOS-compatible routes, whose
+/// errors are `{"detail": …}` rather than `{"error": …}`.
+pub fn is_compat_path(path: &str) -> bool {
+    path.starts_with("/api/") && !path.starts_with("/api/v1/")
+}
+
 /// `GET /` for scripts (no `text/html` in `Accept`): the liveness answer.
 pub async fn liveness() -> Response {
     axum::Json(json!({ "message": "ExperimentOS API is running" })).into_response()

@@ -110,13 +110,26 @@ try {
   check(await page.locator('#download').count() === 1, '/try offers "Download spec"');
   await page.screenshot({ path: join(shots, 'try.png'), fullPage: true });
 
-  // Break the spec: the diagnostic is located in the spec.
+  // Break the spec while typing: the located diagnostic appears without a
+  // submit or a reload.
+  await page.evaluate(() => { window.xosMarker = 'typing'; });
   await page.fill('#spec', spec.replace('rate(conversions)', 'rate(conversions'));
-  await Promise.all([page.waitForNavigation(), page.click('#evaluate')]);
+  await page.locator('#diagnostics .diagnostic.error').first().waitFor({ timeout: 15000 });
+  check(await page.evaluate(() => window.xosMarker) === 'typing', 'the diagnostic came while typing, without a reload');
+  check(await page.locator('#memo').count() === 0, 'the broken spec shows no memo');
   const location = await page.locator('#diagnostics .diagnostic.error .location').first().innerText();
   check(/^spec\.xos:\d+:\d+$/.test(location), `the broken spec's diagnostic is located (${location})`);
   check(await page.locator('#spec-lines .has-error').count() >= 1, 'the line of the error is marked');
   await page.screenshot({ path: join(shots, 'try-error.png'), fullPage: true });
+  // Fix it again by typing: the memo comes back, still without a reload.
+  await page.fill('#spec', spec);
+  await page.locator('#memo article.memo').waitFor({ timeout: 15000 });
+  check(await page.locator('#diagnostics .diagnostic.error').count() === 0, 'the fixed spec has no error');
+  check(await page.evaluate(() => window.xosMarker) === 'typing', 'the memo came back while typing, without a reload');
+  // The Evaluate button still works (a submit, for scripts and no-JS users).
+  await page.fill('#spec', spec.replace('rate(conversions)', 'rate(conversions'));
+  await Promise.all([page.waitForNavigation(), page.click('#evaluate')]);
+  check(await page.locator('#spec-lines .has-error').count() >= 1, 'a submitted broken spec marks its line');
 
   // The calculator and the policies.
   await page.goto(`${base}/plan`);

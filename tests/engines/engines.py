@@ -191,10 +191,60 @@ def strict_case(seed, bad):
     return Case(f"strict_{bad or 'clean'}", spec, columns, rows, "strict", fails=bad is not None)
 
 
+def metrics_case(seed):
+    """A ratio primary (clicks per query, the delta method) and CUPED
+    covariates on a mean metric and a rate guardrail: the engine computes
+    the cross-product columns (`X_Y_sum_prod`), with NULLs counted as zero
+    and a unit id."""
+    rng = random.Random(seed)
+    columns = [
+        ("user_id", "text"),
+        ("variant", "text"),
+        ("queries", "int"),
+        ("clicks", "int"),
+        ("clicks_pre", "float"),
+        ("abandoned", "int"),
+        ("abandoned_pre", "float"),
+    ]
+    rows = []
+    for i in range(12_000):
+        variant = "control" if rng.random() < 0.5 else "treatment"
+        queries = 1 + int(rng.expovariate(0.3))
+        ctr = 0.30 if variant == "control" else 0.32
+        clicks_pre = sum(1 for _ in range(queries) if rng.random() < 0.3)
+        clicks = sum(1 for _ in range(queries) if rng.random() < ctr)
+        abandoned_pre = 1.0 if rng.random() < 0.1 else 0.0
+        abandoned = 1 if rng.random() < (0.25 if abandoned_pre else 0.08) else 0
+        row = [f"u{i:06d}", variant, queries, clicks, float(clicks_pre), abandoned, abandoned_pre]
+        if rng.random() < 0.01:
+            row[4] = None
+        if rng.random() < 0.01:
+            row[3] = None
+        rows.append(row)
+    spec = """experiment metrics_check {
+    data "rows.csv" {
+        shape   rows
+        unit_id "user_id"
+        missing zero
+    }
+    variants { control 50% treatment 50% }
+    primary ctr = ratio(clicks, queries)
+    metric clicks_per_user = mean(clicks) { covariate clicks_pre }
+    guardrail abandonment = rate(abandoned) {
+        covariate abandoned_pre
+        worsened  1pp
+        severe    2pp
+    }
+}
+"""
+    return Case("ratio_cuped", spec, columns, rows, "search")
+
+
 def cases(timing_rows):
     out = [
         assignment_case(20_000, seed=1),
         multiarm_case(seed=2),
+        metrics_case(seed=7),
         strict_case(3, None),
         strict_case(4, "null"),
         strict_case(5, "binary"),

@@ -1,7 +1,54 @@
 // xos live updates, the one script of the pages: it follows the server's
 // events (/api/v1/events) and, when an experiment shown on this page is
 // re-evaluated, fetches the page again and swaps its live parts
-// ([data-live] elements, by id) in place — no reload, scroll kept.
+// ([data-live] elements, by id) in place — no reload, scroll kept. On /try
+// it re-evaluates the form as the user types (the same POST /try as the
+// Evaluate button) and swaps the results in, leaving the text boxes alone.
+(function () {
+  'use strict';
+  var form = document.getElementById('try-form');
+  var results = document.getElementById('try-results');
+  if (!form || !results || !window.fetch || !window.FormData) {
+    return;
+  }
+  var timer = null;
+  var sent = 0;
+  function evaluate() {
+    var mine = ++sent;
+    fetch(form.action, {
+      method: 'POST',
+      body: new FormData(form),
+      credentials: 'same-origin',
+      cache: 'no-store'
+    })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        if (mine !== sent) {
+          return; // a later edit's answer is on its way
+        }
+        var fresh = new DOMParser().parseFromString(html, 'text/html');
+        var replacement = fresh.getElementById('try-results');
+        if (replacement) {
+          results.replaceWith(document.adoptNode(replacement));
+          results = replacement;
+        }
+        var spec = document.getElementById('spec');
+        var inferred = fresh.getElementById('spec');
+        if (spec && inferred && spec.value.trim() === '' && inferred.value.trim() !== '') {
+          spec.value = inferred.value;
+        }
+        document.body.setAttribute('data-evaluated', String(mine));
+      })
+      .catch(function () { /* the next edit retries */ });
+  }
+  form.addEventListener('input', function (event) {
+    if (event.target && event.target.tagName === 'TEXTAREA') {
+      clearTimeout(timer);
+      timer = setTimeout(evaluate, 300);
+    }
+  });
+})();
+
 (function () {
   'use strict';
   var status = document.getElementById('live-status');
