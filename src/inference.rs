@@ -26,6 +26,31 @@ use crate::stats::sequential::{Design, LookEstimate, analyze, repeated_intervals
 /// Tuning of `always_valid` without a plan or a `tuning` (DESIGN.md §2).
 pub const DEFAULT_TUNING: u64 = 10_000;
 
+/// The note `xos watch` prints once for a fixed-horizon spec without a
+/// `plan`: re-evaluated on every save, its verdict is valid for one look
+/// only, and nothing holds it until a planned sample. `None` for a spec with
+/// `sequential` or a `plan` (the shipped policies then wait for the sample).
+pub fn watch_note(plan: &Plan) -> Option<crate::diagnostic::Diagnostic> {
+    if plan.sequential.is_some() || plan.sample_plan.is_some() {
+        return None;
+    }
+    Some(
+        crate::diagnostic::Diagnostic::warning(
+            "xos::watch::single_look",
+            format!(
+                "`{}` is fixed-horizon without a plan: decisions taken while watching are valid only with `sequential`",
+                plan.name
+            ),
+        )
+        .at_path(&plan.spec_path)
+        .help(
+            "every save re-reads the data, and acting on the first significant memo inflates \
+             false launches several-fold; add `sequential { method always_valid }` to the spec \
+             (valid at any look), or a `plan` so the policy waits for the planned sample",
+        ),
+    )
+}
+
 /// `inference` of the report: which inference decided, at which look.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct InferenceReport {

@@ -223,3 +223,128 @@ fn a_bad_look_in_row_level_data_is_located_with_the_rest() {
     }
     assert!(stdout(&out).is_empty());
 }
+
+/// `xos plan` with `sequential`: group-sequential's maximum and expected
+/// sample (the inflation factor of its spending over one look a day), and
+/// always-valid's units at which the MDE is detected with the plan's power.
+#[test]
+fn plan_reports_what_sequential_inference_costs() {
+    let out = xos(&[
+        "plan",
+        "examples/daily_checkout/checkout.xos",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let total = plan["total"].as_f64().unwrap();
+    let s = &plan["sequential"];
+    assert_eq!(s["method"], "group_sequential");
+    assert_eq!(s["looks"], plan["days"]);
+    let factor = s["inflation"].as_f64().unwrap();
+    // O'Brien–Fleming costs a few percent at most (J&T table 2.3: 1.026 at 5 looks).
+    assert!(factor > 1.0 && factor < 1.1, "{factor}");
+    let max = s["max_total"].as_f64().unwrap();
+    assert_eq!(max, (factor * total).ceil());
+    let expected = s["expected_total"].as_f64().unwrap();
+    assert!(expected < total && expected > 0.5 * total, "{expected}");
+    let text = stdout(&xos(&["plan", "examples/daily_checkout/checkout.xos"]));
+    assert!(text.contains("inflation factor"), "{text}");
+
+    let out = xos(&[
+        "plan",
+        "examples/signup_daily/signup.xos",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let s = &plan["sequential"];
+    assert_eq!(s["method"], "always_valid");
+    let units = s["detectable_total"].as_f64().unwrap();
+    let total = plan["total"].as_f64().unwrap();
+    // Valid at any look costs units: between 1.2 and 3 times the fixed plan.
+    assert!(
+        units > 1.2 * total && units < 3.0 * total,
+        "{units} vs {total}"
+    );
+}
+
+/// Group-sequential data without a look column is the first look, and the
+/// memo says so; with looks, the memo shows each look against its boundary
+/// (and the HTML memo draws them).
+#[test]
+fn the_memo_shows_the_looks_or_says_there_are_none() {
+    let out = xos(&[
+        "run",
+        "tests/fixtures/sequential/group_sequential.xos",
+        "--format",
+        "md",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = stdout(&out);
+    assert!(md.contains("## Looks: `conversion`"), "{md}");
+    assert!(
+        md.contains("has no look column, so it is taken as the first look"),
+        "{md}"
+    );
+
+    let out = xos(&[
+        "run",
+        "examples/daily_checkout/checkout.xos",
+        "--format",
+        "md",
+    ]);
+    let md = stdout(&out);
+    assert!(
+        md.contains("| 7 | 2026-11-08 | 24,801 | +1.10 pp |"),
+        "{md}"
+    );
+    assert_eq!(
+        md.matches("crossed: decides").count(),
+        1,
+        "a crossing decides once"
+    );
+    let out = xos(&[
+        "run",
+        "examples/daily_checkout/checkout.xos",
+        "--format",
+        "html",
+    ]);
+    let html = stdout(&out);
+    assert!(html.contains("class=\"chart looks\""));
+    assert_eq!(
+        html.matches("class=\"boundary\"").count(),
+        2,
+        "upper and lower boundary"
+    );
+
+    // A fixed-horizon spec with looks warns that its intervals are not
+    // valid at every look.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = std::fs::read_to_string("examples/daily_checkout/checkout.xos")
+        .expect("spec")
+        .replace("method   group_sequential", "method always_valid")
+        .replace("spending obrien_fleming", "");
+    let fixed = spec.replace(
+        "sequential {\n        method always_valid\n        \n    }",
+        "",
+    );
+    assert_ne!(fixed, spec, "the sequential block was removed");
+    std::fs::write(dir.path().join("spec.xos"), &fixed).expect("write");
+    std::fs::copy(
+        "examples/daily_checkout/daily.csv",
+        dir.path().join("daily.csv"),
+    )
+    .expect("copy");
+    let out = xos(&[
+        "run",
+        dir.path().join("spec.xos").to_str().unwrap(),
+        "--format",
+        "md",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = stdout(&out);
+    assert!(md.contains("valid only at the planned sample"), "{md}");
+    assert!(md.contains("rule `early_look`"), "{md}");
+}
