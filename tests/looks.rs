@@ -8,6 +8,12 @@ use common::{stderr, stdout, xos};
 use serde_json::Value;
 use xos::stats::sequential::{Design, LookEstimate, Spending, analyze};
 
+/// `xos run DIR/spec.xos --format FORMAT`.
+fn run_spec_in(dir: &tempfile::TempDir, format: &str) -> std::process::Output {
+    let spec = dir.path().join("spec.xos");
+    xos(&["run", spec.to_str().expect("utf-8"), "--format", format])
+}
+
 fn report(spec: &str) -> Value {
     let out = xos(&["run", spec, "--format", "json"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -174,12 +180,7 @@ fn rows_with_looks_are_cumulative_by_look_value() {
         assert_eq!(parts.looks, whole.looks, "ranges of {range_bytes} bytes");
     }
     // The report carries one point per look.
-    let out = xos(&[
-        "run",
-        dir.path().join("spec.xos").to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let out = run_spec_in(&dir, "json");
     assert!(out.status.success(), "{}", stderr(&out));
     let r: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(r["inference"]["look"], 5);
@@ -205,12 +206,7 @@ fn a_bad_look_in_row_level_data_is_located_with_the_rest() {
         dir.path().join("spec.xos"),
     )
     .expect("copy");
-    let out = xos(&[
-        "run",
-        dir.path().join("spec.xos").to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let out = run_spec_in(&dir, "json");
     assert!(!out.status.success());
     let err = stderr(&out);
     for expected in [
@@ -337,12 +333,7 @@ fn the_memo_shows_the_looks_or_says_there_are_none() {
         dir.path().join("daily.csv"),
     )
     .expect("copy");
-    let out = xos(&[
-        "run",
-        dir.path().join("spec.xos").to_str().unwrap(),
-        "--format",
-        "md",
-    ]);
+    let out = run_spec_in(&dir, "md");
     assert!(out.status.success(), "{}", stderr(&out));
     let md = stdout(&out);
     assert!(md.contains("valid only at the planned sample"), "{md}");

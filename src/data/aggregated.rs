@@ -186,15 +186,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         ));
     }
     if records.len() == 1 {
-        diags.push(
-            Diagnostic::error(
-                "xos::data::no_rows",
-                "the data file has a header but no rows",
-            )
-            .in_file(source)
-            .label(header_line, "header only")
-            .help(format!("add one row per variant: {}", list(&declared))),
-        );
+        diags.push(no_rows(source, header_line, "variant", &declared));
         return Err(diags);
     }
 
@@ -396,18 +388,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     }
     if groups.is_empty() && !diags.has_errors() {
         // Only blank lines after the header.
-        diags.push(
-            Diagnostic::error(
-                "xos::data::no_rows",
-                "the data file has a header but no rows",
-            )
-            .in_file(source)
-            .label(header_line, "header only")
-            .help(format!(
-                "add one row per look and variant: {}",
-                list(&declared)
-            )),
-        );
+        diags.push(no_rows(source, header_line, "look and variant", &declared));
     }
     groups.sort_by_key(|g| g.key);
     for diag in decreasing_units(source, &groups) {
@@ -448,6 +429,22 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         assignment,
         looks,
     })
+}
+
+/// A header without rows; `per` says what needs a row (`variant`).
+fn no_rows(
+    source: &Arc<SourceFile>,
+    header_line: Span,
+    per: &str,
+    declared: &[&str],
+) -> Diagnostic {
+    Diagnostic::error(
+        "xos::data::no_rows",
+        "the data file has a header but no rows",
+    )
+    .in_file(source)
+    .label(header_line, "header only")
+    .help(format!("add one row per {per}: {}", list(declared)))
 }
 
 /// One variant's row at one look.

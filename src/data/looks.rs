@@ -104,17 +104,23 @@ fn parse_date(text: &str) -> Option<i64> {
             .flatten()
     };
     let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
+    let month_days = days_in_month(year, month)?;
     (1..=month_days)
         .contains(&day)
         .then(|| days_from_civil(year, month, day))
+}
+
+/// The days of `month` (1 to 12) of `year` in the proleptic Gregorian
+/// calendar; `None` for a month outside 1 to 12.
+pub fn days_in_month(year: i64, month: i64) -> Option<i64> {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => Some(31),
+        4 | 6 | 9 | 11 => Some(30),
+        2 if leap => Some(29),
+        2 => Some(28),
+        _ => None,
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date: Howard Hinnant's
