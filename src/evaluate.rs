@@ -274,23 +274,26 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
     }
 
     let sample = planned_sample(plan).ok();
-    let sample_reached = sample.as_ref().is_some_and(|s| {
-        s.per_variant
+    // The declared duration's units when the spec declares one, else the
+    // sample the MDE needs.
+    let target = crate::sample_size::sample_target(plan, sample.as_ref());
+    let sample_reached = target.as_ref().is_some_and(|(per_variant, _)| {
+        per_variant
             .iter()
             .zip(&data.variants)
             .all(|((_, needed), v)| v.units >= *needed)
     });
 
     let units_so_far: u64 = data.variants.iter().map(|v| v.units).sum();
-    let plan_progress = sample
+    let plan_progress = target
         .as_ref()
-        .filter(|s| s.total > 0)
-        .map(|s| units_so_far as f64 / s.total as f64);
+        .filter(|(_, total)| *total > 0)
+        .map(|(_, total)| units_so_far as f64 / *total as f64);
     // Only a spec that declares a `plan` has units to wait for.
-    let remaining = sample
+    let remaining = target
         .as_ref()
         .filter(|_| plan.sample_plan.is_some())
-        .map(|s| crate::sample_size::remaining(plan, s, &counts));
+        .map(|(per_variant, _)| crate::sample_size::remaining(plan, per_variant, &counts));
     let inference = crate::inference::Inference::new(plan, data, sample.as_ref());
     if inference.is_none() {
         status = Health::Blocked;

@@ -141,11 +141,12 @@ pub struct Remaining {
     pub days: Option<u64>,
 }
 
-/// Units and days still missing until every arm reaches its planned size,
-/// given the units so far (`units`, in variant order).
-pub fn remaining(plan: &Plan, sample: &PlannedSample, units: &[u64]) -> Remaining {
-    let per_variant: Vec<(String, u64)> = sample
-        .per_variant
+/// Units and days still missing until every arm reaches its target size
+/// (`target`: units per variant, the planned sample or the declared
+/// duration's, [`sample_target`]), given the units so far (`units`, in
+/// variant order).
+pub fn remaining(plan: &Plan, target: &[(String, u64)], units: &[u64]) -> Remaining {
+    let per_variant: Vec<(String, u64)> = target
         .iter()
         .zip(units)
         .map(|((name, needed), have)| (name.clone(), needed.saturating_sub(*have)))
@@ -326,4 +327,48 @@ fn ratio_planning_sd(primary: &crate::plan::Metric) -> Result<f64, NoPlan> {
             primary.name
         ))
     })
+}
+
+/// The units a declared `plan { duration Nd daily_users U }` collects: per
+/// variant `⌈N · U · share⌉`, in variant order. `None` without a declared
+/// duration (the checker requires `daily_users` with `duration`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeclaredDuration {
+    /// The declared duration, in days.
+    pub days: f64,
+    /// Units per variant at the end of the duration, in variant order.
+    pub per_variant: Vec<(String, u64)>,
+    pub total: u64,
+}
+
+/// The declared duration's sample, if the spec declares one.
+pub fn declared_duration(plan: &Plan) -> Option<DeclaredDuration> {
+    let sample_plan = plan.sample_plan.as_ref()?;
+    let (days, daily) = (sample_plan.duration_days?, sample_plan.daily_users?);
+    let per_variant: Vec<(String, u64)> = plan
+        .variants
+        .iter()
+        .map(|v| (v.name.clone(), (days * daily * v.share).ceil() as u64))
+        .collect();
+    let total = per_variant.iter().map(|(_, n)| n).sum();
+    Some(DeclaredDuration {
+        days,
+        per_variant,
+        total,
+    })
+}
+
+/// The units per variant at which `plan.sample_reached` holds, and their
+/// total: the declared duration's when the spec declares one (the planned
+/// horizon the spec commits to), else the sample the primary's MDE needs;
+/// `None` when the spec has neither.
+pub fn sample_target(
+    plan: &Plan,
+    planned: Option<&PlannedSample>,
+) -> Option<(Vec<(String, u64)>, u64)> {
+    match (declared_duration(plan), planned) {
+        (Some(duration), _) => Some((duration.per_variant, duration.total)),
+        (None, Some(planned)) => Some((planned.per_variant.clone(), planned.total)),
+        (None, None) => None,
+    }
 }

@@ -246,14 +246,17 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
             }),
             "mean_y" | "sd_x" | "sd_y" | "correlation" => ratio_input(kv, decl, &mut metric.ratio_inputs, out),
             _ => {
-                let mut known = vec!["baseline", "mde", "prefer"];
+                // A guardrail's thresholds first: what a guardrail is for.
+                let mut known = if role == Role::Guardrail {
+                    vec!["worsened", "severe", "margin"]
+                } else {
+                    Vec::new()
+                };
+                known.extend(["baseline", "mde", "prefer"]);
                 match kind_name {
                     ast::KindName::Ratio => known.extend(["mean_y", "sd_x", "sd_y", "correlation"]),
                     ast::KindName::Mean => known.extend(["sd", "covariate", "cuped"]),
                     ast::KindName::Rate => known.extend(["covariate", "cuped"]),
-                }
-                if role == Role::Guardrail {
-                    known.extend(["worsened", "severe", "margin"]);
                 }
                 let mut d = unknown_option(&kv.key, decl.role.keyword(), &known);
                 if role != Role::Guardrail

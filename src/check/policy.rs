@@ -658,6 +658,8 @@ pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
         data: DataSource {
             path: PathBuf::new(),
             written: String::new(),
+            from_command_line: false,
+            delimiter: b',',
             variant_column: "variant".to_string(),
             units_column: "users".to_string(),
             shape: Shape::Aggregated,

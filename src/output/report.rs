@@ -92,6 +92,14 @@ pub struct PlanReport {
     pub remaining: Option<Vec<VariantCount>>,
     /// Days still needed at `daily_users`.
     pub days_remaining: Option<u64>,
+    /// The declared `plan { duration }`, in days; absent when not declared.
+    /// With it, `sample_reached`, `remaining` and `days_remaining` are
+    /// measured against the units the duration collects, not `total`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_days: Option<f64>,
+    /// Units the declared duration collects at `daily_users` (all arms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_units: Option<u64>,
     pub daily_users: Option<f64>,
     /// `increase` (`prefer higher` primary) or `decrease` (`prefer lower`):
     /// the direction the sample is sized for; `null` without a plan.
@@ -254,30 +262,20 @@ fn plan_report(
     units: &[u64],
 ) -> PlanReport {
     let daily_users = plan.sample_plan.as_ref().and_then(|p| p.daily_users);
-    let Some(sample) = sample else {
-        return PlanReport {
-            per_variant: None,
-            total: None,
-            days: None,
-            power: None,
-            sample_reached: reached,
-            remaining: None,
-            days_remaining: None,
-            daily_users,
-            change: None,
-            alpha: None,
-            alpha_divided_by: None,
-        };
-    };
-    let left = crate::sample_size::remaining(plan, sample, units);
-    let remaining: Vec<VariantCount> = left
-        .per_variant
-        .into_iter()
-        .map(|(variant, units)| VariantCount { variant, units })
-        .collect();
-    let days_remaining = left.days;
+    let duration = crate::sample_size::declared_duration(plan);
+    // Units and days still missing, to the declared duration's units or
+    // else to the planned sample.
+    let left = crate::sample_size::sample_target(plan, sample)
+        .map(|(per_variant, _)| crate::sample_size::remaining(plan, &per_variant, units));
+    let days_remaining = left.as_ref().and_then(|l| l.days);
+    let remaining: Option<Vec<VariantCount>> = left.map(|l| {
+        l.per_variant
+            .into_iter()
+            .map(|(variant, units)| VariantCount { variant, units })
+            .collect()
+    });
     PlanReport {
-        per_variant: Some(
+        per_variant: sample.map(|sample| {
             sample
                 .per_variant
                 .iter()
@@ -285,18 +283,20 @@ fn plan_report(
                     variant: name.clone(),
                     units: *n,
                 })
-                .collect(),
-        ),
-        total: Some(sample.total),
-        days: sample.days,
-        power: Some(sample.power),
+                .collect()
+        }),
+        total: sample.map(|s| s.total),
+        days: sample.and_then(|s| s.days),
+        power: sample.map(|s| s.power),
         sample_reached: reached,
-        remaining: Some(remaining),
+        remaining,
         days_remaining,
+        duration_days: duration.as_ref().map(|d| d.days),
+        duration_units: duration.as_ref().map(|d| d.total),
         daily_users,
-        change: Some(sample.change),
-        alpha: Some(sample.alpha),
-        alpha_divided_by: sample.alpha_divided_by,
+        change: sample.map(|s| s.change),
+        alpha: sample.map(|s| s.alpha),
+        alpha_divided_by: sample.and_then(|s| s.alpha_divided_by),
     }
 }
 

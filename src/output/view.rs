@@ -355,31 +355,54 @@ fn relative_interval(low: Option<f64>, high: Option<f64>) -> String {
 
 fn sample_line(report: &Report, primary: &MetricReport) -> String {
     let plan = &report.plan;
-    let Some(per_variant) = &plan.per_variant else {
-        return "no sample plan (the primary metric has no `baseline` and `mde`)".into();
+    let mut line = match &plan.per_variant {
+        Some(per_variant) => {
+            let sizes: Vec<String> = per_variant
+                .iter()
+                .map(|v| format!("{} {}", v.variant, numbers::thousands(v.units)))
+                .collect();
+            let mut line = format!(
+                "planned {} ({} in all",
+                sizes.join(", "),
+                numbers::thousands(plan.total.unwrap_or(0))
+            );
+            if let Some(days) = plan.days {
+                line.push_str(&format!(", {days} day{}", if days == 1 { "" } else { "s" }));
+            }
+            line.push(')');
+            line
+        }
+        None if plan.duration_days.is_none() => {
+            return "no sample plan (the primary metric has no `baseline` and `mde`)".into();
+        }
+        None => "no sample size (the primary metric has no `baseline` and `mde`)".into(),
     };
-    let sizes: Vec<String> = per_variant
-        .iter()
-        .map(|v| format!("{} {}", v.variant, numbers::thousands(v.units)))
-        .collect();
-    let mut line = format!(
-        "planned {} ({} in all",
-        sizes.join(", "),
-        numbers::thousands(plan.total.unwrap_or(0))
-    );
-    if let Some(days) = plan.days {
-        line.push_str(&format!(", {days} day{}", if days == 1 { "" } else { "s" }));
+    // The declared duration: what `sample_reached` is measured against.
+    if let (Some(days), Some(units)) = (plan.duration_days, plan.duration_units) {
+        line.push_str(&format!(
+            "; planned duration {} days ({} units)",
+            numbers::written(days),
+            numbers::thousands(units)
+        ));
+        match plan.days {
+            Some(needed) if days < needed as f64 => line.push_str(&format!(
+                ", shorter than the {needed} days the MDE needs: underpowered"
+            )),
+            _ => {}
+        }
     }
-    line.push(')');
+    let Some(remaining) = &plan.remaining else {
+        return line;
+    };
     if plan.sample_reached {
         line.push_str("; reached");
     } else {
-        // Progress of the slowest arm.
-        let progress = per_variant
+        // Progress of the slowest arm toward its target.
+        let progress = remaining
             .iter()
             .zip(&primary.variants)
-            .filter(|(need, _)| need.units > 0)
-            .map(|(need, have)| have.units as f64 / need.units as f64)
+            .filter(|(left, have)| left.units + have.units > 0)
+            .map(|(left, have)| have.units as f64 / (left.units + have.units) as f64)
             .fold(f64::INFINITY, f64::min);
         if progress.is_finite() {
             line.push_str(&format!(

@@ -367,6 +367,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
     })?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
     let sequential = xos::sample_size::sequential_plan(plan, &sample);
+    let duration = xos::sample_size::declared_duration(plan);
     let text = match args.format {
         PlanFormat::Json => {
             // The same object as `POST /api/v1/plan` of `xos serve`.
@@ -376,6 +377,13 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             }
             if let Some(sequential) = &sequential {
                 value["sequential"] = serde_json::to_value(sequential).unwrap_or_default();
+            }
+            if let Some(duration) = &duration {
+                value["duration"] = serde_json::json!({
+                    "days": duration.days,
+                    "units": duration.total,
+                    "shorter_than_needed": sample.days.is_some_and(|d| duration.days < d as f64),
+                });
             }
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
@@ -427,6 +435,18 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             }
             if let Some(sequential) = &sequential {
                 out.push_str(&sequential_lines(sequential));
+            }
+            if let (Some(duration), Some(needed)) = (&duration, sample.days) {
+                let days = fmt(duration.days);
+                let verdict = if duration.days < needed as f64 {
+                    format!("shorter than the {needed} days needed: the test is underpowered")
+                } else {
+                    format!("covers the {needed} days needed")
+                };
+                out.push_str(&format!(
+                    "  planned duration {days} days ({} units): {verdict}\n",
+                    duration.total
+                ));
             }
             out
         }
