@@ -352,11 +352,10 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                 compare(
                     plan,
                     id,
-                    control.units,
-                    &control.metrics[id],
-                    t.units,
-                    &t.metrics[id],
+                    (control.units, &control.metrics[id]),
+                    (t.units, &t.metrics[id]),
                     &t.name,
+                    true,
                 )
             })
             .collect();
@@ -572,7 +571,7 @@ fn look_points(
         .zip(&history)
         .enumerate()
         .map(|(k, (look, &(control, treatment)))| {
-            let fixed = compare(plan, id, control.0, control.1, treatment.0, treatment.1, "");
+            let fixed = compare(plan, id, control, treatment, "", false);
             let (ci, z, boundary) = match &sequential {
                 Some(points) => points[k],
                 None => (
@@ -638,15 +637,18 @@ fn judge(c: &mut Comparison, prefer: Direction, alpha: f64) {
     c.worse = c.significant && down;
 }
 
-/// Compares one metric of one treatment arm with the control.
+/// Compares one metric of one treatment arm with the control: `control` and
+/// `treatment` are each arm's units and statistics. `posterior`: compute a
+/// rate's Bayesian evidence (its exact posterior sums and Monte Carlo
+/// credible interval are most of a comparison's cost; the per-look points
+/// of `looks` need only the lift and its interval).
 fn compare(
     plan: &Plan,
     id: usize,
-    n_c: u64,
-    control: &MetricData,
-    n_t: u64,
-    treatment: &MetricData,
+    (n_c, control): (u64, &MetricData),
+    (n_t, treatment): (u64, &MetricData),
     name: &str,
+    posterior: bool,
 ) -> Comparison {
     let metric = &plan.metrics[id];
     let settings = &plan.settings;
@@ -699,21 +701,23 @@ fn compare(
                     c.rel_ci_high = Some(hi);
                 }
             }
-            if let Some(b) = bayes::beta_binomial(x_c, n_c, x_t, n_t, settings.prior) {
-                set_bayes(&mut c, metric.prefer, b);
-            }
-            if let Some((lo, hi)) = bayes::relative_lift_interval(
-                x_c,
-                n_c,
-                x_t,
-                n_t,
-                settings.prior,
-                1.0 - alpha,
-                settings.draws,
-                settings.seed,
-            ) {
-                c.rel_credible_low = Some(lo);
-                c.rel_credible_high = Some(hi);
+            if posterior {
+                if let Some(b) = bayes::beta_binomial(x_c, n_c, x_t, n_t, settings.prior) {
+                    set_bayes(&mut c, metric.prefer, b);
+                }
+                if let Some((lo, hi)) = bayes::relative_lift_interval(
+                    x_c,
+                    n_c,
+                    x_t,
+                    n_t,
+                    settings.prior,
+                    1.0 - alpha,
+                    settings.draws,
+                    settings.seed,
+                ) {
+                    c.rel_credible_low = Some(lo);
+                    c.rel_credible_high = Some(hi);
+                }
             }
         }
         (MetricData::Mean { .. }, MetricData::Mean { .. }) => {
@@ -769,11 +773,10 @@ fn compare(
             let unadjusted = compare(
                 plan,
                 id,
-                n_c,
-                &c_data.unadjusted(),
-                n_t,
-                &t_data.unadjusted(),
+                (n_c, &c_data.unadjusted()),
+                (n_t, &t_data.unadjusted()),
                 name,
+                posterior,
             );
             let (Some(cs), Some(ts)) = (cuped_stats(n_c, &c_data), cuped_stats(n_t, &t_data))
             else {
