@@ -234,6 +234,13 @@ fn write_memo(
         spec.to_path_buf(),
         (decision.verdict, decision.rule.clone()),
     );
+    let mut warnings = outcome.warnings;
+    // Once per spec: watching a single-look spec invites peeking.
+    if previous.is_none()
+        && let Some(note) = crate::inference::watch_note(&outcome.plan)
+    {
+        warnings.push(note);
+    }
     report(WatchEvent::Evaluated {
         time: now(),
         spec: spec.to_path_buf(),
@@ -242,7 +249,7 @@ fn write_memo(
         rule: decision.rule.clone(),
         previous,
         memo: path.clone(),
-        warnings: outcome.warnings,
+        warnings,
     });
     Some(path)
 }

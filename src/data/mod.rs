@@ -13,9 +13,11 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::plan::{Plan, Shape};
+pub use looks::Look;
 
 pub mod aggregated;
 pub mod input;
+pub mod looks;
 pub mod rows;
 mod units;
 
@@ -25,6 +27,21 @@ pub struct Data {
     pub variants: Vec<VariantData>,
     /// Row-level data with a declared `unit_id`: how units were assigned.
     pub assignment: Option<Assignment>,
+    /// With a `look` column: every look's cumulative data, oldest first (the
+    /// last one is `variants`); empty without a look column.
+    pub looks: Vec<Look>,
+}
+
+impl Data {
+    /// The data at each look, oldest first: the looks' variants, or the
+    /// current data as the only look when the file has no look column.
+    pub fn history(&self) -> Vec<&[VariantData]> {
+        if self.looks.is_empty() {
+            vec![&self.variants]
+        } else {
+            self.looks.iter().map(|l| l.variants.as_slice()).collect()
+        }
+    }
 }
 
 /// Units seen in more than one variant (mixed assignment) or on more than

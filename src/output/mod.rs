@@ -5,6 +5,7 @@
 mod advice;
 mod chart;
 pub mod html;
+pub mod looks;
 pub mod render;
 pub mod report;
 pub mod view;
