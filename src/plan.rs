@@ -182,6 +182,12 @@ pub struct DataSource {
     /// `look "COLUMN"`: the column naming each row's look (aggregated: one
     /// cumulative row per look and variant; rows: each unit's look).
     pub look: Option<String>,
+    /// The spec and the span of its `data "…"` path, where a data file that
+    /// cannot be read is reported; `None` with `--data`.
+    pub named_at: Option<(
+        std::sync::Arc<crate::diagnostic::SourceFile>,
+        crate::diagnostic::Span,
+    )>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
