@@ -993,7 +993,10 @@ struct MemoRequest {
     primary_result: Option<Value>,
     guardrail_results: Option<Value>,
     #[serde(default)]
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "accepted for compatibility with the old API's requests, never read"
+    )]
     bayesian_insights: Option<Value>,
 }
 
