@@ -14,6 +14,8 @@
 //! Both use the unpooled Wald standard error for rates (whatever `rate_test`
 //! says) and the Welch standard error for means.
 
+#![warn(missing_docs)]
+
 use serde::Serialize;
 
 use crate::data::{Data, MetricData};
@@ -29,6 +31,7 @@ pub const DEFAULT_TUNING: u64 = 10_000;
 /// `inference` of the report: which inference decided, at which look.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct InferenceReport {
+    /// Fixed horizon, always-valid or group-sequential.
     pub method: SequentialMethod,
     /// The current look, from 1 (data without a look column is one look).
     pub look: u64,
@@ -43,6 +46,7 @@ pub struct InferenceReport {
 
 /// What the comparisons of one evaluation share.
 pub struct Inference {
+    /// What the report's `inference` section shows.
     pub report: InferenceReport,
     alpha: f64,
     kind: Kind,
@@ -231,9 +235,14 @@ impl Inference {
 /// The sequential numbers of one comparison ([`Inference::compare`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SequentialResult {
+    /// The sequential p-value: always-valid, the confidence sequence's p (Howard et al. 2021);
+    /// group-sequential, the repeated p-value (Jennison & Turnbull §9.2), so `p < α` ⇔ a bound was
+    /// crossed. 1 when `se = 0`.
     pub p_value: f64,
     /// `None` when undefined (`se = 0`, or a look without a bound).
     pub ci: Option<(f64, f64)>,
+    /// The sequential interval of the relative lift, a fraction; `None` when undefined (a zero
+    /// control mean, `se = 0`).
     pub rel_ci: Option<(f64, f64)>,
     /// Group-sequential: the z bound at the current look.
     pub boundary: Option<f64>,
@@ -247,8 +256,11 @@ pub struct SequentialResult {
 /// in the report for reference.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct FixedHorizon {
+    /// The fixed-horizon p-value of the metric's own test; `None` when undefined.
     pub p_value: Option<f64>,
+    /// Lower bound of the fixed-horizon (1 − α) interval of the lift, in the metric's units.
     pub ci_low: Option<f64>,
+    /// Upper bound of the fixed-horizon (1 − α) interval of the lift, in the metric's units.
     pub ci_high: Option<f64>,
 }
 

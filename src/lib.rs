@@ -65,7 +65,9 @@ pub struct RunOptions {
 /// A spec evaluated end to end.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// The checked plan the evaluation ran.
     pub plan: plan::Plan,
+    /// The report: facts, decision and the numbers the memo renders.
     pub report: report::Report,
     /// Warnings from checking the spec and its policy.
     pub warnings: Diagnostics,

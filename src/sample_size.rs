@@ -6,6 +6,8 @@
 //! Used by `xos plan`, by the memo's charter (sample reached or not) and by
 //! `require_plan` in `xos.toml`. The formulas are in [`crate::stats::power`].
 
+#![warn(missing_docs)]
+
 use serde::Serialize;
 
 use crate::plan::{Correction, Direction, Effect, MetricKind, Plan};
@@ -16,9 +18,11 @@ use crate::stats::{cuped, power, ratio};
 pub struct PlannedSample {
     /// Units needed per variant, in variant order.
     pub per_variant: Vec<(String, u64)>,
+    /// Units needed over all variants: the sum of `per_variant`.
     pub total: u64,
     /// At `plan.daily_users`, if given.
     pub days: Option<u64>,
+    /// The target power, in (0, 1) (`plan.power`, 0.8 by default).
     pub power: f64,
     /// The significance level the plan uses (α split across arms when the
     /// p-values are corrected).
@@ -206,6 +210,7 @@ pub struct DeclaredDuration {
     pub days: f64,
     /// Units per variant at the end of the duration, in variant order.
     pub per_variant: Vec<(String, u64)>,
+    /// Units at the end of the duration over all variants: the sum of `per_variant`.
     pub total: u64,
 }
 
