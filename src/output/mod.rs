@@ -17,8 +17,11 @@ pub use render::render;
 #[serde(rename_all = "lowercase")]
 /// What a run writes: the Markdown or HTML memo, or the JSON report.
 pub enum Format {
+    /// The Markdown memo (`--format md`, the default).
     Md,
+    /// The HTML memo (`--format html`).
     Html,
+    /// The JSON report (`--format json`).
     Json,
 }
 

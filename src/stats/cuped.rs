@@ -9,8 +9,6 @@
 //! one θ pooled over both arms' units, adjusted means, within-arm adjusted
 //! variances and a Welch t-test on them.
 
-#![warn(missing_docs)]
-
 use super::mean::{MeanStats, welch_test};
 use super::moments::{diff_of_products, sample_covariance};
 use super::power::SampleSize;

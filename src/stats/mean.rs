@@ -2,8 +2,6 @@
 //! (Welch 1947; Satterthwaite 1946), with relative intervals of the lift by
 //! the delta, Fieller or log method at the test's own t quantile.
 
-#![warn(missing_docs)]
-
 use super::dist::{student_t_quantile, student_t_sf};
 use super::moments::diff_of_products;
 use super::relative::{ArmEstimates, RelativeCiMethod, relative_interval, relative_lift};

@@ -2,8 +2,6 @@
 //! `n·Σab − Σa·Σb` of sample variances and covariances, shared by the mean,
 //! ratio and CUPED comparisons and by the data checks.
 
-#![warn(missing_docs)]
-
 /// `a·b − c·d` with both products carried exactly (two-product via
 /// `f64::mul_add`) and one final rounding of their difference's leading part.
 /// Used for second-moment numerators `n·Σab − Σa·Σb`, which the textbook

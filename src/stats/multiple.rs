@@ -1,8 +1,6 @@
 //! Multiple-testing adjustment of p-values (statsmodels `multipletests`
 //! conventions), results in the input order.
 
-#![warn(missing_docs)]
-
 /// Adjustment method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Adjustment {

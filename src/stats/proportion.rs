@@ -14,8 +14,6 @@
 //! Statistics in Medicine 9:1447–1454; Mee (1984), "Confidence bounds for
 //! the difference between two probabilities", Biometrics 40:1175–1176.
 
-#![warn(missing_docs)]
-
 use super::dist::{normal_cdf, normal_quantile, normal_sf};
 pub use super::relative::RelativeCiMethod;
 use super::relative::{ArmEstimates, relative_interval};

@@ -13,8 +13,6 @@
 //! with `n − 1` sample (co)variances; the two arms are compared by a z-test
 //! (convention R7 of the reference vectors, `ratio.json`).
 
-#![warn(missing_docs)]
-
 use super::dist::normal_sf;
 use super::mean::MeanStats;
 use super::moments::{diff_of_products, sample_covariance};

@@ -9,8 +9,6 @@
 //! sign of the relative lift equal to the sign of the absolute lift for a
 //! negative control (DESIGN §2, convention R2 of `mean_relative.json`).
 
-#![warn(missing_docs)]
-
 /// How the confidence interval of the relative lift is formed
 /// (`relative_ci` setting, DESIGN §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

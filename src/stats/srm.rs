@@ -1,8 +1,6 @@
 //! Sample-ratio mismatch: Pearson χ² goodness of fit of the observed unit
 //! counts against the declared split.
 
-#![warn(missing_docs)]
-
 use super::dist::chi2_sf;
 
 /// Result of [`srm_test`].
