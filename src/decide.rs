@@ -36,8 +36,8 @@ pub struct ArmDecision {
 pub struct FactValue {
     /// The fact's path as a rule writes it (`primary.p`, `guardrail.severe`).
     pub fact: String,
-    /// Its value as people read it: a number formatted by [`crate::numbers::number`],
-    /// `true`/`false`, a keyword, or `n/a` when undefined.
+    /// Its value as the memo writes it: `true`/`false`, a keyword, a number,
+    /// or `n/a` when undefined.
     pub value: String,
 }
 
