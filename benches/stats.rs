@@ -203,6 +203,20 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    c.bench_function("relative_lift_credible/cornish_fisher", |b| {
+        b.iter(|| {
+            xos::stats::credible::relative_lift_credible(
+                black_box(1_200),
+                10_000,
+                1_320,
+                10_050,
+                (1.0, 1.0),
+                0.95,
+                100_000,
+                42,
+            )
+        })
+    });
 }
 
 criterion_group!(benches, bench);

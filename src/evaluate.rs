@@ -31,7 +31,7 @@ use crate::data::{Assignment, Data, MetricData};
 use crate::plan::{Correction, Direction, Effect, Health, Plan, Role, Status};
 use crate::sample_size::{PlannedSample, planned_sample};
 use crate::stats::relative::RelativeCiMethod;
-use crate::stats::{bayes, cuped, dist, mean, multiple, proportion, ratio, srm};
+use crate::stats::{bayes, credible, cuped, dist, mean, multiple, proportion, ratio, srm};
 
 /// Everything computed for one experiment.
 #[derive(Clone, Debug)]
@@ -153,8 +153,9 @@ pub struct Comparison {
     /// Expected loss of shipping the treatment, in the metric's units.
     pub expected_loss: Option<f64>,
     /// Credible interval of the relative lift `p_T/p_C − 1` at level 1 − α
-    /// (rate metrics; seeded Monte Carlo with the settings' `seed` and
-    /// `draws`, see `stats::bayes::relative_lift_interval`).
+    /// (rate metrics; Cornish–Fisher when every posterior shape is at least
+    /// 100, else seeded Monte Carlo with the settings' `seed` and `draws`,
+    /// see `stats::credible::relative_lift_credible`).
     pub rel_credible_low: Option<f64>,
     /// Upper bound of the credible interval of the relative lift.
     pub rel_credible_high: Option<f64>,
@@ -681,7 +682,7 @@ fn compare(
             if let Some(b) = bayes::beta_binomial(x_c, n_c, x_t, n_t, settings.prior) {
                 set_bayes(&mut c, metric.prefer, b);
             }
-            if let Some((lo, hi)) = bayes::relative_lift_interval(
+            if let Some((lo, hi)) = credible::relative_lift_credible(
                 x_c,
                 n_c,
                 x_t,
