@@ -1,6 +1,6 @@
 //! What a run hands to people: the JSON [`report`], the same facts
 //! formatted for reading ([`view`], with the advice and the chart), and the
-//! memo [`render`]ed from them by tera (Markdown, HTML, text).
+//! memo [`render`](mod@render)ed from them by tera (Markdown, HTML, text).
 
 mod advice;
 mod chart;

@@ -99,7 +99,7 @@ fn valid_prior(prior: (f64, f64)) -> bool {
 /// Beta-Binomial comparison of two conversion rates, without simulation.
 ///
 /// `P(p_T > p_C)` and `P(p_C > p_T)`: the one predicted smaller by the
-/// posterior means is computed directly by [`prob_greater`]'s formulation for
+/// posterior means is computed directly by `prob_greater`'s formulation for
 /// the shapes at hand (see the module documentation) and the other as its
 /// complement (at least about ½, so it keeps its precision). The expected
 /// losses follow in closed form from `I_x(a+1, b) = I_x(a, b) − x^a (1−x)^b/(a B(a, b))`:
