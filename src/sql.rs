@@ -43,7 +43,7 @@ pub enum Dialect {
     BigQuery,
     /// Snowflake.
     Snowflake,
-    /// Trino (and Presto).
+    /// Trino.
     Trino,
     /// Apache Spark SQL: backtick-quoted names.
     Spark,
