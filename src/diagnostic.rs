@@ -19,8 +19,6 @@
 //! The library never prints: it returns diagnostics, and `cli.rs` renders them
 //! (as miette reports, or as JSON with `--error-format json`).
 
-#![warn(missing_docs)]
-
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -180,6 +180,12 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         if let Some(sd) = metric.sd {
             writeln!(out, "    sd        {}", numbers::written(sd))?;
         }
+        if let Some(unit) = &metric.unit {
+            writeln!(
+                out,
+                "    unit      {unit} (the memo prints it after every value and change)"
+            )?;
+        }
         let inputs = metric.ratio_inputs;
         for (name, value) in [
             ("mean_y", inputs.mean_y),

@@ -14,8 +14,6 @@
 //! Both use the unpooled Wald standard error for rates (whatever `rate_test`
 //! says) and the Welch standard error for means.
 
-#![warn(missing_docs)]
-
 use serde::Serialize;
 
 use crate::data::{Data, MetricData};

@@ -10,6 +10,10 @@
 //! `xos watch`; [`check_path`] is `xos check`: the checker and the static
 //! analysis of the rules.
 
+// Every public item is documented: what it is, its shape and units, when it
+// fails, and the source of the formula it computes (docs/architecture.md).
+#![warn(missing_docs)]
+
 // Each declaration stands alone so that rustfmt keeps the pipeline order.
 pub mod diagnostic; // located errors and warnings, shared by every stage
 

@@ -5,8 +5,6 @@
 //! applied (`5%` is `0.05`, `0.1pp` is `0.001`), names are ids, defaults are
 //! filled in, and the policy's rules are in the order they are tried.
 
-#![warn(missing_docs)]
-
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -393,6 +391,8 @@ pub struct Metric {
     /// Planning input with a covariate: the expected share of the variance
     /// CUPED removes, in [0, 1).
     pub cuped: Option<f64>,
+    /// `unit "ms"`: the unit of a mean metric's values, for the memo.
+    pub unit: Option<String>,
     /// Guardrails: degradation (in the unpreferred direction) at which the
     /// guardrail is `worsened` / `severe`, judged on the point estimate.
     pub worsened: Option<Effect>,

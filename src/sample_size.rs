@@ -6,8 +6,6 @@
 //! Used by `xos plan`, by the memo's charter (sample reached or not) and by
 //! `require_plan` in `xos.toml`. The formulas are in [`crate::stats::power`].
 
-#![warn(missing_docs)]
-
 use serde::Serialize;
 
 use crate::plan::{Correction, Direction, Effect, MetricKind, Plan};

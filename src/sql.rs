@@ -27,8 +27,6 @@
 //! diagnostic located at the name in the spec. Variant labels never enter
 //! the query: every group comes out and `xos run` checks the labels.
 
-#![warn(missing_docs)]
-
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span};
 use crate::plan::{MetricKind, Missing, Plan};
 

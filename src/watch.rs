@@ -12,8 +12,6 @@
 //! The library never prints: every evaluation is reported to a callback as a
 //! [`WatchEvent`], and the binary prints the status lines.
 
-#![warn(missing_docs)]
-
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -16,8 +16,6 @@
 //!   help: did you mean `conversion`?
 //! ```
 
-#![warn(missing_docs)]
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

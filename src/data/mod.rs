@@ -7,8 +7,6 @@
 //! column; a file with any problem yields no [`Data`], so nothing downstream
 //! ever sees a negative count or a variance below zero.
 
-#![warn(missing_docs)]
-
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;

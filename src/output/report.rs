@@ -4,8 +4,6 @@
 //!
 //! No NaN or infinity reaches a report: every number is finite or `null`.
 
-#![warn(missing_docs)]
-
 use serde::Serialize;
 
 use crate::decide::Decision;
@@ -68,6 +66,9 @@ pub struct MetricReport {
     /// The CUPED covariate column (metrics with a `covariate` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub covariate: Option<String>,
+    /// The unit a mean metric declared (`unit "ms"`; absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// The preferred direction.
     pub prefer: Direction,
     /// Planning input: the control's expected value (a fraction for rates).
@@ -246,6 +247,7 @@ pub fn build(
             column: metric.kind.column().to_string(),
             denominator: metric.kind.denominator().map(str::to_string),
             covariate: metric.covariate.clone(),
+            unit: metric.unit.clone(),
             prefer: metric.prefer,
             baseline: metric.baseline,
             mde: metric.mde.map(EffectReport::from),

@@ -2,8 +2,6 @@
 //! judged over ([`scenario`]), policy tests ([`tests`]), static analysis of
 //! rules ([`analysis`]) and the difference between two policies ([`diff`]).
 
-#![warn(missing_docs)]
-
 pub mod analysis;
 pub mod diff;
 pub mod scenario;

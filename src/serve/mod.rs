@@ -18,8 +18,6 @@
 //! The library never prints: [`serve`] reports the address it listens on
 //! and every re-evaluation through a callback.
 
-#![warn(missing_docs)]
-
 pub mod api;
 pub mod app;
 pub mod auth;

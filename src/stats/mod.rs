@@ -5,8 +5,6 @@
 //! Undefined results are `None`, never NaN or infinity; p-values come from
 //! survival functions; a test without information has p = 1.
 
-#![warn(missing_docs)]
-
 pub mod always_valid;
 pub mod bayes;
 pub mod credible;

@@ -3,8 +3,6 @@
 //! back to canonical text). Nothing here knows what a name means; that is
 //! [`crate::check`].
 
-#![warn(missing_docs)]
-
 pub mod ast;
 pub mod fmt;
 pub mod parse;
