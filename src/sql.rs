@@ -33,15 +33,22 @@ use crate::plan::{MetricKind, Missing, Plan};
 /// The SQL dialects `xos sql` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dialect {
+    /// DuckDB.
     DuckDb,
+    /// PostgreSQL.
     Postgres,
+    /// Google BigQuery (GoogleSQL): backtick-quoted names.
     BigQuery,
+    /// Snowflake.
     Snowflake,
+    /// Trino.
     Trino,
+    /// Apache Spark SQL: backtick-quoted names.
     Spark,
 }
 
 impl Dialect {
+    /// Every dialect, in the order `--dialect` lists them.
     pub const ALL: [Dialect; 6] = [
         Dialect::DuckDb,
         Dialect::Postgres,
@@ -188,12 +195,18 @@ impl std::str::FromStr for Dialect {
 /// Why a name cannot be written as an identifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unquotable {
+    /// The name is empty.
     Empty,
+    /// The name holds this control character, which no dialect quotes safely.
     Control(char),
     /// BigQuery: a dot inside backticks separates the parts of a path.
     Dot,
+    /// The name is longer than the engine keeps: PostgreSQL truncates past
+    /// 63 bytes, Snowflake and BigQuery reject past 255 and 300.
     TooLong {
+        /// The name's length in bytes (UTF-8).
         bytes: usize,
+        /// The longest identifier the engine keeps, in bytes.
         max: usize,
     },
 }
@@ -222,6 +235,8 @@ impl std::fmt::Display for Unquotable {
 /// (`"daily.v2".events`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableName {
+    /// The parts, outermost first (project, schema, table), quotes removed
+    /// and doubled quotes undone.
     pub parts: Vec<String>,
 }
 
@@ -314,6 +329,7 @@ pub struct Column {
     /// The header of the column in the aggregated CSV (`conversions`,
     /// `revenue_sum`).
     pub name: String,
+    /// What the column holds.
     pub stat: Stat,
 }
 
@@ -325,14 +341,28 @@ pub enum Stat {
     /// Rows of the variant (the spec's units column).
     Units,
     /// Rows whose 0/1 column `column` is 1.
-    Count { column: String },
+    Count {
+        /// The 0/1 column.
+        column: String,
+    },
     /// Σx of the numeric column.
-    Sum { column: String },
+    Sum {
+        /// The numeric column.
+        column: String,
+    },
     /// Σx² of the numeric column.
-    SumSq { column: String },
+    SumSq {
+        /// The numeric column.
+        column: String,
+    },
     /// Σxy of two numeric columns (a ratio's numerator and denominator, a
     /// metric and its covariate).
-    SumProd { x: String, y: String },
+    SumProd {
+        /// The first column (the numerator, or the metric).
+        x: String,
+        /// The second column (the denominator, or the covariate).
+        y: String,
+    },
     /// Distinct unit ids (counted under their smallest variant label).
     UnitsDistinct,
     /// Ids seen under two or more variants.
@@ -543,6 +573,11 @@ pub fn query(
         })
     };
     let variant = quote(&plan.data.variant_column, "variant column");
+    let look = plan
+        .data
+        .look
+        .as_deref()
+        .map(|name| quote(name, "look column"));
     let unit = plan
         .data
         .unit_id
@@ -585,6 +620,9 @@ pub fn query(
     // (`v1`, `v2`, … in the order of `inputs`); `missing zero` turns a NULL
     // into 0 here.
     let mut row_columns = vec![format!("t.{variant} AS variant")];
+    if let Some(look) = &look {
+        row_columns.push(format!("t.{look} AS look"));
+    }
     if let Some(unit) = &unit {
         row_columns.push(format!("t.{unit} AS unit"));
     }
@@ -667,8 +705,13 @@ pub fn query(
         sql.push('\n');
     };
     line(&format!(
-        "-- xos sql ({}): the aggregated CSV the spec reads, one row per variant.",
-        dialect.name()
+        "-- xos sql ({}): the aggregated CSV the spec reads, one row per {}.",
+        dialect.name(),
+        if look.is_some() {
+            "look and variant, cumulative up to the look"
+        } else {
+            "variant"
+        }
     ));
     line(&format!(
         "-- Counts in {count_type}, sums in {sum_type}: see docs/sql.md."
@@ -700,14 +743,47 @@ pub fn query(
         line("    FROM unit_home AS h");
         line("    GROUP BY h.variant");
     }
+    let Some(look) = look else {
+        line(")");
+        line(&format!("SELECT\n    {}", select.join(",\n    ")));
+        line("FROM unit_rows AS r");
+        if unit.is_some() {
+            line("LEFT JOIN assignment AS a ON a.variant = r.variant");
+        }
+        line("GROUP BY r.variant");
+        line("ORDER BY r.variant");
+        return Ok(sql);
+    };
+    // Per look: every row up to it (cumulative, as the aggregated reader
+    // wants), ordered by the look column's own type. Rows without a look
+    // come out as a row with an empty look, which `xos run` reports; the
+    // assignment columns count every unit (the reader takes them from the
+    // latest look, which holds every row).
+    line("), looks AS (");
+    line("    SELECT DISTINCT r.look FROM unit_rows AS r WHERE r.look IS NOT NULL");
     line(")");
-    line(&format!("SELECT\n    {}", select.join(",\n    ")));
+    line(&format!(
+        "SELECT\n    l.look AS {look},\n    {}",
+        select.join(",\n    ")
+    ));
+    line("FROM looks AS l");
+    line("JOIN unit_rows AS r ON r.look <= l.look");
+    if unit.is_some() {
+        line("LEFT JOIN assignment AS a ON a.variant = r.variant");
+    }
+    line("GROUP BY l.look, r.variant");
+    line("UNION ALL");
+    line(&format!(
+        "SELECT\n    NULL AS {look},\n    {}",
+        select.join(",\n    ")
+    ));
     line("FROM unit_rows AS r");
     if unit.is_some() {
         line("LEFT JOIN assignment AS a ON a.variant = r.variant");
     }
+    line("WHERE r.look IS NULL");
     line("GROUP BY r.variant");
-    line("ORDER BY r.variant");
+    line("ORDER BY 1, 2");
     Ok(sql)
 }
 

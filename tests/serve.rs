@@ -166,9 +166,11 @@ fn the_list_names_every_example_with_its_verdict() {
         names,
         [
             "checkout_redesign",
+            "daily_checkout",
             "search_ranking",
             "pricing_page",
             "search_ratio",
+            "signup_daily",
             "signup_flow"
         ]
     );
@@ -1158,12 +1160,12 @@ fn compat_two_arm_values() {
     let body = &html[html.find("<body>").unwrap()..];
     assert!(body.contains("<style>"), "styles inside the body");
     assert!(html.contains("Checkout &lt;b&gt;"));
+    // User text is inert in the Markdown memo too (rendered as `<b>`).
     assert!(
         memo["memo_markdown"]
             .as_str()
             .unwrap()
-            .contains("Checkout &lt;b&gt;"),
-        "user text is inert in the Markdown memo too"
+            .contains("Checkout &lt;b&gt;")
     );
     // Echoed booleans are ignored: a forged verdict does not change it.
     let mut forged = p.clone();

@@ -240,6 +240,26 @@ fn a_spec_broken_from_the_start_recovers_when_fixed() {
 }
 
 #[test]
+fn a_fixed_horizon_spec_without_a_plan_gets_one_note() {
+    let (_dir, specs, out) = setup();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_all(&[
+        &["checkout_redesign: hold (otherwise)"],
+        &["xos::watch::single_look"],
+    ]);
+    std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
+    w.expect_line(&["checkout_redesign: hold → launch (clear_win)"]);
+    std::fs::write(specs.join("checkout.csv"), FLAT).unwrap();
+    w.expect_line(&["checkout_redesign: launch → hold (otherwise)"]);
+    let notes = w
+        .seen
+        .iter()
+        .filter(|l| l.contains("xos::watch::single_look"))
+        .count();
+    assert_eq!(notes, 1, "one note per spec:\n{}", w.seen.join("\n"));
+}
+
+#[test]
 fn a_named_spec_deleted_and_written_again_is_watched_again() {
     let (_dir, specs, out) = setup();
     let spec = specs.join("checkout.xos");

@@ -687,6 +687,7 @@ pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
             shape: Shape::Aggregated,
             unit_id: None,
             missing: Missing::Error,
+            look: None,
             named_at: None,
         },
         variants: vec![

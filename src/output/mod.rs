@@ -1,11 +1,12 @@
 //! What a run hands to people: the JSON [`report`], the same facts
 //! formatted for reading ([`view`], with the advice and the chart), and the
-//! memo [`render`]ed from them by tera (Markdown, HTML, text).
+//! memo [`render`](mod@render)ed from them by tera (Markdown, HTML, text).
 
 mod advice;
 mod chart;
 pub mod escape;
 pub mod html;
+pub mod looks;
 pub mod render;
 pub mod report;
 pub mod view;
@@ -18,8 +19,11 @@ pub use render::render;
 #[serde(rename_all = "lowercase")]
 /// What a run writes: the Markdown or HTML memo, or the JSON report.
 pub enum Format {
+    /// The Markdown memo (`--format md`, the default).
     Md,
+    /// The HTML memo (`--format html`).
     Html,
+    /// The JSON report (`--format json`).
     Json,
 }
 

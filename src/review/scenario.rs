@@ -56,6 +56,7 @@ const HALF_WIDTH: f64 = 0.004;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Significance {
+    /// Not significant in either direction (the default: no effect).
     #[default]
     NotSignificant,
     /// Significant in the preferred direction.
@@ -68,6 +69,7 @@ pub enum Significance {
 /// the significance and status.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricState {
+    /// Significant in the preferred direction, against it, or not at all.
     pub significance: Significance,
     /// Guardrails only; `Ok` otherwise.
     pub status: Status,
@@ -93,9 +95,13 @@ impl Default for MetricState {
 /// An imagined experiment: the facts its policy would read.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
+    /// `health`: `healthy` by default.
     pub health: Health,
+    /// `srm.p`, the SRM test's p-value (1 by default).
     pub srm_p: f64,
+    /// `srm.chi2`, the SRM χ² statistic (0 by default).
     pub srm_chi2: f64,
+    /// `plan.sample_reached`: true by default.
     pub sample_reached: bool,
     /// By metric name (the primary as `primary`); a metric not listed has no
     /// effect.
@@ -154,8 +160,11 @@ impl Scenario {
             // Consistent with `sample_reached`; rules that read the progress
             // itself are sampled at these two points only.
             plan_progress: Some(if self.sample_reached { 1.0 } else { 0.5 }),
+            units_remaining: Some(if self.sample_reached { 0.0 } else { 1000.0 }),
+            days_remaining: Some(if self.sample_reached { 0.0 } else { 1.0 }),
             look: 1,
             information: None,
+            fixed: plan.sequential.is_none(),
             metrics,
         }
     }
@@ -359,6 +368,7 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         fixed_horizon: None,
         boundary: number(Field::Boundary),
         cuped: None,
+        looks: Vec::new(),
     }
 }
 
@@ -493,7 +503,10 @@ impl Reads {
     fn note(&mut self, plan: &Plan, fact: Fact) {
         match fact {
             Fact::Health => self.health = true,
-            Fact::SampleReached => self.sample = true,
+            // Units and days to go follow the sample's state.
+            Fact::SampleReached | Fact::PlanUnitsRemaining | Fact::PlanDaysRemaining => {
+                self.sample = true
+            }
             Fact::Metric(id, field) => {
                 if id < plan.metrics.len() {
                     let key = metric_key(plan, id).to_string();
@@ -512,7 +525,8 @@ impl Reads {
             | Fact::Setting(_)
             | Fact::PlanProgress
             | Fact::SequentialLook
-            | Fact::SequentialInformation => {}
+            | Fact::SequentialInformation
+            | Fact::SequentialFixed => {}
         }
     }
 
@@ -718,6 +732,7 @@ pub struct Space {
 /// A scenario with the truth of every rule of every plan on it.
 #[derive(Clone, Debug)]
 pub struct Explored {
+    /// The imagined experiment.
     pub scenario: Scenario,
     /// `rules[plan][rule]`: whether the rule's condition holds.
     pub rules: Vec<Vec<bool>>,

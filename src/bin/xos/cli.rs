@@ -203,18 +203,12 @@ fn parse_date(text: &str) -> Result<String, String> {
     }
     let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().map_err(|_| wrong());
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => {
-            return Err(format!(
-                "`{text}` has no month {month}: months are 01 to 12"
-            ));
-        }
+    let Some(days) = xos::data::looks::days_in_month(year.into(), month.into()) else {
+        return Err(format!(
+            "`{text}` has no month {month}: months are 01 to 12"
+        ));
     };
+    let days = days as u32;
     if day == 0 || day > days {
         return Err(format!(
             "`{text}` is not a day of the calendar: that month has {days} days"
