@@ -60,8 +60,7 @@ pub fn relative_lift_credible(
         return sampled();
     }
     let (a_p, b_p) = prior;
-    if !(a_p.is_finite() && b_p.is_finite() && a_p > 0.0 && b_p > 0.0)
-        || !(level > 0.0 && level < 1.0)
+    if !(a_p.is_finite() && b_p.is_finite() && a_p > 0.0 && b_p > 0.0 && level > 0.0 && level < 1.0)
     {
         return sampled();
     }
