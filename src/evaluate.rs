@@ -239,10 +239,13 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             status = Health::Blocked;
             issues.push(Issue {
                 severity: Health::Blocked,
+                // The p-value is below the bound `< 0.0001` can show, so
+                // the message gives χ² and the threshold it is below.
                 message: format!(
-                    "sample ratio mismatch: p = {} is below srm_blocked = {}; the assignment is likely broken",
-                    crate::numbers::p_value(srm.p_value),
-                    settings.srm_blocked
+                    "sample ratio mismatch: χ² = {} (df {}), p below srm_blocked = {}; the assignment is likely broken",
+                    crate::numbers::statistic(srm.chi2),
+                    srm.df,
+                    crate::numbers::written(settings.srm_blocked)
                 ),
             });
         } else if srm.p_value < settings.srm_warning {
@@ -250,9 +253,11 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             issues.push(Issue {
                 severity: Health::Warning,
                 message: format!(
-                    "sample ratio mismatch: p = {} is below srm_warning = {}",
-                    crate::numbers::p_value(srm.p_value),
-                    settings.srm_warning
+                    "sample ratio mismatch: χ² = {} (df {}), {} is below srm_warning = {}",
+                    crate::numbers::statistic(srm.chi2),
+                    srm.df,
+                    crate::numbers::p_is(srm.p_value),
+                    crate::numbers::written(settings.srm_warning)
                 ),
             });
         }

@@ -182,6 +182,12 @@ pub struct DataSource {
     /// `look "COLUMN"`: the column naming each row's look (aggregated: one
     /// cumulative row per look and variant; rows: each unit's look).
     pub look: Option<String>,
+    /// The spec and the span of its `data "…"` path, where a data file that
+    /// cannot be read is reported; `None` with `--data`.
+    pub named_at: Option<(
+        std::sync::Arc<crate::diagnostic::SourceFile>,
+        crate::diagnostic::Span,
+    )>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -339,6 +345,8 @@ pub struct Metric {
     /// Planning input with a covariate: the expected share of the variance
     /// CUPED removes, in [0, 1).
     pub cuped: Option<f64>,
+    /// `unit "ms"`: the unit of a mean metric's values, for the memo.
+    pub unit: Option<String>,
     /// Guardrails: degradation (in the unpreferred direction) at which the
     /// guardrail is `worsened` / `severe`, judged on the point estimate.
     pub worsened: Option<Effect>,

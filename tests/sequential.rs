@@ -246,7 +246,7 @@ fn the_checkout_spec_on_its_first_data_holds_until_the_planned_sample() {
     assert_eq!(decision["rule"], "early_look");
     let reason = decision["reason"].as_str().expect("reason");
     for expected in [
-        "21% of the planned sample",
+        "21.3% of the planned sample",
         "74,018 more units",
         "about 4 more days",
         "declare a `sequential` block",

@@ -107,7 +107,13 @@ pub(super) fn check_experiment(
     }
 
     let data_decl = data;
-    let data = check_data(data_decl, &spec_dir, options, experiment, &mut out);
+    let spec = source;
+    let data = check_data(data_decl, &spec_dir, options, experiment, &mut out).map(|mut source| {
+        if options.data_override.is_none() {
+            source.named_at = data_decl.map(|decl| (Arc::clone(spec), decl.path.span));
+        }
+        source
+    });
     let variants = check_variants(variants, experiment, &mut out);
     // INVARIANT: `metrics` and `infos` list the primary first, so that
     // `primary` is metric id 0 as the plan promises.
@@ -337,6 +343,7 @@ fn check_data(
         unit_id: None,
         missing: Missing::Error,
         look: None,
+        named_at: None,
     };
     let Some(block) = decl.and_then(|d| d.options.as_ref()) else {
         return Some(source);

@@ -85,15 +85,25 @@ pub fn load_rows(plan: &Plan, path: &Path) -> Result<Data, Diagnostics> {
 
 /// [`load_rows`] with an explicit [`Split`].
 pub fn load_rows_with(plan: &Plan, path: &Path, split: Split) -> Result<Data, Diagnostics> {
-    let unreadable = |err: io::Error| unreadable(plan, path, err);
-    let mut file = File::open(path).map_err(unreadable)?;
+    let unreadable = |err: io::Error| match err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<crate::limits::LineTooLong>())
+    {
+        Some(long) => line_too_long(plan, path, long),
+        None => unreadable(plan, path, err),
+    };
+    let mut file = crate::limits::open_regular(path).map_err(unreadable)?;
     let len = file.metadata().map_err(unreadable)?.len();
     let mut magic = [0u8; 2];
     let gzip = len >= 2 && file.read_exact(&mut magic).is_ok() && magic == GZIP_MAGIC;
     file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
 
     if gzip {
-        let mut input = Buffered::new(MultiGzDecoder::new(file), split.buffer_bytes, 0);
+        let inflated = crate::limits::Bounded::new(
+            MultiGzDecoder::new(file),
+            crate::limits::max_inflated_bytes(len),
+        );
+        let mut input = Buffered::new(inflated, split.buffer_bytes, 0);
         let header = read_header(&mut input, plan.data.delimiter).map_err(unreadable)?;
         let layout = Layout::new(plan, path, &header, true)?;
         let mut partial = Partial::new(&layout);
@@ -135,6 +145,39 @@ pub fn load_rows_with(plan: &Plan, path: &Path, split: Split) -> Result<Data, Di
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// The located error of a line over the line-length limit: the file's line
+/// number (counted up to the line), and the line's first characters.
+fn line_too_long(plan: &Plan, path: &Path, long: &crate::limits::LineTooLong) -> Diagnostics {
+    let mut head = Vec::new();
+    let line = (|| -> io::Result<u64> {
+        let mut file = crate::limits::open_regular(path)?;
+        let mut magic = [0u8; 2];
+        let gzip = file.read_exact(&mut magic).is_ok() && magic == GZIP_MAGIC;
+        file.seek(SeekFrom::Start(0))?;
+        let mut input: Box<dyn Read> = if gzip {
+            Box::new(MultiGzDecoder::new(file))
+        } else {
+            Box::new(file)
+        };
+        let line = crate::limits::line_at(&mut input, long.offset)?;
+        input.take(60).read_to_end(&mut head)?;
+        Ok(line)
+    })();
+    let Ok(line) = line else {
+        return unreadable(plan, path, io::Error::other(long.to_string()));
+    };
+    let text: String = String::from_utf8_lossy(&head)
+        .chars()
+        .take_while(|c| *c != '\n')
+        .collect();
+    let source = SourceFile::excerpt(path, text, line as usize);
+    Diagnostic::error("xos::data::line_too_long", long.to_string())
+        .in_file(&source)
+        .label(Span::new(0, 0), "this line")
+        .help("a row is one unit's values; set XOS_MAX_LINE_BYTES for longer lines")
+        .into()
+}
 
 /// Whether `bytes` start like a gzip stream.
 pub fn is_gzip(bytes: &[u8]) -> bool {
@@ -242,6 +285,14 @@ impl<R: Read> Buffered<R> {
             self.pos = 0;
         }
         if self.len == self.buf.len() {
+            // The unread bytes are one unfinished line.
+            let max = crate::limits::max_line_bytes();
+            if self.len as u64 > max {
+                return Err(io::Error::other(crate::limits::LineTooLong {
+                    offset: self.base,
+                    max,
+                }));
+            }
             let grown = self.buf.len() * 2;
             self.buf.resize(grown, 0);
         }

@@ -4,6 +4,7 @@
 
 mod advice;
 mod chart;
+pub mod escape;
 pub mod html;
 pub mod looks;
 pub mod render;

@@ -33,6 +33,14 @@ pub fn render(
     if format == Format::Json {
         return Ok(crate::output::report::to_json(report));
     }
+    // User text is inert in Markdown (HTML is autoescaped by tera).
+    let escaped;
+    let report = if format == Format::Md {
+        escaped = crate::output::escape::markdown_safe(report);
+        &escaped
+    } else {
+        report
+    };
     let name = format.template();
     let mut context = tera::Context::new();
     context.insert("report", report);

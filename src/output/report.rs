@@ -48,6 +48,9 @@ pub struct MetricReport {
     /// The CUPED covariate column (metrics with a `covariate` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub covariate: Option<String>,
+    /// The unit a mean metric declared (`unit "ms"`; absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     pub prefer: Direction,
     pub baseline: Option<f64>,
     pub mde: Option<EffectReport>,
@@ -176,6 +179,7 @@ pub fn build(
             column: metric.kind.column().to_string(),
             denominator: metric.kind.denominator().map(str::to_string),
             covariate: metric.covariate.clone(),
+            unit: metric.unit.clone(),
             prefer: metric.prefer,
             baseline: metric.baseline,
             mde: metric.mde.map(EffectReport::from),

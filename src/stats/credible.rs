@@ -60,8 +60,8 @@ pub fn relative_lift_credible(
         return sampled();
     }
     let (a_p, b_p) = prior;
-    if !(a_p.is_finite() && b_p.is_finite() && a_p > 0.0 && b_p > 0.0 && level > 0.0 && level < 1.0)
-    {
+    let valid_prior = a_p.is_finite() && b_p.is_finite() && a_p > 0.0 && b_p > 0.0;
+    if !(valid_prior && level > 0.0 && level < 1.0) {
         return sampled();
     }
     let (a_c, b_c) = (x_c as f64 + a_p, (n_c - x_c) as f64 + b_p);

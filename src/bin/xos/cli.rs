@@ -336,8 +336,10 @@ pub fn main() -> Exit {
     }
 }
 
-/// Prints diagnostics to stderr (human) or stdout (JSON).
+/// Prints diagnostics to stderr (human) or stdout (JSON): the first
+/// [`diagnostic::MAX_DIAGNOSTICS_PER_FILE`] of each file and a count.
 pub fn print_diagnostics(diagnostics: &Diagnostics, format: ErrorFormat) {
+    let diagnostics = &diagnostics.capped();
     match format {
         ErrorFormat::Human => {
             let stderr = std::io::stderr();
@@ -469,6 +471,10 @@ fn explain_command(args: &ExplainArgs) -> CommandResult {
     };
     let checked = check::load_plan(&args.file, &options)?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
-    print!("{}", xos::explain::explain(&checked.plan));
+    // Names and titles are the spec author's: no escape sequence reaches the terminal.
+    print!(
+        "{}",
+        xos::text::terminal_safe(&xos::explain::explain(&checked.plan))
+    );
     Ok(Exit::Success)
 }

@@ -180,7 +180,10 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 xos::output::report::to_json_line(&outcome.report)
             ))
         } else {
+            // No escape sequence from a spec's strings reaches a terminal or
+            // a Markdown file (JSON escapes them; HTML shows them inert).
             render(&outcome.report, format, templates.as_deref())
+                .map(|memo| xos::text::terminal_safe(&memo).into_owned())
         };
         Ok::<_, Diagnostics>((outcome, memo))
     });
