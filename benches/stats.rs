@@ -246,6 +246,20 @@ fn bench(c: &mut Criterion) {
             b.iter(|| relative_lift_interval(black_box(x_c), n_c, x_t, n_t, prior, 0.95, draws, 42))
         });
     }
+    c.bench_function("relative_lift_credible/cornish_fisher", |b| {
+        b.iter(|| {
+            xos::stats::credible::relative_lift_credible(
+                black_box(1_200),
+                10_000,
+                1_320,
+                10_050,
+                (1.0, 1.0),
+                0.95,
+                100_000,
+                42,
+            )
+        })
+    });
 }
 
 criterion_group!(benches, bench);

@@ -25,6 +25,11 @@ pub struct ArmDecision {
     pub reason: String,
     /// The facts the firing rule's condition read, with their values.
     pub facts: Vec<FactValue>,
+    /// The guardrails the firing rule's condition turned on: those a
+    /// quantifier found holding (`any guardrail …`, every one for `all`) and
+    /// those it names (`cancel_rate.worse`), in spec order. Empty for
+    /// `otherwise` and rules that read no guardrail.
+    pub guardrails: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -43,6 +48,11 @@ pub struct Decision {
     /// rollback, the treatment of a two-arm experiment on hold; `None` for a
     /// multi-arm hold.
     pub arm: Option<String>,
+    /// Every arm the policy rolls back, worst first: the largest primary
+    /// change in the unpreferred direction first (ties in spec order); the
+    /// first is `arm` when the verdict is a rollback. Empty when no arm rolls
+    /// back.
+    pub rolled_back: Vec<String>,
     pub arms: Vec<ArmDecision>,
 }
 
@@ -67,10 +77,13 @@ impl Value {
         }
     }
 
-    fn show(self) -> String {
+    /// The value as the memo writes it, in the unit of `fact`: a
+    /// probability in %, a difference of rates in pp, a relative change in
+    /// %, a p-value as a p-value, a mean's change in its unit.
+    fn show(self, plan: &Plan, facts: &ArmFacts, fact: Fact, bound: Option<MetricId>) -> String {
         match self {
             Value::Bool(b) => b.to_string(),
-            Value::Number(Some(x)) => numbers::number(x),
+            Value::Number(Some(x)) => show_number(plan, facts, fact, bound, x),
             Value::Number(None) => "n/a".to_string(),
             Value::Health(h) => h.as_str().to_string(),
             Value::Status(Some(s)) => s.as_str().to_string(),
@@ -93,14 +106,23 @@ pub fn decide_arm(plan: &Plan, facts: &ArmFacts) -> ArmDecision {
             facts,
             bound: None,
             reads: Some(&mut reads),
+            turned_on: None,
         };
+        let mut turned_on = Vec::new();
+        ctx.turned_on = Some(&mut turned_on);
         ctx.eval(&rule.when);
+        let guardrails = plan
+            .guardrails()
+            .filter(|(id, _)| turned_on.contains(id))
+            .map(|(_, m)| m.name.clone())
+            .collect();
         return ArmDecision {
             variant: facts.variant.clone(),
             verdict: rule.then,
             rule: rule.name.clone(),
             reason: interpolate(plan, facts, &rule.because),
             facts: dedup(reads),
+            guardrails,
         };
     }
     let otherwise = &plan.policy.otherwise;
@@ -110,6 +132,7 @@ pub fn decide_arm(plan: &Plan, facts: &ArmFacts) -> ArmDecision {
         rule: "otherwise".to_string(),
         reason: interpolate(plan, facts, &otherwise.because),
         facts: Vec::new(),
+        guardrails: Vec::new(),
     }
 }
 
@@ -121,6 +144,7 @@ pub fn holds(plan: &Plan, facts: &ArmFacts, expr: &Expr, guardrail: Option<Metri
         facts,
         bound: guardrail,
         reads: None,
+        turned_on: None,
     };
     ctx.eval(expr).truthy()
 }
@@ -143,7 +167,7 @@ pub fn decide(plan: &Plan, evaluation: &Evaluation) -> Decision {
 
 /// Combines the arms' verdicts: launch the launching arm with the largest
 /// primary lift in the preferred direction; else roll back if any arm rolls
-/// back; else hold.
+/// back (the decision's arm is the worst of them); else hold.
 fn combine(plan: &Plan, arms: Vec<ArmDecision>, lifts: &[Option<f64>]) -> Decision {
     let sign = match plan.primary().prefer {
         crate::plan::Direction::Higher => 1.0,
@@ -168,8 +192,24 @@ fn combine(plan: &Plan, arms: Vec<ArmDecision>, lifts: &[Option<f64>]) -> Decisi
             li.total_cmp(&lj).then(j.cmp(i))
         })
         .map(|(i, _)| i);
+    // The arms that roll back, worst first: the primary's change furthest in
+    // the unpreferred direction (an undefined change last), ties in spec order.
+    let mut rollbacks: Vec<usize> = (0..arms.len())
+        .filter(|i| arms[*i].verdict == Verdict::Rollback)
+        .collect();
+    rollbacks.sort_by(|i, j| {
+        let harm = |k: usize| {
+            lifts
+                .get(k)
+                .copied()
+                .flatten()
+                .map_or(f64::INFINITY, |l| sign * l)
+        };
+        harm(*i).total_cmp(&harm(*j)).then(i.cmp(j))
+    });
+    let rolled_back: Vec<String> = rollbacks.iter().map(|i| arms[*i].variant.clone()).collect();
     let chosen = best_launch
-        .or_else(|| arms.iter().position(|a| a.verdict == Verdict::Rollback))
+        .or_else(|| rollbacks.first().copied())
         .or_else(|| (arms.len() == 1).then_some(0));
     match chosen {
         Some(i) => {
@@ -179,6 +219,7 @@ fn combine(plan: &Plan, arms: Vec<ArmDecision>, lifts: &[Option<f64>]) -> Decisi
                 rule: arm.rule.clone(),
                 reason: arm.reason.clone(),
                 arm: Some(arm.variant.clone()),
+                rolled_back,
                 arms,
             }
         }
@@ -195,6 +236,7 @@ fn combine(plan: &Plan, arms: Vec<ArmDecision>, lifts: &[Option<f64>]) -> Decisi
                 rule,
                 reason,
                 arm: None,
+                rolled_back,
                 arms,
             }
         }
@@ -208,6 +250,8 @@ struct Ctx<'a, 'r> {
     bound: Option<MetricId>,
     /// The facts read, with their values; `None` when nobody asks.
     reads: Option<&'r mut Vec<FactValue>>,
+    /// The guardrails the condition turned on; `None` when nobody asks.
+    turned_on: Option<&'r mut Vec<MetricId>>,
 }
 
 impl Ctx<'_, '_> {
@@ -222,8 +266,11 @@ impl Ctx<'_, '_> {
                 if let Some(reads) = self.reads.as_deref_mut() {
                     reads.push(FactValue {
                         fact: fact_name(self.plan, *fact, self.bound),
-                        value: value.show(),
+                        value: value.show(self.plan, self.facts, *fact, self.bound),
                     });
+                }
+                if let (Fact::Metric(id, _), Some(on)) = (fact, self.turned_on.as_deref_mut()) {
+                    on.push(*id);
                 }
                 value
             }
@@ -255,7 +302,17 @@ impl Ctx<'_, '_> {
                 let mut holds = Vec::with_capacity(guardrails.len());
                 for id in guardrails {
                     self.bound = Some(id);
-                    holds.push(self.eval(body).truthy());
+                    // Only a guardrail that made the body hold turns the
+                    // rule on: what the body read of the others is dropped.
+                    let mark = self.turned_on.as_ref().map(|on| on.len());
+                    let held = self.eval(body).truthy();
+                    if let (Some(mark), Some(on)) = (mark, self.turned_on.as_deref_mut()) {
+                        on.truncate(mark);
+                        if held && *quantifier != Quantifier::No {
+                            on.push(id);
+                        }
+                    }
+                    holds.push(held);
                 }
                 self.bound = outer;
                 Value::Bool(match quantifier {
@@ -345,15 +402,93 @@ fn compare(op: CompareOp, a: Value, b: Value) -> bool {
     }
 }
 
+/// The rule's `because` with each `{{ fact }}` written as the memo writes
+/// it (see [`Value::show`]).
 fn interpolate(plan: &Plan, facts: &ArmFacts, reason: &Reason) -> String {
     let mut out = String::new();
     for part in &reason.parts {
         match part {
             ReasonPart::Text(text) => out.push_str(text),
-            ReasonPart::Fact(fact, _) => out.push_str(&fact_value(plan, facts, *fact, None).show()),
+            ReasonPart::Fact(fact, _) => {
+                let value = fact_value(plan, facts, *fact, None).show(plan, facts, *fact, None);
+                // A bound (`< 0.0001`, `> 99.9%`) after `= ` replaces the
+                // `=`: "p = {{ srm.p }}" reads "p < 0.0001", not "p = < 0.0001".
+                if (value.starts_with("< ") || value.starts_with("> ")) && out.ends_with("= ") {
+                    out.truncate(out.len() - 2);
+                }
+                out.push_str(&value);
+            }
         }
     }
     out
+}
+
+/// How the memo writes a metric's numbers, from its variants' values and
+/// its comparisons (the interval at the corrected level, as the memo shows
+/// it): see [`numbers::MetricFormat`].
+pub fn metric_format<'a>(
+    rate: bool,
+    unit: Option<String>,
+    values: &[f64],
+    comparisons: impl Iterator<Item = &'a Comparison>,
+) -> numbers::MetricFormat {
+    let half = |low: Option<f64>, high: Option<f64>| match (low, high) {
+        (Some(l), Some(h)) if l.is_finite() && h.is_finite() => Some((h - l) / 2.0),
+        _ => None,
+    };
+    let changes: Vec<_> = comparisons
+        .map(|c| {
+            (
+                c.abs_lift,
+                half(c.ci_adj_low, c.ci_adj_high),
+                half(c.rel_ci_low, c.rel_ci_high),
+            )
+        })
+        .collect();
+    numbers::MetricFormat::new(rate, unit, values, &changes)
+}
+
+/// A number fact in its unit (see [`Value::show`]); the metric's format
+/// comes from its comparison, so a fact reads as the memo's table does.
+fn show_number(
+    plan: &Plan,
+    facts: &ArmFacts,
+    fact: Fact,
+    bound: Option<MetricId>,
+    x: f64,
+) -> String {
+    let metric_field = match fact {
+        Fact::Metric(id, field) => Some((id, field)),
+        Fact::Guardrail(field) => bound.map(|id| (id, field)),
+        _ => None,
+    };
+    match fact {
+        Fact::SrmP => return numbers::p_value(x),
+        Fact::SrmChi2 => return numbers::statistic(x),
+        Fact::PlanProgress | Fact::SequentialInformation => return numbers::percent1(x),
+        _ => {}
+    }
+    let Some((id, field)) = metric_field else {
+        return numbers::general(x);
+    };
+    let metric = &plan.metrics[id];
+    let comparison = facts.metrics.get(id);
+    let format = metric_format(
+        matches!(metric.kind, crate::plan::MetricKind::Rate { .. }),
+        metric.unit.clone(),
+        &[],
+        comparison.into_iter(),
+    );
+    match field {
+        Field::Lift | Field::CiLow | Field::CiHigh => format.change(x),
+        Field::RelLift => format.relative(x),
+        Field::P | Field::PAdjusted => numbers::p_value(x),
+        Field::ProbBetter => numbers::probability(x),
+        Field::ExpectedLoss => format.amount(x),
+        Field::Units => numbers::thousands(x.max(0.0) as u64),
+        Field::Boundary => numbers::statistic(x),
+        _ => numbers::general(x),
+    }
 }
 
 /// The fact as a user would write it (`primary.p`, `cancel_rate.severe`).

@@ -29,7 +29,7 @@ use crate::data::{Assignment, Data, MetricData};
 use crate::plan::{Correction, Direction, Effect, Health, Plan, Role, Status};
 use crate::sample_size::{PlannedSample, planned_sample};
 use crate::stats::relative::RelativeCiMethod;
-use crate::stats::{bayes, cuped, dist, mean, multiple, proportion, ratio, srm};
+use crate::stats::{bayes, credible, cuped, dist, mean, multiple, proportion, ratio, srm};
 
 /// Everything computed for one experiment.
 #[derive(Clone, Debug)]
@@ -110,8 +110,9 @@ pub struct Comparison {
     pub prob_better: Option<f64>,
     pub expected_loss: Option<f64>,
     /// Credible interval of the relative lift `p_T/p_C − 1` at level 1 − α
-    /// (rate metrics; seeded Monte Carlo with the settings' `seed` and
-    /// `draws`, see `stats::bayes::relative_lift_interval`).
+    /// (rate metrics; Cornish–Fisher when every posterior shape is at least
+    /// 100, else seeded Monte Carlo with the settings' `seed` and `draws`,
+    /// see `stats::credible::relative_lift_credible`).
     pub rel_credible_low: Option<f64>,
     pub rel_credible_high: Option<f64>,
     /// Guardrails only (`None` otherwise).
@@ -216,10 +217,13 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             status = Health::Blocked;
             issues.push(Issue {
                 severity: Health::Blocked,
+                // The p-value is below the bound `< 0.0001` can show, so
+                // the message gives χ² and the threshold it is below.
                 message: format!(
-                    "sample ratio mismatch: p = {} is below srm_blocked = {}; the assignment is likely broken",
-                    crate::numbers::p_value(srm.p_value),
-                    settings.srm_blocked
+                    "sample ratio mismatch: χ² = {} (df {}), p below srm_blocked = {}; the assignment is likely broken",
+                    crate::numbers::statistic(srm.chi2),
+                    srm.df,
+                    crate::numbers::written(settings.srm_blocked)
                 ),
             });
         } else if srm.p_value < settings.srm_warning {
@@ -227,9 +231,11 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             issues.push(Issue {
                 severity: Health::Warning,
                 message: format!(
-                    "sample ratio mismatch: p = {} is below srm_warning = {}",
-                    crate::numbers::p_value(srm.p_value),
-                    settings.srm_warning
+                    "sample ratio mismatch: χ² = {} (df {}), {} is below srm_warning = {}",
+                    crate::numbers::statistic(srm.chi2),
+                    srm.df,
+                    crate::numbers::p_is(srm.p_value),
+                    crate::numbers::written(settings.srm_warning)
                 ),
             });
         }
@@ -252,18 +258,21 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
     }
 
     let sample = planned_sample(plan).ok();
-    let sample_reached = sample.as_ref().is_some_and(|s| {
-        s.per_variant
+    // The declared duration's units when the spec declares one, else the
+    // sample the MDE needs.
+    let target = crate::sample_size::sample_target(plan, sample.as_ref());
+    let sample_reached = target.as_ref().is_some_and(|(per_variant, _)| {
+        per_variant
             .iter()
             .zip(&data.variants)
             .all(|((_, needed), v)| v.units >= *needed)
     });
 
     let units_so_far: u64 = data.variants.iter().map(|v| v.units).sum();
-    let plan_progress = sample
+    let plan_progress = target
         .as_ref()
-        .filter(|s| s.total > 0)
-        .map(|s| units_so_far as f64 / s.total as f64);
+        .filter(|(_, total)| *total > 0)
+        .map(|(_, total)| units_so_far as f64 / *total as f64);
     let inference = crate::inference::Inference::new(plan, data, sample.as_ref());
     if inference.is_none() {
         status = Health::Blocked;
@@ -621,7 +630,7 @@ fn compare(
             if let Some(b) = bayes::beta_binomial(x_c, n_c, x_t, n_t, settings.prior) {
                 set_bayes(&mut c, metric.prefer, b);
             }
-            if let Some((lo, hi)) = bayes::relative_lift_interval(
+            if let Some((lo, hi)) = credible::relative_lift_credible(
                 x_c,
                 n_c,
                 x_t,

@@ -48,6 +48,13 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
     };
     writeln!(out, "  shape           {shape}")?;
     writeln!(out, "  variant column  `{}`", data.variant_column)?;
+    if data.delimiter != b',' {
+        let delimiter = match data.delimiter {
+            b'\t' => "a tab".to_string(),
+            other => format!("`{}`", other as char),
+        };
+        writeln!(out, "  delimiter       {delimiter}")?;
+    }
     match data.shape {
         Shape::Aggregated => writeln!(out, "  units column    `{}`", data.units_column)?,
         Shape::Rows => writeln!(out, "  units           the rows of each variant")?,
@@ -172,6 +179,12 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         }
         if let Some(sd) = metric.sd {
             writeln!(out, "    sd        {}", numbers::written(sd))?;
+        }
+        if let Some(unit) = &metric.unit {
+            writeln!(
+                out,
+                "    unit      {unit} (the memo prints it after every value and change)"
+            )?;
         }
         let inputs = metric.ratio_inputs;
         for (name, value) in [

@@ -2,8 +2,12 @@
 //! for diagnostics, reasons, the explanation and the memo.
 //!
 //! Each function is one written form; a module that shows a number picks the
-//! form, never its own `format!`. None of these is used for the JSON report,
-//! which carries the numbers themselves.
+//! form, never its own `format!`. The memo (both templates, the `because`
+//! interpolation, the facts a rule read) writes every number through
+//! [`MetricFormat`], [`p_value`], [`probability`], [`statistic`] and
+//! [`general`]: significant digits rather than fixed decimals, one minus
+//! sign `−` (U+2212), the unit of the quantity (%, pp, a mean's unit). The
+//! JSON report carries the numbers themselves.
 
 /// A number for a reason, a fact list or a memo: up to four decimals without
 /// trailing zeros, scientific (`1e-5`, `2.35e-12`) when tiny or huge; `n/a`
@@ -49,19 +53,6 @@ pub fn share(fraction: f64) -> String {
     let p = fraction * 100.0;
     let rounded = (p * 1000.0).round() / 1000.0;
     format!("{rounded}%")
-}
-
-/// A p-value for messages: four decimals, scientific when below 1e-4,
-/// `< 1e-300` when it underflowed to 0.
-pub fn p_value(p: f64) -> String {
-    if p == 0.0 {
-        // Below the smallest double: the exact value is not representable.
-        "< 1e-300".to_string()
-    } else if p < 1e-4 {
-        format!("{p:.2e}")
-    } else {
-        format!("{p:.4}")
-    }
 }
 
 /// A value from a data file in a message: four decimals, scientific at or
@@ -119,6 +110,236 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+// ---------------------------------------------------------------------------
+// The memo's numbers: significant digits, one minus sign (U+2212), units.
+// ---------------------------------------------------------------------------
+
+/// The most decimals any memo number gets: past 12, a value is shown as
+/// `< 0.000000000001` rather than with more digits.
+const MAX_DECIMALS: usize = 12;
+
+/// How many decimals show `significant` significant digits of `x`
+/// (`decimals(0.0018, 2)` = 4, `decimals(240.0, 2)` = 0); 0 for zero and
+/// non-finite values, at most 12.
+pub fn decimals(x: f64, significant: i32) -> usize {
+    if x == 0.0 || !x.is_finite() {
+        return 0;
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    (significant - 1 - magnitude).clamp(0, MAX_DECIMALS as i32) as usize
+}
+
+/// `x` with `decimals` decimals and the minus sign `−` (never `-0.00`);
+/// `n/a` when not finite.
+pub fn fixed(x: f64, decimals: usize) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let text = format!("{:.*}", decimals, x.abs());
+    if x < 0.0 && text.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
+        format!("−{text}")
+    } else {
+        text
+    }
+}
+
+/// `x` with `decimals` decimals and its sign, `+` or `−` (nothing when it
+/// rounds to zero): the form of every lift.
+pub fn signed(x: f64, decimals: usize) -> String {
+    let text = fixed(x, decimals);
+    if x > 0.0 && text.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
+        format!("+{text}")
+    } else {
+        text
+    }
+}
+
+/// A number for a sentence when nothing gives its precision: three
+/// significant digits, at least none and at most twelve decimals, minus sign
+/// `−`: `0.05`, `−0.164`, `12,345` is `12345`.
+pub fn general(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let text = fixed(x, decimals(x, 3));
+    // Trailing zeros carry no information without a stated precision.
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// A p-value: four decimals, `< 0.0001` below that (1e-4 is where the
+/// fourth decimal stops telling p-values apart; DESIGN's reporting
+/// convention, the APA style's `p < .001` with one more digit).
+pub fn p_value(p: f64) -> String {
+    if !p.is_finite() {
+        "n/a".into()
+    } else if p < 1e-4 {
+        "< 0.0001".into()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// A p-value in a sentence: `p = 0.0047`, `p < 0.0001`.
+pub fn p_is(p: f64) -> String {
+    relation("p", &p_value(p))
+}
+
+/// `name = value`, or `name < value` / `name > value` when the value is
+/// already a bound (`< 0.0001`, `> 99.9%`).
+pub fn relation(name: &str, value: &str) -> String {
+    if value.starts_with("< ") || value.starts_with("> ") {
+        format!("{name} {value}")
+    } else {
+        format!("{name} = {value}")
+    }
+}
+
+/// A probability as a percentage with one decimal, `> 99.9%` / `< 0.1%` at
+/// the ends (where one decimal would round to a certainty it is not).
+pub fn probability(x: f64) -> String {
+    if !x.is_finite() {
+        "n/a".into()
+    } else if x > 0.999 {
+        "> 99.9%".into()
+    } else if x < 0.001 {
+        "< 0.1%".into()
+    } else {
+        format!("{:.1}%", x * 100.0)
+    }
+}
+
+/// A test statistic (χ², z): two decimals, three significant digits when
+/// smaller than 0.1.
+pub fn statistic(x: f64) -> String {
+    let digits = if x.abs() >= 0.1 {
+        2
+    } else {
+        decimals(x, 3).clamp(2, 6)
+    };
+    fixed(x, digits)
+}
+
+/// How a metric's numbers are written: a rate in percent and its changes in
+/// percentage points, a mean or ratio in its own unit; with the decimals
+/// that show two significant digits of the narrowest interval's half-width
+/// (so a value, its change and its interval share one precision and a
+/// change never rounds away: 0.0012% → 0.0030% is `+0.0018 pp`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricFormat {
+    /// A rate: values in %, differences in pp.
+    pub rate: bool,
+    /// The unit a mean metric declared (`ms`, `EUR`), printed after values.
+    pub unit: Option<String>,
+    /// Decimals of values and absolute changes (in % / pp for rates).
+    pub decimals: usize,
+    /// Decimals of relative changes, in %.
+    pub relative_decimals: usize,
+}
+
+impl MetricFormat {
+    /// The format of a metric from its values and its comparisons' lifts and
+    /// interval half-widths (absolute, relative), all as fractions for rates.
+    pub fn new(
+        rate: bool,
+        unit: Option<String>,
+        values: &[f64],
+        changes: &[(Option<f64>, Option<f64>, Option<f64>)],
+    ) -> MetricFormat {
+        let scale = if rate { 100.0 } else { 1.0 };
+        let floor = if rate { 2 } else { 0 };
+        let mut decimals = floor;
+        for (lift, half_width, _) in changes {
+            // The interval's width sets the precision; without one, the lift.
+            if let Some(x) = half_width.filter(|w| *w > 0.0).or(*lift) {
+                decimals = decimals.max(self::decimals(x * scale, 2));
+            }
+        }
+        if rate {
+            for v in values {
+                decimals = decimals.max(self::decimals(v * scale, 2));
+            }
+        }
+        let mut relative_decimals = 2;
+        for (_, _, rel_half_width) in changes {
+            if let Some(w) = rel_half_width.filter(|w| *w > 0.0) {
+                relative_decimals = relative_decimals.max(self::decimals(w * 100.0, 2));
+            }
+        }
+        MetricFormat {
+            rate,
+            unit: unit.filter(|u| !u.is_empty()),
+            decimals,
+            relative_decimals,
+        }
+    }
+
+    fn unit(&self, text: String) -> String {
+        match (&self.unit, self.rate) {
+            (_, true) => text,
+            (Some(unit), false) if text != "n/a" => format!("{text} {unit}"),
+            _ => text,
+        }
+    }
+
+    /// A value: `12.00%`, `250.0 ms`.
+    pub fn value(&self, v: f64) -> String {
+        if self.rate {
+            format!("{}%", fixed(v * 100.0, self.decimals))
+        } else {
+            self.unit(fixed(v, self.decimals))
+        }
+    }
+
+    /// An absolute change: `+0.60 pp`, `−12.5 ms`.
+    pub fn change(&self, d: f64) -> String {
+        if self.rate {
+            format!("{} pp", signed(d * 100.0, self.decimals))
+        } else {
+            self.unit(signed(d, self.decimals))
+        }
+    }
+
+    /// An interval of absolute changes: `[+0.18 pp, +1.01 pp]`.
+    pub fn interval(&self, low: f64, high: f64) -> String {
+        format!("[{}, {}]", self.change(low), self.change(high))
+    }
+
+    /// A relative change: `+4.99%`.
+    pub fn relative(&self, r: f64) -> String {
+        format!("{}%", signed(r * 100.0, self.relative_decimals))
+    }
+
+    /// An interval of relative changes: `[+1.44%, +8.54%]`.
+    pub fn relative_interval(&self, low: f64, high: f64) -> String {
+        format!("[{}, {}]", self.relative(low), self.relative(high))
+    }
+
+    /// A non-negative amount in the metric's change units (an expected
+    /// loss, a threshold): `0.02 pp`, `< 0.01 pp` when it rounds to zero.
+    pub fn amount(&self, x: f64) -> String {
+        if !x.is_finite() {
+            return "n/a".into();
+        }
+        let scaled = if self.rate { x * 100.0 } else { x };
+        let mut text = fixed(scaled, self.decimals);
+        if scaled > 0.0 && !text.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
+            text = format!(
+                "< {}",
+                fixed(10f64.powi(-(self.decimals as i32)), self.decimals)
+            );
+        }
+        if self.rate {
+            format!("{text} pp")
+        } else {
+            self.unit(text)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,9 +365,11 @@ mod tests {
 
     #[test]
     fn p_values_and_data_values() {
-        assert_eq!(p_value(0.0), "< 1e-300");
-        assert_eq!(p_value(0.00001), "1.00e-5");
+        assert_eq!(p_value(0.0), "< 0.0001");
+        assert_eq!(p_value(0.00001), "< 0.0001");
         assert_eq!(p_value(0.04), "0.0400");
+        assert_eq!(p_is(0.0047), "p = 0.0047");
+        assert_eq!(p_is(1e-300), "p < 0.0001");
         assert_eq!(data_value(2.5), "2.5000");
         assert_eq!(data_value(2e6), "2.0000e6");
     }
@@ -161,5 +384,79 @@ mod tests {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1234), "1,234");
         assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}
+
+#[cfg(test)]
+mod memo_tests {
+    use super::*;
+
+    #[test]
+    fn small_rates_keep_two_significant_digits() {
+        // A guardrail rising from 0.0012% to 0.0030% (2.5×) is not 0.00% → 0.00%.
+        let f = MetricFormat::new(
+            true,
+            None,
+            &[0.000012, 0.000030],
+            &[(Some(0.000018), Some(0.000011), Some(0.9))],
+        );
+        assert_eq!(f.value(0.000012), "0.0012%");
+        assert_eq!(f.value(0.000030), "0.0030%");
+        assert_eq!(f.change(0.000018), "+0.0018 pp");
+        assert_eq!(f.interval(0.000007, 0.000029), "[+0.0007 pp, +0.0029 pp]");
+        // An everyday rate keeps two decimals.
+        let f = MetricFormat::new(
+            true,
+            None,
+            &[0.12, 0.126],
+            &[(Some(0.006), Some(0.0042), Some(0.035))],
+        );
+        assert_eq!(f.value(0.12), "12.00%");
+        assert_eq!(f.change(-0.0001), "−0.01 pp");
+        assert_eq!(f.relative(0.0499), "+4.99%");
+        assert_eq!(f.amount(1e-15), "< 0.01 pp");
+        assert_eq!(f.amount(0.000211), "0.02 pp");
+    }
+
+    #[test]
+    fn means_share_one_precision_and_carry_their_unit() {
+        let f = MetricFormat::new(
+            false,
+            Some("ms".into()),
+            &[240.0, 250.0],
+            &[(Some(10.0), Some(0.4159), Some(0.0017))],
+        );
+        assert_eq!(f.value(240.0), "240.00 ms");
+        assert_eq!(f.change(10.0), "+10.00 ms");
+        assert_eq!(f.interval(9.5841, 10.4159), "[+9.58 ms, +10.42 ms]");
+        assert_eq!(f.amount(3.882e-13), "< 0.01 ms");
+        let f = MetricFormat::new(false, None, &[25.0], &[(Some(0.6), None, None)]);
+        assert_eq!(f.change(-0.6), "−0.60");
+    }
+
+    #[test]
+    fn probabilities_p_values_and_statistics() {
+        assert_eq!(probability(0.9996), "> 99.9%");
+        assert_eq!(probability(0.0004), "< 0.1%");
+        assert_eq!(probability(0.585), "58.5%");
+        assert_eq!(p_value(0.8307), "0.8307");
+        assert_eq!(relation("srm.p", &p_value(0.0)), "srm.p < 0.0001");
+        assert_eq!(relation("primary.p", "0.0047"), "primary.p = 0.0047");
+        assert_eq!(statistic(8.0), "8.00");
+        assert_eq!(statistic(0.1247), "0.12");
+        assert_eq!(statistic(0.01234), "0.0123");
+    }
+
+    #[test]
+    fn one_minus_sign_and_no_negative_zero() {
+        assert_eq!(fixed(-0.1635, 4), "−0.1635");
+        assert_eq!(fixed(-0.0001, 2), "0.00");
+        assert_eq!(signed(0.0001, 2), "0.00");
+        assert_eq!(signed(0.5, 1), "+0.5");
+        assert_eq!(general(-0.16351), "−0.164");
+        assert_eq!(general(0.05), "0.05");
+        assert_eq!(general(20000.0), "20000");
+        assert_eq!(decimals(0.0018, 2), 4);
+        assert_eq!(decimals(240.0, 2), 0);
     }
 }

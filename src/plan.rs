@@ -166,8 +166,13 @@ impl Plan {
 pub struct DataSource {
     /// Resolved against the spec's folder (or as given by `--data`).
     pub path: PathBuf,
-    /// The path as written in the spec, for messages.
+    /// The path as written in the spec (or given to `--data`), for messages.
     pub written: String,
+    /// Whether the path came from `--data` rather than the spec.
+    pub from_command_line: bool,
+    /// The field separator of the CSV (`delimiter ";"`): `b','` unless the
+    /// spec declares another.
+    pub delimiter: u8,
     pub variant_column: String,
     pub units_column: String,
     pub shape: Shape,
@@ -331,6 +336,8 @@ pub struct Metric {
     /// Planning input with a covariate: the expected share of the variance
     /// CUPED removes, in [0, 1).
     pub cuped: Option<f64>,
+    /// `unit "ms"`: the unit of a mean metric's values, for the memo.
+    pub unit: Option<String>,
     /// Guardrails: degradation (in the unpreferred direction) at which the
     /// guardrail is `worsened` / `severe`, judged on the point estimate.
     pub worsened: Option<Effect>,

@@ -196,3 +196,47 @@ fn ratio_planning_sd(primary: &crate::plan::Metric) -> Result<f64, NoPlan> {
         ))
     })
 }
+
+/// The units a declared `plan { duration Nd daily_users U }` collects: per
+/// variant `⌈N · U · share⌉`, in variant order. `None` without a declared
+/// duration (the checker requires `daily_users` with `duration`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeclaredDuration {
+    /// The declared duration, in days.
+    pub days: f64,
+    /// Units per variant at the end of the duration, in variant order.
+    pub per_variant: Vec<(String, u64)>,
+    pub total: u64,
+}
+
+/// The declared duration's sample, if the spec declares one.
+pub fn declared_duration(plan: &Plan) -> Option<DeclaredDuration> {
+    let sample_plan = plan.sample_plan.as_ref()?;
+    let (days, daily) = (sample_plan.duration_days?, sample_plan.daily_users?);
+    let per_variant: Vec<(String, u64)> = plan
+        .variants
+        .iter()
+        .map(|v| (v.name.clone(), (days * daily * v.share).ceil() as u64))
+        .collect();
+    let total = per_variant.iter().map(|(_, n)| n).sum();
+    Some(DeclaredDuration {
+        days,
+        per_variant,
+        total,
+    })
+}
+
+/// The units per variant at which `plan.sample_reached` holds, and their
+/// total: the declared duration's when the spec declares one (the planned
+/// horizon the spec commits to), else the sample the primary's MDE needs;
+/// `None` when the spec has neither.
+pub fn sample_target(
+    plan: &Plan,
+    planned: Option<&PlannedSample>,
+) -> Option<(Vec<(String, u64)>, u64)> {
+    match (declared_duration(plan), planned) {
+        (Some(duration), _) => Some((duration.per_variant, duration.total)),
+        (None, Some(planned)) => Some((planned.per_variant.clone(), planned.total)),
+        (None, None) => None,
+    }
+}

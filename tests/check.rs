@@ -105,6 +105,7 @@ fn checkout_plan() {
     assert_eq!(
         rules,
         [
+            "srm_blocked",
             "invalid_data",
             "sample_ratio_mismatch",
             "severe_guardrail",
@@ -115,7 +116,7 @@ fn checkout_plan() {
         ]
     );
     assert_eq!(
-        policy.rules[0].when,
+        policy.rules[1].when,
         Expr::Compare(
             CompareOp::Eq,
             Box::new(Expr::Fact(Fact::Health)),
@@ -123,7 +124,7 @@ fn checkout_plan() {
         )
     );
     assert_eq!(
-        policy.rules[1].when,
+        policy.rules[2].when,
         Expr::Compare(
             CompareOp::Lt,
             Box::new(Expr::Fact(Fact::SrmP)),
@@ -131,7 +132,7 @@ fn checkout_plan() {
         )
     );
     assert_eq!(
-        policy.rules[2].when,
+        policy.rules[3].when,
         Expr::Quantified(
             Quantifier::Any,
             Box::new(Expr::And(
@@ -141,11 +142,11 @@ fn checkout_plan() {
         )
     );
     assert_eq!(
-        policy.rules[2].condition_text,
+        policy.rules[3].condition_text,
         "any guardrail (severe and worse)"
     );
     assert_eq!(
-        policy.rules[3].when,
+        policy.rules[4].when,
         Expr::Fact(Fact::Metric(0, Field::Worse))
     );
     assert!(policy.rules.iter().all(|r| r.source == RuleSource::Policy));
@@ -196,7 +197,7 @@ fn latency_guard_plan() {
             ))
         )
     );
-    assert_eq!(plan.policy().rules.len(), 8);
+    assert_eq!(plan.policy().rules.len(), 9);
     assert_eq!(plan.policy().rules[1].source, RuleSource::Policy);
 }
 
@@ -451,7 +452,7 @@ fn rule_conditions_compile_to_typed_expressions() {
             Box::new(Expr::Number(0.005))
         )
     );
-    assert_eq!(rules.len(), 7 + 7);
+    assert_eq!(rules.len(), 7 + 8);
     let test = &checked.plan.policy().tests[0];
     assert_eq!(test.source, RuleSource::Inline);
     assert_eq!(test.by.as_deref(), Some("g"));

@@ -122,7 +122,8 @@ fn explain_shows_columns_settings_and_the_decision_table() {
         "correction   holm",
         "1. too_small_to_matter",
         "when primary.better and primary.rel_lift < 2% and no guardrail severe  →  hold",
-        "2. invalid_data",
+        "2. srm_blocked",
+        "3. invalid_data",
         "otherwise",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");

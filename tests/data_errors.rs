@@ -104,3 +104,33 @@ fn a_missing_file_is_a_diagnostic() {
             .is_some_and(|f| f.ends_with("no_such_file.csv"))
     );
 }
+
+/// `data "…" { delimiter ";" }` reads the `;`-separated export (the one
+/// that without it is the `semicolon_separated` error) as `good.csv`.
+#[test]
+fn a_declared_delimiter_reads_the_export() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = std::fs::read_to_string(fixtures().join("spec.xos")).expect("spec");
+    let spec = spec.replace(
+        "data \"good.csv\"",
+        "data \"semicolon_separated.csv\" { delimiter \";\" }",
+    );
+    assert!(spec.contains("delimiter"), "the fixture spec changed");
+    let path = dir.path().join("spec.xos");
+    std::fs::write(&path, spec).expect("write spec");
+    std::fs::copy(
+        fixtures().join("semicolon_separated.csv"),
+        dir.path().join("semicolon_separated.csv"),
+    )
+    .expect("copy data");
+    let options = RunOptions {
+        data: None,
+        date: None,
+    };
+    let semicolons = run_once(&path, &options).unwrap_or_else(|e| panic!("{}", render(&e)));
+    let commas = run(&fixtures().join("good.csv")).expect("good.csv");
+    assert_eq!(
+        serde_json::to_value(&semicolons.report.metrics).expect("json"),
+        serde_json::to_value(&commas.report.metrics).expect("json")
+    );
+}

@@ -193,7 +193,7 @@ fn a_title_with_markup_is_escaped_in_html() {
 }
 
 #[test]
-fn a_srm_below_blocked_holds_for_invalid_data() {
+fn a_srm_below_blocked_holds_for_srm_blocked() {
     let dir = tempfile::tempdir().unwrap();
     let report = run_case(
         &dir,
@@ -202,5 +202,5 @@ fn a_srm_below_blocked_holds_for_invalid_data() {
     );
     assert_eq!(report.health.status, xos::plan::Health::Blocked);
     assert_eq!(report.decision.verdict, Verdict::Hold);
-    assert_eq!(report.decision.rule, "invalid_data");
+    assert_eq!(report.decision.rule, "srm_blocked");
 }

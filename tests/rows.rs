@@ -470,7 +470,9 @@ fn a_missing_column_names_the_metric() {
     );
     assert_eq!(
         diag.help.as_deref(),
-        Some("did you mean `convertd`? rename the column or the metric")
+        Some(
+            "did you mean `convertd`? rename the column in the file, or in the metric's definition"
+        )
     );
 
     let missing = rows_error_with(
@@ -863,4 +865,173 @@ fn rows_and_aggregates_give_byte_identical_json_reports() {
     }
     assert!(reports[0].contains("\"schema\""));
     assert_eq!(reports[0], reports[1]);
+}
+
+/// Rows separated by `;` or a tab, declared with `delimiter`, read as the
+/// same rows separated by commas.
+#[test]
+fn a_declared_delimiter_reads_as_commas_do() {
+    let comma =
+        "variant,conv,rev\ncontrol,1,2.5\ntreatment,0,0.25\ncontrol,\"0\",4\ntreatment,1,8\n";
+    let variants = ["control", "treatment"];
+    let metrics = ["rate(conv)", "mean(rev)"];
+    let expected = reference(comma.as_bytes(), &variants, &metrics);
+    for (written, byte) in [(";", ';'), ("\\t", '\t'), ("|", '|')] {
+        let text = comma.replace(',', &byte.to_string());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "rows.csv", text.as_bytes());
+        let plan = plan_with(
+            &path,
+            Shape::Rows,
+            &variants,
+            &metrics,
+            &format!("delimiter \"{written}\""),
+        );
+        assert_eq!(
+            load_rows(&plan, &path).expect("rows"),
+            expected,
+            "{written}"
+        );
+    }
+}
+
+/// A `;`-separated export read with the default `,`: one error that names
+/// the separator and the option, not one `missing_column` per column.
+#[test]
+fn an_undeclared_delimiter_is_one_error() {
+    let messages = rows_error(
+        "variant;conv\ncontrol;1\ntreatment;0\n",
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("semicolon-separated"), "{messages:?}");
+    let messages = rows_error(
+        "variant\tconv\ncontrol\t1\n",
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("tab-separated"), "{messages:?}");
+}
+
+/// Labels that are the spec's in another case: one error for all of their
+/// rows, no per-row `unknown_variant` and no `absent_variant`.
+#[test]
+fn labels_in_another_case_are_one_error() {
+    let mut text = String::from("variant,conv\n");
+    for i in 0..50 {
+        text += if i % 2 == 0 {
+            "Control,1\n"
+        } else {
+            "TREATMENT,0\n"
+        };
+    }
+    let messages = rows_error(&text, &["control", "treatment"], &["rate(conv)"]);
+    assert_eq!(
+        messages,
+        [
+            "2: variant labels differ from the spec's only in case: `Control` for `control`, \
+             `TREATMENT` for `treatment` (50 rows)"
+        ]
+    );
+    // Other bad rows are still listed, and counted without the case-only ones.
+    let messages = rows_error(
+        "variant,conv\nControl,1\ncontrol,x\ntreatment,0\n",
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[1].starts_with("3: `conv` on line 3"),
+        "{messages:?}"
+    );
+}
+
+/// `NULL` and `NA` cells are missing values: the error says so and offers
+/// `missing zero`, which counts them as 0.
+#[test]
+fn null_and_na_cells_are_missing_values() {
+    let text = "variant,conv,rev\ncontrol,1,NULL\ntreatment,NA,2\ncontrol,0,n/a\ntreatment,1,4\n";
+    let variants = ["control", "treatment"];
+    let metrics = ["rate(conv)", "mean(rev)"];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", text.as_bytes());
+    let plan = plan(&path, Shape::Rows, &variants, &metrics);
+    let diags = load_rows(&plan, &path).expect_err("NULL cells");
+    assert_eq!(
+        messages(&diags),
+        [
+            "2: `rev` on line 2 is `NULL`, a missing value",
+            "3: `conv` on line 3 is `NA`, a missing value",
+            "4: `rev` on line 4 is `n/a`, a missing value",
+        ]
+    );
+    assert!(
+        diags.iter().all(|d| d
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("missing zero"))),
+        "{diags:?}"
+    );
+    let zero = plan_with(&path, Shape::Rows, &variants, &metrics, "missing zero");
+    let expected = reference(
+        b"variant,conv,rev\ncontrol,1,0\ntreatment,0,2\ncontrol,0,0\ntreatment,1,4\n",
+        &variants,
+        &metrics,
+    );
+    assert_eq!(load_rows(&zero, &path).expect("missing zero"), expected);
+}
+
+/// A trailing comma on every data row: `ragged_row` errors that name the
+/// trailing separator, and no false `absent_variant`.
+#[test]
+fn a_trailing_comma_is_named_and_no_variant_is_absent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "rows.csv",
+        b"variant,conv\ncontrol,1,\ntreatment,0,\n",
+    );
+    let plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    let diags = load_rows(&plan, &path).expect_err("ragged rows");
+    assert_eq!(
+        messages(&diags),
+        [
+            "2: line 2 has 3 fields but the header has 2",
+            "3: line 3 has 3 fields but the header has 2"
+        ]
+    );
+    assert!(diags.iter().all(|d| {
+        d.help
+            .as_deref()
+            .is_some_and(|h| h.contains("remove the trailing one"))
+    }));
+}
+
+/// A row-level spec that declares `delimiter ";"` for its own export still
+/// reads the comma-separated aggregated result of `xos sql` (`--data -`).
+#[test]
+fn the_aggregated_result_of_xos_sql_reads_whatever_the_declared_delimiter() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "result.csv",
+        b"variant,users,conv\ncontrol,10,3\ntreatment,12,4\n",
+    );
+    let plan = plan_with(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)"],
+        "delimiter \";\"",
+    );
+    let data = data::load(&plan).unwrap_or_else(|e| panic!("{:?}", messages(&e)));
+    assert_eq!(data.variants[1].units, 12);
+    assert_eq!(data.variants[1].metrics[0], MetricData::Rate { count: 4 });
 }

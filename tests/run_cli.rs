@@ -405,3 +405,89 @@ fn an_error_on_a_very_long_line_is_located_without_a_panic() {
         assert!(err.len() < 2_000, "{command}: the long line is not echoed");
     }
 }
+
+/// Labels and columns that are not identifiers are quoted in the spec, read
+/// as written from the data, kept quoted by `xos fmt`, and a `;`-separated
+/// export is read with `delimiter ";"`.
+#[test]
+fn quoted_labels_and_columns_run_and_format() {
+    let spec = "experiment quoted {\n    data \"export.csv\" {\n        delimiter \";\"\n    }\n    variants {\n        \"Control\"   50%\n        \"Variant A\" 50%\n    }\n    primary paid = rate(\"paid users\")\n    metric spend = mean(\"spend-eur\")\n}\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("quoted.xos"), spec).unwrap();
+    std::fs::write(
+        dir.path().join("export.csv"),
+        "variant;users;paid users;spend-eur_sum;spend-eur_sum_sq\nControl;10000;1200;50000;600000\nVariant A;10050;1320;52000;640000\n",
+    )
+    .unwrap();
+    let out = xos(&["run", "quoted.xos", "--format", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["metrics"][0]["variants"][1]["name"], "Variant A");
+    assert_eq!(report["metrics"][0]["variants"][1]["units"], 10050);
+    assert_eq!(report["decision"]["verdict"], "launch", "{report}");
+    let out = xos(&["fmt", "--check", "quoted.xos"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = xos(&["explain", "quoted.xos"], dir.path());
+    assert!(
+        text(&out.stdout).contains("delimiter       `;`"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("reads     `paid users`"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// `plan { duration }` is the planned horizon: `plan.sample_reached` and the
+/// units still missing are measured against the units it collects at
+/// `daily_users` (not the MDE's sample), and `xos plan` compares it with
+/// the days the MDE needs.
+#[test]
+fn a_declared_duration_sets_when_the_sample_is_reached() {
+    let data = "variant,users,conversions\ncontrol,30000,3600\ntreatment,30000,3900\n";
+    let report = |plan_block: &str| -> serde_json::Value {
+        let dir = project(data);
+        let spec = SPEC.replace("plan { daily_users 20_000 }", plan_block);
+        assert!(spec.contains(plan_block), "the test spec changed");
+        std::fs::write(dir.path().join("small.xos"), spec).unwrap();
+        let out = xos(&["run", "small.xos", "--format", "json"], dir.path());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // The MDE needs 47,034 per arm (5 days): 30,000 is not enough.
+    let mde = report("plan { daily_users 20_000 }");
+    assert_eq!(mde["plan"]["sample_reached"], false);
+    assert!(mde["plan"].get("duration_days").is_none());
+    // Two declared days collect 20,000 per arm: reached.
+    let short = report("plan { daily_users 20_000 duration 2d }");
+    assert_eq!(short["plan"]["sample_reached"], true);
+    assert_eq!(short["plan"]["duration_days"], 2.0);
+    assert_eq!(short["plan"]["duration_units"], 40000);
+    // Fourteen days collect 140,000 per arm: 110,000 to go, 11 days.
+    let long = report("plan { daily_users 20_000 duration 14d }");
+    assert_eq!(long["plan"]["sample_reached"], false);
+    assert_eq!(long["plan"]["remaining"][0]["units"], 110000);
+    assert_eq!(long["plan"]["days_remaining"], 11);
+
+    let dir = project(data);
+    let spec = SPEC.replace(
+        "plan { daily_users 20_000 }",
+        "plan { daily_users 20_000 duration 2d }",
+    );
+    std::fs::write(dir.path().join("small.xos"), spec).unwrap();
+    let out = xos(&["plan", "small.xos"], dir.path());
+    assert!(
+        text(&out.stdout).contains(
+            "planned duration 2 days (40000 units): shorter than the 5 days needed: the test is underpowered"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("xos::check::short_duration"),
+        "{}",
+        text(&out.stderr)
+    );
+}

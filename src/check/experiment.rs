@@ -252,6 +252,9 @@ pub(super) fn check_experiment(
     let mut design_out = Vec::new();
     let at = sequential_decl.map_or(experiment.name.span, |d| d.keyword_span);
     super::sequential::check_design(&plan, at, &mut design_out);
+    if let Some(decl) = plan_decl {
+        super::settings::duration_against_sample(&plan, decl, &mut design_out);
+    }
     for d in design_out {
         diagnostics.push(d.in_file(source));
     }
@@ -288,6 +291,8 @@ fn check_data(
     let mut source = DataSource {
         path,
         written,
+        from_command_line: options.data_override.is_some(),
+        delimiter: b',',
         variant_column: "variant".to_string(),
         units_column: "users".to_string(),
         shape: Shape::Aggregated,
@@ -323,6 +328,10 @@ fn check_data(
                 Some(_) => source.shape = Shape::Aggregated,
                 None => ok = false,
             },
+            "delimiter" => match delimiter(kv, out) {
+                Some(d) => source.delimiter = d,
+                None => ok = false,
+            },
             "missing" => match word_value(kv, &["error", "zero"], out) {
                 Some("zero") => {
                     source.missing = Missing::Zero;
@@ -335,7 +344,14 @@ fn check_data(
                 out.push(unknown_option(
                     &kv.key,
                     "data",
-                    &["variant_column", "units", "shape", "unit_id", "missing"],
+                    &[
+                        "variant_column",
+                        "units",
+                        "shape",
+                        "unit_id",
+                        "missing",
+                        "delimiter",
+                    ],
                 ));
                 ok = false;
             }
@@ -357,6 +373,29 @@ fn check_data(
         }
     }
     ok.then_some(source)
+}
+
+/// The separators `delimiter` accepts: what spreadsheet exports use.
+const DELIMITERS: [(&str, u8); 4] = [(",", b','), (";", b';'), ("\\t", b'\t'), ("|", b'|')];
+
+/// `delimiter ";"`: one of `,` `;` `|` or a tab (`"\t"`).
+fn delimiter(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Option<u8> {
+    let text = text_value(kv, out)?;
+    let found = DELIMITERS
+        .iter()
+        .find(|(written, byte)| text == *written || text.as_bytes() == [*byte]);
+    if let Some((_, byte)) = found {
+        return Some(*byte);
+    }
+    out.push(
+        Diagnostic::error(
+            "xos::check::unknown_choice",
+            format!("`{text}` is not a CSV delimiter xos reads"),
+        )
+        .label(kv.value.span(), "not a delimiter")
+        .help("write `delimiter \",\"`, `\";\"`, `\"|\"` or `\"\\t\"` (a tab)"),
+    );
+    None
 }
 
 // ---------------------------------------------------------------- variants

@@ -150,6 +150,7 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
         ratio_inputs: RatioInputs::default(),
         covariate: None,
         cuped: None,
+        unit: None,
         worsened: None,
         severe: None,
         margin: None,
@@ -245,15 +246,19 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
                 Some(())
             }),
             "mean_y" | "sd_x" | "sd_y" | "correlation" => ratio_input(kv, decl, &mut metric.ratio_inputs, out),
+            "unit" => unit_label(kv, decl, out).map(|u| metric.unit = Some(u)),
             _ => {
-                let mut known = vec!["baseline", "mde", "prefer"];
+                // A guardrail's thresholds first: what a guardrail is for.
+                let mut known = if role == Role::Guardrail {
+                    vec!["worsened", "severe", "margin"]
+                } else {
+                    Vec::new()
+                };
+                known.extend(["baseline", "mde", "prefer"]);
                 match kind_name {
                     ast::KindName::Ratio => known.extend(["mean_y", "sd_x", "sd_y", "correlation"]),
-                    ast::KindName::Mean => known.extend(["sd", "covariate", "cuped"]),
+                    ast::KindName::Mean => known.extend(["sd", "covariate", "cuped", "unit"]),
                     ast::KindName::Rate => known.extend(["covariate", "cuped"]),
-                }
-                if role == Role::Guardrail {
-                    known.extend(["worsened", "severe", "margin"]);
                 }
                 let mut d = unknown_option(&kv.key, decl.role.keyword(), &known);
                 if role != Role::Guardrail
@@ -308,6 +313,53 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
         }
     }
     ok.then_some(metric)
+}
+
+/// `unit "ms"`: the unit a mean metric's values are in, printed by the
+/// memo after every value and change. Mean metrics only (a rate is in %, a
+/// ratio in the ratio of its columns); a short non-empty label.
+fn unit_label(
+    kv: &ast::KeyValue,
+    decl: &ast::MetricDecl,
+    out: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    if decl.kind.name != ast::KindName::Mean {
+        out.push(
+            Diagnostic::error(
+                "xos::check::mean_only_option",
+                "`unit` only applies to mean metrics",
+            )
+            .label(
+                kv.key.span,
+                format!("`{}` is not a `mean(...)` metric", decl.name.name),
+            )
+            .help(
+                "remove `unit`: a rate is shown in % and pp, a ratio as the ratio of its columns",
+            ),
+        );
+        return None;
+    }
+    let ast::Value::String(text) = &kv.value else {
+        out.push(
+            Diagnostic::error("xos::check::wrong_value", "`unit` needs a quoted label")
+                .label(kv.value.span(), "not accepted here")
+                .help("write the unit in quotes, e.g. `unit \"ms\"` or `unit \"EUR\"`"),
+        );
+        return None;
+    };
+    let label = text.value.trim();
+    if label.is_empty() || label.chars().count() > 12 || label.chars().any(char::is_control) {
+        out.push(
+            Diagnostic::error("xos::check::wrong_value", "`unit` needs a short label")
+                .label(
+                    text.span,
+                    "empty, longer than 12 characters or with a control character",
+                )
+                .help("write a unit such as `unit \"ms\"`, `unit \"EUR\"` or `unit \"items\"`"),
+        );
+        return None;
+    }
+    Some(label.to_string())
 }
 
 /// The plan's kind of a metric, holding each kind to its number of columns:

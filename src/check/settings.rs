@@ -71,6 +71,67 @@ pub(super) fn check_sample_plan(block: &ast::OptionBlock, out: &mut Vec<Diagnost
     plan
 }
 
+/// The declared `duration` against the rest of the plan: without
+/// `daily_users` it cannot be turned into units (an error); shorter than
+/// the days the primary's MDE needs, the test is underpowered (a warning).
+pub(super) fn duration_against_sample(
+    plan: &crate::plan::Plan,
+    decl: &ast::OptionsDecl,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(kv) = decl
+        .block
+        .options
+        .iter()
+        .find(|kv| kv.key.name == "duration")
+    else {
+        return;
+    };
+    let Some(sample_plan) = &plan.sample_plan else {
+        return;
+    };
+    let Some(days) = sample_plan.duration_days else {
+        return;
+    };
+    let Some(daily) = sample_plan.daily_users else {
+        out.push(
+            Diagnostic::error(
+                "xos::check::duration_without_daily_users",
+                "`duration` needs `daily_users` to say how many units it collects",
+            )
+            .label(kv.span, "a planned duration in days")
+            .help(
+                "add `daily_users N` (units entering per day, all arms) to the `plan` block: the \
+                 duration then sets the units at which `plan.sample_reached` holds",
+            ),
+        );
+        return;
+    };
+    let Ok(sample) = crate::sample_size::planned_sample(plan) else {
+        return;
+    };
+    let Some(needed) = sample.days else { return };
+    if days < needed as f64 {
+        out.push(
+            Diagnostic::warning(
+                "xos::check::short_duration",
+                format!(
+                    "the planned duration of {} days is shorter than the {needed} days the primary's \
+                     MDE needs at {} units a day",
+                    crate::numbers::written(days),
+                    crate::numbers::thousands(daily.round() as u64),
+                ),
+            )
+            .label(kv.span, format!("{needed} days needed"))
+            .help(format!(
+                "the test stops with less than the planned {}% power to detect the MDE: run for \
+                 `duration {needed}d`, or accept a larger `mde`",
+                crate::numbers::written(sample.power * 100.0)
+            )),
+        );
+    }
+}
+
 /// Why the plan has no planned total: no `plan` block, or the primary's
 /// planning inputs give none; `None` when it has one.
 pub(super) fn why_no_planned_total(plan: &crate::plan::Plan) -> Option<String> {
@@ -119,13 +180,18 @@ pub(super) fn plan_inputs(decl: &ast::OptionsDecl, metrics: &[Metric], out: &mut
     if missing.is_empty() {
         return;
     }
-    let example = match primary.kind {
-        MetricKind::Rate { .. } => "`baseline 12%` and `mde 5% relative`",
-        MetricKind::Mean { .. } => "`sd 40`, `mde 2.5` (or `baseline 50` and `mde 5% relative`)",
-        MetricKind::Ratio { .. } => {
-            "`baseline 0.3`, `mean_y 4`, `sd_x 1.6`, `sd_y 3.4`, `correlation 0.6` and `mde 5% relative`"
-        }
+    // What each input is, never a number: the values come from the
+    // team's own past data, and an invented one would size the test wrongly.
+    let meaning = |name: &str| match name {
+        "`mde`" => "`mde` (the smallest change worth detecting: absolute, or `relative`)",
+        "`baseline`" => "`baseline` (the control's expected value, from past data)",
+        "`sd`" => "`sd` (the standard deviation of the value per unit, from past data)",
+        "`mean_y`" => "`mean_y` (the mean denominator per unit)",
+        "`sd_x`" => "`sd_x` (the per-unit standard deviation of the numerator)",
+        "`sd_y`" => "`sd_y` (the per-unit standard deviation of the denominator)",
+        _ => "`correlation` (the per-unit correlation of numerator and denominator)",
     };
+    let wanted: Vec<&str> = missing.iter().map(|m| meaning(m)).collect();
     out.push(
         Diagnostic::warning(
             "xos::check::incomplete_plan",
@@ -139,7 +205,7 @@ pub(super) fn plan_inputs(decl: &ast::OptionsDecl, metrics: &[Metric], out: &mut
             decl.keyword_span,
             "sizes the experiment from the primary's planning inputs",
         )
-        .help(format!("give the primary {example}")),
+        .help(format!("give the primary {}", wanted.join("; "))),
     );
 }
 

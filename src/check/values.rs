@@ -34,7 +34,14 @@ pub(super) fn unknown_option(key: &ast::Ident, block: &str, known: &[&str]) -> D
         format!("unknown option `{}` in `{block}`", key.name),
     )
     .label(key.span, "not an option here");
-    d = match did_you_mean(&key.name, known.iter().copied()) {
+    // A shortened option (`worse` for `worsened`) is as likely as a typo.
+    let close = did_you_mean(&key.name, known.iter().copied()).or_else(|| {
+        known
+            .iter()
+            .copied()
+            .find(|k| key.name.len() >= 3 && k.starts_with(key.name.as_str()))
+    });
+    d = match close {
         Some(s) => d.help(format!("did you mean `{s}`?")),
         None => d.help(format!("`{block}` knows {}", list(known))),
     };
@@ -192,7 +199,11 @@ pub(super) fn effect_value(
                     format!("a relative `{}` must be a percentage", kv.key.name),
                 )
                 .label(n.span, format!("{} cannot be relative", unit_words(n.unit)))
-                .help(format!("write e.g. `{} 5% relative`", kv.key.name)),
+                .help(format!(
+                    "write the relative change as a percentage: `{} {}% relative`",
+                    kv.key.name,
+                    n.digits()
+                )),
             );
             return None;
         }
@@ -227,13 +238,16 @@ pub(super) fn effect_value(
                         ),
                     )
                     .label(n.span, "unit not accepted here")
-                    .help(if is_rate {
-                        format!("write `{} 0.5pp` (absolute) or `{} 5% relative`", kv.key.name, kv.key.name)
-                    } else {
-                        format!(
-                            "write an absolute difference in the metric's units (`{} 2.5`) or `{} 5% relative`",
-                            kv.key.name, kv.key.name
-                        )
+                    .help({
+                        let digits = n.digits();
+                        let key = &kv.key.name;
+                        if is_rate {
+                            format!("write `{key} {digits}pp` (absolute) or `{key} {digits}% relative`")
+                        } else {
+                            format!(
+                                "write an absolute difference in the metric's units (`{key} {digits}`) or `{key} {digits}% relative`"
+                            )
+                        }
                     }),
                 );
                 return None;
@@ -265,6 +279,14 @@ impl ast::Number {
 
     fn span_text_percent(&self) -> String {
         format!("{}%", numbers::written(self.value * 100.0))
+    }
+
+    /// The number as written, without its unit (`0.1pp` → `0.1`, `14d` → `14`).
+    fn digits(&self) -> String {
+        match self.unit {
+            Unit::Pp | Unit::Percent => numbers::written(self.value * 100.0),
+            _ => numbers::written(self.value),
+        }
     }
 }
 

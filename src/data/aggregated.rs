@@ -36,6 +36,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(plan.data.delimiter)
         .from_reader(text.as_bytes());
     let mut records = Vec::new();
     for result in reader.records() {
@@ -63,7 +64,8 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         );
     };
     let header_start = record_start(header);
-    let header_spans = field_spans(text, header_start);
+    let delimiter = plan.data.delimiter;
+    let header_spans = field_spans(text, header_start, delimiter);
     // A byte-order mark (spreadsheet exports add one) is not part of the name.
     let names: Vec<String> = header
         .iter()
@@ -112,6 +114,9 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         }));
     }
     let header_line = Span::new(header_start, line_end(text, header_start));
+    if let Some(diag) = super::wrong_delimiter(source, header_line, &names, plan.data.delimiter) {
+        return Err(diag.into());
+    }
     let mut missing = false;
     for need in &needs {
         if columns.contains_key(need.header.as_str()) {
@@ -125,21 +130,20 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             }
             None => "it holds each variant's units".to_string(),
         };
-        let mut diag = missing_column(source, header_line, &need.header, &why, &names);
-        if need.metric.is_none() {
-            // The variant and units columns can be renamed in the spec.
-            let key = if need.header == plan.data.variant_column {
-                "variant_column"
-            } else {
-                "units"
-            };
-            let before = diag.help.take().unwrap_or_default();
-            diag = diag.help(format!(
-                "{before}; if the file calls it something else, say so in the spec: \
-                 `data \"…\" {{ {key} \"NAME\" }}`"
-            ));
-        }
-        diags.push(diag);
+        // The variant and units columns can be renamed in the spec.
+        let renamed_by = match &need.metric {
+            Some(_) => None,
+            None if need.header == plan.data.variant_column => Some("variant_column"),
+            None => Some("units"),
+        };
+        diags.push(missing_column(
+            source,
+            header_line,
+            &need.header,
+            &why,
+            &names,
+            renamed_by,
+        ));
     }
     let label_rows = columns
         .get(plan.data.variant_column.as_str())
@@ -149,7 +153,8 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         // A per-unit export read as aggregated lacks the units and sum
         // columns; its repeated labels say what it really is.
         if let Some(&variant_col) = columns.get(plan.data.variant_column.as_str())
-            && let Some(hint) = looks_like_rows(source, &records[1..], &label_rows, variant_col)
+            && let Some(hint) =
+                looks_like_rows(source, &records[1..], &label_rows, variant_col, delimiter)
         {
             diags.push(hint);
         }
@@ -168,6 +173,8 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     let declared: Vec<&str> = plan.variants.iter().map(|v| v.name.as_str()).collect();
     let mut rows: Vec<Option<(VariantData, Span)>> = vec![None; plan.variants.len()];
     let mut repeated = vec![false; plan.variants.len()];
+    let mut in_bad_row = vec![false; plan.variants.len()];
+    let mut case_only: Vec<(Span, String)> = Vec::new();
     if records.len() == 1 {
         diags.push(
             Diagnostic::error(
@@ -183,12 +190,20 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
 
     for record in &records[1..] {
         let start = record_start(record);
-        let spans = field_spans(text, start);
+        let spans = field_spans(text, start, delimiter);
         let row_span = Span::new(start, line_end(text, start));
         if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
             continue; // a blank line
         }
         if record.len() != names.len() {
+            // The row's variant is there, even if its row is bad: it is
+            // not also reported absent.
+            let label = record.get(variant_col).unwrap_or("").trim();
+            if let Some(index) = declared.iter().position(|d| *d == label) {
+                in_bad_row[index] = true;
+            }
+            let trailing = record.len() == names.len() + 1
+                && record.get(names.len()).is_some_and(|f| f.trim().is_empty());
             diags.push(
                 Diagnostic::error(
                     "xos::data::ragged_row",
@@ -196,7 +211,11 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
                 )
                 .in_file(source)
                 .label(row_span, format!("{} fields", record.len()))
-                .help("every row needs one value per header column; check for a missing or extra comma"),
+                .help(if trailing {
+                    "the row ends with a separator the header does not have: remove the trailing one"
+                } else {
+                    "every row needs one value per header column; check for a missing or extra separator"
+                }),
             );
             continue;
         }
@@ -208,6 +227,14 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         };
 
         let (label, label_span) = field(variant_col);
+        if !declared.contains(&label)
+            && let Some(index) = declared.iter().position(|d| d.eq_ignore_ascii_case(label))
+        {
+            // Reported once for the whole file, after the rows.
+            in_bad_row[index] = true;
+            case_only.push((label_span, format!("`{label}` for `{}`", declared[index])));
+            continue;
+        }
         let Some(index) = declared.iter().position(|d| *d == label) else {
             let mut diag = Diagnostic::error(
                 "xos::data::unknown_variant",
@@ -323,9 +350,18 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         }
     }
 
+    if let Some((span, _)) = case_only.first() {
+        let pairs: Vec<String> = case_only.iter().map(|(_, pair)| pair.clone()).collect();
+        diags.push(super::case_only_labels(
+            source,
+            *span,
+            case_only.len() as u64,
+            &pairs,
+        ));
+    }
     let variant_header = span_at(&header_spans, variant_col, header_start);
-    for (variant, row) in plan.variants.iter().zip(&rows) {
-        if row.is_none() {
+    for ((variant, row), in_bad_row) in plan.variants.iter().zip(&rows).zip(in_bad_row) {
+        if row.is_none() && !in_bad_row {
             diags.push(
                 Diagnostic::error(
                     "xos::data::absent_variant",
@@ -594,6 +630,7 @@ fn looks_like_rows(
     records: &[csv::StringRecord],
     label_rows: &HashMap<&str, usize>,
     col: usize,
+    delimiter: u8,
 ) -> Option<Diagnostic> {
     let mut seen = HashMap::new();
     let (label, record) = records.iter().find_map(|record| {
@@ -603,7 +640,7 @@ fn looks_like_rows(
         (*count == 2 && !label.is_empty()).then_some((label, record))
     })?;
     let start = record_start(record);
-    let span = span_at(&field_spans(&source.text, start), col, start);
+    let span = span_at(&field_spans(&source.text, start, delimiter), col, start);
     let rows = label_rows.get(label).copied().unwrap_or(2);
     Some(
         Diagnostic::error(
@@ -691,7 +728,7 @@ fn line_end(text: &str, start: usize) -> usize {
 }
 
 /// Byte spans of the fields of the record starting at `start`, honouring quotes.
-fn field_spans(text: &str, start: usize) -> Vec<Span> {
+fn field_spans(text: &str, start: usize, delimiter: u8) -> Vec<Span> {
     let bytes = text.as_bytes();
     let mut spans = Vec::new();
     let mut field_start = start;
@@ -700,7 +737,7 @@ fn field_spans(text: &str, start: usize) -> Vec<Span> {
     while i < bytes.len() {
         match bytes[i] {
             b'"' => in_quotes = !in_quotes,
-            b',' if !in_quotes => {
+            b if b == delimiter && !in_quotes => {
                 spans.push(Span::new(field_start, i));
                 field_start = i + 1;
             }
@@ -738,7 +775,7 @@ mod tests {
     #[test]
     fn field_spans_respect_quotes() {
         let text = "a,\"b,c\",d\nx";
-        let spans = field_spans(text, 0);
+        let spans = field_spans(text, 0, b',');
         let fields: Vec<&str> = spans.iter().map(|s| &text[s.start..s.end]).collect();
         assert_eq!(fields, ["a", "\"b,c\"", "d"]);
     }

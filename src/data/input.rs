@@ -75,10 +75,25 @@ fn rename(diags: Diagnostics, spool: &Path, name: &Path) -> Diagnostics {
 /// alone tells the two apart. Any read error leaves the decision to the
 /// row-level reader, which reports it.
 pub fn reads_as_aggregated(plan: &Plan, path: &Path) -> bool {
+    aggregated_delimiter(plan, path).is_some()
+}
+
+/// The delimiter `path` reads as aggregated data with, when
+/// [`reads_as_aggregated`]: the spec's, or `,` — the result of `xos sql`
+/// piped from a warehouse client is comma-separated even when the spec
+/// declares another `delimiter` for its own row-level export.
+pub fn aggregated_delimiter(plan: &Plan, path: &Path) -> Option<u8> {
     if plan.data.shape != Shape::Rows {
-        return false;
+        return None;
     }
-    let Some(names) = header_names(path) else {
+    let declared = plan.data.delimiter;
+    [declared, b',']
+        .into_iter()
+        .find(|&delimiter| header_is_aggregated(plan, path, delimiter))
+}
+
+fn header_is_aggregated(plan: &Plan, path: &Path, delimiter: u8) -> bool {
+    let Some(names) = header_names(path, delimiter) else {
         return false;
     };
     let has = |name: &str| names.iter().any(|n| n == name);
@@ -95,7 +110,7 @@ pub fn reads_as_aggregated(plan: &Plan, path: &Path) -> bool {
 
 /// The trimmed column names of the file's first line (a gzip file is
 /// decompressed; a byte-order mark is dropped).
-fn header_names(path: &Path) -> Option<Vec<String>> {
+fn header_names(path: &Path, delimiter: u8) -> Option<Vec<String>> {
     let mut file = std::fs::File::open(path).ok()?;
     let mut magic = [0u8; 2];
     let gzip = file.read_exact(&mut magic).is_ok() && super::rows::is_gzip(&magic);
@@ -110,6 +125,7 @@ fn header_names(path: &Path) -> Option<Vec<String>> {
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
+        .delimiter(delimiter)
         .from_reader(line);
     let record = reader.records().next()?.ok()?;
     Some(record.iter().map(|n| n.trim().to_string()).collect())

@@ -107,9 +107,17 @@ pub fn load(plan: &Plan) -> Result<Data, Diagnostics> {
     if input::is_stdin(path) {
         return input::load_stdin(plan);
     }
-    if plan.data.shape == Shape::Rows && !input::reads_as_aggregated(plan, path) {
-        return rows::load_rows(plan, path);
+    let mut plan = std::borrow::Cow::Borrowed(plan);
+    if plan.data.shape == Shape::Rows {
+        match input::aggregated_delimiter(&plan, path) {
+            None => return rows::load_rows(&plan, path),
+            Some(delimiter) if delimiter != plan.data.delimiter => {
+                plan.to_mut().data.delimiter = delimiter
+            }
+            Some(_) => {}
+        }
     }
+    let plan = plan.as_ref();
     let mut bytes = std::fs::read(path).map_err(|err| unreadable(plan, path, err))?;
     if rows::is_gzip(&bytes) {
         let mut text = Vec::new();
@@ -129,10 +137,11 @@ pub(super) fn unreadable(plan: &Plan, path: &Path, err: std::io::Error) -> Diagn
         format!("cannot read `{}`", path.display()),
     )
     .at_path(path)
-    .help(format!(
-        "{err}; the spec names it as `{}`",
-        plan.data.written
-    ))
+    .help(if plan.data.from_command_line {
+        format!("{err}; `--data` names it as `{}`", plan.data.written)
+    } else {
+        format!("{err}; the spec names it as `{}`", plan.data.written)
+    })
     .into()
 }
 
@@ -160,13 +169,16 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostic
     }
 }
 
-/// A column the plan reads is not in the header; `why` says what reads it.
+/// A column the plan reads is not in the header; `why` says what reads it,
+/// `renamed_by` the data-block option that names the column in the spec
+/// (`variant_column`, `units`, `unit_id`), `None` for a metric's column.
 pub(super) fn missing_column(
     source: &Arc<SourceFile>,
     header_line: Span,
     column: &str,
     why: &str,
     names: &[impl AsRef<str>],
+    renamed_by: Option<&str>,
 ) -> Diagnostic {
     let diag = Diagnostic::error(
         "xos::data::missing_column",
@@ -174,12 +186,97 @@ pub(super) fn missing_column(
     )
     .in_file(source)
     .label(header_line, format!("the header has no `{column}`; {why}"));
-    match did_you_mean(column, names.iter().map(AsRef::as_ref)) {
-        Some(close) => diag.help(format!(
-            "did you mean `{close}`? rename the column or the metric"
+    let close = did_you_mean(column, names.iter().map(AsRef::as_ref)).or_else(|| {
+        names
+            .iter()
+            .map(AsRef::as_ref)
+            .find(|n| n.eq_ignore_ascii_case(column))
+    });
+    match (close, renamed_by) {
+        (Some(close), Some(key)) => diag.help(format!(
+            "did you mean `{close}`? rename the column in the file, or name it in the spec: \
+             `data \"…\" {{ {key} \"{close}\" }}`"
         )),
-        None => diag.help(format!("the file has the columns {}", list(names))),
+        (Some(close), None) => diag.help(format!(
+            "did you mean `{close}`? rename the column in the file, or in the metric's definition"
+        )),
+        (None, Some(key)) => diag.help(format!(
+            "the file has the columns {}; if the file calls it something else, say so in the \
+             spec: `data \"…\" {{ {key} \"NAME\" }}`",
+            list(names)
+        )),
+        (None, None) => diag.help(format!("the file has the columns {}", list(names))),
     }
+}
+
+/// The separators a header may be split by when the spec's is not the
+/// file's (Excel writes `;` in many locales).
+const OTHER_DELIMITERS: [(u8, &str, &str); 4] = [
+    (b';', "semicolon", ";"),
+    (b'\t', "tab", "\\t"),
+    (b'|', "pipe", "|"),
+    (b',', "comma", ","),
+];
+
+/// A header read as a single column that holds another separator: the file
+/// is separated by it, not by the spec's `delimiter`. One located error
+/// instead of a `missing_column` per column.
+pub(super) fn wrong_delimiter(
+    source: &Arc<SourceFile>,
+    header_line: Span,
+    names: &[impl AsRef<str>],
+    delimiter: u8,
+) -> Option<Diagnostic> {
+    let [only] = names else { return None };
+    let only = only.as_ref();
+    let (byte, name, written) = OTHER_DELIMITERS
+        .iter()
+        .copied()
+        .filter(|(byte, ..)| *byte != delimiter)
+        .max_by_key(|(byte, ..)| only.bytes().filter(|b| b == byte).count())
+        .filter(|(byte, ..)| only.as_bytes().contains(byte))?;
+    let columns = only.split(byte as char).count();
+    Some(
+        Diagnostic::error(
+            "xos::data::delimiter",
+            format!("the header is one column holding {columns} {name}-separated names"),
+        )
+        .in_file(source)
+        .label(header_line, format!("separated by `{}`", written))
+        .help(if byte == b',' {
+            "the file is comma-separated: remove `delimiter` from the spec's data block".to_string()
+        } else {
+            format!(
+                "the file is {name}-separated (a spreadsheet export in many locales): declare it \
+                 in the spec, `data \"…\" {{ delimiter \"{written}\" }}`"
+            )
+        }),
+    )
+}
+
+/// Variant labels in the data that are the spec's in another case
+/// (`pairs`: `` `Control` for `control` ``), over `rows` rows: one error,
+/// at the first, instead of one per row.
+pub(super) fn case_only_labels(
+    source: &Arc<SourceFile>,
+    span: Span,
+    rows: u64,
+    pairs: &[String],
+) -> Diagnostic {
+    Diagnostic::error(
+        "xos::data::label_case",
+        format!(
+            "variant labels differ from the spec's only in case: {} ({rows} {})",
+            pairs.join(", "),
+            if rows == 1 { "row" } else { "rows" }
+        ),
+    )
+    .in_file(source)
+    .label(span, "the first of them")
+    .help(
+        "labels are compared exactly: write them in the spec as the data has them (quote a label \
+         that is not a bare name: `variants { \"Control\" 50% … }`), or fix the export",
+    )
 }
 
 /// Names as a list for messages: `` `a`, `b` ``.

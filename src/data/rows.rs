@@ -93,15 +93,18 @@ pub fn load_rows_with(plan: &Plan, path: &Path, split: Split) -> Result<Data, Di
 
     if gzip {
         let mut input = Buffered::new(MultiGzDecoder::new(file), split.buffer_bytes, 0);
-        let header = read_header(&mut input).map_err(unreadable)?;
+        let header = read_header(&mut input, plan.data.delimiter).map_err(unreadable)?;
         let layout = Layout::new(plan, path, &header, true)?;
         let mut partial = Partial::new(&layout);
         scan(&layout, &mut input, u64::MAX, &mut partial).map_err(unreadable)?;
         return finish(plan, &layout, vec![partial]);
     }
 
-    let header =
-        read_header(&mut Buffered::new(&file, split.buffer_bytes, 0)).map_err(unreadable)?;
+    let header = read_header(
+        &mut Buffered::new(&file, split.buffer_bytes, 0),
+        plan.data.delimiter,
+    )
+    .map_err(unreadable)?;
     let layout = Layout::new(plan, path, &header, false)?;
     let ranges = ranges(header.body_start, len, split);
     let next = AtomicUsize::new(0);
@@ -322,7 +325,7 @@ struct Header {
     empty: bool,
 }
 
-fn read_header<R: Read>(input: &mut Buffered<R>) -> io::Result<Header> {
+fn read_header<R: Read>(input: &mut Buffered<R>, delimiter: u8) -> io::Result<Header> {
     let mut line = input.read_line()?;
     let empty = line.iter().all(u8::is_ascii_whitespace) && input.rest_is_blank()?;
     if line.last() == Some(&b'\r') {
@@ -331,7 +334,7 @@ fn read_header<R: Read>(input: &mut Buffered<R>) -> io::Result<Header> {
     // A byte-order mark (spreadsheet exports add one) is not part of the name.
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
     let text = String::from_utf8_lossy(line).into_owned();
-    let names = split_header(&text);
+    let names = split_header(&text, delimiter);
     Ok(Header {
         text,
         names,
@@ -341,7 +344,7 @@ fn read_header<R: Read>(input: &mut Buffered<R>) -> io::Result<Header> {
 }
 
 /// Header fields, honouring quotes, trimmed.
-fn split_header(text: &str) -> Vec<(String, Span)> {
+fn split_header(text: &str, delimiter: u8) -> Vec<(String, Span)> {
     let bytes = text.as_bytes();
     let mut names = Vec::new();
     let mut start = 0;
@@ -351,7 +354,7 @@ fn split_header(text: &str) -> Vec<(String, Span)> {
         if !at_end && bytes[i] == b'"' {
             in_quotes = !in_quotes;
         }
-        if at_end || (bytes[i] == b',' && !in_quotes) {
+        if at_end || (bytes[i] == delimiter && !in_quotes) {
             let raw = &text[start..i];
             let name = raw.trim();
             let name = name
@@ -418,6 +421,8 @@ struct Layout {
     variant_column: usize,
     unit_id: Option<String>,
     missing_zero: bool,
+    /// The field separator (`b','` unless the spec declares another).
+    delimiter: u8,
     /// The file is gzip: it can only be read as a stream.
     gzip: bool,
 }
@@ -439,6 +444,11 @@ impl Layout {
         }
         let names: Vec<&str> = header.names.iter().map(|(n, _)| n.as_str()).collect();
         let header_line = Span::new(0, header.text.len());
+        if let Some(diag) =
+            super::wrong_delimiter(&source, header_line, &names, plan.data.delimiter)
+        {
+            return Err(diag.into());
+        }
         let mut diags = Diagnostics::new();
         let mut roles = vec![Role::Skip; names.len()];
 
@@ -472,14 +482,25 @@ impl Layout {
                     found.insert(column, index);
                 }
                 (None, _) => {
-                    let why = match metric {
-                        Some(metric) => format!("metric `{metric}` reads it"),
-                        None if column == plan.data.variant_column => {
-                            "it names each row's variant".to_string()
-                        }
-                        None => "it identifies each row's unit (`unit_id`)".to_string(),
+                    let (why, renamed_by) = match metric {
+                        Some(metric) => (format!("metric `{metric}` reads it"), None),
+                        None if column == plan.data.variant_column => (
+                            "it names each row's variant".to_string(),
+                            Some("variant_column"),
+                        ),
+                        None => (
+                            "it identifies each row's unit (`unit_id`)".to_string(),
+                            Some("unit_id"),
+                        ),
                     };
-                    diags.push(missing_column(&source, header_line, column, &why, &names));
+                    diags.push(missing_column(
+                        &source,
+                        header_line,
+                        column,
+                        &why,
+                        &names,
+                        renamed_by,
+                    ));
                 }
             }
         }
@@ -559,6 +580,7 @@ impl Layout {
             variant_column,
             unit_id: plan.data.unit_id.clone(),
             missing_zero: plan.data.missing == Missing::Zero,
+            delimiter: plan.data.delimiter,
             gzip,
         })
     }
@@ -569,6 +591,14 @@ impl Layout {
     #[inline(always)]
     fn variant_of(&self, label: &[u8]) -> Option<usize> {
         self.labels.iter().position(|l| same_bytes(l, label))
+    }
+
+    /// The declared variant `label` names in another case, if any (only
+    /// asked of a label that is no variant's).
+    fn variant_ignoring_case(&self, label: &[u8]) -> Option<usize> {
+        self.labels
+            .iter()
+            .position(|l| l.eq_ignore_ascii_case(label))
     }
 }
 
@@ -655,6 +685,11 @@ enum Problem {
     UnknownVariant {
         label: String,
     },
+    /// A label that is a declared variant's in another case (`Control`).
+    CaseOnly {
+        label: String,
+        variant: usize,
+    },
     /// Value column index.
     NotANumber {
         value: usize,
@@ -664,8 +699,10 @@ enum Problem {
         value: usize,
         text: String,
     },
+    /// An empty cell, or a null marker (`NULL`, `NA`) as `written`.
     MissingValue {
         value: usize,
+        written: Option<String>,
     },
     MissingVariant,
     MissingUnit,
@@ -694,6 +731,11 @@ struct Partial {
     bad_count: u64,
     /// Variants named by a bad row, so they are not also reported absent.
     named: Vec<bool>,
+    /// Rows whose label is a variant's in another case: how many, and each
+    /// distinct label as written with its variant. They are reported in one
+    /// diagnostic, and only the first is kept in `bad`.
+    case_only: u64,
+    case_labels: Vec<(String, usize)>,
     units: Option<Units>,
     /// Parsed values of the current row, committed when the row is good.
     row: Vec<f64>,
@@ -716,6 +758,8 @@ impl Partial {
             bad: Vec::new(),
             bad_count: 0,
             named: vec![false; layout.labels.len()],
+            case_only: 0,
+            case_labels: Vec::new(),
             units: layout.unit_id.as_ref().map(|_| Units::default()),
             row: vec![0.0; values],
         }
@@ -796,9 +840,9 @@ enum Scanned {
 }
 
 #[inline]
-fn scan_field(data: &[u8], start: usize, eof: bool) -> Scanned {
+fn scan_field(data: &[u8], start: usize, eof: bool, delimiter: u8) -> Scanned {
     if data.get(start) != Some(&b'"') {
-        let i = find_delimiter(data, start);
+        let i = find_delimiter(data, start, delimiter);
         if i == data.len() && !eof {
             return Scanned::Incomplete;
         }
@@ -832,7 +876,13 @@ fn scan_field(data: &[u8], start: usize, eof: bool) -> Scanned {
     }
     match data.get(next) {
         None if !eof => Scanned::Incomplete,
-        None | Some(b',') | Some(b'\n') => Scanned::Field(Field {
+        None | Some(b'\n') => Scanned::Field(Field {
+            start: start + 1,
+            end: close,
+            next,
+            escaped,
+        }),
+        Some(&b) if b == delimiter => Scanned::Field(Field {
             start: start + 1,
             end: close,
             next,
@@ -851,12 +901,12 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// holds `c`, and `(x - ONES) & !x & HIGHS` flags zero bytes; flags above the
 /// first true one may be false, but the lowest flag is always exact.
 #[inline]
-fn find_delimiter(data: &[u8], mut i: usize) -> usize {
+fn find_delimiter(data: &[u8], mut i: usize, delimiter: u8) -> usize {
     while let Some(chunk) = data.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
-        let comma = w ^ (ONES * b',' as u64);
+        let comma = w ^ (ONES * delimiter as u64);
         let newline = w ^ (ONES * b'\n' as u64);
         let found =
             ((comma.wrapping_sub(ONES) & !comma) | (newline.wrapping_sub(ONES) & !newline)) & HIGHS;
@@ -866,7 +916,7 @@ fn find_delimiter(data: &[u8], mut i: usize) -> usize {
         i += 8;
     }
     while let Some(&b) = data.get(i) {
-        if b == b',' || b == b'\n' {
+        if b == delimiter || b == b'\n' {
             return i;
         }
         i += 1;
@@ -914,7 +964,7 @@ fn scan_row(
     // The first problem of the row: where it is, and what.
     let bad: Option<(usize, usize, Problem)> = 'row: {
         for (column, role) in layout.roles.iter().enumerate() {
-            let field = match scan_field(data, start, eof) {
+            let field = match scan_field(data, start, eof, layout.delimiter) {
                 Scanned::Field(field) => field,
                 Scanned::Incomplete => return None,
                 Scanned::Bad(at, text) => break 'row Some((at, at + 1, Problem::Quote { text })),
@@ -922,7 +972,7 @@ fn scan_row(
             let last = column + 1 == columns;
             let at_line_end = field.next >= data.len() || data[field.next] == b'\n';
             if at_line_end != last {
-                let fields = count_fields(data, eof)?;
+                let fields = count_fields(data, eof, layout.delimiter)?;
                 break 'row Some((0, line_end(data), Problem::Ragged { fields }));
             }
             let (from, to) = (field.start, field.end);
@@ -944,8 +994,18 @@ fn scan_row(
                             break 'row Some((from, to, Problem::MissingVariant));
                         }
                         None => {
-                            let label = String::from_utf8_lossy(label).into_owned();
-                            break 'row Some((from, to, Problem::UnknownVariant { label }));
+                            let written = String::from_utf8_lossy(label).into_owned();
+                            let problem = match layout.variant_ignoring_case(label) {
+                                Some(index) => {
+                                    variant = index;
+                                    Problem::CaseOnly {
+                                        label: written,
+                                        variant: index,
+                                    }
+                                }
+                                None => Problem::UnknownVariant { label: written },
+                            };
+                            break 'row Some((from, to, problem));
                         }
                     }
                 }
@@ -959,7 +1019,10 @@ fn scan_row(
                         if layout.missing_zero {
                             Ok(0.0)
                         } else {
-                            Err(Problem::MissingValue { value })
+                            Err(Problem::MissingValue {
+                                value,
+                                written: None,
+                            })
                         }
                     } else if layout.values[value].binary {
                         parse_binary(text).ok_or_else(|| Problem::NotBinary {
@@ -976,6 +1039,23 @@ fn scan_row(
                             value,
                             text: lossy(text, field.escaped),
                         })
+                    };
+                    // Null markers are asked about only once a cell fails
+                    // to parse, so the common row pays nothing for them.
+                    let parsed = match parsed {
+                        Err(Problem::NotANumber { text, .. } | Problem::NotBinary { text, .. })
+                            if is_null_marker(&text) =>
+                        {
+                            if layout.missing_zero {
+                                Ok(0.0)
+                            } else {
+                                Err(Problem::MissingValue {
+                                    value,
+                                    written: Some(text),
+                                })
+                            }
+                        }
+                        other => other,
                     };
                     match parsed {
                         Ok(x) => partial.row[value] = x,
@@ -1030,7 +1110,7 @@ fn fast_row(layout: &Layout, data: &[u8], offset: u64, partial: &mut Partial) ->
     let mut variant = usize::MAX;
     let mut unit = None;
     for (column, role) in layout.roles.iter().enumerate() {
-        let end = find_delimiter(data, start);
+        let end = find_delimiter(data, start, layout.delimiter);
         // No delimiter: the line runs past the data (or the file ends
         // without a line break).
         let delimiter = *data.get(end)?;
@@ -1114,6 +1194,17 @@ fn commit(
     }
 }
 
+/// Distinct case-only labels named in the diagnostic.
+const MAX_CASE_LABELS: usize = 16;
+
+/// A cell that spells a missing value as SQL clients and R/pandas exports
+/// do: `NULL`, `NA`, `N/A` (any case).
+fn is_null_marker(text: &str) -> bool {
+    ["null", "na", "n/a"]
+        .iter()
+        .any(|marker| text.eq_ignore_ascii_case(marker))
+}
+
 /// Records a bad row and consumes its line.
 fn bad_row(
     data: &[u8],
@@ -1132,7 +1223,20 @@ fn bad_row(
         *named = true;
     }
     partial.bad_count += 1;
-    if partial.bad.len() <= LISTED_BAD_ROWS {
+    let mut listed = partial.bad.len() <= LISTED_BAD_ROWS;
+    if let Problem::CaseOnly { label, variant } = &problem {
+        partial.case_only += 1;
+        if partial.case_labels.len() < MAX_CASE_LABELS
+            && !partial.case_labels.iter().any(|(l, _)| l == label)
+        {
+            partial.case_labels.push((label.clone(), *variant));
+        }
+        listed &= !partial
+            .bad
+            .iter()
+            .any(|row| matches!(row.problem, Problem::CaseOnly { .. }));
+    }
+    if listed {
         let line = &data[..end];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let cut = line.len().min(SHOWN_LINE_BYTES);
@@ -1159,7 +1263,7 @@ fn line_end(data: &[u8]) -> usize {
 
 /// Fields on the first line of `data` (quotes honoured); `None` when the line
 /// is not complete yet.
-fn count_fields(data: &[u8], eof: bool) -> Option<usize> {
+fn count_fields(data: &[u8], eof: bool, delimiter: u8) -> Option<usize> {
     let end = line_end(data);
     if end == data.len() && !eof {
         return None;
@@ -1169,7 +1273,7 @@ fn count_fields(data: &[u8], eof: bool) -> Option<usize> {
     for &b in &data[..end] {
         match b {
             b'"' => in_quotes = !in_quotes,
-            b',' if !in_quotes => fields += 1,
+            b if b == delimiter && !in_quotes => fields += 1,
             _ => {}
         }
     }
@@ -1275,6 +1379,8 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
     let mut named = vec![false; variants];
     let mut bad: Vec<(u64, BadRow)> = Vec::new();
     let mut bad_count = 0u64;
+    let mut case_only = 0u64;
+    let mut case_labels: Vec<(String, usize)> = Vec::new();
     let mut units: Option<Units> = None;
     // Line 1 is the header.
     let mut first_line = 2u64;
@@ -1285,6 +1391,12 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
             }
         }
         bad_count += partial.bad_count;
+        case_only += partial.case_only;
+        for label in partial.case_labels {
+            if case_labels.len() < MAX_CASE_LABELS && !case_labels.contains(&label) {
+                case_labels.push(label);
+            }
+        }
         first_line += partial.lines;
         for (all, this) in named.iter_mut().zip(&partial.named) {
             *all |= this;
@@ -1317,6 +1429,22 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
     let source_of = |line: u64, text: &str| {
         SourceFile::excerpt(&layout.path, format!("{text}\n"), line as usize)
     };
+    // Labels in another case: one diagnostic at the first such row, however
+    // many rows there are.
+    let (case_rows, bad): (Vec<_>, Vec<_>) = bad
+        .into_iter()
+        .partition(|(_, row)| matches!(row.problem, Problem::CaseOnly { .. }));
+    if let Some((line, row)) = case_rows.iter().min_by_key(|(line, _)| *line) {
+        let source = source_of(*line, &row.text);
+        diags.push(case_only_diagnostic(
+            plan,
+            &source,
+            row.span,
+            case_only,
+            &case_labels,
+        ));
+    }
+    let bad_count = bad_count - case_only;
     for (line, row) in bad.iter().take(LISTED_BAD_ROWS) {
         let source = source_of(*line, &row.text);
         diags.push(bad_row_diagnostic(plan, layout, &source, *line, row));
@@ -1343,7 +1471,7 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
     }
 
     let total: u64 = accs.iter().map(|a| a.rows).sum();
-    if total == 0 && bad_count == 0 {
+    if total == 0 && bad_count == 0 && case_only == 0 {
         diags.push(
             Diagnostic::error(
                 "xos::data::no_rows",
@@ -1461,7 +1589,7 @@ fn ids_at(layout: &Layout, offsets: &[u64]) -> io::Result<Vec<String>> {
     let id = |line: Vec<u8>| -> String {
         let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(&line)).into_owned();
         column
-            .and_then(|c| split_header(&line).into_iter().nth(c))
+            .and_then(|c| split_header(&line, layout.delimiter).into_iter().nth(c))
             .map_or_else(String::new, |(id, _)| id)
     };
     let mut ids = Vec::with_capacity(offsets.len());
@@ -1482,6 +1610,22 @@ fn ids_at(layout: &Layout, offsets: &[u64]) -> io::Result<Vec<String>> {
         }
     }
     Ok(ids)
+}
+
+/// Variant labels that differ from the spec's only in case, over `rows`
+/// rows: one error, at the first of them.
+fn case_only_diagnostic(
+    plan: &Plan,
+    source: &Arc<SourceFile>,
+    span: Span,
+    rows: u64,
+    labels: &[(String, usize)],
+) -> Diagnostic {
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|(label, variant)| format!("`{label}` for `{}`", plan.variants[*variant].name))
+        .collect();
+    super::case_only_labels(source, span, rows, &pairs)
 }
 
 fn bad_row_diagnostic(
@@ -1515,8 +1659,17 @@ fn bad_row_diagnostic(
             ),
         )
         .label(row.span, format!("{fields} fields"))
-        .help("every row needs one value per header column; check for a missing or extra comma"),
-        Problem::UnknownVariant { label } => {
+        .help(
+            if *fields == layout.roles.len() + 1
+                && row.text.trim_end().ends_with(layout.delimiter as char)
+            {
+                "the row ends with a separator the header does not have: remove the trailing one"
+            } else {
+                "every row needs one value per header column; check for a missing or extra separator"
+            },
+        ),
+        // Reported together by `case_only_diagnostic`.
+        Problem::CaseOnly { label, .. } | Problem::UnknownVariant { label } => {
             let diag = Diagnostic::error(
                 "xos::data::unknown_variant",
                 format!("variant `{label}` on line {line} is not declared in the spec"),
@@ -1545,13 +1698,19 @@ fn bad_row_diagnostic(
             "every row needs its unit in `{}`",
             layout.unit_id.as_deref().unwrap_or_default()
         )),
-        Problem::MissingValue { value } => Diagnostic::error(
+        Problem::MissingValue { value, written } => Diagnostic::error(
             "xos::data::missing_value",
-            format!("`{}` on line {line} is empty", value_name(*value)),
+            match written {
+                None => format!("`{}` on line {line} is empty", value_name(*value)),
+                Some(marker) => format!(
+                    "`{}` on line {line} is `{marker}`, a missing value",
+                    value_name(*value)
+                ),
+            },
         )
-        .label(row.span, "empty value")
+        .label(row.span, if written.is_some() { "missing value" } else { "empty value" })
         .help(format!(
-            "{}; declare `missing zero` in the data block to count empty values as 0",
+            "{}; declare `missing zero` in the data block to count empty, `NULL` and `NA` values as 0",
             readers(*value)
         )),
         Problem::NotANumber { value, text } => Diagnostic::error(
@@ -1665,7 +1824,7 @@ mod tests {
 
     #[test]
     fn fields_honour_quotes_and_line_ends() {
-        let field = |data: &str, eof| match scan_field(data.as_bytes(), 0, eof) {
+        let field = |data: &str, eof| match scan_field(data.as_bytes(), 0, eof, b',') {
             Scanned::Field(f) => Some((data[f.start..f.end].to_string(), f.next, f.escaped)),
             _ => None,
         };
@@ -1678,11 +1837,11 @@ mod tests {
             Some(("a\"\"b".into(), 7, true))
         );
         assert!(matches!(
-            scan_field(b"\"ab\ncd\"\n", 0, false),
+            scan_field(b"\"ab\ncd\"\n", 0, false, b','),
             Scanned::Bad(..)
         ));
         assert!(matches!(
-            scan_field(b"\"ab\"x,", 0, false),
+            scan_field(b"\"ab\"x,", 0, false, b','),
             Scanned::Bad(..)
         ));
         assert_eq!(unescape(b"a\"\"b"), b"a\"b");
@@ -1707,7 +1866,7 @@ mod tests {
                     .collect();
                 for i in 0..=len {
                     assert_eq!(
-                        find_delimiter(&data, i),
+                        find_delimiter(&data, i, b','),
                         naive(&data, i),
                         "{data:?} from {i}"
                     );

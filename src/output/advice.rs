@@ -30,80 +30,183 @@ pub(super) fn next_actions(report: &Report) -> Vec<String> {
                 .push("Record this memo with the commit of the spec and the data it read.".into());
         }
         Verdict::Rollback => {
-            let arm = d.arm.clone().unwrap_or_default();
+            let arms = if d.rolled_back.is_empty() {
+                d.arm.iter().cloned().collect()
+            } else {
+                d.rolled_back.clone()
+            };
+            let theirs = if arms.len() > 1 { "their" } else { "its" };
             actions.push(format!(
-                "Turn `{arm}` off now and return its traffic to the control."
+                "Turn {} off now and return {theirs} traffic to the control.",
+                super::view::arm_list(&arms)
             ));
-            actions.push(format!("Find the cause before any relaunch: {}", d.reason));
-            actions.push("Share this memo with the team that owns the change.".into());
-        }
-        Verdict::Hold => {
-            let primary_better = report
-                .metrics
-                .first()
-                .is_some_and(|m| m.comparisons.iter().any(|c| c.better));
-            if d.rule != "otherwise" && primary_better && report.health.status == Health::Healthy {
+            // One line per distinct rule and reason, its arms worst first.
+            let mut causes: Vec<(&str, &str, Vec<String>)> = Vec::new();
+            for variant in &arms {
+                let Some(arm) = d.arms.iter().find(|a| &a.variant == variant) else {
+                    continue;
+                };
+                match causes
+                    .iter_mut()
+                    .find(|(rule, reason, _)| *rule == arm.rule && *reason == arm.reason)
+                {
+                    Some((_, _, named)) => named.push(variant.clone()),
+                    None => causes.push((&arm.rule, &arm.reason, vec![variant.clone()])),
+                }
+            }
+            for (rule, reason, named) in causes {
+                let whose = if arms.len() > 1 {
+                    format!(" of {}", super::view::arm_list(&named))
+                } else {
+                    String::new()
+                };
                 actions.push(format!(
-                    "This hold comes from the rule `{}`, not from a lack of evidence: more data will not \
-                     change it unless the effect itself changes. Revisit the change, or the rule's bar.",
-                    d.rule
+                    "Find the cause{whose} before any relaunch (rule `{rule}`): {reason}"
                 ));
             }
-            if report.health.status != Health::Healthy {
-                actions.push(
-                    "Fix the health issues below before reading the results: they may invalidate them.".into(),
-                );
-            }
-            match (&report.plan.remaining, report.plan.sample_reached) {
-                (Some(remaining), false) => {
-                    let needed: u64 = remaining.iter().map(|r| r.units).sum();
-                    let per: Vec<String> = remaining
-                        .iter()
-                        .map(|r| format!("{} for `{}`", numbers::thousands(r.units), r.variant))
-                        .collect();
-                    let mut line = format!(
-                        "Keep the experiment running: the plan needs {} more units ({})",
-                        numbers::thousands(needed),
-                        per.join(", ")
-                    );
-                    if let Some(days) = report.plan.days_remaining {
-                        line.push_str(&format!(
-                            ", about {days} more day{}",
-                            if days == 1 { "" } else { "s" }
-                        ));
-                        if let Some(daily) = report.plan.daily_users {
-                            line.push_str(&format!(
-                                " at {} units a day",
-                                numbers::thousands(daily.round() as u64)
-                            ));
-                        }
-                    }
-                    line.push('.');
-                    actions.push(line);
-                    actions.push(
-                        "A significant improvement of the primary metric with every guardrail holding \
-                         would change this to a launch."
-                            .into(),
-                    );
-                }
-                (Some(_), true) => {
-                    actions.push(
-                        "The planned sample is reached without a decisive result: the effect is likely \
-                         smaller than the MDE. Decide whether a smaller effect is worth a longer run, or stop."
-                            .into(),
-                    );
-                }
-                (None, _) => {
-                    actions.push(
-                        "Add `baseline` and `mde` to the primary metric (and `plan { daily_users … }`) so \
-                         xos can say how many more units a decision needs."
-                            .into(),
-                    );
-                }
-            }
+            actions.push("Share this memo with the team that owns the change.".into());
         }
+        Verdict::Hold => hold_actions(report, &mut actions),
     }
     actions
+}
+
+/// A hold's next actions, from the rule that fired and the health: a
+/// blocked experiment is fixed and restarted, never kept running; a hold by
+/// a rule other than `otherwise` says what that rule needs; only a hold for
+/// lack of evidence says that more data would decide it.
+fn hold_actions(report: &Report, actions: &mut Vec<String>) {
+    let d = &report.decision;
+    let health = report.health.status;
+    let issues: Vec<&str> = report
+        .health
+        .issues
+        .iter()
+        .map(|i| i.message.as_str())
+        .collect();
+    let srm_broken = report
+        .health
+        .srm
+        .is_some_and(|srm| srm.p_value < report.settings.srm_warning);
+    if health == Health::Blocked {
+        actions.push(format!(
+            "Do not act on these results: the data is blocked ({}).",
+            issues.join("; ")
+        ));
+        if srm_broken {
+            actions.push(
+                "Find why the units per arm deviate from the designed split (assignment, \
+                 redirects, bot filtering, logging per arm), fix it, and restart the experiment: \
+                 data collected under a broken assignment cannot be repaired by running longer."
+                    .into(),
+            );
+        } else {
+            actions.push("Fix the data's blocking issue, then re-run this memo.".into());
+        }
+        return;
+    }
+    if health == Health::Warning {
+        actions.push(format!(
+            "Fix the health warning before reading the results: {}.",
+            issues.join("; ")
+        ));
+    } else if srm_broken {
+        actions.push(
+            "Find why the units per arm deviate from the designed split before reading the results."
+                .into(),
+        );
+    }
+    let arm = d
+        .arms
+        .iter()
+        .find(|a| Some(&a.variant) == d.arm.as_ref())
+        .or(d.arms.first());
+    let guardrails: Vec<String> = arm
+        .map(|a| a.guardrails.iter().map(|g| format!("`{g}`")).collect())
+        .unwrap_or_default();
+    let primary_better = report
+        .metrics
+        .iter()
+        .find(|m| m.role == Role::Primary)
+        .is_some_and(|m| m.comparisons.iter().any(|c| c.better));
+    if d.rule != "otherwise" && !guardrails.is_empty() {
+        actions.push(format!(
+            "Investigate {}: the rule `{}` holds the change because of {}; it does not launch \
+             while {} does.",
+            guardrails.join(", "),
+            d.rule,
+            if guardrails.len() > 1 { "them" } else { "it" },
+            if guardrails.len() > 1 {
+                "any of them"
+            } else {
+                "it"
+            }
+        ));
+    } else if d.rule != "otherwise" && primary_better && health == Health::Healthy {
+        actions.push(format!(
+            "This hold comes from the rule `{}`, not from a lack of evidence: more data will not \
+             change it unless the effect itself changes. Revisit the change, or the rule's bar.",
+            d.rule
+        ));
+    }
+    // More data decides only a hold for lack of evidence.
+    let waiting = d.rule == "otherwise" || health == Health::Warning;
+    match (&report.plan.remaining, report.plan.sample_reached) {
+        (Some(remaining), false) => {
+            let needed: u64 = remaining.iter().map(|r| r.units).sum();
+            let per: Vec<String> = remaining
+                .iter()
+                .map(|r| format!("{} for `{}`", numbers::thousands(r.units), r.variant))
+                .collect();
+            let mut line = format!(
+                "{} {} more units ({})",
+                if waiting {
+                    "Keep the experiment running: the plan needs"
+                } else {
+                    "The plan needs"
+                },
+                numbers::thousands(needed),
+                per.join(", ")
+            );
+            if let Some(days) = report.plan.days_remaining {
+                line.push_str(&format!(
+                    ", about {days} more day{}",
+                    if days == 1 { "" } else { "s" }
+                ));
+                if let Some(daily) = report.plan.daily_users {
+                    line.push_str(&format!(
+                        " at {} units a day",
+                        numbers::thousands(daily.round() as u64)
+                    ));
+                }
+            }
+            line.push('.');
+            actions.push(line);
+            if d.rule == "otherwise" && health == Health::Healthy {
+                actions.push(
+                    "A significant improvement of the primary metric with every guardrail holding \
+                     would change this to a launch."
+                        .into(),
+                );
+            }
+        }
+        (Some(_), true) if d.rule == "otherwise" => {
+            actions.push(
+                "The planned sample is reached without a decisive result: the effect is likely \
+                 smaller than the MDE. Decide whether a smaller effect is worth a longer run, or stop."
+                    .into(),
+            );
+        }
+        (Some(_), true) => {}
+        (None, _) if waiting => {
+            actions.push(
+                "Add `baseline` and `mde` to the primary metric (and `plan { daily_users … }`) so \
+                 xos can say how many more units a decision needs."
+                    .into(),
+            );
+        }
+        (None, _) => {}
+    }
 }
 
 pub(super) fn assumptions(report: &Report) -> Vec<String> {
@@ -162,8 +265,8 @@ pub(super) fn assumptions(report: &Report) -> Vec<String> {
         "Sample ratio mismatch: Pearson χ² goodness of fit against the designed split ({}), matched by \
          variant name; warning below p = {}, blocked below p = {}.",
         s.split.iter().map(|v| format!("{} {}", v.variant, numbers::percent1(v.share))).collect::<Vec<_>>().join(" / "),
-        numbers::number(s.srm_warning),
-        numbers::number(s.srm_blocked)
+        numbers::general(s.srm_warning),
+        numbers::general(s.srm_blocked)
     ));
     out.push(format!(
         "An arm with fewer than {} units makes the health a warning.",
@@ -173,8 +276,8 @@ pub(super) fn assumptions(report: &Report) -> Vec<String> {
         "Bayesian evidence: Beta({}, {}) prior for rates; P(better) and expected loss computed exactly; \
          mean metrics by normal approximation. Credible intervals of the relative lift (rates) at {level}: \
          {} seeded Monte Carlo draws (seed {}), reproducible.",
-        numbers::number(s.prior[0]),
-        numbers::number(s.prior[1]),
+        numbers::general(s.prior[0]),
+        numbers::general(s.prior[1]),
         numbers::thousands(s.draws),
         s.seed
     ));
@@ -197,7 +300,7 @@ pub(super) fn assumptions(report: &Report) -> Vec<String> {
             (Some(alpha), Some(k)) => line.push_str(&format!(
                 "; α = {} / {k} = {} per comparison (the correction's level split over {k} treatments).",
                 numbers::percent(s.alpha),
-                numbers::number(alpha)
+                numbers::general(alpha)
             )),
             _ => line.push('.'),
         }

@@ -48,6 +48,9 @@ pub struct MetricReport {
     /// The CUPED covariate column (metrics with a `covariate` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub covariate: Option<String>,
+    /// The unit a mean metric declared (`unit "ms"`; absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     pub prefer: Direction,
     pub baseline: Option<f64>,
     pub mde: Option<EffectReport>,
@@ -92,6 +95,14 @@ pub struct PlanReport {
     pub remaining: Option<Vec<VariantCount>>,
     /// Days still needed at `daily_users`.
     pub days_remaining: Option<u64>,
+    /// The declared `plan { duration }`, in days; absent when not declared.
+    /// With it, `sample_reached`, `remaining` and `days_remaining` are
+    /// measured against the units the duration collects, not `total`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_days: Option<f64>,
+    /// Units the declared duration collects at `daily_users` (all arms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_units: Option<u64>,
     pub daily_users: Option<f64>,
     /// `increase` (`prefer higher` primary) or `decrease` (`prefer lower`):
     /// the direction the sample is sized for; `null` without a plan.
@@ -168,6 +179,7 @@ pub fn build(
             column: metric.kind.column().to_string(),
             denominator: metric.kind.denominator().map(str::to_string),
             covariate: metric.covariate.clone(),
+            unit: metric.unit.clone(),
             prefer: metric.prefer,
             baseline: metric.baseline,
             mde: metric.mde.map(EffectReport::from),
@@ -254,49 +266,42 @@ fn plan_report(
     units: &[u64],
 ) -> PlanReport {
     let daily_users = plan.sample_plan.as_ref().and_then(|p| p.daily_users);
-    let Some(sample) = sample else {
-        return PlanReport {
-            per_variant: None,
-            total: None,
-            days: None,
-            power: None,
-            sample_reached: reached,
-            remaining: None,
-            days_remaining: None,
-            daily_users,
-            change: None,
-            alpha: None,
-            alpha_divided_by: None,
-        };
-    };
-    let remaining: Vec<VariantCount> = sample
-        .per_variant
-        .iter()
-        .zip(units)
-        .map(|((name, needed), have)| VariantCount {
-            variant: name.clone(),
-            units: needed.saturating_sub(*have),
-        })
-        .collect();
+    let duration = crate::sample_size::declared_duration(plan);
+    // Units still missing per variant, to the declared duration's units or
+    // else to the planned sample.
+    let target = crate::sample_size::sample_target(plan, sample);
+    let remaining: Option<Vec<VariantCount>> = target.map(|(per_variant, _)| {
+        per_variant
+            .iter()
+            .zip(units)
+            .map(|((name, needed), have)| VariantCount {
+                variant: name.clone(),
+                units: needed.saturating_sub(*have),
+            })
+            .collect()
+    });
     // Days until the slowest arm reaches its size, at its designed share of
     // the daily traffic.
-    let days_remaining = daily_users.and_then(|daily| {
-        let days = remaining
-            .iter()
-            .zip(&plan.variants)
-            .map(|(r, v)| {
-                let per_day = daily * v.share;
-                if per_day > 0.0 {
-                    (r.units as f64 / per_day).ceil()
-                } else {
-                    0.0
-                }
-            })
-            .fold(0.0_f64, f64::max);
-        (days.is_finite() && days >= 0.0).then_some(days as u64)
-    });
+    let days_remaining = remaining
+        .as_ref()
+        .zip(daily_users)
+        .and_then(|(remaining, daily)| {
+            let days = remaining
+                .iter()
+                .zip(&plan.variants)
+                .map(|(r, v)| {
+                    let per_day = daily * v.share;
+                    if per_day > 0.0 {
+                        (r.units as f64 / per_day).ceil()
+                    } else {
+                        0.0
+                    }
+                })
+                .fold(0.0_f64, f64::max);
+            (days.is_finite() && days >= 0.0).then_some(days as u64)
+        });
     PlanReport {
-        per_variant: Some(
+        per_variant: sample.map(|sample| {
             sample
                 .per_variant
                 .iter()
@@ -304,18 +309,20 @@ fn plan_report(
                     variant: name.clone(),
                     units: *n,
                 })
-                .collect(),
-        ),
-        total: Some(sample.total),
-        days: sample.days,
-        power: Some(sample.power),
+                .collect()
+        }),
+        total: sample.map(|s| s.total),
+        days: sample.and_then(|s| s.days),
+        power: sample.map(|s| s.power),
         sample_reached: reached,
-        remaining: Some(remaining),
+        remaining,
         days_remaining,
+        duration_days: duration.as_ref().map(|d| d.days),
+        duration_units: duration.as_ref().map(|d| d.total),
         daily_users,
-        change: Some(sample.change),
-        alpha: Some(sample.alpha),
-        alpha_divided_by: sample.alpha_divided_by,
+        change: sample.map(|s| s.change),
+        alpha: sample.map(|s| s.alpha),
+        alpha_divided_by: sample.and_then(|s| s.alpha_divided_by),
     }
 }
 

@@ -22,7 +22,11 @@ pub struct MemoView {
     pub rule: String,
     pub reason: String,
     pub headline: String,
-    pub facts: Vec<(String, String)>,
+    /// What a reader must know before acting, under the verdict: health,
+    /// guardrails, the share of the planned sample, the inference.
+    pub risks: Vec<RiskView>,
+    /// The facts the rule read, `primary.better = true`, `srm.p < 0.0001`.
+    pub facts: Vec<String>,
     pub multiarm: bool,
     pub arms: Vec<ArmView>,
     pub primary: MetricView,
@@ -46,6 +50,20 @@ pub struct MemoView {
     /// One sentence per comparison of a metric with a covariate: what CUPED
     /// did and how much it narrowed the interval. Empty without covariates.
     pub cuped: Vec<String>,
+}
+
+/// One line of the verdict area: `Health: ✅ healthy`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RiskView {
+    pub label: String,
+    /// The whole line after the label, as Markdown shows it.
+    pub text: String,
+    /// The Health line's status word (`healthy`, `warning`, `blocked`) for an
+    /// HTML badge, and what follows it; empty for the other lines.
+    pub badge: String,
+    pub detail: String,
+    /// `ok`, `worsened` or `severe`: how much the line should worry a reader.
+    pub css: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -85,16 +103,24 @@ pub struct ComparisonView {
     pub units: String,
     pub lift: String,
     pub rel_lift: String,
+    /// Guardrails: the absolute change, with the relative change beside it
+    /// when a threshold is relative (what the status is judged on).
+    pub change: String,
     pub ci: String,
     pub rel_ci: String,
     pub p: String,
     pub p_adjusted: String,
     pub significant: String,
     pub direction: String,
+    /// Guardrails: the threshold status and the significance, `ok ·
+    /// significantly worse`; otherwise the significance.
     pub status: String,
     pub badge: String,
     pub css: String,
     pub non_inferior: String,
+    /// This row made the decision: a guardrail the firing rule turned on,
+    /// for the arm the verdict is about.
+    pub decided: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -147,7 +173,7 @@ fn inference_line(report: &Report) -> Option<String> {
     let tail = match fixed {
         Some((p, Some(b))) => format!(
             "; the primary's bound at this look is |z| ≥ {}; its fixed-horizon p would be {} (valid only at the planned sample)",
-            numbers::number(b),
+            numbers::statistic(b),
             numbers::p_value(p)
         ),
         Some((p, None)) => format!(
@@ -177,6 +203,9 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
     };
     let headline = match (&decision.arm, decision.verdict) {
         (Some(arm), Verdict::Launch) => format!("Launch `{arm}`"),
+        (Some(_), Verdict::Rollback) if decision.rolled_back.len() > 1 => {
+            format!("Roll back {}", arm_list(&decision.rolled_back))
+        }
         (Some(arm), Verdict::Rollback) => format!("Roll back `{arm}`"),
         (Some(arm), Verdict::Hold) => format!("Hold `{arm}`"),
         (None, _) => "Hold all arms".to_string(),
@@ -189,29 +218,40 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
         .map(|a| {
             a.facts
                 .iter()
-                .map(|f| (f.fact.clone(), f.value.clone()))
+                .map(|f| numbers::relation(&f.fact, &f.value))
                 .collect()
         })
         .unwrap_or_default();
 
+    // The (guardrail, arm) pairs that made the decision.
+    let deciding: Vec<(String, String)> = decision
+        .arms
+        .iter()
+        .filter(|a| match decision.verdict {
+            Verdict::Rollback => decision.rolled_back.contains(&a.variant),
+            _ => Some(&a.variant) == decision.arm.as_ref(),
+        })
+        .flat_map(|a| a.guardrails.iter().map(|g| (g.clone(), a.variant.clone())))
+        .collect();
     let views = |role: Role| -> Vec<MetricView> {
         report
             .metrics
             .iter()
             .filter(|m| m.role == role)
-            .map(|m| metric_view(m, alpha))
+            .map(|m| metric_view(m, alpha, &deciding))
             .collect()
     };
     let bayes = report
         .metrics
         .iter()
         .flat_map(|m| {
+            let f = metric_format(m);
             m.comparisons.iter().map(move |c| BayesRow {
                 metric: m.name.clone(),
                 variant: c.variant.clone(),
-                prob_better: c.prob_better.map_or("n/a".into(), numbers::percent1),
-                expected_loss: c.expected_loss.map_or("n/a".into(), |l| loss(m, l)),
-                credible: relative_interval(c.rel_credible_low, c.rel_credible_high),
+                prob_better: c.prob_better.map_or("n/a".into(), numbers::probability),
+                expected_loss: c.expected_loss.map_or("n/a".into(), |l| f.amount(l)),
+                credible: relative_interval(&f, c.rel_credible_low, c.rel_credible_high),
             })
         })
         .collect();
@@ -227,6 +267,7 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
         rule: decision.rule.clone(),
         reason: decision.reason.clone(),
         headline,
+        risks: risks(report, primary),
         facts,
         multiarm: decision.arms.len() > 1,
         arms: decision
@@ -239,7 +280,7 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
                 reason: a.reason.clone(),
             })
             .collect(),
-        primary: metric_view(primary, alpha),
+        primary: metric_view(primary, alpha, &deciding),
         secondary: views(Role::Secondary),
         guardrails: views(Role::Guardrail),
         health: health_view(report),
@@ -272,6 +313,7 @@ fn cuped_notes(report: &Report) -> Vec<String> {
                 continue;
             };
             let head = format!("`{}`, {}", m.name, c.variant);
+            let f = metric_format(m);
             let Some(theta) = cuped.theta else {
                 notes.push(format!(
                     "{head}: covariate `{covariate}` has no variance, so CUPED was not applied; \
@@ -287,9 +329,9 @@ fn cuped_notes(report: &Report) -> Vec<String> {
                     format!(
                         "; the {level} interval is {} {how} than without it ({} instead of [{}, {}])",
                         numbers::percent1(change.abs()),
-                        format_args!("[{}, {}]", lift(m, lo), lift(m, hi)),
-                        lift(m, ulo),
-                        lift(m, uhi)
+                        f.interval(lo, hi),
+                        f.change(ulo),
+                        f.change(uhi)
                     )
                 }
                 _ => String::new(),
@@ -300,7 +342,7 @@ fn cuped_notes(report: &Report) -> Vec<String> {
             notes.push(format!(
                 "{head}: CUPED with covariate `{covariate}` (θ = {}) removed {reduction} of the \
                  lift's variance{narrower}.",
-                numbers::number(theta)
+                numbers::general(theta)
             ));
         }
     }
@@ -339,56 +381,234 @@ fn charter(report: &Report, primary: &MetricReport) -> CharterView {
 }
 
 /// An interval of relative lifts as `[−1.20%, +3.40%]`, or `n/a`.
-fn relative_interval(low: Option<f64>, high: Option<f64>) -> String {
+fn relative_interval(f: &numbers::MetricFormat, low: Option<f64>, high: Option<f64>) -> String {
     match (low, high) {
-        (Some(lo), Some(hi)) => format!(
-            "[{}, {}]",
-            numbers::signed_percent(lo),
-            numbers::signed_percent(hi)
-        ),
+        (Some(lo), Some(hi)) => f.relative_interval(lo, hi),
         _ => "n/a".into(),
+    }
+}
+
+/// `` `a` ``, `` `a` and `b` ``, `` `a`, `b` and `c` ``.
+pub(super) fn arm_list(arms: &[String]) -> String {
+    let quoted: Vec<String> = arms.iter().map(|a| format!("`{a}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
+    }
+}
+
+/// The share of its target (the declared duration's units, else the planned
+/// sample) the slowest arm has reached; `None` without a target.
+fn plan_progress(report: &Report, primary: &MetricReport) -> Option<f64> {
+    let remaining = report.plan.remaining.as_ref()?;
+    let progress = remaining
+        .iter()
+        .zip(&primary.variants)
+        .filter(|(left, have)| left.units + have.units > 0)
+        .map(|(left, have)| have.units as f64 / (left.units + have.units) as f64)
+        .fold(f64::INFINITY, f64::min);
+    progress.is_finite().then_some(progress)
+}
+
+/// The verdict area's risks: health (with what the issues are), guardrails
+/// that worsened or are significantly worse, the share of the planned
+/// sample, the inference.
+fn risks(report: &Report, primary: &MetricReport) -> Vec<RiskView> {
+    let line = |label: &str, text: String, css: &str| RiskView {
+        label: label.into(),
+        detail: text.clone(),
+        text,
+        badge: String::new(),
+        css: css.into(),
+    };
+    let h = &report.health;
+    let issues: Vec<&str> = h.issues.iter().map(|i| i.message.as_str()).collect();
+    let (emoji, word, css) = match h.status {
+        Health::Healthy => ("✅", "healthy", "ok"),
+        Health::Warning => ("⚠️", "warning", "worsened"),
+        Health::Blocked => ("⛔", "blocked", "severe"),
+    };
+    let detail = issues.join("; ");
+    let health = RiskView {
+        label: "Health".into(),
+        text: if detail.is_empty() {
+            format!("{emoji} {word}")
+        } else {
+            format!("{emoji} {word}: {detail}")
+        },
+        badge: word.into(),
+        detail,
+        css: css.into(),
+    };
+    let mut guardrails = Vec::new();
+    let mut worst = "ok";
+    for m in report.metrics.iter().filter(|m| m.role == Role::Guardrail) {
+        let f = metric_format(m);
+        for c in &m.comparisons {
+            let state = match c.status {
+                Some(Status::Severe) => "severe",
+                Some(Status::Worsened) => "worsened",
+                _ if c.worse => "significantly worse",
+                _ => continue,
+            };
+            worst = if state == "severe" || worst == "severe" {
+                "severe"
+            } else {
+                "worsened"
+            };
+            let arm = if m.comparisons.len() > 1 {
+                format!(" ({})", c.variant)
+            } else {
+                String::new()
+            };
+            let significance = if state != "significantly worse" && c.worse {
+                ", significantly worse"
+            } else {
+                ""
+            };
+            guardrails.push(format!(
+                "`{}`{arm} {state}{significance}: {}",
+                m.name,
+                guardrail_change(m, &f, c)
+            ));
+        }
+    }
+    let guardrail_line = if report.metrics.iter().all(|m| m.role != Role::Guardrail) {
+        line("Guardrails", "none declared".into(), "worsened")
+    } else if guardrails.is_empty() {
+        line(
+            "Guardrails",
+            "all held (none worsened, none significantly worse)".into(),
+            "ok",
+        )
+    } else {
+        line("Guardrails", guardrails.join("; "), worst)
+    };
+    // The target `sample_reached` is measured against: the declared
+    // duration's units, else the planned sample.
+    let target = match (
+        report.plan.duration_units,
+        report.plan.duration_days,
+        report.plan.total,
+    ) {
+        (Some(units), Some(days), _) => format!(
+            "{} units of the planned {} days",
+            numbers::thousands(units),
+            numbers::written(days)
+        ),
+        (_, _, Some(total)) => format!("planned {} units", numbers::thousands(total)),
+        _ => "planned sample".into(),
+    };
+    let sample = match (plan_progress(report, primary), report.plan.sample_reached) {
+        (Some(_), true) => line("Sample", format!("the {target} reached"), "ok"),
+        (Some(progress), false) => line(
+            "Sample",
+            format!(
+                "{} of the {target} reached",
+                numbers::percent1(progress.min(0.999))
+            ),
+            "worsened",
+        ),
+        (None, _) => line(
+            "Sample",
+            "no sample plan: nothing says whether the sample is large enough".into(),
+            "worsened",
+        ),
+    };
+    let i = &report.inference;
+    let inference = match i.method {
+        crate::plan::SequentialMethod::Fixed => line(
+            "Inference",
+            format!(
+                "fixed horizon, {} confidence",
+                numbers::percent(1.0 - report.settings.alpha)
+            ),
+            "ok",
+        ),
+        crate::plan::SequentialMethod::AlwaysValid => line(
+            "Inference",
+            format!("sequential (always-valid), look {}", i.look),
+            "ok",
+        ),
+        crate::plan::SequentialMethod::GroupSequential => line(
+            "Inference",
+            format!("sequential (group-sequential), look {}", i.look),
+            "ok",
+        ),
+    };
+    vec![health, guardrail_line, sample, inference]
+}
+
+/// A guardrail's change: absolute, with the relative change beside it when
+/// a threshold is relative (`+10.00 ms (+4.17%)`).
+fn guardrail_change(m: &MetricReport, f: &numbers::MetricFormat, c: &Comparison) -> String {
+    let absolute = c.abs_lift.map_or("n/a".into(), |l| f.change(l));
+    let relative_threshold = [m.worsened, m.severe, m.margin]
+        .iter()
+        .flatten()
+        .any(|e| e.scale == "relative");
+    match c.rel_lift {
+        Some(r) if relative_threshold => format!("{absolute} ({})", f.relative(r)),
+        _ => absolute,
     }
 }
 
 fn sample_line(report: &Report, primary: &MetricReport) -> String {
     let plan = &report.plan;
-    let Some(per_variant) = &plan.per_variant else {
-        return "no sample plan (the primary metric has no `baseline` and `mde`)".into();
+    let mut line = match &plan.per_variant {
+        Some(per_variant) => {
+            let sizes: Vec<String> = per_variant
+                .iter()
+                .map(|v| format!("{} {}", v.variant, numbers::thousands(v.units)))
+                .collect();
+            let mut line = format!(
+                "planned {} ({} in all",
+                sizes.join(", "),
+                numbers::thousands(plan.total.unwrap_or(0))
+            );
+            if let Some(days) = plan.days {
+                line.push_str(&format!(", {days} day{}", if days == 1 { "" } else { "s" }));
+            }
+            line.push(')');
+            line
+        }
+        None if plan.duration_days.is_none() => {
+            return "no sample plan (the primary metric has no `baseline` and `mde`)".into();
+        }
+        None => "no sample size (the primary metric has no `baseline` and `mde`)".into(),
     };
-    let sizes: Vec<String> = per_variant
-        .iter()
-        .map(|v| format!("{} {}", v.variant, numbers::thousands(v.units)))
-        .collect();
-    let mut line = format!(
-        "planned {} ({} in all",
-        sizes.join(", "),
-        numbers::thousands(plan.total.unwrap_or(0))
-    );
-    if let Some(days) = plan.days {
-        line.push_str(&format!(", {days} day{}", if days == 1 { "" } else { "s" }));
+    // The declared duration: what `sample_reached` is measured against.
+    if let (Some(days), Some(units)) = (plan.duration_days, plan.duration_units) {
+        line.push_str(&format!(
+            "; planned duration {} days ({} units)",
+            numbers::written(days),
+            numbers::thousands(units)
+        ));
+        match plan.days {
+            Some(needed) if days < needed as f64 => line.push_str(&format!(
+                ", shorter than the {needed} days the MDE needs: underpowered"
+            )),
+            _ => {}
+        }
     }
-    line.push(')');
+    if plan.remaining.is_none() {
+        return line;
+    }
     if plan.sample_reached {
         line.push_str("; reached");
-    } else {
-        // Progress of the slowest arm.
-        let progress = per_variant
-            .iter()
-            .zip(&primary.variants)
-            .filter(|(need, _)| need.units > 0)
-            .map(|(need, have)| have.units as f64 / need.units as f64)
-            .fold(f64::INFINITY, f64::min);
-        if progress.is_finite() {
-            line.push_str(&format!(
-                "; {:.0}% of it so far",
-                (progress * 100.0).min(99.0)
-            ));
-        }
+    } else if let Some(progress) = plan_progress(report, primary) {
+        // Progress of the slowest arm toward its target.
+        line.push_str(&format!(
+            "; {} of it so far",
+            numbers::percent1(progress.min(0.999))
+        ));
     }
     line
 }
 
-fn metric_view(m: &MetricReport, alpha: f64) -> MetricView {
+fn metric_view(m: &MetricReport, alpha: f64, deciding: &[(String, String)]) -> MetricView {
+    let f = metric_format(m);
     let control = &m.variants[0];
     let mut thresholds = Vec::new();
     if let Some(e) = m.worsened {
@@ -413,30 +633,29 @@ fn metric_view(m: &MetricReport, alpha: f64) -> MetricView {
             thresholds.join(", ")
         },
         control: control.name.clone(),
-        control_value: value(m, control.value),
+        control_value: control.value.map_or("n/a".into(), |v| f.value(v)),
         rows: m
             .comparisons
             .iter()
             .zip(&m.variants[1..])
-            .map(|(c, v)| comparison_view(m, c, v.value, alpha))
+            .map(|(c, v)| {
+                let decided = deciding
+                    .iter()
+                    .any(|(g, arm)| *g == m.name && *arm == c.variant);
+                comparison_view(m, &f, c, v.value, alpha, decided)
+            })
             .collect(),
     }
 }
 
 fn comparison_view(
     m: &MetricReport,
+    f: &numbers::MetricFormat,
     c: &Comparison,
     treatment: Option<f64>,
     alpha: f64,
+    decided: bool,
 ) -> ComparisonView {
-    let (status, badge, css) = match c.status {
-        Some(Status::Severe) => ("severe", "⛔ severe", "severe"),
-        Some(Status::Worsened) => ("worsened", "⚠️ worsened", "worsened"),
-        Some(Status::Ok) => ("ok", "✅ ok", "ok"),
-        None if c.better => ("better", "▲ better", "ok"),
-        None if c.worse => ("worse", "▼ worse", "severe"),
-        None => ("not significant", "· not significant", "neutral"),
-    };
     let direction = if c.better {
         "significantly better"
     } else if c.worse {
@@ -444,36 +663,55 @@ fn comparison_view(
     } else {
         "not significant"
     };
+    // A guardrail's status is its threshold status and its significance: a
+    // significantly worse guardrail under its threshold is `ok ·
+    // significantly worse`, never a plain green `ok`.
+    let (status, emoji, css) = match c.status {
+        Some(Status::Severe) => ("severe".to_string(), "⛔", "severe"),
+        Some(Status::Worsened) => ("worsened".to_string(), "⚠️", "worsened"),
+        Some(Status::Ok) if c.worse => ("ok".to_string(), "⚠️", "worsened"),
+        Some(Status::Ok) => ("ok".to_string(), "✅", "ok"),
+        None if c.better => ("better".to_string(), "▲", "ok"),
+        None if c.worse => ("worse".to_string(), "▼", "severe"),
+        None => ("not significant".to_string(), "·", "neutral"),
+    };
+    let status = if c.status.is_some() {
+        format!("{status} · {direction}")
+    } else {
+        status
+    };
     ComparisonView {
         variant: c.variant.clone(),
-        value: value(m, treatment),
+        value: treatment.map_or("n/a".into(), |v| f.value(v)),
         units: numbers::thousands(c.units),
-        lift: c.abs_lift.map_or("n/a".into(), |l| lift(m, l)),
-        rel_lift: c.rel_lift.map_or("n/a".into(), numbers::signed_percent),
+        lift: c.abs_lift.map_or("n/a".into(), |l| f.change(l)),
+        rel_lift: c.rel_lift.map_or("n/a".into(), |r| f.relative(r)),
+        change: guardrail_change(m, f, c),
         // The interval at the per-comparison level of the correction, the
         // one that agrees with `significant` (equal to the plain one
         // without a correction).
         ci: match (c.ci_adj_low, c.ci_adj_high) {
-            (Some(lo), Some(hi)) => format!("[{}, {}]", lift(m, lo), lift(m, hi)),
+            (Some(lo), Some(hi)) => f.interval(lo, hi),
             _ => "n/a".into(),
         },
-        rel_ci: relative_interval(c.rel_ci_low, c.rel_ci_high),
+        rel_ci: relative_interval(f, c.rel_ci_low, c.rel_ci_high),
         p: c.p_value.map_or("n/a".into(), numbers::p_value),
         p_adjusted: c.p_adjusted.map_or("n/a".into(), numbers::p_value),
         significant: if c.significant {
-            format!("yes (p < {})", numbers::number(alpha))
+            format!("yes (p < {})", numbers::general(alpha))
         } else {
             "no".into()
         },
         direction: direction.into(),
-        status: status.into(),
-        badge: badge.into(),
+        badge: format!("{emoji} {status}"),
+        status,
         css: css.into(),
         non_inferior: match c.non_inferior {
             Some(true) => "yes".into(),
             Some(false) => "no".into(),
             None => "n/a".into(),
         },
+        decided,
     }
 }
 
@@ -490,10 +728,10 @@ fn health_view(report: &Report) -> HealthView {
         css: css.into(),
         srm: match h.srm {
             Some(srm) => format!(
-                "χ² = {} (df {}), p = {}",
-                numbers::number(srm.chi2),
+                "χ² = {} (df {}), {}",
+                numbers::statistic(srm.chi2),
                 srm.df,
-                numbers::p_value(srm.p_value)
+                numbers::p_is(srm.p_value)
             ),
             None => "not computed".into(),
         },
@@ -505,40 +743,22 @@ fn is_rate(m: &MetricReport) -> bool {
     m.kind == "rate"
 }
 
-/// A metric's value: a rate as a percentage, a mean as a number.
-fn value(m: &MetricReport, v: Option<f64>) -> String {
-    match v {
-        None => "n/a".into(),
-        Some(v) if is_rate(m) => numbers::percent2(v),
-        Some(v) => numbers::number(v),
-    }
+/// How the memo writes a metric's numbers (see [`numbers::MetricFormat`]).
+pub(super) fn metric_format(m: &MetricReport) -> numbers::MetricFormat {
+    let values: Vec<f64> = m.variants.iter().filter_map(|v| v.value).collect();
+    crate::decide::metric_format(is_rate(m), m.unit.clone(), &values, m.comparisons.iter())
 }
 
-/// An absolute lift: percentage points for rates.
-fn lift(m: &MetricReport, l: f64) -> String {
-    if is_rate(m) {
-        let pp = l * 100.0;
-        let digits = if pp != 0.0 && pp.abs() < 0.01 { 4 } else { 2 };
-        format!("{}{:.*} pp", numbers::sign(pp), digits, pp.abs())
-    } else {
-        format!("{}{}", numbers::sign(l), numbers::number(l.abs()))
-    }
-}
-
-fn loss(m: &MetricReport, l: f64) -> String {
-    if is_rate(m) {
-        format!("{} pp", numbers::number(l * 100.0))
-    } else {
-        numbers::number(l)
-    }
-}
-
+/// A threshold or MDE as written: `5% relative`, `0.1 pp`, `20 ms`.
 fn effect(m: &MetricReport, value: f64, scale: &str) -> String {
     if scale == "relative" {
-        format!("{} relative", numbers::percent(value))
+        format!("{}% relative", numbers::general(value * 100.0))
     } else if is_rate(m) {
-        format!("{} pp", numbers::number(value * 100.0))
+        format!("{} pp", numbers::general(value * 100.0))
     } else {
-        numbers::number(value)
+        match &m.unit {
+            Some(unit) => format!("{} {unit}", numbers::general(value)),
+            None => numbers::general(value),
+        }
     }
 }

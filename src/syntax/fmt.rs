@@ -216,24 +216,26 @@ impl<'a> Printer<'a> {
                 }
                 Item::Variants(v) => {
                     self.open("variants");
+                    // Labels as written: a quoted one keeps its quotes.
                     let width = v
                         .variants
                         .iter()
-                        .map(|x| x.name.name.len())
+                        .map(|x| self.snippet(x.name.span).chars().count())
                         .max()
                         .unwrap_or(0);
                     for variant in &v.variants {
                         self.leading(variant.span.start);
                         let share = self.snippet(variant.share.span);
-                        self.line(&format!("{:width$} {share}", variant.name.name));
+                        let name = self.snippet(variant.name.span);
+                        self.line(&format!("{name:width$} {share}"));
                         self.trailing(variant.span.end);
                     }
                     self.close(v.span);
                 }
                 Item::Metric(m) => {
-                    let columns: Vec<&str> = std::iter::once(&m.kind.column)
+                    let columns: Vec<String> = std::iter::once(&m.kind.column)
                         .chain(&m.kind.more)
-                        .map(|c| c.name.as_str())
+                        .map(|c| self.snippet(c.span).to_string())
                         .collect();
                     let head = format!(
                         "{} {} = {}({})",

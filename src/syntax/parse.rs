@@ -269,7 +269,7 @@ fn parse_variants_decl(pair: Pair<'_, Rule>) -> PResult<VariantsDecl> {
 fn parse_variant(pair: Pair<'_, Rule>) -> PResult<VariantDecl> {
     let span = span_of(&pair);
     let mut inner = pair.into_inner();
-    let name = parse_ident(next(&mut inner, "variant name")?);
+    let name = parse_label(next(&mut inner, "variant name")?)?;
     let share = parse_number(next(&mut inner, "variant share")?)?;
     Ok(VariantDecl { name, share, span })
 }
@@ -306,13 +306,33 @@ fn parse_metric_kind(pair: Pair<'_, Rule>) -> PResult<MetricKind> {
     let span = span_of(&pair);
     let mut inner = pair.into_inner();
     let name = parse_kind_name(next(&mut inner, "metric kind name")?)?;
-    let column = parse_ident(next(&mut inner, "metric column")?);
-    let more = inner.map(parse_ident).collect();
+    let column = parse_label(next(&mut inner, "metric column")?)?;
+    let more = inner.map(parse_label).collect::<PResult<_>>()?;
     Ok(MetricKind {
         name,
         column,
         more,
         span,
+    })
+}
+
+/// A variant label or column name: an identifier, or a quoted string whose
+/// value is the name (the span still covers the quotes, so `fmt` keeps them).
+fn parse_label(pair: Pair<'_, Rule>) -> PResult<Ident> {
+    if pair.as_rule() != Rule::string {
+        return Ok(parse_ident(pair));
+    }
+    let string = parse_string(pair)?;
+    if string.value.trim().is_empty() {
+        return Err(
+            Diagnostic::error("xos::parse::empty_name", "a name cannot be empty")
+                .label(string.span, "empty name")
+                .help("write the label or column name between the quotes"),
+        );
+    }
+    Ok(Ident {
+        name: string.value,
+        span: string.span,
     })
 }
 
@@ -902,21 +922,7 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         names = vec![
             "an experiment item (`primary`, `metric`, `guardrail`, `variants`, `data`, `rule`, ...)",
         ];
-        keywords = vec![
-            "title",
-            "owner",
-            "hypothesis",
-            "data",
-            "variants",
-            "primary",
-            "metric",
-            "guardrail",
-            "plan",
-            "settings",
-            "policy",
-            "rule",
-            "test",
-        ];
+        keywords = EXPERIMENT_ITEMS.to_vec();
     }
     let mut all: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     for t in tokens {
@@ -939,6 +945,8 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         found_span,
         if found == "end of file" {
             "the file ends after this".to_string()
+        } else if found == "a string" {
+            "unexpected string".to_string()
         } else {
             format!("unexpected {found}")
         },
@@ -970,17 +978,168 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
             diagnostic = diagnostic.help(help);
         }
     }
-    if diagnostic.help.is_none()
-        && found != "end of file"
-        && !keywords.is_empty()
-        && keywords.len() <= 4
-    {
-        diagnostic = diagnostic.help(format!("write one of {}", quoted_list(&keywords)));
+    let punctuation = ["`{`", "`}`", "`(`", "`)`", "`,`", "end of file"];
+    if !punctuation.contains(&found.as_str()) && in_name_position(text, pos) {
+        // `Variant A 50%`, `rate(paid users)`, `variant-b 50%`.
+        diagnostic.help = Some(
+            "a bare name holds letters, digits and `_` and starts with a letter or `_`; quote any \
+             other label or column name: `\"Variant A\" 50%`, `rate(\"paid users\")`"
+                .to_string(),
+        );
+    }
+    if diagnostic.help.is_none() && text[pos.min(text.len())..].starts_with('#') {
+        diagnostic = diagnostic.help("comments start with `//`, not `#`");
+    }
+    if diagnostic.help.is_none() && found != "end of file" && !keywords.is_empty() {
+        match keywords.as_slice() {
+            [only] => diagnostic = diagnostic.help(format!("write `{only}` here")),
+            several if several.len() <= 4 => {
+                diagnostic = diagnostic.help(format!("write one of {}", quoted_list(several)))
+            }
+            _ => {}
+        }
+    }
+    if let Some((open, item)) = unclosed_brace(text, pos, &found, found_span) {
+        return unclosed_brace_error(text, open, item.unwrap_or(found_span));
     }
     if diagnostic.help.is_none() && found == "end of file" {
         diagnostic = diagnostic.help("the file ends too early: a `}` may be missing");
     }
     diagnostic
+}
+
+/// The words that begin an item of an experiment.
+const EXPERIMENT_ITEMS: &[&str] = &[
+    "title",
+    "owner",
+    "hypothesis",
+    "data",
+    "variants",
+    "primary",
+    "metric",
+    "guardrail",
+    "plan",
+    "settings",
+    "sequential",
+    "policy",
+    "rule",
+    "test",
+];
+
+/// Whether `word` begins an item of an experiment or a policy (or a file).
+fn is_item_keyword(word: &str) -> bool {
+    EXPERIMENT_ITEMS.contains(&word) || matches!(word, "otherwise" | "experiment")
+}
+
+/// Byte offsets of the `{` still open at `pos`, outermost first. Braces in
+/// strings and `//` comments do not count.
+fn open_braces(text: &str, pos: usize) -> Vec<usize> {
+    let mut open = Vec::new();
+    let mut chars = text[..pos.min(text.len())].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '/' if chars.peek().is_some_and(|(_, c)| *c == '/') => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open
+}
+
+/// Whether `pos` is where a variant label or a metric's column is written:
+/// inside `variants { … }`, or inside the parentheses of `rate(`, `mean(`
+/// or `ratio(` on the same line.
+fn in_name_position(text: &str, pos: usize) -> bool {
+    let pos = pos.min(text.len());
+    if let Some(&open) = open_braces(text, pos).last()
+        && first_word_of_line(text, open).0 == "variants"
+    {
+        return true;
+    }
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..pos];
+    ["rate(", "mean(", "ratio("].iter().any(|kind| {
+        before
+            .rfind(kind)
+            .is_some_and(|at| !before[at..].contains(')'))
+    })
+}
+
+/// The `{` a parse error at `pos` most likely stems from: the innermost
+/// brace still open there, when the file ends inside it or when the error
+/// is an item keyword at the start of its line inside a nested block (the
+/// `}` before `primary` was forgotten). Braces in strings and `//` comments
+/// do not count.
+fn unclosed_brace(
+    text: &str,
+    pos: usize,
+    found: &str,
+    found_span: Span,
+) -> Option<(usize, Option<Span>)> {
+    let open = open_braces(text, pos);
+    let innermost = *open.last()?;
+    if found == "end of file" {
+        return Some((innermost, None));
+    }
+    let (word, span) = first_word_of_line(text, found_span.start);
+    (open.len() >= 2 && is_item_keyword(word)).then_some((innermost, Some(span)))
+}
+
+/// The first word of the line holding `at`, and its span.
+fn first_word_of_line(text: &str, at: usize) -> (&str, Span) {
+    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..];
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let word = line[indent..]
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    let start = line_start + indent;
+    (word, Span::new(start, start + word.len()))
+}
+
+/// The error for a block whose `}` is missing, located at its `{`;
+/// `next` is the item that follows it, or the end of the file.
+fn unclosed_brace_error(text: &str, open: usize, next: Span) -> Diagnostic {
+    let (opener, _) = first_word_of_line(text, open);
+    let block = if opener.is_empty() {
+        "this block".to_string()
+    } else {
+        format!("`{opener}`")
+    };
+    let diagnostic = Diagnostic::error(
+        "xos::parse::unclosed_brace",
+        format!("the `{{` of {block} is never closed"),
+    )
+    .label(Span::new(open, open + 1), "this `{` has no matching `}`");
+    match text.get(next.start..next.end) {
+        Some(item) if is_item_keyword(item) => diagnostic
+            .secondary(next, format!("`{item}` starts a new item here"))
+            .help(format!("add the `}}` that closes {block} before `{item}`")),
+        _ => diagnostic
+            .secondary(next, "the file ends here")
+            .help("add the `}` that closes it"),
+    }
 }
 
 fn quoted_list(words: &[&str]) -> String {
@@ -1039,6 +1198,7 @@ fn friendly_name(rule: Rule) -> &'static str {
         Rule::relative => "`relative`",
         Rule::minus => "`-`",
         Rule::ident => "a name",
+        Rule::label => "a name (quoted when it is not an identifier: `\"Variant A\"`)",
         Rule::fact_path => "a condition such as `primary.better`",
         Rule::kw_experiment => "`experiment`",
         Rule::kw_policy => "`policy`",

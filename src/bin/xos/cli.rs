@@ -72,7 +72,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Evaluate an experiment against its data and render the decision memo.
     Run(RunArgs),
-    /// Sample size per arm, total and days, from the spec's `plan` block.
+    /// Sample size per arm, total and days, from the spec's `plan` block; compared with a declared `duration`.
     Plan(PlanArgs),
     /// Rewrite files in the canonical layout (or list the ones that differ).
     Fmt(FmtArgs),

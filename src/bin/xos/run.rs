@@ -366,12 +366,20 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
         diagnostics
     })?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
+    let duration = xos::sample_size::declared_duration(plan);
     let text = match args.format {
         PlanFormat::Json => {
             // The same object as `POST /api/v1/plan` of `xos serve`.
             let mut value = xos::serve::api::planned_json(&sample);
             if let Some(reduction) = plan.primary().cuped {
                 value["cuped"] = serde_json::Value::from(reduction);
+            }
+            if let Some(duration) = &duration {
+                value["duration"] = serde_json::json!({
+                    "days": duration.days,
+                    "units": duration.total,
+                    "shorter_than_needed": sample.days.is_some_and(|d| duration.days < d as f64),
+                });
             }
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
@@ -420,6 +428,18 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 None => {
                     out.push_str("  duration: add `plan { daily_users N }` to get it in days\n")
                 }
+            }
+            if let (Some(duration), Some(needed)) = (&duration, sample.days) {
+                let days = fmt(duration.days);
+                let verdict = if duration.days < needed as f64 {
+                    format!("shorter than the {needed} days needed: the test is underpowered")
+                } else {
+                    format!("covers the {needed} days needed")
+                };
+                out.push_str(&format!(
+                    "  planned duration {days} days ({} units): {verdict}\n",
+                    duration.total
+                ));
             }
             out
         }
