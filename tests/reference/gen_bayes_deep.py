@@ -43,6 +43,7 @@ import mpmath as mp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_bayes_extra as extra  # noqa: E402
+from gen_bayes_extra import quantities  # noqa: E402
 
 mp.mp.dps = 60
 
@@ -114,27 +115,6 @@ def greater_walk(x, y):
     return mp.exp(ln_top) * total
 
 
-def plus(arm):
-    return extra.Arm(arm.a + 1, arm.b)
-
-
-def mean(arm):
-    return arm.a / (arm.a + arm.b)
-
-
-def quantities(c, t, greater):
-    """P(T>C), P(C>T), loss_t, loss_c with the smaller tail and loss direct."""
-    m_c, m_t = mean(c), mean(t)
-    loss = lambda x, y: mean(x) * greater(plus(x), y) - mean(y) * greater(x, plus(y))
-    if m_t >= m_c:
-        p_ct = greater(c, t)
-        l_t = loss(c, t)
-        return 1 - p_ct, p_ct, l_t, l_t - (m_c - m_t)
-    p_tc = greater(t, c)
-    l_c = loss(t, c)
-    return p_tc, 1 - p_tc, l_c + (m_c - m_t), l_c
-
-
 def hyp_less(x, y):
     """P(Y < X) by the 3F2 closed form (mpmath hyp3f2 at z = 1)."""
     pre = mp.exp(lbeta(x.a + y.a, x.b + y.b) - mp.log(y.a) - lbeta(y.a, y.b) - lbeta(x.a, x.b))
@@ -154,41 +134,25 @@ def agree(a, b, rel):
 
 
 def case(cid, inp, values, method, note):
-    p_tc, p_ct, l_t, l_c = values
-    print(f"{cid}: P(T>C)={mp.nstr(p_tc, 17)} P(C>T)={mp.nstr(p_ct, 17)}"
-          f" loss_t={mp.nstr(l_t, 17)} loss_c={mp.nstr(l_c, 17)}", file=sys.stderr, flush=True)
-    return {
-        "id": cid,
-        "kind": "rate",
-        "method": method,
-        "note": note,
-        "input": inp,
-        "expected": {
-            "prob_t_beats_c": float(p_tc),
-            "prob_c_beats_t": float(p_ct),
-            "expected_loss_t": float(l_t),
-            "expected_loss_c": float(l_c),
-        },
-    }
+    return extra.rate_record(cid, note, inp, values, method)
 
 
 def inputs(x_c, n_c, x_t, n_t, pa, pb):
     return {"x_c": x_c, "n_c": n_c, "x_t": x_t, "n_t": n_t, "prior_a": pa, "prior_b": pb}
 
 
-def deep(job):
-    cid, x_c, n_c, x_t, n_t, pa, pb, note = job
-    c, t = arms(x_c, n_c, x_t, n_t, pa, pb)
-    return case(cid, inputs(x_c, n_c, x_t, n_t, pa, pb), quantities(c, t, greater_sum),
-                "Evan Miller's sum at 60 digits (+ fractional remainder by quadrature)", note)
+def by_sum(greater, dps, method):
+    """A case computed by a sum formulation at `dps` digits."""
+    def compute(job):
+        cid, x_c, n_c, x_t, n_t, pa, pb, note = job
+        mp.mp.dps = dps
+        c, t = arms(x_c, n_c, x_t, n_t, pa, pb)
+        return case(cid, inputs(x_c, n_c, x_t, n_t, pa, pb), quantities(c, t, greater), method, note)
+    return compute
 
 
-def walk(job):
-    cid, x_c, n_c, x_t, n_t, pa, pb, note = job
-    mp.mp.dps = 45
-    c, t = arms(x_c, n_c, x_t, n_t, pa, pb)
-    return case(cid, inputs(x_c, n_c, x_t, n_t, pa, pb), quantities(c, t, greater_walk),
-                "Evan Miller's sum from its largest term outward at 45 digits", note)
+deep = by_sum(greater_sum, 60, "Evan Miller's sum at 60 digits (+ fractional remainder by quadrature)")
+walk = by_sum(greater_walk, 45, "Evan Miller's sum from its largest term outward at 45 digits")
 
 
 def closed_form(job):
@@ -271,7 +235,7 @@ def main():
     ]:
         jobs.append(("deep", (cid, x_c, n_c, x_t, n_t, pa, pb, note)))
     # both arms near-normal (every shape >= 1e7) or one, with long sums
-    for cid, x_c, n_c, x_t, n_t, pa, pb, note in [
+    jobs += [("walk", args) for args in [
         ("bd-321-both-1e9", 300_000_000, 10 ** 9, 300_030_000, 10 ** 9, 1, 1,
          "both 1e9 units at 30%: both posteriors near-normal"),
         ("bd-322-1e8-vs-1e9", 30_000_000, 10 ** 8, 300_100_000, 10 ** 9, 1, 1,
@@ -280,8 +244,7 @@ def main():
          "both 1e8 units, a lift of ~20 sd: a deep tail of the near-normal formulation"),
         ("bd-324-1e9-vs-1e10", 2_000_000, 10 ** 9, 20_004_000, 10 ** 10, 1, 1,
          "0.2% at 1e9 against 1e10 units: one posterior near-normal, a long sum"),
-    ]:
-        jobs.append(("walk", (cid, x_c, n_c, x_t, n_t, pa, pb, note)))
+    ]]
     # 2. an empty arm with a fractional prior against ~4e10 units
     for cid, x_c, n_c, x_t, n_t, pa, pb, note in [
         ("bd-101-empty-vs-4e10", 0, 0, 41_206_857_455, 41_214_215_857, 1.14, 0.016,

@@ -174,9 +174,42 @@ def mean(arm):
     return arm.a / (arm.a + arm.b)
 
 
-def loss(x, y):
-    """E[(X - Y)+] = E[X] P(X+ > Y) - E[Y] P(X > Y+) at 60 digits."""
-    return mean(x) * prob_greater(plus(x), y) - mean(y) * prob_greater(x, plus(y))
+def quantities(c, t, greater=None):
+    """(P(T>C), P(C>T), loss_t, loss_c) with P(X > Y) = greater(X, Y): the
+    smaller tail and the smaller loss directly, the others exactly (at the
+    working precision) from P(T>C) + P(C>T) = 1 and
+    loss_t - loss_c = E[C] - E[T]; E[(X - Y)+] = E[X] P(X+ > Y) - E[Y] P(X > Y+)."""
+    greater = greater or prob_greater
+    m_c, m_t = mean(c), mean(t)
+    loss = lambda x, y: mean(x) * greater(plus(x), y) - mean(y) * greater(x, plus(y))
+    if m_t >= m_c:
+        p_ct = greater(c, t)
+        l_t = loss(c, t)
+        return 1 - p_ct, p_ct, l_t, l_t - (m_c - m_t)
+    p_tc = greater(t, c)
+    l_c = loss(t, c)
+    return p_tc, 1 - p_tc, l_c + (m_c - m_t), l_c
+
+
+def rate_record(cid, note, inputs, values, method=None):
+    """A rate case of the reference files (and its values on stderr)."""
+    p_tc, p_ct, l_t, l_c = values
+    print(f"{cid}: P(T>C)={mp.nstr(p_tc, 20)} P(C>T)={mp.nstr(p_ct, 20)}"
+          f" loss_t={mp.nstr(l_t, 20)} loss_c={mp.nstr(l_c, 20)}", file=sys.stderr, flush=True)
+    record = {"id": cid, "kind": "rate"}
+    if method:
+        record["method"] = method
+    record.update({
+        "note": note,
+        "input": inputs,
+        "expected": {
+            "prob_t_beats_c": f64(p_tc),
+            "prob_c_beats_t": f64(p_ct),
+            "expected_loss_t": f64(l_t),
+            "expected_loss_c": f64(l_c),
+        },
+    })
+    return record
 
 
 def f64(v):
@@ -186,33 +219,8 @@ def f64(v):
 def beta_case(cid, x_c, n_c, x_t, n_t, pa, pb, note):
     c = Arm(mp.mpf(pa) + x_c, mp.mpf(pb) + n_c - x_c)
     t = Arm(mp.mpf(pa) + x_t, mp.mpf(pb) + n_t - x_t)
-    m_c, m_t = mean(c), mean(t)
-    # the smaller tail and the smaller loss directly, the others exactly
-    # (at 40 digits) from P(T>C) + P(C>T) = 1 and loss_t - loss_c = E[C] - E[T]
-    if m_t >= m_c:
-        p_ct = prob_greater(c, t)
-        p_tc = 1 - p_ct
-        l_t = loss(c, t)
-        l_c = l_t - (m_c - m_t)
-    else:
-        p_tc = prob_greater(t, c)
-        p_ct = 1 - p_tc
-        l_c = loss(t, c)
-        l_t = l_c + (m_c - m_t)
-    print(f"{cid}: P(T>C)={mp.nstr(p_tc, 20)} P(C>T)={mp.nstr(p_ct, 20)}"
-          f" loss_t={mp.nstr(l_t, 20)} loss_c={mp.nstr(l_c, 20)}", file=sys.stderr, flush=True)
-    return {
-        "id": cid,
-        "kind": "rate",
-        "note": note,
-        "input": {"x_c": x_c, "n_c": n_c, "x_t": x_t, "n_t": n_t, "prior_a": pa, "prior_b": pb},
-        "expected": {
-            "prob_t_beats_c": f64(p_tc),
-            "prob_c_beats_t": f64(p_ct),
-            "expected_loss_t": f64(l_t),
-            "expected_loss_c": f64(l_c),
-        },
-    }
+    inputs = {"x_c": x_c, "n_c": n_c, "x_t": x_t, "n_t": n_t, "prior_a": pa, "prior_b": pb}
+    return rate_record(cid, note, inputs, quantities(c, t))
 
 
 def normal_case(cid, control, treatment, note):
