@@ -19,6 +19,8 @@ the engine's floating-point formulation and, where two exist, by both:
   (mpmath's hyp3f2) and, independently, quadrature over the narrow arm's
   logit with the other's tail from a 40-digit continued fraction; the two
   must agree to 1e-15;
+* random arms (counts log-uniform from 0 to 1e15, whole priors) whose
+  exact sum has at most 20 000 terms: the exact sum at 60 digits;
 * both arms near-normal at 1e8-1e10 units (and one near-normal with a long
   sum): Evan Miller's sum from its largest term outward with the exact term
   ratio at 45 digits (the engine uses quadrature there);
@@ -193,6 +195,25 @@ def random_jobs(count, seed):
     return jobs
 
 
+def random_sum_jobs(count, seed):
+    """Random arms with counts log-uniform from 0 to 1e15 and whole priors,
+    kept when Evan Miller's sum for the smaller tail has at most 20 000
+    terms (min(a_X, b_Y) for X the arm with the lower mean)."""
+    rng = random.Random(seed)
+    draw = lambda: 0 if rng.random() < 0.1 else int(10 ** rng.uniform(0, 15))
+    jobs = []
+    while len(jobs) < count:
+        x_c, f_c, x_t, f_t = draw(), draw(), draw(), draw()
+        pa, pb = rng.choice([(1, 1), (1, 2), (2, 3), (3, 1)])
+        c, t = (x_c + pa, f_c + pb), (x_t + pa, f_t + pb)
+        low, high = (c, t) if t[0] * c[1] >= c[0] * t[1] else (t, c)
+        if min(low[0], high[1]) > 20_000:
+            continue
+        jobs.append((f"bd-4{len(jobs):02d}-random-sum", x_c, x_c + f_c, x_t, x_t + f_t, pa, pb,
+                     "random counts from 0 to 1e15, whole prior (seed %d)" % seed))
+    return jobs
+
+
 def run(job):
     kind, args = job
     return {"deep": deep, "walk": walk, "closed": closed_form, "quad": quadrature}[kind](args)
@@ -245,6 +266,8 @@ def main():
         ("bd-324-1e9-vs-1e10", 2_000_000, 10 ** 9, 20_004_000, 10 ** 10, 1, 1,
          "0.2% at 1e9 against 1e10 units: one posterior near-normal, a long sum"),
     ]]
+    # random shapes from 1 to 1e15 where the exact sum is short
+    jobs += [("deep", args) for args in random_sum_jobs(12, 4)]
     # 2. an empty arm with a fractional prior against ~4e10 units
     for cid, x_c, n_c, x_t, n_t, pa, pb, note in [
         ("bd-101-empty-vs-4e10", 0, 0, 41_206_857_455, 41_214_215_857, 1.14, 0.016,
