@@ -338,6 +338,9 @@ fn fact_value(plan: &Plan, facts: &ArmFacts, fact: Fact, bound: Option<MetricId>
         Fact::PlanProgress => Value::Number(facts.plan_progress),
         Fact::SequentialLook => Value::Number(Some(facts.look as f64)),
         Fact::SequentialInformation => Value::Number(facts.information),
+        Fact::SequentialFixed => Value::Bool(facts.fixed),
+        Fact::PlanUnitsRemaining => Value::Number(facts.units_remaining),
+        Fact::PlanDaysRemaining => Value::Number(facts.days_remaining),
         Fact::Setting(key) => Value::Number(Some(key.value(&plan.settings))),
         Fact::Metric(id, field) => field_value(plan, facts.metrics.get(id), id, field),
         Fact::Guardrail(field) => match bound {
@@ -466,6 +469,10 @@ fn show_number(
         Fact::SrmP => return numbers::p_value(x),
         Fact::SrmChi2 => return numbers::statistic(x),
         Fact::PlanProgress | Fact::SequentialInformation => return numbers::percent1(x),
+        // Units and days still to go are counts.
+        Fact::PlanUnitsRemaining | Fact::PlanDaysRemaining => {
+            return numbers::thousands(x.max(0.0) as u64);
+        }
         _ => {}
     }
     let Some((id, field)) = metric_field else {
@@ -501,6 +508,9 @@ pub fn fact_name(plan: &Plan, fact: Fact, bound: Option<MetricId>) -> String {
         Fact::PlanProgress => "plan.progress".to_string(),
         Fact::SequentialLook => "sequential.look".to_string(),
         Fact::SequentialInformation => "sequential.information".to_string(),
+        Fact::SequentialFixed => "sequential.fixed".to_string(),
+        Fact::PlanUnitsRemaining => "plan.units_remaining".to_string(),
+        Fact::PlanDaysRemaining => "plan.days_remaining".to_string(),
         Fact::Setting(key) => format!("settings.{}", key.name()),
         Fact::Metric(id, field) => {
             let name = if id == plan.primary {

@@ -246,11 +246,11 @@ impl Diagnostic {
         JsonDiagnostic {
             severity: self.severity,
             code: self.code,
-            message: self.message.clone(),
+            message: elide(&self.message).into_owned(),
             file: self.file_name(),
             line,
             column,
-            help: self.help.clone(),
+            help: self.help.as_deref().map(|h| elide(h).into_owned()),
             labels: self
                 .labels
                 .iter()
@@ -260,13 +260,13 @@ impl Diagnostic {
                         .as_ref()
                         .map_or((0, 0), |s| s.line_col(label.span.start));
                     JsonLabel {
-                        text: label.text.clone(),
+                        text: elide(&label.text).into_owned(),
                         line,
                         column,
                         snippet: self
                             .source
                             .as_ref()
-                            .map_or(String::new(), |s| s.snippet(label.span).to_string()),
+                            .map_or(String::new(), |s| elide(s.snippet(label.span)).into_owned()),
                         primary: label.primary,
                     }
                 })
@@ -400,6 +400,78 @@ impl Diagnostics {
     }
 }
 
+/// Diagnostics shown per file and kind (code): a file with 8,000 duplicated
+/// options or 32,000 bad rows is reported by its first problems of each kind
+/// and a count, not by a gigabyte of text.
+pub const MAX_DIAGNOSTICS_PER_FILE: usize = 50;
+
+impl Diagnostics {
+    /// The first [`MAX_DIAGNOSTICS_PER_FILE`] diagnostics of each kind
+    /// (code) in each file, in their order, then per file and kind that had
+    /// more one `xos::diagnostic::more` that counts the rest. What is
+    /// printed; counts and exit codes are taken from the whole set.
+    pub fn capped(&self) -> Diagnostics {
+        self.capped_at(MAX_DIAGNOSTICS_PER_FILE)
+    }
+
+    fn capped_at(&self, limit: usize) -> Diagnostics {
+        use std::collections::HashMap;
+        type Kind = (Option<String>, &'static str);
+        let mut shown: HashMap<Kind, usize> = HashMap::new();
+        // Per file and kind, in order of first appearance: hidden errors,
+        // warnings.
+        let mut hidden: Vec<(Kind, usize, usize)> = Vec::new();
+        let mut out = Vec::new();
+        for d in &self.0 {
+            let kind = (d.file_name(), d.code);
+            let count = shown.entry(kind.clone()).or_insert(0);
+            if *count < limit {
+                *count += 1;
+                out.push(d.clone());
+                continue;
+            }
+            let at = match hidden.iter().position(|(k, _, _)| *k == kind) {
+                Some(at) => at,
+                None => {
+                    hidden.push((kind, 0, 0));
+                    hidden.len() - 1
+                }
+            };
+            if d.is_error() {
+                hidden[at].1 += 1;
+            } else {
+                hidden[at].2 += 1;
+            }
+        }
+        for ((file, code), errors, warnings) in hidden {
+            let plural =
+                |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+            let what = match (errors, warnings) {
+                (0, w) => plural(w, "more warning"),
+                (e, 0) => plural(e, "more error"),
+                (e, w) => format!("{} and {}", plural(e, "more error"), plural(w, "warning")),
+            };
+            let what = format!("{what} `{code}`");
+            let place = file
+                .as_deref()
+                .map_or(String::new(), |f| format!(" in `{f}`"));
+            let summary = if errors > 0 {
+                Diagnostic::error("xos::diagnostic::more", format!("and {what}{place}"))
+            } else {
+                Diagnostic::warning("xos::diagnostic::more", format!("and {what}{place}"))
+            };
+            let summary = summary.help(format!(
+                "only the first {limit} problems of each kind in a file are shown; fix them and run again"
+            ));
+            out.push(match file {
+                Some(file) => summary.at_path(file),
+                None => summary,
+            });
+        }
+        Diagnostics(out)
+    }
+}
+
 impl From<Diagnostic> for Diagnostics {
     fn from(diagnostic: Diagnostic) -> Diagnostics {
         Diagnostics(vec![diagnostic])
@@ -418,6 +490,13 @@ impl IntoIterator for Diagnostics {
 /// report). Without colour and at a fixed width the text is stable, which
 /// is what the snapshot tests compare.
 pub fn render(diagnostic: &Diagnostic, color: bool, width: usize) -> String {
+    let elided;
+    let diagnostic = if has_long_text(diagnostic) {
+        elided = with_elided_text(diagnostic);
+        &elided
+    } else {
+        diagnostic
+    };
     if touches_long_line(diagnostic) {
         return render_plain(diagnostic);
     }
@@ -445,8 +524,9 @@ pub fn render(diagnostic: &Diagnostic, color: bool, width: usize) -> String {
 /// snippet that wide helps nobody.
 const MAX_SNIPPET_LINE: usize = 4_096;
 
-/// Whether a label of `diagnostic` lies on a line longer than
-/// [`MAX_SNIPPET_LINE`] bytes (or past the end of its source).
+/// Whether a label of `diagnostic` lies past the end of its source, spans
+/// more than [`MAX_SNIPPET_LINE`] bytes, or would be shown with a line longer
+/// than that (its own or a context line), or with more than 16 times that.
 fn touches_long_line(diagnostic: &Diagnostic) -> bool {
     let Some(source) = &diagnostic.source else {
         return false;
@@ -457,10 +537,102 @@ fn touches_long_line(diagnostic: &Diagnostic) -> bool {
         if start > text.len() || end > text.len() || start > end {
             return true;
         }
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
-        line_end - line_start > MAX_SNIPPET_LINE
-    })
+        if end - start > MAX_SNIPPET_LINE {
+            // A label over a huge span (a 200 MB string) is not drawn.
+            return true;
+        }
+        false
+    }) || {
+        // The excerpt shows the labels' lines and their context lines: a
+        // long neighbour (a 400 KB line next to a short one) is as bad.
+        let shown = shown_region(text, &diagnostic.labels);
+        shown.len() > 16 * MAX_SNIPPET_LINE
+            || shown.split('\n').any(|line| line.len() > MAX_SNIPPET_LINE)
+    }
+}
+
+/// Longest message, label or help text printed whole, in characters: user
+/// text quoted in a message (a name of a million characters) is elided in
+/// the middle beyond it.
+pub const MAX_TEXT_CHARS: usize = 512;
+
+/// Whether a text of `diagnostic` is too long to print whole, or holds a
+/// control character a terminal would act on (an ANSI escape in a name).
+fn has_long_text(diagnostic: &Diagnostic) -> bool {
+    let unsafe_text = |text: &str| {
+        text.len() > MAX_TEXT_CHARS
+            || matches!(crate::text::terminal_safe(text), std::borrow::Cow::Owned(_))
+    };
+    unsafe_text(&diagnostic.message)
+        || diagnostic.help.as_deref().is_some_and(unsafe_text)
+        || diagnostic.labels.iter().any(|l| unsafe_text(&l.text))
+        || diagnostic.source.as_ref().is_some_and(|s| {
+            let shown = shown_region(&s.text, &diagnostic.labels);
+            matches!(
+                crate::text::terminal_safe_in_place(shown),
+                std::borrow::Cow::Owned(_)
+            )
+        })
+}
+
+/// The part of `text` a graphical report can show for `labels`: from a few
+/// lines before the first label to a few lines after the last (the
+/// renderer's context lines).
+fn shown_region<'a>(text: &'a str, labels: &[Label]) -> &'a str {
+    let (Some(first), Some(last)) = (
+        labels.iter().map(|l| l.span.start).min(),
+        labels.iter().map(|l| l.span.end).max(),
+    ) else {
+        return "";
+    };
+    let clamp = |at: usize| {
+        let mut at = at.min(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let (first, last) = (clamp(first), clamp(last.max(first)));
+    let start = text[..first]
+        .rmatch_indices('\n')
+        .nth(3)
+        .map_or(0, |(i, _)| i);
+    let end = text[last..]
+        .match_indices('\n')
+        .nth(3)
+        .map_or(text.len(), |(i, _)| last + i);
+    &text[start..end]
+}
+
+/// The diagnostic with its texts elided and made terminal-safe, and its
+/// source's control characters replaced in place (spans still hold).
+fn with_elided_text(diagnostic: &Diagnostic) -> Diagnostic {
+    let clean = |text: &str| crate::text::terminal_safe(&elide(text)).into_owned();
+    let mut d = diagnostic.clone();
+    d.message = clean(&d.message);
+    d.help = d.help.as_deref().map(clean);
+    for label in &mut d.labels {
+        label.text = clean(&label.text);
+    }
+    if let Some(source) = &d.source
+        && let std::borrow::Cow::Owned(text) = crate::text::terminal_safe_in_place(&source.text)
+    {
+        d.source = Some(SourceFile::excerpt(&source.path, text, source.first_line));
+    }
+    d
+}
+
+/// `text` with its middle replaced by `… (N characters) …` when it has more
+/// than [`MAX_TEXT_CHARS`] characters.
+pub fn elide(text: &str) -> std::borrow::Cow<'_, str> {
+    let count = text.chars().count();
+    if count <= MAX_TEXT_CHARS {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let keep = MAX_TEXT_CHARS / 2 - 20;
+    let head: String = text.chars().take(keep).collect();
+    let tail: String = text.chars().skip(count - keep).collect();
+    std::borrow::Cow::Owned(format!("{head}… ({} characters) …{tail}", count - 2 * keep))
 }
 
 /// `file:line:col: code: message` with the labels and the help on their own
@@ -502,6 +674,76 @@ fn render_plain(diagnostic: &Diagnostic) -> String {
         out.push_str(&format!("  help: {help}\n"));
     }
     out
+}
+
+/// `bytes` as the text of `path`; when they are not UTF-8, the file up to
+/// the first bad byte (with `U+FFFD` for it) and the span of that byte, so a
+/// diagnostic can point at its line and column.
+pub fn decode_utf8(
+    path: &Path,
+    bytes: Vec<u8>,
+) -> Result<Arc<SourceFile>, (Arc<SourceFile>, Span)> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(path, text)),
+        Err(err) => {
+            let valid = err.utf8_error().valid_up_to();
+            let bytes = err.into_bytes();
+            let shown = String::from_utf8_lossy(&bytes[..valid]).into_owned() + "\u{FFFD}";
+            let span = Span::new(valid, valid + '\u{FFFD}'.len_utf8());
+            Err((SourceFile::new(path, shown), span))
+        }
+    }
+}
+
+/// Runs `work`, turning a panic inside it into an `xos::internal::panic`
+/// error that names the bug's location (`src/file.rs:line:col`) instead of
+/// ending the process: what `xos watch` and `xos serve` use so that one bad
+/// evaluation never takes down the others. The panic is not printed by the
+/// default hook while `work` runs on this thread; panics elsewhere are
+/// reported as before.
+///
+/// # Errors
+/// `xos::internal::panic` when `work` panicked, with its message and place.
+pub fn catch_panic<T>(work: impl FnOnce() -> T) -> Result<T, Diagnostic> {
+    use std::cell::{Cell, RefCell};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    thread_local! {
+        static CATCHING: Cell<bool> = const { Cell::new(false) };
+        static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CATCHING.with(Cell::get) {
+                let place = info.location().map_or_else(
+                    || "an unknown place".to_string(),
+                    |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
+                );
+                CAUGHT.with(|c| *c.borrow_mut() = Some(place));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    let was = CATCHING.with(|c| c.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(work));
+    CATCHING.with(|c| c.set(was));
+    result.map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        let place = CAUGHT
+            .with(|c| c.borrow_mut().take())
+            .unwrap_or_else(|| "an unknown place".to_string());
+        Diagnostic::error(
+            "xos::internal::panic",
+            format!("xos hit a bug: {message}, at {place}"),
+        )
+        .help("this is a bug in xos, not in your files: please report it with the files that trigger it")
+    })
 }
 
 /// Levenshtein distance, for "did you mean" suggestions.
@@ -562,6 +804,93 @@ mod tests {
             "the long line is not echoed: {} bytes",
             out.len()
         );
+    }
+
+    #[test]
+    fn a_panic_becomes_a_located_bug_report() {
+        let caught = catch_panic(|| -> u32 { panic!("boom {}", 7) });
+        let error = caught.expect_err("the panic is caught");
+        assert_eq!(error.code, "xos::internal::panic");
+        assert!(error.message.contains("boom 7"), "{}", error.message);
+        assert!(
+            error.message.contains("src/diagnostic.rs:"),
+            "{}",
+            error.message
+        );
+        assert_eq!(catch_panic(|| 3).ok(), Some(3));
+    }
+
+    #[test]
+    fn diagnostics_are_capped_per_file_with_a_count() {
+        let a = SourceFile::new("a.xos", "x");
+        let b = SourceFile::new("b.xos", "x");
+        let mut all = Diagnostics::new();
+        for i in 0..8_000 {
+            all.push(Diagnostic::error("xos::test", format!("a{i}")).in_file(&a));
+        }
+        for i in 0..3 {
+            all.push(Diagnostic::warning("xos::test", format!("b{i}")).in_file(&b));
+        }
+        all.push(Diagnostic::warning("xos::test", "late").in_file(&a));
+        all.push(Diagnostic::warning("xos::other", "other kind").in_file(&a));
+        let shown = all.capped();
+        let messages: Vec<&str> = shown.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), MAX_DIAGNOSTICS_PER_FILE + 3 + 1 + 1);
+        assert!(messages.contains(&"other kind"));
+        assert_eq!(messages[0], "a0");
+        assert_eq!(messages[MAX_DIAGNOSTICS_PER_FILE - 1], "a49");
+        assert_eq!(
+            *messages.last().unwrap(),
+            "and 7950 more errors and 1 warning `xos::test` in `a.xos`"
+        );
+        let summary = shown.iter().last().unwrap();
+        assert!(summary.is_error());
+        assert_eq!(summary.file_name().as_deref(), Some("a.xos"));
+        // Below the cap nothing changes.
+        let few = Diagnostics(all.0[..10].to_vec());
+        assert_eq!(few.capped().0.len(), 10);
+    }
+
+    #[test]
+    fn long_names_in_messages_are_elided() {
+        let name = "n".repeat(1_000_000);
+        let source = SourceFile::new("long.xos", format!("{name} 1\n"));
+        let d = Diagnostic::error(
+            "xos::check::unknown_setting",
+            format!("unknown setting `{name}`"),
+        )
+        .in_file(&source)
+        .label(Span::new(0, name.len()), "not a setting");
+        let out = render(&d, false, 100);
+        assert!(out.len() < 2_000, "{} bytes", out.len());
+        assert!(out.contains("characters) …"), "{out}");
+        assert!(out.starts_with("long.xos:1:1: error"), "{out}");
+        let json = serde_json::to_string(&d.to_json()).unwrap();
+        assert!(json.len() < 4_000, "{} bytes", json.len());
+    }
+
+    #[test]
+    fn escape_sequences_never_reach_the_terminal() {
+        let text = "title \"\x1b]0;pwned\x07\x1b[2J\"\nbogus 1\n";
+        let at = text.find("bogus").unwrap();
+        let source = SourceFile::new("esc.xos", text);
+        let d = Diagnostic::error(
+            "xos::check::unknown_option",
+            "unknown option `\x1b[31mbogus`",
+        )
+        .in_file(&source)
+        .label(Span::new(at, at + 5), "not an option");
+        for color in [false, true] {
+            let out = render(&d, color, 100);
+            assert!(
+                !out.contains("\x1b]")
+                    && !out.contains("\x1b[2J")
+                    && !out.contains("\x1b[31mbogus"),
+                "{out:?}"
+            );
+            assert!(!out.contains('\x07'), "{out:?}");
+            assert!(out.contains("esc.xos:2:1"), "{out}");
+        }
     }
 
     #[test]

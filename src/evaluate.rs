@@ -44,6 +44,9 @@ pub struct Evaluation {
     pub inference: crate::inference::InferenceReport,
     /// Units so far over the planned total; `None` without a plan.
     pub plan_progress: Option<f64>,
+    /// Units and days still missing until the planned sample
+    /// ([`crate::sample_size::remaining`]); `None` without a plan.
+    pub remaining: Option<crate::sample_size::Remaining>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -134,6 +137,9 @@ pub struct Comparison {
     /// variance, the unadjusted ones, with `theta: null`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cuped: Option<CupedReport>,
+    /// With a `look` column: the cumulative lift at each look, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub looks: Vec<crate::inference::LookPoint>,
 }
 
 /// CUPED's effect on one comparison (DESIGN §4).
@@ -171,6 +177,12 @@ pub struct ArmFacts {
     pub look: u64,
     /// `sequential.information`; `None` with fixed-horizon inference.
     pub information: Option<f64>,
+    /// `sequential.fixed`: no `sequential` block (fixed-horizon inference).
+    pub fixed: bool,
+    /// `plan.units_remaining`; `None` without a plan.
+    pub units_remaining: Option<f64>,
+    /// `plan.days_remaining`; `None` without a plan or `daily_users`.
+    pub days_remaining: Option<f64>,
     /// Indexed by `MetricId`.
     pub metrics: Vec<Comparison>,
 }
@@ -187,6 +199,16 @@ impl Evaluation {
             plan_progress: self.plan_progress,
             look: self.inference.look,
             information: self.inference.information,
+            fixed: self.inference.method == crate::plan::SequentialMethod::Fixed,
+            units_remaining: self
+                .remaining
+                .as_ref()
+                .map(|r| r.per_variant.iter().map(|(_, n)| *n).sum::<u64>() as f64),
+            days_remaining: self
+                .remaining
+                .as_ref()
+                .and_then(|r| r.days)
+                .map(|d| d as f64),
             metrics: self
                 .metrics
                 .iter()
@@ -273,6 +295,11 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
         .as_ref()
         .filter(|(_, total)| *total > 0)
         .map(|(_, total)| units_so_far as f64 / *total as f64);
+    // Only a spec that declares a `plan` has units to wait for.
+    let remaining = target
+        .as_ref()
+        .filter(|_| plan.sample_plan.is_some())
+        .map(|(per_variant, _)| crate::sample_size::remaining(plan, per_variant, &counts));
     let inference = crate::inference::Inference::new(plan, data, sample.as_ref());
     if inference.is_none() {
         status = Health::Blocked;
@@ -331,27 +358,29 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                 compare(
                     plan,
                     id,
-                    control.units,
-                    &control.metrics[id],
-                    t.units,
-                    &t.metrics[id],
+                    (control.units, &control.metrics[id]),
+                    (t.units, &t.metrics[id]),
                     &t.name,
+                    true,
                 )
             })
             .collect();
 
+        // Each look's cumulative lift, with the interval of the inference.
+        if !data.looks.is_empty() {
+            for (arm, c) in comparisons.iter_mut().enumerate() {
+                c.looks = look_points(plan, id, data, arm + 1, inference.as_ref());
+            }
+        }
+
         // Sequential p and CI replace the fixed-horizon ones before the
         // correction across arms.
-        for (c, t) in comparisons.iter_mut().zip(&data.variants[1..]) {
+        for (arm, c) in comparisons.iter_mut().enumerate() {
             let sequential = match &inference {
                 Some(inference) if !inference.is_sequential() => continue,
-                Some(inference) => inference.compare(
-                    plan,
-                    id,
-                    (control.units, &control.metrics[id]),
-                    (t.units, &t.metrics[id]),
-                    c.abs_lift,
-                ),
+                Some(inference) => {
+                    inference.compare(plan, id, &history(data, id, arm + 1), c.abs_lift)
+                }
                 None => None,
             };
             apply_sequential(c, sequential);
@@ -380,12 +409,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             if let Some(inference) = inference.as_ref().filter(|i| i.is_sequential()) {
                 // The sequential interval at the corrected level.
                 if level != settings.alpha {
-                    let ci = inference.interval_at(
-                        (control.units, &control.metrics[id]),
-                        (t.units, &t.metrics[id]),
-                        c.abs_lift,
-                        level,
-                    );
+                    let ci = inference.interval_at(&history(data, id, *i + 1), c.abs_lift, level);
                     c.ci_adj_low = ci.map(|ci| ci.0);
                     c.ci_adj_high = ci.map(|ci| ci.1);
                 }
@@ -462,7 +486,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                 method: plan
                     .sequential
                     .map_or(crate::plan::SequentialMethod::Fixed, |s| s.method),
-                look: 1,
+                look: data.history().len() as u64,
                 information: None,
                 tuning: None,
                 max_units: None,
@@ -470,6 +494,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             |i| i.report,
         ),
         plan_progress,
+        remaining,
     }
 }
 
@@ -524,6 +549,57 @@ fn assignment_health(
     worst
 }
 
+/// Control and treatment arm `arm` of metric `id` at each look.
+fn history(data: &Data, id: usize, arm: usize) -> Vec<crate::inference::History1<'_>> {
+    data.history()
+        .into_iter()
+        .map(|variants| {
+            let (c, t) = (&variants[0], &variants[arm]);
+            ((c.units, &c.metrics[id]), (t.units, &t.metrics[id]))
+        })
+        .collect()
+}
+
+/// The cumulative lift of treatment arm `arm` on metric `id` at each look,
+/// with the interval of the spec's inference at that look (the metric's own
+/// fixed-horizon CI without `sequential`).
+fn look_points(
+    plan: &Plan,
+    id: usize,
+    data: &Data,
+    arm: usize,
+    inference: Option<&crate::inference::Inference>,
+) -> Vec<crate::inference::LookPoint> {
+    let history = history(data, id, arm);
+    let sequential = inference.and_then(|i| i.look_intervals(&history));
+    data.looks
+        .iter()
+        .zip(&history)
+        .enumerate()
+        .map(|(k, (look, &(control, treatment)))| {
+            let fixed = compare(plan, id, control, treatment, "", false);
+            let (ci, z, boundary) = match &sequential {
+                Some(points) => points[k],
+                None => (
+                    fixed.ci_low.zip(fixed.ci_high),
+                    crate::inference::wald_z(control, treatment),
+                    None,
+                ),
+            };
+            crate::inference::LookPoint {
+                look: k as u64 + 1,
+                label: look.label.clone(),
+                units: treatment.0,
+                abs_lift: fixed.abs_lift,
+                ci_low: ci.map(|ci| ci.0),
+                ci_high: ci.map(|ci| ci.1),
+                z,
+                boundary,
+            }
+        })
+        .collect()
+}
+
 /// Puts the sequential numbers in place of the fixed-horizon ones, keeping
 /// these in `fixed_horizon`. Without a sequential result every number is
 /// undefined and nothing is significant or non-inferior.
@@ -567,15 +643,18 @@ fn judge(c: &mut Comparison, prefer: Direction, alpha: f64) {
     c.worse = c.significant && down;
 }
 
-/// Compares one metric of one treatment arm with the control.
+/// Compares one metric of one treatment arm with the control: `control` and
+/// `treatment` are each arm's units and statistics. `posterior`: compute a
+/// rate's Bayesian evidence (its exact posterior sums and Monte Carlo
+/// credible interval are most of a comparison's cost; the per-look points
+/// of `looks` need only the lift and its interval).
 fn compare(
     plan: &Plan,
     id: usize,
-    n_c: u64,
-    control: &MetricData,
-    n_t: u64,
-    treatment: &MetricData,
+    (n_c, control): (u64, &MetricData),
+    (n_t, treatment): (u64, &MetricData),
     name: &str,
+    posterior: bool,
 ) -> Comparison {
     let metric = &plan.metrics[id];
     let settings = &plan.settings;
@@ -608,6 +687,7 @@ fn compare(
         fixed_horizon: None,
         boundary: None,
         cuped: None,
+        looks: Vec::new(),
     };
     let mut control_value = None;
     match (*control, *treatment) {
@@ -627,21 +707,23 @@ fn compare(
                     c.rel_ci_high = Some(hi);
                 }
             }
-            if let Some(b) = bayes::beta_binomial(x_c, n_c, x_t, n_t, settings.prior) {
-                set_bayes(&mut c, metric.prefer, b);
-            }
-            if let Some((lo, hi)) = credible::relative_lift_credible(
-                x_c,
-                n_c,
-                x_t,
-                n_t,
-                settings.prior,
-                1.0 - alpha,
-                settings.draws,
-                settings.seed,
-            ) {
-                c.rel_credible_low = Some(lo);
-                c.rel_credible_high = Some(hi);
+            if posterior {
+                if let Some(b) = bayes::beta_binomial(x_c, n_c, x_t, n_t, settings.prior) {
+                    set_bayes(&mut c, metric.prefer, b);
+                }
+                if let Some((lo, hi)) = credible::relative_lift_credible(
+                    x_c,
+                    n_c,
+                    x_t,
+                    n_t,
+                    settings.prior,
+                    1.0 - alpha,
+                    settings.draws,
+                    settings.seed,
+                ) {
+                    c.rel_credible_low = Some(lo);
+                    c.rel_credible_high = Some(hi);
+                }
             }
         }
         (MetricData::Mean { .. }, MetricData::Mean { .. }) => {
@@ -697,11 +779,10 @@ fn compare(
             let unadjusted = compare(
                 plan,
                 id,
-                n_c,
-                &c_data.unadjusted(),
-                n_t,
-                &t_data.unadjusted(),
+                (n_c, &c_data.unadjusted()),
+                (n_t, &t_data.unadjusted()),
                 name,
+                posterior,
             );
             let (Some(cs), Some(ts)) = (cuped_stats(n_c, &c_data), cuped_stats(n_t, &t_data))
             else {

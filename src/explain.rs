@@ -75,12 +75,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
 
     writeln!(out)?;
     writeln!(out, "variants (designed split, normalised)")?;
-    let width = plan
-        .variants
-        .iter()
-        .map(|v| v.name.len())
-        .max()
-        .unwrap_or(0);
+    let width = crate::text::align_width(plan.variants.iter().map(|v| v.name.len()));
     for (i, variant) in plan.variants.iter().enumerate() {
         let role = if i == 0 { "control" } else { "treatment" };
         writeln!(
@@ -285,13 +280,13 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         "decision table (policy `{}`, {origin}; the first rule that holds decides, per treatment arm)",
         policy.name
     )?;
-    let width = policy
-        .rules
-        .iter()
-        .map(|r| r.name.len())
-        .max()
-        .unwrap_or(0)
-        .max("otherwise".len());
+    let width = crate::text::align_width(
+        policy
+            .rules
+            .iter()
+            .map(|r| r.name.len())
+            .chain(["otherwise".len()]),
+    );
     for (i, rule) in policy.rules.iter().enumerate() {
         let source = match rule.source {
             RuleSource::Inline => "inline",

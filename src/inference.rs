@@ -26,6 +26,31 @@ use crate::stats::sequential::{Design, LookEstimate, analyze, repeated_intervals
 /// Tuning of `always_valid` without a plan or a `tuning` (DESIGN.md §2).
 pub const DEFAULT_TUNING: u64 = 10_000;
 
+/// The note `xos watch` prints once for a fixed-horizon spec without a
+/// `plan`: re-evaluated on every save, its verdict is valid for one look
+/// only, and nothing holds it until a planned sample. `None` for a spec with
+/// `sequential` or a `plan` (the shipped policies then wait for the sample).
+pub fn watch_note(plan: &Plan) -> Option<crate::diagnostic::Diagnostic> {
+    if plan.sequential.is_some() || plan.sample_plan.is_some() {
+        return None;
+    }
+    Some(
+        crate::diagnostic::Diagnostic::warning(
+            "xos::watch::single_look",
+            format!(
+                "`{}` is fixed-horizon without a plan: decisions taken while watching are valid only with `sequential`",
+                plan.name
+            ),
+        )
+        .at_path(&plan.spec_path)
+        .help(
+            "every save re-reads the data, and acting on the first significant memo inflates \
+             false launches several-fold; add `sequential { method always_valid }` to the spec \
+             (valid at any look), or a `plan` so the policy waits for the planned sample",
+        ),
+    )
+}
+
 /// `inference` of the report: which inference decided, at which look.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct InferenceReport {
@@ -39,6 +64,37 @@ pub struct InferenceReport {
     pub tuning: Option<u64>,
     /// Group-sequential: `N_max`.
     pub max_units: Option<u64>,
+}
+
+/// One arm's units and statistics for one metric.
+pub type ArmData<'a> = (u64, &'a MetricData);
+
+/// Control and treatment of one comparison at one look.
+pub type History1<'a> = (ArmData<'a>, ArmData<'a>);
+
+/// Control and treatment of one comparison at each look, oldest first; the
+/// last entry is the current data.
+pub type History<'a> = [History1<'a>];
+
+/// One look of a comparison (`metrics[].comparisons[].looks` of the report):
+/// the cumulative lift up to that look, with the interval of the spec's
+/// inference at that look (the fixed-horizon CI, the always-valid confidence
+/// sequence, or the group-sequential repeated confidence interval).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LookPoint {
+    /// From 1.
+    pub look: u64,
+    /// The look's value in the data (`2026-11-03`).
+    pub label: String,
+    /// The treatment arm's cumulative units.
+    pub units: u64,
+    pub abs_lift: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// `Δ̂_k/SE_k` with the Wald/Welch SE of the look's data (rates and means).
+    pub z: Option<f64>,
+    /// Group-sequential: the z bound at this look.
+    pub boundary: Option<f64>,
 }
 
 /// What the comparisons of one evaluation share.
@@ -61,6 +117,8 @@ impl Inference {
     pub fn new(plan: &Plan, data: &Data, sample: Option<&PlannedSample>) -> Option<Inference> {
         let alpha = plan.settings.alpha;
         let units: u64 = data.variants.iter().map(|v| v.units).sum();
+        let history = data.history();
+        let look = history.len() as u64;
         // The plan's total, when the spec declares a `plan`.
         let planned = sample
             .filter(|_| plan.sample_plan.is_some())
@@ -69,7 +127,7 @@ impl Inference {
             return Some(Inference {
                 report: InferenceReport {
                     method: SequentialMethod::Fixed,
-                    look: 1,
+                    look,
                     information: None,
                     tuning: None,
                     max_units: None,
@@ -85,7 +143,7 @@ impl Inference {
                 Some(Inference {
                     report: InferenceReport {
                         method: SequentialMethod::AlwaysValid,
-                        look: 1,
+                        look,
                         information: Some(units as f64 / tuning as f64),
                         tuning: Some(tuning),
                         max_units: None,
@@ -98,11 +156,15 @@ impl Inference {
             }
             SequentialMethod::GroupSequential => {
                 let max_units = sequential.max_units.or(planned)?;
-                let design = Design::new(alpha, sequential.spending, &[units], max_units).ok()?;
+                let per_look: Vec<u64> = history
+                    .iter()
+                    .map(|variants| variants.iter().map(|v| v.units).sum())
+                    .collect();
+                let design = Design::new(alpha, sequential.spending, &per_look, max_units).ok()?;
                 Some(Inference {
                     report: InferenceReport {
                         method: SequentialMethod::GroupSequential,
-                        look: 1,
+                        look,
                         information: design.fractions.last().copied(),
                         tuning: None,
                         max_units: Some(max_units),
@@ -129,10 +191,10 @@ impl Inference {
         &self,
         plan: &Plan,
         id: usize,
-        control: (u64, &MetricData),
-        treatment: (u64, &MetricData),
+        history: &History,
         lift: Option<f64>,
     ) -> Option<SequentialResult> {
+        let &(control, treatment) = history.last()?;
         let (arm_c, arm_t) = (arm(control)?, arm(treatment)?);
         let lift = lift.unwrap_or(arm_t.mean - arm_c.mean);
         let two_alpha = (2.0 * self.alpha < 1.0).then_some(2.0 * self.alpha);
@@ -154,7 +216,7 @@ impl Inference {
             }
             Kind::GroupSequential { design } => {
                 let se = (arm_c.variance + arm_t.variance).sqrt();
-                let looks = [LookEstimate { estimate: lift, se }];
+                let looks = look_estimates(history, Some(lift))?;
                 let gs = analyze(design, &looks)?;
                 boundary = gs.boundary;
                 let rel_ci = match (gs.boundary, relative_se(arm_c, arm_t)) {
@@ -205,11 +267,11 @@ impl Inference {
     /// `None` with fixed-horizon inference or when undefined.
     pub fn interval_at(
         &self,
-        control: (u64, &MetricData),
-        treatment: (u64, &MetricData),
+        history: &History,
         lift: Option<f64>,
         alpha: f64,
     ) -> Option<(f64, f64)> {
+        let &(control, treatment) = history.last()?;
         let (arm_c, arm_t) = (arm(control)?, arm(treatment)?);
         match &self.kind {
             Kind::Fixed => None,
@@ -218,14 +280,75 @@ impl Inference {
                 av.ci_low.zip(av.ci_high)
             }
             Kind::GroupSequential { design } => {
-                let se = (arm_c.variance + arm_t.variance).sqrt();
-                let estimate = lift.unwrap_or(arm_t.mean - arm_c.mean);
-                let looks = [LookEstimate { estimate, se }];
+                let looks = look_estimates(history, lift)?;
                 let rcis = repeated_intervals(design, &looks, alpha)?;
                 rcis[design.final_look.unwrap_or(rcis.len() - 1)]
             }
         }
     }
+
+    /// The sequential interval, z and bound of a comparison at each look
+    /// (`None` entries where undefined); `None` with fixed-horizon inference
+    /// or when a look's arms give no estimate. z is `Δ̂_k/SE_k`.
+    #[allow(clippy::type_complexity)]
+    pub fn look_intervals(
+        &self,
+        history: &History,
+    ) -> Option<Vec<(Option<(f64, f64)>, Option<f64>, Option<f64>)>> {
+        match &self.kind {
+            Kind::Fixed => None,
+            Kind::AlwaysValid { tuning } => history
+                .iter()
+                .map(|&(control, treatment)| {
+                    let (c, t) = (arm(control)?, arm(treatment)?);
+                    let av = always_valid::compare(c, t, self.alpha, *tuning)?;
+                    Some((av.ci_low.zip(av.ci_high), wald_z(control, treatment), None))
+                })
+                .collect(),
+            Kind::GroupSequential { design } => {
+                let looks = look_estimates(history, None)?;
+                let rcis = repeated_intervals(design, &looks, self.alpha)?;
+                Some(
+                    looks
+                        .iter()
+                        .zip(rcis)
+                        .zip(&design.bounds)
+                        .map(|((l, ci), b)| ((l.se > 0.0).then(|| l.estimate / l.se), ci, *b))
+                        .map(|(z, ci, b)| (ci, z, b))
+                        .collect(),
+                )
+            }
+        }
+    }
+}
+
+/// `Δ̂/SE` of one look with the sequential (Wald/Welch) standard error;
+/// `None` for other kinds or without variance.
+pub fn wald_z(control: ArmData, treatment: ArmData) -> Option<f64> {
+    let (c, t) = (arm(control)?, arm(treatment)?);
+    let se = (c.variance + t.variance).sqrt();
+    (se > 0.0).then(|| (t.mean - c.mean) / se)
+}
+
+/// Each look's lift and standard error; the last look's lift is `lift` when
+/// given (the comparison's own `Δ̂`).
+fn look_estimates(history: &History, lift: Option<f64>) -> Option<Vec<LookEstimate>> {
+    let last = history.len().checked_sub(1)?;
+    history
+        .iter()
+        .enumerate()
+        .map(|(k, &(control, treatment))| {
+            let (c, t) = (arm(control)?, arm(treatment)?);
+            let estimate = match lift {
+                Some(lift) if k == last => lift,
+                _ => t.mean - c.mean,
+            };
+            Some(LookEstimate {
+                estimate,
+                se: (c.variance + t.variance).sqrt(),
+            })
+        })
+        .collect()
 }
 
 /// The sequential numbers of one comparison ([`Inference::compare`]).

@@ -13,6 +13,8 @@
 // Each declaration stands alone so that rustfmt keeps the pipeline order.
 pub mod diagnostic; // located errors and warnings, shared by every stage
 
+pub mod limits; // the bounds on input size, and regular files only
+
 pub mod syntax; // .xos text ↔ syntax tree: grammar, parser, formatter
 
 pub mod plan; // the checked program: what every later stage reads
@@ -42,6 +44,8 @@ pub mod watch; // re-run specs when their inputs change
 pub mod serve; // the experiments as a live web app and an HTTP API, over watch
 
 pub mod numbers; // numbers as people read them, for every module above
+
+pub mod text; // names aligned and text made terminal-safe, for every printer
 
 pub mod sql; // Plan → the warehouse query that yields the aggregated CSV
 
@@ -175,31 +179,80 @@ pub fn write_atomic_with(
         .at_path(path)
         .help(err.to_string())
     };
+    // Writing through a symlink (`xos fmt` of a linked spec) rewrites the
+    // file it points to and keeps the link.
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            resolved = std::fs::canonicalize(path).map_err(fail)?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let dir = parent_folder(path);
     std::fs::create_dir_all(&dir).map_err(fail)?;
     let name = path
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.xos-tmp-{}", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut file| {
-            std::io::Write::write_all(&mut file, contents)?;
-            match durability {
-                Durability::PerFile => file.sync_all(),
-                Durability::Deferred => Ok(()),
-            }
-        })
-        .and_then(|()| {
-            // Rewriting a file in place keeps its permissions.
-            if let Ok(meta) = std::fs::metadata(path) {
-                let _ = std::fs::set_permissions(&tmp, meta.permissions());
-            }
-            std::fs::rename(&tmp, path)
+    remove_stale_temp_files(&dir);
+    // `tempfile` creates the file with O_EXCL and a random name (it never
+    // follows a planted symlink); the process id in the name lets the next
+    // write tell a temporary of a killed run from one in use.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}{TEMP_MARK}{}-", std::process::id()))
+        .tempfile_in(&dir)
+        .map_err(fail)?;
+    std::io::Write::write_all(&mut tmp, contents).map_err(fail)?;
+    if durability == Durability::PerFile {
+        tmp.as_file().sync_all().map_err(fail)?;
+    }
+    // Rewriting a file in place keeps its permissions.
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = tmp.as_file().set_permissions(meta.permissions());
+    }
+    // On failure the temporary is removed when `persist`'s error is dropped.
+    tmp.persist(path).map_err(|err| fail(err.error))?;
+    Ok(())
+}
+
+/// What marks xos's own temporary files: `.NAME.xos-tmp-PID-RANDOM`.
+pub const TEMP_MARK: &str = ".xos-tmp-";
+
+/// Removes the temporaries in `dir` left by xos runs that were killed
+/// between creating and renaming them (their process no longer exists).
+/// Each folder is cleaned once per process, so a folder run of n memos
+/// reads the folder once, not n times.
+fn remove_stale_temp_files(dir: &Path) {
+    static CLEANED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    {
+        let mut cleaned = CLEANED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cleaned.iter().any(|d| d == dir) {
+            return;
+        }
+        cleaned.push(dir.to_path_buf());
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some((_, rest)) = file_name
+            .to_str()
+            .filter(|n| n.starts_with('.'))
+            .and_then(|n| n.split_once(TEMP_MARK))
+        else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or("");
+        let alive = pid.parse::<u32>().is_ok_and(|pid| {
+            pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
         });
-    result.map_err(|err| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(err)
-    })
+        if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The folder a file is written into: its parent, or `.` for a bare name.
@@ -241,6 +294,10 @@ pub fn find_specs(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 /// and folders are skipped.
 pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut files = Vec::new();
+    let mut visited = std::collections::HashSet::new();
+    if let Ok(real) = std::fs::canonicalize(dir) {
+        visited.insert(real);
+    }
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir).map_err(|err| {
@@ -257,6 +314,11 @@ pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
                 continue;
             }
             if path.is_dir() {
+                // A folder reached again through a symlink (a loop, or two
+                // links to one folder) is walked once.
+                if std::fs::canonicalize(&path).is_ok_and(|real| !visited.insert(real)) {
+                    continue;
+                }
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "xos") {
                 files.push(path);
@@ -269,10 +331,16 @@ pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 
 /// A spec's first word is `experiment`; a policy file's is `policy`.
 pub fn is_experiment(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        // Unreadable: let the run report it.
+    // The first 64 KiB of a regular file tell; anything else is left for
+    // the run to report.
+    let Ok(head) = limits::open_regular(path).and_then(|file| {
+        let mut head = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 << 10), &mut head)
+            .map(|_| head)
+    }) else {
         return true;
     };
+    let text = String::from_utf8_lossy(&head);
     let first = text
         .lines()
         .map(|l| l.split("//").next().unwrap_or("").trim())

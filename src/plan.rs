@@ -179,6 +179,15 @@ pub struct DataSource {
     /// Row-level data only: the column identifying a unit.
     pub unit_id: Option<String>,
     pub missing: Missing,
+    /// `look "COLUMN"`: the column naming each row's look (aggregated: one
+    /// cumulative row per look and variant; rows: each unit's look).
+    pub look: Option<String>,
+    /// The spec and the span of its `data "…"` path, where a data file that
+    /// cannot be read is reported; `None` with `--data`.
+    pub named_at: Option<(
+        std::sync::Arc<crate::diagnostic::SourceFile>,
+        crate::diagnostic::Span,
+    )>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -750,6 +759,15 @@ pub enum Fact {
     /// `sequential.information`: the information fraction reached (of
     /// `max_units` for group-sequential, of the tuning for always-valid).
     SequentialInformation,
+    /// `sequential.fixed`: the spec declares no `sequential` block, so its
+    /// p-values and intervals are fixed-horizon (valid at the planned sample).
+    SequentialFixed,
+    /// `plan.units_remaining`: units still missing until every arm reaches
+    /// its planned size (0 once reached); undefined without a plan.
+    PlanUnitsRemaining,
+    /// `plan.days_remaining`: days until the slowest arm reaches its size at
+    /// `daily_users`; undefined without a plan or `daily_users`.
+    PlanDaysRemaining,
     Setting(SettingKey),
     /// A field of a named metric (`primary` resolves to the primary's id).
     Metric(MetricId, Field),

@@ -38,6 +38,138 @@ pub struct PlannedSample {
     pub alpha_divided_by: Option<usize>,
 }
 
+/// What sequential inference costs in units, for `xos plan` (a spec with a
+/// `sequential` block).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SequentialPlan {
+    pub method: crate::plan::SequentialMethod,
+    /// Group-sequential: the equally spaced looks assumed (one a day over
+    /// the fixed-horizon plan's days when `daily_users` is known, else 5).
+    pub looks: Option<usize>,
+    /// Group-sequential: `N_max / N_fixed` at the plan's α and power
+    /// ([`crate::stats::sequential::inflation`]).
+    pub inflation: Option<f64>,
+    /// Group-sequential: the maximum total units that keep the power.
+    pub max_total: Option<u64>,
+    /// Group-sequential: the expected total units when the effect is the MDE.
+    pub expected_total: Option<u64>,
+    /// Always-valid: the total units at which the MDE is detected with the
+    /// plan's power by the confidence sequence.
+    pub detectable_total: Option<u64>,
+    /// Always-valid: the tuning in force.
+    pub tuning: Option<u64>,
+}
+
+/// The sequential costs of `plan` against its fixed-horizon `sample`, with
+/// the normal approximation of the fixed plan (`δ = (z_{1−α/2} + z_{1−β})·SE`
+/// at `N_fixed`, so `SE(N) = δ/(z_{1−α/2} + z_{1−β})·√(N_fixed/N)`). `None`
+/// without a `sequential` block.
+///
+/// - group-sequential: `N_max = ⌈IF·N_fixed⌉`, `E[N] = N_max·E[t_stop]`;
+/// - always-valid: the least `N` with `δ ≥ (c(N) + z_{1−β})·SE(N)`, `c` the
+///   confidence sequence's critical value at `N` units
+///   ([`crate::stats::always_valid::critical_value`]).
+pub fn sequential_plan(plan: &Plan, sample: &PlannedSample) -> Option<SequentialPlan> {
+    use crate::plan::SequentialMethod;
+    let sequential = plan.sequential?;
+    let n_fixed = sample.total as f64;
+    let mut out = SequentialPlan {
+        method: sequential.method,
+        looks: None,
+        inflation: None,
+        max_total: None,
+        expected_total: None,
+        detectable_total: None,
+        tuning: None,
+    };
+    match sequential.method {
+        SequentialMethod::Fixed => {}
+        SequentialMethod::GroupSequential => {
+            let looks = sample.days.map_or(5, |d| d.clamp(1, 100) as usize);
+            let inflation = crate::stats::sequential::inflation(
+                sample.alpha,
+                sequential.spending,
+                looks,
+                sample.power,
+            )?;
+            let max_total = (inflation.factor * n_fixed).ceil();
+            out.looks = Some(looks);
+            out.inflation = Some(inflation.factor);
+            out.max_total = Some(max_total as u64);
+            out.expected_total = Some((inflation.expected_fraction * max_total).ceil() as u64);
+        }
+        SequentialMethod::AlwaysValid => {
+            let tuning = sequential.tuning.unwrap_or(sample.total).max(1);
+            let z_a = -crate::stats::dist::normal_quantile(sample.alpha / 2.0);
+            let z_b = -crate::stats::dist::normal_quantile(1.0 - sample.power);
+            let detected = |n: u64| {
+                crate::stats::always_valid::critical_value(n, sample.alpha, tuning as f64)
+                    .is_some_and(|c| (c + z_b) * (n_fixed / n as f64).sqrt() <= z_a + z_b)
+            };
+            // The critical value grows like √(ln N), so a large enough N
+            // detects; search by doubling, then bisect.
+            let mut high = sample.total.max(1);
+            while !detected(high) {
+                high = high.checked_mul(2)?;
+                if high > 1 << 50 {
+                    return None;
+                }
+            }
+            let mut low = 0;
+            while high - low > 1 {
+                let mid = low + (high - low) / 2;
+                if detected(mid) {
+                    high = mid;
+                } else {
+                    low = mid;
+                }
+            }
+            out.tuning = Some(tuning);
+            out.detectable_total = Some(high);
+        }
+    }
+    Some(out)
+}
+
+/// What is still missing until the planned sample ([`remaining`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Remaining {
+    /// Units still missing per variant (0 once reached), in variant order.
+    pub per_variant: Vec<(String, u64)>,
+    /// Days until the slowest arm reaches its size, at its designed share
+    /// of `daily_users`; `None` without `daily_users`.
+    pub days: Option<u64>,
+}
+
+/// Units and days still missing until every arm reaches its target size
+/// (`target`: units per variant, the planned sample or the declared
+/// duration's, [`sample_target`]), given the units so far (`units`, in
+/// variant order).
+pub fn remaining(plan: &Plan, target: &[(String, u64)], units: &[u64]) -> Remaining {
+    let per_variant: Vec<(String, u64)> = target
+        .iter()
+        .zip(units)
+        .map(|((name, needed), have)| (name.clone(), needed.saturating_sub(*have)))
+        .collect();
+    let daily_users = plan.sample_plan.as_ref().and_then(|p| p.daily_users);
+    let days = daily_users.and_then(|daily| {
+        let days = per_variant
+            .iter()
+            .zip(&plan.variants)
+            .map(|((_, missing), v)| {
+                let per_day = daily * v.share;
+                if per_day > 0.0 {
+                    (*missing as f64 / per_day).ceil()
+                } else {
+                    0.0
+                }
+            })
+            .fold(0.0_f64, f64::max);
+        (days.is_finite() && days >= 0.0).then_some(days as u64)
+    });
+    Remaining { per_variant, days }
+}
+
 /// Why a sample size cannot be planned.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NoPlan(pub String);

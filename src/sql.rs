@@ -543,6 +543,11 @@ pub fn query(
         })
     };
     let variant = quote(&plan.data.variant_column, "variant column");
+    let look = plan
+        .data
+        .look
+        .as_deref()
+        .map(|name| quote(name, "look column"));
     let unit = plan
         .data
         .unit_id
@@ -585,6 +590,9 @@ pub fn query(
     // (`v1`, `v2`, … in the order of `inputs`); `missing zero` turns a NULL
     // into 0 here.
     let mut row_columns = vec![format!("t.{variant} AS variant")];
+    if let Some(look) = &look {
+        row_columns.push(format!("t.{look} AS look"));
+    }
     if let Some(unit) = &unit {
         row_columns.push(format!("t.{unit} AS unit"));
     }
@@ -667,8 +675,13 @@ pub fn query(
         sql.push('\n');
     };
     line(&format!(
-        "-- xos sql ({}): the aggregated CSV the spec reads, one row per variant.",
-        dialect.name()
+        "-- xos sql ({}): the aggregated CSV the spec reads, one row per {}.",
+        dialect.name(),
+        if look.is_some() {
+            "look and variant, cumulative up to the look"
+        } else {
+            "variant"
+        }
     ));
     line(&format!(
         "-- Counts in {count_type}, sums in {sum_type}: see docs/sql.md."
@@ -700,14 +713,47 @@ pub fn query(
         line("    FROM unit_home AS h");
         line("    GROUP BY h.variant");
     }
+    let Some(look) = look else {
+        line(")");
+        line(&format!("SELECT\n    {}", select.join(",\n    ")));
+        line("FROM unit_rows AS r");
+        if unit.is_some() {
+            line("LEFT JOIN assignment AS a ON a.variant = r.variant");
+        }
+        line("GROUP BY r.variant");
+        line("ORDER BY r.variant");
+        return Ok(sql);
+    };
+    // Per look: every row up to it (cumulative, as the aggregated reader
+    // wants), ordered by the look column's own type. Rows without a look
+    // come out as a row with an empty look, which `xos run` reports; the
+    // assignment columns count every unit (the reader takes them from the
+    // latest look, which holds every row).
+    line("), looks AS (");
+    line("    SELECT DISTINCT r.look FROM unit_rows AS r WHERE r.look IS NOT NULL");
     line(")");
-    line(&format!("SELECT\n    {}", select.join(",\n    ")));
+    line(&format!(
+        "SELECT\n    l.look AS {look},\n    {}",
+        select.join(",\n    ")
+    ));
+    line("FROM looks AS l");
+    line("JOIN unit_rows AS r ON r.look <= l.look");
+    if unit.is_some() {
+        line("LEFT JOIN assignment AS a ON a.variant = r.variant");
+    }
+    line("GROUP BY l.look, r.variant");
+    line("UNION ALL");
+    line(&format!(
+        "SELECT\n    NULL AS {look},\n    {}",
+        select.join(",\n    ")
+    ));
     line("FROM unit_rows AS r");
     if unit.is_some() {
         line("LEFT JOIN assignment AS a ON a.variant = r.variant");
     }
+    line("WHERE r.look IS NULL");
     line("GROUP BY r.variant");
-    line("ORDER BY r.variant");
+    line("ORDER BY 1, 2");
     Ok(sql)
 }
 

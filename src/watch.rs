@@ -158,7 +158,18 @@ pub fn watch(
     let mut last: BTreeMap<PathBuf, (Verdict, String)> = BTreeMap::new();
     follow(paths, &follow_options, stop, |change| match change {
         SpecChange::Evaluated { spec, result } => match *result {
-            Ok(outcome) => write_memo(&spec, outcome, options, &mut last, &mut report),
+            // A bug while rendering one memo is reported like a bad spec.
+            Ok(outcome) => crate::diagnostic::catch_panic(|| {
+                write_memo(&spec, outcome, options, &mut last, &mut report)
+            })
+            .unwrap_or_else(|bug| {
+                report(WatchEvent::Failed {
+                    time: now(),
+                    spec: spec.clone(),
+                    diagnostics: bug.at_path(&spec).into(),
+                });
+                None
+            }),
             Err(diagnostics) => {
                 report(WatchEvent::Failed {
                     time: now(),
@@ -198,7 +209,7 @@ fn write_memo(
         .clone()
         .or_else(|| outcome.plan.templates.clone());
     let memo = match render(&outcome.report, options.format, templates.as_deref()) {
-        Ok(memo) => memo,
+        Ok(memo) => crate::text::terminal_safe(&memo).into_owned(),
         Err(error) => {
             report(WatchEvent::Failed {
                 time: now(),
@@ -234,6 +245,13 @@ fn write_memo(
         spec.to_path_buf(),
         (decision.verdict, decision.rule.clone()),
     );
+    let mut warnings = outcome.warnings;
+    // Once per spec: watching a single-look spec invites peeking.
+    if previous.is_none()
+        && let Some(note) = crate::inference::watch_note(&outcome.plan)
+    {
+        warnings.push(note);
+    }
     report(WatchEvent::Evaluated {
         time: now(),
         spec: spec.to_path_buf(),
@@ -242,7 +260,7 @@ fn write_memo(
         rule: decision.rule.clone(),
         previous,
         memo: path.clone(),
-        warnings: outcome.warnings,
+        warnings,
     });
     Some(path)
 }
@@ -267,6 +285,9 @@ pub fn follow(
     // Folders given on the command line are watched recursively, for new specs.
     let mut roots = Vec::new();
     let mut specs: BTreeMap<PathBuf, SpecState> = BTreeMap::new();
+    // Specs named on the command line: watched even while deleted, so a
+    // spec that is deleted and written again is evaluated again.
+    let mut named: BTreeSet<PathBuf> = BTreeSet::new();
     for path in paths {
         let path = normalize(path);
         if path.is_dir() {
@@ -290,6 +311,7 @@ pub fn follow(
             }
             roots.push(path);
         } else if path.exists() {
+            named.insert(path.clone());
             specs.insert(
                 path,
                 SpecState {
@@ -308,10 +330,11 @@ pub fn follow(
     let mut outputs: HashSet<PathBuf> = HashSet::new();
     let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
     let all: Vec<PathBuf> = specs.keys().cloned().collect();
-    for spec in &all {
-        evaluate_spec(spec, &mut specs, options, &mut outputs, &mut on_change);
-        sync_watches(&mut debouncer, &specs, &roots, &mut watched);
-    }
+    // The specs' folders are watched before the first evaluation reports,
+    // so a change right after the first status line is seen.
+    sync_watches(&mut debouncer, &specs, &roots, &mut watched);
+    evaluate_specs(&all, &mut specs, options, &mut outputs, &mut on_change);
+    sync_watches(&mut debouncer, &specs, &roots, &mut watched);
     on_change(SpecChange::Ready);
 
     while !stop.load(Ordering::SeqCst) {
@@ -346,7 +369,9 @@ pub fn follow(
         for path in &changed {
             let is_spec_file = path.extension().is_some_and(|e| e == "xos");
             if specs.contains_key(path) {
-                if path.exists() {
+                if path.exists() || named.contains(path) {
+                    // A named spec that is gone fails to read (reported,
+                    // the last memo kept) and stays watched.
                     dirty.insert(path.clone());
                 } else {
                     specs.remove(path);
@@ -364,36 +389,102 @@ pub fn follow(
                     },
                 );
                 dirty.insert(path.clone());
+            } else if path.is_dir() && roots.iter().any(|root| path.starts_with(root)) {
+                // A new folder: specs written into it before the recursive
+                // watch reached it sent no event of their own.
+                for spec in find_specs(path).unwrap_or_default() {
+                    let spec = normalize(&spec);
+                    if !specs.contains_key(&spec) {
+                        specs.insert(
+                            spec.clone(),
+                            SpecState {
+                                inputs: BTreeSet::new(),
+                            },
+                        );
+                        dirty.insert(spec);
+                    }
+                }
             }
             for (spec, state) in &specs {
-                if state.inputs.contains(path) {
+                // A folder that appeared may hold an input that was missing.
+                if state.inputs.contains(path)
+                    || state.inputs.iter().any(|input| input.starts_with(path))
+                {
                     dirty.insert(spec.clone());
                 }
             }
         }
-        for spec in &dirty {
-            evaluate_spec(spec, &mut specs, options, &mut outputs, &mut on_change);
-        }
+        let dirty: Vec<PathBuf> = dirty.into_iter().collect();
+        evaluate_specs(&dirty, &mut specs, options, &mut outputs, &mut on_change);
         sync_watches(&mut debouncer, &specs, &roots, &mut watched);
     }
     Ok(())
 }
 
-fn evaluate_spec(
-    spec: &Path,
+/// Evaluates `dirty` on every core, and hands each result to `on_change`
+/// (on this thread) as soon as it is ready: one slow spec (a large data
+/// file) does not hold back the memos of the others.
+fn evaluate_specs(
+    dirty: &[PathBuf],
     specs: &mut BTreeMap<PathBuf, SpecState>,
     options: &FollowOptions,
     outputs: &mut HashSet<PathBuf>,
     on_change: &mut impl FnMut(SpecChange) -> Option<PathBuf>,
 ) {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .min(dirty.len());
+    if workers <= 1 {
+        for spec in dirty {
+            let result = evaluate(spec, options);
+            record(spec, result, specs, options, outputs, on_change);
+        }
+        return;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..workers {
+            let (tx, next) = (tx.clone(), &next);
+            scope.spawn(move || {
+                while let Some(spec) = dirty.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    if tx.send((spec, evaluate(spec, options))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (spec, result) in rx {
+            record(spec, result, specs, options, outputs, on_change);
+        }
+    });
+}
+
+/// One evaluation; a panic in it is reported as a bug in this spec's
+/// evaluation (with the bug's location), never the end of the watcher.
+fn evaluate(spec: &Path, options: &FollowOptions) -> Result<crate::Outcome, Diagnostics> {
     let run_options = RunOptions {
         data: options.data.clone(),
         date: None,
     };
+    crate::diagnostic::catch_panic(|| run_once(spec, &run_options))
+        .unwrap_or_else(|bug| Err(bug.at_path(spec).into()))
+}
+
+/// Records what an evaluation read, so a change of it is seen, and hands
+/// the result to `on_change`.
+fn record(
+    spec: &Path,
+    result: Result<crate::Outcome, Diagnostics>,
+    specs: &mut BTreeMap<PathBuf, SpecState>,
+    options: &FollowOptions,
+    outputs: &mut HashSet<PathBuf>,
+    on_change: &mut impl FnMut(SpecChange) -> Option<PathBuf>,
+) {
     let Some(state) = specs.get_mut(spec) else {
         return;
     };
-    let result = run_once(spec, &run_options);
     match &result {
         Ok(outcome) => {
             state.inputs = outcome.inputs().iter().map(|p| normalize(p)).collect();
@@ -444,7 +535,15 @@ fn sync_watches(
     let wanted: BTreeSet<PathBuf> = specs
         .iter()
         .flat_map(|(spec, state)| std::iter::once(spec).chain(state.inputs.iter()))
-        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .filter_map(|p| p.parent())
+        // A missing folder (a policy's, not written yet) is seen through
+        // its nearest existing ancestor until it exists.
+        .map(|dir| {
+            dir.ancestors()
+                .find(|a| a.is_dir())
+                .unwrap_or(dir)
+                .to_path_buf()
+        })
         // Folders under a recursively watched root are already covered.
         .filter(|dir| !roots.iter().any(|root| dir.starts_with(root)))
         .collect();

@@ -110,6 +110,7 @@ fn checkout_plan() {
             "sample_ratio_mismatch",
             "severe_guardrail",
             "primary_harm",
+            "early_look",
             "guardrail_worsened",
             "health_warning",
             "clear_win"
@@ -197,7 +198,7 @@ fn latency_guard_plan() {
             ))
         )
     );
-    assert_eq!(plan.policy().rules.len(), 9);
+    assert_eq!(plan.policy().rules.len(), 10);
     assert_eq!(plan.policy().rules[1].source, RuleSource::Policy);
 }
 
@@ -209,7 +210,8 @@ fn multiarm_plan() {
     assert!((sum - 1.0).abs() < 1e-12);
     assert!((plan.variants()[2].share - 1.0 / 3.0).abs() < 1e-12);
     assert_eq!(plan.treatments().len(), 2);
-    assert!(plan.sample_plan().is_none());
+    // A plan, so the default policy waits for the planned sample.
+    assert!(plan.sample_plan().is_some());
 }
 
 #[test]
@@ -452,7 +454,7 @@ fn rule_conditions_compile_to_typed_expressions() {
             Box::new(Expr::Number(0.005))
         )
     );
-    assert_eq!(rules.len(), 7 + 8);
+    assert_eq!(rules.len(), 7 + 9);
     let test = &checked.plan.policy().tests[0];
     assert_eq!(test.source, RuleSource::Inline);
     assert_eq!(test.by.as_deref(), Some("g"));

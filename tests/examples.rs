@@ -78,6 +78,34 @@ fn search_ratio_launches_on_clicks_per_query_with_cuped_metrics() {
 }
 
 #[test]
+fn daily_checkout_launches_at_a_look_that_crossed_its_boundary() {
+    let outcome = run("daily_checkout/checkout.xos");
+    let decision = &outcome.report.decision;
+    assert_eq!(decision.verdict, Verdict::Launch);
+    assert_eq!(decision.rule, "clear_win");
+    let inference = &outcome.report.inference;
+    assert_eq!(inference.look, 14);
+    // Launched validly before the planned sample: information below 1.
+    assert!(inference.information.is_some_and(|t| t < 1.0));
+    assert!(!outcome.report.plan.sample_reached);
+}
+
+#[test]
+fn signup_daily_reads_each_rows_look_and_launches_always_valid() {
+    let outcome = run("signup_daily/signup.xos");
+    let decision = &outcome.report.decision;
+    assert_eq!(decision.verdict, Verdict::Launch);
+    assert_eq!(decision.rule, "clear_win");
+    assert_eq!(outcome.report.inference.look, 7);
+    let looks = &outcome.report.metrics[0].comparisons[0].looks;
+    assert_eq!(looks.len(), 7);
+    // Only the last look's confidence sequence excludes 0.
+    let excludes = |l: &xos::inference::LookPoint| l.ci_low.is_some_and(|low| low > 0.0);
+    assert!(excludes(&looks[6]));
+    assert!(!looks[..6].iter().any(excludes));
+}
+
+#[test]
 fn golden_memos() {
     for (name, path) in [
         ("checkout", "checkout/checkout.xos"),
@@ -85,6 +113,8 @@ fn golden_memos() {
         ("latency_guard", "latency_guard/search.xos"),
         ("signup_rows", "signup_rows/signup.xos"),
         ("search_ratio", "search_ratio/search.xos"),
+        ("daily_checkout", "daily_checkout/checkout.xos"),
+        ("signup_daily", "signup_daily/signup.xos"),
     ] {
         let outcome = run(path);
         // On the report itself: the JSON would show a NaN as `null`.
@@ -120,7 +150,7 @@ fn every_example_folder_is_tested() {
     }
     assert_eq!(
         specs.len(),
-        5,
+        7,
         "a new example needs its verdict and golden memo here: {specs:?}"
     );
     for spec in specs {

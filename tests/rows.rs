@@ -302,6 +302,7 @@ fn reference(text: &[u8], variants: &[&str], metrics: &[&str]) -> Data {
     Data {
         variants: out,
         assignment: None,
+        looks: Vec::new(),
     }
 }
 

@@ -37,7 +37,8 @@ fn project(data: &str) -> tempfile::TempDir {
     dir
 }
 
-const WIN: &str = "variant,users,conversions\ncontrol,10000,1200\ntreatment,10050,1320\n";
+// Past the plan's 47,034 units per arm, so the default policy may launch.
+const WIN: &str = "variant,users,conversions\ncontrol,50000,6000\ntreatment,50100,6600\n";
 const HARM: &str = "variant,users,conversions\ncontrol,10000,1200\ntreatment,10000,1000\n";
 
 #[test]
@@ -229,10 +230,10 @@ fn plan_gives_sizes_per_arm_total_and_days() {
 
 #[test]
 fn plan_without_inputs_explains_what_is_missing() {
-    let out = xos(
-        &["plan", example("multiarm/pricing.xos").to_str().unwrap()],
-        Path::new("."),
-    );
+    let dir = project(WIN);
+    let spec = SPEC.replace(" { baseline 12% mde 5% relative }", "");
+    std::fs::write(dir.path().join("small.xos"), spec).unwrap();
+    let out = xos(&["plan", "small.xos"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("has no `mde`"),

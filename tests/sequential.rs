@@ -143,13 +143,13 @@ fn a_bad_sequential_block_reports_every_problem() {
 
 #[test]
 fn rules_read_the_sequential_facts() {
-    let rule = "    rule early_look {\n        when sequential.look == 1 and sequential.information < 50% and plan.progress < 50% and primary.boundary > 3\n        then hold\n        because \"look {{ sequential.look }} at {{ plan.progress }}\"\n    }\n\n    settings {";
+    let rule = "    rule first_look {\n        when sequential.look == 1 and sequential.information < 50% and plan.progress < 50% and primary.boundary > 3\n        then hold\n        because \"look {{ sequential.look }} at {{ plan.progress }}\"\n    }\n\n    settings {";
     let (_dir, path, r) = run_edited(
         &format!("{DIR}/group_sequential.xos"),
         &format!("{DIR}/checkout_early.csv"),
         ("    settings {", rule),
     );
-    assert_eq!(r["decision"]["rule"], "early_look", "{}", r["decision"]);
+    assert_eq!(r["decision"]["rule"], "first_look", "{}", r["decision"]);
 
     // A fact of the wrong type is a located error.
     let bad = std::fs::read_to_string(&path)
@@ -232,4 +232,55 @@ fn sequential_with_a_fieller_interval_is_refused() {
     let err = stderr(&out);
     assert!(err.contains("xos::check::sequential_relative_ci"), "{err}");
     assert!(err.contains("spec.xos:"), "located: {err}");
+}
+
+/// The trace of issue 19: the checkout spec, fixed-horizon with a plan, read
+/// on its first export (10,000 / 10,050 users). The default policy holds and
+/// says how far the sample is and what to do; the same data with
+/// `sequential` decides by the sequential test instead.
+#[test]
+fn the_checkout_spec_on_its_first_data_holds_until_the_planned_sample() {
+    let r = report("checkout_early.xos");
+    let decision = &r["decision"];
+    assert_eq!(decision["verdict"], "hold");
+    assert_eq!(decision["rule"], "early_look");
+    let reason = decision["reason"].as_str().expect("reason");
+    for expected in [
+        "21.3% of the planned sample",
+        "74,018 more units",
+        "about 4 more days",
+        "declare a `sequential` block",
+    ] {
+        assert!(reason.contains(expected), "{expected:?} not in {reason:?}");
+    }
+    // The fixed-horizon primary is significant: without the rule it would launch.
+    assert_eq!(primary(&r)["better"], true);
+
+    // Without a plan the spec is decided as one look, as before.
+    let (_dir, _path, no_plan) = run_edited(
+        &format!("{DIR}/checkout_early.xos"),
+        &format!("{DIR}/checkout_early.csv"),
+        (
+            "plan {\n        daily_users 20_000\n        power       80%\n    }",
+            "",
+        ),
+    );
+    assert_eq!(no_plan["decision"]["verdict"], "launch");
+    // `xos check` flags that spec: its verdict is valid for a single look only.
+    let edited = std::fs::read_to_string(format!("{DIR}/checkout_early.xos"))
+        .expect("spec")
+        .replace(
+            "plan {\n        daily_users 20_000\n        power       80%\n    }",
+            "",
+        );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("spec.xos");
+    std::fs::write(&path, edited).expect("write");
+    let check = xos(&["check", path.to_str().expect("utf-8")]);
+    assert!(
+        stderr(&check).contains("xos::analysis::peeking"),
+        "{}",
+        stderr(&check)
+    );
+    assert!(stderr(&check).contains("has neither a `plan` nor `sequential`"));
 }

@@ -166,9 +166,11 @@ fn the_list_names_every_example_with_its_verdict() {
         names,
         [
             "checkout_redesign",
+            "daily_checkout",
             "search_ranking",
             "pricing_page",
             "search_ratio",
+            "signup_daily",
             "signup_flow"
         ]
     );

@@ -9,16 +9,18 @@ use common::{stderr, stdout, xos};
 
 const GOLDEN: &str = "tests/fixtures/sql/golden.xos";
 
+const DIALECTS: [&str; 6] = [
+    "duckdb",
+    "postgres",
+    "bigquery",
+    "snowflake",
+    "trino",
+    "spark",
+];
+
 #[test]
 fn golden_query_of_every_dialect() {
-    for dialect in [
-        "duckdb",
-        "postgres",
-        "bigquery",
-        "snowflake",
-        "trino",
-        "spark",
-    ] {
+    for dialect in DIALECTS {
         let table = match dialect {
             "bigquery" => "my-project.analytics.events",
             _ => "analytics.\"events.v2\"",
@@ -359,4 +361,41 @@ fn data_dash_with_a_folder_of_specs_is_refused() {
         stderr(&out)
     );
     assert!(stdout(&out).is_empty());
+}
+
+/// With `look`, the query of every dialect gives one row per look and
+/// variant over every row up to the look, and a row with an empty look for
+/// rows without one (which `xos run` then reports).
+#[test]
+fn per_look_query_of_every_dialect() {
+    for dialect in DIALECTS {
+        let out = xos(&[
+            "sql",
+            "tests/fixtures/sql/looks.xos",
+            "--dialect",
+            dialect,
+            "--table",
+            "events",
+        ]);
+        assert!(out.status.success(), "{dialect}: {}", stderr(&out));
+        let sql = stdout(&out);
+        let quote = if matches!(dialect, "bigquery" | "spark") {
+            '`'
+        } else {
+            '"'
+        };
+        for needle in [
+            format!("t.{quote}exposure date{quote} AS look"),
+            "SELECT DISTINCT r.look FROM unit_rows AS r WHERE r.look IS NOT NULL".to_string(),
+            format!("l.look AS {quote}exposure date{quote}"),
+            "JOIN unit_rows AS r ON r.look <= l.look".to_string(),
+            "GROUP BY l.look, r.variant".to_string(),
+            format!("NULL AS {quote}exposure date{quote}"),
+            "WHERE r.look IS NULL".to_string(),
+            "ORDER BY 1, 2".to_string(),
+        ] {
+            assert!(sql.contains(&needle), "{dialect}: no {needle:?} in\n{sql}");
+        }
+        insta::assert_snapshot!(format!("looks_{dialect}"), sql);
+    }
 }

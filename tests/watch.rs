@@ -238,3 +238,82 @@ fn a_spec_broken_from_the_start_recovers_when_fixed() {
     wait_for_file(&out.join("checkout_redesign.md"), "HOLD");
     w.assert_running();
 }
+
+#[test]
+fn a_fixed_horizon_spec_without_a_plan_gets_one_note() {
+    let (_dir, specs, out) = setup();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_all(&[
+        &["checkout_redesign: hold (otherwise)"],
+        &["xos::watch::single_look"],
+    ]);
+    std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
+    w.expect_line(&["checkout_redesign: hold → launch (clear_win)"]);
+    std::fs::write(specs.join("checkout.csv"), FLAT).unwrap();
+    w.expect_line(&["checkout_redesign: launch → hold (otherwise)"]);
+    let notes = w
+        .seen
+        .iter()
+        .filter(|l| l.contains("xos::watch::single_look"))
+        .count();
+    assert_eq!(notes, 1, "one note per spec:\n{}", w.seen.join("\n"));
+}
+
+#[test]
+fn a_named_spec_deleted_and_written_again_is_watched_again() {
+    let (_dir, specs, out) = setup();
+    let spec = specs.join("checkout.xos");
+    let mut w = Watcher::start(&spec, &out);
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    std::fs::remove_file(&spec).unwrap();
+    w.expect_line(&["checkout.xos: invalid"]);
+    w.assert_running();
+    std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
+    std::fs::write(&spec, SPEC).unwrap();
+    w.expect_line(&["checkout_redesign: hold → launch (clear_win)"]);
+    wait_for_file(&out.join("checkout_redesign.md"), "LAUNCH");
+}
+
+#[test]
+fn a_missing_policy_file_is_noticed_when_it_appears() {
+    let (_dir, specs, out) = setup();
+    let spec = specs.join("checkout.xos");
+    std::fs::write(
+        &spec,
+        SPEC.replace(
+            "    variants",
+            "    policy \"rules/ship.xos\"\n    variants",
+        ),
+    )
+    .unwrap();
+    std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
+    let mut w = Watcher::start(&spec, &out);
+    w.expect_all(&[&["checkout.xos: invalid"], &["cannot read policy"]]);
+    std::fs::create_dir_all(specs.join("rules")).unwrap();
+    std::fs::write(
+        specs.join("rules/ship.xos"),
+        "policy ship {\n    otherwise launch because \"always\"\n}\n",
+    )
+    .unwrap();
+    w.expect_line(&["checkout_redesign: launch (otherwise)"]);
+}
+
+#[test]
+fn a_spec_written_into_a_new_folder_right_away_is_seen() {
+    let (_dir, specs, out) = setup();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    for i in 0..3 {
+        let folder = specs.join(format!("team{i}/q{i}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("pricing.csv"), HARM).unwrap();
+        std::fs::write(
+            folder.join("pricing.xos"),
+            SPEC.replace("checkout_redesign", &format!("pricing_{i}"))
+                .replace("checkout.csv", "pricing.csv"),
+        )
+        .unwrap();
+        w.expect_line(&[&format!("pricing_{i}: rollback (primary_harm)")]);
+    }
+    w.assert_running();
+}

@@ -106,11 +106,21 @@ pub(super) fn check_experiment(
         }
     }
 
-    let data = check_data(data, &spec_dir, options, experiment, &mut out);
+    let data_decl = data;
+    let spec = source;
+    let data = check_data(data_decl, &spec_dir, options, experiment, &mut out).map(|mut source| {
+        if options.data_override.is_none() {
+            source.named_at = data_decl.map(|decl| (Arc::clone(spec), decl.path.span));
+        }
+        source
+    });
     let variants = check_variants(variants, experiment, &mut out);
     // INVARIANT: `metrics` and `infos` list the primary first, so that
     // `primary` is metric id 0 as the plan promises.
     let (metrics, infos) = check_metrics(&metric_decls, experiment, &mut out);
+    if let (Some(source), Some(metrics)) = (&data, &metrics) {
+        out.extend(look_read_by_a_metric(data_decl, source, metrics));
+    }
     let sample_plan = plan_decl.map(|decl| check_sample_plan(&decl.block, &mut out));
     if let (Some(decl), Some(metrics)) = (plan_decl, &metrics) {
         plan_inputs(decl, metrics, &mut out);
@@ -269,6 +279,40 @@ pub(super) fn check_experiment(
 
 // ---------------------------------------------------------------- data
 
+/// A `look` column that a metric also reads: its values would be read both
+/// as looks and as the metric's.
+fn look_read_by_a_metric(
+    decl: Option<&ast::DataDecl>,
+    source: &DataSource,
+    metrics: &[crate::plan::Metric],
+) -> Option<Diagnostic> {
+    let look = source.look.as_deref()?;
+    let metric = metrics.iter().find(|m| match source.shape {
+        Shape::Rows => crate::plan::row_columns(m).contains(&look),
+        Shape::Aggregated => crate::plan::aggregated_columns(m).iter().any(|c| c == look),
+    })?;
+    let span = decl?
+        .options
+        .as_ref()?
+        .options
+        .iter()
+        .find(|kv| kv.key.name == "look")?
+        .span;
+    Some(
+        Diagnostic::error(
+            "xos::check::look_column",
+            format!(
+                "the look column `{look}` is also read by metric `{}`",
+                metric.name
+            ),
+        )
+        .label(span, "names a column a metric reads")
+        .help(
+            "`look` names the column holding each row's look (a day, a date); give it that column",
+        ),
+    )
+}
+
 fn check_data(
     decl: Option<&ast::DataDecl>,
     spec_dir: &Path,
@@ -298,6 +342,8 @@ fn check_data(
         shape: Shape::Aggregated,
         unit_id: None,
         missing: Missing::Error,
+        look: None,
+        named_at: None,
     };
     let Some(block) = decl.and_then(|d| d.options.as_ref()) else {
         return Some(source);
@@ -305,6 +351,7 @@ fn check_data(
     let mut ok = true;
     let mut unit_id_span = None;
     let mut missing_span = None;
+    let mut look_span = None;
     for kv in options_once(block, out) {
         let key = kv.key.name.as_str();
         match key {
@@ -320,6 +367,13 @@ fn check_data(
                 Some(v) => {
                     source.unit_id = Some(v);
                     unit_id_span = Some(kv.key.span);
+                }
+                None => ok = false,
+            },
+            "look" => match text_value(kv, out) {
+                Some(v) => {
+                    source.look = Some(v);
+                    look_span = Some(kv.span);
                 }
                 None => ok = false,
             },
@@ -351,10 +405,31 @@ fn check_data(
                         "unit_id",
                         "missing",
                         "delimiter",
+                        "look",
                     ],
                 ));
                 ok = false;
             }
+        }
+    }
+    if let (Some(look), Some(span)) = (&source.look, look_span) {
+        let taken = [
+            (&source.variant_column, "the variant column"),
+            (&source.units_column, "the units column"),
+        ]
+        .into_iter()
+        .chain(source.unit_id.as_ref().map(|u| (u, "the `unit_id` column")))
+        .find(|(column, _)| *column == look);
+        if let Some((_, what)) = taken {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::look_column",
+                    format!("the look column `{look}` is also {what}"),
+                )
+                .label(span, "names a column already read for something else")
+                .help("`look` names the column holding each row's look (a day, a date); give it that column"),
+            );
+            ok = false;
         }
     }
     if source.shape == Shape::Aggregated {

@@ -478,18 +478,26 @@ impl ExprChecker<'_, '_> {
             "plan" => match name {
                 "sample_reached" => Some((Fact::SampleReached, Ty::Bool)),
                 "progress" => Some((Fact::PlanProgress, Ty::Number(Some(Dim::Probability)))),
+                "units_remaining" => Some((Fact::PlanUnitsRemaining, Ty::Number(Some(Dim::Plain)))),
+                "days_remaining" => Some((Fact::PlanDaysRemaining, Ty::Number(Some(Dim::Plain)))),
                 _ => {
                     self.out.push(unknown_field(
                         root,
                         name,
                         field_span,
-                        &["sample_reached", "progress"],
+                        &[
+                            "sample_reached",
+                            "progress",
+                            "units_remaining",
+                            "days_remaining",
+                        ],
                     ));
                     None
                 }
             },
             "sequential" => match name {
                 "look" => Some((Fact::SequentialLook, Ty::Number(Some(Dim::Plain)))),
+                "fixed" => Some((Fact::SequentialFixed, Ty::Bool)),
                 "information" => Some((
                     Fact::SequentialInformation,
                     Ty::Number(Some(Dim::Probability)),
@@ -499,7 +507,7 @@ impl ExprChecker<'_, '_> {
                         root,
                         name,
                         field_span,
-                        &["look", "information"],
+                        &["look", "information", "fixed"],
                     ));
                     None
                 }

@@ -153,17 +153,17 @@ pub fn check_experiment_without_config(
 /// Reads a file as UTF-8 source text; a missing or unreadable file is a
 /// diagnostic naming the path.
 pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Diagnostics> {
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(SourceFile::new(path, text)),
-            Err(_) => Err(Diagnostic::error(
+    match crate::limits::read_file(path, crate::limits::max_source_bytes()) {
+        Ok(bytes) => crate::diagnostic::decode_utf8(path, bytes).map_err(|(source, byte)| {
+            Diagnostic::error(
                 "xos::io::not_utf8",
                 format!("`{}` is not UTF-8 text", path.display()),
             )
-            .at_path(path)
+            .in_file(&source)
+            .label(byte, "invalid byte here")
             .help("xos files are UTF-8 text")
-            .into()),
-        },
+            .into()
+        }),
         Err(error) => Err(Diagnostic::error(
             "xos::io::read",
             format!("cannot read `{}`: {}", path.display(), io_reason(&error)),
@@ -178,6 +178,7 @@ fn io_reason(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::FileTooLarge | std::io::ErrorKind::InvalidInput => error.to_string(),
         _ => error.to_string().to_lowercase(),
     }
 }

@@ -70,7 +70,12 @@ pub(super) fn load_policy(
         }
         return policy.clone().map(|p| (p, Some(Arc::clone(source))));
     };
-    let text = match std::fs::read_to_string(&site.resolved) {
+    let text = match crate::limits::read_file(&site.resolved, crate::limits::max_source_bytes())
+        .and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not UTF-8 text")
+            })
+        }) {
         Ok(text) => text,
         Err(error) => {
             out.push(
@@ -87,7 +92,9 @@ pub(super) fn load_policy(
                     "looked for `{}`; the path is relative to the file that names it",
                     site.resolved.display()
                 ))
-                .in_file(&site.source),
+                .in_file(&site.source)
+                // Named so that `xos watch` sees the file when it appears.
+                .at_path(&site.resolved),
             );
             return None;
         }
@@ -318,9 +325,16 @@ pub(super) fn reachability_combined(
     inline: &mut Vec<Diagnostic>,
     file: &mut Vec<Diagnostic>,
 ) {
-    for (i, rule) in rules.iter().enumerate() {
+    // One pass, linear in the rules (3,000 inline rules took 36 s when each
+    // rule was compared with every earlier one): the first `when true`, the
+    // files already warned about it, and the first rule of each condition
+    // (keyed by its printed form; `Expr` holds floats, so it has no `Hash`).
+    let mut first_true: Option<&Rule> = None;
+    let mut warned_after_true: Vec<RuleSource> = Vec::new();
+    let mut first_with: std::collections::HashMap<String, &Rule> = std::collections::HashMap::new();
+    for rule in rules {
         let sink = |rule: &Rule| -> bool { rule.source == RuleSource::Inline };
-        if let Some(earlier) = rules[..i].iter().find(|r| r.when == Expr::Bool(true)) {
+        if let Some(earlier) = first_true {
             let same_file = earlier.source == rule.source;
             let mut d = Diagnostic::warning(
                 "xos::check::unreachable_rule",
@@ -335,12 +349,8 @@ pub(super) fn reachability_combined(
                 d = d.secondary(earlier.name_span, "this rule always applies");
             }
             // Only the first unreachable rule of a file is worth a warning.
-            let already = rules[..i]
-                .iter()
-                .skip_while(|r| r.when != Expr::Bool(true))
-                .skip(1)
-                .any(|r| r.source == rule.source);
-            if !already {
+            if !warned_after_true.contains(&rule.source) {
+                warned_after_true.push(rule.source);
                 if sink(rule) {
                     inline.push(d);
                 } else {
@@ -349,7 +359,17 @@ pub(super) fn reachability_combined(
             }
             continue;
         }
-        if let Some(earlier) = rules[..i].iter().find(|r| r.when == rule.when) {
+        if rule.when == Expr::Bool(true) {
+            first_true = Some(rule);
+        }
+        let earlier = match first_with.entry(format!("{:?}", rule.when)) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(rule);
+                None
+            }
+        };
+        if let Some(earlier) = earlier {
             let mut d = Diagnostic::warning(
                 "xos::check::repeated_condition",
                 format!("rule `{}` can never fire", rule.name),
@@ -667,6 +687,8 @@ pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
             shape: Shape::Aggregated,
             unit_id: None,
             missing: Missing::Error,
+            look: None,
+            named_at: None,
         },
         variants: vec![
             Variant {

@@ -116,6 +116,19 @@ pub(super) fn number_value<'a>(
     out: &mut Vec<Diagnostic>,
 ) -> Option<&'a ast::Number> {
     match &kv.value {
+        // Shown as a percentage (×100) or scaled by a control's value, a
+        // number this large overflows to infinity (`≥ inf% relative`).
+        ast::Value::Number(n) if !(n.value * 100.0).is_finite() => {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::out_of_range",
+                    format!("`{}` is too large", kv.key.name),
+                )
+                .label(n.span, "overflows to infinity once converted")
+                .help("numbers in a spec are below 1e306"),
+            );
+            None
+        }
         ast::Value::Number(n) => Some(n),
         other => {
             out.push(wrong_value(kv, other.span(), "a number"));

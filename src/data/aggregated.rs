@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Assignment, Data, MetricData, VariantData, list, missing_column};
+use super::looks::{LOOK_FORMATS, LookKey, parse_look};
+use super::{Assignment, Data, Look, MetricData, VariantData, list, missing_column};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::plan::{Metric, MetricKind, Plan, aggregated_columns};
 use crate::sql::{UNITS_DISTINCT, UNITS_DUPLICATED, UNITS_MIXED};
@@ -39,8 +40,21 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         .delimiter(plan.data.delimiter)
         .from_reader(text.as_bytes());
     let mut records = Vec::new();
+    // The header and at most this many rows: the file has one per variant.
+    let max_rows = crate::limits::max_aggregated_rows();
     for result in reader.records() {
         match result {
+            Ok(record) if records.len() as u64 > max_rows => {
+                let offset = record_start(&record);
+                return Err(Diagnostic::error(
+                    "xos::data::too_many_rows",
+                    format!("more than {max_rows} rows in an aggregated file"),
+                )
+                .in_file(source)
+                .label(Span::new(offset, line_end(text, offset)), "this row is over the limit")
+                .help("an aggregated file has one row per variant; for one row per unit declare `shape rows` in the data block (XOS_MAX_AGGREGATED_ROWS changes the limit)")
+                .into());
+            }
             Ok(record) => records.push(record),
             Err(err) => {
                 let offset = err.position().map_or(text.len(), |p| p.byte() as usize);
@@ -107,6 +121,12 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             metric: None,
         },
     ];
+    if let Some(look) = &plan.data.look {
+        needs.push(Need {
+            header: look.clone(),
+            metric: None,
+        });
+    }
     for metric in &plan.metrics {
         needs.extend(aggregated_columns(metric).into_iter().map(|header| Need {
             header,
@@ -128,12 +148,16 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             None if need.header == plan.data.variant_column => {
                 "it names each row's variant".to_string()
             }
-            None => "it holds each variant's units".to_string(),
+            None if need.header == plan.data.units_column => {
+                "it holds each variant's units".to_string()
+            }
+            None => "the spec's `look` says it names each row's look".to_string(),
         };
         // The variant and units columns can be renamed in the spec.
         let renamed_by = match &need.metric {
             Some(_) => None,
             None if need.header == plan.data.variant_column => Some("variant_column"),
+            None if plan.data.look.as_deref() == Some(need.header.as_str()) => None,
             None => Some("units"),
         };
         diags.push(missing_column(
@@ -163,28 +187,27 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     let col = |name: &str| columns[name];
     let variant_col = col(&plan.data.variant_column);
     let units_col = col(&plan.data.units_column);
+    let look_col = plan.data.look.as_deref().map(col);
 
     // Optional assignment counts (`xos sql` writes them for a `unit_id`):
     // distinct, mixed and duplicated units, summed over the rows.
     let unit_columns = [UNITS_DISTINCT, UNITS_MIXED, UNITS_DUPLICATED]
         .map(|name| columns.get(name).map(|&col| (col, name)));
-    let mut unit_counts = [0u64; 3];
-    let mut total_units = 0u64;
     let declared: Vec<&str> = plan.variants.iter().map(|v| v.name.as_str()).collect();
-    let mut rows: Vec<Option<(VariantData, Span)>> = vec![None; plan.variants.len()];
-    let mut repeated = vec![false; plan.variants.len()];
+    // One group of rows per look (one group without a look column).
+    let mut groups: Vec<Group> = Vec::new();
+    if look_col.is_none() {
+        groups.push(Group::new(
+            None,
+            String::new(),
+            Span::default(),
+            declared.len(),
+        ));
+    }
     let mut in_bad_row = vec![false; plan.variants.len()];
     let mut case_only: Vec<(Span, String)> = Vec::new();
     if records.len() == 1 {
-        diags.push(
-            Diagnostic::error(
-                "xos::data::no_rows",
-                "the data file has a header but no rows",
-            )
-            .in_file(source)
-            .label(header_line, "header only")
-            .help(format!("add one row per variant: {}", list(&declared))),
-        );
+        diags.push(no_rows(source, header_line, "variant", &declared));
         return Err(diags);
     }
 
@@ -235,6 +258,26 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             case_only.push((label_span, format!("`{label}` for `{}`", declared[index])));
             continue;
         }
+        let group = match look_col {
+            None => 0,
+            Some(col) => {
+                let (text, span) = field(col);
+                match look_group(source, &mut groups, text, span, declared.len()) {
+                    Ok(g) => g,
+                    Err(diag) => {
+                        diags.push(diag);
+                        continue;
+                    }
+                }
+            }
+        };
+        let Group {
+            rows,
+            repeated,
+            unit_counts,
+            total_units,
+            ..
+        } = &mut groups[group];
         let Some(index) = declared.iter().position(|d| *d == label) else {
             let mut diag = Diagnostic::error(
                 "xos::data::unknown_variant",
@@ -249,25 +292,31 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             diags.push(diag);
             continue;
         };
-        if let Some((_, first)) = &rows[index] {
+        if let Some(first) = &rows[index] {
             // One diagnostic per repeated label, not one per extra row.
             if std::mem::replace(&mut repeated[index], true) {
                 continue;
             }
             let count = label_rows.get(label).copied().unwrap_or(2);
-            let count = if count == 2 {
+            let count = if look_col.is_some() {
+                "more than one".to_string()
+            } else if count == 2 {
                 "two".to_string()
             } else {
                 count.to_string()
             };
+            let at = match look_col {
+                Some(col) => format!(" at look `{}`", field(col).0),
+                None => String::new(),
+            };
             diags.push(
                 Diagnostic::error(
                     "xos::data::duplicate_variant",
-                    format!("variant `{label}` has {count} rows"),
+                    format!("variant `{label}` has {count} rows{at}"),
                 )
                 .in_file(source)
                 .label(label_span, "second row")
-                .secondary(*first, "first row")
+                .secondary(first.label, "first row")
                 .help(
                     "aggregated data has one row per variant; for one row per unit, \
                          declare `data \"…\" { shape rows }`",
@@ -316,7 +365,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
                 None => ok = false,
             }
         }
-        for (column, count) in unit_columns.iter().zip(&mut unit_counts) {
+        for (column, count) in unit_columns.iter().zip(unit_counts.iter_mut()) {
             let Some((col, name)) = column else { continue };
             let (text, span) = field(*col);
             match parse_count(text) {
@@ -327,27 +376,19 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
                 }
             }
         }
-        total_units += units;
-        if ok {
-            rows[index] = Some((
-                VariantData {
-                    name: label.to_string(),
-                    units,
-                    metrics,
-                },
-                label_span,
-            ));
-        } else {
-            // Mark the variant as present so it is not also reported absent.
-            rows[index] = Some((
-                VariantData {
-                    name: label.to_string(),
-                    units: 0,
-                    metrics: Vec::new(),
-                },
-                label_span,
-            ));
-        }
+        *total_units += units;
+        // An invalid row still marks the variant as present, so it is not
+        // also reported absent.
+        rows[index] = Some(Row {
+            data: VariantData {
+                name: label.to_string(),
+                units: if ok { units } else { 0 },
+                metrics: if ok { metrics } else { Vec::new() },
+            },
+            valid: ok,
+            label: label_span,
+            units: units_span,
+        });
     }
 
     if let Some((span, _)) = case_only.first() {
@@ -360,10 +401,13 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         ));
     }
     let variant_header = span_at(&header_spans, variant_col, header_start);
-    for ((variant, row), in_bad_row) in plan.variants.iter().zip(&rows).zip(in_bad_row) {
-        if row.is_none() && !in_bad_row {
-            diags.push(
-                Diagnostic::error(
+    for group in &groups {
+        for (index, (variant, row)) in plan.variants.iter().zip(&group.rows).enumerate() {
+            if row.is_some() || in_bad_row[index] {
+                continue;
+            }
+            diags.push(match &group.key {
+                None => Diagnostic::error(
                     "xos::data::absent_variant",
                     format!(
                         "variant `{}` is declared in the spec but has no row",
@@ -376,14 +420,48 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
                     format!("no row has `{}` here", variant.name),
                 )
                 .help("add its row to the export, or remove the variant from the spec"),
-            );
+                Some(_) => Diagnostic::error(
+                    "xos::data::absent_variant",
+                    format!(
+                        "variant `{}` has no row at look `{}`",
+                        variant.name, group.label
+                    ),
+                )
+                .in_file(source)
+                .label(group.first, format!("look `{}` starts here", group.label))
+                .help(
+                    "with `look`, every look needs one row per variant with its cumulative \
+                     units and sums; add the missing row or drop the look",
+                ),
+            });
         }
+    }
+    if groups.is_empty() && !diags.has_errors() {
+        // Only blank lines after the header.
+        diags.push(no_rows(source, header_line, "look and variant", &declared));
+    }
+    groups.sort_by_key(|g| g.key);
+    for diag in decreasing_units(source, &groups) {
+        diags.push(diag);
     }
 
     if diags.has_errors() {
         return Err(diags);
     }
-    let variants = rows.into_iter().flatten().map(|(v, _)| v).collect();
+    let (unit_counts, total_units) = groups
+        .last()
+        .map_or(([0; 3], 0), |g| (g.unit_counts, g.total_units));
+    let mut looks: Vec<Look> = groups
+        .into_iter()
+        .map(|g| Look {
+            label: g.label,
+            variants: g.rows.into_iter().flatten().map(|r| r.data).collect(),
+        })
+        .collect();
+    let variants = looks.last().map(|l| l.variants.clone()).unwrap_or_default();
+    if look_col.is_none() {
+        looks.clear();
+    }
     // Without `units_distinct`, shares are of the units column's total.
     let assignment = (unit_columns[1].is_some() || unit_columns[2].is_some()).then(|| Assignment {
         units: if unit_columns[0].is_some() {
@@ -399,7 +477,146 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
     Ok(Data {
         variants,
         assignment,
+        looks,
     })
+}
+
+/// A header without rows; `per` says what needs a row (`variant`).
+fn no_rows(
+    source: &Arc<SourceFile>,
+    header_line: Span,
+    per: &str,
+    declared: &[&str],
+) -> Diagnostic {
+    Diagnostic::error(
+        "xos::data::no_rows",
+        "the data file has a header but no rows",
+    )
+    .in_file(source)
+    .label(header_line, "header only")
+    .help(format!("add one row per {per}: {}", list(declared)))
+}
+
+/// One variant's row at one look.
+#[derive(Clone)]
+struct Row {
+    data: VariantData,
+    /// Its cells are valid.
+    valid: bool,
+    label: Span,
+    units: Span,
+}
+
+/// The rows of one look (all rows without a look column).
+struct Group {
+    key: Option<LookKey>,
+    /// The look as written.
+    label: String,
+    /// The look cell of its first row.
+    first: Span,
+    /// Indexed by the plan's variants.
+    rows: Vec<Option<Row>>,
+    repeated: Vec<bool>,
+    /// `units_distinct`, `units_mixed`, `units_duplicated` summed over its rows.
+    unit_counts: [u64; 3],
+    total_units: u64,
+}
+
+impl Group {
+    fn new(key: Option<LookKey>, label: String, first: Span, variants: usize) -> Group {
+        Group {
+            key,
+            label,
+            first,
+            rows: vec![None; variants],
+            repeated: vec![false; variants],
+            unit_counts: [0; 3],
+            total_units: 0,
+        }
+    }
+}
+
+/// The group of the look written `text` (created at its first row), or the
+/// diagnostic of a look value that does not parse or is of another kind than
+/// the file's first look.
+fn look_group(
+    source: &Arc<SourceFile>,
+    groups: &mut Vec<Group>,
+    text: &str,
+    span: Span,
+    variants: usize,
+) -> Result<usize, Diagnostic> {
+    let Some(key) = parse_look(text) else {
+        let shown = if text.is_empty() {
+            "an empty cell".to_string()
+        } else {
+            format!("`{text}`")
+        };
+        return Err(
+            Diagnostic::error("xos::data::bad_look", format!("{shown} is not a look"))
+                .in_file(source)
+                .label(span, "not an integer, a date or a date and time")
+                .help(LOOK_FORMATS),
+        );
+    };
+    if let Some(first) = groups.first()
+        && let Some(first_key) = first.key
+        && !first_key.same_kind(key)
+    {
+        return Err(Diagnostic::error(
+            "xos::data::bad_look",
+            format!(
+                "look `{text}` is {}, but the first look is {}",
+                key.kind(),
+                first_key.kind()
+            ),
+        )
+        .in_file(source)
+        .label(span, key.kind())
+        .secondary(first.first, format!("the first look, {}", first_key.kind()))
+        .help("looks are ordered by value, so every look must be of the same kind"));
+    }
+    if let Some(i) = groups.iter().position(|g| g.key == Some(key)) {
+        return Ok(i);
+    }
+    groups.push(Group::new(Some(key), text.to_string(), span, variants));
+    Ok(groups.len() - 1)
+}
+
+/// Cumulative units that go down from one look to the next: each look's row
+/// holds the units up to that look, so they never decrease.
+fn decreasing_units(source: &Arc<SourceFile>, groups: &[Group]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for pair in groups.windows(2) {
+        let (before, after) = (&pair[0], &pair[1]);
+        for (a, b) in before.rows.iter().zip(&after.rows) {
+            let (Some(a), Some(b)) = (a, b) else { continue };
+            if !a.valid || !b.valid || b.data.units >= a.data.units {
+                continue;
+            }
+            out.push(
+                Diagnostic::error(
+                    "xos::data::decreasing_units",
+                    format!(
+                        "variant `{}` has {} units at look `{}`, fewer than the {} at look `{}`",
+                        b.data.name,
+                        crate::numbers::thousands(b.data.units),
+                        after.label,
+                        crate::numbers::thousands(a.data.units),
+                        before.label
+                    ),
+                )
+                .in_file(source)
+                .label(b.units, format!("fewer than at look `{}`", before.label))
+                .secondary(a.units, format!("look `{}`", before.label))
+                .help(
+                    "with `look`, each row holds the cumulative units and sums up to its look; \
+                     sum a daily export over the days up to each look",
+                ),
+            );
+        }
+    }
+    out
 }
 
 /// The cells of one valid-looking row of an aggregated file, for reading a

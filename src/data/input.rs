@@ -111,15 +111,18 @@ fn header_is_aggregated(plan: &Plan, path: &Path, delimiter: u8) -> bool {
 /// The trimmed column names of the file's first line (a gzip file is
 /// decompressed; a byte-order mark is dropped).
 fn header_names(path: &Path, delimiter: u8) -> Option<Vec<String>> {
-    let mut file = std::fs::File::open(path).ok()?;
+    let mut file = crate::limits::open_regular(path).ok()?;
     let mut magic = [0u8; 2];
     let gzip = file.read_exact(&mut magic).is_ok() && super::rows::is_gzip(&magic);
-    let file = std::fs::File::open(path).ok()?;
+    let file = crate::limits::open_regular(path).ok()?;
     let mut line = Vec::new();
+    // A header longer than a line may be is left for the reader to report.
+    let max = crate::limits::max_line_bytes();
     if gzip {
-        BufReader::new(flate2::read::MultiGzDecoder::new(file)).read_until(b'\n', &mut line)
+        BufReader::new(flate2::read::MultiGzDecoder::new(file).take(max))
+            .read_until(b'\n', &mut line)
     } else {
-        BufReader::new(file).read_until(b'\n', &mut line)
+        BufReader::new(file.take(max)).read_until(b'\n', &mut line)
     }
     .ok()?;
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);

@@ -13,9 +13,11 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::plan::{Plan, Shape};
+pub use looks::Look;
 
 pub mod aggregated;
 pub mod input;
+pub mod looks;
 pub mod rows;
 mod units;
 
@@ -25,6 +27,21 @@ pub struct Data {
     pub variants: Vec<VariantData>,
     /// Row-level data with a declared `unit_id`: how units were assigned.
     pub assignment: Option<Assignment>,
+    /// With a `look` column: every look's cumulative data, oldest first (the
+    /// last one is `variants`); empty without a look column.
+    pub looks: Vec<Look>,
+}
+
+impl Data {
+    /// The data at each look, oldest first: the looks' variants, or the
+    /// current data as the only look when the file has no look column.
+    pub fn history(&self) -> Vec<&[VariantData]> {
+        if self.looks.is_empty() {
+            vec![&self.variants]
+        } else {
+            self.looks.iter().map(|l| l.variants.as_slice()).collect()
+        }
+    }
 }
 
 /// Units seen in more than one variant (mixed assignment) or on more than
@@ -118,21 +135,33 @@ pub fn load(plan: &Plan) -> Result<Data, Diagnostics> {
         }
     }
     let plan = plan.as_ref();
-    let mut bytes = std::fs::read(path).map_err(|err| unreadable(plan, path, err))?;
-    if rows::is_gzip(&bytes) {
-        let mut text = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .read_to_end(&mut text)
-            .map_err(|err| unreadable(plan, path, err))?;
-        bytes = text;
+    let max = crate::limits::max_aggregated_bytes();
+    let file = crate::limits::open_regular(path).map_err(|err| unreadable(plan, path, err))?;
+    let compressed = file.metadata().map_or(0, |m| m.len());
+    let mut head = [0u8; 2];
+    let gzip = (&file).read_exact(&mut head).is_ok() && rows::is_gzip(&head);
+    let mut file = file;
+    std::io::Seek::rewind(&mut file).map_err(|err| unreadable(plan, path, err))?;
+    let bytes = if gzip {
+        // The decompressed size is bounded, not the file's: a small gzip
+        // file can hold a gigabyte line.
+        let max = max.min(crate::limits::max_inflated_bytes(compressed));
+        crate::limits::read_bounded(flate2::read::MultiGzDecoder::new(file), max)
+    } else if compressed > max {
+        Err(crate::limits::too_large(max))
+    } else {
+        crate::limits::read_bounded(file, max)
     }
+    .map_err(|err| unreadable(plan, path, err))?;
     let source = decode(path, bytes)?;
     aggregated::parse_aggregated(plan, &source)
 }
 
 /// The data file cannot be opened, read or decompressed.
+/// Located at the spec's `data "…"` when the spec names the file (not with
+/// `--data`), and naming the file in every case.
 pub(super) fn unreadable(plan: &Plan, path: &Path, err: std::io::Error) -> Diagnostics {
-    Diagnostic::error(
+    let diag = Diagnostic::error(
         "xos::data::unreadable",
         format!("cannot read `{}`", path.display()),
     )
@@ -141,32 +170,25 @@ pub(super) fn unreadable(plan: &Plan, path: &Path, err: std::io::Error) -> Diagn
         format!("{err}; `--data` names it as `{}`", plan.data.written)
     } else {
         format!("{err}; the spec names it as `{}`", plan.data.written)
-    })
+    });
+    match &plan.data.named_at {
+        Some((spec, span)) if plan.data.path == path => {
+            diag.in_file(spec).label(*span, "the data file named here")
+        }
+        _ => diag,
+    }
     .into()
 }
 
 /// Checks the bytes are UTF-8; the error points at the first bad byte.
 pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostics> {
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(path, text)),
-        Err(err) => {
-            let valid = err.utf8_error().valid_up_to();
-            let bytes = err.into_bytes();
-            // Show the file up to the bad byte, so the label lands on it.
-            let shown = String::from_utf8_lossy(&bytes[..valid]).into_owned() + "\u{FFFD}";
-            let source = SourceFile::new(path, shown);
-            Err(
-                Diagnostic::error("xos::data::invalid_utf8", "the file is not valid UTF-8")
-                    .in_file(&source)
-                    .label(
-                        Span::new(valid, valid + '\u{FFFD}'.len_utf8()),
-                        "invalid byte here",
-                    )
-                    .help("export the CSV as UTF-8")
-                    .into(),
-            )
-        }
-    }
+    crate::diagnostic::decode_utf8(path, bytes).map_err(|(source, span)| {
+        Diagnostic::error("xos::data::invalid_utf8", "the file is not valid UTF-8")
+            .in_file(&source)
+            .label(span, "invalid byte here")
+            .help("export the CSV as UTF-8")
+            .into()
+    })
 }
 
 /// A column the plan reads is not in the header; `why` says what reads it,

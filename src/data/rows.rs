@@ -36,8 +36,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flate2::read::MultiGzDecoder;
 
+use super::looks::{LOOK_FORMATS, LookKey, parse_look};
 use super::units::{Counted, Units};
-use super::{Assignment, Data, MetricData, VariantData, list, missing_column, unreadable};
+use super::{Assignment, Data, Look, MetricData, VariantData, list, missing_column, unreadable};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::plan::{Metric, MetricKind, Missing, Plan, row_columns};
 
@@ -84,15 +85,25 @@ pub fn load_rows(plan: &Plan, path: &Path) -> Result<Data, Diagnostics> {
 
 /// [`load_rows`] with an explicit [`Split`].
 pub fn load_rows_with(plan: &Plan, path: &Path, split: Split) -> Result<Data, Diagnostics> {
-    let unreadable = |err: io::Error| unreadable(plan, path, err);
-    let mut file = File::open(path).map_err(unreadable)?;
+    let unreadable = |err: io::Error| match err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<crate::limits::LineTooLong>())
+    {
+        Some(long) => line_too_long(plan, path, long),
+        None => unreadable(plan, path, err),
+    };
+    let mut file = crate::limits::open_regular(path).map_err(unreadable)?;
     let len = file.metadata().map_err(unreadable)?.len();
     let mut magic = [0u8; 2];
     let gzip = len >= 2 && file.read_exact(&mut magic).is_ok() && magic == GZIP_MAGIC;
     file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
 
     if gzip {
-        let mut input = Buffered::new(MultiGzDecoder::new(file), split.buffer_bytes, 0);
+        let inflated = crate::limits::Bounded::new(
+            MultiGzDecoder::new(file),
+            crate::limits::max_inflated_bytes(len),
+        );
+        let mut input = Buffered::new(inflated, split.buffer_bytes, 0);
         let header = read_header(&mut input, plan.data.delimiter).map_err(unreadable)?;
         let layout = Layout::new(plan, path, &header, true)?;
         let mut partial = Partial::new(&layout);
@@ -134,6 +145,39 @@ pub fn load_rows_with(plan: &Plan, path: &Path, split: Split) -> Result<Data, Di
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// The located error of a line over the line-length limit: the file's line
+/// number (counted up to the line), and the line's first characters.
+fn line_too_long(plan: &Plan, path: &Path, long: &crate::limits::LineTooLong) -> Diagnostics {
+    let mut head = Vec::new();
+    let line = (|| -> io::Result<u64> {
+        let mut file = crate::limits::open_regular(path)?;
+        let mut magic = [0u8; 2];
+        let gzip = file.read_exact(&mut magic).is_ok() && magic == GZIP_MAGIC;
+        file.seek(SeekFrom::Start(0))?;
+        let mut input: Box<dyn Read> = if gzip {
+            Box::new(MultiGzDecoder::new(file))
+        } else {
+            Box::new(file)
+        };
+        let line = crate::limits::line_at(&mut input, long.offset)?;
+        input.take(60).read_to_end(&mut head)?;
+        Ok(line)
+    })();
+    let Ok(line) = line else {
+        return unreadable(plan, path, io::Error::other(long.to_string()));
+    };
+    let text: String = String::from_utf8_lossy(&head)
+        .chars()
+        .take_while(|c| *c != '\n')
+        .collect();
+    let source = SourceFile::excerpt(path, text, line as usize);
+    Diagnostic::error("xos::data::line_too_long", long.to_string())
+        .in_file(&source)
+        .label(Span::new(0, 0), "this line")
+        .help("a row is one unit's values; set XOS_MAX_LINE_BYTES for longer lines")
+        .into()
+}
 
 /// Whether `bytes` start like a gzip stream.
 pub fn is_gzip(bytes: &[u8]) -> bool {
@@ -241,6 +285,14 @@ impl<R: Read> Buffered<R> {
             self.pos = 0;
         }
         if self.len == self.buf.len() {
+            // The unread bytes are one unfinished line.
+            let max = crate::limits::max_line_bytes();
+            if self.len as u64 > max {
+                return Err(io::Error::other(crate::limits::LineTooLong {
+                    offset: self.base,
+                    max,
+                }));
+            }
             let grown = self.buf.len() * 2;
             self.buf.resize(grown, 0);
         }
@@ -374,6 +426,8 @@ enum Role {
     Skip,
     Variant,
     Unit,
+    /// The `look` column: each row's look.
+    Look,
     /// Index into [`Layout::values`].
     Value(usize),
 }
@@ -419,6 +473,8 @@ struct Layout {
     /// Σxy, a covariate's Σyc), each pair once.
     products: Vec<(usize, usize)>,
     variant_column: usize,
+    /// The `look` column, if declared: rows are aggregated per look.
+    look_column: Option<usize>,
     unit_id: Option<String>,
     missing_zero: bool,
     /// The field separator (`b','` unless the spec declares another).
@@ -457,6 +513,9 @@ impl Layout {
         if let Some(unit) = &plan.data.unit_id {
             needs.push((unit, None));
         }
+        if let Some(look) = &plan.data.look {
+            needs.push((look, None));
+        }
         for metric in &plan.metrics {
             for column in row_columns(metric) {
                 needs.push((column, Some(&metric.name)));
@@ -487,6 +546,10 @@ impl Layout {
                         None if column == plan.data.variant_column => (
                             "it names each row's variant".to_string(),
                             Some("variant_column"),
+                        ),
+                        None if plan.data.look.as_deref() == Some(column) => (
+                            "the spec's `look` says it holds each row's look".to_string(),
+                            None,
                         ),
                         None => (
                             "it identifies each row's unit (`unit_id`)".to_string(),
@@ -526,6 +589,10 @@ impl Layout {
         roles[variant_column] = Role::Variant;
         if let Some(unit) = &plan.data.unit_id {
             roles[found[unit.as_str()]] = Role::Unit;
+        }
+        let look_column = plan.data.look.as_ref().map(|look| found[look.as_str()]);
+        if let Some(column) = look_column {
+            roles[column] = Role::Look;
         }
         let mut values: Vec<ValueColumn> = Vec::new();
         let mut value_of = |column: &str| match roles[found[column]] {
@@ -578,6 +645,7 @@ impl Layout {
             metric_values,
             products,
             variant_column,
+            look_column,
             unit_id: plan.data.unit_id.clone(),
             missing_zero: plan.data.missing == Missing::Zero,
             delimiter: plan.data.delimiter,
@@ -665,6 +733,31 @@ struct Acc {
 }
 
 impl Acc {
+    fn new(layout: &Layout) -> Acc {
+        let values = layout.values.len();
+        Acc {
+            rows: 0,
+            ones: vec![0; values],
+            sums: vec![(Sum::default(), Sum::default()); values],
+            products: vec![Sum::default(); layout.products.len()],
+        }
+    }
+
+    /// Adds another range's (or look's) statistics of the same variant.
+    fn merge(&mut self, other: &Acc) {
+        self.rows += other.rows;
+        for (a, b) in self.ones.iter_mut().zip(&other.ones) {
+            *a += b;
+        }
+        for ((sum, sum_sq), (s, sq)) in self.sums.iter_mut().zip(&other.sums) {
+            sum.merge(*s);
+            sum_sq.merge(*sq);
+        }
+        for (sum, s) in self.products.iter_mut().zip(&other.products) {
+            sum.merge(*s);
+        }
+    }
+
     /// Σx and Σx² of a value column (a binary column's are both its count of 1s).
     fn moments(&self, layout: &Layout, value: usize) -> (f64, f64) {
         if layout.values[value].binary {
@@ -699,6 +792,10 @@ enum Problem {
         value: usize,
         text: String,
     },
+    /// A look value that is neither an integer, a date nor a date-time.
+    BadLook {
+        text: String,
+    },
     /// An empty cell, or a null marker (`NULL`, `NA`) as `written`.
     MissingValue {
         value: usize,
@@ -724,6 +821,9 @@ struct BadRow {
 /// One range's aggregate.
 struct Partial {
     accs: Vec<Acc>,
+    /// With a `look` column: each look seen in the range, as written, with
+    /// its rows' statistics per variant (`accs` then stays empty).
+    looks: Vec<(LookKey, String, Vec<Acc>)>,
     /// Lines owned by the range, blank ones included.
     lines: u64,
     /// The first bad rows (one more than listed, for the summary's location).
@@ -742,18 +842,22 @@ struct Partial {
 }
 
 impl Partial {
+    /// The index in `looks` of look `key` (written `text`), added when new.
+    fn look_index(&mut self, layout: &Layout, key: LookKey, text: &[u8]) -> usize {
+        if let Some(i) = self.looks.iter().position(|(k, _, _)| *k == key) {
+            return i;
+        }
+        let label = String::from_utf8_lossy(text).into_owned();
+        self.looks
+            .push((key, label, vec![Acc::new(layout); layout.labels.len()]));
+        self.looks.len() - 1
+    }
+
     fn new(layout: &Layout) -> Partial {
         let values = layout.values.len();
         Partial {
-            accs: vec![
-                Acc {
-                    rows: 0,
-                    ones: vec![0; values],
-                    sums: vec![(Sum::default(), Sum::default()); values],
-                    products: vec![Sum::default(); layout.products.len()],
-                };
-                layout.labels.len()
-            ],
+            accs: vec![Acc::new(layout); layout.labels.len()],
+            looks: Vec::new(),
             lines: 0,
             bad: Vec::new(),
             bad_count: 0,
@@ -961,6 +1065,7 @@ fn scan_row(
     let mut start = 0;
     let mut variant = usize::MAX;
     let mut unit: Option<(usize, usize, bool)> = None;
+    let mut look: Option<(LookKey, usize, usize)> = None;
     // The first problem of the row: where it is, and what.
     let bad: Option<(usize, usize, Problem)> = 'row: {
         for (column, role) in layout.roles.iter().enumerate() {
@@ -1013,6 +1118,13 @@ fn scan_row(
                     break 'row Some((from, to, Problem::MissingUnit));
                 }
                 Role::Unit => unit = Some((from, to, field.escaped)),
+                Role::Look => {
+                    let text = lossy(trim(raw), field.escaped);
+                    match parse_look(&text) {
+                        Some(key) => look = Some((key, from, to)),
+                        None => break 'row Some((from, to, Problem::BadLook { text })),
+                    }
+                }
                 Role::Value(value) => {
                     let text = trim(raw);
                     let parsed = if text.is_empty() {
@@ -1078,9 +1190,16 @@ fn scan_row(
             Cow::Borrowed(id)
         }
     });
+    let accs = match look {
+        Some((key, from, to)) => {
+            let i = partial.look_index(layout, key, trim(&data[from..to]));
+            &mut partial.looks[i].2
+        }
+        None => &mut partial.accs,
+    };
     commit(
         layout,
-        &mut partial.accs,
+        accs,
         partial.units.as_mut(),
         variant,
         &partial.row,
@@ -1102,7 +1221,7 @@ const FAST_VALUES: usize = 8;
 #[inline]
 fn fast_row(layout: &Layout, data: &[u8], offset: u64, partial: &mut Partial) -> Option<usize> {
     let mut values = [0.0f64; FAST_VALUES];
-    if layout.values.len() > FAST_VALUES {
+    if layout.values.len() > FAST_VALUES || layout.look_column.is_some() {
         return None;
     }
     let last = layout.roles.len().checked_sub(1)?;
@@ -1128,6 +1247,8 @@ fn fast_row(layout: &Layout, data: &[u8], offset: u64, partial: &mut Partial) ->
         match *role {
             Role::Skip => {}
             Role::Variant => variant = layout.variant_of(field)?,
+            // Rows with a look take the general path (see above).
+            Role::Look => return None,
             Role::Unit => {
                 // Ids are trimmed on the general path.
                 if trim(field).len() != field.len() || field.is_empty() {
@@ -1382,6 +1503,7 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
     let mut case_only = 0u64;
     let mut case_labels: Vec<(String, usize)> = Vec::new();
     let mut units: Option<Units> = None;
+    let mut looks: Vec<(LookKey, String, Vec<Acc>)> = Vec::new();
     // Line 1 is the header.
     let mut first_line = 2u64;
     for partial in partials {
@@ -1404,18 +1526,18 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
         if accs.is_empty() {
             accs = partial.accs;
         } else {
-            for (acc, other) in accs.iter_mut().zip(partial.accs) {
-                acc.rows += other.rows;
-                for (a, b) in acc.ones.iter_mut().zip(&other.ones) {
-                    *a += b;
+            for (acc, other) in accs.iter_mut().zip(&partial.accs) {
+                acc.merge(other);
+            }
+        }
+        for (key, label, theirs) in partial.looks {
+            match looks.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, _, ours)) => {
+                    for (acc, other) in ours.iter_mut().zip(&theirs) {
+                        acc.merge(other);
+                    }
                 }
-                for ((sum, sum_sq), (s, sq)) in acc.sums.iter_mut().zip(other.sums) {
-                    sum.merge(s);
-                    sum_sq.merge(sq);
-                }
-                for (sum, s) in acc.products.iter_mut().zip(other.products) {
-                    sum.merge(s);
-                }
+                None => looks.push((key, label, theirs)),
             }
         }
         if let Some(theirs) = partial.units {
@@ -1470,6 +1592,21 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
         }
     }
 
+    // With looks, each look's statistics become cumulative in look order,
+    // and the last look's are the totals.
+    let mut cumulative: Vec<(String, Vec<Acc>)> = Vec::new();
+    if layout.look_column.is_some() {
+        looks.sort_by_key(|(key, _, _)| *key);
+        diags.extend(look_problems(plan, layout, &looks));
+        let mut running = vec![Acc::new(layout); variants];
+        for (_, label, look_accs) in &looks {
+            for (acc, other) in running.iter_mut().zip(look_accs) {
+                acc.merge(other);
+            }
+            cumulative.push((label.clone(), running.clone()));
+        }
+        accs = running;
+    }
     let total: u64 = accs.iter().map(|a| a.rows).sum();
     if total == 0 && bad_count == 0 && case_only == 0 {
         diags.push(
@@ -1508,23 +1645,31 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
         return Err(diags);
     }
 
-    let data_variants = plan
-        .variants
-        .iter()
-        .zip(accs)
-        .map(|(variant, acc)| VariantData {
-            name: variant.name.clone(),
-            units: acc.rows,
-            metrics: layout
-                .metric_values
-                .iter()
-                .zip(&plan.metrics)
-                .map(|(columns, metric)| metric_data(layout, &acc, metric, columns))
-                .collect(),
-        })
-        .collect();
+    let data_variants = |accs: &[Acc]| -> Vec<VariantData> {
+        plan.variants
+            .iter()
+            .zip(accs)
+            .map(|(variant, acc)| VariantData {
+                name: variant.name.clone(),
+                units: acc.rows,
+                metrics: layout
+                    .metric_values
+                    .iter()
+                    .zip(&plan.metrics)
+                    .map(|(columns, metric)| metric_data(layout, acc, metric, columns))
+                    .collect(),
+            })
+            .collect()
+    };
     Ok(Data {
-        variants: data_variants,
+        variants: data_variants(&accs),
+        looks: cumulative
+            .iter()
+            .map(|(label, accs)| Look {
+                label: label.clone(),
+                variants: data_variants(accs),
+            })
+            .collect(),
         assignment: match units {
             Some(units) => Some(
                 assignment(layout, units.count())
@@ -1533,6 +1678,59 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
             None => None,
         },
     })
+}
+
+/// Problems of the looks of row-level data, sorted by look: looks of
+/// different kinds (an integer and a date), and a variant without rows up to
+/// a look (its cumulative statistics there would be empty).
+fn look_problems(
+    plan: &Plan,
+    layout: &Layout,
+    looks: &[(LookKey, String, Vec<Acc>)],
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    // INVARIANT: `look_column` is set when looks are read.
+    let column = layout.look_column.unwrap_or(layout.variant_column);
+    let header = layout.header_names[column].1;
+    if let Some(((a, a_label, _), (b, b_label, _))) = looks
+        .iter()
+        .zip(looks.iter().skip(1))
+        .find(|((a, _, _), (b, _, _))| !a.same_kind(*b))
+    {
+        diags.push(
+            Diagnostic::error(
+                "xos::data::bad_look",
+                format!(
+                    "look `{a_label}` is {} but look `{b_label}` is {}",
+                    a.kind(),
+                    b.kind()
+                ),
+            )
+            .in_file(&layout.header)
+            .label(header, "looks of two kinds in this column")
+            .help("looks are ordered by value, so every look must be of the same kind"),
+        );
+        return diags;
+    }
+    // Cumulative rows only grow: a variant with rows at the first look has
+    // rows at every look.
+    if let Some((_, label, accs)) = looks.first() {
+        for (variant, acc) in plan.variants.iter().zip(accs) {
+            if acc.rows > 0 {
+                continue;
+            }
+            diags.push(
+                Diagnostic::error(
+                    "xos::data::absent_variant",
+                    format!("variant `{}` has no rows at look `{label}`", variant.name),
+                )
+                .in_file(&layout.header)
+                .label(header, format!("the first look, `{label}`, has no row of `{}`", variant.name))
+                .help("every variant needs units from the first look on; drop the looks before its first unit, or check the export"),
+            );
+        }
+    }
+    diags
 }
 
 /// One metric's statistics from a variant's accumulators: the same
@@ -1734,6 +1932,12 @@ fn bad_row_diagnostic(
             "{}; a rate reads one 0/1 (or `true`/`false`) value per unit",
             readers(*value)
         )),
+        Problem::BadLook { text } => Diagnostic::error(
+            "xos::data::bad_look",
+            format!("`{text}` on line {line} is not a look"),
+        )
+        .label(row.span, "not an integer, a date or a date and time")
+        .help(LOOK_FORMATS),
         Problem::Quote { text } => Diagnostic::error(
             "xos::data::malformed",
             format!("line {line} cannot be read: {text}"),

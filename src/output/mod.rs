@@ -4,7 +4,9 @@
 
 mod advice;
 mod chart;
+pub mod escape;
 pub mod html;
+pub mod looks;
 pub mod render;
 pub mod report;
 pub mod view;

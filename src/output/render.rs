@@ -17,6 +17,11 @@ use crate::output::report::Report;
 
 const MEMO_MD: &str = include_str!("templates/memo.md");
 const MEMO_HTML: &str = include_str!("templates/memo.html");
+/// Partials the memos include; user templates may include them too.
+const PARTIALS: [(&str, &str); 2] = [
+    ("looks.md", include_str!("templates/looks.md")),
+    ("looks.html", include_str!("templates/looks.html")),
+];
 
 /// Renders a report in the given format. `templates` is a folder whose
 /// `memo.md` / `memo.html` replace the built-in ones.
@@ -28,6 +33,14 @@ pub fn render(
     if format == Format::Json {
         return Ok(crate::output::report::to_json(report));
     }
+    // User text is inert in Markdown (HTML is autoescaped by tera).
+    let escaped;
+    let report = if format == Format::Md {
+        escaped = crate::output::escape::markdown_safe(report);
+        &escaped
+    } else {
+        report
+    };
     let name = format.template();
     let mut context = tera::Context::new();
     context.insert("report", report);
@@ -69,6 +82,12 @@ fn new_tera() -> tera::Tera {
     tera.register_filter("code", |text: &str, _: tera::Kwargs, _: &tera::State| {
         tera::Value::safe_string(&code_html(text))
     });
+    for (name, text) in PARTIALS {
+        // INVARIANT: the built-in partials parse (the memo tests render them).
+        if let Err(err) = tera.add_raw_template(name, text) {
+            unreachable!("built-in partial {name}: {err}");
+        }
+    }
     tera
 }
 

@@ -267,39 +267,17 @@ fn plan_report(
 ) -> PlanReport {
     let daily_users = plan.sample_plan.as_ref().and_then(|p| p.daily_users);
     let duration = crate::sample_size::declared_duration(plan);
-    // Units still missing per variant, to the declared duration's units or
+    // Units and days still missing, to the declared duration's units or
     // else to the planned sample.
-    let target = crate::sample_size::sample_target(plan, sample);
-    let remaining: Option<Vec<VariantCount>> = target.map(|(per_variant, _)| {
-        per_variant
-            .iter()
-            .zip(units)
-            .map(|((name, needed), have)| VariantCount {
-                variant: name.clone(),
-                units: needed.saturating_sub(*have),
-            })
+    let left = crate::sample_size::sample_target(plan, sample)
+        .map(|(per_variant, _)| crate::sample_size::remaining(plan, &per_variant, units));
+    let days_remaining = left.as_ref().and_then(|l| l.days);
+    let remaining: Option<Vec<VariantCount>> = left.map(|l| {
+        l.per_variant
+            .into_iter()
+            .map(|(variant, units)| VariantCount { variant, units })
             .collect()
     });
-    // Days until the slowest arm reaches its size, at its designed share of
-    // the daily traffic.
-    let days_remaining = remaining
-        .as_ref()
-        .zip(daily_users)
-        .and_then(|(remaining, daily)| {
-            let days = remaining
-                .iter()
-                .zip(&plan.variants)
-                .map(|(r, v)| {
-                    let per_day = daily * v.share;
-                    if per_day > 0.0 {
-                        (r.units as f64 / per_day).ceil()
-                    } else {
-                        0.0
-                    }
-                })
-                .fold(0.0_f64, f64::max);
-            (days.is_finite() && days >= 0.0).then_some(days as u64)
-        });
     PlanReport {
         per_variant: sample.map(|sample| {
             sample

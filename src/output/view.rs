@@ -50,6 +50,8 @@ pub struct MemoView {
     /// One sentence per comparison of a metric with a covariate: what CUPED
     /// did and how much it narrowed the interval. Empty without covariates.
     pub cuped: Vec<String>,
+    /// The primary look by look (`looks.rs`); `None` without looks.
+    pub looks: Option<super::looks::LooksView>,
 }
 
 /// One line of the verdict area: `Health: ✅ healthy`.
@@ -297,6 +299,7 @@ pub fn memo_view(report: &Report, format: Format) -> MemoView {
         level: numbers::percent(1.0 - alpha),
         inference: inference_line(report),
         cuped: cuped_notes(report),
+        looks: super::looks::looks_view(report, format),
     }
 }
 

@@ -71,6 +71,11 @@ struct Findings {
     /// Per rule (index `rules.len()` for `otherwise`): a scenario where it
     /// launches with a severe guardrail.
     severe_launch: Vec<Option<Scenario>>,
+    /// The first launch before the planned sample (`sample_reached` false):
+    /// the rule's index (`rules.len()` for `otherwise`) and the scenario.
+    /// When no rule reads the sample's state, it is never varied and any
+    /// launch is one before the planned sample.
+    early_launch: Option<(usize, Scenario)>,
 }
 
 fn findings(plan: &Plan) -> Findings {
@@ -83,6 +88,8 @@ fn findings(plan: &Plan) -> Findings {
     let mut shadowers: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut launches = false;
     let mut severe_launch: Vec<Option<Scenario>> = vec![None; n + 1];
+    let mut early_launch = None;
+    let sample_varied = explored.iter().any(|e| !e.scenario.sample_reached);
     for e in explored {
         let fired = e.fired(0);
         let truths = &e.rules[0];
@@ -104,6 +111,11 @@ fn findings(plan: &Plan) -> Findings {
             if severe_launch[slot].is_none() && worst(plan, e) == Status::Severe {
                 severe_launch[slot] = Some(e.scenario.clone());
             }
+            if early_launch.is_none() && (!e.scenario.sample_reached || !sample_varied) {
+                let mut early = e.scenario.clone();
+                early.sample_reached = false;
+                early_launch = Some((slot, early));
+            }
         }
     }
     let shadowed_by = (0..n)
@@ -115,6 +127,7 @@ fn findings(plan: &Plan) -> Findings {
         shadowed_by,
         launches,
         severe_launch,
+        early_launch,
     }
 }
 
@@ -130,8 +143,28 @@ fn already_unreachable(rules: &[Rule], i: usize) -> bool {
         .any(|r| r.when == Expr::Bool(true) || r.when == rules[i].when)
 }
 
+/// Most rules the scenario analysis explores: its work grows with rules ×
+/// scenarios (up to 50,000), so beyond this `xos check` says the analysis
+/// was skipped instead of taking minutes (3,000 inline rules took 36 s).
+pub const MAX_ANALYZED_RULES: usize = 1_000;
+
+/// The note that replaces the analysis of a policy with too many rules.
+fn too_many_rules(rules: usize, source: &Arc<SourceFile>, name: Span) -> Diagnostics {
+    Diagnostic::warning(
+        "xos::check::analysis_skipped",
+        format!("{rules} rules: the scenario analysis of the rules was skipped"),
+    )
+    .in_file(source)
+    .label(name, format!("more than {MAX_ANALYZED_RULES} rules"))
+    .help("rules that can never fire or launch despite a severe guardrail are not looked for; split the policy to have them checked")
+    .into()
+}
+
 /// Warnings about a policy file on its own.
 pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> Diagnostics {
+    if policy.rules.len() > MAX_ANALYZED_RULES {
+        return too_many_rules(policy.rules.len(), source, name);
+    }
     let plan = crate::check::policy_plan(policy, 2);
     let found = findings(&plan);
     let rules = &plan.policy.rules;
@@ -155,6 +188,13 @@ pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> 
         let owner = format!("policy `{}`", policy.name);
         out.push(launch_despite_severe(&owner, label, &by, s));
     }
+    if let Some((i, s)) = &found.early_launch {
+        let (label, by) = match rules.get(*i) {
+            Some(rule) => (span(rule), format!("rule `{}`", rule.name)),
+            None => (name, "`otherwise`".to_string()),
+        };
+        out.push(peeking(&format!("policy `{}`", policy.name), label, &by, s));
+    }
     if found.complete && !found.launches {
         out.push(
             Diagnostic::warning(
@@ -171,15 +211,47 @@ pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> 
 /// Warnings caused by a spec's own rules, checked before its policy's.
 pub fn analyze_plan(plan: &Plan, source: &Arc<SourceFile>, name: Span) -> Diagnostics {
     let rules = &plan.policy.rules;
-    if !rules.iter().any(|r| r.source == RuleSource::Inline) {
-        return Diagnostics::new();
+    let mut out = Vec::new();
+    let inline_rules = rules.iter().any(|r| r.source == RuleSource::Inline);
+    let fixed_with_plan = plan.sequential.is_none() && plan.sample_plan.is_some();
+    if plan.sequential.is_none() && plan.sample_plan.is_none() {
+        out.push(single_look(plan, name));
+    }
+    if !inline_rules && !fixed_with_plan {
+        return Diagnostics(out.into_iter().map(|d| d.in_file(source)).collect());
+    }
+    if rules.len() > MAX_ANALYZED_RULES {
+        return too_many_rules(rules.len(), source, name);
     }
     let found = findings(plan);
+    if fixed_with_plan && let Some((i, s)) = &found.early_launch {
+        let (label, by) = match rules.get(*i) {
+            Some(rule) if rule.source == RuleSource::Inline => {
+                (rule.name_span, format!("rule `{}`", rule.name))
+            }
+            Some(rule) => (
+                name,
+                format!("rule `{}` of policy `{}`", rule.name, plan.policy.name),
+            ),
+            None => (
+                name,
+                format!("`otherwise` of policy `{}`", plan.policy.name),
+            ),
+        };
+        out.push(peeking(
+            &format!("experiment `{}`", plan.name),
+            label,
+            &by,
+            s,
+        ));
+    }
+    if !inline_rules {
+        return Diagnostics(out.into_iter().map(|d| d.in_file(source)).collect());
+    }
     let policy_only = plan.policy_rules_only();
     let alone = findings(&policy_only);
     let span = |rule: &Rule| rule.name_span;
     let inline = |j: &usize| rules[*j].source == RuleSource::Inline;
-    let mut out = Vec::new();
     let mut policy_index = 0;
     for (i, rule) in rules.iter().enumerate() {
         let exact = found.complete
@@ -312,6 +384,42 @@ fn shadowed(rule: &Rule, span: Span, by: &[usize], rules: &[Rule]) -> Diagnostic
         "wherever `{}` holds, {names} first; move this rule up or remove it",
         rule.condition_text
     ))
+}
+
+/// `xos::analysis::peeking`: a fixed-horizon experiment can be launched
+/// before its planned sample, where its p-values are not valid yet.
+fn peeking(owner: &str, span: Span, by: &str, scenario: &Scenario) -> Diagnostic {
+    Diagnostic::warning(
+        "xos::analysis::peeking",
+        format!("{owner} can launch a fixed-horizon experiment before its planned sample"),
+    )
+    .label(span, format!("launches when: {}", scenario.describe()))
+    .help(format!(
+        "{by} launches in that scenario; a fixed-horizon test read before its planned sample \
+         launches a null effect several times more often than α. Add a rule before it: \
+         `rule early_look {{ when sequential.fixed and plan.units_remaining > 0 then hold because \"…\" }}` \
+         (the shipped policies have it), or declare `sequential` in the experiment"
+    ))
+}
+
+/// `xos::analysis::peeking`: an experiment with neither a plan nor
+/// `sequential` is valid only if read once.
+fn single_look(plan: &Plan, name: Span) -> Diagnostic {
+    Diagnostic::warning(
+        "xos::analysis::peeking",
+        format!(
+            "experiment `{}` has neither a `plan` nor `sequential`: its verdict is valid for a single look only",
+            plan.name
+        ),
+    )
+    .label(name, "fixed-horizon, without a planned sample")
+    .help(
+        "a fixed-horizon test is valid once, at a sample fixed in advance; reading it as data \
+         accrues (watch, daily memos) and acting on the first significant result inflates false \
+         launches. Add `plan { daily_users … }` (with the primary's `baseline` and `mde`) so the \
+         policy waits for the planned sample, or a `sequential { method always_valid }` block to \
+         decide validly at every look",
+    )
 }
 
 fn launch_despite_severe(owner: &str, span: Span, by: &str, scenario: &Scenario) -> Diagnostic {

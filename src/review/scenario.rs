@@ -154,8 +154,11 @@ impl Scenario {
             // Consistent with `sample_reached`; rules that read the progress
             // itself are sampled at these two points only.
             plan_progress: Some(if self.sample_reached { 1.0 } else { 0.5 }),
+            units_remaining: Some(if self.sample_reached { 0.0 } else { 1000.0 }),
+            days_remaining: Some(if self.sample_reached { 0.0 } else { 1.0 }),
             look: 1,
             information: None,
+            fixed: plan.sequential.is_none(),
             metrics,
         }
     }
@@ -359,6 +362,7 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         fixed_horizon: None,
         boundary: number(Field::Boundary),
         cuped: None,
+        looks: Vec::new(),
     }
 }
 
@@ -493,7 +497,10 @@ impl Reads {
     fn note(&mut self, plan: &Plan, fact: Fact) {
         match fact {
             Fact::Health => self.health = true,
-            Fact::SampleReached => self.sample = true,
+            // Units and days to go follow the sample's state.
+            Fact::SampleReached | Fact::PlanUnitsRemaining | Fact::PlanDaysRemaining => {
+                self.sample = true
+            }
             Fact::Metric(id, field) => {
                 if id < plan.metrics.len() {
                     let key = metric_key(plan, id).to_string();
@@ -512,7 +519,8 @@ impl Reads {
             | Fact::Setting(_)
             | Fact::PlanProgress
             | Fact::SequentialLook
-            | Fact::SequentialInformation => {}
+            | Fact::SequentialInformation
+            | Fact::SequentialFixed => {}
         }
     }
 

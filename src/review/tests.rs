@@ -125,10 +125,22 @@ pub fn apply_given(plan: &Plan, facts: &mut ArmFacts, fact: Fact, value: Value) 
         (Fact::Health, Value::Health(h)) => facts.health = h,
         (Fact::SrmP, Value::Number(x)) => facts.srm_p = Some(x),
         (Fact::SrmChi2, Value::Number(x)) => facts.srm_chi2 = Some(x),
-        (Fact::SampleReached, Value::Bool(b)) => facts.sample_reached = b,
+        (Fact::SampleReached, Value::Bool(b)) => {
+            facts.sample_reached = b;
+            // A sample not reached has units and days to go.
+            let (units, days) = if b { (0.0, 0.0) } else { (1000.0, 1.0) };
+            facts.units_remaining = Some(units);
+            facts.days_remaining = Some(days);
+        }
         (Fact::PlanProgress, Value::Number(x)) => facts.plan_progress = Some(x),
         (Fact::SequentialLook, Value::Number(x)) => facts.look = x.max(1.0).round() as u64,
         (Fact::SequentialInformation, Value::Number(x)) => facts.information = Some(x),
+        (Fact::SequentialFixed, Value::Bool(b)) => facts.fixed = b,
+        (Fact::PlanUnitsRemaining, Value::Number(x)) => {
+            facts.units_remaining = Some(x);
+            facts.sample_reached = x <= 0.0;
+        }
+        (Fact::PlanDaysRemaining, Value::Number(x)) => facts.days_remaining = Some(x),
         (Fact::Metric(id, field), value) => {
             if let Some(c) = facts.metrics.get_mut(id) {
                 set_field(c, field, value);

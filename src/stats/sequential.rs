@@ -598,6 +598,145 @@ impl Grid {
     }
 }
 
+/// The probability of stopping at each look of a group-sequential design
+/// when the standardized effect is `drift`: `Z_k` has mean `drift·√t_k` and
+/// `corr(Z_i, Z_j) = √(t_i/t_j)` (Brownian motion with drift on the
+/// information scale). A look without a bound (`None`) cannot stop. By the
+/// same recursion as the bounds (Armitage–McPherson–Rowe on Jennison &
+/// Turnbull's grid, Simpson's rule), with the increment
+/// `S_k − S_{k−1} ~ N(drift·Δt, Δt)`, `S = Z·√t`. `None` when the fractions
+/// are not increasing in `(0, 1]` or the lengths differ.
+pub fn stopping_probabilities(
+    fractions: &[f64],
+    bounds: &[Option<f64>],
+    drift: f64,
+) -> Option<Vec<f64>> {
+    if fractions.len() != bounds.len() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(fractions.len());
+    // The last look with a bound: its fraction, grid and sub-density × weights.
+    let mut last: Option<(f64, Grid, Vec<f64>)> = None;
+    let mut t_prev = 0.0;
+    for (&t, bound) in fractions.iter().zip(bounds) {
+        if !(t > t_prev && t <= 1.0) {
+            return None;
+        }
+        t_prev = t;
+        let Some(b) = *bound else {
+            out.push(0.0);
+            continue;
+        };
+        let next = Grid::new(b);
+        let s_k = t.sqrt();
+        let Some((t0, grid, mass)) = last.take() else {
+            let mean = drift * s_k;
+            out.push(normal_sf(b - mean) + normal_sf(b + mean));
+            let mass = next
+                .z
+                .iter()
+                .zip(&next.w)
+                .map(|(&z, &w)| w * normal_pdf(z - mean))
+                .collect();
+            last = Some((t, next, mass));
+            continue;
+        };
+        let (s0, sd) = (t0.sqrt(), (t - t0).sqrt());
+        let shift = drift * (t - t0);
+        let stop: f64 = grid
+            .z
+            .iter()
+            .zip(&mass)
+            .map(|(&z, &m)| {
+                let centre = z * s0 + shift;
+                m * (normal_sf((b * s_k - centre) / sd) + normal_sf((b * s_k + centre) / sd))
+            })
+            .sum();
+        out.push(stop);
+        let scale = s_k / sd;
+        let next_mass = next
+            .z
+            .iter()
+            .zip(&next.w)
+            .map(|(&zj, &wj)| {
+                let density: f64 = grid
+                    .z
+                    .iter()
+                    .zip(&mass)
+                    .map(|(&zi, &m)| m * normal_pdf((zj * s_k - zi * s0 - shift) / sd))
+                    .sum();
+                wj * scale * density
+            })
+            .collect();
+        last = Some((t, next, next_mass));
+    }
+    Some(out)
+}
+
+/// What a group-sequential design costs against a fixed-horizon test of the
+/// same α and power ([`inflation`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Inflation {
+    /// `N_max / N_fixed`: the maximum sample over the fixed-horizon sample
+    /// that keeps the power (Jennison & Turnbull 2000, §2.7, table 2.3:
+    /// 1.026 for O'Brien–Fleming and 1.207 for Pocock at K = 5, α = 5%,
+    /// power 80%).
+    pub factor: f64,
+    /// Expected sample under the alternative, as a fraction of `N_max`.
+    pub expected_fraction: f64,
+}
+
+/// The inflation factor and expected sample of a design with `looks`
+/// equally spaced looks (`t_k = k/K`), two-sided level `alpha`, at `power`:
+/// the drift `θ` with `Σ P(stop at k | θ) = power` (bisection), against the
+/// fixed-horizon drift `z_{1−α/2} + z_power`. `None` for invalid inputs.
+pub fn inflation(alpha: f64, spending: Spending, looks: usize, power: f64) -> Option<Inflation> {
+    if looks == 0 || !(power > 0.0 && power < 1.0) {
+        return None;
+    }
+    let fractions: Vec<f64> = (1..=looks).map(|k| k as f64 / looks as f64).collect();
+    let bounds = boundaries(alpha, spending, &fractions)?;
+    // Looks that spend no α cannot stop (`Design` leaves them out likewise).
+    let bounds: Vec<Option<f64>> = bounds
+        .z_bounds
+        .iter()
+        .map(|&b| b.is_finite().then_some(b))
+        .collect();
+    let power_at = |theta: f64| -> Option<f64> {
+        Some(
+            stopping_probabilities(&fractions, &bounds, theta)?
+                .iter()
+                .sum(),
+        )
+    };
+    let fixed = -normal_quantile(alpha / 2.0) - normal_quantile(1.0 - power);
+    let (mut low, mut high) = (0.0, 2.0 * fixed + 2.0);
+    if power_at(high)? < power {
+        return None;
+    }
+    for _ in 0..60 {
+        let mid = 0.5 * (low + high);
+        if power_at(mid)? < power {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    let theta = 0.5 * (low + high);
+    let stops = stopping_probabilities(&fractions, &bounds, theta)?;
+    let stopped: f64 = stops.iter().sum();
+    let expected = stops
+        .iter()
+        .zip(&fractions)
+        .map(|(p, t)| p * t)
+        .sum::<f64>()
+        + (1.0 - stopped);
+    Some(Inflation {
+        factor: (theta / fixed).powi(2),
+        expected_fraction: expected,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -739,5 +878,38 @@ mod tests {
         let b = boundaries(0.05, Spending::OBrienFleming, &[0.3, 0.6]).expect("valid");
         assert_eq!(b.z_bounds.len(), 2);
         assert!(b.z_bounds[0] > b.z_bounds[1] && b.cumulative_alpha[1] < 0.05);
+    }
+
+    #[test]
+    fn inflation_factors_match_jennison_and_turnbull() {
+        // Table 2.3 of Jennison & Turnbull (2000), α = 0.05, 1 − β = 0.8.
+        for (spending, looks, expected) in [
+            (Spending::OBrienFleming, 5, 1.026),
+            (Spending::Pocock, 5, 1.207),
+        ] {
+            let i = inflation(0.05, spending, looks, 0.8).expect("design");
+            // The Lan–DeMets spending versions are within 1% of the table's
+            // classical boundaries.
+            assert!(
+                (i.factor - expected).abs() < 0.01 * expected,
+                "{spending:?}: {}",
+                i.factor
+            );
+            assert!(i.expected_fraction > 0.5 && i.expected_fraction < 1.0);
+        }
+        // One look is the fixed-horizon test (less the far tail's 1e-6 of
+        // power, which the two-sided crossing counts and `z_α/2 + z_β` not).
+        let one = inflation(0.05, Spending::OBrienFleming, 1, 0.8).unwrap();
+        assert!((one.factor - 1.0).abs() < 1e-5, "{}", one.factor);
+    }
+
+    #[test]
+    fn stopping_under_no_drift_spends_alpha() {
+        let fractions = [0.2, 0.4, 0.6, 0.8, 1.0];
+        let b = boundaries(0.05, Spending::Pocock, &fractions).unwrap();
+        let bounds: Vec<Option<f64>> = b.z_bounds.iter().map(|&z| Some(z)).collect();
+        let stops = stopping_probabilities(&fractions, &bounds, 0.0).unwrap();
+        let total: f64 = stops.iter().sum();
+        assert!((total - 0.05).abs() < 1e-6, "{total}");
     }
 }

@@ -217,12 +217,11 @@ impl<'a> Printer<'a> {
                 Item::Variants(v) => {
                     self.open("variants");
                     // Labels as written: a quoted one keeps its quotes.
-                    let width = v
-                        .variants
-                        .iter()
-                        .map(|x| self.snippet(x.name.span).chars().count())
-                        .max()
-                        .unwrap_or(0);
+                    let width = crate::text::align_width(
+                        v.variants
+                            .iter()
+                            .map(|x| self.snippet(x.name.span).chars().count()),
+                    );
                     for variant in &v.variants {
                         self.leading(variant.span.start);
                         let share = self.snippet(variant.share.span);
@@ -270,12 +269,7 @@ impl<'a> Printer<'a> {
     /// `head { key value ... }` with the keys aligned.
     fn block(&mut self, head: &str, block: &ast::OptionBlock, span: Span) {
         self.open(head);
-        let width = block
-            .options
-            .iter()
-            .map(|o| o.key.name.len())
-            .max()
-            .unwrap_or(0);
+        let width = crate::text::align_width(block.options.iter().map(|o| o.key.name.len()));
         for option in &block.options {
             self.leading(option.span.start);
             let value = self.value(&option.value);

@@ -240,11 +240,46 @@ def metrics_case(seed):
     return Case("ratio_cuped", spec, columns, rows, "search")
 
 
+def looks_case(seed):
+    """`look "day"`: each unit's exposure day, an integer, in no particular
+    order; the engine's per-look query gives one row per day and variant
+    over every row up to that day, which a group-sequential spec reads as
+    its looks (the report's `looks` must match the row-level path's)."""
+    rng = random.Random(seed)
+    columns = [
+        ("user_id", "text"),
+        ("day", "int"),
+        ("variant", "text"),
+        ("converted", "int"),
+        ("revenue", "float"),
+    ]
+    rows = []
+    for i in range(6000):
+        variant = "control" if rng.random() < 0.5 else "treatment"
+        converted = rng.random() < (0.10 if variant == "control" else 0.12)
+        revenue = round(rng.uniform(5.0, 40.0), 2) if converted else 0.0
+        rows.append([f"u{i:05d}", 1 + rng.randrange(10), variant, int(converted), revenue])
+    spec = """experiment looks_check {
+    data "rows.csv" {
+        shape   rows
+        unit_id "user_id"
+        look    "day"
+    }
+    variants { control 50% treatment 50% }
+    primary conversion = rate(converted)
+    metric revenue = mean(revenue)
+    sequential { method group_sequential max_units 10_000 }
+}
+"""
+    return Case("looks", spec, columns, rows, "daily")
+
+
 def cases(timing_rows):
     out = [
         assignment_case(20_000, seed=1),
         multiarm_case(seed=2),
         metrics_case(seed=7),
+        looks_case(seed=8),
         strict_case(3, None),
         strict_case(4, "null"),
         strict_case(5, "binary"),

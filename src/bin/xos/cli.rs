@@ -203,18 +203,12 @@ fn parse_date(text: &str) -> Result<String, String> {
     }
     let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().map_err(|_| wrong());
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => {
-            return Err(format!(
-                "`{text}` has no month {month}: months are 01 to 12"
-            ));
-        }
+    let Some(days) = xos::data::looks::days_in_month(year.into(), month.into()) else {
+        return Err(format!(
+            "`{text}` has no month {month}: months are 01 to 12"
+        ));
     };
+    let days = days as u32;
     if day == 0 || day > days {
         return Err(format!(
             "`{text}` is not a day of the calendar: that month has {days} days"
@@ -342,8 +336,10 @@ pub fn main() -> Exit {
     }
 }
 
-/// Prints diagnostics to stderr (human) or stdout (JSON).
+/// Prints diagnostics to stderr (human) or stdout (JSON): the first
+/// [`diagnostic::MAX_DIAGNOSTICS_PER_FILE`] of each file and a count.
 pub fn print_diagnostics(diagnostics: &Diagnostics, format: ErrorFormat) {
+    let diagnostics = &diagnostics.capped();
     match format {
         ErrorFormat::Human => {
             let stderr = std::io::stderr();
@@ -475,6 +471,10 @@ fn explain_command(args: &ExplainArgs) -> CommandResult {
     };
     let checked = check::load_plan(&args.file, &options)?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
-    print!("{}", xos::explain::explain(&checked.plan));
+    // Names and titles are the spec author's: no escape sequence reaches the terminal.
+    print!(
+        "{}",
+        xos::text::terminal_safe(&xos::explain::explain(&checked.plan))
+    );
     Ok(Exit::Success)
 }

@@ -180,7 +180,10 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 xos::output::report::to_json_line(&outcome.report)
             ))
         } else {
+            // No escape sequence from a spec's strings reaches a terminal or
+            // a Markdown file (JSON escapes them; HTML shows them inert).
             render(&outcome.report, format, templates.as_deref())
+                .map(|memo| xos::text::terminal_safe(&memo).into_owned())
         };
         Ok::<_, Diagnostics>((outcome, memo))
     });
@@ -366,6 +369,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
         diagnostics
     })?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
+    let sequential = xos::sample_size::sequential_plan(plan, &sample);
     let duration = xos::sample_size::declared_duration(plan);
     let text = match args.format {
         PlanFormat::Json => {
@@ -373,6 +377,9 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             let mut value = xos::serve::api::planned_json(&sample);
             if let Some(reduction) = plan.primary().cuped {
                 value["cuped"] = serde_json::Value::from(reduction);
+            }
+            if let Some(sequential) = &sequential {
+                value["sequential"] = serde_json::to_value(sequential).unwrap_or_default();
             }
             if let Some(duration) = &duration {
                 value["duration"] = serde_json::json!({
@@ -429,6 +436,9 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                     out.push_str("  duration: add `plan { daily_users N }` to get it in days\n")
                 }
             }
+            if let Some(sequential) = &sequential {
+                out.push_str(&sequential_lines(sequential));
+            }
             if let (Some(duration), Some(needed)) = (&duration, sample.days) {
                 let days = fmt(duration.days);
                 let verdict = if duration.days < needed as f64 {
@@ -476,4 +486,32 @@ pub fn watch_command(args: &WatchArgs) -> CommandResult {
         let _ = std::io::stdout().flush();
     })?;
     Ok(Exit::Success)
+}
+
+/// The `xos plan` lines of a spec with `sequential`: what deciding at any
+/// look costs in units.
+fn sequential_lines(s: &xos::sample_size::SequentialPlan) -> String {
+    let mut out = String::new();
+    if let (Some(looks), Some(factor), Some(max), Some(expected)) =
+        (s.looks, s.inflation, s.max_total, s.expected_total)
+    {
+        out.push_str(&format!(
+            "  group-sequential over {looks} equally spaced looks: inflation factor {}\n",
+            xos::numbers::number(factor)
+        ));
+        out.push_str(&format!(
+            "  {:<16} {max:>12} units (set `max_units` to it to keep the power)\n",
+            "maximum"
+        ));
+        out.push_str(&format!(
+            "  {:<16} {expected:>12} units (if the effect is the MDE)\n",
+            "expected"
+        ));
+    }
+    if let (Some(units), Some(tuning)) = (s.detectable_total, s.tuning) {
+        out.push_str(&format!(
+            "  always-valid (tuning {tuning}): the MDE is detected with this power at {units} units\n"
+        ));
+    }
+    out
 }

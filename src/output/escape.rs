@@ -1,0 +1,77 @@
+//! User text made inert in a Markdown memo: the spec's title, owner,
+//! hypothesis and `because` reasons, the policy's file name and the data's
+//! path and column names go into the memo as text, never as Markdown or
+//! HTML. (HTML memos are escaped by tera's autoescape; JSON by serde.)
+//!
+//! [`markdown_safe`] rewrites a copy of the report before the Markdown
+//! template sees it, so templates (built-in or the user's) need no filter:
+//! line breaks become spaces (no injected `# LAUNCH` heading, no broken
+//! table row), `|` is escaped (table cells keep their columns), `<` and `>`
+//! become entities (no `<script>`, no `<img onerror>`, no `<javascript:…>`
+//! autolink), and `[` `]` are escaped (no `[x](javascript:…)` link).
+
+use super::report::Report;
+
+/// `text` as literal Markdown text: see the module documentation. CommonMark
+/// renders `\|`, `\[`, `\]` and `&lt;` as the characters themselves.
+pub fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '|' => out.push_str("\\|"),
+            '[' => out.push_str("\\["),
+            ']' => out.push_str("\\]"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A copy of `report` with its user-written text fields through
+/// [`markdown_text`]: title, owner, hypothesis, every reason, the policy
+/// source, the data path and the column names.
+pub fn markdown_safe(report: &Report) -> Report {
+    let mut r = report.clone();
+    let fix = |s: &mut String| *s = markdown_text(s);
+    for text in [&mut r.title, &mut r.owner, &mut r.hypothesis]
+        .into_iter()
+        .flatten()
+    {
+        fix(text);
+    }
+    fix(&mut r.decision.reason);
+    for arm in &mut r.decision.arms {
+        fix(&mut arm.reason);
+    }
+    fix(&mut r.policy.source);
+    fix(&mut r.settings.data);
+    fix(&mut r.settings.variant_column);
+    fix(&mut r.settings.units_column);
+    for metric in &mut r.metrics {
+        fix(&mut metric.column);
+        for column in [&mut metric.denominator, &mut metric.covariate]
+            .into_iter()
+            .flatten()
+        {
+            fix(column);
+        }
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_and_html_are_neutralised() {
+        assert_eq!(
+            markdown_text("a|b\n# LAUNCH <script>x</script> [x](javascript:alert(1))"),
+            "a\\|b # LAUNCH &lt;script&gt;x&lt;/script&gt; \\[x\\](javascript:alert(1))"
+        );
+        assert_eq!(markdown_text("One-page checkout"), "One-page checkout");
+    }
+}

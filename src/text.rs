@@ -1,0 +1,91 @@
+//! User text on its way out: column alignment that stays total for names of
+//! any length, and text made safe for a terminal.
+//!
+//! A spec is written by people, but a hostile or broken one can hold a name
+//! of a million characters or an ANSI escape sequence in its title. The
+//! helpers here are what every printer of such text (the formatter, the
+//! explanation, the diagnostics, the terminal memo) goes through, so that no
+//! input makes them panic or take over the terminal.
+
+/// The widest column that names are aligned to. Rust's `{:width$}` panics
+/// past 65,535; and aligning ten short names to one of 70,000 characters
+/// helps nobody. A name longer than this is printed whole, unaligned.
+pub const MAX_ALIGN: usize = 80;
+
+use std::borrow::Cow;
+
+/// The column width that aligns `lengths` (byte lengths of names, as the
+/// formatter measures them), capped at [`MAX_ALIGN`]: always a valid
+/// `{:width$}` argument.
+pub fn align_width(lengths: impl IntoIterator<Item = usize>) -> usize {
+    lengths.into_iter().max().unwrap_or(0).min(MAX_ALIGN)
+}
+
+/// `text` with every control character that a terminal would act on
+/// replaced by `U+FFFD`: C0 controls except newline and tab, DEL, and C1
+/// controls (ESC starts ANSI sequences that recolour, move the cursor or
+/// rewrite the window title; CSI `U+009B` does the same in one character).
+/// Returns the input unchanged, without copying, when there is nothing to
+/// replace.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    replace_controls(text, |_| "\u{FFFD}")
+}
+
+/// [`terminal_safe`] that keeps every byte offset: each control character
+/// becomes as many `?` as it has bytes, so spans into the text still hold
+/// (for the source excerpts of diagnostics).
+pub fn terminal_safe_in_place(text: &str) -> Cow<'_, str> {
+    replace_controls(text, |c| if c.len_utf8() == 1 { "?" } else { "??" })
+}
+
+fn replace_controls(text: &str, by: impl Fn(char) -> &'static str) -> Cow<'_, str> {
+    if !text.chars().any(is_terminal_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_terminal_control(c) {
+            out.push_str(by(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A character a terminal interprets rather than shows (newline and tab
+/// excepted, which the printed text itself uses).
+fn is_terminal_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alignment_is_capped() {
+        assert_eq!(align_width([3, 9, 4]), 9);
+        assert_eq!(align_width([3, 70_000]), MAX_ALIGN);
+        assert_eq!(align_width([]), 0);
+        // The capped width is a valid format width whatever the name.
+        let long = "a".repeat(70_000);
+        assert_eq!(
+            format!("{:w$}|", long, w = align_width([long.len()])).len(),
+            70_001
+        );
+    }
+
+    #[test]
+    fn terminal_controls_are_replaced() {
+        assert_eq!(terminal_safe("a\tb\nc"), "a\tb\nc");
+        assert_eq!(
+            terminal_safe("x\x1b[31mred\x1b]0;t\x07"),
+            "x\u{FFFD}[31mred\u{FFFD}]0;t\u{FFFD}"
+        );
+        assert_eq!(
+            terminal_safe("\u{9b}2J\r\x7f"),
+            "\u{FFFD}2J\u{FFFD}\u{FFFD}"
+        );
+    }
+}

@@ -1,0 +1,495 @@
+//! Hostile input, one test per kind of attack (issue "hostile input never
+//! takes xos down or leaks a file"): every command stays total, bounded and
+//! located, whatever the files hold.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const SPEC: &str = include_str!("../examples/checkout/checkout.xos");
+const DATA: &str = include_str!("../examples/checkout/checkout.csv");
+
+fn xos(dir: &Path, args: &[&str]) -> Output {
+    run_env(dir, &[], args)
+}
+
+/// Runs xos in `dir` with extra environment variables.
+fn run_env(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xos"))
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .expect("run xos")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A folder with the checkout example, its spec rewritten by `edit`.
+fn checkout(edit: impl FnOnce(&str) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("checkout.xos"), edit(SPEC)).unwrap();
+    std::fs::write(dir.path().join("checkout.csv"), DATA).unwrap();
+    dir
+}
+
+/// No panic: the process exited with a code, 0 to 3, and printed no panic.
+fn assert_no_panic(out: &Output) {
+    let code = out.status.code().expect("exited, not killed by a signal");
+    assert!((0..=3).contains(&code), "exit {code}: {}", stderr(out));
+    assert!(!stderr(out).contains("panicked"), "{}", stderr(out));
+}
+
+// Kind 1: names of 65,536+ characters panicked in `fmt` and `explain`
+// (Rust's `{:width$}` takes at most 65,535).
+
+#[test]
+fn long_names_never_panic_in_fmt_or_explain() {
+    let name = "v".repeat(70_000);
+    let variant = checkout(|s| s.replace("treatment 50%", &format!("{name} 50%")));
+    let option = checkout(|s| s.replace("alpha 5%", &format!("alpha 5%\n        {name} 1")));
+    let rule = checkout(|s| {
+        s.replace(
+            "    settings {",
+            &format!("    rule {name} {{\n        when primary.better\n        then launch\n        because \"x\"\n    }}\n    settings {{"),
+        )
+    });
+    for dir in [&variant, &option, &rule] {
+        for args in [
+            &["fmt", "--check", "checkout.xos"][..],
+            &["fmt", "checkout.xos"],
+            &["explain", "checkout.xos"],
+            &["check", "checkout.xos"],
+        ] {
+            let out = xos(dir.path(), args);
+            assert_no_panic(&out);
+        }
+    }
+    // The formatted file keeps the long name, unaligned.
+    let text = std::fs::read_to_string(variant.path().join("checkout.xos")).unwrap();
+    assert!(
+        text.contains(&format!("    {name} 50%")),
+        "variant line lost"
+    );
+    let out = xos(variant.path(), &["explain", "checkout.xos"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&name));
+}
+
+// Kind 9: temporary files.
+
+#[test]
+fn writes_leave_no_temp_files_and_clean_up_stale_ones() {
+    let dir = checkout(str::to_string);
+    // A temporary of a killed run (no such process) and one of the old
+    // `.NAME.xos-tmp-PID` form.
+    let stale = dir.path().join(".memo.md.xos-tmp-999999999-AbC123");
+    let old = dir.path().join(".memo.md.xos-tmp-999999998");
+    std::fs::write(&stale, "half").unwrap();
+    std::fs::write(&old, "half").unwrap();
+    let out = xos(dir.path(), &["run", "checkout.xos", "-o", "memo.md"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stale.exists() && !old.exists(), "stale temporaries kept");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("xos-tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+// Kind 10: `fmt` on a symlink replaced the link with a regular file and left
+// the target unformatted.
+
+#[test]
+fn fmt_through_a_symlink_formats_the_target_and_keeps_the_link() {
+    let dir = checkout(|s| {
+        s.replace(
+            "    owner      \"growth-squad\"",
+            "  owner \"growth-squad\"",
+        )
+    });
+    let link = dir.path().join("link.xos");
+    std::os::unix::fs::symlink("checkout.xos", &link).unwrap();
+    let out = xos(dir.path(), &["fmt", "link.xos"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced"
+    );
+    let target = std::fs::read_to_string(dir.path().join("checkout.xos")).unwrap();
+    assert!(
+        target.contains("    owner      \"growth-squad\""),
+        "{target}"
+    );
+}
+
+// Kind 2: unbounded work and output. Each case printed megabytes (or
+// gigabytes) of diagnostics; the output is now the first problems of the
+// file and a count. (Speed is measured by `cargo bench`, not here.)
+
+#[test]
+fn diagnostics_are_capped_per_file() {
+    let dup = checkout(|s| {
+        s.replace(
+            "alpha 5%",
+            &format!("alpha 5%{}", " alpha 5%".repeat(8_000)),
+        )
+    });
+    let out = xos(dup.path(), &["check", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("and 7950 more errors `xos::check::duplicate_option` in `checkout.xos`"),
+        "{}",
+        &err[err.len().saturating_sub(600)..]
+    );
+    assert!(err.contains("8000 errors"), "the count covers every error");
+    assert!(err.len() < 100_000, "{} bytes of diagnostics", err.len());
+    let json = xos(
+        dup.path(),
+        &["check", "--error-format", "json", "checkout.xos"],
+    );
+    let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 51);
+
+    let rules: String = (0..3_000)
+        .map(|i| format!("    rule r{i} {{\n        when primary.better and srm.p > 0.{}\n        then launch\n        because \"x\"\n    }}\n", i % 9 + 1))
+        .collect();
+    let many = checkout(|s| s.replace("    settings {", &format!("{rules}    settings {{")));
+    let out = xos(many.path(), &["check", "checkout.xos"]);
+    assert_no_panic(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("xos::check::analysis_skipped"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(err.contains("more warnings `xos::check::repeated_condition` in `checkout.xos`"));
+    assert!(err.len() < 200_000, "{} bytes of diagnostics", err.len());
+}
+
+#[test]
+fn ragged_rows_and_deep_nesting_are_bounded() {
+    let mut csv = String::from(
+        "variant,users,conversions,revenue_sum,revenue_sum_sq,guardrail_cancel,guardrail_error\n",
+    );
+    for i in 0..32_000 {
+        csv.push_str(if i % 2 == 0 {
+            "control,1,2\n"
+        } else {
+            "treatment,1,2,3,4,5,6,7,8\n"
+        });
+    }
+    let dir = checkout(str::to_string);
+    std::fs::write(dir.path().join("checkout.csv"), csv).unwrap();
+    let out = xos(dir.path(), &["run", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).len() < 100_000, "{} bytes", stderr(&out).len());
+
+    let deep = checkout(|s| {
+        s.replace(
+            "    settings {",
+            &format!("    rule deep {{\n        when {}primary.better\n        then launch\n        because \"x\"\n    }}\n    settings {{", "not ".repeat(1_000_000)),
+        )
+    });
+    let out = xos(deep.path(), &["check", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("checkout.xos:"), "located: {err}");
+    assert!(err.len() < 10_000, "{} bytes", err.len());
+}
+
+/// `data "checkout.csv"` in the spec, for JSON locations.
+fn data_line(spec: &str) -> (usize, usize) {
+    let line = spec.lines().position(|l| l.contains("data \"")).unwrap();
+    let col = spec.lines().nth(line).unwrap().find('"').unwrap();
+    (line + 1, col + 1)
+}
+
+/// `xos run`'s diagnostics (it fails), after `xos check` of the same spec.
+fn run_errors(dir: &Path, env: &[(&str, &str)]) -> String {
+    let out = run_env(dir, env, &["check", "checkout.xos"]);
+    assert_no_panic(&out);
+    let out = run_env(dir, env, &["run", "checkout.xos"]);
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    stderr(&out)
+}
+
+/// Whether rendered diagnostics point at `file:line:col`.
+fn located(text: &str, file: &str, (line, column): (usize, usize)) -> bool {
+    text.contains(&format!("{file}:{line}:{column}"))
+}
+
+// Kind 3: unbounded memory. Each limit is a located error; the settings
+// lower them here so the files stay small.
+
+#[test]
+fn a_gzip_bomb_and_a_gigantic_line_are_refused() {
+    use std::io::Write;
+    // 80 MiB of one line in a gzip file of ~80 KiB: over the aggregated
+    // limit (64 MiB) with the default settings.
+    let dir = checkout(str::to_string);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"variant,users,conversions\n").unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..80 {
+        gz.write_all(&chunk).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 1 << 20);
+    std::fs::write(dir.path().join("checkout.csv"), &bomb).unwrap();
+    let text = run_errors(dir.path(), &[]);
+    assert!(text.contains("larger than xos's limit of 64 MiB"), "{text}");
+    assert!(located(&text, "checkout.xos", data_line(SPEC)), "{text}");
+
+    // Row-level data: the line-length limit, located at the line.
+    let rows = tempfile::tempdir().unwrap();
+    let spec = include_str!("../examples/signup_rows/signup.xos");
+    std::fs::write(rows.path().join("checkout.xos"), spec).unwrap();
+    let mut csv = String::from("user_id,variant,converted,revenue,refund\nu1,control,0,0,0\n");
+    csv.push_str(&"x".repeat(3 << 20));
+    csv.push('\n');
+    std::fs::write(rows.path().join("signups.csv"), csv).unwrap();
+    let text = run_errors(rows.path(), &[]);
+    assert!(text.contains("longer than xos's limit of 1 MiB"), "{text}");
+    assert!(text.contains("xos::data::line_too_long"), "{text}");
+    assert!(located(&text, "signups.csv", (3, 1)), "{text}");
+}
+
+#[test]
+fn aggregated_rows_and_spec_size_are_bounded() {
+    let dir = checkout(str::to_string);
+    let mut csv = String::from("variant,users,conversions\n");
+    for _ in 0..20 {
+        csv.push_str("control,10,1\n");
+    }
+    std::fs::write(dir.path().join("checkout.csv"), csv).unwrap();
+    let text = run_errors(dir.path(), &[("XOS_MAX_AGGREGATED_ROWS", "10")]);
+    assert!(text.contains("xos::data::too_many_rows"), "{text}");
+    assert!(located(&text, "checkout.csv", (12, 1)), "{text}");
+    assert!(text.contains("shape rows"), "{text}");
+
+    let big = checkout(|s| format!("{s}{}", "// padding\n".repeat(2_000)));
+    let out = run_env(
+        big.path(),
+        &[("XOS_MAX_SOURCE_BYTES", "10000")],
+        &["check", "checkout.xos"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("larger than xos's limit of 10000 bytes"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+// Kind 4: non-regular files are refused before they are opened for a
+// blocking read; a symlink loop in a folder walk is walked once.
+
+#[test]
+fn fifos_devices_and_folders_are_refused() {
+    let dir = checkout(str::to_string);
+    let fifo = dir.path().join("pipe.csv");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let spec_fifo = dir.path().join("pipe.xos");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&spec_fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (data, what) in [
+        ("pipe.csv", "FIFO"),
+        ("/dev/zero", "a device"),
+        (".", "a directory"),
+    ] {
+        std::fs::write(
+            dir.path().join("checkout.xos"),
+            SPEC.replace("checkout.csv", data),
+        )
+        .unwrap();
+        // A FIFO without a writer blocked forever: the child has a deadline.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xos"))
+            .current_dir(dir.path())
+            .args(["run", "checkout.xos"])
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("xos blocked on {data}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains(what), "{data}: {}", stderr(&out));
+    }
+    for spec in ["pipe.xos", "/dev/zero"] {
+        let out = xos(dir.path(), &["check", spec]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_symlink_loop_in_a_folder_is_walked_once() {
+    let dir = checkout(str::to_string);
+    std::os::unix::fs::symlink(".", dir.path().join("loop")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("again")).unwrap();
+    let out = xos(dir.path(), &["check", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("checked 1 file"), "{}", stderr(&out));
+}
+
+// Kind 8: errors without a location.
+
+#[test]
+fn invalid_utf8_and_unreadable_data_are_located() {
+    let dir = checkout(str::to_string);
+    let mut bytes = SPEC.as_bytes().to_vec();
+    let at = SPEC.find("growth").unwrap() + 2;
+    bytes[at] = 0xff;
+    std::fs::write(dir.path().join("checkout.xos"), bytes).unwrap();
+    let out = xos(
+        dir.path(),
+        &["check", "--error-format", "json", "checkout.xos"],
+    );
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let line = SPEC[..at].lines().count();
+    let column = SPEC[..at].lines().last().unwrap().chars().count() + 1;
+    assert_eq!(list[0]["code"], "xos::io::not_utf8");
+    assert_eq!(list[0]["line"], line);
+    assert_eq!(list[0]["column"], column);
+
+    let missing = checkout(str::to_string);
+    std::fs::remove_file(missing.path().join("checkout.csv")).unwrap();
+    let text = run_errors(missing.path(), &[]);
+    assert!(text.contains("xos::data::unreadable"), "{text}");
+    assert!(located(&text, "checkout.xos", data_line(SPEC)), "{text}");
+    let truncated = checkout(str::to_string);
+    std::fs::write(
+        truncated.path().join("checkout.csv"),
+        [0x1f, 0x8b, 8, 0, 0, 0],
+    )
+    .unwrap();
+    let text = run_errors(truncated.path(), &[]);
+    assert!(text.contains("xos::data::unreadable"), "{text}");
+    assert!(located(&text, "checkout.xos", data_line(SPEC)), "{text}");
+}
+
+// Kind 7: numbers that overflow to infinity once converted.
+
+#[test]
+fn numbers_that_overflow_when_converted_are_rejected_where_written() {
+    let dir = checkout(|s| s.replacen("severe   0.3pp", "severe   1e307 relative", 1));
+    let out = xos(
+        dir.path(),
+        &["check", "--error-format", "json", "checkout.xos"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["code"], "xos::check::out_of_range", "{list}");
+    let line = SPEC
+        .lines()
+        .position(|l| l.contains("severe   0.3pp"))
+        .unwrap()
+        + 1;
+    assert_eq!(list[0]["line"], line);
+    let out = xos(dir.path(), &["explain", "checkout.xos"]);
+    assert!(!stdout(&out).contains("inf"), "{}", stdout(&out));
+    let big = checkout(|s| s.replace("daily_users 20_000", "daily_users 1.8e308"));
+    let out = xos(big.path(), &["check", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+// Kind 6 (terminal part): ANSI escape sequences in a spec's strings reached
+// the terminal raw from `run` and `explain`.
+
+#[test]
+fn escape_sequences_in_strings_never_reach_the_terminal() {
+    let dir = checkout(|s| s.replace("One-page checkout", "One\u{1b}[2J\u{1b}]0;pwned\u{7}page"));
+    for args in [
+        &["run", "checkout.xos"][..],
+        &["explain", "checkout.xos"],
+        &["run", "checkout.xos", "-o", "memo.md"],
+    ] {
+        let out = xos(dir.path(), args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let mut text = stdout(&out);
+        if args.len() == 4 {
+            text = std::fs::read_to_string(dir.path().join("memo.md")).unwrap();
+        }
+        // The escape is replaced (the memo may also escape the bracket).
+        assert!(
+            text.contains("One\u{FFFD}[2J") || text.contains("One\u{FFFD}\\[2J"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{args:?}"
+        );
+    }
+    let json = xos(dir.path(), &["run", "checkout.xos", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        report["title"]
+            .as_str()
+            .is_some_and(|t| t.contains('\u{1b}')),
+        "JSON keeps the text, escaped"
+    );
+}
+
+// Kind 6 (Markdown part): title, owner, hypothesis, `because` and column
+// names went into the Markdown memo raw.
+
+#[test]
+fn user_text_is_inert_in_the_markdown_memo() {
+    let dir = checkout(|s| {
+        s.replace("\"One-page checkout\"", "\"<script>alert(1)</script> | [x](javascript:alert(1))\"")
+            .replace("\"growth-squad\"", "\"<img src=x onerror=alert(1)>\"")
+            .replace(
+                "    settings {",
+                "    rule win {\n        when primary.better\n        then launch\n        because \"fine\n# LAUNCH\n| x | y |\"\n    }\n    settings {",
+            )
+    });
+    let out = xos(dir.path(), &["run", "checkout.xos"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let memo = stdout(&out);
+    assert!(
+        !memo.contains("<script>") && !memo.contains("<img"),
+        "{memo}"
+    );
+    assert!(memo.contains("&lt;script&gt;"), "{memo}");
+    assert!(!memo.contains("[x](javascript:"), "{memo}");
+    assert!(memo.contains("\\[x\\](javascript:"), "{memo}");
+    // The `because` stays on its line: no injected heading or table row.
+    assert!(!memo.lines().any(|l| l.trim() == "# LAUNCH"), "{memo}");
+    assert!(!memo.lines().any(|l| l.starts_with("| x | y |")), "{memo}");
+    assert!(memo.contains("\\| x \\| y \\|"), "{memo}");
+}
