@@ -17,7 +17,9 @@ use crate::plan::{
 /// The policy's verdict for one treatment arm.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ArmDecision {
+    /// The treatment arm's variant name.
     pub variant: String,
+    /// The verdict of the rule that fired (or of `otherwise`).
     pub verdict: Verdict,
     /// The rule that fired, or `otherwise`.
     pub rule: String,
@@ -32,17 +34,24 @@ pub struct ArmDecision {
     pub guardrails: Vec<String>,
 }
 
+/// A fact a firing rule read, as the memo lists it under the decision.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FactValue {
+    /// The fact's path as a rule writes it (`primary.p`, `guardrail.severe`).
     pub fact: String,
+    /// Its value as the memo writes it: `true`/`false`, a keyword, a number,
+    /// or `n/a` when undefined.
     pub value: String,
 }
 
 /// The overall decision of an experiment.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Decision {
+    /// Launch the best launching arm, else roll back if any arm rolls back, else hold.
     pub verdict: Verdict,
+    /// The rule that decided for the chosen arm (the first arm's on a multi-arm hold).
     pub rule: String,
+    /// That rule's `because`, facts interpolated.
     pub reason: String,
     /// The arm the verdict is about: the launched arm, the arm that forces a
     /// rollback, the treatment of a two-arm experiment on hold; `None` for a
@@ -53,6 +62,7 @@ pub struct Decision {
     /// first is `arm` when the verdict is a rollback. Empty when no arm rolls
     /// back.
     pub rolled_back: Vec<String>,
+    /// Every treatment arm's own decision, in spec order.
     pub arms: Vec<ArmDecision>,
 }
 

@@ -30,19 +30,24 @@ use serde::Serialize;
 /// syntax trees can be compared in tests regardless of layout.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Span {
+    /// Byte offset of the first byte, in the file's text.
     pub start: usize,
+    /// Byte offset one past the last byte; `start == end` is an empty span (a point).
     pub end: usize,
 }
 
 impl Span {
+    /// The bytes `start..end`.
     pub fn new(start: usize, end: usize) -> Span {
         Span { start, end }
     }
 
+    /// Length in bytes (0 if `end` is before `start`).
     pub fn len(&self) -> usize {
         self.end.saturating_sub(self.start)
     }
 
+    /// Whether the span covers no byte.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -70,7 +75,9 @@ impl From<Span> for miette::SourceSpan {
 /// A source file: its path as the user named it, and its text.
 #[derive(Debug)]
 pub struct SourceFile {
+    /// The path as the user named it, shown in messages.
     pub path: PathBuf,
+    /// The file's text (or the excerpt's, see `first_line`).
     pub text: String,
     /// The 1-based line of the file that `text` starts at: 1 for a whole
     /// file, more for an excerpt of a file too large to hold in memory.
@@ -78,6 +85,7 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// A whole file: `text` starts at line 1.
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<SourceFile> {
         SourceFile::excerpt(path, text, 1)
     }
@@ -96,6 +104,7 @@ impl SourceFile {
         })
     }
 
+    /// The path as shown in messages.
     pub fn name(&self) -> String {
         self.path.display().to_string()
     }
@@ -106,6 +115,8 @@ impl SourceFile {
         (line + self.first_line - 1, col)
     }
 
+    /// The text under `span`, clamped to the text and to character boundaries (empty when the span
+    /// does not fall on them).
     pub fn snippet(&self, span: Span) -> &str {
         let end = span.end.min(self.text.len());
         let start = span.start.min(end);
@@ -126,17 +137,22 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The input is invalid: the stage produces nothing (no report, no memo).
     Error,
+    /// Worth reading, but the stage's result stands.
     Warning,
 }
 
 /// One underlined piece of source text with its explanation.
 #[derive(Clone, Debug)]
 pub struct Label {
+    /// The underlined source text.
     pub span: Span,
+    /// What the underlined text is or lacks, printed beside it ("not declared in this experiment").
     pub text: String,
     /// The primary label is the place the diagnostic is about.
     pub primary: bool,
@@ -145,12 +161,15 @@ pub struct Label {
 /// A problem found in a spec, a policy or a data file.
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
     /// Stable code, e.g. `xos::check::unknown_metric`.
     pub code: &'static str,
     /// Lowercase, no final period, user text in backticks.
     pub message: String,
+    /// The underlined places in `source`, the primary label first as a rule.
     pub labels: Vec<Label>,
+    /// What to do about it, shown after the snippet ("did you mean `conversion`?").
     pub help: Option<String>,
     /// The file the labels point into; `None` for problems with no location
     /// (a file that cannot be read at all).
@@ -160,6 +179,8 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error with a code and a message, and no location yet; add one with [`Diagnostic::label`]
+    /// and [`Diagnostic::in_file`].
     pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
@@ -172,6 +193,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning with a code and a message, and no location yet.
     pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
@@ -179,11 +201,13 @@ impl Diagnostic {
         }
     }
 
+    /// The file the labels point into.
     pub fn in_file(mut self, source: &Arc<SourceFile>) -> Diagnostic {
         self.source = Some(Arc::clone(source));
         self
     }
 
+    /// The file the problem is about, when there is no text to show (it cannot be read, say).
     pub fn at_path(mut self, path: impl AsRef<Path>) -> Diagnostic {
         self.path = Some(path.as_ref().to_path_buf());
         self
@@ -209,11 +233,13 @@ impl Diagnostic {
         self
     }
 
+    /// The help text: what to do about the problem.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
     }
 
+    /// Whether this is an error (not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -275,24 +301,40 @@ impl Diagnostic {
     }
 }
 
+/// A diagnostic as `--error-format json` prints it ([`Diagnostic::to_json`]): one object per
+/// diagnostic.
 #[derive(Debug, Serialize)]
 pub struct JsonDiagnostic {
+    /// `error` or `warning`.
     pub severity: Severity,
+    /// The stable code (`xos::check::unknown_metric`).
     pub code: &'static str,
+    /// The message: lowercase, no final period.
     pub message: String,
+    /// The file the problem is about, as the user named it; `null` when none.
     pub file: Option<String>,
+    /// 1-based line of the primary label; `null` without a location.
     pub line: Option<usize>,
+    /// 1-based column, in characters, of the primary label; `null` without a location.
     pub column: Option<usize>,
+    /// What to do about it, if anything is said.
     pub help: Option<String>,
+    /// Every label, in order.
     pub labels: Vec<JsonLabel>,
 }
 
+/// A label of a [`JsonDiagnostic`].
 #[derive(Debug, Serialize)]
 pub struct JsonLabel {
+    /// The label's text.
     pub text: String,
+    /// 1-based line of the label's start (0 when the diagnostic has no source text).
     pub line: usize,
+    /// 1-based column, in characters, of the label's start (0 without source text).
     pub column: usize,
+    /// The underlined source text.
     pub snippet: String,
+    /// Whether this is the place the diagnostic is about.
     pub primary: bool,
 }
 
@@ -367,34 +409,42 @@ impl SourceCode for SourceFile {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// No diagnostics.
     pub fn new() -> Diagnostics {
         Diagnostics(Vec::new())
     }
 
+    /// Adds one diagnostic at the end.
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.0.push(diagnostic);
     }
 
+    /// Adds all of `other`'s diagnostics at the end, in their order.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
 
+    /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(Diagnostic::is_error)
     }
 
+    /// Whether there is no diagnostic at all.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// Every diagnostic, in the order found.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }
 
+    /// The errors, in the order found.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter().filter(|d| d.is_error())
     }
 
+    /// The warnings, in the order found.
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter().filter(|d| !d.is_error())
     }

@@ -34,7 +34,10 @@ use crate::stats::{bayes, credible, cuped, dist, mean, multiple, proportion, rat
 /// Everything computed for one experiment.
 #[derive(Clone, Debug)]
 pub struct Evaluation {
+    /// Data health: SRM, arm sizes, variance and assignment checks.
     pub health: HealthReport,
+    /// The sample the plan needs ([`planned_sample`]); `None` without the
+    /// planning inputs.
     pub sample: Option<PlannedSample>,
     /// `true` when every arm reached its planned size (false without a plan).
     pub sample_reached: bool,
@@ -49,26 +52,40 @@ pub struct Evaluation {
     pub remaining: Option<crate::sample_size::Remaining>,
 }
 
+/// The health of the experiment's data (the report's `health`).
 #[derive(Clone, Debug, Serialize)]
 pub struct HealthReport {
+    /// The worst severity among the issues; `healthy` without any.
     pub status: Health,
+    /// The sample-ratio-mismatch test; `None` when it cannot be run (no
+    /// units at all).
     pub srm: Option<SrmReport>,
+    /// Every problem found, in the order checked.
     pub issues: Vec<Issue>,
 }
 
+/// The sample-ratio-mismatch test: Pearson χ² goodness of fit of the units
+/// per variant against the declared split ([`srm::srm_test`]).
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct SrmReport {
+    /// `Σ (o_i − e_i)²/e_i` over the variants.
     pub chi2: f64,
+    /// Degrees of freedom: variants − 1.
     pub df: u64,
+    /// `P(χ²_df ≥ chi2)`.
     pub p_value: f64,
 }
 
+/// One health problem, as the memo lists it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Issue {
+    /// `warning` or `blocked`.
     pub severity: Health,
+    /// What is wrong, with the numbers and the threshold crossed.
     pub message: String,
 }
 
+/// Everything computed for one metric.
 #[derive(Clone, Debug)]
 pub struct MetricResult {
     /// One per variant, control first.
@@ -77,9 +94,12 @@ pub struct MetricResult {
     pub comparisons: Vec<Comparison>,
 }
 
+/// One variant's value of one metric.
 #[derive(Clone, Debug, Serialize)]
 pub struct VariantValue {
+    /// The variant's name.
     pub name: String,
+    /// Units in the variant.
     pub units: u64,
     /// The rate or the mean; `None` when undefined.
     pub value: Option<f64>,
@@ -91,40 +111,66 @@ pub struct VariantValue {
 /// `None`; booleans are `false` when what they need is undefined.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Comparison {
+    /// The treatment arm's name.
     pub variant: String,
+    /// Units in the treatment arm.
     pub units: u64,
+    /// Treatment minus control, in the metric's units (a fraction for
+    /// rates: 0.01 is 1pp).
     pub abs_lift: Option<f64>,
+    /// `(m_t − m_c)/|m_c|`, a fraction; `None` when `m_c = 0`.
     pub rel_lift: Option<f64>,
+    /// Lower bound of the (1 − α) interval of `abs_lift`, by the metric's
+    /// own test (sequential with `sequential`).
     pub ci_low: Option<f64>,
+    /// Upper bound of the (1 − α) interval of `abs_lift`.
     pub ci_high: Option<f64>,
     /// The interval at the per-comparison level `α_i = α·p/p_adj` of the
     /// correction (`stats::multiple::adjusted_alpha`), so it excludes 0
     /// exactly when `significant`; equal to `ci_low`/`ci_high` without a
     /// correction (DESIGN §4, keys of the second version).
     pub ci_adj_low: Option<f64>,
+    /// Upper bound of the interval at the per-comparison level.
     pub ci_adj_high: Option<f64>,
+    /// Lower bound of the (1 − α) interval of `rel_lift`, by `relative_ci`
+    /// with the critical value of the metric's own test.
     pub rel_ci_low: Option<f64>,
+    /// Upper bound of the (1 − α) interval of `rel_lift`.
     pub rel_ci_high: Option<f64>,
+    /// Two-sided p-value of the metric's test (sequential with `sequential`).
     pub p_value: Option<f64>,
+    /// `p_value` corrected across treatment arms by `settings.correction`.
     pub p_adjusted: Option<f64>,
+    /// `p_adjusted < alpha`.
     pub significant: bool,
+    /// Significant in the metric's preferred direction.
     pub better: bool,
+    /// Significant against the metric's preferred direction.
     pub worse: bool,
+    /// Posterior probability that the treatment is better in the preferred
+    /// direction: exact Beta–Binomial for rates (`stats::bayes`), the normal
+    /// approximation (a normal posterior per arm) for means, ratios and CUPED.
     pub prob_better: Option<f64>,
+    /// Expected loss of shipping the treatment, in the metric's units.
     pub expected_loss: Option<f64>,
     /// Credible interval of the relative lift `p_T/p_C − 1` at level 1 − α
     /// (rate metrics; Cornish–Fisher when every posterior shape is at least
     /// 100, else seeded Monte Carlo with the settings' `seed` and `draws`,
     /// see `stats::credible::relative_lift_credible`).
     pub rel_credible_low: Option<f64>,
+    /// Upper bound of the credible interval of the relative lift.
     pub rel_credible_high: Option<f64>,
-    /// Guardrails only (`None` otherwise).
+    /// Guardrails only (`None` otherwise): the degradation's point estimate
+    /// is at or past `worsened`.
     pub worsened: Option<bool>,
+    /// Guardrails only: the degradation's point estimate is at or past
+    /// `severe` (a severe guardrail is also worsened).
     pub severe: Option<bool>,
     /// Guardrails with a `margin` only.
     pub non_inferior: Option<bool>,
     /// One-sided (1 − α) upper bound of the degradation (guardrails).
     pub degradation_bound: Option<f64>,
+    /// Guardrails only: `ok`, `worsened` or `severe`, the worst that applies.
     pub status: Option<Status>,
     /// With sequential inference: the fixed-horizon numbers, for reference
     /// (`p_value`, `ci_low`, `ci_high` are then the sequential ones).
@@ -157,19 +203,28 @@ pub struct CupedReport {
 /// The numbers of a comparison before CUPED.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Unadjusted {
+    /// Treatment minus control, in the metric's units.
     pub abs_lift: Option<f64>,
+    /// Lower bound of the unadjusted (1 − α) interval.
     pub ci_low: Option<f64>,
+    /// Upper bound of the unadjusted (1 − α) interval.
     pub ci_high: Option<f64>,
+    /// The unadjusted test's two-sided p-value.
     pub p_value: Option<f64>,
 }
 
 /// The facts the policy reads for one treatment arm.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ArmFacts {
+    /// The treatment arm's name.
     pub variant: String,
+    /// `health`.
     pub health: Health,
+    /// `srm.p`; `None` when the SRM test cannot be run.
     pub srm_p: Option<f64>,
+    /// `srm.chi2`; `None` when the SRM test cannot be run.
     pub srm_chi2: Option<f64>,
+    /// `plan.sample_reached`.
     pub sample_reached: bool,
     /// `plan.progress`; `None` without a plan.
     pub plan_progress: Option<f64>,

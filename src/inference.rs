@@ -54,6 +54,7 @@ pub fn watch_note(plan: &Plan) -> Option<crate::diagnostic::Diagnostic> {
 /// `inference` of the report: which inference decided, at which look.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct InferenceReport {
+    /// Fixed horizon, always-valid or group-sequential.
     pub method: SequentialMethod,
     /// The current look, from 1 (data without a look column is one look).
     pub look: u64,
@@ -88,8 +89,13 @@ pub struct LookPoint {
     pub label: String,
     /// The treatment arm's cumulative units.
     pub units: u64,
+    /// The cumulative absolute lift at this look (a fraction for rates, the
+    /// metric's unit for means); `None` when undefined.
     pub abs_lift: Option<f64>,
+    /// Lower bound of the look's interval on the absolute lift (the method's
+    /// own: the confidence sequence, or the fixed-horizon interval).
     pub ci_low: Option<f64>,
+    /// Upper bound of the look's interval on the absolute lift.
     pub ci_high: Option<f64>,
     /// `Δ̂_k/SE_k` with the Wald/Welch SE of the look's data (rates and means).
     pub z: Option<f64>,
@@ -99,6 +105,7 @@ pub struct LookPoint {
 
 /// What the comparisons of one evaluation share.
 pub struct Inference {
+    /// What the report's `inference` section shows.
     pub report: InferenceReport,
     alpha: f64,
     kind: Kind,
@@ -354,9 +361,14 @@ fn look_estimates(history: &History, lift: Option<f64>) -> Option<Vec<LookEstima
 /// The sequential numbers of one comparison ([`Inference::compare`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SequentialResult {
+    /// The sequential p-value: always-valid, the confidence sequence's p (Howard et al. 2021);
+    /// group-sequential, the repeated p-value (Jennison & Turnbull §9.2), so `p < α` ⇔ a bound was
+    /// crossed. 1 when `se = 0`.
     pub p_value: f64,
     /// `None` when undefined (`se = 0`, or a look without a bound).
     pub ci: Option<(f64, f64)>,
+    /// The sequential interval of the relative lift, a fraction; `None` when undefined (a zero
+    /// control mean, `se = 0`).
     pub rel_ci: Option<(f64, f64)>,
     /// Group-sequential: the z bound at the current look.
     pub boundary: Option<f64>,
@@ -370,8 +382,11 @@ pub struct SequentialResult {
 /// in the report for reference.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct FixedHorizon {
+    /// The fixed-horizon p-value of the metric's own test; `None` when undefined.
     pub p_value: Option<f64>,
+    /// Lower bound of the fixed-horizon (1 − α) interval of the lift, in the metric's units.
     pub ci_low: Option<f64>,
+    /// Upper bound of the fixed-horizon (1 − α) interval of the lift, in the metric's units.
     pub ci_high: Option<f64>,
 }
 

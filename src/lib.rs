@@ -10,6 +10,10 @@
 //! `xos watch`; [`check_path`] is `xos check`: the checker and the static
 //! analysis of the rules.
 
+// Every public item is documented: what it is, its shape and units, when it
+// fails, and the source of the formula it computes (docs/architecture.md).
+#![warn(missing_docs)]
+
 // Each declaration stands alone so that rustfmt keeps the pipeline order.
 pub mod diagnostic; // located errors and warnings, shared by every stage
 
@@ -69,7 +73,9 @@ pub struct RunOptions {
 /// A spec evaluated end to end.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// The checked plan the evaluation ran.
     pub plan: plan::Plan,
+    /// The report: facts, decision and the numbers the memo renders.
     pub report: report::Report,
     /// Warnings from checking the spec and its policy.
     pub warnings: Diagnostics,

@@ -156,6 +156,7 @@ pub struct Bounded<R> {
 }
 
 impl<R: Read> Bounded<R> {
+    /// `inner`, failing once more than `max` bytes in all have been read.
     pub fn new(inner: R, max: u64) -> Bounded<R> {
         Bounded {
             inner,
@@ -180,7 +181,9 @@ impl<R: Read> Read for Bounded<R> {
 /// line starts, for the reader to turn into a line number.
 #[derive(Debug)]
 pub struct LineTooLong {
+    /// Byte offset of the line's start in the (decompressed) file.
     pub offset: u64,
+    /// The limit the line exceeded, in bytes.
     pub max: u64,
 }
 

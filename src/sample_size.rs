@@ -16,9 +16,11 @@ use crate::stats::{cuped, power, ratio};
 pub struct PlannedSample {
     /// Units needed per variant, in variant order.
     pub per_variant: Vec<(String, u64)>,
+    /// Units needed over all variants: the sum of `per_variant`.
     pub total: u64,
     /// At `plan.daily_users`, if given.
     pub days: Option<u64>,
+    /// The target power, in (0, 1) (`plan.power`, 0.8 by default).
     pub power: f64,
     /// The significance level the plan uses (α split across arms when the
     /// p-values are corrected).
@@ -42,6 +44,7 @@ pub struct PlannedSample {
 /// `sequential` block).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SequentialPlan {
+    /// The spec's sequential method (always-valid or group-sequential).
     pub method: crate::plan::SequentialMethod,
     /// Group-sequential: the equally spaced looks assumed (one a day over
     /// the fixed-horizon plan's days when `daily_users` is known, else 5).
@@ -338,6 +341,7 @@ pub struct DeclaredDuration {
     pub days: f64,
     /// Units per variant at the end of the duration, in variant order.
     pub per_variant: Vec<(String, u64)>,
+    /// Units at the end of the duration over all variants: the sum of `per_variant`.
     pub total: u64,
 }
 

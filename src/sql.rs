@@ -33,15 +33,22 @@ use crate::plan::{MetricKind, Missing, Plan};
 /// The SQL dialects `xos sql` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dialect {
+    /// DuckDB.
     DuckDb,
+    /// PostgreSQL.
     Postgres,
+    /// Google BigQuery (GoogleSQL): backtick-quoted names.
     BigQuery,
+    /// Snowflake.
     Snowflake,
+    /// Trino.
     Trino,
+    /// Apache Spark SQL: backtick-quoted names.
     Spark,
 }
 
 impl Dialect {
+    /// Every dialect, in the order `--dialect` lists them.
     pub const ALL: [Dialect; 6] = [
         Dialect::DuckDb,
         Dialect::Postgres,
@@ -188,12 +195,18 @@ impl std::str::FromStr for Dialect {
 /// Why a name cannot be written as an identifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unquotable {
+    /// The name is empty.
     Empty,
+    /// The name holds this control character, which no dialect quotes safely.
     Control(char),
     /// BigQuery: a dot inside backticks separates the parts of a path.
     Dot,
+    /// The name is longer than the engine keeps: PostgreSQL truncates past
+    /// 63 bytes, Snowflake and BigQuery reject past 255 and 300.
     TooLong {
+        /// The name's length in bytes (UTF-8).
         bytes: usize,
+        /// The longest identifier the engine keeps, in bytes.
         max: usize,
     },
 }
@@ -222,6 +235,8 @@ impl std::fmt::Display for Unquotable {
 /// (`"daily.v2".events`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableName {
+    /// The parts, outermost first (project, schema, table), quotes removed
+    /// and doubled quotes undone.
     pub parts: Vec<String>,
 }
 
@@ -314,6 +329,7 @@ pub struct Column {
     /// The header of the column in the aggregated CSV (`conversions`,
     /// `revenue_sum`).
     pub name: String,
+    /// What the column holds.
     pub stat: Stat,
 }
 
@@ -325,14 +341,28 @@ pub enum Stat {
     /// Rows of the variant (the spec's units column).
     Units,
     /// Rows whose 0/1 column `column` is 1.
-    Count { column: String },
+    Count {
+        /// The 0/1 column.
+        column: String,
+    },
     /// Σx of the numeric column.
-    Sum { column: String },
+    Sum {
+        /// The numeric column.
+        column: String,
+    },
     /// Σx² of the numeric column.
-    SumSq { column: String },
+    SumSq {
+        /// The numeric column.
+        column: String,
+    },
     /// Σxy of two numeric columns (a ratio's numerator and denominator, a
     /// metric and its covariate).
-    SumProd { x: String, y: String },
+    SumProd {
+        /// The first column (the numerator, or the metric).
+        x: String,
+        /// The second column (the denominator, or the covariate).
+        y: String,
+    },
     /// Distinct unit ids (counted under their smallest variant label).
     UnitsDistinct,
     /// Ids seen under two or more variants.

@@ -26,42 +26,68 @@ use crate::output::{Format, render};
 use crate::plan::Verdict;
 use crate::{RunOptions, find_specs, run_once, write_atomic};
 
+/// Options of `xos watch`.
 #[derive(Clone, Debug)]
 pub struct WatchOptions {
     /// Folder for the memos; default: `xos.toml`'s output folder, else next
     /// to each spec.
     pub out: Option<PathBuf>,
+    /// The memo format written on every evaluation (`--format`).
     pub format: Format,
+    /// How long the inputs must be quiet before a re-evaluation (`--debounce`).
     pub debounce: Duration,
+    /// A templates folder that overrides every spec's (`--templates`).
     pub templates: Option<PathBuf>,
+    /// Replaces every spec's data file (`--data`).
     pub data: Option<PathBuf>,
 }
 
 /// What the watcher reports, one per evaluation.
 #[derive(Debug)]
 pub enum WatchEvent {
+    /// The spec was evaluated and its memo written.
     Evaluated {
+        /// Time of day, UTC, `HH:MM:SS`.
         time: String,
+        /// The spec's path.
         spec: PathBuf,
+        /// The experiment's name.
         experiment: String,
+        /// The overall verdict.
         verdict: Verdict,
+        /// The rule that decided (`otherwise` for the fallback).
         rule: String,
         /// The previous good evaluation's verdict and rule.
         previous: Option<(Verdict, String)>,
+        /// Where the memo was written.
         memo: PathBuf,
+        /// Warnings of the spec and its policy.
         warnings: Diagnostics,
     },
     /// The spec, its policy or its data is invalid (or missing); the last
     /// good memo is kept.
     Failed {
+        /// Time of day, UTC, `HH:MM:SS`.
         time: String,
+        /// The spec's path.
         spec: PathBuf,
+        /// Every problem found, errors and warnings.
         diagnostics: Diagnostics,
     },
     /// The spec was deleted and is no longer watched.
-    Removed { time: String, spec: PathBuf },
+    Removed {
+        /// Time of day, UTC, `HH:MM:SS`.
+        time: String,
+        /// The deleted spec's path.
+        spec: PathBuf,
+    },
     /// The file watcher itself reported a problem; watching goes on.
-    WatchError { time: String, message: String },
+    WatchError {
+        /// Time of day, UTC, `HH:MM:SS`.
+        time: String,
+        /// The watcher's error.
+        message: String,
+    },
 }
 
 impl WatchEvent {
@@ -122,13 +148,21 @@ pub enum SpecChange {
     /// `spec` was evaluated by [`run_once`] (after a change of one of its
     /// inputs, or in the first pass).
     Evaluated {
+        /// The spec's path, [`normalize`]d.
         spec: PathBuf,
+        /// The evaluation, or every problem that stopped it.
         result: Box<Result<crate::Outcome, Diagnostics>>,
     },
     /// The spec was deleted and is no longer watched.
-    Removed { spec: PathBuf },
+    Removed {
+        /// The deleted spec's path, [`normalize`]d.
+        spec: PathBuf,
+    },
     /// The file watcher itself reported a problem; watching goes on.
-    WatchError { message: String },
+    WatchError {
+        /// The watcher's error.
+        message: String,
+    },
     /// Every spec found at the start has been evaluated once.
     Ready,
 }
@@ -136,6 +170,7 @@ pub enum SpecChange {
 /// What [`follow`] watches and how.
 #[derive(Clone, Debug)]
 pub struct FollowOptions {
+    /// How long the inputs must be quiet before a re-evaluation.
     pub debounce: Duration,
     /// Replaces every spec's data file (`--data`).
     pub data: Option<PathBuf>,

@@ -1160,11 +1160,12 @@ fn compat_two_arm_values() {
     let body = &html[html.find("<body>").unwrap()..];
     assert!(body.contains("<style>"), "styles inside the body");
     assert!(html.contains("Checkout &lt;b&gt;"));
+    // User text is inert in the Markdown memo too (rendered as `<b>`).
     assert!(
         memo["memo_markdown"]
             .as_str()
             .unwrap()
-            .contains("Checkout <b>")
+            .contains("Checkout &lt;b&gt;")
     );
     // Echoed booleans are ignored: a forged verdict does not change it.
     let mut forged = p.clone();

@@ -56,13 +56,18 @@ const KEYS: [&str; 6] = [
 /// A checked `xos.toml`.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// Where `xos.toml` is, as found walking up from the spec.
     pub path: PathBuf,
+    /// The file's text, for located diagnostics.
     pub source: Arc<SourceFile>,
     /// The built-in defaults with `[settings]` applied.
     pub settings: Settings,
+    /// `policy = "..."`: the default policy of specs that name none.
     pub policy: Option<ConfigPolicy>,
     /// Resolved against the folder of `xos.toml`.
     pub output: Option<PathBuf>,
+    /// `templates = "..."`: the folder whose files override the built-in memo templates by name,
+    /// resolved against the folder of `xos.toml`.
     pub templates: Option<PathBuf>,
     /// `[require]`: organisation-wide requirements.
     pub require: Require,
@@ -74,11 +79,16 @@ pub struct Config {
 /// requirement.
 #[derive(Clone, Debug, Default)]
 pub struct Require {
+    /// `min_guardrails`: the fewest guardrails a spec may declare.
     pub min_guardrails: Option<u64>,
+    /// `max_alpha`: the largest `alpha` a spec may use, a fraction.
     pub max_alpha: Option<f64>,
     /// Folders (resolved against the toml's folder), as written.
     pub policy_in: Option<Vec<(PathBuf, String)>>,
+    /// `require_hypothesis = true`: every spec must state a `hypothesis`.
     pub hypothesis: bool,
+    /// `require_plan = true`: every spec must have a sample plan from which a planned
+    /// total follows (a `plan` block with the metrics' planning inputs).
     pub plan: bool,
 }
 
@@ -94,10 +104,13 @@ const REQUIRE_KEYS: [&str; 5] = [
 /// The default policy named by `policy = "..."`.
 #[derive(Clone, Debug)]
 pub struct ConfigPolicy {
+    /// The text of `xos.toml`, which the span points into.
     pub source: Arc<SourceFile>,
     /// The string literal in `xos.toml`.
     pub span: Span,
+    /// The path as written in `xos.toml`, for messages.
     pub written: String,
+    /// The path resolved against the folder of `xos.toml`.
     pub resolved: PathBuf,
 }
 

@@ -54,25 +54,33 @@ pub struct LoadOptions {
 /// A checked experiment: its plan, and the warnings found on the way.
 #[derive(Clone, Debug)]
 pub struct Checked {
+    /// The checked plan, ready for `data` and `evaluate`.
     pub plan: Plan,
+    /// Warnings from the spec, its policy and `xos.toml` (unreachable rules, unused options, ...);
+    /// never errors.
     pub warnings: Diagnostics,
 }
 
 /// A checked policy file on its own (`xos check rules/strict.xos`).
 #[derive(Clone, Debug)]
 pub struct CheckedPolicy {
+    /// The policy's rules, `otherwise` and tests, checked.
     pub policy: Policy,
+    /// Warnings found in the policy (unreachable rules and the like).
     pub warnings: Diagnostics,
 }
 
 /// What a file turned out to be, for `xos check FILE...`.
 #[derive(Clone, Debug)]
 pub enum CheckedFile {
+    /// An experiment spec, checked with its policy.
     Experiment(Box<Checked>),
+    /// A policy file on its own.
     Policy(CheckedPolicy),
 }
 
 impl CheckedFile {
+    /// The warnings of the checked file, whatever its kind.
     pub fn warnings(&self) -> &Diagnostics {
         match self {
             CheckedFile::Experiment(c) => &c.warnings,

@@ -21,12 +21,14 @@ use super::VariantData;
 pub struct Look {
     /// The look's value as written in the file (`2026-11-03`).
     pub label: String,
+    /// Each variant's cumulative data up to this look, in the plan's order.
     pub variants: Vec<VariantData>,
 }
 
 /// A look value, ordered within its kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LookKey {
+    /// A whole number (a look index, a day number).
     Integer(i64),
     /// Days since 1970-01-01.
     Date(i64),

@@ -24,6 +24,7 @@ mod units;
 /// Validated sufficient statistics, in the plan's variant and metric order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Data {
+    /// One entry per variant of the plan, control first.
     pub variants: Vec<VariantData>,
     /// Row-level data with a declared `unit_id`: how units were assigned.
     pub assignment: Option<Assignment>,
@@ -54,32 +55,53 @@ pub struct Assignment {
     pub mixed: u64,
     /// Units that appear on two or more rows of one variant.
     pub duplicated: u64,
-    /// Up to a few example ids of each, in order of first appearance.
+    /// Up to a few example ids of mixed units, in order of first appearance.
     pub mixed_examples: Vec<String>,
+    /// Up to a few example ids of duplicated units, in order of first
+    /// appearance.
     pub duplicated_examples: Vec<String>,
 }
 
+/// One variant's validated data: its units and each metric's sufficient
+/// statistics.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VariantData {
+    /// The variant's name, as in the plan.
     pub name: String,
+    /// Units (users) in the variant: the units column of aggregated data,
+    /// the variant's rows in row-level data.
     pub units: u64,
     /// Indexed by `MetricId`.
     pub metrics: Vec<MetricData>,
 }
 
+/// The sufficient statistics of one metric in one variant, by metric kind.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum MetricData {
     /// Units with the event; never above the variant's units.
-    Rate { count: u64 },
+    Rate {
+        /// Units with the event.
+        count: u64,
+    },
     /// Σx and Σx² over the variant's units; Σx² ≥ (Σx)²/n.
-    Mean { sum: f64, sum_sq: f64 },
+    Mean {
+        /// Σx, in the metric's unit.
+        sum: f64,
+        /// Σx², in the metric's unit squared.
+        sum_sq: f64,
+    },
     /// `ratio(X, Y)`: Σx, Σx², Σy, Σy² and Σxy over the variant's units;
     /// each Σa² ≥ (Σa)²/n and the cross-product within Cauchy–Schwarz.
     Ratio {
+        /// Σx of the numerator column (`X_sum`).
         sum_x: f64,
+        /// Σx² (`X_sum_sq`).
         sum_x_sq: f64,
+        /// Σy of the denominator column (`Y_sum`).
         sum_y: f64,
+        /// Σy² (`Y_sum_sq`).
         sum_y_sq: f64,
+        /// Σxy (`X_Y_sum_prod`).
         sum_xy: f64,
     },
     /// A rate or mean metric `Y` with a CUPED covariate `C`: Σy and Σy² (for
@@ -87,10 +109,15 @@ pub enum MetricData {
     Adjusted {
         /// `Y` is a rate: its own (unadjusted) test is the rate test.
         rate: bool,
+        /// Σy of the metric (`Y_sum`; a rate's count).
         sum_y: f64,
+        /// Σy² (`Y_sum_sq`; a rate's count).
         sum_y_sq: f64,
+        /// Σc of the pre-experiment covariate (`C_sum`).
         sum_c: f64,
+        /// Σc² (`C_sum_sq`).
         sum_c_sq: f64,
+        /// Σyc (`Y_C_sum_prod`).
         sum_yc: f64,
     },
 }

@@ -699,6 +699,7 @@ pub struct Sum {
 }
 
 impl Sum {
+    /// Adds `x`, carrying the rounding error (Neumaier 1974).
     #[inline]
     pub fn add(&mut self, x: f64) {
         let t = self.sum + x;
@@ -710,11 +711,13 @@ impl Sum {
         self.sum = t;
     }
 
+    /// Adds another compensated sum (of another chunk of rows).
     pub fn merge(&mut self, other: Sum) {
         self.add(other.sum);
         self.add(other.compensation);
     }
 
+    /// The sum, its compensation applied.
     pub fn value(self) -> f64 {
         self.sum + self.compensation
     }

@@ -31,6 +31,7 @@ pub struct LooksView {
     pub variant: String,
     /// What the table shows and how to read it.
     pub intro: String,
+    /// One row per look, the first look first.
     pub rows: Vec<LookRow>,
     /// Group-sequential data without a look column: the sentence that says
     /// the data is taken as the first look. Empty otherwise.
@@ -42,12 +43,19 @@ pub struct LooksView {
 /// One look of the primary's comparison, formatted.
 #[derive(Clone, Debug, Serialize)]
 pub struct LookRow {
+    /// The look's number, from 1.
     pub look: u64,
+    /// The look's value in the data (`2026-11-03`).
     pub label: String,
+    /// The treatment arm's cumulative units, with thousands separators.
     pub units: String,
+    /// The cumulative lift, in the metric's format (pp for rates).
     pub lift: String,
+    /// The look's interval on the lift, `[low, high]`.
     pub ci: String,
+    /// The look's z statistic, two decimals.
     pub z: String,
+    /// The group-sequential z boundary at this look; empty for other methods.
     pub boundary: String,
     /// `crossed: decides` at the first look where `|z| ≥ b`
     /// (group-sequential), `excludes 0` where another method's interval

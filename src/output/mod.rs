@@ -1,6 +1,6 @@
 //! What a run hands to people: the JSON [`report`], the same facts
 //! formatted for reading ([`view`], with the advice and the chart), and the
-//! memo [`render`]ed from them by tera (Markdown, HTML, text).
+//! memo [`render`](mod@render)ed from them by tera (Markdown, HTML, text).
 
 mod advice;
 mod chart;
@@ -19,8 +19,11 @@ pub use render::render;
 #[serde(rename_all = "lowercase")]
 /// What a run writes: the Markdown or HTML memo, or the JSON report.
 pub enum Format {
+    /// The Markdown memo (`--format md`, the default).
     Md,
+    /// The HTML memo (`--format html`).
     Html,
+    /// The JSON report (`--format json`).
     Json,
 }
 

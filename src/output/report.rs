@@ -11,33 +11,51 @@ use crate::evaluate::{Comparison, Evaluation, HealthReport, VariantValue};
 use crate::plan::{Direction, Effect, Plan, PolicyOrigin, Role, RuleSource, Verdict};
 use crate::sample_size::PlannedSample;
 
+/// The schema of the report, its `schema` key.
 pub const SCHEMA: &str = "xos.report/v1";
 
+/// The report of one evaluated experiment (`docs/report.md`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// Always [`SCHEMA`].
     pub schema: &'static str,
+    /// The experiment's name.
     pub experiment: String,
+    /// The spec's `title`, lines joined.
     pub title: Option<String>,
+    /// The spec's `owner`.
     pub owner: Option<String>,
+    /// The spec's `hypothesis`.
     pub hypothesis: Option<String>,
+    /// The verdict, the rule that decided and every arm's own decision.
     pub decision: Decision,
+    /// Data health: SRM, arm sizes and the issues found.
     pub health: HealthReport,
     /// Which inference decided: `fixed`, `always_valid` or
     /// `group_sequential`, at which look.
     pub inference: crate::inference::InferenceReport,
+    /// Every metric, primary first, then secondary metrics and guardrails in
+    /// spec order.
     pub metrics: Vec<MetricReport>,
+    /// The sample plan and the progress towards it.
     pub plan: PlanReport,
+    /// The decision table that was applied.
     pub policy: PolicyReport,
+    /// The settings in force, defaults applied, and the data conventions.
     pub settings: SettingsReport,
     /// Set only when asked for (`--date`), so the same inputs give the same
     /// bytes.
     pub date: Option<String>,
 }
 
+/// One metric: its declaration and its results.
 #[derive(Clone, Debug, Serialize)]
 pub struct MetricReport {
+    /// The metric's name in the spec.
     pub name: String,
+    /// `primary`, `secondary` or `guardrail`.
     pub role: Role,
+    /// `rate`, `mean` or `ratio`.
     pub kind: &'static str,
     /// The CSV column the metric reads (`conversions`, or `revenue` for
     /// `revenue_sum` / `revenue_sum_sq`); a ratio's numerator.
@@ -51,18 +69,29 @@ pub struct MetricReport {
     /// The unit a mean metric declared (`unit "ms"`; absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// The preferred direction.
     pub prefer: Direction,
+    /// Planning input: the control's expected value (a fraction for rates).
     pub baseline: Option<f64>,
+    /// Planning input: the minimum detectable effect.
     pub mde: Option<EffectReport>,
+    /// Guardrails: the degradation at which the guardrail is `worsened`.
     pub worsened: Option<EffectReport>,
+    /// Guardrails: the degradation at which the guardrail is `severe`.
     pub severe: Option<EffectReport>,
+    /// Guardrails: the non-inferiority margin.
     pub margin: Option<EffectReport>,
+    /// One per variant, control first.
     pub variants: Vec<VariantValue>,
+    /// One per treatment arm, against the control.
     pub comparisons: Vec<Comparison>,
 }
 
+/// An effect size as the report writes it: `{value, scale}`.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct EffectReport {
+    /// The size: in the metric's units when absolute (`0.001` is 0.1pp), a
+    /// fraction of the control's value when relative.
     pub value: f64,
     /// `absolute` (in the metric's units) or `relative` (to the control).
     pub scale: &'static str,
@@ -83,13 +112,19 @@ impl From<Effect> for EffectReport {
     }
 }
 
+/// The report's `plan`: the sample the primary's MDE needs and how far the
+/// experiment has come.
 #[derive(Clone, Debug, Serialize)]
 pub struct PlanReport {
     /// Units needed per variant to detect the MDE; `null` without a plan.
     pub per_variant: Option<Vec<VariantCount>>,
+    /// Their sum.
     pub total: Option<u64>,
+    /// `⌈total / daily_users⌉`.
     pub days: Option<u64>,
+    /// Target power, a fraction.
     pub power: Option<f64>,
+    /// Every arm has the units it needs (false without a plan).
     pub sample_reached: bool,
     /// Units still missing per variant (0 once reached).
     pub remaining: Option<Vec<VariantCount>>,
@@ -103,6 +138,7 @@ pub struct PlanReport {
     /// Units the declared duration collects at `daily_users` (all arms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_units: Option<u64>,
+    /// Units entering per day, all arms, from the spec's `plan` block.
     pub daily_users: Option<f64>,
     /// `increase` (`prefer higher` primary) or `decrease` (`prefer lower`):
     /// the direction the sample is sized for; `null` without a plan.
@@ -110,54 +146,86 @@ pub struct PlanReport {
     /// The α the plan uses, and the number of treatments it was divided by
     /// under a correction (`null` when not divided).
     pub alpha: Option<f64>,
+    /// With a correction and more than one treatment: the number of
+    /// treatments `settings.alpha` was divided by (Bonferroni's split).
     pub alpha_divided_by: Option<usize>,
 }
 
+/// A number of units for one variant.
 #[derive(Clone, Debug, Serialize)]
 pub struct VariantCount {
+    /// The variant's name.
     pub variant: String,
+    /// Units.
     pub units: u64,
 }
 
+/// The report's `policy`: the decision table in the order it is tried.
 #[derive(Clone, Debug, Serialize)]
 pub struct PolicyReport {
+    /// The policy's name (`default`).
     pub name: String,
     /// The policy file, or `built-in` for the embedded default.
     pub source: String,
+    /// The spec's inline rules, then the policy's.
     pub rules: Vec<RuleReport>,
+    /// The verdict when no rule fires.
     pub otherwise: Verdict,
 }
 
+/// One rule of the decision table.
 #[derive(Clone, Debug, Serialize)]
 pub struct RuleReport {
+    /// The rule's name.
     pub name: String,
+    /// `inline` (written in the spec) or `policy`.
     pub source: RuleSource,
+    /// The condition as written, on one line.
     pub when: String,
+    /// The verdict when the condition holds.
     pub then: Verdict,
 }
 
+/// The report's `settings`: every setting with defaults applied, and the
+/// data conventions.
 #[derive(Clone, Debug, Serialize)]
 pub struct SettingsReport {
+    /// Two-sided significance level, a fraction.
     pub alpha: f64,
+    /// SRM p-value below which health is `warning`.
     pub srm_warning: f64,
+    /// SRM p-value below which health is `blocked`.
     pub srm_blocked: f64,
+    /// An arm with fewer units makes health `warning`.
     pub min_units: u64,
+    /// The correction across treatment arms.
     pub correction: crate::plan::Correction,
+    /// The test and interval of rate metrics.
     pub rate_test: crate::plan::RateTest,
+    /// The interval of the relative lift.
     pub relative_ci: crate::plan::RelativeCi,
+    /// The Beta(a, b) prior of rate metrics, as `[a, b]`.
     pub prior: [f64; 2],
+    /// Seed of the Monte Carlo credible intervals.
     pub seed: u64,
+    /// Monte Carlo draws of the credible intervals.
     pub draws: u64,
+    /// The data path as written in the spec (or given to `--data`).
     pub data: String,
+    /// The column naming each row's variant.
     pub variant_column: String,
+    /// The column counting units (aggregated data).
     pub units_column: String,
     /// Designed split, normalised.
     pub split: Vec<VariantShare>,
 }
 
+/// A variant's designed share of traffic.
 #[derive(Clone, Debug, Serialize)]
 pub struct VariantShare {
+    /// The variant's name.
     pub variant: String,
+    /// Its share, a fraction; the shares sum to 1.
     pub share: f64,
 }
 

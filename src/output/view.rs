@@ -15,27 +15,45 @@ use super::chart::chart_svg;
 /// The report formatted for reading.
 #[derive(Clone, Debug, Serialize)]
 pub struct MemoView {
+    /// The spec's `title`, else the experiment's name.
     pub title: String,
+    /// The verdict's keyword: `launch`, `hold` or `rollback`.
     pub verdict: String,
+    /// The verdict as a heading says it: `Launch`, `Hold`, `Roll back`.
     pub verdict_word: String,
+    /// The arm the verdict is about; `None` on a multi-arm hold.
     pub arm: Option<String>,
+    /// The rule that decided (`otherwise` for the fallback).
     pub rule: String,
+    /// The rule's `because`, facts interpolated.
     pub reason: String,
+    /// The verdict with its arm: ``Launch `treatment` ``, `Hold all arms`.
     pub headline: String,
     /// What a reader must know before acting, under the verdict: health,
     /// guardrails, the share of the planned sample, the inference.
     pub risks: Vec<RiskView>,
     /// The facts the rule read, `primary.better = true`, `srm.p < 0.0001`.
     pub facts: Vec<String>,
+    /// Whether there is more than one treatment arm (the memo then shows
+    /// each arm's decision).
     pub multiarm: bool,
+    /// Every treatment arm's own decision, in spec order.
     pub arms: Vec<ArmView>,
+    /// The primary metric's table.
     pub primary: MetricView,
+    /// The secondary metrics' tables, in spec order.
     pub secondary: Vec<MetricView>,
+    /// The guardrails' tables, in spec order.
     pub guardrails: Vec<MetricView>,
+    /// The data's health.
     pub health: HealthView,
+    /// The Bayesian reading of every comparison of every metric.
     pub bayes: Vec<BayesRow>,
+    /// What to do next, given the verdict and the health.
     pub next_actions: Vec<String>,
+    /// The statistical conventions used, one sentence each.
     pub assumptions: Vec<String>,
+    /// What the experiment set out to test.
     pub charter: CharterView,
     /// The planned sample and how far the experiment is from it.
     pub sample: String,
@@ -57,95 +75,149 @@ pub struct MemoView {
 /// One line of the verdict area: `Health: ✅ healthy`.
 #[derive(Clone, Debug, Serialize)]
 pub struct RiskView {
+    /// What the line is about: `Health`, `Guardrails`, `Sample` or
+    /// `Inference`.
     pub label: String,
     /// The whole line after the label, as Markdown shows it.
     pub text: String,
     /// The Health line's status word (`healthy`, `warning`, `blocked`) for an
     /// HTML badge, and what follows it; empty for the other lines.
     pub badge: String,
+    /// What follows the badge on the Health line (its issues, `; `-joined);
+    /// the whole text on the other lines.
     pub detail: String,
     /// `ok`, `worsened` or `severe`: how much the line should worry a reader.
     pub css: String,
 }
 
+/// One treatment arm's decision, for the multi-arm table.
 #[derive(Clone, Debug, Serialize)]
 pub struct ArmView {
+    /// The arm's name.
     pub variant: String,
+    /// The arm's verdict keyword.
     pub verdict: String,
+    /// The rule that decided for the arm.
     pub rule: String,
+    /// That rule's `because`, facts interpolated.
     pub reason: String,
 }
 
+/// The charter: what the experiment set out to test, from the spec.
 #[derive(Clone, Debug, Serialize)]
 pub struct CharterView {
+    /// The spec's `hypothesis`, or `not stated`.
     pub hypothesis: String,
+    /// The spec's `owner`, or `not stated`.
     pub owner: String,
+    /// The primary metric as declared: `conversion = rate(conversions)`.
     pub primary: String,
+    /// The primary's minimum detectable effect (`0.5 pp`, `5% relative`), or
+    /// `not stated`.
     pub mde: String,
+    /// The policy's name and where it comes from.
     pub policy: String,
+    /// The designed split: `control 50.0% / treatment 50.0%`.
     pub split: String,
+    /// The data path as written in the spec.
     pub data: String,
 }
 
+/// One metric's table: its control and a row per treatment arm.
 #[derive(Clone, Debug, Serialize)]
 pub struct MetricView {
+    /// The metric's name.
     pub name: String,
+    /// The metric as written: `rate(conversions)`, `ratio(clicks, queries)`.
     pub kind: String,
+    /// `higher is better` or `lower is better`.
     pub prefer: String,
+    /// A guardrail's `worsened`, `severe` and `margin` in words, or `none`.
     pub thresholds: String,
+    /// The control's name.
     pub control: String,
+    /// The control's value: a rate as a percentage, a mean or ratio in its unit.
     pub control_value: String,
+    /// One row per treatment arm, in spec order.
     pub rows: Vec<ComparisonView>,
 }
 
+/// One treatment arm against the control on one metric, every number
+/// formatted (`n/a` where undefined).
 #[derive(Clone, Debug, Serialize)]
 pub struct ComparisonView {
+    /// The treatment arm's name.
     pub variant: String,
+    /// The arm's value: a rate as a percentage, a mean or ratio in its unit.
     pub value: String,
+    /// The arm's units, with thousands separators.
     pub units: String,
+    /// The absolute lift, signed: percentage points for rates, the metric's unit
+    /// otherwise.
     pub lift: String,
+    /// The relative lift, a signed percentage.
     pub rel_lift: String,
     /// Guardrails: the absolute change, with the relative change beside it
     /// when a threshold is relative (what the status is judged on).
     pub change: String,
+    /// The interval of the lift at the per-comparison level of the
+    /// correction, the one that agrees with `significant`.
     pub ci: String,
+    /// The interval of the relative lift, in signed percentages.
     pub rel_ci: String,
+    /// The p-value.
     pub p: String,
+    /// The p-value corrected across arms.
     pub p_adjusted: String,
+    /// `yes (p < α)` or `no`.
     pub significant: String,
+    /// `significantly better`, `significantly worse` or `not significant`.
     pub direction: String,
     /// Guardrails: the threshold status and the significance, `ok ·
     /// significantly worse`; otherwise the significance.
     pub status: String,
+    /// The status with its symbol, for the table (`⚠️ worsened`).
     pub badge: String,
+    /// The CSS class of the status: `ok`, `worsened`, `severe` or `neutral`.
     pub css: String,
+    /// A guardrail's non-inferiority: `yes`, `no`, or `n/a` without a margin.
     pub non_inferior: String,
     /// This row made the decision: a guardrail the firing rule turned on,
     /// for the arm the verdict is about.
     pub decided: bool,
 }
 
+/// The data's health, formatted.
 #[derive(Clone, Debug, Serialize)]
 pub struct HealthView {
+    /// `healthy`, `warning` or `blocked`.
     pub status: String,
+    /// The status with its symbol (`✅ healthy`).
     pub badge: String,
+    /// The CSS class of the status: `ok`, `worsened` or `severe`.
     pub css: String,
+    /// The SRM test: `χ² = 0.42 (df 1), p = 0.52`, or `not computed`.
     pub srm: String,
+    /// Each health issue's message.
     pub issues: Vec<String>,
 }
 
+/// The Bayesian reading of one comparison.
 #[derive(Clone, Debug, Serialize)]
 pub struct BayesRow {
+    /// The metric's name.
     pub metric: String,
+    /// The treatment arm's name.
     pub variant: String,
+    /// P(treatment better in the preferred direction), as a percentage.
     pub prob_better: String,
+    /// The expected loss of shipping the treatment, in the metric's units
+    /// (percentage points for rates).
     pub expected_loss: String,
     /// Credible interval of the relative lift at 1 − α, or `n/a`.
     pub credible: String,
 }
 
-/// The memo's formatted facts. The SVG chart is drawn only for HTML, the
-/// one format that shows it.
 /// "Decided by group-sequential inference (…) at look 1, information 21.3%;
 /// … its fixed-horizon p would be 0.0154 …". `None` for a fixed-horizon
 /// spec.
@@ -190,6 +262,8 @@ fn inference_line(report: &Report) -> Option<String> {
     ))
 }
 
+/// The memo's view of `report` in `format` (the SVG chart is drawn for HTML
+/// only).
 pub fn memo_view(report: &Report, format: Format) -> MemoView {
     let decision = &report.decision;
     let primary = report

@@ -15,8 +15,11 @@ pub const SCHEMA: &str = "xos.diff/v1";
 /// The decisions of two plans compared over their scenario space.
 #[derive(Clone, Debug, Serialize)]
 pub struct PolicyDiff {
+    /// Always [`SCHEMA`], so readers of the JSON can tell its version.
     pub schema: &'static str,
+    /// How the old policy (or spec) is named: the path given to `xos diff`.
     pub old: String,
+    /// How the new policy (or spec) is named: the path given to `xos diff`.
     pub new: String,
     /// Scenarios compared.
     pub scenarios: usize,
@@ -34,23 +37,33 @@ pub struct PolicyDiff {
 /// Scenarios that change in the same way.
 #[derive(Clone, Debug, Serialize)]
 pub struct ChangeGroup {
+    /// What the old plan decides on these scenarios.
     pub old: Side,
+    /// What the new plan decides on these scenarios.
     pub new: Side,
+    /// Whether the verdict changes (else only the deciding rule does).
     pub verdict_changed: bool,
     /// Tests of the new policy whose facts make this same change: they pin
     /// the new behaviour.
     pub pinned_by: Vec<String>,
+    /// The scenarios that change this way, simplest first.
     pub scenarios: Vec<ScenarioView>,
 }
 
+/// One plan's decision on a scenario.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Side {
+    /// The verdict.
     pub verdict: Verdict,
+    /// The rule that decides, `otherwise` for the fallback.
     pub rule: String,
 }
 
+/// A scenario as a reviewer reads it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioView {
+    /// The scenario in words ("primary significantly better, guardrail severe"), from
+    /// [`scenario::Scenario::describe`].
     pub description: String,
     /// The facts that differ from a healthy experiment with no effect.
     pub facts: serde_json::Map<String, serde_json::Value>,

@@ -56,6 +56,7 @@ const HALF_WIDTH: f64 = 0.004;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Significance {
+    /// Not significant in either direction (the default: no effect).
     #[default]
     NotSignificant,
     /// Significant in the preferred direction.
@@ -68,6 +69,7 @@ pub enum Significance {
 /// the significance and status.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricState {
+    /// Significant in the preferred direction, against it, or not at all.
     pub significance: Significance,
     /// Guardrails only; `Ok` otherwise.
     pub status: Status,
@@ -93,9 +95,13 @@ impl Default for MetricState {
 /// An imagined experiment: the facts its policy would read.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
+    /// `health`: `healthy` by default.
     pub health: Health,
+    /// `srm.p`, the SRM test's p-value (1 by default).
     pub srm_p: f64,
+    /// `srm.chi2`, the SRM χ² statistic (0 by default).
     pub srm_chi2: f64,
+    /// `plan.sample_reached`: true by default.
     pub sample_reached: bool,
     /// By metric name (the primary as `primary`); a metric not listed has no
     /// effect.
@@ -726,6 +732,7 @@ pub struct Space {
 /// A scenario with the truth of every rule of every plan on it.
 #[derive(Clone, Debug)]
 pub struct Explored {
+    /// The imagined experiment.
     pub scenario: Scenario,
     /// `rules[plan][rule]`: whether the rule's condition holds.
     pub rules: Vec<Vec<bool>>,

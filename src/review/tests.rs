@@ -17,10 +17,15 @@ pub struct TestResult {
     /// The policy's name for a policy file's tests, the experiment's for a
     /// spec's own tests: `default::clean_win`.
     pub suite: String,
+    /// The test's name (`clean_win`).
     pub name: String,
+    /// The verdict the test expects.
     pub expect: Verdict,
+    /// The rule the test expects to decide (`by RULE`), if it names one.
     pub by: Option<String>,
+    /// What the policy decided on the test's facts.
     pub decision: ArmDecision,
+    /// The verdict is the expected one and, with `by`, so is the deciding rule.
     pub passed: bool,
 }
 

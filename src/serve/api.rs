@@ -84,14 +84,18 @@ pub async fn method_not_allowed(uri: Uri) -> Response {
 /// One part of a multipart request.
 #[derive(Debug)]
 pub struct Part {
+    /// The part's `filename`, if the client sent one.
     pub file_name: Option<String>,
+    /// The part's body, at most the upload limit.
     pub bytes: Vec<u8>,
 }
 
 /// Why a multipart body could not be read.
 #[derive(Debug)]
 pub struct BadUpload {
+    /// The HTTP status to answer with: 400 for a malformed body, 413 past the upload limit.
     pub status: StatusCode,
+    /// What went wrong, for the response's `error` field.
     pub message: String,
 }
 
@@ -174,42 +178,63 @@ fn text_part(parts: &HashMap<String, Part>, name: &str) -> Result<Option<String>
 /// One row of `GET /api/v1/experiments` and of the index page.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
+    /// The experiment's name (the file stem while the spec does not parse).
     pub name: String,
     /// The spec, relative to the served folder.
     pub spec: String,
+    /// The spec's `title`, from the last good evaluation.
     pub title: Option<String>,
+    /// The spec's `owner`, from the last good evaluation.
     pub owner: Option<String>,
     /// `launch`, `hold` or `rollback` of the last good evaluation.
     pub verdict: Option<&'static str>,
+    /// The rule that decided (`otherwise` for the fallback).
     pub rule: Option<String>,
+    /// The arm the verdict is about (`null` on a multi-arm hold).
     pub arm: Option<String>,
     /// `healthy`, `warning` or `blocked`.
     pub health: Option<&'static str>,
+    /// The primary metric's comparison with the decisive arm.
     pub primary: Option<PrimarySummary>,
     /// Units so far over the planned total (`null` without a plan).
     pub sample_share: Option<f64>,
+    /// UTC time of the last evaluation, RFC 3339.
     pub evaluated_at: String,
+    /// Increases by one per evaluation.
     pub revision: u64,
     /// Whether the last evaluation failed (then the numbers are the last
     /// good ones, if any).
     pub failed: bool,
+    /// The last evaluation's errors as `xos check --error-format json` prints them; `[]` when it
+    /// succeeded.
     pub errors: Value,
 }
 
 /// The primary metric's lift against the decisive arm.
 #[derive(Clone, Debug, Serialize)]
 pub struct PrimarySummary {
+    /// The primary metric's name.
     pub metric: String,
+    /// The treatment arm compared with the control: the decision's arm, else the first treatment.
     pub variant: String,
+    /// Treatment minus control, in the metric's units (a fraction for rates); `null` when
+    /// undefined.
     pub abs_lift: Option<f64>,
+    /// (m_t − m_c)/|m_c|, a fraction; `null` when the control's value is 0.
     pub rel_lift: Option<f64>,
+    /// Lower bound of the lift's (1 − α) interval, from the metric's own test.
     pub ci_low: Option<f64>,
+    /// Upper bound of the lift's (1 − α) interval, from the metric's own test.
     pub ci_high: Option<f64>,
+    /// The two-sided p-value of the metric's test (sequential with `sequential`).
     pub p_value: Option<f64>,
+    /// The adjusted p is below α.
     pub significant: bool,
 }
 
 impl Summary {
+    /// The summary of one served spec, from its last good evaluation (the numbers are `null` when
+    /// there is none).
     pub fn of(entry: &Entry) -> Summary {
         let report = entry.last_good.as_ref().map(|e| &e.report);
         Summary {

@@ -28,10 +28,13 @@ use crate::watch::{FollowOptions, SpecChange, follow};
 /// A spec evaluated without error, with its memos rendered once.
 #[derive(Debug)]
 pub struct Evaluated {
+    /// The report of the evaluation.
     pub report: Report,
     /// `xos run --format json`, byte for byte.
     pub json: String,
+    /// The Markdown memo, as `xos run --format md` writes it.
     pub md: String,
+    /// The HTML memo, as `xos run --format html` writes it.
     pub html: String,
     /// Warnings of the spec and its policy.
     pub warnings: Diagnostics,
@@ -59,6 +62,7 @@ pub struct Entry {
 /// Every served spec, by normalised path.
 #[derive(Debug, Default)]
 pub struct Store {
+    /// The served specs, by their normalised absolute path.
     pub entries: BTreeMap<PathBuf, Entry>,
 }
 
@@ -72,10 +76,13 @@ impl Store {
 
 /// What every handler sees.
 pub struct AppState {
+    /// The options `xos serve` was started with.
     pub options: ServeOptions,
     /// The served folder, canonical.
     pub dir: PathBuf,
+    /// Every served spec's last evaluation, replaced as the watcher re-evaluates.
     pub store: RwLock<Store>,
+    /// One message per re-evaluation, for the server-sent events stream.
     pub changes: broadcast::Sender<Arc<Change>>,
     /// Checked plans of specs received over HTTP, by spec text.
     pub plans: sandbox::PlanCache,

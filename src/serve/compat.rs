@@ -122,6 +122,8 @@ impl Upload {
     }
 }
 
+/// The query of the CSV endpoints: `?guardrails=a,b` names columns to treat as guardrails; those
+/// the file lacks are listed in the response.
 #[derive(Debug, Default, Deserialize)]
 pub struct GuardrailQuery {
     guardrails: Option<String>,
@@ -993,7 +995,10 @@ struct MemoRequest {
     primary_result: Option<Value>,
     guardrail_results: Option<Value>,
     #[serde(default)]
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "accepted for compatibility with the old API's requests, never read"
+    )]
     bayesian_insights: Option<Value>,
 }
 
@@ -1441,6 +1446,8 @@ async fn sequential_analysis(body: axum::body::Bytes) -> Response {
     .into_response()
 }
 
+/// The query of `GET /api/sequential-boundaries`: `max_looks` (1 to 50, default 5), `alpha`
+/// (default 0.05) and `boundary_type` (`obrien_fleming` by default, or `pocock`).
 #[derive(Debug, Deserialize)]
 pub struct BoundaryQuery {
     max_looks: Option<i64>,

@@ -20,20 +20,26 @@ use super::app::{AppState, Entry};
 pub struct Change {
     /// `evaluated`, `failed` or `removed`.
     pub kind: &'static str,
+    /// The experiment's name.
     pub experiment: String,
     /// The spec, relative to the served folder.
     pub spec: String,
+    /// The entry's revision: increases by one per evaluation.
     pub revision: u64,
+    /// UTC time of the evaluation, RFC 3339.
     pub evaluated_at: String,
     /// The verdict of the last good evaluation (`launch`, `hold`,
     /// `rollback`), `null` if there never was one.
     pub verdict: Option<&'static str>,
+    /// The rule that decided in the last good evaluation, `null` if there never was one.
     pub rule: Option<String>,
     /// Errors of this evaluation (0 when it succeeded).
     pub errors: usize,
 }
 
 impl Change {
+    /// The change of an entry just (re-)evaluated: `evaluated`, or `failed` when the evaluation had
+    /// errors.
     pub fn of(entry: &Entry) -> Change {
         let decision = entry.last_good.as_ref().map(|e| &e.report.decision);
         Change {
@@ -52,6 +58,7 @@ impl Change {
         }
     }
 
+    /// The change of an entry whose spec was deleted: `removed`, with its last known numbers.
     pub fn removed(entry: &Entry) -> Change {
         Change {
             kind: "removed",

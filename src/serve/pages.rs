@@ -136,6 +136,8 @@ const SORTS: [&str; 8] = [
     "evaluated",
 ];
 
+/// The index page's query: `?sort=COLUMN` (one of the table's columns) and `&desc=1` for descending
+/// order.
 #[derive(Debug, Deserialize)]
 pub struct IndexQuery {
     sort: Option<String>,
@@ -546,10 +548,13 @@ pub struct PlanInputs {
     /// The minimum detectable effect: relative to the baseline when
     /// `relative`, else absolute (a difference of rates).
     pub mde: f64,
+    /// Whether `mde` is relative to the baseline (the default) or an absolute difference of rates.
     #[serde(default = "yes")]
     pub relative: bool,
+    /// Two-sided significance level, a fraction in (0, 1); 0.05 by default.
     #[serde(default = "default_alpha")]
     pub alpha: f64,
+    /// Target power, a fraction in (0, 1); 0.8 by default.
     #[serde(default = "default_power")]
     pub power: f64,
     /// The treatment's share of the traffic, in (0, 1).
@@ -575,9 +580,13 @@ fn half() -> f64 {
 /// The calculator's answer.
 #[derive(Clone, Debug, Serialize)]
 pub struct Calculation {
+    /// Units needed in the control.
     pub control: u64,
+    /// Units needed in the treatment.
     pub treatment: u64,
+    /// Units needed in both arms together.
     pub total: u64,
+    /// Days to enrol `total` at `daily_units`, `⌈total / daily⌉`; `null` without `daily_units`.
     pub days: Option<u64>,
     /// The absolute effect, `p2 − p1`.
     pub mde_abs: f64,
@@ -585,9 +594,12 @@ pub struct Calculation {
     pub curve: Vec<CurvePoint>,
 }
 
+/// One point of the power curve.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct CurvePoint {
+    /// Units in both arms together.
     pub total: u64,
+    /// The power against the MDE at that total, a fraction.
     pub power: f64,
 }
 

@@ -57,7 +57,9 @@ impl PlanCache {
 /// A spec and data evaluated.
 #[derive(Clone, Debug)]
 pub struct Uploaded {
+    /// The checked spec (shared with the plan cache).
     pub checked: Arc<Checked>,
+    /// The report of the spec on the uploaded data.
     pub report: Report,
 }
 

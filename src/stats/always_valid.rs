@@ -78,8 +78,9 @@ pub struct AlwaysValid {
     pub p_value: f64,
     /// `Δ̂/|m_c|`; `None` when `m_c = 0`.
     pub rel_lift: Option<f64>,
-    /// `rel ∓ (h/se)·SE_rel`; `None` when `m_c = 0` or `se = 0`.
+    /// `rel − (h/se)·SE_rel`; `None` when `m_c = 0` or `se = 0`.
     pub rel_ci_low: Option<f64>,
+    /// `rel + (h/se)·SE_rel`; `None` when `m_c = 0` or `se = 0`.
     pub rel_ci_high: Option<f64>,
 }
 

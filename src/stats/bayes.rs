@@ -113,7 +113,7 @@ fn valid_prior(prior: (f64, f64)) -> bool {
 /// Beta-Binomial comparison of two conversion rates, without simulation.
 ///
 /// `P(p_T > p_C)` and `P(p_C > p_T)`: the one predicted smaller by the
-/// posterior means is computed directly by [`prob_greater`]'s formulation for
+/// posterior means is computed directly by `prob_greater`'s formulation for
 /// the shapes at hand (see the module documentation) and the other as its
 /// complement (at least about ½, so it keeps its precision). The smaller
 /// expected loss is [`smaller_loss`]'s (for a lift of `u` posterior sd its
@@ -975,7 +975,10 @@ fn normal_loss(v: f64) -> f64 {
 /// `level ∉ (0, 1)`, `draws` is 0 or above [`MAX_DRAWS`], or a bound is not
 /// finite (a posterior with a shape far below 1 can draw a control rate
 /// that underflows to 0, making the lift unbounded).
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "two arms' counts, the prior, the level and the Monte Carlo draws and seed are each an input of the formula"
+)]
 pub fn relative_lift_interval(
     x_c: u64,
     n_c: u64,

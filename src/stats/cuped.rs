@@ -21,11 +21,17 @@ use super::relative::{ArmEstimates, RelativeCiMethod, relative_interval, relativ
 /// `Y_C_sum_prod`; for a rate metric `Y` is the 0/1 column and `Σy² = Σy`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CupedStats {
+    /// Units in the arm.
     pub n: u64,
+    /// `Σy`: the metric summed over units (`Y_sum`).
     pub sum_y: f64,
+    /// `Σy²` (`Y_sum_sq`).
     pub sum_y_sq: f64,
+    /// `Σc`: the pre-experiment covariate summed over units (`C_sum`).
     pub sum_c: f64,
+    /// `Σc²` (`C_sum_sq`).
     pub sum_c_sq: f64,
+    /// `Σyc` of per-unit products (`Y_C_sum_prod`).
     pub sum_yc: f64,
 }
 
@@ -55,12 +61,15 @@ pub struct CupedComparison {
     /// Pooled slope `θ = S_YC/S_CC`; `None` when the covariate has no
     /// variance over both arms (`S_CC = 0`): then nothing is adjusted.
     pub theta: Option<f64>,
-    /// Adjusted means `m_a = ȳ_a − θ(c̄_a − c̄)`.
+    /// The control's adjusted mean `m_c = ȳ_c − θ(c̄_c − c̄)`, with `c̄` the
+    /// covariate's mean over both arms.
     pub m_c: f64,
+    /// The treatment's adjusted mean `m_t = ȳ_t − θ(c̄_t − c̄)`.
     pub m_t: f64,
-    /// Variances of the adjusted means,
-    /// `V_a = (s_y² − 2θ s_yc + θ² s_c²)/n_a` within the arm.
+    /// Variance of the control's adjusted mean,
+    /// `V_c = (s_y² − 2θ s_yc + θ² s_c²)/n_c` within the control.
     pub v_c: f64,
+    /// Variance of the treatment's adjusted mean, `V_t`, within the treatment.
     pub v_t: f64,
     /// `m_t − m_c = ȳ_t − ȳ_c − θ(c̄_t − c̄_c)`.
     pub abs_lift: f64,
@@ -74,8 +83,9 @@ pub struct CupedComparison {
     pub t: Option<f64>,
     /// `2 P(T_df > |t|)`; with `se = 0`, 1 if the lift is 0, else 0.
     pub p_value: f64,
-    /// `abs_lift ∓ t_{df, 1−α/2}·se` (both equal the lift when `se = 0`).
+    /// `abs_lift − t_{df, 1−α/2}·se` (the lift itself when `se = 0`).
     pub ci_low: f64,
+    /// `abs_lift + t_{df, 1−α/2}·se` (the lift itself when `se = 0`).
     pub ci_high: f64,
     /// Relative interval by the requested method with the Welch critical
     /// value (see [`relative_interval`]).

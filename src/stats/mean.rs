@@ -9,8 +9,11 @@ use super::relative::{ArmEstimates, RelativeCiMethod, relative_interval, relativ
 /// Sufficient statistics of one arm: unit count, `Σx` and `Σx²`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MeanStats {
+    /// Units in the arm.
     pub n: u64,
+    /// `Σx` over the arm's units, in the metric's unit.
     pub sum: f64,
+    /// `Σx²` over the arm's units, in the metric's unit squared.
     pub sum_sq: f64,
 }
 
@@ -44,18 +47,22 @@ impl MeanStats {
 /// Result of [`compare_means`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MeanComparison {
+    /// The control's mean `Σx_c/n_c`.
     pub mean_c: f64,
+    /// The treatment's mean `Σx_t/n_t`.
     pub mean_t: f64,
-    /// Sample variances (`n − 1`).
+    /// The control's sample variance (`n − 1`).
     pub var_c: f64,
+    /// The treatment's sample variance (`n − 1`).
     pub var_t: f64,
     /// `mean_t − mean_c`.
     pub abs_lift: f64,
     /// `(mean_t − mean_c)/|mean_c|` (its sign is the sign of `abs_lift`);
     /// `None` when `mean_c = 0`.
     pub rel_lift: Option<f64>,
-    /// Sampling variances of the arm means, `var_c/n_c` and `var_t/n_t`.
+    /// Sampling variance of the control's mean, `var_c/n_c`.
     pub v_c: f64,
+    /// Sampling variance of the treatment's mean, `var_t/n_t`.
     pub v_t: f64,
     /// `√(var_c/n_c + var_t/n_t)`.
     pub se: f64,
@@ -67,8 +74,9 @@ pub struct MeanComparison {
     pub p_value: f64,
     /// The test's critical value `t_{df, 1−α/2}`; `None` when `se = 0`.
     pub t_quantile: Option<f64>,
-    /// `abs_lift ∓ t_{df, 1−α/2}·se` (both equal the lift when `se = 0`).
+    /// `abs_lift − t_{df, 1−α/2}·se` (the lift itself when `se = 0`).
     pub ci_low: f64,
+    /// `abs_lift + t_{df, 1−α/2}·se` (the lift itself when `se = 0`).
     pub ci_high: f64,
     /// Delta-method CI of the relative lift with the same t quantile,
     /// [`MeanComparison::relative_ci`] with [`RelativeCiMethod::Delta`]:
@@ -177,8 +185,9 @@ pub struct WelchTest {
     pub t_quantile: Option<f64>,
     /// `2 P(T_df > |t|)`; with `se = 0`, 1 if the lift is 0, else 0.
     pub p_value: f64,
-    /// `abs_lift ∓ t_{df, 1−α/2}·se` (the lift itself when `se = 0`).
+    /// `abs_lift − t_{df, 1−α/2}·se` (the lift itself when `se = 0`).
     pub ci_low: f64,
+    /// `abs_lift + t_{df, 1−α/2}·se` (the lift itself when `se = 0`).
     pub ci_high: f64,
 }
 

@@ -139,7 +139,7 @@ pub fn compare_rates(n_c: u64, x_c: u64, n_t: u64, x_t: u64, alpha: f64) -> Opti
 ///   is the classic pooled z-test), `p = 2(1 − Φ(|z|))`, and `p = 1` with
 ///   `z = None` when `V(0) = 0` (both arms at 0 % or both at 100 %).
 ///   `CI = {δ ∈ [−1, 1] : |z(δ)| ≤ z_q}`, whose ends are found by bisection
-///   (see [`ScoreModel`]); it is never a single point, and reaches ±1 only
+///   (see `ScoreModel`); it is never a single point, and reaches ±1 only
 ///   when the lift is ±1.
 ///
 /// Returns `None` (no comparison is defined) when an arm has `n = 0`, an arm

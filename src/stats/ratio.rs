@@ -24,11 +24,17 @@ use super::relative::{ArmEstimates, RelativeCiMethod, relative_interval, relativ
 /// columns `X_sum`, `X_sum_sq`, `Y_sum`, `Y_sum_sq`, `X_Y_sum_prod`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct RatioStats {
+    /// Units in the arm (the unit of randomisation, not of the denominator).
     pub n: u64,
+    /// `Σx`: the numerator summed over units (`X_sum`).
     pub sum_x: f64,
+    /// `Σx²` of the per-unit numerators (`X_sum_sq`).
     pub sum_x_sq: f64,
+    /// `Σy`: the denominator summed over units (`Y_sum`).
     pub sum_y: f64,
+    /// `Σy²` of the per-unit denominators (`Y_sum_sq`).
     pub sum_y_sq: f64,
+    /// `Σxy` of per-unit products (`X_Y_sum_prod`).
     pub sum_xy: f64,
 }
 
@@ -80,11 +86,13 @@ impl RatioStats {
 /// Result of [`compare_ratios`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RatioComparison {
-    /// `r_c = Σx_c/Σy_c`, `r_t = Σx_t/Σy_t`.
+    /// The control's ratio `r_c = Σx_c/Σy_c`.
     pub r_c: f64,
+    /// The treatment's ratio `r_t = Σx_t/Σy_t`.
     pub r_t: f64,
-    /// Delta-method variances of `r_c` and `r_t` ([`RatioStats::variance`]).
+    /// Delta-method variance of `r_c` ([`RatioStats::variance`]).
     pub var_r_c: f64,
+    /// Delta-method variance of `r_t` ([`RatioStats::variance`]).
     pub var_r_t: f64,
     /// `r_t − r_c`.
     pub abs_lift: f64,
@@ -96,8 +104,9 @@ pub struct RatioComparison {
     pub z: Option<f64>,
     /// Two-sided `2(1 − Φ(|z|))`; with `se = 0`, 1 if the lift is 0, else 0.
     pub p_value: f64,
-    /// `abs_lift ∓ z_{1−α/2}·se` (both equal the lift when `se = 0`).
+    /// `abs_lift − z_{1−α/2}·se` (the lift itself when `se = 0`).
     pub ci_low: f64,
+    /// `abs_lift + z_{1−α/2}·se` (the lift itself when `se = 0`).
     pub ci_high: f64,
     /// Interval of the relative lift by the requested method with the
     /// normal critical value (see [`relative_interval`]); `None` when

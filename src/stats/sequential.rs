@@ -187,6 +187,7 @@ impl Recursion {
 pub struct Design {
     /// Two-sided α of the design.
     pub alpha: f64,
+    /// The α-spending family (O'Brien–Fleming or Pocock type).
     pub spending: Spending,
     /// `N_max`.
     pub max_units: u64,
@@ -299,7 +300,9 @@ impl Design {
 /// means).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LookEstimate {
+    /// The lift `Δ̂_k` on the look's cumulative data, in the metric's units.
     pub estimate: f64,
+    /// Its standard error `SE_k`, in the metric's units.
     pub se: f64,
 }
 

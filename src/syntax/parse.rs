@@ -14,23 +14,28 @@
 //!   help: did you mean `primary`?
 //! ```
 
-// Errors are diagnostics, built on the rare failing path; boxing them would
-// only add noise to every `?`.
-#![allow(clippy::result_large_err)]
+#![expect(
+    clippy::result_large_err,
+    reason = "errors are diagnostics, built on the rare failing path; boxing them would only add noise to every `?`"
+)]
 
 use std::sync::{Arc, LazyLock};
 
 use pest::Parser as _;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
-use pest_derive::Parser;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::syntax::ast::*;
 
-#[derive(Parser)]
-#[grammar = "../grammar/xos.pest"]
-struct XosParser;
+/// The parser pest generates from the grammar, in a private module so that
+/// its `Rule` enum stays inside this file.
+mod grammar {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../grammar/xos.pest"]
+    pub(super) struct XosParser;
+}
+use grammar::{Rule, XosParser};
 
 type PResult<T> = Result<T, Diagnostic>;
 

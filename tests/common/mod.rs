@@ -1,6 +1,10 @@
-//! Helpers shared by the integration tests. Each test crate uses only some
-//! of them, hence the `dead_code` allowance.
-#![allow(dead_code)]
+//! Helpers shared by the integration tests.
+// Not `expect`: a test crate that happens to use every helper would leave
+// the expectation unfulfilled.
+#![allow(
+    dead_code,
+    reason = "each test crate compiles this module and uses only some of its helpers"
+)]
 
 pub mod finite;
 pub mod reference;

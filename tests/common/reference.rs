@@ -9,7 +9,6 @@
 //! inputs like `sum_sq = 9.999999999193332e+19` in the `cancel` cases. So every
 //! number token is quoted before parsing and read back with Rust's correctly
 //! rounded `str::parse`.
-#![allow(dead_code)]
 
 use serde::Deserialize;
 use serde_json::Value;
