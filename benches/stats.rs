@@ -97,7 +97,11 @@ fn bench(c: &mut Criterion) {
     });
     // Every formulation of the Beta comparison: Jeffreys (the sum plus a
     // skipped remainder), small fractional shapes (logit quadrature of the
-    // remainder), one near-normal arm (1e12 units against 1e4) and two.
+    // remainder), one near-normal arm (1e12 units against 1e4: a short sum)
+    // and two, a deep tail (5.8e-89), an empty arm with a fractional prior
+    // against 4e10 units (a short sum plus the remainder's quadrature), and
+    // a rate of 7e-9 against a uniform posterior (the smaller loss from
+    // two more tails).
     let formulations = [
         (
             "beta_binomial/jeffreys_1e3",
@@ -127,6 +131,21 @@ fn bench(c: &mut Criterion) {
                 300_000_600_000,
                 1_000_000_000_000,
             ),
+            (1.0, 1.0),
+        ),
+        (
+            "beta_binomial/deep_tail_1e-89",
+            (1_000, 10_000, 2_000, 10_000),
+            (1.0, 1.0),
+        ),
+        (
+            "beta_binomial/empty_vs_4e10_prior_0.016",
+            (0, 0, 41_206_857_455, 41_214_215_857),
+            (1.14, 0.016),
+        ),
+        (
+            "beta_binomial/rare_7e-9_vs_uniform",
+            (1_707, 249_708_830_989, 0, 0),
             (1.0, 1.0),
         ),
     ];
@@ -184,23 +203,47 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
-    for (name, draws) in [
-        ("relative_lift_interval/10k_draws", 10_000),
-        ("relative_lift_interval/100k_draws", 100_000),
+    // The credible interval: cost per draw, at 10⁴ units (Cheng's BB for
+    // both arms), at 10¹² units, and with a shape below 1 (Cheng's BC).
+    for (name, (x_c, n_c, x_t, n_t), prior, draws) in [
+        (
+            "relative_lift_interval/10k_draws",
+            (1_200, 10_000, 1_320, 10_050),
+            (1.0, 1.0),
+            10_000,
+        ),
+        (
+            "relative_lift_interval/100k_draws",
+            (1_200, 10_000, 1_320, 10_050),
+            (1.0, 1.0),
+            100_000,
+        ),
+        (
+            "relative_lift_interval/1m_draws",
+            (1_200, 10_000, 1_320, 10_050),
+            (1.0, 1.0),
+            1_000_000,
+        ),
+        (
+            "relative_lift_interval/100k_draws_1e12_units",
+            (
+                300_000_000_000,
+                1_000_000_000_000,
+                300_000_600_000,
+                1_000_000_000_000,
+            ),
+            (1.0, 1.0),
+            100_000,
+        ),
+        (
+            "relative_lift_interval/100k_draws_prior_0.5_rare",
+            (3, 10_000, 9, 10_000),
+            (0.5, 0.5),
+            100_000,
+        ),
     ] {
         c.bench_function(name, |b| {
-            b.iter(|| {
-                relative_lift_interval(
-                    black_box(1_200),
-                    10_000,
-                    1_320,
-                    10_050,
-                    (1.0, 1.0),
-                    0.95,
-                    draws,
-                    42,
-                )
-            })
+            b.iter(|| relative_lift_interval(black_box(x_c), n_c, x_t, n_t, prior, 0.95, draws, 42))
         });
     }
     c.bench_function("relative_lift_credible/cornish_fisher", |b| {

@@ -1,6 +1,7 @@
 //! Issue 20 end to end: every case of `tests/reference/bayes_extra.json`
 //! (40-digit mpmath values, made by `tests/reference/gen_bayes_extra.py`)
-//! through the `xos` binary with `--format json`, within 1e-9 relative:
+//! and `tests/reference/bayes_deep.json` (`gen_bayes_deep.py`: exact sums,
+//! closed forms and two-way quadrature at 40–60 digits) through the `xos` binary with `--format json`, within 1e-9 relative:
 //! P(better) and expected loss for `prefer higher` (P(T > C), E[max(C − T, 0)])
 //! and for `prefer lower` (P(C > T), E[max(T − C, 0)], each tail direct),
 //! for rates and means; and `xos plan` for both directions.
@@ -11,11 +12,33 @@ use common::{stderr, stdout, xos};
 use serde_json::Value;
 
 fn load() -> Value {
-    let path = format!(
-        "{}/tests/reference/bayes_extra.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    load_file("bayes_extra.json")
+}
+
+/// A reference file of `tests/reference/`.
+fn load_file(name: &str) -> Value {
+    let path = format!("{}/tests/reference/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).expect("reference file")).expect("JSON")
+}
+
+/// The rate cases of `bayes_extra.json` and of `bayes_deep.json` (deep
+/// tails of the exact sum, an empty arm with a fractional prior against
+/// 4·10¹⁰ units, both arms of 10¹² to 10¹⁵ units, random shapes; made by
+/// `tests/reference/gen_bayes_deep.py`).
+fn rate_cases() -> Vec<Value> {
+    let mut cases = Vec::new();
+    for name in ["bayes_extra.json", "bayes_deep.json"] {
+        let file = load_file(name);
+        cases.extend(
+            file["cases"]
+                .as_array()
+                .expect("cases")
+                .iter()
+                .filter(|c| c["kind"] == "rate")
+                .cloned(),
+        );
+    }
+    cases
 }
 
 /// Runs `xos ARGS spec --format json` on a spec and its data.
@@ -32,12 +55,6 @@ fn json(command: &str, spec: &str, csv: &str) -> Value {
         stderr(&out)
     );
     serde_json::from_str(&stdout(&out)).expect("JSON output")
-}
-
-/// Relative tolerance: 1e-9, or a case's own `rel` where the file records
-/// a known shortfall (see its `note`).
-fn tolerance(case: &Value) -> f64 {
-    case["rel"].as_f64().unwrap_or(1e-9)
 }
 
 fn close(id: &str, field: &str, actual: &Value, expected: &Value) {
@@ -83,15 +100,9 @@ fn both_directions(id: &str, spec: impl Fn(&str) -> String, csv: &str, expected:
 
 #[test]
 fn rates_in_both_directions_match_mpmath() {
-    let file = load();
-    let cases: Vec<&Value> = file["cases"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .filter(|c| c["kind"] == "rate")
-        .collect();
-    assert!(cases.len() >= 11, "{} rate cases", cases.len());
-    for case in cases {
+    let cases = rate_cases();
+    assert!(cases.len() >= 30, "{} rate cases", cases.len());
+    for case in &cases {
         let (id, i, e) = (
             case["id"].as_str().expect("id"),
             &case["input"],
@@ -114,17 +125,13 @@ fn rates_in_both_directions_match_mpmath() {
                 i["prior_a"], i["prior_b"]
             )
         };
-        both_directions(id, spec, &csv, e, tolerance(case));
+        both_directions(id, spec, &csv, e, 1e-9);
     }
 }
 
 #[test]
 fn library_matches_mpmath_on_every_rate_case() {
-    let file = load();
-    for case in file["cases"].as_array().expect("cases") {
-        if case["kind"] != "rate" {
-            continue;
-        }
+    for case in &rate_cases() {
         let (id, i, e) = (
             case["id"].as_str().expect("id"),
             &case["input"],
@@ -146,7 +153,7 @@ fn library_matches_mpmath_on_every_rate_case() {
             ("expected_loss_t", r.expected_loss_t),
             ("expected_loss_c", r.expected_loss_c),
         ] {
-            close_within(id, field, &Value::from(value), &e[field], tolerance(case));
+            close_within(id, field, &Value::from(value), &e[field], 1e-9);
         }
     }
 }

@@ -1,8 +1,29 @@
 //! Properties of the Beta-Binomial evidence over the whole domain: posterior
 //! shapes from 0.01 (fractional priors with 0 or n events) to 10¹⁵ (10¹⁵
 //! units), drawn log-uniformly.
+//!
+//! Deterministic: 200 cases per property from a fixed seed, so CI sees the
+//! same cases every run. A wider sweep for a local check:
+//! `XOS_PROP_CASES=20000 XOS_PROP_SEED=7 cargo test --release --test bayes_props`.
 
 use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed};
+
+/// 200 cases from seed 20 unless `XOS_PROP_CASES` / `XOS_PROP_SEED` say
+/// otherwise.
+fn config() -> Config {
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    Config {
+        cases: env("XOS_PROP_CASES", 200) as u32,
+        rng_seed: RngSeed::Fixed(env("XOS_PROP_SEED", 20)),
+        ..Config::default()
+    }
+}
 use xos::stats::bayes::{BayesResult, beta_binomial};
 
 /// A count drawn log-uniformly from 0 to 10¹⁵.
@@ -23,10 +44,9 @@ fn arm() -> impl Strategy<Value = (u64, u64)> {
     (count(), count()).prop_map(|(x, y)| (x, x + y))
 }
 
-/// An arm `(x, n)` of at most about 10⁹ units; `with_failure` keeps `x < n`.
-fn arm_upto_1e9(with_failure: bool) -> impl Strategy<Value = (u64, u64)> {
-    let count = || prop_oneof![Just(0u64), (0.0f64..9.0).prop_map(|e| 10f64.powf(e) as u64),];
-    (count(), count()).prop_map(move |(x, y)| (x, x + y + u64::from(with_failure)))
+/// An arm as [`arm`] with at least one failure (`x < n`).
+fn arm_with_failure() -> impl Strategy<Value = (u64, u64)> {
+    (count(), count()).prop_map(|(x, y)| (x, x + y + 1))
 }
 
 fn bb(c: (u64, u64), t: (u64, u64), prior: (f64, f64)) -> BayesResult {
@@ -39,22 +59,16 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()) + 1e-300
 }
 
-/// Agreement of the smaller expected loss: it is `K(1/N_c + 1/N_t) − |Δm| P`
-/// with `P` the small tail, so its error is about that of `P` times `|Δm| P`
-/// (docs/stats.md), however much smaller than that the loss itself is.
-fn close_loss(a: f64, b: f64, r: &BayesResult) -> bool {
-    close_loss_within(a, b, r, 1e-9)
-}
-
-/// [`close_loss`] at relative tolerance `rel`.
-fn close_loss_within(a: f64, b: f64, r: &BayesResult, rel: f64) -> bool {
-    let scale =
-        (r.expected_loss_t - r.expected_loss_c).abs() * r.prob_t_beats_c.min(r.prob_c_beats_t);
-    (a - b).abs() <= rel * a.abs().max(b.abs()) + 1e-12 * scale + 1e-300
+/// Agreement of two expected losses, 1e-9 relative however small the loss
+/// (the smaller one is `K(1/N_c + 1/N_t) − |Δm| P`, a cancellation of about
+/// `u²` for a lift of `u` posterior sd, which the mode-relative `ln K` and
+/// `P` keep below 1e-9 down to the underflow of the tail; docs/stats.md).
+fn close_loss(a: f64, b: f64) -> bool {
+    close(a, b, 1e-9)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(config())]
 
     #[test]
     fn tails_add_to_one_and_mirror(c in arm(), t in arm(), a in shape(), b in shape()) {
@@ -68,8 +82,8 @@ proptest! {
         let s = bb(t, c, (a, b));
         prop_assert!(close(s.prob_t_beats_c, r.prob_c_beats_t, 1e-12), "{r:?} {s:?}");
         prop_assert!(close(s.prob_c_beats_t, r.prob_t_beats_c, 1e-12), "{r:?} {s:?}");
-        prop_assert!(close_loss(s.expected_loss_t, r.expected_loss_c, &r), "{r:?} {s:?}");
-        prop_assert!(close_loss(s.expected_loss_c, r.expected_loss_t, &r), "{r:?} {s:?}");
+        prop_assert!(close_loss(s.expected_loss_t, r.expected_loss_c), "{r:?} {s:?}");
+        prop_assert!(close_loss(s.expected_loss_c, r.expected_loss_t), "{r:?} {s:?}");
     }
 
     #[test]
@@ -80,26 +94,19 @@ proptest! {
         // reflections and cuts are all formed anew).
         let r = bb(c, t, (a, b));
         let m = bb((c.1 - c.0, c.1), (t.1 - t.0, t.1), (b, a));
-        let small = r.prob_t_beats_c.min(r.prob_c_beats_t);
-        let tol = if small > 1e-250 { 1e-9 } else { 1e-6 };
-        prop_assert!(close(m.prob_c_beats_t, r.prob_t_beats_c, tol), "{r:?} {m:?}");
-        prop_assert!(close(m.prob_t_beats_c, r.prob_c_beats_t, tol), "{r:?} {m:?}");
-        // E[max(p_C − p_T, 0)] = E[max(q_T − q_C, 0)]. KNOWN SHORTFALL
-        // (docs/stats.md): the smaller loss of a tail beyond ~1e-100 in the
-        // exact sum is good to only ~1e-8 relative (1.9e-188 tail: 1.7e-8).
-        let loss_tol = if small > 1e-100 { 1e-9 } else { 1e-6 };
-        prop_assert!(close_loss_within(m.expected_loss_c, r.expected_loss_t, &r, loss_tol), "{r:?} {m:?}");
-        prop_assert!(close_loss_within(m.expected_loss_t, r.expected_loss_c, &r, loss_tol), "{r:?} {m:?}");
+        prop_assert!(close(m.prob_c_beats_t, r.prob_t_beats_c, 1e-9), "{r:?} {m:?}");
+        prop_assert!(close(m.prob_t_beats_c, r.prob_c_beats_t, 1e-9), "{r:?} {m:?}");
+        // E[max(p_C − p_T, 0)] = E[max(q_T − q_C, 0)].
+        prop_assert!(close_loss(m.expected_loss_c, r.expected_loss_t), "{r:?} {m:?}");
+        prop_assert!(close_loss(m.expected_loss_t, r.expected_loss_c), "{r:?} {m:?}");
     }
 
-    // KNOWN SHORTFALL (docs/stats.md): with an arm of ~4e10 units facing an
-    // empty arm with a prior shape below ~0.02, P is only good to ~1e-7
-    // relative, far coarser than one conversion's effect; the monotonicity
-    // is checked up to 10⁹ units, where the method resolves it.
+    // One conversion moves P by far less than 1e-9 relative at 10¹⁵ units,
+    // so there this checks that the error stays below that.
     #[test]
     fn one_more_treatment_conversion_never_lowers_the_evidence(
-        c in arm_upto_1e9(false),
-        t in arm_upto_1e9(true),
+        c in arm(),
+        t in arm_with_failure(),
         a in shape(),
         b in shape(),
     ) {

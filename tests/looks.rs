@@ -34,6 +34,8 @@ fn every_look_problem_is_reported_at_once_and_located() {
         "xos::data::decreasing_units",
         "variant `treatment` has 3,000 units at look `2026-11-03`",
         "fewer than the 3,570",
+        "`conversions` of `control` is 800 at look `2026-11-04`",
+        "bad_daily.csv:6:25",
         "bad_daily.csv:5:22",
     ] {
         assert!(err.contains(expected), "missing {expected:?} in\n{err}");

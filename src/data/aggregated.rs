@@ -377,6 +377,25 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             }
         }
         *total_units += units;
+        // Each rate's count and its cell, for the cumulative check (only
+        // when every metric was read, so `metrics` lines up with the plan's).
+        let counts = plan
+            .metrics
+            .iter()
+            .zip(&metrics)
+            .filter(|_| ok)
+            .filter_map(|(metric, data)| {
+                let count = match *data {
+                    MetricData::Rate { count } => count,
+                    MetricData::Adjusted {
+                        rate: true, sum_y, ..
+                    } => sum_y as u64,
+                    _ => return None,
+                };
+                let column = metric.kind.column();
+                Some((column.to_string(), count, cells.cell(column).1))
+            })
+            .collect();
         // An invalid row still marks the variant as present, so it is not
         // also reported absent.
         rows[index] = Some(Row {
@@ -388,6 +407,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             valid: ok,
             label: label_span,
             units: units_span,
+            counts,
         });
     }
 
@@ -505,6 +525,8 @@ struct Row {
     valid: bool,
     label: Span,
     units: Span,
+    /// Each rate metric's column, count and cell.
+    counts: Vec<(String, u64, Span)>,
 }
 
 /// The rows of one look (all rows without a look column).
@@ -591,7 +613,37 @@ fn decreasing_units(source: &Arc<SourceFile>, groups: &[Group]) -> Vec<Diagnosti
         let (before, after) = (&pair[0], &pair[1]);
         for (a, b) in before.rows.iter().zip(&after.rows) {
             let (Some(a), Some(b)) = (a, b) else { continue };
-            if !a.valid || !b.valid || b.data.units >= a.data.units {
+            if !a.valid || !b.valid {
+                continue;
+            }
+            for ((column, before_count, before_span), (_, count, span)) in
+                a.counts.iter().zip(&b.counts)
+            {
+                if count >= before_count {
+                    continue;
+                }
+                out.push(
+                    Diagnostic::error(
+                        "xos::data::decreasing_units",
+                        format!(
+                            "`{column}` of `{}` is {} at look `{}`, less than the {} at look `{}`",
+                            b.data.name,
+                            crate::numbers::thousands(*count),
+                            after.label,
+                            crate::numbers::thousands(*before_count),
+                            before.label
+                        ),
+                    )
+                    .in_file(source)
+                    .label(*span, format!("less than at look `{}`", before.label))
+                    .secondary(*before_span, format!("look `{}`", before.label))
+                    .help(
+                        "with `look`, each row holds the cumulative counts up to its look, \
+                         which never go down; sum a daily export over the days up to each look",
+                    ),
+                );
+            }
+            if b.data.units >= a.data.units {
                 continue;
             }
             out.push(

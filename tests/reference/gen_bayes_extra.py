@@ -10,11 +10,16 @@ densities formed at 60 digits, so no shape is too small (0.01) or too large
   E[(C - T)+]   = int pdf_C(z) int_{-inf}^{z} (y(z) - y(w)) pdf_T(w) dw dz
 
 (each integrand positive, so tiny values keep their relative precision; the
-outer variable is whichever arm is narrower).  Mean metrics use the normal
+outer variable is whichever arm is narrower, with panels cut at the
+integrand's own peak), except where a shape allows Evan Miller's exact finite
+sum (a whole a_X or b_Y up to 20 000), which is then used instead.  Mean metrics use the normal
 approximation with the lift formed exactly from the sums (rationals).  Plans
 are the closed form of power.json with p2 = p1 - mde for `prefer lower`.
 
-Usage: python3 gen_bayes_extra.py > bayes_extra.json   (mpmath 1.3)
+Usage: python3 gen_bayes_extra.py > bayes_extra.json   (mpmath 1.3), or
+       python3 gen_bayes_extra.py --update ID... < bayes_extra.json > new.json
+       to recompute only the named cases (bx-031 was recomputed so, by the
+       exact sum, when the peak cuts and the sum were added).
 """
 import json
 import sys
@@ -110,12 +115,55 @@ def surv(arm, z):
     return betainc_reg(arm.a, arm.b, y, w)[1]
 
 
-def prob_greater(x, y):
-    """P(X > Y) = int pdf_Y(z) S_X(z) dz over the logit of Y."""
+def peak(f, lo, hi, steps=80):
+    """The maximum of a log-concave f on [lo, hi] (golden section on ln f)."""
+    lnf = lambda z: mp.log(f(z)) if f(z) > 0 else mp.ninf
+    g = (mp.sqrt(5) - 1) / 2
+    for _ in range(steps):
+        m1, m2 = hi - g * (hi - lo), lo + g * (hi - lo)
+        if lnf(m1) < lnf(m2):
+            lo = m1
+        else:
+            hi = m2
+    return (lo + hi) / 2
+
+
+def peak_quad(f, x, y):
+    """int f over the line, f = pdf * tail; panels cut at both arms' modes
+    +- 4, 12, 40 sd and at the integrand's own peak +- 1/2 .. 64 of the
+    narrower sd (deep in a tail the integrand peaks far from both modes:
+    without these cuts a 5.8e-89 tail came out 7e-5 off)."""
     cuts = x.cuts() + y.cuts()
-    if y.sd <= x.sd:  # over the narrower arm
-        return quad(lambda z: y.pdf(z) * surv(x, z), -mp.inf, mp.inf, cuts)
-    return quad(lambda z: x.pdf(z) * surv(y.reflect(), -z), -mp.inf, mp.inf, cuts)
+    w = min(x.sd, y.sd)
+    top = peak(f, min(cuts), max(cuts))
+    cuts += [top + s * k * w for s in (-1, 1) for k in (0.5, 1, 2, 4, 8, 16, 32, 64)] + [top]
+    return quad(f, -mp.inf, mp.inf, cuts)
+
+
+def miller_exact(x, y):
+    """P(X > Y) for a whole a_X <= 20 000 by Evan Miller's finite sum
+    sum_{i<a_X} B(a_Y+i, b_X+b_Y) / ((b_X+i) B(1+i, b_X) B(a_Y, b_Y)),
+    every term at the working precision (exact up to rounding)."""
+    base = lbeta(y.a, y.b)
+    return mp.fsum(mp.exp(lbeta(y.a + i, x.b + y.b) - mp.log(x.b + i) - lbeta(1 + i, x.b) - base)
+                   for i in range(int(x.a)))
+
+
+def whole(v):
+    return v == mp.floor(v) and v <= 20_000
+
+
+def prob_greater(x, y):
+    """P(X > Y): Evan Miller's exact sum when a_X (or b_Y, reflecting) is a
+    whole number up to 20 000, else int pdf_Y(z) S_X(z) dz over the logit of
+    the narrower arm."""
+    if whole(x.a):
+        return miller_exact(x, y)
+    if whole(y.b):
+        return miller_exact(y.reflect(), x.reflect())
+    if y.sd <= x.sd:
+        return peak_quad(lambda z: y.pdf(z) * surv(x, z), x, y)
+    return peak_quad(lambda z: x.pdf(z) * surv(y.reflect(), -z), x, y)
 
 
 def plus(arm):
@@ -126,9 +174,42 @@ def mean(arm):
     return arm.a / (arm.a + arm.b)
 
 
-def loss(x, y):
-    """E[(X - Y)+] = E[X] P(X+ > Y) - E[Y] P(X > Y+) at 60 digits."""
-    return mean(x) * prob_greater(plus(x), y) - mean(y) * prob_greater(x, plus(y))
+def quantities(c, t, greater=None):
+    """(P(T>C), P(C>T), loss_t, loss_c) with P(X > Y) = greater(X, Y): the
+    smaller tail and the smaller loss directly, the others exactly (at the
+    working precision) from P(T>C) + P(C>T) = 1 and
+    loss_t - loss_c = E[C] - E[T]; E[(X - Y)+] = E[X] P(X+ > Y) - E[Y] P(X > Y+)."""
+    greater = greater or prob_greater
+    m_c, m_t = mean(c), mean(t)
+    loss = lambda x, y: mean(x) * greater(plus(x), y) - mean(y) * greater(x, plus(y))
+    if m_t >= m_c:
+        p_ct = greater(c, t)
+        l_t = loss(c, t)
+        return 1 - p_ct, p_ct, l_t, l_t - (m_c - m_t)
+    p_tc = greater(t, c)
+    l_c = loss(t, c)
+    return p_tc, 1 - p_tc, l_c + (m_c - m_t), l_c
+
+
+def rate_record(cid, note, inputs, values, method=None):
+    """A rate case of the reference files (and its values on stderr)."""
+    p_tc, p_ct, l_t, l_c = values
+    print(f"{cid}: P(T>C)={mp.nstr(p_tc, 20)} P(C>T)={mp.nstr(p_ct, 20)}"
+          f" loss_t={mp.nstr(l_t, 20)} loss_c={mp.nstr(l_c, 20)}", file=sys.stderr, flush=True)
+    record = {"id": cid, "kind": "rate"}
+    if method:
+        record["method"] = method
+    record.update({
+        "note": note,
+        "input": inputs,
+        "expected": {
+            "prob_t_beats_c": f64(p_tc),
+            "prob_c_beats_t": f64(p_ct),
+            "expected_loss_t": f64(l_t),
+            "expected_loss_c": f64(l_c),
+        },
+    })
+    return record
 
 
 def f64(v):
@@ -138,33 +219,8 @@ def f64(v):
 def beta_case(cid, x_c, n_c, x_t, n_t, pa, pb, note):
     c = Arm(mp.mpf(pa) + x_c, mp.mpf(pb) + n_c - x_c)
     t = Arm(mp.mpf(pa) + x_t, mp.mpf(pb) + n_t - x_t)
-    m_c, m_t = mean(c), mean(t)
-    # the smaller tail and the smaller loss directly, the others exactly
-    # (at 40 digits) from P(T>C) + P(C>T) = 1 and loss_t - loss_c = E[C] - E[T]
-    if m_t >= m_c:
-        p_ct = prob_greater(c, t)
-        p_tc = 1 - p_ct
-        l_t = loss(c, t)
-        l_c = l_t - (m_c - m_t)
-    else:
-        p_tc = prob_greater(t, c)
-        p_ct = 1 - p_tc
-        l_c = loss(t, c)
-        l_t = l_c + (m_c - m_t)
-    print(f"{cid}: P(T>C)={mp.nstr(p_tc, 20)} P(C>T)={mp.nstr(p_ct, 20)}"
-          f" loss_t={mp.nstr(l_t, 20)} loss_c={mp.nstr(l_c, 20)}", file=sys.stderr, flush=True)
-    return {
-        "id": cid,
-        "kind": "rate",
-        "note": note,
-        "input": {"x_c": x_c, "n_c": n_c, "x_t": x_t, "n_t": n_t, "prior_a": pa, "prior_b": pb},
-        "expected": {
-            "prob_t_beats_c": f64(p_tc),
-            "prob_c_beats_t": f64(p_ct),
-            "expected_loss_t": f64(l_t),
-            "expected_loss_c": f64(l_c),
-        },
-    }
+    inputs = {"x_c": x_c, "n_c": n_c, "x_t": x_t, "n_t": n_t, "prior_a": pa, "prior_b": pb}
+    return rate_record(cid, note, inputs, quantities(c, t))
 
 
 def normal_case(cid, control, treatment, note):
@@ -217,6 +273,16 @@ def plan_case(cid, baseline, mde, mde_kind, prefer, alpha, power, ratio, note):
         "expected": {"p1": f64(p1), "p2": f64(p2), "n_control_exact": f64(n),
                      "n_control": n_c, "n_treatment": n_t},
     }
+
+
+CONVENTION = ("Beta-binomial cases (kind rate): posteriors p ~ Beta(prior_a + x, prior_b + n - x) per arm, "
+                      "independent; prob_t_beats_c = P(p_T > p_C), prob_c_beats_t = P(p_C > p_T) (each computed "
+                      "directly), expected_loss_t = E[max(p_C - p_T, 0)], expected_loss_c = E[max(p_T - p_C, 0)]; "
+                      "nested 40-digit tanh-sinh quadrature in the logit variable, or Evan Miller's exact sum where a shape is whole. Mean cases (kind mean): normal "
+                      "approximation of the posteriors, lift = sum_t/n_t - sum_c/n_c formed exactly, "
+                      "se^2 = (n sum_sq - sum^2)/(n^2 (n-1)) per arm; P(T>C) = Phi(u), u = lift/sigma, "
+                      "losses sigma (phi(u) -+ u Q(+-u)). Plan cases (kind plan): power.json's rate formula with "
+                      "p2 = p1 + step for prefer higher and p1 - step for prefer lower (step = mde or p1*mde).")
 
 
 def run_job(job):
@@ -274,19 +340,24 @@ def main():
                            "increase of 5% relative"))
     (pc("bx-053-plan-lower-three-arms", 0.1, 0.1, "relative", "lower", 0.025, 0.8, 0.5,
                            "two treatments under a correction: alpha 5% / 2"))
+    if len(sys.argv) > 2 and sys.argv[1] == "--update":
+        # Recompute only the named cases of an existing file (stdin).
+        wanted = set(sys.argv[2:])
+        old = json.load(sys.stdin)
+        redone = {c["id"]: c for c in map(run_job, (j for j in jobs if j[1][0] in wanted))}
+        assert set(redone) == wanted, f"unknown ids: {wanted - set(redone)}"
+        old["cases"] = [redone.get(c["id"], c) for c in old["cases"]]
+        old["convention"] = CONVENTION
+        old.pop("[]", None)
+        json.dump(old, sys.stdout, indent=1)
+        print()
+        return
     from multiprocessing import Pool
     with Pool(2) as pool:
         cases = pool.map(run_job, jobs)
     out = {
         "family": "bayes_extra",
-        "convention": "Beta-binomial cases (kind rate): posteriors p ~ Beta(prior_a + x, prior_b + n - x) per arm, "
-                      "independent; prob_t_beats_c = P(p_T > p_C), prob_c_beats_t = P(p_C > p_T) (each computed "
-                      "directly), expected_loss_t = E[max(p_C - p_T, 0)], expected_loss_c = E[max(p_T - p_C, 0)]; "
-                      "nested 60-digit tanh-sinh quadrature in the logit variable. Mean cases (kind mean): normal "
-                      "approximation of the posteriors, lift = sum_t/n_t - sum_c/n_c formed exactly, "
-                      "se^2 = (n sum_sq - sum^2)/(n^2 (n-1)) per arm; P(T>C) = Phi(u), u = lift/sigma, "
-                      "losses sigma (phi(u) -+ u Q(+-u)). Plan cases (kind plan): power.json's rate formula with "
-                      "p2 = p1 + step for prefer higher and p1 - step for prefer lower (step = mde or p1*mde).",
+        "convention": CONVENTION,
         "tolerance": {"rel": 1e-9, "abs": 0.0},
         "cases": cases,
     }
