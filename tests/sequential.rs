@@ -284,3 +284,32 @@ fn the_checkout_spec_on_its_first_data_holds_until_the_planned_sample() {
     );
     assert!(stderr(&check).contains("has neither a `plan` nor `sequential`"));
 }
+
+/// The memo's next actions for an `early_look` hold say to wait for the
+/// planned sample, never that the hold is not for lack of evidence.
+#[test]
+fn an_early_look_hold_says_to_keep_running() {
+    for format in ["md", "html"] {
+        let out = xos(&[
+            "run",
+            &format!("{DIR}/checkout_early.xos"),
+            "--format",
+            format,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let memo = stdout(&out);
+        assert!(memo.contains("early_look"), "{format}: {memo}");
+        assert!(
+            memo.contains("Keep the experiment running: the plan needs"),
+            "{format}: {memo}"
+        );
+        assert!(
+            memo.contains("a fixed-horizon test is read only at its planned"),
+            "{format}: {memo}"
+        );
+        assert!(
+            !memo.contains("not from a lack of evidence"),
+            "{format}: {memo}"
+        );
+    }
+}

@@ -124,6 +124,10 @@ fn hold_actions(report: &Report, actions: &mut Vec<String>) {
     let guardrails: Vec<String> = arm
         .map(|a| a.guardrails.iter().map(|g| format!("`{g}`")).collect())
         .unwrap_or_default();
+    // A rule that read the plan's progress (`early_look`) holds until the
+    // planned sample: more data decides it.
+    let waits_for_sample = d.rule != "otherwise"
+        && arm.is_some_and(|a| a.facts.iter().any(|f| f.fact.starts_with("plan.")));
     let primary_better = report
         .metrics
         .iter()
@@ -142,6 +146,13 @@ fn hold_actions(report: &Report, actions: &mut Vec<String>) {
                 "it"
             }
         ));
+    } else if waits_for_sample {
+        actions.push(format!(
+            "This hold comes from the rule `{}`: a fixed-horizon test is read only at its planned \
+             sample. Do not act on the current numbers; more data decides it (or declare a \
+             `sequential` block to decide validly at any look).",
+            d.rule
+        ));
     } else if d.rule != "otherwise" && primary_better && health == Health::Healthy {
         actions.push(format!(
             "This hold comes from the rule `{}`, not from a lack of evidence: more data will not \
@@ -150,7 +161,7 @@ fn hold_actions(report: &Report, actions: &mut Vec<String>) {
         ));
     }
     // More data decides only a hold for lack of evidence.
-    let waiting = d.rule == "otherwise" || health == Health::Warning;
+    let waiting = d.rule == "otherwise" || waits_for_sample || health == Health::Warning;
     match (&report.plan.remaining, report.plan.sample_reached) {
         (Some(remaining), false) => {
             let needed: u64 = remaining.iter().map(|r| r.units).sum();

@@ -291,6 +291,13 @@ pub async fn run(
         Diagnostic::error("xos::serve::bind", "cannot read the bound address").help(err.to_string())
     })?;
     report(ServeEvent::Listening(local));
+    // TCP_NODELAY: a response written in two segments (head, then body)
+    // otherwise waits for the client's delayed ACK, 40 ms on Linux, on every
+    // request of a kept-alive connection (measured: 25 requests/s per
+    // connection without it).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
