@@ -2,9 +2,9 @@
 # Load benchmark of `xos serve`: a bounded load generator (wrk, Debian's
 # package, installed when missing) against 127.0.0.1 only.
 #
-#   bash bench/serve/run.sh [REQUESTS]        # default 100000 per run
+#   bash bench/serve/run.sh [SECONDS]         # default 30 per run
 #
-# For 1, 8 and 64 concurrent clients it sends REQUESTS requests of
+# For 1, 8 and 64 concurrent clients it sends, for SECONDS, requests of
 #   POST /api/v1/run      multipart: spec = examples/checkout/checkout.xos,
 #                                    data = examples/checkout/checkout.csv
 #   POST /api/analyze     multipart: file = the same CSV (the compatible API)
@@ -25,7 +25,7 @@
 # lower bound of what the server alone would sustain.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REQUESTS="${1:-100000}"
+SECONDS_PER_RUN="${1:-30}"
 PORT="${PORT:-18080}"
 
 cargo build --release --quiet
@@ -49,20 +49,15 @@ B=xosbenchboundary
     printf -- '\r\n--%s--\r\n' "$B"
 } > "$BODY_DIR/analyze.body"
 
-# One wrk thread posts the body on every connection and stops after
-# $REQUESTS answers; `done` prints the counts and the latency percentile.
+# One wrk thread posts the body on every connection for the run's duration;
+# `done` prints the count, the rate, the p99 latency and the errors
+# (connect, read, write, timeouts and non-2xx answers).
 cat > "$BODY_DIR/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "multipart/form-data; boundary=$B"
 local file = assert(io.open(os.getenv("XOS_BENCH_BODY"), "rb"))
 wrk.body = file:read("*a")
 file:close()
-local limit = tonumber(os.getenv("XOS_BENCH_REQUESTS"))
-local answered = 0
-function response(status, headers, body)
-    answered = answered + 1
-    if answered >= limit then wrk.thread:stop() end
-end
 function done(summary, latency, requests)
     local e = summary.errors
     io.write(string.format("RESULT %d %.1f %.3f %d\n", summary.requests,
@@ -95,8 +90,8 @@ for endpoint in run analyze; do
     path=/api/v1/run
     [ "$endpoint" = analyze ] && path=/api/analyze
     for clients in 1 8 64; do
-        result=$(XOS_BENCH_BODY="$BODY_DIR/$endpoint.body" XOS_BENCH_REQUESTS="$REQUESTS" \
-            wrk -t1 -c"$clients" -d600s --timeout 10s -s "$BODY_DIR/post.lua" \
+        result=$(XOS_BENCH_BODY="$BODY_DIR/$endpoint.body" \
+            wrk -t1 -c"$clients" -d"${SECONDS_PER_RUN}s" --timeout 10s -s "$BODY_DIR/post.lua" \
             "http://127.0.0.1:$PORT$path" | awk '/^RESULT/ {print $2, $3, $4, $5}')
         read -r sent rate p99 errors <<< "$result"
         printf '%-16s %8s %10s %12.0f %10s %8s %12s\n' "$path" "$clients" "$sent" "$rate" "$p99" "$errors" "$(rss)"
