@@ -210,6 +210,27 @@ pub struct DataSource {
     )>,
 }
 
+impl DataSource {
+    /// The defaults of a `data` block with no options: aggregated, comma
+    /// separated, columns `variant` and `users`, a missing value an error,
+    /// no unit id and no look. `written` is the path as the spec wrote it.
+    pub(crate) fn aggregated(path: PathBuf, written: String, from_command_line: bool) -> Self {
+        DataSource {
+            path,
+            written,
+            from_command_line,
+            delimiter: b',',
+            variant_column: "variant".to_string(),
+            units_column: "users".to_string(),
+            shape: Shape::Aggregated,
+            unit_id: None,
+            missing: Missing::Error,
+            look: None,
+            named_at: None,
+        }
+    }
+}
+
 /// The shape of a data file: what one CSV row describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -332,19 +332,7 @@ fn check_data(
             return None;
         }
     };
-    let mut source = DataSource {
-        path,
-        written,
-        from_command_line: options.data_override.is_some(),
-        delimiter: b',',
-        variant_column: "variant".to_string(),
-        units_column: "users".to_string(),
-        shape: Shape::Aggregated,
-        unit_id: None,
-        missing: Missing::Error,
-        look: None,
-        named_at: None,
-    };
+    let mut source = DataSource::aggregated(path, written, options.data_override.is_some());
     let Some(block) = decl.and_then(|d| d.options.as_ref()) else {
         return Some(source);
     };

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use crate::diagnostic::{Diagnostic, SourceFile, Span, did_you_mean};
 use crate::plan::{
     self, DataSource, Direction, Effect, Expr, Fact, Field, Given, Health, Metric, MetricKind,
-    Missing, Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, Settings, Shape,
-    Status, Value, Variant, Verdict,
+    Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, Settings, Status, Value,
+    Variant, Verdict,
 };
 use crate::syntax::ast;
 use crate::syntax::parse;
@@ -677,19 +677,7 @@ pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
         owner: None,
         hypothesis: None,
         spec_path,
-        data: DataSource {
-            path: PathBuf::new(),
-            written: String::new(),
-            from_command_line: false,
-            delimiter: b',',
-            variant_column: "variant".to_string(),
-            units_column: "users".to_string(),
-            shape: Shape::Aggregated,
-            unit_id: None,
-            missing: Missing::Error,
-            look: None,
-            named_at: None,
-        },
+        data: DataSource::aggregated(PathBuf::new(), String::new(), false),
         variants: vec![
             Variant {
                 name: "control".to_string(),
