@@ -59,6 +59,35 @@ fn is_terminal_control(c: char) -> bool {
     c.is_control() && c != '\n' && c != '\t'
 }
 
+/// Longest piece of a data file (or of a file that does not parse as what
+/// it was named for) that a message quotes, in characters: the offending
+/// token, never a line of `/etc/passwd` or an environment of
+/// `/proc/self/environ`.
+pub const MAX_TOKEN_CHARS: usize = 40;
+
+/// `text` as a short, inert quotation: at most [`MAX_TOKEN_CHARS`]
+/// characters (then `…`), line breaks and other control characters written
+/// as escapes (`\n`, `\0`, `\u{1b}`), so a quoted cell can neither span
+/// lines nor act on a terminal.
+pub fn token(text: &str) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == MAX_TOKEN_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +116,13 @@ mod tests {
             terminal_safe("\u{9b}2J\r\x7f"),
             "\u{FFFD}2J\u{FFFD}\u{FFFD}"
         );
+    }
+
+    #[test]
+    fn tokens_are_short_and_inert() {
+        assert_eq!(token("abc"), "abc");
+        assert_eq!(token("a\0b\nc\x1b[2J"), "a\\0b\\nc\\u{1b}[2J");
+        let long = "x".repeat(100);
+        assert_eq!(token(&long).chars().count(), MAX_TOKEN_CHARS + 1);
     }
 }

@@ -329,7 +329,9 @@ fn fifos_devices_and_folders_are_refused() {
         // A FIFO without a writer blocked forever: the child has a deadline.
         let mut child = Command::new(env!("CARGO_BIN_EXE_xos"))
             .current_dir(dir.path())
-            .args(["run", "checkout.xos"])
+            // `/dev/zero` is outside the spec's folder: allowed, so that
+            // the check of the kind of file is the one that refuses it.
+            .args(["run", "--allow-outside", "checkout.xos"])
             .stderr(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -492,4 +494,188 @@ fn user_text_is_inert_in_the_markdown_memo() {
     assert!(!memo.lines().any(|l| l.trim() == "# LAUNCH"), "{memo}");
     assert!(!memo.lines().any(|l| l.starts_with("| x | y |")), "{memo}");
     assert!(memo.contains("\\| x \\| y \\|"), "{memo}");
+}
+
+// Kind 5: paths and leaks. `data` or `policy` naming `/etc/passwd` printed
+// its lines; `/proc/self/environ` leaked the environment; `templates` in
+// `xos.toml` pulled another folder's files into the memo.
+
+/// `(line, column)` of the first `needle` in `text`, 1-based.
+fn position(text: &str, needle: &str) -> (usize, usize) {
+    let line = text.lines().position(|l| l.contains(needle)).unwrap();
+    let col = text.lines().nth(line).unwrap().find(needle).unwrap();
+    (line + 1, col + 1)
+}
+
+#[test]
+fn paths_outside_the_repository_are_refused_where_written() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("repo");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        root.path().join("secret.csv"),
+        "SECRET-LINE-1\nSECRET-LINE-2\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("checkout.csv"), DATA).unwrap();
+    std::os::unix::fs::symlink(root.path().join("secret.csv"), dir.join("link.csv")).unwrap();
+    for (written, what) in [
+        ("/etc/passwd", "data file"),
+        ("../secret.csv", "data file"),
+        ("./sub/../../secret.csv", "data file"),
+        ("link.csv", "data file"),
+    ] {
+        let spec = SPEC.replace("checkout.csv", written);
+        std::fs::write(dir.join("checkout.xos"), &spec).unwrap();
+        for command in ["run", "check", "explain", "plan", "test"] {
+            let out = xos(&dir, &[command, "checkout.xos"]);
+            assert_eq!(out.status.code(), Some(1), "{command} {written}");
+            let err = stderr(&out);
+            assert!(
+                err.contains("xos::check::path_outside"),
+                "{command} {written}: {err}"
+            );
+            assert!(err.contains(&format!("{what} `{written}`")), "{err}");
+            let at = position(&spec, &format!("\"{written}\""));
+            assert!(located(&err, "checkout.xos", at), "{err}");
+            assert!(
+                !err.contains("SECRET-LINE") && !err.contains("root:x:0"),
+                "{err}"
+            );
+        }
+    }
+    // A policy: the spec's own, and `xos.toml`'s.
+    let spec = SPEC.replace("    variants", "    policy \"../secret.csv\"\n    variants");
+    std::fs::write(dir.join("checkout.xos"), &spec).unwrap();
+    let err = stderr(&xos(&dir, &["check", "checkout.xos"]));
+    assert!(err.contains("policy `../secret.csv` is outside"), "{err}");
+    assert!(
+        located(&err, "checkout.xos", position(&spec, "\"../secret.csv")),
+        "{err}"
+    );
+    assert!(!err.contains("SECRET-LINE"), "{err}");
+    std::fs::write(dir.join("checkout.xos"), SPEC).unwrap();
+    for toml in [
+        "policy = \"/etc/passwd\"\n",
+        "templates = \"..\"\n",
+        "output = \"/tmp\"\n",
+    ] {
+        std::fs::write(dir.join("xos.toml"), toml).unwrap();
+        let out = xos(&dir, &["run", "checkout.xos"]);
+        assert_eq!(out.status.code(), Some(1), "{toml}");
+        let err = stderr(&out);
+        assert!(err.contains("xos::check::path_outside"), "{toml}: {err}");
+        assert!(
+            located(&err, "xos.toml", (1, toml.find('"').unwrap() + 1)),
+            "{err}"
+        );
+    }
+    // With `xos.toml` in the parent, the parent is the repository: the
+    // same `../secret.csv` is inside it (and read: it is no CSV).
+    std::fs::remove_file(dir.join("xos.toml")).unwrap();
+    std::fs::write(root.path().join("xos.toml"), "").unwrap();
+    std::fs::write(
+        dir.join("checkout.xos"),
+        SPEC.replace("checkout.csv", "../secret.csv"),
+    )
+    .unwrap();
+    let err = stderr(&xos(&dir, &["run", "checkout.xos"]));
+    assert!(!err.contains("path_outside"), "{err}");
+    assert!(err.contains("xos::data::missing_column"), "{err}");
+    // Lifted by `allow_outside = true` in `xos.toml`, and by the flag.
+    std::fs::remove_file(root.path().join("xos.toml")).unwrap();
+    std::fs::write(
+        dir.join("checkout.xos"),
+        SPEC.replace("checkout.csv", "/etc/passwd"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("xos.toml"), "allow_outside = true\n").unwrap();
+    let err = stderr(&xos(&dir, &["run", "checkout.xos"]));
+    assert!(
+        !err.contains("path_outside") && err.contains("missing_column"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("xos.toml")).unwrap();
+    for args in [
+        &["run", "--allow-outside", "checkout.xos"][..],
+        &["check", "--allow-outside", "checkout.xos"],
+        &["explain", "--allow-outside", "checkout.xos"],
+        &[
+            "sql",
+            "--allow-outside",
+            "checkout.xos",
+            "--dialect",
+            "duckdb",
+            "--table",
+            "t",
+        ],
+    ] {
+        let err = stderr(&xos(&dir, args));
+        assert!(!err.contains("path_outside"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_file_that_is_no_csv_or_policy_is_quoted_no_further_than_its_token() {
+    let dir = checkout(str::to_string);
+    // `/etc/passwd`-like content inside the repository (or allowed from
+    // outside): only the offending token, at most 40 characters, escaped.
+    let passwd =
+        "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n";
+    std::fs::write(dir.path().join("passwd"), passwd).unwrap();
+    std::fs::write(
+        dir.path().join("checkout.xos"),
+        SPEC.replace("checkout.csv", "passwd"),
+    )
+    .unwrap();
+    let err = run_errors(dir.path(), &[]);
+    assert!(err.contains("xos::data::missing_column"), "{err}");
+    assert!(!err.contains("daemon"), "line 2 is never shown: {err}");
+    let spec = SPEC.replace("    variants", "    policy \"passwd\"\n    variants");
+    std::fs::write(dir.path().join("checkout.xos"), &spec).unwrap();
+    let err = stderr(&xos(dir.path(), &["check", "checkout.xos"]));
+    assert!(err.contains("passwd:1:1"), "{err}");
+    assert!(
+        !err.contains("daemon") && !err.contains("/bin/bash"),
+        "{err}"
+    );
+    // A bad cell of 10,000 characters is quoted by its first 40.
+    let long = "Z".repeat(10_000);
+    let csv = DATA.replacen("48000", &long, 1);
+    std::fs::write(dir.path().join("checkout.csv"), csv).unwrap();
+    std::fs::write(dir.path().join("checkout.xos"), SPEC).unwrap();
+    let err = run_errors(dir.path(), &[]);
+    assert!(err.contains(&format!("`{}…`", "Z".repeat(40))), "{err}");
+    assert!(!err.contains(&"Z".repeat(41)), "{err}");
+    // The environment of the process: refused at its first NUL byte,
+    // quoting nothing (allowed from outside here, so that it is read).
+    std::fs::write(
+        dir.path().join("checkout.xos"),
+        SPEC.replace("checkout.csv", "/proc/self/environ"),
+    )
+    .unwrap();
+    let out = run_env(
+        dir.path(),
+        &[("XOS_LEAK_PROBE", "leaked-value-4711")],
+        &["run", "--allow-outside", "checkout.xos"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("xos::data::binary"), "{err}");
+    assert!(
+        !err.contains("leaked-value-4711") && !err.contains("PATH="),
+        "{err}"
+    );
+    let json = run_env(
+        dir.path(),
+        &[("XOS_LEAK_PROBE", "leaked-value-4711")],
+        &[
+            "check",
+            "--allow-outside",
+            "--error-format",
+            "json",
+            "checkout.xos",
+        ],
+    );
+    assert!(!stdout(&json).contains("leaked-value-4711"));
 }

@@ -171,7 +171,7 @@ fn line_too_long(plan: &Plan, path: &Path, long: &crate::limits::LineTooLong) ->
         .chars()
         .take_while(|c| *c != '\n')
         .collect();
-    let source = SourceFile::excerpt(path, text, line as usize);
+    let source = SourceFile::data(path, text, line as usize);
     Diagnostic::error("xos::data::line_too_long", long.to_string())
         .in_file(&source)
         .label(Span::new(0, 0), "this line")
@@ -485,7 +485,10 @@ struct Layout {
 
 impl Layout {
     fn new(plan: &Plan, path: &Path, header: &Header, gzip: bool) -> Result<Layout, Diagnostics> {
-        let source = SourceFile::new(path, header.text.clone());
+        let source = SourceFile::data(path, header.text.clone(), 1);
+        if let Some(at) = header.text.find('\0') {
+            return Err(super::binary(&source, Span::new(at, at + 1)).into());
+        }
         if header.empty {
             return Err(
                 Diagnostic::error("xos::data::empty", "the data file is empty")
@@ -1551,9 +1554,8 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
         }
     }
 
-    let source_of = |line: u64, text: &str| {
-        SourceFile::excerpt(&layout.path, format!("{text}\n"), line as usize)
-    };
+    let source_of =
+        |line: u64, text: &str| SourceFile::data(&layout.path, format!("{text}\n"), line as usize);
     // Labels in another case: one diagnostic at the first such row, however
     // many rows there are.
     let (case_rows, bad): (Vec<_>, Vec<_>) = bad
@@ -1824,7 +1826,13 @@ fn case_only_diagnostic(
 ) -> Diagnostic {
     let pairs: Vec<String> = labels
         .iter()
-        .map(|(label, variant)| format!("`{label}` for `{}`", plan.variants[*variant].name))
+        .map(|(label, variant)| {
+            format!(
+                "`{}` for `{}`",
+                crate::text::token(label),
+                plan.variants[*variant].name
+            )
+        })
         .collect();
     super::case_only_labels(source, span, rows, &pairs)
 }
@@ -1873,7 +1881,7 @@ fn bad_row_diagnostic(
         Problem::CaseOnly { label, .. } | Problem::UnknownVariant { label } => {
             let diag = Diagnostic::error(
                 "xos::data::unknown_variant",
-                format!("variant `{label}` on line {line} is not declared in the spec"),
+                format!("variant `{}` on line {line} is not declared in the spec", crate::text::token(label)),
             )
             .label(row.span, "unknown variant");
             match did_you_mean(label, declared.iter().copied()) {
@@ -1917,8 +1925,9 @@ fn bad_row_diagnostic(
         Problem::NotANumber { value, text } => Diagnostic::error(
             "xos::data::not_a_number",
             format!(
-                "`{}` on line {line} must be a finite number, found `{text}`",
-                value_name(*value)
+                "`{}` on line {line} must be a finite number, found `{}`",
+                value_name(*value),
+                crate::text::token(text)
             ),
         )
         .label(row.span, "not a number")
@@ -1926,8 +1935,9 @@ fn bad_row_diagnostic(
         Problem::NotBinary { value, text } => Diagnostic::error(
             "xos::data::not_binary",
             format!(
-                "`{}` on line {line} must be 0 or 1, found `{text}`",
-                value_name(*value)
+                "`{}` on line {line} must be 0 or 1, found `{}`",
+                value_name(*value),
+                crate::text::token(text)
             ),
         )
         .label(row.span, "not 0 or 1")

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use xos::check::{CheckedFile, LoadOptions};
+use xos::check::CheckedFile;
 use xos::diagnostic::{Diagnostic, Diagnostics};
 use xos::plan::{Plan, PolicyOrigin};
 use xos::review::tests::{self, TestResult};
@@ -15,7 +15,7 @@ use crate::cli::{
 /// Runs every test of every file, like `cargo test`: one line per test,
 /// the details of each failure, and `N passed, M failed`.
 pub fn test_command(args: &TestArgs) -> Exit {
-    let options = LoadOptions::default();
+    let options = args.containment.load_options();
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut invalid = false;
     // A policy named by several specs is tested once.
@@ -122,7 +122,7 @@ struct Sides {
 }
 
 pub fn diff_command(args: &DiffArgs) -> CommandResult {
-    let options = LoadOptions::default();
+    let options = args.containment.load_options();
     let old = xos::check_path(&args.old, &options);
     let new = xos::check_path(&args.new, &options);
     let (old, new) = match (old, new) {

@@ -155,6 +155,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     let options = RunOptions {
         data: args.data.clone(),
         date: args.date.clone(),
+        allow_outside: args.containment.allow_outside,
     };
     let durability = if args.sync {
         Durability::PerFile
@@ -350,7 +351,7 @@ fn map_in_order<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) ->
 }
 
 pub fn plan_command(args: &PlanArgs) -> CommandResult {
-    let checked = xos::load_plan(&args.file, &xos::LoadOptions::default())?;
+    let checked = xos::load_plan(&args.file, &args.containment.load_options())?;
     let plan = &checked.plan;
     let sample = planned_sample(plan).map_err(|NoPlan(why)| {
         let mut diagnostics = checked.warnings.clone();
@@ -471,6 +472,7 @@ pub fn watch_command(args: &WatchArgs) -> CommandResult {
         debounce: Duration::from_millis(args.debounce),
         templates: args.templates.clone(),
         data: None,
+        allow_outside: args.containment.allow_outside,
     };
     watch(&args.paths, &options, &stop, |event| {
         println!("{}", event.status_line());
