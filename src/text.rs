@@ -59,6 +59,16 @@ fn is_terminal_control(c: char) -> bool {
     c.is_control() && c != '\n' && c != '\t'
 }
 
+/// `text` on one line: line breaks written as `\n` / `\r`, for a name (a
+/// quoted variant label may hold one) printed where a line break would
+/// start a new line of the terminal output.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\n', '\r']) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.replace('\n', "\\n").replace('\r', "\\r"))
+}
+
 /// Longest piece of a data file (or of a file that does not parse as what
 /// it was named for) that a message quotes, in characters: the offending
 /// token, never a line of `/etc/passwd` or an environment of

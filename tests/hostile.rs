@@ -679,3 +679,66 @@ fn a_file_that_is_no_csv_or_policy_is_quoted_no_further_than_its_token() {
     );
     assert!(!stdout(&json).contains("leaked-value-4711"));
 }
+
+// Kind 6 (variant labels): a quoted label is any text, and it went into
+// the memo's headline, tables and lists raw, and onto its own terminal lines.
+
+#[test]
+fn quoted_variant_labels_are_inert_in_the_memo_and_the_terminal() {
+    let control = "Variant A [x](javascript:alert(1))";
+    let treatment = "<script>a|b</script>\n# LAUNCH";
+    let dir = checkout(|s| {
+        s.replace(
+            "        control   50%",
+            &format!("        \"{control}\" 50%"),
+        )
+        .replace(
+            "        treatment 50%",
+            &format!("        \"{}\" 50%", treatment.replace('\n', "\\n")),
+        )
+    });
+    let quote = |label: &str| format!("\"{label}\"");
+    std::fs::write(
+        dir.path().join("checkout.csv"),
+        DATA.replace("control,", &format!("{},", quote(control)))
+            .replace("treatment,", &format!("{},", quote(treatment))),
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["run", "checkout.xos"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let memo = stdout(&out);
+    assert!(
+        !memo.contains("<script>") && !memo.contains("[x](javascript:"),
+        "{memo}"
+    );
+    assert!(
+        memo.contains("&lt;script&gt;a\\|b&lt;/script&gt; # LAUNCH"),
+        "{memo}"
+    );
+    assert!(
+        memo.contains("Variant A \\[x\\](javascript:alert(1))"),
+        "{memo}"
+    );
+    assert!(!memo.lines().any(|l| l.starts_with("# LAUNCH")), "{memo}");
+    // Every table row keeps its header's columns.
+    let cells = |line: &str| line.replace("\\|", "").matches('|').count();
+    let mut header = 0;
+    for line in memo.lines() {
+        if !line.starts_with('|') {
+            header = 0;
+        } else if header == 0 {
+            header = cells(line);
+        } else {
+            assert_eq!(cells(line), header, "{line}");
+        }
+    }
+    // The memo says the treatment decided (the names still match).
+    assert!(memo.contains("Launch `&lt;script&gt;"), "{memo}");
+    for command in ["explain", "plan"] {
+        let out = xos(dir.path(), &[command, "checkout.xos"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(!text.lines().any(|l| l.starts_with("# LAUNCH")), "{text}");
+        assert!(text.contains("</script>\\n# LAUNCH"), "{text}");
+    }
+}

@@ -428,6 +428,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 ));
             }
             for (name, n) in &sample.per_variant {
+                let name = xos::text::one_line(name);
                 out.push_str(&format!("  {name:<16} {n:>12} units\n"));
             }
             out.push_str(&format!("  {:<16} {:>12} units\n", "total", sample.total));
