@@ -742,3 +742,43 @@ fn quoted_variant_labels_are_inert_in_the_memo_and_the_terminal() {
         assert!(text.contains("</script>\\n# LAUNCH"), "{text}");
     }
 }
+
+// Kind 8 (the rest): `plan::no_inputs` and `diff::mixed` named no place.
+
+#[test]
+fn a_plan_without_inputs_and_a_mixed_diff_are_located() {
+    let dir = checkout(str::to_string);
+    let spec = "experiment np {\n    data \"checkout.csv\"\n    variants { control 50% treatment 50% }\n    primary conversion = rate(conversions)\n}\n";
+    std::fs::write(dir.path().join("np.xos"), spec).unwrap();
+    let out = xos(dir.path(), &["plan", "np.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("xos::plan::no_inputs"), "{err}");
+    assert!(
+        located(&err, "np.xos", (4, 13)),
+        "at the primary's name: {err}"
+    );
+    std::fs::write(
+        dir.path().join("rules.xos"),
+        include_str!("../rules/strict.xos"),
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["diff", "rules.xos", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("xos::diff::mixed"), "{err}");
+    let at = position(SPEC, "checkout_redesign");
+    assert!(
+        located(&err, "checkout.xos", at),
+        "at the experiment's name: {err}"
+    );
+    assert!(err.contains("`rules.xos` is a policy file"), "{err}");
+    let out = xos(dir.path(), &["diff", "checkout.xos", "rules.xos"]);
+    let err = stderr(&out);
+    let at = position(include_str!("../rules/strict.xos"), "policy strict");
+    let at = (at.0, at.1 + "policy ".len());
+    assert!(
+        located(&err, "rules.xos", at),
+        "at the policy's name: {err}"
+    );
+}

@@ -121,6 +121,24 @@ struct Sides {
     new_tests: Plan,
 }
 
+/// The file at `path`, the span of the name it declares and what it is
+/// ("an experiment spec", "a policy file"): where `xos::diff::mixed` points.
+fn declared_name(
+    path: &std::path::Path,
+) -> Option<(
+    std::sync::Arc<xos::diagnostic::SourceFile>,
+    xos::diagnostic::Span,
+    &'static str,
+)> {
+    use xos::syntax::ast::File;
+    let source = xos::check::read_source(path).ok()?;
+    let (span, kind) = match xos::syntax::parse::parse(&source).ok()? {
+        File::Experiment(experiment) => (experiment.name.span, "an experiment spec"),
+        File::Policy(policy) => (policy.name.span, "a policy file"),
+    };
+    Some((source, span, kind))
+}
+
 pub fn diff_command(args: &DiffArgs) -> CommandResult {
     let options = args.containment.load_options();
     let old = xos::check_path(&args.old, &options);
@@ -150,13 +168,23 @@ pub fn diff_command(args: &DiffArgs) -> CommandResult {
             old: old.plan,
             new: new.plan,
         },
-        _ => {
-            return Err(Diagnostic::error(
+        (old, _) => {
+            let old_kind = match old {
+                CheckedFile::Policy(_) => "a policy file",
+                CheckedFile::Experiment(_) => "an experiment spec",
+            };
+            let diagnostic = Diagnostic::error(
                 "xos::diff::mixed",
                 "`xos diff` compares two policy files or two specs, not one of each",
             )
-            .at_path(&args.new)
-            .help("give two policy files (`rules/default.xos`) or two experiment specs")
+            .help("give two policy files (`rules/default.xos`) or two experiment specs");
+            return Err(match declared_name(&args.new) {
+                Some((source, span, kind)) => diagnostic.in_file(&source).label(
+                    span,
+                    format!("{kind}, while `{}` is {old_kind}", args.old.display()),
+                ),
+                None => diagnostic.at_path(&args.new),
+            }
             .into());
         }
     };

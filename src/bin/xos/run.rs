@@ -350,17 +350,40 @@ fn map_in_order<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) ->
     done.into_iter().map(|(_, result)| result).collect()
 }
 
+/// The spec and the span of the primary metric's declaration, where its
+/// planning inputs (`baseline`, `mde`, `sd`) are written.
+fn primary_declaration(
+    plan: &xos::plan::Plan,
+) -> Option<(Arc<xos::diagnostic::SourceFile>, xos::diagnostic::Span)> {
+    use xos::syntax::ast::{File, Item};
+    let spec = xos::check::read_source(plan.spec_path()).ok()?;
+    let File::Experiment(experiment) = xos::syntax::parse::parse(&spec).ok()? else {
+        return None;
+    };
+    let span = experiment.items.iter().find_map(|item| match item {
+        Item::Metric(decl) if decl.name.name == plan.primary().name => Some(decl.name.span),
+        _ => None,
+    })?;
+    Some((spec, span))
+}
+
 pub fn plan_command(args: &PlanArgs) -> CommandResult {
     let checked = xos::load_plan(&args.file, &args.containment.load_options())?;
     let plan = &checked.plan;
     let sample = planned_sample(plan).map_err(|NoPlan(why)| {
         let mut diagnostics = checked.warnings.clone();
+        let diagnostic = Diagnostic::error(
+            "xos::plan::no_inputs",
+            format!("cannot plan `{}`: {why}", plan.name()),
+        );
         diagnostics.push(
-            Diagnostic::error(
-                "xos::plan::no_inputs",
-                format!("cannot plan `{}`: {why}", plan.name()),
-            )
-            .at_path(plan.spec_path())
+            match primary_declaration(plan) {
+                Some((spec, span)) => diagnostic.in_file(&spec).label(
+                    span,
+                    "the primary metric: its planning inputs go in its block",
+                ),
+                None => diagnostic.at_path(plan.spec_path()),
+            }
             .help(
                 "a rate primary needs `baseline` and `mde`, a mean primary `sd` and `mde`, a ratio \
                      primary `baseline`, `mean_y`, `sd_x`, `sd_y`, `correlation` and `mde`; \
