@@ -782,3 +782,52 @@ fn a_plan_without_inputs_and_a_mixed_diff_are_located() {
         "at the policy's name: {err}"
     );
 }
+
+// Kind 3 (the rest): `unit_id` checking kept 24 bytes a row without bound
+// (2.8 GB for a 1 GiB file of two ids).
+
+#[test]
+fn the_unit_id_check_holds_a_bounded_number_of_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("checkout.xos"),
+        include_str!("../examples/signup_rows/signup.xos"),
+    )
+    .unwrap();
+    // 4,000 rows: the bound is on the whole file, however it is split into
+    // ranges read in parallel.
+    std::fs::write(
+        dir.path().join("signups.csv"),
+        include_str!("../examples/signup_rows/signups.csv"),
+    )
+    .unwrap();
+    let text = run_errors(dir.path(), &[("XOS_MAX_UNIT_ID_ROWS", "1000")]);
+    assert!(text.contains("xos::data::too_many_unit_rows"), "{text}");
+    assert!(text.contains("at most 1,000 rows"), "{text}");
+    assert!(
+        located(&text, "signups.csv", (1, 1)),
+        "at the unit column: {text}"
+    );
+    assert!(text.contains("XOS_MAX_UNIT_ID_ROWS"), "{text}");
+    let out = run_env(
+        dir.path(),
+        &[("XOS_MAX_UNIT_ID_ROWS", "4000")],
+        &["run", "checkout.xos"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The same through gzip, which is read as one stream.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(
+        &mut gz,
+        include_bytes!("../examples/signup_rows/signups.csv"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("signups.csv.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("checkout.xos"),
+        include_str!("../examples/signup_rows/signup.xos").replace("signups.csv", "signups.csv.gz"),
+    )
+    .unwrap();
+    let text = run_errors(dir.path(), &[("XOS_MAX_UNIT_ID_ROWS", "1000")]);
+    assert!(text.contains("xos::data::too_many_unit_rows"), "{text}");
+}

@@ -476,6 +476,8 @@ struct Layout {
     /// The `look` column, if declared: rows are aggregated per look.
     look_column: Option<usize>,
     unit_id: Option<String>,
+    /// The most rows the `unit_id` check records.
+    unit_budget: super::units::Budget,
     missing_zero: bool,
     /// The field separator (`b','` unless the spec declares another).
     delimiter: u8,
@@ -650,6 +652,7 @@ impl Layout {
             variant_column,
             look_column,
             unit_id: plan.data.unit_id.clone(),
+            unit_budget: super::units::Budget::new(crate::limits::max_unit_id_rows()),
             missing_zero: plan.data.missing == Missing::Zero,
             delimiter: plan.data.delimiter,
             gzip,
@@ -1317,7 +1320,7 @@ fn commit(
         }
     }
     if let (Some(units), Some(id)) = (units, unit) {
-        units.see(id, variant, offset);
+        units.see(id, variant, offset, &layout.unit_budget);
     }
 }
 
@@ -1676,6 +1679,9 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
             })
             .collect(),
         assignment: match units {
+            Some(units) if units.over(&layout.unit_budget) => {
+                return Err(too_many_unit_rows(layout).into());
+            }
             Some(units) => Some(
                 assignment(layout, units.count())
                     .map_err(|err| unreadable(plan, &layout.path, err))?,
@@ -1775,6 +1781,35 @@ fn metric_data(layout: &Layout, acc: &Acc, metric: &Metric, columns: &MetricValu
 }
 
 /// The counts, with the example ids read back from the lines they start.
+/// More rows than the `unit_id` check may hold: located at the unit column
+/// of the header.
+fn too_many_unit_rows(layout: &Layout) -> Diagnostic {
+    let max = layout.unit_budget.max();
+    let span = layout
+        .roles
+        .iter()
+        .position(|role| matches!(role, Role::Unit))
+        .map_or(Span::new(0, 0), |column| layout.header_names[column].1);
+    Diagnostic::error(
+        "xos::data::too_many_unit_rows",
+        format!(
+            "the `unit_id` check holds at most {} rows ({} MB), and the file has more",
+            crate::numbers::thousands(max),
+            max.saturating_mul(24) / 1_000_000
+        ),
+    )
+    .in_file(&layout.header)
+    .label(
+        span,
+        "the unit id of every row is kept to find mixed and duplicated units",
+    )
+    .help(format!(
+        "raise the bound with `XOS_MAX_UNIT_ID_ROWS` (24 bytes a row, and half as much again \
+         while the check sorts them; now {max}), split the file, or remove `unit_id` from the \
+         data block for a run that does not need the check"
+    ))
+}
+
 fn assignment(layout: &Layout, counted: Counted) -> io::Result<Assignment> {
     Ok(Assignment {
         units: counted.units,
