@@ -4,6 +4,7 @@
 //! policy    = "rules/strict.xos"   # default policy, relative to this file
 //! output    = "memos"              # where `xos run DIR` writes memos
 //! templates = "templates"          # memo templates that override the built-in ones
+//! allow_outside = false           # true: specs' paths may leave this folder (docs/limits.md)
 //!
 //! [settings]                       # the keys and ranges of a spec's `settings`
 //! alpha      = "5%"                # strings hold xos values: "5%", "holm", "beta(1, 1)"
