@@ -137,6 +137,17 @@ impl SourceFile {
         })
     }
 
+    /// The same text (and quoting) shown as the file at `path`: a spooled
+    /// or uploaded file named as the user knows it.
+    pub fn renamed(&self, path: impl Into<PathBuf>) -> Arc<SourceFile> {
+        Arc::new(SourceFile {
+            path: path.into(),
+            text: self.text.clone(),
+            first_line: self.first_line,
+            quote: self.quote,
+        })
+    }
+
     /// The path as shown in messages.
     pub fn name(&self) -> String {
         self.path.display().to_string()

@@ -50,12 +50,7 @@ fn rename(diags: Diagnostics, spool: &Path, name: &Path) -> Diagnostics {
         if let Some(source) = &diag.source
             && source.path == spool
         {
-            diag.source = Some(Arc::new(SourceFile {
-                path: name.to_path_buf(),
-                text: source.text.clone(),
-                first_line: source.first_line,
-                quote: source.quote,
-            }));
+            diag.source = Some(source.renamed(name));
         }
         if diag.path.as_deref() == Some(spool) {
             diag.path = Some(PathBuf::from(name));

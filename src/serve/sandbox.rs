@@ -212,7 +212,7 @@ fn rename_path(diagnostics: Diagnostics, from: &Path, to: &Path) -> Diagnostics 
                 if let Some(source) = &d.source
                     && source.path == from
                 {
-                    d.source = Some(SourceFile::new(to, source.text.clone()));
+                    d.source = Some(source.renamed(to));
                 }
                 if d.path.as_deref() == Some(from) {
                     d.path = Some(to.to_path_buf());
