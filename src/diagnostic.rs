@@ -113,12 +113,7 @@ impl SourceFile {
         text: impl Into<String>,
         first_line: usize,
     ) -> Arc<SourceFile> {
-        Arc::new(SourceFile {
-            path: path.into(),
-            text: text.into(),
-            first_line: first_line.max(1),
-            quote: Quote::Excerpt,
-        })
+        SourceFile::quoted(path, text, first_line, Quote::Excerpt)
     }
 
     /// A data file's text (or an excerpt from `first_line`), which
@@ -129,23 +124,28 @@ impl SourceFile {
         text: impl Into<String>,
         first_line: usize,
     ) -> Arc<SourceFile> {
+        SourceFile::quoted(path, text, first_line, Quote::Token)
+    }
+
+    /// Text from the 1-based line `first_line` of `path`, quoted as `quote` says.
+    pub fn quoted(
+        path: impl Into<PathBuf>,
+        text: impl Into<String>,
+        first_line: usize,
+        quote: Quote,
+    ) -> Arc<SourceFile> {
         Arc::new(SourceFile {
             path: path.into(),
             text: text.into(),
             first_line: first_line.max(1),
-            quote: Quote::Token,
+            quote,
         })
     }
 
     /// The same text (and quoting) shown as the file at `path`: a spooled
     /// or uploaded file named as the user knows it.
     pub fn renamed(&self, path: impl Into<PathBuf>) -> Arc<SourceFile> {
-        Arc::new(SourceFile {
-            path: path.into(),
-            text: self.text.clone(),
-            first_line: self.first_line,
-            quote: self.quote,
-        })
+        SourceFile::quoted(path, self.text.clone(), self.first_line, self.quote)
     }
 
     /// The path as shown in messages.
@@ -719,12 +719,12 @@ fn with_elided_text(diagnostic: &Diagnostic) -> Diagnostic {
     if let Some(source) = &d.source
         && let std::borrow::Cow::Owned(text) = crate::text::terminal_safe_in_place(&source.text)
     {
-        d.source = Some(Arc::new(SourceFile {
-            path: source.path.clone(),
+        d.source = Some(SourceFile::quoted(
+            &source.path,
             text,
-            first_line: source.first_line,
-            quote: source.quote,
-        }));
+            source.first_line,
+            source.quote,
+        ));
     }
     d
 }
