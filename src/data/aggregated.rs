@@ -93,7 +93,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             diags.push(
                 Diagnostic::error(
                     "xos::data::duplicate_column",
-                    format!("column `{name}` appears twice"),
+                    format!("column `{}` appears twice", crate::text::token(name)),
                 )
                 .in_file(source)
                 .label(
@@ -578,7 +578,7 @@ fn look_group(
         let shown = if text.is_empty() {
             "an empty cell".to_string()
         } else {
-            format!("`{text}`")
+            format!("`{}`", crate::text::token(text))
         };
         return Err(
             Diagnostic::error("xos::data::bad_look", format!("{shown} is not a look"))

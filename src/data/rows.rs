@@ -1982,7 +1982,7 @@ fn bad_row_diagnostic(
         )),
         Problem::BadLook { text } => Diagnostic::error(
             "xos::data::bad_look",
-            format!("`{text}` on line {line} is not a look"),
+            format!("`{}` on line {line} is not a look", crate::text::token(text)),
         )
         .label(row.span, "not an integer, a date or a date and time")
         .help(LOOK_FORMATS),
