@@ -75,11 +75,15 @@ impl Repository {
                 ),
             )
             .label(span, format!("resolves outside {repository}"))
-            .help(
+            .help(if self.from_config {
                 "a spec's paths stay inside its repository, so that a spec cannot make xos read \
                  another file; move the file into the repository, or allow it with \
-                 `--allow-outside` (or `allow_outside = true` in `xos.toml`)",
-            ),
+                 `--allow-outside` (or `allow_outside = true` in `xos.toml`)"
+            } else {
+                "a spec's paths stay inside its repository, so that a spec cannot make xos read \
+                 another file; put an `xos.toml` (it may be empty) at the root of the folder \
+                 that holds both, or allow it with `--allow-outside`"
+            }),
         )
     }
 }
