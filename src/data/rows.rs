@@ -903,7 +903,9 @@ fn scan<R: Read>(
                 let left = end.saturating_sub(input.offset()) as f64;
                 // At least 8 bytes a line: a sample of blank lines must not
                 // reserve many times the file's size.
-                units.reserve((left / per_line.max(8.0)) as usize);
+                // Never more than the rows the check may hold.
+                let rows = (left / per_line.max(8.0)) as u64;
+                units.reserve(rows.min(layout.unit_budget.max()) as usize);
             }
         }
         if input.pos == input.len {
