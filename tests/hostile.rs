@@ -616,6 +616,17 @@ fn paths_outside_the_repository_are_refused_where_written() {
 }
 
 #[test]
+fn every_command_that_loads_a_spec_takes_allow_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        "run", "watch", "check", "explain", "plan", "test", "diff", "sql",
+    ] {
+        let out = xos(dir.path(), &[command, "--help"]);
+        assert!(stdout(&out).contains("--allow-outside"), "{command}");
+    }
+}
+
+#[test]
 fn a_file_that_is_no_csv_or_policy_is_quoted_no_further_than_its_token() {
     let dir = checkout(str::to_string);
     // `/etc/passwd`-like content inside the repository (or allowed from

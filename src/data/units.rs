@@ -7,7 +7,7 @@
 //! hashes counts units, mixed and duplicated ones. Sorting keeps the memory
 //! access sequential — a hash table of millions of units misses the cache on
 //! nearly every row, and was 30 times slower on 10M units. Memory is 24 bytes
-//! a row: it grows with the file, which `unit_id` makes unavoidable.
+//! a row: it grows with the file, up to the bound below.
 //!
 //! The rows recorded are bounded ([`Budget`]): past the most rows allowed
 //! (`XOS_MAX_UNIT_ID_ROWS`, default [`crate::limits::MAX_UNIT_ID_ROWS`]) the
