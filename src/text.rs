@@ -98,6 +98,23 @@ pub fn token(text: &str) -> String {
     out
 }
 
+/// `message` with every `` `quoted` `` part made a [`token`]: the parser's
+/// "found `…`" about a file that is not xos quotes no more of it than that.
+pub fn short_quotes(message: &str) -> String {
+    message
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                token(part)
+            } else {
+                part.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +151,9 @@ mod tests {
         assert_eq!(token("a\0b\nc\x1b[2J"), "a\\0b\\nc\\u{1b}[2J");
         let long = "x".repeat(100);
         assert_eq!(token(&long).chars().count(), MAX_TOKEN_CHARS + 1);
+        assert_eq!(
+            short_quotes(&format!("found `{long}`, expected `x`")),
+            format!("found `{}…`, expected `x`", "x".repeat(MAX_TOKEN_CHARS))
+        );
     }
 }

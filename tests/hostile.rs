@@ -650,6 +650,11 @@ fn a_file_that_is_no_csv_or_policy_is_quoted_no_further_than_its_token() {
         !err.contains("daemon") && !err.contains("/bin/bash"),
         "{err}"
     );
+    // A one-word blob named as a policy: the parser's "found `…`" too.
+    std::fs::write(dir.path().join("passwd"), "Q".repeat(5_000)).unwrap();
+    let err = stderr(&xos(dir.path(), &["check", "checkout.xos"]));
+    assert!(err.contains("xos::parse::syntax"), "{err}");
+    assert!(!err.contains(&"Q".repeat(41)), "{err}");
     // A bad cell of 10,000 characters is quoted by its first 40.
     let long = "Z".repeat(10_000);
     let csv = DATA.replacen("48000", &long, 1);

@@ -139,6 +139,10 @@ pub(super) fn load_policy(
                 out.extend(errors.into_iter().map(|mut d| {
                     if d.source.as_ref().is_some_and(|s| Arc::ptr_eq(s, &source)) {
                         d.source = Some(Arc::clone(&quoted));
+                        d.message = crate::text::short_quotes(&d.message);
+                        for label in &mut d.labels {
+                            label.text = crate::text::short_quotes(&label.text);
+                        }
                     }
                     d
                 }));
