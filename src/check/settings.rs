@@ -1,5 +1,11 @@
 //! The `plan` block and the `settings` block: one checker that a spec's
 //! `settings` and `xos.toml`'s `[settings]` both feed.
+//!
+//! Both arrive in one representation, an [`ast::OptionBlock`]: each key
+//! with its typed value and spans in its own file. The parser builds it for
+//! a spec; `config.rs` builds it from the TOML table (TOML numbers as
+//! numbers, strings read by the grammar's `value` rule), so nothing is
+//! printed and read back, and `xos.toml`'s problems point into `xos.toml`.
 
 use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 use crate::plan::{
