@@ -37,8 +37,11 @@ pub struct Report {
     /// Every metric, primary first, then secondary metrics and guardrails in
     /// spec order.
     pub metrics: Vec<MetricReport>,
-    /// The sample plan and the progress towards it.
-    pub plan: PlanReport,
+    /// The sample the primary needs and the progress towards it; `plan` in
+    /// the JSON (its public name), `sample` here, where a plan is the
+    /// checked program.
+    #[serde(rename = "plan")]
+    pub sample: SampleReport,
     /// The decision table that was applied.
     pub policy: PolicyReport,
     /// The settings in force, defaults applied, and the data conventions.
@@ -115,7 +118,7 @@ impl From<Effect> for EffectReport {
 /// The report's `plan`: the sample the primary's MDE needs and how far the
 /// experiment has come.
 #[derive(Clone, Debug, Serialize)]
-pub struct PlanReport {
+pub struct SampleReport {
     /// Units needed per variant to detect the MDE; `null` without a plan.
     pub per_variant: Option<Vec<VariantCount>>,
     /// Their sum.
@@ -263,7 +266,7 @@ pub fn build(
         .iter()
         .map(|v| v.units)
         .collect();
-    let plan_report = plan_report(
+    let sample = sample_report(
         plan,
         evaluation.sample.as_ref(),
         evaluation.sample_reached,
@@ -280,7 +283,7 @@ pub fn build(
         health: evaluation.health.clone(),
         inference: evaluation.inference.clone(),
         metrics,
-        plan: plan_report,
+        sample,
         policy: PolicyReport {
             name: plan.policy.name.clone(),
             source: match &plan.policy.origin {
@@ -327,12 +330,12 @@ pub fn build(
     }
 }
 
-fn plan_report(
+fn sample_report(
     plan: &Plan,
     sample: Option<&PlannedSample>,
     reached: bool,
     units: &[u64],
-) -> PlanReport {
+) -> SampleReport {
     let daily_users = plan.sample_plan.as_ref().and_then(|p| p.daily_users);
     let duration = crate::sample_size::declared_duration(plan);
     // Units and days still missing, to the declared duration's units or
@@ -346,7 +349,7 @@ fn plan_report(
             .map(|(variant, units)| VariantCount { variant, units })
             .collect()
     });
-    PlanReport {
+    SampleReport {
         per_variant: sample.map(|sample| {
             sample
                 .per_variant
