@@ -753,12 +753,12 @@ pub struct Given {
     /// The path as written.
     pub path: String,
     /// The value it is given, checked against the fact's type, units applied (`1pp` is `0.01`).
-    pub value: Value,
+    pub value: GivenValue,
 }
 
-/// A literal value of a fact's type.
+/// The literal value a policy test gives a fact (`given primary.better = true`), of the fact's type.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Value {
+pub enum GivenValue {
     /// A boolean fact (`primary.better = true`).
     Bool(bool),
     /// A number, units applied (`1pp` is `0.01`, `5%` is `0.05`).

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, SourceFile, Span, did_you_mean};
 use crate::plan::{
-    self, DataSource, Direction, Effect, Expr, Fact, Field, Given, Health, Metric, MetricKind,
-    Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, Settings, Status, Value,
+    self, DataSource, Direction, Effect, Expr, Fact, Field, Given, GivenValue, Health, Metric,
+    MetricKind, Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, Settings, Status,
     Variant, Verdict,
 };
 use crate::syntax::ast;
@@ -549,7 +549,12 @@ pub(super) fn check_test(
     })
 }
 
-fn given_value(value: &ast::Value, ty: Ty, path: &str, out: &mut Vec<Diagnostic>) -> Option<Value> {
+fn given_value(
+    value: &ast::Value,
+    ty: Ty,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Option<GivenValue> {
     let found = match value {
         ast::Value::Number(n) => {
             if let Ty::Number(dim) = ty {
@@ -558,20 +563,20 @@ fn given_value(value: &ast::Value, ty: Ty, path: &str, out: &mut Vec<Diagnostic>
                 } else {
                     literal_alone(n, out)?;
                 }
-                return Some(Value::Number(n.value));
+                return Some(GivenValue::Number(n.value));
             }
             Ty::Number(None)
         }
         ast::Value::Word(w) => {
             let literal = match w.name.as_str() {
-                "true" => Some((Value::Bool(true), Ty::Bool)),
-                "false" => Some((Value::Bool(false), Ty::Bool)),
-                "healthy" => Some((Value::Health(Health::Healthy), Ty::Health)),
-                "warning" => Some((Value::Health(Health::Warning), Ty::Health)),
-                "blocked" => Some((Value::Health(Health::Blocked), Ty::Health)),
-                "ok" => Some((Value::Status(Status::Ok), Ty::Status)),
-                "worsened" => Some((Value::Status(Status::Worsened), Ty::Status)),
-                "severe" => Some((Value::Status(Status::Severe), Ty::Status)),
+                "true" => Some((GivenValue::Bool(true), Ty::Bool)),
+                "false" => Some((GivenValue::Bool(false), Ty::Bool)),
+                "healthy" => Some((GivenValue::Health(Health::Healthy), Ty::Health)),
+                "warning" => Some((GivenValue::Health(Health::Warning), Ty::Health)),
+                "blocked" => Some((GivenValue::Health(Health::Blocked), Ty::Health)),
+                "ok" => Some((GivenValue::Status(Status::Ok), Ty::Status)),
+                "worsened" => Some((GivenValue::Status(Status::Worsened), Ty::Status)),
+                "severe" => Some((GivenValue::Status(Status::Severe), Ty::Status)),
                 _ => None,
             };
             match literal {
