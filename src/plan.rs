@@ -455,8 +455,9 @@ pub struct RatioInputs {
 /// metric's baseline and mde.
 #[derive(Clone, Debug)]
 pub struct SamplePlan {
-    /// Units entering the experiment per day, all arms together.
-    pub daily_users: Option<f64>,
+    /// Units entering the experiment per day, all arms together (`daily_users`
+    /// in the spec, its public name).
+    pub daily_units: Option<f64>,
     /// Target power, in (0, 1); 0.8 by default.
     pub power: f64,
     /// Planned duration in days (`duration 14d`), if stated.

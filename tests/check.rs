@@ -93,7 +93,7 @@ fn checkout_plan() {
     let sample = plan
         .sample_plan()
         .as_ref()
-        .map(|s| (s.daily_users, s.power));
+        .map(|s| (s.daily_units, s.power));
     assert_eq!(sample, Some((Some(20_000.0), 0.8)));
     assert!((plan.settings().alpha - 0.05).abs() < 1e-12);
     assert_eq!(plan.settings().correction, Correction::Holm);

@@ -184,7 +184,7 @@ fn hold_actions(report: &Report, actions: &mut Vec<String>) {
                     ", about {days} more day{}",
                     if days == 1 { "" } else { "s" }
                 ));
-                if let Some(daily) = report.sample.daily_users {
+                if let Some(daily) = report.sample.daily_units {
                     line.push_str(&format!(
                         " at {} units a day",
                         numbers::thousands(daily.round() as u64)

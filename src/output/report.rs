@@ -141,8 +141,10 @@ pub struct SampleReport {
     /// Units the declared duration collects at `daily_users` (all arms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_units: Option<u64>,
-    /// Units entering per day, all arms, from the spec's `plan` block.
-    pub daily_users: Option<f64>,
+    /// Units entering per day, all arms, from the spec's `plan` block
+    /// (`daily_users` there and in the JSON, their public names).
+    #[serde(rename = "daily_users")]
+    pub daily_units: Option<f64>,
     /// `increase` (`prefer higher` primary) or `decrease` (`prefer lower`):
     /// the direction the sample is sized for; `null` without a plan.
     pub change: Option<&'static str>,
@@ -336,7 +338,7 @@ fn sample_report(
     reached: bool,
     units: &[u64],
 ) -> SampleReport {
-    let daily_users = plan.sample_plan.as_ref().and_then(|p| p.daily_users);
+    let daily_units = plan.sample_plan.as_ref().and_then(|p| p.daily_units);
     let duration = crate::sample_size::declared_duration(plan);
     // Units and days still missing, to the declared duration's units or
     // else to the planned sample.
@@ -368,7 +370,7 @@ fn sample_report(
         days_remaining,
         duration_days: duration.as_ref().map(|d| d.days),
         duration_units: duration.as_ref().map(|d| d.total),
-        daily_users,
+        daily_units,
         change: sample.map(|s| s.change),
         alpha: sample.map(|s| s.alpha),
         alpha_divided_by: sample.and_then(|s| s.alpha_divided_by),
