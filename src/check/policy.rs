@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, SourceFile, Span, did_you_mean};
 use crate::plan::{
-    self, DataSource, Direction, Effect, Expr, Fact, Field, Given, GivenValue, Health, Metric,
-    MetricKind, Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, Settings, Status,
-    Variant, Verdict,
+    self, DataSource, Direction, Effect, Expr, Fact, Field, Given, GivenValue, Metric, MetricKind,
+    Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, Settings, Variant, Verdict,
 };
 use crate::syntax::ast;
 use crate::syntax::parse;
 
 use super::expr::{
     ExprChecker, Scope, Ty, check_condition, check_reason, literal_alone, literal_fits,
+    literal_word,
 };
 use super::values::duplicate;
 use super::values::list;
@@ -568,17 +568,7 @@ fn given_value(
             Ty::Number(None)
         }
         ast::Value::Word(w) => {
-            let literal = match w.name.as_str() {
-                "true" => Some((GivenValue::Bool(true), Ty::Bool)),
-                "false" => Some((GivenValue::Bool(false), Ty::Bool)),
-                "healthy" => Some((GivenValue::Health(Health::Healthy), Ty::Health)),
-                "warning" => Some((GivenValue::Health(Health::Warning), Ty::Health)),
-                "blocked" => Some((GivenValue::Health(Health::Blocked), Ty::Health)),
-                "ok" => Some((GivenValue::Status(Status::Ok), Ty::Status)),
-                "worsened" => Some((GivenValue::Status(Status::Worsened), Ty::Status)),
-                "severe" => Some((GivenValue::Status(Status::Severe), Ty::Status)),
-                _ => None,
-            };
+            let literal = literal_word(&w.name);
             match literal {
                 Some((v, t)) if t == ty => return Some(v),
                 Some((_, t)) => t,
