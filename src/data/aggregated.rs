@@ -34,38 +34,22 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         );
     }
 
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(plan.data.delimiter)
-        .from_reader(text.as_bytes());
     let mut records = Vec::new();
     // The header and at most this many rows: the file has one per variant.
     let max_rows = crate::limits::max_aggregated_rows();
-    for result in reader.records() {
-        match result {
-            Ok(record) if records.len() as u64 > max_rows => {
-                let offset = record_start(&record);
-                return Err(Diagnostic::error(
-                    "xos::data::too_many_rows",
-                    format!("more than {max_rows} rows in an aggregated file"),
-                )
-                .in_file(source)
-                .label(Span::new(offset, line_end(text, offset)), "this row is over the limit")
-                .help("an aggregated file has one row per variant; for one row per unit declare `shape rows` in the data block (XOS_MAX_AGGREGATED_ROWS changes the limit)")
-                .into());
-            }
-            Ok(record) => records.push(record),
-            Err(err) => {
-                let offset = err.position().map_or(text.len(), |p| p.byte() as usize);
-                diags.push(
-                    Diagnostic::error("xos::data::malformed", "the CSV cannot be read")
-                        .in_file(source)
-                        .label(Span::new(offset, line_end(text, offset)), err.to_string()),
-                );
-                return Err(diags);
-            }
+    for record in super::records::records(text, plan.data.delimiter) {
+        if records.len() as u64 > max_rows {
+            let offset = record_start(&record);
+            return Err(Diagnostic::error(
+                "xos::data::too_many_rows",
+                format!("more than {max_rows} rows in an aggregated file"),
+            )
+            .in_file(source)
+            .label(Span::new(offset, line_end(text, offset)), "this row is over the limit")
+            .help("an aggregated file has one row per variant; for one row per unit declare `shape rows` in the data block (XOS_MAX_AGGREGATED_ROWS changes the limit)")
+            .into());
         }
+        records.push(record);
     }
     let Some(header) = records.first() else {
         // Text the CSV reader finds no record in (only line breaks and
