@@ -33,6 +33,7 @@ fn plan(spec: &str, data: &Path) -> Result<Plan, String> {
         .join(spec);
     let options = LoadOptions {
         data_override: Some(data.to_path_buf()),
+        allow_outside: false,
     };
     let mut text =
         std::fs::read_to_string(&spec).map_err(|e| format!("{}: {e}", spec.display()))?;

@@ -82,6 +82,22 @@ pub struct SourceFile {
     /// The 1-based line of the file that `text` starts at: 1 for a whole
     /// file, more for an excerpt of a file too large to hold in memory.
     pub first_line: usize,
+    /// How much of `text` a diagnostic may show.
+    pub quote: Quote,
+}
+
+/// How much of a [`SourceFile`] a rendered diagnostic shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quote {
+    /// A source excerpt around the labels, with context lines: specs,
+    /// policies and `xos.toml`, written in xos's language by the user.
+    Excerpt,
+    /// Only the offending token of each label, at most
+    /// [`crate::text::MAX_TOKEN_CHARS`] characters, escaped, and no line
+    /// around it: data files, and a file named as a policy that does not
+    /// parse as one. Whatever a spec names (`/etc/passwd`,
+    /// `/proc/self/environ`), its content is never echoed beyond that.
+    Token,
 }
 
 impl SourceFile {
@@ -97,11 +113,39 @@ impl SourceFile {
         text: impl Into<String>,
         first_line: usize,
     ) -> Arc<SourceFile> {
+        SourceFile::quoted(path, text, first_line, Quote::Excerpt)
+    }
+
+    /// A data file's text (or an excerpt from `first_line`), which
+    /// diagnostics quote no further than the offending token
+    /// ([`Quote::Token`]).
+    pub fn data(
+        path: impl Into<PathBuf>,
+        text: impl Into<String>,
+        first_line: usize,
+    ) -> Arc<SourceFile> {
+        SourceFile::quoted(path, text, first_line, Quote::Token)
+    }
+
+    /// Text from the 1-based line `first_line` of `path`, quoted as `quote` says.
+    pub fn quoted(
+        path: impl Into<PathBuf>,
+        text: impl Into<String>,
+        first_line: usize,
+        quote: Quote,
+    ) -> Arc<SourceFile> {
         Arc::new(SourceFile {
             path: path.into(),
             text: text.into(),
             first_line: first_line.max(1),
+            quote,
         })
+    }
+
+    /// The same text (and quoting) shown as the file at `path`: a spooled
+    /// or uploaded file named as the user knows it.
+    pub fn renamed(&self, path: impl Into<PathBuf>) -> Arc<SourceFile> {
+        SourceFile::quoted(path, self.text.clone(), self.first_line, self.quote)
     }
 
     /// The path as shown in messages.
@@ -292,7 +336,10 @@ impl Diagnostic {
                         snippet: self
                             .source
                             .as_ref()
-                            .map_or(String::new(), |s| elide(s.snippet(label.span)).into_owned()),
+                            .map_or(String::new(), |s| match s.quote {
+                                Quote::Excerpt => elide(s.snippet(label.span)).into_owned(),
+                                Quote::Token => crate::text::token(s.snippet(label.span)),
+                            }),
                         primary: label.primary,
                     }
                 })
@@ -547,7 +594,12 @@ pub fn render(diagnostic: &Diagnostic, color: bool, width: usize) -> String {
     } else {
         diagnostic
     };
-    if touches_long_line(diagnostic) {
+    if touches_long_line(diagnostic)
+        || diagnostic
+            .source
+            .as_ref()
+            .is_some_and(|s| s.quote == Quote::Token)
+    {
         return render_plain(diagnostic);
     }
     let theme = if color {
@@ -667,7 +719,12 @@ fn with_elided_text(diagnostic: &Diagnostic) -> Diagnostic {
     if let Some(source) = &d.source
         && let std::borrow::Cow::Owned(text) = crate::text::terminal_safe_in_place(&source.text)
     {
-        d.source = Some(SourceFile::excerpt(&source.path, text, source.first_line));
+        d.source = Some(SourceFile::quoted(
+            &source.path,
+            text,
+            source.first_line,
+            source.quote,
+        ));
     }
     d
 }
@@ -716,9 +773,17 @@ fn render_plain(diagnostic: &Diagnostic) -> String {
                 format!("{line}:{column}")
             })
             .unwrap_or_default();
-        // A label names the place; the long line itself is not echoed.
+        // A label names the place; the long line itself is not echoed, and
+        // a data file only by its offending token.
         let text: String = label.text.chars().take(200).collect();
-        out.push_str(&format!("  at {at}: {text}\n"));
+        let token = diagnostic
+            .source
+            .as_ref()
+            .filter(|s| s.quote == Quote::Token)
+            .map(|s| crate::text::token(s.snippet(label.span)))
+            .filter(|t| !t.is_empty())
+            .map_or_else(String::new, |t| format!(" `{t}`"));
+        out.push_str(&format!("  at {at}{token}: {text}\n"));
     }
     if let Some(help) = &diagnostic.help {
         out.push_str(&format!("  help: {help}\n"));

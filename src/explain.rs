@@ -81,7 +81,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         writeln!(
             out,
             "  {:width$}  {:>7}  {role}",
-            variant.name,
+            crate::text::one_line(&variant.name),
             numbers::percent2(variant.share)
         )?;
     }
@@ -96,7 +96,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
         writeln!(
             out,
             "  each treatment is compared with `{}`; p-values are {correction} across the {} treatment arms",
-            plan.control().name,
+            crate::text::one_line(&plan.control().name),
             plan.treatments().len()
         )?;
     }

@@ -65,6 +65,8 @@ use diagnostic::{Diagnostic, Diagnostics};
 pub struct RunOptions {
     /// Replaces the data path of the spec (`--data`).
     pub data: Option<PathBuf>,
+    /// Lets the spec's paths point outside its repository (`--allow-outside`).
+    pub allow_outside: bool,
     /// Printed in the memo when given; memos carry no wall-clock date
     /// otherwise, so the same inputs give the same bytes.
     pub date: Option<String>,
@@ -104,6 +106,7 @@ pub fn inputs(plan: &plan::Plan) -> Vec<PathBuf> {
 pub fn run_once(spec: &Path, options: &RunOptions) -> Result<Outcome, Diagnostics> {
     let load = check::LoadOptions {
         data_override: options.data.clone(),
+        allow_outside: options.allow_outside,
     };
     let checked = check::load_plan(spec, &load)?;
     let plan = checked.plan;

@@ -31,6 +31,11 @@ pub const MAX_AGGREGATED_ROWS: u64 = 10_000;
 /// `XOS_MAX_LINE_BYTES`. The row-level reader keeps whole lines in memory.
 pub const MAX_LINE_BYTES: u64 = 1 << 20;
 
+/// Most rows of a row-level CSV whose `unit_id` is checked (25,000,000):
+/// the check keeps a 24-byte sighting per row, 600 MB at the bound; setting
+/// `XOS_MAX_UNIT_ID_ROWS`.
+pub const MAX_UNIT_ID_ROWS: u64 = 25_000_000;
+
 /// Largest decompressed size of a gzip data file, in bytes (64 GiB); setting
 /// `XOS_MAX_INFLATED_BYTES`.
 pub const MAX_INFLATED_BYTES: u64 = 64 << 30;
@@ -63,6 +68,11 @@ pub fn max_aggregated_bytes() -> u64 {
 /// [`MAX_AGGREGATED_ROWS`] or its setting.
 pub fn max_aggregated_rows() -> u64 {
     limit("XOS_MAX_AGGREGATED_ROWS", MAX_AGGREGATED_ROWS)
+}
+
+/// [`MAX_UNIT_ID_ROWS`] or its setting.
+pub fn max_unit_id_rows() -> u64 {
+    limit("XOS_MAX_UNIT_ID_ROWS", MAX_UNIT_ID_ROWS)
 }
 
 /// [`MAX_LINE_BYTES`] or its setting.

@@ -59,6 +59,62 @@ fn is_terminal_control(c: char) -> bool {
     c.is_control() && c != '\n' && c != '\t'
 }
 
+/// `text` on one line: line breaks written as `\n` / `\r`, for a name (a
+/// quoted variant label may hold one) printed where a line break would
+/// start a new line of the terminal output.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\n', '\r']) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.replace('\n', "\\n").replace('\r', "\\r"))
+}
+
+/// Longest piece of a data file (or of a file that does not parse as what
+/// it was named for) that a message quotes, in characters: the offending
+/// token, never a line of `/etc/passwd` or an environment of
+/// `/proc/self/environ`.
+pub const MAX_TOKEN_CHARS: usize = 40;
+
+/// `text` as a short, inert quotation: at most [`MAX_TOKEN_CHARS`]
+/// characters (then `…`), line breaks and other control characters written
+/// as escapes (`\n`, `\0`, `\u{1b}`), so a quoted cell can neither span
+/// lines nor act on a terminal.
+pub fn token(text: &str) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == MAX_TOKEN_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `message` with every `` `quoted` `` part made a [`token`]: the parser's
+/// "found `…`" about a file that is not xos quotes no more of it than that.
+pub fn short_quotes(message: &str) -> String {
+    message
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                token(part)
+            } else {
+                part.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +142,18 @@ mod tests {
         assert_eq!(
             terminal_safe("\u{9b}2J\r\x7f"),
             "\u{FFFD}2J\u{FFFD}\u{FFFD}"
+        );
+    }
+
+    #[test]
+    fn tokens_are_short_and_inert() {
+        assert_eq!(token("abc"), "abc");
+        assert_eq!(token("a\0b\nc\x1b[2J"), "a\\0b\\nc\\u{1b}[2J");
+        let long = "x".repeat(100);
+        assert_eq!(token(&long).chars().count(), MAX_TOKEN_CHARS + 1);
+        assert_eq!(
+            short_quotes(&format!("found `{long}`, expected `x`")),
+            format!("found `{}…`, expected `x`", "x".repeat(MAX_TOKEN_CHARS))
         );
     }
 }

@@ -40,6 +40,8 @@ pub struct WatchOptions {
     pub templates: Option<PathBuf>,
     /// Replaces every spec's data file (`--data`).
     pub data: Option<PathBuf>,
+    /// Lets the specs' paths point outside their repository (`--allow-outside`).
+    pub allow_outside: bool,
 }
 
 /// What the watcher reports, one per evaluation.
@@ -176,6 +178,8 @@ pub struct FollowOptions {
     pub data: Option<PathBuf>,
     /// A templates folder whose memo files count as inputs.
     pub templates: Option<PathBuf>,
+    /// Lets the specs' paths point outside their repository.
+    pub allow_outside: bool,
 }
 
 /// Watches `paths` (specs or folders of specs) until `stop` is set.
@@ -189,6 +193,7 @@ pub fn watch(
         debounce: options.debounce,
         data: options.data.clone(),
         templates: options.templates.clone(),
+        allow_outside: options.allow_outside,
     };
     let mut last: BTreeMap<PathBuf, (Verdict, String)> = BTreeMap::new();
     follow(paths, &follow_options, stop, |change| match change {
@@ -502,6 +507,7 @@ fn evaluate(spec: &Path, options: &FollowOptions) -> Result<crate::Outcome, Diag
     let run_options = RunOptions {
         data: options.data.clone(),
         date: None,
+        allow_outside: options.allow_outside,
     };
     crate::diagnostic::catch_panic(|| run_once(spec, &run_options))
         .unwrap_or_else(|bug| Err(bug.at_path(spec).into()))

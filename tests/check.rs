@@ -218,6 +218,7 @@ fn multiarm_plan() {
 fn data_override_replaces_the_path() {
     let options = LoadOptions {
         data_override: Some(PathBuf::from("elsewhere.csv")),
+        allow_outside: false,
     };
     let checked = check::load_plan(Path::new("examples/checkout/checkout.xos"), &options)
         .unwrap_or_else(|e| panic!("{}", render_all(&e)));
@@ -236,8 +237,13 @@ fn strict_policy_reads_non_inferiority() {
     policy "../../../rules/strict.xos"
 }"#,
     );
-    let checked = check::check_source(&source, &LoadOptions::default())
-        .unwrap_or_else(|e| panic!("{}", render_all(&e)));
+    // The policy is the crate's `rules/`, outside the fixture's folder.
+    let options = LoadOptions {
+        allow_outside: true,
+        ..LoadOptions::default()
+    };
+    let checked =
+        check::check_source(&source, &options).unwrap_or_else(|e| panic!("{}", render_all(&e)));
     let policy = &checked.plan.policy();
     assert_eq!(policy.name, "strict");
     assert!(matches!(policy.origin, PolicyOrigin::File(_)));

@@ -41,6 +41,7 @@ fn run(csv: &Path) -> Result<xos::Outcome, Diagnostics> {
     let options = RunOptions {
         data: Some(csv.to_path_buf()),
         date: None,
+        allow_outside: false,
     };
     run_once(&fixtures().join("spec.xos"), &options)
 }
@@ -126,6 +127,7 @@ fn a_declared_delimiter_reads_the_export() {
     let options = RunOptions {
         data: None,
         date: None,
+        allow_outside: false,
     };
     let semicolons = run_once(&path, &options).unwrap_or_else(|e| panic!("{}", render(&e)));
     let commas = run(&fixtures().join("good.csv")).expect("good.csv");

@@ -345,7 +345,20 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
 
 fn csv(rng: &mut Rng) -> String {
     let base = rng.pick(&CSV_SEEDS);
-    match rng.below(4) {
+    match rng.below(5) {
+        // A file that is no CSV (`/etc/passwd`, an environment): long lines
+        // that no diagnostic may quote whole.
+        4 => {
+            let mut s = String::new();
+            for i in 0..rng.below(6) + 1 {
+                let cell = if rng.chance(50) { "," } else { ":" };
+                s.push_str(&format!(
+                    "secret{i}{cell}x{cell}0{cell}0{cell}/home/secret{i}{cell}{}\n",
+                    "s".repeat(rng.below(200))
+                ));
+            }
+            s
+        }
         0 => base.to_string(),
         1 => mutate(rng, base),
         2 => {
@@ -395,7 +408,12 @@ fn spec_path() -> PathBuf {
     PathBuf::from("/nonexistent-xos-fuzz/fuzz.xos")
 }
 
-fn located(diagnostics: &Diagnostics) -> Result<(), String> {
+/// Every diagnostic names its file (and its line when it has labels), and
+/// renders to a bounded size. With `data`, the text of the data file the
+/// diagnostics are about: none of them may quote a line of it longer than a
+/// token (issue "hostile input": a data file is quoted no further than its
+/// offending token, at most `MAX_TOKEN_CHARS` characters).
+fn located(diagnostics: &Diagnostics, data: Option<&str>) -> Result<(), String> {
     for (i, d) in diagnostics.iter().enumerate() {
         if d.file_name().is_none() {
             return Err(format!("unlocated diagnostic {}: {}", d.code, d.message));
@@ -415,6 +433,18 @@ fn located(diagnostics: &Diagnostics) -> Result<(), String> {
                 rendered.len()
             ));
         }
+        let json = serde_json::to_string(&d.to_json()).map_err(|e| e.to_string())?;
+        if let Some(line) = data.and_then(|text| {
+            text.lines()
+                .map(str::trim)
+                .filter(|line| line.chars().count() > xos::text::MAX_TOKEN_CHARS + 2)
+                .find(|line| rendered.contains(line) || json.contains(line))
+        }) {
+            return Err(format!(
+                "diagnostic {} quotes a whole line of the data: {line:?}",
+                d.code
+            ));
+        }
     }
     Ok(())
 }
@@ -427,16 +457,16 @@ fn meaning(
     let checked = match check_source(source, &LoadOptions::default()) {
         Ok(checked) => checked,
         Err(errors) => {
-            located(&errors)?;
+            located(&errors, None)?;
             return Ok(None);
         }
     };
-    located(&checked.warnings)?;
+    located(&checked.warnings, None)?;
     let plan = checked.plan;
     let explained = xos::explain::explain(&plan);
     let mut report = String::new();
     if let Some(csv) = csv {
-        let data_source = SourceFile::new("/nonexistent-xos-fuzz/fuzz.csv", csv);
+        let data_source = SourceFile::data("/nonexistent-xos-fuzz/fuzz.csv", csv, 1);
         match xos::data::aggregated::parse_aggregated(&plan, &data_source) {
             Ok(data) => {
                 let built = xos::evaluate_plan(&plan, &data, None);
@@ -446,7 +476,7 @@ fn meaning(
                 }
                 report = serde_json::to_string(&built).map_err(|e| e.to_string())?;
             }
-            Err(errors) => located(&errors)?,
+            Err(errors) => located(&errors, Some(csv))?,
         }
     }
     Ok(Some((explained, report)))
@@ -457,7 +487,7 @@ fn check_case(case: &Case) -> Result<(), String> {
     let source = SourceFile::new(spec_path(), case.spec.clone());
     let before = meaning(&source, case.csv.as_deref())?;
     if let Err(errors) = xos::check::check_policy_source(&source) {
-        located(&errors)?;
+        located(&errors, None)?;
     }
     match format_source(&source) {
         Ok(formatted) => {
@@ -476,7 +506,7 @@ fn check_case(case: &Case) -> Result<(), String> {
                 return Err("fmt changed the meaning (explain or report differ)".to_string());
             }
         }
-        Err(errors) => located(&errors)?,
+        Err(errors) => located(&errors, None)?,
     }
     Ok(())
 }

@@ -329,7 +329,9 @@ fn fifos_devices_and_folders_are_refused() {
         // A FIFO without a writer blocked forever: the child has a deadline.
         let mut child = Command::new(env!("CARGO_BIN_EXE_xos"))
             .current_dir(dir.path())
-            .args(["run", "checkout.xos"])
+            // `/dev/zero` is outside the spec's folder: allowed, so that
+            // the check of the kind of file is the one that refuses it.
+            .args(["run", "--allow-outside", "checkout.xos"])
             .stderr(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -492,4 +494,356 @@ fn user_text_is_inert_in_the_markdown_memo() {
     assert!(!memo.lines().any(|l| l.trim() == "# LAUNCH"), "{memo}");
     assert!(!memo.lines().any(|l| l.starts_with("| x | y |")), "{memo}");
     assert!(memo.contains("\\| x \\| y \\|"), "{memo}");
+}
+
+// Kind 5: paths and leaks. `data` or `policy` naming `/etc/passwd` printed
+// its lines; `/proc/self/environ` leaked the environment; `templates` in
+// `xos.toml` pulled another folder's files into the memo.
+
+/// `(line, column)` of the first `needle` in `text`, 1-based.
+fn position(text: &str, needle: &str) -> (usize, usize) {
+    let line = text.lines().position(|l| l.contains(needle)).unwrap();
+    let col = text.lines().nth(line).unwrap().find(needle).unwrap();
+    (line + 1, col + 1)
+}
+
+#[test]
+fn paths_outside_the_repository_are_refused_where_written() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("repo");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        root.path().join("secret.csv"),
+        "SECRET-LINE-1\nSECRET-LINE-2\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("checkout.csv"), DATA).unwrap();
+    std::os::unix::fs::symlink(root.path().join("secret.csv"), dir.join("link.csv")).unwrap();
+    for (written, what) in [
+        ("/etc/passwd", "data file"),
+        ("../secret.csv", "data file"),
+        ("./sub/../../secret.csv", "data file"),
+        ("link.csv", "data file"),
+    ] {
+        let spec = SPEC.replace("checkout.csv", written);
+        std::fs::write(dir.join("checkout.xos"), &spec).unwrap();
+        for command in ["run", "check", "explain", "plan", "test"] {
+            let out = xos(&dir, &[command, "checkout.xos"]);
+            assert_eq!(out.status.code(), Some(1), "{command} {written}");
+            let err = stderr(&out);
+            assert!(
+                err.contains("xos::check::path_outside"),
+                "{command} {written}: {err}"
+            );
+            assert!(err.contains(&format!("{what} `{written}`")), "{err}");
+            let at = position(&spec, &format!("\"{written}\""));
+            assert!(located(&err, "checkout.xos", at), "{err}");
+            assert!(
+                !err.contains("SECRET-LINE") && !err.contains("root:x:0"),
+                "{err}"
+            );
+        }
+    }
+    // A policy: the spec's own, and `xos.toml`'s.
+    let spec = SPEC.replace("    variants", "    policy \"../secret.csv\"\n    variants");
+    std::fs::write(dir.join("checkout.xos"), &spec).unwrap();
+    let err = stderr(&xos(&dir, &["check", "checkout.xos"]));
+    assert!(err.contains("policy `../secret.csv` is outside"), "{err}");
+    assert!(
+        located(&err, "checkout.xos", position(&spec, "\"../secret.csv")),
+        "{err}"
+    );
+    assert!(!err.contains("SECRET-LINE"), "{err}");
+    std::fs::write(dir.join("checkout.xos"), SPEC).unwrap();
+    for toml in [
+        "policy = \"/etc/passwd\"\n",
+        "templates = \"..\"\n",
+        "output = \"/tmp\"\n",
+    ] {
+        std::fs::write(dir.join("xos.toml"), toml).unwrap();
+        let out = xos(&dir, &["run", "checkout.xos"]);
+        assert_eq!(out.status.code(), Some(1), "{toml}");
+        let err = stderr(&out);
+        assert!(err.contains("xos::check::path_outside"), "{toml}: {err}");
+        assert!(
+            located(&err, "xos.toml", (1, toml.find('"').unwrap() + 1)),
+            "{err}"
+        );
+    }
+    // With `xos.toml` in the parent, the parent is the repository: the
+    // same `../secret.csv` is inside it (and read: it is no CSV).
+    std::fs::remove_file(dir.join("xos.toml")).unwrap();
+    std::fs::write(root.path().join("xos.toml"), "").unwrap();
+    std::fs::write(
+        dir.join("checkout.xos"),
+        SPEC.replace("checkout.csv", "../secret.csv"),
+    )
+    .unwrap();
+    let err = stderr(&xos(&dir, &["run", "checkout.xos"]));
+    assert!(!err.contains("path_outside"), "{err}");
+    assert!(err.contains("xos::data::missing_column"), "{err}");
+    // Lifted by `allow_outside = true` in `xos.toml`, and by the flag.
+    std::fs::remove_file(root.path().join("xos.toml")).unwrap();
+    std::fs::write(
+        dir.join("checkout.xos"),
+        SPEC.replace("checkout.csv", "/etc/passwd"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("xos.toml"), "allow_outside = true\n").unwrap();
+    let err = stderr(&xos(&dir, &["run", "checkout.xos"]));
+    assert!(
+        !err.contains("path_outside") && err.contains("missing_column"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("xos.toml")).unwrap();
+    for args in [
+        &["run", "--allow-outside", "checkout.xos"][..],
+        &["check", "--allow-outside", "checkout.xos"],
+        &["explain", "--allow-outside", "checkout.xos"],
+        &[
+            "sql",
+            "--allow-outside",
+            "checkout.xos",
+            "--dialect",
+            "duckdb",
+            "--table",
+            "t",
+        ],
+    ] {
+        let err = stderr(&xos(&dir, args));
+        assert!(!err.contains("path_outside"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn every_command_that_loads_a_spec_takes_allow_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        "run", "watch", "check", "explain", "plan", "test", "diff", "sql",
+    ] {
+        let out = xos(dir.path(), &[command, "--help"]);
+        assert!(stdout(&out).contains("--allow-outside"), "{command}");
+    }
+}
+
+#[test]
+fn a_file_that_is_no_csv_or_policy_is_quoted_no_further_than_its_token() {
+    let dir = checkout(str::to_string);
+    // `/etc/passwd`-like content inside the repository (or allowed from
+    // outside): only the offending token, at most 40 characters, escaped.
+    let passwd =
+        "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n";
+    std::fs::write(dir.path().join("passwd"), passwd).unwrap();
+    std::fs::write(
+        dir.path().join("checkout.xos"),
+        SPEC.replace("checkout.csv", "passwd"),
+    )
+    .unwrap();
+    let err = run_errors(dir.path(), &[]);
+    assert!(err.contains("xos::data::missing_column"), "{err}");
+    assert!(!err.contains("daemon"), "line 2 is never shown: {err}");
+    let spec = SPEC.replace("    variants", "    policy \"passwd\"\n    variants");
+    std::fs::write(dir.path().join("checkout.xos"), &spec).unwrap();
+    let err = stderr(&xos(dir.path(), &["check", "checkout.xos"]));
+    assert!(err.contains("passwd:1:1"), "{err}");
+    assert!(
+        !err.contains("daemon") && !err.contains("/bin/bash"),
+        "{err}"
+    );
+    // A one-word blob named as a policy: the parser's "found `…`" too.
+    std::fs::write(dir.path().join("passwd"), "Q".repeat(5_000)).unwrap();
+    let err = stderr(&xos(dir.path(), &["check", "checkout.xos"]));
+    assert!(err.contains("xos::parse::syntax"), "{err}");
+    assert!(!err.contains(&"Q".repeat(41)), "{err}");
+    // A bad cell of 10,000 characters is quoted by its first 40.
+    let long = "Z".repeat(10_000);
+    let csv = DATA.replacen("48000", &long, 1);
+    std::fs::write(dir.path().join("checkout.csv"), csv).unwrap();
+    std::fs::write(dir.path().join("checkout.xos"), SPEC).unwrap();
+    let err = run_errors(dir.path(), &[]);
+    assert!(err.contains(&format!("`{}…`", "Z".repeat(40))), "{err}");
+    assert!(!err.contains(&"Z".repeat(41)), "{err}");
+    // The environment of the process: refused at its first NUL byte,
+    // quoting nothing (allowed from outside here, so that it is read).
+    std::fs::write(
+        dir.path().join("checkout.xos"),
+        SPEC.replace("checkout.csv", "/proc/self/environ"),
+    )
+    .unwrap();
+    let out = run_env(
+        dir.path(),
+        &[("XOS_LEAK_PROBE", "leaked-value-4711")],
+        &["run", "--allow-outside", "checkout.xos"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("xos::data::binary"), "{err}");
+    assert!(
+        !err.contains("leaked-value-4711") && !err.contains("PATH="),
+        "{err}"
+    );
+    let json = run_env(
+        dir.path(),
+        &[("XOS_LEAK_PROBE", "leaked-value-4711")],
+        &[
+            "check",
+            "--allow-outside",
+            "--error-format",
+            "json",
+            "checkout.xos",
+        ],
+    );
+    assert!(!stdout(&json).contains("leaked-value-4711"));
+}
+
+// Kind 6 (variant labels): a quoted label is any text, and it went into
+// the memo's headline, tables and lists raw, and onto its own terminal lines.
+
+#[test]
+fn quoted_variant_labels_are_inert_in_the_memo_and_the_terminal() {
+    let control = "Variant A [x](javascript:alert(1))";
+    let treatment = "<script>a|b</script>\n# LAUNCH";
+    let dir = checkout(|s| {
+        s.replace(
+            "        control   50%",
+            &format!("        \"{control}\" 50%"),
+        )
+        .replace(
+            "        treatment 50%",
+            &format!("        \"{}\" 50%", treatment.replace('\n', "\\n")),
+        )
+    });
+    let quote = |label: &str| format!("\"{label}\"");
+    std::fs::write(
+        dir.path().join("checkout.csv"),
+        DATA.replace("control,", &format!("{},", quote(control)))
+            .replace("treatment,", &format!("{},", quote(treatment))),
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["run", "checkout.xos"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let memo = stdout(&out);
+    assert!(
+        !memo.contains("<script>") && !memo.contains("[x](javascript:"),
+        "{memo}"
+    );
+    assert!(
+        memo.contains("&lt;script&gt;a\\|b&lt;/script&gt; # LAUNCH"),
+        "{memo}"
+    );
+    assert!(
+        memo.contains("Variant A \\[x\\](javascript:alert(1))"),
+        "{memo}"
+    );
+    assert!(!memo.lines().any(|l| l.starts_with("# LAUNCH")), "{memo}");
+    // Every table row keeps its header's columns.
+    let cells = |line: &str| line.replace("\\|", "").matches('|').count();
+    let mut header = 0;
+    for line in memo.lines() {
+        if !line.starts_with('|') {
+            header = 0;
+        } else if header == 0 {
+            header = cells(line);
+        } else {
+            assert_eq!(cells(line), header, "{line}");
+        }
+    }
+    // The memo says the treatment decided (the names still match).
+    assert!(memo.contains("Launch `&lt;script&gt;"), "{memo}");
+    for command in ["explain", "plan"] {
+        let out = xos(dir.path(), &[command, "checkout.xos"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(!text.lines().any(|l| l.starts_with("# LAUNCH")), "{text}");
+        assert!(text.contains("</script>\\n# LAUNCH"), "{text}");
+    }
+}
+
+// Kind 8 (the rest): `plan::no_inputs` and `diff::mixed` named no place.
+
+#[test]
+fn a_plan_without_inputs_and_a_mixed_diff_are_located() {
+    let dir = checkout(str::to_string);
+    let spec = "experiment np {\n    data \"checkout.csv\"\n    variants { control 50% treatment 50% }\n    primary conversion = rate(conversions)\n}\n";
+    std::fs::write(dir.path().join("np.xos"), spec).unwrap();
+    let out = xos(dir.path(), &["plan", "np.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("xos::plan::no_inputs"), "{err}");
+    assert!(
+        located(&err, "np.xos", (4, 13)),
+        "at the primary's name: {err}"
+    );
+    std::fs::write(
+        dir.path().join("rules.xos"),
+        include_str!("../rules/strict.xos"),
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["diff", "rules.xos", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("xos::diff::mixed"), "{err}");
+    let at = position(SPEC, "checkout_redesign");
+    assert!(
+        located(&err, "checkout.xos", at),
+        "at the experiment's name: {err}"
+    );
+    assert!(err.contains("`rules.xos` is a policy file"), "{err}");
+    let out = xos(dir.path(), &["diff", "checkout.xos", "rules.xos"]);
+    let err = stderr(&out);
+    let at = position(include_str!("../rules/strict.xos"), "policy strict");
+    let at = (at.0, at.1 + "policy ".len());
+    assert!(
+        located(&err, "rules.xos", at),
+        "at the policy's name: {err}"
+    );
+}
+
+// Kind 3 (the rest): `unit_id` checking kept 24 bytes a row without bound
+// (2.8 GB for a 1 GiB file of two ids).
+
+#[test]
+fn the_unit_id_check_holds_a_bounded_number_of_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("checkout.xos"),
+        include_str!("../examples/signup_rows/signup.xos"),
+    )
+    .unwrap();
+    // 4,000 rows: the bound is on the whole file, however it is split into
+    // ranges read in parallel.
+    std::fs::write(
+        dir.path().join("signups.csv"),
+        include_str!("../examples/signup_rows/signups.csv"),
+    )
+    .unwrap();
+    let text = run_errors(dir.path(), &[("XOS_MAX_UNIT_ID_ROWS", "1000")]);
+    assert!(text.contains("xos::data::too_many_unit_rows"), "{text}");
+    assert!(text.contains("at most 1,000 rows"), "{text}");
+    assert!(
+        located(&text, "signups.csv", (1, 1)),
+        "at the unit column: {text}"
+    );
+    assert!(text.contains("XOS_MAX_UNIT_ID_ROWS"), "{text}");
+    let out = run_env(
+        dir.path(),
+        &[("XOS_MAX_UNIT_ID_ROWS", "4000")],
+        &["run", "checkout.xos"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The same through gzip, which is read as one stream.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(
+        &mut gz,
+        include_bytes!("../examples/signup_rows/signups.csv"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("signups.csv.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("checkout.xos"),
+        include_str!("../examples/signup_rows/signup.xos").replace("signups.csv", "signups.csv.gz"),
+    )
+    .unwrap();
+    let text = run_errors(dir.path(), &[("XOS_MAX_UNIT_ID_ROWS", "1000")]);
+    assert!(text.contains("xos::data::too_many_unit_rows"), "{text}");
 }

@@ -55,6 +55,7 @@ fn plan_with(
     let source = SourceFile::new(path.with_extension("xos"), spec.clone());
     let options = LoadOptions {
         data_override: Some(path.to_path_buf()),
+        allow_outside: false,
     };
     match xos::check_source(&source, &options) {
         Ok(checked) => checked.plan,

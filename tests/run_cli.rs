@@ -253,6 +253,8 @@ fn usage_errors_exit_2() {
 #[test]
 fn two_specs_of_one_name_are_refused_before_writing() {
     let dir = project(WIN);
+    // The repository's root: the copy may read `../data.csv`.
+    std::fs::write(dir.path().join("xos.toml"), "# the repository's root\n").unwrap();
     std::fs::create_dir(dir.path().join("copy")).unwrap();
     std::fs::write(
         dir.path().join("copy/small.xos"),

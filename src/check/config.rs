@@ -4,6 +4,7 @@
 //! policy    = "rules/strict.xos"   # default policy, relative to this file
 //! output    = "memos"              # where `xos run DIR` writes memos
 //! templates = "templates"          # memo templates that override the built-in ones
+//! allow_outside = false           # true: specs' paths may leave this folder (docs/limits.md)
 //!
 //! [settings]                       # the keys and ranges of a spec's `settings`
 //! alpha      = "5%"                # strings hold xos values: "5%", "holm", "beta(1, 1)"
@@ -44,7 +45,8 @@ use crate::syntax::parse;
 pub const CONFIG_FILE: &str = "xos.toml";
 
 /// The top-level keys of `xos.toml`.
-const KEYS: [&str; 6] = [
+const KEYS: [&str; 7] = [
+    "allow_outside",
     "settings",
     "sequential",
     "policy",
@@ -73,6 +75,13 @@ pub struct Config {
     pub require: Require,
     /// `[sequential]`: the default inference of every spec under this file.
     pub sequential: Option<crate::plan::Sequential>,
+    /// `allow_outside = true`: the paths of specs under this file may point
+    /// outside its folder.
+    pub allow_outside: bool,
+    /// `templates` and `output` as written (span in this file, text) and
+    /// resolved, for the check that they stay inside this file's folder.
+    /// The first item names the key ("`templates` folder").
+    pub folders: Vec<(&'static str, Span, String, PathBuf)>,
 }
 
 /// Organisation-wide requirements (`[require]`); `None` / `false` is no
@@ -167,6 +176,8 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
         templates: None,
         require: Require::default(),
         sequential: None,
+        allow_outside: false,
+        folders: Vec::new(),
     };
     for (key, value) in table.get_ref() {
         let key_span = span(key.span());
@@ -194,6 +205,17 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
                 };
                 let written = text.to_string();
                 let resolved = dir.join(&written);
+                if name != "policy" {
+                    let what = if name == "templates" {
+                        "`templates` folder"
+                    } else {
+                        "`output` folder"
+                    };
+                    let at = span(value.span());
+                    config
+                        .folders
+                        .push((what, at, written.clone(), resolved.clone()));
+                }
                 match name {
                     "policy" => {
                         config.policy = Some(ConfigPolicy {
@@ -218,6 +240,10 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
                     _ => config.templates = Some(resolved),
                 }
             }
+            "allow_outside" => match value.get_ref() {
+                DeValue::Boolean(allow) => config.allow_outside = *allow,
+                _ => out.push(not_a(span(value.span()), name, "`true` or `false`")),
+            },
             "require" => match value.get_ref() {
                 DeValue::Table(table) => config.require = require_table(table, &dir, &mut out),
                 _ => out.push(not_a(key_span, "require", "a table: `[require]`")),
@@ -231,7 +257,7 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
                 d = match did_you_mean(name, KEYS) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(
-                        "`xos.toml` knows `policy`, `output`, `templates`, `[settings]`, `[sequential]` and `[require]`",
+                        "`xos.toml` knows `policy`, `output`, `templates`, `allow_outside`, `[settings]`, `[sequential]` and `[require]`",
                     ),
                 };
                 out.push(d);

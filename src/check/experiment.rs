@@ -178,8 +178,43 @@ pub(super) fn check_experiment(
         }),
         (None, None) => None,
     };
+    // Every path the spec and its `xos.toml` name stays in the repository.
+    let repository = super::paths::Repository::of(
+        &source.path,
+        config.map(|c| c.path.as_path()),
+        options.allow_outside || config.is_some_and(|c| c.allow_outside),
+    );
+    if let (Some(decl), None) = (data_decl, &options.data_override)
+        && !crate::data::input::is_stdin(Path::new(&decl.path.value))
+        && let Some(d) = repository.check(
+            &spec_dir.join(&decl.path.value),
+            &decl.path.value,
+            decl.path.span,
+            "data file",
+        )
+    {
+        out.push(d);
+    }
+    let mut policy_outside = false;
+    if let Some(site) = &site
+        && let Some(d) = repository.check(&site.resolved, &site.written, site.span, "policy")
+    {
+        diagnostics.push(d.in_file(&site.source));
+        policy_outside = true;
+    }
+    for (what, span, written, resolved) in config.map_or(&[][..], |c| &c.folders[..]) {
+        if let (Some(d), Some(config)) = (repository.check(resolved, written, *span, what), config)
+        {
+            diagnostics.push(d.in_file(&config.source));
+        }
+    }
     let mut policy_out = Vec::new();
-    let policy = load_policy(site.as_ref(), &scope, &mut policy_out);
+    // A policy outside the repository is not read.
+    let policy = if policy_outside {
+        None
+    } else {
+        load_policy(site.as_ref(), &scope, &mut policy_out)
+    };
 
     let mut test_out = Vec::new();
     let policy = policy.map(|(mut policy, policy_source)| {
@@ -591,6 +626,7 @@ mod tests {
     fn the_data_override_replaces_the_spec_path() {
         let options = LoadOptions {
             data_override: Some("other.csv".into()),
+            allow_outside: false,
         };
         let plan = check_source(&spec(SPEC), &options).unwrap().plan;
         assert!(plan.data.path.ends_with("other.csv"));

@@ -24,6 +24,7 @@ pub mod config;
 mod experiment;
 mod expr;
 mod metric;
+mod paths;
 mod policy;
 mod requirements;
 mod sequential;
@@ -49,6 +50,9 @@ pub const DEFAULT_POLICY_NAME: &str = "<built-in rules/default.xos>";
 pub struct LoadOptions {
     /// Replaces the spec's `data` path (`--data`).
     pub data_override: Option<PathBuf>,
+    /// Lets the spec's and `xos.toml`'s paths point outside the spec's
+    /// repository (`--allow-outside`); see `docs/limits.md`.
+    pub allow_outside: bool,
 }
 
 /// A checked experiment: its plan, and the warnings found on the way.

@@ -129,7 +129,24 @@ pub(super) fn load_policy(
                 format!("policy `{}` does not parse", site.written),
                 "fix the policy file: its own diagnostics follow",
             ));
-            out.extend(errors);
+            // A file that is not xos at all (`policy "/etc/passwd"`) is
+            // quoted no further than its offending token; a policy with a
+            // typo keeps its excerpt.
+            if starts_as_xos(&source.text) {
+                out.extend(errors);
+            } else {
+                let quoted = SourceFile::data(&source.path, source.text.clone(), source.first_line);
+                out.extend(errors.into_iter().map(|mut d| {
+                    if d.source.as_ref().is_some_and(|s| Arc::ptr_eq(s, &source)) {
+                        d.source = Some(Arc::clone(&quoted));
+                        d.message = crate::text::short_quotes(&d.message);
+                        for label in &mut d.labels {
+                            label.text = crate::text::short_quotes(&label.text);
+                        }
+                    }
+                    d
+                }));
+            }
             return None;
         }
     };
@@ -159,6 +176,21 @@ pub(super) fn load_policy(
     }
     out.extend(policy_out);
     policy.map(|p| (p, Some(source)))
+}
+
+/// Whether `text` starts, after blank and `//` comment lines, with the
+/// keyword `policy` or `experiment`: an xos file, however broken further on.
+fn starts_as_xos(text: &str) -> bool {
+    let first = text
+        .lines()
+        .map(str::trim_start)
+        .find(|line| !line.is_empty() && !line.starts_with("//"))
+        .unwrap_or("");
+    ["policy", "experiment"].iter().any(|keyword| {
+        first
+            .strip_prefix(keyword)
+            .is_some_and(|rest| rest.starts_with(char::is_whitespace))
+    })
 }
 
 /// Policy files checked cleanly in this process, by path, with their text:

@@ -93,7 +93,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             diags.push(
                 Diagnostic::error(
                     "xos::data::duplicate_column",
-                    format!("column `{name}` appears twice"),
+                    format!("column `{}` appears twice", crate::text::token(name)),
                 )
                 .in_file(source)
                 .label(
@@ -255,7 +255,10 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         {
             // Reported once for the whole file, after the rows.
             in_bad_row[index] = true;
-            case_only.push((label_span, format!("`{label}` for `{}`", declared[index])));
+            case_only.push((
+                label_span,
+                format!("`{}` for `{}`", crate::text::token(label), declared[index]),
+            ));
             continue;
         }
         let group = match look_col {
@@ -281,7 +284,10 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         let Some(index) = declared.iter().position(|d| *d == label) else {
             let mut diag = Diagnostic::error(
                 "xos::data::unknown_variant",
-                format!("variant `{label}` is not declared in the spec"),
+                format!(
+                    "variant `{}` is not declared in the spec",
+                    crate::text::token(label)
+                ),
             )
             .in_file(source)
             .label(label_span, "unknown variant");
@@ -572,7 +578,7 @@ fn look_group(
         let shown = if text.is_empty() {
             "an empty cell".to_string()
         } else {
-            format!("`{text}`")
+            format!("`{}`", crate::text::token(text))
         };
         return Err(
             Diagnostic::error("xos::data::bad_look", format!("{shown} is not a look"))
@@ -929,7 +935,7 @@ fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) 
     let shown = if value.is_empty() {
         "an empty cell".to_string()
     } else {
-        format!("`{value}`")
+        format!("`{}`", crate::text::token(value))
     };
     Diagnostic::error(
         "xos::data::not_a_count",
@@ -948,7 +954,7 @@ fn not_a_number(source: &Arc<SourceFile>, span: Span, value: &str, column: &str)
     let shown = if value.is_empty() {
         "an empty cell".to_string()
     } else {
-        format!("`{value}`")
+        format!("`{}`", crate::text::token(value))
     };
     let diag = Diagnostic::error(
         "xos::data::not_a_number",

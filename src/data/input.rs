@@ -50,11 +50,7 @@ fn rename(diags: Diagnostics, spool: &Path, name: &Path) -> Diagnostics {
         if let Some(source) = &diag.source
             && source.path == spool
         {
-            diag.source = Some(Arc::new(SourceFile {
-                path: name.to_path_buf(),
-                text: source.text.clone(),
-                first_line: source.first_line,
-            }));
+            diag.source = Some(source.renamed(name));
         }
         if diag.path.as_deref() == Some(spool) {
             diag.path = Some(PathBuf::from(name));
@@ -159,7 +155,7 @@ pub(crate) fn not_a_unit_count(
 ) -> Diagnostic {
     Diagnostic::error(
         "xos::data::not_a_count",
-        format!("`{column}` must be a non-negative integer, found `{value}`"),
+        format!("`{column}` must be a non-negative integer, found `{}`", crate::text::token(value)),
     )
     .in_file(source)
     .label(span, "not a count of units")

@@ -208,14 +208,40 @@ pub(super) fn unreadable(plan: &Plan, path: &Path, err: std::io::Error) -> Diagn
 }
 
 /// Checks the bytes are UTF-8; the error points at the first bad byte.
+/// The text is a data file's: its diagnostics quote only the offending token.
 pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostics> {
-    crate::diagnostic::decode_utf8(path, bytes).map_err(|(source, span)| {
-        Diagnostic::error("xos::data::invalid_utf8", "the file is not valid UTF-8")
-            .in_file(&source)
-            .label(span, "invalid byte here")
-            .help("export the CSV as UTF-8")
-            .into()
-    })
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        let before = String::from_utf8_lossy(&bytes[..at]).into_owned();
+        let span = Span::new(before.len(), before.len() + 1);
+        return Err(binary(&SourceFile::data(path, before + "\0", 1), span).into());
+    }
+    let data = |source: Arc<SourceFile>| {
+        let path = source.path.clone();
+        let text =
+            Arc::try_unwrap(source).map_or_else(|shared| shared.text.clone(), |own| own.text);
+        SourceFile::data(path, text, 1)
+    };
+    crate::diagnostic::decode_utf8(path, bytes)
+        .map(data)
+        .map_err(|(source, span)| {
+            Diagnostic::error("xos::data::invalid_utf8", "the file is not valid UTF-8")
+                .in_file(&data(source))
+                .label(span, "invalid byte here")
+                .help("export the CSV as UTF-8")
+                .into()
+        })
+}
+
+/// The data holds a NUL byte, which no CSV text does (`/proc/self/environ`,
+/// a binary file): refused at the byte, quoting nothing of the file.
+pub(super) fn binary(source: &Arc<SourceFile>, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "xos::data::binary",
+        "the file holds a NUL byte: it is not CSV text",
+    )
+    .in_file(source)
+    .label(span, "NUL byte")
+    .help("name a CSV file exported as text (UTF-8)")
 }
 
 /// A column the plan reads is not in the header; `why` says what reads it,
@@ -328,11 +354,17 @@ pub(super) fn case_only_labels(
     )
 }
 
-/// Names as a list for messages: `` `a`, `b` ``.
+/// Most names a message lists from a data file's header.
+const MAX_LISTED: usize = 20;
+
+/// Names as a list for messages: `` `a`, `b` ``, each quoted as a short
+/// token ([`crate::text::token`]), the first [`MAX_LISTED`] then a count.
 pub(super) fn list(names: &[impl AsRef<str>]) -> String {
     names
         .iter()
-        .map(|n| format!("`{}`", n.as_ref()))
+        .take(MAX_LISTED)
+        .map(|n| format!("`{}`", crate::text::token(n.as_ref())))
+        .chain((names.len() > MAX_LISTED).then(|| format!("and {} more", names.len() - MAX_LISTED)))
         .collect::<Vec<_>>()
         .join(", ")
 }

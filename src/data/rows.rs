@@ -171,7 +171,7 @@ fn line_too_long(plan: &Plan, path: &Path, long: &crate::limits::LineTooLong) ->
         .chars()
         .take_while(|c| *c != '\n')
         .collect();
-    let source = SourceFile::excerpt(path, text, line as usize);
+    let source = SourceFile::data(path, text, line as usize);
     Diagnostic::error("xos::data::line_too_long", long.to_string())
         .in_file(&source)
         .label(Span::new(0, 0), "this line")
@@ -476,6 +476,8 @@ struct Layout {
     /// The `look` column, if declared: rows are aggregated per look.
     look_column: Option<usize>,
     unit_id: Option<String>,
+    /// The most rows the `unit_id` check records.
+    unit_budget: super::units::Budget,
     missing_zero: bool,
     /// The field separator (`b','` unless the spec declares another).
     delimiter: u8,
@@ -485,7 +487,10 @@ struct Layout {
 
 impl Layout {
     fn new(plan: &Plan, path: &Path, header: &Header, gzip: bool) -> Result<Layout, Diagnostics> {
-        let source = SourceFile::new(path, header.text.clone());
+        let source = SourceFile::data(path, header.text.clone(), 1);
+        if let Some(at) = header.text.find('\0') {
+            return Err(super::binary(&source, Span::new(at, at + 1)).into());
+        }
         if header.empty {
             return Err(
                 Diagnostic::error("xos::data::empty", "the data file is empty")
@@ -647,6 +652,7 @@ impl Layout {
             variant_column,
             look_column,
             unit_id: plan.data.unit_id.clone(),
+            unit_budget: super::units::Budget::new(crate::limits::max_unit_id_rows()),
             missing_zero: plan.data.missing == Missing::Zero,
             delimiter: plan.data.delimiter,
             gzip,
@@ -897,7 +903,9 @@ fn scan<R: Read>(
                 let left = end.saturating_sub(input.offset()) as f64;
                 // At least 8 bytes a line: a sample of blank lines must not
                 // reserve many times the file's size.
-                units.reserve((left / per_line.max(8.0)) as usize);
+                // Never more than the rows the check may hold.
+                let rows = (left / per_line.max(8.0)) as u64;
+                units.reserve(rows.min(layout.unit_budget.max()) as usize);
             }
         }
         if input.pos == input.len {
@@ -1314,7 +1322,7 @@ fn commit(
         }
     }
     if let (Some(units), Some(id)) = (units, unit) {
-        units.see(id, variant, offset);
+        units.see(id, variant, offset, &layout.unit_budget);
     }
 }
 
@@ -1551,9 +1559,8 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
         }
     }
 
-    let source_of = |line: u64, text: &str| {
-        SourceFile::excerpt(&layout.path, format!("{text}\n"), line as usize)
-    };
+    let source_of =
+        |line: u64, text: &str| SourceFile::data(&layout.path, format!("{text}\n"), line as usize);
     // Labels in another case: one diagnostic at the first such row, however
     // many rows there are.
     let (case_rows, bad): (Vec<_>, Vec<_>) = bad
@@ -1674,6 +1681,9 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
             })
             .collect(),
         assignment: match units {
+            Some(units) if units.over(&layout.unit_budget) => {
+                return Err(too_many_unit_rows(layout).into());
+            }
             Some(units) => Some(
                 assignment(layout, units.count())
                     .map_err(|err| unreadable(plan, &layout.path, err))?,
@@ -1773,6 +1783,35 @@ fn metric_data(layout: &Layout, acc: &Acc, metric: &Metric, columns: &MetricValu
 }
 
 /// The counts, with the example ids read back from the lines they start.
+/// More rows than the `unit_id` check may hold: located at the unit column
+/// of the header.
+fn too_many_unit_rows(layout: &Layout) -> Diagnostic {
+    let max = layout.unit_budget.max();
+    let span = layout
+        .roles
+        .iter()
+        .position(|role| matches!(role, Role::Unit))
+        .map_or(Span::new(0, 0), |column| layout.header_names[column].1);
+    Diagnostic::error(
+        "xos::data::too_many_unit_rows",
+        format!(
+            "the `unit_id` check holds at most {} rows ({} MB), and the file has more",
+            crate::numbers::thousands(max),
+            max.saturating_mul(24) / 1_000_000
+        ),
+    )
+    .in_file(&layout.header)
+    .label(
+        span,
+        "the unit id of every row is kept to find mixed and duplicated units",
+    )
+    .help(format!(
+        "raise the bound with `XOS_MAX_UNIT_ID_ROWS` (24 bytes a row, and half as much again \
+         while the check sorts them; now {max}), split the file, or remove `unit_id` from the \
+         data block for a run that does not need the check"
+    ))
+}
+
 fn assignment(layout: &Layout, counted: Counted) -> io::Result<Assignment> {
     Ok(Assignment {
         units: counted.units,
@@ -1824,7 +1863,13 @@ fn case_only_diagnostic(
 ) -> Diagnostic {
     let pairs: Vec<String> = labels
         .iter()
-        .map(|(label, variant)| format!("`{label}` for `{}`", plan.variants[*variant].name))
+        .map(|(label, variant)| {
+            format!(
+                "`{}` for `{}`",
+                crate::text::token(label),
+                plan.variants[*variant].name
+            )
+        })
         .collect();
     super::case_only_labels(source, span, rows, &pairs)
 }
@@ -1873,7 +1918,7 @@ fn bad_row_diagnostic(
         Problem::CaseOnly { label, .. } | Problem::UnknownVariant { label } => {
             let diag = Diagnostic::error(
                 "xos::data::unknown_variant",
-                format!("variant `{label}` on line {line} is not declared in the spec"),
+                format!("variant `{}` on line {line} is not declared in the spec", crate::text::token(label)),
             )
             .label(row.span, "unknown variant");
             match did_you_mean(label, declared.iter().copied()) {
@@ -1917,8 +1962,9 @@ fn bad_row_diagnostic(
         Problem::NotANumber { value, text } => Diagnostic::error(
             "xos::data::not_a_number",
             format!(
-                "`{}` on line {line} must be a finite number, found `{text}`",
-                value_name(*value)
+                "`{}` on line {line} must be a finite number, found `{}`",
+                value_name(*value),
+                crate::text::token(text)
             ),
         )
         .label(row.span, "not a number")
@@ -1926,8 +1972,9 @@ fn bad_row_diagnostic(
         Problem::NotBinary { value, text } => Diagnostic::error(
             "xos::data::not_binary",
             format!(
-                "`{}` on line {line} must be 0 or 1, found `{text}`",
-                value_name(*value)
+                "`{}` on line {line} must be 0 or 1, found `{}`",
+                value_name(*value),
+                crate::text::token(text)
             ),
         )
         .label(row.span, "not 0 or 1")
@@ -1937,7 +1984,7 @@ fn bad_row_diagnostic(
         )),
         Problem::BadLook { text } => Diagnostic::error(
             "xos::data::bad_look",
-            format!("`{text}` on line {line} is not a look"),
+            format!("`{}` on line {line} is not a look", crate::text::token(text)),
         )
         .label(row.span, "not an integer, a date or a date and time")
         .help(LOOK_FORMATS),

@@ -7,7 +7,13 @@
 //! hashes counts units, mixed and duplicated ones. Sorting keeps the memory
 //! access sequential — a hash table of millions of units misses the cache on
 //! nearly every row, and was 30 times slower on 10M units. Memory is 24 bytes
-//! a row: it grows with the file, which `unit_id` makes unavoidable.
+//! a row: it grows with the file, up to the bound below.
+//!
+//! The rows recorded are bounded ([`Budget`]): past the most rows allowed
+//! (`XOS_MAX_UNIT_ID_ROWS`, default [`crate::limits::MAX_UNIT_ID_ROWS`]) the
+//! ranges stop recording and the caller refuses the file, so the check never
+//! holds more than 24 bytes times that bound (plus one batch per range),
+//! and the merge's buffer half as much again.
 //!
 //! Two different ids are confused only if their 128-bit hashes collide
 //! (odds about n²/2¹²⁹: nil for any real file). The hash is fast and not
@@ -20,6 +26,34 @@ pub const ASSIGNMENT_EXAMPLES: usize = 5;
 #[derive(Default)]
 pub(super) struct Units {
     sightings: Vec<Sighting>,
+    /// Rows seen since the last report to the [`Budget`].
+    pending: u64,
+    /// The budget ran out: this range stopped recording.
+    over: bool,
+}
+
+/// The most rows the ranges of one file may record together, counted in
+/// batches so that the ranges' threads rarely touch the shared count.
+pub(super) struct Budget {
+    max: u64,
+    batch: u64,
+    used: std::sync::atomic::AtomicU64,
+}
+
+impl Budget {
+    /// A budget of `max` rows.
+    pub(super) fn new(max: u64) -> Budget {
+        Budget {
+            max,
+            batch: (max / 64).clamp(1, 1 << 16),
+            used: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The most rows allowed.
+    pub(super) fn max(&self) -> u64 {
+        self.max
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,8 +80,24 @@ pub(super) struct Counted {
 impl Units {
     /// Records a row of unit `id` in `variant` (below 64) whose line starts
     /// at stream offset `offset`.
+    /// Past `budget` (with the other ranges' rows), it records nothing more
+    /// and [`Units::over`] says so.
     #[inline]
-    pub(super) fn see(&mut self, id: &[u8], variant: usize, offset: u64) {
+    pub(super) fn see(&mut self, id: &[u8], variant: usize, offset: u64, budget: &Budget) {
+        if self.over {
+            return;
+        }
+        self.pending += 1;
+        if self.pending == budget.batch {
+            self.pending = 0;
+            let used = budget
+                .used
+                .fetch_add(budget.batch, std::sync::atomic::Ordering::Relaxed);
+            if used + budget.batch > budget.max {
+                self.over = true;
+                return;
+            }
+        }
         self.sightings.push(Sighting {
             hash: hash128(id),
             at: offset << VARIANT_BITS | variant as u64,
@@ -67,11 +117,17 @@ impl Units {
     /// Appends a later range's sorted sightings (sort again before counting:
     /// the merge of sorted runs is linear).
     pub(super) fn merge(&mut self, other: Units) {
+        self.over |= other.over;
         if self.sightings.is_empty() {
             self.sightings = other.sightings;
         } else {
             self.sightings.extend(other.sightings);
         }
+    }
+
+    /// Whether more rows than `budget` allows were seen.
+    pub(super) fn over(&self, budget: &Budget) -> bool {
+        self.over || self.sightings.len() as u64 > budget.max
     }
 
     pub(super) fn count(mut self) -> Counted {
@@ -158,15 +214,16 @@ mod tests {
     #[test]
     fn sightings_fold_into_mixed_and_duplicated() {
         let mut units = Units::default();
-        units.see(b"a", 0, 10);
-        units.see(b"b", 1, 20);
-        units.see(b"a", 1, 30);
+        let budget = Budget::new(u64::MAX);
+        units.see(b"a", 0, 10, &budget);
+        units.see(b"b", 1, 20, &budget);
+        units.see(b"a", 1, 30, &budget);
         units.sort();
         let mut later = Units::default();
-        later.see(b"b", 1, 40);
-        later.see(b"c", 0, 50);
-        later.see(b"a", 1, 60);
-        later.see(b"d", 63, 70);
+        later.see(b"b", 1, 40, &budget);
+        later.see(b"c", 0, 50, &budget);
+        later.see(b"a", 1, 60, &budget);
+        later.see(b"d", 63, 70, &budget);
         later.sort();
         units.merge(later);
         assert_eq!(
@@ -199,5 +256,25 @@ mod tests {
         hashes.sort_unstable();
         hashes.dedup();
         assert_eq!(hashes.len(), 100_003);
+    }
+
+    #[test]
+    fn the_budget_bounds_the_rows_of_all_ranges_together() {
+        let run = |rows_per_range: u64, max: u64| {
+            let budget = Budget::new(max);
+            let mut merged = Units::default();
+            for range in 0..2u64 {
+                let mut units = Units::default();
+                for row in 0..rows_per_range {
+                    units.see(&row.to_le_bytes(), 0, range * 1000 + row, &budget);
+                }
+                assert!(units.sightings.len() as u64 <= max);
+                merged.merge(units);
+            }
+            merged.over(&budget)
+        };
+        assert!(!run(50, 100));
+        assert!(run(51, 100));
+        assert!(run(1_000, 100));
     }
 }

@@ -1,7 +1,8 @@
 //! User text made inert in a Markdown memo: the spec's title, owner,
-//! hypothesis and `because` reasons, the policy's file name and the data's
-//! path and column names go into the memo as text, never as Markdown or
-//! HTML. (HTML memos are escaped by tera's autoescape; JSON by serde.)
+//! hypothesis and `because` reasons, variant labels (a quoted label is any
+//! text: `"Variant A"`, `"<script>"`), health messages that quote them, the
+//! policy's file name and the data's path and column names go into the memo
+//! as text, never as Markdown or HTML. (HTML memos are escaped by tera's autoescape; JSON by serde.)
 //!
 //! [`markdown_safe`] rewrites a copy of the report before the Markdown
 //! template sees it, so templates (built-in or the user's) need no filter:
@@ -46,11 +47,40 @@ pub fn markdown_safe(report: &Report) -> Report {
     for arm in &mut r.decision.arms {
         fix(&mut arm.reason);
     }
+    // Variant labels may be any quoted text (`"Variant A"`, `"<script>"`):
+    // every place that holds one is rewritten alike, so the memo's
+    // comparisons of names (the arm that decided) still match.
+    for name in r
+        .decision
+        .arm
+        .iter_mut()
+        .chain(&mut r.decision.rolled_back)
+        .chain(r.decision.arms.iter_mut().map(|a| &mut a.variant))
+        .chain(r.settings.split.iter_mut().map(|s| &mut s.variant))
+        .chain(
+            r.plan
+                .per_variant
+                .iter_mut()
+                .flatten()
+                .map(|v| &mut v.variant),
+        )
+    {
+        fix(name);
+    }
+    for issue in &mut r.health.issues {
+        fix(&mut issue.message);
+    }
     fix(&mut r.policy.source);
     fix(&mut r.settings.data);
     fix(&mut r.settings.variant_column);
     fix(&mut r.settings.units_column);
     for metric in &mut r.metrics {
+        for variant in &mut metric.variants {
+            fix(&mut variant.name);
+        }
+        for comparison in &mut metric.comparisons {
+            fix(&mut comparison.variant);
+        }
         fix(&mut metric.column);
         for column in [&mut metric.denominator, &mut metric.covariate]
             .into_iter()

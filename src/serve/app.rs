@@ -350,6 +350,8 @@ fn start(
         debounce: state.options.debounce,
         data: None,
         templates: None,
+        // The served folder's specs stay inside their repositories.
+        allow_outside: false,
     };
     let watcher_state = Arc::clone(&state);
     let stop = Arc::clone(&state.stop);

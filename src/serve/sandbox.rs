@@ -114,6 +114,7 @@ pub fn check(cache: &PlanCache, spec: &str, data_name: &str) -> Result<Arc<Check
     }
     let options = LoadOptions {
         data_override: Some(PathBuf::from(data_name)),
+        allow_outside: false,
     };
     let checked = Arc::new(crate::check::check_experiment_without_config(
         &source,
@@ -211,7 +212,7 @@ fn rename_path(diagnostics: Diagnostics, from: &Path, to: &Path) -> Diagnostics 
                 if let Some(source) = &d.source
                     && source.path == from
                 {
-                    d.source = Some(SourceFile::new(to, source.text.clone()));
+                    d.source = Some(source.renamed(to));
                 }
                 if d.path.as_deref() == Some(from) {
                     d.path = Some(to.to_path_buf());

@@ -100,6 +100,26 @@ pub enum ErrorFormat {
     Json,
 }
 
+/// Where the paths a spec names may point (see `docs/limits.md`).
+#[derive(Clone, Copy, Debug, Default, Args)]
+pub struct PathArgs {
+    /// Let the spec's `data` and `policy` paths (and `xos.toml`'s `policy`,
+    /// `templates` and `output`) point outside the spec's repository: the
+    /// folder of its `xos.toml`, else the spec's own folder.
+    #[arg(long)]
+    pub allow_outside: bool,
+}
+
+impl PathArgs {
+    /// The checker's options with this containment and no `--data`.
+    pub fn load_options(self) -> LoadOptions {
+        LoadOptions {
+            data_override: None,
+            allow_outside: self.allow_outside,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Experiment specs or policy files; a folder means every `.xos` file in it.
@@ -108,6 +128,8 @@ pub struct CheckArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
     pub error_format: ErrorFormat,
+    #[command(flatten)]
+    pub containment: PathArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -173,6 +195,8 @@ pub struct RunArgs {
     /// the last memo; see the README's "Durability").
     #[arg(long)]
     pub sync: bool,
+    #[command(flatten)]
+    pub containment: PathArgs,
 }
 
 /// The formats of `xos run`: the memo formats, and JSON Lines for streams of
@@ -230,6 +254,8 @@ pub struct PlanArgs {
     pub file: PathBuf,
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    #[command(flatten)]
+    pub containment: PathArgs,
 }
 
 #[derive(Debug, Args)]
@@ -260,6 +286,8 @@ pub struct WatchArgs {
     /// Folder of templates that override the built-in memo templates.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    #[command(flatten)]
+    pub containment: PathArgs,
 }
 
 #[derive(Debug, Args)]
@@ -270,6 +298,8 @@ pub struct ExplainArgs {
     /// Result data to use instead of the spec's `data` file.
     #[arg(long, value_name = "CSV")]
     pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub containment: PathArgs,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +307,8 @@ pub struct TestArgs {
     /// Policy files or experiment specs; a folder means every `.xos` file in it.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub containment: PathArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -302,6 +334,8 @@ pub struct DiffArgs {
     /// (a test that decides the new way on NEW and otherwise on OLD).
     #[arg(long, conflicts_with = "fail_on_change")]
     pub fail_on_untested_change: bool,
+    #[command(flatten)]
+    pub containment: PathArgs,
 }
 
 /// Parses the command line (a usage error is exit 2) and runs it.
@@ -382,7 +416,7 @@ pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
 }
 
 fn check_command(args: &CheckArgs) -> Exit {
-    let options = LoadOptions::default();
+    let options = args.containment.load_options();
     let mut all = Diagnostics::new();
     let files = match expand(&args.files) {
         Ok(files) => files,
@@ -468,6 +502,7 @@ fn fmt_command(args: &FmtArgs) -> CommandResult {
 fn explain_command(args: &ExplainArgs) -> CommandResult {
     let options = LoadOptions {
         data_override: args.data.clone(),
+        ..args.containment.load_options()
     };
     let checked = check::load_plan(&args.file, &options)?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);

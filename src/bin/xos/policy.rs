@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use xos::check::{CheckedFile, LoadOptions};
+use xos::check::CheckedFile;
 use xos::diagnostic::{Diagnostic, Diagnostics};
 use xos::plan::{Plan, PolicyOrigin};
 use xos::review::tests::{self, TestResult};
@@ -15,7 +15,7 @@ use crate::cli::{
 /// Runs every test of every file, like `cargo test`: one line per test,
 /// the details of each failure, and `N passed, M failed`.
 pub fn test_command(args: &TestArgs) -> Exit {
-    let options = LoadOptions::default();
+    let options = args.containment.load_options();
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut invalid = false;
     // A policy named by several specs is tested once.
@@ -121,8 +121,26 @@ struct Sides {
     new_tests: Plan,
 }
 
+/// The file at `path`, the span of the name it declares and what it is
+/// ("an experiment spec", "a policy file"): where `xos::diff::mixed` points.
+fn declared_name(
+    path: &std::path::Path,
+) -> Option<(
+    std::sync::Arc<xos::diagnostic::SourceFile>,
+    xos::diagnostic::Span,
+    &'static str,
+)> {
+    use xos::syntax::ast::File;
+    let source = xos::check::read_source(path).ok()?;
+    let (span, kind) = match xos::syntax::parse::parse(&source).ok()? {
+        File::Experiment(experiment) => (experiment.name.span, "an experiment spec"),
+        File::Policy(policy) => (policy.name.span, "a policy file"),
+    };
+    Some((source, span, kind))
+}
+
 pub fn diff_command(args: &DiffArgs) -> CommandResult {
-    let options = LoadOptions::default();
+    let options = args.containment.load_options();
     let old = xos::check_path(&args.old, &options);
     let new = xos::check_path(&args.new, &options);
     let (old, new) = match (old, new) {
@@ -150,13 +168,23 @@ pub fn diff_command(args: &DiffArgs) -> CommandResult {
             old: old.plan,
             new: new.plan,
         },
-        _ => {
-            return Err(Diagnostic::error(
+        (old, _) => {
+            let old_kind = match old {
+                CheckedFile::Policy(_) => "a policy file",
+                CheckedFile::Experiment(_) => "an experiment spec",
+            };
+            let diagnostic = Diagnostic::error(
                 "xos::diff::mixed",
                 "`xos diff` compares two policy files or two specs, not one of each",
             )
-            .at_path(&args.new)
-            .help("give two policy files (`rules/default.xos`) or two experiment specs")
+            .help("give two policy files (`rules/default.xos`) or two experiment specs");
+            return Err(match declared_name(&args.new) {
+                Some((source, span, kind)) => diagnostic.in_file(&source).label(
+                    span,
+                    format!("{kind}, while `{}` is {old_kind}", args.old.display()),
+                ),
+                None => diagnostic.at_path(&args.new),
+            }
             .into());
         }
     };

@@ -155,6 +155,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     let options = RunOptions {
         data: args.data.clone(),
         date: args.date.clone(),
+        allow_outside: args.containment.allow_outside,
     };
     let durability = if args.sync {
         Durability::PerFile
@@ -349,17 +350,40 @@ fn map_in_order<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) ->
     done.into_iter().map(|(_, result)| result).collect()
 }
 
+/// The spec and the span of the primary metric's declaration, where its
+/// planning inputs (`baseline`, `mde`, `sd`) are written.
+fn primary_declaration(
+    plan: &xos::plan::Plan,
+) -> Option<(Arc<xos::diagnostic::SourceFile>, xos::diagnostic::Span)> {
+    use xos::syntax::ast::{File, Item};
+    let spec = xos::check::read_source(plan.spec_path()).ok()?;
+    let File::Experiment(experiment) = xos::syntax::parse::parse(&spec).ok()? else {
+        return None;
+    };
+    let span = experiment.items.iter().find_map(|item| match item {
+        Item::Metric(decl) if decl.name.name == plan.primary().name => Some(decl.name.span),
+        _ => None,
+    })?;
+    Some((spec, span))
+}
+
 pub fn plan_command(args: &PlanArgs) -> CommandResult {
-    let checked = xos::load_plan(&args.file, &xos::LoadOptions::default())?;
+    let checked = xos::load_plan(&args.file, &args.containment.load_options())?;
     let plan = &checked.plan;
     let sample = planned_sample(plan).map_err(|NoPlan(why)| {
         let mut diagnostics = checked.warnings.clone();
+        let diagnostic = Diagnostic::error(
+            "xos::plan::no_inputs",
+            format!("cannot plan `{}`: {why}", plan.name()),
+        );
         diagnostics.push(
-            Diagnostic::error(
-                "xos::plan::no_inputs",
-                format!("cannot plan `{}`: {why}", plan.name()),
-            )
-            .at_path(plan.spec_path())
+            match primary_declaration(plan) {
+                Some((spec, span)) => diagnostic.in_file(&spec).label(
+                    span,
+                    "the primary metric: its planning inputs go in its block",
+                ),
+                None => diagnostic.at_path(plan.spec_path()),
+            }
             .help(
                 "a rate primary needs `baseline` and `mde`, a mean primary `sd` and `mde`, a ratio \
                      primary `baseline`, `mean_y`, `sd_x`, `sd_y`, `correlation` and `mde`; \
@@ -427,6 +451,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 ));
             }
             for (name, n) in &sample.per_variant {
+                let name = xos::text::one_line(name);
                 out.push_str(&format!("  {name:<16} {n:>12} units\n"));
             }
             out.push_str(&format!("  {:<16} {:>12} units\n", "total", sample.total));
@@ -471,6 +496,7 @@ pub fn watch_command(args: &WatchArgs) -> CommandResult {
         debounce: Duration::from_millis(args.debounce),
         templates: args.templates.clone(),
         data: None,
+        allow_outside: args.containment.allow_outside,
     };
     watch(&args.paths, &options, &stop, |event| {
         println!("{}", event.status_line());

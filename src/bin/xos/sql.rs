@@ -43,11 +43,13 @@ pub struct SqlArgs {
     /// (a part in double quotes may hold dots).
     #[arg(long, value_name = "TABLE")]
     pub table: String,
+    #[command(flatten)]
+    pub containment: crate::cli::PathArgs,
 }
 
 pub fn sql_command(args: &SqlArgs) -> CommandResult {
     let table = TableName::parse(&args.table)?;
-    let checked = xos::load_plan(&args.file, &xos::LoadOptions::default())?;
+    let checked = xos::load_plan(&args.file, &args.containment.load_options())?;
     let source = xos::check::read_source(&args.file).ok();
     let query = xos::sql::query(&checked.plan, source.as_ref(), args.dialect.into(), &table)?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
