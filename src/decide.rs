@@ -68,21 +68,21 @@ pub struct Decision {
 
 /// A value during rule evaluation. `Number(None)` is an undefined number.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Value {
+enum RuleValue {
     Bool(bool),
     Number(Option<f64>),
     Health(Health),
     Status(Option<Status>),
 }
 
-impl Value {
+impl RuleValue {
     fn truthy(self) -> bool {
-        matches!(self, Value::Bool(true))
+        matches!(self, RuleValue::Bool(true))
     }
 
     fn number(self) -> Option<f64> {
         match self {
-            Value::Number(x) => x,
+            RuleValue::Number(x) => x,
             _ => None,
         }
     }
@@ -92,12 +92,12 @@ impl Value {
     /// %, a p-value as a p-value, a mean's change in its unit.
     fn show(self, plan: &Plan, facts: &ArmFacts, fact: Fact, bound: Option<MetricId>) -> String {
         match self {
-            Value::Bool(b) => b.to_string(),
-            Value::Number(Some(x)) => show_number(plan, facts, fact, bound, x),
-            Value::Number(None) => "n/a".to_string(),
-            Value::Health(h) => h.as_str().to_string(),
-            Value::Status(Some(s)) => s.as_str().to_string(),
-            Value::Status(None) => "n/a".to_string(),
+            RuleValue::Bool(b) => b.to_string(),
+            RuleValue::Number(Some(x)) => show_number(plan, facts, fact, bound, x),
+            RuleValue::Number(None) => "n/a".to_string(),
+            RuleValue::Health(h) => h.as_str().to_string(),
+            RuleValue::Status(Some(s)) => s.as_str().to_string(),
+            RuleValue::Status(None) => "n/a".to_string(),
         }
     }
 }
@@ -265,12 +265,12 @@ struct Ctx<'a, 'r> {
 }
 
 impl Ctx<'_, '_> {
-    fn eval(&mut self, expr: &Expr) -> Value {
+    fn eval(&mut self, expr: &Expr) -> RuleValue {
         match expr {
-            Expr::Bool(b) => Value::Bool(*b),
-            Expr::Number(x) => Value::Number(Some(*x)),
-            Expr::Health(h) => Value::Health(*h),
-            Expr::Status(s) => Value::Status(Some(*s)),
+            Expr::Bool(b) => RuleValue::Bool(*b),
+            Expr::Number(x) => RuleValue::Number(Some(*x)),
+            Expr::Health(h) => RuleValue::Health(*h),
+            Expr::Status(s) => RuleValue::Status(Some(*s)),
             Expr::Fact(fact) => {
                 let value = self.fact(*fact);
                 if let Some(reads) = self.reads.as_deref_mut() {
@@ -284,16 +284,16 @@ impl Ctx<'_, '_> {
                 }
                 value
             }
-            Expr::Not(inner) => Value::Bool(!self.eval(inner).truthy()),
-            Expr::And(a, b) => Value::Bool(self.eval(a).truthy() && self.eval(b).truthy()),
-            Expr::Or(a, b) => Value::Bool(self.eval(a).truthy() || self.eval(b).truthy()),
+            Expr::Not(inner) => RuleValue::Bool(!self.eval(inner).truthy()),
+            Expr::And(a, b) => RuleValue::Bool(self.eval(a).truthy() && self.eval(b).truthy()),
+            Expr::Or(a, b) => RuleValue::Bool(self.eval(a).truthy() || self.eval(b).truthy()),
             Expr::Compare(op, a, b) => {
                 let (a, b) = (self.eval(a), self.eval(b));
-                Value::Bool(compare(*op, a, b))
+                RuleValue::Bool(compare(*op, a, b))
             }
             Expr::Arith(op, a, b) => {
                 let (a, b) = (self.eval(a).number(), self.eval(b).number());
-                Value::Number(match (a, b) {
+                RuleValue::Number(match (a, b) {
                     (Some(a), Some(b)) => {
                         let x = match op {
                             ArithOp::Add => a + b,
@@ -325,7 +325,7 @@ impl Ctx<'_, '_> {
                     holds.push(held);
                 }
                 self.bound = outer;
-                Value::Bool(match quantifier {
+                RuleValue::Bool(match quantifier {
                     Quantifier::Any => holds.iter().any(|h| *h),
                     Quantifier::All => holds.iter().all(|h| *h),
                     Quantifier::No => !holds.iter().any(|h| *h),
@@ -334,71 +334,71 @@ impl Ctx<'_, '_> {
         }
     }
 
-    fn fact(&self, fact: Fact) -> Value {
+    fn fact(&self, fact: Fact) -> RuleValue {
         fact_value(self.plan, self.facts, fact, self.bound)
     }
 }
 
-fn fact_value(plan: &Plan, facts: &ArmFacts, fact: Fact, bound: Option<MetricId>) -> Value {
+fn fact_value(plan: &Plan, facts: &ArmFacts, fact: Fact, bound: Option<MetricId>) -> RuleValue {
     match fact {
-        Fact::Health => Value::Health(facts.health),
-        Fact::SrmP => Value::Number(facts.srm_p),
-        Fact::SrmChi2 => Value::Number(facts.srm_chi2),
-        Fact::SampleReached => Value::Bool(facts.sample_reached),
-        Fact::PlanProgress => Value::Number(facts.plan_progress),
-        Fact::SequentialLook => Value::Number(Some(facts.look as f64)),
-        Fact::SequentialInformation => Value::Number(facts.information),
-        Fact::SequentialFixed => Value::Bool(facts.fixed),
-        Fact::PlanUnitsRemaining => Value::Number(facts.units_remaining),
-        Fact::PlanDaysRemaining => Value::Number(facts.days_remaining),
-        Fact::Setting(key) => Value::Number(Some(key.value(&plan.settings))),
+        Fact::Health => RuleValue::Health(facts.health),
+        Fact::SrmP => RuleValue::Number(facts.srm_p),
+        Fact::SrmChi2 => RuleValue::Number(facts.srm_chi2),
+        Fact::SampleReached => RuleValue::Bool(facts.sample_reached),
+        Fact::PlanProgress => RuleValue::Number(facts.plan_progress),
+        Fact::SequentialLook => RuleValue::Number(Some(facts.look as f64)),
+        Fact::SequentialInformation => RuleValue::Number(facts.information),
+        Fact::SequentialFixed => RuleValue::Bool(facts.fixed),
+        Fact::PlanUnitsRemaining => RuleValue::Number(facts.units_remaining),
+        Fact::PlanDaysRemaining => RuleValue::Number(facts.days_remaining),
+        Fact::Setting(key) => RuleValue::Number(Some(key.value(&plan.settings))),
         Fact::Metric(id, field) => field_value(plan, facts.metrics.get(id), id, field),
         Fact::Guardrail(field) => match bound {
             Some(id) => field_value(plan, facts.metrics.get(id), id, field),
-            None => Value::Number(None),
+            None => RuleValue::Number(None),
         },
     }
 }
 
-fn field_value(plan: &Plan, c: Option<&Comparison>, id: MetricId, field: Field) -> Value {
+fn field_value(plan: &Plan, c: Option<&Comparison>, id: MetricId, field: Field) -> RuleValue {
     let Some(c) = c else {
-        return Value::Number(None);
+        return RuleValue::Number(None);
     };
     let is_guardrail = plan
         .metrics
         .get(id)
         .is_some_and(|m| m.role == Role::Guardrail);
     match field {
-        Field::Lift => Value::Number(c.abs_lift),
-        Field::RelLift => Value::Number(c.rel_lift),
+        Field::Lift => RuleValue::Number(c.abs_lift),
+        Field::RelLift => RuleValue::Number(c.rel_lift),
         // The interval that agrees with `significant`: at the corrected
         // per-comparison level (the plain one without a correction), as the
         // memo shows it.
-        Field::CiLow => Value::Number(c.ci_adj_low),
-        Field::CiHigh => Value::Number(c.ci_adj_high),
-        Field::P => Value::Number(c.p_value),
-        Field::PAdjusted => Value::Number(c.p_adjusted),
-        Field::ProbBetter => Value::Number(c.prob_better),
-        Field::ExpectedLoss => Value::Number(c.expected_loss),
-        Field::Units => Value::Number(Some(c.units as f64)),
-        Field::Boundary => Value::Number(c.boundary),
-        Field::Significant => Value::Bool(c.significant),
-        Field::Better => Value::Bool(c.better),
-        Field::Worse => Value::Bool(c.worse),
-        Field::Worsened => Value::Bool(is_guardrail && c.worsened == Some(true)),
-        Field::Severe => Value::Bool(is_guardrail && c.severe == Some(true)),
-        Field::NonInferior => Value::Bool(is_guardrail && c.non_inferior == Some(true)),
-        Field::Status => Value::Status(c.status),
+        Field::CiLow => RuleValue::Number(c.ci_adj_low),
+        Field::CiHigh => RuleValue::Number(c.ci_adj_high),
+        Field::P => RuleValue::Number(c.p_value),
+        Field::PAdjusted => RuleValue::Number(c.p_adjusted),
+        Field::ProbBetter => RuleValue::Number(c.prob_better),
+        Field::ExpectedLoss => RuleValue::Number(c.expected_loss),
+        Field::Units => RuleValue::Number(Some(c.units as f64)),
+        Field::Boundary => RuleValue::Number(c.boundary),
+        Field::Significant => RuleValue::Bool(c.significant),
+        Field::Better => RuleValue::Bool(c.better),
+        Field::Worse => RuleValue::Bool(c.worse),
+        Field::Worsened => RuleValue::Bool(is_guardrail && c.worsened == Some(true)),
+        Field::Severe => RuleValue::Bool(is_guardrail && c.severe == Some(true)),
+        Field::NonInferior => RuleValue::Bool(is_guardrail && c.non_inferior == Some(true)),
+        Field::Status => RuleValue::Status(c.status),
     }
 }
 
-fn compare(op: CompareOp, a: Value, b: Value) -> bool {
+fn compare(op: CompareOp, a: RuleValue, b: RuleValue) -> bool {
     use std::cmp::Ordering;
     let ordering = match (a, b) {
-        (Value::Number(Some(a)), Value::Number(Some(b))) => a.partial_cmp(&b),
-        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(&b)),
-        (Value::Health(a), Value::Health(b)) => Some(a.cmp(&b)),
-        (Value::Status(Some(a)), Value::Status(Some(b))) => Some(a.cmp(&b)),
+        (RuleValue::Number(Some(a)), RuleValue::Number(Some(b))) => a.partial_cmp(&b),
+        (RuleValue::Bool(a), RuleValue::Bool(b)) => Some(a.cmp(&b)),
+        (RuleValue::Health(a), RuleValue::Health(b)) => Some(a.cmp(&b)),
+        (RuleValue::Status(Some(a)), RuleValue::Status(Some(b))) => Some(a.cmp(&b)),
         // Undefined values compare false, whatever the operator.
         _ => None,
     };
@@ -416,7 +416,7 @@ fn compare(op: CompareOp, a: Value, b: Value) -> bool {
 }
 
 /// The rule's `because` with each `{{ fact }}` written as the memo writes
-/// it (see [`Value::show`]).
+/// it (see [`RuleValue::show`]).
 fn interpolate(plan: &Plan, facts: &ArmFacts, reason: &Reason) -> String {
     let mut out = String::new();
     for part in &reason.parts {
@@ -461,7 +461,7 @@ pub fn metric_format<'a>(
     numbers::MetricFormat::new(rate, unit, values, &changes)
 }
 
-/// A number fact in its unit (see [`Value::show`]); the metric's format
+/// A number fact in its unit (see [`RuleValue::show`]); the metric's format
 /// comes from its comparison, so a fact reads as the memo's table does.
 fn show_number(
     plan: &Plan,

@@ -218,7 +218,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
     if let Some(sample) = &plan.sample_plan {
         writeln!(out)?;
         writeln!(out, "plan")?;
-        if let Some(daily) = sample.daily_users {
+        if let Some(daily) = sample.daily_units {
             writeln!(out, "  daily users  {}", numbers::written(daily))?;
         }
         writeln!(

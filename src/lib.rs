@@ -116,7 +116,7 @@ pub fn run_once(spec: &Path, options: &RunOptions) -> Result<Outcome, Diagnostic
         all.0.append(&mut errors.0);
         all
     })?;
-    let report = evaluate_plan(&plan, &data, options.date.clone());
+    let report = evaluate_decide_report(&plan, &data, options.date.clone());
     Ok(Outcome {
         plan,
         report,
@@ -124,8 +124,14 @@ pub fn run_once(spec: &Path, options: &RunOptions) -> Result<Outcome, Diagnostic
     })
 }
 
-/// Evaluates validated data against a plan and decides.
-pub fn evaluate_plan(plan: &plan::Plan, data: &data::Data, date: Option<String>) -> report::Report {
+/// The three stages after the data: evaluates validated data against a
+/// plan (every comparison and health fact), decides by the plan's policy,
+/// and builds the report of both. `date` is printed in the memo when given.
+pub fn evaluate_decide_report(
+    plan: &plan::Plan,
+    data: &data::Data,
+    date: Option<String>,
+) -> report::Report {
     let evaluation = evaluate::evaluate(plan, data);
     let decision = decide::decide(plan, &evaluation);
     report::build(plan, &evaluation, decision, date)

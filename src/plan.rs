@@ -455,8 +455,9 @@ pub struct RatioInputs {
 /// metric's baseline and mde.
 #[derive(Clone, Debug)]
 pub struct SamplePlan {
-    /// Units entering the experiment per day, all arms together.
-    pub daily_users: Option<f64>,
+    /// Units entering the experiment per day, all arms together (`daily_users`
+    /// in the spec, its public name).
+    pub daily_units: Option<f64>,
     /// Target power, in (0, 1); 0.8 by default.
     pub power: f64,
     /// Planned duration in days (`duration 14d`), if stated.
@@ -753,12 +754,12 @@ pub struct Given {
     /// The path as written.
     pub path: String,
     /// The value it is given, checked against the fact's type, units applied (`1pp` is `0.01`).
-    pub value: Value,
+    pub value: GivenValue,
 }
 
-/// A literal value of a fact's type.
+/// The literal value a policy test gives a fact (`given primary.better = true`), of the fact's type.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Value {
+pub enum GivenValue {
     /// A boolean fact (`primary.better = true`).
     Bool(bool),
     /// A number, units applied (`1pp` is `0.01`, `5%` is `0.05`).

@@ -18,7 +18,7 @@ pub struct PlannedSample {
     pub per_variant: Vec<(String, u64)>,
     /// Units needed over all variants: the sum of `per_variant`.
     pub total: u64,
-    /// At `plan.daily_users`, if given.
+    /// At the `plan` block's `daily_users`, if given.
     pub days: Option<u64>,
     /// The target power, in (0, 1) (`plan.power`, 0.8 by default).
     pub power: f64,
@@ -154,8 +154,8 @@ pub fn remaining(plan: &Plan, target: &[(String, u64)], units: &[u64]) -> Remain
         .zip(units)
         .map(|((name, needed), have)| (name.clone(), needed.saturating_sub(*have)))
         .collect();
-    let daily_users = plan.sample_plan.as_ref().and_then(|p| p.daily_users);
-    let days = daily_users.and_then(|daily| {
+    let daily_units = plan.sample_plan.as_ref().and_then(|p| p.daily_units);
+    let days = daily_units.and_then(|daily| {
         let days = per_variant
             .iter()
             .zip(&plan.variants)
@@ -276,7 +276,7 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
     let days = plan
         .sample_plan
         .as_ref()
-        .and_then(|p| p.daily_users)
+        .and_then(|p| p.daily_units)
         .and_then(|daily| power::duration_days(total, daily));
     Ok(PlannedSample {
         per_variant,
@@ -348,7 +348,7 @@ pub struct DeclaredDuration {
 /// The declared duration's sample, if the spec declares one.
 pub fn declared_duration(plan: &Plan) -> Option<DeclaredDuration> {
     let sample_plan = plan.sample_plan.as_ref()?;
-    let (days, daily) = (sample_plan.duration_days?, sample_plan.daily_users?);
+    let (days, daily) = (sample_plan.duration_days?, sample_plan.daily_units?);
     let per_variant: Vec<(String, u64)> = plan
         .variants
         .iter()

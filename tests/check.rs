@@ -13,8 +13,8 @@ use common::{manifest, relative, render_all};
 use xos::check::{self, CheckedFile, LoadOptions};
 use xos::diagnostic::Diagnostics;
 use xos::plan::{
-    CompareOp, Correction, Direction, Effect, Expr, Fact, Field, MetricKind, PolicyOrigin,
-    Quantifier, ReasonPart, Role, RuleSource, SettingKey, Value, Verdict,
+    CompareOp, Correction, Direction, Effect, Expr, Fact, Field, GivenValue, MetricKind,
+    PolicyOrigin, Quantifier, ReasonPart, Role, RuleSource, SettingKey, Verdict,
 };
 
 fn plan_of(path: &str) -> xos::plan::Plan {
@@ -93,7 +93,7 @@ fn checkout_plan() {
     let sample = plan
         .sample_plan()
         .as_ref()
-        .map(|s| (s.daily_users, s.power));
+        .map(|s| (s.daily_units, s.power));
     assert_eq!(sample, Some((Some(20_000.0), 0.8)));
     assert!((plan.settings().alpha - 0.05).abs() < 1e-12);
     assert_eq!(plan.settings().correction, Correction::Holm);
@@ -157,8 +157,8 @@ fn checkout_plan() {
         policy.tests[0].given[0].fact,
         Fact::Metric(0, Field::Better)
     );
-    assert_eq!(policy.tests[0].given[0].value, Value::Bool(true));
-    assert_eq!(policy.tests[0].given[1].value, Value::Number(0.01));
+    assert_eq!(policy.tests[0].given[0].value, GivenValue::Bool(true));
+    assert_eq!(policy.tests[0].given[1].value, GivenValue::Number(0.01));
 }
 
 #[test]
@@ -464,13 +464,13 @@ fn rule_conditions_compile_to_typed_expressions() {
     let test = &checked.plan.policy().tests[0];
     assert_eq!(test.source, RuleSource::Inline);
     assert_eq!(test.by.as_deref(), Some("g"));
-    let given: Vec<(Fact, Value)> = test.given.iter().map(|g| (g.fact, g.value)).collect();
+    let given: Vec<(Fact, GivenValue)> = test.given.iter().map(|g| (g.fact, g.value)).collect();
     assert_eq!(
         given,
         [
-            (Fact::Metric(0, Field::Lift), Value::Number(-0.01)),
-            (Fact::Metric(2, Field::Severe), Value::Bool(true)),
-            (Fact::Health, Value::Health(xos::plan::Health::Warning)),
+            (Fact::Metric(0, Field::Lift), GivenValue::Number(-0.01)),
+            (Fact::Metric(2, Field::Severe), GivenValue::Bool(true)),
+            (Fact::Health, GivenValue::Health(xos::plan::Health::Warning)),
         ]
     );
 }

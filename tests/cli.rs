@@ -189,3 +189,28 @@ fn fmt_refuses_a_file_that_does_not_parse() {
     assert_eq!(code(&out), Some(1));
     assert!(stderr(&out).contains("unterminated string"));
 }
+
+#[test]
+fn a_closed_standard_output_ends_quietly_with_141() {
+    // `xos run … | head -0`: the reader is gone before xos writes. The
+    // memo is on stdout, so the first write meets a closed pipe.
+    for args in [
+        &["run", "examples/checkout/checkout.xos"][..],
+        &["test", "rules"][..],
+        &["diff", "rules/default.xos", "rules/strict.xos"][..],
+    ] {
+        // The read end is closed before xos starts, so the outcome does not
+        // depend on who runs first.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_xos"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("xos ends");
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).is_empty(), "{args:?}: {}", stderr(&out));
+    }
+}

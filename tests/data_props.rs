@@ -25,7 +25,7 @@ fn exercise(plan: &xos::plan::Plan, text: &str) {
     let source = SourceFile::new("data.csv", text);
     match xos::data::aggregated::parse_aggregated(plan, &source) {
         Ok(data) => {
-            let report = xos::evaluate_plan(plan, &data, None);
+            let report = xos::evaluate_decide_report(plan, &data, None);
             // On the report itself, before serialisation: serde_json writes
             // NaN and ±∞ as `null`, which the JSON text cannot tell from an
             // undefined value.

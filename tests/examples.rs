@@ -87,7 +87,7 @@ fn daily_checkout_launches_at_a_look_that_crossed_its_boundary() {
     assert_eq!(inference.look, 14);
     // Launched validly before the planned sample: information below 1.
     assert!(inference.information.is_some_and(|t| t < 1.0));
-    assert!(!outcome.report.plan.sample_reached);
+    assert!(!outcome.report.sample.sample_reached);
 }
 
 #[test]

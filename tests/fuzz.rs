@@ -469,7 +469,7 @@ fn meaning(
         let data_source = SourceFile::data("/nonexistent-xos-fuzz/fuzz.csv", csv, 1);
         match xos::data::aggregated::parse_aggregated(&plan, &data_source) {
             Ok(data) => {
-                let built = xos::evaluate_plan(&plan, &data, None);
+                let built = xos::evaluate_decide_report(&plan, &data, None);
                 let bad = common::finite::non_finite(&built);
                 if !bad.is_empty() {
                     return Err(format!("non-finite numbers in the report: {bad:?}"));

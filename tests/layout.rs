@@ -2,6 +2,9 @@
 //! `crate::…` path in `src/` is an arrow from the module of its file to the
 //! module it names, and the arrows must form no cycle. A failure prints the
 //! cycle, file by file, so it can be cut where it is least natural.
+//!
+//! The README's layout tree and docs/architecture.md's table name every
+//! source file and folder, and the README names no path that is gone.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -203,5 +206,83 @@ fn only_the_checker_builds_a_plan() {
         literals.is_empty(),
         "a Plan built outside src/check/:\n{}",
         literals.join("\n")
+    );
+}
+
+/// The README's layout tree as entries: the first word of a line at column 0
+/// (`src/check/`) with the text of its continuation lines.
+fn readme_layout() -> BTreeMap<String, String> {
+    let readme = std::fs::read_to_string("README.md").expect("README.md is readable");
+    let section = &readme[readme.find("\n## Layout").expect("a Layout section")..];
+    let tree = &section[section.find("```\n").expect("a tree in the Layout section") + 4..];
+    let tree = &tree[..tree.find("```").expect("the tree's closing fence")];
+    let mut entries = BTreeMap::new();
+    let mut key = String::new();
+    for line in tree.lines() {
+        if !line.starts_with(' ') {
+            key = line.split_whitespace().next().unwrap_or("").to_string();
+        }
+        let text: &mut String = entries.entry(key.clone()).or_default();
+        text.push_str(line);
+        text.push('\n');
+    }
+    entries
+}
+
+#[test]
+fn the_documented_layout_matches_the_tree() {
+    let layout = readme_layout();
+    let architecture =
+        std::fs::read_to_string("docs/architecture.md").expect("docs/architecture.md is readable");
+    let mut files = Vec::new();
+    rust_files(Path::new("src"), &mut files);
+    let mut missing = Vec::new();
+    for file in &files {
+        let parts: Vec<&str> = file
+            .strip_prefix("src")
+            .expect("under src/")
+            .iter()
+            .map(|c| c.to_str().expect("a UTF-8 file name"))
+            .collect();
+        let (folder, name) = parts.split_at(parts.len() - 1);
+        let stem = name[0].trim_end_matches(".rs");
+        if folder.is_empty() {
+            // A top-level file: its own line in the README, a row in the table.
+            if !layout.contains_key(&format!("src/{}", name[0])) {
+                missing.push(format!("README.md: src/{}", name[0]));
+            }
+            if name[0] != "lib.rs" && !architecture.contains(&format!("`{}`", name[0])) {
+                missing.push(format!("docs/architecture.md: `{}`", name[0]));
+            }
+            continue;
+        }
+        let folder = folder.join("/");
+        match layout.get(&format!("src/{folder}/")) {
+            None => missing.push(format!("README.md: src/{folder}/")),
+            Some(text) => {
+                let words: BTreeSet<&str> = text
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .collect();
+                if stem != "mod" && !words.contains(stem) {
+                    missing.push(format!("README.md: {stem} under src/{folder}/"));
+                }
+            }
+        }
+        if !architecture.contains(&format!("`{folder}/`")) {
+            missing.push(format!("docs/architecture.md: `{folder}/`"));
+        }
+    }
+    // And nothing the README names under src/ is gone.
+    for key in layout.keys().filter(|k| k.starts_with("src/")) {
+        if !Path::new(key).exists() {
+            missing.push(format!("README.md names {key}, which does not exist"));
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "the documented layout is out of date:\n{}",
+        missing.join("\n")
     );
 }

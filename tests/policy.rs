@@ -8,7 +8,7 @@ use std::path::Path;
 use common::{manifest, relative, render_all, stderr, stdout, xos};
 use xos::check::{self, CheckedFile, LoadOptions};
 use xos::diagnostic::{self, Diagnostics};
-use xos::plan::{Fact, Field, Given, Health, PolicyTest, RuleSource, Status, Value, Verdict};
+use xos::plan::{Fact, Field, Given, GivenValue, Health, PolicyTest, RuleSource, Status, Verdict};
 
 fn shipped_policies() -> Vec<String> {
     let mut files: Vec<String> = std::fs::read_dir(manifest().join("rules"))
@@ -112,7 +112,7 @@ fn policy_test(given: Vec<Given>) -> PolicyTest {
     }
 }
 
-fn given(fact: Fact, value: Value) -> Given {
+fn given(fact: Fact, value: GivenValue) -> Given {
     Given {
         fact,
         path: String::new(),
@@ -141,12 +141,12 @@ fn given_facts_keep_the_facts_that_follow_consistent() {
     let facts = xos::review::tests::test_facts(
         &plan,
         &policy_test(vec![
-            given(Fact::Metric(0, Field::Better), Value::Bool(true)),
+            given(Fact::Metric(0, Field::Better), GivenValue::Bool(true)),
             given(
                 Fact::Guardrail(Field::Status),
-                Value::Status(Status::Severe),
+                GivenValue::Status(Status::Severe),
             ),
-            given(Fact::Metric(0, Field::P), Value::Number(0.01)),
+            given(Fact::Metric(0, Field::P), GivenValue::Number(0.01)),
         ]),
     );
     assert!(facts.metrics[0].significant && facts.metrics[0].better);

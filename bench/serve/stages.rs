@@ -47,7 +47,7 @@ fn stages(c: &mut Criterion) {
         limit,
     )
     .expect("valid data");
-    let report = xos::evaluate_plan(&checked.plan, &data, None);
+    let report = xos::evaluate_decide_report(&checked.plan, &data, None);
 
     let dir = tempfile::tempdir().expect("temp dir");
     let state = Arc::new(AppState {
@@ -78,8 +78,8 @@ fn stages(c: &mut Criterion) {
             .expect("valid data")
         })
     });
-    group.bench_function("evaluate_plan", |b| {
-        b.iter(|| xos::evaluate_plan(&checked.plan, &data, None))
+    group.bench_function("evaluate_decide_report", |b| {
+        b.iter(|| xos::evaluate_decide_report(&checked.plan, &data, None))
     });
     group.bench_function("report to_json", |b| {
         b.iter(|| xos::output::report::to_json(&report))

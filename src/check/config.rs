@@ -34,6 +34,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
@@ -185,14 +186,14 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
         match name {
             "settings" => match value.get_ref() {
                 DeValue::Table(settings) => {
-                    let block = settings_block(settings, span(value.span()), &mut out);
+                    let block = settings_block(source, settings, span(value.span()), &mut out);
                     super::settings::apply_settings(&mut config.settings, &block, &mut out);
                 }
                 _ => out.push(not_a(key_span, "settings", "a table: `[settings]`")),
             },
             "sequential" => match value.get_ref() {
                 DeValue::Table(table) => {
-                    let block = settings_block(table, span(value.span()), &mut out);
+                    let block = settings_block(source, table, span(value.span()), &mut out);
                     config.sequential =
                         super::sequential::check_sequential(None, &block, key_span, &mut out);
                 }
@@ -245,7 +246,9 @@ pub fn check_config(source: &Arc<SourceFile>) -> Result<Config, Diagnostics> {
                 _ => out.push(not_a(span(value.span()), name, "`true` or `false`")),
             },
             "require" => match value.get_ref() {
-                DeValue::Table(table) => config.require = require_table(table, &dir, &mut out),
+                DeValue::Table(table) => {
+                    config.require = require_table(source, table, &dir, &mut out)
+                }
                 _ => out.push(not_a(key_span, "require", "a table: `[require]`")),
             },
             _ => {
@@ -285,8 +288,12 @@ fn not_a(span: Span, key: &str, expected: &str) -> Diagnostic {
     .help(format!("write `{key}` as {expected}"))
 }
 
-/// `[settings]` as an option block, so it is checked like a spec's.
+/// A TOML table (`[settings]`, `[sequential]`) as the entries a spec's
+/// option block holds: each key with its typed xos value, located in the
+/// toml. The checker of the spec's block then checks them, so one function
+/// reads both files and its diagnostics point into `xos.toml`.
 fn settings_block(
+    source: &SourceFile,
     table: &DeTable<'_>,
     block_span: Span,
     out: &mut Vec<Diagnostic>,
@@ -298,16 +305,7 @@ fn settings_block(
             span: span(key.span()),
         };
         let value_span = span(value.span());
-        let converted = match value.get_ref() {
-            DeValue::Integer(i) => plain_number(i.as_str(), value_span),
-            DeValue::Float(f) => plain_number(f.as_str(), value_span),
-            DeValue::String(text) => {
-                // Strings hold xos values: "5%", "holm", "beta(1, 1)".
-                parse::parse_value_text(text, value_span.start + 1).ok()
-            }
-            _ => None,
-        };
-        match converted {
+        match xos_value(source, value) {
             Some(value) => options.push(ast::KeyValue {
                 span: key.span.join(value_span),
                 key,
@@ -329,40 +327,65 @@ fn settings_block(
     }
 }
 
-fn plain_number(text: &str, span: Span) -> Option<ast::Value> {
-    let digits: String = text.chars().filter(|c| *c != '_').collect();
-    let value: f64 = digits.parse().ok()?;
-    value.is_finite().then_some(ast::Value::Number(ast::Number {
-        value,
-        unit: ast::Unit::None,
-        relative: false,
-        span,
-    }))
+/// The xos value a TOML value stands for, located in the toml: a TOML
+/// number is a plain number; a string holds xos value text (`"5%"`,
+/// `"holm"`, `"beta(1, 1)"`), read by the grammar's `value` rule. `None` for
+/// booleans, dates, arrays and tables, a string that holds no xos value, and
+/// a number that is not finite.
+///
+/// Spans point at the characters inside the quotes when the string is
+/// written as is (one-line quotes, no escapes); otherwise at the whole
+/// string, as its characters are not where the decoded text has them.
+fn xos_value(source: &SourceFile, value: &Spanned<DeValue<'_>>) -> Option<ast::Value> {
+    let at = span(value.span());
+    let number = |value: f64| {
+        value.is_finite().then_some(ast::Value::Number(ast::Number {
+            value,
+            unit: ast::Unit::None,
+            relative: false,
+            span: at,
+        }))
+    };
+    match value.get_ref() {
+        // `as_str` is the digits without sign prefix or `_`, in `radix`.
+        DeValue::Integer(i) => number(i128::from_str_radix(i.as_str(), i.radix()).ok()? as f64),
+        DeValue::Float(f) => number(f.as_str().replace('_', "").parse().ok()?),
+        DeValue::String(text) => {
+            let mut parsed = parse::parse_value_text(text).ok()?;
+            let written = source.text.get(at.start..at.end).unwrap_or_default();
+            let as_is = written.len() == text.len() + 2
+                && written.get(1..written.len() - 1) == Some(text.as_ref());
+            if as_is {
+                parsed.relocate(&|s| Span::new(s.start + at.start + 1, s.end + at.start + 1));
+            } else {
+                parsed.relocate(&|_| at);
+            }
+            Some(parsed)
+        }
+        _ => None,
+    }
 }
 
 /// Reads `[require]`.
-fn require_table(table: &DeTable<'_>, dir: &Path, out: &mut Vec<Diagnostic>) -> Require {
+fn require_table(
+    source: &SourceFile,
+    table: &DeTable<'_>,
+    dir: &Path,
+    out: &mut Vec<Diagnostic>,
+) -> Require {
     let mut require = Require::default();
     for (key, value) in table {
         let name: &str = key.get_ref();
         let value_span = span(value.span());
         match (name, value.get_ref()) {
             ("min_guardrails", DeValue::Integer(i)) => {
-                match i.as_str().replace('_', "").parse::<u64>() {
+                match u64::from_str_radix(i.as_str(), i.radix()) {
                     Ok(n) => require.min_guardrails = Some(n),
                     Err(_) => out.push(not_a(value_span, name, "a whole number, 0 or more")),
                 }
             }
             ("max_alpha", DeValue::Integer(_) | DeValue::Float(_) | DeValue::String(_)) => {
-                let number = match value.get_ref() {
-                    DeValue::Integer(i) => plain_number(i.as_str(), value_span),
-                    DeValue::Float(f) => plain_number(f.as_str(), value_span),
-                    DeValue::String(text) => {
-                        parse::parse_value_text(text, value_span.start + 1).ok()
-                    }
-                    _ => None,
-                };
-                match number {
+                match xos_value(source, value) {
                     Some(ast::Value::Number(n))
                         if n.value > 0.0
                             && n.value < 1.0
@@ -466,6 +489,37 @@ mod tests {
         assert!(errors.0.iter().all(|d| d.source.is_some()));
         let errors = config("[settings\n").unwrap_err();
         assert_eq!(codes(&errors.0), ["xos::config::toml"]);
+    }
+
+    #[test]
+    fn values_inside_strings_are_located_in_the_toml() {
+        // Written as is: the label covers the characters of the xos value.
+        let text = "[settings]\nalpha = \"60%\"\n";
+        let errors = config(text).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        let at = text.find("60%").unwrap();
+        assert_eq!(errors.0[0].labels[0].span, Span::new(at, at + 3));
+        // With an escape the decoded characters are elsewhere: the whole string.
+        let text = "[settings]\nalpha = \"6\\u00300%\"\n";
+        let errors = config(text).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        let at = text.find('"').unwrap();
+        assert_eq!(
+            errors.0[0].labels[0].span,
+            Span::new(at, text.trim_end().len())
+        );
+        // A call's arguments move with it.
+        let text = "[settings]\nprior = 'beta(0, 1)'\n";
+        let errors = config(text).unwrap_err();
+        let label = errors.0[0].labels[0].span;
+        assert!(text[label.start..label.end].starts_with('0'), "{label:?}");
+    }
+
+    #[test]
+    fn toml_integers_keep_their_radix() {
+        let config = config("[settings]\nmin_units = 0x10\nseed = 0o17\n").unwrap();
+        assert_eq!(config.settings.min_units, 16);
+        assert_eq!(config.settings.seed, 15);
     }
 
     #[test]

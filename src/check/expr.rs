@@ -3,8 +3,8 @@
 
 use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 use crate::plan::{
-    ArithOp, CompareOp, Expr, Fact, Field, Health, Quantifier, Reason, ReasonPart, Role,
-    SettingKey, Status,
+    ArithOp, CompareOp, Expr, Fact, Field, GivenValue, Health, Quantifier, Reason, ReasonPart,
+    Role, SettingKey, Status,
 };
 use crate::syntax::ast::{self, BinaryOp, ExprKind, Unit};
 use crate::syntax::parse;
@@ -388,26 +388,22 @@ impl ExprChecker<'_, '_> {
         q: bool,
         hint: Option<Ty>,
     ) -> Option<(Expr, Ty)> {
-        let literal = match word {
-            "true" => Some((Expr::Bool(true), Ty::Bool)),
-            "false" => Some((Expr::Bool(false), Ty::Bool)),
-            "healthy" => Some((Expr::Health(Health::Healthy), Ty::Health)),
-            "warning" => Some((Expr::Health(Health::Warning), Ty::Health)),
-            "blocked" => Some((Expr::Health(Health::Blocked), Ty::Health)),
-            "ok" => Some((Expr::Status(Status::Ok), Ty::Status)),
-            "health" => Some((Expr::Fact(Fact::Health), Ty::Health)),
-            _ => None,
-        };
-        if literal.is_some() {
-            return literal;
+        if word == "health" {
+            return Some((Expr::Fact(Fact::Health), Ty::Health));
         }
-        if matches!(word, "worsened" | "severe") && (!q || hint == Some(Ty::Status)) {
-            let status = if word == "severe" {
-                Status::Severe
-            } else {
-                Status::Worsened
+        // `worsened` and `severe` are also fields of a guardrail: inside a
+        // quantifier they are statuses only where a status is expected.
+        let contextual = matches!(word, "worsened" | "severe");
+        if let Some((value, ty)) = literal_word(word)
+            && (!contextual || !q || hint == Some(Ty::Status))
+        {
+            let literal = match value {
+                GivenValue::Bool(b) => Expr::Bool(b),
+                GivenValue::Number(x) => Expr::Number(x),
+                GivenValue::Health(h) => Expr::Health(h),
+                GivenValue::Status(s) => Expr::Status(s),
             };
-            return Some((Expr::Status(status), Ty::Status));
+            return Some((literal, ty));
         }
         if q && let Some(field) = field_by_name(word) {
             return Some((
@@ -944,6 +940,24 @@ fn push_text(parts: &mut Vec<ReasonPart>, raw: &str) {
     }
     let text = join_lines(&parse::unescape(raw).unwrap_or_else(|_| raw.to_string()));
     parts.push(ReasonPart::Text(text));
+}
+
+/// The literal a bare word names, with its type: `true` / `false`, a
+/// health (`healthy`, `warning`, `blocked`) or a guardrail status (`ok`,
+/// `worsened`, `severe`). Conditions and policy tests' `given` lines read
+/// the same words.
+pub(super) fn literal_word(word: &str) -> Option<(GivenValue, Ty)> {
+    Some(match word {
+        "true" => (GivenValue::Bool(true), Ty::Bool),
+        "false" => (GivenValue::Bool(false), Ty::Bool),
+        "healthy" => (GivenValue::Health(Health::Healthy), Ty::Health),
+        "warning" => (GivenValue::Health(Health::Warning), Ty::Health),
+        "blocked" => (GivenValue::Health(Health::Blocked), Ty::Health),
+        "ok" => (GivenValue::Status(Status::Ok), Ty::Status),
+        "worsened" => (GivenValue::Status(Status::Worsened), Ty::Status),
+        "severe" => (GivenValue::Status(Status::Severe), Ty::Status),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -338,7 +338,7 @@ mod testing {
 
     /// `key value` as one option, the value parsed from xos text.
     pub(super) fn option(key: &str, value: &str) -> ast::KeyValue {
-        let value = parse::parse_value_text(value, 0).expect("a valid xos value");
+        let value = parse::parse_value_text(value).expect("a valid xos value");
         let key = ast::Ident {
             name: key.to_string(),
             span: Span::new(0, key.len()),

@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, SourceFile, Span, did_you_mean};
 use crate::plan::{
-    self, DataSource, Direction, Effect, Expr, Fact, Field, Given, Health, Metric, MetricKind,
-    Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, Settings, Status, Value,
-    Variant, Verdict,
+    self, DataSource, Direction, Effect, Expr, Fact, Field, Given, GivenValue, Metric, MetricKind,
+    Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, Settings, Variant, Verdict,
 };
 use crate::syntax::ast;
 use crate::syntax::parse;
 
 use super::expr::{
     ExprChecker, Scope, Ty, check_condition, check_reason, literal_alone, literal_fits,
+    literal_word,
 };
 use super::values::duplicate;
 use super::values::list;
@@ -581,7 +581,12 @@ pub(super) fn check_test(
     })
 }
 
-fn given_value(value: &ast::Value, ty: Ty, path: &str, out: &mut Vec<Diagnostic>) -> Option<Value> {
+fn given_value(
+    value: &ast::Value,
+    ty: Ty,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Option<GivenValue> {
     let found = match value {
         ast::Value::Number(n) => {
             if let Ty::Number(dim) = ty {
@@ -590,22 +595,12 @@ fn given_value(value: &ast::Value, ty: Ty, path: &str, out: &mut Vec<Diagnostic>
                 } else {
                     literal_alone(n, out)?;
                 }
-                return Some(Value::Number(n.value));
+                return Some(GivenValue::Number(n.value));
             }
             Ty::Number(None)
         }
         ast::Value::Word(w) => {
-            let literal = match w.name.as_str() {
-                "true" => Some((Value::Bool(true), Ty::Bool)),
-                "false" => Some((Value::Bool(false), Ty::Bool)),
-                "healthy" => Some((Value::Health(Health::Healthy), Ty::Health)),
-                "warning" => Some((Value::Health(Health::Warning), Ty::Health)),
-                "blocked" => Some((Value::Health(Health::Blocked), Ty::Health)),
-                "ok" => Some((Value::Status(Status::Ok), Ty::Status)),
-                "worsened" => Some((Value::Status(Status::Worsened), Ty::Status)),
-                "severe" => Some((Value::Status(Status::Severe), Ty::Status)),
-                _ => None,
-            };
+            let literal = literal_word(&w.name);
             match literal {
                 Some((v, t)) if t == ty => return Some(v),
                 Some((_, t)) => t,

@@ -1,5 +1,11 @@
 //! The `plan` block and the `settings` block: one checker that a spec's
 //! `settings` and `xos.toml`'s `[settings]` both feed.
+//!
+//! Both arrive in one representation, an [`ast::OptionBlock`]: each key
+//! with its typed value and spans in its own file. The parser builds it for
+//! a spec; `config.rs` builds it from the TOML table (TOML numbers as
+//! numbers, strings read by the grammar's `value` rule), so nothing is
+//! printed and read back, and `xos.toml`'s problems point into `xos.toml`.
 
 use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 use crate::plan::{
@@ -16,7 +22,7 @@ use super::values::{
 
 pub(super) fn check_sample_plan(block: &ast::OptionBlock, out: &mut Vec<Diagnostic>) -> SamplePlan {
     let mut plan = SamplePlan {
-        daily_users: None,
+        daily_units: None,
         power: 0.8,
         duration_days: None,
     };
@@ -28,7 +34,7 @@ pub(super) fn check_sample_plan(block: &ast::OptionBlock, out: &mut Vec<Diagnost
                         .is_some()
                     && let Some(v) = in_range(kv, n, n.value > 0.0, "a number above 0", out)
                 {
-                    plan.daily_users = Some(v);
+                    plan.daily_units = Some(v);
                 }
             }
             "power" => {
@@ -93,7 +99,7 @@ pub(super) fn duration_against_sample(
     let Some(days) = sample_plan.duration_days else {
         return;
     };
-    let Some(daily) = sample_plan.daily_users else {
+    let Some(daily) = sample_plan.daily_units else {
         out.push(
             Diagnostic::error(
                 "xos::check::duration_without_daily_users",
@@ -452,7 +458,7 @@ mod tests {
         ]);
         let plan = check_sample_plan(&options, &mut out);
         assert!(out.is_empty(), "{:?}", codes(&out));
-        assert_eq!(plan.daily_users, Some(2000.0));
+        assert_eq!(plan.daily_units, Some(2000.0));
         assert_eq!(plan.power, 0.9);
         assert_eq!(plan.duration_days, Some(14.0));
         let plan = check_sample_plan(&block(&[("power", "2")]), &mut out);

@@ -16,8 +16,9 @@
 //! and the merge's buffer half as much again.
 //!
 //! Two different ids are confused only if their 128-bit hashes collide
-//! (odds about n²/2¹²⁹: nil for any real file). The hash is fast and not
-//! cryptographic: the file is the user's own data, not an attacker's.
+//! (odds about n²/2¹²⁹: nil for any real file). The hash is XXH3's 128-bit
+//! variant (`xxhash-rust`): fast and not cryptographic, which is enough as
+//! the file is the user's own data, not an attacker's.
 
 /// Example ids kept for each kind of assignment problem.
 pub const ASSIGNMENT_EXAMPLES: usize = 5;
@@ -173,38 +174,10 @@ fn keep_earliest(kept: &mut Vec<u64>, offset: u64) {
     }
 }
 
-/// Two multiply-rotate hashes with different keys over eight bytes at a
-/// time, each finished with murmur3's finaliser, make 128 bits.
+/// The unit id's 128-bit XXH3 hash (`xxhash-rust`).
+#[inline]
 fn hash128(id: &[u8]) -> u128 {
-    const K1: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    const K2: u64 = 0x9e_37_79_b9_7f_4a_7c_15;
-    let mut a = id.len() as u64;
-    let mut b = !(id.len() as u64);
-    let mut mix = |word: u64| {
-        a = (a.rotate_left(5) ^ word).wrapping_mul(K1);
-        b = (b.rotate_left(23) ^ word).wrapping_mul(K2);
-    };
-    let mut chunks = id.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        mix(u64::from_le_bytes(word));
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        mix(u64::from_le_bytes(word));
-    }
-    (fmix(a) as u128) << 64 | fmix(b) as u128
-}
-
-fn fmix(mut h: u64) -> u64 {
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
+    xxhash_rust::xxh3::xxh3_128(id)
 }
 
 #[cfg(test)]

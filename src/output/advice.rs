@@ -162,7 +162,7 @@ fn hold_actions(report: &Report, actions: &mut Vec<String>) {
     }
     // More data decides only a hold for lack of evidence.
     let waiting = d.rule == "otherwise" || waits_for_sample || health == Health::Warning;
-    match (&report.plan.remaining, report.plan.sample_reached) {
+    match (&report.sample.remaining, report.sample.sample_reached) {
         (Some(remaining), false) => {
             let needed: u64 = remaining.iter().map(|r| r.units).sum();
             let per: Vec<String> = remaining
@@ -179,12 +179,12 @@ fn hold_actions(report: &Report, actions: &mut Vec<String>) {
                 numbers::thousands(needed),
                 per.join(", ")
             );
-            if let Some(days) = report.plan.days_remaining {
+            if let Some(days) = report.sample.days_remaining {
                 line.push_str(&format!(
                     ", about {days} more day{}",
                     if days == 1 { "" } else { "s" }
                 ));
-                if let Some(daily) = report.plan.daily_users {
+                if let Some(daily) = report.sample.daily_units {
                     line.push_str(&format!(
                         " at {} units a day",
                         numbers::thousands(daily.round() as u64)
@@ -298,16 +298,16 @@ pub(super) fn assumptions(report: &Report) -> Vec<String> {
          method (for rates the `rate_test {}` interval), is below the margin.",
         s.rate_test.keyword()
     ));
-    if let Some(power) = report.plan.power {
+    if let Some(power) = report.sample.power {
         let mut line = format!(
             "Sample size: normal approximation with unpooled variance at {} power, sized for {} of the primary",
             numbers::percent(power),
-            match report.plan.change {
+            match report.sample.change {
                 Some("decrease") => "a decrease",
                 _ => "an increase",
             }
         );
-        match (report.plan.alpha, report.plan.alpha_divided_by) {
+        match (report.sample.alpha, report.sample.alpha_divided_by) {
             (Some(alpha), Some(k)) => line.push_str(&format!(
                 "; α = {} / {k} = {} per comparison (the correction's level split over {k} treatments).",
                 numbers::percent(s.alpha),

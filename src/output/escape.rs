@@ -58,7 +58,7 @@ pub fn markdown_safe(report: &Report) -> Report {
         .chain(r.decision.arms.iter_mut().map(|a| &mut a.variant))
         .chain(r.settings.split.iter_mut().map(|s| &mut s.variant))
         .chain(
-            r.plan
+            r.sample
                 .per_variant
                 .iter_mut()
                 .flatten()

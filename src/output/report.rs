@@ -37,8 +37,11 @@ pub struct Report {
     /// Every metric, primary first, then secondary metrics and guardrails in
     /// spec order.
     pub metrics: Vec<MetricReport>,
-    /// The sample plan and the progress towards it.
-    pub plan: PlanReport,
+    /// The sample the primary needs and the progress towards it; `plan` in
+    /// the JSON (its public name), `sample` here, where a plan is the
+    /// checked program.
+    #[serde(rename = "plan")]
+    pub sample: SampleReport,
     /// The decision table that was applied.
     pub policy: PolicyReport,
     /// The settings in force, defaults applied, and the data conventions.
@@ -115,7 +118,7 @@ impl From<Effect> for EffectReport {
 /// The report's `plan`: the sample the primary's MDE needs and how far the
 /// experiment has come.
 #[derive(Clone, Debug, Serialize)]
-pub struct PlanReport {
+pub struct SampleReport {
     /// Units needed per variant to detect the MDE; `null` without a plan.
     pub per_variant: Option<Vec<VariantCount>>,
     /// Their sum.
@@ -138,8 +141,10 @@ pub struct PlanReport {
     /// Units the declared duration collects at `daily_users` (all arms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_units: Option<u64>,
-    /// Units entering per day, all arms, from the spec's `plan` block.
-    pub daily_users: Option<f64>,
+    /// Units entering per day, all arms, from the spec's `plan` block
+    /// (`daily_users` there and in the JSON, their public names).
+    #[serde(rename = "daily_users")]
+    pub daily_units: Option<f64>,
     /// `increase` (`prefer higher` primary) or `decrease` (`prefer lower`):
     /// the direction the sample is sized for; `null` without a plan.
     pub change: Option<&'static str>,
@@ -263,7 +268,7 @@ pub fn build(
         .iter()
         .map(|v| v.units)
         .collect();
-    let plan_report = plan_report(
+    let sample = sample_report(
         plan,
         evaluation.sample.as_ref(),
         evaluation.sample_reached,
@@ -280,7 +285,7 @@ pub fn build(
         health: evaluation.health.clone(),
         inference: evaluation.inference.clone(),
         metrics,
-        plan: plan_report,
+        sample,
         policy: PolicyReport {
             name: plan.policy.name.clone(),
             source: match &plan.policy.origin {
@@ -327,13 +332,13 @@ pub fn build(
     }
 }
 
-fn plan_report(
+fn sample_report(
     plan: &Plan,
     sample: Option<&PlannedSample>,
     reached: bool,
     units: &[u64],
-) -> PlanReport {
-    let daily_users = plan.sample_plan.as_ref().and_then(|p| p.daily_users);
+) -> SampleReport {
+    let daily_units = plan.sample_plan.as_ref().and_then(|p| p.daily_units);
     let duration = crate::sample_size::declared_duration(plan);
     // Units and days still missing, to the declared duration's units or
     // else to the planned sample.
@@ -346,7 +351,7 @@ fn plan_report(
             .map(|(variant, units)| VariantCount { variant, units })
             .collect()
     });
-    PlanReport {
+    SampleReport {
         per_variant: sample.map(|sample| {
             sample
                 .per_variant
@@ -365,7 +370,7 @@ fn plan_report(
         days_remaining,
         duration_days: duration.as_ref().map(|d| d.days),
         duration_units: duration.as_ref().map(|d| d.total),
-        daily_users,
+        daily_units,
         change: sample.map(|s| s.change),
         alpha: sample.map(|s| s.alpha),
         alpha_divided_by: sample.and_then(|s| s.alpha_divided_by),

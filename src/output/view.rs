@@ -478,7 +478,7 @@ pub(super) fn arm_list(arms: &[String]) -> String {
 /// The share of its target (the declared duration's units, else the planned
 /// sample) the slowest arm has reached; `None` without a target.
 fn plan_progress(report: &Report, primary: &MetricReport) -> Option<f64> {
-    let remaining = report.plan.remaining.as_ref()?;
+    let remaining = report.sample.remaining.as_ref()?;
     let progress = remaining
         .iter()
         .zip(&primary.variants)
@@ -565,9 +565,9 @@ fn risks(report: &Report, primary: &MetricReport) -> Vec<RiskView> {
     // The target `sample_reached` is measured against: the declared
     // duration's units, else the planned sample.
     let target = match (
-        report.plan.duration_units,
-        report.plan.duration_days,
-        report.plan.total,
+        report.sample.duration_units,
+        report.sample.duration_days,
+        report.sample.total,
     ) {
         (Some(units), Some(days), _) => format!(
             "{} units of the planned {} days",
@@ -577,7 +577,7 @@ fn risks(report: &Report, primary: &MetricReport) -> Vec<RiskView> {
         (_, _, Some(total)) => format!("planned {} units", numbers::thousands(total)),
         _ => "planned sample".into(),
     };
-    let sample = match (plan_progress(report, primary), report.plan.sample_reached) {
+    let sample = match (plan_progress(report, primary), report.sample.sample_reached) {
         (Some(_), true) => line("Sample", format!("the {target} reached"), "ok"),
         (Some(progress), false) => line(
             "Sample",
@@ -632,8 +632,8 @@ fn guardrail_change(m: &MetricReport, f: &numbers::MetricFormat, c: &Comparison)
 }
 
 fn sample_line(report: &Report, primary: &MetricReport) -> String {
-    let plan = &report.plan;
-    let mut line = match &plan.per_variant {
+    let sample = &report.sample;
+    let mut line = match &sample.per_variant {
         Some(per_variant) => {
             let sizes: Vec<String> = per_variant
                 .iter()
@@ -642,37 +642,37 @@ fn sample_line(report: &Report, primary: &MetricReport) -> String {
             let mut line = format!(
                 "planned {} ({} in all",
                 sizes.join(", "),
-                numbers::thousands(plan.total.unwrap_or(0))
+                numbers::thousands(sample.total.unwrap_or(0))
             );
-            if let Some(days) = plan.days {
+            if let Some(days) = sample.days {
                 line.push_str(&format!(", {days} day{}", if days == 1 { "" } else { "s" }));
             }
             line.push(')');
             line
         }
-        None if plan.duration_days.is_none() => {
+        None if sample.duration_days.is_none() => {
             return "no sample plan (the primary metric has no `baseline` and `mde`)".into();
         }
         None => "no sample size (the primary metric has no `baseline` and `mde`)".into(),
     };
     // The declared duration: what `sample_reached` is measured against.
-    if let (Some(days), Some(units)) = (plan.duration_days, plan.duration_units) {
+    if let (Some(days), Some(units)) = (sample.duration_days, sample.duration_units) {
         line.push_str(&format!(
             "; planned duration {} days ({} units)",
             numbers::written(days),
             numbers::thousands(units)
         ));
-        match plan.days {
+        match sample.days {
             Some(needed) if days < needed as f64 => line.push_str(&format!(
                 ", shorter than the {needed} days the MDE needs: underpowered"
             )),
             _ => {}
         }
     }
-    if plan.remaining.is_none() {
+    if sample.remaining.is_none() {
         return line;
     }
-    if plan.sample_reached {
+    if sample.sample_reached {
         line.push_str("; reached");
     } else if let Some(progress) = plan_progress(report, primary) {
         // Progress of the slowest arm toward its target.

@@ -5,7 +5,7 @@
 use crate::decide::{self, ArmDecision};
 use crate::evaluate::{ArmFacts, Comparison};
 use crate::plan::{
-    Fact, Field, Plan, Policy, PolicyTest, RuleSource, Settings, Status, Value, Verdict,
+    Fact, Field, GivenValue, Plan, Policy, PolicyTest, RuleSource, Settings, Status, Verdict,
 };
 
 use super::scenario::Scenario;
@@ -41,7 +41,7 @@ pub fn run_test(plan: &Plan, test: &PolicyTest, suite: &str) -> TestResult {
     {
         plan_given = plan.clone();
         for given in &test.given {
-            if let (Fact::Setting(key), Value::Number(x)) = (given.fact, given.value) {
+            if let (Fact::Setting(key), GivenValue::Number(x)) = (given.fact, given.value) {
                 set_setting(&mut plan_given.settings, key, x);
             }
         }
@@ -125,27 +125,27 @@ pub fn test_facts(plan: &Plan, test: &PolicyTest) -> ArmFacts {
 /// `.better` / `.worse` set `.significant`; a guardrail's `.status`,
 /// `.worsened` and `.severe` agree; `.p` sets `.p_adjusted`. A `guardrail.X`
 /// fact applies to every guardrail the quantifiers see.
-pub fn apply_given(plan: &Plan, facts: &mut ArmFacts, fact: Fact, value: Value) {
+pub fn apply_given(plan: &Plan, facts: &mut ArmFacts, fact: Fact, value: GivenValue) {
     match (fact, value) {
-        (Fact::Health, Value::Health(h)) => facts.health = h,
-        (Fact::SrmP, Value::Number(x)) => facts.srm_p = Some(x),
-        (Fact::SrmChi2, Value::Number(x)) => facts.srm_chi2 = Some(x),
-        (Fact::SampleReached, Value::Bool(b)) => {
+        (Fact::Health, GivenValue::Health(h)) => facts.health = h,
+        (Fact::SrmP, GivenValue::Number(x)) => facts.srm_p = Some(x),
+        (Fact::SrmChi2, GivenValue::Number(x)) => facts.srm_chi2 = Some(x),
+        (Fact::SampleReached, GivenValue::Bool(b)) => {
             facts.sample_reached = b;
             // A sample not reached has units and days to go.
             let (units, days) = if b { (0.0, 0.0) } else { (1000.0, 1.0) };
             facts.units_remaining = Some(units);
             facts.days_remaining = Some(days);
         }
-        (Fact::PlanProgress, Value::Number(x)) => facts.plan_progress = Some(x),
-        (Fact::SequentialLook, Value::Number(x)) => facts.look = x.max(1.0).round() as u64,
-        (Fact::SequentialInformation, Value::Number(x)) => facts.information = Some(x),
-        (Fact::SequentialFixed, Value::Bool(b)) => facts.fixed = b,
-        (Fact::PlanUnitsRemaining, Value::Number(x)) => {
+        (Fact::PlanProgress, GivenValue::Number(x)) => facts.plan_progress = Some(x),
+        (Fact::SequentialLook, GivenValue::Number(x)) => facts.look = x.max(1.0).round() as u64,
+        (Fact::SequentialInformation, GivenValue::Number(x)) => facts.information = Some(x),
+        (Fact::SequentialFixed, GivenValue::Bool(b)) => facts.fixed = b,
+        (Fact::PlanUnitsRemaining, GivenValue::Number(x)) => {
             facts.units_remaining = Some(x);
             facts.sample_reached = x <= 0.0;
         }
-        (Fact::PlanDaysRemaining, Value::Number(x)) => facts.days_remaining = Some(x),
+        (Fact::PlanDaysRemaining, GivenValue::Number(x)) => facts.days_remaining = Some(x),
         (Fact::Metric(id, field), value) => {
             if let Some(c) = facts.metrics.get_mut(id) {
                 set_field(c, field, value);
@@ -163,56 +163,56 @@ pub fn apply_given(plan: &Plan, facts: &mut ArmFacts, fact: Fact, value: Value) 
     }
 }
 
-fn set_field(c: &mut Comparison, field: Field, value: Value) {
+fn set_field(c: &mut Comparison, field: Field, value: GivenValue) {
     match (field, value) {
-        (Field::Lift, Value::Number(x)) => c.abs_lift = Some(x),
-        (Field::RelLift, Value::Number(x)) => c.rel_lift = Some(x),
+        (Field::Lift, GivenValue::Number(x)) => c.abs_lift = Some(x),
+        (Field::RelLift, GivenValue::Number(x)) => c.rel_lift = Some(x),
         // A scenario's comparison has no correction of its own: both
         // intervals are the one it states.
-        (Field::CiLow, Value::Number(x)) => (c.ci_low, c.ci_adj_low) = (Some(x), Some(x)),
-        (Field::CiHigh, Value::Number(x)) => (c.ci_high, c.ci_adj_high) = (Some(x), Some(x)),
-        (Field::P, Value::Number(x)) => {
+        (Field::CiLow, GivenValue::Number(x)) => (c.ci_low, c.ci_adj_low) = (Some(x), Some(x)),
+        (Field::CiHigh, GivenValue::Number(x)) => (c.ci_high, c.ci_adj_high) = (Some(x), Some(x)),
+        (Field::P, GivenValue::Number(x)) => {
             c.p_value = Some(x);
             c.p_adjusted = Some(x);
         }
-        (Field::PAdjusted, Value::Number(x)) => c.p_adjusted = Some(x),
-        (Field::ProbBetter, Value::Number(x)) => c.prob_better = Some(x),
-        (Field::ExpectedLoss, Value::Number(x)) => c.expected_loss = Some(x),
-        (Field::Units, Value::Number(x)) => c.units = x.max(0.0).round() as u64,
-        (Field::Boundary, Value::Number(x)) => c.boundary = Some(x),
-        (Field::Significant, Value::Bool(b)) => {
+        (Field::PAdjusted, GivenValue::Number(x)) => c.p_adjusted = Some(x),
+        (Field::ProbBetter, GivenValue::Number(x)) => c.prob_better = Some(x),
+        (Field::ExpectedLoss, GivenValue::Number(x)) => c.expected_loss = Some(x),
+        (Field::Units, GivenValue::Number(x)) => c.units = x.max(0.0).round() as u64,
+        (Field::Boundary, GivenValue::Number(x)) => c.boundary = Some(x),
+        (Field::Significant, GivenValue::Bool(b)) => {
             c.significant = b;
             if !b {
                 c.better = false;
                 c.worse = false;
             }
         }
-        (Field::Better, Value::Bool(b)) => {
+        (Field::Better, GivenValue::Bool(b)) => {
             c.better = b;
             if b {
                 c.significant = true;
                 c.worse = false;
             }
         }
-        (Field::Worse, Value::Bool(b)) => {
+        (Field::Worse, GivenValue::Bool(b)) => {
             c.worse = b;
             if b {
                 c.significant = true;
                 c.better = false;
             }
         }
-        (Field::Worsened, Value::Bool(true)) => {
+        (Field::Worsened, GivenValue::Bool(true)) => {
             let status = c.status.unwrap_or(Status::Ok).max(Status::Worsened);
             set_status(c, status);
         }
-        (Field::Worsened, Value::Bool(false)) => set_status(c, Status::Ok),
-        (Field::Severe, Value::Bool(true)) => set_status(c, Status::Severe),
-        (Field::Severe, Value::Bool(false)) => {
+        (Field::Worsened, GivenValue::Bool(false)) => set_status(c, Status::Ok),
+        (Field::Severe, GivenValue::Bool(true)) => set_status(c, Status::Severe),
+        (Field::Severe, GivenValue::Bool(false)) => {
             let status = c.status.unwrap_or(Status::Ok).min(Status::Worsened);
             set_status(c, status);
         }
-        (Field::NonInferior, Value::Bool(b)) => c.non_inferior = Some(b),
-        (Field::Status, Value::Status(s)) => set_status(c, s),
+        (Field::NonInferior, GivenValue::Bool(b)) => c.non_inferior = Some(b),
+        (Field::Status, GivenValue::Status(s)) => set_status(c, s),
         _ => {}
     }
 }

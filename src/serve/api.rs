@@ -286,7 +286,7 @@ pub fn primary_summary(report: &Report) -> Option<PrimarySummary> {
 
 /// Units so far over the planned total.
 pub fn sample_share(report: &Report) -> Option<f64> {
-    let total = report.plan.total? as f64;
+    let total = report.sample.total? as f64;
     let metric = report.metrics.first()?;
     let units: u64 = metric.variants.iter().map(|v| v.units).sum();
     (total > 0.0).then(|| units as f64 / total)

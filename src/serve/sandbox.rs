@@ -6,7 +6,7 @@
 //! `data "path"` is never opened — the data is the upload, always. The
 //! spec is named `spec.xos` in diagnostics, relative to nothing. The
 //! pipeline is otherwise the one of `xos run`: the same checker, the same
-//! data validation, [`crate::evaluate_plan`].
+//! data validation, [`crate::evaluate_decide_report`].
 //!
 //! Checked plans are cached by spec text (a bounded map): a client that
 //! posts the same spec with new data pays for the data and the statistics
@@ -142,7 +142,7 @@ pub fn run(
         all
     };
     let data = load(&checked.plan, bytes, data_name, limit).map_err(with_warnings)?;
-    let report = crate::evaluate_plan(&checked.plan, &data, None);
+    let report = crate::evaluate_decide_report(&checked.plan, &data, None);
     Ok(Uploaded { checked, report })
 }
 

@@ -99,6 +99,24 @@ impl Value {
             Value::Call(c) => c.span,
         }
     }
+
+    /// Maps every span of the value, its arguments' included, through `to`:
+    /// a value read out of a string in another file (`xos.toml`) is moved
+    /// to where that string is.
+    pub fn relocate(&mut self, to: &impl Fn(Span) -> Span) {
+        match self {
+            Value::Number(n) => n.span = to(n.span),
+            Value::String(s) => s.span = to(s.span),
+            Value::Word(w) => w.span = to(w.span),
+            Value::Call(c) => {
+                c.span = to(c.span);
+                c.name.span = to(c.name.span);
+                for arg in &mut c.args {
+                    arg.relocate(to);
+                }
+            }
+        }
+    }
 }
 
 /// A function-like value: `beta(1, 1)`.

@@ -88,12 +88,11 @@ pub fn parse_condition(text: &str) -> Result<Expr, Diagnostic> {
     parse_expr(pair)
 }
 
-/// Parses one value (`5%`, `holm`, `beta(1, 1)`) that starts at byte
-/// `offset` of some other file (a string in `xos.toml`), so spans point
-/// into that file.
-pub fn parse_value_text(text: &str, offset: usize) -> Result<Value, Diagnostic> {
-    let padded = format!("{}{text}", " ".repeat(offset));
-    let mut pairs = parse_rule(Rule::value_text, &padded).map_err(|e| syntax_error(&padded, &e))?;
+/// Parses one value (`5%`, `holm`, `beta(1, 1)`) written on its own: the
+/// text of a string in `xos.toml`. Spans are byte offsets into `text`;
+/// [`Value::relocate`] moves them to where the text stands in its file.
+pub fn parse_value_text(text: &str) -> Result<Value, Diagnostic> {
+    let mut pairs = parse_rule(Rule::value_text, text).map_err(|e| syntax_error(text, &e))?;
     let pair = next(&mut pairs, "value text")?;
     let value = next(&mut pair.into_inner(), "value")?;
     parse_value(value)

@@ -47,6 +47,41 @@ impl Exit {
     }
 }
 
+/// Exit code when standard output is closed before xos has written
+/// everything (`xos diff A B | head`): 141, what a shell shows for a process
+/// ended by `SIGPIPE`, the default of other command-line tools (the Rust
+/// runtime ignores the signal, and the crate has no unsafe code to restore
+/// it).
+pub const EXIT_CLOSED_OUTPUT: i32 = 141;
+
+/// Writes to standard output and flushes. A closed pipe ends the process
+/// quietly with [`EXIT_CLOSED_OUTPUT`] instead of the panic of `print!`;
+/// any other write error ends it with a message and exit code 1.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(EXIT_CLOSED_OUTPUT);
+        }
+        eprintln!("xos: cannot write to standard output: {error}");
+        std::process::exit(i32::from(Exit::Failed.code()));
+    }
+}
+
+/// `print!` through [`write_stdout`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`write_stdout`].
+macro_rules! outln {
+    () => { $crate::cli::write_stdout(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+pub(crate) use {out, outln};
+
 /// A handler's result: how it ended, or diagnostics to print (exit 1).
 pub type CommandResult = Result<Exit, Diagnostics>;
 
@@ -59,7 +94,8 @@ pub type CommandResult = Result<Exit, Diagnostics>;
     propagate_version = true,
     after_help = "Exit codes: 0 success; 1 the command failed (invalid spec, data or rules, I/O); \
                   2 usage; 3 it worked and the answer is no (a --fail-on verdict, fmt --check \
-                  would change files, diff --fail-on-change, failing xos test tests)."
+                  would change files, diff --fail-on-change, failing xos test tests); 141 \
+                  standard output was closed early (`| head`)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -387,7 +423,7 @@ pub fn print_diagnostics(diagnostics: &Diagnostics, format: ErrorFormat) {
         ErrorFormat::Json => {
             let json: Vec<_> = diagnostics.iter().map(Diagnostic::to_json).collect();
             let text = serde_json::to_string_pretty(&json).unwrap_or_else(|_| "[]".to_string());
-            println!("{text}");
+            outln!("{text}");
         }
     }
 }
@@ -481,7 +517,7 @@ fn fmt_command(args: &FmtArgs) -> CommandResult {
             continue;
         }
         if args.check {
-            println!("{}", file.display());
+            outln!("{}", file.display());
             would_change = true;
             continue;
         }
@@ -507,7 +543,7 @@ fn explain_command(args: &ExplainArgs) -> CommandResult {
     let checked = check::load_plan(&args.file, &options)?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
     // Names and titles are the spec author's: no escape sequence reaches the terminal.
-    print!(
+    out!(
         "{}",
         xos::text::terminal_safe(&xos::explain::explain(&checked.plan))
     );

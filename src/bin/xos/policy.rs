@@ -1,5 +1,6 @@
 //! `xos test` and `xos diff`: decision policies as reviewed code.
 
+use crate::cli::{out, outln};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -47,14 +48,14 @@ pub fn test_command(args: &TestArgs) -> Exit {
                 continue;
             }
         };
-        println!(
+        outln!(
             "running {} test{} from {}",
             results.len(),
             if results.len() == 1 { "" } else { "s" },
             file.display()
         );
         for result in &results {
-            print!("{}", show(result));
+            out!("{}", show(result));
             if result.passed {
                 passed += 1;
             } else {
@@ -62,8 +63,8 @@ pub fn test_command(args: &TestArgs) -> Exit {
             }
         }
     }
-    println!();
-    println!("{passed} passed, {failed} failed");
+    outln!();
+    outln!("{passed} passed, {failed} failed");
     if invalid {
         Exit::Failed
     } else if failed > 0 {
@@ -199,10 +200,10 @@ pub fn diff_command(args: &DiffArgs) -> CommandResult {
         Some((&sides.old_tests, &sides.new_tests)),
     );
     match args.format {
-        DiffFormat::Text => print!("{}", xos::review::diff::render_text(&diff)),
+        DiffFormat::Text => out!("{}", xos::review::diff::render_text(&diff)),
         DiffFormat::Json => {
             let text = serde_json::to_string_pretty(&diff).unwrap_or_else(|_| "{}".to_string());
-            println!("{text}");
+            outln!("{text}");
         }
     }
     let gated = (args.fail_on_change && diff.verdict_changed())

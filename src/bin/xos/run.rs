@@ -1,8 +1,8 @@
 //! `xos run`, `xos plan` and `xos watch`: evaluate specs, print or write
 //! their memos.
 
+use crate::cli::{out, outln};
 use std::collections::BTreeSet;
-use std::io::Write;
 
 use clap::ValueEnum;
 use std::path::PathBuf;
@@ -246,11 +246,9 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         ));
     }
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     let json_array = to_stdout > 1 && run_format == RunFormat::Json;
     if json_array {
-        let _ = out.write_all(b"[\n");
+        out!("[\n");
     }
     let mut first = true;
     let mut gated = false;
@@ -276,12 +274,12 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
             }
             None if json_array => {
                 if !std::mem::replace(&mut first, false) {
-                    let _ = out.write_all(b",\n");
+                    out!(",\n");
                 }
-                let _ = out.write_all(item.memo.trim_end().as_bytes());
+                out!("{}", item.memo.trim_end());
             }
             None => {
-                let _ = out.write_all(item.memo.as_bytes());
+                out!("{}", item.memo);
             }
         }
         if fail_on.contains(&report.decision.verdict) {
@@ -295,9 +293,8 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         }
     }
     if json_array {
-        let _ = out.write_all(b"\n]\n");
+        out!("\n]\n");
     }
-    drop(out);
     if durability == Durability::Deferred {
         for dir in &folders {
             if let Err(error) = sync_filesystem(dir) {
@@ -479,7 +476,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             out
         }
     };
-    print!("{text}");
+    out!("{text}");
     Ok(Exit::Success)
 }
 
@@ -499,7 +496,7 @@ pub fn watch_command(args: &WatchArgs) -> CommandResult {
         allow_outside: args.containment.allow_outside,
     };
     watch(&args.paths, &options, &stop, |event| {
-        println!("{}", event.status_line());
+        outln!("{}", event.status_line());
         match &event {
             WatchEvent::Failed { diagnostics, .. } => {
                 print_diagnostics(diagnostics, ErrorFormat::Human)
@@ -509,7 +506,6 @@ pub fn watch_command(args: &WatchArgs) -> CommandResult {
             }
             _ => {}
         }
-        let _ = std::io::stdout().flush();
     })?;
     Ok(Exit::Success)
 }

@@ -1,5 +1,6 @@
 //! `xos sql`: print the warehouse query that yields the spec's aggregated CSV.
 
+use crate::cli::out;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -53,6 +54,6 @@ pub fn sql_command(args: &SqlArgs) -> CommandResult {
     let source = xos::check::read_source(&args.file).ok();
     let query = xos::sql::query(&checked.plan, source.as_ref(), args.dialect.into(), &table)?;
     print_diagnostics(&checked.warnings, ErrorFormat::Human);
-    print!("{query}");
+    out!("{query}");
     Ok(Exit::Success)
 }
