@@ -947,6 +947,37 @@ fn close(value: &Value, expected: f64, tolerance: f64) {
     assert!((x - expected).abs() <= tolerance, "{x} vs {expected}");
 }
 
+/// Cells padded with spaces infer the same spec as clean ones: a column of
+/// padded counts is still a guardrail, and the statistics are those of the
+/// clean CSV.
+#[test]
+fn compat_padded_cells_infer_like_clean_ones() {
+    let server = Server::examples(&["--compat"]);
+    let clean = "variant,users,conversions,guardrail_cancel,refunds\n\
+        control,10000,1200,120,40\n\
+        treatment,10050,1320,118,38\n";
+    let padded = "variant,users,conversions,guardrail_cancel,refunds\n\
+        control , 10000,1200, 120, 40\n\
+        treatment,10050 ,1320,118 ,38 \n";
+    let guardrails = |analysis: &Value| -> Vec<(Value, Value)> {
+        analysis["guardrail_results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| (g["name"].clone(), g["p_value"].clone()))
+            .collect()
+    };
+    let clean = post_csv(&server, "/api/analyze", clean);
+    let padded = post_csv(&server, "/api/analyze", padded);
+    let names: Vec<Value> = guardrails(&padded).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["guardrail_cancel", "refunds"]);
+    assert_eq!(guardrails(&padded), guardrails(&clean));
+    assert_eq!(
+        padded["primary_result"]["p_value"],
+        clean["primary_result"]["p_value"]
+    );
+}
+
 /// The same statistics as `xos run` on the inferred spec of the same CSV.
 fn xos_report(csv: &str) -> Value {
     let temp = tempfile::tempdir().unwrap();

@@ -8,8 +8,11 @@
 #   POST /api/v1/run      multipart: spec = examples/checkout/checkout.xos,
 #                                    data = examples/checkout/checkout.csv
 #   POST /api/analyze     multipart: file = the same CSV (the compatible API)
-# and prints requests/s, p99 latency, the number of non-2xx answers, and the
-# server's resident memory before and after (it must stay flat).
+# and prints requests/s, p99 latency, the number of non-2xx answers, the
+# server's CPU time per request (user + system, from /proc), and the server's
+# resident memory before and after (it must stay flat). The load average is
+# printed before the first run and after the last: other work on the machine
+# takes cores from both the server and the generator.
 #
 # Target (DESIGN.md §6): >= 20,000 requests/s for /api/v1/run on 2 cores,
 # p99 under 5 ms at 8 clients, 0 errors.
@@ -74,6 +77,9 @@ for _ in $(seq 50); do
 done
 
 rss() { awk '/VmRSS/ {print $2 " kB"}' "/proc/$SERVER/status"; }
+# The server's user + system CPU time so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+TICKS_PER_SECOND=$(getconf CLK_TCK)
 
 # Sanity: both requests answer 200 before any load.
 for endpoint in run analyze; do
@@ -84,16 +90,21 @@ for endpoint in run analyze; do
     [ "$code" = 200 ] || { echo "$path answered $code" >&2; exit 1; }
 done
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "server RSS at start: $(rss)"
-printf '%-16s %8s %10s %12s %10s %8s %12s\n' endpoint clients requests 'requests/s' 'p99 ms' errors 'RSS after'
+printf '%-16s %8s %10s %12s %10s %8s %12s %12s\n' endpoint clients requests 'requests/s' 'p99 ms' errors 'CPU µs/req' 'RSS after'
 for endpoint in run analyze; do
     path=/api/v1/run
     [ "$endpoint" = analyze ] && path=/api/analyze
     for clients in 1 8 64; do
+        ticks_before=$(cpu_ticks)
         result=$(XOS_BENCH_BODY="$BODY_DIR/$endpoint.body" \
             wrk -t1 -c"$clients" -d"${SECONDS_PER_RUN}s" --timeout 10s -s "$BODY_DIR/post.lua" \
             "http://127.0.0.1:$PORT$path" | awk '/^RESULT/ {print $2, $3, $4, $5}')
         read -r sent rate p99 errors <<< "$result"
-        printf '%-16s %8s %10s %12.0f %10s %8s %12s\n' "$path" "$clients" "$sent" "$rate" "$p99" "$errors" "$(rss)"
+        cpu_us=$(( ($(cpu_ticks) - ticks_before) * 1000000 / TICKS_PER_SECOND / sent ))
+        printf '%-16s %8s %10s %12.0f %10s %8s %12s %12s\n' "$path" "$clients" "$sent" "$rate" "$p99" "$errors" "$cpu_us" "$(rss)"
+        [ "$sent" -ge 100000 ] || echo "  (fewer than 100,000 requests: run longer than $SECONDS_PER_RUN s)" >&2
     done
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

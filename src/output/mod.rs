@@ -7,6 +7,7 @@ mod chart;
 pub mod escape;
 pub mod html;
 pub mod looks;
+mod pretty_json;
 pub mod render;
 pub mod report;
 pub mod view;

@@ -380,7 +380,8 @@ fn sample_report(
 /// The report as pretty JSON. Serialisation cannot fail: every number in a
 /// report is finite (serde_json writes `null` for a non-finite float anyway).
 pub fn to_json(report: &Report) -> String {
-    let mut json = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".to_string());
+    let mut json =
+        super::pretty_json::to_string_pretty(report).unwrap_or_else(|_| "{}".to_string());
     json.push('\n');
     json
 }

@@ -31,7 +31,7 @@ use serde_json::{Map, Value, json};
 
 use super::api;
 use super::app::AppState;
-use super::infer::{InferOptions, infer};
+use super::infer::{InferOptions, infer, infer_table};
 use super::sandbox;
 use crate::diagnostic::Diagnostics;
 use crate::output::Format;
@@ -239,7 +239,18 @@ async fn upload(
                         .collect()
                 }),
             };
-            match infer(&csv, &file_name, &options) {
+            // `infer` reads the CSV with every cell trimmed.
+            let trimmed: Vec<Vec<String>>;
+            let cells = if rows.iter().flatten().any(|c| c.trim().len() != c.len()) {
+                trimmed = rows
+                    .iter()
+                    .map(|row| row.iter().map(|c| c.trim().to_string()).collect())
+                    .collect();
+                &trimmed
+            } else {
+                &rows
+            };
+            match infer_table(&header, cells, &file_name, &options) {
                 Ok(inferred) => (Ok(inferred.text), inferred.notes),
                 Err(no_spec) => (Err(no_spec.0), Vec::new()),
             }
