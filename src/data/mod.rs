@@ -18,7 +18,7 @@ pub use looks::Look;
 pub mod aggregated;
 pub mod input;
 pub mod looks;
-mod records;
+pub mod records;
 pub mod rows;
 mod units;
 

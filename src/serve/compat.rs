@@ -165,18 +165,11 @@ async fn upload(
     if text.trim().is_empty() {
         return Err(detail(StatusCode::BAD_REQUEST, "The CSV file is empty"));
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|err| {
-            detail(
-                StatusCode::BAD_REQUEST,
-                format!("The CSV header cannot be read: {err}"),
-            )
-        })?
+    // One reader per thread, reset between uploads (see `data::records`).
+    let mut records = crate::data::records::records(&text, b',');
+    let header: Vec<String> = records
+        .next()
+        .ok_or_else(|| detail(StatusCode::BAD_REQUEST, "The CSV file has no header"))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -184,13 +177,7 @@ async fn upload(
         .iter()
         .position(|h| h.eq_ignore_ascii_case("variant"));
     let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|err| {
-            detail(
-                StatusCode::BAD_REQUEST,
-                format!("The CSV cannot be read: {err}"),
-            )
-        })?;
+    for record in records {
         let mut row: Vec<String> = record.iter().map(str::to_string).collect();
         if let Some(cell) = variant.and_then(|v| row.get_mut(v)) {
             *cell = cell.trim().to_lowercase();

@@ -44,24 +44,17 @@ pub struct InferOptions {
 pub struct NoSpec(pub String);
 
 /// Infers a spec for the aggregated CSV `text`, named after `file_name`.
-/// Every cell is trimmed; records that cannot be read are skipped.
+/// Every cell is trimmed.
 pub fn infer(text: &str, file_name: &str, options: &InferOptions) -> Result<Inferred, NoSpec> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|err| NoSpec(format!("the CSV header cannot be read: {err}")))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows: Vec<Vec<String>> = reader
-        .records()
-        .filter_map(Result::ok)
-        .map(|r| r.iter().map(str::to_string).collect())
-        .collect();
+    let trimmed = |record: csv::StringRecord| -> Vec<String> {
+        record.iter().map(|cell| cell.trim().to_string()).collect()
+    };
+    let mut records = crate::data::records::records(text, b',');
+    let header = records
+        .next()
+        .map(trimmed)
+        .ok_or_else(|| NoSpec("the CSV has no header".to_string()))?;
+    let rows: Vec<Vec<String>> = records.map(trimmed).collect();
     infer_table(&header, &rows, file_name, options)
 }
 
