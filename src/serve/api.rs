@@ -56,8 +56,18 @@ pub fn json_text(status: StatusCode, text: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
+/// Reads and drops what a client sent to a path that answers without its
+/// body (at most 1 MiB): a server that answers and closes with unread bytes
+/// in the socket makes the kernel reset the connection, and the client sees
+/// the reset instead of the answer (it happened to a 404 of `/api/analyze`
+/// with the compatible API off, under load).
+async fn drain(body: axum::body::Body) {
+    let _ = axum::body::to_bytes(body, 1 << 20).await;
+}
+
 /// The 404 of every path no route serves.
-pub async fn not_found(uri: Uri) -> Response {
+pub async fn not_found(uri: Uri, body: axum::body::Body) -> Response {
+    drain(body).await;
     let path = uri.path();
     if path.starts_with("/api/v1/") || path == "/api/v1" {
         error(StatusCode::NOT_FOUND, format!("no such endpoint: `{path}`"))
@@ -69,7 +79,8 @@ pub async fn not_found(uri: Uri) -> Response {
 }
 
 /// The 405 of a known path asked with the wrong method.
-pub async fn method_not_allowed(uri: Uri) -> Response {
+pub async fn method_not_allowed(uri: Uri, body: axum::body::Body) -> Response {
+    drain(body).await;
     let path = uri.path();
     if path.starts_with("/api/") && !path.starts_with("/api/v1/") {
         super::compat::method_not_allowed()
