@@ -141,16 +141,12 @@ impl Drop for Records<'_> {
 mod tests {
     use super::*;
 
-    /// Every record, field and position as the `csv` crate reads them.
-    fn with_csv(text: &str, delimiter: u8) -> Vec<(Vec<String>, u64, u64, u64)> {
-        csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(text.as_bytes())
-            .records()
+    type Row = (Vec<String>, u64, u64, u64);
+
+    /// Each record's fields and position (byte, line, record).
+    fn rows(records: impl Iterator<Item = StringRecord>) -> Vec<Row> {
+        records
             .map(|r| {
-                let r = r.expect("UTF-8 text");
                 let p = r.position().expect("position").clone();
                 (
                     r.iter().map(str::to_string).collect(),
@@ -162,18 +158,21 @@ mod tests {
             .collect()
     }
 
-    fn with_records(text: &str, delimiter: u8) -> Vec<(Vec<String>, u64, u64, u64)> {
-        records(text, delimiter)
-            .map(|r| {
-                let p = r.position().expect("position").clone();
-                (
-                    r.iter().map(str::to_string).collect(),
-                    p.byte(),
-                    p.line(),
-                    p.record(),
-                )
-            })
-            .collect()
+    /// Every record as the `csv` crate reads it.
+    fn with_csv(text: &str, delimiter: u8) -> Vec<Row> {
+        rows(
+            csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delimiter)
+                .from_reader(text.as_bytes())
+                .records()
+                .map(|r| r.expect("UTF-8 text")),
+        )
+    }
+
+    fn with_records(text: &str, delimiter: u8) -> Vec<Row> {
+        rows(records(text, delimiter))
     }
 
     #[test]
