@@ -1900,11 +1900,12 @@ fn bad_row_diagnostic(
         Problem::Ragged { fields } => Diagnostic::error(
             "xos::data::ragged_row",
             format!(
-                "line {line} has {fields} fields but the header has {}",
+                "line {line} has {} but the header has {}",
+                super::aggregated::count_of(*fields, "field"),
                 layout.roles.len()
             ),
         )
-        .label(row.span, format!("{fields} fields"))
+        .label(row.span, super::aggregated::count_of(*fields, "field"))
         .help(
             if *fields == layout.roles.len() + 1
                 && row.text.trim_end().ends_with(layout.delimiter as char)
