@@ -541,8 +541,7 @@ impl Diagnostics {
             }
         }
         for ((file, code), errors, warnings) in hidden {
-            let plural =
-                |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+            let plural = crate::text::counted;
             let what = match (errors, warnings) {
                 (0, w) => plural(w, "more warning"),
                 (e, 0) => plural(e, "more error"),

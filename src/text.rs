@@ -14,6 +14,16 @@ pub const MAX_ALIGN: usize = 80;
 
 use std::borrow::Cow;
 
+/// `1 field`, `3 fields`: a count with its noun, plural unless it is 1
+/// (`noun` may be several words, `more error`; only the last gets the `s`).
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The column width that aligns `lengths` (byte lengths of names, as the
 /// formatter measures them), capped at [`MAX_ALIGN`]: always a valid
 /// `{:width$}` argument.
@@ -118,6 +128,13 @@ pub fn short_quotes(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(counted(1, "field"), "1 field");
+        assert_eq!(counted(0, "field"), "0 fields");
+        assert_eq!(counted(8, "more error"), "8 more errors");
+    }
 
     #[test]
     fn alignment_is_capped() {

@@ -214,10 +214,10 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
             diags.push(
                 Diagnostic::error(
                     "xos::data::ragged_row",
-                    format!("this row has {} but the header has {}", count_of(record.len(), "field"), names.len()),
+                    format!("this row has {} but the header has {}", crate::text::counted(record.len(), "field"), names.len()),
                 )
                 .in_file(source)
-                .label(row_span, count_of(record.len(), "field"))
+                .label(row_span, crate::text::counted(record.len(), "field"))
                 .help(if trailing {
                     "the row ends with a separator the header does not have: remove the trailing one"
                 } else {
@@ -1016,25 +1016,9 @@ fn span_at(spans: &[Span], i: usize, fallback: usize) -> Span {
         .unwrap_or(Span::new(fallback, fallback))
 }
 
-/// `1 field`, `3 fields`: a count with its noun.
-pub(crate) fn count_of(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_agree_with_their_noun() {
-        assert_eq!(count_of(1, "field"), "1 field");
-        assert_eq!(count_of(0, "field"), "0 fields");
-        assert_eq!(count_of(8, "field"), "8 fields");
-    }
 
     #[test]
     fn counts_accept_integral_floats_only() {

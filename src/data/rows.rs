@@ -1901,11 +1901,11 @@ fn bad_row_diagnostic(
             "xos::data::ragged_row",
             format!(
                 "line {line} has {} but the header has {}",
-                super::aggregated::count_of(*fields, "field"),
+                crate::text::counted(*fields, "field"),
                 layout.roles.len()
             ),
         )
-        .label(row.span, super::aggregated::count_of(*fields, "field"))
+        .label(row.span, crate::text::counted(*fields, "field"))
         .help(
             if *fields == layout.roles.len() + 1
                 && row.text.trim_end().ends_with(layout.delimiter as char)
