@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use xos::output::{Format, render};
-use xos::{RunOptions, run_once};
+use xos::{LoadOptions, RunOptions, run_once};
 
 const SPECS: usize = 1_000;
 
@@ -44,6 +44,28 @@ fn pipeline(c: &mut Criterion) {
             for spec in &specs {
                 let outcome = run_once(spec, &options).expect("valid spec");
                 std::hint::black_box(outcome.report.decision.verdict);
+            }
+        })
+    });
+    // Its stages, on the same 1,000 specs: the parse alone (text in memory),
+    // then parse and check (with `xos.toml` lookup and the policy).
+    let sources: Vec<_> = specs
+        .iter()
+        .map(|spec| xos::check::read_source(spec).expect("readable spec"))
+        .collect();
+    group.bench_function("parse x1000", |b| {
+        b.iter(|| {
+            for source in &sources {
+                std::hint::black_box(xos::syntax::parse::parse(source).expect("valid spec"));
+            }
+        })
+    });
+    group.bench_function("parse + check x1000", |b| {
+        b.iter(|| {
+            for source in &sources {
+                let checked =
+                    xos::check_source(source, &LoadOptions::default()).expect("valid spec");
+                std::hint::black_box(checked);
             }
         })
     });
