@@ -334,7 +334,13 @@ pub fn non_inferiority(
 /// plain bisection's (a unit test compares the two over random arms).
 /// Counted on one interval end of a checkout-sized pair (10,000/1,200 against
 /// 10,050/1,320): about 4,000 evaluations of the score equation before,
-/// about 520 steered (450 bisection steps and 70 Newton steps).
+/// about 520 steered (450 bisection steps and 70 Newton steps). Three more
+/// cuts, same doubles: the secant estimate reads `V` from Newton's root
+/// alone ([`ScoreModel::variance_estimate`]), Newton stops as soon as its
+/// step is converged (it used to halve its bracket 20–30 times when the
+/// root sat at a bracket end), and Newton starts from the previous root.
+/// CPU time of a whole score comparison on that pair (100,000 calls):
+/// 5.85 µs → 4.55 µs.
 struct ScoreModel {
     n_c: f64,
     n_t: f64,
@@ -346,6 +352,11 @@ struct ScoreModel {
     abs_lift: f64,
     /// `N/(N − 1)` (score) or 1 (pooled).
     factor: f64,
+    /// The last constrained root `p_a` for `δ > 0` and for `δ < 0`, where
+    /// Newton's estimate of the next starts: the bisections ask for nearby
+    /// `δ`s in turn, so it starts within a step or two of the root. Only the
+    /// steering moves; the bisection's double is the same from any start.
+    warm_start: [std::cell::Cell<Option<f64>>; 2],
 }
 
 impl ScoreModel {
@@ -374,11 +385,29 @@ impl ScoreModel {
             reflected,
             abs_lift: r.abs_lift,
             factor,
+            warm_start: Default::default(),
         })
     }
 
     /// `V(δ)`, in the original orientation of `δ`; 0 at `|δ| ≥ 1`.
     fn variance(&self, delta: f64) -> f64 {
+        self.variance_with(delta, true)
+    }
+
+    /// `V(δ)` from Newton's estimate of the constrained rates, without the
+    /// bisection to the exact double: enough for the secant estimate that
+    /// steers [`Self::crossing`] (a quarter of its cost was these fits).
+    fn variance_estimate(&self, delta: f64) -> f64 {
+        self.variance_with(delta, false)
+    }
+
+    /// [`Self::variance`] (`exact`) or [`Self::variance_estimate`].
+    fn variance_with(&self, delta: f64, exact: bool) -> f64 {
+        let fit = if exact {
+            constrained_mle
+        } else {
+            constrained_mle_estimate
+        };
         let d = if self.reflected { -delta } else { delta };
         let (p_c, q_c, p_t, q_t) = if d == 0.0 {
             // The pooled rate, from exact integer sums.
@@ -387,10 +416,14 @@ impl ScoreModel {
             let (p, q) = (x / n, (n - x) / n);
             (p, q, p, q)
         } else if d > 0.0 {
-            let (p_c, q_c, p_t, q_t) = constrained_mle(self.x_c, self.n_c, self.x_t, self.n_t, d);
+            let start = self.warm_start[0].get();
+            let (p_c, q_c, p_t, q_t) = fit(self.x_c, self.n_c, self.x_t, self.n_t, d, start);
+            self.warm_start[0].set(Some(p_c));
             (p_c, q_c, p_t, q_t)
         } else {
-            let (p_t, q_t, p_c, q_c) = constrained_mle(self.x_t, self.n_t, self.x_c, self.n_c, -d);
+            let start = self.warm_start[1].get();
+            let (p_t, q_t, p_c, q_c) = fit(self.x_t, self.n_t, self.x_c, self.n_c, -d, start);
+            self.warm_start[1].set(Some(p_t));
             (p_c, q_c, p_t, q_t)
         };
         (p_t * q_t / self.n_t + p_c * q_c / self.n_c) * self.factor
@@ -439,7 +472,7 @@ impl ScoreModel {
         // near 0 has many doubles in that noise), so the brackets are wide
         // in that scale.
         let sd_at_lift = if steer {
-            self.variance(self.abs_lift).sqrt()
+            self.variance_estimate(self.abs_lift).sqrt()
         } else {
             0.0
         };
@@ -470,7 +503,7 @@ impl ScoreModel {
     /// `Δ̂` (`sd_at_lift` = `√V(Δ̂)`) and then secant steps; `None` when it
     /// leaves `(−1, 1)` or does not settle (the bisection then runs unsteered).
     fn crossing_estimate(&self, target: f64, sd_at_lift: f64) -> Option<f64> {
-        let g = |delta: f64| self.abs_lift - delta - target * self.variance(delta).sqrt();
+        let g = |delta: f64| self.abs_lift - delta - target * self.variance_estimate(delta).sqrt();
         let inside = |delta: f64| delta.is_finite() && delta > -1.0 && delta < 1.0;
         let mut a = self.abs_lift - target * sd_at_lift;
         if !inside(a) {
@@ -569,20 +602,47 @@ fn bisect_keys(
 /// `p_b − p_a = d`, `0 < d`, with `p_a ∈ [0, 1 − d]`: the root of the
 /// restricted score equation by bisection over the bit patterns of the
 /// non-negative doubles (step 3 of [`ScoreModel`]). For `d ≥ 1` the only
-/// feasible point is `p_a = 0`, `p_b = 1`.
-fn constrained_mle(x_a: f64, n_a: f64, x_b: f64, n_b: f64, d: f64) -> (f64, f64, f64, f64) {
-    constrained_mle_with(x_a, n_a, x_b, n_b, d, true)
+/// feasible point is `p_a = 0`, `p_b = 1`. Newton's estimate that steers
+/// the bisection starts from `start` when given (a previous root, see
+/// [`ScoreModel::variance`]); the double is the same from any start.
+fn constrained_mle(
+    x_a: f64,
+    n_a: f64,
+    x_b: f64,
+    n_b: f64,
+    d: f64,
+    start: Option<f64>,
+) -> (f64, f64, f64, f64) {
+    constrained_mle_with(x_a, n_a, x_b, n_b, d, Some(start))
 }
 
-/// [`constrained_mle`], steered by Newton's estimate of the root when
-/// `steer` (the plain bisection otherwise; the two give the same double).
+/// [`constrained_mle`] to Newton's estimate of the root (the bisection's
+/// double otherwise): for estimates only.
+fn constrained_mle_estimate(
+    x_a: f64,
+    n_a: f64,
+    x_b: f64,
+    n_b: f64,
+    d: f64,
+    start: Option<f64>,
+) -> (f64, f64, f64, f64) {
+    let top = 1.0 - d;
+    match newton_root(x_a, n_a, x_b, n_b, d, start) {
+        Some(p_a) if top > 0.0 => (p_a, 1.0 - p_a, p_a + d, top - p_a),
+        _ => constrained_mle(x_a, n_a, x_b, n_b, d, start),
+    }
+}
+
+/// [`constrained_mle`], steered by Newton's estimate of the root (started
+/// from the given start, if any) when `steer` is `Some` (the plain bisection
+/// otherwise; the two give the same double).
 fn constrained_mle_with(
     x_a: f64,
     n_a: f64,
     x_b: f64,
     n_b: f64,
     d: f64,
-    steer: bool,
+    steer: Option<Option<f64>>,
 ) -> (f64, f64, f64, f64) {
     let top = 1.0 - d;
     if top <= 0.0 {
@@ -592,7 +652,7 @@ fn constrained_mle_with(
     // Rounding makes the sign of the slope noisy within a few ε of the
     // rates' scale (the terms cancel at the root), so the brackets are wide
     // in that scale.
-    let brackets = match steer.then(|| newton_root(x_a, n_a, x_b, n_b, d)) {
+    let brackets = match steer.map(|start| newton_root(x_a, n_a, x_b, n_b, d, start)) {
         Some(Some(p_a)) => {
             let scale = p_a.max(x_a / n_a).max(x_b / n_b);
             RELATIVE_WIDTHS.map(|w| {
@@ -634,15 +694,17 @@ fn restricted_slope(x_a: f64, n_a: f64, x_b: f64, n_b: f64, d: f64, p_a: f64) ->
 }
 
 /// Newton's estimate of the root of the restricted score equation of
-/// [`constrained_mle`] in `p_a ∈ [0, 1 − d]`, started from
+/// [`constrained_mle`] in `p_a ∈ [0, 1 − d]`, started from `start` or else
 /// `(x_a + x_b − n_b d)/(n_a + n_b)` (the root when both arms' rates are
 /// equal up to `d`) and kept inside the bracket of the points already seen
 /// (a bisection step when Newton's leaves it); `None` when it does not
 /// settle in 60 steps.
-fn newton_root(x_a: f64, n_a: f64, x_b: f64, n_b: f64, d: f64) -> Option<f64> {
+fn newton_root(x_a: f64, n_a: f64, x_b: f64, n_b: f64, d: f64, start: Option<f64>) -> Option<f64> {
     let top = 1.0 - d;
     let (mut low, mut high) = (0.0_f64, top);
-    let mut p = ((x_a + x_b - n_b * d) / (n_a + n_b)).clamp(0.0, top);
+    let mut p = start
+        .unwrap_or((x_a + x_b - n_b * d) / (n_a + n_b))
+        .clamp(0.0, top);
     for _ in 0..60 {
         let s = restricted_slope(x_a, n_a, x_b, n_b, d, p);
         if s > 0.0 {
@@ -656,12 +718,21 @@ fn newton_root(x_a: f64, n_a: f64, x_b: f64, n_b: f64, d: f64) -> Option<f64> {
         let (q_a, p_b, q_b) = (1.0 - p, p + d, top - p);
         let (u, v) = (x_a - n_a * p, x_b - n_b * p_b);
         let ds = -n_a * p_b * q_b + u * (q_b - p_b) - n_b * p * q_a + v * (q_a - p);
-        let mut next = p - s / ds;
-        if !(next > low && next < high) {
-            next = 0.5 * (low + high);
+        let newton = p - s / ds;
+        // Quadratic convergence: a step this small leaves `newton` within a
+        // few doubles of the root, which is all the bisection needs. This
+        // comes first: near the root, rounding can have put the root at a
+        // bracket end already seen, where Newton's converged step lands, and
+        // halving the bracket from there took 20–30 steps (a quarter of the
+        // steps of a score interval).
+        if (newton - p).abs() <= 1e-9 * p {
+            return Some(newton.clamp(low, high));
         }
-        // Quadratic convergence: a step this small leaves `next` within a
-        // few doubles of the root, which is all the bisection needs.
+        let next = if newton > low && newton < high {
+            newton
+        } else {
+            0.5 * (low + high)
+        };
         if (next - p).abs() <= 1e-9 * p {
             return Some(next);
         }
@@ -925,7 +996,12 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             (state >> 11) % bound.max(1)
         };
-        for case in 0..3_000 {
+        // `XOS_BISECTION_CASES=1000000` for a long run.
+        let cases = std::env::var("XOS_BISECTION_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(3_000_u64);
+        for case in 0..cases {
             let scale = 10_u64.pow(1 + (case % 9) as u32);
             let (n_c, n_t) = (1 + next(scale), 1 + next(scale));
             let (x_c, x_t) = match case % 4 {
@@ -956,8 +1032,8 @@ mod tests {
             }
             let d = next(1_000_000) as f64 / 1_000_000.0;
             let (xa, na, xb, nb) = (x_c as f64, n_c as f64, x_t as f64, n_t as f64);
-            let fast = constrained_mle_with(xa, na, xb, nb, d, true);
-            let plain = constrained_mle_with(xa, na, xb, nb, d, false);
+            let fast = constrained_mle_with(xa, na, xb, nb, d, Some(None));
+            let plain = constrained_mle_with(xa, na, xb, nb, d, None);
             assert_eq!(
                 fast.0.to_bits(),
                 plain.0.to_bits(),
