@@ -478,6 +478,14 @@ pub struct Path {
 }
 
 impl Path {
+    /// The path of one name (`worsened`), spanning it.
+    pub fn single(name: Ident) -> Path {
+        Path {
+            span: name.span,
+            segments: vec![name],
+        }
+    }
+
     /// The path as written, `srm.p`.
     pub fn text(&self) -> String {
         let names: Vec<&str> = self.segments.iter().map(|s| s.name.as_str()).collect();
@@ -552,6 +560,16 @@ pub struct Expr {
     pub kind: ExprKind,
     /// Where the expression is written, from its first to its last character.
     pub span: Span,
+}
+
+impl Expr {
+    /// A fact path or bare word as an operand, spanning it.
+    pub fn path(path: Path) -> Expr {
+        Expr {
+            span: path.span,
+            kind: ExprKind::Path(path),
+        }
+    }
 }
 
 /// The kinds of expression node.

@@ -1,9 +1,11 @@
 //! Text ↔ syntax tree: the pest grammar (`grammar/xos.pest`) and its glue
-//! in [`parse`], the tree in [`ast`], and the formatter in [`fmt`] (the tree
-//! back to canonical text). Nothing here knows what a name means; that is
-//! [`crate::check`].
+//! in [`parse`], a hand-written recursive-descent [`fast`] path that reads
+//! valid files without pest, the tree in [`ast`], and the formatter in
+//! [`fmt`] (the tree back to canonical text). Nothing here knows what a
+//! name means; that is [`crate::check`].
 
 pub mod ast;
+pub mod fast;
 pub mod fmt;
 pub mod parse;
 
