@@ -331,7 +331,13 @@ pub fn non_inferiority(
 /// (step 4) estimate of the root; see [`bisect_keys`]. The estimate only
 /// tells the bisection the sides of the points far from the root, after two
 /// evaluations have confirmed them, so the result is the same double as the
-/// plain bisection's (a unit test compares the two over random arms).
+/// plain bisection's (a unit test compares the two over random arms):
+/// wherever rounding's noise in the sign stays inside the bracket. Over
+/// 1,000,000 random pairs (`XOS_BISECTION_CASES=1000000`), two interval ends
+/// of 4,000,000 differ from the plain bisection's, by 2 doubles (1e-16
+/// relative), both with 0 events in 10³–10⁴ units against 3 in 10⁷; that
+/// noise is as arbitrary as the other double, and both meet the reference's
+/// 1e-12.
 /// Counted on one interval end of a checkout-sized pair (10,000/1,200 against
 /// 10,050/1,320): about 4,000 evaluations of the score equation before,
 /// about 520 steered (450 bisection steps and 70 Newton steps). Three more
