@@ -164,25 +164,41 @@ pub fn load(plan: &Plan) -> Result<Data, Diagnostics> {
     }
     let plan = plan.as_ref();
     let max = crate::limits::max_aggregated_bytes();
-    let file = crate::limits::open_regular(path).map_err(|err| unreadable(plan, path, err))?;
-    let compressed = file.metadata().map_or(0, |m| m.len());
-    let mut head = [0u8; 2];
-    let gzip = (&file).read_exact(&mut head).is_ok() && rows::is_gzip(&head);
-    let mut file = file;
-    std::io::Seek::rewind(&mut file).map_err(|err| unreadable(plan, path, err))?;
-    let bytes = if gzip {
-        // The decompressed size is bounded, not the file's: a small gzip
-        // file can hold a gigabyte line.
-        let max = max.min(crate::limits::max_inflated_bytes(compressed));
-        crate::limits::read_bounded(flate2::read::MultiGzDecoder::new(file), max)
-    } else if compressed > max {
-        Err(crate::limits::too_large(max))
+    let (file, compressed) =
+        crate::limits::open_regular_sized(path).map_err(|err| unreadable(plan, path, err))?;
+    let bytes = if compressed <= max {
+        // The common case, in one read: the file's bytes, then gzip or not
+        // from their first two.
+        crate::limits::read_bounded_sized(file, max, compressed).and_then(|bytes| {
+            if rows::is_gzip(&bytes) {
+                let max = max.min(crate::limits::max_inflated_bytes(bytes.len() as u64));
+                crate::limits::read_bounded(flate2::read::MultiGzDecoder::new(&bytes[..]), max)
+            } else {
+                Ok(bytes)
+            }
+        })
     } else {
-        crate::limits::read_bounded(file, max)
+        read_large(file, compressed, max)
     }
     .map_err(|err| unreadable(plan, path, err))?;
     let source = decode(path, bytes)?;
     aggregated::parse_aggregated(plan, &source)
+}
+
+/// An aggregated file larger than the limit: an error, unless it is gzip
+/// whose decompressed text fits.
+fn read_large(mut file: std::fs::File, compressed: u64, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut head = [0u8; 2];
+    let gzip = (&file).read_exact(&mut head).is_ok() && rows::is_gzip(&head);
+    std::io::Seek::rewind(&mut file)?;
+    if gzip {
+        // The decompressed size is bounded, not the file's: a small gzip
+        // file can hold a gigabyte line.
+        let max = max.min(crate::limits::max_inflated_bytes(compressed));
+        crate::limits::read_bounded(flate2::read::MultiGzDecoder::new(file), max)
+    } else {
+        Err(crate::limits::too_large(max))
+    }
 }
 
 /// The data file cannot be opened, read or decompressed.
