@@ -18,11 +18,12 @@
 # p99 under 5 ms at 8 clients, 0 errors.
 #
 # The Python system's figure: ExperimentOS (FastAPI + pandas + SciPy) cannot
-# be fetched on this machine. Its back end runs, per request, the same
+# be fetched on this machine. Its back end runs, per request, at least the
 # pandas/SciPy/statsmodels evaluation that bench/fleet/python_loop.py times
-# (16.6 ms per experiment on this machine, imports excluded), on one uvicorn
-# worker: at most ~60 requests/s per core, ~120 on 2 cores before any HTTP
-# or multipart cost. That bound is the figure the ratio is taken against.
+# (1.77 ms per experiment on a quiet machine on 2026-12-01, imports excluded;
+# 16.6 ms in the measurement), on one uvicorn worker per core: at most
+# ~565 requests/s per core, ~1,130 on 2 cores before any HTTP or multipart
+# cost. That bound is the figure the ratio is taken against (docs/api.md).
 #
 # Load generator and server share the machine's 2 cores: the figures are a
 # lower bound of what the server alone would sustain.
