@@ -9,7 +9,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{manifest, relative, render_all};
+use common::{manifest, relative, render_all, xos_files};
 use xos::check::{self, CheckedFile, LoadOptions};
 use xos::diagnostic::Diagnostics;
 use xos::plan::{
@@ -278,7 +278,7 @@ fn missing_spec_is_a_diagnostic_with_the_path() {
 fn every_example_and_rule_file_checks_clean() {
     let mut files = Vec::new();
     for dir in ["examples", "rules"] {
-        collect(&manifest().join(dir), &mut files);
+        xos_files(&manifest().join(dir), &mut files);
     }
     assert!(files.len() >= 5);
     for file in files {
@@ -289,20 +289,6 @@ fn every_example_and_rule_file_checks_clean() {
                 render_all(checked.warnings())
             ),
             Err(errors) => panic!("{}: {}", file.display(), render_all(&errors)),
-        }
-    }
-}
-
-fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, files);
-        } else if path.extension().is_some_and(|e| e == "xos") {
-            files.push(path);
         }
     }
 }

@@ -23,6 +23,8 @@
 //! specs stayed valid and were read the same, 756,380 were rejected by both.
 //! The seed is random on every run; a failure prints the smallest text.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -31,6 +33,8 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use xos::diagnostic::SourceFile;
 use xos::syntax::{fast, parse};
+
+use common::xos_files;
 
 /// What the two paths did with one text.
 #[derive(Debug, PartialEq)]
@@ -76,20 +80,6 @@ fn compare(text: &str) -> Result<Agreement, String> {
             "pest rejects the file ({:?}) but the fast path parsed it: {got:?}",
             errors.iter().map(|d| d.message.clone()).collect::<Vec<_>>()
         )),
-    }
-}
-
-fn xos_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            xos_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "xos") {
-            out.push(path);
-        }
     }
 }
 

@@ -97,3 +97,19 @@ impl Rng {
         self.next() % n
     }
 }
+
+/// Appends every `.xos` file under `dir` (recursively, in directory order)
+/// to `out`; a folder that cannot be read adds nothing.
+pub fn xos_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            xos_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "xos") {
+            out.push(path);
+        }
+    }
+}
