@@ -21,7 +21,7 @@
 //!    inner quadrature of its own mode-relative density.
 //!
 //! The smaller expected loss comes from whichever of three exact forms
-//! cancels least ([`smaller_loss`]): `K(1/N_c + 1/N_t) − |Δm| P` with
+//! cancels least (`smaller_loss`): `K(1/N_c + 1/N_t) − |Δm| P` with
 //! `K = B(a_c+a_t, b_c+b_t)/(B(a_c, b_c) B(a_t, b_t))`, whose logarithm is
 //! formed from relative entropies so that it keeps its precision at 10¹⁵
 //! units, or `E[X] P(X⁺ > Y) − E[Y] P(X > Y⁺)` for either orientation; the
@@ -34,7 +34,7 @@ use rand_distr::{Beta as BetaDistribution, Distribution};
 
 /// Smallest shape parameter (of `a`, `b`) at which a posterior counts as
 /// near-normal and, unless Evan Miller's sum is at most
-/// [`MILLER_MAX_TERMS`] long, is integrated over its standardized variable
+/// `MILLER_MAX_TERMS` long, is integrated over its standardized variable
 /// instead of entering the sum, whose length (about `9√shape` terms) stays
 /// under 30 000 below it.
 pub const NEAR_NORMAL_SHAPE: f64 = 1e7;
@@ -116,7 +116,7 @@ fn valid_prior(prior: (f64, f64)) -> bool {
 /// posterior means is computed directly by `prob_greater`'s formulation for
 /// the shapes at hand (see the module documentation) and the other as its
 /// complement (at least about ½, so it keeps its precision). The smaller
-/// expected loss is [`smaller_loss`]'s (for a lift of `u` posterior sd its
+/// expected loss is `smaller_loss`'s (for a lift of `u` posterior sd its
 /// terms cancel by at most about `u²`), the larger is it plus
 /// `|m_t − m_c|`, with `m_t − m_c = (a_t b_c − a_c b_t)/(N_c N_t)` formed
 /// from an exact difference of products (`N = a + b` per posterior).
