@@ -790,21 +790,23 @@ fn render_plain(diagnostic: &Diagnostic) -> String {
     out
 }
 
-/// `bytes` as the text of `path`; when they are not UTF-8, the file up to
-/// the first bad byte (with `U+FFFD` for it) and the span of that byte, so a
-/// diagnostic can point at its line and column.
+/// `bytes` as the text of `path`, quoted in diagnostics as `quote` says;
+/// when they are not UTF-8, the file up to the first bad byte (with `U+FFFD`
+/// for it) and the span of that byte, so a diagnostic can point at its line
+/// and column.
 pub fn decode_utf8(
     path: &Path,
     bytes: Vec<u8>,
+    quote: Quote,
 ) -> Result<Arc<SourceFile>, (Arc<SourceFile>, Span)> {
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(path, text)),
+        Ok(text) => Ok(SourceFile::quoted(path, text, 1, quote)),
         Err(err) => {
             let valid = err.utf8_error().valid_up_to();
             let bytes = err.into_bytes();
             let shown = String::from_utf8_lossy(&bytes[..valid]).into_owned() + "\u{FFFD}";
             let span = Span::new(valid, valid + '\u{FFFD}'.len_utf8());
-            Err((SourceFile::new(path, shown), span))
+            Err((SourceFile::quoted(path, shown, 1, quote), span))
         }
     }
 }

@@ -31,7 +31,7 @@ mod sequential;
 mod settings;
 mod values;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::diagnostic::{Diagnostic, Diagnostics, Quote, SourceFile, Span};
 use crate::plan::{Plan, Policy, PolicyOrigin};
 use crate::syntax::ast;
 use crate::syntax::parse;
@@ -166,16 +166,18 @@ pub fn check_experiment_without_config(
 /// diagnostic naming the path.
 pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Diagnostics> {
     match crate::limits::read_file(path, crate::limits::max_source_bytes()) {
-        Ok(bytes) => crate::diagnostic::decode_utf8(path, bytes).map_err(|(source, byte)| {
-            Diagnostic::error(
-                "xos::io::not_utf8",
-                format!("`{}` is not UTF-8 text", path.display()),
-            )
-            .in_file(&source)
-            .label(byte, "invalid byte here")
-            .help("xos files are UTF-8 text")
-            .into()
-        }),
+        Ok(bytes) => {
+            crate::diagnostic::decode_utf8(path, bytes, Quote::Excerpt).map_err(|(source, byte)| {
+                Diagnostic::error(
+                    "xos::io::not_utf8",
+                    format!("`{}` is not UTF-8 text", path.display()),
+                )
+                .in_file(&source)
+                .label(byte, "invalid byte here")
+                .help("xos files are UTF-8 text")
+                .into()
+            })
+        }
         Err(error) => Err(Diagnostic::error(
             "xos::io::read",
             format!("cannot read `{}`: {}", path.display(), io_reason(&error)),

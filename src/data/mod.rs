@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, Quote, SourceFile, Span, did_you_mean};
 use crate::plan::{Plan, Shape};
 pub use looks::Look;
 
@@ -232,21 +232,13 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostic
         let span = Span::new(before.len(), before.len() + 1);
         return Err(binary(&SourceFile::data(path, before + "\0", 1), span).into());
     }
-    let data = |source: Arc<SourceFile>| {
-        let path = source.path.clone();
-        let text =
-            Arc::try_unwrap(source).map_or_else(|shared| shared.text.clone(), |own| own.text);
-        SourceFile::data(path, text, 1)
-    };
-    crate::diagnostic::decode_utf8(path, bytes)
-        .map(data)
-        .map_err(|(source, span)| {
-            Diagnostic::error("xos::data::invalid_utf8", "the file is not valid UTF-8")
-                .in_file(&data(source))
-                .label(span, "invalid byte here")
-                .help("export the CSV as UTF-8")
-                .into()
-        })
+    crate::diagnostic::decode_utf8(path, bytes, Quote::Token).map_err(|(source, span)| {
+        Diagnostic::error("xos::data::invalid_utf8", "the file is not valid UTF-8")
+            .in_file(&source)
+            .label(span, "invalid byte here")
+            .help("export the CSV as UTF-8")
+            .into()
+    })
 }
 
 /// The data holds a NUL byte, which no CSV text does (`/proc/self/environ`,
