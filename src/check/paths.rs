@@ -92,9 +92,7 @@ impl Repository {
             }),
         )
     }
-}
 
-impl Repository {
     /// Whether `path` is the written root followed by plain names none of
     /// which is a symlink (one `lstat` each, where [`resolve`] reads every
     /// component of the path): then its real path is the root's real path
