@@ -12,6 +12,11 @@ use xos::{LoadOptions, RunOptions, run_once};
 
 const SPECS: usize = 1_000;
 
+/// The allocator the `xos` binary ships with (`src/bin/xos/main.rs`), so the
+/// figures are those of `xos run` and `xos serve`, not of the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// 1,000 copies of the checkout example, each with its own name and data.
 fn corpus(dir: &Path) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/checkout");
@@ -66,6 +71,19 @@ fn pipeline(c: &mut Criterion) {
                 let checked =
                     xos::check_source(source, &LoadOptions::default()).expect("valid spec");
                 std::hint::black_box(checked);
+            }
+        })
+    });
+    // The memo alone, from reports already evaluated.
+    let reports: Vec<_> = specs
+        .iter()
+        .map(|spec| run_once(spec, &options).expect("valid spec").report)
+        .collect();
+    group.bench_function("markdown memo x1000", |b| {
+        b.iter(|| {
+            for report in &reports {
+                let memo = render(report, Format::Md, None).expect("memo");
+                std::hint::black_box(memo.len());
             }
         })
     });

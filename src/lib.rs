@@ -177,6 +177,7 @@ pub enum Durability {
 /// Writes `contents` to `path` atomically (a temporary file in the same
 /// folder, then a rename), syncing it first when `durability` is
 /// [`Durability::PerFile`]. A rewritten file keeps its permissions.
+/// The same as [`stage_atomic`] followed at once by [`StagedWrite::commit`].
 ///
 /// # Errors
 /// `xos::io::write` with the OS error when the folder cannot be created or
@@ -186,48 +187,122 @@ pub fn write_atomic_with(
     contents: &[u8],
     durability: Durability,
 ) -> Result<(), Diagnostic> {
-    let fail = |err: std::io::Error| {
-        Diagnostic::error(
-            "xos::io::write",
-            format!("cannot write `{}`", path.display()),
-        )
-        .at_path(path)
-        .help(err.to_string())
-    };
-    // Writing through a symlink (`xos fmt` of a linked spec) rewrites the
-    // file it points to and keeps the link.
-    let resolved;
-    let path = match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            resolved = std::fs::canonicalize(path).map_err(fail)?;
-            resolved.as_path()
+    stage_atomic(path, contents, durability)?.commit()
+}
+
+/// A file written in full under a temporary name in its folder, waiting for
+/// [`commit`](Self::commit) to rename it to its own name. Dropped without a
+/// commit, the temporary is removed and the file at `path` is untouched. It
+/// holds no open file descriptor, so a run may stage thousands at once.
+#[derive(Debug)]
+pub struct StagedWrite {
+    temp: tempfile::TempPath,
+    path: PathBuf,
+    /// `path`'s folder when it did not exist: the temporary waits in the
+    /// nearest folder above that does, and the commit creates the folder.
+    create: Option<PathBuf>,
+}
+
+impl StagedWrite {
+    /// Renames the temporary to its file's name: readers see the old file or
+    /// the new one, never part of one.
+    ///
+    /// # Errors
+    /// `xos::io::write` with the OS error (the temporary is removed).
+    pub fn commit(self) -> Result<(), Diagnostic> {
+        let StagedWrite { temp, path, create } = self;
+        if let Some(dir) = create {
+            std::fs::create_dir_all(dir).map_err(|err| write_error(&path, err))?;
         }
-        _ => path,
+        // On failure the temporary is removed when `persist`'s error is dropped.
+        temp.persist(&path)
+            .map_err(|err| write_error(&path, err.error))
+    }
+}
+
+/// The first half of [`write_atomic_with`]: `contents` written (and, with
+/// [`Durability::PerFile`], synced) to a temporary file in `path`'s folder,
+/// which [`StagedWrite::commit`] renames to `path`. `xos run` stages every
+/// memo on the workers that render them and commits them once every spec
+/// has been evaluated, so a failed spec or a clash of names leaves every
+/// memo, and every folder, as it was. A missing folder is created by the
+/// commit (the temporary waits in the nearest folder above it that exists,
+/// on the same filesystem); writing through a symlink writes the file it
+/// points to and keeps the link; a rewritten file keeps its permissions.
+///
+/// # Errors
+/// `xos::io::write` with the OS error when the folder cannot be created or
+/// the temporary cannot be created, written or synced (it is then removed).
+pub fn stage_atomic(
+    path: &Path,
+    contents: &[u8],
+    durability: Durability,
+) -> Result<StagedWrite, Diagnostic> {
+    let fail = |err: std::io::Error| write_error(path, err);
+    // One `lstat` tells a symlink (`xos fmt` of a linked spec: rewrite the
+    // file it points to, keep the link) and the permissions to keep.
+    let (path, permissions) = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            let resolved = std::fs::canonicalize(path).map_err(fail)?;
+            let permissions = std::fs::metadata(&resolved).ok().map(|m| m.permissions());
+            (resolved, permissions)
+        }
+        Ok(meta) => (path.to_path_buf(), Some(meta.permissions())),
+        Err(_) => (path.to_path_buf(), None),
     };
-    let dir = parent_folder(path);
-    std::fs::create_dir_all(&dir).map_err(fail)?;
+    let dir = parent_folder(&path);
     let name = path
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     remove_stale_temp_files(&dir);
     // `tempfile` creates the file with O_EXCL and a random name (it never
     // follows a planted symlink); the process id in the name lets the next
-    // write tell a temporary of a killed run from one in use.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}{TEMP_MARK}{}-", std::process::id()))
-        .tempfile_in(&dir)
-        .map_err(fail)?;
+    // write tell a temporary of a killed run from one in use. A missing
+    // folder shows as `NotFound` here (no `stat` of the folder per memo).
+    let prefix = format!(".{name}{TEMP_MARK}{}-", std::process::id());
+    let temp_in = |dir: &Path| tempfile::Builder::new().prefix(&prefix).tempfile_in(dir);
+    let (mut tmp, create) = match temp_in(&dir) {
+        Ok(tmp) => (tmp, None),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let existing = dir
+                .ancestors()
+                .skip(1)
+                .map(|a| {
+                    if a.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        a
+                    }
+                })
+                .find(|a| a.is_dir())
+                .ok_or_else(|| fail(err))?;
+            remove_stale_temp_files(existing);
+            (temp_in(existing).map_err(fail)?, Some(dir.clone()))
+        }
+        Err(err) => return Err(fail(err)),
+    };
     std::io::Write::write_all(&mut tmp, contents).map_err(fail)?;
     if durability == Durability::PerFile {
         tmp.as_file().sync_all().map_err(fail)?;
     }
-    // Rewriting a file in place keeps its permissions.
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = tmp.as_file().set_permissions(meta.permissions());
+    if let Some(permissions) = permissions {
+        let _ = tmp.as_file().set_permissions(permissions);
     }
-    // On failure the temporary is removed when `persist`'s error is dropped.
-    tmp.persist(path).map_err(|err| fail(err.error))?;
-    Ok(())
+    Ok(StagedWrite {
+        temp: tmp.into_temp_path(),
+        path,
+        create,
+    })
+}
+
+/// `xos::io::write` at `path`, with the OS error as its help.
+fn write_error(path: &Path, err: std::io::Error) -> Diagnostic {
+    Diagnostic::error(
+        "xos::io::write",
+        format!("cannot write `{}`", path.display()),
+    )
+    .at_path(path)
+    .help(err.to_string())
 }
 
 /// What marks xos's own temporary files: `.NAME.xos-tmp-PID-RANDOM`.

@@ -147,6 +147,62 @@ fn a_folder_of_specs_gives_one_memo_each() {
     }
 }
 
+/// The names of the temporaries xos left in `dir`.
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("xos-tmp"))
+        .collect()
+}
+
+/// A folder run writes its memos under temporary names while it evaluates,
+/// and renames them only once every spec has passed: one failed spec leaves
+/// the memos of the last run as they were, creates no folder and leaves no
+/// temporary; a run that passes creates a missing nested `--out` folder.
+#[test]
+fn a_folder_run_with_a_failed_spec_changes_no_memo() {
+    let dir = project(WIN);
+    std::fs::write(dir.path().join("other.xos"), SPEC.replace("small", "other")).unwrap();
+    let out = xos(&["run", ".", "--out", "memos"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let before = std::fs::read_to_string(dir.path().join("memos/small.md")).unwrap();
+    assert!(before.contains("LAUNCH"), "{before}");
+
+    // `other` now fails on its data; `small`'s data turns to a harm.
+    std::fs::write(dir.path().join("data.csv"), HARM).unwrap();
+    std::fs::write(
+        dir.path().join("other.xos"),
+        SPEC.replace("small", "other")
+            .replace("data.csv", "missing.csv"),
+    )
+    .unwrap();
+    for out_dir in ["memos", "new/nested"] {
+        let out = xos(&["run", ".", "--out", out_dir], dir.path());
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("missing.csv"));
+    }
+    let after = std::fs::read_to_string(dir.path().join("memos/small.md")).unwrap();
+    assert_eq!(after, before, "a memo changed in a failed run");
+    assert!(
+        !dir.path().join("new").exists(),
+        "a failed run made a folder"
+    );
+    for folder in [dir.path(), &dir.path().join("memos")] {
+        assert_eq!(temporaries(folder), Vec::<String>::new());
+    }
+
+    std::fs::remove_file(dir.path().join("other.xos")).unwrap();
+    let out = xos(&["run", ".", "--out", "new/nested"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let memo = std::fs::read_to_string(dir.path().join("new/nested/small.md")).unwrap();
+    assert!(memo.starts_with("# small: ROLL BACK"), "{memo}");
+    for folder in [dir.path(), &dir.path().join("new/nested")] {
+        assert_eq!(temporaries(folder), Vec::<String>::new());
+    }
+}
+
 #[test]
 fn xos_toml_supplies_templates_and_the_output_folder() {
     let dir = project(WIN);

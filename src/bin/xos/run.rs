@@ -15,7 +15,7 @@ use xos::output::{Format, render};
 use xos::plan::Verdict;
 use xos::sample_size::{NoPlan, planned_sample};
 use xos::watch::{WatchEvent, WatchOptions, watch};
-use xos::{Durability, RunOptions, find_specs, run_once, sync_filesystem, write_atomic_with};
+use xos::{Durability, RunOptions, find_specs, run_once, sync_filesystem};
 
 use crate::cli::{
     CommandResult, ErrorFormat, Exit, PlanArgs, PlanFormat, ReportFormat, RunArgs, RunFormat,
@@ -86,11 +86,34 @@ fn run_format(args: &RunArgs) -> RunFormat {
     }
 }
 
-/// One evaluated spec with its rendered memo and where it goes.
-struct Rendered {
-    outcome: xos::Outcome,
-    memo: String,
-    target: Option<PathBuf>,
+/// What `xos run` keeps of one evaluated spec: its decision, its warnings
+/// and its memo, staged in its file or held for stdout.
+struct Evaluated {
+    decided: Decided,
+    warnings: Diagnostics,
+    /// The rendered memo, or why it could not be rendered.
+    memo: Result<Memo, Diagnostic>,
+}
+
+/// The experiment's name, its spec and its verdict by its rule.
+struct Decided {
+    name: String,
+    spec_path: PathBuf,
+    verdict: Verdict,
+    rule: String,
+}
+
+/// Where a rendered memo goes.
+enum Memo {
+    /// Written under a temporary name next to `path`, renamed at the end;
+    /// or why it could not be written (reported at the spec's turn, while
+    /// the other memos are still written).
+    File {
+        staged: Result<xos::StagedWrite, Diagnostic>,
+        path: PathBuf,
+    },
+    /// Printed to stdout in the specs' order.
+    Stdout(String),
 }
 
 pub fn run_command(args: &RunArgs) -> CommandResult {
@@ -163,12 +186,15 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         Durability::Deferred
     };
 
-    // Evaluate and render every spec before writing anything, so that a
-    // clash of names is refused before one memo overwrites another.
+    // Every spec is evaluated and rendered on every core, and its memo,
+    // when it goes to a file, is written there under a temporary name on
+    // the same worker (`stage_atomic`). Nothing is renamed into place until
+    // every spec has been evaluated, so a failed spec or a clash of names
+    // leaves every memo as it was; what each worker hands back is small (the
+    // decision, not the plan and report), so a fleet run's memory does not
+    // grow with the number of specs written to files.
     let mut problems = Diagnostics::new();
     let mut failed = false;
-    let mut rendered = Vec::with_capacity(specs.len());
-    // Specs are evaluated and rendered on every core, then taken in order.
     let evaluated = map_in_order(&specs, |spec| {
         let outcome = run_once(spec, &options)?;
         let templates = args
@@ -186,26 +212,6 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
             render(&outcome.report, format, templates.as_deref())
                 .map(|memo| xos::text::terminal_safe(&memo).into_owned())
         };
-        Ok::<_, Diagnostics>((outcome, memo))
-    });
-    for result in evaluated {
-        let (outcome, memo) = match result {
-            Ok(evaluated) => evaluated,
-            Err(errors) => {
-                problems.extend(errors);
-                failed = true;
-                continue;
-            }
-        };
-        problems.extend(outcome.warnings.clone());
-        let memo = match memo {
-            Ok(memo) => memo,
-            Err(error) => {
-                problems.push(error);
-                failed = true;
-                continue;
-            }
-        };
         let file_name = format!("{}.{}", outcome.plan.name(), format.extension());
         let target = match (&args.output, &args.out, &outcome.plan.output()) {
             (Some(file), _, _) => Some(file.clone()),
@@ -214,21 +220,47 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
             (None, None, Some(dir)) if folder => Some(dir.join(&file_name)),
             _ => None,
         };
-        rendered.push(Rendered {
-            outcome,
-            memo,
-            target,
+        let memo = memo.map(|memo| match target {
+            Some(path) => Memo::File {
+                staged: xos::stage_atomic(&path, memo.as_bytes(), durability),
+                path,
+            },
+            None => Memo::Stdout(memo),
         });
+        Ok::<_, Diagnostics>(Evaluated {
+            decided: Decided {
+                name: outcome.plan.name().to_string(),
+                spec_path: outcome.plan.spec_path().to_path_buf(),
+                verdict: outcome.report.decision.verdict,
+                rule: outcome.report.decision.rule.clone(),
+            },
+            warnings: outcome.warnings,
+            memo,
+        })
+    });
+    let mut rendered = Vec::with_capacity(evaluated.len());
+    for result in evaluated {
+        let item = match result {
+            Ok(item) => item,
+            Err(errors) => {
+                problems.extend(errors);
+                failed = true;
+                continue;
+            }
+        };
+        problems.extend(item.warnings);
+        match item.memo {
+            Ok(memo) => rendered.push((item.decided, memo)),
+            Err(error) => {
+                problems.push(error);
+                failed = true;
+            }
+        }
     }
     let to_files: Vec<(String, PathBuf)> = rendered
         .iter()
-        .filter(|r| r.target.is_some())
-        .map(|r| {
-            (
-                r.outcome.plan.name().to_string(),
-                r.outcome.plan.spec_path().to_path_buf(),
-            )
-        })
+        .filter(|(_, memo)| matches!(memo, Memo::File { .. }))
+        .map(|(decided, _)| (decided.name.clone(), decided.spec_path.clone()))
         .collect();
     let clashes = xos::check::unique_experiments(&to_files);
     if !clashes.is_empty() {
@@ -236,9 +268,13 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         failed = true;
     }
     if failed {
+        // Dropping the staged memos removes their temporaries.
         return Err(problems);
     }
-    let to_stdout = rendered.iter().filter(|r| r.target.is_none()).count();
+    let to_stdout = rendered
+        .iter()
+        .filter(|(_, memo)| matches!(memo, Memo::Stdout(_)))
+        .count();
     if to_stdout > 1 && run_format == RunFormat::Html {
         usage_error(format!(
             "{to_stdout} HTML memos cannot share stdout as one document; \
@@ -254,41 +290,42 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     let mut gated = false;
     // The folders memos went to, each synced once at the end.
     let mut folders = BTreeSet::new();
-    for item in &rendered {
-        let report = &item.outcome.report;
-        match &item.target {
-            Some(path) => {
-                if let Err(error) = write_atomic_with(path, item.memo.as_bytes(), durability) {
+    for (item, memo) in rendered {
+        match memo {
+            Memo::File { staged, path } => {
+                if let Err(error) = staged.and_then(xos::StagedWrite::commit) {
                     problems.push(error);
                     failed = true;
                     continue;
                 }
-                folders.insert(xos::parent_folder(path));
-                eprintln!(
-                    "{}: {} ({}) · {}",
-                    report.experiment,
-                    report.decision.verdict.as_str(),
-                    report.decision.rule,
+                folders.insert(xos::parent_folder(&path));
+                // One line, one write: stderr is unbuffered.
+                let line = format!(
+                    "{}: {} ({}) · {}\n",
+                    item.name,
+                    item.verdict.as_str(),
+                    item.rule,
                     path.display()
                 );
+                eprint!("{line}");
             }
-            None if json_array => {
+            Memo::Stdout(memo) if json_array => {
                 if !std::mem::replace(&mut first, false) {
                     out!(",\n");
                 }
-                out!("{}", item.memo.trim_end());
+                out!("{}", memo.trim_end());
             }
-            None => {
-                out!("{}", item.memo);
+            Memo::Stdout(memo) => {
+                out!("{}", memo);
             }
         }
-        if fail_on.contains(&report.decision.verdict) {
+        if fail_on.contains(&item.verdict) {
             gated = true;
             eprintln!(
                 "xos: `{}` ({}) ended in {}, which `--fail-on` lists",
-                report.experiment,
-                item.outcome.plan.spec_path().display(),
-                report.decision.verdict.as_str()
+                item.name,
+                item.spec_path.display(),
+                item.verdict.as_str()
             );
         }
     }
