@@ -87,7 +87,10 @@ fn has_terminal_control(bytes: &[u8]) -> bool {
     };
     (0..bytes.len()).step_by(64).any(|start| {
         let end = (start + 64).min(bytes.len());
-        bytes[start..end].iter().fold(false, |any, &b| any | suspect(b)) && (start..end).any(exact)
+        bytes[start..end]
+            .iter()
+            .fold(false, |any, &b| any | suspect(b))
+            && (start..end).any(exact)
     })
 }
 
@@ -178,7 +181,12 @@ mod tests {
             // The padded form puts a two-byte character across the scan's
             // 64-byte blocks.
             let padded = format!("{}{c}", "a".repeat(63));
-            for text in [c.to_string(), format!("\u{C2}{c}\u{C2}"), format!("a{c}b"), padded] {
+            for text in [
+                c.to_string(),
+                format!("\u{C2}{c}\u{C2}"),
+                format!("a{c}b"),
+                padded,
+            ] {
                 assert_eq!(
                     has_terminal_control(text.as_bytes()),
                     text.chars().any(is_terminal_control),

@@ -27,10 +27,10 @@
 //! units, or `E[X] P(X⁺ > Y) − E[Y] P(X > Y⁺)` for either orientation; the
 //! larger is the smaller plus `|Δm|`.
 
+use super::beta_draws::{BetaDraws, Libm};
 use super::dist::{beta_inc, ln_beta, normal_cdf, normal_pdf, normal_sf};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use rand_distr::{Beta as BetaDistribution, Distribution};
 
 /// Smallest shape parameter (of `a`, `b`) at which a posterior counts as
 /// near-normal and, unless Evan Miller's sum is at most
@@ -966,8 +966,9 @@ fn normal_loss(v: f64) -> f64 {
 /// Monte Carlo with `draws` pairs of posterior draws.
 ///
 /// Reproducible: the generator is `Xoshiro256PlusPlus::seed_from_u64(seed)`
-/// and each draw takes `p_C` then `p_T` from `rand_distr::Beta` (Cheng's
-/// algorithms BB and BC). The bounds are the empirical `(1 − level)/2` and
+/// and each draw takes `p_C` then `p_T` from [`BetaDraws`] (Cheng's
+/// algorithms BB and BC, the draws of `rand_distr::Beta` computed with
+/// `libm`). The bounds are the empirical `(1 − level)/2` and
 /// `(1 + level)/2` quantiles, interpolated linearly between order statistics
 /// (Hyndman–Fan type 7, as NumPy).
 ///
@@ -1000,8 +1001,8 @@ pub fn relative_lift_interval(
     }
     let c = posterior(x_c, n_c, prior);
     let t = posterior(x_t, n_t, prior);
-    let draw_c = BetaDistribution::new(c.a, c.b).ok()?;
-    let draw_t = BetaDistribution::new(t.a, t.b).ok()?;
+    let draw_c = BetaDraws::<Libm>::new(c.a, c.b)?;
+    let draw_t = BetaDraws::<Libm>::new(t.a, t.b)?;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut lifts: Vec<f64> = (0..draws)
         .map(|_| {

@@ -7,6 +7,7 @@
 
 pub mod always_valid;
 pub mod bayes;
+pub mod beta_draws;
 pub mod credible;
 pub mod cuped;
 pub mod dist;
