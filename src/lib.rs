@@ -57,6 +57,7 @@ pub use check::{Checked, LoadOptions, check_source, load_plan};
 use output::report;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use diagnostic::{Diagnostic, Diagnostics};
 
@@ -372,11 +373,55 @@ pub fn sync_filesystem(dir: &Path) -> Result<(), Diagnostic> {
     rustix::fs::syncfs(&folder).map_err(|errno| fail(errno.into()))
 }
 
+/// `work(item)` for every item, computed on all available cores (a shared
+/// counter is the work queue, so a slow item does not hold back the others'
+/// core), returned in the items' order: what `xos run DIR` evaluates its
+/// specs with, and `find_specs` reads their first words with. A panic in
+/// `work` is resumed on the calling thread.
+pub fn map_on_every_core<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if workers <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, work(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
 /// Every experiment spec under `dir`, sorted; policy files are skipped.
 pub fn find_specs(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
-    Ok(xos_files(dir)?
+    let files = xos_files(dir)?;
+    // A first read of every file, on every core.
+    let experiment = map_on_every_core(&files, |path| is_experiment(path));
+    Ok(files
         .into_iter()
-        .filter(|path| is_experiment(path))
+        .zip(experiment)
+        .filter_map(|(path, experiment)| experiment.then_some(path))
         .collect())
 }
 
@@ -403,7 +448,13 @@ pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
             if entry.file_name().to_string_lossy().starts_with('.') {
                 continue;
             }
-            if path.is_dir() {
+            // The entry's type comes with the listing; only a symlink needs a
+            // `stat` to tell whether it leads to a folder.
+            let folder = match entry.file_type() {
+                Ok(kind) if !kind.is_symlink() => kind.is_dir(),
+                _ => path.is_dir(),
+            };
+            if folder {
                 // A folder reached again through a symlink (a loop, or two
                 // links to one folder) is walked once.
                 if std::fs::canonicalize(&path).is_ok_and(|real| !visited.insert(real)) {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use clap::ValueEnum;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use xos::diagnostic::{Diagnostic, Diagnostics};
@@ -195,7 +195,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     // grow with the number of specs written to files.
     let mut problems = Diagnostics::new();
     let mut failed = false;
-    let evaluated = map_in_order(&specs, |spec| {
+    let evaluated = xos::map_on_every_core(&specs, |spec| {
         let outcome = run_once(spec, &options)?;
         let templates = args
             .templates
@@ -345,43 +345,6 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     }
     print_diagnostics(&problems, ErrorFormat::Human);
     Ok(if gated { Exit::No } else { Exit::Success })
-}
-
-/// `work(item)` for every item, computed on all available cores (a shared
-/// counter is the work queue), returned in the items' order.
-fn map_in_order<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
-    if workers <= 1 {
-        return items.iter().map(work).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, work(item)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
-            })
-            .collect()
-    });
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// The spec and the span of the primary metric's declaration, where its
