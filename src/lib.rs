@@ -379,9 +379,14 @@ pub fn sync_filesystem(dir: &Path) -> Result<(), Diagnostic> {
 /// specs with, and `find_specs` reads their first words with. A panic in
 /// `work` is resumed on the calling thread.
 pub fn map_on_every_core<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
+    if items.len() <= 1 {
+        return items.iter().map(work).collect();
+    }
+    // Asked once per process: the standard library reads the cgroup's CPU
+    // quota from /proc and /sys on every call (eight system calls).
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let workers = cores.min(items.len());
     if workers <= 1 {
         return items.iter().map(work).collect();
     }
@@ -411,6 +416,26 @@ pub fn map_on_every_core<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R +
     });
     done.sort_unstable_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, result)| result).collect()
+}
+
+/// [`map_on_every_core`] for work that takes its item by value (each item
+/// is handed to exactly one worker).
+pub fn map_owned_on_every_core<T: Send, R: Send>(
+    items: Vec<T>,
+    work: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    let slots: Vec<std::sync::Mutex<Option<T>>> = items
+        .into_iter()
+        .map(|item| std::sync::Mutex::new(Some(item)))
+        .collect();
+    map_on_every_core(&slots, |slot| {
+        let item = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        // INVARIANT: the work queue hands each index to one worker once.
+        work(item.expect("each item is taken once"))
+    })
 }
 
 /// Every experiment spec under `dir`, sorted; policy files are skipped.

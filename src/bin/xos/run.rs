@@ -116,6 +116,12 @@ enum Memo {
     Stdout(String),
 }
 
+/// A memo once delivered: renamed into its file (or why not), or to print.
+enum Delivered {
+    File(Result<PathBuf, Diagnostic>),
+    Stdout(String),
+}
+
 pub fn run_command(args: &RunArgs) -> CommandResult {
     let folder = args.path.is_dir();
     let specs = if folder {
@@ -290,14 +296,25 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     let mut gated = false;
     // The folders memos went to, each synced once at the end.
     let mut folders = BTreeSet::new();
-    for (item, memo) in rendered {
-        match memo {
+    // The staged memos are renamed into place on every core, then reported
+    // in the specs' order.
+    let delivered = xos::map_owned_on_every_core(rendered, |(item, memo)| {
+        let delivered = match memo {
             Memo::File { staged, path } => {
-                if let Err(error) = staged.and_then(xos::StagedWrite::commit) {
-                    problems.push(error);
-                    failed = true;
-                    continue;
-                }
+                Delivered::File(staged.and_then(xos::StagedWrite::commit).map(|()| path))
+            }
+            Memo::Stdout(memo) => Delivered::Stdout(memo),
+        };
+        (item, delivered)
+    });
+    for (item, delivered) in delivered {
+        match delivered {
+            Delivered::File(Err(error)) => {
+                problems.push(error);
+                failed = true;
+                continue;
+            }
+            Delivered::File(Ok(path)) => {
                 folders.insert(xos::parent_folder(&path));
                 // One line, one write: stderr is unbuffered.
                 let line = format!(
@@ -309,13 +326,13 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 );
                 eprint!("{line}");
             }
-            Memo::Stdout(memo) if json_array => {
+            Delivered::Stdout(memo) if json_array => {
                 if !std::mem::replace(&mut first, false) {
                     out!(",\n");
                 }
                 out!("{}", memo.trim_end());
             }
-            Memo::Stdout(memo) => {
+            Delivered::Stdout(memo) => {
                 out!("{}", memo);
             }
         }
