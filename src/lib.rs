@@ -212,12 +212,18 @@ impl StagedWrite {
     /// `xos::io::write` with the OS error (the temporary is removed).
     pub fn commit(self) -> Result<(), Diagnostic> {
         let StagedWrite { temp, path, create } = self;
-        if let Some(dir) = create {
-            std::fs::create_dir_all(dir).map_err(|err| write_error(&path, err))?;
-        }
         // On failure the temporary is removed when `persist`'s error is dropped.
-        temp.persist(&path)
-            .map_err(|err| write_error(&path, err.error))
+        let fail = |err: tempfile::PathPersistError| write_error(&path, err.error);
+        match (temp.persist(&path), create) {
+            (Ok(()), _) => Ok(()),
+            // The folder is still missing: the first commit into it creates it.
+            (Err(err), Some(dir)) if err.error.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&dir).map_err(|e| write_error(&path, e))?;
+                missing_folders(|missing| missing.retain(|(d, _)| *d != dir));
+                err.path.persist(&path).map_err(fail)
+            }
+            (Err(err), _) => Err(fail(err)),
+        }
     }
 }
 
@@ -262,25 +268,40 @@ pub fn stage_atomic(
     // folder shows as `NotFound` here (no `stat` of the folder per memo).
     let prefix = format!(".{name}{TEMP_MARK}{}-", std::process::id());
     let temp_in = |dir: &Path| tempfile::Builder::new().prefix(&prefix).tempfile_in(dir);
-    let (mut tmp, create) = match temp_in(&dir) {
-        Ok(tmp) => (tmp, None),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            let existing = dir
-                .ancestors()
-                .skip(1)
-                .map(|a| {
-                    if a.as_os_str().is_empty() {
-                        Path::new(".")
-                    } else {
-                        a
-                    }
-                })
-                .find(|a| a.is_dir())
-                .ok_or_else(|| fail(err))?;
-            remove_stale_temp_files(existing);
-            (temp_in(existing).map_err(fail)?, Some(dir.clone()))
-        }
-        Err(err) => return Err(fail(err)),
+    // A folder found missing before waits with its nearest existing folder
+    // until a commit creates it (no failed create per memo of a fleet run
+    // into a new folder).
+    let known = missing_folders(|missing| {
+        missing
+            .iter()
+            .find(|(d, _)| *d == dir)
+            .map(|(_, existing)| existing.clone())
+    });
+    let (mut tmp, create) = match known {
+        Some(existing) => (temp_in(&existing).map_err(fail)?, Some(dir.clone())),
+        None => match temp_in(&dir) {
+            Ok(tmp) => (tmp, None),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let existing = dir
+                    .ancestors()
+                    .skip(1)
+                    .map(|a| {
+                        if a.as_os_str().is_empty() {
+                            Path::new(".")
+                        } else {
+                            a
+                        }
+                    })
+                    .find(|a| a.is_dir())
+                    .ok_or_else(|| fail(err))?
+                    .to_path_buf();
+                remove_stale_temp_files(&existing);
+                let tmp = temp_in(&existing).map_err(fail)?;
+                missing_folders(|missing| missing.push((dir.clone(), existing)));
+                (tmp, Some(dir.clone()))
+            }
+            Err(err) => return Err(fail(err)),
+        },
     };
     std::io::Write::write_all(&mut tmp, contents).map_err(fail)?;
     if durability == Durability::PerFile {
@@ -294,6 +315,16 @@ pub fn stage_atomic(
         path,
         create,
     })
+}
+
+/// The folders [`stage_atomic`] found missing, each with the existing folder
+/// above it where their temporaries wait; [`StagedWrite::commit`] drops a
+/// folder once it has created it.
+fn missing_folders<R>(f: impl FnOnce(&mut Vec<(PathBuf, PathBuf)>) -> R) -> R {
+    static MISSING: std::sync::Mutex<Vec<(PathBuf, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    f(&mut MISSING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner))
 }
 
 /// `xos::io::write` at `path`, with the OS error as its help.
