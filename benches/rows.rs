@@ -34,6 +34,7 @@ fn plan(spec: &str, data: &Path) -> Result<Plan, String> {
     let options = LoadOptions {
         data_override: Some(data.to_path_buf()),
         allow_outside: false,
+        folders: None,
     };
     let mut text =
         std::fs::read_to_string(&spec).map_err(|e| format!("{}: {e}", spec.display()))?;

@@ -71,6 +71,9 @@ pub struct RunOptions {
     /// Printed in the memo when given; memos carry no wall-clock date
     /// otherwise, so the same inputs give the same bytes.
     pub date: Option<String>,
+    /// Look-ups shared by the specs of one folder run; see
+    /// [`check::FolderCache`].
+    pub folders: Option<std::sync::Arc<check::FolderCache>>,
 }
 
 /// A spec evaluated end to end.
@@ -108,6 +111,7 @@ pub fn run_once(spec: &Path, options: &RunOptions) -> Result<Outcome, Diagnostic
     let load = check::LoadOptions {
         data_override: options.data.clone(),
         allow_outside: options.allow_outside,
+        folders: options.folders.clone(),
     };
     let checked = check::load_plan(spec, &load)?;
     let plan = checked.plan;

@@ -508,6 +508,7 @@ fn evaluate(spec: &Path, options: &FollowOptions) -> Result<crate::Outcome, Diag
         data: options.data.clone(),
         date: None,
         allow_outside: options.allow_outside,
+        folders: None,
     };
     crate::diagnostic::catch_panic(|| run_once(spec, &run_options))
         .unwrap_or_else(|bug| Err(bug.at_path(spec).into()))

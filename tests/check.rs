@@ -219,6 +219,7 @@ fn data_override_replaces_the_path() {
     let options = LoadOptions {
         data_override: Some(PathBuf::from("elsewhere.csv")),
         allow_outside: false,
+        folders: None,
     };
     let checked = check::load_plan(Path::new("examples/checkout/checkout.xos"), &options)
         .unwrap_or_else(|e| panic!("{}", render_all(&e)));

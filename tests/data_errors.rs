@@ -42,6 +42,7 @@ fn run(csv: &Path) -> Result<xos::Outcome, Diagnostics> {
         data: Some(csv.to_path_buf()),
         date: None,
         allow_outside: false,
+        folders: None,
     };
     run_once(&fixtures().join("spec.xos"), &options)
 }
@@ -128,6 +129,7 @@ fn a_declared_delimiter_reads_the_export() {
         data: None,
         date: None,
         allow_outside: false,
+        folders: None,
     };
     let semicolons = run_once(&path, &options).unwrap_or_else(|e| panic!("{}", render(&e)));
     let commas = run(&fixtures().join("good.csv")).expect("good.csv");

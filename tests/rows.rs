@@ -56,6 +56,7 @@ fn plan_with(
     let options = LoadOptions {
         data_override: Some(path.to_path_buf()),
         allow_outside: false,
+        folders: None,
     };
     match xos::check_source(&source, &options) {
         Ok(checked) => checked.plan,

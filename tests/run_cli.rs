@@ -203,6 +203,52 @@ fn a_folder_run_with_a_failed_spec_changes_no_memo() {
     }
 }
 
+/// A folder run looks each folder's `xos.toml` up once and shares it with
+/// the folder's specs: each spec still gets the toml in force for its own
+/// folder (its own, one above, or none), and the paths of a spec with no
+/// toml above it stay inside its own folder.
+#[test]
+fn a_folder_run_gives_each_spec_the_xos_toml_of_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for folder in ["a/deep", "b", "c"] {
+        std::fs::create_dir_all(root.join(folder)).unwrap();
+    }
+    std::fs::write(root.join("a/xos.toml"), "[settings]\nalpha = 0.1\n").unwrap();
+    for (spec, name) in [
+        ("a/s1.xos", "s1"),
+        ("a/deep/s2.xos", "s2"),
+        ("b/s3.xos", "s3"),
+    ] {
+        let path = root.join(spec);
+        std::fs::write(&path, SPEC.replace("small", name)).unwrap();
+        std::fs::write(path.with_file_name("data.csv"), WIN).unwrap();
+    }
+    let out = xos(&["run", ".", "--format", "json"], root);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let reports: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let alpha = |name: &str| {
+        reports
+            .iter()
+            .find(|r| r["experiment"] == name)
+            .map(|r| r["settings"]["alpha"].as_f64())
+    };
+    assert_eq!(alpha("s1"), Some(Some(0.1)));
+    assert_eq!(alpha("s2"), Some(Some(0.1)));
+    assert_eq!(alpha("s3"), Some(Some(0.05)));
+
+    // `c` has no `xos.toml` above it: its repository is its own folder.
+    std::fs::write(
+        root.join("c/s4.xos"),
+        SPEC.replace("small", "s4")
+            .replace("data.csv", "../b/data.csv"),
+    )
+    .unwrap();
+    let out = xos(&["run", ".", "--format", "json"], root);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("xos::check::path_outside"));
+}
+
 #[test]
 fn xos_toml_supplies_templates_and_the_output_folder() {
     let dir = project(WIN);

@@ -183,6 +183,7 @@ pub(super) fn check_experiment(
         &source.path,
         config.map(|c| c.path.as_path()),
         options.allow_outside || config.is_some_and(|c| c.allow_outside),
+        options.folders.as_deref(),
     );
     if let (Some(decl), None) = (data_decl, &options.data_override)
         && !crate::data::input::is_stdin(Path::new(&decl.path.value))
@@ -627,6 +628,7 @@ mod tests {
         let options = LoadOptions {
             data_override: Some("other.csv".into()),
             allow_outside: false,
+            folders: None,
         };
         let plan = check_source(&spec(SPEC), &options).unwrap().plan;
         assert!(plan.data.path.ends_with("other.csv"));

@@ -53,6 +53,51 @@ pub struct LoadOptions {
     /// Lets the spec's and `xos.toml`'s paths point outside the spec's
     /// repository (`--allow-outside`); see `docs/limits.md`.
     pub allow_outside: bool,
+    /// Look-ups shared by the specs of one folder run (`xos run DIR`); each
+    /// spec looks again without it (`watch` and `serve`, which run for
+    /// hours while files come and go).
+    pub folders: Option<Arc<FolderCache>>,
+}
+
+/// What the specs of one folder run look up once per folder instead of once
+/// per spec: the `xos.toml` in force for a spec folder (a `stat` of
+/// `xos.toml` in every folder up to `/`), and the canonical path of each
+/// repository root (a `readlink` per component). Files that appear or move
+/// during the run are not seen by the specs after the first of their folder.
+/// In a 1,000-spec run these look-ups were about 4% of the CPU.
+#[derive(Debug, Default)]
+pub struct FolderCache {
+    /// Spec folder → the `xos.toml` in force, if any.
+    configs: std::sync::Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    /// Repository root as written → canonical.
+    roots: std::sync::Mutex<HashMap<PathBuf, PathBuf>>,
+}
+
+impl FolderCache {
+    /// [`config::find_config`] for `spec`, once per folder.
+    fn config_for(&self, spec: &Path) -> Option<PathBuf> {
+        let folder = spec.parent().unwrap_or(Path::new("")).to_path_buf();
+        let mut configs = self
+            .configs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        configs
+            .entry(folder)
+            .or_insert_with(|| config::find_config(spec))
+            .clone()
+    }
+
+    /// `resolve(root)`, once per root.
+    fn resolved_root(&self, root: &Path, resolve: impl FnOnce(&Path) -> PathBuf) -> PathBuf {
+        let mut roots = self
+            .roots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        roots
+            .entry(root.to_path_buf())
+            .or_insert_with(|| resolve(root))
+            .clone()
+    }
 }
 
 /// A checked experiment: its plan, and the warnings found on the way.
@@ -128,7 +173,11 @@ fn check_experiment_file(
     options: &LoadOptions,
 ) -> Result<Checked, Diagnostics> {
     let mut diagnostics = Diagnostics::new();
-    let config = match config::find_config(&source.path) {
+    let found = match &options.folders {
+        Some(folders) => folders.config_for(&source.path),
+        None => config::find_config(&source.path),
+    };
+    let config = match found {
         Some(path) => match config::load_config(&path) {
             Ok(config) => Some(config),
             Err(errors) => {

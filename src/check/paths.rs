@@ -32,7 +32,12 @@ impl Repository {
     /// The repository of the spec at `spec`: the folder of `config` (the
     /// `xos.toml` in force) when there is one, else the spec's folder.
     /// `allow` lifts the check.
-    pub(super) fn of(spec: &Path, config: Option<&Path>, allow: bool) -> Repository {
+    pub(super) fn of(
+        spec: &Path,
+        config: Option<&Path>,
+        allow: bool,
+        folders: Option<&super::FolderCache>,
+    ) -> Repository {
         let folder = |file: &Path| {
             file.parent()
                 .filter(|p| !p.as_os_str().is_empty())
@@ -43,7 +48,10 @@ impl Repository {
             None => folder(spec),
         };
         Repository {
-            root: (!allow).then(|| resolve(&root)),
+            root: (!allow).then(|| match folders {
+                Some(folders) => folders.resolved_root(&root, resolve),
+                None => resolve(&root),
+            }),
             written_root: std::path::absolute(&root).unwrap_or(root),
             from_config: config.is_some(),
         }
@@ -187,7 +195,7 @@ mod tests {
         std::fs::create_dir_all(repo.join("data")).unwrap();
         std::fs::write(repo.join("spec.xos"), "").unwrap();
         std::fs::write(dir.path().join("secret.csv"), "").unwrap();
-        let repository = Repository::of(&repo.join("spec.xos"), None, false);
+        let repository = Repository::of(&repo.join("spec.xos"), None, false, None);
         let outside = |p: &Path| {
             repository
                 .check(p, "x", Span::new(0, 1), "data file")
@@ -214,7 +222,7 @@ mod tests {
             assert!(!outside(&repo.join("same/a.csv")));
         }
         // Lifted by `--allow-outside`.
-        let allowed = Repository::of(&repo.join("spec.xos"), None, true);
+        let allowed = Repository::of(&repo.join("spec.xos"), None, true, None);
         assert!(
             allowed
                 .check(Path::new("/etc/passwd"), "x", Span::new(0, 1), "data file")

@@ -115,6 +115,7 @@ pub fn check(cache: &PlanCache, spec: &str, data_name: &str) -> Result<Arc<Check
     let options = LoadOptions {
         data_override: Some(PathBuf::from(data_name)),
         allow_outside: false,
+        folders: None,
     };
     let checked = Arc::new(crate::check::check_experiment_without_config(
         &source,

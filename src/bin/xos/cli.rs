@@ -152,6 +152,7 @@ impl PathArgs {
         LoadOptions {
             data_override: None,
             allow_outside: self.allow_outside,
+            folders: None,
         }
     }
 }

@@ -185,6 +185,8 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         data: args.data.clone(),
         date: args.date.clone(),
         allow_outside: args.containment.allow_outside,
+        // The specs of this run share their folders' look-ups.
+        folders: Some(std::sync::Arc::default()),
     };
     let durability = if args.sync {
         Durability::PerFile
