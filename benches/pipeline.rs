@@ -101,8 +101,14 @@ fn pipeline(c: &mut Criterion) {
     // The same 1,000 specs as `xos run DIR` takes them in one process: on
     // every core through its work queue (DESIGN.md §6's "many experiments in
     // one process" is this figure per experiment).
+    // Each iteration is one run, with its own look-ups of folders.
+    let folder_run = || RunOptions {
+        folders: Some(std::sync::Arc::default()),
+        ..RunOptions::default()
+    };
     group.bench_function("folder on every core: run_once x1000", |b| {
         b.iter(|| {
+            let options = folder_run();
             let verdicts = xos::map_on_every_core(&specs, |spec| {
                 run_once(spec, &options)
                     .expect("valid spec")
@@ -117,6 +123,7 @@ fn pipeline(c: &mut Criterion) {
         "folder on every core: run_once + markdown memo x1000",
         |b| {
             b.iter(|| {
+                let options = folder_run();
                 let lengths = xos::map_on_every_core(&specs, |spec| {
                     let outcome = run_once(spec, &options).expect("valid spec");
                     render(&outcome.report, Format::Md, None)
