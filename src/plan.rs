@@ -663,7 +663,7 @@ impl Default for Settings {
 
 /// Settings a rule can read as `settings.K` (the numeric ones).
 /// Settings a rule can read as `settings.K` (the numeric ones).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SettingKey {
     /// `settings.alpha`: the significance level, a fraction.
     Alpha,
@@ -891,8 +891,29 @@ pub enum Expr {
     Quantified(Quantifier, Box<Expr>),
 }
 
+/// Hashes what [`PartialEq`] compares, so that a condition can key a map
+/// (the checker's search for repeated conditions): a number by its bit
+/// pattern, with `−0` as `0` since the two are equal.
+impl std::hash::Hash for Expr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Expr::Bool(b) => b.hash(state),
+            Expr::Number(x) => (if *x == 0.0 { 0 } else { x.to_bits() }).hash(state),
+            Expr::Health(h) => h.hash(state),
+            Expr::Status(s) => s.hash(state),
+            Expr::Fact(f) => f.hash(state),
+            Expr::Not(e) => e.hash(state),
+            Expr::And(a, b) | Expr::Or(a, b) => (a, b).hash(state),
+            Expr::Compare(op, a, b) => (op, a, b).hash(state),
+            Expr::Arith(op, a, b) => (op, a, b).hash(state),
+            Expr::Quantified(q, e) => (q, e).hash(state),
+        }
+    }
+}
+
 /// The quantifier of `any guardrail P`, `all guardrails P`, `no guardrail P`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Quantifier {
     /// `any guardrail P`: P holds for at least one guardrail.
     Any,
@@ -903,7 +924,7 @@ pub enum Quantifier {
 }
 
 /// A comparison operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CompareOp {
     /// `<`
     Lt,
@@ -920,7 +941,7 @@ pub enum CompareOp {
 }
 
 /// An arithmetic operator on numbers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ArithOp {
     /// `+`
     Add,
@@ -933,7 +954,7 @@ pub enum ArithOp {
 }
 
 /// A fact a rule reads.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fact {
     /// `health`: `healthy`, `warning` or `blocked`, from SRM, arm sizes and data checks.
     Health,
