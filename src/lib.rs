@@ -333,12 +333,21 @@ fn missing_folders<R>(f: impl FnOnce(&mut Vec<(PathBuf, PathBuf)>) -> R) -> R {
 
 /// `xos::io::write` at `path`, with the OS error as its help.
 fn write_error(path: &Path, err: std::io::Error) -> Diagnostic {
+    // `tempfile` appends "at path DIR/.NAME.xos-tmp-PID-RANDOM" to its errors:
+    // a name the user never chose (and, for a missing folder, in the folder
+    // above it). The OS error alone says what went wrong.
+    // Its error type is private, so the suffix is cut from the text.
+    let text = err.to_string();
+    let plain = match text.rfind(" at path \"") {
+        Some(at) if err.get_ref().is_some() => &text[..at],
+        _ => &text,
+    };
     Diagnostic::error(
         "xos::io::write",
         format!("cannot write `{}`", path.display()),
     )
     .at_path(path)
-    .help(err.to_string())
+    .help(plain.to_string())
 }
 
 /// What marks xos's own temporary files: `.NAME.xos-tmp-PID-RANDOM`.

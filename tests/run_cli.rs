@@ -203,6 +203,25 @@ fn a_folder_run_with_a_failed_spec_changes_no_memo() {
     }
 }
 
+/// A memo that cannot be written names the memo and the OS error, never the
+/// temporary file xos tried to create.
+#[test]
+fn a_write_error_names_the_memo_not_the_temporary() {
+    let dir = project(WIN);
+    std::fs::write(dir.path().join("taken"), "a file, not a folder").unwrap();
+    for out_dir in ["taken", "taken/sub"] {
+        let out = xos(&["run", ".", "--out", out_dir], dir.path());
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("xos::io::write") && err.contains("small.md"),
+            "{err}"
+        );
+        assert!(!err.contains("xos-tmp"), "{err}");
+    }
+    assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+}
+
 /// A folder run looks each folder's `xos.toml` up once and shares it with
 /// the folder's specs: each spec still gets the toml in force for its own
 /// folder (its own, one above, or none), and the paths of a spec with no
