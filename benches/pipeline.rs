@@ -1,7 +1,7 @@
 //! The whole pipeline in one process: `run_once` (parse, check, read and
 //! validate the CSV, evaluate, decide, build the report) and the Markdown
 //! memo, over 1,000 specs: one spec after another on one core, and as `xos
-//! run DIR` takes them, on every core. DESIGN.md §6 targets under 50 µs per
+//! run DIR` takes them, on every core. The target is under 50 µs per
 //! experiment (80 µs with the Markdown memo).
 //!
 //!     cargo bench --bench pipeline
@@ -99,8 +99,8 @@ fn pipeline(c: &mut Criterion) {
         })
     });
     // The same 1,000 specs as `xos run DIR` takes them in one process: on
-    // every core through its work queue (DESIGN.md §6's "many experiments in
-    // one process" is this figure per experiment).
+    // every core through its work queue (the target for many experiments in
+    // one process is this figure per experiment).
     // Each iteration is one run, with its own look-ups of folders.
     let folder_run = || RunOptions {
         folders: Some(std::sync::Arc::default()),
