@@ -423,24 +423,12 @@ impl ScoreModel {
             (p, q, p, q)
         } else if d > 0.0 {
             let start = self.warm_start[0].get();
-            let arms = ArmPair {
-                x_a: self.x_c,
-                n_a: self.n_c,
-                x_b: self.x_t,
-                n_b: self.n_t,
-            };
-            let (p_c, q_c, p_t, q_t) = fit(arms, d, start);
+            let (p_c, q_c, p_t, q_t) = fit(self.x_c, self.n_c, self.x_t, self.n_t, d, start);
             self.warm_start[0].set(Some(p_c));
             (p_c, q_c, p_t, q_t)
         } else {
             let start = self.warm_start[1].get();
-            let arms = ArmPair {
-                x_a: self.x_t,
-                n_a: self.n_t,
-                x_b: self.x_c,
-                n_b: self.n_c,
-            };
-            let (p_t, q_t, p_c, q_c) = fit(arms, -d, start);
+            let (p_t, q_t, p_c, q_c) = fit(self.x_t, self.n_t, self.x_c, self.n_c, -d, start);
             self.warm_start[1].set(Some(p_t));
             (p_c, q_c, p_t, q_t)
         };
@@ -623,63 +611,55 @@ fn bisect_keys(
 /// feasible point is `p_a = 0`, `p_b = 1`. Newton's estimate that steers
 /// the bisection starts from `start` when given (a previous root, see
 /// [`ScoreModel::variance`]); the double is the same from any start.
-fn constrained_mle(arms: ArmPair, d: f64, start: Option<f64>) -> (f64, f64, f64, f64) {
-    constrained_mle_with(arms, d, Steer::Newton { start })
-}
-
-/// [`constrained_mle`] to Newton's estimate of the root (the bisection's
-/// double otherwise): for estimates only.
-fn constrained_mle_estimate(arms: ArmPair, d: f64, start: Option<f64>) -> (f64, f64, f64, f64) {
-    let top = 1.0 - d;
-    match newton_root(arms, d, start) {
-        Some(p_a) if top > 0.0 => (p_a, 1.0 - p_a, p_a + d, top - p_a),
-        _ => constrained_mle(arms, d, start),
-    }
-}
-
-/// Two binomial arms of the restricted fit, `a` and `b`: their events and
-/// units, as doubles (exact below 2^53).
-#[derive(Clone, Copy, Debug)]
-struct ArmPair {
+fn constrained_mle(
     x_a: f64,
     n_a: f64,
     x_b: f64,
     n_b: f64,
+    d: f64,
+    start: Option<f64>,
+) -> (f64, f64, f64, f64) {
+    constrained_mle_with(x_a, n_a, x_b, n_b, d, Some(start))
 }
 
-/// How [`constrained_mle_with`] runs its bisection.
-#[derive(Clone, Copy, Debug)]
-enum Steer {
-    /// Every midpoint evaluated: the definition the steered form is tested
-    /// against.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the reference of the bit-for-bit test")
-    )]
-    Plain,
-    /// Steered by Newton's estimate of the root, started from `start` (a
-    /// previous root) or else from the equal-rates root.
-    Newton { start: Option<f64> },
+/// [`constrained_mle`] to Newton's estimate of the root (the bisection's
+/// double otherwise): for estimates only.
+fn constrained_mle_estimate(
+    x_a: f64,
+    n_a: f64,
+    x_b: f64,
+    n_b: f64,
+    d: f64,
+    start: Option<f64>,
+) -> (f64, f64, f64, f64) {
+    let top = 1.0 - d;
+    match newton_root(x_a, n_a, x_b, n_b, d, start) {
+        Some(p_a) if top > 0.0 => (p_a, 1.0 - p_a, p_a + d, top - p_a),
+        _ => constrained_mle(x_a, n_a, x_b, n_b, d, start),
+    }
 }
 
-/// [`constrained_mle`], with the bisection steered as `steer` says (the
-/// plain and the steered bisection give the same double).
-fn constrained_mle_with(arms: ArmPair, d: f64, steer: Steer) -> (f64, f64, f64, f64) {
-    let ArmPair { x_a, n_a, x_b, n_b } = arms;
+/// [`constrained_mle`], steered by Newton's estimate of the root (started
+/// from the given start, if any) when `steer` is `Some` (the plain bisection
+/// otherwise; the two give the same double).
+fn constrained_mle_with(
+    x_a: f64,
+    n_a: f64,
+    x_b: f64,
+    n_b: f64,
+    d: f64,
+    steer: Option<Option<f64>>,
+) -> (f64, f64, f64, f64) {
     let top = 1.0 - d;
     if top <= 0.0 {
         return (0.0, 1.0, 1.0, 0.0);
     }
-    let slope = |p_a: f64| restricted_slope(arms, d, p_a);
+    let slope = |p_a: f64| restricted_slope(x_a, n_a, x_b, n_b, d, p_a);
     // Rounding makes the sign of the slope noisy within a few ε of the
     // rates' scale (the terms cancel at the root), so the brackets are wide
     // in that scale.
-    let estimate = match steer {
-        Steer::Plain => None,
-        Steer::Newton { start } => newton_root(arms, d, start),
-    };
-    let brackets = match estimate {
-        Some(p_a) => {
+    let brackets = match steer.map(|start| newton_root(x_a, n_a, x_b, n_b, d, start)) {
+        Some(Some(p_a)) => {
             let scale = p_a.max(x_a / n_a).max(x_b / n_b);
             RELATIVE_WIDTHS.map(|w| {
                 (
@@ -714,8 +694,7 @@ fn constrained_mle_with(arms: ArmPair, d: f64, steer: Steer) -> (f64, f64, f64, 
 /// at `p_a`, times `p_a q_a p_b q_b > 0` (a cubic in `p_a`):
 /// `u·p_b·q_b + v·p_a·q_a` with `u = x_a − n_a p_a`, `v = x_b − n_b p_b`,
 /// `p_b = p_a + d`, `q_b = 1 − d − p_a`. Its sign steers the bisection.
-fn restricted_slope(arms: ArmPair, d: f64, p_a: f64) -> f64 {
-    let ArmPair { x_a, n_a, x_b, n_b } = arms;
+fn restricted_slope(x_a: f64, n_a: f64, x_b: f64, n_b: f64, d: f64, p_a: f64) -> f64 {
     let (q_a, p_b, q_b) = (1.0 - p_a, p_a + d, (1.0 - d) - p_a);
     (x_a - n_a * p_a) * p_b * q_b + (x_b - n_b * p_b) * p_a * q_a
 }
@@ -726,15 +705,14 @@ fn restricted_slope(arms: ArmPair, d: f64, p_a: f64) -> f64 {
 /// equal up to `d`) and kept inside the bracket of the points already seen
 /// (a bisection step when Newton's leaves it); `None` when it does not
 /// settle in 60 steps.
-fn newton_root(arms: ArmPair, d: f64, start: Option<f64>) -> Option<f64> {
-    let ArmPair { x_a, n_a, x_b, n_b } = arms;
+fn newton_root(x_a: f64, n_a: f64, x_b: f64, n_b: f64, d: f64, start: Option<f64>) -> Option<f64> {
     let top = 1.0 - d;
     let (mut low, mut high) = (0.0_f64, top);
     let mut p = start
         .unwrap_or((x_a + x_b - n_b * d) / (n_a + n_b))
         .clamp(0.0, top);
     for _ in 0..60 {
-        let s = restricted_slope(arms, d, p);
+        let s = restricted_slope(x_a, n_a, x_b, n_b, d, p);
         if s > 0.0 {
             low = p;
         } else if s < 0.0 {
@@ -1059,14 +1037,9 @@ mod tests {
                 }
             }
             let d = next(1_000_000) as f64 / 1_000_000.0;
-            let arms = ArmPair {
-                x_a: x_c as f64,
-                n_a: n_c as f64,
-                x_b: x_t as f64,
-                n_b: n_t as f64,
-            };
-            let fast = constrained_mle_with(arms, d, Steer::Newton { start: None });
-            let plain = constrained_mle_with(arms, d, Steer::Plain);
+            let (xa, na, xb, nb) = (x_c as f64, n_c as f64, x_t as f64, n_t as f64);
+            let fast = constrained_mle_with(xa, na, xb, nb, d, Some(None));
+            let plain = constrained_mle_with(xa, na, xb, nb, d, None);
             assert_eq!(
                 fast.0.to_bits(),
                 plain.0.to_bits(),
