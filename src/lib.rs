@@ -219,7 +219,12 @@ impl StagedWrite {
         // On failure the temporary is removed when `persist`'s error is dropped.
         let fail = |err: tempfile::PathPersistError| write_error(&path, err.error);
         match (temp.persist(&path), create) {
-            (Ok(()), _) => Ok(()),
+            (Ok(()), None) => Ok(()),
+            // The folder exists now (made by an earlier commit, or by hand).
+            (Ok(()), Some(dir)) => {
+                missing_folders(|missing| missing.retain(|(d, _)| *d != dir));
+                Ok(())
+            }
             // The folder is still missing: the first commit into it creates it.
             (Err(err), Some(dir)) if err.error.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(&dir).map_err(|e| write_error(&path, e))?;
