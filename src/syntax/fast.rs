@@ -318,9 +318,7 @@ impl<'t> Parser<'t> {
 
     /// `data string option_block?`, at the keyword.
     fn data_decl(&mut self) -> Option<DataDecl> {
-        let start = self.pos;
-        self.pos += b"data".len();
-        self.skip();
+        let start = self.keyword_span(b"data".len()).start;
         let path = self.string()?;
         self.skip();
         let options = self.optional_block()?;
@@ -344,9 +342,7 @@ impl<'t> Parser<'t> {
 
     /// `variants { variant* }`, at the keyword, with `variant = label number`.
     fn variants_decl(&mut self) -> Option<VariantsDecl> {
-        let start = self.pos;
-        self.pos += b"variants".len();
-        self.skip();
+        let start = self.keyword_span(b"variants".len()).start;
         let variants = self.braced(|parser| {
             let start = parser.pos;
             let name = parser.label()?;
@@ -508,9 +504,7 @@ impl<'t> Parser<'t> {
 
     /// `otherwise verdict because string`, at the keyword.
     fn otherwise_decl(&mut self) -> Option<OtherwiseDecl> {
-        let start = self.pos;
-        self.pos += b"otherwise".len();
-        self.skip();
+        let start = self.keyword_span(b"otherwise".len()).start;
         let then = self.verdict()?;
         self.skip();
         let because = self.because()?;
