@@ -202,10 +202,9 @@ fn decimal(x: f64, decimals: usize) -> String {
         (fraction | 1 << 52, exponent - 1075)
     };
     let scaled = match TEN.get(decimals) {
-        // `mantissa · 10^decimals` < 2^53 · 2^64: fits with room.
-        Some(&ten) if x < 18_446_744_073_709_551_616.0 && decimals <= 19 => {
-            u128::from(mantissa) * ten
-        }
+        // At most 19 decimals (`TEN`'s last): `mantissa · 10^decimals` <
+        // 2^53 · 2^64, which fits with room.
+        Some(&ten) if x < 18_446_744_073_709_551_616.0 => u128::from(mantissa) * ten,
         _ => return format!("{x:.decimals$}"),
     };
     // `round_half_even(scaled · 2^power)`.

@@ -78,12 +78,12 @@ fn is_terminal_control(c: char) -> bool {
 /// (which the compiler vectorises), and only a block holding a control byte
 /// or a `C2` lead byte is read exactly.
 fn has_terminal_control(bytes: &[u8]) -> bool {
-    let suspect = |b: u8| (b < 0x20 && b != b'\n' && b != b'\t') | (b == 0x7F) | (b == 0xC2);
+    // C0 but newline and tab, or DEL: a control in one byte.
+    let control = |b: u8| ((b < 0x20) & (b != b'\n') & (b != b'\t')) | (b == 0x7F);
+    let suspect = |b: u8| control(b) | (b == 0xC2);
     let exact = |i: usize| {
         let b = bytes[i];
-        (b < 0x20 && b != b'\n' && b != b'\t')
-            || b == 0x7F
-            || (b == 0xC2 && bytes.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)))
+        control(b) || (b == 0xC2 && bytes.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)))
     };
     (0..bytes.len()).step_by(64).any(|start| {
         let end = (start + 64).min(bytes.len());
