@@ -966,7 +966,7 @@ fn normal_loss(v: f64) -> f64 {
 /// Monte Carlo with `draws` pairs of posterior draws.
 ///
 /// Reproducible: the generator is `Xoshiro256PlusPlus::seed_from_u64(seed)`
-/// and each draw takes `p_C` then `p_T` from [`BetaDraws`] (Cheng's
+/// and each draw takes `p_C` then `p_T` from [`BetaDraws::sample_pairs`] (Cheng's
 /// algorithms BB and BC, the draws of `rand_distr::Beta` computed with
 /// `libm`). The bounds are the empirical `(1 − level)/2` and
 /// `(1 + level)/2` quantiles, interpolated linearly between order statistics
@@ -1004,13 +1004,10 @@ pub fn relative_lift_interval(
     let draw_c = BetaDraws::<Libm>::new(c.a, c.b)?;
     let draw_t = BetaDraws::<Libm>::new(t.a, t.b)?;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut lifts: Vec<f64> = (0..draws)
-        .map(|_| {
-            let p_c: f64 = draw_c.sample(&mut rng);
-            let p_t: f64 = draw_t.sample(&mut rng);
-            p_t / p_c - 1.0
-        })
-        .collect();
+    let mut lifts: Vec<f64> = Vec::with_capacity(draws as usize);
+    BetaDraws::sample_pairs(&draw_c, &draw_t, &mut rng, draws, |p_c, p_t| {
+        lifts.push(p_t / p_c - 1.0);
+    });
     if lifts.iter().any(|l| l.is_nan()) {
         return None;
     }
