@@ -99,3 +99,47 @@ fn sync_writes_the_same_memos() {
     // Nothing but the memos: no temporary files left behind.
     assert_eq!(std::fs::read_dir(&deferred).unwrap().count(), SPECS);
 }
+
+/// `xos run DIR` reads each spec once (`find_spec_sources`): it finds the
+/// same specs as `find_specs` (policies skipped, by their first word past
+/// comments, also in a file that is not UTF-8), hands over each spec's text
+/// as read, and leaves a reading error to that spec's run.
+#[test]
+fn a_folder_run_reads_each_spec_once_and_finds_the_same_specs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fleet(root);
+    std::fs::create_dir(root.join("rules")).unwrap();
+    std::fs::write(
+        root.join("rules/strict.xos"),
+        "// house rules\n\npolicy strict { otherwise hold because \"Wait.\" }\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("rules/latin1.xos"), b"policy caf\xe9 {}\n").unwrap();
+    std::fs::write(root.join("broken.xos"), b"experiment caf\xe9 {}\n").unwrap();
+    std::fs::write(root.join(".hidden.xos"), "experiment hidden {}\n").unwrap();
+
+    let found = xos::find_spec_sources(root).unwrap();
+    let paths: Vec<_> = found.iter().map(|(path, _)| path.clone()).collect();
+    assert_eq!(paths, xos::find_specs(root).unwrap());
+    assert_eq!(paths.len(), SPECS + 1);
+    for (path, source) in &found {
+        if path.ends_with("broken.xos") {
+            let errors = source.as_ref().unwrap_err();
+            assert_eq!(errors.0[0].code, "xos::io::not_utf8");
+        } else {
+            let source = source.as_ref().unwrap();
+            assert_eq!(source.text, std::fs::read_to_string(path).unwrap());
+        }
+    }
+
+    // The run reports the unreadable spec, located, and runs the others.
+    let out = Command::new(env!("CARGO_BIN_EXE_xos"))
+        .args(["run", root.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("xos::io::not_utf8"), "{stderr}");
+    assert!(stderr.contains("broken.xos"), "{stderr}");
+}

@@ -15,7 +15,7 @@ use xos::output::{Format, render};
 use xos::plan::Verdict;
 use xos::sample_size::{NoPlan, planned_sample};
 use xos::watch::{WatchEvent, WatchOptions, watch};
-use xos::{Durability, RunOptions, find_specs, run_once, sync_filesystem};
+use xos::{Durability, RunOptions, find_spec_sources, run_source, sync_filesystem};
 
 use crate::cli::{
     CommandResult, ErrorFormat, Exit, PlanArgs, PlanFormat, ReportFormat, RunArgs, RunFormat,
@@ -124,10 +124,11 @@ enum Delivered {
 
 pub fn run_command(args: &RunArgs) -> CommandResult {
     let folder = args.path.is_dir();
+    // Each spec is read once, with its path.
     let specs = if folder {
-        find_specs(&args.path)?
+        find_spec_sources(&args.path)?
     } else {
-        vec![args.path.clone()]
+        vec![(args.path.clone(), xos::check::read_source(&args.path))]
     };
     if specs.is_empty() {
         return Err(Diagnostic::error(
@@ -203,8 +204,8 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     // grow with the number of specs written to files.
     let mut problems = Diagnostics::new();
     let mut failed = false;
-    let evaluated = xos::map_on_every_core(&specs, |spec| {
-        let outcome = run_once(spec, &options)?;
+    let evaluated = xos::map_owned_on_every_core(specs, |(_, source)| {
+        let outcome = run_source(&source?, &options)?;
         let templates = args
             .templates
             .clone()
