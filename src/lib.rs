@@ -285,7 +285,7 @@ pub fn stage_atomic(
     // follows a planted symlink); the process id in the name lets the next
     // write tell a temporary of a killed run from one in use. A missing
     // folder shows as `NotFound` here (no `stat` of the folder per memo).
-    let prefix = format!(".{name}{TEMP_MARK}{}-", std::process::id());
+    let prefix = format!(".{name}{TEMP_MARK}{}-", process_id());
     let temp_in = |dir: &Path| tempfile::Builder::new().prefix(&prefix).tempfile_in(dir);
     // A folder found missing before waits with its nearest existing folder
     // until a commit creates it (no failed create per memo of a fleet run
@@ -396,9 +396,9 @@ fn remove_stale_temp_files(dir: &Path) {
             continue;
         };
         let pid = rest.split('-').next().unwrap_or("");
-        let alive = pid.parse::<u32>().is_ok_and(|pid| {
-            pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
-        });
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|pid| pid == process_id() || Path::new(&format!("/proc/{pid}")).exists());
         if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -495,6 +495,13 @@ pub fn map_owned_on_every_core<T: Send, R: Send>(
         // INVARIANT: the work queue hands each index to one worker once.
         work(item.expect("each item is taken once"))
     })
+}
+
+/// This process's id, asked of the kernel once: `std::process::id` is a
+/// system call each time, one per memo of a folder run. xos never forks.
+fn process_id() -> u32 {
+    static ID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *ID.get_or_init(std::process::id)
 }
 
 /// Every experiment spec under `dir`, sorted; policy files are skipped.

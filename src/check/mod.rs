@@ -62,8 +62,9 @@ pub struct LoadOptions {
 /// What the specs of one folder run look up once per folder instead of once
 /// per spec: the `xos.toml` in force for a spec folder (a `stat` of
 /// `xos.toml` in every folder up to `/`), that file read and checked once,
-/// and the canonical path of each repository root (a `readlink` per
-/// component). Files that appear, move or change during the run are not seen
+/// the canonical path of each repository root (a `readlink` per
+/// component), and the folders between a root and a spec's files found not
+/// to be symlinks (an `lstat` each). Files that appear, move or change during the run are not seen
 /// by the specs after the first of their folder. In a 1,000-spec run these
 /// look-ups were about 4% of the CPU, and reading the `xos.toml` again for
 /// every spec another 9% of the system time (`bench/fleet/run.sh`, whose
@@ -76,6 +77,9 @@ pub struct FolderCache {
     loaded: std::sync::Mutex<HashMap<PathBuf, Result<config::Config, Diagnostics>>>,
     /// Repository root as written → canonical.
     roots: std::sync::Mutex<HashMap<PathBuf, PathBuf>>,
+    /// Folders inside a repository root (absolute, as written) that are
+    /// not symlinks.
+    plain_folders: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 impl FolderCache {
@@ -102,6 +106,22 @@ impl FolderCache {
             .entry(path.to_path_buf())
             .or_insert_with(|| config::load_config(path))
             .clone()
+    }
+
+    /// Whether `folder` was found not to be a symlink.
+    fn is_plain_folder(&self, folder: &Path) -> bool {
+        self.plain_folders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(folder)
+    }
+
+    /// Remembers that `folder` is not a symlink.
+    fn add_plain_folder(&self, folder: &Path) {
+        self.plain_folders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(folder.to_path_buf());
     }
 
     /// `resolve(root)`, once per root.
