@@ -36,12 +36,14 @@ if [ -d /dev/shm ]; then
     shm=(--prepare "rm -rf $shm_out" -n "xos run, memos on tmpfs"
         "target/release/xos run $specs --out $shm_out --format json --date 2026-01-01")
 fi
+# tmpfs first: the ext4 runs leave the kernel writing back their files for
+# a while after they exit, which took a core from the runs after them.
 hyperfine --warmup 1 --runs "$RUNS" --export-json bench/data/fleet/hyperfine.json \
+    "${shm[@]}" \
     --prepare "rm -rf $out" \
     -n "xos run (sync at end)" "target/release/xos run $specs --out $out --format json --date 2026-01-01" \
     --prepare "rm -rf $out" \
-    -n "xos run --sync" "target/release/xos run $specs --out $out --format json --date 2026-01-01 --sync" \
-    "${shm[@]}"
+    -n "xos run --sync" "target/release/xos run $specs --out $out --format json --date 2026-01-01 --sync"
 rm -rf "$shm_out"
 
 python_runs=()
