@@ -526,7 +526,7 @@ pub type SpecSource = (
 /// [`find_specs`] for a run that reads every spec anyway (`xos run DIR`):
 /// each file is read once, whole, on every core, and handed back with its
 /// path, instead of a first read to tell specs from policies and a second
-/// one to check them (in a 1,000-spec run, 4,000 of its 25,000 system
+/// one to check them (in a 1,000-spec run, 4,000 of its 22,000 system
 /// calls). A file that cannot be read as source text is told apart as
 /// [`is_experiment`] does, and its reading error goes to its run.
 pub fn find_spec_sources(dir: &Path) -> Result<Vec<SpecSource>, Diagnostic> {
