@@ -85,56 +85,49 @@ pub struct FolderCache {
 impl FolderCache {
     /// [`config::find_config`] for `spec`, once per folder.
     fn config_for(&self, spec: &Path) -> Option<PathBuf> {
-        let folder = spec.parent().unwrap_or(Path::new("")).to_path_buf();
-        let mut configs = self
-            .configs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        configs
-            .entry(folder)
-            .or_insert_with(|| config::find_config(spec))
-            .clone()
+        let folder = spec.parent().unwrap_or(Path::new(""));
+        remembered(&self.configs, folder, || config::find_config(spec))
     }
 
     /// [`config::load_config`] of `path`, once per file.
     fn load_config(&self, path: &Path) -> Result<config::Config, Diagnostics> {
-        let mut loaded = self
-            .loaded
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        loaded
-            .entry(path.to_path_buf())
-            .or_insert_with(|| config::load_config(path))
-            .clone()
+        remembered(&self.loaded, path, || config::load_config(path))
     }
 
     /// Whether `folder` was found not to be a symlink.
     fn is_plain_folder(&self, folder: &Path) -> bool {
-        self.plain_folders
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(folder)
+        locked(&self.plain_folders).contains(folder)
     }
 
     /// Remembers that `folder` is not a symlink.
     fn add_plain_folder(&self, folder: &Path) {
-        self.plain_folders
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(folder.to_path_buf());
+        locked(&self.plain_folders).insert(folder.to_path_buf());
     }
 
     /// `resolve(root)`, once per root.
     fn resolved_root(&self, root: &Path, resolve: impl FnOnce(&Path) -> PathBuf) -> PathBuf {
-        let mut roots = self
-            .roots
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        roots
-            .entry(root.to_path_buf())
-            .or_insert_with(|| resolve(root))
-            .clone()
+        remembered(&self.roots, root, || resolve(root))
     }
+}
+
+/// The value `map` keeps for `key`, computed by `compute` the first time.
+fn remembered<V: Clone>(
+    map: &std::sync::Mutex<HashMap<PathBuf, V>>,
+    key: &Path,
+    compute: impl FnOnce() -> V,
+) -> V {
+    locked(map)
+        .entry(key.to_path_buf())
+        .or_insert_with(compute)
+        .clone()
+}
+
+/// The mutex's value; a panic of another thread while it held the lock
+/// leaves nothing half-done in these maps, so a poisoned lock is taken.
+fn locked<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A checked experiment: its plan, and the warnings found on the way.
