@@ -62,10 +62,12 @@ pub struct LoadOptions {
 /// What the specs of one folder run look up once per folder instead of once
 /// per spec: the `xos.toml` in force for a spec folder (a `stat` of
 /// `xos.toml` in every folder up to `/`), that file read and checked once,
-/// the canonical path of each repository root (a `readlink` per
-/// component), and the folders between a root and a spec's files found not
-/// to be symlinks (an `lstat` each). Files that appear, move or change during the run are not seen
-/// by the specs after the first of their folder. In a 1,000-spec run these
+/// and the canonical path of each repository root (a `readlink` per
+/// component). Files that appear, move or change during the run are not
+/// seen by the specs after the first of their folder. The folders between a
+/// root and a spec's data file are looked at again for every spec (an
+/// `lstat` each): a folder swapped for a symlink during a run must not let
+/// a later spec read outside its repository. In a 1,000-spec run these
 /// look-ups were about 4% of the CPU, and reading the `xos.toml` again for
 /// every spec another 9% of the system time (`bench/fleet/run.sh`, whose
 /// specs have one).
@@ -77,9 +79,6 @@ pub struct FolderCache {
     loaded: std::sync::Mutex<HashMap<PathBuf, Result<config::Config, Diagnostics>>>,
     /// Repository root as written → canonical.
     roots: std::sync::Mutex<HashMap<PathBuf, PathBuf>>,
-    /// Folders inside a repository root (absolute, as written) that are
-    /// not symlinks.
-    plain_folders: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 impl FolderCache {
@@ -92,16 +91,6 @@ impl FolderCache {
     /// [`config::load_config`] of `path`, once per file.
     fn load_config(&self, path: &Path) -> Result<config::Config, Diagnostics> {
         remembered(&self.loaded, path, || config::load_config(path))
-    }
-
-    /// Whether `folder` was found not to be a symlink.
-    fn is_plain_folder(&self, folder: &Path) -> bool {
-        locked(&self.plain_folders).contains(folder)
-    }
-
-    /// Remembers that `folder` is not a symlink.
-    fn add_plain_folder(&self, folder: &Path) {
-        locked(&self.plain_folders).insert(folder.to_path_buf());
     }
 
     /// `resolve(root)`, once per root.

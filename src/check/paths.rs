@@ -18,7 +18,7 @@ use crate::diagnostic::{Diagnostic, Span};
 
 /// The folder the paths of one spec must stay in.
 #[derive(Clone, Debug)]
-pub(super) struct Repository<'a> {
+pub(super) struct Repository {
     /// The canonical root; `None` when the check is lifted (or the root
     /// itself cannot be resolved, which the reads then report).
     root: Option<PathBuf>,
@@ -26,11 +26,9 @@ pub(super) struct Repository<'a> {
     written_root: PathBuf,
     /// Whether the root is an `xos.toml`'s folder (for the message).
     from_config: bool,
-    /// The look-ups shared by the specs of a folder run.
-    folders: Option<&'a super::FolderCache>,
 }
 
-impl<'a> Repository<'a> {
+impl Repository {
     /// The repository of the spec at `spec`: the folder of `config` (the
     /// `xos.toml` in force) when there is one, else the spec's folder.
     /// `allow` lifts the check.
@@ -38,8 +36,8 @@ impl<'a> Repository<'a> {
         spec: &Path,
         config: Option<&Path>,
         allow: bool,
-        folders: Option<&'a super::FolderCache>,
-    ) -> Repository<'a> {
+        folders: Option<&super::FolderCache>,
+    ) -> Repository {
         let folder = |file: &Path| {
             file.parent()
                 .filter(|p| !p.as_os_str().is_empty())
@@ -56,7 +54,6 @@ impl<'a> Repository<'a> {
             }),
             written_root: std::path::absolute(&root).unwrap_or(root),
             from_config: config.is_some(),
-            folders,
         }
     }
 
@@ -124,22 +121,11 @@ impl<'a> Repository<'a> {
             return false;
         }
         let mut at = self.written_root.clone();
-        let names = rest.iter().count();
-        for (i, name) in rest.iter().enumerate() {
+        for name in rest.iter() {
             at.push(name);
-            // In a folder run, a folder found plain for one spec is not
-            // looked at again for the next.
-            let folder = i + 1 < names;
-            if folder && self.folders.is_some_and(|f| f.is_plain_folder(&at)) {
-                continue;
-            }
             match at.symlink_metadata() {
                 Ok(meta) if meta.file_type().is_symlink() => return false,
-                Ok(meta) => {
-                    if let Some(folders) = self.folders.filter(|_| folder && meta.is_dir()) {
-                        folders.add_plain_folder(&at);
-                    }
-                }
+                Ok(_) => {}
                 // Not there (yet): the rest is placed lexically, as
                 // `resolve` places it, and has no `..` to leave by.
                 Err(_) => return true,
@@ -202,31 +188,19 @@ fn lexical(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
-    /// The same answers with and without a folder run's cache, and with
-    /// the cache's folders found plain before.
     #[test]
     fn dot_dot_and_symlinks_are_resolved_before_the_check() {
-        containment(None);
-        let cache = crate::check::FolderCache::default();
-        containment(Some(&cache));
-    }
-
-    fn containment(folders: Option<&crate::check::FolderCache>) {
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path().join("repo");
-        std::fs::create_dir_all(repo.join("data/deep")).unwrap();
+        std::fs::create_dir_all(repo.join("data")).unwrap();
         std::fs::write(repo.join("spec.xos"), "").unwrap();
         std::fs::write(dir.path().join("secret.csv"), "").unwrap();
-        let repository = Repository::of(&repo.join("spec.xos"), None, false, folders);
+        let repository = Repository::of(&repo.join("spec.xos"), None, false, None);
         let outside = |p: &Path| {
             repository
                 .check(p, "x", Span::new(0, 1), "data file")
                 .is_some()
         };
-        for _ in 0..2 {
-            assert!(!outside(&repo.join("data/deep/a.csv")));
-            assert!(!outside(&repo.join("data/a.csv")));
-        }
         assert!(!outside(&repo.join("data/../data/a.csv")));
         assert!(!outside(&repo.join("not/yet/there.csv")));
         assert!(outside(&repo.join("../secret.csv")));
@@ -239,15 +213,21 @@ mod tests {
             assert!(outside(&repo.join("link.csv")));
             // A symlinked folder in the middle of a plain-looking path.
             std::os::unix::fs::symlink(dir.path(), repo.join("up")).unwrap();
-            for _ in 0..2 {
-                assert!(outside(&repo.join("up/secret.csv")));
-                assert!(outside(&repo.join("up/not_there/x.csv")));
-            }
-            // Below a plain folder already seen.
-            std::os::unix::fs::symlink(dir.path(), repo.join("data/up")).unwrap();
-            assert!(outside(&repo.join("data/up/secret.csv")));
+            assert!(outside(&repo.join("up/secret.csv")));
+            assert!(outside(&repo.join("up/not_there/x.csv")));
             // A missing folder does not hide the `..` after it.
             assert!(outside(&repo.join("missing/../../secret.csv")));
+            // A folder swapped for a symlink between two checks, in a folder
+            // run: the second check sees the symlink.
+            let cache = crate::check::FolderCache::default();
+            let in_run = Repository::of(&repo.join("spec.xos"), None, false, Some(&cache));
+            let outside_in_run = |p: &Path| in_run.check(p, "x", Span::new(0, 1), "x").is_some();
+            std::fs::create_dir_all(repo.join("swap")).unwrap();
+            std::fs::write(repo.join("swap/secret.csv"), "").unwrap();
+            assert!(!outside_in_run(&repo.join("swap/secret.csv")));
+            std::fs::rename(repo.join("swap"), repo.join("swapped")).unwrap();
+            std::os::unix::fs::symlink(dir.path(), repo.join("swap")).unwrap();
+            assert!(outside_in_run(&repo.join("swap/secret.csv")));
             // A symlink that stays inside is followed and allowed.
             std::os::unix::fs::symlink(repo.join("data"), repo.join("same")).unwrap();
             assert!(!outside(&repo.join("same/a.csv")));
