@@ -257,8 +257,9 @@ impl StagedWrite {
 /// points to and keeps the link; a rewritten file keeps its permissions.
 ///
 /// # Errors
-/// `xos::io::write` with the OS error when the folder cannot be created or
-/// the temporary cannot be created, written or synced (it is then removed).
+/// `xos::io::write` with the OS error when `path` is a folder, or the
+/// folder cannot be created or the temporary cannot be created, written or
+/// synced (it is then removed).
 pub fn stage_atomic(
     path: &Path,
     contents: &[u8],
@@ -267,12 +268,19 @@ pub fn stage_atomic(
     let fail = |err: std::io::Error| write_error(path, err);
     // One `lstat` tells a symlink (`xos fmt` of a linked spec: rewrite the
     // file it points to, keep the link) and the permissions to keep.
+    // A folder where the file goes is refused now, not at the rename: a
+    // folder run commits nothing when one memo cannot be written.
+    let folder = || fail(std::io::ErrorKind::IsADirectory.into());
     let (path, permissions) = match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => {
             let resolved = std::fs::canonicalize(path).map_err(fail)?;
-            let permissions = std::fs::metadata(&resolved).ok().map(|m| m.permissions());
-            (resolved, permissions)
+            let meta = std::fs::metadata(&resolved).ok();
+            if meta.as_ref().is_some_and(std::fs::Metadata::is_dir) {
+                return Err(folder());
+            }
+            (resolved, meta.map(|m| m.permissions()))
         }
+        Ok(meta) if meta.is_dir() => return Err(folder()),
         Ok(meta) => (path.to_path_buf(), Some(meta.permissions())),
         Err(_) => (path.to_path_buf(), None),
     };
@@ -517,27 +525,50 @@ pub fn find_specs(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 }
 
 /// A spec found by [`find_spec_sources`]: its path, and its text as
-/// [`check::read_source`] read it (or why it could not).
+/// [`check::read_source`] read it (or why it could not); `None` when the
+/// text was not kept and the run reads the spec itself.
 pub type SpecSource = (
     PathBuf,
-    Result<std::sync::Arc<diagnostic::SourceFile>, Diagnostics>,
+    Option<Result<std::sync::Arc<diagnostic::SourceFile>, Diagnostics>>,
 );
+
+/// The head of a file that tells a spec from a policy file.
+const HEAD_BYTES: usize = 64 << 10;
+
+/// Most bytes of spec text [`find_spec_sources`] keeps for a run: a folder
+/// of huge specs is read again spec by spec instead of held in memory.
+const KEPT_SOURCE_BYTES: usize = 64 << 20;
 
 /// [`find_specs`] for a run that reads every spec anyway (`xos run DIR`):
 /// each file is read once, whole, on every core, and handed back with its
 /// path, instead of a first read to tell specs from policies and a second
 /// one to check them (in a 1,000-spec run, 4,000 of its 22,000 system
-/// calls). A file that cannot be read as source text is told apart as
-/// [`is_experiment`] does, and its reading error goes to its run.
+/// calls). Specs and policies are told apart by the first [`HEAD_BYTES`] of
+/// the text, as [`is_experiment`] reads them; a file that cannot be read as
+/// source text is told apart by [`is_experiment`] itself, and its reading
+/// error goes to its run. Texts of at most [`HEAD_BYTES`] are kept, up to
+/// [`KEPT_SOURCE_BYTES`] in all; the others are read again by their run.
 pub fn find_spec_sources(dir: &Path) -> Result<Vec<SpecSource>, Diagnostic> {
     let files = xos_files(dir)?;
+    let kept = AtomicUsize::new(0);
     let read = map_owned_on_every_core(files, |path| {
         let source = check::read_source(&path);
         let experiment = match &source {
-            Ok(source) => starts_as_experiment(&source.text),
+            Ok(source) => {
+                let bytes = source.text.as_bytes();
+                starts_as_experiment(&String::from_utf8_lossy(
+                    &bytes[..bytes.len().min(HEAD_BYTES)],
+                ))
+            }
             Err(_) => is_experiment(&path),
         };
-        experiment.then_some((path, source))
+        if !experiment {
+            return None;
+        }
+        let size = source.as_ref().map_or(0, |source| source.text.len());
+        let keep = size <= HEAD_BYTES
+            && kept.fetch_add(size, Ordering::Relaxed) + size <= KEPT_SOURCE_BYTES;
+        Some((path, keep.then_some(source)))
     });
     Ok(read.into_iter().flatten().collect())
 }
@@ -594,7 +625,7 @@ pub fn is_experiment(path: &Path) -> bool {
     // One `read` into a buffer sized from the `fstat` (a growing read made
     // three or four system calls per file of a 1,000-spec folder).
     let Ok(head) = limits::open_regular_sized(path).and_then(|(mut file, size)| {
-        let mut head = vec![0; usize::try_from(size.min(64 << 10)).unwrap_or(0)];
+        let mut head = vec![0; usize::try_from(size).unwrap_or(HEAD_BYTES).min(HEAD_BYTES)];
         let mut filled = 0;
         while filled < head.len() {
             match std::io::Read::read(&mut file, &mut head[filled..])? {
@@ -610,10 +641,11 @@ pub fn is_experiment(path: &Path) -> bool {
     starts_as_experiment(&String::from_utf8_lossy(&head))
 }
 
-/// Whether the first word of `text`, past blank lines and comments, is not
-/// `policy`.
+/// Whether the first word of `text`, past a byte-order mark, blank lines
+/// and comments, is not `policy`.
 fn starts_as_experiment(text: &str) -> bool {
     let first = text
+        .trim_start_matches('\u{feff}')
         .lines()
         .map(|l| l.split("//").next().unwrap_or("").trim())
         .find(|l| !l.is_empty())

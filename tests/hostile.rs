@@ -357,6 +357,29 @@ fn fifos_devices_and_folders_are_refused() {
             stderr(&out)
         );
     }
+    // An `xos.toml` that is a folder or a FIFO is refused, not passed over.
+    std::fs::remove_file(&spec_fifo).unwrap();
+    std::fs::write(dir.path().join("checkout.xos"), SPEC).unwrap();
+    let toml = dir.path().join("xos.toml");
+    std::fs::create_dir(&toml).unwrap();
+    let out = xos(dir.path(), &["run", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("xos::io::read"), "{}", stderr(&out));
+    std::fs::remove_dir(&toml).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(&toml)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = xos(dir.path(), &["run", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -203,6 +203,27 @@ fn a_folder_run_with_a_failed_spec_changes_no_memo() {
     }
 }
 
+/// A folder where one memo goes fails that memo before any rename: the
+/// other spec's memo is not written either.
+#[test]
+fn a_folder_in_place_of_a_memo_fails_the_run_before_any_rename() {
+    let dir = project(WIN);
+    std::fs::write(dir.path().join("other.xos"), SPEC.replace("small", "other")).unwrap();
+    std::fs::create_dir_all(dir.path().join("memos/small.md")).unwrap();
+    let out = xos(&["run", ".", "--out", "memos"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("xos::io::write") && err.contains("small.md"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("memos/other.md").exists(),
+        "a memo was written"
+    );
+    assert_eq!(temporaries(&dir.path().join("memos")), Vec::<String>::new());
+}
+
 /// A memo that cannot be written names the memo and the OS error, never the
 /// temporary file xos tried to create.
 #[test]

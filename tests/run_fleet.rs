@@ -118,20 +118,50 @@ fn a_folder_run_reads_each_spec_once_and_finds_the_same_specs() {
     std::fs::write(root.join("rules/latin1.xos"), b"policy caf\xe9 {}\n").unwrap();
     std::fs::write(root.join("broken.xos"), b"experiment caf\xe9 {}\n").unwrap();
     std::fs::write(root.join(".hidden.xos"), "experiment hidden {}\n").unwrap();
+    // A byte-order mark before `policy`.
+    std::fs::write(
+        root.join("rules/bom.xos"),
+        "\u{feff}policy bom { otherwise hold because \"Wait.\" }\n",
+    )
+    .unwrap();
+    // The first word past the first 64 KiB: both tell by the first 64 KiB,
+    // where there is none, so a spec (which its run then reports).
+    std::fs::write(
+        root.join("late.xos"),
+        format!(
+            "{}policy late {{ otherwise hold because \"x\" }}\n",
+            "\n".repeat(70_000)
+        ),
+    )
+    .unwrap();
+    // A spec of more than 64 KiB is found but not kept: its run reads it.
+    let big = std::fs::read_to_string(root.join("exp_00.xos")).unwrap();
+    std::fs::write(
+        root.join("exp_big.xos"),
+        format!(
+            "{}{}",
+            "// padding\n".repeat(7_000),
+            big.replace("experiment exp_00", "experiment exp_big")
+        ),
+    )
+    .unwrap();
 
     let found = xos::find_spec_sources(root).unwrap();
     let paths: Vec<_> = found.iter().map(|(path, _)| path.clone()).collect();
     assert_eq!(paths, xos::find_specs(root).unwrap());
-    assert_eq!(paths.len(), SPECS + 1);
+    assert_eq!(paths.len(), SPECS + 3);
     for (path, source) in &found {
         if path.ends_with("broken.xos") {
-            let errors = source.as_ref().unwrap_err();
+            let errors = source.as_ref().unwrap().as_ref().unwrap_err();
             assert_eq!(errors.0[0].code, "xos::io::not_utf8");
+        } else if path.ends_with("exp_big.xos") || path.ends_with("late.xos") {
+            assert!(source.is_none(), "{} was kept", path.display());
         } else {
-            let source = source.as_ref().unwrap();
+            let source = source.as_ref().unwrap().as_ref().unwrap();
             assert_eq!(source.text, std::fs::read_to_string(path).unwrap());
         }
     }
+    std::fs::remove_file(root.join("late.xos")).unwrap();
 
     // The run reports the unreadable spec, located, and runs the others.
     let out = Command::new(env!("CARGO_BIN_EXE_xos"))
@@ -142,4 +172,11 @@ fn a_folder_run_reads_each_spec_once_and_finds_the_same_specs() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("xos::io::not_utf8"), "{stderr}");
     assert!(stderr.contains("broken.xos"), "{stderr}");
+
+    // Without the unreadable spec, every spec runs, the big one included.
+    std::fs::remove_file(root.join("broken.xos")).unwrap();
+    let out = xos(&["run", root.to_str().unwrap(), "--format", "json"]);
+    let reports: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(reports.len(), SPECS + 1);
+    assert!(reports.iter().any(|r| r["experiment"] == "exp_big"));
 }

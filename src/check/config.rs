@@ -125,14 +125,16 @@ pub struct ConfigPolicy {
 }
 
 /// The `xos.toml` in force for a spec: the nearest one in the spec's folder
-/// or a folder above it.
+/// or a folder above it. Anything of that name counts, so that a folder or
+/// a FIFO named `xos.toml` is refused when read (`docs/limits.md`) instead
+/// of passed over for one further up.
 pub fn find_config(spec: &Path) -> Option<PathBuf> {
     let absolute = std::path::absolute(spec).ok()?;
     let found = absolute
         .ancestors()
         .skip(1)
         .map(|dir| dir.join(CONFIG_FILE))
-        .find(|candidate| candidate.is_file())?;
+        .find(|candidate| candidate.exists())?;
     // Relative to the current folder when possible, for shorter messages.
     let shorter = std::env::current_dir()
         .ok()

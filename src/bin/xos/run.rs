@@ -106,8 +106,7 @@ struct Decided {
 /// Where a rendered memo goes.
 enum Memo {
     /// Written under a temporary name next to `path`, renamed at the end;
-    /// or why it could not be written (reported at the spec's turn, while
-    /// the other memos are still written).
+    /// or why it could not be written (the run then renames no memo).
     File {
         staged: Result<xos::StagedWrite, Diagnostic>,
         path: PathBuf,
@@ -128,7 +127,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     let specs = if folder {
         find_spec_sources(&args.path)?
     } else {
-        vec![(args.path.clone(), xos::check::read_source(&args.path))]
+        vec![(args.path.clone(), None)]
     };
     if specs.is_empty() {
         return Err(Diagnostic::error(
@@ -204,8 +203,12 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
     // grow with the number of specs written to files.
     let mut problems = Diagnostics::new();
     let mut failed = false;
-    let evaluated = xos::map_owned_on_every_core(specs, |(_, source)| {
-        let outcome = run_source(&source?, &options)?;
+    let evaluated = xos::map_owned_on_every_core(specs, |(path, source)| {
+        let source = match source {
+            Some(source) => source?,
+            None => xos::check::read_source(&path)?,
+        };
+        let outcome = run_source(&source, &options)?;
         let templates = args
             .templates
             .clone()
@@ -259,11 +262,16 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         };
         problems.extend(item.warnings);
         match item.memo {
-            Ok(memo) => rendered.push((item.decided, memo)),
-            Err(error) => {
+            // A memo that could not be staged fails the run before any
+            // rename, like a failed spec.
+            Ok(Memo::File {
+                staged: Err(error), ..
+            })
+            | Err(error) => {
                 problems.push(error);
                 failed = true;
             }
+            Ok(memo) => rendered.push((item.decided, memo)),
         }
     }
     let to_files: Vec<(String, PathBuf)> = rendered
