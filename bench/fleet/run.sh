@@ -26,6 +26,8 @@ specs=bench/data/fleet/specs
 out=bench/data/fleet/out
 rm -rf bench/data/fleet
 python3 bench/fleet/gen.py "$specs" "$N" 18
+# The new specs' writeback would otherwise run during the first timings.
+sync
 
 # The memos also go to a memory filesystem when there is one: the same run
 # without the disk's inode allocation and journal, which on this machine's
