@@ -543,11 +543,11 @@ const KEPT_SOURCE_BYTES: usize = 64 << 20;
 /// each file is read once, whole, on every core, and handed back with its
 /// path, instead of a first read to tell specs from policies and a second
 /// one to check them (in a 1,000-spec run, 4,000 of its 22,000 system
-/// calls). Specs and policies are told apart by the first [`HEAD_BYTES`] of
+/// calls). Specs and policies are told apart by the first 64 KiB of
 /// the text, as [`is_experiment`] reads them; a file that cannot be read as
 /// source text is told apart by [`is_experiment`] itself, and its reading
-/// error goes to its run. Texts of at most [`HEAD_BYTES`] are kept, up to
-/// [`KEPT_SOURCE_BYTES`] in all; the others are read again by their run.
+/// error goes to its run. Texts of at most 64 KiB are kept, up to 64 MiB in
+/// all; the others are read again by their run.
 pub fn find_spec_sources(dir: &Path) -> Result<Vec<SpecSource>, Diagnostic> {
     let files = xos_files(dir)?;
     let kept = AtomicUsize::new(0);
