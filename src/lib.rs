@@ -237,7 +237,8 @@ impl StagedWrite {
             }
             // The folder is still missing: the first commit into it creates it.
             (Err(err), Some(dir)) if err.error.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(&dir).map_err(|e| write_error(&path, e))?;
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| write_error(&path, folder_error(&dir, e)))?;
                 missing_folders(|missing| missing.retain(|(d, _)| *d != dir));
                 err.path.persist(&path).map_err(fail)
             }
@@ -371,6 +372,29 @@ fn write_error(path: &Path, err: std::io::Error) -> Diagnostic {
     )
     .at_path(path)
     .help(plain.to_string())
+}
+
+/// The error of creating the folder `dir`, said plainly where a symlink to
+/// nothing stands in its path: the OS says only "File exists".
+fn folder_error(dir: &Path, err: std::io::Error) -> std::io::Error {
+    if err.kind() != std::io::ErrorKind::AlreadyExists {
+        return err;
+    }
+    let dangling = dir.ancestors().find_map(|at| {
+        let target = std::fs::read_link(at).ok()?;
+        (!at.exists()).then_some((at, target))
+    });
+    match dangling {
+        Some((link, target)) => std::io::Error::new(
+            err.kind(),
+            format!(
+                "`{}` is a symlink to `{}`, which does not exist",
+                link.display(),
+                target.display()
+            ),
+        ),
+        None => err,
+    }
 }
 
 /// What marks xos's own temporary files: `.NAME.xos-tmp-PID-RANDOM`.

@@ -129,7 +129,10 @@ pub fn open_regular_sized(path: &Path) -> io::Result<(File, u64)> {
     };
     Err(io::Error::new(
         io::ErrorKind::InvalidInput,
-        format!("{what}, not a regular file: xos reads regular files (or `-` for standard input)"),
+        format!(
+            "{what}, not a regular file: xos reads regular files (data may also come from \
+             standard input, as `-`)"
+        ),
     ))
 }
 

@@ -224,6 +224,25 @@ fn a_folder_in_place_of_a_memo_fails_the_run_before_any_rename() {
     assert_eq!(temporaries(&dir.path().join("memos")), Vec::<String>::new());
 }
 
+/// An `--out` folder that is a symlink to nothing is named as such, not as
+/// the OS's "File exists".
+#[cfg(unix)]
+#[test]
+fn an_out_folder_that_is_a_dangling_symlink_is_named() {
+    let dir = project(WIN);
+    std::os::unix::fs::symlink("no/such/place", dir.path().join("memos")).unwrap();
+    for out_dir in ["memos", "memos/nested"] {
+        let out = xos(&["run", ".", "--out", out_dir], dir.path());
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("`memos` is a symlink to `no/such/place`, which does not exist"),
+            "{err}"
+        );
+    }
+    assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+}
+
 /// A memo that cannot be written names the memo and the OS error, never the
 /// temporary file xos tried to create.
 #[test]
