@@ -145,10 +145,7 @@ impl<M: Elementary> BetaDraws<M> {
             Algorithm::Bb(bb) => loop {
                 let u1: f64 = rng.sample(Open01);
                 let u2: f64 = rng.sample(Open01);
-                let v = bb.beta * M::ln(u1 / (1.0 - u1));
-                let w = a * M::exp(v);
-                let z = u1 * u1 * u2;
-                if self.bb_accepts(bb, v, w, z, || M::ln(z)) {
+                if let Some(w) = self.bb_trial(bb, u1, u2) {
                     break w;
                 }
             },
@@ -186,6 +183,14 @@ impl<M: Elementary> BetaDraws<M> {
             },
         };
         self.finish(w)
+    }
+
+    /// One BB trial from the uniforms `u1`, `u2`: its `w` if accepted.
+    fn bb_trial(&self, bb: Bb, u1: f64, u2: f64) -> Option<f64> {
+        let v = bb.beta * M::ln(u1 / (1.0 - u1));
+        let w = self.a * M::exp(v);
+        let z = u1 * u1 * u2;
+        self.bb_accepts(bb, v, w, z, || M::ln(z)).then_some(w)
     }
 
     /// Whether BB accepts the trial with `v = β·ln(u₁/(1 − u₁))`,
@@ -291,14 +296,11 @@ impl BetaDraws<Libm> {
             let mut used = LANES;
             for (j, &[u1, u2]) in uniforms.iter().enumerate() {
                 let (draws, bb) = turns[turn];
-                let z = u1 * u1 * u2;
                 let accepted = match lanes[j] {
-                    Some((v, w, ln_z)) => draws.bb_accepts(bb, v, w, z, || ln_z).then_some(w),
-                    None => {
-                        let v = bb.beta * Libm::ln(u1 / (1.0 - u1));
-                        let w = draws.a * Libm::exp(v);
-                        draws.bb_accepts(bb, v, w, z, || Libm::ln(z)).then_some(w)
-                    }
+                    Some((v, w, ln_z)) => draws
+                        .bb_accepts(bb, v, w, u1 * u1 * u2, || ln_z)
+                        .then_some(w),
+                    None => draws.bb_trial(bb, u1, u2),
                 };
                 let Some(w) = accepted else {
                     // The lanes after this one were computed for the other
