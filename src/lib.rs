@@ -350,9 +350,16 @@ pub fn stage_atomic(
 /// folder once it has created it.
 fn missing_folders<R>(f: impl FnOnce(&mut Vec<(PathBuf, PathBuf)>) -> R) -> R {
     static MISSING: std::sync::Mutex<Vec<(PathBuf, PathBuf)>> = std::sync::Mutex::new(Vec::new());
-    f(&mut MISSING
+    f(&mut locked(&MISSING))
+}
+
+/// The value behind `mutex`, also after a panic of another thread that
+/// held it: xos's mutexes guard caches and queues that a panic leaves
+/// whole, never half-updated.
+pub(crate) fn locked<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner))
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `xos::io::write` at `path`, with the OS error as its help.
@@ -407,9 +414,7 @@ pub const TEMP_MARK: &str = ".xos-tmp-";
 fn remove_stale_temp_files(dir: &Path) {
     static CLEANED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
     {
-        let mut cleaned = CLEANED
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cleaned = locked(&CLEANED);
         if cleaned.iter().any(|d| d == dir) {
             return;
         }
@@ -520,10 +525,7 @@ pub fn map_owned_on_every_core<T: Send, R: Send>(
         .map(|item| std::sync::Mutex::new(Some(item)))
         .collect();
     map_on_every_core(&slots, |slot| {
-        let item = slot
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+        let item = locked(slot).take();
         // INVARIANT: the work queue hands each index to one worker once.
         work(item.expect("each item is taken once"))
     })

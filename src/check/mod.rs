@@ -105,18 +105,10 @@ fn remembered<V: Clone>(
     key: &Path,
     compute: impl FnOnce() -> V,
 ) -> V {
-    locked(map)
+    crate::locked(map)
         .entry(key.to_path_buf())
         .or_insert_with(compute)
         .clone()
-}
-
-/// The mutex's value; a panic of another thread while it held the lock
-/// leaves nothing half-done in these maps, so a poisoned lock is taken.
-fn locked<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A checked experiment: its plan, and the warnings found on the way.
