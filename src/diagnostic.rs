@@ -169,6 +169,8 @@ impl SourceFile {
 }
 
 /// 1-based line and column (in characters) of a byte offset in `text`.
+/// A byte-order mark at the start of `text` is not a column: editors do not
+/// show it.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
@@ -177,8 +179,11 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
+    let mut in_line = &before[line_start..];
+    if line_start == 0 {
+        in_line = in_line.strip_prefix('\u{feff}').unwrap_or(in_line);
+    }
+    (line, in_line.chars().count() + 1)
 }
 
 /// How bad a diagnostic is.
@@ -440,12 +445,17 @@ impl SourceCode for SourceFile {
         let contents = self
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
+        // miette's `str` counts the column in bytes, and the report's header
+        // (`FILE:LINE:COLUMN`) shows it: `title "ééé" owner 5` put the `5` at
+        // column 37, not 34, and a byte-order mark moved line 1 by 3. The
+        // column is in characters, as everywhere else (`line_col`).
+        let (_, column) = line_col(&self.text, contents.span().offset());
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name(),
             contents.data(),
             *contents.span(),
             contents.line() + self.first_line - 1,
-            contents.column(),
+            column - 1,
             contents.line_count(),
         )))
     }
@@ -505,10 +515,53 @@ pub const MAX_DIAGNOSTICS_PER_FILE: usize = 50;
 impl Diagnostics {
     /// The first [`MAX_DIAGNOSTICS_PER_FILE`] diagnostics of each kind
     /// (code) in each file, in their order, then per file and kind that had
-    /// more one `xos::diagnostic::more` that counts the rest. What is
-    /// printed; counts and exit codes are taken from the whole set.
+    /// more one `xos::diagnostic::more` that counts the rest. A diagnostic
+    /// found again word for word at the same place (the error of an
+    /// `xos.toml`, once for each spec under it) is shown once, its help
+    /// saying how many times it was found. What is printed; counts and exit
+    /// codes are taken from the whole set.
     pub fn capped(&self) -> Diagnostics {
         self.capped_at(MAX_DIAGNOSTICS_PER_FILE)
+    }
+
+    /// Each distinct diagnostic once, in order of first appearance, with
+    /// the number of times it was found.
+    fn distinct(&self) -> Vec<(&Diagnostic, usize)> {
+        use std::collections::HashMap;
+        type Labels = Vec<(usize, usize, bool, String)>;
+        type Key<'a> = (
+            bool,
+            &'static str,
+            &'a str,
+            Option<&'a str>,
+            Option<String>,
+            Labels,
+        );
+        let mut index: HashMap<Key<'_>, usize> = HashMap::new();
+        let mut distinct: Vec<(&Diagnostic, usize)> = Vec::new();
+        for d in &self.0 {
+            let labels = d
+                .labels
+                .iter()
+                .map(|l| (l.span.start, l.span.end, l.primary, l.text.clone()))
+                .collect();
+            let key = (
+                d.is_error(),
+                d.code,
+                d.message.as_str(),
+                d.help.as_deref(),
+                d.file_name(),
+                labels,
+            );
+            match index.get(&key) {
+                Some(&at) => distinct[at].1 += 1,
+                None => {
+                    index.insert(key, distinct.len());
+                    distinct.push((d, 1));
+                }
+            }
+        }
+        distinct
     }
 
     fn capped_at(&self, limit: usize) -> Diagnostics {
@@ -519,12 +572,20 @@ impl Diagnostics {
         // warnings.
         let mut hidden: Vec<(Kind, usize, usize)> = Vec::new();
         let mut out = Vec::new();
-        for d in &self.0 {
+        for (d, times) in self.distinct() {
             let kind = (d.file_name(), d.code);
             let count = shown.entry(kind.clone()).or_insert(0);
             if *count < limit {
                 *count += 1;
-                out.push(d.clone());
+                let mut d = d.clone();
+                if times > 1 {
+                    let found = format!("found {times} times, shown once");
+                    d.help = Some(match d.help.take() {
+                        Some(help) => format!("{help} ({found})"),
+                        None => found,
+                    });
+                }
+                out.push(d);
                 continue;
             }
             let at = match hidden.iter().position(|(k, _, _)| *k == kind) {
@@ -968,6 +1029,39 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_diagnostic_is_shown_once() {
+        let source = SourceFile::new("xos.toml", "bogus = \n");
+        let toml = Diagnostic::error("xos::test", "invalid TOML")
+            .in_file(&source)
+            .label(Span::new(8, 8), "a value");
+        let elsewhere = toml.clone().label(Span::new(0, 5), "here too");
+        let other_file = Diagnostic::error("xos::test", "invalid TOML")
+            .in_file(&SourceFile::new("sub/xos.toml", "bogus = \n"))
+            .label(Span::new(8, 8), "a value");
+        let all = Diagnostics(vec![
+            toml.clone(),
+            elsewhere.clone(),
+            toml.clone().help("see the TOML syntax"),
+            toml.clone(),
+            other_file.clone(),
+            toml.clone(),
+        ]);
+        let shown = all.capped();
+        let helps: Vec<Option<&str>> = shown.iter().map(|d| d.help.as_deref()).collect();
+        assert_eq!(
+            helps,
+            [
+                Some("found 3 times, shown once"),
+                None,
+                Some("see the TOML syntax"),
+                None
+            ]
+        );
+        assert_eq!(shown.0[1].labels.len(), 2);
+        assert_eq!(shown.0[3].file_name().as_deref(), Some("sub/xos.toml"));
+    }
+
+    #[test]
     fn long_names_in_messages_are_elided() {
         let name = "n".repeat(1_000_000);
         let source = SourceFile::new("long.xos", format!("{name} 1\n"));
@@ -1009,6 +1103,37 @@ mod tests {
         assert_eq!(line_col(text, 0), (1, 1));
         assert_eq!(line_col(text, 3), (2, 1));
         assert_eq!(line_col(text, 8), (2, 5));
+        // A byte-order mark is no column; only at the very start is it one.
+        let bom = "\u{feff}ab\n\u{feff}c";
+        assert_eq!(line_col(bom, 3), (1, 1));
+        assert_eq!(line_col(bom, 4), (1, 2));
+        assert_eq!(line_col(bom, 9), (2, 2));
+    }
+
+    #[test]
+    fn every_format_gives_the_same_column() {
+        // The graphical header took miette's byte column: 37 and 4 here.
+        for (text, column) in [
+            ("experiment x { title \"ééé\" owner 5 }\n", 34),
+            ("\u{feff}experiment x { owner 5 }\n", 22),
+        ] {
+            let at = text.find('5').unwrap();
+            let source = SourceFile::new("col.xos", text);
+            let d = Diagnostic::error("xos::test", "bad")
+                .in_file(&source)
+                .label(Span::new(at, at + 1), "here");
+            assert_eq!(d.location(), Some((1, column)));
+            let plain = render_plain(&d);
+            assert!(
+                plain.starts_with(&format!("col.xos:1:{column}: ")),
+                "{plain}"
+            );
+            let graphical = render(&d, false, 100);
+            assert!(
+                graphical.contains(&format!("[col.xos:1:{column}]")),
+                "{graphical}"
+            );
+        }
     }
 
     #[test]

@@ -180,3 +180,23 @@ fn a_folder_run_reads_each_spec_once_and_finds_the_same_specs() {
     assert_eq!(reports.len(), SPECS + 1);
     assert!(reports.iter().any(|r| r["experiment"] == "exp_big"));
 }
+
+#[test]
+fn a_broken_xos_toml_is_reported_once_not_once_per_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    fleet(dir.path());
+    std::fs::write(dir.path().join("xos.toml"), "bogus = \n").unwrap();
+    for command in ["run", "check"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_xos"))
+            .args([command, dir.path().to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.matches("invalid TOML").count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("found {SPECS} times, shown once")),
+            "{stderr}"
+        );
+    }
+}

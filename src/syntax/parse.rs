@@ -1180,6 +1180,7 @@ fn rule_keywords(rule: Rule) -> &'static [&'static str] {
         Rule::test_decl | Rule::kw_test => &["test"],
         Rule::otherwise_decl | Rule::kw_otherwise => &["otherwise"],
         Rule::experiment | Rule::kw_experiment => &["experiment"],
+        Rule::file => &["experiment", "policy"],
         Rule::metric_kind | Rule::kind_name => &["rate", "mean", "ratio"],
         Rule::verdict => &["launch", "hold", "rollback"],
         Rule::kw_when => &["when"],
