@@ -3,6 +3,8 @@
 
 use crate::cli::{out, outln};
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::Write as _;
 
 use clap::ValueEnum;
 use std::path::PathBuf;
@@ -318,6 +320,9 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         };
         (item, delivered)
     });
+    // Where each memo went and each `--fail-on` verdict, for stderr in one
+    // write at the end rather than one (unbuffered) write per spec.
+    let mut lines = String::new();
     for (item, delivered) in delivered {
         match delivered {
             Delivered::File(Err(error)) => {
@@ -327,15 +332,14 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
             }
             Delivered::File(Ok(path)) => {
                 folders.insert(xos::parent_folder(&path));
-                // One line, one write: stderr is unbuffered.
-                let line = format!(
-                    "{}: {} ({}) · {}\n",
+                let _ = writeln!(
+                    lines,
+                    "{}: {} ({}) · {}",
                     item.name,
                     item.verdict.as_str(),
                     item.rule,
                     path.display()
                 );
-                eprint!("{line}");
             }
             Delivered::Stdout(memo) if json_array => {
                 if !std::mem::replace(&mut first, false) {
@@ -349,7 +353,8 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
         }
         if fail_on.contains(&item.verdict) {
             gated = true;
-            eprintln!(
+            let _ = writeln!(
+                lines,
                 "xos: `{}` ({}) ended in {}, which `--fail-on` lists",
                 item.name,
                 item.spec_path.display(),
@@ -357,6 +362,8 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
             );
         }
     }
+    // A closed stderr loses the lines, not the run (`eprint!` would panic).
+    let _ = std::io::stderr().write_all(lines.as_bytes());
     if json_array {
         out!("\n]\n");
     }
