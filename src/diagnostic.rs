@@ -223,7 +223,8 @@ pub struct Diagnostic {
     /// The file the labels point into; `None` for problems with no location
     /// (a file that cannot be read at all).
     pub source: Option<Arc<SourceFile>>,
-    /// The file the problem is about when there is no source text to show.
+    /// The file the problem is about: shown when there is no source text
+    /// to show; followed by `xos watch` either way, so that a fix is seen.
     pub path: Option<PathBuf>,
 }
 

@@ -601,12 +601,21 @@ pub fn find_spec_sources(dir: &Path) -> Result<Vec<SpecSource>, Diagnostic> {
 
 /// Every `.xos` file under `dir` (specs and policies), sorted; hidden files
 /// and folders are skipped.
+///
+/// A symlink (to a spec or to a folder) is followed only when it leads to a
+/// place inside `dir`: a link planted in a repository, `evil.xos ->
+/// /etc/passwd`, would otherwise be read, and quoted in a diagnostic or served
+/// as a spec's source. Such a link is refused with `xos::io::walk_outside`,
+/// naming it and where it leads; a file named on the command line is the
+/// user's own and is not checked.
 pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut files = Vec::new();
     let mut visited = std::collections::HashSet::new();
-    if let Ok(real) = std::fs::canonicalize(dir) {
-        visited.insert(real);
+    let root = std::fs::canonicalize(dir).ok();
+    if let Some(real) = &root {
+        visited.insert(real.clone());
     }
+    let top = dir;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir).map_err(|err| {
@@ -626,7 +635,16 @@ pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
             // `stat` to tell whether it leads to a folder.
             let folder = match entry.file_type() {
                 Ok(kind) if !kind.is_symlink() => kind.is_dir(),
-                _ => path.is_dir(),
+                _ => {
+                    let leads_to_xos = path.extension().is_some_and(|e| e == "xos");
+                    if let Some(root) = &root
+                        && (leads_to_xos || path.is_dir())
+                        && let Some(target) = outside_link(&path, root)
+                    {
+                        return Err(walk_outside(top, &path, &target));
+                    }
+                    path.is_dir()
+                }
             };
             if folder {
                 // A folder reached again through a symlink (a loop, or two
@@ -642,6 +660,34 @@ pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     }
     files.sort();
     Ok(files)
+}
+
+/// Where the symlink `link` leads when that is outside the folder whose
+/// canonical path is `root`; `None` inside it, or when it leads nowhere (a
+/// dangling link is reported by whatever reads it).
+pub fn outside_link(link: &Path, root: &Path) -> Option<PathBuf> {
+    let target = std::fs::canonicalize(link).ok()?;
+    (!target.starts_with(root)).then_some(target)
+}
+
+/// `xos::io::walk_outside`: the walk of `dir` met `link`, a symlink to
+/// `target` outside it.
+pub fn walk_outside(dir: &Path, link: &Path, target: &Path) -> Diagnostic {
+    Diagnostic::error(
+        "xos::io::walk_outside",
+        format!(
+            "`{}` is a symlink to `{}`, outside `{}`",
+            link.display(),
+            target.display(),
+            dir.display()
+        ),
+    )
+    .at_path(link)
+    .help(
+        "a folder is walked without leaving it, so that a link planted in a repository cannot \
+         make xos read (and quote, or serve) another file; remove the link or copy what it \
+         leads to into the folder, or name a spec on the command line to run it from where it is",
+    )
 }
 
 /// A spec's first word is `experiment`; a policy file's is `policy`.

@@ -138,9 +138,25 @@ impl WatchEvent {
 }
 
 /// The state of one watched spec.
+#[derive(Default)]
 struct SpecState {
-    /// Normalised paths of the inputs of the last evaluation.
+    /// Normalised paths of the inputs of the last evaluation, and where
+    /// those that are symlinks lead.
     inputs: BTreeSet<PathBuf>,
+    /// The canonical folder the spec was found in by walking, which a
+    /// symlinked spec may not lead out of ([`crate::xos_files`]); `None`
+    /// for a spec named on the command line.
+    root: Option<PathBuf>,
+}
+
+impl SpecState {
+    /// A spec found by walking the canonical folder `root`.
+    fn found_in(root: &Path) -> SpecState {
+        SpecState {
+            inputs: BTreeSet::new(),
+            root: Some(root.to_path_buf()),
+        }
+    }
 }
 
 /// What [`follow`] reports to its owner: one evaluation, a deleted spec, a
@@ -330,6 +346,13 @@ pub fn follow(
     let mut named: BTreeSet<PathBuf> = BTreeSet::new();
     for path in paths {
         let path = normalize(path);
+        // A folder is watched, and its specs keyed, by its real path: the
+        // paths of events under it start with that.
+        let path = if path.is_dir() {
+            path.canonicalize().unwrap_or(path)
+        } else {
+            path
+        };
         if path.is_dir() {
             debouncer
                 .watch(&path, RecursiveMode::Recursive)
@@ -342,22 +365,12 @@ pub fn follow(
                     .help(err.to_string())
                 })?;
             for spec in find_specs(&path)? {
-                specs.insert(
-                    normalize(&spec),
-                    SpecState {
-                        inputs: BTreeSet::new(),
-                    },
-                );
+                specs.insert(normalize(&spec), SpecState::found_in(&path));
             }
             roots.push(path);
         } else if path.exists() {
             named.insert(path.clone());
-            specs.insert(
-                path,
-                SpecState {
-                    inputs: BTreeSet::new(),
-                },
-            );
+            specs.insert(path, SpecState::default());
         } else {
             return Err(Diagnostic::error(
                 "xos::watch::missing",
@@ -417,31 +430,34 @@ pub fn follow(
                     specs.remove(path);
                     on_change(SpecChange::Removed { spec: path.clone() });
                 }
-            } else if is_spec_file
-                && path.is_file()
-                && roots.iter().any(|root| path.starts_with(root))
-                && crate::is_experiment(path)
-            {
-                specs.insert(
-                    path.clone(),
-                    SpecState {
-                        inputs: BTreeSet::new(),
-                    },
-                );
-                dirty.insert(path.clone());
-            } else if path.is_dir() && roots.iter().any(|root| path.starts_with(root)) {
-                // A new folder: specs written into it before the recursive
-                // watch reached it sent no event of their own.
-                for spec in find_specs(path).unwrap_or_default() {
-                    let spec = normalize(&spec);
-                    if !specs.contains_key(&spec) {
-                        specs.insert(
-                            spec.clone(),
-                            SpecState {
-                                inputs: BTreeSet::new(),
-                            },
-                        );
-                        dirty.insert(spec);
+            } else if let Some(root) = roots.iter().find(|root| path.starts_with(root)) {
+                if is_spec_file && path.is_file() && crate::is_experiment(path) {
+                    // A symlink leading out of the root is evaluated as a
+                    // failure (`evaluate`), never read.
+                    specs.insert(path.clone(), SpecState::found_in(root));
+                    dirty.insert(path.clone());
+                } else if path.is_dir() {
+                    // A new folder: specs written into it before the
+                    // recursive watch reached it sent no event of their own.
+                    let found = match crate::outside_link(path, root) {
+                        Some(target) => Err(crate::walk_outside(root, path, &target)),
+                        None => find_specs(path),
+                    };
+                    match found {
+                        Ok(found) => {
+                            for spec in found {
+                                let spec = normalize(&spec);
+                                if !specs.contains_key(&spec) {
+                                    specs.insert(spec.clone(), SpecState::found_in(root));
+                                    dirty.insert(spec);
+                                }
+                            }
+                        }
+                        Err(error) => {
+                            on_change(SpecChange::WatchError {
+                                message: error.message,
+                            });
+                        }
                     }
                 }
             }
@@ -474,9 +490,13 @@ fn evaluate_specs(
     let workers = std::thread::available_parallelism()
         .map_or(2, std::num::NonZeroUsize::get)
         .min(dirty.len());
+    let roots: Vec<Option<PathBuf>> = dirty
+        .iter()
+        .map(|spec| specs.get(spec).and_then(|state| state.root.clone()))
+        .collect();
     if workers <= 1 {
-        for spec in dirty {
-            let result = evaluate(spec, options);
+        for (spec, root) in dirty.iter().zip(&roots) {
+            let result = evaluate(spec, root.as_deref(), options);
             record(spec, result, specs, options, outputs, on_change);
         }
         return;
@@ -485,10 +505,17 @@ fn evaluate_specs(
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel();
         for _ in 0..workers {
-            let (tx, next) = (tx.clone(), &next);
+            let (tx, next, roots) = (tx.clone(), &next, &roots);
             scope.spawn(move || {
-                while let Some(spec) = dirty.get(next.fetch_add(1, Ordering::SeqCst)) {
-                    if tx.send((spec, evaluate(spec, options))).is_err() {
+                loop {
+                    let at = next.fetch_add(1, Ordering::SeqCst);
+                    let (Some(spec), Some(root)) = (dirty.get(at), roots.get(at)) else {
+                        break;
+                    };
+                    if tx
+                        .send((spec, evaluate(spec, root.as_deref(), options)))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -502,8 +529,19 @@ fn evaluate_specs(
 }
 
 /// One evaluation; a panic in it is reported as a bug in this spec's
-/// evaluation (with the bug's location), never the end of the watcher.
-fn evaluate(spec: &Path, options: &FollowOptions) -> Result<crate::Outcome, Diagnostics> {
+/// evaluation (with the bug's location), never the end of the watcher. A
+/// spec found under `root` that is a symlink leading out of it is refused
+/// unread, as the walk refuses it.
+fn evaluate(
+    spec: &Path,
+    root: Option<&Path>,
+    options: &FollowOptions,
+) -> Result<crate::Outcome, Diagnostics> {
+    if let Some(root) = root
+        && let Some(target) = crate::outside_link(spec, root)
+    {
+        return Err(crate::walk_outside(root, spec, &target).into());
+    }
     let run_options = RunOptions {
         data: options.data.clone(),
         date: None,
@@ -530,6 +568,13 @@ fn record(
     match &result {
         Ok(outcome) => {
             state.inputs = outcome.inputs().iter().map(|p| normalize(p)).collect();
+            // Where symlinked inputs lead: a change there is a change too.
+            let targets: Vec<PathBuf> = outcome
+                .inputs()
+                .iter()
+                .filter_map(|p| p.canonicalize().ok())
+                .collect();
+            state.inputs.extend(targets);
             if let Some(templates) = options
                 .templates
                 .as_ref()
@@ -544,6 +589,9 @@ fn record(
             // diagnostics name (a missing data file, a broken policy), so a
             // fix is seen.
             state.inputs.insert(spec.to_path_buf());
+            if let Ok(target) = spec.canonicalize() {
+                state.inputs.insert(target);
+            }
             for diagnostic in diagnostics.iter() {
                 if let Some(source) = &diagnostic.source {
                     state.inputs.insert(normalize(&source.path));
@@ -554,6 +602,13 @@ fn record(
             }
         }
     }
+    // An `xos.toml` written where the spec would find it changes its
+    // configuration (or breaks it), whichever way the evaluation went.
+    state.inputs.extend(
+        crate::check::config::config_candidates(spec)
+            .iter()
+            .map(|p| normalize(p)),
+    );
     let written = on_change(SpecChange::Evaluated {
         spec: spec.to_path_buf(),
         result: Box::new(result),
@@ -642,21 +697,21 @@ pub fn is_temp_file(path: &Path) -> bool {
 }
 
 /// An absolute path with its folder resolved, so the paths of events and of
-/// inputs compare equal even when the file itself does not exist (yet).
+/// inputs compare equal even when the file itself does not exist (yet). The
+/// last name is kept, not resolved: a data file replaced by a symlink (or a
+/// symlink by a file) is still the input at that name, where resolving it
+/// made the event's path the link's target, which no spec had read.
 pub fn normalize(path: &Path) -> PathBuf {
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir().map_or_else(|_| path.to_path_buf(), |dir| dir.join(path))
     };
-    if let Ok(canonical) = absolute.canonicalize() {
-        return canonical;
-    }
     match (absolute.parent(), absolute.file_name()) {
         (Some(parent), Some(name)) => parent
             .canonicalize()
             .map_or(absolute.clone(), |p| p.join(name)),
-        _ => absolute,
+        _ => absolute.canonicalize().unwrap_or(absolute),
     }
 }
 

@@ -392,6 +392,64 @@ fn a_symlink_loop_in_a_folder_is_walked_once() {
     assert!(stderr(&out).contains("checked 1 file"), "{}", stderr(&out));
 }
 
+#[test]
+fn a_folder_walk_never_follows_a_symlink_out_of_the_folder() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("secret.xos"),
+        "experiment secret_plans {\n",
+    )
+    .unwrap();
+    for link_to in ["secret.xos", ""] {
+        let dir = checkout(str::to_string);
+        let repo = dir.path();
+        std::fs::create_dir(repo.join("team")).unwrap();
+        let link = repo.join("team").join(if link_to.is_empty() {
+            "linked"
+        } else {
+            "evil.xos"
+        });
+        std::os::unix::fs::symlink(outside.path().join(link_to), &link).unwrap();
+        for args in [
+            &["check", "."][..],
+            &["run", ".", "--out", "memos"],
+            &["test", "."],
+        ] {
+            let out = xos(repo, args);
+            assert_no_panic(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.contains("xos::io::walk_outside"), "{args:?}: {err}");
+            assert!(err.contains("is a symlink to"), "{err}");
+            assert!(err.contains(", outside `.`"), "{err}");
+            // Nothing of the file it leads to is read, let alone quoted.
+            assert!(!err.contains("secret_plans"), "{err}");
+        }
+        assert!(!repo.join("memos").exists());
+        // Named on the command line, a spec is the user's own.
+        if !link_to.is_empty() {
+            let out = xos(repo, &["check", "team/evil.xos"]);
+            assert!(stderr(&out).contains("secret_plans"), "{}", stderr(&out));
+        }
+    }
+    // Symlinks that stay inside are followed as before.
+    let dir = checkout(str::to_string);
+    let repo = dir.path();
+    std::fs::create_dir_all(repo.join("real")).unwrap();
+    std::fs::create_dir_all(repo.join("team")).unwrap();
+    std::fs::write(repo.join("real/pricing.csv"), DATA).unwrap();
+    std::fs::write(
+        repo.join("real/pricing.xos"),
+        SPEC.replace("checkout_redesign", "pricing")
+            .replace("checkout.csv", "pricing.csv"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../real", repo.join("team/real")).unwrap();
+    let out = xos(repo, &["check", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("checked 2 files"), "{}", stderr(&out));
+}
+
 // Kind 8: errors without a location.
 
 #[test]

@@ -317,3 +317,102 @@ fn a_spec_written_into_a_new_folder_right_away_is_seen() {
     }
     w.assert_running();
 }
+
+#[test]
+fn an_xos_toml_written_later_is_followed() {
+    let (dir, specs, out) = setup();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    // In the watched folder: a policy named by a new `xos.toml` decides.
+    std::fs::write(
+        specs.join("ship.xos"),
+        "policy ship {\n    otherwise launch because \"always\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(specs.join("xos.toml"), "policy = \"ship.xos\"\n").unwrap();
+    w.expect_line(&["checkout_redesign: hold → launch (otherwise)"]);
+    wait_for_file(&out.join("checkout_redesign.md"), "LAUNCH");
+    // Broken, then gone: the built-in policy again.
+    std::fs::write(specs.join("xos.toml"), "bogus_key = 1\n").unwrap();
+    w.expect_all(&[&["checkout.xos: invalid"], &["bogus_key"]]);
+    std::fs::remove_file(specs.join("xos.toml")).unwrap();
+    w.expect_line(&["checkout_redesign: launch → hold (otherwise)"]);
+    // Above the watched folder, where the spec would find it too.
+    std::fs::write(dir.path().join("xos.toml"), "bogus_key = 1\n").unwrap();
+    w.expect_all(&[&["checkout.xos: invalid"], &["bogus_key"]]);
+    std::fs::remove_file(dir.path().join("xos.toml")).unwrap();
+    w.expect_line(&["checkout_redesign: hold (otherwise), unchanged"]);
+    w.assert_running();
+}
+
+#[test]
+fn data_replaced_by_a_symlink_is_followed_to_its_target() {
+    let (_dir, specs, out) = setup();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    std::fs::write(specs.join("win.csv"), WIN).unwrap();
+    std::fs::remove_file(specs.join("checkout.csv")).unwrap();
+    std::os::unix::fs::symlink("win.csv", specs.join("checkout.csv")).unwrap();
+    w.expect_line(&["checkout_redesign: hold → launch (clear_win)"]);
+    // The file the link leads to is an input too.
+    std::fs::write(specs.join("win.csv"), HARM).unwrap();
+    w.expect_line(&["checkout_redesign: launch → rollback (primary_harm)"]);
+    // And a link swapped for another by a rename.
+    std::fs::write(specs.join("flat.csv"), FLAT).unwrap();
+    std::os::unix::fs::symlink("flat.csv", specs.join("next.csv")).unwrap();
+    std::fs::rename(specs.join("next.csv"), specs.join("checkout.csv")).unwrap();
+    w.expect_line(&["checkout_redesign: rollback → hold (otherwise)"]);
+    w.assert_running();
+}
+
+#[test]
+fn data_linked_out_of_the_repository_is_refused_then_recovers() {
+    let (dir, specs, out) = setup();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    std::fs::write(dir.path().join("outside.csv"), WIN).unwrap();
+    std::fs::remove_file(specs.join("checkout.csv")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside.csv"), specs.join("checkout.csv")).unwrap();
+    w.expect_all(&[&["checkout.xos: invalid"], &["outside the repository"]]);
+    // Replaced by a file inside: evaluated again at once.
+    std::fs::remove_file(specs.join("checkout.csv")).unwrap();
+    std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
+    w.expect_line(&["checkout_redesign: hold → launch (clear_win)"]);
+    w.assert_running();
+}
+
+#[test]
+fn a_spec_linked_in_from_outside_later_is_refused_unread() {
+    let (dir, specs, out) = setup();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    std::fs::write(dir.path().join("checkout.csv"), WIN).unwrap();
+    std::fs::write(
+        dir.path().join("secret.xos"),
+        SPEC.replace("checkout_redesign", "secret_plans"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.xos"), specs.join("evil.xos")).unwrap();
+    w.expect_all(&[&["evil.xos: invalid"], &["is a symlink to", "outside"]]);
+    // A folder linked in from outside is refused too, and walked for nothing.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("checkout.csv"), WIN).unwrap();
+    std::fs::write(
+        elsewhere.join("more.xos"),
+        SPEC.replace("checkout_redesign", "more_secrets"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&elsewhere, specs.join("linked")).unwrap();
+    w.expect_line(&["linked", "is a symlink to", "outside"]);
+    w.assert_running();
+    assert!(!out.join("secret_plans.md").exists());
+    assert!(!out.join("more_secrets.md").exists());
+    assert!(
+        !w.seen
+            .iter()
+            .any(|l| l.contains("secret_plans") || l.contains("more_secrets")),
+        "{}",
+        w.seen.join("\n")
+    );
+}

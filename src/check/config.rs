@@ -142,6 +142,26 @@ pub fn find_config(spec: &Path) -> Option<PathBuf> {
     Some(shorter.unwrap_or(found))
 }
 
+/// Every place an `xos.toml` for the spec at `spec` may be: the spec's
+/// folder and each folder above it, nearest first, whether or not one is
+/// there (the nearest that is, [`find_config`] takes). One written at any
+/// of them can change the spec's configuration, so `xos watch` follows
+/// them all; following only those up to the one in force would stop
+/// watching a folder when an `xos.toml` appears below it, and miss one
+/// written there right after.
+pub fn config_candidates(spec: &Path) -> Vec<PathBuf> {
+    std::path::absolute(spec).map_or_else(
+        |_| Vec::new(),
+        |absolute| {
+            absolute
+                .ancestors()
+                .skip(1)
+                .map(|dir| dir.join(CONFIG_FILE))
+                .collect()
+        },
+    )
+}
+
 /// Reads and checks an `xos.toml`.
 pub fn load_config(path: &Path) -> Result<Config, Diagnostics> {
     let source = super::read_source(path)?;

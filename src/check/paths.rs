@@ -89,6 +89,9 @@ impl Repository {
                 ),
             )
             .label(span, format!("resolves outside {repository}"))
+            // Not shown (the label is); followed by `xos watch`, so that
+            // replacing the file with one inside is seen.
+            .at_path(resolved)
             .help(if self.from_config {
                 "a spec's paths stay inside its repository, so that a spec cannot make xos read \
                  another file; move the file into the repository, or allow it with \

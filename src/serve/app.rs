@@ -333,7 +333,11 @@ fn start(
         .at_path(&options.dir)
         .help("`xos serve DIR` serves the experiment specs under DIR"));
     }
-    let dir = crate::watch::normalize(&options.dir);
+    // The real path, as the watcher keys the specs under it.
+    let dir = options
+        .dir
+        .canonicalize()
+        .unwrap_or_else(|_| crate::watch::normalize(&options.dir));
     let (changes, _) = broadcast::channel(256);
     let state = Arc::new(AppState {
         options,
