@@ -603,12 +603,11 @@ fn record(
         }
     }
     // An `xos.toml` written where the spec would find it changes its
-    // configuration (or breaks it), whichever way the evaluation went.
-    state.inputs.extend(
-        crate::check::config::config_candidates(spec)
-            .iter()
-            .map(|p| normalize(p)),
-    );
+    // configuration (or breaks it), whichever way the evaluation went. The
+    // spec's path is normalised, so its folders are real paths already.
+    state
+        .inputs
+        .extend(crate::check::config::config_candidates(spec));
     let written = on_change(SpecChange::Evaluated {
         spec: spec.to_path_buf(),
         result: Box::new(result),
