@@ -1442,3 +1442,141 @@ fn compat_sequential() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
 }
+
+// ------------------------------------------------------------------ hardening
+
+/// The memo of a two-arm analysis whose guardrail sent back is `guardrail`.
+fn memo_with_guardrail(
+    server: &Server,
+    primary: &Value,
+    guardrail: Value,
+) -> reqwest::blocking::Response {
+    client()
+        .post(server.url("/api/decision-memo"))
+        .json(&serde_json::json!({
+            "experiment_name": "x", "health_result": {}, "primary_result": primary,
+            "guardrail_results": [guardrail],
+        }))
+        .send()
+        .unwrap()
+}
+
+/// A guardrail that xos decided from cannot be dropped from the decision by
+/// sending its counts in another type: a malformed entry is refused with a
+/// 400 naming the guardrail and the field, never ignored (which turned a
+/// rollback into "all guardrails held").
+#[test]
+fn compat_memo_refuses_malformed_guardrails() {
+    let server = Server::examples(&["--compat"]);
+    // The treatment's cancellations rose from 1.2 % to 17 %: severe.
+    let csv = TWO_ARM.replace("10050,1320,118,", "10050,1320,1710,");
+    let analyze = post_csv(&server, "/api/analyze", &csv);
+    let primary = &analyze["primary_result"];
+    let guardrail = analyze["guardrail_results"][0].clone();
+    assert_eq!(guardrail["treatment_count"], 1710);
+    let memo: Value = memo_with_guardrail(&server, primary, guardrail.clone())
+        .json()
+        .unwrap();
+    assert_eq!(memo["decision"]["decision"], "Rollback", "{memo}");
+
+    for (field, value, wanted) in [
+        (
+            "treatment_count",
+            serde_json::json!(1710.0),
+            "`treatment_count` must be a whole number",
+        ),
+        (
+            "treatment_count",
+            serde_json::json!("1710"),
+            "`treatment_count` must be a whole number",
+        ),
+        (
+            "control_count",
+            serde_json::json!(-1),
+            "`control_count` must be a whole number",
+        ),
+        (
+            "control_count",
+            Value::Null,
+            "`control_count` must be a whole number",
+        ),
+    ] {
+        let mut bad = guardrail.clone();
+        bad[field] = value.clone();
+        let response = memo_with_guardrail(&server, primary, bad);
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{field}: {value}"
+        );
+        let detail = response.json::<Value>().unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            detail.contains("guardrail `guardrail_cancel`") && detail.contains(wanted),
+            "{detail}"
+        );
+    }
+    let mut missing = guardrail.clone();
+    missing.as_object_mut().unwrap().remove("control_count");
+    let response = memo_with_guardrail(&server, primary, missing);
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let detail = response.json::<Value>().unwrap()["detail"].to_string();
+    assert!(
+        detail.contains("guardrail `guardrail_cancel` has no `control_count`"),
+        "{detail}"
+    );
+    let response = memo_with_guardrail(&server, primary, serde_json::json!({"control_count": 1}));
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response.json::<Value>().unwrap()["detail"]
+            .to_string()
+            .contains("guardrail_results[0]: the guardrail has no `name`")
+    );
+
+    // Multi-arm: a guardrail missing under one arm is refused, not dropped.
+    let three = THREE_ARM.replace("10000,1300,130,", "10000,1300,1300,");
+    let analyze = post_csv(&server, "/api/analyze", &three);
+    let mut guardrails = analyze["guardrail_results"].clone();
+    let memo = |guardrails: &Value| {
+        client()
+            .post(server.url("/api/decision-memo"))
+            .json(&serde_json::json!({
+                "experiment_name": "x", "health_result": {},
+                "primary_result": analyze["primary_result"], "guardrail_results": guardrails,
+            }))
+            .send()
+            .unwrap()
+    };
+    // variant_b's severe guardrail rules it out: the launch is variant_a's.
+    let answer: Value = memo(&guardrails).json().unwrap();
+    assert_eq!(answer["decision"]["best_variant"], "variant_a", "{answer}");
+    guardrails["by_variant"]["variant_b"] = serde_json::json!([]);
+    let response = memo(&guardrails);
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response.json::<Value>().unwrap()["detail"]
+            .to_string()
+            .contains("guardrail `guardrail_cancel` has no entry for the arm `variant_b`")
+    );
+
+    // Padded cells are read as the numbers they are: the analysis of a
+    // padded CSV round-trips through the memo with its guardrail.
+    let padded = "variant,users,conversions,guardrail_cancel\n\
+        control, 10000, 1200, 120\n\
+        treatment, 10050, 1320, 1710\n";
+    let analyze = post_csv(&server, "/api/analyze", padded);
+    assert_eq!(analyze["guardrail_results"][0]["control_count"], 120);
+    let response = memo_with_guardrail(
+        &server,
+        &analyze["primary_result"],
+        analyze["guardrail_results"][0].clone(),
+    );
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().unwrap()["decision"]["decision"],
+        "Rollback"
+    );
+}
+

@@ -117,6 +117,7 @@ impl Upload {
             .iter()
             .find(|r| r.get(variant).map(String::as_str) == Some(label))?
             .get(column)?
+            .trim()
             .parse()
             .ok()
     }
@@ -1004,10 +1005,90 @@ fn count_of(value: &Value, key: &str) -> Option<u64> {
     value.get(key).and_then(Value::as_u64)
 }
 
-/// The aggregated CSV the echoed objects describe: users and conversions
-/// per arm, and each guardrail's counts. Echoed booleans and verdicts are
-/// never read (A2): xos decides again from the counts.
-fn memo_csv(primary: &Value, guardrails: &Value) -> Result<String, String> {
+/// The columns of the arms in the memo's CSV, which no guardrail may take.
+const ARM_COLUMNS: [&str; 3] = ["variant", "users", "conversions"];
+
+/// One guardrail entry echoed back: its name and the two counts.
+struct EchoedGuardrail {
+    name: String,
+    control: u64,
+    treatment: u64,
+}
+
+/// Reads the guardrail entry at `at` (`guardrail_results[0]`): a `name`
+/// string and `control_count` / `treatment_count` as JSON integers ≥ 0, the
+/// type `compat-api.md` gives them. `Ok(None)` for the entry analyze writes
+/// for a `?guardrails=` column the file lacks (it has an `error` and no
+/// counts). Anything else is refused, naming the entry and the field: a
+/// guardrail is never dropped from the decision.
+fn echoed_guardrail(entry: &Value, at: &str) -> Result<Option<EchoedGuardrail>, String> {
+    let Some(fields) = entry.as_object() else {
+        return Err(format!(
+            "{at}: a guardrail must be an object with `name`, `control_count` and `treatment_count`, not `{}`",
+            shown_json(entry)
+        ));
+    };
+    let name = match fields.get("name") {
+        Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
+        Some(other) => {
+            return Err(format!(
+                "{at}: the guardrail's `name` must be a column name, not `{}`",
+                shown_json(other)
+            ));
+        }
+        None => return Err(format!("{at}: the guardrail has no `name`")),
+    };
+    if fields.contains_key("error")
+        && !fields.contains_key("control_count")
+        && !fields.contains_key("treatment_count")
+    {
+        return Ok(None);
+    }
+    if ARM_COLUMNS.contains(&name.as_str()) {
+        return Err(format!(
+            "{at}: guardrail `{name}` takes the name of an arm column (`variant`, `users`, `conversions`)"
+        ));
+    }
+    let count = |key: &str| -> Result<u64, String> {
+        match fields.get(key) {
+            None => Err(format!(
+                "{at}: guardrail `{name}` has no `{key}`: xos decides again from each guardrail's \
+                 `control_count` and `treatment_count`"
+            )),
+            Some(value) => value.as_u64().ok_or_else(|| {
+                format!(
+                    "{at}: guardrail `{name}`: `{key}` must be a whole number of events written as a \
+                     JSON integer (such as 120), not `{}`",
+                    shown_json(value)
+                )
+            }),
+        }
+    };
+    Ok(Some(EchoedGuardrail {
+        control: count("control_count")?,
+        treatment: count("treatment_count")?,
+        name,
+    }))
+}
+
+/// A JSON value as it was sent, cut to 60 characters for a message.
+fn shown_json(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
+/// The aggregated CSV the echoed objects describe — users and conversions
+/// per arm, and each guardrail's counts — with the guardrails' names.
+/// Echoed booleans and verdicts are never read (A2): xos decides again from
+/// the counts. Every guardrail sent is in the CSV, or the request is refused
+/// with a message naming it: a two-arm `primary_result` takes a list of
+/// guardrails, a multi-arm one `{"by_variant": {arm: [...]}}` with every
+/// guardrail under every treatment arm and one `control_count` per
+/// guardrail.
+fn memo_csv(primary: &Value, guardrails: &Value) -> Result<(String, Vec<String>), String> {
     let mut arms: Vec<(String, u64, u64)> = Vec::new();
     let arm = |name: &str, stats: &Value| -> Result<(String, u64, u64), String> {
         match (count_of(stats, "users"), count_of(stats, "conversions")) {
@@ -1017,7 +1098,8 @@ fn memo_csv(primary: &Value, guardrails: &Value) -> Result<String, String> {
             )),
         }
     };
-    if primary.get("is_multivariant") == Some(&Value::Bool(true)) {
+    let multi = primary.get("is_multivariant") == Some(&Value::Bool(true));
+    if multi {
         arms.push(arm(
             "control",
             primary.get("control_stats").unwrap_or(&Value::Null),
@@ -1039,59 +1121,104 @@ fn memo_csv(primary: &Value, guardrails: &Value) -> Result<String, String> {
             primary.get("treatment").unwrap_or(&Value::Null),
         )?);
     }
-    // Guardrail counts: name → label → count.
+    // Each guardrail's count per arm label, in the order first sent.
     let mut names: Vec<String> = Vec::new();
     let mut counts: HashMap<(String, String), u64> = HashMap::new();
-    let mut take = |entry: &Value, variant: &str| {
-        let Some(name) = entry.get("name").and_then(Value::as_str) else {
-            return;
+    let mut take = |entry: &Value, variant: &str, at: &str| -> Result<(), String> {
+        let Some(g) = echoed_guardrail(entry, at)? else {
+            return Ok(());
         };
-        if entry.get("error").is_some() {
-            return;
+        if !names.contains(&g.name) {
+            names.push(g.name.clone());
         }
-        if let (Some(c), Some(t)) = (
-            count_of(entry, "control_count"),
-            count_of(entry, "treatment_count"),
-        ) {
-            if !names.iter().any(|n| n == name) {
-                names.push(name.to_string());
+        if counts
+            .insert((g.name.clone(), variant.to_string()), g.treatment)
+            .is_some()
+        {
+            return Err(format!(
+                "{at}: guardrail `{}` is listed twice for `{variant}`",
+                g.name
+            ));
+        }
+        let control = (g.name.clone(), "control".to_string());
+        match counts.get(&control) {
+            Some(&earlier) if earlier != g.control => Err(format!(
+                "{at}: guardrail `{}` has `control_count` {} here and {earlier} under another arm: \
+                 the control has one count",
+                g.name, g.control
+            )),
+            _ => {
+                counts.insert(control, g.control);
+                Ok(())
             }
-            counts.insert((name.to_string(), "control".to_string()), c);
-            counts.insert((name.to_string(), variant.to_string()), t);
         }
     };
-    match guardrails {
-        Value::Array(list) => list.iter().for_each(|e| take(e, "treatment")),
-        Value::Object(map) => {
-            if let Some(by_variant) = map.get("by_variant").and_then(Value::as_object) {
-                for (variant, list) in by_variant {
-                    for entry in list.as_array().into_iter().flatten() {
-                        take(entry, variant);
-                    }
+    match (guardrails, multi) {
+        (Value::Array(list), false) => {
+            for (i, entry) in list.iter().enumerate() {
+                take(entry, "treatment", &format!("guardrail_results[{i}]"))?;
+            }
+        }
+        (Value::Object(map), true) => {
+            let by_variant = map.get("by_variant").and_then(Value::as_object).ok_or(
+                "guardrail_results: a multi-arm result needs `by_variant`, an object of lists by arm",
+            )?;
+            for (variant, list) in by_variant {
+                if !arms.iter().skip(1).any(|(label, _, _)| label == variant) {
+                    return Err(format!(
+                        "guardrail_results.by_variant: `{variant}` is not an arm of primary_result"
+                    ));
+                }
+                let list = list.as_array().ok_or_else(|| {
+                    format!("guardrail_results.by_variant.{variant} must be a list of guardrails")
+                })?;
+                for (i, entry) in list.iter().enumerate() {
+                    take(
+                        entry,
+                        variant,
+                        &format!("guardrail_results.by_variant.{variant}[{i}]"),
+                    )?;
                 }
             }
         }
+        (Value::Array(_), true) => {
+            return Err(
+                "guardrail_results: a multi-arm primary_result takes `{\"by_variant\": …}`, not a list"
+                    .into(),
+            );
+        }
+        (Value::Object(_), false) => {
+            return Err(
+                "guardrail_results: a two-arm primary_result takes a list of guardrails, not an object"
+                    .into(),
+            );
+        }
         _ => return Err("guardrail_results must be a list or an object".into()),
     }
-    let names: Vec<String> = names
-        .into_iter()
-        .filter(|n| {
-            arms.iter()
-                .all(|(label, _, _)| counts.contains_key(&(n.clone(), label.clone())))
-        })
-        .collect();
+    for name in &names {
+        if let Some((label, _, _)) = arms
+            .iter()
+            .find(|(label, _, _)| !counts.contains_key(&(name.clone(), label.clone())))
+        {
+            return Err(format!(
+                "guardrail_results: guardrail `{name}` has no entry for the arm `{label}`"
+            ));
+        }
+    }
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["variant".to_string(), "users".into(), "conversions".into()];
+    let mut header: Vec<String> = ARM_COLUMNS.iter().map(ToString::to_string).collect();
     header.extend(names.iter().cloned());
-    let _ = writer.write_record(&header);
+    writer.write_record(&header).map_err(|e| e.to_string())?;
     for (label, users, conversions) in &arms {
         let mut row = vec![label.clone(), users.to_string(), conversions.to_string()];
         for name in &names {
             row.push(counts[&(name.clone(), label.clone())].to_string());
         }
-        let _ = writer.write_record(&row);
+        writer.write_record(&row).map_err(|e| e.to_string())?;
     }
-    String::from_utf8(writer.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+    let csv = String::from_utf8(writer.into_inner().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    Ok((csv, names))
 }
 
 /// The memo's HTML with its `<style>` moved into `<body>` (the old front end
@@ -1136,12 +1263,18 @@ async fn decision_memo(State(state): State<Arc<AppState>>, body: axum::body::Byt
             "Field required: experiment_name, health_result, primary_result and guardrail_results",
         );
     };
-    let csv = match memo_csv(&primary_result, &guardrails) {
+    let (csv, guardrail_names) = match memo_csv(&primary_result, &guardrails) {
         Ok(csv) => csv,
         Err(why) => return detail(StatusCode::BAD_REQUEST, why),
     };
     let file_name = format!("{}.csv", super::infer::experiment_name(&name));
-    let inferred = match infer(&csv, &file_name, &InferOptions::default()) {
+    // The guardrails sent are the guardrails: none is left to inference,
+    // which would ignore a column whose counts exceed the users.
+    let options = InferOptions {
+        guardrails: Some(guardrail_names),
+        ..InferOptions::default()
+    };
+    let inferred = match infer(&csv, &file_name, &options) {
         Ok(inferred) => inferred,
         Err(no_spec) => return detail(StatusCode::BAD_REQUEST, no_spec.0),
     };
