@@ -1580,3 +1580,62 @@ fn compat_memo_refuses_malformed_guardrails() {
     );
 }
 
+/// A `spec` part that is not UTF-8 is refused everywhere, as `/api/v1/`
+/// does, instead of being replaced by the inferred spec.
+#[test]
+fn a_spec_part_that_is_not_utf8_is_refused_everywhere() {
+    let server = Server::examples(&["--compat"]);
+    for path in [
+        "/api/health-check",
+        "/api/analyze",
+        "/api/continuous-metrics",
+        "/api/bayesian-analysis",
+    ] {
+        let form =
+            csv_form(TWO_ARM, "two_arm.csv").part("spec", multipart::Part::bytes(vec![0xff, 0xfe]));
+        let response = client()
+            .post(server.url(path))
+            .multipart(form)
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(
+            response.json::<Value>().unwrap(),
+            serde_json::json!({ "detail": "the `spec` part is not UTF-8 text" }),
+            "{path}"
+        );
+    }
+    let form = multipart::Form::new()
+        .text("csv", TWO_ARM)
+        .text("file_name", "two_arm.csv")
+        .part("spec", multipart::Part::bytes(vec![0xff, 0xfe]));
+    let response = client()
+        .post(server.url("/try"))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = response.text().unwrap();
+    assert!(page.contains("the `spec` part is not UTF-8 text"), "{page}");
+    assert!(!page.contains("experiment two_arm {"), "nothing inferred");
+    // A CSV that is not UTF-8 is invalid data: the health check says so as
+    // `Blocked` with 200, as for any invalid data.
+    let form = multipart::Form::new().part(
+        "file",
+        multipart::Part::bytes(b"variant,users\n\xff\xfe,1\n".to_vec()).file_name("x.csv"),
+    );
+    let response = client()
+        .post(server.url("/api/health-check"))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["result"]["overall_status"], "Blocked");
+    assert_eq!(
+        body["result"]["schema"]["issues"],
+        serde_json::json!(["The CSV is not UTF-8 text"])
+    );
+    assert_eq!(body["filename"], "x.csv");
+}
+

@@ -94,6 +94,8 @@ struct Upload {
     labels: Vec<String>,
     /// The CSV as evaluated (labels normalised).
     csv: String,
+    /// The spec sent or inferred, or why there is none (no spec can be
+    /// inferred, or the file is not a readable CSV).
     spec: Result<String, String>,
     /// What the inference chose or ignored, for the health issues.
     notes: Vec<String>,
@@ -102,6 +104,21 @@ struct Upload {
 }
 
 impl Upload {
+    /// A file that cannot be read as a CSV: no rows, and `problem` where the
+    /// spec would be, so evaluating it reports the problem.
+    fn unreadable(file_name: String, problem: &str) -> Upload {
+        Upload {
+            file_name,
+            header: Vec::new(),
+            rows: Vec::new(),
+            labels: Vec::new(),
+            csv: String::new(),
+            spec: Err(problem.to_string()),
+            notes: Vec::new(),
+            missing_guardrails: Vec::new(),
+        }
+    }
+
     fn multi_arm(&self) -> bool {
         self.labels.len() > 2 || !self.labels.iter().any(|l| l == "treatment")
     }
@@ -161,19 +178,31 @@ async fn upload(
         ));
     }
     let file_name = sandbox::data_name(Some(&file_name));
-    let text = String::from_utf8(file.bytes)
-        .map_err(|_| detail(StatusCode::BAD_REQUEST, "The CSV is not UTF-8 text"))?;
-    if text.trim().is_empty() {
-        return Err(detail(StatusCode::BAD_REQUEST, "The CSV file is empty"));
-    }
+    // A spec that cannot be read is refused, never replaced by the inferred
+    // one; an empty one means "infer".
+    let spec_part =
+        match parts.remove("spec") {
+            None => None,
+            Some(part) => Some(String::from_utf8(part.bytes).map_err(|_| {
+                detail(StatusCode::BAD_REQUEST, "the `spec` part is not UTF-8 text")
+            })?),
+        }
+        .filter(|s| !s.trim().is_empty());
+    // Data that cannot be read is invalid data: the health check reports it
+    // as `Blocked` (200), the other endpoints answer 400.
+    let text = match String::from_utf8(file.bytes) {
+        Ok(text) if text.trim().is_empty() => {
+            return Ok(Upload::unreadable(file_name, "The CSV file is empty"));
+        }
+        Ok(text) => text,
+        Err(_) => return Ok(Upload::unreadable(file_name, "The CSV is not UTF-8 text")),
+    };
     // One reader per thread, reset between uploads (see `data::records`).
     let mut records = crate::data::records::records(&text, b',');
-    let header: Vec<String> = records
-        .next()
-        .ok_or_else(|| detail(StatusCode::BAD_REQUEST, "The CSV file has no header"))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    let Some(header) = records.next() else {
+        return Ok(Upload::unreadable(file_name, "The CSV file has no header"));
+    };
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
     let variant = header
         .iter()
         .position(|h| h.eq_ignore_ascii_case("variant"));
@@ -212,10 +241,6 @@ async fn upload(
         .filter(|g| !header.contains(g))
         .cloned()
         .collect();
-    let spec_part = parts
-        .remove("spec")
-        .map(|p| String::from_utf8(p.bytes).unwrap_or_default())
-        .filter(|s| !s.trim().is_empty());
     let (spec, notes) = match spec_part {
         Some(spec) => (Ok(spec), Vec::new()),
         None => {

@@ -387,6 +387,52 @@ pub async fn try_page() -> Response {
     page("try.html", &context)
 }
 
+/// The parts of the `/try` form: the CSV (the chosen file, else the pasted
+/// text) with the name it is shown under, and the spec text (empty: infer).
+struct TryForm {
+    csv: String,
+    file_name: String,
+    spec: String,
+}
+
+/// Reads the `/try` form. A part that is not UTF-8 text is refused, naming
+/// it: a spec that cannot be read is never replaced by the inferred one.
+fn try_form(parts: &mut HashMap<String, api::Part>) -> Result<TryForm, String> {
+    let mut text = |name: &str| -> Result<Option<String>, String> {
+        parts
+            .remove(name)
+            .map(|part| {
+                String::from_utf8(part.bytes).map_err(|_| {
+                    if name == "spec" {
+                        "the `spec` part is not UTF-8 text".to_string()
+                    } else {
+                        format!("the `{name}` part is not UTF-8 text")
+                    }
+                })
+            })
+            .transpose()
+    };
+    let spec = text("spec")?.unwrap_or_default();
+    let given_name = text("file_name")?.filter(|n| !n.trim().is_empty());
+    let pasted = text("csv")?.unwrap_or_default();
+    let (bytes, file_name) = match parts.remove("csv_file").filter(|p| !p.bytes.is_empty()) {
+        Some(part) => {
+            let name = sandbox::data_name(part.file_name.as_deref());
+            (part.bytes, name)
+        }
+        None => (
+            pasted.into_bytes(),
+            sandbox::data_name(given_name.as_deref().or(Some("pasted.csv"))),
+        ),
+    };
+    let csv = String::from_utf8(bytes).map_err(|_| "the CSV is not UTF-8 text".to_string())?;
+    Ok(TryForm {
+        csv,
+        file_name,
+        spec,
+    })
+}
+
 /// `POST /try` (multipart form: `csv` text or `csv_file`, optional `spec`):
 /// infers a spec when none is given, evaluates, and shows the spec, its
 /// diagnostics and the memo.
@@ -398,29 +444,14 @@ pub async fn try_submit(
         Ok(parts) => parts,
         Err(bad) => return try_error(bad.status, &bad.message),
     };
-    let file = parts.remove("csv_file").filter(|p| !p.bytes.is_empty());
-    let pasted = parts.remove("csv").map(|p| p.bytes).unwrap_or_default();
-    let given_name = parts
-        .remove("file_name")
-        .and_then(|p| String::from_utf8(p.bytes).ok())
-        .filter(|n| !n.trim().is_empty());
-    let (bytes, file_name) = match file {
-        Some(part) => {
-            let name = sandbox::data_name(part.file_name.as_deref());
-            (part.bytes, name)
-        }
-        None => (
-            pasted,
-            sandbox::data_name(given_name.as_deref().or(Some("pasted.csv"))),
-        ),
+    let TryForm {
+        csv,
+        file_name,
+        spec,
+    } = match try_form(&mut parts) {
+        Ok(form) => form,
+        Err(problem) => return try_error(StatusCode::BAD_REQUEST, &problem),
     };
-    let Ok(csv) = String::from_utf8(bytes) else {
-        return try_error(StatusCode::BAD_REQUEST, "the CSV is not UTF-8 text");
-    };
-    let spec = parts
-        .remove("spec")
-        .and_then(|p| String::from_utf8(p.bytes).ok())
-        .unwrap_or_default();
     let mut context = context("try");
     context.insert("csv", &csv);
     context.insert("file_name", &file_name);
