@@ -1639,3 +1639,34 @@ fn a_spec_part_that_is_not_utf8_is_refused_everywhere() {
     assert_eq!(body["filename"], "x.csv");
 }
 
+/// A CSV of `arms` variants (`control` and `v1`…), 10,000 users each.
+fn arms_csv(arms: usize) -> String {
+    let mut csv = String::from("variant,users,conversions\ncontrol,10000,1000\n");
+    for i in 1..arms {
+        csv.push_str(&format!("v{i},10000,{}\n", 1000 + 5 * i));
+    }
+    csv
+}
+
+/// The spec inferred from a CSV is one the checker accepts, for every
+/// number of variants the server takes: equal shares that sum to 100 %
+/// (14 shares of 7.1 % summed to 99.4 %).
+#[test]
+fn inferred_specs_are_valid_for_every_number_of_variants() {
+    let server = Server::examples(&[]);
+    for arms in 2..=32 {
+        let form = multipart::Form::new()
+            .text("csv", arms_csv(arms))
+            .text("file_name", "arms.csv");
+        let page = client()
+            .post(server.url("/try"))
+            .multipart(form)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(page.contains("class=\"memo\""), "{arms} arms:\n{page}");
+        assert!(!page.contains("diagnostic error"), "{arms} arms:\n{page}");
+    }
+}
+
