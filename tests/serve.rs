@@ -1654,7 +1654,7 @@ fn arms_csv(arms: usize) -> String {
 #[test]
 fn inferred_specs_are_valid_for_every_number_of_variants() {
     let server = Server::examples(&[]);
-    for arms in 2..=32 {
+    for arms in 2..=xos::serve::MAX_VARIANTS {
         let form = multipart::Form::new()
             .text("csv", arms_csv(arms))
             .text("file_name", "arms.csv");
@@ -1668,5 +1668,106 @@ fn inferred_specs_are_valid_for_every_number_of_variants() {
         assert!(page.contains("class=\"memo\""), "{arms} arms:\n{page}");
         assert!(!page.contains("diagnostic error"), "{arms} arms:\n{page}");
     }
+}
+
+/// Experiments received over HTTP are bounded (variants, comparisons,
+/// Monte Carlo draws), with a message that says so, wherever they come in.
+#[test]
+fn work_per_request_is_bounded() {
+    let server = Server::examples(&["--compat"]);
+    let limit = xos::serve::MAX_VARIANTS;
+    let too_many = arms_csv(limit + 1);
+    let wanted = format!("more than xos serve evaluates in one request ({limit})");
+    for path in ["/api/analyze", "/api/bayesian-analysis"] {
+        let response = client()
+            .post(server.url(path))
+            .multipart(csv_form(&too_many, "arms.csv"))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        let detail = response.json::<Value>().unwrap()["detail"].to_string();
+        assert!(detail.contains(&wanted), "{path}: {detail}");
+    }
+    let page = client()
+        .post(server.url("/try"))
+        .multipart(multipart::Form::new().text("csv", too_many.clone()))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains(&wanted), "{page}");
+    // The largest accepted upload is answered.
+    let response = client()
+        .post(server.url("/api/analyze"))
+        .multipart(csv_form(&arms_csv(limit), "arms.csv"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let pairs = response.json::<Value>().unwrap()["primary_result"]["all_pairs"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(pairs, limit * (limit - 1) / 2);
+
+    // A spec: refused at its `variants` block, as a located diagnostic.
+    let variants: Vec<String> = (0..=limit).map(|i| format!("v{i} 1%")).collect();
+    let spec = format!(
+        "experiment wide {{\n    variants {{ {} }}\n    primary conversion = rate(conversions)\n}}\n",
+        variants.join(" ")
+    );
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(run_form(&spec, &too_many))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().unwrap();
+    let d = &body["diagnostics"][0];
+    assert_eq!(d["code"], "xos::serve::too_large");
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64()),
+        (Some("spec.xos"), Some(2))
+    );
+    assert!(
+        d["message"].to_string().contains(&format!("({limit})")),
+        "{d}"
+    );
+    // Comparisons: few arms, many metrics.
+    let metrics: Vec<String> = (0..=xos::serve::MAX_COMPARISONS)
+        .map(|i| format!("    metric m{i} = rate(conversions)\n"))
+        .collect();
+    let spec = format!(
+        "experiment tall {{\n    variants {{ control 50% treatment 50% }}\n    primary conversion = rate(conversions)\n{}}}\n",
+        metrics.concat()
+    );
+    let response = client()
+        .post(server.url("/api/v1/check"))
+        .multipart(multipart::Form::new().text("spec", spec))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().unwrap();
+    assert!(
+        body["diagnostics"][0]["message"]
+            .to_string()
+            .contains("comparisons, more than a spec sent over HTTP may ask for"),
+        "{body}"
+    );
+    // Monte Carlo draws above the default.
+    let spec = example("checkout/checkout.xos")
+        .replace("    settings {", "    settings {\n        draws 10_000_000");
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(run_form(&spec, &example("checkout/checkout.csv")))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().unwrap();
+    assert!(
+        body["diagnostics"][0]["message"]
+            .to_string()
+            .contains("10000000 Monte Carlo draws are more than"),
+        "{body}"
+    );
 }
 

@@ -488,22 +488,20 @@ async fn analyze(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     match uploaded_report(&state, multipart, query.guardrails.as_deref()).await {
-        Ok((upload, report)) => {
-            axum::Json(analysis(&state, &report, &upload).await).into_response()
-        }
+        Ok((upload, report)) => axum::Json(analysis(&report, &upload)).into_response(),
         Err(response) => response,
     }
 }
 
 /// The `/api/analyze` object of an evaluated upload.
-async fn analysis(state: &Arc<AppState>, report: &Report, upload: &Upload) -> Value {
+fn analysis(report: &Report, upload: &Upload) -> Value {
     let multi = upload.multi_arm();
     json!({
         "status": "success",
         "is_multivariant": multi,
         "variant_count": report.metrics.first().map_or(0, |m| m.variants.len()),
         "primary_result": if multi {
-            multi_primary(state, report, upload).await
+            multi_primary(report, upload)
         } else {
             two_arm_primary(report, upload)
         },
@@ -576,7 +574,7 @@ fn omnibus(arms: &[(u64, u64)]) -> Option<(f64, u64, f64)> {
     Some((chi2, df, chi2_sf(chi2, df as f64)))
 }
 
-async fn multi_primary(state: &Arc<AppState>, report: &Report, upload: &Upload) -> Value {
+fn multi_primary(report: &Report, upload: &Upload) -> Value {
     let Some(metric) = primary(report) else {
         return Value::Null;
     };
@@ -622,7 +620,7 @@ async fn multi_primary(state: &Arc<AppState>, report: &Report, upload: &Upload) 
     json!({
         "overall": overall,
         "variants": variants,
-        "all_pairs": all_pairs(state, report, upload, metric).await,
+        "all_pairs": all_pairs(report, upload, metric),
         "correction_method": correction_name(report.settings.correction),
         "control_stats": arm_stats(metric, 0, upload),
         "is_multivariant": true,
@@ -630,73 +628,46 @@ async fn multi_primary(state: &Arc<AppState>, report: &Report, upload: &Upload) 
     })
 }
 
-/// Every pair of arms in row order, `variant_b − variant_a`, with xos's own
-/// rate test (each pair evaluated as a two-arm experiment) and the
-/// configured correction over the pairs.
-async fn all_pairs(
-    state: &Arc<AppState>,
-    report: &Report,
-    upload: &Upload,
-    metric: &MetricReport,
-) -> Value {
+/// Every pair of arms in row order, `variant_b − variant_a`, with the
+/// spec's rate test (`compare_rates_with`, the function the evaluation
+/// uses for each treatment against the control) and the configured
+/// correction over the pairs. A pair costs a few microseconds: nothing else
+/// of an evaluation (credible intervals, the policy) is computed for it.
+fn all_pairs(report: &Report, upload: &Upload, metric: &MetricReport) -> Value {
     let names: Vec<&str> = upload
         .labels
         .iter()
         .map(String::as_str)
         .filter(|l| metric.variants.iter().any(|v| v.name == *l))
         .collect();
+    let units = |name: &str| {
+        metric
+            .variants
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.units)
+    };
+    let method = report.settings.rate_test.method();
+    let alpha = report.settings.alpha;
     let mut pairs = Vec::new();
     for (i, a) in names.iter().enumerate() {
         for b in &names[i + 1..] {
-            let (Some(units_a), Some(units_b)) = (
-                metric
-                    .variants
-                    .iter()
-                    .find(|v| v.name == *a)
-                    .map(|v| v.units),
-                metric
-                    .variants
-                    .iter()
-                    .find(|v| v.name == *b)
-                    .map(|v| v.units),
-            ) else {
+            let (Some(units_a), Some(units_b)) = (units(a), units(b)) else {
                 continue;
             };
             let x_a = upload.count(a, &metric.column).unwrap_or(0);
             let x_b = upload.count(b, &metric.column).unwrap_or(0);
-            let spec = format!(
-                "experiment pair {{\n variants {{ a 50% b 50% }}\n primary m = rate(conversions)\n \
-                 settings {{ alpha {} correction none rate_test {} }}\n}}\n",
-                crate::numbers::number(report.settings.alpha),
-                serde_json::to_value(report.settings.rate_test)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_else(|| "score".to_string()),
+            let result = crate::stats::proportion::compare_rates_with(
+                units_a, x_a, units_b, x_b, alpha, method,
             );
-            let csv = format!("variant,users,conversions\na,{units_a},{x_a}\nb,{units_b},{x_b}\n");
-            let result = sandbox::run(
-                &state.plans,
-                &spec,
-                csv.into_bytes(),
-                "pair.csv",
-                usize::MAX,
-            )
-            .ok()
-            .and_then(|u| {
-                u.report
-                    .metrics
-                    .first()
-                    .and_then(|m| m.comparisons.first().cloned())
-            });
             pairs.push((a.to_string(), b.to_string(), result));
         }
     }
     let raw: Vec<f64> = pairs
         .iter()
-        .map(|(_, _, c)| c.as_ref().and_then(|c| c.p_value).unwrap_or(1.0))
+        .map(|(_, _, c)| c.as_ref().map_or(1.0, |c| c.p_value))
         .collect();
     let adjusted = crate::stats::multiple::adjust(&raw, adjustment(report.settings.correction));
-    let alpha = report.settings.alpha;
     Value::Array(
         pairs
             .iter()
@@ -705,7 +676,7 @@ async fn all_pairs(
                 json!({
                     "variant_a": a,
                     "variant_b": b,
-                    "absolute_lift": num(c.as_ref().and_then(|c| c.abs_lift)),
+                    "absolute_lift": num(c.as_ref().map(|c| c.abs_lift)),
                     "p_value": p_raw,
                     "p_value_corrected": p_adj,
                     "is_significant_corrected": *p_adj < alpha,

@@ -13,6 +13,8 @@
 
 use std::collections::BTreeSet;
 
+use super::{MAX_COMPARISONS, MAX_VARIANTS};
+
 /// The spec text and what was inferred or ignored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Inferred {
@@ -93,6 +95,13 @@ pub fn infer_table(
         return Err(NoSpec(
             "the CSV names fewer than two variants: an experiment compares a control with at least one treatment".into(),
         ));
+    }
+    if labels.len() > MAX_VARIANTS {
+        return Err(NoSpec(format!(
+            "the CSV names {} variants, more than xos serve evaluates in one request ({MAX_VARIANTS}); \
+             evaluate it with `xos run` on the command line",
+            labels.len()
+        )));
     }
     if let Some(at) = labels
         .iter()
@@ -185,6 +194,17 @@ pub fn infer_table(
         }
     };
     let primary_mean = conversions.is_none().then(|| means[0].clone());
+    let metrics = 1 + means.len() - usize::from(primary_mean.is_some()) + guardrails.len();
+    let comparisons = (labels.len() - 1) * metrics;
+    if comparisons > MAX_COMPARISONS {
+        return Err(NoSpec(format!(
+            "the CSV's {} treatment arms × {metrics} metrics are {comparisons} comparisons, more \
+             than xos serve evaluates in one request ({MAX_COMPARISONS}); send a spec with fewer \
+             metrics (the compatible API also takes `?guardrails=a,b`), or evaluate it with \
+             `xos run` on the command line",
+            labels.len() - 1
+        )));
+    }
 
     let name = experiment_name(file_name);
     let share = format!("{}%", equal_share(labels.len()));

@@ -36,6 +36,25 @@ use crate::diagnostic::Diagnostic;
 /// The default upload limit of `--max-upload`: 50 MiB.
 pub const DEFAULT_MAX_UPLOAD: usize = 50 * 1024 * 1024;
 
+/// The most variants (control included) of an experiment received over
+/// HTTP, sent as a spec or inferred from a CSV. The compatible API compares
+/// every pair of arms and integrates the probability of being best over
+/// every arm, both growing with the square of the arms (a 1,000-arm CSV of
+/// 15 KB cost 12 s of CPU and a 75 MB answer). `xos run` has no such bound.
+pub const MAX_VARIANTS: usize = 32;
+
+/// The most comparisons — treatment arms times metrics — of an experiment
+/// received over HTTP. A comparison of a rate with fewer than about 100
+/// events in an arm draws its credible interval by Monte Carlo
+/// (`settings.draws`, 100,000 by default), the most expensive part of an
+/// evaluation (about 20 ms each in a release build): this bounds their
+/// number in one request (32 of them took 0.68 s; `docs/limits.md`).
+pub const MAX_COMPARISONS: usize = 32;
+
+/// The most Monte Carlo draws (`settings { draws N }`) of a spec received
+/// over HTTP: the default. The command line allows up to 10,000,000.
+pub const MAX_DRAWS: u64 = 100_000;
+
 /// How `xos serve` runs.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
