@@ -1771,3 +1771,95 @@ fn work_per_request_is_bounded() {
     );
 }
 
+/// Runs `command`, which must end by itself within 20 s (a server that
+/// starts instead of refusing is killed and fails the test).
+fn ends_by_itself(command: &mut Command) -> std::process::Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "still running after 20 s; stdout: {}",
+                String::from_utf8_lossy(&output.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `xos serve ARGS` that must refuse to start: exit 2 with `wanted` on
+/// stderr, before listening.
+fn refused_at_startup(args: &[&str], wanted: &str) {
+    let output = ends_by_itself(
+        Command::new(env!("CARGO_BIN_EXE_xos"))
+            .args(["serve", "examples", "--bind", "127.0.0.1:0"])
+            .args(args)
+            .current_dir(manifest())
+            .env_remove("XOS_TOKEN"),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(wanted), "{args:?}: {stderr}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("listening"));
+}
+
+/// `--cors '*'` allows every origin (without credentials); a value that can
+/// never match an `Origin` header is refused before the server listens.
+#[test]
+fn cors_origins_are_checked_before_listening() {
+    let server = Server::examples(&["--cors", "*"]);
+    let response = client()
+        .get(server.url("/api/v1/experiments"))
+        .header("origin", "http://anywhere.example")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-credentials")
+    );
+    let preflight = client()
+        .request(reqwest::Method::OPTIONS, server.url("/api/analyze"))
+        .header("origin", "http://other.example:3000")
+        .header("access-control-request-method", "POST")
+        .send()
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    drop(server);
+
+    // Scheme and host are compared as browsers write them: lower-case.
+    let server = Server::examples(&["--cors", "HTTP://App.Example:3000"]);
+    let response = client()
+        .get(server.url("/api/v1/experiments"))
+        .header("origin", "http://app.example:3000")
+        .send()
+        .unwrap();
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "http://app.example:3000"
+    );
+    drop(server);
+
+    refused_at_startup(&["--cors", "not a url"], "`not a url` is not an origin");
+    refused_at_startup(
+        &["--cors", "http://localhost:3000/"],
+        "write `http://localhost:3000`",
+    );
+    refused_at_startup(&["--cors", "http://app.example/api"], "has a path");
+    refused_at_startup(&["--cors", "http://app.example:80"], "default port 80");
+    refused_at_startup(
+        &["--cors", "null"],
+        "`null` is the origin of sandboxed frames",
+    );
+}
+

@@ -255,12 +255,135 @@ async fn refuse_declared_oversize(
     }
 }
 
-/// CORS for one origin: the methods of the API, JSON and multipart bodies,
-/// and the two headers the ExperimentOS front end sends.
-fn cors(origin: &str) -> CorsLayer {
-    let origin = HeaderValue::from_str(origin).unwrap_or(HeaderValue::from_static("null"));
+/// Who may call the server from a page of another origin (`--cors`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cors {
+    /// `*`: every origin, as the ExperimentOS back end allowed. Responses
+    /// carry `Access-Control-Allow-Origin: *`, under which browsers send no
+    /// credentials (cookies): a page elsewhere can call the API, but not
+    /// with the `xos_token` cookie of this server's pages.
+    AnyOrigin,
+    /// One origin, `scheme://host[:port]`, lower-case, exactly as browsers
+    /// write it in the `Origin` header.
+    Origin(String),
+}
+
+impl Cors {
+    /// Reads `--cors`: `*`, or an origin as browsers send it. Anything that
+    /// can never equal an `Origin` header — a path or trailing slash, a
+    /// query, user info, a default port, `null`, not a URL at all — is
+    /// refused with the reason. Scheme and host are lower-cased (browsers
+    /// send them so).
+    pub fn parse(text: &str) -> Result<Cors, String> {
+        if text == "*" {
+            return Ok(Cors::AnyOrigin);
+        }
+        let example = "an origin is `scheme://host` or `scheme://host:port`, such as \
+                       `http://localhost:3000`, or `*` for every origin";
+        if text.eq_ignore_ascii_case("null") {
+            return Err(format!(
+                "`null` is the origin of sandboxed frames and local files, which any page can \
+                 take on; {example}"
+            ));
+        }
+        let Some((scheme, authority)) = text.split_once("://") else {
+            return Err(format!("`{text}` is not an origin: {example}"));
+        };
+        let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        if !scheme_ok {
+            return Err(format!("`{text}` is not an origin: {example}"));
+        }
+        if let Some(at) = authority.find(['/', '?', '#']) {
+            let base = format!("{scheme}://{}", &authority[..at]);
+            return Err(format!(
+                "`{text}` has a path, query or trailing slash, which the `Origin` header never \
+                 has: write `{base}`"
+            ));
+        }
+        if authority.contains('@') {
+            return Err(format!(
+                "`{text}` names a user, which the `Origin` header never does; {example}"
+            ));
+        }
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(bracketed) => match bracketed.split_once(']') {
+                Some((ip, "")) => (&authority[..ip.len() + 2], None),
+                Some((ip, rest)) if rest.starts_with(':') => {
+                    (&authority[..ip.len() + 2], Some(&rest[1..]))
+                }
+                _ => return Err(format!("`{text}` has no valid host: {example}")),
+            },
+            None => match authority.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            },
+        };
+        let host_ok = if let Some(inner) = host.strip_prefix('[') {
+            inner
+                .strip_suffix(']')
+                .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
+        } else {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        };
+        if !host_ok {
+            return Err(format!("`{text}` has no valid host: {example}"));
+        }
+        let scheme = scheme.to_ascii_lowercase();
+        if let Some(port) = port {
+            let number = port
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0 && port.starts_with(|c: char| c != '0'))
+                .ok_or_else(|| format!("`{text}` has no valid port (1 to 65535): {example}"))?;
+            let default = match scheme.as_str() {
+                "http" | "ws" => Some(80),
+                "https" | "wss" => Some(443),
+                _ => None,
+            };
+            if default == Some(number) {
+                return Err(format!(
+                    "`{text}`: browsers leave the default port {number} out of the `Origin` \
+                     header: write `{scheme}://{}`",
+                    host.to_ascii_lowercase()
+                ));
+            }
+        }
+        Ok(Cors::Origin(format!(
+            "{scheme}://{}{}",
+            host.to_ascii_lowercase(),
+            port.map(|p| format!(":{p}")).unwrap_or_default()
+        )))
+    }
+}
+
+impl std::str::FromStr for Cors {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Cors, String> {
+        Cors::parse(text)
+    }
+}
+
+/// The CORS layer: the allowed origin(s), the methods of the API, JSON and
+/// multipart bodies, and the two headers the ExperimentOS front end sends.
+/// Credentials are never allowed (tower-http refuses them with `*`).
+fn cors(allowed: &Cors) -> CorsLayer {
+    let origin = match allowed {
+        Cors::AnyOrigin => AllowOrigin::any(),
+        // INVARIANT: `Cors::parse` keeps only visible ASCII, a valid header value.
+        Cors::Origin(origin) => match HeaderValue::from_str(origin) {
+            Ok(value) => AllowOrigin::list([value]),
+            Err(_) => AllowOrigin::list(std::iter::empty::<HeaderValue>()),
+        },
+    };
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list([origin]))
+        .allow_origin(origin)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([
             axum::http::header::CONTENT_TYPE,

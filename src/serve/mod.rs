@@ -67,8 +67,8 @@ pub struct ServeOptions {
     pub token: Option<String>,
     /// The largest request body accepted, in bytes; larger ones get 413.
     pub max_upload: usize,
-    /// The one origin allowed by CORS; CORS is off when `None`.
-    pub cors: Option<String>,
+    /// The origin(s) allowed by CORS; CORS is off when `None`.
+    pub cors: Option<app::Cors>,
     /// Whether the ExperimentOS-compatible endpoints answer (else 404).
     pub compat: bool,
     /// How long file events settle before a re-evaluation.

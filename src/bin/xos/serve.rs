@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::Args;
 
 use xos::diagnostic::Diagnostic;
+use xos::serve::app::Cors;
 use xos::serve::{ServeEvent, ServeOptions, serve};
 
 use crate::cli::{CommandResult, Exit};
@@ -28,9 +29,11 @@ pub struct ServeArgs {
     /// are powers of 1024); larger uploads get 413.
     #[arg(long, value_name = "BYTES", default_value = "50M", value_parser = parse_size)]
     pub max_upload: usize,
-    /// Allow cross-origin requests from this one origin (CORS is off by default).
-    #[arg(long, value_name = "ORIGIN")]
-    pub cors: Option<String>,
+    /// Allow cross-origin requests from this origin (`scheme://host[:port]`,
+    /// as browsers send it), or from every origin with `*` (without
+    /// credentials). CORS is off by default.
+    #[arg(long, value_name = "ORIGIN", value_parser = Cors::parse)]
+    pub cors: Option<Cors>,
     /// Also answer the HTTP API of ExperimentOS, the Python system xos
     /// replaces (`/api/health-check`, `/api/analyze`, …; docs/api.md).
     #[arg(long)]
