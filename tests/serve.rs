@@ -1863,3 +1863,24 @@ fn cors_origins_are_checked_before_listening() {
     );
 }
 
+/// The redirect that takes `?token=` out of the address only ever goes to
+/// a path of this server: `//evil.com/` is another host to a browser.
+#[test]
+fn the_token_redirect_stays_on_this_server() {
+    let server = Server::examples(&["--token", "s3cret"]);
+    for (target, location) in [
+        ("//evil.com/?token=s3cret", "/evil.com/"),
+        ("/\\evil.com/?token=s3cret", "/evil.com/"),
+        ("///\\\\evil.com?a=1&token=s3cret", "/evil.com?a=1"),
+        ("/experiments/x?token=s3cret", "/experiments/x"),
+    ] {
+        let (status, response) = raw_get(server.addr, target);
+        assert_eq!(status, 303, "{target}: {response}");
+        let header = response
+            .lines()
+            .find_map(|l| l.strip_prefix("location: "))
+            .unwrap_or_else(|| panic!("{response}"));
+        assert_eq!(header, location, "{target}");
+    }
+}
+

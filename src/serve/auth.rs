@@ -43,6 +43,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, request: Request, next: N
         && !path.starts_with("/api/")
     {
         let rest = without_token(request.uri().query());
+        let path = same_origin(&path);
         let location = if rest.is_empty() {
             path
         } else {
@@ -60,6 +61,14 @@ pub async fn guard(State(state): State<Arc<AppState>>, request: Request, next: N
         return response;
     }
     unauthorized(&path)
+}
+
+/// `path` as a redirect target that stays on this server: a target that
+/// starts with `//` or `/\` is another host to a browser (`//evil.com/`
+/// is `http://evil.com/`), so the leading slashes and backslashes become
+/// one `/`.
+fn same_origin(path: &str) -> String {
+    format!("/{}", path.trim_start_matches(['/', '\\']))
 }
 
 /// The 401 answer, in the shape of the part of the server asked.
@@ -191,6 +200,15 @@ mod tests {
         assert!(same(b"secret", b"secret"));
         assert!(!same(b"secret", b"secreT"));
         assert!(!same(b"secret", b"secret2"));
+    }
+
+    #[test]
+    fn redirects_stay_on_this_server() {
+        assert_eq!(same_origin("/"), "/");
+        assert_eq!(same_origin("/experiments/x"), "/experiments/x");
+        assert_eq!(same_origin("//evil.com/"), "/evil.com/");
+        assert_eq!(same_origin("/\\evil.com"), "/evil.com");
+        assert_eq!(same_origin("/\\/\\/evil.com"), "/evil.com");
     }
 
     #[test]
