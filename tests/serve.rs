@@ -1863,6 +1863,47 @@ fn cors_origins_are_checked_before_listening() {
     );
 }
 
+/// A token must survive the `Authorization` header and the cookie; one that
+/// cannot is refused at startup (without repeating it). The `Bearer`
+/// scheme's name is case-insensitive.
+#[test]
+fn tokens_are_checked_at_startup_and_bearer_is_case_insensitive() {
+    for (token, wanted) in [
+        ("a;b=c", "character 2 of the token is `;`"),
+        (" ", "character 1 of the token is a space"),
+        (
+            "pässword",
+            "character 2 of the token is a character beyond ASCII",
+        ),
+        ("", "the token is empty"),
+    ] {
+        refused_at_startup(&["--token", token], wanted);
+        let output = ends_by_itself(
+            Command::new(env!("CARGO_BIN_EXE_xos"))
+                .args(["serve", "examples", "--bind", "0.0.0.0:0"])
+                .current_dir(manifest())
+                .env("XOS_TOKEN", token),
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{token:?}: {stderr}");
+        if !token.trim().is_empty() {
+            assert!(
+                !stderr.contains(token),
+                "the secret is not repeated: {stderr}"
+            );
+        }
+    }
+    let server = Server::examples(&["--token", "s3cret"]);
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let response = client()
+            .get(server.url("/api/v1/experiments"))
+            .header("authorization", format!("{scheme} s3cret"))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{scheme}");
+    }
+}
+
 /// The redirect that takes `?token=` out of the address only ever goes to
 /// a path of this server: `//evil.com/` is another host to a browser.
 #[test]

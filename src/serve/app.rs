@@ -438,7 +438,7 @@ fn start(
     options: ServeOptions,
     report: Arc<dyn Fn(ServeEvent) + Send + Sync>,
 ) -> Result<Arc<AppState>, Diagnostic> {
-    if !options.bind.ip().is_loopback() && options.token.as_deref().is_none_or(str::is_empty) {
+    if !options.bind.ip().is_loopback() && options.token.is_none() {
         return Err(Diagnostic::error(
             "xos::serve::token_required",
             format!(

@@ -64,7 +64,7 @@ pub struct ServeOptions {
     pub bind: SocketAddr,
     /// Required as `Authorization: Bearer TOKEN` (or the `xos_token` cookie
     /// set from `?token=`) on every request when set.
-    pub token: Option<String>,
+    pub token: Option<auth::Token>,
     /// The largest request body accepted, in bytes; larger ones get 413.
     pub max_upload: usize,
     /// The origin(s) allowed by CORS; CORS is off when `None`.

@@ -10,6 +10,7 @@ use clap::Args;
 
 use xos::diagnostic::Diagnostic;
 use xos::serve::app::Cors;
+use xos::serve::auth::Token;
 use xos::serve::{ServeEvent, ServeOptions, serve};
 
 use crate::cli::{CommandResult, Exit};
@@ -22,7 +23,8 @@ pub struct ServeArgs {
     /// The address to listen on; anything but loopback needs `--token`.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8000")]
     pub bind: SocketAddr,
-    /// Require `Authorization: Bearer TOKEN` on every request.
+    /// Require `Authorization: Bearer TOKEN` on every request: visible ASCII
+    /// characters other than `;`, `,`, `"` and `\` (no spaces).
     #[arg(long, value_name = "TOKEN", env = "XOS_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// The largest request body accepted, in bytes (`K`, `M`, `G` suffixes
@@ -68,7 +70,16 @@ fn parse_size(text: &str) -> Result<usize, String> {
 pub fn serve_command(args: &ServeArgs) -> CommandResult {
     let mut options = ServeOptions::new(args.dir.clone());
     options.bind = args.bind;
-    options.token = args.token.clone().filter(|t| !t.is_empty());
+    // Checked here rather than by clap, whose message would repeat the
+    // secret (from XOS_TOKEN, perhaps into a CI log).
+    options.token = match args.token.as_deref().map(Token::new).transpose() {
+        Ok(token) => token,
+        Err(why) => {
+            let message = format!("invalid value for '--token <TOKEN>' (or XOS_TOKEN): {why}\n");
+            let _ = clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).print();
+            return Ok(Exit::Usage);
+        }
+    };
     options.max_upload = args.max_upload;
     options.cors = args.cors.clone();
     options.compat = args.compat;
