@@ -1925,3 +1925,56 @@ fn the_token_redirect_stays_on_this_server() {
     }
 }
 
+/// Reads from `stream` until the server closes it; the bytes and how long
+/// it took (the test fails if the server holds it for 20 s).
+fn read_until_closed(stream: &mut TcpStream) -> (String, Duration) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let start = Instant::now();
+    let mut bytes = Vec::new();
+    match stream.read_to_end(&mut bytes) {
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(err) => panic!(
+            "the connection is still open after {:?}: {err}",
+            start.elapsed()
+        ),
+    }
+    (
+        String::from_utf8_lossy(&bytes).into_owned(),
+        start.elapsed(),
+    )
+}
+
+/// A client that stops in the middle of its request line, its headers or
+/// its body is disconnected after `--read-timeout`, token or not.
+#[test]
+fn stalled_requests_are_closed_after_the_read_timeout() {
+    let server = Server::examples(&["--read-timeout", "1", "--token", "s3cret"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream.write_all(b"GET / HT").unwrap();
+    let (_, waited) = read_until_closed(&mut stream);
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3")
+        .unwrap();
+    let (_, waited) = read_until_closed(&mut stream);
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/run HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n\
+         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 1000\r\n\r\n\
+         --x\r\nContent-Disposition: form-data; name=\"spec\"\r\n\r\nexperi"
+    )
+    .unwrap();
+    let (response, waited) = read_until_closed(&mut stream);
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("--read-timeout"), "{response}");
+}
+

@@ -144,18 +144,40 @@ pub async fn read_parts(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
+            Err(err) if timed_out(&err) => return Err(stalled()),
             Err(err) => return Err(upload_error(err.status(), &err.body_text(), limit)),
         };
         let name = field.name().unwrap_or("").to_string();
         let file_name = field.file_name().map(str::to_string);
         let bytes = match field.bytes().await {
             Ok(bytes) => bytes.to_vec(),
+            Err(err) if timed_out(&err) => return Err(stalled()),
             Err(err) => return Err(upload_error(err.status(), &err.body_text(), limit)),
         };
         parts.entry(name).or_insert(Part { file_name, bytes });
     }
     Ok(parts)
 }
+
+/// Whether reading a body failed because the client paused longer than
+/// `--read-timeout` (the body's timeout layer, anywhere in the error's
+/// chain of sources).
+pub fn timed_out(err: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(err), |e| e.source())
+        .any(|e| e.is::<tower_http::timeout::TimeoutError>())
+}
+
+/// The 408 of a body that stalled.
+fn stalled() -> BadUpload {
+    BadUpload {
+        status: StatusCode::REQUEST_TIMEOUT,
+        message: STALLED.to_string(),
+    }
+}
+
+/// The message of a 408: the body stopped arriving.
+pub const STALLED: &str = "the request body stopped arriving for longer than this server waits \
+     (`xos serve --read-timeout`)";
 
 fn upload_error(status: StatusCode, text: &str, limit: usize) -> BadUpload {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -486,6 +508,7 @@ pub async fn plan(State(state): State<Arc<AppState>>, request: Request) -> Respo
         let bytes = match axum::body::to_bytes(request.into_body(), state.options.max_upload).await
         {
             Ok(bytes) => bytes,
+            Err(err) if timed_out(&err) => return error(StatusCode::REQUEST_TIMEOUT, STALLED),
             Err(_) => {
                 return error(
                     StatusCode::PAYLOAD_TOO_LARGE,

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -15,6 +15,7 @@ use axum::http::{HeaderName, HeaderValue, Method};
 use axum::routing::{get, post};
 use tokio::sync::broadcast;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use super::events::Change;
 use super::{ServeEvent, ServeOptions, api, auth, compat, pages, sandbox};
@@ -211,6 +212,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             auth::guard,
         ))
         .layer(DefaultBodyLimit::max(state.options.max_upload))
+        .layer(RequestBodyTimeoutLayer::new(state.options.read_timeout))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             refuse_declared_oversize,
@@ -414,22 +416,69 @@ pub async fn run(
         Diagnostic::error("xos::serve::bind", "cannot read the bound address").help(err.to_string())
     })?;
     report(ServeEvent::Listening(local));
-    // TCP_NODELAY: a response written in two segments (head, then body)
-    // otherwise waits for the client's delayed ACK, 40 ms on Linux, on every
-    // request of a kept-alive connection (measured: 25 requests/s per
-    // connection without it).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+    let read_timeout = state.options.read_timeout;
+    let app = router(state);
+    // hyper's HTTP/1 connections, as `axum::serve` makes them, plus what it
+    // cannot set: a deadline on each request's headers (and on the wait
+    // for the next request of a kept-alive connection), so a client that
+    // sends half a request line does not hold a connection forever.
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    loop {
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(err) => {
+                    accept_failed(&err).await;
+                    continue;
+                }
+            },
+            signal = &mut ctrl_c => match signal {
+                Ok(()) => break,
+                Err(err) => {
+                    stop.store(true, Ordering::SeqCst);
+                    return Err(Diagnostic::error(
+                        "xos::serve::io",
+                        "the server stopped: it cannot wait for Ctrl-C",
+                    )
+                    .help(err.to_string()));
+                }
+            },
+        };
+        // TCP_NODELAY: a response written in two segments (head, then body)
+        // otherwise waits for the client's delayed ACK, 40 ms on Linux, on
+        // every request of a kept-alive connection (measured: 25 requests/s
+        // per connection without it).
         let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            stop.store(true, Ordering::SeqCst);
-        })
-        .await
-        .map_err(|err| {
-            Diagnostic::error("xos::serve::io", "the server stopped").help(err.to_string())
-        })
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(tcp), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A connection that fails (a reset, a stalled header) only ends itself.
+            let _ = connection.await;
+        });
+    }
+    stop.store(true, Ordering::SeqCst);
+    // Requests in flight may finish; event streams never end by themselves,
+    // so the wait is bounded.
+    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+    Ok(())
+}
+
+/// After a failed `accept`: a connection reset before it was accepted is
+/// the client's business; anything else (out of file descriptors) is
+/// waited out for a second rather than retried in a busy loop.
+async fn accept_failed(err: &std::io::Error) {
+    use std::io::ErrorKind;
+    if !matches!(
+        err.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
+    ) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// Checks the options, evaluates every spec under the folder and starts the

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -157,7 +158,9 @@ async fn upload(
     let mut parts = api::read_parts(multipart, state.options.max_upload)
         .await
         .map_err(|bad| {
-            let status = if bad.status == StatusCode::PAYLOAD_TOO_LARGE {
+            let status = if bad.status == StatusCode::PAYLOAD_TOO_LARGE
+                || bad.status == StatusCode::REQUEST_TIMEOUT
+            {
                 bad.status
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -320,6 +323,26 @@ async fn uploaded_report(
         Ok(report) => Ok((upload, report)),
         Err(problems) => Err(bad_data(&problems)),
     }
+}
+
+/// The body of a JSON endpoint, or its error as `{"detail": …}`: 413 past
+/// the upload limit, 408 when it stalled, 400 when it could not be read.
+fn json_body(
+    state: &AppState,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Result<axum::body::Bytes, Response> {
+    body.map_err(|rejection| {
+        if api::timed_out(&rejection) {
+            detail(StatusCode::REQUEST_TIMEOUT, api::STALLED)
+        } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            detail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                api::too_large_message(state.options.max_upload),
+            )
+        } else {
+            detail(StatusCode::BAD_REQUEST, rejection.body_text())
+        }
+    })
 }
 
 /// A 400 for data xos cannot evaluate (the old system answered 500).
@@ -1238,7 +1261,14 @@ fn styled_body_html(html: &str) -> String {
 }
 
 /// `POST /api/decision-memo`.
-async fn decision_memo(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+async fn decision_memo(
+    State(state): State<Arc<AppState>>,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Response {
+    let body = match json_body(&state, body) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let request: MemoRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(err) => {
@@ -1414,7 +1444,14 @@ fn obf() -> String {
 /// integration on the observed information fractions (earlier looks from
 /// `previous_looks`, else k/K below the current one; later looks spaced
 /// evenly up to 1), the unpooled Wald z of the rates, and the decision.
-async fn sequential_analysis(body: axum::body::Bytes) -> Response {
+async fn sequential_analysis(
+    State(state): State<Arc<AppState>>,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Response {
+    let body = match json_body(&state, body) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let r: SequentialRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(err) => {

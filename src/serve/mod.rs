@@ -36,6 +36,10 @@ use crate::diagnostic::Diagnostic;
 /// The default upload limit of `--max-upload`: 50 MiB.
 pub const DEFAULT_MAX_UPLOAD: usize = 50 * 1024 * 1024;
 
+/// The default of `--read-timeout`: 30 s to send a request's headers, and
+/// at most 30 s of silence in the middle of its body.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The most variants (control included) of an experiment received over
 /// HTTP, sent as a spec or inferred from a CSV. The compatible API compares
 /// every pair of arms and integrates the probability of being best over
@@ -73,10 +77,15 @@ pub struct ServeOptions {
     pub compat: bool,
     /// How long file events settle before a re-evaluation.
     pub debounce: Duration,
+    /// How long a client may take to send a request's headers (and, on a
+    /// kept-alive connection, to start its next request), and may pause
+    /// while sending a body; a connection that stalls longer is closed.
+    pub read_timeout: Duration,
 }
 
 impl ServeOptions {
-    /// Loopback on port 8000, no token, 50 MiB uploads, no CORS, no compat.
+    /// Loopback on port 8000, no token, 50 MiB uploads, no CORS, no compat,
+    /// a 30 s read timeout.
     pub fn new(dir: PathBuf) -> ServeOptions {
         ServeOptions {
             dir,
@@ -86,6 +95,7 @@ impl ServeOptions {
             cors: None,
             compat: false,
             debounce: Duration::from_millis(50),
+            read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
 }

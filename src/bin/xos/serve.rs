@@ -43,6 +43,12 @@ pub struct ServeArgs {
     /// Milliseconds to wait for a burst of file events to settle.
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub debounce: u64,
+    /// Seconds a client may take to send a request's headers (or to start
+    /// the next request on a kept-alive connection), and may pause while
+    /// sending a body; a connection that stalls longer is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub read_timeout: u64,
 }
 
 /// `50M` → 52,428,800.
@@ -84,6 +90,7 @@ pub fn serve_command(args: &ServeArgs) -> CommandResult {
     options.cors = args.cors.clone();
     options.compat = args.compat;
     options.debounce = Duration::from_millis(args.debounce);
+    options.read_timeout = Duration::from_secs(args.read_timeout);
     serve(options, |event| {
         // A closed stdout must not stop the server: write errors are ignored.
         let mut out = std::io::stdout().lock();
