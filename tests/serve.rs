@@ -1978,3 +1978,130 @@ fn stalled_requests_are_closed_after_the_read_timeout() {
     assert!(response.contains("--read-timeout"), "{response}");
 }
 
+/// Two specs of one experiment name are both served: the later one (in
+/// path order) fails with the diagnostic of `xos check`, and each has its
+/// own id in URLs; so do two specs that never parsed, of one file name.
+#[test]
+fn two_specs_of_one_name_are_both_reachable() {
+    let temp = tempfile::tempdir().unwrap();
+    for folder in ["a", "b"] {
+        let dir = temp.path().join(folder);
+        copy_dir(&manifest().join("examples/checkout"), &dir);
+        let spec = example("checkout/checkout.xos").replace("checkout_redesign", "dup_name");
+        std::fs::write(dir.join("x.xos"), spec).unwrap();
+        std::fs::remove_file(dir.join("checkout.xos")).unwrap();
+        let broken = temp.path().join(format!("{folder}2"));
+        std::fs::create_dir_all(&broken).unwrap();
+        std::fs::write(broken.join("y.xos"), "experiment {\n").unwrap();
+    }
+    let server = Server::start(temp.path(), &[], None);
+    let list: Value = client()
+        .get(server.url("/api/v1/experiments"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let entries: Vec<(String, String, bool)> = list["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap().to_string(),
+                e["spec"].as_str().unwrap().to_string(),
+                e["failed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("dup_name".to_string(), "a/x.xos".to_string(), false),
+            ("a2/y.xos".to_string(), "a2/y.xos".to_string(), true),
+            ("b/x.xos".to_string(), "b/x.xos".to_string(), true),
+            ("b2/y.xos".to_string(), "b2/y.xos".to_string(), true),
+        ]
+    );
+    let b = &list["experiments"][2];
+    assert_eq!(b["name"], "dup_name");
+    assert_eq!(b["errors"][0]["code"], "xos::check::duplicate_experiment");
+    assert!(
+        b["errors"][0]["message"]
+            .to_string()
+            .contains("also declared in `a/x.xos`"),
+        "{b}"
+    );
+    assert_eq!(
+        b["errors"][0]["file"]
+            .as_str()
+            .map(|f| f.ends_with("x.xos")),
+        Some(true)
+    );
+    // Every entry is reachable by its id, and only that spec answers.
+    let index = client()
+        .get(server.url("/"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    for (id, spec, _) in &entries {
+        let href = format!("/experiments/{}", id.replace('/', "%2F"));
+        assert!(
+            index.contains(&format!("href=\"{href}\"")),
+            "{href}\n{index}"
+        );
+        let page = client().get(server.url(&href)).send().unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "{href}");
+        assert!(
+            page.text()
+                .unwrap()
+                .contains(&format!("<code>{spec}</code>")),
+            "{href}"
+        );
+    }
+    let response = client()
+        .get(server.url("/api/v1/experiments/b%2Fx.xos/report"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let source = client()
+        .get(server.url("/experiments/a2%2Fy.xos/source"))
+        .send()
+        .unwrap();
+    assert_eq!(source.text().unwrap(), "experiment {\n");
+
+    // Renaming the first makes the second the experiment of that name:
+    // the first's old id is announced as removed.
+    let first = server.dir.join("a/x.xos");
+    let renamed = example("checkout/checkout.xos").replace("checkout_redesign", "renamed");
+    let change = wait_for_event(
+        server.addr,
+        || std::fs::write(&first, &renamed).unwrap(),
+        |c| c["kind"] == "removed" && c["id"] == "dup_name" && c["spec"] == "a/x.xos",
+    );
+    assert_eq!(change["experiment"], "dup_name");
+    let page = client()
+        .get(server.url("/experiments/dup_name"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("<code>b/x.xos</code>"), "{page}");
+    let list: Value = client()
+        .get(server.url("/api/v1/experiments"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let b = list["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["spec"] == "b/x.xos")
+        .unwrap();
+    assert_eq!(
+        (b["id"].as_str(), b["failed"].as_bool()),
+        (Some("dup_name"), Some(false))
+    );
+}
+

@@ -211,8 +211,13 @@ fn text_part(parts: &HashMap<String, Part>, name: &str) -> Result<Option<String>
 /// One row of `GET /api/v1/experiments` and of the index page.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
-    /// The experiment's name (the file stem while the spec does not parse).
+    /// The experiment's name (its spec's relative path while the spec has
+    /// never parsed).
     pub name: String,
+    /// The experiment's key in URLs (`/api/v1/experiments/{id}/report`):
+    /// its name, or its spec's relative path when an earlier spec declares
+    /// the same name or the spec never parsed.
+    pub id: String,
     /// The spec, relative to the served folder.
     pub spec: String,
     /// The spec's `title`, from the last good evaluation.
@@ -272,6 +277,7 @@ impl Summary {
         let report = entry.last_good.as_ref().map(|e| &e.report);
         Summary {
             name: entry.name.clone(),
+            id: entry.id.clone(),
             spec: entry.relative.clone(),
             title: report.and_then(|r| r.title.clone()),
             owner: report.and_then(|r| r.owner.clone()),
@@ -331,12 +337,12 @@ pub async fn experiments(State(state): State<Arc<AppState>>) -> Response {
     axum::Json(json!({ "experiments": summaries })).into_response()
 }
 
-/// The entry of `name`, evaluated without error, or the error response.
-fn evaluated(state: &AppState, name: &str) -> Result<Arc<super::app::Evaluated>, Response> {
-    let Some(entry) = state.entry(name) else {
+/// The entry of `id`, evaluated without error, or the error response.
+fn evaluated(state: &AppState, id: &str) -> Result<Arc<super::app::Evaluated>, Response> {
+    let Some(entry) = state.entry(id) else {
         return Err(error(
             StatusCode::NOT_FOUND,
-            format!("no experiment named `{name}` is served"),
+            format!("no experiment named `{id}` is served"),
         ));
     };
     match (&entry.errors, &entry.last_good) {
@@ -347,7 +353,7 @@ fn evaluated(state: &AppState, name: &str) -> Result<Arc<super::app::Evaluated>,
         )),
         (None, None) => Err(error(
             StatusCode::NOT_FOUND,
-            format!("`{name}` has not been evaluated"),
+            format!("`{id}` has not been evaluated"),
         )),
     }
 }

@@ -2,7 +2,7 @@
 //! router, and the layers every request passes: the token, the response
 //! headers (Content-Security-Policy), CORS and the upload limit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,16 +48,33 @@ pub struct Entry {
     pub spec: PathBuf,
     /// The spec's path relative to the served folder, `/`-separated.
     pub relative: String,
-    /// The experiment's name; the file stem while the spec does not parse.
+    /// The experiment's name as the spec declares it (read again from the
+    /// spec while its evaluation fails); while the spec has never parsed,
+    /// its relative path.
     pub name: String,
+    /// Whether `name` is declared by the spec (not the path in its place).
+    pub declared: bool,
+    /// The key of the experiment in URLs (`/experiments/{id}`, the API, the
+    /// events): its name, unless the spec declares none or an earlier spec
+    /// (in path order) declares the same name — then its relative path,
+    /// which no experiment name can equal (a name has no `.` or `/`). Two
+    /// specs never share an id.
+    pub id: String,
     /// UTC time of the last evaluation, RFC 3339.
     pub evaluated_at: String,
     /// Increases by one per evaluation.
     pub revision: u64,
     /// The last good evaluation (kept while the inputs are invalid).
     pub last_good: Option<Arc<Evaluated>>,
-    /// The errors of the last evaluation, when it failed.
+    /// The errors of the experiment, when it has any: those of its last
+    /// evaluation, and `xos::check::duplicate_experiment` when an earlier
+    /// spec declares the same name (as `xos check DIR` reports it).
     pub errors: Option<Arc<Diagnostics>>,
+    /// The errors of the last evaluation alone.
+    pub evaluation_errors: Option<Arc<Diagnostics>>,
+    /// The spec (relative path) that declares the same name first in path
+    /// order, when one does.
+    pub duplicate_of: Option<String>,
 }
 
 /// Every served spec, by normalised path.
@@ -68,10 +85,65 @@ pub struct Store {
 }
 
 impl Store {
-    /// The entry of experiment `name` (the first in path order when two
-    /// specs share a name).
-    pub fn by_name(&self, name: &str) -> Option<&Entry> {
-        self.entries.values().find(|e| e.name == name)
+    /// The entry whose URL key is `id` (see [`Entry::id`]).
+    pub fn by_id(&self, id: &str) -> Option<&Entry> {
+        self.entries.values().find(|e| e.id == id)
+    }
+
+    /// Gives every entry its id and its errors again, after an entry was
+    /// added, changed or removed: in path order, the first spec of a name
+    /// keeps the name as its id; every later one is keyed by its path and
+    /// fails with `xos::check::duplicate_experiment`, naming the first.
+    /// Returns the entries whose id or duplicate status changed, as they
+    /// were before.
+    fn reassign(&mut self) -> Vec<Entry> {
+        let mut first: HashMap<String, String> = HashMap::new();
+        let mut changed = Vec::new();
+        for entry in self.entries.values_mut() {
+            let before = entry.clone();
+            let earlier = if entry.declared {
+                match first.get(&entry.name) {
+                    Some(earlier) => Some(earlier.clone()),
+                    None => {
+                        first.insert(entry.name.clone(), entry.relative.clone());
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            entry.duplicate_of = earlier.clone();
+            match earlier {
+                None => {
+                    entry.id = if entry.declared {
+                        entry.name.clone()
+                    } else {
+                        entry.relative.clone()
+                    };
+                    entry.errors = entry.evaluation_errors.clone();
+                }
+                Some(earlier) => {
+                    entry.id = entry.relative.clone();
+                    // The earlier spec is shown by its relative path; this
+                    // one is read again to locate its name.
+                    let duplicate = crate::check::unique_experiments(&[
+                        (entry.name.clone(), PathBuf::from(earlier)),
+                        (entry.name.clone(), entry.spec.clone()),
+                    ]);
+                    let mut errors = entry
+                        .evaluation_errors
+                        .as_deref()
+                        .cloned()
+                        .unwrap_or_default();
+                    errors.0.extend(duplicate.0);
+                    entry.errors = Some(Arc::new(errors));
+                }
+            }
+            if before.id != entry.id || before.duplicate_of != entry.duplicate_of {
+                changed.push(before);
+            }
+        }
+        changed
     }
 }
 
@@ -92,9 +164,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The entry of experiment `name`, cloned out of the lock.
-    pub fn entry(&self, name: &str) -> Option<Entry> {
-        self.store.read().ok()?.by_name(name).cloned()
+    /// The entry whose URL key is `id`, cloned out of the lock.
+    pub fn entry(&self, id: &str) -> Option<Entry> {
+        self.store.read().ok()?.by_id(id).cloned()
     }
 
     /// Every entry, in path order.
@@ -105,54 +177,114 @@ impl AppState {
             .unwrap_or_default()
     }
 
-    /// Records the result of evaluating `spec` and announces it.
+    /// Records the result of evaluating `spec` and announces it: a
+    /// `removed` event first when the experiment's id changed (renamed in
+    /// its spec), then its own event, then one for every other entry whose
+    /// id or errors changed with it (a duplicate name that appeared or went).
     pub fn record(&self, spec: &Path, result: Result<Outcome, Diagnostics>) {
         let relative = relative_name(&self.dir, spec);
-        let stem = spec
-            .file_stem()
-            .map_or_else(|| relative.clone(), |s| s.to_string_lossy().into_owned());
         let evaluated = result.and_then(|outcome| rendered(&outcome).map_err(Diagnostics::from));
+        // Read before the lock: the name a failing spec still declares.
+        let declared_name = match &evaluated {
+            Ok(evaluated) => Some(evaluated.report.experiment.clone()),
+            Err(_) => declared_name(spec),
+        };
         let Ok(mut store) = self.store.write() else {
             return;
         };
         let previous = store.entries.get(spec).cloned();
         let revision = previous.as_ref().map_or(1, |e| e.revision + 1);
-        let entry = match evaluated {
-            Ok(evaluated) => Entry {
-                spec: spec.to_path_buf(),
-                relative,
-                name: evaluated.report.experiment.clone(),
-                evaluated_at: now_rfc3339(),
-                revision,
-                last_good: Some(Arc::new(evaluated)),
-                errors: None,
-            },
-            Err(diagnostics) => Entry {
-                spec: spec.to_path_buf(),
-                relative,
-                name: previous.as_ref().map_or(stem, |e| e.name.clone()),
-                evaluated_at: now_rfc3339(),
-                revision,
-                last_good: previous.and_then(|e| e.last_good),
-                errors: Some(Arc::new(diagnostics)),
-            },
+        let (name, declared) = match (declared_name, &previous) {
+            (Some(name), _) => (name, true),
+            (None, Some(previous)) => (previous.name.clone(), previous.declared),
+            (None, None) => (relative.clone(), false),
         };
-        let change = Change::of(&entry);
+        let (last_good, evaluation_errors) = match evaluated {
+            Ok(evaluated) => (Some(Arc::new(evaluated)), None),
+            Err(diagnostics) => (
+                previous.as_ref().and_then(|e| e.last_good.clone()),
+                Some(Arc::new(diagnostics)),
+            ),
+        };
+        let entry = Entry {
+            spec: spec.to_path_buf(),
+            relative,
+            id: name.clone(),
+            name,
+            declared,
+            evaluated_at: now_rfc3339(),
+            revision,
+            last_good,
+            errors: evaluation_errors.clone(),
+            evaluation_errors,
+            duplicate_of: None,
+        };
         store.entries.insert(spec.to_path_buf(), entry);
+        let others = store.reassign();
+        let mut changes = Vec::new();
+        if let Some(previous) = &previous
+            && store.entries.get(spec).is_some_and(|e| e.id != previous.id)
+        {
+            changes.push(Change::removed(previous));
+        }
+        let (removed, current) = announced(&store, others, spec);
+        changes.extend(removed);
+        if let Some(entry) = store.entries.get(spec) {
+            changes.push(Change::of(entry));
+        }
+        changes.extend(current);
         drop(store);
-        // No subscriber is not an error.
-        let _ = self.changes.send(Arc::new(change));
+        for change in changes {
+            // No subscriber is not an error.
+            let _ = self.changes.send(Arc::new(change));
+        }
     }
 
-    /// Forgets a deleted spec and announces it.
+    /// Forgets a deleted spec and announces it, and every entry whose id or
+    /// errors changed with it (the other spec of a name no longer shared).
     pub fn remove(&self, spec: &Path) {
         let Ok(mut store) = self.store.write() else {
             return;
         };
-        if let Some(entry) = store.entries.remove(spec) {
-            drop(store);
-            let _ = self.changes.send(Arc::new(Change::removed(&entry)));
+        let Some(entry) = store.entries.remove(spec) else {
+            return;
+        };
+        let others = store.reassign();
+        let (removed, current) = announced(&store, others, spec);
+        let mut changes = vec![Change::removed(&entry)];
+        changes.extend(removed);
+        changes.extend(current);
+        drop(store);
+        for change in changes {
+            let _ = self.changes.send(Arc::new(change));
         }
+    }
+}
+
+/// The events of entries changed by [`Store::reassign`], except `spec`'s
+/// own: `removed` under the old id of those whose id changed, and the
+/// state of each as it is now.
+fn announced(store: &Store, before: Vec<Entry>, spec: &Path) -> (Vec<Change>, Vec<Change>) {
+    let mut removed = Vec::new();
+    let mut current = Vec::new();
+    for before in before.into_iter().filter(|e| e.spec != spec) {
+        let Some(now) = store.entries.get(&before.spec) else {
+            continue;
+        };
+        if now.id != before.id {
+            removed.push(Change::removed(&before));
+        }
+        current.push(Change::of(now));
+    }
+    (removed, current)
+}
+
+/// The experiment name the spec at `path` declares, if it parses.
+fn declared_name(path: &Path) -> Option<String> {
+    let source = crate::check::read_source(path).ok()?;
+    match crate::syntax::parse::parse(&source) {
+        Ok(crate::syntax::ast::File::Experiment(experiment)) => Some(experiment.name.name),
+        _ => None,
     }
 }
 

@@ -110,6 +110,9 @@ pub fn not_found_page(path: &str) -> Response {
 #[derive(Debug, Serialize)]
 struct Row {
     name: String,
+    id: String,
+    /// The experiment's page, its id percent-encoded.
+    href: String,
     spec: String,
     title: String,
     owner: String,
@@ -206,6 +209,21 @@ pub async fn index(
     page("index.html", &context)
 }
 
+/// `text` as one URL path segment: every byte but RFC 3986's unreserved
+/// characters percent-encoded, so an id that is a path (`b/x.xos`) stays
+/// one segment (`b%2Fx.xos`), which the router decodes back.
+pub fn url_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Launch, hold, rollback, then specs that never evaluated.
 fn verdict_rank(verdict: Option<&str>) -> u8 {
     match verdict {
@@ -244,6 +262,8 @@ fn row(summary: &Summary) -> Row {
     };
     Row {
         name: summary.name.clone(),
+        id: summary.id.clone(),
+        href: format!("/experiments/{}", url_segment(&summary.id)),
         spec: summary.spec.clone(),
         title: summary.title.clone().unwrap_or_default(),
         owner: summary.owner.clone().unwrap_or_default(),
@@ -327,6 +347,8 @@ fn shown(diagnostics: &Diagnostics) -> Vec<ShownDiagnostic> {
 fn experiment_context(entry: &Entry) -> tera::Context {
     let mut context = context("experiment");
     context.insert("name", &entry.name);
+    context.insert("id", &entry.id);
+    context.insert("url_id", &url_segment(&entry.id));
     context.insert("spec", &entry.relative);
     context.insert("revision", &entry.revision);
     context.insert("evaluated_at", &entry.evaluated_at);
