@@ -2105,3 +2105,90 @@ fn two_specs_of_one_name_are_both_reachable() {
     );
 }
 
+/// The power calculator refuses what has no meaningful answer, with the
+/// same bounds as a spec where they exist, and the documented example is
+/// what the server answers.
+#[test]
+fn the_calculator_refuses_meaningless_inputs() {
+    let server = Server::examples(&[]);
+    let calc = |inputs: Value| {
+        client()
+            .post(server.url("/api/v1/plan"))
+            .json(&inputs)
+            .send()
+            .unwrap()
+    };
+    for (inputs, wanted) in [
+        (
+            serde_json::json!({"baseline": 0.12, "mde": 0.05, "power": 1e-10}),
+            "power must be at least 0.5",
+        ),
+        (
+            serde_json::json!({"baseline": 0.12, "mde": 0.05, "power": 0.025}),
+            "power must be at least 0.5",
+        ),
+        (
+            serde_json::json!({"baseline": 0.12, "mde": 0.88, "relative": false}),
+            "strictly between 0 and 1",
+        ),
+        (
+            serde_json::json!({"baseline": 0.12, "mde": 0.05, "alpha": 0.6}),
+            "alpha must be",
+        ),
+    ] {
+        let response = calc(inputs.clone());
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{inputs}"
+        );
+        let message = response.json::<Value>().unwrap()["error"].to_string();
+        assert!(message.contains(wanted), "{inputs}: {message}");
+    }
+    // docs/api.md's example.
+    let body: Value = calc(serde_json::json!({
+        "baseline": 0.12, "mde": 0.05, "relative": true, "alpha": 0.05, "power": 0.8,
+        "treatment_share": 0.5, "daily_units": 20000
+    }))
+    .json()
+    .unwrap();
+    assert_eq!(
+        (
+            &body["control"],
+            &body["total"],
+            &body["days"],
+            &body["curve"][0]["total"]
+        ),
+        (
+            &Value::from(47034),
+            &Value::from(94068),
+            &Value::from(5),
+            &Value::from(4703)
+        )
+    );
+    let api = std::fs::read_to_string(manifest().join("docs/api.md")).unwrap();
+    assert!(
+        api.contains("{ \"control\": 47034, \"treatment\": 47034, \"total\": 94068, \"days\": 5")
+    );
+    // A tiny answer: every point of the curve has units.
+    let body: Value = calc(serde_json::json!({"baseline": 0.5, "mde": 0.9, "power": 0.5}))
+        .json()
+        .unwrap();
+    let curve = body["curve"].as_array().unwrap();
+    assert!(
+        !curve.is_empty() && curve.iter().all(|p| p["total"].as_u64() > Some(0)),
+        "{body}"
+    );
+    let page = client()
+        .get(server.url("/plan?baseline=12&mde=5&scale=bogus"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("`bogus` is not a scale of the MDE"), "{page}");
+    assert!(
+        !page.contains("id=\"n-total\""),
+        "no answer for a bogus scale"
+    );
+}
+

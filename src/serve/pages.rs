@@ -604,10 +604,10 @@ pub struct PlanInputs {
     /// Whether `mde` is relative to the baseline (the default) or an absolute difference of rates.
     #[serde(default = "yes")]
     pub relative: bool,
-    /// Two-sided significance level, a fraction in (0, 1); 0.05 by default.
+    /// Two-sided significance level, a fraction in (0, 0.5) as in a spec; 0.05 by default.
     #[serde(default = "default_alpha")]
     pub alpha: f64,
-    /// Target power, a fraction in (0, 1); 0.8 by default.
+    /// Target power, a fraction in [0.5, 1); 0.8 by default.
     #[serde(default = "default_power")]
     pub power: f64,
     /// The treatment's share of the traffic, in (0, 1).
@@ -643,7 +643,8 @@ pub struct Calculation {
     pub days: Option<u64>,
     /// The absolute effect, `p2 − p1`.
     pub mde_abs: f64,
-    /// Power against the MDE at totals from 0 to twice the answer.
+    /// Power against the MDE at up to 40 whole totals, evenly spaced up to
+    /// twice the answer.
     pub curve: Vec<CurvePoint>,
 }
 
@@ -666,11 +667,19 @@ pub fn calculate(inputs: &PlanInputs) -> Result<Calculation, String> {
     if !(share > 0.0 && share < 1.0) {
         return Err("the treatment share must be between 0 and 1 (exclusive)".into());
     }
-    if !(inputs.alpha > 0.0 && inputs.alpha < 1.0) {
-        return Err("alpha must be between 0 and 1 (exclusive)".into());
+    // α and the baseline as a spec's `settings { alpha }` and `baseline`
+    // are checked.
+    if !(inputs.alpha > 0.0 && inputs.alpha < 0.5) {
+        return Err("alpha must be above 0 and below 0.5 (50%), as in a spec's settings".into());
     }
-    if !(inputs.power > 0.0 && inputs.power < 1.0) {
-        return Err("power must be between 0 and 1 (exclusive)".into());
+    // Below 50 %, (z_{1−α/2} + z_power)² no longer grows with the power:
+    // a power of 1e-10 asked for more units than 80 %.
+    if !(inputs.power >= 0.5 && inputs.power < 1.0) {
+        return Err(
+            "power must be at least 0.5 (50%) and below 1: a test planned to miss the effect \
+             more often than it finds it has no meaningful sample size"
+                .into(),
+        );
     }
     if !(inputs.baseline > 0.0 && inputs.baseline < 1.0) {
         return Err("the baseline rate must be between 0 and 1 (exclusive)".into());
@@ -681,7 +690,11 @@ pub fn calculate(inputs: &PlanInputs) -> Result<Calculation, String> {
         power::MdeKind::Absolute
     };
     let (p1, p2, delta) = power::rate_effect(inputs.baseline, inputs.mde, kind)
-        .ok_or("the MDE must be non-zero and keep the treatment's rate within 0 and 1")?;
+        .filter(|(_, p2, _)| *p2 > 0.0 && *p2 < 1.0)
+        .ok_or(
+            "the MDE must be non-zero and keep the treatment's rate strictly between 0 and 1 \
+             (a rate of exactly 0 or 1 has no variance to plan with)",
+        )?;
     let ratio = share / (1.0 - share);
     let size = power::rate_sample_size(
         inputs.baseline,
@@ -706,16 +719,19 @@ pub fn calculate(inputs: &PlanInputs) -> Result<Calculation, String> {
         let se = (p1 * (1.0 - p1) / n_c + p2 * (1.0 - p2) / n_t).sqrt();
         normal_cdf(delta.abs() / se - z)
     };
+    // Whole totals up to twice the answer, each point's power at the total
+    // it shows; a tiny answer gives fewer than 40 distinct points.
     let steps = 40;
-    let curve = (1..=steps)
-        .map(|i| {
-            let n = (2 * total) as f64 * f64::from(i) / f64::from(steps);
-            CurvePoint {
-                total: n.round() as u64,
-                power: power_at(n),
-            }
-        })
-        .collect();
+    let mut curve: Vec<CurvePoint> = Vec::with_capacity(steps);
+    for i in 1..=steps {
+        let n = ((2 * total) as f64 * i as f64 / steps as f64).round() as u64;
+        if n > 0 && curve.last().is_none_or(|p| p.total < n) {
+            curve.push(CurvePoint {
+                total: n,
+                power: power_at(n as f64),
+            });
+        }
+    }
     Ok(Calculation {
         control: size.n_control,
         treatment: size.n_treatment,
@@ -811,11 +827,19 @@ fn percent(field: &Option<String>, default: f64) -> Result<f64, String> {
 /// `GET /plan`: the power calculator (inputs in the query string).
 pub async fn plan_page(Query(form): Query<PlanForm>) -> Response {
     let mut context = context("plan");
+    let relative = match form.scale.as_deref().map(str::trim) {
+        None | Some("") | Some("relative") => Ok(true),
+        Some("absolute") => Ok(false),
+        Some(other) => Err(format!(
+            "`{other}` is not a scale of the MDE: `relative` (a share of the baseline) or \
+             `absolute` (a difference of rates)"
+        )),
+    };
     let inputs = (|| -> Result<PlanInputs, String> {
         Ok(PlanInputs {
             baseline: percent(&form.baseline, 0.12)?,
             mde: percent(&form.mde, 0.05)?,
-            relative: form.scale.as_deref() != Some("absolute"),
+            relative: relative.clone()?,
             alpha: percent(&form.alpha, 0.05)?,
             power: percent(&form.power, 0.8)?,
             treatment_share: percent(&form.split, 0.5)?,
@@ -837,7 +861,7 @@ pub async fn plan_page(Query(form): Query<PlanForm>) -> Response {
     };
     context.insert("baseline", &shown(&form.baseline, "12"));
     context.insert("mde", &shown(&form.mde, "5"));
-    context.insert("relative", &(form.scale.as_deref() != Some("absolute")));
+    context.insert("relative", &relative.unwrap_or(true));
     context.insert("alpha", &shown(&form.alpha, "5"));
     context.insert("power", &shown(&form.power, "80"));
     context.insert("split", &shown(&form.split, "50"));
