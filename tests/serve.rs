@@ -2192,3 +2192,45 @@ fn the_calculator_refuses_meaningless_inputs() {
     );
 }
 
+/// *Download spec* with an empty spec box downloads the spec inferred from
+/// the CSV, as *Evaluate* does with it.
+#[test]
+fn downloading_an_empty_spec_gives_the_inferred_one() {
+    let server = Server::examples(&[]);
+    let form = multipart::Form::new()
+        .text("csv", TWO_ARM)
+        .text("file_name", "two_arm.csv")
+        .text("spec", "  ");
+    let response = client()
+        .post(server.url("/try/spec.xos"))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"two_arm.xos\""
+    );
+    let inferred = xos::serve::infer::infer(TWO_ARM, "two_arm.csv", &Default::default()).unwrap();
+    assert_eq!(response.text().unwrap(), inferred.text);
+    let response = client()
+        .post(server.url("/try/spec.xos"))
+        .multipart(multipart::Form::new().text("spec", ""))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().unwrap().contains("nothing to download"));
+    // A spec that cannot be read is refused, not replaced by the inferred one.
+    let form = multipart::Form::new()
+        .text("csv", TWO_ARM)
+        .part("spec", multipart::Part::bytes(vec![0xff, 0xfe]));
+    let response = client()
+        .post(server.url("/try/spec.xos"))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = response.text().unwrap();
+    assert!(page.contains("the `spec` part is not UTF-8 text"), "{page}");
+    assert!(!page.contains("experiment two_arm {"), "nothing inferred");
+}

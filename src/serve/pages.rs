@@ -557,19 +557,34 @@ fn try_error(status: StatusCode, message: &str) -> Response {
     response
 }
 
-/// `POST /try/spec.xos` (form field `spec`): the spec as a file to save.
+/// `POST /try/spec.xos` (the `/try` form): the spec as a file to save. An
+/// empty spec means "infer", as on `/try`: the download is then the spec
+/// inferred from the form's CSV.
 pub async fn download_spec(
     State(state): State<Arc<AppState>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let parts = match api::read_parts(multipart, state.options.max_upload).await {
+    let mut parts = match api::read_parts(multipart, state.options.max_upload).await {
         Ok(parts) => parts,
-        Err(bad) => return api::error(bad.status, bad.message),
+        Err(bad) => return try_error(bad.status, &bad.message),
     };
-    let spec = parts
-        .get("spec")
-        .and_then(|p| String::from_utf8(p.bytes.clone()).ok())
-        .unwrap_or_default();
+    let form = match try_form(&mut parts) {
+        Ok(form) => form,
+        Err(problem) => return try_error(StatusCode::BAD_REQUEST, &problem),
+    };
+    let spec = if !form.spec.trim().is_empty() {
+        form.spec
+    } else if form.csv.trim().is_empty() {
+        return try_error(
+            StatusCode::BAD_REQUEST,
+            "nothing to download: write a spec, or give a CSV to infer one from",
+        );
+    } else {
+        match infer(&form.csv, &form.file_name, &InferOptions::default()) {
+            Ok(inferred) => inferred.text,
+            Err(no_spec) => return try_error(StatusCode::BAD_REQUEST, &no_spec.0),
+        }
+    };
     let source = SourceFile::new(sandbox::SPEC_NAME, spec.as_str());
     let name = match crate::syntax::parse::parse(&source) {
         Ok(crate::syntax::ast::File::Experiment(e)) => e.name.name,
