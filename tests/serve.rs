@@ -1442,3 +1442,795 @@ fn compat_sequential() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
 }
+
+// ------------------------------------------------------------------ hardening
+
+/// The memo of a two-arm analysis whose guardrail sent back is `guardrail`.
+fn memo_with_guardrail(
+    server: &Server,
+    primary: &Value,
+    guardrail: Value,
+) -> reqwest::blocking::Response {
+    client()
+        .post(server.url("/api/decision-memo"))
+        .json(&serde_json::json!({
+            "experiment_name": "x", "health_result": {}, "primary_result": primary,
+            "guardrail_results": [guardrail],
+        }))
+        .send()
+        .unwrap()
+}
+
+/// A guardrail that xos decided from cannot be dropped from the decision by
+/// sending its counts in another type: a malformed entry is refused with a
+/// 400 naming the guardrail and the field, never ignored (which turned a
+/// rollback into "all guardrails held").
+#[test]
+fn compat_memo_refuses_malformed_guardrails() {
+    let server = Server::examples(&["--compat"]);
+    // The treatment's cancellations rose from 1.2 % to 17 %: severe.
+    let csv = TWO_ARM.replace("10050,1320,118,", "10050,1320,1710,");
+    let analyze = post_csv(&server, "/api/analyze", &csv);
+    let primary = &analyze["primary_result"];
+    let guardrail = analyze["guardrail_results"][0].clone();
+    assert_eq!(guardrail["treatment_count"], 1710);
+    let memo: Value = memo_with_guardrail(&server, primary, guardrail.clone())
+        .json()
+        .unwrap();
+    assert_eq!(memo["decision"]["decision"], "Rollback", "{memo}");
+
+    for (field, value, wanted) in [
+        (
+            "treatment_count",
+            serde_json::json!(1710.0),
+            "`treatment_count` must be a whole number",
+        ),
+        (
+            "treatment_count",
+            serde_json::json!("1710"),
+            "`treatment_count` must be a whole number",
+        ),
+        (
+            "control_count",
+            serde_json::json!(-1),
+            "`control_count` must be a whole number",
+        ),
+        (
+            "control_count",
+            Value::Null,
+            "`control_count` must be a whole number",
+        ),
+    ] {
+        let mut bad = guardrail.clone();
+        bad[field] = value.clone();
+        let response = memo_with_guardrail(&server, primary, bad);
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{field}: {value}"
+        );
+        let detail = response.json::<Value>().unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            detail.contains("guardrail `guardrail_cancel`") && detail.contains(wanted),
+            "{detail}"
+        );
+    }
+    let mut missing = guardrail.clone();
+    missing.as_object_mut().unwrap().remove("control_count");
+    let response = memo_with_guardrail(&server, primary, missing);
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let detail = response.json::<Value>().unwrap()["detail"].to_string();
+    assert!(
+        detail.contains("guardrail `guardrail_cancel` has no `control_count`"),
+        "{detail}"
+    );
+    let response = memo_with_guardrail(&server, primary, serde_json::json!({"control_count": 1}));
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response.json::<Value>().unwrap()["detail"]
+            .to_string()
+            .contains("guardrail_results[0]: the guardrail has no `name`")
+    );
+
+    // Multi-arm: a guardrail missing under one arm is refused, not dropped.
+    let three = THREE_ARM.replace("10000,1300,130,", "10000,1300,1300,");
+    let analyze = post_csv(&server, "/api/analyze", &three);
+    let mut guardrails = analyze["guardrail_results"].clone();
+    let memo = |guardrails: &Value| {
+        client()
+            .post(server.url("/api/decision-memo"))
+            .json(&serde_json::json!({
+                "experiment_name": "x", "health_result": {},
+                "primary_result": analyze["primary_result"], "guardrail_results": guardrails,
+            }))
+            .send()
+            .unwrap()
+    };
+    // variant_b's severe guardrail rules it out: the launch is variant_a's.
+    let answer: Value = memo(&guardrails).json().unwrap();
+    assert_eq!(answer["decision"]["best_variant"], "variant_a", "{answer}");
+    guardrails["by_variant"]["variant_b"] = serde_json::json!([]);
+    let response = memo(&guardrails);
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response.json::<Value>().unwrap()["detail"]
+            .to_string()
+            .contains("guardrail `guardrail_cancel` has no entry for the arm `variant_b`")
+    );
+
+    // Padded cells are read as the numbers they are: the analysis of a
+    // padded CSV round-trips through the memo with its guardrail.
+    let padded = "variant,users,conversions,guardrail_cancel\n\
+        control, 10000, 1200, 120\n\
+        treatment, 10050, 1320, 1710\n";
+    let analyze = post_csv(&server, "/api/analyze", padded);
+    assert_eq!(analyze["guardrail_results"][0]["control_count"], 120);
+    let response = memo_with_guardrail(
+        &server,
+        &analyze["primary_result"],
+        analyze["guardrail_results"][0].clone(),
+    );
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().unwrap()["decision"]["decision"],
+        "Rollback"
+    );
+}
+
+/// A `spec` part that is not UTF-8 is refused everywhere, as `/api/v1/`
+/// does, instead of being replaced by the inferred spec.
+#[test]
+fn a_spec_part_that_is_not_utf8_is_refused_everywhere() {
+    let server = Server::examples(&["--compat"]);
+    for path in [
+        "/api/health-check",
+        "/api/analyze",
+        "/api/continuous-metrics",
+        "/api/bayesian-analysis",
+    ] {
+        let form =
+            csv_form(TWO_ARM, "two_arm.csv").part("spec", multipart::Part::bytes(vec![0xff, 0xfe]));
+        let response = client()
+            .post(server.url(path))
+            .multipart(form)
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(
+            response.json::<Value>().unwrap(),
+            serde_json::json!({ "detail": "the `spec` part is not UTF-8 text" }),
+            "{path}"
+        );
+    }
+    let form = multipart::Form::new()
+        .text("csv", TWO_ARM)
+        .text("file_name", "two_arm.csv")
+        .part("spec", multipart::Part::bytes(vec![0xff, 0xfe]));
+    let response = client()
+        .post(server.url("/try"))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = response.text().unwrap();
+    assert!(page.contains("the `spec` part is not UTF-8 text"), "{page}");
+    assert!(!page.contains("experiment two_arm {"), "nothing inferred");
+    // A CSV that is not UTF-8 is invalid data: the health check says so as
+    // `Blocked` with 200, as for any invalid data.
+    let form = multipart::Form::new().part(
+        "file",
+        multipart::Part::bytes(b"variant,users\n\xff\xfe,1\n".to_vec()).file_name("x.csv"),
+    );
+    let response = client()
+        .post(server.url("/api/health-check"))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["result"]["overall_status"], "Blocked");
+    assert_eq!(
+        body["result"]["schema"]["issues"],
+        serde_json::json!(["The CSV is not UTF-8 text"])
+    );
+    assert_eq!(body["filename"], "x.csv");
+}
+
+/// A CSV of `arms` variants (`control` and `v1`…), 10,000 users each.
+fn arms_csv(arms: usize) -> String {
+    let mut csv = String::from("variant,users,conversions\ncontrol,10000,1000\n");
+    for i in 1..arms {
+        csv.push_str(&format!("v{i},10000,{}\n", 1000 + 5 * i));
+    }
+    csv
+}
+
+/// The spec inferred from a CSV is one the checker accepts, for every
+/// number of variants the server takes: equal shares that sum to 100 %
+/// (14 shares of 7.1 % summed to 99.4 %).
+#[test]
+fn inferred_specs_are_valid_for_every_number_of_variants() {
+    let server = Server::examples(&[]);
+    for arms in 2..=xos::serve::MAX_VARIANTS {
+        let form = multipart::Form::new()
+            .text("csv", arms_csv(arms))
+            .text("file_name", "arms.csv");
+        let page = client()
+            .post(server.url("/try"))
+            .multipart(form)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(page.contains("class=\"memo\""), "{arms} arms:\n{page}");
+        assert!(!page.contains("diagnostic error"), "{arms} arms:\n{page}");
+    }
+}
+
+/// Experiments received over HTTP are bounded (variants, comparisons,
+/// Monte Carlo draws), with a message that says so, wherever they come in.
+#[test]
+fn work_per_request_is_bounded() {
+    let server = Server::examples(&["--compat"]);
+    let limit = xos::serve::MAX_VARIANTS;
+    let too_many = arms_csv(limit + 1);
+    let wanted = format!("more than xos serve evaluates in one request ({limit})");
+    for path in ["/api/analyze", "/api/bayesian-analysis"] {
+        let response = client()
+            .post(server.url(path))
+            .multipart(csv_form(&too_many, "arms.csv"))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        let detail = response.json::<Value>().unwrap()["detail"].to_string();
+        assert!(detail.contains(&wanted), "{path}: {detail}");
+    }
+    let page = client()
+        .post(server.url("/try"))
+        .multipart(multipart::Form::new().text("csv", too_many.clone()))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains(&wanted), "{page}");
+    // The largest accepted upload is answered.
+    let response = client()
+        .post(server.url("/api/analyze"))
+        .multipart(csv_form(&arms_csv(limit), "arms.csv"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let pairs = response.json::<Value>().unwrap()["primary_result"]["all_pairs"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(pairs, limit * (limit - 1) / 2);
+
+    // A spec: refused at its `variants` block, as a located diagnostic.
+    let variants: Vec<String> = (0..=limit).map(|i| format!("v{i} 1%")).collect();
+    let spec = format!(
+        "experiment wide {{\n    variants {{ {} }}\n    primary conversion = rate(conversions)\n}}\n",
+        variants.join(" ")
+    );
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(run_form(&spec, &too_many))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().unwrap();
+    let d = &body["diagnostics"][0];
+    assert_eq!(d["code"], "xos::serve::too_large");
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64()),
+        (Some("spec.xos"), Some(2))
+    );
+    assert!(
+        d["message"].to_string().contains(&format!("({limit})")),
+        "{d}"
+    );
+    // Comparisons: few arms, many metrics.
+    let metrics: Vec<String> = (0..=xos::serve::MAX_COMPARISONS)
+        .map(|i| format!("    metric m{i} = rate(conversions)\n"))
+        .collect();
+    let spec = format!(
+        "experiment tall {{\n    variants {{ control 50% treatment 50% }}\n    primary conversion = rate(conversions)\n{}}}\n",
+        metrics.concat()
+    );
+    let response = client()
+        .post(server.url("/api/v1/check"))
+        .multipart(multipart::Form::new().text("spec", spec))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().unwrap();
+    assert!(
+        body["diagnostics"][0]["message"]
+            .to_string()
+            .contains("comparisons, more than a spec sent over HTTP may ask for"),
+        "{body}"
+    );
+    // Monte Carlo draws above the default.
+    let spec = example("checkout/checkout.xos")
+        .replace("    settings {", "    settings {\n        draws 10_000_000");
+    let response = client()
+        .post(server.url("/api/v1/run"))
+        .multipart(run_form(&spec, &example("checkout/checkout.csv")))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().unwrap();
+    assert!(
+        body["diagnostics"][0]["message"]
+            .to_string()
+            .contains("10000000 Monte Carlo draws are more than"),
+        "{body}"
+    );
+}
+
+/// Runs `command`, which must end by itself within 20 s (a server that
+/// starts instead of refusing is killed and fails the test).
+fn ends_by_itself(command: &mut Command) -> std::process::Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "still running after 20 s; stdout: {}",
+                String::from_utf8_lossy(&output.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `xos serve ARGS` that must refuse to start: exit 2 with `wanted` on
+/// stderr, before listening.
+fn refused_at_startup(args: &[&str], wanted: &str) {
+    let output = ends_by_itself(
+        Command::new(env!("CARGO_BIN_EXE_xos"))
+            .args(["serve", "examples", "--bind", "127.0.0.1:0"])
+            .args(args)
+            .current_dir(manifest())
+            .env_remove("XOS_TOKEN"),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(wanted), "{args:?}: {stderr}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("listening"));
+}
+
+/// `--cors '*'` allows every origin (without credentials); a value that can
+/// never match an `Origin` header is refused before the server listens.
+#[test]
+fn cors_origins_are_checked_before_listening() {
+    let server = Server::examples(&["--cors", "*"]);
+    let response = client()
+        .get(server.url("/api/v1/experiments"))
+        .header("origin", "http://anywhere.example")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-credentials")
+    );
+    let preflight = client()
+        .request(reqwest::Method::OPTIONS, server.url("/api/analyze"))
+        .header("origin", "http://other.example:3000")
+        .header("access-control-request-method", "POST")
+        .send()
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    drop(server);
+
+    // Scheme and host are compared as browsers write them: lower-case.
+    let server = Server::examples(&["--cors", "HTTP://App.Example:3000"]);
+    let response = client()
+        .get(server.url("/api/v1/experiments"))
+        .header("origin", "http://app.example:3000")
+        .send()
+        .unwrap();
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "http://app.example:3000"
+    );
+    drop(server);
+
+    refused_at_startup(&["--cors", "not a url"], "`not a url` is not an origin");
+    refused_at_startup(
+        &["--cors", "http://localhost:3000/"],
+        "write `http://localhost:3000`",
+    );
+    refused_at_startup(&["--cors", "http://app.example/api"], "has a path");
+    refused_at_startup(&["--cors", "http://app.example:80"], "default port 80");
+    refused_at_startup(
+        &["--cors", "null"],
+        "`null` is the origin of sandboxed frames",
+    );
+}
+
+/// A token must survive the `Authorization` header and the cookie; one that
+/// cannot is refused at startup (without repeating it). The `Bearer`
+/// scheme's name is case-insensitive.
+#[test]
+fn tokens_are_checked_at_startup_and_bearer_is_case_insensitive() {
+    for (token, wanted) in [
+        ("a;b=c", "character 2 of the token is `;`"),
+        (" ", "character 1 of the token is a space"),
+        (
+            "pässword",
+            "character 2 of the token is a character beyond ASCII",
+        ),
+        ("", "the token is empty"),
+    ] {
+        refused_at_startup(&["--token", token], wanted);
+        let output = ends_by_itself(
+            Command::new(env!("CARGO_BIN_EXE_xos"))
+                .args(["serve", "examples", "--bind", "0.0.0.0:0"])
+                .current_dir(manifest())
+                .env("XOS_TOKEN", token),
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{token:?}: {stderr}");
+        if !token.trim().is_empty() {
+            assert!(
+                !stderr.contains(token),
+                "the secret is not repeated: {stderr}"
+            );
+        }
+    }
+    let server = Server::examples(&["--token", "s3cret"]);
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let response = client()
+            .get(server.url("/api/v1/experiments"))
+            .header("authorization", format!("{scheme} s3cret"))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{scheme}");
+    }
+}
+
+/// The redirect that takes `?token=` out of the address only ever goes to
+/// a path of this server: `//evil.com/` is another host to a browser.
+#[test]
+fn the_token_redirect_stays_on_this_server() {
+    let server = Server::examples(&["--token", "s3cret"]);
+    for (target, location) in [
+        ("//evil.com/?token=s3cret", "/evil.com/"),
+        ("/\\evil.com/?token=s3cret", "/evil.com/"),
+        ("///\\\\evil.com?a=1&token=s3cret", "/evil.com?a=1"),
+        ("/experiments/x?token=s3cret", "/experiments/x"),
+    ] {
+        let (status, response) = raw_get(server.addr, target);
+        assert_eq!(status, 303, "{target}: {response}");
+        let header = response
+            .lines()
+            .find_map(|l| l.strip_prefix("location: "))
+            .unwrap_or_else(|| panic!("{response}"));
+        assert_eq!(header, location, "{target}");
+    }
+}
+
+/// Reads from `stream` until the server closes it; the bytes and how long
+/// it took (the test fails if the server holds it for 20 s).
+fn read_until_closed(stream: &mut TcpStream) -> (String, Duration) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let start = Instant::now();
+    let mut bytes = Vec::new();
+    match stream.read_to_end(&mut bytes) {
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(err) => panic!(
+            "the connection is still open after {:?}: {err}",
+            start.elapsed()
+        ),
+    }
+    (
+        String::from_utf8_lossy(&bytes).into_owned(),
+        start.elapsed(),
+    )
+}
+
+/// A client that stops in the middle of its request line, its headers or
+/// its body is disconnected after `--read-timeout`, token or not.
+#[test]
+fn stalled_requests_are_closed_after_the_read_timeout() {
+    let server = Server::examples(&["--read-timeout", "1", "--token", "s3cret"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream.write_all(b"GET / HT").unwrap();
+    let (_, waited) = read_until_closed(&mut stream);
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3")
+        .unwrap();
+    let (_, waited) = read_until_closed(&mut stream);
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/run HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n\
+         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 1000\r\n\r\n\
+         --x\r\nContent-Disposition: form-data; name=\"spec\"\r\n\r\nexperi"
+    )
+    .unwrap();
+    let (response, waited) = read_until_closed(&mut stream);
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("--read-timeout"), "{response}");
+}
+
+/// Two specs of one experiment name are both served: the later one (in
+/// path order) fails with the diagnostic of `xos check`, and each has its
+/// own id in URLs; so do two specs that never parsed, of one file name.
+#[test]
+fn two_specs_of_one_name_are_both_reachable() {
+    let temp = tempfile::tempdir().unwrap();
+    for folder in ["a", "b"] {
+        let dir = temp.path().join(folder);
+        copy_dir(&manifest().join("examples/checkout"), &dir);
+        let spec = example("checkout/checkout.xos").replace("checkout_redesign", "dup_name");
+        std::fs::write(dir.join("x.xos"), spec).unwrap();
+        std::fs::remove_file(dir.join("checkout.xos")).unwrap();
+        let broken = temp.path().join(format!("{folder}2"));
+        std::fs::create_dir_all(&broken).unwrap();
+        std::fs::write(broken.join("y.xos"), "experiment {\n").unwrap();
+    }
+    let server = Server::start(temp.path(), &[], None);
+    let list: Value = client()
+        .get(server.url("/api/v1/experiments"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let entries: Vec<(String, String, bool)> = list["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap().to_string(),
+                e["spec"].as_str().unwrap().to_string(),
+                e["failed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("dup_name".to_string(), "a/x.xos".to_string(), false),
+            ("a2/y.xos".to_string(), "a2/y.xos".to_string(), true),
+            ("b/x.xos".to_string(), "b/x.xos".to_string(), true),
+            ("b2/y.xos".to_string(), "b2/y.xos".to_string(), true),
+        ]
+    );
+    let b = &list["experiments"][2];
+    assert_eq!(b["name"], "dup_name");
+    assert_eq!(b["errors"][0]["code"], "xos::check::duplicate_experiment");
+    assert!(
+        b["errors"][0]["message"]
+            .to_string()
+            .contains("also declared in `a/x.xos`"),
+        "{b}"
+    );
+    assert_eq!(
+        b["errors"][0]["file"]
+            .as_str()
+            .map(|f| f.ends_with("x.xos")),
+        Some(true)
+    );
+    // Every entry is reachable by its id, and only that spec answers.
+    let index = client()
+        .get(server.url("/"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    for (id, spec, _) in &entries {
+        let href = format!("/experiments/{}", id.replace('/', "%2F"));
+        assert!(
+            index.contains(&format!("href=\"{href}\"")),
+            "{href}\n{index}"
+        );
+        let page = client().get(server.url(&href)).send().unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "{href}");
+        assert!(
+            page.text()
+                .unwrap()
+                .contains(&format!("<code>{spec}</code>")),
+            "{href}"
+        );
+    }
+    let response = client()
+        .get(server.url("/api/v1/experiments/b%2Fx.xos/report"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let source = client()
+        .get(server.url("/experiments/a2%2Fy.xos/source"))
+        .send()
+        .unwrap();
+    assert_eq!(source.text().unwrap(), "experiment {\n");
+
+    // Renaming the first makes the second the experiment of that name:
+    // the first's old id is announced as removed.
+    let first = server.dir.join("a/x.xos");
+    let renamed = example("checkout/checkout.xos").replace("checkout_redesign", "renamed");
+    let change = wait_for_event(
+        server.addr,
+        || std::fs::write(&first, &renamed).unwrap(),
+        |c| c["kind"] == "removed" && c["id"] == "dup_name" && c["spec"] == "a/x.xos",
+    );
+    assert_eq!(change["experiment"], "dup_name");
+    let page = client()
+        .get(server.url("/experiments/dup_name"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("<code>b/x.xos</code>"), "{page}");
+    let list: Value = client()
+        .get(server.url("/api/v1/experiments"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let b = list["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["spec"] == "b/x.xos")
+        .unwrap();
+    assert_eq!(
+        (b["id"].as_str(), b["failed"].as_bool()),
+        (Some("dup_name"), Some(false))
+    );
+}
+
+/// The power calculator refuses what has no meaningful answer, with the
+/// same bounds as a spec where they exist, and the documented example is
+/// what the server answers.
+#[test]
+fn the_calculator_refuses_meaningless_inputs() {
+    let server = Server::examples(&[]);
+    let calc = |inputs: Value| {
+        client()
+            .post(server.url("/api/v1/plan"))
+            .json(&inputs)
+            .send()
+            .unwrap()
+    };
+    for (inputs, wanted) in [
+        (
+            serde_json::json!({"baseline": 0.12, "mde": 0.05, "power": 1e-10}),
+            "power must be at least 0.5",
+        ),
+        (
+            serde_json::json!({"baseline": 0.12, "mde": 0.05, "power": 0.025}),
+            "power must be at least 0.5",
+        ),
+        (
+            serde_json::json!({"baseline": 0.12, "mde": 0.88, "relative": false}),
+            "strictly between 0 and 1",
+        ),
+        (
+            serde_json::json!({"baseline": 0.12, "mde": 0.05, "alpha": 0.6}),
+            "alpha must be",
+        ),
+    ] {
+        let response = calc(inputs.clone());
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{inputs}"
+        );
+        let message = response.json::<Value>().unwrap()["error"].to_string();
+        assert!(message.contains(wanted), "{inputs}: {message}");
+    }
+    // docs/api.md's example.
+    let body: Value = calc(serde_json::json!({
+        "baseline": 0.12, "mde": 0.05, "relative": true, "alpha": 0.05, "power": 0.8,
+        "treatment_share": 0.5, "daily_units": 20000
+    }))
+    .json()
+    .unwrap();
+    assert_eq!(
+        (
+            &body["control"],
+            &body["total"],
+            &body["days"],
+            &body["curve"][0]["total"]
+        ),
+        (
+            &Value::from(47034),
+            &Value::from(94068),
+            &Value::from(5),
+            &Value::from(4703)
+        )
+    );
+    let api = std::fs::read_to_string(manifest().join("docs/api.md")).unwrap();
+    assert!(
+        api.contains("{ \"control\": 47034, \"treatment\": 47034, \"total\": 94068, \"days\": 5")
+    );
+    // A tiny answer: every point of the curve has units.
+    let body: Value = calc(serde_json::json!({"baseline": 0.5, "mde": 0.9, "power": 0.5}))
+        .json()
+        .unwrap();
+    let curve = body["curve"].as_array().unwrap();
+    assert!(
+        !curve.is_empty() && curve.iter().all(|p| p["total"].as_u64() > Some(0)),
+        "{body}"
+    );
+    let page = client()
+        .get(server.url("/plan?baseline=12&mde=5&scale=bogus"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("`bogus` is not a scale of the MDE"), "{page}");
+    assert!(
+        !page.contains("id=\"n-total\""),
+        "no answer for a bogus scale"
+    );
+}
+
+/// *Download spec* with an empty spec box downloads the spec inferred from
+/// the CSV, as *Evaluate* does with it.
+#[test]
+fn downloading_an_empty_spec_gives_the_inferred_one() {
+    let server = Server::examples(&[]);
+    let form = multipart::Form::new()
+        .text("csv", TWO_ARM)
+        .text("file_name", "two_arm.csv")
+        .text("spec", "  ");
+    let response = client()
+        .post(server.url("/try/spec.xos"))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"two_arm.xos\""
+    );
+    let inferred = xos::serve::infer::infer(TWO_ARM, "two_arm.csv", &Default::default()).unwrap();
+    assert_eq!(response.text().unwrap(), inferred.text);
+    let response = client()
+        .post(server.url("/try/spec.xos"))
+        .multipart(multipart::Form::new().text("spec", ""))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().unwrap().contains("nothing to download"));
+    // A spec that cannot be read is refused, not replaced by the inferred one.
+    let form = multipart::Form::new()
+        .text("csv", TWO_ARM)
+        .part("spec", multipart::Part::bytes(vec![0xff, 0xfe]));
+    let response = client()
+        .post(server.url("/try/spec.xos"))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = response.text().unwrap();
+    assert!(page.contains("the `spec` part is not UTF-8 text"), "{page}");
+    assert!(!page.contains("experiment two_arm {"), "nothing inferred");
+}

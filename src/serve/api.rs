@@ -144,18 +144,40 @@ pub async fn read_parts(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
+            Err(err) if timed_out(&err) => return Err(stalled()),
             Err(err) => return Err(upload_error(err.status(), &err.body_text(), limit)),
         };
         let name = field.name().unwrap_or("").to_string();
         let file_name = field.file_name().map(str::to_string);
         let bytes = match field.bytes().await {
             Ok(bytes) => bytes.to_vec(),
+            Err(err) if timed_out(&err) => return Err(stalled()),
             Err(err) => return Err(upload_error(err.status(), &err.body_text(), limit)),
         };
         parts.entry(name).or_insert(Part { file_name, bytes });
     }
     Ok(parts)
 }
+
+/// Whether reading a body failed because the client paused longer than
+/// `--read-timeout` (the body's timeout layer, anywhere in the error's
+/// chain of sources).
+pub fn timed_out(err: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(err), |e| e.source())
+        .any(|e| e.is::<tower_http::timeout::TimeoutError>())
+}
+
+/// The 408 of a body that stalled.
+fn stalled() -> BadUpload {
+    BadUpload {
+        status: StatusCode::REQUEST_TIMEOUT,
+        message: STALLED.to_string(),
+    }
+}
+
+/// The message of a 408: the body stopped arriving.
+pub const STALLED: &str = "the request body stopped arriving for longer than this server waits \
+     (`xos serve --read-timeout`)";
 
 fn upload_error(status: StatusCode, text: &str, limit: usize) -> BadUpload {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -189,8 +211,13 @@ fn text_part(parts: &HashMap<String, Part>, name: &str) -> Result<Option<String>
 /// One row of `GET /api/v1/experiments` and of the index page.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
-    /// The experiment's name (the file stem while the spec does not parse).
+    /// The experiment's name (its spec's relative path while the spec has
+    /// never parsed).
     pub name: String,
+    /// The experiment's key in URLs (`/api/v1/experiments/{id}/report`):
+    /// its name, or its spec's relative path when an earlier spec declares
+    /// the same name or the spec never parsed.
+    pub id: String,
     /// The spec, relative to the served folder.
     pub spec: String,
     /// The spec's `title`, from the last good evaluation.
@@ -250,6 +277,7 @@ impl Summary {
         let report = entry.last_good.as_ref().map(|e| &e.report);
         Summary {
             name: entry.name.clone(),
+            id: entry.id.clone(),
             spec: entry.relative.clone(),
             title: report.and_then(|r| r.title.clone()),
             owner: report.and_then(|r| r.owner.clone()),
@@ -309,12 +337,12 @@ pub async fn experiments(State(state): State<Arc<AppState>>) -> Response {
     axum::Json(json!({ "experiments": summaries })).into_response()
 }
 
-/// The entry of `name`, evaluated without error, or the error response.
-fn evaluated(state: &AppState, name: &str) -> Result<Arc<super::app::Evaluated>, Response> {
-    let Some(entry) = state.entry(name) else {
+/// The entry of `id`, evaluated without error, or the error response.
+fn evaluated(state: &AppState, id: &str) -> Result<Arc<super::app::Evaluated>, Response> {
+    let Some(entry) = state.entry(id) else {
         return Err(error(
             StatusCode::NOT_FOUND,
-            format!("no experiment named `{name}` is served"),
+            format!("no experiment named `{id}` is served"),
         ));
     };
     match (&entry.errors, &entry.last_good) {
@@ -325,7 +353,7 @@ fn evaluated(state: &AppState, name: &str) -> Result<Arc<super::app::Evaluated>,
         )),
         (None, None) => Err(error(
             StatusCode::NOT_FOUND,
-            format!("`{name}` has not been evaluated"),
+            format!("`{id}` has not been evaluated"),
         )),
     }
 }
@@ -486,6 +514,7 @@ pub async fn plan(State(state): State<Arc<AppState>>, request: Request) -> Respo
         let bytes = match axum::body::to_bytes(request.into_body(), state.options.max_upload).await
         {
             Ok(bytes) => bytes,
+            Err(err) if timed_out(&err) => return error(StatusCode::REQUEST_TIMEOUT, STALLED),
             Err(_) => {
                 return error(
                     StatusCode::PAYLOAD_TOO_LARGE,

@@ -27,9 +27,61 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 /// The cookie that carries the token for pages.
 pub const COOKIE: &str = "xos_token";
 
+/// A bearer token a client must present (`--token`, `XOS_TOKEN`): one or
+/// more visible ASCII characters other than `;`, `,`, `"` and `\` — no
+/// space, no control character, nothing beyond ASCII. It travels in the
+/// `Authorization` header and in the `xos_token` cookie, and these are the
+/// characters both carry unchanged (RFC 6265's cookie octets); any other
+/// token would be accepted at startup and then never match.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// Checks `text` as a token; the error says which character is not allowed, without
+    /// repeating the token.
+    pub fn new(text: &str) -> Result<Token, String> {
+        if text.is_empty() {
+            return Err("the token is empty".to_string());
+        }
+        if let Some((at, c)) = text
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_graphic() || matches!(c, ';' | ',' | '"' | '\\'))
+        {
+            let what = if c.is_whitespace() {
+                "a space".to_string()
+            } else if c.is_control() {
+                "a control character".to_string()
+            } else if c.is_ascii() {
+                format!("`{c}`")
+            } else {
+                "a character beyond ASCII".to_string()
+            };
+            return Err(format!(
+                "character {} of the token is {what}: a token may hold only visible ASCII \
+                 characters other than `;`, `,`, `\"` and `\\` (it is sent in a header and a cookie)",
+                at + 1
+            ));
+        }
+        Ok(Token(text.to_string()))
+    }
+
+    /// The token's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Never prints the secret.
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(…)")
+    }
+}
+
 /// Rejects requests without the token (when one is set).
 pub async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let Some(token) = state.options.token.as_deref() else {
+    let Some(token) = state.options.token.as_ref().map(Token::as_str) else {
         return next.run(request).await;
     };
     // CORS preflights carry no credentials by design; the CORS layer
@@ -43,6 +95,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, request: Request, next: N
         && !path.starts_with("/api/")
     {
         let rest = without_token(request.uri().query());
+        let path = same_origin(&path);
         let location = if rest.is_empty() {
             path
         } else {
@@ -60,6 +113,14 @@ pub async fn guard(State(state): State<Arc<AppState>>, request: Request, next: N
         return response;
     }
     unauthorized(&path)
+}
+
+/// `path` as a redirect target that stays on this server: a target that
+/// starts with `//` or `/\` is another host to a browser (`//evil.com/`
+/// is `http://evil.com/`), so the leading slashes and backslashes become
+/// one `/`.
+fn same_origin(path: &str) -> String {
+    format!("/{}", path.trim_start_matches(['/', '\\']))
 }
 
 /// The 401 answer, in the shape of the part of the server asked.
@@ -91,9 +152,9 @@ fn presented(request: &Request) -> Option<&str> {
     if let Some(bearer) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_token)
     {
-        return Some(bearer.trim());
+        return Some(bearer);
     }
     headers
         .get_all(header::COOKIE)
@@ -103,6 +164,15 @@ fn presented(request: &Request) -> Option<&str> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == COOKIE)
         .map(|(_, value)| value)
+}
+
+/// The credentials of an `Authorization` value of the `Bearer` scheme,
+/// whose name is case-insensitive (RFC 7235 §2.1: `bearer`, `BEARER`).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.trim().split_once([' ', '\t'])?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credentials.trim())
 }
 
 fn query_token(query: Option<&str>) -> Option<String> {
@@ -191,6 +261,34 @@ mod tests {
         assert!(same(b"secret", b"secret"));
         assert!(!same(b"secret", b"secreT"));
         assert!(!same(b"secret", b"secret2"));
+    }
+
+    #[test]
+    fn tokens_are_visible_ascii_without_cookie_delimiters() {
+        assert!(Token::new("s3cret-._~+/=").is_ok());
+        for bad in ["", " ", "a b", "a;b=c", "a,b", "a\"b", "a\\b", "é", "a\tb"] {
+            assert!(Token::new(bad).is_err(), "{bad:?}");
+        }
+        let err = Token::new("xyzé").unwrap_err();
+        assert!(err.contains("character 4") && !err.contains("xyz"), "{err}");
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER   abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
+    }
+
+    #[test]
+    fn redirects_stay_on_this_server() {
+        assert_eq!(same_origin("/"), "/");
+        assert_eq!(same_origin("/experiments/x"), "/experiments/x");
+        assert_eq!(same_origin("//evil.com/"), "/evil.com/");
+        assert_eq!(same_origin("/\\evil.com"), "/evil.com");
+        assert_eq!(same_origin("/\\/\\/evil.com"), "/evil.com");
     }
 
     #[test]

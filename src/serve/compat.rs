@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -94,6 +95,8 @@ struct Upload {
     labels: Vec<String>,
     /// The CSV as evaluated (labels normalised).
     csv: String,
+    /// The spec sent or inferred, or why there is none (no spec can be
+    /// inferred, or the file is not a readable CSV).
     spec: Result<String, String>,
     /// What the inference chose or ignored, for the health issues.
     notes: Vec<String>,
@@ -102,6 +105,21 @@ struct Upload {
 }
 
 impl Upload {
+    /// A file that cannot be read as a CSV: no rows, and `problem` where the
+    /// spec would be, so evaluating it reports the problem.
+    fn unreadable(file_name: String, problem: &str) -> Upload {
+        Upload {
+            file_name,
+            header: Vec::new(),
+            rows: Vec::new(),
+            labels: Vec::new(),
+            csv: String::new(),
+            spec: Err(problem.to_string()),
+            notes: Vec::new(),
+            missing_guardrails: Vec::new(),
+        }
+    }
+
     fn multi_arm(&self) -> bool {
         self.labels.len() > 2 || !self.labels.iter().any(|l| l == "treatment")
     }
@@ -117,6 +135,7 @@ impl Upload {
             .iter()
             .find(|r| r.get(variant).map(String::as_str) == Some(label))?
             .get(column)?
+            .trim()
             .parse()
             .ok()
     }
@@ -139,7 +158,9 @@ async fn upload(
     let mut parts = api::read_parts(multipart, state.options.max_upload)
         .await
         .map_err(|bad| {
-            let status = if bad.status == StatusCode::PAYLOAD_TOO_LARGE {
+            let status = if bad.status == StatusCode::PAYLOAD_TOO_LARGE
+                || bad.status == StatusCode::REQUEST_TIMEOUT
+            {
                 bad.status
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -160,19 +181,31 @@ async fn upload(
         ));
     }
     let file_name = sandbox::data_name(Some(&file_name));
-    let text = String::from_utf8(file.bytes)
-        .map_err(|_| detail(StatusCode::BAD_REQUEST, "The CSV is not UTF-8 text"))?;
-    if text.trim().is_empty() {
-        return Err(detail(StatusCode::BAD_REQUEST, "The CSV file is empty"));
-    }
+    // A spec that cannot be read is refused, never replaced by the inferred
+    // one; an empty one means "infer".
+    let spec_part =
+        match parts.remove("spec") {
+            None => None,
+            Some(part) => Some(String::from_utf8(part.bytes).map_err(|_| {
+                detail(StatusCode::BAD_REQUEST, "the `spec` part is not UTF-8 text")
+            })?),
+        }
+        .filter(|s| !s.trim().is_empty());
+    // Data that cannot be read is invalid data: the health check reports it
+    // as `Blocked` (200), the other endpoints answer 400.
+    let text = match String::from_utf8(file.bytes) {
+        Ok(text) if text.trim().is_empty() => {
+            return Ok(Upload::unreadable(file_name, "The CSV file is empty"));
+        }
+        Ok(text) => text,
+        Err(_) => return Ok(Upload::unreadable(file_name, "The CSV is not UTF-8 text")),
+    };
     // One reader per thread, reset between uploads (see `data::records`).
     let mut records = crate::data::records::records(&text, b',');
-    let header: Vec<String> = records
-        .next()
-        .ok_or_else(|| detail(StatusCode::BAD_REQUEST, "The CSV file has no header"))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    let Some(header) = records.next() else {
+        return Ok(Upload::unreadable(file_name, "The CSV file has no header"));
+    };
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
     let variant = header
         .iter()
         .position(|h| h.eq_ignore_ascii_case("variant"));
@@ -211,10 +244,6 @@ async fn upload(
         .filter(|g| !header.contains(g))
         .cloned()
         .collect();
-    let spec_part = parts
-        .remove("spec")
-        .map(|p| String::from_utf8(p.bytes).unwrap_or_default())
-        .filter(|s| !s.trim().is_empty());
     let (spec, notes) = match spec_part {
         Some(spec) => (Ok(spec), Vec::new()),
         None => {
@@ -294,6 +323,26 @@ async fn uploaded_report(
         Ok(report) => Ok((upload, report)),
         Err(problems) => Err(bad_data(&problems)),
     }
+}
+
+/// The body of a JSON endpoint, or its error as `{"detail": …}`: 413 past
+/// the upload limit, 408 when it stalled, 400 when it could not be read.
+fn json_body(
+    state: &AppState,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Result<axum::body::Bytes, Response> {
+    body.map_err(|rejection| {
+        if api::timed_out(&rejection) {
+            detail(StatusCode::REQUEST_TIMEOUT, api::STALLED)
+        } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            detail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                api::too_large_message(state.options.max_upload),
+            )
+        } else {
+            detail(StatusCode::BAD_REQUEST, rejection.body_text())
+        }
+    })
 }
 
 /// A 400 for data xos cannot evaluate (the old system answered 500).
@@ -462,22 +511,20 @@ async fn analyze(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     match uploaded_report(&state, multipart, query.guardrails.as_deref()).await {
-        Ok((upload, report)) => {
-            axum::Json(analysis(&state, &report, &upload).await).into_response()
-        }
+        Ok((upload, report)) => axum::Json(analysis(&report, &upload)).into_response(),
         Err(response) => response,
     }
 }
 
 /// The `/api/analyze` object of an evaluated upload.
-async fn analysis(state: &Arc<AppState>, report: &Report, upload: &Upload) -> Value {
+fn analysis(report: &Report, upload: &Upload) -> Value {
     let multi = upload.multi_arm();
     json!({
         "status": "success",
         "is_multivariant": multi,
         "variant_count": report.metrics.first().map_or(0, |m| m.variants.len()),
         "primary_result": if multi {
-            multi_primary(state, report, upload).await
+            multi_primary(report, upload)
         } else {
             two_arm_primary(report, upload)
         },
@@ -550,7 +597,7 @@ fn omnibus(arms: &[(u64, u64)]) -> Option<(f64, u64, f64)> {
     Some((chi2, df, chi2_sf(chi2, df as f64)))
 }
 
-async fn multi_primary(state: &Arc<AppState>, report: &Report, upload: &Upload) -> Value {
+fn multi_primary(report: &Report, upload: &Upload) -> Value {
     let Some(metric) = primary(report) else {
         return Value::Null;
     };
@@ -596,7 +643,7 @@ async fn multi_primary(state: &Arc<AppState>, report: &Report, upload: &Upload) 
     json!({
         "overall": overall,
         "variants": variants,
-        "all_pairs": all_pairs(state, report, upload, metric).await,
+        "all_pairs": all_pairs(report, upload, metric),
         "correction_method": correction_name(report.settings.correction),
         "control_stats": arm_stats(metric, 0, upload),
         "is_multivariant": true,
@@ -604,73 +651,46 @@ async fn multi_primary(state: &Arc<AppState>, report: &Report, upload: &Upload) 
     })
 }
 
-/// Every pair of arms in row order, `variant_b − variant_a`, with xos's own
-/// rate test (each pair evaluated as a two-arm experiment) and the
-/// configured correction over the pairs.
-async fn all_pairs(
-    state: &Arc<AppState>,
-    report: &Report,
-    upload: &Upload,
-    metric: &MetricReport,
-) -> Value {
+/// Every pair of arms in row order, `variant_b − variant_a`, with the
+/// spec's rate test (`compare_rates_with`, the function the evaluation
+/// uses for each treatment against the control) and the configured
+/// correction over the pairs. A pair costs a few microseconds: nothing else
+/// of an evaluation (credible intervals, the policy) is computed for it.
+fn all_pairs(report: &Report, upload: &Upload, metric: &MetricReport) -> Value {
     let names: Vec<&str> = upload
         .labels
         .iter()
         .map(String::as_str)
         .filter(|l| metric.variants.iter().any(|v| v.name == *l))
         .collect();
+    let units = |name: &str| {
+        metric
+            .variants
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.units)
+    };
+    let method = report.settings.rate_test.method();
+    let alpha = report.settings.alpha;
     let mut pairs = Vec::new();
     for (i, a) in names.iter().enumerate() {
         for b in &names[i + 1..] {
-            let (Some(units_a), Some(units_b)) = (
-                metric
-                    .variants
-                    .iter()
-                    .find(|v| v.name == *a)
-                    .map(|v| v.units),
-                metric
-                    .variants
-                    .iter()
-                    .find(|v| v.name == *b)
-                    .map(|v| v.units),
-            ) else {
+            let (Some(units_a), Some(units_b)) = (units(a), units(b)) else {
                 continue;
             };
             let x_a = upload.count(a, &metric.column).unwrap_or(0);
             let x_b = upload.count(b, &metric.column).unwrap_or(0);
-            let spec = format!(
-                "experiment pair {{\n variants {{ a 50% b 50% }}\n primary m = rate(conversions)\n \
-                 settings {{ alpha {} correction none rate_test {} }}\n}}\n",
-                crate::numbers::number(report.settings.alpha),
-                serde_json::to_value(report.settings.rate_test)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_else(|| "score".to_string()),
+            let result = crate::stats::proportion::compare_rates_with(
+                units_a, x_a, units_b, x_b, alpha, method,
             );
-            let csv = format!("variant,users,conversions\na,{units_a},{x_a}\nb,{units_b},{x_b}\n");
-            let result = sandbox::run(
-                &state.plans,
-                &spec,
-                csv.into_bytes(),
-                "pair.csv",
-                usize::MAX,
-            )
-            .ok()
-            .and_then(|u| {
-                u.report
-                    .metrics
-                    .first()
-                    .and_then(|m| m.comparisons.first().cloned())
-            });
             pairs.push((a.to_string(), b.to_string(), result));
         }
     }
     let raw: Vec<f64> = pairs
         .iter()
-        .map(|(_, _, c)| c.as_ref().and_then(|c| c.p_value).unwrap_or(1.0))
+        .map(|(_, _, c)| c.as_ref().map_or(1.0, |c| c.p_value))
         .collect();
     let adjusted = crate::stats::multiple::adjust(&raw, adjustment(report.settings.correction));
-    let alpha = report.settings.alpha;
     Value::Array(
         pairs
             .iter()
@@ -679,7 +699,7 @@ async fn all_pairs(
                 json!({
                     "variant_a": a,
                     "variant_b": b,
-                    "absolute_lift": num(c.as_ref().and_then(|c| c.abs_lift)),
+                    "absolute_lift": num(c.as_ref().map(|c| c.abs_lift)),
                     "p_value": p_raw,
                     "p_value_corrected": p_adj,
                     "is_significant_corrected": *p_adj < alpha,
@@ -1004,10 +1024,90 @@ fn count_of(value: &Value, key: &str) -> Option<u64> {
     value.get(key).and_then(Value::as_u64)
 }
 
-/// The aggregated CSV the echoed objects describe: users and conversions
-/// per arm, and each guardrail's counts. Echoed booleans and verdicts are
-/// never read (A2): xos decides again from the counts.
-fn memo_csv(primary: &Value, guardrails: &Value) -> Result<String, String> {
+/// The columns of the arms in the memo's CSV, which no guardrail may take.
+const ARM_COLUMNS: [&str; 3] = ["variant", "users", "conversions"];
+
+/// One guardrail entry echoed back: its name and the two counts.
+struct EchoedGuardrail {
+    name: String,
+    control: u64,
+    treatment: u64,
+}
+
+/// Reads the guardrail entry at `at` (`guardrail_results[0]`): a `name`
+/// string and `control_count` / `treatment_count` as JSON integers ≥ 0, the
+/// type `compat-api.md` gives them. `Ok(None)` for the entry analyze writes
+/// for a `?guardrails=` column the file lacks (it has an `error` and no
+/// counts). Anything else is refused, naming the entry and the field: a
+/// guardrail is never dropped from the decision.
+fn echoed_guardrail(entry: &Value, at: &str) -> Result<Option<EchoedGuardrail>, String> {
+    let Some(fields) = entry.as_object() else {
+        return Err(format!(
+            "{at}: a guardrail must be an object with `name`, `control_count` and `treatment_count`, not `{}`",
+            shown_json(entry)
+        ));
+    };
+    let name = match fields.get("name") {
+        Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
+        Some(other) => {
+            return Err(format!(
+                "{at}: the guardrail's `name` must be a column name, not `{}`",
+                shown_json(other)
+            ));
+        }
+        None => return Err(format!("{at}: the guardrail has no `name`")),
+    };
+    if fields.contains_key("error")
+        && !fields.contains_key("control_count")
+        && !fields.contains_key("treatment_count")
+    {
+        return Ok(None);
+    }
+    if ARM_COLUMNS.contains(&name.as_str()) {
+        return Err(format!(
+            "{at}: guardrail `{name}` takes the name of an arm column (`variant`, `users`, `conversions`)"
+        ));
+    }
+    let count = |key: &str| -> Result<u64, String> {
+        match fields.get(key) {
+            None => Err(format!(
+                "{at}: guardrail `{name}` has no `{key}`: xos decides again from each guardrail's \
+                 `control_count` and `treatment_count`"
+            )),
+            Some(value) => value.as_u64().ok_or_else(|| {
+                format!(
+                    "{at}: guardrail `{name}`: `{key}` must be a whole number of events written as a \
+                     JSON integer (such as 120), not `{}`",
+                    shown_json(value)
+                )
+            }),
+        }
+    };
+    Ok(Some(EchoedGuardrail {
+        control: count("control_count")?,
+        treatment: count("treatment_count")?,
+        name,
+    }))
+}
+
+/// A JSON value as it was sent, cut to 60 characters for a message.
+fn shown_json(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
+/// The aggregated CSV the echoed objects describe — users and conversions
+/// per arm, and each guardrail's counts — with the guardrails' names.
+/// Echoed booleans and verdicts are never read (A2): xos decides again from
+/// the counts. Every guardrail sent is in the CSV, or the request is refused
+/// with a message naming it: a two-arm `primary_result` takes a list of
+/// guardrails, a multi-arm one `{"by_variant": {arm: [...]}}` with every
+/// guardrail under every treatment arm and one `control_count` per
+/// guardrail.
+fn memo_csv(primary: &Value, guardrails: &Value) -> Result<(String, Vec<String>), String> {
     let mut arms: Vec<(String, u64, u64)> = Vec::new();
     let arm = |name: &str, stats: &Value| -> Result<(String, u64, u64), String> {
         match (count_of(stats, "users"), count_of(stats, "conversions")) {
@@ -1017,7 +1117,8 @@ fn memo_csv(primary: &Value, guardrails: &Value) -> Result<String, String> {
             )),
         }
     };
-    if primary.get("is_multivariant") == Some(&Value::Bool(true)) {
+    let multi = primary.get("is_multivariant") == Some(&Value::Bool(true));
+    if multi {
         arms.push(arm(
             "control",
             primary.get("control_stats").unwrap_or(&Value::Null),
@@ -1039,59 +1140,104 @@ fn memo_csv(primary: &Value, guardrails: &Value) -> Result<String, String> {
             primary.get("treatment").unwrap_or(&Value::Null),
         )?);
     }
-    // Guardrail counts: name → label → count.
+    // Each guardrail's count per arm label, in the order first sent.
     let mut names: Vec<String> = Vec::new();
     let mut counts: HashMap<(String, String), u64> = HashMap::new();
-    let mut take = |entry: &Value, variant: &str| {
-        let Some(name) = entry.get("name").and_then(Value::as_str) else {
-            return;
+    let mut take = |entry: &Value, variant: &str, at: &str| -> Result<(), String> {
+        let Some(g) = echoed_guardrail(entry, at)? else {
+            return Ok(());
         };
-        if entry.get("error").is_some() {
-            return;
+        if !names.contains(&g.name) {
+            names.push(g.name.clone());
         }
-        if let (Some(c), Some(t)) = (
-            count_of(entry, "control_count"),
-            count_of(entry, "treatment_count"),
-        ) {
-            if !names.iter().any(|n| n == name) {
-                names.push(name.to_string());
+        if counts
+            .insert((g.name.clone(), variant.to_string()), g.treatment)
+            .is_some()
+        {
+            return Err(format!(
+                "{at}: guardrail `{}` is listed twice for `{variant}`",
+                g.name
+            ));
+        }
+        let control = (g.name.clone(), "control".to_string());
+        match counts.get(&control) {
+            Some(&earlier) if earlier != g.control => Err(format!(
+                "{at}: guardrail `{}` has `control_count` {} here and {earlier} under another arm: \
+                 the control has one count",
+                g.name, g.control
+            )),
+            _ => {
+                counts.insert(control, g.control);
+                Ok(())
             }
-            counts.insert((name.to_string(), "control".to_string()), c);
-            counts.insert((name.to_string(), variant.to_string()), t);
         }
     };
-    match guardrails {
-        Value::Array(list) => list.iter().for_each(|e| take(e, "treatment")),
-        Value::Object(map) => {
-            if let Some(by_variant) = map.get("by_variant").and_then(Value::as_object) {
-                for (variant, list) in by_variant {
-                    for entry in list.as_array().into_iter().flatten() {
-                        take(entry, variant);
-                    }
+    match (guardrails, multi) {
+        (Value::Array(list), false) => {
+            for (i, entry) in list.iter().enumerate() {
+                take(entry, "treatment", &format!("guardrail_results[{i}]"))?;
+            }
+        }
+        (Value::Object(map), true) => {
+            let by_variant = map.get("by_variant").and_then(Value::as_object).ok_or(
+                "guardrail_results: a multi-arm result needs `by_variant`, an object of lists by arm",
+            )?;
+            for (variant, list) in by_variant {
+                if !arms.iter().skip(1).any(|(label, _, _)| label == variant) {
+                    return Err(format!(
+                        "guardrail_results.by_variant: `{variant}` is not an arm of primary_result"
+                    ));
+                }
+                let list = list.as_array().ok_or_else(|| {
+                    format!("guardrail_results.by_variant.{variant} must be a list of guardrails")
+                })?;
+                for (i, entry) in list.iter().enumerate() {
+                    take(
+                        entry,
+                        variant,
+                        &format!("guardrail_results.by_variant.{variant}[{i}]"),
+                    )?;
                 }
             }
         }
+        (Value::Array(_), true) => {
+            return Err(
+                "guardrail_results: a multi-arm primary_result takes `{\"by_variant\": …}`, not a list"
+                    .into(),
+            );
+        }
+        (Value::Object(_), false) => {
+            return Err(
+                "guardrail_results: a two-arm primary_result takes a list of guardrails, not an object"
+                    .into(),
+            );
+        }
         _ => return Err("guardrail_results must be a list or an object".into()),
     }
-    let names: Vec<String> = names
-        .into_iter()
-        .filter(|n| {
-            arms.iter()
-                .all(|(label, _, _)| counts.contains_key(&(n.clone(), label.clone())))
-        })
-        .collect();
+    for name in &names {
+        if let Some((label, _, _)) = arms
+            .iter()
+            .find(|(label, _, _)| !counts.contains_key(&(name.clone(), label.clone())))
+        {
+            return Err(format!(
+                "guardrail_results: guardrail `{name}` has no entry for the arm `{label}`"
+            ));
+        }
+    }
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["variant".to_string(), "users".into(), "conversions".into()];
+    let mut header: Vec<String> = ARM_COLUMNS.iter().map(ToString::to_string).collect();
     header.extend(names.iter().cloned());
-    let _ = writer.write_record(&header);
+    writer.write_record(&header).map_err(|e| e.to_string())?;
     for (label, users, conversions) in &arms {
         let mut row = vec![label.clone(), users.to_string(), conversions.to_string()];
         for name in &names {
             row.push(counts[&(name.clone(), label.clone())].to_string());
         }
-        let _ = writer.write_record(&row);
+        writer.write_record(&row).map_err(|e| e.to_string())?;
     }
-    String::from_utf8(writer.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+    let csv = String::from_utf8(writer.into_inner().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    Ok((csv, names))
 }
 
 /// The memo's HTML with its `<style>` moved into `<body>` (the old front end
@@ -1115,7 +1261,14 @@ fn styled_body_html(html: &str) -> String {
 }
 
 /// `POST /api/decision-memo`.
-async fn decision_memo(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+async fn decision_memo(
+    State(state): State<Arc<AppState>>,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Response {
+    let body = match json_body(&state, body) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let request: MemoRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(err) => {
@@ -1136,12 +1289,18 @@ async fn decision_memo(State(state): State<Arc<AppState>>, body: axum::body::Byt
             "Field required: experiment_name, health_result, primary_result and guardrail_results",
         );
     };
-    let csv = match memo_csv(&primary_result, &guardrails) {
+    let (csv, guardrail_names) = match memo_csv(&primary_result, &guardrails) {
         Ok(csv) => csv,
         Err(why) => return detail(StatusCode::BAD_REQUEST, why),
     };
     let file_name = format!("{}.csv", super::infer::experiment_name(&name));
-    let inferred = match infer(&csv, &file_name, &InferOptions::default()) {
+    // The guardrails sent are the guardrails: none is left to inference,
+    // which would ignore a column whose counts exceed the users.
+    let options = InferOptions {
+        guardrails: Some(guardrail_names),
+        ..InferOptions::default()
+    };
+    let inferred = match infer(&csv, &file_name, &options) {
         Ok(inferred) => inferred,
         Err(no_spec) => return detail(StatusCode::BAD_REQUEST, no_spec.0),
     };
@@ -1285,7 +1444,14 @@ fn obf() -> String {
 /// integration on the observed information fractions (earlier looks from
 /// `previous_looks`, else k/K below the current one; later looks spaced
 /// evenly up to 1), the unpooled Wald z of the rates, and the decision.
-async fn sequential_analysis(body: axum::body::Bytes) -> Response {
+async fn sequential_analysis(
+    State(state): State<Arc<AppState>>,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Response {
+    let body = match json_body(&state, body) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let r: SequentialRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(err) => {

@@ -22,6 +22,10 @@ pub struct Change {
     pub kind: &'static str,
     /// The experiment's name.
     pub experiment: String,
+    /// The experiment's key in URLs (`/experiments/{id}`): its name, or its
+    /// spec's path when the name is taken by an earlier spec or the spec
+    /// never parsed.
+    pub id: String,
     /// The spec, relative to the served folder.
     pub spec: String,
     /// The entry's revision: increases by one per evaluation.
@@ -49,6 +53,7 @@ impl Change {
                 "evaluated"
             },
             experiment: entry.name.clone(),
+            id: entry.id.clone(),
             spec: entry.relative.clone(),
             revision: entry.revision,
             evaluated_at: entry.evaluated_at.clone(),

@@ -13,6 +13,8 @@
 
 use std::collections::BTreeSet;
 
+use super::{MAX_COMPARISONS, MAX_VARIANTS};
+
 /// The spec text and what was inferred or ignored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Inferred {
@@ -93,6 +95,13 @@ pub fn infer_table(
         return Err(NoSpec(
             "the CSV names fewer than two variants: an experiment compares a control with at least one treatment".into(),
         ));
+    }
+    if labels.len() > MAX_VARIANTS {
+        return Err(NoSpec(format!(
+            "the CSV names {} variants, more than xos serve evaluates in one request ({MAX_VARIANTS}); \
+             evaluate it with `xos run` on the command line",
+            labels.len()
+        )));
     }
     if let Some(at) = labels
         .iter()
@@ -185,9 +194,20 @@ pub fn infer_table(
         }
     };
     let primary_mean = conversions.is_none().then(|| means[0].clone());
+    let metrics = 1 + means.len() - usize::from(primary_mean.is_some()) + guardrails.len();
+    let comparisons = (labels.len() - 1) * metrics;
+    if comparisons > MAX_COMPARISONS {
+        return Err(NoSpec(format!(
+            "the CSV's {} treatment arms × {metrics} metrics are {comparisons} comparisons, more \
+             than xos serve evaluates in one request ({MAX_COMPARISONS}); send a spec with fewer \
+             metrics (the compatible API also takes `?guardrails=a,b`), or evaluate it with \
+             `xos run` on the command line",
+            labels.len() - 1
+        )));
+    }
 
     let name = experiment_name(file_name);
-    let share = format!("{}%", trim_number(100.0 / labels.len() as f64));
+    let share = format!("{}%", equal_share(labels.len()));
     let mut text = String::new();
     text.push_str(&format!(
         "// Inferred by xos from the columns of `{}`: review it, then commit it next to the data.\n",
@@ -302,10 +322,22 @@ pub fn experiment_name(file_name: &str) -> String {
     }
 }
 
-/// `33.333…` → `33.3`, `50` → `50`.
-fn trim_number(x: f64) -> String {
-    let text = format!("{x:.1}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_string)
+/// The share of each of `n` variants in an equal split, in percent as the
+/// spec writes it: `100 / n` with the fewest decimals whose `n`-fold sum is
+/// within 0.1 percentage point of 100 % (`50`, `33.3`, `7.14`). The checker
+/// accepts shares summing to 100 % within 0.5 point and normalises them by
+/// their sum, so `n` equal shares are an exact equal split whatever their
+/// rounding.
+fn equal_share(n: usize) -> String {
+    let exact = 100.0 / n as f64;
+    (0..=12)
+        .map(|decimals| format!("{exact:.decimals$}"))
+        .find(|text| {
+            let share: f64 = text.parse().unwrap_or(f64::NAN);
+            (share * n as f64 - 100.0).abs() <= 0.1 + 1e-9
+        })
+        // 12 decimals leave an error of n · 5e-13: never reached.
+        .unwrap_or_else(|| format!("{exact}"))
 }
 
 #[cfg(test)]
@@ -362,6 +394,17 @@ mod tests {
             infer(csv, "x.csv", &lower).unwrap().variants,
             ["control", "variant a", "b"]
         );
+    }
+
+    #[test]
+    fn equal_shares_sum_to_100_percent_at_every_size() {
+        assert_eq!(equal_share(2), "50");
+        assert_eq!(equal_share(3), "33.3");
+        assert_eq!(equal_share(14), "7.14");
+        for n in 2..=1000 {
+            let share: f64 = equal_share(n).parse().unwrap();
+            assert!((share * n as f64 - 100.0).abs() <= 0.1 + 1e-9, "{n}");
+        }
     }
 
     #[test]

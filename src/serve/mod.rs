@@ -36,6 +36,29 @@ use crate::diagnostic::Diagnostic;
 /// The default upload limit of `--max-upload`: 50 MiB.
 pub const DEFAULT_MAX_UPLOAD: usize = 50 * 1024 * 1024;
 
+/// The default of `--read-timeout`: 30 s to send a request's headers, and
+/// at most 30 s of silence in the middle of its body.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The most variants (control included) of an experiment received over
+/// HTTP, sent as a spec or inferred from a CSV. The compatible API compares
+/// every pair of arms and integrates the probability of being best over
+/// every arm, both growing with the square of the arms (a 1,000-arm CSV of
+/// 15 KB cost 12 s of CPU and a 75 MB answer). `xos run` has no such bound.
+pub const MAX_VARIANTS: usize = 32;
+
+/// The most comparisons — treatment arms times metrics — of an experiment
+/// received over HTTP. A comparison of a rate with fewer than about 100
+/// events in an arm draws its credible interval by Monte Carlo
+/// (`settings.draws`, 100,000 by default), the most expensive part of an
+/// evaluation (about 20 ms each in a release build): this bounds their
+/// number in one request (32 of them took 0.68 s; `docs/limits.md`).
+pub const MAX_COMPARISONS: usize = 32;
+
+/// The most Monte Carlo draws (`settings { draws N }`) of a spec received
+/// over HTTP: the default. The command line allows up to 10,000,000.
+pub const MAX_DRAWS: u64 = 100_000;
+
 /// How `xos serve` runs.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
@@ -45,19 +68,24 @@ pub struct ServeOptions {
     pub bind: SocketAddr,
     /// Required as `Authorization: Bearer TOKEN` (or the `xos_token` cookie
     /// set from `?token=`) on every request when set.
-    pub token: Option<String>,
+    pub token: Option<auth::Token>,
     /// The largest request body accepted, in bytes; larger ones get 413.
     pub max_upload: usize,
-    /// The one origin allowed by CORS; CORS is off when `None`.
-    pub cors: Option<String>,
+    /// The origin(s) allowed by CORS; CORS is off when `None`.
+    pub cors: Option<app::Cors>,
     /// Whether the ExperimentOS-compatible endpoints answer (else 404).
     pub compat: bool,
     /// How long file events settle before a re-evaluation.
     pub debounce: Duration,
+    /// How long a client may take to send a request's headers (and, on a
+    /// kept-alive connection, to start its next request), and may pause
+    /// while sending a body; a connection that stalls longer is closed.
+    pub read_timeout: Duration,
 }
 
 impl ServeOptions {
-    /// Loopback on port 8000, no token, 50 MiB uploads, no CORS, no compat.
+    /// Loopback on port 8000, no token, 50 MiB uploads, no CORS, no compat,
+    /// a 30 s read timeout.
     pub fn new(dir: PathBuf) -> ServeOptions {
         ServeOptions {
             dir,
@@ -67,6 +95,7 @@ impl ServeOptions {
             cors: None,
             compat: false,
             debounce: Duration::from_millis(50),
+            read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
 }

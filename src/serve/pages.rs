@@ -110,6 +110,9 @@ pub fn not_found_page(path: &str) -> Response {
 #[derive(Debug, Serialize)]
 struct Row {
     name: String,
+    id: String,
+    /// The experiment's page, its id percent-encoded.
+    href: String,
     spec: String,
     title: String,
     owner: String,
@@ -206,6 +209,21 @@ pub async fn index(
     page("index.html", &context)
 }
 
+/// `text` as one URL path segment: every byte but RFC 3986's unreserved
+/// characters percent-encoded, so an id that is a path (`b/x.xos`) stays
+/// one segment (`b%2Fx.xos`), which the router decodes back.
+pub fn url_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Launch, hold, rollback, then specs that never evaluated.
 fn verdict_rank(verdict: Option<&str>) -> u8 {
     match verdict {
@@ -244,6 +262,8 @@ fn row(summary: &Summary) -> Row {
     };
     Row {
         name: summary.name.clone(),
+        id: summary.id.clone(),
+        href: format!("/experiments/{}", url_segment(&summary.id)),
         spec: summary.spec.clone(),
         title: summary.title.clone().unwrap_or_default(),
         owner: summary.owner.clone().unwrap_or_default(),
@@ -327,6 +347,8 @@ fn shown(diagnostics: &Diagnostics) -> Vec<ShownDiagnostic> {
 fn experiment_context(entry: &Entry) -> tera::Context {
     let mut context = context("experiment");
     context.insert("name", &entry.name);
+    context.insert("id", &entry.id);
+    context.insert("url_id", &url_segment(&entry.id));
     context.insert("spec", &entry.relative);
     context.insert("revision", &entry.revision);
     context.insert("evaluated_at", &entry.evaluated_at);
@@ -387,6 +409,52 @@ pub async fn try_page() -> Response {
     page("try.html", &context)
 }
 
+/// The parts of the `/try` form: the CSV (the chosen file, else the pasted
+/// text) with the name it is shown under, and the spec text (empty: infer).
+struct TryForm {
+    csv: String,
+    file_name: String,
+    spec: String,
+}
+
+/// Reads the `/try` form. A part that is not UTF-8 text is refused, naming
+/// it: a spec that cannot be read is never replaced by the inferred one.
+fn try_form(parts: &mut HashMap<String, api::Part>) -> Result<TryForm, String> {
+    let mut text = |name: &str| -> Result<Option<String>, String> {
+        parts
+            .remove(name)
+            .map(|part| {
+                String::from_utf8(part.bytes).map_err(|_| {
+                    if name == "spec" {
+                        "the `spec` part is not UTF-8 text".to_string()
+                    } else {
+                        format!("the `{name}` part is not UTF-8 text")
+                    }
+                })
+            })
+            .transpose()
+    };
+    let spec = text("spec")?.unwrap_or_default();
+    let given_name = text("file_name")?.filter(|n| !n.trim().is_empty());
+    let pasted = text("csv")?.unwrap_or_default();
+    let (bytes, file_name) = match parts.remove("csv_file").filter(|p| !p.bytes.is_empty()) {
+        Some(part) => {
+            let name = sandbox::data_name(part.file_name.as_deref());
+            (part.bytes, name)
+        }
+        None => (
+            pasted.into_bytes(),
+            sandbox::data_name(given_name.as_deref().or(Some("pasted.csv"))),
+        ),
+    };
+    let csv = String::from_utf8(bytes).map_err(|_| "the CSV is not UTF-8 text".to_string())?;
+    Ok(TryForm {
+        csv,
+        file_name,
+        spec,
+    })
+}
+
 /// `POST /try` (multipart form: `csv` text or `csv_file`, optional `spec`):
 /// infers a spec when none is given, evaluates, and shows the spec, its
 /// diagnostics and the memo.
@@ -398,29 +466,14 @@ pub async fn try_submit(
         Ok(parts) => parts,
         Err(bad) => return try_error(bad.status, &bad.message),
     };
-    let file = parts.remove("csv_file").filter(|p| !p.bytes.is_empty());
-    let pasted = parts.remove("csv").map(|p| p.bytes).unwrap_or_default();
-    let given_name = parts
-        .remove("file_name")
-        .and_then(|p| String::from_utf8(p.bytes).ok())
-        .filter(|n| !n.trim().is_empty());
-    let (bytes, file_name) = match file {
-        Some(part) => {
-            let name = sandbox::data_name(part.file_name.as_deref());
-            (part.bytes, name)
-        }
-        None => (
-            pasted,
-            sandbox::data_name(given_name.as_deref().or(Some("pasted.csv"))),
-        ),
+    let TryForm {
+        csv,
+        file_name,
+        spec,
+    } = match try_form(&mut parts) {
+        Ok(form) => form,
+        Err(problem) => return try_error(StatusCode::BAD_REQUEST, &problem),
     };
-    let Ok(csv) = String::from_utf8(bytes) else {
-        return try_error(StatusCode::BAD_REQUEST, "the CSV is not UTF-8 text");
-    };
-    let spec = parts
-        .remove("spec")
-        .and_then(|p| String::from_utf8(p.bytes).ok())
-        .unwrap_or_default();
     let mut context = context("try");
     context.insert("csv", &csv);
     context.insert("file_name", &file_name);
@@ -504,19 +557,34 @@ fn try_error(status: StatusCode, message: &str) -> Response {
     response
 }
 
-/// `POST /try/spec.xos` (form field `spec`): the spec as a file to save.
+/// `POST /try/spec.xos` (the `/try` form): the spec as a file to save. An
+/// empty spec means "infer", as on `/try`: the download is then the spec
+/// inferred from the form's CSV.
 pub async fn download_spec(
     State(state): State<Arc<AppState>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let parts = match api::read_parts(multipart, state.options.max_upload).await {
+    let mut parts = match api::read_parts(multipart, state.options.max_upload).await {
         Ok(parts) => parts,
-        Err(bad) => return api::error(bad.status, bad.message),
+        Err(bad) => return try_error(bad.status, &bad.message),
     };
-    let spec = parts
-        .get("spec")
-        .and_then(|p| String::from_utf8(p.bytes.clone()).ok())
-        .unwrap_or_default();
+    let form = match try_form(&mut parts) {
+        Ok(form) => form,
+        Err(problem) => return try_error(StatusCode::BAD_REQUEST, &problem),
+    };
+    let spec = if !form.spec.trim().is_empty() {
+        form.spec
+    } else if form.csv.trim().is_empty() {
+        return try_error(
+            StatusCode::BAD_REQUEST,
+            "nothing to download: write a spec, or give a CSV to infer one from",
+        );
+    } else {
+        match infer(&form.csv, &form.file_name, &InferOptions::default()) {
+            Ok(inferred) => inferred.text,
+            Err(no_spec) => return try_error(StatusCode::BAD_REQUEST, &no_spec.0),
+        }
+    };
     let source = SourceFile::new(sandbox::SPEC_NAME, spec.as_str());
     let name = match crate::syntax::parse::parse(&source) {
         Ok(crate::syntax::ast::File::Experiment(e)) => e.name.name,
@@ -551,10 +619,10 @@ pub struct PlanInputs {
     /// Whether `mde` is relative to the baseline (the default) or an absolute difference of rates.
     #[serde(default = "yes")]
     pub relative: bool,
-    /// Two-sided significance level, a fraction in (0, 1); 0.05 by default.
+    /// Two-sided significance level, a fraction in (0, 0.5) as in a spec; 0.05 by default.
     #[serde(default = "default_alpha")]
     pub alpha: f64,
-    /// Target power, a fraction in (0, 1); 0.8 by default.
+    /// Target power, a fraction in [0.5, 1); 0.8 by default.
     #[serde(default = "default_power")]
     pub power: f64,
     /// The treatment's share of the traffic, in (0, 1).
@@ -590,7 +658,8 @@ pub struct Calculation {
     pub days: Option<u64>,
     /// The absolute effect, `p2 − p1`.
     pub mde_abs: f64,
-    /// Power against the MDE at totals from 0 to twice the answer.
+    /// Power against the MDE at up to 40 whole totals, evenly spaced up to
+    /// twice the answer.
     pub curve: Vec<CurvePoint>,
 }
 
@@ -613,11 +682,19 @@ pub fn calculate(inputs: &PlanInputs) -> Result<Calculation, String> {
     if !(share > 0.0 && share < 1.0) {
         return Err("the treatment share must be between 0 and 1 (exclusive)".into());
     }
-    if !(inputs.alpha > 0.0 && inputs.alpha < 1.0) {
-        return Err("alpha must be between 0 and 1 (exclusive)".into());
+    // α and the baseline as a spec's `settings { alpha }` and `baseline`
+    // are checked.
+    if !(inputs.alpha > 0.0 && inputs.alpha < 0.5) {
+        return Err("alpha must be above 0 and below 0.5 (50%), as in a spec's settings".into());
     }
-    if !(inputs.power > 0.0 && inputs.power < 1.0) {
-        return Err("power must be between 0 and 1 (exclusive)".into());
+    // Below 50 %, (z_{1−α/2} + z_power)² no longer grows with the power:
+    // a power of 1e-10 asked for more units than 80 %.
+    if !(inputs.power >= 0.5 && inputs.power < 1.0) {
+        return Err(
+            "power must be at least 0.5 (50%) and below 1: a test planned to miss the effect \
+             more often than it finds it has no meaningful sample size"
+                .into(),
+        );
     }
     if !(inputs.baseline > 0.0 && inputs.baseline < 1.0) {
         return Err("the baseline rate must be between 0 and 1 (exclusive)".into());
@@ -628,7 +705,11 @@ pub fn calculate(inputs: &PlanInputs) -> Result<Calculation, String> {
         power::MdeKind::Absolute
     };
     let (p1, p2, delta) = power::rate_effect(inputs.baseline, inputs.mde, kind)
-        .ok_or("the MDE must be non-zero and keep the treatment's rate within 0 and 1")?;
+        .filter(|(_, p2, _)| *p2 > 0.0 && *p2 < 1.0)
+        .ok_or(
+            "the MDE must be non-zero and keep the treatment's rate strictly between 0 and 1 \
+             (a rate of exactly 0 or 1 has no variance to plan with)",
+        )?;
     let ratio = share / (1.0 - share);
     let size = power::rate_sample_size(
         inputs.baseline,
@@ -653,16 +734,19 @@ pub fn calculate(inputs: &PlanInputs) -> Result<Calculation, String> {
         let se = (p1 * (1.0 - p1) / n_c + p2 * (1.0 - p2) / n_t).sqrt();
         normal_cdf(delta.abs() / se - z)
     };
+    // Whole totals up to twice the answer, each point's power at the total
+    // it shows; a tiny answer gives fewer than 40 distinct points.
     let steps = 40;
-    let curve = (1..=steps)
-        .map(|i| {
-            let n = (2 * total) as f64 * f64::from(i) / f64::from(steps);
-            CurvePoint {
-                total: n.round() as u64,
-                power: power_at(n),
-            }
-        })
-        .collect();
+    let mut curve: Vec<CurvePoint> = Vec::with_capacity(steps);
+    for i in 1..=steps {
+        let n = ((2 * total) as f64 * i as f64 / steps as f64).round() as u64;
+        if n > 0 && curve.last().is_none_or(|p| p.total < n) {
+            curve.push(CurvePoint {
+                total: n,
+                power: power_at(n as f64),
+            });
+        }
+    }
     Ok(Calculation {
         control: size.n_control,
         treatment: size.n_treatment,
@@ -758,11 +842,19 @@ fn percent(field: &Option<String>, default: f64) -> Result<f64, String> {
 /// `GET /plan`: the power calculator (inputs in the query string).
 pub async fn plan_page(Query(form): Query<PlanForm>) -> Response {
     let mut context = context("plan");
+    let relative = match form.scale.as_deref().map(str::trim) {
+        None | Some("") | Some("relative") => Ok(true),
+        Some("absolute") => Ok(false),
+        Some(other) => Err(format!(
+            "`{other}` is not a scale of the MDE: `relative` (a share of the baseline) or \
+             `absolute` (a difference of rates)"
+        )),
+    };
     let inputs = (|| -> Result<PlanInputs, String> {
         Ok(PlanInputs {
             baseline: percent(&form.baseline, 0.12)?,
             mde: percent(&form.mde, 0.05)?,
-            relative: form.scale.as_deref() != Some("absolute"),
+            relative: relative.clone()?,
             alpha: percent(&form.alpha, 0.05)?,
             power: percent(&form.power, 0.8)?,
             treatment_share: percent(&form.split, 0.5)?,
@@ -784,7 +876,7 @@ pub async fn plan_page(Query(form): Query<PlanForm>) -> Response {
     };
     context.insert("baseline", &shown(&form.baseline, "12"));
     context.insert("mde", &shown(&form.mde, "5"));
-    context.insert("relative", &(form.scale.as_deref() != Some("absolute")));
+    context.insert("relative", &relative.unwrap_or(true));
     context.insert("alpha", &shown(&form.alpha, "5"));
     context.insert("power", &shown(&form.power, "80"));
     context.insert("split", &shown(&form.split, "50"));

@@ -24,6 +24,8 @@ use crate::output::report::Report;
 use crate::plan::Shape;
 use crate::syntax::{ast, parse};
 
+use super::{MAX_COMPARISONS, MAX_DRAWS, MAX_VARIANTS};
+
 /// How the spec received over HTTP is named in diagnostics.
 pub const SPEC_NAME: &str = "spec.xos";
 
@@ -88,7 +90,7 @@ pub fn check(cache: &PlanCache, spec: &str, data_name: &str) -> Result<Arc<Check
             return crate::check::check_source(&source, &LoadOptions::default()).map(Arc::new);
         }
     };
-    let refused = Diagnostics(
+    let mut refused = Diagnostics(
         experiment
             .items
             .iter()
@@ -109,6 +111,7 @@ pub fn check(cache: &PlanCache, spec: &str, data_name: &str) -> Result<Arc<Check
             })
             .collect(),
     );
+    refused.0.extend(too_much_work(&experiment, &source));
     if !refused.is_empty() {
         return Err(refused);
     }
@@ -117,13 +120,90 @@ pub fn check(cache: &PlanCache, spec: &str, data_name: &str) -> Result<Arc<Check
         allow_outside: false,
         folders: None,
     };
-    let checked = Arc::new(crate::check::check_experiment_without_config(
-        &source,
-        &experiment,
-        &options,
-    )?);
+    let checked = crate::check::check_experiment_without_config(&source, &experiment, &options)?;
+    if checked.plan.settings().draws > MAX_DRAWS {
+        return Err(too_many_draws(&experiment, &source, checked.plan.settings().draws).into());
+    }
+    let checked = Arc::new(checked);
     cache.put(key, Arc::clone(&checked));
     Ok(checked)
+}
+
+/// The bounds of the work one request may ask for ([`MAX_VARIANTS`],
+/// [`MAX_COMPARISONS`]), checked on the syntax before anything is
+/// evaluated: an error at the `variants` block when a bound is passed.
+fn too_much_work(experiment: &ast::Experiment, source: &Arc<SourceFile>) -> Option<Diagnostic> {
+    let variants = experiment.items.iter().find_map(|item| match item {
+        ast::Item::Variants(decl) => Some(decl),
+        _ => None,
+    })?;
+    let arms = variants.variants.len();
+    let metrics = experiment
+        .items
+        .iter()
+        .filter(|item| matches!(item, ast::Item::Metric(_)))
+        .count();
+    let comparisons = arms.saturating_sub(1) * metrics;
+    let diagnostic = if arms > MAX_VARIANTS {
+        Diagnostic::error(
+            "xos::serve::too_large",
+            format!(
+                "{arms} variants are more than a spec sent over HTTP may have ({MAX_VARIANTS})"
+            ),
+        )
+        .label(variants.span, format!("{arms} variants"))
+    } else if comparisons > MAX_COMPARISONS {
+        Diagnostic::error(
+            "xos::serve::too_large",
+            format!(
+                "{} treatment arms × {metrics} metrics are {comparisons} comparisons, more than \
+                 a spec sent over HTTP may ask for ({MAX_COMPARISONS})",
+                arms - 1
+            ),
+        )
+        .label(variants.span, format!("{} treatment arms", arms - 1))
+    } else {
+        return None;
+    };
+    Some(
+        diagnostic
+            .help(
+                "`xos serve` bounds the work of one request; evaluate this spec with \
+                 `xos run` on the command line, which has no such bound",
+            )
+            .in_file(source),
+    )
+}
+
+/// The error of a `draws` setting above [`MAX_DRAWS`], at the setting.
+fn too_many_draws(
+    experiment: &ast::Experiment,
+    source: &Arc<SourceFile>,
+    draws: u64,
+) -> Diagnostic {
+    let setting = experiment
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            ast::Item::Settings(decl) => Some(decl),
+            _ => None,
+        })
+        .flat_map(|decl| &decl.block.options)
+        .find(|kv| kv.key.name == "draws");
+    let diagnostic = Diagnostic::error(
+        "xos::serve::too_large",
+        format!(
+            "{draws} Monte Carlo draws are more than a spec sent over HTTP may ask for ({MAX_DRAWS})"
+        ),
+    )
+    .help(
+        "remove `draws` to use the default, or evaluate this spec with `xos run` on the \
+         command line, which allows up to 10,000,000",
+    );
+    match setting {
+        Some(kv) => diagnostic.label(kv.span, "draws").in_file(source),
+        None => diagnostic.in_file(source),
+    }
 }
 
 /// Checks `spec`, validates `bytes` against it and evaluates: the report, or

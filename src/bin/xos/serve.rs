@@ -9,6 +9,8 @@ use std::time::Duration;
 use clap::Args;
 
 use xos::diagnostic::Diagnostic;
+use xos::serve::app::Cors;
+use xos::serve::auth::Token;
 use xos::serve::{ServeEvent, ServeOptions, serve};
 
 use crate::cli::{CommandResult, Exit};
@@ -21,16 +23,19 @@ pub struct ServeArgs {
     /// The address to listen on; anything but loopback needs `--token`.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8000")]
     pub bind: SocketAddr,
-    /// Require `Authorization: Bearer TOKEN` on every request.
+    /// Require `Authorization: Bearer TOKEN` on every request: visible ASCII
+    /// characters other than `;`, `,`, `"` and `\` (no spaces).
     #[arg(long, value_name = "TOKEN", env = "XOS_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// The largest request body accepted, in bytes (`K`, `M`, `G` suffixes
     /// are powers of 1024); larger uploads get 413.
     #[arg(long, value_name = "BYTES", default_value = "50M", value_parser = parse_size)]
     pub max_upload: usize,
-    /// Allow cross-origin requests from this one origin (CORS is off by default).
-    #[arg(long, value_name = "ORIGIN")]
-    pub cors: Option<String>,
+    /// Allow cross-origin requests from this origin (`scheme://host[:port]`,
+    /// as browsers send it), or from every origin with `*` (without
+    /// credentials). CORS is off by default.
+    #[arg(long, value_name = "ORIGIN", value_parser = Cors::parse)]
+    pub cors: Option<Cors>,
     /// Also answer the HTTP API of ExperimentOS, the Python system xos
     /// replaces (`/api/health-check`, `/api/analyze`, …; docs/api.md).
     #[arg(long)]
@@ -38,6 +43,12 @@ pub struct ServeArgs {
     /// Milliseconds to wait for a burst of file events to settle.
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub debounce: u64,
+    /// Seconds a client may take to send a request's headers (or to start
+    /// the next request on a kept-alive connection), and may pause while
+    /// sending a body; a connection that stalls longer is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub read_timeout: u64,
 }
 
 /// `50M` → 52,428,800.
@@ -65,11 +76,21 @@ fn parse_size(text: &str) -> Result<usize, String> {
 pub fn serve_command(args: &ServeArgs) -> CommandResult {
     let mut options = ServeOptions::new(args.dir.clone());
     options.bind = args.bind;
-    options.token = args.token.clone().filter(|t| !t.is_empty());
+    // Checked here rather than by clap, whose message would repeat the
+    // secret (from XOS_TOKEN, perhaps into a CI log).
+    options.token = match args.token.as_deref().map(Token::new).transpose() {
+        Ok(token) => token,
+        Err(why) => {
+            let message = format!("invalid value for '--token <TOKEN>' (or XOS_TOKEN): {why}\n");
+            let _ = clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).print();
+            return Ok(Exit::Usage);
+        }
+    };
     options.max_upload = args.max_upload;
     options.cors = args.cors.clone();
     options.compat = args.compat;
     options.debounce = Duration::from_millis(args.debounce);
+    options.read_timeout = Duration::from_secs(args.read_timeout);
     serve(options, |event| {
         // A closed stdout must not stop the server: write errors are ignored.
         let mut out = std::io::stdout().lock();

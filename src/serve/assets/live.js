@@ -90,11 +90,12 @@
       });
   }
 
-  function shown(name) {
+  // `id`: the experiment's key in URLs, as the events and data-live carry it.
+  function shown(id) {
     var parts = document.querySelectorAll('[data-live]');
     for (var i = 0; i < parts.length; i++) {
       var live = parts[i].getAttribute('data-live');
-      if (live === 'all' || live === name) {
+      if (live === 'all' || live === id) {
         return true;
       }
     }
@@ -111,7 +112,7 @@
   ['evaluated', 'failed', 'removed'].forEach(function (kind) {
     events.addEventListener(kind, function (event) {
       var change = JSON.parse(event.data);
-      if (shown(change.experiment)) {
+      if (shown(change.id)) {
         refresh();
       }
     });
