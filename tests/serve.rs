@@ -2128,8 +2128,8 @@ fn the_calculator_refuses_meaningless_inputs() {
             "power must be at least 0.5",
         ),
         (
-            serde_json::json!({"baseline": 0.12, "mde": 0.88, "relative": false}),
-            "strictly between 0 and 1",
+            serde_json::json!({"baseline": 0.12, "mde": 0.9, "relative": false}),
+            "within 0 and 1",
         ),
         (
             serde_json::json!({"baseline": 0.12, "mde": 0.05, "alpha": 0.6}),
@@ -2233,4 +2233,87 @@ fn downloading_an_empty_spec_gives_the_inferred_one() {
     let page = response.text().unwrap();
     assert!(page.contains("the `spec` part is not UTF-8 text"), "{page}");
     assert!(!page.contains("experiment two_arm {"), "nothing inferred");
+}
+
+/// A symlink leading out of the served folder is never read: at the start
+/// the server refuses to run; one planted later is a failed experiment
+/// whose source is not served, and `/policies` says why it lists no files.
+#[test]
+fn a_symlink_out_of_the_served_folder_is_never_read() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.xos");
+    std::fs::write(
+        &secret,
+        example("checkout/checkout.xos").replace("checkout_redesign", "secret_plans"),
+    )
+    .unwrap();
+    std::fs::copy(
+        manifest().join("examples/checkout/checkout.csv"),
+        outside.path().join("checkout.csv"),
+    )
+    .unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    copy_dir(&manifest().join("examples/checkout"), temp.path());
+    let link = temp.path().join("evil.xos");
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xos"))
+        .arg("serve")
+        .arg(temp.path())
+        .args(["--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("xos::io::walk_outside"), "{err}");
+    assert!(!err.contains("secret_plans"), "{err}");
+
+    std::fs::remove_file(&link).unwrap();
+    let server = Server::start(temp.path(), &[], None);
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let entry = loop {
+        let list: Value = client()
+            .get(server.url("/api/v1/experiments"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let found = list["experiments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["spec"] == "evil.xos")
+            .cloned();
+        if let Some(entry) = found {
+            break entry;
+        }
+        assert!(std::time::Instant::now() < deadline, "{list}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(entry["failed"], true, "{entry}");
+    assert_eq!(
+        entry["errors"][0]["code"], "xos::io::walk_outside",
+        "{entry}"
+    );
+    assert!(!entry.to_string().contains("secret_plans"), "{entry}");
+    let id = entry["id"].as_str().unwrap();
+    for path in [
+        format!("/experiments/{id}/source"),
+        format!("/experiments/{id}"),
+    ] {
+        let page = client()
+            .get(server.url(&path))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(!page.contains("secret_plans"), "{path}: {page}");
+    }
+    let policies = client()
+        .get(server.url("/policies"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(policies.contains("is a symlink to"), "{policies}");
 }

@@ -47,11 +47,14 @@ pub(super) fn check_sample_plan(block: &ast::OptionBlock, out: &mut Vec<Diagnost
                         out,
                     )
                     .is_some()
+                    // Below 50 %, (z_{1−α/2} + z_power)² no longer grows
+                    // with the power (a power of 1e-10 needed more units
+                    // than 80 %): as in `xos serve`'s calculator.
                     && let Some(v) = in_range(
                         kv,
                         n,
-                        n.value > 0.0 && n.value < 1.0,
-                        "a probability between 0% and 100%",
+                        n.value >= 0.5 && n.value < 1.0,
+                        "a power from 50% up to (not including) 100%",
                         out,
                     )
                 {
@@ -464,5 +467,18 @@ mod tests {
         let plan = check_sample_plan(&block(&[("power", "2")]), &mut out);
         assert_eq!(plan.power, 0.8);
         assert_eq!(codes(&out), ["xos::check::out_of_range"]);
+        // Below 50 % a higher power would need fewer units.
+        for low in ["49%", "0.025"] {
+            let mut out = Vec::new();
+            let plan = check_sample_plan(&block(&[("power", low)]), &mut out);
+            assert_eq!(plan.power, 0.8);
+            assert_eq!(codes(&out), ["xos::check::out_of_range"], "{low}");
+        }
+        let mut out = Vec::new();
+        assert_eq!(
+            check_sample_plan(&block(&[("power", "50%")]), &mut out).power,
+            0.5
+        );
+        assert!(out.is_empty());
     }
 }

@@ -177,6 +177,12 @@ impl AppState {
             .unwrap_or_default()
     }
 
+    /// Whether `path` is a symlink leading out of the served folder, which
+    /// is never read (the watcher reports it as `xos::io::walk_outside`).
+    pub fn leads_outside(&self, path: &Path) -> bool {
+        crate::outside_link(path, &self.dir).is_some()
+    }
+
     /// Records the result of evaluating `spec` and announces it: a
     /// `removed` event first when the experiment's id changed (renamed in
     /// its spec), then its own event, then one for every other entry whose
@@ -184,9 +190,11 @@ impl AppState {
     pub fn record(&self, spec: &Path, result: Result<Outcome, Diagnostics>) {
         let relative = relative_name(&self.dir, spec);
         let evaluated = result.and_then(|outcome| rendered(&outcome).map_err(Diagnostics::from));
-        // Read before the lock: the name a failing spec still declares.
+        // Read before the lock: the name a failing spec still declares
+        // (never read through a symlink leading out of the folder).
         let declared_name = match &evaluated {
             Ok(evaluated) => Some(evaluated.report.experiment.clone()),
+            Err(_) if self.leads_outside(spec) => None,
             Err(_) => declared_name(spec),
         };
         let Ok(mut store) = self.store.write() else {

@@ -389,11 +389,28 @@ pub async fn source(State(state): State<Arc<AppState>>, Path(name): Path<String>
             format!("no experiment named `{name}` is served"),
         );
     };
-    match std::fs::read_to_string(&entry.spec) {
-        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
-        Err(err) => api::error(
+    if state.leads_outside(&entry.spec) {
+        return api::error(
             StatusCode::NOT_FOUND,
-            format!("cannot read `{}`: {err}", entry.relative),
+            format!(
+                "`{}` is a symlink leading out of the served folder, which is not served",
+                entry.relative
+            ),
+        );
+    }
+    // As every spec is read: a regular file, within the size limit.
+    match crate::check::read_source(&entry.spec) {
+        Ok(source) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            source.text.clone(),
+        )
+            .into_response(),
+        Err(problems) => api::error(
+            StatusCode::NOT_FOUND,
+            problems.iter().next().map_or_else(
+                || format!("cannot read `{}`", entry.relative),
+                |d| d.message.clone(),
+            ),
         ),
     }
 }
@@ -704,12 +721,13 @@ pub fn calculate(inputs: &PlanInputs) -> Result<Calculation, String> {
     } else {
         power::MdeKind::Absolute
     };
-    let (p1, p2, delta) = power::rate_effect(inputs.baseline, inputs.mde, kind)
-        .filter(|(_, p2, _)| *p2 > 0.0 && *p2 < 1.0)
-        .ok_or(
-            "the MDE must be non-zero and keep the treatment's rate strictly between 0 and 1 \
-             (a rate of exactly 0 or 1 has no variance to plan with)",
-        )?;
+    // The rule of `xos plan` (`power::rate_effect`): a treatment rate of
+    // exactly 0 or 1 is a valid alternative (the control's variance
+    // remains), one past them is not.
+    let (p1, p2, delta) = power::rate_effect(inputs.baseline, inputs.mde, kind).ok_or(
+        "the MDE must be non-zero and keep the treatment's rate within 0 and 1, as `xos plan` \
+         requires",
+    )?;
     let ratio = share / (1.0 - share);
     let size = power::rate_sample_size(
         inputs.baseline,
@@ -959,14 +977,20 @@ fn policy_view(source: &str, shown_as: String, text: &str) -> PolicyView {
                 problems: shown(&checked.warnings),
             }
         }
-        Err(diagnostics) => PolicyView {
-            name: shown_as.clone(),
-            source: shown_as,
-            rules: Vec::new(),
-            otherwise: (String::new(), String::new()),
-            tests: Vec::new(),
-            problems: shown(&diagnostics),
-        },
+        Err(diagnostics) => problem_view(&shown_as, shown_as.clone(), diagnostics),
+    }
+}
+
+/// A section of `/policies` that shows only `problems`, under `name` and
+/// `source`.
+fn problem_view(name: &str, source: String, problems: Diagnostics) -> PolicyView {
+    PolicyView {
+        name: name.to_string(),
+        source,
+        rules: Vec::new(),
+        otherwise: (String::new(), String::new()),
+        tests: Vec::new(),
+        problems: shown(&problems),
     }
 }
 
@@ -979,11 +1003,18 @@ pub async fn policies(State(state): State<Arc<AppState>>) -> Response {
         "built-in (rules/default.xos)".to_string(),
         crate::check::DEFAULT_POLICY,
     )];
-    let mut files: Vec<PathBuf> = crate::xos_files(&state.dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| !crate::is_experiment(p))
-        .collect();
+    // A folder that cannot be walked (a symlink leading out of it) is
+    // shown as the problem it is, not as a folder without policies.
+    let mut files: Vec<PathBuf> = match crate::xos_files(&state.dir) {
+        Ok(files) => files
+            .into_iter()
+            .filter(|p| !crate::is_experiment(p))
+            .collect(),
+        Err(error) => {
+            views.push(problem_view("policy files", String::new(), error.into()));
+            Vec::new()
+        }
+    };
     for entry in state.entries() {
         if let Some(evaluated) = &entry.last_good {
             let source = &evaluated.report.policy.source;
@@ -1000,9 +1031,9 @@ pub async fn policies(State(state): State<Arc<AppState>>) -> Response {
             continue;
         }
         let shown_as = super::app::relative_name(&state.dir, &file);
-        match std::fs::read_to_string(&file) {
-            Ok(text) => views.push(policy_view(&shown_as, shown_as.clone(), &text)),
-            Err(_) => continue,
+        match crate::check::read_source(&file) {
+            Ok(source) => views.push(policy_view(&shown_as, shown_as.clone(), &source.text)),
+            Err(problems) => views.push(problem_view(&shown_as, shown_as.clone(), problems)),
         }
     }
     let mut context = context("policies");
