@@ -3,6 +3,7 @@
 # package, installed when missing) against 127.0.0.1 only.
 #
 #   bash bench/serve/run.sh [SECONDS]         # default 30 per run
+#   XOS_BIN=/tmp/xos-old bash bench/serve/run.sh 10   # another build
 #
 # For 1, 8 and 64 concurrent clients it sends, for SECONDS, requests of
 #   POST /api/v1/run      multipart: spec = examples/checkout/checkout.xos,
@@ -32,7 +33,13 @@ cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN="${1:-30}"
 PORT="${PORT:-18080}"
 
-cargo build --release --quiet
+# XOS_BIN=PATH times another build of xos (an earlier commit's, say) with
+# the same load, for a side-by-side comparison in one sitting.
+XOS_BIN="${XOS_BIN:-}"
+if [ -z "$XOS_BIN" ]; then
+    cargo build --release --quiet
+    XOS_BIN=target/release/xos
+fi
 if ! command -v wrk > /dev/null; then
     apt-get install -y -q wrk > /dev/null || { apt-get update -q > /dev/null && apt-get install -y -q wrk > /dev/null; }
 fi
@@ -70,7 +77,7 @@ function done(summary, latency, requests)
 end
 LUA
 
-target/release/xos serve examples --compat --bind "127.0.0.1:$PORT" > "$BODY_DIR/server.log" 2>&1 &
+"$XOS_BIN" serve examples --compat --bind "127.0.0.1:$PORT" > "$BODY_DIR/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 50); do
     grep -q "listening" "$BODY_DIR/server.log" && break
