@@ -71,6 +71,16 @@ impl Server {
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// `GET path`, its body parsed as JSON, whatever the status.
+    fn get_json(&self, path: &str) -> Value {
+        client().get(self.url(path)).send().unwrap().json().unwrap()
+    }
+
+    /// `GET path`, its body as text, whatever the status.
+    fn get_text(&self, path: &str) -> String {
+        client().get(self.url(path)).send().unwrap().text().unwrap()
+    }
 }
 
 impl Drop for Server {
@@ -154,12 +164,7 @@ fn raw_request(addr: SocketAddr, head: &str) -> (u16, String) {
 #[test]
 fn the_list_names_every_example_with_its_verdict() {
     let server = Server::examples(&[]);
-    let body: Value = client()
-        .get(server.url("/api/v1/experiments"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let body: Value = server.get_json("/api/v1/experiments");
     let list = body["experiments"].as_array().unwrap();
     let names: Vec<&str> = list.iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(
@@ -594,12 +599,7 @@ fn headers_cors_and_escaping() {
         "{html}"
     );
     assert!(!html.contains("<script>alert"));
-    let page = client()
-        .get(server.url("/experiments/checkout_redesign"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let page = server.get_text("/experiments/checkout_redesign");
     assert!(!page.contains("<script>alert"));
     // CORS is off by default: a cross-origin request gets no allowance.
     let response = client()
@@ -662,35 +662,18 @@ fn pages_render() {
     assert!(html.contains("<script src=\"/assets/live.js\" defer></script>"));
     // Sorting by verdict puts launch before hold; descending reverses.
     for (query, launch_first) in [("/?sort=verdict", true), ("/?sort=verdict&desc=1", false)] {
-        let sorted = client()
-            .get(server.url(query))
-            .send()
-            .unwrap()
-            .text()
-            .unwrap();
+        let sorted = server.get_text(query);
         let hold = sorted.find("data-name=\"search_ranking\"").unwrap();
         let launch = sorted.find("data-name=\"checkout_redesign\"").unwrap();
         assert_eq!(launch < hold, launch_first, "{query}");
     }
-    let page = client()
-        .get(server.url("/experiments/checkout_redesign"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let page = server.get_text("/experiments/checkout_redesign");
     assert!(page.contains("data-live=\"checkout_redesign\""));
     assert!(page.contains("One-page checkout"));
     assert!(page.contains("<svg"), "the lift chart");
     assert!(page.contains("/api/v1/experiments/checkout_redesign/memo.md"));
-    let plan =
-        client()
-            .get(server.url(
-                "/plan?baseline=12&mde=5&scale=relative&alpha=5&power=80&split=50&daily=20000",
-            ))
-            .send()
-            .unwrap()
-            .text()
-            .unwrap();
+    let plan = server
+        .get_text("/plan?baseline=12&mde=5&scale=relative&alpha=5&power=80&split=50&daily=20000");
     let cli: Value = serde_json::from_str(&stdout(&xos(&[
         "plan",
         "examples/checkout/checkout.xos",
@@ -703,19 +686,9 @@ fn pages_render() {
         cli["total"]
     )));
     assert!(plan.contains("<polyline class=\"power\""));
-    let bad = client()
-        .get(server.url("/plan?baseline=abc"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let bad = server.get_text("/plan?baseline=abc");
     assert!(bad.contains("`abc` is not a number"));
-    let policies = client()
-        .get(server.url("/policies"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let policies = server.get_text("/policies");
     assert!(policies.contains("clear_win"));
     assert!(policies.contains("severe_guardrail"));
     assert!(!policies.contains("FAIL"));
@@ -862,12 +835,7 @@ fn a_saved_csv_is_re_evaluated_and_announced() {
     );
     assert_eq!(change["verdict"], "hold");
     assert_eq!(change["revision"], 2);
-    let report: Value = client()
-        .get(server.url("/api/v1/experiments/checkout_redesign/report"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let report: Value = server.get_json("/api/v1/experiments/checkout_redesign/report");
     assert_eq!(report["decision"]["verdict"], "hold");
 
     // A broken CSV fails and keeps the last good memo; the API says why.
@@ -1015,12 +983,7 @@ fn compat_is_off_by_default() {
 #[test]
 fn compat_liveness_and_errors() {
     let server = Server::examples(&["--compat"]);
-    let body: Value = client()
-        .get(server.url("/"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let body: Value = server.get_json("/");
     assert_eq!(
         body,
         serde_json::json!({ "message": "ExperimentOS API is running" })
@@ -1394,12 +1357,8 @@ fn compat_sequential() {
         assert_eq!(response.status(), status, "{field}");
         assert!(response.json::<Value>().unwrap()["detail"].is_string());
     }
-    let body: Value = client()
-        .get(server.url("/api/sequential-boundaries?max_looks=3&boundary_type=pocock"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let body: Value =
+        server.get_json("/api/sequential-boundaries?max_looks=3&boundary_type=pocock");
     assert_eq!(body["config"]["max_looks"], 3);
     let z: Vec<f64> = body["boundaries"]
         .as_array()
@@ -1995,12 +1954,7 @@ fn two_specs_of_one_name_are_both_reachable() {
         std::fs::write(broken.join("y.xos"), "experiment {\n").unwrap();
     }
     let server = Server::start(temp.path(), &[], None);
-    let list: Value = client()
-        .get(server.url("/api/v1/experiments"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list: Value = server.get_json("/api/v1/experiments");
     let entries: Vec<(String, String, bool)> = list["experiments"]
         .as_array()
         .unwrap()
@@ -2038,12 +1992,7 @@ fn two_specs_of_one_name_are_both_reachable() {
         Some(true)
     );
     // Every entry is reachable by its id, and only that spec answers.
-    let index = client()
-        .get(server.url("/"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let index = server.get_text("/");
     for (id, spec, _) in &entries {
         let href = format!("/experiments/{}", id.replace('/', "%2F"));
         assert!(
@@ -2080,19 +2029,9 @@ fn two_specs_of_one_name_are_both_reachable() {
         |c| c["kind"] == "removed" && c["id"] == "dup_name" && c["spec"] == "a/x.xos",
     );
     assert_eq!(change["experiment"], "dup_name");
-    let page = client()
-        .get(server.url("/experiments/dup_name"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let page = server.get_text("/experiments/dup_name");
     assert!(page.contains("<code>b/x.xos</code>"), "{page}");
-    let list: Value = client()
-        .get(server.url("/api/v1/experiments"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let list: Value = server.get_json("/api/v1/experiments");
     let b = list["experiments"]
         .as_array()
         .unwrap()
@@ -2179,12 +2118,7 @@ fn the_calculator_refuses_meaningless_inputs() {
         !curve.is_empty() && curve.iter().all(|p| p["total"].as_u64() > Some(0)),
         "{body}"
     );
-    let page = client()
-        .get(server.url("/plan?baseline=12&mde=5&scale=bogus"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let page = server.get_text("/plan?baseline=12&mde=5&scale=bogus");
     assert!(page.contains("`bogus` is not a scale of the MDE"), "{page}");
     assert!(
         !page.contains("id=\"n-total\""),
@@ -2272,12 +2206,7 @@ fn a_symlink_out_of_the_served_folder_is_never_read() {
     std::os::unix::fs::symlink(&secret, &link).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let entry = loop {
-        let list: Value = client()
-            .get(server.url("/api/v1/experiments"))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let list: Value = server.get_json("/api/v1/experiments");
         let found = list["experiments"]
             .as_array()
             .unwrap()
@@ -2301,19 +2230,9 @@ fn a_symlink_out_of_the_served_folder_is_never_read() {
         format!("/experiments/{id}/source"),
         format!("/experiments/{id}"),
     ] {
-        let page = client()
-            .get(server.url(&path))
-            .send()
-            .unwrap()
-            .text()
-            .unwrap();
+        let page = server.get_text(&path);
         assert!(!page.contains("secret_plans"), "{path}: {page}");
     }
-    let policies = client()
-        .get(server.url("/policies"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let policies = server.get_text("/policies");
     assert!(policies.contains("is a symlink to"), "{policies}");
 }

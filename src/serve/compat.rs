@@ -325,13 +325,14 @@ async fn uploaded_report(
     }
 }
 
-/// The body of a JSON endpoint, or its error as `{"detail": …}`: 413 past
-/// the upload limit, 408 when it stalled, 400 when it could not be read.
-fn json_body(
+/// The request of a JSON endpoint, or its error as `{"detail": …}`: 413
+/// past the upload limit, 408 when it stalled, 400 when it could not be
+/// read, 422 when it is not the JSON of a `T`.
+fn json_request<T: serde::de::DeserializeOwned>(
     state: &AppState,
     body: Result<axum::body::Bytes, BytesRejection>,
-) -> Result<axum::body::Bytes, Response> {
-    body.map_err(|rejection| {
+) -> Result<T, Response> {
+    let body = body.map_err(|rejection| {
         if api::timed_out(&rejection) {
             detail(StatusCode::REQUEST_TIMEOUT, api::STALLED)
         } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -342,6 +343,12 @@ fn json_body(
         } else {
             detail(StatusCode::BAD_REQUEST, rejection.body_text())
         }
+    })?;
+    serde_json::from_slice(&body).map_err(|err| {
+        detail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("The request body is not the expected JSON: {err}"),
+        )
     })
 }
 
@@ -1265,18 +1272,9 @@ async fn decision_memo(
     State(state): State<Arc<AppState>>,
     body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Response {
-    let body = match json_body(&state, body) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let request: MemoRequest = match serde_json::from_slice(&body) {
+    let request: MemoRequest = match json_request(&state, body) {
         Ok(request) => request,
-        Err(err) => {
-            return detail(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("The request body is not the expected JSON: {err}"),
-            );
-        }
+        Err(response) => return response,
     };
     let (Some(name), Some(_health), Some(primary_result), Some(guardrails)) = (
         request.experiment_name,
@@ -1448,18 +1446,9 @@ async fn sequential_analysis(
     State(state): State<Arc<AppState>>,
     body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Response {
-    let body = match json_body(&state, body) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let r: SequentialRequest = match serde_json::from_slice(&body) {
+    let r: SequentialRequest = match json_request(&state, body) {
         Ok(r) => r,
-        Err(err) => {
-            return detail(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("The request body is not the expected JSON: {err}"),
-            );
-        }
+        Err(response) => return response,
     };
     let spend = match spending(&r.boundary_type) {
         Ok(s) => s,
