@@ -81,6 +81,20 @@ impl Server {
     fn get_text(&self, path: &str) -> String {
         client().get(self.url(path)).send().unwrap().text().unwrap()
     }
+
+    /// `POST path` with a multipart `form`.
+    fn post_form(&self, path: &str, form: multipart::Form) -> reqwest::blocking::Response {
+        client()
+            .post(self.url(path))
+            .multipart(form)
+            .send()
+            .unwrap()
+    }
+
+    /// `POST path` with `body` as JSON.
+    fn post_json(&self, path: &str, body: &Value) -> reqwest::blocking::Response {
+        client().post(self.url(path)).json(body).send().unwrap()
+    }
 }
 
 impl Drop for Server {
@@ -268,22 +282,20 @@ fn an_uploaded_spec_reads_no_file() {
     let server = Server::examples(&[]);
     // The data path is never opened: the upload is the data.
     let spec = example("checkout/checkout.xos").replace("\"checkout.csv\"", "\"/etc/passwd\"");
-    let response = client()
-        .post(server.url("/api/v1/run"))
-        .multipart(run_form(&spec, &example("checkout/checkout.csv")))
-        .send()
-        .unwrap();
+    let response = server.post_form(
+        "/api/v1/run",
+        run_form(&spec, &example("checkout/checkout.csv")),
+    );
     assert_eq!(response.status(), StatusCode::OK);
     // A policy file is refused where it is named.
     let spec = example("checkout/checkout.xos").replace(
         "    settings {",
         "    policy \"../../rules/strict.xos\"\n    settings {",
     );
-    let response = client()
-        .post(server.url("/api/v1/run"))
-        .multipart(run_form(&spec, &example("checkout/checkout.csv")))
-        .send()
-        .unwrap();
+    let response = server.post_form(
+        "/api/v1/run",
+        run_form(&spec, &example("checkout/checkout.csv")),
+    );
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = response.json().unwrap();
     let d = &body["diagnostics"][0];
@@ -307,11 +319,10 @@ fn an_uploaded_spec_reads_no_file() {
 fn invalid_specs_and_data_get_located_diagnostics() {
     let server = Server::examples(&[]);
     let spec = example("checkout/checkout.xos").replace("rate(conversions)", "rate(conversions");
-    let response = client()
-        .post(server.url("/api/v1/run"))
-        .multipart(run_form(&spec, &example("checkout/checkout.csv")))
-        .send()
-        .unwrap();
+    let response = server.post_form(
+        "/api/v1/run",
+        run_form(&spec, &example("checkout/checkout.csv")),
+    );
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = response.json().unwrap();
     let d = &body["diagnostics"][0];
@@ -322,11 +333,10 @@ fn invalid_specs_and_data_get_located_diagnostics() {
     assert_eq!(d["column"], 43, "{d}");
 
     let data = with_treatment_conversions(&example("checkout/checkout.csv"), "-5");
-    let response = client()
-        .post(server.url("/api/v1/run"))
-        .multipart(run_form(&example("checkout/checkout.xos"), &data))
-        .send()
-        .unwrap();
+    let response = server.post_form(
+        "/api/v1/run",
+        run_form(&example("checkout/checkout.xos"), &data),
+    );
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = response.json().unwrap();
     let d = &body["diagnostics"][0];
@@ -372,13 +382,7 @@ fn invalid_specs_and_data_get_located_diagnostics() {
 fn check_and_plan() {
     let server = Server::examples(&[]);
     let form = multipart::Form::new().text("spec", example("checkout/checkout.xos"));
-    let body: Value = client()
-        .post(server.url("/api/v1/check"))
-        .multipart(form)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let body: Value = server.post_form("/api/v1/check", form).json().unwrap();
     assert_eq!(body["ok"], true);
     assert_eq!(body["experiment"], "checkout_redesign");
 
@@ -411,25 +415,24 @@ fn check_and_plan() {
     assert_eq!(plan, cli);
 
     // The calculator: the same numbers from its inputs, and a power curve.
-    let calc: Value = client()
-        .post(server.url("/api/v1/plan"))
-        .json(&serde_json::json!({
-            "baseline": 0.12, "mde": 0.05, "relative": true,
-            "alpha": 0.05, "power": 0.8, "daily_units": 20000
-        }))
-        .send()
-        .unwrap()
+    let calc: Value = server
+        .post_json(
+            "/api/v1/plan",
+            &serde_json::json!({
+                "baseline": 0.12, "mde": 0.05, "relative": true,
+                "alpha": 0.05, "power": 0.8, "daily_units": 20000
+            }),
+        )
         .json()
         .unwrap();
     assert_eq!(calc["control"], cli["per_variant"]["control"]);
     assert_eq!(calc["total"], cli["total"]);
     assert_eq!(calc["days"], cli["days"]);
     assert_eq!(calc["curve"].as_array().unwrap().len(), 40);
-    let response = client()
-        .post(server.url("/api/v1/plan"))
-        .json(&serde_json::json!({ "baseline": 2.0, "mde": 0.05 }))
-        .send()
-        .unwrap();
+    let response = server.post_json(
+        "/api/v1/plan",
+        &serde_json::json!({ "baseline": 2.0, "mde": 0.05 }),
+    );
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let response = client()
         .post(server.url("/api/v1/plan"))
@@ -709,13 +712,7 @@ fn try_infers_a_spec_and_locates_diagnostics() {
         "csv_file",
         multipart::Part::text(csv).file_name("two_arm.csv"),
     );
-    let page = client()
-        .post(server.url("/try"))
-        .multipart(form)
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let page = server.post_form("/try", form).text().unwrap();
     assert!(page.contains("experiment two_arm {"), "{page}");
     assert!(page.contains("primary conversion = rate(conversions)"));
     assert!(page.contains("class=\"memo\""));
@@ -725,13 +722,7 @@ fn try_infers_a_spec_and_locates_diagnostics() {
         .text("csv", csv)
         .text("file_name", "two_arm.csv")
         .text("spec", broken);
-    let page = client()
-        .post(server.url("/try"))
-        .multipart(form)
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let page = server.post_form("/try", form).text().unwrap();
     assert!(page.contains("two_arm.csv:1:"), "{page}");
     assert!(page.contains("class=\"diagnostic error\""));
     // Download gives the spec as a file named after the experiment.
@@ -904,11 +895,7 @@ fn csv_form(csv: &str, name: &str) -> multipart::Form {
 }
 
 fn post_csv(server: &Server, path: &str, csv: &str) -> Value {
-    let response = client()
-        .post(server.url(path))
-        .multipart(csv_form(csv, "two_arm.csv"))
-        .send()
-        .unwrap();
+    let response = server.post_form(path, csv_form(csv, "two_arm.csv"));
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.json().unwrap()
 }
@@ -970,11 +957,7 @@ fn xos_report(csv: &str) -> Value {
 #[test]
 fn compat_is_off_by_default() {
     let server = Server::examples(&[]);
-    let response = client()
-        .post(server.url("/api/analyze"))
-        .multipart(csv_form(TWO_ARM, "two_arm.csv"))
-        .send()
-        .unwrap();
+    let response = server.post_form("/api/analyze", csv_form(TWO_ARM, "two_arm.csv"));
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body: Value = response.json().unwrap();
     assert_eq!(body, serde_json::json!({ "detail": "Not Found" }));
@@ -1011,22 +994,17 @@ fn compat_liveness_and_errors() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.json::<Value>().unwrap()["detail"].is_string());
-    let response = client()
-        .post(server.url("/api/analyze"))
-        .multipart(csv_form(TWO_ARM, "two_arm.CSV"))
-        .send()
-        .unwrap();
+    let response = server.post_form("/api/analyze", csv_form(TWO_ARM, "two_arm.CSV"));
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         response.json::<Value>().unwrap()["detail"],
         "Only CSV files are supported"
     );
     // Bad data: 400 with the located problems as one string (the seed: 500).
-    let response = client()
-        .post(server.url("/api/analyze"))
-        .multipart(csv_form(&TWO_ARM.replace("1320", "99999"), "two_arm.csv"))
-        .send()
-        .unwrap();
+    let response = server.post_form(
+        "/api/analyze",
+        csv_form(&TWO_ARM.replace("1320", "99999"), "two_arm.csv"),
+    );
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let detail = response.json::<Value>().unwrap()["detail"]
         .as_str()
@@ -1130,17 +1108,17 @@ fn compat_two_arm_values() {
     );
 
     // The memo: xos decides again from the echoed counts.
-    let memo: Value = client()
-        .post(server.url("/api/decision-memo"))
-        .json(&serde_json::json!({
-            "experiment_name": "Checkout <b>",
-            "health_result": health["result"],
-            "primary_result": p,
-            "guardrail_results": analyze["guardrail_results"],
-            "bayesian_insights": bayes["bayesian_insights"],
-        }))
-        .send()
-        .unwrap()
+    let memo: Value = server
+        .post_json(
+            "/api/decision-memo",
+            &serde_json::json!({
+                "experiment_name": "Checkout <b>",
+                "health_result": health["result"],
+                "primary_result": p,
+                "guardrail_results": analyze["guardrail_results"],
+                "bayesian_insights": bayes["bayesian_insights"],
+            }),
+        )
         .json()
         .unwrap();
     assert_eq!(memo["status"], "success");
@@ -1170,32 +1148,30 @@ fn compat_two_arm_values() {
     let mut forged = p.clone();
     forged["is_significant"] = Value::Bool(false);
     forged["p_value"] = Value::from(0.9);
-    let again: Value = client()
-        .post(server.url("/api/decision-memo"))
-        .json(&serde_json::json!({
-            "experiment_name": "x", "health_result": {}, "primary_result": forged,
-            "guardrail_results": analyze["guardrail_results"],
-        }))
-        .send()
-        .unwrap()
+    let again: Value = server
+        .post_json(
+            "/api/decision-memo",
+            &serde_json::json!({
+                "experiment_name": "x", "health_result": {}, "primary_result": forged,
+                "guardrail_results": analyze["guardrail_results"],
+            }),
+        )
         .json()
         .unwrap();
     assert_eq!(again["decision"]["decision"], memo["decision"]["decision"]);
-    let missing = client()
-        .post(server.url("/api/decision-memo"))
-        .json(&serde_json::json!({ "experiment_name": "x" }))
-        .send()
-        .unwrap();
+    let missing = server.post_json(
+        "/api/decision-memo",
+        &serde_json::json!({ "experiment_name": "x" }),
+    );
     assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(missing.json::<Value>().unwrap()["detail"].is_string());
-    let unusable = client()
-        .post(server.url("/api/decision-memo"))
-        .json(&serde_json::json!({
+    let unusable = server.post_json(
+        "/api/decision-memo",
+        &serde_json::json!({
             "experiment_name": "x", "health_result": {}, "primary_result": {"control": {}},
             "guardrail_results": []
-        }))
-        .send()
-        .unwrap();
+        }),
+    );
     assert_eq!(unusable.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -1265,16 +1241,16 @@ fn compat_three_arm_values() {
         bayes["bayesian_insights"]["continuous"]["by_variant"]["variant_a"]["revenue"].is_object()
     );
 
-    let memo: Value = client()
-        .post(server.url("/api/decision-memo"))
-        .json(&serde_json::json!({
-            "experiment_name": "Pricing",
-            "health_result": {},
-            "primary_result": p,
-            "guardrail_results": g,
-        }))
-        .send()
-        .unwrap()
+    let memo: Value = server
+        .post_json(
+            "/api/decision-memo",
+            &serde_json::json!({
+                "experiment_name": "Pricing",
+                "health_result": {},
+                "primary_result": p,
+                "guardrail_results": g,
+            }),
+        )
         .json()
         .unwrap();
     assert_eq!(memo["decision"]["best_variant"], report["decision"]["arm"]);
@@ -1291,15 +1267,15 @@ fn compat_three_arm_values() {
 #[test]
 fn compat_sequential() {
     let server = Server::examples(&["--compat"]);
-    let body: Value = client()
-        .post(server.url("/api/sequential-analysis"))
-        .json(&serde_json::json!({
-            "control_users": 5000, "control_conversions": 600, "treatment_users": 5100,
-            "treatment_conversions": 680, "target_sample_size": 20000, "current_look": 2,
-            "max_looks": 5, "alpha": 0.05, "boundary_type": "obrien_fleming"
-        }))
-        .send()
-        .unwrap()
+    let body: Value = server
+        .post_json(
+            "/api/sequential-analysis",
+            &serde_json::json!({
+                "control_users": 5000, "control_conversions": 600, "treatment_users": 5100,
+                "treatment_conversions": 680, "target_sample_size": 20000, "current_look": 2,
+                "max_looks": 5, "alpha": 0.05, "boundary_type": "obrien_fleming"
+            }),
+        )
         .json()
         .unwrap();
     let s = &body["sequential_result"];
@@ -1349,11 +1325,7 @@ fn compat_sequential() {
             "treatment_conversions": 680, "target_sample_size": 20000, "current_look": 2
         });
         request[field] = value;
-        let response = client()
-            .post(server.url("/api/sequential-analysis"))
-            .json(&request)
-            .send()
-            .unwrap();
+        let response = server.post_json("/api/sequential-analysis", &request);
         assert_eq!(response.status(), status, "{field}");
         assert!(response.json::<Value>().unwrap()["detail"].is_string());
     }
@@ -1410,14 +1382,13 @@ fn memo_with_guardrail(
     primary: &Value,
     guardrail: Value,
 ) -> reqwest::blocking::Response {
-    client()
-        .post(server.url("/api/decision-memo"))
-        .json(&serde_json::json!({
+    server.post_json(
+        "/api/decision-memo",
+        &serde_json::json!({
             "experiment_name": "x", "health_result": {}, "primary_result": primary,
             "guardrail_results": [guardrail],
-        }))
-        .send()
-        .unwrap()
+        }),
+    )
 }
 
 /// A guardrail that xos decided from cannot be dropped from the decision by
@@ -1499,14 +1470,13 @@ fn compat_memo_refuses_malformed_guardrails() {
     let analyze = post_csv(&server, "/api/analyze", &three);
     let mut guardrails = analyze["guardrail_results"].clone();
     let memo = |guardrails: &Value| {
-        client()
-            .post(server.url("/api/decision-memo"))
-            .json(&serde_json::json!({
+        server.post_json(
+            "/api/decision-memo",
+            &serde_json::json!({
                 "experiment_name": "x", "health_result": {},
                 "primary_result": analyze["primary_result"], "guardrail_results": guardrails,
-            }))
-            .send()
-            .unwrap()
+            }),
+        )
     };
     // variant_b's severe guardrail rules it out: the launch is variant_a's.
     let answer: Value = memo(&guardrails).json().unwrap();
@@ -1552,11 +1522,7 @@ fn a_spec_part_that_is_not_utf8_is_refused_everywhere() {
     ] {
         let form =
             csv_form(TWO_ARM, "two_arm.csv").part("spec", multipart::Part::bytes(vec![0xff, 0xfe]));
-        let response = client()
-            .post(server.url(path))
-            .multipart(form)
-            .send()
-            .unwrap();
+        let response = server.post_form(path, form);
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
         assert_eq!(
             response.json::<Value>().unwrap(),
@@ -1568,11 +1534,7 @@ fn a_spec_part_that_is_not_utf8_is_refused_everywhere() {
         .text("csv", TWO_ARM)
         .text("file_name", "two_arm.csv")
         .part("spec", multipart::Part::bytes(vec![0xff, 0xfe]));
-    let response = client()
-        .post(server.url("/try"))
-        .multipart(form)
-        .send()
-        .unwrap();
+    let response = server.post_form("/try", form);
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let page = response.text().unwrap();
     assert!(page.contains("the `spec` part is not UTF-8 text"), "{page}");
@@ -1583,11 +1545,7 @@ fn a_spec_part_that_is_not_utf8_is_refused_everywhere() {
         "file",
         multipart::Part::bytes(b"variant,users\n\xff\xfe,1\n".to_vec()).file_name("x.csv"),
     );
-    let response = client()
-        .post(server.url("/api/health-check"))
-        .multipart(form)
-        .send()
-        .unwrap();
+    let response = server.post_form("/api/health-check", form);
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().unwrap();
     assert_eq!(body["result"]["overall_status"], "Blocked");
@@ -1617,13 +1575,7 @@ fn inferred_specs_are_valid_for_every_number_of_variants() {
         let form = multipart::Form::new()
             .text("csv", arms_csv(arms))
             .text("file_name", "arms.csv");
-        let page = client()
-            .post(server.url("/try"))
-            .multipart(form)
-            .send()
-            .unwrap()
-            .text()
-            .unwrap();
+        let page = server.post_form("/try", form).text().unwrap();
         assert!(page.contains("class=\"memo\""), "{arms} arms:\n{page}");
         assert!(!page.contains("diagnostic error"), "{arms} arms:\n{page}");
     }
@@ -1638,11 +1590,7 @@ fn work_per_request_is_bounded() {
     let too_many = arms_csv(limit + 1);
     let wanted = format!("more than xos serve evaluates in one request ({limit})");
     for path in ["/api/analyze", "/api/bayesian-analysis"] {
-        let response = client()
-            .post(server.url(path))
-            .multipart(csv_form(&too_many, "arms.csv"))
-            .send()
-            .unwrap();
+        let response = server.post_form(path, csv_form(&too_many, "arms.csv"));
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
         let detail = response.json::<Value>().unwrap()["detail"].to_string();
         assert!(detail.contains(&wanted), "{path}: {detail}");
@@ -1656,11 +1604,7 @@ fn work_per_request_is_bounded() {
         .unwrap();
     assert!(page.contains(&wanted), "{page}");
     // The largest accepted upload is answered.
-    let response = client()
-        .post(server.url("/api/analyze"))
-        .multipart(csv_form(&arms_csv(limit), "arms.csv"))
-        .send()
-        .unwrap();
+    let response = server.post_form("/api/analyze", csv_form(&arms_csv(limit), "arms.csv"));
     assert_eq!(response.status(), StatusCode::OK);
     let pairs = response.json::<Value>().unwrap()["primary_result"]["all_pairs"]
         .as_array()
@@ -1674,11 +1618,7 @@ fn work_per_request_is_bounded() {
         "experiment wide {{\n    variants {{ {} }}\n    primary conversion = rate(conversions)\n}}\n",
         variants.join(" ")
     );
-    let response = client()
-        .post(server.url("/api/v1/run"))
-        .multipart(run_form(&spec, &too_many))
-        .send()
-        .unwrap();
+    let response = server.post_form("/api/v1/run", run_form(&spec, &too_many));
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = response.json().unwrap();
     let d = &body["diagnostics"][0];
@@ -1715,11 +1655,10 @@ fn work_per_request_is_bounded() {
     // Monte Carlo draws above the default.
     let spec = example("checkout/checkout.xos")
         .replace("    settings {", "    settings {\n        draws 10_000_000");
-    let response = client()
-        .post(server.url("/api/v1/run"))
-        .multipart(run_form(&spec, &example("checkout/checkout.csv")))
-        .send()
-        .unwrap();
+    let response = server.post_form(
+        "/api/v1/run",
+        run_form(&spec, &example("checkout/checkout.csv")),
+    );
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = response.json().unwrap();
     assert!(
@@ -2050,13 +1989,7 @@ fn two_specs_of_one_name_are_both_reachable() {
 #[test]
 fn the_calculator_refuses_meaningless_inputs() {
     let server = Server::examples(&[]);
-    let calc = |inputs: Value| {
-        client()
-            .post(server.url("/api/v1/plan"))
-            .json(&inputs)
-            .send()
-            .unwrap()
-    };
+    let calc = |inputs: Value| server.post_json("/api/v1/plan", &inputs);
     for (inputs, wanted) in [
         (
             serde_json::json!({"baseline": 0.12, "mde": 0.05, "power": 1e-10}),
@@ -2135,11 +2068,7 @@ fn downloading_an_empty_spec_gives_the_inferred_one() {
         .text("csv", TWO_ARM)
         .text("file_name", "two_arm.csv")
         .text("spec", "  ");
-    let response = client()
-        .post(server.url("/try/spec.xos"))
-        .multipart(form)
-        .send()
-        .unwrap();
+    let response = server.post_form("/try/spec.xos", form);
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers()["content-disposition"],
@@ -2158,11 +2087,7 @@ fn downloading_an_empty_spec_gives_the_inferred_one() {
     let form = multipart::Form::new()
         .text("csv", TWO_ARM)
         .part("spec", multipart::Part::bytes(vec![0xff, 0xfe]));
-    let response = client()
-        .post(server.url("/try/spec.xos"))
-        .multipart(form)
-        .send()
-        .unwrap();
+    let response = server.post_form("/try/spec.xos", form);
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let page = response.text().unwrap();
     assert!(page.contains("the `spec` part is not UTF-8 text"), "{page}");
