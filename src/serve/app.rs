@@ -100,7 +100,6 @@ impl Store {
         let mut first: HashMap<String, String> = HashMap::new();
         let mut changed = Vec::new();
         for entry in self.entries.values_mut() {
-            let before = entry.clone();
             let earlier = if entry.declared {
                 match first.get(&entry.name) {
                     Some(earlier) => Some(earlier.clone()),
@@ -112,18 +111,22 @@ impl Store {
             } else {
                 None
             };
+            let id = match (&earlier, entry.declared) {
+                (None, true) => &entry.name,
+                _ => &entry.relative,
+            };
+            // Cloned only when it changes: this runs over every entry at
+            // every evaluation.
+            if entry.id != *id || entry.duplicate_of != earlier {
+                changed.push(entry.clone());
+            }
+            entry.id = id.clone();
             entry.duplicate_of = earlier.clone();
             match earlier {
                 None => {
-                    entry.id = if entry.declared {
-                        entry.name.clone()
-                    } else {
-                        entry.relative.clone()
-                    };
                     entry.errors = entry.evaluation_errors.clone();
                 }
                 Some(earlier) => {
-                    entry.id = entry.relative.clone();
                     // The earlier spec is shown by its relative path; this
                     // one is read again to locate its name.
                     let duplicate = crate::check::unique_experiments(&[
@@ -138,9 +141,6 @@ impl Store {
                     errors.0.extend(duplicate.0);
                     entry.errors = Some(Arc::new(errors));
                 }
-            }
-            if before.id != entry.id || before.duplicate_of != entry.duplicate_of {
-                changed.push(before);
             }
         }
         changed
