@@ -636,14 +636,15 @@ pub fn xos_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
             let folder = match entry.file_type() {
                 Ok(kind) if !kind.is_symlink() => kind.is_dir(),
                 _ => {
+                    let is_dir = path.is_dir();
                     let leads_to_xos = path.extension().is_some_and(|e| e == "xos");
                     if let Some(root) = &root
-                        && (leads_to_xos || path.is_dir())
+                        && (leads_to_xos || is_dir)
                         && let Some(target) = outside_link(&path, root)
                     {
                         return Err(walk_outside(top, &path, &target));
                     }
-                    path.is_dir()
+                    is_dir
                 }
             };
             if folder {
