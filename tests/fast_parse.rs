@@ -644,3 +644,40 @@ fn mutated_specs_parse_the_same_on_both_paths() {
         "only {rejected} of {cases} mutants were invalid"
     );
 }
+
+/// pest's error detail is one process-wide flag: parses of files with
+/// errors on several threads at once give each file the message it gets
+/// alone (a first parse on one thread used to switch the flag off in the
+/// middle of another's detailed re-parse).
+#[test]
+fn errors_are_the_same_when_parsed_on_many_threads_at_once() {
+    let texts: Vec<String> = (0..8)
+        .map(|i| {
+            format!(
+                "experiment e{i} {{\n    data \"d.csv\"\n    variants {{ control 50% treatment 50% }}\n    {}\n}}\n",
+                ["primay x = rate(c)", "bogus 1", "metric = rate(c)", "rule r when {"][i % 4]
+            )
+        })
+        .collect();
+    let alone: Vec<String> = texts
+        .iter()
+        .map(|text| {
+            format!(
+                "{:?}",
+                parse::parse_with_pest(&SourceFile::new("e.xos", text.as_str()))
+            )
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..200 {
+                    for (text, alone) in texts.iter().zip(&alone) {
+                        let source = SourceFile::new("e.xos", text.as_str());
+                        assert_eq!(&format!("{:?}", parse::parse_with_pest(&source)), alone);
+                    }
+                }
+            });
+        }
+    });
+}

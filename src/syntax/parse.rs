@@ -79,14 +79,21 @@ fn parse_pest(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
 /// Runs the pest parser. Detailed error tracking (what was expected, for
 /// the friendly messages) slows every parse severalfold, so it is switched
 /// on only to re-parse input that already failed.
+///
+/// The switch is one process-wide flag in pest, so the re-parses take turns
+/// under [`ERROR_DETAIL`], and nothing else writes the flag: a first parse
+/// that used to switch it off on another thread cut a detailed re-parse
+/// short, and the same file then gave a different message (a test comparing
+/// both parse paths failed in CI on a file with an error). A first parse
+/// that runs while the flag is on is only slower; its error is not used.
 fn parse_rule(
     rule: Rule,
     text: &str,
 ) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
-    pest::set_error_detail(false);
     match XosParser::parse(rule, text) {
         Ok(pairs) => Ok(pairs),
         Err(_) => {
+            let _detail = crate::locked(&ERROR_DETAIL);
             pest::set_error_detail(true);
             let result = XosParser::parse(rule, text);
             pest::set_error_detail(false);
@@ -94,6 +101,9 @@ fn parse_rule(
         }
     }
 }
+
+/// Held while pest's process-wide error-detail flag is on ([`parse_rule`]).
+static ERROR_DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The parsed expression of a rule condition, for tests and tools.
 pub fn parse_condition(text: &str) -> Result<Expr, Diagnostic> {
