@@ -277,6 +277,38 @@ fn run_evaluates_an_uploaded_spec_and_csv() {
     assert_eq!(uploaded["settings"]["data"], "checkout.csv");
 }
 
+/// An upload whose credible interval is sampled (a guardrail with 5 and 7
+/// events) is evaluated off the request threads, to the same report.
+#[test]
+fn an_upload_that_samples_equals_xos_run() {
+    let server = Server::examples(&[]);
+    let csv = example("checkout/checkout.csv")
+        .replace(",168,", ",5,")
+        .replace(",160,", ",7,");
+    let temp = tempfile::tempdir().unwrap();
+    std::fs::write(temp.path().join("checkout.csv"), &csv).unwrap();
+    let spec = temp.path().join("checkout.xos");
+    std::fs::write(&spec, example("checkout/checkout.xos")).unwrap();
+    let on_disk: Value = serde_json::from_str(&stdout(&xos(&[
+        "run",
+        spec.to_str().unwrap(),
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let response = server.post_form(
+        "/api/v1/run",
+        run_form(&example("checkout/checkout.xos"), &csv),
+    );
+    assert_eq!(response.status(), StatusCode::OK);
+    let uploaded: Value = response.json().unwrap();
+    let errors = &uploaded["metrics"][3];
+    assert_eq!(errors["name"], "error_rate");
+    assert!(errors["comparisons"][0]["rel_credible_low"].is_f64());
+    assert_eq!(uploaded["metrics"], on_disk["metrics"]);
+    assert_eq!(uploaded["decision"], on_disk["decision"]);
+}
+
 #[test]
 fn an_uploaded_spec_reads_no_file() {
     let server = Server::examples(&[]);

@@ -859,10 +859,27 @@ async fn bayesian_analysis(
         Ok(uploaded) => uploaded,
         Err(response) => return response,
     };
+    let multi_arm = upload.multi_arm();
+    // The probability of being best integrates every arm's posterior at
+    // 4,001 points (3 arms: about 5 ms; 32 arms: 70 ms), so it runs off
+    // the threads that serve other requests.
+    let insights = if multi_arm {
+        match api::off_the_workers(move || bayesian_insights(&report, &upload)).await {
+            Ok(insights) => insights,
+            Err(failed) => {
+                return detail(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    messages(&failed).join("\n"),
+                );
+            }
+        }
+    } else {
+        bayesian_insights(&report, &upload)
+    };
     axum::Json(json!({
         "status": "success",
-        "is_multivariant": upload.multi_arm(),
-        "bayesian_insights": bayesian_insights(&report, &upload),
+        "is_multivariant": multi_arm,
+        "bayesian_insights": insights,
     }))
     .into_response()
 }

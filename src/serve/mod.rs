@@ -48,11 +48,11 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_VARIANTS: usize = 32;
 
 /// The most comparisons — treatment arms times metrics — of an experiment
-/// received over HTTP. A comparison of a rate with fewer than about 100
-/// events in an arm draws its credible interval by Monte Carlo
+/// received over HTTP. A comparison of a rate with fewer than 20 events
+/// (or non-events) in an arm draws its credible interval by Monte Carlo
 /// (`settings.draws`, 100,000 by default), the most expensive part of an
-/// evaluation (about 20 ms each in a release build): this bounds their
-/// number in one request (32 of them took 0.68 s; `docs/limits.md`).
+/// evaluation (about 11 ms each in a release build): this bounds their
+/// number in one request (32 of them took 0.35 s; `docs/limits.md`).
 pub const MAX_COMPARISONS: usize = 32;
 
 /// The most Monte Carlo draws (`settings { draws N }`) of a spec received
