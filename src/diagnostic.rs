@@ -508,6 +508,48 @@ impl Diagnostics {
     }
 }
 
+impl Diagnostics {
+    /// The same diagnostics with every path under the folder `root` shown
+    /// relative to it: the file of each diagnostic, and the paths written
+    /// into messages, help and labels (`root` and a separator removed
+    /// wherever they appear). `xos serve` shows its specs so, as the
+    /// folder's user knows them, without the server's own folders.
+    pub fn relative_to(&self, root: &Path) -> Diagnostics {
+        if root.as_os_str().is_empty() {
+            return self.clone();
+        }
+        let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
+        let strip = |text: &str| text.replace(&prefix, "");
+        let under = |path: &Path| path.strip_prefix(root).ok().map(Path::to_path_buf);
+        Diagnostics(
+            self.0
+                .iter()
+                .map(|d| Diagnostic {
+                    message: strip(&d.message),
+                    help: d.help.as_deref().map(strip),
+                    labels: d
+                        .labels
+                        .iter()
+                        .map(|l| Label {
+                            text: strip(&l.text),
+                            ..l.clone()
+                        })
+                        .collect(),
+                    source: d.source.as_ref().map(|source| {
+                        under(&source.path)
+                            .map_or_else(|| Arc::clone(source), |p| source.renamed(p))
+                    }),
+                    path: d
+                        .path
+                        .as_ref()
+                        .map(|p| under(p).unwrap_or_else(|| p.clone())),
+                    ..d.clone()
+                })
+                .collect(),
+        )
+    }
+}
+
 /// Diagnostics shown per file and kind (code): a file with 8,000 duplicated
 /// options or 32,000 bad rows is reported by its first problems of each kind
 /// and a count, not by a gigabyte of text.
@@ -1152,5 +1194,27 @@ mod tests {
         let names = ["conversion", "revenue", "cancel_rate"];
         assert_eq!(did_you_mean("conversoin", names), Some("conversion"));
         assert_eq!(did_you_mean("latency", names), None);
+    }
+
+    #[test]
+    fn paths_under_a_root_are_shown_relative_to_it() {
+        let root = Path::new("/srv/specs");
+        let inside = Diagnostic::error("xos::test", "cannot read `/srv/specs/a/b.csv`")
+            .label(Span::new(0, 1), "see /srv/specs/a/b.csv")
+            .help("/srv/specsX/c is another folder")
+            .in_file(&SourceFile::new("/srv/specs/a/b.xos", "x\n"));
+        let outside = Diagnostic::error("xos::test", "outside").at_path("/etc/passwd");
+        let all = Diagnostics(vec![inside, outside]).relative_to(root);
+        assert_eq!(all.0[0].file_name().as_deref(), Some("a/b.xos"));
+        assert_eq!(all.0[0].message, "cannot read `a/b.csv`");
+        assert_eq!(all.0[0].labels[0].text, "see a/b.csv");
+        assert_eq!(
+            all.0[0].help.as_deref(),
+            Some("/srv/specsX/c is another folder")
+        );
+        assert_eq!(all.0[0].location(), Some((1, 1)));
+        assert_eq!(all.0[1].file_name().as_deref(), Some("/etc/passwd"));
+        let unchanged = Diagnostics(vec![all.0[1].clone()]).relative_to(Path::new(""));
+        assert_eq!(unchanged.0[0].file_name().as_deref(), Some("/etc/passwd"));
     }
 }

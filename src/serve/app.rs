@@ -80,6 +80,8 @@ pub struct Entry {
 /// Every served spec, by normalised path.
 #[derive(Debug, Default)]
 pub struct Store {
+    /// The served folder (canonical): diagnostics show paths relative to it.
+    pub root: PathBuf,
     /// The served specs, by their normalised absolute path.
     pub entries: BTreeMap<PathBuf, Entry>,
 }
@@ -138,7 +140,7 @@ impl Store {
                         .as_deref()
                         .cloned()
                         .unwrap_or_default();
-                    errors.0.extend(duplicate.0);
+                    errors.0.extend(duplicate.relative_to(&self.root).0);
                     entry.errors = Some(Arc::new(errors));
                 }
             }
@@ -189,7 +191,8 @@ impl AppState {
     /// id or errors changed with it (a duplicate name that appeared or went).
     pub fn record(&self, spec: &Path, result: Result<Outcome, Diagnostics>) {
         let relative = relative_name(&self.dir, spec);
-        let evaluated = result.and_then(|outcome| rendered(&outcome).map_err(Diagnostics::from));
+        let evaluated =
+            result.and_then(|outcome| rendered(&outcome, &self.dir).map_err(Diagnostics::from));
         // Read before the lock: the name a failing spec still declares
         // (never read through a symlink leading out of the folder).
         let declared_name = match &evaluated {
@@ -211,7 +214,7 @@ impl AppState {
             Ok(evaluated) => (Some(Arc::new(evaluated)), None),
             Err(diagnostics) => (
                 previous.as_ref().and_then(|e| e.last_good.clone()),
-                Some(Arc::new(diagnostics)),
+                Some(Arc::new(diagnostics.relative_to(&self.dir))),
             ),
         };
         let entry = Entry {
@@ -296,15 +299,16 @@ fn declared_name(path: &Path) -> Option<String> {
     }
 }
 
-/// The JSON report and both memos of an outcome.
-fn rendered(outcome: &Outcome) -> Result<Evaluated, Diagnostic> {
+/// The JSON report and both memos of an outcome; its warnings with paths
+/// relative to the served folder `root`.
+fn rendered(outcome: &Outcome, root: &Path) -> Result<Evaluated, Diagnostic> {
     let templates = outcome.plan.templates.as_deref();
     Ok(Evaluated {
         json: render(&outcome.report, Format::Json, templates)?,
         md: render(&outcome.report, Format::Md, templates)?,
         html: render(&outcome.report, Format::Html, templates)?,
         report: outcome.report.clone(),
-        warnings: outcome.warnings.clone(),
+        warnings: outcome.warnings.relative_to(root),
     })
 }
 
@@ -653,8 +657,11 @@ fn start(
     let (changes, _) = broadcast::channel(256);
     let state = Arc::new(AppState {
         options,
+        store: RwLock::new(Store {
+            root: dir.clone(),
+            entries: BTreeMap::new(),
+        }),
         dir,
-        store: RwLock::new(Store::default()),
         changes,
         plans: sandbox::PlanCache::default(),
         stop: Arc::new(AtomicBool::new(false)),
