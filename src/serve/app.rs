@@ -415,11 +415,13 @@ pub enum Cors {
 }
 
 impl Cors {
-    /// Reads `--cors`: `*`, or an origin as browsers send it. Anything that
-    /// can never equal an `Origin` header — a path or trailing slash, a
-    /// query, user info, a default port, `null`, not a URL at all — is
-    /// refused with the reason. Scheme and host are lower-cased (browsers
-    /// send them so).
+    /// Reads `--cors`: `*`, or an origin as browsers send it. The URL is
+    /// parsed as browsers parse it (the `url` crate, WHATWG URL): scheme
+    /// and host lower-cased, an international host in its ASCII form
+    /// (`bücher.example` is `xn--bcher-kva.example`), as the `Origin`
+    /// header carries them. Anything that can never equal that header — a
+    /// path or trailing slash, a query, user info, a default port, `null`,
+    /// not a URL at all — is refused with the reason.
     pub fn parse(text: &str) -> Result<Cors, String> {
         if text == "*" {
             return Ok(Cors::AnyOrigin);
@@ -432,79 +434,40 @@ impl Cors {
                  take on; {example}"
             ));
         }
-        let Some((scheme, authority)) = text.split_once("://") else {
-            return Err(format!("`{text}` is not an origin: {example}"));
+        let not_an_origin = || format!("`{text}` is not an origin: {example}");
+        let (Ok(url), Some((_, authority))) = (url::Url::parse(text), text.split_once("://"))
+        else {
+            return Err(not_an_origin());
         };
-        let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-        if !scheme_ok {
-            return Err(format!("`{text}` is not an origin: {example}"));
-        }
-        if let Some(at) = authority.find(['/', '?', '#']) {
-            let base = format!("{scheme}://{}", &authority[..at]);
+        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+            return Err(not_an_origin());
+        };
+        let origin = format!(
+            "{}://{host}{}",
+            url.scheme(),
+            url.port().map(|p| format!(":{p}")).unwrap_or_default()
+        );
+        if authority.contains(['/', '?', '#']) {
             return Err(format!(
                 "`{text}` has a path, query or trailing slash, which the `Origin` header never \
-                 has: write `{base}`"
+                 has: write `{origin}`"
             ));
         }
-        if authority.contains('@') {
+        if !url.username().is_empty() || url.password().is_some() {
             return Err(format!(
                 "`{text}` names a user, which the `Origin` header never does; {example}"
             ));
         }
-        let (host, port) = match authority.strip_prefix('[') {
-            Some(bracketed) => match bracketed.split_once(']') {
-                Some((ip, "")) => (&authority[..ip.len() + 2], None),
-                Some((ip, rest)) if rest.starts_with(':') => {
-                    (&authority[..ip.len() + 2], Some(&rest[1..]))
-                }
-                _ => return Err(format!("`{text}` has no valid host: {example}")),
-            },
-            None => match authority.split_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (authority, None),
-            },
-        };
-        let host_ok = if let Some(inner) = host.strip_prefix('[') {
-            inner
-                .strip_suffix(']')
-                .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
-        } else {
-            !host.is_empty()
-                && host
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        };
-        if !host_ok {
-            return Err(format!("`{text}` has no valid host: {example}"));
+        if let (None, Some(port)) = (url.port(), url.port_or_known_default())
+            && authority.contains(':')
+            && !authority.ends_with(']')
+        {
+            return Err(format!(
+                "`{text}`: browsers leave the default port {port} out of the `Origin` \
+                 header: write `{origin}`"
+            ));
         }
-        let scheme = scheme.to_ascii_lowercase();
-        if let Some(port) = port {
-            let number = port
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0 && port.starts_with(|c: char| c != '0'))
-                .ok_or_else(|| format!("`{text}` has no valid port (1 to 65535): {example}"))?;
-            let default = match scheme.as_str() {
-                "http" | "ws" => Some(80),
-                "https" | "wss" => Some(443),
-                _ => None,
-            };
-            if default == Some(number) {
-                return Err(format!(
-                    "`{text}`: browsers leave the default port {number} out of the `Origin` \
-                     header: write `{scheme}://{}`",
-                    host.to_ascii_lowercase()
-                ));
-            }
-        }
-        Ok(Cors::Origin(format!(
-            "{scheme}://{}{}",
-            host.to_ascii_lowercase(),
-            port.map(|p| format!(":{p}")).unwrap_or_default()
-        )))
+        Ok(Cors::Origin(origin))
     }
 }
 
@@ -795,5 +758,40 @@ mod tests {
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(civil_from_days(20_787), (2026, 11, 30));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn cors_origins_are_read_as_browsers_write_them() {
+        let origin = |text: &str| match Cors::parse(text) {
+            Ok(Cors::Origin(o)) => o,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(origin("HTTP://App.Example:3000"), "http://app.example:3000");
+        assert_eq!(
+            origin("http://bücher.example"),
+            "http://xn--bcher-kva.example"
+        );
+        assert_eq!(origin("http://[::1]:8080"), "http://[::1]:8080");
+        assert_eq!(origin("http://[::1]"), "http://[::1]");
+        assert_eq!(
+            origin("chrome-extension://abcdef"),
+            "chrome-extension://abcdef"
+        );
+        assert_eq!(Cors::parse("*"), Ok(Cors::AnyOrigin));
+        let refused = |text: &str, why: &str| {
+            let message = Cors::parse(text).expect_err(text);
+            assert!(message.contains(why), "{text}: {message}");
+        };
+        refused("http://[::1]:80", "default port 80");
+        refused("https://x:443", "default port 443");
+        refused("http://a@b", "names a user");
+        refused("http://x:65536", "not an origin");
+        refused("http://x/?q", "write `http://x`");
+        refused("http://x#f", "write `http://x`");
+        refused("http://", "not an origin");
+        refused("http://x y", "not an origin");
+        refused("mailto:a@b", "not an origin");
+        refused("file:///tmp", "not an origin");
+        refused("localhost:3000", "not an origin");
     }
 }
