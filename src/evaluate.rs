@@ -494,6 +494,42 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                 });
             }
         }
+        // A comparison without a lift (a ratio whose denominator sums to 0
+        // in an arm, sums beyond a double) tells nothing; a guardrail
+        // without its interval cannot show it held, and must not read "ok".
+        for c in &comparisons {
+            let guardrail = metric.role == Role::Guardrail;
+            if c.abs_lift.is_some() && !(guardrail && c.ci_low.is_none()) {
+                continue;
+            }
+            let severity = if guardrail {
+                Health::Blocked
+            } else {
+                Health::Warning
+            };
+            status = status.max(severity);
+            issues.push(Issue {
+                severity,
+                message: format!(
+                    "{} `{}` cannot be compared between `{}` and `{}` ({}){}",
+                    if guardrail { "guardrail" } else { "metric" },
+                    metric.name,
+                    control.name,
+                    c.variant,
+                    if c.abs_lift.is_none() {
+                        "its value is undefined in an arm: a ratio whose denominator sums to 0, \
+                         or sums too large for a double"
+                    } else {
+                        "its interval is undefined: too few units or no variance"
+                    },
+                    if guardrail {
+                        "; a guardrail that cannot be evaluated has not held"
+                    } else {
+                        ""
+                    }
+                ),
+            });
+        }
         if let Some(covariate) = &metric.covariate
             && comparisons
                 .iter()

@@ -928,3 +928,43 @@ fn the_unit_id_check_holds_a_bounded_number_of_rows() {
     let text = run_errors(dir.path(), &[("XOS_MAX_UNIT_ID_ROWS", "1000")]);
     assert!(text.contains("xos::data::too_many_unit_rows"), "{text}");
 }
+
+/// A guardrail that cannot be computed (a ratio whose denominator sums to 0
+/// in the treatment: a broken treatment that logged no page views) never
+/// reads "ok" and never lets the experiment launch; a metric that cannot be
+/// compared is a health warning.
+#[test]
+fn a_guardrail_that_cannot_be_computed_has_not_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "experiment broken {\n    data \"d.csv\"\n    variants { control 50% treatment 50% }\n    \
+                primary conv = rate(conv)\n    \
+                guardrail e = ratio(err, pv) { worsened 10% relative severe 20% relative }\n}\n";
+    std::fs::write(dir.path().join("s.xos"), spec).unwrap();
+    std::fs::write(
+        dir.path().join("d.csv"),
+        "variant,users,conv,err_sum,err_sum_sq,pv_sum,pv_sum_sq,err_pv_sum_prod\n\
+         control,10000,1200,50,60,30000,100000,150\n\
+         treatment,10000,1400,0,0,0,0,0\n",
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["run", "s.xos", "--format", "json"]);
+    assert_no_panic(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["decision"]["verdict"], "hold", "{report}");
+    assert_eq!(report["health"]["status"], "blocked");
+    let issue = report["health"]["issues"][0]["message"].to_string();
+    assert!(
+        issue.contains("guardrail `e` cannot be compared between `control` and `treatment`"),
+        "{issue}"
+    );
+    // The same data as a secondary metric: a warning, not a block.
+    let spec = spec.replace(
+        "guardrail e = ratio(err, pv) { worsened 10% relative severe 20% relative }",
+        "metric e = ratio(err, pv)",
+    );
+    std::fs::write(dir.path().join("s.xos"), spec).unwrap();
+    let out = xos(dir.path(), &["run", "s.xos", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["health"]["status"], "warning", "{report}");
+    assert_eq!(report["decision"]["verdict"], "hold");
+}
