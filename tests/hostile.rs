@@ -968,3 +968,35 @@ fn a_guardrail_that_cannot_be_computed_has_not_held() {
     assert_eq!(report["health"]["status"], "warning", "{report}");
     assert_eq!(report["decision"]["verdict"], "hold");
 }
+
+/// Sums whose squares overflow a double: valid ones keep their variance
+/// (no zero-width "significant" interval), impossible ones are refused.
+#[test]
+fn sums_whose_squares_overflow_are_neither_certain_nor_accepted() {
+    let dir = checkout(|s| s.to_string());
+    let data = |row: &str| {
+        let csv = DATA.replace("control,48000,5760,576,168,1200000,72000000", row);
+        std::fs::write(dir.path().join("checkout.csv"), csv).unwrap();
+    };
+    data("control,48000,5760,576,168,1e150,1e304");
+    let out = xos(dir.path(), &["run", "checkout.xos", "--format", "json"]);
+    assert_no_panic(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let revenue = &report["metrics"][1];
+    assert_eq!(revenue["name"], "revenue");
+    let sd = revenue["variants"][0]["sd"].as_f64().unwrap();
+    assert!((sd / 4.5644e149 - 1.0).abs() < 1e-4, "{sd}");
+    let p = revenue["comparisons"][0]["p_value"].as_f64().unwrap();
+    assert!((p - 0.99202).abs() < 1e-5, "{p}");
+    assert_eq!(revenue["comparisons"][0]["significant"], false);
+
+    data("control,48000,5760,576,168,1e300,1e308");
+    let out = xos(dir.path(), &["run", "checkout.xos"]);
+    assert_no_panic(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("xos::data::impossible_sums"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -972,6 +972,11 @@ fn parse_number(text: &str) -> Option<f64> {
 /// Σx² < (Σx)²/n beyond what rounding in the export can explain.
 fn below_square_bound(n: u64, sum: f64, sum_sq: f64) -> bool {
     let bound = sum * sum / n as f64;
+    if bound.is_infinite() {
+        // (Σx)² overflows: compare with x scaled by 2^-512 (exact).
+        let scale = f64::powi(2.0, 512);
+        return below_square_bound(n, sum / scale, sum_sq / scale / scale);
+    }
     sum_sq < bound && (bound - sum_sq) > 1e-9 * bound.max(f64::MIN_POSITIVE)
 }
 

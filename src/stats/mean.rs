@@ -31,15 +31,27 @@ impl MeanStats {
     /// `(n·Σx² − (Σx)²) / (n(n − 1))`, the numerator formed from exact
     /// two-products (`f64::mul_add`), so a mean of 1e6 with sd 1 keeps its
     /// digits (the textbook `Σx² − (Σx)²/n` loses about twelve). A numerator
-    /// that rounds below 0 is clamped to 0. `None` for `n < 2` or non-finite
-    /// sums.
+    /// that rounds below 0 is clamped to 0. Where `n·Σx²` or `(Σx)²`
+    /// overflows (sums near 1e154 and above), the sums are first scaled by
+    /// powers of two (exactly): such an arm once got a variance of 0 and a
+    /// "significant" zero-width interval. `None` for `n < 2`, non-finite
+    /// sums, or a variance beyond a double.
     pub fn variance(&self) -> Option<f64> {
         if self.n < 2 || !self.sum.is_finite() || !self.sum_sq.is_finite() {
             return None;
         }
         let n = self.n as f64;
-        let numerator = diff_of_products(n, self.sum_sq, self.sum, self.sum).max(0.0);
-        let var = numerator / n / (n - 1.0);
+        let numerator = diff_of_products(n, self.sum_sq, self.sum, self.sum);
+        if !numerator.is_finite() {
+            // x scaled by 2^-512: Σx by 2^-512, Σx² by 2^-1024, the
+            // variance by 2^-1024, undone in two exact steps.
+            let scale = f64::powi(2.0, 512);
+            let (sum, sum_sq) = (self.sum / scale, self.sum_sq / scale / scale);
+            let scaled = diff_of_products(n, sum_sq, sum, sum).max(0.0) / n / (n - 1.0);
+            let var = scaled * scale * scale;
+            return var.is_finite().then_some(var);
+        }
+        let var = numerator.max(0.0) / n / (n - 1.0);
         var.is_finite().then_some(var)
     }
 }
@@ -240,6 +252,32 @@ mod tests {
             sum: values.iter().sum(),
             sum_sq: values.iter().map(|v| v * v).sum(),
         }
+    }
+
+    /// Sums whose products overflow a double (`n·Σx²` near 5e308) keep their
+    /// variance: sd 4.564e149 for Σx = 1e150, Σx² = 1e304 over 48,000 units.
+    #[test]
+    fn variance_survives_sums_whose_products_overflow() {
+        let arm = MeanStats {
+            n: 48_000,
+            sum: 1e150,
+            sum_sq: 1e304,
+        };
+        let sd = arm.variance().unwrap().sqrt();
+        let n = 48_000.0_f64;
+        let expected = ((1e304 / n - (1e150 / n) * (1e150 / n)) * n / (n - 1.0)).sqrt();
+        assert!((sd / expected - 1.0).abs() < 1e-12, "{sd} vs {expected}");
+        assert!((sd / 4.564e149 - 1.0).abs() < 1e-3);
+        let edge = MeanStats {
+            n: 2,
+            sum: 0.0,
+            sum_sq: f64::MAX,
+        };
+        assert_eq!(
+            edge.variance(),
+            Some(f64::MAX),
+            "2·Σx² overflows, Σx²/1 does not"
+        );
     }
 
     #[test]
