@@ -295,7 +295,16 @@ pub fn stage_atomic(
     // write tell a temporary of a killed run from one in use. A missing
     // folder shows as `NotFound` here (no `stat` of the folder per memo).
     let prefix = format!(".{name}{TEMP_MARK}{}-", process_id());
-    let temp_in = |dir: &Path| tempfile::Builder::new().prefix(&prefix).tempfile_in(dir);
+    // A new memo gets the mode any new file gets (0666 less the umask:
+    // readable by the team, like a file written by `>`), not tempfile's
+    // private 0600; an existing file's permissions are kept (below).
+    let temp_in = |dir: &Path| {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        builder.tempfile_in(dir)
+    };
     // A folder found missing before waits with its nearest existing folder
     // until a commit creates it (no failed create per memo of a fleet run
     // into a new folder).

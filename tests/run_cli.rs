@@ -655,3 +655,35 @@ fn a_declared_duration_sets_when_the_sample_is_reached() {
         text(&out.stderr)
     );
 }
+
+/// A new memo is readable as any new file is (0666 less the umask), not
+/// private to its writer as a temporary file is; an existing memo keeps
+/// its permissions.
+#[cfg(unix)]
+#[test]
+fn new_memos_take_the_umask_and_existing_ones_keep_their_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = example("checkout/checkout.xos");
+    let run = |umask: &str, out: &str| {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" run \"$1\" -o \"$2\""))
+            .arg(env!("CARGO_BIN_EXE_xos"))
+            .arg(&spec)
+            .arg(dir.path().join(out))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let meta = std::fs::metadata(dir.path().join(out)).unwrap();
+        meta.permissions().mode() & 0o777
+    };
+    assert_eq!(run("022", "a.md"), 0o644);
+    assert_eq!(run("077", "b.md"), 0o600);
+    std::fs::set_permissions(
+        dir.path().join("a.md"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    assert_eq!(run("022", "a.md"), 0o640);
+}
