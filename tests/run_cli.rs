@@ -687,3 +687,17 @@ fn new_memos_take_the_umask_and_existing_ones_keep_their_mode() {
     .unwrap();
     assert_eq!(run("022", "a.md"), 0o640);
 }
+
+/// `-o -` is standard output, as `--data -` is standard input: no file
+/// named `-` is written.
+#[test]
+fn output_dash_is_standard_output() {
+    let dir = project(WIN);
+    let out = xos(
+        &["run", "small.xos", "-o", "-", "--format", "json"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("\"schema\": \"xos.report/v1\""));
+    assert!(!dir.path().join("-").exists());
+}

@@ -207,7 +207,7 @@ pub struct RunArgs {
     #[arg(long, value_enum)]
     pub format: Option<RunFormat>,
     /// Write the memo to this file instead of stdout (its extension picks the
-    /// format when `--format` is absent).
+    /// format when `--format` is absent); `-` is stdout.
     #[arg(
         short = 'o',
         long = "output",
@@ -377,7 +377,7 @@ pub struct DiffArgs {
 
 /// Parses the command line (a usage error is exit 2) and runs it.
 pub fn main() -> Exit {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
             // `--help` and `--version` print to stdout and succeed.
@@ -386,6 +386,13 @@ pub fn main() -> Exit {
             return if usage { Exit::Usage } else { Exit::Success };
         }
     };
+    // `-o -` is standard output, as `--data -` is standard input (never a
+    // file named `-`).
+    if let Command::Run(args) = &mut cli.command
+        && args.output.as_deref() == Some(std::path::Path::new("-"))
+    {
+        args.output = None;
+    }
     let result = match &cli.command {
         Command::Check(args) => return check_command(args),
         Command::Run(args) => run_command(args),
