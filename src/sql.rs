@@ -637,23 +637,21 @@ pub fn query(
         // A column both a `rate` and a `mean` read holds 0/1: read as a count.
         let ty = if rate { dialect.rate_type() } else { sum_type };
         let cast = format!("CAST(t.{quoted} AS {ty})");
+        // Only a NULL in the table is a missing value: a value the cast
+        // cannot read (`yes` on Spark without ANSI mode, where the cast
+        // gives NULL) stays NULL and makes the statistic NULL, below.
         let cast = if zero {
-            format!("COALESCE({cast}, 0)")
+            format!("CASE WHEN t.{quoted} IS NULL THEN 0 ELSE {cast} END")
         } else {
             cast
         };
         row_columns.push(format!("{cast} AS v{}", i + 1));
     }
-    // Without `missing zero`, a statistic of a column with a NULL is NULL:
-    // `xos run` reports the empty cell, as the row-level reader reports the
-    // empty value.
-    let complete = |v: &str, stat: String| {
-        if zero {
-            stat
-        } else {
-            format!("CASE WHEN COUNT({v}) = COUNT(*) THEN {stat} END")
-        }
-    };
+    // A statistic of a column with a NULL (without `missing zero`, or a
+    // value the cast could not read) is NULL: `xos run` reports the empty
+    // cell, as the row-level reader reports the empty or unreadable value.
+    let complete =
+        |v: &str, stat: String| format!("CASE WHEN COUNT({v}) = COUNT(*) THEN {stat} END");
     let mut select = Vec::new();
     for (column, alias) in columns.iter().zip(&aliases) {
         let expr = match &column.stat {
@@ -663,11 +661,7 @@ pub fn query(
                 let v = value(column);
                 // A value other than 0 and 1 makes the count NULL: the
                 // row-level reader rejects it.
-                let nulls = if zero {
-                    String::new()
-                } else {
-                    format!("COUNT({v}) = COUNT(*) AND ")
-                };
+                let nulls = format!("COUNT({v}) = COUNT(*) AND ");
                 format!(
                     "CAST(CASE WHEN {nulls}MIN({v}) >= 0 AND MAX({v}) <= 1 THEN SUM({v}) END AS {count_type})"
                 )

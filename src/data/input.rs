@@ -141,7 +141,8 @@ pub fn empty_cell_help(column: &str) -> String {
     format!(
         "in the result of `xos sql`, an empty or NULL `{column}` means the table holds a NULL in the \
          column it sums (declare `missing zero` in the spec's data block to count NULLs as 0), \
-         or, for a rate, a value other than 0 and 1"
+         a value the engine could not read as a number (`yes`, `9,49 EUR`: Spark without ANSI \
+         mode reads it as NULL), or, for a rate, a value other than 0 and 1"
     )
 }
 

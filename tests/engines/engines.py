@@ -553,8 +553,44 @@ def run_spark(args, work, all_cases):
             check_case(args, case, "spark", spec_path, reference, engine_csv)
             if case.name == "timing":
                 timing(args, case, "spark local[2]", elapsed, spec_path, csv_path)
+        unreadable_values_without_ansi(args, work, spark, T)
     finally:
         spark.stop()
+
+
+def unreadable_values_without_ansi(args, work, spark, T):
+    """Spark without ANSI mode casts `yes` to NULL; with `missing zero` that
+    NULL must not count as 0 (the row-level reader refuses `yes`): the
+    statistic comes out NULL and `xos run` rejects the result."""
+    spec = """experiment unreadable {
+    data "rows.csv" { shape rows missing zero }
+    variants { control 50% treatment 50% }
+    primary conversion = rate(conv)
+    metric revenue = mean(rev)
+}
+"""
+    folder = os.path.join(work, "unreadable")
+    os.makedirs(folder, exist_ok=True)
+    spec_path = os.path.join(folder, "spec.xos")
+    with open(spec_path, "w", encoding="utf-8") as f:
+        f.write(spec)
+    rows = [("control", "1", "2.5"), ("control", None, "3"), ("treatment", "yes", "4"),
+            ("treatment", "0", "9,49 EUR"), ("treatment", "1", None)]
+    schema = T.StructType([T.StructField(n, T.StringType(), True) for n in ("variant", "conv", "rev")])
+    spark.createDataFrame(rows, schema).createOrReplaceGlobalTempView("unreadable")
+    proc = run([args.xos, "sql", spec_path, "--dialect", "spark", "--table", "global_temp.unreadable"])
+    if proc.returncode != 0:
+        fail(f"unreadable: xos sql --dialect spark failed:\n{proc.stderr}")
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    result = spark.sql(proc.stdout)
+    engine_csv = rows_to_csv(result.columns, [tuple(r) for r in result.collect()])
+    code, _, stderr = xos_report(args, spec_path, engine_csv)
+    if code != 1 or "could not read as a number" not in stderr:
+        fail(f"unreadable: a value Spark cannot cast must be rejected (exit {code}):\n{stderr}\n{engine_csv}")
+    control = [line for line in engine_csv.splitlines() if line.startswith("control")]
+    if control != ["control,2,1,5.5,15.25"]:
+        fail(f"unreadable: the control's NULL counts as 0 with missing zero:\n{engine_csv}")
+    print("ok unreadable [spark, ANSI off]: values the cast cannot read are rejected, NULLs count as 0")
 
 
 def run_sqlglot(args, golden_dir):
