@@ -539,7 +539,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             issues.push(Issue {
                 severity: Health::Warning,
                 message: format!(
-                    "covariate `{covariate}` of `{}` has no variance (every unit has the same value), \
+                    "covariate `{covariate}` of `{}` has no variance within the arms (every unit, or every unit of an arm, has the same value), \
                      so CUPED was not applied; check the pre-period export",
                     metric.name
                 ),

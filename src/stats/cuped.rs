@@ -116,7 +116,10 @@ fn mean_difference(sum: f64, n: f64, total: f64, n_total: f64) -> f64 {
 /// - the relative lift `abs_lift/|m_c|` with its interval by `method` at the
 ///   same critical value; `variance_reduction` as in [`CupedComparison`].
 ///
-/// A covariate without variance (`S_CC = 0`) gives `θ = None` and exactly
+/// A covariate without variance (`S_CC = 0`), or without variance within
+/// the arms (their pooled within-arm sum of squares below 1e-9 of `S_CC/N`:
+/// it differs only between arms, so θ would absorb the treatment's
+/// effect), gives `θ = None` and exactly
 /// the unadjusted Welch comparison of [`compare_means`](super::mean::compare_means)
 /// with `variance_reduction = 0`. Every `n·Σab − Σa·Σb` numerator (the
 /// pooled ones too) is formed from exact two-products.
@@ -139,7 +142,12 @@ pub fn compare_cuped(
     let (sum_y, sum_c) = (c.sum_y + t.sum_y, c.sum_c + t.sum_c);
     let s_cc = diff_of_products(n, c.sum_c_sq + t.sum_c_sq, sum_c, sum_c);
     let s_yc = diff_of_products(n, c.sum_yc + t.sum_yc, sum_y, sum_c);
-    let theta = (s_cc > 0.0)
+    // A covariate with no variance within the arms (each arm's units share
+    // one value: a pre-period joined per arm, not per unit) can only carry
+    // the arms' difference, and θ would remove the treatment's effect with
+    // it: no adjustment, as for a constant covariate.
+    let s_within = (nc - 1.0) * var_c_c + (nt - 1.0) * var_c_t;
+    let theta = (s_cc > 0.0 && s_within > 1e-9 * (s_cc / n))
         .then(|| s_yc / s_cc)
         .filter(|th| th.is_finite());
     let th = theta.unwrap_or(0.0);
@@ -267,6 +275,23 @@ mod tests {
                 welch.ci_high
             )
         );
+    }
+
+    /// A covariate constant within each arm but not between them (a
+    /// pre-period joined per arm) would carry the treatment's effect into
+    /// θ and erase it; it is not used.
+    #[test]
+    fn a_covariate_constant_within_each_arm_is_not_used() {
+        let c = [(10.0, 20.0), (9.0, 20.0), (11.0, 20.0), (10.5, 20.0)];
+        let t = [(12.0, 21.0), (13.0, 21.0), (11.5, 21.0)];
+        let cuped = cmp(&c, &t);
+        let welch = compare_means(arm(&c).y(), arm(&t).y(), 0.05).expect("defined");
+        assert_eq!(cuped.theta, None);
+        assert_eq!(
+            (cuped.abs_lift, cuped.p_value),
+            (welch.abs_lift, welch.p_value)
+        );
+        assert!(cuped.abs_lift > 1.5, "the effect stays: {cuped:?}");
     }
 
     #[test]
