@@ -282,8 +282,19 @@ impl TableName {
                     if c == '"' {
                         return Err(bad("a quote inside an unquoted part".into()));
                     }
+                    if c == '`' {
+                        return Err(bad("a backtick: write the path without them (`--table \
+                             my-project.analytics.events`), xos quotes every part itself"
+                            .into()));
+                    }
                     part.push(c);
                     chars.next();
+                }
+                if part.trim() != part {
+                    return Err(bad(format!(
+                        "the part `{part}` begins or ends with a space; put it in double \
+                         quotes if the name really holds one"
+                    )));
                 }
             }
             if part.is_empty() {

@@ -67,7 +67,17 @@ fn table_names_are_quoted_part_by_part() {
         "hive.\"my\"\"schema\".events",
     ]);
     assert!(stdout(&out).contains(r#"FROM "hive"."my""schema"."events" AS t"#));
-    for bad in ["a..b", "\"open", "a.b.c.d", "", "x\"y"] {
+    // BigQuery's own backticked path, and padded parts, are refused, not
+    // quoted into a table that does not exist.
+    for bad in [
+        "a..b",
+        "\"open",
+        "a.b.c.d",
+        "",
+        "x\"y",
+        "`my-project.analytics.events`",
+        " a . b ",
+    ] {
         let out = xos(&["sql", GOLDEN, "--dialect", "duckdb", "--table", bad]);
         assert_eq!(out.status.code(), Some(1), "{bad:?}");
         assert!(stderr(&out).contains("xos::sql::bad_table"), "{bad:?}");
