@@ -408,13 +408,19 @@ pub fn columns(plan: &Plan) -> Result<Vec<Column>, Diagnostics> {
     ];
     let mut diags = Diagnostics::new();
     let mut add = |out: &mut Vec<Column>, name: String, stat: Stat, metric: &str| {
+        let who = match stat {
+            Stat::UnitsDistinct | Stat::UnitsMixed | Stat::UnitsDuplicated => {
+                "`unit_id` (its assignment counts)".to_string()
+            }
+            _ => format!("metric `{metric}`"),
+        };
         match out.iter().find(|c| c.name == name) {
             Some(existing) if existing.stat == stat => {}
             Some(_) => diags.push(
                 Diagnostic::error(
                     "xos::sql::column_clash",
                     format!(
-                        "metric `{metric}` needs a result column `{name}`, which already holds another statistic"
+                        "{who} needs a result column `{name}`, which already holds another statistic"
                     ),
                 )
                 .at_path(&plan.spec_path)
@@ -462,6 +468,26 @@ pub fn columns(plan: &Plan) -> Result<Vec<Column>, Diagnostics> {
         ] {
             add(&mut out, name.to_string(), stat, "unit_id");
         }
+    }
+    let clash = |message: String| {
+        Diagnostic::error("xos::sql::column_clash", message)
+            .at_path(&plan.spec_path)
+            .help("rename the column in a view over the table, and name the view with `--table`")
+    };
+    if plan.data.variant_column == plan.data.units_column {
+        diags.push(clash(format!(
+            "the variant column and the units column are both `{}`: the result would have two \
+             columns of that name",
+            plan.data.units_column
+        )));
+    }
+    if let Some(unit) = &plan.data.unit_id
+        && out.iter().any(|c| c.name == *unit)
+    {
+        diags.push(clash(format!(
+            "`unit_id \"{unit}\"` is also the name of a result column: `xos run` would take the \
+             result for per-unit data"
+        )));
     }
     if diags.has_errors() {
         return Err(diags);

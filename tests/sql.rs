@@ -409,3 +409,51 @@ fn per_look_query_of_every_dialect() {
         insta::assert_snapshot!(format!("looks_{dialect}"), sql);
     }
 }
+
+/// Result columns that would share a name are refused before any query is
+/// printed: a unit id or a variant column named like the units column, two
+/// statistics under one header.
+#[test]
+fn result_columns_never_share_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    for (data, metrics, wanted) in [
+        (
+            "shape rows unit_id \"users\"",
+            "primary conversion = rate(conv)",
+            "`unit_id \"users\"` is also the name of a result column",
+        ),
+        (
+            "shape rows variant_column \"users\"",
+            "primary conversion = rate(conv)",
+            "the variant column and the units column are both `users`",
+        ),
+        (
+            "shape rows unit_id \"uid\"",
+            "primary conversion = rate(conv)\n    metric m = rate(units_mixed)",
+            "`unit_id` (its assignment counts) needs a result column",
+        ),
+    ] {
+        let spec = format!(
+            "experiment clash {{\n    data \"rows.csv\" {{ {data} }}\n    \
+             variants {{ control 50% treatment 50% }}\n    {metrics}\n}}\n"
+        );
+        let path = dir.path().join("s.xos");
+        std::fs::write(&path, spec).unwrap();
+        let out = xos(&[
+            "sql",
+            path.to_str().unwrap(),
+            "--dialect",
+            "duckdb",
+            "--table",
+            "t",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{data}");
+        assert!(
+            stderr(&out).contains("xos::sql::column_clash"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains(wanted), "{}", stderr(&out));
+        assert!(stdout(&out).is_empty());
+    }
+}
