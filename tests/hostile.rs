@@ -1000,3 +1000,34 @@ fn sums_whose_squares_overflow_are_neither_certain_nor_accepted() {
         stderr(&out)
     );
 }
+
+/// Row-level values each finite but summing past a double (a DBL_MAX
+/// sentinel) are refused at the column, never a metric left without a mean.
+#[test]
+fn row_level_sums_beyond_a_double_are_refused_at_the_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.xos"),
+        "experiment big {\n    data \"d.csv\" { shape rows }\n    \
+         variants { control 50% treatment 50% }\n    primary latency = mean(lat)\n}\n",
+    )
+    .unwrap();
+    let mut csv = String::from("variant,lat\n");
+    for i in 0..20 {
+        csv.push_str(&format!("control,{}\ntreatment,{}\n", 200 + i, 400 + i));
+    }
+    csv.push_str("treatment,1.7976931348623157e308\ntreatment,1.7976931348623157e308\n");
+    std::fs::write(dir.path().join("d.csv"), csv).unwrap();
+    let out = xos(dir.path(), &["run", "s.xos"]);
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("d.csv:1:9: error[xos::data::not_a_number]"),
+        "{err}"
+    );
+    assert!(
+        err.contains("over the rows of `treatment` is beyond a double"),
+        "{err}"
+    );
+}

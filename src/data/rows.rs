@@ -1651,6 +1651,37 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
             );
         }
     }
+    // Values each finite can still sum past a double (two rows of DBL_MAX,
+    // a sentinel): the metric would have no mean and no interval.
+    for (variant, acc) in plan.variants.iter().zip(&accs) {
+        for (value, column) in layout.values.iter().enumerate() {
+            let (sum, sum_sq) = acc.moments(layout, value);
+            if column.binary || (sum.is_finite() && sum_sq.is_finite()) {
+                continue;
+            }
+            let span = layout
+                .header_names
+                .iter()
+                .find(|(name, _)| *name == column.name)
+                .map_or(Span::new(0, 0), |(_, span)| *span);
+            diags.push(
+                Diagnostic::error(
+                    "xos::data::not_a_number",
+                    format!(
+                        "the sum of `{}` (or of its squares) over the rows of `{}` is beyond \
+                         a double",
+                        column.name, variant.name
+                    ),
+                )
+                .in_file(&layout.header)
+                .label(span, "values too large to sum")
+                .help(
+                    "values near 1e154 and above cannot be squared and summed (a sentinel \
+                     such as DBL_MAX?); remove them from the export, or rescale the column",
+                ),
+            );
+        }
+    }
     if diags.has_errors() {
         return Err(diags);
     }
