@@ -269,17 +269,12 @@ impl Prepared {
     pub fn samples(&self) -> bool {
         self.data.history().iter().any(|arms| {
             arms.iter().any(|arm| {
-                arm.metrics.iter().any(|metric| {
-                    let count = match *metric {
-                        data::MetricData::Rate { count } => count,
-                        // INVARIANT: a rate's Σy is its count, an integer below 2^53.
-                        data::MetricData::Adjusted {
-                            rate: true, sum_y, ..
-                        } => sum_y as u64,
-                        _ => return false,
-                    };
-                    let rarest = count.min(arm.units.saturating_sub(count));
-                    (rarest as f64) < credible::MIN_SHAPE
+                arm.metrics.iter().any(|metric| match metric.unadjusted() {
+                    data::MetricData::Rate { count } => {
+                        let rarest = count.min(arm.units.saturating_sub(count));
+                        (rarest as f64) < credible::MIN_SHAPE
+                    }
+                    _ => false,
                 })
             })
         })
