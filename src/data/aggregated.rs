@@ -974,7 +974,7 @@ fn below_square_bound(n: u64, sum: f64, sum_sq: f64) -> bool {
     let bound = sum * sum / n as f64;
     if bound.is_infinite() {
         // (Σx)² overflows: compare with x scaled by 2^-512 (exact).
-        let scale = f64::powi(2.0, 512);
+        let scale = crate::stats::moments::OVERFLOW_SCALE;
         return below_square_bound(n, sum / scale, sum_sq / scale / scale);
     }
     sum_sq < bound && (bound - sum_sq) > 1e-9 * bound.max(f64::MIN_POSITIVE)

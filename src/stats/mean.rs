@@ -3,7 +3,7 @@
 //! the delta, Fieller or log method at the test's own t quantile.
 
 use super::dist::{student_t_quantile, student_t_sf};
-use super::moments::diff_of_products;
+use super::moments::{OVERFLOW_SCALE, diff_of_products};
 use super::relative::{ArmEstimates, RelativeCiMethod, relative_interval, relative_lift};
 
 /// Sufficient statistics of one arm: unit count, `Σx` and `Σx²`.
@@ -43,12 +43,15 @@ impl MeanStats {
         let n = self.n as f64;
         let numerator = diff_of_products(n, self.sum_sq, self.sum, self.sum);
         if !numerator.is_finite() {
-            // x scaled by 2^-512: Σx by 2^-512, Σx² by 2^-1024, the
-            // variance by 2^-1024, undone in two exact steps.
-            let scale = f64::powi(2.0, 512);
-            let (sum, sum_sq) = (self.sum / scale, self.sum_sq / scale / scale);
-            let scaled = diff_of_products(n, sum_sq, sum, sum).max(0.0) / n / (n - 1.0);
-            let var = scaled * scale * scale;
+            // x scaled by 2^-512: the variance scales by 2^-1024, undone in
+            // two exact steps.
+            let scale = OVERFLOW_SCALE;
+            let scaled = MeanStats {
+                n: self.n,
+                sum: self.sum / scale,
+                sum_sq: self.sum_sq / scale / scale,
+            };
+            let var = scaled.variance()? * scale * scale;
             return var.is_finite().then_some(var);
         }
         let var = numerator.max(0.0) / n / (n - 1.0);

@@ -2,6 +2,11 @@
 //! `n·Σab − Σa·Σb` of sample variances and covariances, shared by the mean,
 //! ratio and CUPED comparisons and by the data checks.
 
+/// 2⁵¹²: sums whose squares or products overflow a double (Σx near 1e154
+/// and above) are compared or combined as Σx/2⁵¹² and Σx²/2¹⁰²⁴, an exact
+/// rescaling (a power of two) that brings them back into range.
+pub const OVERFLOW_SCALE: f64 = 1.3407807929942597e154;
+
 /// `a·b − c·d` with both products carried exactly (two-product via
 /// `f64::mul_add`) and one final rounding of their difference's leading part.
 /// Used for second-moment numerators `n·Σab − Σa·Σb`, which the textbook
@@ -32,6 +37,11 @@ pub fn sample_covariance(n: u64, sum_a: f64, sum_b: f64, sum_ab: f64) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_overflow_scale_is_two_to_the_512() {
+        assert_eq!(OVERFLOW_SCALE, f64::powi(2.0, 512));
+    }
 
     #[test]
     fn covariance_is_exact_for_a_large_mean() {
