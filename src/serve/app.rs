@@ -80,8 +80,6 @@ pub struct Entry {
 /// Every served spec, by normalised path.
 #[derive(Debug, Default)]
 pub struct Store {
-    /// The served folder (canonical): diagnostics show paths relative to it.
-    pub root: PathBuf,
     /// The served specs, by their normalised absolute path.
     pub entries: BTreeMap<PathBuf, Entry>,
 }
@@ -97,8 +95,9 @@ impl Store {
     /// keeps the name as its id; every later one is keyed by its path and
     /// fails with `xos::check::duplicate_experiment`, naming the first.
     /// Returns the entries whose id or duplicate status changed, as they
-    /// were before.
-    fn reassign(&mut self) -> Vec<Entry> {
+    /// were before. Diagnostics name files relative to the served folder
+    /// `root`.
+    fn reassign(&mut self, root: &Path) -> Vec<Entry> {
         let mut first: HashMap<String, String> = HashMap::new();
         let mut changed = Vec::new();
         for entry in self.entries.values_mut() {
@@ -140,7 +139,7 @@ impl Store {
                         .as_deref()
                         .cloned()
                         .unwrap_or_default();
-                    errors.0.extend(duplicate.relative_to(&self.root).0);
+                    errors.0.extend(duplicate.relative_to(root).0);
                     entry.errors = Some(Arc::new(errors));
                 }
             }
@@ -231,7 +230,7 @@ impl AppState {
             duplicate_of: None,
         };
         store.entries.insert(spec.to_path_buf(), entry);
-        let others = store.reassign();
+        let others = store.reassign(&self.dir);
         let mut changes = Vec::new();
         if let Some(previous) = &previous
             && store.entries.get(spec).is_some_and(|e| e.id != previous.id)
@@ -260,7 +259,7 @@ impl AppState {
         let Some(entry) = store.entries.remove(spec) else {
             return;
         };
-        let others = store.reassign();
+        let others = store.reassign(&self.dir);
         let (removed, current) = announced(&store, others, spec);
         let mut changes = vec![Change::removed(&entry)];
         changes.extend(removed);
@@ -620,11 +619,8 @@ fn start(
     let (changes, _) = broadcast::channel(256);
     let state = Arc::new(AppState {
         options,
-        store: RwLock::new(Store {
-            root: dir.clone(),
-            entries: BTreeMap::new(),
-        }),
         dir,
+        store: RwLock::new(Store::default()),
         changes,
         plans: sandbox::PlanCache::default(),
         stop: Arc::new(AtomicBool::new(false)),
