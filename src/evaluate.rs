@@ -26,9 +26,9 @@
 use serde::Serialize;
 
 use crate::data::{Assignment, Data, MetricData};
-use crate::plan::{Correction, Direction, Effect, Health, Plan, Role, Status};
+use crate::numbers;
+use crate::plan::{Correction, Direction, Effect, Health, Plan, RateTest, Role, Status};
 use crate::sample_size::{PlannedSample, planned_sample};
-use crate::stats::relative::RelativeCiMethod;
 use crate::stats::{bayes, credible, cuped, dist, mean, multiple, proportion, ratio, srm};
 
 /// Everything computed for one experiment.
@@ -186,6 +186,17 @@ pub struct Comparison {
     /// With a `look` column: the cumulative lift at each look, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub looks: Vec<crate::inference::LookPoint>,
+}
+
+impl Comparison {
+    /// Whether the interval collapsed to the lift: a Wald, Welch or
+    /// normal-theory standard error of 0 (every unit of both arms has the
+    /// same value, or a covariate removed all variance), whose p of 0 or 1
+    /// is a convention, not evidence (DESIGN §2). Memos and charts never
+    /// show such a comparison as a finding.
+    pub fn without_variance(&self) -> bool {
+        matches!((self.ci_low, self.ci_high), (Some(low), Some(high)) if low == high)
+    }
 }
 
 /// CUPED's effect on one comparison (DESIGN §4).
@@ -481,8 +492,16 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                 c.ci_adj_high = ci.map(|ci| ci.1);
             }
         }
+        // The score tests' intervals stay informative at 0 or n events (0
+        // errors in 48,000 users bounds the error rate); only a Wald
+        // standard error, fixed-horizon or sequential, collapses there.
+        let score_rates = metric.kind.is_rate()
+            && settings.rate_test != RateTest::Wald
+            && !inference.as_ref().is_some_and(|i| i.is_sequential());
         for t in &data.variants[1..] {
-            if without_variance(control.units, &control.metrics[id], t.units, &t.metrics[id]) {
+            if !score_rates
+                && without_variance(control.units, &control.metrics[id], t.units, &t.metrics[id])
+            {
                 status = status.max(Health::Warning);
                 issues.push(Issue {
                     severity: Health::Warning,
@@ -542,6 +561,28 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                     "covariate `{covariate}` of `{}` has no variance within the arms (every unit, or every unit of an arm, has the same value), \
                      so CUPED was not applied; check the pre-period export",
                     metric.name
+                ),
+            });
+        }
+        // A pre-period measure predicts the metric, never determines it: a
+        // covariate that removes nearly all of the lift's variance is the
+        // metric itself (or computed from it), and its interval claims a
+        // certainty the experiment does not have.
+        if let Some(covariate) = &metric.covariate
+            && comparisons.iter().any(|c| {
+                c.cuped
+                    .and_then(|cuped| cuped.variance_reduction)
+                    .is_some_and(|r| r > 1.0 - NEAR_EXACT_COVARIATE)
+            })
+        {
+            status = status.max(Health::Warning);
+            issues.push(Issue {
+                severity: Health::Warning,
+                message: format!(
+                    "covariate `{covariate}` predicts `{}` almost exactly (CUPED removed more than {} of the lift's variance); \
+                     a pre-period measure never does: check that it is not the metric itself or computed from it",
+                    metric.name,
+                    numbers::share(1.0 - NEAR_EXACT_COVARIATE)
                 ),
             });
         }
@@ -1143,15 +1184,22 @@ fn interval_at(
     mean::compare_means(cs, ts, level).map(|m| (m.ci_low, m.ci_high))
 }
 
+/// The share of the lift's variance, `1 − variance_reduction`, below which
+/// a CUPED covariate is taken to determine the metric rather than predict
+/// it: an adjusted standard error 100 times smaller than the metric's own.
+/// Pre-period covariates removed about half of the variance of the metrics
+/// in Deng, Xu, Kohavi & Walker (2013), "Improving the sensitivity of
+/// online controlled experiments by utilizing pre-experiment data".
+const NEAR_EXACT_COVARIATE: f64 = 1e-4;
+
 /// Whether both arms of a metric are constant (each rate 0 % or 100 %, each
 /// mean without variance): the Wald / Welch standard error is then 0 and the
 /// test carries no information (DESIGN §2).
 fn without_variance(n_c: u64, control: &MetricData, n_t: u64, treatment: &MetricData) -> bool {
-    if let (Some(cs), Some(ts)) = (cuped_stats(n_c, control), cuped_stats(n_t, treatment)) {
-        // The adjusted standard error, which does not depend on α; a
-        // covariate without variance leaves the metric's own.
-        return cuped::compare_cuped(cs, ts, 0.05, RelativeCiMethod::Delta)
-            .is_some_and(|r| r.se == 0.0);
+    if let (MetricData::Adjusted { .. }, MetricData::Adjusted { .. }) = (control, treatment) {
+        // The metric's own variance: a covariate that removes all of it is
+        // reported as one that predicts the metric exactly.
+        return without_variance(n_c, &control.unadjusted(), n_t, &treatment.unadjusted());
     }
     let constant = |n: u64, data: &MetricData| match *data {
         MetricData::Rate { count } => count == 0 || count == n,

@@ -1031,3 +1031,85 @@ fn row_level_sums_beyond_a_double_are_refused_at_the_column() {
         "{err}"
     );
 }
+
+/// A metric whose every unit has the same value in each arm: its p of 0 is
+/// a convention, not evidence, so no row, probability or badge claims it.
+#[test]
+fn a_metric_without_variance_claims_no_certainty_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.xos"),
+        "experiment flat {\n    data \"d.csv\"\n    variants { control 50% treatment 50% }\n    \
+         primary revenue = mean(revenue)\n}\n",
+    )
+    .unwrap();
+    // every control unit spent 5.0, every treatment unit 6.0
+    std::fs::write(
+        dir.path().join("d.csv"),
+        "variant,users,revenue_sum,revenue_sum_sq\n\
+         control,1000,5000,25000\n\
+         treatment,1000,6000,36000\n",
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["run", "s.xos", "--format", "json"]);
+    assert_no_panic(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let c = &report["metrics"][0]["comparisons"][0];
+    assert_eq!(c["p_value"], 0.0, "{c}");
+    assert!(c["prob_better"].is_null(), "{c}");
+    assert!(c["expected_loss"].is_null(), "{c}");
+    assert_eq!(report["health"]["status"], "warning");
+    assert_eq!(report["decision"]["verdict"], "hold");
+    for format in ["md", "html"] {
+        let out = xos(dir.path(), &["run", "s.xos", "--format", format]);
+        let memo = stdout(&out);
+        assert!(
+            memo.contains("better, but without variance: not informative"),
+            "{memo}"
+        );
+        assert!(!memo.contains("| significantly better"), "{memo}");
+        assert!(!memo.contains(">significantly better</span>"), "{memo}");
+        // the chart's row is grey, not green
+        assert!(!memo.contains("<g class=\"better\">"), "{memo}");
+        assert!(!memo.contains("> 99.9%"), "{memo}");
+    }
+}
+
+/// A CUPED covariate that is the metric in disguise (y = 0.37·c + 1.3 for
+/// every unit) removes all of the variance; health says so instead of
+/// showing a zero-width interval as a finding.
+#[test]
+fn a_covariate_that_determines_the_metric_is_a_health_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.xos"),
+        "experiment leak {\n    data \"d.csv\" { shape rows }\n    \
+         variants { control 50% treatment 50% }\n    \
+         primary revenue = mean(revenue) { covariate pre }\n}\n",
+    )
+    .unwrap();
+    let mut csv = String::from("unit_id,variant,revenue,pre\n");
+    for i in 0..400u32 {
+        let variant = if i % 2 == 0 { "control" } else { "treatment" };
+        // a treatment effect of 0.1 and a covariate that explains all the rest
+        let pre = f64::from((i * 7919) % 1000) / 97.0;
+        let effect = if i % 2 == 0 { 0.0 } else { 0.1 };
+        csv.push_str(&format!(
+            "u{i},{variant},{},{pre}\n",
+            0.37 * pre + 1.3 + effect
+        ));
+    }
+    std::fs::write(dir.path().join("d.csv"), csv).unwrap();
+    let out = xos(dir.path(), &["run", "s.xos", "--format", "json"]);
+    assert_no_panic(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["health"]["status"], "warning", "{report}");
+    let issues = report["health"]["issues"].to_string();
+    assert!(
+        issues.contains("covariate `pre` predicts `revenue` almost exactly"),
+        "{issues}"
+    );
+    // not reported as a metric whose units all have the same value
+    assert!(!issues.contains("has no variance in"), "{issues}");
+    assert_eq!(report["decision"]["verdict"], "hold");
+}

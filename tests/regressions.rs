@@ -84,9 +84,46 @@ fn zero_conversions_in_both_arms_is_p_one_and_hold() {
     let c = &report.metrics[0].comparisons[0];
     assert_eq!(c.p_value, Some(1.0));
     assert_eq!(report.decision.verdict, Verdict::Hold);
-    // No variance in either arm is a health warning (DESIGN §2), on which
-    // no shipped policy launches.
+    // The score test's interval stays informative at 0 events: the data is
+    // healthy, and nothing is significant.
+    assert_eq!(report.decision.rule, "otherwise");
+    assert!(c.ci_low.unwrap() < 0.0 && c.ci_high.unwrap() > 0.0, "{c:?}");
+    // The Wald test's standard error is 0: no information, a health warning
+    // (DESIGN §2) on which no shipped policy launches.
+    let report = run_case(
+        &dir,
+        "settings { rate_test wald }",
+        "variant,users,conversions\ncontrol,10000,0\ntreatment,10000,0\n",
+    );
+    assert_eq!(report.metrics[0].comparisons[0].p_value, Some(1.0));
     assert_eq!(report.decision.rule, "health_warning");
+}
+
+/// A guardrail without a single event in either arm (no errors in 48,000
+/// users each) has held: its score interval bounds the error rate, and the
+/// data is healthy, so it never holds a launch on a health warning.
+#[test]
+fn a_guardrail_without_events_in_either_arm_has_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = run_case(
+        &dir,
+        "guardrail errors = rate(errors) { worsened 0.1pp severe 0.3pp margin 0.05pp }",
+        "variant,users,conversions,errors\ncontrol,48000,5760,0\ntreatment,48100,6060,0\n",
+    );
+    assert_eq!(
+        report.health.status,
+        xos::plan::Health::Healthy,
+        "{:?}",
+        report.health
+    );
+    let g = &report.metrics[1].comparisons[0];
+    assert_eq!(g.non_inferior, Some(true), "{g:?}");
+    assert_eq!(
+        report.decision.verdict,
+        Verdict::Launch,
+        "{:?}",
+        report.decision
+    );
 }
 
 #[test]

@@ -123,7 +123,10 @@ proptest! {
 
     #[test]
     fn normal_approx_is_finite(m_c in -1e6f64..1e6, s_c in 0.0f64..1e3, m_t in -1e6f64..1e6, s_t in 0.0f64..1e3) {
-        let r = normal_approx(m_c, s_c, m_t, s_t).expect("finite inputs");
+        let r = normal_approx(m_c, s_c, m_t, s_t);
+        // no variance in either arm is no evidence
+        prop_assert_eq!(r.is_none(), s_c == 0.0 && s_t == 0.0);
+        let Some(r) = r else { return Ok(()) };
         prop_assert!((0.0..=1.0).contains(&r.prob_t_beats_c));
         prop_assert!(r.expected_loss_t.is_finite() && r.expected_loss_c.is_finite());
     }

@@ -65,6 +65,8 @@ pub(super) fn chart_svg(report: &Report) -> String {
             let class = match c.status {
                 Some(Status::Severe) => "severe",
                 Some(Status::Worsened) => "worsened",
+                // p = 0 without variance is no finding (DESIGN §2).
+                _ if c.without_variance() => "neutral",
                 _ if c.better => "better",
                 _ if c.worse => "worse",
                 _ => "neutral",

@@ -526,6 +526,7 @@ fn risks(report: &Report, primary: &MetricReport) -> Vec<RiskView> {
             let state = match c.status {
                 Some(Status::Severe) => "severe",
                 Some(Status::Worsened) => "worsened",
+                _ if c.worse && c.without_variance() => "worse without variance",
                 _ if c.worse => "significantly worse",
                 _ => continue,
             };
@@ -539,8 +540,12 @@ fn risks(report: &Report, primary: &MetricReport) -> Vec<RiskView> {
             } else {
                 String::new()
             };
-            let significance = if state != "significantly worse" && c.worse {
-                ", significantly worse"
+            let significance = if !state.contains("worse") && c.worse {
+                if c.without_variance() {
+                    ", worse without variance"
+                } else {
+                    ", significantly worse"
+                }
             } else {
                 ""
             };
@@ -733,7 +738,16 @@ fn comparison_view(
     alpha: f64,
     decided: bool,
 ) -> ComparisonView {
-    let direction = if c.better {
+    let flat = c.without_variance();
+    let direction = if flat && (c.better || c.worse) {
+        // p = 0 by convention (DESIGN §2), which is no evidence: the row
+        // must not read as a finding.
+        if c.better {
+            "better, but without variance: not informative"
+        } else {
+            "worse, but without variance: not informative"
+        }
+    } else if c.better {
         "significantly better"
     } else if c.worse {
         "significantly worse"
@@ -748,6 +762,7 @@ fn comparison_view(
         Some(Status::Worsened) => ("worsened".to_string(), "⚠️", "worsened"),
         Some(Status::Ok) if c.worse => ("ok".to_string(), "⚠️", "worsened"),
         Some(Status::Ok) => ("ok".to_string(), "✅", "ok"),
+        None if flat && (c.better || c.worse) => ("no variance".to_string(), "·", "neutral"),
         None if c.better => ("better".to_string(), "▲", "ok"),
         None if c.worse => ("worse".to_string(), "▼", "severe"),
         None => ("not significant".to_string(), "·", "neutral"),
@@ -774,7 +789,9 @@ fn comparison_view(
         rel_ci: relative_interval(f, c.rel_ci_low, c.rel_ci_high),
         p: c.p_value.map_or("n/a".into(), numbers::p_value),
         p_adjusted: c.p_adjusted.map_or("n/a".into(), numbers::p_value),
-        significant: if c.significant {
+        significant: if c.significant && flat {
+            "no variance: not informative".into()
+        } else if c.significant {
             format!("yes (p < {})", numbers::general(alpha))
         } else {
             "no".into()

@@ -906,31 +906,17 @@ pub fn normal_approx(mean_c: f64, se_c: f64, mean_t: f64, se_t: f64) -> Option<B
 ///   26.2.14), so the tiny loss keeps its relative precision instead of
 ///   cancelling.
 ///
-/// With `σ = 0`: `P = 1, ½, 0` as `δ > 0, = 0, < 0`, and the losses are
-/// `max(−δ, 0)` and `max(δ, 0)`. `None` when an input is not finite or a
-/// standard error is negative.
+/// `None` when an input is not finite, a standard error is negative, or
+/// `σ = 0`: a posterior without variance (every unit of both arms has the
+/// same value) is missing information, not certainty, and a probability of
+/// 1 would claim it (DESIGN §2: a statistic with no variance is undefined).
 pub fn normal_posteriors(lift: f64, se_c: f64, se_t: f64) -> Option<BayesResult> {
     if [lift, se_c, se_t].iter().any(|v| !v.is_finite()) || se_c < 0.0 || se_t < 0.0 {
         return None;
     }
     let sigma = se_c.hypot(se_t);
-    if !sigma.is_finite() {
+    if !sigma.is_finite() || sigma == 0.0 {
         return None;
-    }
-    if sigma == 0.0 {
-        let (p_tc, p_ct) = if lift > 0.0 {
-            (1.0, 0.0)
-        } else if lift < 0.0 {
-            (0.0, 1.0)
-        } else {
-            (0.5, 0.5)
-        };
-        return Some(BayesResult {
-            prob_t_beats_c: p_tc,
-            prob_c_beats_t: p_ct,
-            expected_loss_t: (-lift).max(0.0),
-            expected_loss_c: lift.max(0.0),
-        });
     }
     let u = lift / sigma;
     Some(BayesResult {
@@ -1221,13 +1207,9 @@ mod tests {
 
     #[test]
     fn normal_approx_degenerate_and_tails() {
-        let r = normal_approx(1.0, 0.0, 1.5, 0.0).expect("finite");
-        assert_eq!(
-            (r.prob_t_beats_c, r.expected_loss_t, r.expected_loss_c),
-            (1.0, 0.0, 0.5)
-        );
-        let r = normal_approx(1.0, 0.0, 1.0, 0.0).expect("finite");
-        assert_eq!(r.prob_t_beats_c, 0.5);
+        // no variance in either arm: no evidence, never a probability of 1
+        assert!(normal_approx(1.0, 0.0, 1.5, 0.0).is_none());
+        assert!(normal_approx(1.0, 0.0, 1.0, 0.0).is_none());
         let r = normal_approx(0.0, 1.0, 0.0, 0.0).expect("finite");
         assert!((r.expected_loss_t - 1.0 / (2.0 * std::f64::consts::PI).sqrt()).abs() < 1e-15);
         let r = normal_approx(0.0, 0.01, 1.0, 0.01).expect("finite");
