@@ -318,6 +318,14 @@ pub fn stage_atomic(
         Some(existing) => (temp_in(&existing).map_err(fail)?, Some(dir.clone())),
         None => match temp_in(&dir) {
             Ok(tmp) => (tmp, None),
+            // The folder is there but refuses new files (`/proc`, `/sys`):
+            // waiting in a folder above would end in a cross-device rename.
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound && dir.is_dir() => {
+                return Err(fail(std::io::Error::new(
+                    err.kind(),
+                    format!("the folder `{}` does not take new files", dir.display()),
+                )));
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 let existing = dir
                     .ancestors()

@@ -509,6 +509,20 @@ fn numbers_that_overflow_when_converted_are_rejected_where_written() {
     let big = checkout(|s| s.replace("daily_users 20_000", "daily_users 1.8e308"));
     let out = xos(big.path(), &["check", "checkout.xos"]);
     assert_eq!(out.status.code(), Some(1));
+    // A count past u64 is a whole number too large, not "not an integer".
+    let big = checkout(|s| s.to_string());
+    std::fs::write(
+        big.path().join("checkout.csv"),
+        DATA.replace("control,48000,", "control,18446744073709551616,"),
+    )
+    .unwrap();
+    let out = xos(big.path(), &["run", "--date", "2026-01-01", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("checkout.csv:2:9: error[xos::data::not_a_count]: `users` is 18446744073709551616, beyond the largest count"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 // Kind 6 (terminal part): ANSI escape sequences in a spec's strings reached

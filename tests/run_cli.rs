@@ -387,6 +387,11 @@ fn plan_gives_sizes_per_arm_total_and_days() {
 
     let out = xos(&["plan", "small.xos"], dir.path());
     assert!(text(&out.stdout).contains("47034"));
+    assert!(
+        text(&out.stdout).contains("(an absolute increase)"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -700,4 +705,20 @@ fn output_dash_is_standard_output() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("\"schema\": \"xos.report/v1\""));
     assert!(!dir.path().join("-").exists());
+}
+
+/// A folder that exists but takes no new files (`/proc`) is named as such,
+/// not reported as a cross-device rename from the folder above it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_folder_that_takes_no_files_is_named() {
+    let dir = project(WIN);
+    let out = xos(&["run", "small.xos", "-o", "/proc/xos-memo.md"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the folder `/proc` does not take new files"),
+        "{err}"
+    );
+    assert!(!err.contains("cross-device"), "{err}");
 }

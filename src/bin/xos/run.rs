@@ -453,7 +453,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 plan.name()
             );
             out.push_str(&format!(
-                "  primary `{}`, MDE {} (absolute, a {}), alpha {}, power {}\n",
+                "  primary `{}`, MDE {} (an absolute {}), alpha {}, power {}\n",
                 plan.primary().name,
                 fmt(sample.mde_abs),
                 sample.change,
