@@ -396,6 +396,23 @@ pub const UNITS_DUPLICATED: &str = "units_duplicated";
 /// (`rate(a_sum)` beside `mean(a)`): the aggregated CSV could not tell them
 /// apart.
 pub fn columns(plan: &Plan) -> Result<Vec<Column>, Diagnostics> {
+    located_columns(plan, None)
+}
+
+/// [`columns`], with each clash located at the name in the spec's text
+/// when `source` is given (the spec file alone otherwise).
+fn located_columns(
+    plan: &Plan,
+    source: Option<&std::sync::Arc<SourceFile>>,
+) -> Result<Vec<Column>, Diagnostics> {
+    // The first of `names` found in the spec, else the spec's file.
+    let place = |diag: Diagnostic, names: &[&str]| match source {
+        Some(source) => match names.iter().find_map(|name| locate(source, name)) {
+            Some(span) => diag.in_file(source).label(span, "this name"),
+            None => diag.in_file(source),
+        },
+        None => diag.at_path(&plan.spec_path),
+    };
     let mut out = vec![
         Column {
             name: plan.data.variant_column.clone(),
@@ -416,16 +433,16 @@ pub fn columns(plan: &Plan) -> Result<Vec<Column>, Diagnostics> {
         };
         match out.iter().find(|c| c.name == name) {
             Some(existing) if existing.stat == stat => {}
-            Some(_) => diags.push(
+            Some(_) => diags.push(place(
                 Diagnostic::error(
                     "xos::sql::column_clash",
                     format!(
                         "{who} needs a result column `{name}`, which already holds another statistic"
                     ),
                 )
-                .at_path(&plan.spec_path)
                 .help("the aggregated CSV names its columns after the metrics' columns; rename one of the columns"),
-            ),
+                &[&name, metric],
+            )),
             None => out.push(Column { name, stat }),
         }
     };
@@ -469,25 +486,34 @@ pub fn columns(plan: &Plan) -> Result<Vec<Column>, Diagnostics> {
             add(&mut out, name.to_string(), stat, "unit_id");
         }
     }
-    let clash = |message: String| {
-        Diagnostic::error("xos::sql::column_clash", message)
-            .at_path(&plan.spec_path)
-            .help("rename the column in a view over the table, and name the view with `--table`")
+    let clash = |message: String, name: &str| {
+        place(
+            Diagnostic::error("xos::sql::column_clash", message).help(
+                "rename the column in a view over the table, and name the view with `--table`",
+            ),
+            &[name],
+        )
     };
     if plan.data.variant_column == plan.data.units_column {
-        diags.push(clash(format!(
-            "the variant column and the units column are both `{}`: the result would have two \
-             columns of that name",
-            plan.data.units_column
-        )));
+        diags.push(clash(
+            format!(
+                "the variant column and the units column are both `{}`: the result would have two \
+                 columns of that name",
+                plan.data.units_column
+            ),
+            &plan.data.units_column,
+        ));
     }
     if let Some(unit) = &plan.data.unit_id
         && out.iter().any(|c| c.name == *unit)
     {
-        diags.push(clash(format!(
-            "`unit_id \"{unit}\"` is also the name of a result column: `xos run` would take the \
-             result for per-unit data"
-        )));
+        diags.push(clash(
+            format!(
+                "`unit_id \"{unit}\"` is also the name of a result column: `xos run` would take the \
+                 result for per-unit data"
+            ),
+            unit,
+        ));
     }
     if diags.has_errors() {
         return Err(diags);
@@ -579,7 +605,7 @@ pub fn query(
     dialect: Dialect,
     table: &TableName,
 ) -> Result<String, Diagnostics> {
-    let columns = columns(plan)?;
+    let columns = located_columns(plan, source)?;
     let mut diags = Diagnostics::new();
     let mut refused: Vec<String> = Vec::new();
     let mut quote = |name: &str, what: &str| -> String {

@@ -416,21 +416,24 @@ fn per_look_query_of_every_dialect() {
 #[test]
 fn result_columns_never_share_a_name() {
     let dir = tempfile::tempdir().unwrap();
-    for (data, metrics, wanted) in [
+    for (data, metrics, wanted, line) in [
         (
             "shape rows unit_id \"users\"",
             "primary conversion = rate(conv)",
             "`unit_id \"users\"` is also the name of a result column",
+            2,
         ),
         (
             "shape rows variant_column \"users\"",
             "primary conversion = rate(conv)",
             "the variant column and the units column are both `users`",
+            2,
         ),
         (
             "shape rows unit_id \"uid\"",
             "primary conversion = rate(conv)\n    metric m = rate(units_mixed)",
             "`unit_id` (its assignment counts) needs a result column",
+            5,
         ),
     ] {
         let spec = format!(
@@ -454,6 +457,12 @@ fn result_columns_never_share_a_name() {
             stderr(&out)
         );
         assert!(stderr(&out).contains(wanted), "{}", stderr(&out));
+        // located at the name in the spec
+        assert!(
+            stderr(&out).contains(&format!("s.xos:{line}:")),
+            "{}",
+            stderr(&out)
+        );
         assert!(stdout(&out).is_empty());
     }
 }
