@@ -445,7 +445,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             let sequential = match &inference {
                 Some(inference) if !inference.is_sequential() => continue,
                 Some(inference) => {
-                    inference.compare(plan, id, &history(data, id, arm + 1), c.abs_lift)
+                    inference.compare(plan, id, arm + 1, &history(data, id, arm + 1), c.abs_lift)
                 }
                 None => None,
             };
@@ -475,7 +475,12 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             if let Some(inference) = inference.as_ref().filter(|i| i.is_sequential()) {
                 // The sequential interval at the corrected level.
                 if level != settings.alpha {
-                    let ci = inference.interval_at(&history(data, id, *i + 1), c.abs_lift, level);
+                    let ci = inference.interval_at(
+                        *i + 1,
+                        &history(data, id, *i + 1),
+                        c.abs_lift,
+                        level,
+                    );
                     c.ci_adj_low = ci.map(|ci| ci.0);
                     c.ci_adj_high = ci.map(|ci| ci.1);
                 }
@@ -703,7 +708,7 @@ fn look_points(
     inference: Option<&crate::inference::Inference>,
 ) -> Vec<crate::inference::LookPoint> {
     let history = history(data, id, arm);
-    let sequential = inference.and_then(|i| i.look_intervals(&history));
+    let sequential = inference.and_then(|i| i.look_intervals(arm, &history));
     data.looks
         .iter()
         .zip(&history)

@@ -5,7 +5,9 @@
 //!
 //! - `always_valid`: the normal-mixture confidence sequence
 //!   ([`crate::stats::always_valid`]), tuned at `tuning` (default: the plan's
-//!   total, else 10,000). It needs no look history.
+//!   total, else 10,000). It needs no look history. With more than one
+//!   treatment arm each comparison is tuned at its two arms' designed share
+//!   of `tuning`, since its `N` counts those two arms only.
 //! - `group_sequential`: Lan–DeMets bounds on the observed information
 //!   fraction `t = min(1, N/N_max)`, `N` the units of all variants so far and
 //!   `N_max` = `max_units` (default: the plan's total)
@@ -25,6 +27,29 @@ use crate::stats::sequential::{Design, LookEstimate, analyze, repeated_intervals
 
 /// Tuning of `always_valid` without a plan or a `tuning` (DESIGN.md §2).
 pub const DEFAULT_TUNING: u64 = 10_000;
+
+/// The tuning of each treatment arm's comparison, in the units of its two
+/// arms: the experiment's `tuning` (all arms) times the control's and that
+/// arm's designed shares. `N = n_c + n_t` in the mixture counts the pair, so
+/// a pair tuned at the whole total would reach its tightest point only at
+/// `1/(w_c + w_t)` times the total (1.5× with three even arms). With one
+/// treatment arm the tuning is the total itself.
+fn pair_tunings(plan: &Plan, tuning: u64) -> Vec<f64> {
+    let treatments = plan.treatments();
+    if treatments.len() <= 1 {
+        return vec![tuning as f64; treatments.len()];
+    }
+    let control = plan.control().share;
+    treatments
+        .iter()
+        .map(|t| tuning as f64 * (control + t.share))
+        .collect()
+}
+
+/// The tuning of treatment arm `arm` (1 = the first treatment).
+fn tuning_of(tunings: &[f64], arm: usize) -> Option<f64> {
+    tunings.get(arm.checked_sub(1)?).copied()
+}
 
 /// The note `xos watch` prints once for a fixed-horizon spec without a
 /// `plan`: re-evaluated on every save, its verdict is valid for one look
@@ -113,8 +138,14 @@ pub struct Inference {
 
 enum Kind {
     Fixed,
-    AlwaysValid { tuning: f64 },
-    GroupSequential { design: Design },
+    /// `tunings[i]`: the tuning `N*` of treatment arm `i + 1` against the
+    /// control, in the units of those two arms.
+    AlwaysValid {
+        tunings: Vec<f64>,
+    },
+    GroupSequential {
+        design: Design,
+    },
 }
 
 impl Inference {
@@ -157,7 +188,7 @@ impl Inference {
                     },
                     alpha,
                     kind: Kind::AlwaysValid {
-                        tuning: tuning as f64,
+                        tunings: pair_tunings(plan, tuning),
                     },
                 })
             }
@@ -190,7 +221,9 @@ impl Inference {
 
     /// The sequential numbers of one comparison of metric `id` (before the
     /// correction across arms), which replace the fixed-horizon `p`, CI,
-    /// relative CI and non-inferiority; `lift` is the comparison's `Δ̂`.
+    /// relative CI and non-inferiority; `treatment_arm` is the treatment's
+    /// index among the variants (1 = the first treatment), `history` its
+    /// looks against the control, `lift` the comparison's `Δ̂`.
     /// `None` with fixed-horizon inference or when the arms give no estimate.
     /// With `se = 0` (no variance) the sequential interval is undefined and
     /// `p = 1`: a zero standard error is missing information, never certainty.
@@ -198,6 +231,7 @@ impl Inference {
         &self,
         plan: &Plan,
         id: usize,
+        treatment_arm: usize,
         history: &History,
         lift: Option<f64>,
     ) -> Option<SequentialResult> {
@@ -209,10 +243,11 @@ impl Inference {
         // (p, CI, relative CI, 1 − 2α interval for the degradation bound)
         let (p, ci, rel_ci, ci_2alpha) = match &self.kind {
             Kind::Fixed => return None,
-            Kind::AlwaysValid { tuning } => {
-                let av = always_valid::compare(arm_c, arm_t, self.alpha, *tuning)?;
+            Kind::AlwaysValid { tunings } => {
+                let tuning = tuning_of(tunings, treatment_arm)?;
+                let av = always_valid::compare(arm_c, arm_t, self.alpha, tuning)?;
                 let two = two_alpha
-                    .and_then(|a| always_valid::compare(arm_c, arm_t, a, *tuning))
+                    .and_then(|a| always_valid::compare(arm_c, arm_t, a, tuning))
                     .and_then(|r| r.ci_low.zip(r.ci_high));
                 (
                     av.p_value,
@@ -269,11 +304,13 @@ impl Inference {
 }
 
 impl Inference {
-    /// The sequential interval of a comparison at another level `alpha`
-    /// (the corrected per-comparison level of `ci_adj_low`/`ci_adj_high`);
+    /// The sequential interval of treatment arm `treatment_arm`'s comparison
+    /// at another level `alpha` (the corrected per-comparison level of
+    /// `ci_adj_low`/`ci_adj_high`);
     /// `None` with fixed-horizon inference or when undefined.
     pub fn interval_at(
         &self,
+        treatment_arm: usize,
         history: &History,
         lift: Option<f64>,
         alpha: f64,
@@ -282,8 +319,9 @@ impl Inference {
         let (arm_c, arm_t) = (arm(control)?, arm(treatment)?);
         match &self.kind {
             Kind::Fixed => None,
-            Kind::AlwaysValid { tuning } => {
-                let av = always_valid::compare(arm_c, arm_t, alpha, *tuning)?;
+            Kind::AlwaysValid { tunings } => {
+                let tuning = tuning_of(tunings, treatment_arm)?;
+                let av = always_valid::compare(arm_c, arm_t, alpha, tuning)?;
                 av.ci_low.zip(av.ci_high)
             }
             Kind::GroupSequential { design } => {
@@ -294,21 +332,24 @@ impl Inference {
         }
     }
 
-    /// The sequential interval, z and bound of a comparison at each look
+    /// The sequential interval, z and bound of treatment arm
+    /// `treatment_arm`'s comparison at each look
     /// (`None` entries where undefined); `None` with fixed-horizon inference
     /// or when a look's arms give no estimate. z is `Δ̂_k/SE_k`.
     #[allow(clippy::type_complexity)]
     pub fn look_intervals(
         &self,
+        treatment_arm: usize,
         history: &History,
     ) -> Option<Vec<(Option<(f64, f64)>, Option<f64>, Option<f64>)>> {
         match &self.kind {
             Kind::Fixed => None,
-            Kind::AlwaysValid { tuning } => history
+            Kind::AlwaysValid { tunings } => history
                 .iter()
                 .map(|&(control, treatment)| {
                     let (c, t) = (arm(control)?, arm(treatment)?);
-                    let av = always_valid::compare(c, t, self.alpha, *tuning)?;
+                    let tuning = tuning_of(tunings, treatment_arm)?;
+                    let av = always_valid::compare(c, t, self.alpha, tuning)?;
                     Some((av.ci_low.zip(av.ci_high), wald_z(control, treatment), None))
                 })
                 .collect(),

@@ -313,3 +313,32 @@ fn an_early_look_hold_says_to_keep_running() {
         );
     }
 }
+
+/// With three arms each comparison's `N` counts its two arms, so its
+/// mixture is tuned at their designed share of `tuning` (2/3 of 30,000 on
+/// an equal split), where that pair's interval is tightest; the report
+/// keeps the experiment's tuning.
+#[test]
+fn always_valid_tunes_each_pair_at_its_share_of_the_tuning() {
+    let (_dir, _, r) = run_edited(
+        "examples/multiarm/pricing.xos",
+        "examples/multiarm/pricing.csv",
+        (
+            "settings {",
+            "sequential { method always_valid tuning 30_000 }\n    settings {",
+        ),
+    );
+    assert_eq!(r["inference"]["tuning"], 30_000);
+    let comparisons = &r["metrics"][0]["comparisons"];
+    for (i, (n_t, x_t)) in [(9_800, 1_300), (10_200, 1_150)].into_iter().enumerate() {
+        let c = &comparisons[i];
+        let pair =
+            always_valid::compare_rates(10_000, 1_200, n_t, x_t, 0.05, 20_000.0).expect("av");
+        assert!(close(&c["p_value"], pair.p_value), "{c}");
+        assert!(close(&c["ci_low"], pair.ci_low.expect("se > 0")), "{c}");
+        assert!(close(&c["ci_high"], pair.ci_high.expect("se > 0")), "{c}");
+        let whole =
+            always_valid::compare_rates(10_000, 1_200, n_t, x_t, 0.05, 30_000.0).expect("av");
+        assert!(!close(&c["ci_low"], whole.ci_low.expect("se > 0")), "{c}");
+    }
+}
