@@ -144,13 +144,31 @@ impl Dialect {
         }
     }
 
-    /// The type a `rate` column's 0/1 value (an integer or a boolean) is
-    /// cast to before it is summed: the count type, except on PostgreSQL,
-    /// which casts a boolean to `INTEGER` only (its `SUM` is then `BIGINT`).
-    fn rate_type(self) -> &'static str {
+    /// A `rate` column's value (`column`, already quoted) as a double that
+    /// keeps a fraction, whatever the column's type: a boolean is 1 or 0, a
+    /// number itself, so the query can refuse 0.4 instead of counting it.
+    /// (Cast to an integer first, 0.4 became 0 or 0.6 became 1: wrong
+    /// counts, silently.)
+    ///
+    /// DuckDB, Trino and Spark cast a boolean to `DOUBLE` directly.
+    /// PostgreSQL casts a boolean to an integer only, BigQuery to `INT64`
+    /// only, and Snowflake to `NUMBER`: there the value goes through its
+    /// text, which every one of them writes `true`/`false` for a boolean and
+    /// as a number they read back for a number.
+    fn rate_value(self, column: &str) -> String {
+        let through_text = |text: &str, double: &str| {
+            format!(
+                "CASE CAST({column} AS {text}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 \
+                 ELSE CAST(CAST({column} AS {text}) AS {double}) END"
+            )
+        };
         match self {
-            Dialect::Postgres => "INTEGER",
-            _ => self.count_type(),
+            Dialect::DuckDb | Dialect::Trino | Dialect::Spark => {
+                format!("CAST({column} AS DOUBLE)")
+            }
+            Dialect::Postgres => through_text("TEXT", "DOUBLE PRECISION"),
+            Dialect::BigQuery => through_text("STRING", "FLOAT64"),
+            Dialect::Snowflake => through_text("VARCHAR", "DOUBLE"),
         }
     }
 
@@ -697,9 +715,12 @@ pub fn query(
         let rate = columns
             .iter()
             .any(|c| matches!(&c.stat, Stat::Count { column } if column == name));
-        // A column both a `rate` and a `mean` read holds 0/1: read as a count.
-        let ty = if rate { dialect.rate_type() } else { sum_type };
-        let cast = format!("CAST(t.{quoted} AS {ty})");
+        // A column both a `rate` and a `mean` read holds 0/1: read as a rate.
+        let cast = if rate {
+            dialect.rate_value(&format!("t.{quoted}"))
+        } else {
+            format!("CAST(t.{quoted} AS {sum_type})")
+        };
         // Only a NULL in the table is a missing value: a value the cast
         // cannot read (`yes` on Spark without ANSI mode, where the cast
         // gives NULL) stays NULL and makes the statistic NULL, below.
@@ -722,11 +743,11 @@ pub fn query(
             Stat::Units => "COUNT(*)".to_string(),
             Stat::Count { column } => {
                 let v = value(column);
-                // A value other than 0 and 1 makes the count NULL: the
-                // row-level reader rejects it.
-                let nulls = format!("COUNT({v}) = COUNT(*) AND ");
+                // A NULL or a value other than 0 and 1 (2, 0.4) makes the
+                // count NULL: the row-level reader rejects it.
                 format!(
-                    "CAST(CASE WHEN {nulls}MIN({v}) >= 0 AND MAX({v}) <= 1 THEN SUM({v}) END AS {count_type})"
+                    "CAST(CASE WHEN COUNT(CASE WHEN {v} = 0 OR {v} = 1 THEN 1 END) = COUNT(*) \
+                     THEN SUM({v}) END AS {count_type})"
                 )
             }
             Stat::Sum { column } => {

@@ -170,9 +170,15 @@ def multiarm_case(seed):
 
 def strict_case(seed, bad):
     """No `missing zero`: a NULL (or, with bad='binary', a 2 in a rate
-    column) must be rejected by both paths."""
+    column; with bad='fraction', 0.4 in a rate column of doubles, which an
+    integer cast would have counted as 0) must be rejected by both paths."""
     rng = random.Random(seed)
-    columns = [("variant", "text"), ("converted", "int"), ("revenue", "float")]
+    # 0.4 needs a column of doubles in the engines' tables.
+    columns = [
+        ("variant", "text"),
+        ("converted", "float" if bad == "fraction" else "int"),
+        ("revenue", "float"),
+    ]
     rows = []
     for _ in range(400):
         variant = rng.choice(["control", "treatment"])
@@ -181,6 +187,8 @@ def strict_case(seed, bad):
         rows[7][2] = None
     elif bad == "binary":
         rows[11][1] = 2
+    elif bad == "fraction":
+        rows[11][1] = 0.4
     spec = """experiment strict_check {
     data "rows.csv" { shape rows }
     variants { control 50% treatment 50% }
@@ -283,6 +291,7 @@ def cases(timing_rows):
         strict_case(3, None),
         strict_case(4, "null"),
         strict_case(5, "binary"),
+        strict_case(9, "fraction"),
     ]
     if timing_rows:
         out.append(assignment_case(timing_rows, seed=6, name="timing", table="timing"))
