@@ -375,3 +375,126 @@ fn diff_of_two_specs_names_their_guardrails_and_pins_with_their_tests() {
     assert!(text.contains("pinned by test `small_win_holds`"), "{text}");
     insta::assert_snapshot!("diff_specs_text", text);
 }
+
+// --------------------------------- the review tools' model of real results
+
+/// Writes `name` with `text` into `dir` and returns its path as text.
+fn policy_file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write the policy");
+    path.display().to_string()
+}
+
+/// A lift that is not significant is rarely 0 on real data: a rule on
+/// `primary.rel_lift` fires there, so it is neither "shadowed" by a rule on
+/// `primary.worse` nor invisible to `xos diff`.
+#[test]
+fn a_rule_on_a_lift_that_is_not_significant_is_seen_by_check_and_diff() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let harm = "    rule harm { when primary.worse then rollback because \"worse\" }\n";
+    let drop = "    rule drop { when primary.rel_lift < -2% then hold because \"a drop\" }\n";
+    let with = policy_file(
+        &dir,
+        "with.xos",
+        &format!("policy p {{\n{harm}{drop}    otherwise launch because \"ship\"\n}}\n"),
+    );
+    let without = policy_file(
+        &dir,
+        "without.xos",
+        &format!("policy p {{\n{harm}    otherwise launch because \"ship\"\n}}\n"),
+    );
+    let check = xos(&["check", &with]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert!(
+        !stderr(&check).contains("can never fire"),
+        "{}",
+        stderr(&check)
+    );
+    let diff = xos(&["diff", &with, &without, "--format", "json"]);
+    assert_eq!(diff.status.code(), Some(0), "{}", stderr(&diff));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&diff)).expect("JSON");
+    assert_eq!(value["complete"], true, "{value}");
+    assert!(value["verdict_changes"].as_u64() > Some(0), "{value}");
+    assert_eq!(value["changes"][0]["old"]["rule"], "drop", "{value}");
+    assert_eq!(value["changes"][0]["new"]["verdict"], "launch", "{value}");
+}
+
+/// `primary.lift * 2 > 1.2pp` turns at a lift of 0.6 pp: the space holds
+/// both sides of it, so the diff against `primary.lift > 0.5pp` finds the
+/// lifts in between and is complete.
+#[test]
+fn diff_solves_linear_arithmetic_on_one_fact() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = |when: &str| {
+        format!(
+            "policy p {{\n    rule big {{ when primary.better and {when} then launch because \"big\" }}\n    \
+             otherwise hold because \"no\"\n}}\n"
+        )
+    };
+    let new = policy_file(&dir, "new.xos", &policy("primary.lift > 0.5pp"));
+    for (name, when) in [
+        ("times.xos", "primary.lift * 2 > 1.2pp"),
+        ("minus.xos", "primary.lift - 0.1pp > 0.5pp"),
+        ("negated.xos", "-primary.lift < -0.6pp"),
+    ] {
+        let old = policy_file(&dir, name, &policy(when));
+        let out = xos(&["diff", &old, &new, "--format", "json"]);
+        let value: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        assert_eq!(value["complete"], true, "{when}: {value}");
+        assert!(
+            value["verdict_changes"].as_u64() > Some(0),
+            "{when}: {value}"
+        );
+    }
+}
+
+/// A rule that compares two facts is only sampled: `check` does not claim
+/// the policy never launches, and `diff` says its comparison may be
+/// incomplete.
+#[test]
+fn two_facts_compared_are_never_taken_for_proof() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chi = policy_file(
+        &dir,
+        "chi.xos",
+        "policy p {\n    rule chi { when srm.chi2 > primary.p then launch because \"odd\" }\n    \
+         otherwise hold because \"no\"\n}\n",
+    );
+    let check = xos(&["check", &chi]);
+    assert!(
+        !stderr(&check).contains("can never launch"),
+        "{}",
+        stderr(&check)
+    );
+    let same = xos(&["diff", &chi, &chi]);
+    let text = stdout(&same);
+    assert!(text.contains("a change may be missing"), "{text}");
+    assert!(
+        text.contains("no decision changes among the scenarios compared"),
+        "{text}"
+    );
+}
+
+/// A launch rule that needs `plan.sample_reached` cannot launch before the
+/// planned sample: no peeking warning, even though the scenarios before
+/// the sample merge into simpler ones; its launch with a severe guardrail
+/// on a lift that is not significant is found.
+#[test]
+fn a_launch_at_the_planned_sample_is_no_peek_and_its_severe_launch_is_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = policy_file(
+        &dir,
+        "p.xos",
+        "policy p {\n    rule harm { when primary.worse then rollback because \"worse\" }\n    \
+         rule guard { when any guardrail severe and primary.better then hold because \"guard\" }\n    \
+         rule big { when primary.rel_lift > 5% and plan.sample_reached then launch because \"big\" }\n    \
+         otherwise hold because \"no\"\n}\n",
+    );
+    let out = xos(&["check", &policy]);
+    let text = stderr(&out);
+    assert!(!text.contains("before its planned sample"), "{text}");
+    assert!(
+        text.contains("can launch while a guardrail is severe"),
+        "{text}"
+    );
+}

@@ -59,7 +59,8 @@ pub fn with_warnings(checked: CheckedFile, source: &Arc<SourceFile>, name: Span)
 
 /// What the scenario space says about one plan's rules.
 struct Findings {
-    /// The space was complete: absence is proven.
+    /// The space was complete and every rule is decided exactly on it:
+    /// absence is proven.
     complete: bool,
     /// Per rule: the condition holds in some scenario.
     ever_true: Vec<bool>,
@@ -89,7 +90,7 @@ fn findings(plan: &Plan) -> Findings {
     let mut launches = false;
     let mut severe_launch: Vec<Option<Scenario>> = vec![None; n + 1];
     let mut early_launch = None;
-    let sample_varied = explored.iter().any(|e| !e.scenario.sample_reached);
+    let sample_varied = scenario::reads_sample(&[plan]);
     for e in explored {
         let fired = e.fired(0);
         let truths = &e.rules[0];
@@ -122,7 +123,13 @@ fn findings(plan: &Plan) -> Findings {
         .map(|i| (ever_true[i] && !fires[i]).then(|| shadowers[i].clone()))
         .collect();
     Findings {
-        complete: space.complete,
+        // Absence is proven only when every rule is decided exactly: a rule
+        // comparing two facts is sampled, and may fire where no scenario
+        // shows it.
+        complete: space.complete
+            && rules
+                .iter()
+                .all(|rule| scenario::decided_exactly(plan, &rule.when)),
         ever_true,
         shadowed_by,
         launches,

@@ -24,7 +24,9 @@ pub struct PolicyDiff {
     /// Scenarios compared.
     pub scenarios: usize,
     /// `false` when the space was too large and only its simplest
-    /// scenarios were compared.
+    /// scenarios were compared, or a rule compares two facts (or divides by
+    /// a fact), which the space only samples: no change found is then no
+    /// proof of none.
     pub complete: bool,
     /// Scenarios whose verdict changes.
     pub verdict_changes: usize,
@@ -153,7 +155,13 @@ pub fn diff(
         old: names.0.to_string(),
         new: names.1.to_string(),
         scenarios: explored.len(),
-        complete: space.complete,
+        complete: space.complete
+            && [old, new].iter().all(|plan| {
+                plan.policy
+                    .rules
+                    .iter()
+                    .all(|rule| scenario::decided_exactly(plan, &rule.when))
+            }),
         verdict_changes,
         rule_changes,
         changes: groups,
@@ -233,11 +241,16 @@ pub fn render_text(diff: &PolicyDiff) -> String {
     if !diff.complete {
         let _ = writeln!(
             out,
-            "the space is large: only the simplest scenarios were compared"
+            "not every scenario was compared (the space is large, or a rule compares two facts): \
+             a change may be missing"
         );
     }
     if diff.changes.is_empty() {
-        let _ = writeln!(out, "\nno decision changes");
+        if diff.complete {
+            let _ = writeln!(out, "\nno decision changes");
+        } else {
+            let _ = writeln!(out, "\nno decision changes among the scenarios compared");
+        }
         return out;
     }
     let _ = writeln!(

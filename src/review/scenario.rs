@@ -11,7 +11,9 @@
 //! primary metric significantly better / worse / not significant, each
 //! guardrail ok / worsened / severe, significantly worse or not, non-inferior
 //! or not, the sample reached or not, and both sides of every number a rule
-//! compares with a constant (and the constant itself). To keep it small:
+//! compares with a constant, directly or through arithmetic with constants
+//! (`primary.lift * 2 > 1.2pp`), and the constant itself; a metric that is not
+//! significant takes those lifts too. To keep it small:
 //!
 //! - only the facts some rule reads are varied (plus the primary's
 //!   significance and the guardrails' status, which describe every
@@ -248,11 +250,13 @@ impl Scenario {
                 }
             }
             for (field, x) in &state.numbers {
-                parts.push(format!(
-                    "{key}.{} = {}",
-                    field.name(),
+                // A relative lift as the rules write it: `+7.50%`.
+                let value = if *field == Field::RelLift {
+                    crate::numbers::signed_percent(*x)
+                } else {
                     crate::numbers::number(*x)
-                ));
+                };
+                parts.push(format!("{key}.{} = {value}", field.name()));
             }
         }
         if parts.is_empty() {
@@ -303,13 +307,18 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
             .map(|(_, x)| *x)
     };
     let sig = state.significance;
-    let lift = number(Field::Lift).unwrap_or(match (sig, status) {
-        (Significance::Better, _) => s * 0.01,
-        (Significance::Worse, _) => -s * 0.01,
-        (Significance::NotSignificant, Status::Ok) => 0.0,
-        (Significance::NotSignificant, Status::Worsened) => -s * 0.002,
-        (Significance::NotSignificant, Status::Severe) => -s * 0.005,
-    });
+    // The relative lift is the lift over a control of 10% (`rel = 10·lift`):
+    // a state that sets one sets the other, so a lift that is not
+    // significant can still be large (−8%, on real data, often is).
+    let lift = number(Field::Lift)
+        .or(number(Field::RelLift).map(|rel| rel / 10.0))
+        .unwrap_or(match (sig, status) {
+            (Significance::Better, _) => s * 0.01,
+            (Significance::Worse, _) => -s * 0.01,
+            (Significance::NotSignificant, Status::Ok) => 0.0,
+            (Significance::NotSignificant, Status::Worsened) => -s * 0.002,
+            (Significance::NotSignificant, Status::Severe) => -s * 0.005,
+        });
     let rel_lift = number(Field::RelLift).unwrap_or(lift * 10.0);
     let (low, high) = match sig {
         Significance::NotSignificant => (lift.min(0.0) - HALF_WIDTH, lift.max(0.0) + HALF_WIDTH),
@@ -485,14 +494,7 @@ impl Reads {
             Expr::Compare(_, a, b) => {
                 self.walk(plan, a);
                 self.walk(plan, b);
-                let pair = match (slot(plan, a), constant(plan, b)) {
-                    (Some(slot), Some(c)) => Some((slot, c)),
-                    _ => match (constant(plan, a), slot(plan, b)) {
-                        (Some(c), Some(slot)) => Some((slot, c)),
-                        _ => None,
-                    },
-                };
-                if let Some((slot, c)) = pair {
+                if let Some((slot, c)) = threshold(plan, a, b) {
                     self.thresholds.entry(slot).or_default().push(c);
                 }
             }
@@ -569,6 +571,54 @@ fn slot(plan: &Plan, expr: &Expr) -> Option<Slot> {
     }
 }
 
+/// `expr` as `a·x + b` of one number `x` (a fact) and constants: a fact
+/// with literals and settings added, subtracted, multiplied or divided
+/// (`primary.lift * 2`, `-primary.lift`, `primary.lift - 0.1pp`). `None`
+/// when it reads two facts or divides by a fact.
+fn linear(plan: &Plan, expr: &Expr) -> Option<(Slot, f64, f64)> {
+    if let Some(slot) = slot(plan, expr) {
+        return Some((slot, 1.0, 0.0));
+    }
+    let Expr::Arith(op, x, y) = expr else {
+        return None;
+    };
+    let (slot, a, b) = match (linear(plan, x), constant(plan, y), constant(plan, x)) {
+        (Some((slot, a, b)), Some(c), _) => match op {
+            ArithOp::Add => (slot, a, b + c),
+            ArithOp::Sub => (slot, a, b - c),
+            ArithOp::Mul => (slot, a * c, b * c),
+            ArithOp::Div if c != 0.0 => (slot, a / c, b / c),
+            ArithOp::Div => return None,
+        },
+        (None, _, Some(c)) => {
+            let (slot, a, b) = linear(plan, y)?;
+            match op {
+                ArithOp::Add => (slot, a, c + b),
+                ArithOp::Sub => (slot, -a, c - b),
+                ArithOp::Mul => (slot, c * a, c * b),
+                ArithOp::Div => return None,
+            }
+        }
+        _ => return None,
+    };
+    (a.is_finite() && b.is_finite() && a != 0.0).then_some((slot, a, b))
+}
+
+/// The number a comparison of `lhs` with `rhs` turns on: `(x, t)` when one
+/// side is linear in one number `x` ([`linear`]) and the other a constant
+/// `k`, with `t = (k − b)/a`, where `a·x + b` crosses `k`.
+fn threshold(plan: &Plan, lhs: &Expr, rhs: &Expr) -> Option<(Slot, f64)> {
+    let (slot, a, b, k) = match (linear(plan, lhs), constant(plan, rhs)) {
+        (Some((slot, a, b)), Some(k)) => (slot, a, b, k),
+        _ => {
+            let (slot, a, b) = linear(plan, rhs)?;
+            (slot, a, b, constant(plan, lhs)?)
+        }
+    };
+    let t = (k - b) / a;
+    t.is_finite().then_some((slot, t))
+}
+
 /// The value of an expression made of literals and settings.
 fn constant(plan: &Plan, expr: &Expr) -> Option<f64> {
     match expr {
@@ -588,9 +638,11 @@ fn constant(plan: &Plan, expr: &Expr) -> Option<f64> {
     }
 }
 
-/// Whether every comparison in `expr` compares one fact with a constant (or
-/// constants with each other), so that the scenario space decides it
-/// exactly. Arithmetic on facts, or two facts compared, are only sampled.
+/// Whether every comparison in `expr` compares one fact, or a linear
+/// function of one fact (`primary.lift * 2`), with a constant (or constants
+/// with each other), so that the scenario space decides it exactly: the
+/// space holds both sides of the point where it turns. Two facts compared,
+/// or a fact divided by a fact, are only sampled.
 pub fn decided_exactly(plan: &Plan, expr: &Expr) -> bool {
     // Scenarios have one treatment arm, where `p_adjusted` is `p`; a rule
     // that reads both may tell arms apart that the space merges.
@@ -627,7 +679,7 @@ fn compares_with_constants(plan: &Plan, expr: &Expr) -> bool {
                     || matches!(e, Expr::Bool(_) | Expr::Health(_) | Expr::Status(_))
             };
             let side = |e: &Expr| literal(e) || matches!(e, Expr::Fact(_));
-            side(a) && side(b) && (literal(a) || literal(b))
+            (side(a) && side(b) && (literal(a) || literal(b))) || threshold(plan, a, b).is_some()
         }
         Expr::Arith(..) => false,
         Expr::Bool(_) | Expr::Number(_) | Expr::Health(_) | Expr::Status(_) | Expr::Fact(_) => true,
@@ -824,6 +876,15 @@ fn local_signature(plans: &[&Plan], atoms: &Atoms, key: &str, state: &MetricStat
         }
     }
     signature
+}
+
+/// Whether some rule of `plans` reads the sample's state
+/// (`plan.sample_reached`, `plan.units_remaining`, `plan.days_remaining`),
+/// so that [`explore`] varies it. Scenarios before the planned sample are
+/// then often merged into simpler ones on which every rule agrees, so their
+/// absence from a space does not say the sample was never varied.
+pub fn reads_sample(plans: &[&Plan]) -> bool {
+    Reads::of(plans).sample
 }
 
 /// Every scenario that the plans' rules can tell apart (see the module
