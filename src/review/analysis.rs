@@ -37,7 +37,7 @@ use std::sync::Arc;
 
 use crate::check::CheckedFile;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span};
-use crate::plan::{Expr, Plan, Policy, Rule, RuleSource, Status, Verdict};
+use crate::plan::{Expr, Health, Plan, Policy, Rule, RuleSource, Status, Verdict};
 use crate::review::scenario::{self, Explored, Scenario};
 
 /// Adds the analysis warnings to a checked file. `name` is the span of the
@@ -77,6 +77,10 @@ struct Findings {
     /// When no rule reads the sample's state, it is never varied and any
     /// launch is one before the planned sample.
     early_launch: Option<(usize, Scenario)>,
+    /// The first launch with health `blocked`: the rule's index
+    /// (`rules.len()` for `otherwise`) and the scenario. When no rule reads
+    /// the health, it is never varied and any launch ignores it.
+    blocked_launch: Option<(usize, Scenario)>,
 }
 
 fn findings(plan: &Plan) -> Findings {
@@ -90,7 +94,9 @@ fn findings(plan: &Plan) -> Findings {
     let mut launches = false;
     let mut severe_launch: Vec<Option<Scenario>> = vec![None; n + 1];
     let mut early_launch = None;
+    let mut blocked_launch = None;
     let sample_varied = scenario::reads_sample(&[plan]);
+    let health_varied = scenario::reads_health(&[plan]);
     for e in explored {
         let fired = e.fired(0);
         let truths = &e.rules[0];
@@ -111,6 +117,12 @@ fn findings(plan: &Plan) -> Findings {
             let slot = fired.unwrap_or(n);
             if severe_launch[slot].is_none() && worst(plan, e) == Status::Severe {
                 severe_launch[slot] = Some(e.scenario.clone());
+            }
+            if blocked_launch.is_none() && (e.scenario.health == Health::Blocked || !health_varied)
+            {
+                let mut blocked = e.scenario.clone();
+                blocked.health = Health::Blocked;
+                blocked_launch = Some((slot, blocked));
             }
             if early_launch.is_none() && (!e.scenario.sample_reached || !sample_varied) {
                 let mut early = e.scenario.clone();
@@ -135,6 +147,7 @@ fn findings(plan: &Plan) -> Findings {
         launches,
         severe_launch,
         early_launch,
+        blocked_launch,
     }
 }
 
@@ -202,6 +215,18 @@ pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> 
         };
         out.push(peeking(&format!("policy `{}`", policy.name), label, &by, s));
     }
+    if let Some((i, s)) = &found.blocked_launch {
+        let (label, by) = match rules.get(*i) {
+            Some(rule) => (span(rule), format!("rule `{}`", rule.name)),
+            None => (name, "`otherwise`".to_string()),
+        };
+        out.push(launch_despite_blocked(
+            &format!("policy `{}`", policy.name),
+            label,
+            &by,
+            s,
+        ));
+    }
     if found.complete && !found.launches {
         out.push(
             Diagnostic::warning(
@@ -220,8 +245,16 @@ pub fn analyze_plan(plan: &Plan, source: &Arc<SourceFile>, name: Span) -> Diagno
     let rules = &plan.policy.rules;
     let mut out = Vec::new();
     let inline_rules = rules.iter().any(|r| r.source == RuleSource::Inline);
-    let fixed_with_plan = plan.sequential.is_none() && plan.sample_plan.is_some();
-    if plan.sequential.is_none() && plan.sample_plan.is_none() {
+    // A `plan` the sample cannot be computed from (no `mde`, no duration)
+    // has no planned sample to wait for: the early-look rules never hold.
+    let target = plan.sample_plan.is_some()
+        && crate::sample_size::sample_target(
+            plan,
+            crate::sample_size::planned_sample(plan).ok().as_ref(),
+        )
+        .is_some();
+    let fixed_with_plan = plan.sequential.is_none() && target;
+    if plan.sequential.is_none() && !target {
         out.push(single_look(plan, name));
     }
     if !inline_rules && !fixed_with_plan {
@@ -306,6 +339,16 @@ pub fn analyze_plan(plan: &Plan, source: &Arc<SourceFile>, name: Span) -> Diagno
             continue;
         };
         out.push(launch_despite_severe(
+            &format!("experiment `{}`", plan.name),
+            span(rule),
+            &format!("rule `{}`", rule.name),
+            s,
+        ));
+    }
+    if let Some((i, s)) = &found.blocked_launch
+        && let Some(rule) = rules.get(*i).filter(|r| r.source == RuleSource::Inline)
+    {
+        out.push(launch_despite_blocked(
             &format!("experiment `{}`", plan.name),
             span(rule),
             &format!("rule `{}`", rule.name),
@@ -412,21 +455,43 @@ fn peeking(owner: &str, span: Span, by: &str, scenario: &Scenario) -> Diagnostic
 /// `xos::analysis::peeking`: an experiment with neither a plan nor
 /// `sequential` is valid only if read once.
 fn single_look(plan: &Plan, name: Span) -> Diagnostic {
-    Diagnostic::warning(
-        "xos::analysis::peeking",
+    let message = if plan.sample_plan.is_some() {
+        format!(
+            "experiment `{}` has a `plan` that gives no planned sample, and no `sequential`: \
+             its verdict is valid for a single look only, and the policies' early-look holds never apply",
+            plan.name
+        )
+    } else {
         format!(
             "experiment `{}` has neither a `plan` nor `sequential`: its verdict is valid for a single look only",
             plan.name
-        ),
-    )
-    .label(name, "fixed-horizon, without a planned sample")
-    .help(
-        "a fixed-horizon test is valid once, at a sample fixed in advance; reading it as data \
+        )
+    };
+    Diagnostic::warning("xos::analysis::peeking", message)
+        .label(name, "fixed-horizon, without a planned sample")
+        .help(
+            "a fixed-horizon test is valid once, at a sample fixed in advance; reading it as data \
          accrues (watch, daily memos) and acting on the first significant result inflates false \
          launches. Add `plan { daily_users … }` (with the primary's `baseline` and `mde`) so the \
          policy waits for the planned sample, or a `sequential { method always_valid }` block to \
          decide validly at every look",
+        )
+}
+
+/// `xos::check::launch_despite_blocked`: a launch on data whose health is
+/// blocked (a sample ratio mismatch, a guardrail that cannot be computed).
+fn launch_despite_blocked(owner: &str, span: Span, by: &str, scenario: &Scenario) -> Diagnostic {
+    Diagnostic::warning(
+        "xos::check::launch_despite_blocked",
+        format!("{owner} can launch while the data's health is blocked"),
     )
+    .label(span, format!("launches when: {}", scenario.describe()))
+    .help(format!(
+        "{by} launches in that scenario; blocked data (a sample ratio mismatch, a guardrail that \
+         cannot be computed) makes every number of the experiment suspect. Add a rule before it: \
+         `rule blocked {{ when health == blocked then hold because \"…\" }}` (the shipped \
+         policies have one)"
+    ))
 }
 
 fn launch_despite_severe(owner: &str, span: Span, by: &str, scenario: &Scenario) -> Diagnostic {

@@ -887,6 +887,12 @@ pub fn reads_sample(plans: &[&Plan]) -> bool {
     Reads::of(plans).sample
 }
 
+/// Whether some rule of `plans` reads `health`, so that [`explore`] varies
+/// it (and a policy that never reads it launches whatever the health).
+pub fn reads_health(plans: &[&Plan]) -> bool {
+    Reads::of(plans).health
+}
+
 /// Every scenario that the plans' rules can tell apart (see the module
 /// docs), simplest first. The plans' metrics are matched by name, the
 /// primary as `primary`; the last plan's settings decide which facts are
