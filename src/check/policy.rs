@@ -324,6 +324,19 @@ pub(super) fn check_rule(
     source: RuleSource,
     out: &mut Vec<Diagnostic>,
 ) -> Option<Rule> {
+    if decl.name.name == "otherwise" {
+        // The memo, the report and `by otherwise` in tests name the
+        // fallback `otherwise`: a rule of that name would pass for it.
+        out.push(
+            Diagnostic::error(
+                "xos::check::reserved_rule_name",
+                "a rule cannot be named `otherwise`: the memo and the report name the fallback so",
+            )
+            .label(decl.name.span, "reserved for the fallback")
+            .help("rename the rule; to change what happens when no rule fires, write `otherwise launch|hold|rollback because \"…\"`"),
+        );
+        return None;
+    }
     let when = check_condition(&decl.when, scope, out);
     let because = check_reason(&decl.because, scope, out);
     let raw = scope
