@@ -722,3 +722,45 @@ fn a_folder_that_takes_no_files_is_named() {
     );
     assert!(!err.contains("cross-device"), "{err}");
 }
+
+/// `--fail-on rollback` gates a multi-arm experiment that launches one arm
+/// and rolls back another (a severe guardrail on `variant_b`): a rollback
+/// in the decision is never waved through by the headline's launch.
+#[test]
+fn fail_on_rollback_sees_a_rolled_back_arm_behind_a_launch() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/multiarm/pricing.xos"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("pricing.xos"), spec).unwrap();
+    std::fs::write(
+        dir.path().join("pricing.csv"),
+        "variant,users,conversions,guardrail_error\n\
+         control,10000,1200,35\nvariant_a,9800,1300,40\nvariant_b,10200,1230,200\n",
+    )
+    .unwrap();
+    let out = xos(
+        &[
+            "run",
+            "pricing.xos",
+            "--format",
+            "json",
+            "--fail-on",
+            "rollback",
+        ],
+        dir.path(),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["decision"]["verdict"], "launch", "{report}");
+    assert_eq!(report["decision"]["rolled_back"][0], "variant_b");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("ended in launch but rolls back `variant_b`"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Gating on hold alone lets the launch through.
+    let out = xos(&["run", "pricing.xos", "--fail-on", "hold"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

@@ -103,6 +103,9 @@ struct Decided {
     spec_path: PathBuf,
     verdict: Verdict,
     rule: String,
+    /// Treatment arms the policy rolls back (a multi-arm launch of another
+    /// arm may still roll one back).
+    rolled_back: Vec<String>,
 }
 
 /// Where a rendered memo goes.
@@ -247,6 +250,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 spec_path: outcome.plan.spec_path().to_path_buf(),
                 verdict: outcome.report.decision.verdict,
                 rule: outcome.report.decision.rule.clone(),
+                rolled_back: outcome.report.decision.rolled_back.clone(),
             },
             warnings: outcome.warnings,
             memo,
@@ -359,6 +363,19 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 item.name,
                 item.spec_path.display(),
                 item.verdict.as_str()
+            );
+        } else if fail_on.contains(&Verdict::Rollback) && !item.rolled_back.is_empty() {
+            // A multi-arm experiment that launches one arm and rolls back
+            // another has a rollback in it: the gate must not pass it.
+            gated = true;
+            let arms: Vec<String> = item.rolled_back.iter().map(|a| format!("`{a}`")).collect();
+            let _ = writeln!(
+                lines,
+                "xos: `{}` ({}) ended in {} but rolls back {}, and `--fail-on` lists rollback",
+                item.name,
+                item.spec_path.display(),
+                item.verdict.as_str(),
+                arms.join(", ")
             );
         }
     }
