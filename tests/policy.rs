@@ -72,6 +72,11 @@ fn a_broken_test_exits_3_and_names_the_firing_rule() {
         "{text}"
     );
     assert!(text.lines().any(|l| l == "1 passed, 1 failed"), "{text}");
+    // located where the failing test is written
+    assert!(
+        text.contains("    at        tests/fixtures/policy_test/broken.xos:"),
+        "{text}"
+    );
     insta::assert_snapshot!(text);
 }
 
@@ -85,6 +90,21 @@ fn test_runs_a_specs_own_tests_and_exits_1_on_an_invalid_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("test default::clean_win ... ok"));
     assert!(stderr(&out).contains("shares_sum"), "{}", stderr(&out));
+    // the policy's tests are named as the policy's, and the summary counts
+    // the file that did not check
+    assert!(
+        stdout(&out).lines().any(|l| {
+            l.starts_with("running 0 tests from examples/checkout/checkout.xos and ")
+                && l.ends_with(" tests of its policy from <built-in rules/default.xos>")
+        }),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("1 file not checked (errors above)"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

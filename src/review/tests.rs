@@ -27,6 +27,11 @@ pub struct TestResult {
     pub decision: ArmDecision,
     /// The verdict is the expected one and, with `by`, so is the deciding rule.
     pub passed: bool,
+    /// Where the test is written: in the spec (`Inline`) or in its policy's
+    /// file (`Policy`), at `span` of that file.
+    pub source: RuleSource,
+    /// The test's span in the file it is written in.
+    pub span: crate::diagnostic::Span,
 }
 
 /// Runs one test: the facts of a healthy experiment with no effect, the
@@ -58,6 +63,8 @@ pub fn run_test(plan: &Plan, test: &PolicyTest, suite: &str) -> TestResult {
         by: test.by.clone(),
         decision,
         passed,
+        source: test.source,
+        span: test.span,
     }
 }
 

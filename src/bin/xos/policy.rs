@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use xos::check::CheckedFile;
 use xos::diagnostic::{Diagnostic, Diagnostics};
-use xos::plan::{Plan, PolicyOrigin};
+use xos::plan::{Plan, PolicyOrigin, RuleSource};
 use xos::review::tests::{self, TestResult};
 
 use crate::cli::{
@@ -28,34 +28,57 @@ pub fn test_command(args: &TestArgs) -> Exit {
             return Exit::Failed;
         }
     };
+    let mut unchecked = 0usize;
     for file in &files {
-        let results = match xos::check_path(file, &options) {
+        // The tests, and the file each kind of test is written in: a
+        // policy's own file, or for a spec, the spec (its own tests) and its
+        // policy's file.
+        let (results, spec, policy) = match xos::check_path(file, &options) {
             Ok(CheckedFile::Policy(checked)) => {
                 tested.insert(origin_key(&checked.policy.origin));
-                tests::policy_tests(&checked.policy)
+                let results = tests::policy_tests(&checked.policy);
+                (results, None, Some(file.clone()))
             }
             Ok(CheckedFile::Experiment(checked)) => {
                 let plan = &checked.plan;
                 let first = tested.insert(origin_key(&plan.policy().origin));
-                tests::plan_tests(plan)
+                let results = tests::plan_tests(plan)
                     .into_iter()
                     .filter(|r| first || r.suite == plan.name())
-                    .collect()
+                    .collect();
+                let policy = match &plan.policy().origin {
+                    PolicyOrigin::File(path) => Some(path.clone()),
+                    PolicyOrigin::BuiltIn => None,
+                };
+                (results, Some(file.clone()), policy)
             }
             Err(diagnostics) => {
                 print_diagnostics(&diagnostics, ErrorFormat::Human);
                 invalid = true;
+                unchecked += 1;
                 continue;
             }
         };
-        outln!(
-            "running {} test{} from {}",
-            results.len(),
-            if results.len() == 1 { "" } else { "s" },
-            file.display()
-        );
+        let place = Places::new(spec.as_deref(), policy.as_deref());
+        let own = results
+            .iter()
+            .filter(|r| r.source == RuleSource::Inline)
+            .count();
+        let inherited = results.len() - own;
+        let tests = |n: usize| format!("{n} test{}", if n == 1 { "" } else { "s" });
+        if spec.is_some() && inherited > 0 {
+            outln!(
+                "running {} from {} and {} of its policy from {}",
+                tests(own),
+                file.display(),
+                tests(inherited),
+                place.policy_name()
+            );
+        } else {
+            outln!("running {} from {}", tests(results.len()), file.display());
+        }
         for result in &results {
-            out!("{}", show(result));
+            out!("{}", show(result, &place));
             if result.passed {
                 passed += 1;
             } else {
@@ -64,7 +87,14 @@ pub fn test_command(args: &TestArgs) -> Exit {
         }
     }
     outln!();
-    outln!("{passed} passed, {failed} failed");
+    if unchecked > 0 {
+        outln!(
+            "{passed} passed, {failed} failed, {unchecked} file{} not checked (errors above)",
+            if unchecked == 1 { "" } else { "s" }
+        );
+    } else {
+        outln!("{passed} passed, {failed} failed");
+    }
     if invalid {
         Exit::Failed
     } else if failed > 0 {
@@ -81,15 +111,64 @@ fn origin_key(origin: &PolicyOrigin) -> Option<PathBuf> {
     }
 }
 
-/// `test default::clean_win ... ok`, and for a failure what was expected,
-/// the rule that fired instead, why, and the facts it read.
-fn show(result: &TestResult) -> String {
+/// The files a test can be written in, with their text, to say where a
+/// failing test is (`rules/strict.xos:84:5`).
+struct Places {
+    spec: Option<std::sync::Arc<xos::diagnostic::SourceFile>>,
+    policy: Option<std::sync::Arc<xos::diagnostic::SourceFile>>,
+}
+
+impl Places {
+    /// `spec` holds the spec's own tests; `policy` is its policy's file, or
+    /// `None` for the built-in default policy.
+    fn new(spec: Option<&std::path::Path>, policy: Option<&std::path::Path>) -> Places {
+        let read = |path: &std::path::Path| {
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|text| xos::diagnostic::SourceFile::new(path.display().to_string(), text))
+        };
+        Places {
+            spec: spec.and_then(read),
+            policy: match policy {
+                Some(path) => read(path),
+                None => Some(xos::diagnostic::SourceFile::new(
+                    xos::check::DEFAULT_POLICY_NAME,
+                    xos::check::DEFAULT_POLICY,
+                )),
+            },
+        }
+    }
+
+    fn policy_name(&self) -> String {
+        self.policy
+            .as_ref()
+            .map_or_else(|| "its policy file".to_string(), |p| p.name())
+    }
+
+    /// `FILE:LINE:COLUMN` of a test.
+    fn of(&self, result: &TestResult) -> Option<String> {
+        let file = match result.source {
+            RuleSource::Inline => self.spec.as_ref(),
+            RuleSource::Policy => self.policy.as_ref(),
+        }?;
+        let (line, column) = file.line_col(result.span.start);
+        Some(format!("{}:{line}:{column}", file.name()))
+    }
+}
+
+/// `test default::clean_win ... ok`, and for a failure where the test is,
+/// what was expected, the rule that fired instead, why, and the facts it
+/// read.
+fn show(result: &TestResult, place: &Places) -> String {
     let mut out = format!("test {}::{} ... ", result.suite, result.name);
     if result.passed {
         out.push_str("ok\n");
         return out;
     }
     out.push_str("FAILED\n");
+    if let Some(at) = place.of(result) {
+        out.push_str(&format!("    at        {at}\n"));
+    }
     let expected = match &result.by {
         Some(by) => format!("{} by {by}", result.expect.as_str()),
         None => result.expect.as_str().to_string(),
