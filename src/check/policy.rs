@@ -8,7 +8,8 @@ use std::sync::Arc;
 use crate::diagnostic::{Diagnostic, SourceFile, Span, did_you_mean};
 use crate::plan::{
     self, DataSource, Direction, Effect, Expr, Fact, Field, Given, GivenValue, Metric, MetricKind,
-    Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, Settings, Variant, Verdict,
+    Plan, Policy, PolicyOrigin, PolicyTest, Role, Rule, RuleSource, SettingKey, Settings, Status,
+    Variant, Verdict,
 };
 use crate::syntax::ast;
 use crate::syntax::parse;
@@ -510,6 +511,166 @@ fn visit_facts(expr: &Expr, f: &mut dyn FnMut(Fact)) {
 
 // ---------------------------------------------------------------- tests
 
+/// Whether a test's `given` facts could come out of one evaluation: each
+/// number in its domain (a p-value or a probability in [0, 1], a count or a
+/// loss not negative, α in (0, ½) and the SRM thresholds in (0, 1)), and one metric's
+/// facts not contradicting each other (significantly better and worse,
+/// significant with p ≥ ½, severe but not worsened, a status its flags
+/// deny). An impossible test passes or fails on the order its facts are
+/// applied in, never on the policy: each problem is
+/// `xos::check::impossible_given` at the fact, with the fact it contradicts.
+fn possible_givens(given: &[Given], spans: &[Span], out: &mut Vec<Diagnostic>) -> bool {
+    let mut ok = true;
+    let mut fail = |at: usize, message: String, other: Option<usize>| {
+        let mut d = Diagnostic::error("xos::check::impossible_given", message)
+            .label(spans[at], "no evaluation gives this")
+            .help("give facts one experiment could have; facts not given follow the ones given (`primary.better = true` also sets a positive lift and a small p)");
+        if let Some(other) = other {
+            d = d.secondary(spans[other], "contradicted here");
+        }
+        out.push(d);
+        ok = false;
+    };
+    for (i, g) in given.iter().enumerate() {
+        let GivenValue::Number(x) = g.value else {
+            continue;
+        };
+        let field = match g.fact {
+            Fact::Metric(_, field) | Fact::Guardrail(field) => Some(field),
+            _ => None,
+        };
+        let domain = match (g.fact, field) {
+            (_, Some(Field::P | Field::PAdjusted | Field::ProbBetter)) | (Fact::SrmP, _) => {
+                Some(("a probability, from 0 to 1", (0.0..=1.0).contains(&x)))
+            }
+            (_, Some(Field::Units | Field::ExpectedLoss))
+            | (
+                Fact::SrmChi2
+                | Fact::PlanProgress
+                | Fact::PlanUnitsRemaining
+                | Fact::PlanDaysRemaining
+                | Fact::SequentialInformation,
+                _,
+            )
+            | (Fact::Setting(SettingKey::MinUnits | SettingKey::Seed | SettingKey::Draws), _) => {
+                Some(("never negative", x >= 0.0))
+            }
+            // As the `settings` block allows.
+            (Fact::Setting(SettingKey::Alpha), _) => Some((
+                "between 0 and 0.5 (exclusive), as in `settings`",
+                x > 0.0 && x < 0.5,
+            )),
+            (Fact::Setting(SettingKey::SrmWarning | SettingKey::SrmBlocked), _) => {
+                Some(("a level strictly between 0 and 1", x > 0.0 && x < 1.0))
+            }
+            _ => None,
+        };
+        if let Some((what, false)) = domain {
+            fail(
+                i,
+                format!("`{}` is {what}, not {}", g.path, crate::numbers::number(x)),
+                None,
+            );
+        }
+    }
+    // One metric's facts, by the metric (`guardrail.X` for every guardrail).
+    let owner = |fact: Fact| match fact {
+        Fact::Metric(id, field) => Some((Some(id), field)),
+        Fact::Guardrail(field) => Some((None, field)),
+        _ => None,
+    };
+    let find = |metric: Option<usize>, wanted: Field| {
+        given
+            .iter()
+            .position(|g| owner(g.fact) == Some((metric, wanted)))
+    };
+    let flag = |at: Option<usize>| {
+        at.and_then(|i| match given[i].value {
+            GivenValue::Bool(b) => Some((i, b)),
+            _ => None,
+        })
+    };
+    let mut metrics: Vec<Option<usize>> = given
+        .iter()
+        .filter_map(|g| owner(g.fact).map(|(m, _)| m))
+        .collect();
+    metrics.dedup();
+    metrics.sort();
+    metrics.dedup();
+    for m in metrics {
+        let better = flag(find(m, Field::Better));
+        let worse = flag(find(m, Field::Worse));
+        let significant = flag(find(m, Field::Significant));
+        let worsened = flag(find(m, Field::Worsened));
+        let severe = flag(find(m, Field::Severe));
+        if let (Some((b, true)), Some((w, true))) = (better, worse) {
+            fail(
+                b.max(w),
+                "a metric cannot be significantly better and significantly worse at once".into(),
+                Some(b.min(w)),
+            );
+        }
+        if let Some((s, false)) = significant {
+            for (i, _) in [better, worse].into_iter().flatten().filter(|(_, v)| *v) {
+                fail(
+                    i.max(s),
+                    "significantly better or worse means significant".into(),
+                    Some(i.min(s)),
+                );
+            }
+        }
+        let significance = [better, worse, significant]
+            .into_iter()
+            .flatten()
+            .find(|(_, v)| *v);
+        for field in [Field::P, Field::PAdjusted] {
+            if let (Some((i, _)), Some(p)) = (significance, find(m, field))
+                && let GivenValue::Number(x) = given[p].value
+                && x >= 0.5
+            {
+                fail(
+                    i.max(p),
+                    format!(
+                        "a significant result has a p-value below α, which is below ½; `{}` is {}",
+                        given[p].path,
+                        crate::numbers::number(x)
+                    ),
+                    Some(i.min(p)),
+                );
+            }
+        }
+        if let (Some((s, true)), Some((w, false))) = (severe, worsened) {
+            fail(
+                s.max(w),
+                "a severe guardrail has also worsened (its severe threshold is past its worsened one)"
+                    .into(),
+                Some(s.min(w)),
+            );
+        }
+        if let Some(at) = find(m, Field::Status)
+            && let GivenValue::Status(status) = given[at].value
+        {
+            let denied = match status {
+                Status::Ok => [worsened, severe].into_iter().flatten().find(|(_, v)| *v),
+                Status::Worsened => severe.filter(|(_, v)| *v),
+                Status::Severe => [worsened, severe].into_iter().flatten().find(|(_, v)| !*v),
+            };
+            if let Some((i, _)) = denied {
+                fail(
+                    i.max(at),
+                    format!(
+                        "the status `{}` and `{}` contradict each other",
+                        status.as_str(),
+                        given[i].path
+                    ),
+                    Some(i.min(at)),
+                );
+            }
+        }
+    }
+    ok
+}
+
 pub(super) fn check_test(
     decl: &ast::TestDecl,
     scope: &Scope<'_>,
@@ -519,6 +680,7 @@ pub(super) fn check_test(
 ) -> Option<PolicyTest> {
     let mut ok = true;
     let mut given = Vec::new();
+    let mut spans = Vec::new();
     let mut seen: HashMap<String, Span> = HashMap::new();
     for fact in &decl.given {
         let text = fact.path.text();
@@ -536,14 +698,35 @@ pub(super) fn check_test(
             ok = false;
             continue;
         };
+        if matches!(resolved, Fact::Guardrail(_))
+            && !scope.policy_file
+            && !scope.metrics.iter().any(|m| m.role == Role::Guardrail)
+        {
+            out.push(
+                Diagnostic::error(
+                    "xos::check::impossible_given",
+                    format!("`{text}` sets nothing: the experiment declares no guardrail"),
+                )
+                .label(fact.path.span, "no guardrail to give this to")
+                .help("declare the guardrail in the spec, or test the policy file on its own (`xos test POLICY.xos`), where tests run on a generic guardrail"),
+            );
+            ok = false;
+            continue;
+        }
         match given_value(&fact.value, ty, &text, out) {
-            Some(value) => given.push(Given {
-                fact: resolved,
-                path: text,
-                value,
-            }),
+            Some(value) => {
+                given.push(Given {
+                    fact: resolved,
+                    path: text,
+                    value,
+                });
+                spans.push(fact.span);
+            }
             None => ok = false,
         }
+    }
+    if !possible_givens(&given, &spans, out) {
+        ok = false;
     }
     let expect = verdict(decl.expect.verdict);
     if let Some(by) = &decl.by {
