@@ -468,7 +468,7 @@ fn diff_solves_linear_arithmetic_on_one_fact() {
     }
 }
 
-/// A rule that compares two facts is only sampled: `check` does not claim
+/// A rule that compares two facts (`primary.p > srm.p`) is only sampled: `check` does not claim
 /// the policy never launches, and `diff` says its comparison may be
 /// incomplete.
 #[test]
@@ -477,7 +477,7 @@ fn two_facts_compared_are_never_taken_for_proof() {
     let chi = policy_file(
         &dir,
         "chi.xos",
-        "policy p {\n    rule chi { when srm.chi2 > primary.p then launch because \"odd\" }\n    \
+        "policy p {\n    rule odd { when primary.p > srm.p then launch because \"odd\" }\n    \
          otherwise hold because \"no\"\n}\n",
     );
     let check = xos(&["check", &chi]);

@@ -75,6 +75,29 @@ pub(super) enum Dim {
     Plain,
 }
 
+impl Dim {
+    /// Whether two facts of these kinds can be compared, added or
+    /// subtracted: the same kind, or two lifts of which one is a policy
+    /// file's (whose metric kind is not known).
+    fn agrees_with(self, other: Dim) -> bool {
+        let lift = |d: Dim| matches!(d, Dim::RateLift | Dim::MeanLift | Dim::AnyLift);
+        self == other
+            || (lift(self) && lift(other) && (self == Dim::AnyLift || other == Dim::AnyLift))
+    }
+
+    /// The kind in words, for a message.
+    fn describe(self) -> &'static str {
+        match self {
+            Dim::Probability => "a probability",
+            Dim::RelLift => "a relative lift",
+            Dim::RateLift => "the lift of a rate",
+            Dim::MeanLift => "the lift of a mean",
+            Dim::AnyLift => "a lift",
+            Dim::Plain => "a count or statistic",
+        }
+    }
+}
+
 fn field_ty(field: Field, lift: Dim) -> Ty {
     match field {
         Field::P | Field::PAdjusted | Field::ProbBetter => Ty::Number(Some(Dim::Probability)),
@@ -346,6 +369,20 @@ impl ExprChecker<'_, '_> {
         rd: Option<Dim>,
     ) -> Option<()> {
         let mut ok = true;
+        if let (Some(a), Some(b)) = (ld, rd)
+            && !a.agrees_with(b)
+        {
+            self.out.push(
+                Diagnostic::error(
+                    "xos::check::unit_mismatch",
+                    format!("{} and {} are measured in different units", a.describe(), b.describe()),
+                )
+                .label(rhs.span, b.describe())
+                .secondary(lhs.span, a.describe())
+                .help("compare facts of one kind (a p-value with a p-value, a lift with a lift), or a fact with a number in its units"),
+            );
+            ok = false;
+        }
         if let Some(dim) = ld {
             ok &= check_literals(rhs, dim, &fact_label(lhs), self.out);
         }

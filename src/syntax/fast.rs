@@ -935,13 +935,16 @@ impl<'t> Parser<'t> {
             return None;
         }
         self.pos = at;
-        let parsed = if numeral.contains('_') {
-            numeral.replace('_', "").parse::<f64>()
+        let owned;
+        let digits = if numeral.contains('_') {
+            owned = numeral.replace('_', "");
+            owned.as_str()
         } else {
-            numeral.parse::<f64>()
+            numeral
         };
-        let numeral = match parsed {
-            Ok(value) if value.is_finite() => value,
+        let numeral = match digits.parse::<f64>() {
+            // A number that rounds to 0 is an error: the grammar's parser says so.
+            Ok(value) if value.is_finite() && !super::parse::rounds_to_zero(digits, value) => value,
             _ => return self.abort(),
         };
         let value = match unit {

@@ -705,6 +705,12 @@ fn parse_quantity(pair: Pair<'_, Rule>) -> PResult<(f64, Unit)> {
 fn parse_numeral(pair: Pair<'_, Rule>, span: Span) -> PResult<f64> {
     let digits: String = pair.as_str().chars().filter(|c| *c != '_').collect();
     match digits.parse::<f64>() {
+        Ok(value) if rounds_to_zero(&digits, value) => Err(Diagnostic::error(
+            "xos::parse::number",
+            "number out of range",
+        )
+        .label(span, "too small to represent: it would be 0")
+        .help("numbers must be at least about 1e-308 in size; write 0 if 0 is meant")),
         Ok(value) if value.is_finite() => Ok(value),
         _ => Err(
             Diagnostic::error("xos::parse::number", "number out of range")
@@ -712,6 +718,17 @@ fn parse_numeral(pair: Pair<'_, Rule>, span: Span) -> PResult<f64> {
                 .help("numbers must be finite; write a smaller value"),
         ),
     }
+}
+
+/// Whether `numeral` (without `_`) names a number other than 0 that its
+/// double `value` rounded to 0 (`1e-400`): refused, as `1e400` is, rather
+/// than read as 0.
+pub(crate) fn rounds_to_zero(numeral: &str, value: f64) -> bool {
+    value == 0.0
+        && numeral
+            .split(['e', 'E'])
+            .next()
+            .is_some_and(|mantissa| mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)))
 }
 
 fn parse_unit(pair: Pair<'_, Rule>) -> PResult<Unit> {
