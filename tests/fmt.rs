@@ -116,3 +116,16 @@ fn a_file_that_does_not_parse_is_not_formatted() {
     let source = SourceFile::new("bad.xos", "experiment x {");
     assert!(format_source(&source).is_err());
 }
+
+/// A file saved with CRLF line endings formats to the same bytes as its LF
+/// copy: no `\r` is left inside multi-line strings or comments.
+#[test]
+fn crlf_files_format_like_their_lf_copies() {
+    for path in files() {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let crlf = text.replace('\n', "\r\n");
+        let formatted = format(&path, &crlf);
+        assert!(!formatted.contains('\r'), "{}", path.display());
+        assert_eq!(formatted, format(&path, &text), "{}", path.display());
+    }
+}

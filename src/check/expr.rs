@@ -580,7 +580,7 @@ impl ExprChecker<'_, '_> {
                 None
             }
             "primary" => {
-                let field = self.field(root, name, field_span)?;
+                let field = self.field(root, name, field_span, false)?;
                 if field.guardrail_only() {
                     self.out.push(guardrail_field_error(
                         root,
@@ -603,7 +603,7 @@ impl ExprChecker<'_, '_> {
                 Some((Fact::Metric(0, field), field_ty(field, lift)))
             }
             "guardrail" if q => {
-                let field = self.field(root, name, field_span)?;
+                let field = self.field(root, name, field_span, true)?;
                 Some((Fact::Guardrail(field), field_ty(field, Dim::AnyLift)))
             }
             "guardrail" => {
@@ -655,7 +655,8 @@ impl ExprChecker<'_, '_> {
                     self.out.push(d);
                     return None;
                 };
-                let field = self.field(root, name, field_span)?;
+                let guardrail = self.scope.metrics[id].role == Role::Guardrail;
+                let field = self.field(root, name, field_span, guardrail)?;
                 let metric = &self.scope.metrics[id];
                 if field.guardrail_only() && metric.role != Role::Guardrail {
                     self.out.push(guardrail_field_error(
@@ -676,11 +677,17 @@ impl ExprChecker<'_, '_> {
         }
     }
 
-    fn field(&mut self, root: &str, name: &str, span: Span) -> Option<Field> {
+    /// The field `name` of `root`; the help lists the fields `root` has
+    /// (a guardrail's own, `worsened` to `status`, only for a `guardrail`).
+    fn field(&mut self, root: &str, name: &str, span: Span, guardrail: bool) -> Option<Field> {
         let field = field_by_name(name);
         if field.is_none() {
-            self.out
-                .push(unknown_field(root, name, span, &field_names()));
+            let names: Vec<&str> = Field::ALL
+                .iter()
+                .filter(|f| guardrail || !f.guardrail_only())
+                .map(|f| f.name())
+                .collect();
+            self.out.push(unknown_field(root, name, span, &names));
         }
         field
     }

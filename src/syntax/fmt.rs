@@ -23,7 +23,16 @@ pub fn format_source(source: &Arc<SourceFile>) -> Result<String, Diagnostics> {
         ast::File::Experiment(e) => printer.experiment(e),
         ast::File::Policy(p) => printer.policy(p),
     }
-    Ok(printer.finish())
+    // The printer ends its lines with `\n`; a file saved with `\r\n` keeps
+    // them inside multi-line strings and comments, which would leave mixed
+    // line endings. Strings collapse their whitespace, so `\r\n` and `\n`
+    // in one mean the same.
+    let out = printer.finish();
+    Ok(if out.contains('\r') {
+        out.replace("\r\n", "\n")
+    } else {
+        out
+    })
 }
 
 /// A `//` comment in the source.
