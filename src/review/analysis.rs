@@ -199,33 +199,25 @@ pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> 
         }
         out.extend(unreachable_warning(&plan, &found, i, &span, |_| true));
     }
+    // The rule that launches in a scenario (index `rules.len()` for
+    // `otherwise`): where the warning points, and how it names it.
+    let launcher = |i: usize| match rules.get(i) {
+        Some(rule) => (span(rule), format!("rule `{}`", rule.name)),
+        None => (name, "`otherwise`".to_string()),
+    };
+    let owner = format!("policy `{}`", policy.name);
     for (i, found_scenario) in found.severe_launch.iter().enumerate() {
         let Some(s) = found_scenario else { continue };
-        let (label, by) = match rules.get(i) {
-            Some(rule) => (span(rule), format!("rule `{}`", rule.name)),
-            None => (name, "`otherwise`".to_string()),
-        };
-        let owner = format!("policy `{}`", policy.name);
+        let (label, by) = launcher(i);
         out.push(launch_despite_severe(&owner, label, &by, s));
     }
     if let Some((i, s)) = &found.early_launch {
-        let (label, by) = match rules.get(*i) {
-            Some(rule) => (span(rule), format!("rule `{}`", rule.name)),
-            None => (name, "`otherwise`".to_string()),
-        };
-        out.push(peeking(&format!("policy `{}`", policy.name), label, &by, s));
+        let (label, by) = launcher(*i);
+        out.push(peeking(&owner, label, &by, s));
     }
     if let Some((i, s)) = &found.blocked_launch {
-        let (label, by) = match rules.get(*i) {
-            Some(rule) => (span(rule), format!("rule `{}`", rule.name)),
-            None => (name, "`otherwise`".to_string()),
-        };
-        out.push(launch_despite_blocked(
-            &format!("policy `{}`", policy.name),
-            label,
-            &by,
-            s,
-        ));
+        let (label, by) = launcher(*i);
+        out.push(launch_despite_blocked(&owner, label, &by, s));
     }
     if found.complete && !found.launches {
         out.push(
