@@ -55,9 +55,20 @@ pub struct Plan {
     pub(crate) templates: Option<PathBuf>,
     /// Folder memos are written to by default (from `xos.toml`).
     pub(crate) output: Option<PathBuf>,
+    /// The stand-in experiment a policy file is analysed and tested on
+    /// (generic metrics, default settings): what a real spec would set —
+    /// its α, its number of arms, `sequential` — is unknown.
+    pub(crate) generic: bool,
 }
 
 impl Plan {
+    /// `true` for the stand-in experiment of a policy file
+    /// ([`crate::check::policy_plan`]): facts a spec fixes (α, the number
+    /// of arms, `sequential`) may take any value there.
+    pub fn is_generic(&self) -> bool {
+        self.generic
+    }
+
     /// The experiment's name (`checkout_redesign`).
     pub fn name(&self) -> &str {
         &self.name

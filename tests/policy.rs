@@ -518,3 +518,129 @@ fn a_launch_at_the_planned_sample_is_no_peek_and_its_severe_launch_is_found() {
         "{text}"
     );
 }
+
+/// Facts the scenarios cannot vary faithfully never make `check` claim a
+/// rule can never be true: each of these fires on some real data (a
+/// second hostile pass found each claimed "never").
+#[test]
+fn check_claims_never_only_where_the_scenarios_are_faithful() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, when) in [
+        // read sequentially, a policy file's rule sees sequential.fixed false
+        (
+            "sequential",
+            "not sequential.fixed and primary.prob_better >= 90%",
+        ),
+        // the progress can pass 100% while an arm is short
+        ("progress", "sequential.fixed and plan.progress < 100%"),
+        (
+            "look",
+            "sequential.look >= 5 and primary.prob_better >= 90%",
+        ),
+        // a spec's α is not the default's
+        ("alpha", "settings.alpha > 5%"),
+        // under a correction over several arms
+        (
+            "near_miss",
+            "primary.p < settings.alpha and not primary.significant",
+        ),
+        // a sequential posterior outlives significance
+        (
+            "posterior",
+            "not primary.significant and primary.prob_better >= 98%",
+        ),
+        // a relative lift over a control of 0 is undefined
+        (
+            "undefined",
+            "not (primary.rel_lift >= 0%) and not (primary.rel_lift < 0%)",
+        ),
+        // a spec without guardrails
+        ("unguarded", "no guardrail (status == ok or status != ok)"),
+        // a group-sequential crossing keeps its interval
+        ("stale", "primary.lift < 1pp and primary.ci_low > 1pp"),
+    ] {
+        let path = policy_file(
+            &dir,
+            &format!("{name}.xos"),
+            &format!(
+                "policy p {{\n    rule r {{ when {when} then hold because \"r\" }}\n    \
+                 otherwise launch because \"ship\"\n}}\n"
+            ),
+        );
+        let out = xos(&["check", &path]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("can never"),
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// `xos diff` finds the change, or says it may have missed one, for each
+/// rewrite a second hostile pass showed changing verdicts on real data
+/// while the diff said "complete" with no change.
+#[test]
+fn diff_finds_the_change_or_says_it_may_miss_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = |when: &str| {
+        format!(
+            "policy p {{\n    rule harm {{ when primary.worse then rollback because \"worse\" }}\n    \
+             rule win {{ when {when} then launch because \"win\" }}\n    \
+             otherwise hold because \"no\"\n}}\n"
+        )
+    };
+    for (name, old, new) in [
+        (
+            "raw_p",
+            "primary.better",
+            "primary.p < settings.alpha and primary.lift > 0",
+        ),
+        (
+            "literal_p",
+            "primary.better",
+            "primary.p < 5% and primary.lift > 0",
+        ),
+        (
+            "posterior",
+            "primary.better",
+            "primary.better or primary.prob_better >= 98%",
+        ),
+        (
+            "undefined",
+            "primary.better and not (primary.rel_lift >= 2%)",
+            "primary.better and primary.rel_lift < 2%",
+        ),
+        (
+            "persisting",
+            "primary.better and primary.lift >= 1pp",
+            "primary.ci_low >= 1pp",
+        ),
+    ] {
+        let old = policy_file(&dir, &format!("{name}_old.xos"), &policy(old));
+        let new = policy_file(&dir, &format!("{name}_new.xos"), &policy(new));
+        let out = xos(&["diff", &old, &new, "--format", "json"]);
+        let value: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        let found = value["verdict_changes"].as_u64() > Some(0);
+        assert!(found || value["complete"] == false, "{name}: {value}");
+    }
+    // Two specs that differ outside their rules (α here) are never a
+    // complete comparison: the same data gives other facts.
+    let spec = |alpha: &str| {
+        format!(
+            "experiment e {{\n    data \"d.csv\"\n    variants {{ control 50% treatment 50% }}\n    \
+             primary conversion = rate(conversions)\n    settings {{ alpha {alpha} }}\n}}\n"
+        )
+    };
+    let old = policy_file(&dir, "old_spec.xos", &spec("5%"));
+    let new = policy_file(&dir, "new_spec.xos", &spec("20%"));
+    let out = xos(&["diff", &old, &new, "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(value["complete"], false, "{value}");
+    assert_eq!(value["other_changes"], serde_json::json!(["settings"]));
+    let text = stdout(&xos(&["diff", &old, &new]));
+    assert!(
+        text.contains("the specs also differ outside their rules (settings)"),
+        "{text}"
+    );
+}

@@ -294,6 +294,7 @@ pub(super) fn check_experiment(
         config: config.map(|c| c.path.clone()),
         templates: config.and_then(|c| c.templates.clone()),
         output: config.and_then(|c| c.output.clone()),
+        generic: false,
     };
     let mut design_out = Vec::new();
     let at = sequential_decl.map_or(experiment.name.span, |d| d.keyword_span);

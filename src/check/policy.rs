@@ -929,6 +929,7 @@ pub fn policy_plan(policy: &Policy, guardrails: usize) -> Plan {
         config: None,
         templates: None,
         output: None,
+        generic: true,
     }
 }
 

@@ -28,6 +28,12 @@ pub struct PolicyDiff {
     /// a fact), which the space only samples: no change found is then no
     /// proof of none.
     pub complete: bool,
+    /// What else differs between two specs (`metric \`conversion\``,
+    /// `settings`, `sequential`, `plan`, `variants`): the scenarios compare
+    /// decisions given the facts, and these change the facts the same data
+    /// gives (`prefer`, α, a threshold), so the diff is then not complete.
+    /// Empty for policy files.
+    pub other_changes: Vec<String>,
     /// Scenarios whose verdict changes.
     pub verdict_changes: usize,
     /// Scenarios where only the deciding rule changes.
@@ -150,22 +156,70 @@ pub fn diff(
             }
         }
     }
+    let other_changes = outside_the_rules(old, new);
     PolicyDiff {
         schema: SCHEMA,
         old: names.0.to_string(),
         new: names.1.to_string(),
         scenarios: explored.len(),
         complete: space.complete
+            && other_changes.is_empty()
             && [old, new].iter().all(|plan| {
                 plan.policy
                     .rules
                     .iter()
                     .all(|rule| scenario::decided_exactly(plan, &rule.when))
             }),
+        other_changes,
         verdict_changes,
         rule_changes,
         changes: groups,
     }
+}
+
+/// The parts of two plans outside their rules that differ: each metric
+/// (by name, the primary as `primary`; added, removed or changed in kind,
+/// direction, thresholds, margin, covariate or planning inputs), the
+/// settings, `sequential`, the sample plan and the variants. Compared by
+/// their debug text, which holds every field and no source position.
+fn outside_the_rules(old: &Plan, new: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    let keyed = |plan: &Plan| -> Vec<(String, String)> {
+        (0..plan.metrics.len())
+            .map(|id| {
+                (
+                    scenario::metric_key(plan, id).to_string(),
+                    format!("{:?}", plan.metrics[id]),
+                )
+            })
+            .collect()
+    };
+    let (old_metrics, new_metrics) = (keyed(old), keyed(new));
+    for (key, text) in &new_metrics {
+        match old_metrics.iter().find(|(k, _)| k == key) {
+            Some((_, before)) if before == text => {}
+            Some(_) => out.push(format!("metric `{key}`")),
+            None => out.push(format!("metric `{key}` (added)")),
+        }
+    }
+    for (key, _) in &old_metrics {
+        if !new_metrics.iter().any(|(k, _)| k == key) {
+            out.push(format!("metric `{key}` (removed)"));
+        }
+    }
+    if old.settings != new.settings {
+        out.push("settings".to_string());
+    }
+    if old.sequential != new.sequential {
+        out.push("sequential".to_string());
+    }
+    if format!("{:?}", old.sample_plan) != format!("{:?}", new.sample_plan) {
+        out.push("plan".to_string());
+    }
+    if format!("{:?}", old.variants) != format!("{:?}", new.variants) {
+        out.push("variants".to_string());
+    }
+    out
 }
 
 /// A test of the new plan, run on both: the change it shows, if it passes
@@ -238,11 +292,18 @@ pub fn render_text(diff: &PolicyDiff) -> String {
         plural(diff.verdict_changes, "changes", "change"),
         plural(diff.rule_changes, "changes", "change"),
     );
-    if !diff.complete {
+    if !diff.other_changes.is_empty() {
         let _ = writeln!(
             out,
-            "not every scenario was compared (the space is large, or a rule compares two facts): \
-             a change may be missing"
+            "the specs also differ outside their rules ({}): the same data can give other facts, \
+             so verdicts can change where no scenario shows it",
+            diff.other_changes.join(", ")
+        );
+    } else if !diff.complete {
+        let _ = writeln!(
+            out,
+            "not every scenario was compared (the space is large, or a rule compares facts the \
+             scenarios do not vary): a change may be missing"
         );
     }
     if diff.changes.is_empty() {

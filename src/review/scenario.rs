@@ -41,7 +41,8 @@ use serde::Serialize;
 use crate::decide::{self};
 use crate::evaluate::{ArmFacts, Comparison};
 use crate::plan::{
-    ArithOp, Direction, Expr, Fact, Field, Health, Metric, MetricId, Plan, Role, Status, Verdict,
+    ArithOp, Direction, Expr, Fact, Field, Health, Metric, MetricId, Plan, Quantifier, Role,
+    Status, Verdict,
 };
 
 /// Units per arm in every scenario.
@@ -105,6 +106,10 @@ pub struct Scenario {
     pub srm_chi2: f64,
     /// `plan.sample_reached`: true by default.
     pub sample_reached: bool,
+    /// A policy file's stand-in experiment only: read with sequential
+    /// inference (`sequential.fixed` false). False by default; a spec's
+    /// own `sequential` block decides it otherwise.
+    pub sequential: bool,
     /// By metric name (the primary as `primary`); a metric not listed has no
     /// effect.
     pub metrics: Vec<(String, MetricState)>,
@@ -118,6 +123,7 @@ impl Default for Scenario {
             srm_p: 1.0,
             srm_chi2: 0.0,
             sample_reached: true,
+            sequential: false,
             metrics: Vec::new(),
         }
     }
@@ -166,7 +172,7 @@ impl Scenario {
             days_remaining: Some(if self.sample_reached { 0.0 } else { 1.0 }),
             look: 1,
             information: None,
-            fixed: plan.sequential.is_none(),
+            fixed: plan.sequential.is_none() && !(plan.is_generic() && self.sequential),
             metrics,
         }
     }
@@ -187,6 +193,9 @@ impl Scenario {
         }
         if !self.sample_reached {
             out.push(("plan.sample_reached".to_string(), false.into()));
+        }
+        if self.sequential {
+            out.push(("sequential.fixed".to_string(), false.into()));
         }
         for (key, state) in &self.metrics {
             match state.significance {
@@ -227,6 +236,9 @@ impl Scenario {
         if !self.sample_reached {
             parts.push("sample not reached".to_string());
         }
+        if self.sequential {
+            parts.push("sequential inference".to_string());
+        }
         for (key, state) in &self.metrics {
             let mut words = Vec::new();
             if state.status != Status::Ok {
@@ -251,7 +263,9 @@ impl Scenario {
             }
             for (field, x) in &state.numbers {
                 // A relative lift as the rules write it: `+7.50%`.
-                let value = if *field == Field::RelLift {
+                let value = if x.is_nan() {
+                    "n/a".to_string()
+                } else if *field == Field::RelLift {
                     crate::numbers::signed_percent(*x)
                 } else {
                     crate::numbers::number(*x)
@@ -311,7 +325,9 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
     // a state that sets one sets the other, so a lift that is not
     // significant can still be large (−8%, on real data, often is).
     let lift = number(Field::Lift)
-        .or(number(Field::RelLift).map(|rel| rel / 10.0))
+        .or(number(Field::RelLift)
+            .filter(|rel| rel.is_finite())
+            .map(|rel| rel / 10.0))
         .unwrap_or(match (sig, status) {
             (Significance::Better, _) => s * 0.01,
             (Significance::Worse, _) => -s * 0.01,
@@ -319,7 +335,14 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
             (Significance::NotSignificant, Status::Worsened) => -s * 0.002,
             (Significance::NotSignificant, Status::Severe) => -s * 0.005,
         });
-    let rel_lift = number(Field::RelLift).unwrap_or(lift * 10.0);
+    // A number set to NaN is undefined, as real data can leave it (a
+    // relative lift over a control of 0, a posterior without variance).
+    let defined = |field: Field, default: f64| match number(field) {
+        Some(x) if x.is_nan() => None,
+        Some(x) => Some(x),
+        None => Some(default),
+    };
+    let rel_lift = defined(Field::RelLift, lift * 10.0);
     let (low, high) = match sig {
         Significance::NotSignificant => (lift.min(0.0) - HALF_WIDTH, lift.max(0.0) + HALF_WIDTH),
         _ => (lift - 0.8 * lift.abs(), lift + 0.8 * lift.abs()),
@@ -335,21 +358,26 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         _ => alpha / 5.0,
     });
     let p_adjusted = number(Field::PAdjusted).unwrap_or(p);
-    let prob_better = number(Field::ProbBetter).unwrap_or(match sig {
-        Significance::Better => 1.0 - alpha / 10.0,
-        Significance::Worse => alpha / 10.0,
-        Significance::NotSignificant if s * lift > 0.0 => 0.7,
-        Significance::NotSignificant if s * lift < 0.0 => 0.3,
-        Significance::NotSignificant => 0.5,
-    });
-    let expected_loss =
-        number(Field::ExpectedLoss).unwrap_or(if s * lift < 0.0 { lift.abs() } else { 0.0 });
+    let prob_better = defined(
+        Field::ProbBetter,
+        match sig {
+            Significance::Better => 1.0 - alpha / 10.0,
+            Significance::Worse => alpha / 10.0,
+            Significance::NotSignificant if s * lift > 0.0 => 0.7,
+            Significance::NotSignificant if s * lift < 0.0 => 0.3,
+            Significance::NotSignificant => 0.5,
+        },
+    );
+    let expected_loss = defined(
+        Field::ExpectedLoss,
+        if s * lift < 0.0 { lift.abs() } else { 0.0 },
+    );
     let units = number(Field::Units).map_or(UNITS, |x| x.max(0.0).round() as u64);
     Comparison {
         variant: "treatment".to_string(),
         units,
         abs_lift: Some(lift),
-        rel_lift: Some(rel_lift),
+        rel_lift,
         ci_low: Some(number(Field::CiLow).unwrap_or(low)),
         ci_high: Some(number(Field::CiHigh).unwrap_or(high)),
         ci_adj_low: Some(number(Field::CiLow).unwrap_or(low)),
@@ -361,8 +389,8 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
         significant: sig != Significance::NotSignificant,
         better: sig == Significance::Better,
         worse: sig == Significance::Worse,
-        prob_better: Some(prob_better),
-        expected_loss: Some(expected_loss),
+        prob_better,
+        expected_loss,
         rel_credible_low: None,
         rel_credible_high: None,
         worsened: guardrail.then_some(status >= Status::Worsened),
@@ -385,18 +413,23 @@ fn comparison(metric: &Metric, state: &MetricState, alpha: f64) -> Comparison {
 /// agrees with `p` and with the CI, the lift lies in its CI and points the
 /// way of its significance, `prob_better` agrees with the significance, and
 /// a guardrail that worsened did degrade.
-fn consistent(metric: &Metric, c: &Comparison, alpha: f64) -> bool {
+fn consistent(metric: &Metric, c: &Comparison, alpha: f64, crossing_persists: bool) -> bool {
     let s = sign(metric.prefer);
-    let (Some(lift), Some(low), Some(high), Some(p), Some(prob)) =
-        (c.abs_lift, c.ci_low, c.ci_high, c.p_adjusted, c.prob_better)
+    let (Some(lift), Some(low), Some(high), Some(p)) =
+        (c.abs_lift, c.ci_low, c.ci_high, c.p_adjusted)
     else {
         return false;
     };
+    // Undefined on real data when its posterior has no variance.
+    let prob = c.prob_better.unwrap_or(0.5);
     let rel = c.rel_lift.unwrap_or(lift);
     if c.significant != (p < alpha) || c.p_value.is_some_and(|raw| raw > p) {
         return false;
     }
-    if !(low <= lift && lift <= high) || (low > 0.0 || high < 0.0) != c.significant {
+    // A group-sequential crossing persists: the interval of the look that
+    // crossed is kept while the lift moves on, and may no longer hold it.
+    let holds_lift = low <= lift && lift <= high;
+    if !(crossing_persists || holds_lift) || (low > 0.0 || high < 0.0) != c.significant {
         return false;
     }
     if (c.better && s * lift <= 0.0) || (c.worse && s * lift >= 0.0) {
@@ -405,12 +438,15 @@ fn consistent(metric: &Metric, c: &Comparison, alpha: f64) -> bool {
     if (rel > 0.0) != (lift > 0.0) || (rel < 0.0) != (lift < 0.0) {
         return false;
     }
+    // A result that is not significant can still have a posterior far from
+    // ½: sequential inference keeps the fixed-horizon posterior, and a
+    // Welch t-test on a few units is wider than its normal posterior.
     let ok_prob = if c.better {
         prob >= 1.0 - alpha / 2.0
     } else if c.worse {
         prob <= alpha / 2.0
     } else {
-        (alpha / 2.0..=1.0 - alpha / 2.0).contains(&prob)
+        (0.0..=1.0).contains(&prob)
     };
     if !ok_prob {
         return false;
@@ -440,6 +476,8 @@ const ANY_GUARDRAIL: &str = "*";
 struct Reads {
     health: bool,
     sample: bool,
+    /// `sequential.fixed`, varied on a policy file's stand-in experiment.
+    sequential: bool,
     /// Fields read, by metric key or `*` for the quantifiers' guardrail.
     fields: HashMap<String, HashSet<Field>>,
     /// Metric keys read by name (not through a quantifier).
@@ -505,10 +543,13 @@ impl Reads {
     fn note(&mut self, plan: &Plan, fact: Fact) {
         match fact {
             Fact::Health => self.health = true,
-            // Units and days to go follow the sample's state.
-            Fact::SampleReached | Fact::PlanUnitsRemaining | Fact::PlanDaysRemaining => {
-                self.sample = true
-            }
+            // Units and days to go, and the progress, follow the sample's
+            // state.
+            Fact::SampleReached
+            | Fact::PlanUnitsRemaining
+            | Fact::PlanDaysRemaining
+            | Fact::PlanProgress => self.sample = true,
+            Fact::SequentialFixed => self.sequential = true,
             Fact::Metric(id, field) => {
                 if id < plan.metrics.len() {
                     let key = metric_key(plan, id).to_string();
@@ -525,10 +566,8 @@ impl Reads {
             Fact::SrmP
             | Fact::SrmChi2
             | Fact::Setting(_)
-            | Fact::PlanProgress
             | Fact::SequentialLook
-            | Fact::SequentialInformation
-            | Fact::SequentialFixed => {}
+            | Fact::SequentialInformation => {}
         }
     }
 
@@ -652,7 +691,73 @@ pub fn decided_exactly(plan: &Plan, expr: &Expr) -> bool {
         Fact::Metric(_, Field::PAdjusted) | Fact::Guardrail(Field::PAdjusted) => adjusted = true,
         _ => {}
     });
-    !(raw && adjusted) && compares_with_constants(plan, expr)
+    !(raw && adjusted) && compares_with_constants(plan, expr) && !unfaithful(plan, expr)
+}
+
+/// Whether `expr` compares a number the scenarios do not vary faithfully,
+/// so that the space only samples it:
+///
+/// - `sequential.look`, `sequential.information` and `plan.progress` (the
+///   progress can pass 100% while an arm is short), and `plan.units_remaining`
+///   or `plan.days_remaining` against anything but 0;
+/// - on a policy file's stand-in experiment, where the spec's settings are
+///   unknown: a setting against a literal (`settings.alpha > 5%`), and a
+///   p-value (`p`, `p_adjusted`, `srm.p`) against a literal, whose relation
+///   to significance and health turns on the spec's α and SRM thresholds;
+/// - the raw `p` wherever several treatment arms are possible (a policy
+///   file, or a spec with more than one): under a correction, `p < α` is not
+///   `significant`, and the scenarios have one arm.
+fn unfaithful(plan: &Plan, expr: &Expr) -> bool {
+    match expr {
+        // A policy file's stand-in has two guardrails; a spec may have none,
+        // where `any` is false and `all`/`no` true whatever the body. Two
+        // guardrails with no effect behave as none unless the body holds
+        // on them (`any`, `no`) or fails on them (`all`).
+        Expr::Quantified(q, body) if plan.is_generic() => {
+            let facts = Scenario::default().facts(plan);
+            let holds = plan
+                .guardrails()
+                .next()
+                .map(|(id, _)| decide::holds(plan, &facts, body, Some(id)));
+            let differs = match q {
+                Quantifier::Any | Quantifier::No => holds == Some(true),
+                Quantifier::All => holds == Some(false),
+            };
+            differs || unfaithful(plan, body)
+        }
+        Expr::Not(e) | Expr::Quantified(_, e) => unfaithful(plan, e),
+        Expr::And(a, b) | Expr::Or(a, b) => unfaithful(plan, a) || unfaithful(plan, b),
+        Expr::Compare(_, a, b) => {
+            let mut facts = Vec::new();
+            visit(a, &mut |f| facts.push(f));
+            visit(b, &mut |f| facts.push(f));
+            let literal = constant(plan, a).or_else(|| constant(plan, b));
+            let setting = facts.iter().any(|f| matches!(f, Fact::Setting(_)));
+            let data: Vec<Fact> = facts
+                .into_iter()
+                .filter(|f| !matches!(f, Fact::Setting(_)))
+                .collect();
+            let p_value = |f: &Fact| {
+                matches!(
+                    f,
+                    Fact::SrmP
+                        | Fact::Metric(_, Field::P | Field::PAdjusted)
+                        | Fact::Guardrail(Field::P | Field::PAdjusted)
+                )
+            };
+            let raw_p =
+                |f: &Fact| matches!(f, Fact::Metric(_, Field::P) | Fact::Guardrail(Field::P));
+            let several_arms = plan.is_generic() || plan.treatments().len() > 1;
+            data.iter().any(|f| match f {
+                Fact::SequentialLook | Fact::SequentialInformation | Fact::PlanProgress => true,
+                Fact::PlanUnitsRemaining | Fact::PlanDaysRemaining => literal != Some(0.0),
+                _ => false,
+            }) || (plan.is_generic() && setting && data.is_empty())
+                || (plan.is_generic() && !setting && data.iter().any(p_value))
+                || (several_arms && data.iter().any(raw_p))
+        }
+        _ => false,
+    }
 }
 
 fn visit(expr: &Expr, f: &mut dyn FnMut(Fact)) {
@@ -762,10 +867,20 @@ struct Alternative {
     signature: Vec<u8>,
 }
 
+/// The scenario-wide facts of a [`Choice`].
+#[derive(Clone, Copy)]
+struct Globals {
+    health: Health,
+    srm_p: f64,
+    srm_chi2: f64,
+    sample_reached: bool,
+    sequential: bool,
+}
+
 /// One option of one dimension of the space: some facts of a scenario.
 #[derive(Clone)]
 struct Choice {
-    globals: Option<(Health, f64, f64, bool)>,
+    globals: Option<Globals>,
     metrics: Vec<(String, MetricState)>,
     complexity: usize,
 }
@@ -929,6 +1044,12 @@ pub fn explore(plans: &[&Plan]) -> Space {
     } else {
         vec![true]
     };
+    // A policy file does not know whether the spec reads it sequentially.
+    let sequentials: Vec<bool> = if reads.sequential && plans.iter().all(|p| p.is_generic()) {
+        vec![false, true]
+    } else {
+        vec![false]
+    };
     let mut globals = Vec::new();
     for &health in &healths {
         for &srm_p in &srm_ps {
@@ -945,15 +1066,24 @@ pub fn explore(plans: &[&Plan]) -> Space {
             }
             for &chi2 in &chi2s {
                 for &sample in &samples {
-                    let complexity = usize::from(health != Health::Healthy)
-                        + usize::from(srm_p != 1.0)
-                        + usize::from(chi2 != 0.0)
-                        + usize::from(!sample);
-                    globals.push(Choice {
-                        globals: Some((health, srm_p, chi2, sample)),
-                        metrics: Vec::new(),
-                        complexity,
-                    });
+                    for &sequential in &sequentials {
+                        let complexity = usize::from(health != Health::Healthy)
+                            + usize::from(srm_p != 1.0)
+                            + usize::from(chi2 != 0.0)
+                            + usize::from(!sample)
+                            + usize::from(sequential);
+                        globals.push(Choice {
+                            globals: Some(Globals {
+                                health,
+                                srm_p,
+                                srm_chi2: chi2,
+                                sample_reached: sample,
+                                sequential,
+                            }),
+                            metrics: Vec::new(),
+                            complexity,
+                        });
+                    }
                 }
             }
         }
@@ -1060,11 +1190,12 @@ fn product(
         let mut scenario = Scenario::default();
         for (d, &k) in picked.iter().enumerate() {
             let choice = &dims[d][k];
-            if let Some((health, srm_p, srm_chi2, sample_reached)) = choice.globals {
-                scenario.health = health;
-                scenario.srm_p = srm_p;
-                scenario.srm_chi2 = srm_chi2;
-                scenario.sample_reached = sample_reached;
+            if let Some(g) = choice.globals {
+                scenario.health = g.health;
+                scenario.srm_p = g.srm_p;
+                scenario.srm_chi2 = g.srm_chi2;
+                scenario.sample_reached = g.sample_reached;
+                scenario.sequential = g.sequential;
             }
             scenario.metrics.extend(choice.metrics.iter().cloned());
         }
@@ -1212,6 +1343,12 @@ fn alternatives(
 ) -> Vec<Alternative> {
     let guardrail = metric.role == Role::Guardrail;
     let fields = reads.fields_of(key, guardrail);
+    // A policy file may be read group-sequentially; a spec says so.
+    let crossing_persists = plans.iter().any(|p| {
+        p.is_generic()
+            || p.sequential
+                .is_some_and(|s| s.method == crate::plan::SequentialMethod::GroupSequential)
+    });
     let thresholds: Vec<(Field, Vec<f64>)> = Field::ALL
         .into_iter()
         .filter(|f| numeric(*f) && *f != Field::PAdjusted)
@@ -1234,7 +1371,19 @@ fn alternatives(
     let numbers_of = |exact: bool| -> Vec<(Field, Vec<f64>)> {
         thresholds
             .iter()
-            .map(|(field, ts)| (*field, candidates(ts, domain(*field), exact)))
+            .map(|(field, ts)| {
+                let mut values = candidates(ts, domain(*field), exact);
+                // Undefined (NaN here), as real data can leave these: a
+                // comparison with it is false, so `not (x >= t)` and `x < t`
+                // differ there.
+                if matches!(
+                    field,
+                    Field::RelLift | Field::ProbBetter | Field::ExpectedLoss
+                ) {
+                    values.push(f64::NAN);
+                }
+                (*field, values)
+            })
             .collect()
     };
     let size = |numbers: &[(Field, Vec<f64>)]| {
@@ -1306,7 +1455,7 @@ fn alternatives(
                         }
                     }
                     let c = comparison(metric, &state, alpha);
-                    if consistent(metric, &c, alpha) {
+                    if consistent(metric, &c, alpha, crossing_persists) {
                         let complexity = usize::from(significance != Significance::NotSignificant)
                             + usize::from(status != Status::Ok)
                             + usize::from(non_inferior.is_some())
