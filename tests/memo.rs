@@ -419,3 +419,20 @@ fn the_sample_risk_is_measured_against_a_declared_duration() {
         "<strong>Sample:</strong> 7.1% of the 280,000 units of the planned 14 days reached"
     ));
 }
+
+/// `min_units 0` turns the check off; the assumptions say so instead of
+/// "fewer than 0 units".
+#[test]
+fn min_units_zero_is_said_as_no_minimum() {
+    let m = memo(
+        "    variants { control 50% treatment 50% }\n    primary conversion = rate(conversions)\n    settings { min_units 0 }",
+        "variant,users,conversions\ncontrol,1000,100\ntreatment,1000,120\n",
+    );
+    for text in [&m.md, &m.html] {
+        assert!(!text.contains("fewer than 0 units"), "{text}");
+        assert!(
+            text.contains("No arm is too small for the health"),
+            "{text}"
+        );
+    }
+}

@@ -279,10 +279,14 @@ pub(super) fn assumptions(report: &Report) -> Vec<String> {
         numbers::general(s.srm_warning),
         numbers::general(s.srm_blocked)
     ));
-    out.push(format!(
-        "An arm with fewer than {} units makes the health a warning.",
-        s.min_units
-    ));
+    out.push(if s.min_units == 0 {
+        "No arm is too small for the health (`min_units 0`).".to_string()
+    } else {
+        format!(
+            "An arm with fewer than {} units makes the health a warning.",
+            s.min_units
+        )
+    });
     out.push(format!(
         "Bayesian evidence: Beta({}, {}) prior for rates; P(better) and expected loss computed exactly; \
          mean metrics by normal approximation. Credible intervals of the relative lift (rates) at {level}: \
