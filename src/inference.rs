@@ -257,16 +257,34 @@ impl Inference {
                 )
             }
             Kind::GroupSequential { design } => {
-                let se = (arm_c.variance + arm_t.variance).sqrt();
                 let looks = look_estimates(history, Some(lift))?;
                 let gs = analyze(design, &looks)?;
                 boundary = gs.boundary;
-                let rel_ci = match (gs.boundary, relative_se(arm_c, arm_t)) {
-                    (Some(b), Some(se_rel)) if se > 0.0 => {
-                        let rel = lift / arm_c.mean.abs();
-                        Some((rel - b * se_rel, rel + b * se_rel))
+                // The relative interval by the absolute one's rule: the
+                // analysis look's, after a crossing at an earlier look its
+                // intersection with the crossing look's (or that one alone
+                // when they are disjoint), so both intervals come from the
+                // same looks and exclude 0 together.
+                let relative = |k: usize| {
+                    let &(control, treatment) = history.get(k)?;
+                    let (c, t) = (arm(control)?, arm(treatment)?);
+                    let (b, se_rel) = (design.bounds.get(k).copied()??, relative_se(c, t)?);
+                    let look = looks.get(k)?;
+                    (look.se > 0.0).then(|| {
+                        let rel = look.estimate / c.mean.abs();
+                        (rel - b * se_rel, rel + b * se_rel)
+                    })
+                };
+                let rel_ci = match gs.crossed_at {
+                    Some(j) if j < gs.analysis_look => {
+                        match (relative(j), relative(gs.analysis_look)) {
+                            (Some((l1, h1)), Some((l2, h2))) if l1.max(l2) <= h1.min(h2) => {
+                                Some((l1.max(l2), h1.min(h2)))
+                            }
+                            (at_cross, _) => at_cross,
+                        }
                     }
-                    _ => None,
+                    _ => relative(gs.analysis_look),
                 };
                 let two = two_alpha
                     .and_then(|a| repeated_intervals(design, &looks, a))

@@ -342,3 +342,29 @@ fn always_valid_tunes_each_pair_at_its_share_of_the_tuning() {
         assert!(!close(&c["ci_low"], whole.ci_low.expect("se > 0")), "{c}");
     }
 }
+
+/// After a crossing at an earlier look, the relative interval follows the
+/// absolute one's rule (the crossing look's interval, here disjoint from
+/// the last look's): both exclude 0, as the persisting crossing says.
+#[test]
+fn a_persisting_crossing_keeps_both_intervals_of_the_crossing_look() {
+    let r = report("persisting.xos");
+    let c = primary(&r);
+    assert_eq!(c["significant"], true, "{c}");
+    let (low, high) = (
+        c["ci_low"].as_f64().unwrap(),
+        c["ci_high"].as_f64().unwrap(),
+    );
+    let (rel_low, rel_high) = (
+        c["rel_ci_low"].as_f64().unwrap(),
+        c["rel_ci_high"].as_f64().unwrap(),
+    );
+    assert!(low > 0.0 && rel_low > 0.0, "{c}");
+    // The crossing look's relative interval is its absolute one over its
+    // control rate (12%), with the delta method's treatment term.
+    assert!(
+        (rel_low - low / 0.12).abs() < 0.05 && (rel_high - high / 0.12).abs() < 0.1,
+        "{c}"
+    );
+    assert!(rel_high > rel_low, "{c}");
+}
