@@ -644,3 +644,24 @@ fn diff_finds_the_change_or_says_it_may_miss_it() {
         "{text}"
     );
 }
+
+/// A launch on one better and one worse guardrail needs a third guardrail
+/// to be severe at the same time: the stand-in experiment of a policy file
+/// has three, so the warning is found.
+#[test]
+fn a_launch_that_needs_three_guardrail_states_is_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = policy_file(
+        &dir,
+        "tradeoff.xos",
+        "policy tradeoff {\n    rule harm { when primary.worse then rollback because \"worse\" }\n    \
+         rule tradeoff { when primary.better and any guardrail better and any guardrail worse \
+         then launch because \"a trade-off\" }\n    otherwise hold because \"no\"\n}\n",
+    );
+    let out = xos(&["check", &path]);
+    assert!(
+        stderr(&out).contains("can launch while a guardrail is severe"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -185,7 +185,7 @@ pub fn analyze_policy(policy: &Policy, source: &Arc<SourceFile>, name: Span) -> 
     if policy.rules.len() > MAX_ANALYZED_RULES {
         return too_many_rules(policy.rules.len(), source, name);
     }
-    let plan = crate::check::policy_plan(policy, 2);
+    let plan = crate::check::policy_plan(policy, 3);
     let found = findings(&plan);
     let rules = &plan.policy.rules;
     let span = |rule: &Rule| rule.name_span;

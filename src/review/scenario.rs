@@ -24,7 +24,8 @@
 //! - states of one metric that no leaf of any rule tells apart are merged;
 //! - guardrails that rules only reach through `any` / `all` / `no` form a
 //!   pool whose multiset of states matters, and at most two of them leave
-//!   "no effect" (two tell `any` from `all`);
+//!   "no effect" (two tell `any` from `all`), three on a policy file's
+//!   stand-in (one better, one worse, one severe);
 //! - when the product is still above [`MAX_SCENARIOS`], only the simplest
 //!   scenarios (fewest facts changed) are kept, and the space says it is not
 //!   complete;
@@ -1319,6 +1320,25 @@ fn pool_choices(
             for a in 1..alts.len() {
                 for b in 1..others.len() {
                     push(&[(m, a), (n, b)], &mut out);
+                }
+            }
+        }
+    }
+    // A policy file's three interchangeable stand-in guardrails may all
+    // leave no effect: one better, one worse and one severe is a state a
+    // rule can launch on (`any guardrail better and any guardrail worse`).
+    // Their states are a multiset, so the triples stay few.
+    if plans.iter().all(|p| p.is_generic()) && members.len() >= 3 {
+        for (m, (_, first)) in members.iter().enumerate() {
+            for (n, (_, second)) in members.iter().enumerate().skip(m + 1) {
+                for (o, (_, third)) in members.iter().enumerate().skip(n + 1) {
+                    for a in 1..first.len() {
+                        for b in 1..second.len() {
+                            for c in 1..third.len() {
+                                push(&[(m, a), (n, b), (o, c)], &mut out);
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -237,8 +237,8 @@ pub fn diff_command(args: &DiffArgs) -> CommandResult {
     };
     let sides = match (old, new) {
         (CheckedFile::Policy(old), CheckedFile::Policy(new)) => Sides {
-            old: xos::check::policy_plan(&old.policy, 2),
-            new: xos::check::policy_plan(&new.policy, 2),
+            old: xos::check::policy_plan(&old.policy, 3),
+            new: xos::check::policy_plan(&new.policy, 3),
             old_tests: xos::check::policy_plan(&old.policy, 1),
             new_tests: xos::check::policy_plan(&new.policy, 1),
         },
