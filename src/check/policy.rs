@@ -594,7 +594,6 @@ fn possible_givens(given: &[Given], spans: &[Span], out: &mut Vec<Diagnostic>) -
         .iter()
         .filter_map(|g| owner(g.fact).map(|(m, _)| m))
         .collect();
-    metrics.dedup();
     metrics.sort();
     metrics.dedup();
     for m in metrics {

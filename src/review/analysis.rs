@@ -124,7 +124,12 @@ fn findings(plan: &Plan) -> Findings {
                 blocked.health = Health::Blocked;
                 blocked_launch = Some((slot, blocked));
             }
-            if early_launch.is_none() && (!e.scenario.sample_reached || !sample_varied) {
+            // Read sequentially (a policy file's stand-in may be), an
+            // early launch is valid.
+            if early_launch.is_none()
+                && !e.scenario.sequential
+                && (!e.scenario.sample_reached || !sample_varied)
+            {
                 let mut early = e.scenario.clone();
                 early.sample_reached = false;
                 early_launch = Some((slot, early));

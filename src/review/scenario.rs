@@ -707,12 +707,15 @@ pub fn decided_exactly(plan: &Plan, expr: &Expr) -> bool {
 ///   to significance and health turns on the spec's α and SRM thresholds;
 /// - the raw `p` wherever several treatment arms are possible (a policy
 ///   file, or a spec with more than one): under a correction, `p < α` is not
-///   `significant`, and the scenarios have one arm.
+///   `significant`, and the scenarios have one arm;
+/// - on a policy file's stand-in, a quantifier that a spec without
+///   guardrails flips (`any`/`no` whose body holds on a guardrail with no
+///   effect, `all` whose body fails on one).
 fn unfaithful(plan: &Plan, expr: &Expr) -> bool {
     match expr {
-        // A policy file's stand-in has two guardrails; a spec may have none,
-        // where `any` is false and `all`/`no` true whatever the body. Two
-        // guardrails with no effect behave as none unless the body holds
+        // A policy file's stand-in has three guardrails; a spec may have
+        // none, where `any` is false and `all`/`no` true whatever the body.
+        // Guardrails with no effect behave as none unless the body holds
         // on them (`any`, `no`) or fails on them (`all`).
         Expr::Quantified(q, body) if plan.is_generic() => {
             let facts = Scenario::default().facts(plan);
