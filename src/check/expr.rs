@@ -1016,11 +1016,13 @@ mod tests {
                 name: "conversion".into(),
                 role: Role::Primary,
                 is_rate: true,
+                prefer: crate::plan::Direction::Higher,
             },
             MetricInfo {
                 name: "errors".into(),
                 role: Role::Guardrail,
                 is_rate: true,
+                prefer: crate::plan::Direction::Lower,
             },
         ];
         let scope = Scope {

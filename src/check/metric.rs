@@ -21,6 +21,9 @@ pub(super) struct MetricInfo {
     pub(super) name: String,
     pub(super) role: Role,
     pub(super) is_rate: bool,
+    /// The direction the metric prefers: `prefer` as written, else lower
+    /// for a guardrail and higher otherwise.
+    pub(super) prefer: Direction,
 }
 
 pub(super) fn check_metrics(
@@ -91,6 +94,7 @@ pub(super) fn check_metrics(
             name: d.name.name.clone(),
             role: plan_role(d.role),
             is_rate: d.kind.name == ast::KindName::Rate,
+            prefer: declared_prefer(d),
         })
         .collect();
     let mut metrics = Vec::new();
@@ -128,6 +132,26 @@ fn plan_role(role: ast::Role) -> Role {
         ast::Role::Metric => Role::Secondary,
         ast::Role::Guardrail => Role::Guardrail,
     }
+}
+
+/// The direction `decl` prefers, as [`check_metric`] reads it (an invalid
+/// `prefer` is reported there).
+fn declared_prefer(decl: &ast::MetricDecl) -> Direction {
+    let written = decl
+        .options
+        .iter()
+        .flat_map(|block| &block.options)
+        .filter(|kv| kv.key.name == "prefer")
+        .find_map(|kv| match &kv.value {
+            ast::Value::Word(w) if w.name == "lower" => Some(Direction::Lower),
+            ast::Value::Word(w) if w.name == "higher" => Some(Direction::Higher),
+            _ => None,
+        });
+    written.unwrap_or(if decl.role == ast::Role::Guardrail {
+        Direction::Lower
+    } else {
+        Direction::Higher
+    })
 }
 
 fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Metric> {

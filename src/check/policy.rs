@@ -515,11 +515,17 @@ fn visit_facts(expr: &Expr, f: &mut dyn FnMut(Fact)) {
 /// number in its domain (a p-value or a probability in [0, 1], a count or a
 /// loss not negative, α in (0, ½) and the SRM thresholds in (0, 1)), and one metric's
 /// facts not contradicting each other (significantly better and worse,
-/// significant with p ≥ ½, severe but not worsened, a status its flags
-/// deny). An impossible test passes or fails on the order its facts are
+/// significant with p ≥ ½, better or worse with a lift or an interval on
+/// the wrong side of 0 for the direction `prefer` gives, severe but not
+/// worsened, a status its flags deny). An impossible test passes or fails on the order its facts are
 /// applied in, never on the policy: each problem is
 /// `xos::check::impossible_given` at the fact, with the fact it contradicts.
-fn possible_givens(given: &[Given], spans: &[Span], out: &mut Vec<Diagnostic>) -> bool {
+fn possible_givens(
+    given: &[Given],
+    spans: &[Span],
+    prefer: &dyn Fn(Option<usize>) -> Option<Direction>,
+    out: &mut Vec<Diagnostic>,
+) -> bool {
     let mut ok = true;
     let mut fail = |at: usize, message: String, other: Option<usize>| {
         let mut d = Diagnostic::error("xos::check::impossible_given", message)
@@ -638,6 +644,45 @@ fn possible_givens(given: &[Given], spans: &[Span], out: &mut Vec<Diagnostic>) -
                 );
             }
         }
+        // Significance in the preferred direction (or against it) is a lift
+        // and an interval on that side of 0.
+        if let Some(direction) = prefer(m) {
+            let s = match direction {
+                Direction::Higher => 1.0,
+                Direction::Lower => -1.0,
+            };
+            for (flag, side, word) in [(better, s, "better"), (worse, -s, "worse")] {
+                let Some((i, true)) = flag else { continue };
+                for field in [Field::Lift, Field::RelLift, Field::CiLow, Field::CiHigh] {
+                    let Some(at) = find(m, field) else { continue };
+                    let GivenValue::Number(x) = given[at].value else {
+                        continue;
+                    };
+                    // The lift, and the interval's end nearer 0, lie on the
+                    // side of the significance.
+                    let wrong = match field {
+                        Field::Lift | Field::RelLift => side * x <= 0.0,
+                        Field::CiLow => side > 0.0 && x <= 0.0,
+                        _ => side < 0.0 && x >= 0.0,
+                    };
+                    if wrong {
+                        fail(
+                            i.max(at),
+                            format!(
+                                "significantly {word} (the metric prefers {}) with `{}` = {}",
+                                match direction {
+                                    Direction::Higher => "higher",
+                                    Direction::Lower => "lower",
+                                },
+                                given[at].path,
+                                crate::numbers::number(x)
+                            ),
+                            Some(i.min(at)),
+                        );
+                    }
+                }
+            }
+        }
         if let (Some((s, true)), Some((w, false))) = (severe, worsened) {
             fail(
                 s.max(w),
@@ -724,7 +769,16 @@ pub(super) fn check_test(
             None => ok = false,
         }
     }
-    if !possible_givens(&given, &spans, out) {
+    // The direction each metric prefers: a policy file's stand-in primary
+    // prefers higher; `guardrail.X` applies to guardrails of either.
+    let prefer = |metric: Option<usize>| match metric {
+        Some(id) => scope
+            .metrics
+            .get(id)
+            .map_or((id == 0).then_some(Direction::Higher), |m| Some(m.prefer)),
+        None => None,
+    };
+    if !possible_givens(&given, &spans, &prefer, out) {
         ok = false;
     }
     let expect = verdict(decl.expect.verdict);
