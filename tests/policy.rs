@@ -232,6 +232,9 @@ fn diff_of_the_shipped_policies_is_fast_and_complete() {
             assert_eq!(out.status.code(), Some(0), "{old} {new}");
             let value: serde_json::Value = serde_json::from_str(&stdout(&out))
                 .unwrap_or_else(|e| panic!("{old} {new}: not JSON: {e}"));
+            // Every scenario of the shipped policies is compared: a change
+            // between them is never missed.
+            assert_eq!(value["complete"], true, "{old} {new}");
             if old == new {
                 assert_eq!(value["changes"], serde_json::json!([]), "{old}");
             }

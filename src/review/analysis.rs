@@ -169,7 +169,7 @@ fn already_unreachable(rules: &[Rule], i: usize) -> bool {
 }
 
 /// Most rules the scenario analysis explores: its work grows with rules ×
-/// scenarios (up to 50,000), so beyond this `xos check` says the analysis
+/// scenarios (up to 200,000), so beyond this `xos check` says the analysis
 /// was skipped instead of taking minutes (3,000 inline rules took 36 s).
 pub const MAX_ANALYZED_RULES: usize = 1_000;
 

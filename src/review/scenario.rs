@@ -857,7 +857,7 @@ fn candidates(thresholds: &[f64], domain: Domain, exact: bool) -> Vec<f64> {
 
 /// Most scenarios a space holds before merging. Beyond it only the
 /// simplest are kept: those with the fewest facts changed from no effect.
-pub const MAX_SCENARIOS: u64 = 50_000;
+pub const MAX_SCENARIOS: u64 = 200_000;
 
 /// Most combinations of numbers tried for one metric state.
 const MAX_NUMBERS: usize = 4_096;
@@ -1328,17 +1328,25 @@ fn pool_choices(
         }
     }
     // A policy file's three interchangeable stand-in guardrails may all
-    // leave no effect: one better, one worse and one severe is a state a
-    // rule can launch on (`any guardrail better and any guardrail worse`).
-    // Their states are a multiset, so the triples stay few.
+    // leave no effect when one of them is severe: one better, one worse and
+    // one severe is a state a rule can launch on (`any guardrail better and
+    // any guardrail worse`). Their states are a multiset, so the triples
+    // stay few.
     if plans.iter().all(|p| p.is_generic()) && members.len() >= 3 {
         for (m, (_, first)) in members.iter().enumerate() {
             for (n, (_, second)) in members.iter().enumerate().skip(m + 1) {
                 for (o, (_, third)) in members.iter().enumerate().skip(n + 1) {
-                    for a in 1..first.len() {
-                        for b in 1..second.len() {
-                            for c in 1..third.len() {
-                                push(&[(m, a), (n, b), (o, c)], &mut out);
+                    let severe =
+                        |(alt, _): &(Alternative, usize)| alt.state.status == Status::Severe;
+                    for (a, x) in first.iter().enumerate().skip(1) {
+                        for (b, y) in second.iter().enumerate().skip(1) {
+                            for (c, z) in third.iter().enumerate().skip(1) {
+                                // The third deviation is there to be severe
+                                // beside the two a rule reads; other
+                                // triples add no decision a pair does not.
+                                if severe(x) || severe(y) || severe(z) {
+                                    push(&[(m, a), (n, b), (o, c)], &mut out);
+                                }
                             }
                         }
                     }
