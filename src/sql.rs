@@ -423,14 +423,7 @@ fn located_columns(
     plan: &Plan,
     source: Option<&std::sync::Arc<SourceFile>>,
 ) -> Result<Vec<Column>, Diagnostics> {
-    // The first of `names` found in the spec, else the spec's file.
-    let place = |diag: Diagnostic, names: &[&str]| match source {
-        Some(source) => match names.iter().find_map(|name| locate(source, name)) {
-            Some(span) => diag.in_file(source).label(span, "this name"),
-            None => diag.in_file(source),
-        },
-        None => diag.at_path(&plan.spec_path),
-    };
+    let place = |diag: Diagnostic, names: &[&str]| at_name(diag, plan, source, names);
     let mut out = vec![
         Column {
             name: plan.data.variant_column.clone(),
@@ -578,6 +571,24 @@ fn product(
     add(out, format!("{x}_{y}_sum_prod"), stat, metric);
 }
 
+/// `diag` located at the first of `names` written in the spec's text
+/// (`source`), else at the spec as a whole; at the spec's path when its
+/// text is not at hand.
+fn at_name(
+    diag: Diagnostic,
+    plan: &Plan,
+    source: Option<&std::sync::Arc<SourceFile>>,
+    names: &[&str],
+) -> Diagnostic {
+    match source {
+        Some(source) => match names.iter().find_map(|name| locate(source, name)) {
+            Some(span) => diag.in_file(source).label(span, "this name"),
+            None => diag.in_file(source),
+        },
+        None => diag.at_path(&plan.spec_path),
+    }
+}
+
 /// Where a name is written in the spec, for a located diagnostic: the first
 /// string literal or word equal to it, else the spec as a whole.
 fn locate(source: &SourceFile, name: &str) -> Option<Span> {
@@ -633,7 +644,7 @@ pub fn query(
                 return String::new();
             }
             refused.push(name.to_string());
-            let mut diag = Diagnostic::error(
+            let diag = Diagnostic::error(
                 "xos::sql::unquotable",
                 format!(
                     "the {what} `{}` cannot be quoted as a {} identifier: {why}",
@@ -642,14 +653,7 @@ pub fn query(
                 ),
             )
             .help("rename the column in the table (or a view over it) and in the spec");
-            diag = match source {
-                Some(source) => match locate(source, name) {
-                    Some(span) => diag.in_file(source).label(span, "this name"),
-                    None => diag.in_file(source),
-                },
-                None => diag.at_path(&plan.spec_path),
-            };
-            diags.push(diag);
+            diags.push(at_name(diag, plan, source, &[name]));
             String::new()
         })
     };
