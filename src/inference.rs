@@ -23,7 +23,9 @@ use crate::plan::{Direction, Effect, Plan, Role, SequentialMethod};
 use crate::sample_size::PlannedSample;
 use crate::stats::always_valid::{self, ArmEstimate, relative_se};
 use crate::stats::mean::MeanStats;
-use crate::stats::sequential::{Design, LookEstimate, analyze, repeated_intervals};
+use crate::stats::sequential::{
+    Design, LookEstimate, analyze, repeated_intervals, reported_interval,
+};
 
 /// Tuning of `always_valid` without a plan or a `tuning` (DESIGN.md §2).
 pub const DEFAULT_TUNING: u64 = 10_000;
@@ -275,17 +277,7 @@ impl Inference {
                         (rel - b * se_rel, rel + b * se_rel)
                     })
                 };
-                let rel_ci = match gs.crossed_at {
-                    Some(j) if j < gs.analysis_look => {
-                        match (relative(j), relative(gs.analysis_look)) {
-                            (Some((l1, h1)), Some((l2, h2))) if l1.max(l2) <= h1.min(h2) => {
-                                Some((l1.max(l2), h1.min(h2)))
-                            }
-                            (at_cross, _) => at_cross,
-                        }
-                    }
-                    _ => relative(gs.analysis_look),
-                };
+                let rel_ci = reported_interval(relative, gs.crossed_at, gs.analysis_look);
                 let two = two_alpha
                     .and_then(|a| repeated_intervals(design, &looks, a))
                     .and_then(|rcis| rcis[gs.analysis_look]);
@@ -362,15 +354,17 @@ impl Inference {
     ) -> Option<Vec<(Option<(f64, f64)>, Option<f64>, Option<f64>)>> {
         match &self.kind {
             Kind::Fixed => None,
-            Kind::AlwaysValid { tunings } => history
-                .iter()
-                .map(|&(control, treatment)| {
-                    let (c, t) = (arm(control)?, arm(treatment)?);
-                    let tuning = tuning_of(tunings, treatment_arm)?;
-                    let av = always_valid::compare(c, t, self.alpha, tuning)?;
-                    Some((av.ci_low.zip(av.ci_high), wald_z(control, treatment), None))
-                })
-                .collect(),
+            Kind::AlwaysValid { tunings } => {
+                let tuning = tuning_of(tunings, treatment_arm)?;
+                history
+                    .iter()
+                    .map(|&(control, treatment)| {
+                        let (c, t) = (arm(control)?, arm(treatment)?);
+                        let av = always_valid::compare(c, t, self.alpha, tuning)?;
+                        Some((av.ci_low.zip(av.ci_high), wald_z(control, treatment), None))
+                    })
+                    .collect()
+            }
             Kind::GroupSequential { design } => {
                 let looks = look_estimates(history, None)?;
                 let rcis = repeated_intervals(design, &looks, self.alpha)?;

@@ -362,18 +362,7 @@ pub fn analyze(design: &Design, looks: &[LookEstimate]) -> Option<GroupSequentia
         .collect();
     let rci = rcis(&design.bounds, looks);
     let crossed_at = first_crossing(&design.bounds, &z, analysis_look);
-    let ci = match crossed_at {
-        Some(j) if j < analysis_look => {
-            let at_cross = rci[j];
-            match (at_cross, rci[analysis_look]) {
-                (Some((l1, h1)), Some((l2, h2))) if l1.max(l2) <= h1.min(h2) => {
-                    Some((l1.max(l2), h1.min(h2)))
-                }
-                _ => at_cross,
-            }
-        }
-        _ => rci[analysis_look],
-    };
+    let ci = reported_interval(|k| rci[k], crossed_at, analysis_look);
     let p_value = repeated_p_value(design, &z, analysis_look, crossed_at.is_some());
     Some(GroupSequential {
         z,
@@ -384,6 +373,31 @@ pub fn analyze(design: &Design, looks: &[LookEstimate]) -> Option<GroupSequentia
         ci,
         p_value,
     })
+}
+
+/// The interval a group-sequential analysis reports, from the per-look
+/// intervals `at(k)`: the analysis look's; after a crossing at an earlier
+/// look, its intersection with the crossing look's (the intersection of
+/// simultaneous intervals keeps their coverage), or the crossing look's
+/// alone when the two are disjoint. [`analyze`] applies it to the RCIs of
+/// the lift; the relative lift's intervals follow the same rule.
+pub fn reported_interval(
+    at: impl Fn(usize) -> Option<(f64, f64)>,
+    crossed_at: Option<usize>,
+    analysis_look: usize,
+) -> Option<(f64, f64)> {
+    match crossed_at {
+        Some(j) if j < analysis_look => {
+            let at_cross = at(j);
+            match (at_cross, at(analysis_look)) {
+                (Some((l1, h1)), Some((l2, h2))) if l1.max(l2) <= h1.min(h2) => {
+                    Some((l1.max(l2), h1.min(h2)))
+                }
+                _ => at_cross,
+            }
+        }
+        _ => at(analysis_look),
+    }
 }
 
 /// The repeated confidence intervals at the design's α, computed at another
