@@ -95,8 +95,7 @@ fn findings(plan: &Plan) -> Findings {
     let mut severe_launch: Vec<Option<Scenario>> = vec![None; n + 1];
     let mut early_launch = None;
     let mut blocked_launch = None;
-    let sample_varied = scenario::reads_sample(&[plan]);
-    let health_varied = scenario::reads_health(&[plan]);
+    let (sample_varied, health_varied) = (space.reads_sample, space.reads_health);
     for e in explored {
         let fired = e.fired(0);
         let truths = &e.rules[0];

@@ -898,6 +898,15 @@ pub struct Space {
     /// scenarios were kept, or numbers were sampled more coarsely: absence
     /// (a rule that never fires) is then not proven.
     pub complete: bool,
+    /// Some rule reads the sample's state (`plan.sample_reached`,
+    /// `plan.units_remaining`, `plan.days_remaining`, `plan.progress`), so
+    /// the space varies it. Scenarios before the planned sample are often
+    /// merged into simpler ones on which every rule agrees: their absence
+    /// from `scenarios` does not say the sample was never varied.
+    pub reads_sample: bool,
+    /// Some rule reads `health`, so the space varies it (a policy that never
+    /// reads it launches whatever the health).
+    pub reads_health: bool,
 }
 
 /// A scenario with the truth of every rule of every plan on it.
@@ -997,21 +1006,6 @@ fn local_signature(plans: &[&Plan], atoms: &Atoms, key: &str, state: &MetricStat
     signature
 }
 
-/// Whether some rule of `plans` reads the sample's state
-/// (`plan.sample_reached`, `plan.units_remaining`, `plan.days_remaining`),
-/// so that [`explore`] varies it. Scenarios before the planned sample are
-/// then often merged into simpler ones on which every rule agrees, so their
-/// absence from a space does not say the sample was never varied.
-pub fn reads_sample(plans: &[&Plan]) -> bool {
-    Reads::of(plans).sample
-}
-
-/// Whether some rule of `plans` reads `health`, so that [`explore`] varies
-/// it (and a policy that never reads it launches whatever the health).
-pub fn reads_health(plans: &[&Plan]) -> bool {
-    Reads::of(plans).health
-}
-
 /// Every scenario that the plans' rules can tell apart (see the module
 /// docs), simplest first. The plans' metrics are matched by name, the
 /// primary as `primary`; the last plan's settings decide which facts are
@@ -1021,6 +1015,8 @@ pub fn explore(plans: &[&Plan]) -> Space {
         return Space {
             scenarios: Vec::new(),
             complete: true,
+            reads_sample: false,
+            reads_health: false,
         };
     };
     let settings = &last.settings;
@@ -1178,6 +1174,8 @@ pub fn explore(plans: &[&Plan]) -> Space {
     Space {
         scenarios,
         complete,
+        reads_sample: reads.sample,
+        reads_health: reads.health,
     }
 }
 
