@@ -523,6 +523,27 @@ fn numbers_that_overflow_when_converted_are_rejected_where_written() {
         "{}",
         stderr(&out)
     );
+    // The same for the assignment counts of `xos sql`'s result.
+    let units = tempfile::tempdir().unwrap();
+    std::fs::write(
+        units.path().join("s.xos"),
+        "experiment uc {\n    data \"d.csv\" { shape rows unit_id \"uid\" }\n    \
+         variants { control 50% treatment 50% }\n    primary conversion = rate(conversions)\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        units.path().join("d.csv"),
+        "variant,users,conversions,units_distinct,units_mixed,units_duplicated\n\
+         control,1000,100,99999999999999999999,0,0\ntreatment,1000,120,1000,0,0\n",
+    )
+    .unwrap();
+    let out = xos(units.path(), &["run", "s.xos", "--data", "d.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("`units_distinct` is 99999999999999999999, beyond the largest count"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 // Kind 6 (terminal part): ANSI escape sequences in a spec's strings reached

@@ -916,22 +916,8 @@ fn looks_like_rows(
 }
 
 fn not_a_count(source: &Arc<SourceFile>, span: Span, value: &str, column: &str) -> Diagnostic {
-    let digits = value.trim();
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        // A whole number that does not fit: say so, not "not an integer".
-        return Diagnostic::error(
-            "xos::data::not_a_count",
-            format!(
-                "`{column}` is {}, beyond the largest count xos reads ({})",
-                crate::text::token(digits),
-                crate::numbers::thousands(u64::MAX)
-            ),
-        )
-        .in_file(source)
-        .label(span, "too large for a count")
-        .help(
-            "no experiment has this many units or events: check the export's column and its units",
-        );
+    if let Some(d) = super::input::count_too_large(source, span, value, column) {
+        return d;
     }
     let shown = if value.is_empty() {
         "an empty cell".to_string()

@@ -146,6 +146,35 @@ pub fn empty_cell_help(column: &str) -> String {
     )
 }
 
+/// `xos::data::not_a_count` for a whole number past `u64::MAX` in a count
+/// column (saying so, not "not an integer"); `None` for any other text.
+pub(crate) fn count_too_large(
+    source: &Arc<SourceFile>,
+    span: crate::diagnostic::Span,
+    value: &str,
+    column: &str,
+) -> Option<Diagnostic> {
+    let digits = value.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            "xos::data::not_a_count",
+            format!(
+                "`{column}` is {}, beyond the largest count xos reads ({})",
+                crate::text::token(digits),
+                crate::numbers::thousands(u64::MAX)
+            ),
+        )
+        .in_file(source)
+        .label(span, "too large for a count")
+        .help(
+            "no experiment has this many units or events: check the export's column and its units",
+        ),
+    )
+}
+
 /// A located diagnostic for a count column of the assignment checks that
 /// holds something other than a non-negative integer.
 pub(crate) fn not_a_unit_count(
@@ -154,6 +183,9 @@ pub(crate) fn not_a_unit_count(
     value: &str,
     column: &str,
 ) -> Diagnostic {
+    if let Some(d) = count_too_large(source, span, value, column) {
+        return d;
+    }
     Diagnostic::error(
         "xos::data::not_a_count",
         format!("`{column}` must be a non-negative integer, found `{}`", crate::text::token(value)),
