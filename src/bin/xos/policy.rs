@@ -59,7 +59,11 @@ pub fn test_command(args: &TestArgs) -> Exit {
                 continue;
             }
         };
-        let place = Places::new(spec.as_deref(), policy.as_deref());
+        // The files are read again only to locate a failing test.
+        let place = results
+            .iter()
+            .any(|r| !r.passed)
+            .then(|| Places::new(spec.as_deref(), policy.as_deref()));
         let own = results
             .iter()
             .filter(|r| r.source == RuleSource::Inline)
@@ -72,13 +76,16 @@ pub fn test_command(args: &TestArgs) -> Exit {
                 tests(own),
                 file.display(),
                 tests(inherited),
-                place.policy_name()
+                policy.as_ref().map_or_else(
+                    || xos::check::DEFAULT_POLICY_NAME.to_string(),
+                    |p| p.display().to_string()
+                )
             );
         } else {
             outln!("running {} from {}", tests(results.len()), file.display());
         }
         for result in &results {
-            out!("{}", show(result, &place));
+            out!("{}", show(result, place.as_ref()));
             if result.passed {
                 passed += 1;
             } else {
@@ -139,12 +146,6 @@ impl Places {
         }
     }
 
-    fn policy_name(&self) -> String {
-        self.policy
-            .as_ref()
-            .map_or_else(|| "its policy file".to_string(), |p| p.name())
-    }
-
     /// `FILE:LINE:COLUMN` of a test.
     fn of(&self, result: &TestResult) -> Option<String> {
         let file = match result.source {
@@ -159,14 +160,14 @@ impl Places {
 /// `test default::clean_win ... ok`, and for a failure where the test is,
 /// what was expected, the rule that fired instead, why, and the facts it
 /// read.
-fn show(result: &TestResult, place: &Places) -> String {
+fn show(result: &TestResult, place: Option<&Places>) -> String {
     let mut out = format!("test {}::{} ... ", result.suite, result.name);
     if result.passed {
         out.push_str("ok\n");
         return out;
     }
     out.push_str("FAILED\n");
-    if let Some(at) = place.of(result) {
+    if let Some(at) = place.and_then(|p| p.of(result)) {
         out.push_str(&format!("    at        {at}\n"));
     }
     let expected = match &result.by {
