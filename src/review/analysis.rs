@@ -435,17 +435,29 @@ fn shadowed(rule: &Rule, span: Span, by: &[usize], rules: &[Rule]) -> Diagnostic
 /// `xos::analysis::peeking`: a fixed-horizon experiment can be launched
 /// before its planned sample, where its p-values are not valid yet.
 fn peeking(owner: &str, span: Span, by: &str, scenario: &Scenario) -> Diagnostic {
-    Diagnostic::warning(
+    risky_launch(
         "xos::analysis::peeking",
-        format!("{owner} can launch a fixed-horizon experiment before its planned sample"),
+        "a fixed-horizon experiment before its planned sample",
+        "a fixed-horizon test read before its planned sample launches a null effect several \
+         times more often than α. Add a rule before it: `rule early_look { when sequential.fixed \
+         and plan.units_remaining > 0 then hold because \"…\" }` (the shipped policies have it), \
+         or declare `sequential` in the experiment",
+        (owner, span, by, scenario),
     )
-    .label(span, format!("launches when: {}", scenario.describe()))
-    .help(format!(
-        "{by} launches in that scenario; a fixed-horizon test read before its planned sample \
-         launches a null effect several times more often than α. Add a rule before it: \
-         `rule early_look {{ when sequential.fixed and plan.units_remaining > 0 then hold because \"…\" }}` \
-         (the shipped policies have it), or declare `sequential` in the experiment"
-    ))
+}
+
+/// A policy (or a spec's rules) that can launch `what`: the warning
+/// `code` at the launching rule `by` (`span`), naming the `scenario` and
+/// what to add (`advice`).
+fn risky_launch(
+    code: &'static str,
+    what: &str,
+    advice: &str,
+    (owner, span, by, scenario): (&str, Span, &str, &Scenario),
+) -> Diagnostic {
+    Diagnostic::warning(code, format!("{owner} can launch {what}"))
+        .label(span, format!("launches when: {}", scenario.describe()))
+        .help(format!("{by} launches in that scenario; {advice}"))
 }
 
 /// `xos::analysis::peeking`: an experiment with neither a plan nor
@@ -477,26 +489,21 @@ fn single_look(plan: &Plan, name: Span) -> Diagnostic {
 /// `xos::check::launch_despite_blocked`: a launch on data whose health is
 /// blocked (a sample ratio mismatch, a guardrail that cannot be computed).
 fn launch_despite_blocked(owner: &str, span: Span, by: &str, scenario: &Scenario) -> Diagnostic {
-    Diagnostic::warning(
+    risky_launch(
         "xos::check::launch_despite_blocked",
-        format!("{owner} can launch while the data's health is blocked"),
+        "while the data's health is blocked",
+        "blocked data (a sample ratio mismatch, a guardrail that cannot be computed) makes every \
+         number of the experiment suspect. Add a rule before it: `rule blocked { when health == \
+         blocked then hold because \"…\" }` (the shipped policies have one)",
+        (owner, span, by, scenario),
     )
-    .label(span, format!("launches when: {}", scenario.describe()))
-    .help(format!(
-        "{by} launches in that scenario; blocked data (a sample ratio mismatch, a guardrail that \
-         cannot be computed) makes every number of the experiment suspect. Add a rule before it: \
-         `rule blocked {{ when health == blocked then hold because \"…\" }}` (the shipped \
-         policies have one)"
-    ))
 }
 
 fn launch_despite_severe(owner: &str, span: Span, by: &str, scenario: &Scenario) -> Diagnostic {
-    Diagnostic::warning(
+    risky_launch(
         "xos::check::launch_despite_severe",
-        format!("{owner} can launch while a guardrail is severe"),
+        "while a guardrail is severe",
+        "add a rule before it for `any guardrail severe` (hold or roll back)",
+        (owner, span, by, scenario),
     )
-    .label(span, format!("launches when: {}", scenario.describe()))
-    .help(format!(
-        "{by} launches in that scenario; add a rule before it for `any guardrail severe` (hold or roll back)"
-    ))
 }
