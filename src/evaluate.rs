@@ -179,8 +179,8 @@ pub struct Comparison {
     /// Group-sequential: the z bound at the current look.
     pub boundary: Option<f64>,
     /// Metrics with a `covariate` only: what CUPED did. The comparison's
-    /// numbers above are the adjusted ones (or, when the covariate has no
-    /// variance, the unadjusted ones, with `theta: null`).
+    /// numbers above are the adjusted ones when `cuped.applied`, else the
+    /// unadjusted ones.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cuped: Option<CupedReport>,
     /// With a `look` column: the cumulative lift at each look, oldest first.
@@ -197,6 +197,13 @@ impl Comparison {
     pub fn without_variance(&self) -> bool {
         matches!((self.ci_low, self.ci_high), (Some(low), Some(high)) if low == high)
     }
+
+    /// Whether the comparison has a lift and an interval: a guardrail
+    /// without them cannot show it held (health is then blocked), and no
+    /// memo shows it as `ok`.
+    pub fn has_interval(&self) -> bool {
+        self.abs_lift.is_some() && self.ci_low.is_some() && self.ci_high.is_some()
+    }
 }
 
 /// CUPED's effect on one comparison (DESIGN §4).
@@ -205,6 +212,11 @@ pub struct CupedReport {
     /// The pooled slope θ; `null` when the covariate has no variance (then
     /// nothing was adjusted).
     pub theta: Option<f64>,
+    /// Whether the comparison's numbers are the adjusted ones: false when
+    /// `theta` is `null`, or when the covariate would remove more than
+    /// `1 − NEAR_EXACT_COVARIATE` of the lift's variance (it determines the
+    /// metric, as the metric itself would).
+    pub applied: bool,
     /// Share of the lift's variance removed, `1 − V_adj/V_unadj`.
     pub variance_reduction: Option<f64>,
     /// The comparison without adjustment, by the metric's own test.
@@ -503,18 +515,36 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
         let score_rates = metric.kind.is_rate()
             && settings.rate_test != RateTest::Wald
             && !inference.as_ref().is_some_and(|i| i.is_sequential());
-        for t in &data.variants[1..] {
-            if !score_rates
-                && without_variance(control.units, &control.metrics[id], t.units, &t.metrics[id])
-            {
+        for (t, c) in data.variants[1..].iter().zip(&comparisons) {
+            if score_rates {
+                continue;
+            }
+            let constant =
+                without_variance(control.units, &control.metrics[id], t.units, &t.metrics[id]);
+            // Values so small that their squares, or the variance over the
+            // units, fall below the smallest double (sums of 1e-300 over
+            // 10¹⁵ units) give a standard error of 0 too: the same missing
+            // information, which must not read as certainty.
+            let underflow = !constant && c.without_variance();
+            if constant || underflow {
                 status = status.max(Health::Warning);
                 issues.push(Issue {
                     severity: Health::Warning,
-                    message: format!(
-                        "metric `{}` has no variance in `{}` or `{}` (every unit has the same value): \
-                         its test carries no information",
-                        metric.name, control.name, t.name
-                    ),
+                    message: if constant {
+                        format!(
+                            "metric `{}` has no variance in `{}` or `{}` (every unit has the same \
+                             value, or the values are too small for their squares to be told \
+                             from 0): its test carries no information",
+                            metric.name, control.name, t.name
+                        )
+                    } else {
+                        format!(
+                            "metric `{}`: the standard error of `{}` against `{}` is 0 although \
+                             the arms vary (values too small for double precision): its test \
+                             carries no information; report the metric in a smaller unit",
+                            metric.name, t.name, control.name
+                        )
+                    },
                 });
             }
         }
@@ -523,7 +553,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
         // without its interval cannot show it held, and must not read "ok".
         for c in &comparisons {
             let guardrail = metric.role == Role::Guardrail;
-            if c.abs_lift.is_some() && !(guardrail && c.ci_low.is_none()) {
+            if c.abs_lift.is_some() && (!guardrail || c.has_interval()) {
                 continue;
             }
             let severity = if guardrail {
@@ -577,17 +607,17 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             && comparisons.iter().any(|c| {
                 c.cuped
                     .and_then(|cuped| cuped.variance_reduction)
-                    .is_some_and(|r| r > 1.0 - NEAR_EXACT_COVARIATE)
+                    .is_some_and(|r| r > 1.0 - cuped::NEAR_EXACT_COVARIATE)
             })
         {
             status = status.max(Health::Warning);
             issues.push(Issue {
                 severity: Health::Warning,
                 message: format!(
-                    "covariate `{covariate}` predicts `{}` almost exactly (CUPED removed more than {} of the lift's variance); \
-                     a pre-period measure never does: check that it is not the metric itself or computed from it",
+                    "covariate `{covariate}` predicts `{}` almost exactly (CUPED would remove more than {} of the lift's variance); \
+                     a pre-period measure never does, so CUPED was not applied: check that it is not the metric itself or computed from it",
                     metric.name,
-                    numbers::share(1.0 - NEAR_EXACT_COVARIATE)
+                    numbers::share(1.0 - cuped::NEAR_EXACT_COVARIATE)
                 ),
             });
         }
@@ -930,6 +960,7 @@ fn compare(
             };
             let report = CupedReport {
                 theta: r.theta,
+                applied: r.applied(),
                 variance_reduction: r.variance_reduction,
                 unadjusted: Unadjusted {
                     abs_lift: unadjusted.abs_lift,
@@ -938,8 +969,9 @@ fn compare(
                     p_value: unadjusted.p_value,
                 },
             };
-            if r.theta.is_none() {
-                // No variance in the covariate: nothing to adjust with.
+            if !r.applied() {
+                // No variance in the covariate, or one that determines the
+                // metric: nothing to adjust with (health says which).
                 return Comparison {
                     cuped: Some(report),
                     ..unadjusted
@@ -968,6 +1000,18 @@ fn compare(
     }
     c.ci_adj_low = c.ci_low;
     c.ci_adj_high = c.ci_high;
+    // A relative interval of no width beside an absolute one that has some
+    // (the delta method at 0 events in the treatment: [−100%, −100%] next
+    // to a score interval of ±0.8 pp) would claim a certainty the data does
+    // not have: it is undefined instead.
+    if let (Some(low), Some(high), Some(rel_low), Some(rel_high)) =
+        (c.ci_low, c.ci_high, c.rel_ci_low, c.rel_ci_high)
+        && rel_low == rel_high
+        && low < high
+    {
+        c.rel_ci_low = None;
+        c.rel_ci_high = None;
+    }
 
     if metric.role == Role::Guardrail {
         // The degradation: the lift in the unpreferred direction.
@@ -1145,7 +1189,7 @@ fn degradation_bound(
     }
     if let (Some(cs), Some(ts)) = (cuped_stats(n_c, control), cuped_stats(n_t, treatment)) {
         let r = cuped::compare_cuped(cs, ts, alpha, settings.relative_ci.method())?;
-        if r.theta.is_none() {
+        if !r.applied() {
             // Not adjusted: the bound of the metric's own test.
             let (c, t) = (control.unadjusted(), treatment.unadjusted());
             return degradation_bound(settings, prefer, n_c, &c, n_t, &t);
@@ -1179,7 +1223,7 @@ fn interval_at(
     }
     if let (Some(cs), Some(ts)) = (cuped_stats(n_c, control), cuped_stats(n_t, treatment)) {
         let r = cuped::compare_cuped(cs, ts, level, method)?;
-        if r.theta.is_none() {
+        if !r.applied() {
             let (c, t) = (control.unadjusted(), treatment.unadjusted());
             return interval_at(settings, n_c, &c, n_t, &t, level);
         }
@@ -1188,14 +1232,6 @@ fn interval_at(
     let (cs, ts) = mean_arms(n_c, *control, n_t, *treatment)?;
     mean::compare_means(cs, ts, level).map(|m| (m.ci_low, m.ci_high))
 }
-
-/// The share of the lift's variance, `1 − variance_reduction`, below which
-/// a CUPED covariate is taken to determine the metric rather than predict
-/// it: an adjusted standard error 100 times smaller than the metric's own.
-/// Pre-period covariates removed about half of the variance of the metrics
-/// in Deng, Xu, Kohavi & Walker (2013), "Improving the sensitivity of
-/// online controlled experiments by utilizing pre-experiment data".
-const NEAR_EXACT_COVARIATE: f64 = 1e-4;
 
 /// Whether both arms of a metric are constant (each rate 0 % or 100 %, each
 /// mean without variance): the Wald / Welch standard error is then 0 and the

@@ -332,15 +332,20 @@ impl MetricFormat {
         let scale = if rate { 100.0 } else { 1.0 };
         let floor = if rate { 2 } else { 0 };
         let mut decimals = floor;
+        let mut by_change = false;
         for (lift, half_width, _) in changes {
             // The interval's width sets the precision; without one, the lift.
             if let Some(x) = half_width.filter(|w| *w > 0.0).or(*lift) {
                 decimals = decimals.max(self::decimals(x * scale, 2));
+                by_change = true;
             }
         }
-        if rate {
+        // Without any change to set it (every comparison undefined: a
+        // ratio whose control denominator sums to 0), a value still shows
+        // three significant digits, never a 0.48 printed as `0`.
+        if rate || !by_change {
             for v in values {
-                decimals = decimals.max(self::decimals(v * scale, 2));
+                decimals = decimals.max(self::decimals(v * scale, if rate { 2 } else { 3 }));
             }
         }
         let mut relative_decimals = 2;

@@ -240,8 +240,11 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
             };
             mde_abs = match mde {
                 Effect::Absolute(x) => x,
+                // Relative to the baseline's size, as the relative lift
+                // (m_t − m_c)/|m_c|: a relative `mde` of a negative mean
+                // is still a change toward the preferred direction.
                 Effect::Relative(x) => match primary.baseline {
-                    Some(b) => b * x,
+                    Some(b) => b.abs() * x,
                     None => {
                         return Err(NoPlan(format!(
                             "a relative `mde` of `{}` needs a `baseline`",

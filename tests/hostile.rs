@@ -1148,3 +1148,208 @@ fn a_covariate_that_determines_the_metric_is_a_health_warning() {
     assert!(!issues.contains("has no variance in"), "{issues}");
     assert_eq!(report["decision"]["verdict"], "hold");
 }
+
+/// A covariate equal to a guardrail itself (abandonment doubles, and the
+/// "pre-period" column is abandonment): CUPED would subtract the effect
+/// with the noise, and the guardrail read "ok" on a severe harm. It is not
+/// applied, and the severe guardrail rolls the experiment back.
+#[test]
+fn a_covariate_that_is_the_guardrail_does_not_hide_its_harm() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.xos"),
+        "experiment r {\n    data \"d.csv\" { shape rows }\n    \
+         variants { control 50% treatment 50% }\n    primary conv = rate(conv)\n    \
+         guardrail ab = rate(abandoned) { covariate abpre worsened 1pp severe 2pp }\n}\n",
+    )
+    .unwrap();
+    let mut csv = String::from("unit_id,variant,conv,abandoned,abpre\n");
+    for i in 0..4000u32 {
+        let treatment = i % 2 == 1;
+        // 10% abandonment in control, 20% in treatment
+        let abandoned = u32::from((i / 2) % 10 < if treatment { 2 } else { 1 });
+        let conv = u32::from(i % 7 == 0);
+        let variant = if treatment { "treatment" } else { "control" };
+        csv.push_str(&format!("u{i},{variant},{conv},{abandoned},{abandoned}\n"));
+    }
+    std::fs::write(dir.path().join("d.csv"), csv).unwrap();
+    let out = xos(dir.path(), &["run", "s.xos", "--format", "json"]);
+    assert_no_panic(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let c = &report["metrics"][1]["comparisons"][0];
+    assert_eq!(c["cuped"]["applied"], false, "{c}");
+    assert_eq!(c["abs_lift"], c["cuped"]["unadjusted"]["abs_lift"], "{c}");
+    assert_eq!(c["status"], "severe", "{c}");
+    assert_eq!(report["decision"]["verdict"], "rollback", "{report}");
+    assert!(
+        report["health"]["issues"]
+            .to_string()
+            .contains("so CUPED was not applied"),
+        "{report}"
+    );
+    let out = xos(dir.path(), &["run", "s.xos"]);
+    let memo = stdout(&out);
+    assert!(
+        memo.contains("covariate `abpre` predicts the metric almost exactly (θ = 1)"),
+        "{memo}"
+    );
+    assert!(!memo.contains("all held"), "{memo}");
+}
+
+/// Sums so small that the Welch standard error underflows to 0 while the
+/// arms vary (Σx = 1e-300 over 10¹⁵ units): a launch on p = 0 claimed a
+/// certainty the data does not have. Health now warns, and the default
+/// policy holds.
+#[test]
+fn a_standard_error_that_underflows_is_not_certainty() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.xos"),
+        "experiment tiny {\n    data \"d.csv\"\n    variants { control 50% treatment 50% }\n    \
+         primary rev = mean(rev)\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("d.csv"),
+        "variant,users,rev_sum,rev_sum_sq\n\
+         control,1000000000000000,1e-300,1e-300\n\
+         treatment,1000000000000000,3e-300,1e-299\n",
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["run", "s.xos", "--format", "json"]);
+    assert_no_panic(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["health"]["status"], "warning", "{report}");
+    assert!(
+        report["health"]["issues"].to_string().contains(
+            "the standard error of `treatment` against `control` is 0 although the arms vary"
+        ),
+        "{report}"
+    );
+    assert_eq!(report["decision"]["verdict"], "hold");
+}
+
+/// A guardrail that cannot be compared (a ratio whose control denominator
+/// sums to 0) is "not evaluated" in the memo, never "ok" or "all held";
+/// the treatment's defined ratio keeps its digits (it printed as `0`); and
+/// a relative interval of no width beside an absolute one with width
+/// (0 events in the treatment) is undefined, not [−100%, −100%].
+#[test]
+fn an_undefined_guardrail_and_a_collapsed_relative_interval_claim_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.xos"),
+        "experiment broken {\n    data \"d.csv\"\n    variants { control 50% treatment 50% }\n    \
+         primary conv = rate(conv)\n    \
+         guardrail e = ratio(err, pv) { worsened 10% relative severe 20% relative }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("d.csv"),
+        "variant,users,conv,err_sum,err_sum_sq,pv_sum,pv_sum_sq,err_pv_sum_prod\n\
+         control,5000,500,0,0,0,0,0\n\
+         treatment,5000,0,1412,1900,2944,4000,1700\n",
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["run", "s.xos"]);
+    assert_no_panic(&out);
+    let memo = stdout(&out);
+    assert!(
+        memo.contains("**Guardrails:** `e` not evaluated: it has not held (see Health)"),
+        "{memo}"
+    );
+    assert!(
+        memo.contains("| ⛔ not evaluated | n/a | 0.480 |"),
+        "{memo}"
+    );
+    assert!(!memo.contains("all held"), "{memo}");
+    let out = xos(dir.path(), &["run", "s.xos", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let c = &report["metrics"][0]["comparisons"][0];
+    assert_eq!(c["rel_lift"], -1.0, "{c}");
+    assert!(
+        c["ci_low"].as_f64().unwrap() < c["ci_high"].as_f64().unwrap(),
+        "{c}"
+    );
+    assert!(
+        c["rel_ci_low"].is_null() && c["rel_ci_high"].is_null(),
+        "{c}"
+    );
+}
+
+/// Plans no sample can meet are refused where written: an `mde` past 100%
+/// (it silently left the plan without a sample, and the fixed-horizon
+/// policy launched early), a duration whose units overflow a count, and a
+/// daily rate too small to turn days into a count.
+#[test]
+fn a_plan_no_sample_can_meet_is_refused_where_written() {
+    for (from, to, code) in [
+        (
+            "baseline 12%",
+            "baseline 99%",
+            "xos::check::unreachable_mde",
+        ),
+        (
+            "mde      5% relative",
+            "mde 90pp",
+            "xos::check::unreachable_mde",
+        ),
+        (
+            "daily_users 20_000",
+            "daily_users 1e-300",
+            "xos::check::out_of_range",
+        ),
+        (
+            "daily_users 20_000",
+            "daily_users 20_000\n        duration 1e17d",
+            "xos::check::out_of_range",
+        ),
+    ] {
+        let dir = checkout(|s| s.replace(from, to));
+        let out = xos(dir.path(), &["check", "checkout.xos"]);
+        assert_no_panic(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{from} → {to}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains(code), "{}", stderr(&out));
+        assert!(stderr(&out).contains("checkout.xos:"), "{}", stderr(&out));
+    }
+}
+
+/// `xos plan` prints what the spec says: a relative `mde` of a negative
+/// mean is a change of |baseline|·mde toward the preferred side (it read
+/// "MDE -1.25 (an absolute increase)"), a power of 99.99999999% is not
+/// "1", and a tiny `mde` does not read "0.12 from 0.12".
+#[test]
+fn plan_text_keeps_signs_and_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("m.xos"),
+        "experiment m {\n    data \"d.csv\"\n    variants { control 50% treatment 50% }\n    \
+         primary margin = mean(margin) { baseline -25 mde 5% relative sd 10 }\n    \
+         plan { daily_users 1000 power 99.99999999% }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("r.xos"),
+        "experiment r {\n    data \"d.csv\"\n    variants { control 50% treatment 50% }\n    \
+         primary conv = rate(conv) { baseline 12% mde 0.0001pp }\n    plan { daily_users 1000 }\n}\n",
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["plan", "m.xos"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("MDE 1.25 (an absolute increase), alpha 0.05, power 99.99999999%"),
+        "{text}"
+    );
+    let out = xos(dir.path(), &["plan", "r.xos"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("planned to tell 0.120001 from 0.12"),
+        "{text}"
+    );
+}

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 use crate::plan::{Direction, Effect, Metric, MetricKind, RatioInputs, Role};
+use crate::stats::power;
 use crate::syntax::ast::{self, Unit};
 
 use super::values::duplicate;
@@ -187,6 +188,7 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
     let mut severe_at = None;
     let mut covariate_at = None;
     let mut cuped_at: Option<Span> = None;
+    let mut mde_at = None;
     for kv in options_once(block, out) {
         let key = kv.key.name.as_str();
         let guardrail_only = matches!(key, "worsened" | "severe" | "margin");
@@ -219,7 +221,10 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
                 metric.baseline = Some(baseline);
                 Some(())
             }),
-            "mde" => effect_value(kv, kind_name, out).map(|e| metric.mde = Some(e)),
+            "mde" => effect_value(kv, kind_name, out).map(|e| {
+                metric.mde = Some(e);
+                mde_at = Some(kv.value.span());
+            }),
             "sd" => number_value(kv, out).and_then(|n| {
                 if is_rate {
                     out.push(
@@ -310,6 +315,13 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
         );
         ok = false;
     }
+    if is_rate
+        && let (Some(baseline), Some(mde), Some(at)) = (metric.baseline, metric.mde, mde_at)
+        && let Some(d) = unreachable_rate(&decl.name.name, baseline, mde, metric.prefer, at)
+    {
+        out.push(d);
+        ok = false;
+    }
     if let (Some(w), Some(s), Some(ws), Some(ss)) =
         (metric.worsened, metric.severe, worsened_at, severe_at)
     {
@@ -337,6 +349,70 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
         }
     }
     ok.then_some(metric)
+}
+
+/// A rate's `mde` that moves its `baseline` out of the rates, in the
+/// direction the metric prefers (`baseline 99% mde 2pp` aims at 101 %): no
+/// sample can detect it, so the plan would silently have no planned sample
+/// and a fixed-horizon policy nothing to wait for. `None` when the target
+/// rate is a rate (`stats::power::rate_effect_toward`).
+fn unreachable_rate(
+    name: &str,
+    baseline: f64,
+    mde: Effect,
+    prefer: Direction,
+    at: Span,
+) -> Option<Diagnostic> {
+    let (value, kind) = match mde {
+        Effect::Absolute(x) => (x, power::MdeKind::Absolute),
+        Effect::Relative(x) => (x, power::MdeKind::Relative),
+    };
+    let change = match prefer {
+        Direction::Higher => power::Change::Increase,
+        Direction::Lower => power::Change::Decrease,
+    };
+    if power::rate_effect_toward(baseline, value, kind, change).is_some() {
+        return None;
+    }
+    let step = match kind {
+        power::MdeKind::Absolute => value,
+        power::MdeKind::Relative => baseline * value,
+    };
+    let target = baseline + change.sign() * step;
+    let room = match change {
+        power::Change::Increase => 1.0 - baseline,
+        power::Change::Decrease => baseline,
+    };
+    let percent = |x: f64| format!("{}%", crate::numbers::written(x * 100.0));
+    Some(
+        Diagnostic::error(
+            "xos::check::unreachable_mde",
+            format!(
+                "the `mde` of `{name}` aims at a rate of {}, which no rate can reach",
+                percent(target)
+            ),
+        )
+        .label(
+            at,
+            format!(
+                "from the baseline {} toward a {} rate",
+                percent(baseline),
+                match change {
+                    power::Change::Increase => "higher",
+                    power::Change::Decrease => "lower",
+                }
+            ),
+        )
+        .help(format!(
+            "the change to detect must stay within the {}pp between the baseline and {}: give a \
+             smaller `mde`, or check `baseline` and `prefer`",
+            crate::numbers::written(room * 100.0),
+            match change {
+                power::Change::Increase => "100%",
+                power::Change::Decrease => "0%",
+            }
+        )),
+    )
 }
 
 /// `unit "ms"`: the unit a mean metric's values are in, printed by the

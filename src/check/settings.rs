@@ -20,6 +20,14 @@ use super::values::{
 
 // ---------------------------------------------------------------- plan and settings
 
+/// Largest `plan { daily_users }`: 10¹² units a day, so that the units of a
+/// [`MAX_DURATION_DAYS`] duration (3.7·10¹⁶) stay exact counts.
+pub const MAX_DAILY_UNITS: f64 = 1e12;
+
+/// Longest `plan { duration }`, in days: a century. A longer one made the
+/// units it collects overflow a count, and no experiment runs that long.
+pub const MAX_DURATION_DAYS: f64 = 36_525.0;
+
 pub(super) fn check_sample_plan(block: &ast::OptionBlock, out: &mut Vec<Diagnostic>) -> SamplePlan {
     let mut plan = SamplePlan {
         daily_units: None,
@@ -32,7 +40,16 @@ pub(super) fn check_sample_plan(block: &ast::OptionBlock, out: &mut Vec<Diagnost
                 if let Some(n) = number_value(kv, out)
                     && unit_in(kv, n, &[Unit::None], "a plain number of units per day", out)
                         .is_some()
-                    && let Some(v) = in_range(kv, n, n.value > 0.0, "a number above 0", out)
+                    // From one unit a day (below it, the days to a
+                    // plan's sample no longer fit in a count) to 10¹²
+                    // (so that a century of them still does).
+                    && let Some(v) = in_range(
+                        kv,
+                        n,
+                        (1.0..=MAX_DAILY_UNITS).contains(&n.value),
+                        "a number of units per day from 1 to 1e12",
+                        out,
+                    )
                 {
                     plan.daily_units = Some(v);
                 }
@@ -65,7 +82,13 @@ pub(super) fn check_sample_plan(block: &ast::OptionBlock, out: &mut Vec<Diagnost
                 if let Some(n) = number_value(kv, out)
                     && unit_in(kv, n, &[Unit::Days], "a number of days such as `14d`", out)
                         .is_some()
-                    && let Some(v) = in_range(kv, n, n.value > 0.0, "a number of days above 0", out)
+                    && let Some(v) = in_range(
+                        kv,
+                        n,
+                        n.value > 0.0 && n.value <= MAX_DURATION_DAYS,
+                        "a number of days above 0, at most 36_525 (a century)",
+                        out,
+                    )
                 {
                     plan.duration_days = Some(v);
                 }

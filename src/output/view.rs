@@ -398,6 +398,15 @@ fn cuped_notes(report: &Report) -> Vec<String> {
                 ));
                 continue;
             };
+            if !cuped.applied {
+                notes.push(format!(
+                    "{head}: covariate `{covariate}` predicts the metric almost exactly \
+                     (θ = {}), as only the metric itself or a value computed from it does, so \
+                     CUPED was not applied; the numbers are unadjusted.",
+                    numbers::general(theta)
+                ));
+                continue;
+            }
             let u = &cuped.unadjusted;
             let narrower = match (c.ci_low, c.ci_high, u.ci_low, u.ci_high) {
                 (Some(lo), Some(hi), Some(ulo), Some(uhi)) if uhi > ulo => {
@@ -526,11 +535,12 @@ fn risks(report: &Report, primary: &MetricReport) -> Vec<RiskView> {
             let state = match c.status {
                 Some(Status::Severe) => "severe",
                 Some(Status::Worsened) => "worsened",
+                _ if !c.has_interval() => "not evaluated",
                 _ if c.worse && c.without_variance() => "worse without variance",
                 _ if c.worse => "significantly worse",
                 _ => continue,
             };
-            worst = if state == "severe" || worst == "severe" {
+            worst = if state == "severe" || state == "not evaluated" || worst == "severe" {
                 "severe"
             } else {
                 "worsened"
@@ -549,6 +559,13 @@ fn risks(report: &Report, primary: &MetricReport) -> Vec<RiskView> {
             } else {
                 ""
             };
+            if state == "not evaluated" {
+                guardrails.push(format!(
+                    "`{}`{arm} not evaluated: it has not held (see Health)",
+                    m.name
+                ));
+                continue;
+            }
             guardrails.push(format!(
                 "`{}`{arm} {state}{significance}: {}",
                 m.name,
@@ -760,6 +777,7 @@ fn comparison_view(
     let (status, emoji, css) = match c.status {
         Some(Status::Severe) => ("severe".to_string(), "⛔", "severe"),
         Some(Status::Worsened) => ("worsened".to_string(), "⚠️", "worsened"),
+        Some(Status::Ok) if !c.has_interval() => ("not evaluated".to_string(), "⛔", "severe"),
         Some(Status::Ok) if c.worse => ("ok".to_string(), "⚠️", "worsened"),
         Some(Status::Ok) => ("ok".to_string(), "✅", "ok"),
         None if flat && (c.better || c.worse) => ("no variance".to_string(), "·", "neutral"),
@@ -767,7 +785,7 @@ fn comparison_view(
         None if c.worse => ("worse".to_string(), "▼", "severe"),
         None => ("not significant".to_string(), "·", "neutral"),
     };
-    let status = if c.status.is_some() {
+    let status = if c.status.is_some() && c.has_interval() {
         format!("{status} · {direction}")
     } else {
         status

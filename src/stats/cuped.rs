@@ -55,6 +55,14 @@ impl CupedStats {
     }
 }
 
+/// The share of the lift's variance, `1 − variance_reduction`, below which
+/// a CUPED covariate is taken to determine the metric rather than predict
+/// it: an adjusted standard error 100 times smaller than the metric's own.
+/// Pre-period covariates removed about half of the variance of the metrics
+/// in Deng, Xu, Kohavi & Walker (2013), "Improving the sensitivity of
+/// online controlled experiments by utilizing pre-experiment data".
+pub const NEAR_EXACT_COVARIATE: f64 = 1e-4;
+
 /// Result of [`compare_cuped`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CupedComparison {
@@ -95,6 +103,21 @@ pub struct CupedComparison {
     /// adjustment; slightly negative with a useless covariate, since θ is
     /// pooled); `None` when the unadjusted variance is 0.
     pub variance_reduction: Option<f64>,
+}
+
+impl CupedComparison {
+    /// Whether the adjustment is to be used: θ exists (the covariate varies
+    /// within the arms) and removes at most `1 − NEAR_EXACT_COVARIATE` of
+    /// the lift's variance. A covariate that removes more determines the
+    /// metric (it is the metric, or computed from it, treatment effect
+    /// included), and the adjusted lift would then lose the effect with the
+    /// noise.
+    pub fn applied(&self) -> bool {
+        self.theta.is_some()
+            && self
+                .variance_reduction
+                .is_none_or(|r| r <= 1.0 - NEAR_EXACT_COVARIATE)
+    }
 }
 
 /// Mean of `sum` over `n` units minus the mean of `total` over `n_total`:

@@ -27,7 +27,8 @@ pub enum Change {
 }
 
 impl Change {
-    fn sign(self) -> f64 {
+    /// `+1` for an increase, `−1` for a decrease.
+    pub fn sign(self) -> f64 {
         match self {
             Change::Increase => 1.0,
             Change::Decrease => -1.0,

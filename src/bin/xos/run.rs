@@ -470,18 +470,20 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 plan.name()
             );
             out.push_str(&format!(
-                "  primary `{}`, MDE {} (an absolute {}), alpha {}, power {}\n",
+                "  primary `{}`, MDE {} (an absolute {}), alpha {}, power {}%\n",
                 plan.primary().name,
                 fmt(sample.mde_abs),
                 sample.change,
                 fmt(sample.alpha),
-                fmt(sample.power),
+                // As written, in percent: 99.99999999 % is not 1.
+                xos::numbers::written(sample.power * 100.0),
             ));
             if let Some(rate) = sample.target_rate {
+                // The rates as written: a tiny `mde` is not "0.12 from 0.12".
                 out.push_str(&format!(
                     "  planned to tell {} from {}\n",
-                    fmt(rate),
-                    fmt(plan.primary().baseline.unwrap_or(f64::NAN)),
+                    xos::numbers::written(rate),
+                    xos::numbers::written(plan.primary().baseline.unwrap_or(f64::NAN)),
                 ));
             }
             if let Some(k) = sample.alpha_divided_by {
@@ -505,7 +507,12 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             }
             out.push_str(&format!("  {:<16} {:>12} units\n", "total", sample.total));
             match sample.days {
-                Some(days) => out.push_str(&format!("  {:<16} {:>12} days\n", "duration", days)),
+                Some(days) => out.push_str(&format!(
+                    "  {:<16} {:>12} day{}\n",
+                    "duration",
+                    days,
+                    if days == 1 { "" } else { "s" }
+                )),
                 None => {
                     out.push_str("  duration: add `plan { daily_users N }` to get it in days\n")
                 }
