@@ -66,8 +66,8 @@ pub enum WatchEvent {
         /// Warnings of the spec and its policy.
         warnings: Diagnostics,
     },
-    /// The spec, its policy or its data is invalid (or missing); the last
-    /// good memo is kept.
+    /// The spec, its policy or its data is invalid (or missing); no memo
+    /// was written, and the last one written is left as it is.
     Failed {
         /// Time of day, UTC, `HH:MM:SS`.
         time: String,
@@ -75,6 +75,45 @@ pub enum WatchEvent {
         spec: PathBuf,
         /// Every problem found, errors and warnings.
         diagnostics: Diagnostics,
+        /// The last memo this watcher wrote for the spec, when it is still
+        /// there.
+        kept: Option<PathBuf>,
+    },
+    /// The spec was evaluated, but its memo could not be written (the
+    /// output folder is a file, the disk is full).
+    NotWritten {
+        /// Time of day, UTC, `HH:MM:SS`.
+        time: String,
+        /// The spec's path.
+        spec: PathBuf,
+        /// The experiment's name.
+        experiment: String,
+        /// The overall verdict.
+        verdict: Verdict,
+        /// The rule that decided (`otherwise` for the fallback).
+        rule: String,
+        /// Where the memo was to be written.
+        memo: PathBuf,
+        /// Why it could not be written.
+        diagnostics: Diagnostics,
+    },
+    /// A spec named on the command line was deleted; it stays watched and
+    /// is evaluated again when it is written back.
+    Missing {
+        /// Time of day, UTC, `HH:MM:SS`.
+        time: String,
+        /// The spec's path.
+        spec: PathBuf,
+        /// The last memo this watcher wrote for the spec, when it is still
+        /// there.
+        kept: Option<PathBuf>,
+    },
+    /// The folders given hold no spec yet; new ones are picked up.
+    NoSpecs {
+        /// Time of day, UTC, `HH:MM:SS`.
+        time: String,
+        /// The folders watched.
+        folders: Vec<PathBuf>,
     },
     /// The spec was deleted and is no longer watched.
     Removed {
@@ -121,12 +160,43 @@ impl WatchEvent {
                 time,
                 spec,
                 diagnostics,
+                kept,
             } => {
                 let errors = diagnostics.errors().count();
                 format!(
-                    "{time} {}: invalid, {errors} error{}; keeping the last memo",
+                    "{time} {}: invalid, {}; {}",
                     spec.display(),
-                    if errors == 1 { "" } else { "s" }
+                    crate::text::counted(errors, "error"),
+                    kept_memo(kept.as_deref())
+                )
+            }
+            WatchEvent::NotWritten {
+                time,
+                experiment,
+                verdict,
+                rule,
+                memo,
+                diagnostics,
+                ..
+            } => format!(
+                "{time} {experiment}: {} ({rule}), but the memo could not be written ({}) · {}",
+                verdict.as_str(),
+                crate::text::counted(diagnostics.errors().count(), "error"),
+                memo.display()
+            ),
+            WatchEvent::Missing { time, spec, kept } => format!(
+                "{time} {}: deleted, watched until it is written again; {}",
+                spec.display(),
+                kept_memo(kept.as_deref())
+            ),
+            WatchEvent::NoSpecs { time, folders } => {
+                let folders: Vec<String> = folders
+                    .iter()
+                    .map(|f| format!("`{}`", f.display()))
+                    .collect();
+                format!(
+                    "{time} no experiment specs under {} yet; watching for new ones",
+                    folders.join(", ")
                 )
             }
             WatchEvent::Removed { time, spec } => {
@@ -135,6 +205,23 @@ impl WatchEvent {
             WatchEvent::WatchError { time, message } => format!("{time} watch error: {message}"),
         }
     }
+}
+
+/// The end of a status line about a spec that wrote no memo: whether the
+/// last one this watcher wrote is still there.
+fn kept_memo(kept: Option<&Path>) -> String {
+    match kept {
+        Some(memo) => format!("keeping the last memo · {}", memo.display()),
+        None => "no memo written".to_string(),
+    }
+}
+
+/// The last good evaluation of a spec: its verdict, its rule and where its
+/// memo went.
+struct Last {
+    verdict: Verdict,
+    rule: String,
+    memo: PathBuf,
 }
 
 /// The state of one watched spec.
@@ -211,30 +298,35 @@ pub fn watch(
         templates: options.templates.clone(),
         allow_outside: options.allow_outside,
     };
-    let mut last: BTreeMap<PathBuf, (Verdict, String)> = BTreeMap::new();
+    let mut last: BTreeMap<PathBuf, Last> = BTreeMap::new();
+    let mut evaluated = 0_usize;
     follow(paths, &follow_options, stop, |change| match change {
-        SpecChange::Evaluated { spec, result } => match *result {
-            // A bug while rendering one memo is reported like a bad spec.
-            Ok(outcome) => crate::diagnostic::catch_panic(|| {
-                write_memo(&spec, outcome, options, &mut last, &mut report)
-            })
-            .unwrap_or_else(|bug| {
-                report(WatchEvent::Failed {
-                    time: now(),
-                    spec: spec.clone(),
-                    diagnostics: bug.at_path(&spec).into(),
-                });
-                None
-            }),
-            Err(diagnostics) => {
-                report(WatchEvent::Failed {
-                    time: now(),
-                    spec,
-                    diagnostics,
-                });
-                None
+        SpecChange::Evaluated { spec, result } => {
+            evaluated += 1;
+            match *result {
+                // A bug while rendering one memo is reported like a bad spec.
+                Ok(outcome) => crate::diagnostic::catch_panic(|| {
+                    write_memo(&spec, outcome, options, &mut last, &mut report)
+                })
+                .unwrap_or_else(|bug| {
+                    report(failed(&spec, bug.at_path(&spec).into(), &last));
+                    None
+                }),
+                // A named spec that was deleted is watched until it is back.
+                Err(_) if std::fs::symlink_metadata(&spec).is_err() => {
+                    report(WatchEvent::Missing {
+                        time: now(),
+                        kept: kept(&spec, &last),
+                        spec,
+                    });
+                    None
+                }
+                Err(diagnostics) => {
+                    report(failed(&spec, diagnostics, &last));
+                    None
+                }
             }
-        },
+        }
         SpecChange::Removed { spec } => {
             last.remove(&spec);
             report(WatchEvent::Removed { time: now(), spec });
@@ -247,8 +339,33 @@ pub fn watch(
             });
             None
         }
-        SpecChange::Ready => None,
+        SpecChange::Ready => {
+            if evaluated == 0 {
+                report(WatchEvent::NoSpecs {
+                    time: now(),
+                    folders: paths.iter().filter(|p| p.is_dir()).cloned().collect(),
+                });
+            }
+            None
+        }
     })
+}
+
+/// The last memo written for `spec`, when it is still there.
+fn kept(spec: &Path, last: &BTreeMap<PathBuf, Last>) -> Option<PathBuf> {
+    last.get(spec)
+        .map(|last| last.memo.clone())
+        .filter(|memo| std::fs::symlink_metadata(memo).is_ok())
+}
+
+/// [`WatchEvent::Failed`] for `spec`, now.
+fn failed(spec: &Path, diagnostics: Diagnostics, last: &BTreeMap<PathBuf, Last>) -> WatchEvent {
+    WatchEvent::Failed {
+        time: now(),
+        spec: spec.to_path_buf(),
+        diagnostics,
+        kept: kept(spec, last),
+    }
 }
 
 /// Renders and writes the memo of an evaluated spec; returns the memo's
@@ -257,7 +374,7 @@ fn write_memo(
     spec: &Path,
     outcome: crate::Outcome,
     options: &WatchOptions,
-    last: &mut BTreeMap<PathBuf, (Verdict, String)>,
+    last: &mut BTreeMap<PathBuf, Last>,
     report: &mut impl FnMut(WatchEvent),
 ) -> Option<PathBuf> {
     let templates = options
@@ -267,11 +384,7 @@ fn write_memo(
     let memo = match render(&outcome.report, options.format, templates.as_deref()) {
         Ok(memo) => crate::text::terminal_safe(&memo).into_owned(),
         Err(error) => {
-            report(WatchEvent::Failed {
-                time: now(),
-                spec: spec.to_path_buf(),
-                diagnostics: error.into(),
-            });
+            report(failed(spec, error.into(), last));
             return None;
         }
     };
@@ -288,19 +401,30 @@ fn write_memo(
         outcome.plan.name,
         options.format.extension()
     ));
+    let decision = &outcome.report.decision;
     if let Err(error) = write_atomic(&path, memo.as_bytes()) {
-        report(WatchEvent::Failed {
+        // The spec is fine; the memo is what failed.
+        report(WatchEvent::NotWritten {
             time: now(),
             spec: spec.to_path_buf(),
+            experiment: outcome.plan.name.clone(),
+            verdict: decision.verdict,
+            rule: decision.rule.clone(),
+            memo: path.clone(),
             diagnostics: error.into(),
         });
         return Some(path);
     }
-    let decision = &outcome.report.decision;
-    let previous = last.insert(
-        spec.to_path_buf(),
-        (decision.verdict, decision.rule.clone()),
-    );
+    let previous = last
+        .insert(
+            spec.to_path_buf(),
+            Last {
+                verdict: decision.verdict,
+                rule: decision.rule.clone(),
+                memo: path.clone(),
+            },
+        )
+        .map(|last| (last.verdict, last.rule));
     let mut warnings = outcome.warnings;
     // Once per spec: watching a single-look spec invites peeking.
     if previous.is_none()

@@ -266,12 +266,73 @@ fn a_named_spec_deleted_and_written_again_is_watched_again() {
     let mut w = Watcher::start(&spec, &out);
     w.expect_line(&["checkout_redesign: hold (otherwise)"]);
     std::fs::remove_file(&spec).unwrap();
-    w.expect_line(&["checkout.xos: invalid"]);
+    // Said as it is: deleted, not invalid, and no help about relative paths
+    // for a spec named by its absolute path.
+    w.expect_line(&[
+        "checkout.xos: deleted, watched until it is written again; keeping the last memo",
+    ]);
     w.assert_running();
     std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
     std::fs::write(&spec, SPEC).unwrap();
     w.expect_line(&["checkout_redesign: hold → launch (clear_win)"]);
     wait_for_file(&out.join("checkout_redesign.md"), "LAUNCH");
+    assert!(
+        !w.seen
+            .iter()
+            .any(|l| l.contains("invalid") || l.contains("relative to the current folder")),
+        "{}",
+        w.seen.join("\n")
+    );
+}
+
+#[test]
+fn a_memo_that_cannot_be_written_is_not_called_an_invalid_spec() {
+    let (_dir, specs, out) = setup();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    // The output folder becomes a file: the spec is fine, its memo is not.
+    std::fs::remove_dir_all(&out).unwrap();
+    std::fs::write(&out, "not a folder").unwrap();
+    std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
+    w.expect_all(&[
+        &[
+            "checkout_redesign: launch (clear_win), but the memo could not be written (1 error)",
+            "checkout_redesign.md",
+        ],
+        &["xos::io::write"],
+    ]);
+    assert!(
+        !w.seen.iter().any(|l| l.contains("invalid")),
+        "{}",
+        w.seen.join("\n")
+    );
+    // The spec, now broken, says that the last memo is gone.
+    std::fs::write(specs.join("checkout.xos"), SPEC.replace("rate(", "rat(")).unwrap();
+    w.expect_line(&["checkout.xos: invalid, 1 error; no memo written"]);
+    std::fs::remove_file(&out).unwrap();
+    std::fs::write(specs.join("checkout.xos"), SPEC).unwrap();
+    // Compared with the last memo written, which said hold.
+    w.expect_line(&["checkout_redesign: hold → launch (clear_win)"]);
+    wait_for_file(&out.join("checkout_redesign.md"), "LAUNCH");
+    w.assert_running();
+}
+
+#[test]
+fn an_empty_folder_is_watched_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("specs");
+    std::fs::create_dir(&specs).unwrap();
+    let out = dir.path().join("out");
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_line(&[
+        "no experiment specs under",
+        "specs",
+        "yet; watching for new ones",
+    ]);
+    std::fs::write(specs.join("checkout.csv"), FLAT).unwrap();
+    std::fs::write(specs.join("checkout.xos"), SPEC).unwrap();
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    w.assert_running();
 }
 
 #[test]

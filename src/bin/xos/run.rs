@@ -550,7 +550,7 @@ pub fn watch_command(args: &WatchArgs) -> CommandResult {
     watch(&args.paths, &options, &stop, |event| {
         outln!("{}", event.status_line());
         match &event {
-            WatchEvent::Failed { diagnostics, .. } => {
+            WatchEvent::Failed { diagnostics, .. } | WatchEvent::NotWritten { diagnostics, .. } => {
                 print_diagnostics(diagnostics, ErrorFormat::Human)
             }
             WatchEvent::Evaluated { warnings, .. } => {
