@@ -24,7 +24,7 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer, notify::Recursiv
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::output::{Format, render};
 use crate::plan::Verdict;
-use crate::{RunOptions, find_specs, run_once, write_atomic};
+use crate::{Durability, RunOptions, find_specs, run_once, stage_memo};
 
 /// Options of `xos watch`.
 #[derive(Clone, Debug)]
@@ -402,7 +402,9 @@ fn write_memo(
         options.format.extension()
     ));
     let decision = &outcome.report.decision;
-    if let Err(error) = write_atomic(&path, memo.as_bytes()) {
+    if let Err(error) =
+        stage_memo(&path, memo.as_bytes(), Durability::PerFile).and_then(crate::StagedWrite::commit)
+    {
         // The spec is fine; the memo is what failed.
         report(WatchEvent::NotWritten {
             time: now(),

@@ -1148,3 +1148,59 @@ fn a_covariate_that_determines_the_metric_is_a_health_warning() {
     assert!(!issues.contains("has no variance in"), "{issues}");
     assert_eq!(report["decision"]["verdict"], "hold");
 }
+
+// Kind 5 (writes): a symlink planted where a memo goes
+// (`memos/NAME.md -> ../../outside.txt`) made `xos run DIR --out` and
+// `xos.toml`'s `output` overwrite the file it led to, outside the repository.
+
+#[test]
+fn a_memo_is_never_written_through_a_planted_symlink() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = root.path().join("repo");
+    std::fs::create_dir_all(repo.join("memos")).unwrap();
+    std::fs::write(repo.join("checkout.xos"), SPEC).unwrap();
+    std::fs::write(repo.join("checkout.csv"), DATA).unwrap();
+    let outside = root.path().join("outside.txt");
+    std::fs::write(&outside, "PRECIOUS").unwrap();
+    let link = repo.join("memos/checkout_redesign.md");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let refused = |out: &Output| {
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+        let err = stderr(out);
+        assert!(err.contains("xos::io::memo_link"), "{err}");
+        assert!(
+            err.contains("cannot write the memo `memos/checkout_redesign.md`: it is a symlink to"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "PRECIOUS");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    };
+    refused(&xos(&repo, &["run", ".", "--out", "memos"]));
+    refused(&xos(&repo, &["run", "checkout.xos", "--out", "memos"]));
+    std::fs::write(repo.join("xos.toml"), "output = \"memos\"\n").unwrap();
+    refused(&xos(&repo, &["run", "."]));
+    // A link to a file inside the repository is refused all the same.
+    std::fs::write(repo.join("notes.md"), "NOTES").unwrap();
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("../notes.md", &link).unwrap();
+    let out = xos(&repo, &["run", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(repo.join("notes.md")).unwrap(),
+        "NOTES"
+    );
+    // Without the link the memo is written; `-o` names the user's own file,
+    // written through its link as before.
+    std::fs::remove_file(&link).unwrap();
+    let out = xos(&repo, &["run", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(&link).unwrap().contains("LAUNCH"));
+    std::os::unix::fs::symlink("notes.md", repo.join("mine.md")).unwrap();
+    let out = xos(&repo, &["run", "checkout.xos", "-o", "mine.md"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        std::fs::read_to_string(repo.join("notes.md"))
+            .unwrap()
+            .contains("LAUNCH")
+    );
+}

@@ -477,3 +477,29 @@ fn a_spec_linked_in_from_outside_later_is_refused_unread() {
         w.seen.join("\n")
     );
 }
+
+#[test]
+fn a_memo_is_never_written_through_a_planted_symlink() {
+    let (dir, specs, out) = setup();
+    std::fs::create_dir_all(&out).unwrap();
+    let outside = dir.path().join("outside.txt");
+    std::fs::write(&outside, "PRECIOUS").unwrap();
+    let link = out.join("checkout_redesign.md");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_all(&[
+        &["checkout_redesign: hold (otherwise), but the memo could not be written"],
+        &["xos::io::memo_link"],
+        &["cannot write the memo", "it is a symlink to"],
+    ]);
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "PRECIOUS");
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    // Once the link is gone, the next save writes the memo.
+    std::fs::remove_file(&link).unwrap();
+    std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
+    w.expect_line(&["checkout_redesign: launch (clear_win)"]);
+    wait_for_file(&link, "LAUNCH");
+    assert!(!std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "PRECIOUS");
+    w.assert_running();
+}

@@ -17,7 +17,7 @@ use xos::output::{Format, render};
 use xos::plan::Verdict;
 use xos::sample_size::{NoPlan, planned_sample};
 use xos::watch::{WatchEvent, WatchOptions, watch};
-use xos::{Durability, RunOptions, find_spec_sources, run_source, sync_filesystem};
+use xos::{Durability, Links, RunOptions, find_spec_sources, run_source, sync_filesystem};
 
 use crate::cli::{
     CommandResult, ErrorFormat, Exit, PlanArgs, PlanFormat, ReportFormat, RunArgs, RunFormat,
@@ -230,16 +230,22 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 .map(|memo| xos::text::terminal_safe(&memo).into_owned())
         };
         let file_name = format!("{}.{}", outcome.plan.name(), format.extension());
+        // `-o FILE` is the user's own file (a symlink there is written
+        // through); a memo named by xos in an output folder never is.
         let target = match (&args.output, &args.out, &outcome.plan.output()) {
-            (Some(file), _, _) => Some(file.clone()),
-            (None, Some(dir), _) => Some(dir.join(&file_name)),
+            (Some(file), _, _) => Some((file.clone(), Links::Follow)),
+            (None, Some(dir), _) => Some((dir.join(&file_name), Links::Refuse)),
             // A folder of specs with no `--out` goes to xos.toml's output folder.
-            (None, None, Some(dir)) if folder => Some(dir.join(&file_name)),
+            (None, None, Some(dir)) if folder => Some((dir.join(&file_name), Links::Refuse)),
             _ => None,
         };
         let memo = memo.map(|memo| match target {
-            Some(path) => Memo::File {
+            Some((path, Links::Follow)) => Memo::File {
                 staged: xos::stage_atomic(&path, memo.as_bytes(), durability),
+                path,
+            },
+            Some((path, Links::Refuse)) => Memo::File {
+                staged: xos::stage_memo(&path, memo.as_bytes(), durability),
                 path,
             },
             None => Memo::Stdout(memo),
