@@ -133,6 +133,8 @@ pub enum WatchEvent {
 
 impl WatchEvent {
     /// The one-line status: `12:00:01 checkout_redesign: hold → launch (clear_win)`.
+    /// Paths are shown inert ([`crate::text::shown_path`]): a file name
+    /// cannot act on the terminal or start a line of its own.
     pub fn status_line(&self) -> String {
         match self {
             WatchEvent::Evaluated {
@@ -154,7 +156,10 @@ impl WatchEvent {
                     Some(_) => format!("{} ({rule}), unchanged", verdict.as_str()),
                     None => format!("{} ({rule})", verdict.as_str()),
                 };
-                format!("{time} {experiment}: {change} · {}", memo.display())
+                format!(
+                    "{time} {experiment}: {change} · {}",
+                    crate::text::shown_path(memo)
+                )
             }
             WatchEvent::Failed {
                 time,
@@ -165,7 +170,7 @@ impl WatchEvent {
                 let errors = diagnostics.errors().count();
                 format!(
                     "{time} {}: invalid, {}; {}",
-                    spec.display(),
+                    crate::text::shown_path(spec),
                     crate::text::counted(errors, "error"),
                     kept_memo(kept.as_deref())
                 )
@@ -182,17 +187,17 @@ impl WatchEvent {
                 "{time} {experiment}: {} ({rule}), but the memo could not be written ({}) · {}",
                 verdict.as_str(),
                 crate::text::counted(diagnostics.errors().count(), "error"),
-                memo.display()
+                crate::text::shown_path(memo)
             ),
             WatchEvent::Missing { time, spec, kept } => format!(
                 "{time} {}: deleted, watched until it is written again; {}",
-                spec.display(),
+                crate::text::shown_path(spec),
                 kept_memo(kept.as_deref())
             ),
             WatchEvent::NoSpecs { time, folders } => {
                 let folders: Vec<String> = folders
                     .iter()
-                    .map(|f| format!("`{}`", f.display()))
+                    .map(|f| format!("`{}`", crate::text::shown_path(f)))
                     .collect();
                 format!(
                     "{time} no experiment specs under {} yet; watching for new ones",
@@ -200,9 +205,15 @@ impl WatchEvent {
                 )
             }
             WatchEvent::Removed { time, spec } => {
-                format!("{time} {}: deleted, no longer watched", spec.display())
+                format!(
+                    "{time} {}: deleted, no longer watched",
+                    crate::text::shown_path(spec)
+                )
             }
-            WatchEvent::WatchError { time, message } => format!("{time} watch error: {message}"),
+            WatchEvent::WatchError { time, message } => format!(
+                "{time} watch error: {}",
+                crate::text::terminal_safe(&crate::text::one_line(message))
+            ),
         }
     }
 }
@@ -211,7 +222,7 @@ impl WatchEvent {
 /// last one this watcher wrote is still there.
 fn kept_memo(kept: Option<&Path>) -> String {
     match kept {
-        Some(memo) => format!("keeping the last memo · {}", memo.display()),
+        Some(memo) => format!("keeping the last memo · {}", crate::text::shown_path(memo)),
         None => "no memo written".to_string(),
     }
 }

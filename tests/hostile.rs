@@ -1204,3 +1204,59 @@ fn a_memo_is_never_written_through_a_planted_symlink() {
             .contains("LAUNCH")
     );
 }
+
+// Kind 6 (file names): a spec's file name holding an OSC (window title),
+// an SGR escape, a bell and a line break was printed raw by `xos check DIR`
+// (in the excerpt's header) and `xos watch DIR` (in the status line), where
+// spec strings were already shown inert.
+
+/// A file name that would act on a terminal and forge a line of its own.
+const EVIL_NAME: &str = "evil\x1b]0;PWNED\x07\x1b[31mRED\nfake.xos";
+
+/// Whether `text` holds a control character that a terminal acts on, or
+/// the forged line `fake.xos` at the start of a line.
+fn acts_on_terminal(text: &str) -> bool {
+    text.contains(['\x1b', '\x07'])
+        || text
+            .lines()
+            .any(|line| line.trim_start().starts_with("fake.xos"))
+}
+
+#[test]
+fn file_names_are_printed_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("d");
+    std::fs::create_dir(&specs).unwrap();
+    // Unformatted (for `fmt --check`) and broken (for `check`).
+    std::fs::write(
+        specs.join(EVIL_NAME),
+        "experiment x {\n    data \"x.csv\"\n    variants {{ a 50% b 50% }\n    primary c = rate(c)\n}\n",
+    )
+    .unwrap();
+    let check = xos(dir.path(), &["check", "d"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    let err = stderr(&check);
+    assert!(err.contains("xos::parse::unclosed_brace"), "{err}");
+    assert!(err.contains("RED\\nfake.xos:3:14"), "{err}");
+    assert!(!acts_on_terminal(&err), "{err:?}");
+    // A good spec of that name: `fmt --check` names it, `run --fail-on` too.
+    std::fs::write(dir.path().join("checkout.csv"), DATA).unwrap();
+    std::fs::write(
+        specs.join(EVIL_NAME),
+        SPEC.replace("checkout.csv", "../checkout.csv")
+            .replace("\n}", "\n\n\n}"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("xos.toml"), "").unwrap();
+    let fmt = xos(dir.path(), &["fmt", "--check", "d"]);
+    assert_eq!(fmt.status.code(), Some(3), "{}", stderr(&fmt));
+    assert!(stdout(&fmt).contains("RED\\nfake.xos"), "{}", stdout(&fmt));
+    assert!(!acts_on_terminal(&stdout(&fmt)), "{:?}", stdout(&fmt));
+    let run = xos(
+        dir.path(),
+        &["run", "d", "--out", "m", "--fail-on", "launch"],
+    );
+    let err = stderr(&run);
+    assert!(err.contains("ended in launch"), "{err}");
+    assert!(!acts_on_terminal(&err), "{err:?}");
+}

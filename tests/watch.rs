@@ -503,3 +503,24 @@ fn a_memo_is_never_written_through_a_planted_symlink() {
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), "PRECIOUS");
     w.assert_running();
 }
+
+#[test]
+fn a_file_name_with_escapes_is_shown_inert() {
+    let (_dir, specs, out) = setup();
+    let evil = "evil\x1b]0;PWNED\x07\x1b[31mRED\nfake.xos";
+    std::fs::write(specs.join(evil), SPEC.replace("rate(", "rat(")).unwrap();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_all(&[
+        &["checkout_redesign: hold (otherwise)"],
+        &["RED\\nfake.xos: invalid, 1 error; no memo written"],
+        &["RED\\nfake.xos:4:26"],
+    ]);
+    assert!(
+        !w.seen
+            .iter()
+            .any(|l| l.contains(['\x1b', '\x07']) || l.trim_start().starts_with("fake.xos")),
+        "{:?}",
+        w.seen
+    );
+    w.assert_running();
+}

@@ -654,13 +654,17 @@ fn start(
                         report(ServeEvent::Status(format!(
                             "{} {}: deleted, no longer served",
                             now_rfc3339(),
-                            relative_name(&watcher_state.dir, &spec)
+                            crate::text::shown_path(Path::new(&relative_name(
+                                &watcher_state.dir,
+                                &spec
+                            )))
                         )));
                     }
                     SpecChange::WatchError { message } => {
                         report(ServeEvent::Status(format!(
-                            "{} watch error: {message}",
-                            now_rfc3339()
+                            "{} watch error: {}",
+                            now_rfc3339(),
+                            crate::text::terminal_safe(&crate::text::one_line(&message))
                         )));
                     }
                     SpecChange::Ready => {
@@ -693,7 +697,7 @@ fn start(
 /// One status line per evaluation: `2026-11-30T21:05:00Z checkout/checkout.xos:
 /// launch (clear_win)`.
 fn status_line(dir: &Path, spec: &Path, result: &Result<Outcome, Diagnostics>) -> String {
-    let shown = relative_name(dir, spec);
+    let shown = crate::text::shown_path(Path::new(&relative_name(dir, spec)));
     match result {
         Ok(outcome) => format!(
             "{} {shown}: {} ({})",

@@ -44,6 +44,8 @@ fn verdict_of(verdict: VerdictArg) -> Verdict {
 /// no single meaning.
 fn usage_error(message: String) -> ! {
     use clap::CommandFactory;
+    // The message may quote a path given on the command line.
+    let message = xos::text::terminal_safe(&xos::text::one_line(&message)).into_owned();
     crate::cli::Cli::command()
         .error(clap::error::ErrorKind::ArgumentConflict, message)
         .exit()
@@ -348,7 +350,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                     item.name,
                     item.verdict.as_str(),
                     item.rule,
-                    path.display()
+                    xos::text::shown_path(&path)
                 );
             }
             Delivered::Stdout(memo) if json_array => {
@@ -367,7 +369,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 lines,
                 "xos: `{}` ({}) ended in {}, which `--fail-on` lists",
                 item.name,
-                item.spec_path.display(),
+                xos::text::shown_path(&item.spec_path),
                 item.verdict.as_str()
             );
         } else if fail_on.contains(&Verdict::Rollback) && !item.rolled_back.is_empty() {
@@ -379,7 +381,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 lines,
                 "xos: `{}` ({}) ended in {} but rolls back {}, and `--fail-on` lists rollback",
                 item.name,
-                item.spec_path.display(),
+                xos::text::shown_path(&item.spec_path),
                 item.verdict.as_str(),
                 arms.join(", ")
             );
