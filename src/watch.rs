@@ -7,7 +7,9 @@
 //! ones dropped. Events are debounced; editor temp files and the memos the
 //! watcher writes itself are ignored. An invalid or missing input never stops
 //! the watcher and never replaces the last good memo: it is reported, and the
-//! next good evaluation recovers.
+//! next good evaluation recovers. Two specs declaring one experiment name
+//! (one memo file) are refused with the check of `xos run DIR`, neither
+//! memo written, until one is renamed or deleted.
 //!
 //! The library never prints: every evaluation is reported to a callback as a
 //! [`WatchEvent`], and the binary prints the status lines.
@@ -257,10 +259,20 @@ impl SpecState {
     }
 }
 
-/// What [`follow`] reports to its owner: one evaluation, a deleted spec, a
-/// problem of the file watcher, or the end of the first pass.
+/// What [`follow`] reports to its owner: a batch of evaluations about to
+/// start, one evaluation, a deleted spec, a problem of the file watcher, or
+/// the end of the first pass.
 #[derive(Debug)]
 pub enum SpecChange {
+    /// These specs are about to be evaluated (the first pass, or the specs
+    /// a change touched), each with the experiment name it declares now
+    /// ([`crate::check::declared_name`]; `None` when it does not parse, or
+    /// is a symlink leading out of its folder, which is never read): every
+    /// name is known before the first result of the batch is reported.
+    Evaluating {
+        /// The specs, [`normalize`]d, and their declared names.
+        specs: Vec<(PathBuf, Option<String>)>,
+    },
     /// `spec` was evaluated by [`run_once`] (after a change of one of its
     /// inputs, or in the first pass).
     Evaluated {
@@ -309,46 +321,38 @@ pub fn watch(
         templates: options.templates.clone(),
         allow_outside: options.allow_outside,
     };
-    let mut last: BTreeMap<PathBuf, Last> = BTreeMap::new();
+    let mut memos = Memos::default();
     let mut evaluated = 0_usize;
     follow(paths, &follow_options, stop, |change| match change {
+        SpecChange::Evaluating { specs } => {
+            for (spec, name) in specs {
+                // A result of this batch replaces what was held.
+                memos.held.remove(&spec);
+                match name {
+                    Some(name) => memos.names.insert(spec, name),
+                    None => memos.names.remove(&spec),
+                };
+            }
+            memos.release(options, &mut report)
+        }
         SpecChange::Evaluated { spec, result } => {
             evaluated += 1;
-            match *result {
-                // A bug while rendering one memo is reported like a bad spec.
-                Ok(outcome) => crate::diagnostic::catch_panic(|| {
-                    write_memo(&spec, outcome, options, &mut last, &mut report)
-                })
-                .unwrap_or_else(|bug| {
-                    report(failed(&spec, bug.at_path(&spec).into(), &last));
-                    None
-                }),
-                // A named spec that was deleted is watched until it is back.
-                Err(_) if std::fs::symlink_metadata(&spec).is_err() => {
-                    report(WatchEvent::Missing {
-                        time: now(),
-                        kept: kept(&spec, &last),
-                        spec,
-                    });
-                    None
-                }
-                Err(diagnostics) => {
-                    report(failed(&spec, diagnostics, &last));
-                    None
-                }
-            }
+            memos.evaluated(&spec, *result, options, &mut report)
         }
         SpecChange::Removed { spec } => {
-            last.remove(&spec);
+            memos.last.remove(&spec);
+            memos.names.remove(&spec);
+            memos.held.remove(&spec);
             report(WatchEvent::Removed { time: now(), spec });
-            None
+            // The name it declared may be unique again.
+            memos.release(options, &mut report)
         }
         SpecChange::WatchError { message } => {
             report(WatchEvent::WatchError {
                 time: now(),
                 message,
             });
-            None
+            Vec::new()
         }
         SpecChange::Ready => {
             if evaluated == 0 {
@@ -357,9 +361,120 @@ pub fn watch(
                     folders: paths.iter().filter(|p| p.is_dir()).cloned().collect(),
                 });
             }
-            None
+            Vec::new()
         }
     })
+}
+
+/// What the watcher keeps between evaluations to write memos: the last
+/// good evaluation of each spec, the experiment name each declares, and the
+/// evaluations held back because another spec declares the same name.
+#[derive(Default)]
+struct Memos {
+    last: BTreeMap<PathBuf, Last>,
+    names: BTreeMap<PathBuf, String>,
+    /// Good evaluations whose memo would clash with another spec's: written
+    /// once the name is theirs alone (the other renamed or deleted).
+    held: BTreeMap<PathBuf, crate::Outcome>,
+}
+
+impl Memos {
+    /// `xos::check::duplicate_experiment` for `spec`, declaring `name`, when
+    /// another watched spec declares it too: the check of `xos run DIR` and
+    /// `xos check DIR`, naming the first such spec in path order.
+    fn clash(&self, spec: &Path, name: &str) -> Option<Diagnostics> {
+        let other = self
+            .names
+            .iter()
+            .find(|(other, other_name)| other.as_path() != spec && other_name.as_str() == name)
+            .map(|(other, _)| other.clone())?;
+        Some(crate::check::unique_experiments(&[
+            (name.to_string(), other),
+            (name.to_string(), spec.to_path_buf()),
+        ]))
+    }
+
+    /// Reports one evaluation and writes its memo, unless its name clashes;
+    /// returns the memo written.
+    fn evaluated(
+        &mut self,
+        spec: &Path,
+        result: Result<crate::Outcome, Diagnostics>,
+        options: &WatchOptions,
+        report: &mut impl FnMut(WatchEvent),
+    ) -> Vec<PathBuf> {
+        match result {
+            Ok(outcome) => {
+                self.names
+                    .insert(spec.to_path_buf(), outcome.plan.name.clone());
+                if let Some(clash) = self.clash(spec, &outcome.plan.name) {
+                    // Neither memo is written while two specs claim it: the
+                    // last good one stays, whichever spec finished first.
+                    let mut diagnostics = outcome.warnings.clone();
+                    diagnostics.extend(clash);
+                    report(failed(spec, diagnostics, &self.last));
+                    self.held.insert(spec.to_path_buf(), outcome);
+                    return Vec::new();
+                }
+                self.deliver(spec, outcome, options, report)
+            }
+            // A named spec that was deleted is watched until it is back.
+            Err(_) if std::fs::symlink_metadata(spec).is_err() => {
+                report(WatchEvent::Missing {
+                    time: now(),
+                    kept: kept(spec, &self.last),
+                    spec: spec.to_path_buf(),
+                });
+                Vec::new()
+            }
+            Err(mut diagnostics) => {
+                if let Some(clash) = self.names.get(spec).and_then(|name| self.clash(spec, name)) {
+                    diagnostics.extend(clash);
+                }
+                report(failed(spec, diagnostics, &self.last));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Writes the memos held back for a clash that is gone; returns them.
+    fn release(
+        &mut self,
+        options: &WatchOptions,
+        report: &mut impl FnMut(WatchEvent),
+    ) -> Vec<PathBuf> {
+        let free: Vec<PathBuf> = self
+            .held
+            .iter()
+            .filter(|(spec, outcome)| self.clash(spec, &outcome.plan.name).is_none())
+            .map(|(spec, _)| spec.clone())
+            .collect();
+        let mut written = Vec::new();
+        for spec in free {
+            if let Some(outcome) = self.held.remove(&spec) {
+                written.extend(self.deliver(&spec, outcome, options, report));
+            }
+        }
+        written
+    }
+
+    /// [`write_memo`], a panic in it reported like a bad spec.
+    fn deliver(
+        &mut self,
+        spec: &Path,
+        outcome: crate::Outcome,
+        options: &WatchOptions,
+        report: &mut impl FnMut(WatchEvent),
+    ) -> Vec<PathBuf> {
+        let last = &mut self.last;
+        match crate::diagnostic::catch_panic(|| write_memo(spec, outcome, options, last, report)) {
+            Ok(written) => written.into_iter().collect(),
+            Err(bug) => {
+                report(failed(spec, bug.at_path(spec).into(), &self.last));
+                Vec::new()
+            }
+        }
+    }
 }
 
 /// The last memo written for `spec`, when it is still there.
@@ -461,13 +576,13 @@ fn write_memo(
 /// The watch loop behind `xos watch` and `xos serve`: evaluates every spec
 /// under `paths` with [`run_once`], then re-evaluates a spec whenever one
 /// of its inputs changes, and hands each result to `on_change` until `stop`
-/// is set. `on_change` returns the file it wrote, if any (a memo), which is
-/// then not taken for an input change.
+/// is set. `on_change` returns the files it wrote (memos), which are then
+/// not taken for input changes.
 pub fn follow(
     paths: &[PathBuf],
     options: &FollowOptions,
     stop: &AtomicBool,
-    mut on_change: impl FnMut(SpecChange) -> Option<PathBuf>,
+    mut on_change: impl FnMut(SpecChange) -> Vec<PathBuf>,
 ) -> Result<(), Diagnostic> {
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
     let mut debouncer = new_debouncer(options.debounce, None, tx).map_err(|err| {
@@ -525,7 +640,7 @@ pub fn follow(
     sync_watches(&mut debouncer, &specs, &roots, &mut watched);
     evaluate_specs(&all, &mut specs, options, &mut outputs, &mut on_change);
     sync_watches(&mut debouncer, &specs, &roots, &mut watched);
-    on_change(SpecChange::Ready);
+    outputs.extend(on_change(SpecChange::Ready).iter().map(|p| normalize(p)));
 
     while !stop.load(Ordering::SeqCst) {
         let batch = match rx.recv_timeout(Duration::from_millis(50)) {
@@ -565,7 +680,8 @@ pub fn follow(
                     dirty.insert(path.clone());
                 } else {
                     specs.remove(path);
-                    on_change(SpecChange::Removed { spec: path.clone() });
+                    let written = on_change(SpecChange::Removed { spec: path.clone() });
+                    outputs.extend(written.iter().map(|p| normalize(p)));
                 }
             } else if let Some(root) = roots.iter().find(|root| path.starts_with(root)) {
                 if is_spec_file && path.is_file() && crate::is_experiment(path) {
@@ -622,8 +738,11 @@ fn evaluate_specs(
     specs: &mut BTreeMap<PathBuf, SpecState>,
     options: &FollowOptions,
     outputs: &mut HashSet<PathBuf>,
-    on_change: &mut impl FnMut(SpecChange) -> Option<PathBuf>,
+    on_change: &mut impl FnMut(SpecChange) -> Vec<PathBuf>,
 ) {
+    if dirty.is_empty() {
+        return;
+    }
     let workers = std::thread::available_parallelism()
         .map_or(2, std::num::NonZeroUsize::get)
         .min(dirty.len());
@@ -631,6 +750,24 @@ fn evaluate_specs(
         .iter()
         .map(|spec| specs.get(spec).and_then(|state| state.root.clone()))
         .collect();
+    // The names first, on every core: the owner compares them across specs
+    // before any result of the batch arrives (a spec linked in from outside
+    // its folder is not read).
+    let named: Vec<(&PathBuf, &Option<PathBuf>)> = dirty.iter().zip(&roots).collect();
+    let names = crate::map_on_every_core(&named, |(spec, root)| {
+        let outside = root
+            .as_deref()
+            .is_some_and(|root| crate::outside_link(spec, root).is_some());
+        if outside {
+            None
+        } else {
+            crate::check::declared_name(spec)
+        }
+    });
+    let written = on_change(SpecChange::Evaluating {
+        specs: dirty.iter().cloned().zip(names).collect(),
+    });
+    outputs.extend(written.iter().map(|p| normalize(p)));
     if workers <= 1 {
         for (spec, root) in dirty.iter().zip(&roots) {
             let result = evaluate(spec, root.as_deref(), options);
@@ -697,7 +834,7 @@ fn record(
     specs: &mut BTreeMap<PathBuf, SpecState>,
     options: &FollowOptions,
     outputs: &mut HashSet<PathBuf>,
-    on_change: &mut impl FnMut(SpecChange) -> Option<PathBuf>,
+    on_change: &mut impl FnMut(SpecChange) -> Vec<PathBuf>,
 ) {
     let Some(state) = specs.get_mut(spec) else {
         return;
@@ -749,9 +886,7 @@ fn record(
         spec: spec.to_path_buf(),
         result: Box::new(result),
     });
-    if let Some(path) = written {
-        outputs.insert(normalize(&path));
-    }
+    outputs.extend(written.iter().map(|p| normalize(p)));
 }
 
 /// Watches the parent folder of every input, and stops watching folders no

@@ -524,3 +524,61 @@ fn a_file_name_with_escapes_is_shown_inert() {
     );
     w.assert_running();
 }
+
+#[test]
+fn two_specs_of_one_experiment_are_refused_until_one_is_renamed() {
+    let (_dir, specs, out) = setup();
+    // A copy of the spec, reading other data: its memo would go to the
+    // same file, whichever finished last.
+    std::fs::write(specs.join("win.csv"), WIN).unwrap();
+    let copy = SPEC.replace("checkout.csv", "win.csv");
+    std::fs::write(specs.join("copy.xos"), &copy).unwrap();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_all(&[
+        &["checkout.xos: invalid, 1 error; no memo written"],
+        &["copy.xos: invalid, 1 error; no memo written"],
+        &[
+            "experiment `checkout_redesign` is also declared in",
+            "copy.xos",
+        ],
+        &[
+            "experiment `checkout_redesign` is also declared in",
+            "checkout.xos",
+        ],
+    ]);
+    assert!(!out.join("checkout_redesign.md").exists());
+    // Renamed: the held evaluation of the other spec is written, and each
+    // memo holds its own spec's decision.
+    std::fs::write(
+        specs.join("copy.xos"),
+        copy.replace("checkout_redesign", "renamed_copy"),
+    )
+    .unwrap();
+    w.expect_all(&[
+        &["checkout_redesign: hold (otherwise)"],
+        &["renamed_copy: launch (clear_win)"],
+    ]);
+    assert!(wait_for_file(&out.join("checkout_redesign.md"), "HOLD").contains("HOLD"));
+    assert!(wait_for_file(&out.join("renamed_copy.md"), "LAUNCH").contains("LAUNCH"));
+    // A copy made while watching is refused; the last good memo stays.
+    std::fs::write(specs.join("again.xos"), &copy).unwrap();
+    w.expect_all(&[
+        &["again.xos: invalid, 1 error; no memo written"],
+        &[
+            "experiment `checkout_redesign` is also declared in",
+            "checkout.xos",
+        ],
+    ]);
+    assert!(
+        std::fs::read_to_string(out.join("checkout_redesign.md"))
+            .unwrap()
+            .contains("HOLD")
+    );
+    // Deleted, the name is the original's alone again.
+    std::fs::remove_file(specs.join("again.xos")).unwrap();
+    w.expect_line(&["again.xos: deleted, no longer watched"]);
+    std::fs::write(specs.join("checkout.csv"), HARM).unwrap();
+    w.expect_line(&["checkout_redesign: hold → rollback"]);
+    wait_for_file(&out.join("checkout_redesign.md"), "ROLL BACK");
+    w.assert_running();
+}

@@ -367,6 +367,17 @@ fn finish<T>(value: Option<T>, diagnostics: Diagnostics) -> Result<(T, Diagnosti
     }
 }
 
+/// The experiment name the spec at `path` declares, if it reads and
+/// parses (whether or not it checks): the name its memo would take, which
+/// `xos watch` and `xos serve` compare across specs.
+pub fn declared_name(path: &Path) -> Option<String> {
+    let source = read_source(path).ok()?;
+    match parse::parse(&source) {
+        Ok(ast::File::Experiment(experiment)) => Some(experiment.name.name),
+        _ => None,
+    }
+}
+
 /// Experiment names must be unique among the specs of one run or check:
 /// memos are named after the experiment (`OUT/NAME.md`), so two specs of one
 /// name (a spec copied to start a new one) would write one memo over the

@@ -197,7 +197,7 @@ impl AppState {
         let declared_name = match &evaluated {
             Ok(evaluated) => Some(evaluated.report.experiment.clone()),
             Err(_) if self.leads_outside(spec) => None,
-            Err(_) => declared_name(spec),
+            Err(_) => crate::check::declared_name(spec),
         };
         let Ok(mut store) = self.store.write() else {
             return;
@@ -287,15 +287,6 @@ fn announced(store: &Store, before: Vec<Entry>, spec: &Path) -> (Vec<Change>, Ve
         current.push(Change::of(now));
     }
     (removed, current)
-}
-
-/// The experiment name the spec at `path` declares, if it parses.
-fn declared_name(path: &Path) -> Option<String> {
-    let source = crate::check::read_source(path).ok()?;
-    match crate::syntax::parse::parse(&source) {
-        Ok(crate::syntax::ast::File::Experiment(experiment)) => Some(experiment.name.name),
-        _ => None,
-    }
 }
 
 /// The JSON report and both memos of an outcome; its warnings with paths
@@ -670,8 +661,11 @@ fn start(
                     SpecChange::Ready => {
                         let _ = ready.send(Ok(()));
                     }
+                    // Serve keys a repeated name by its path (`Store::reassign`).
+                    SpecChange::Evaluating { .. } => {}
                 }
-                None
+                // Serve writes no file.
+                Vec::new()
             });
             if let Err(diagnostic) = result {
                 let _ = ready_tx.send(Err(diagnostic));
