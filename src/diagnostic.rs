@@ -762,15 +762,24 @@ fn touches_long_line(diagnostic: &Diagnostic) -> bool {
 pub const MAX_TEXT_CHARS: usize = 512;
 
 /// Whether a text of `diagnostic` is too long to print whole, or holds a
-/// control character a terminal would act on (an ANSI escape in a name).
+/// control character a terminal would act on (an ANSI escape in a name), or
+/// its message, a label or the path of its file holds one or a line break
+/// (a file name can hold anything but `/` and NUL).
 fn has_long_text(diagnostic: &Diagnostic) -> bool {
     let unsafe_text = |text: &str| {
         text.len() > MAX_TEXT_CHARS
             || matches!(crate::text::terminal_safe(text), std::borrow::Cow::Owned(_))
     };
-    unsafe_text(&diagnostic.message)
+    let unsafe_line = |text: &str| unsafe_text(text) || text.contains(['\n', '\r']);
+    let unsafe_path = |path: &Path| crate::text::shown_path(path) != path.display().to_string();
+    unsafe_line(&diagnostic.message)
         || diagnostic.help.as_deref().is_some_and(unsafe_text)
-        || diagnostic.labels.iter().any(|l| unsafe_text(&l.text))
+        || diagnostic.labels.iter().any(|l| unsafe_line(&l.text))
+        || diagnostic.path.as_deref().is_some_and(unsafe_path)
+        || diagnostic
+            .source
+            .as_ref()
+            .is_some_and(|s| unsafe_path(&s.path))
         || diagnostic.source.as_ref().is_some_and(|s| {
             let shown = shown_region(&s.text, &diagnostic.labels);
             matches!(
@@ -809,25 +818,32 @@ fn shown_region<'a>(text: &'a str, labels: &[Label]) -> &'a str {
     &text[start..end]
 }
 
-/// The diagnostic with its texts elided and made terminal-safe, and its
-/// source's control characters replaced in place (spans still hold).
+/// The diagnostic with its texts elided and made terminal-safe (the
+/// message, the labels and the paths on one line), and its source's
+/// control characters replaced in place (spans still hold).
 fn with_elided_text(diagnostic: &Diagnostic) -> Diagnostic {
     let clean = |text: &str| crate::text::terminal_safe(&elide(text)).into_owned();
+    let clean_line = |text: &str| clean(&crate::text::one_line(text));
+    let shown = |path: &Path| PathBuf::from(crate::text::shown_path(path));
     let mut d = diagnostic.clone();
-    d.message = clean(&d.message);
+    d.message = clean_line(&d.message);
     d.help = d.help.as_deref().map(clean);
     for label in &mut d.labels {
-        label.text = clean(&label.text);
+        label.text = clean_line(&label.text);
     }
-    if let Some(source) = &d.source
-        && let std::borrow::Cow::Owned(text) = crate::text::terminal_safe_in_place(&source.text)
-    {
-        d.source = Some(SourceFile::quoted(
-            &source.path,
-            text,
-            source.first_line,
-            source.quote,
-        ));
+    d.path = d.path.as_deref().map(shown);
+    if let Some(source) = &d.source {
+        let path = shown(&source.path);
+        let text = crate::text::terminal_safe_in_place(&source.text);
+        // The text is copied only when something in it or its name changes.
+        if matches!(text, std::borrow::Cow::Owned(_)) || path != source.path {
+            d.source = Some(SourceFile::quoted(
+                path,
+                text,
+                source.first_line,
+                source.quote,
+            ));
+        }
     }
     d
 }

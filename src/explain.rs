@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use crate::numbers;
+use crate::text::shown_path;
 
 use crate::plan::{
     Correction, Direction, Effect, Metric, MetricKind, Missing, Plan, PolicyOrigin, Reason,
@@ -33,15 +34,15 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
     if let Some(hypothesis) = &plan.hypothesis {
         writeln!(out, "hypothesis  {hypothesis}")?;
     }
-    writeln!(out, "spec        {}", plan.spec_path.display())?;
+    writeln!(out, "spec        {}", shown_path(&plan.spec_path))?;
     if let Some(config) = &plan.config {
-        writeln!(out, "config      {}", config.display())?;
+        writeln!(out, "config      {}", shown_path(config))?;
     }
 
     let data = &plan.data;
     writeln!(out)?;
     writeln!(out, "data")?;
-    writeln!(out, "  file            {}", data.path.display())?;
+    writeln!(out, "  file            {}", shown_path(&data.path))?;
     let shape = match data.shape {
         Shape::Aggregated => "aggregated (one row per variant)",
         Shape::Rows => "rows (one row per unit)",
@@ -272,7 +273,7 @@ fn write_plan(out: &mut String, plan: &Plan) -> std::fmt::Result {
     let policy = &plan.policy;
     let origin = match &policy.origin {
         PolicyOrigin::BuiltIn => "built in".to_string(),
-        PolicyOrigin::File(path) => path.display().to_string(),
+        PolicyOrigin::File(path) => shown_path(path),
     };
     writeln!(out)?;
     writeln!(

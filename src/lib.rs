@@ -247,6 +247,34 @@ impl StagedWrite {
     }
 }
 
+/// What a write does when the file's path is a symlink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Links {
+    /// Write the file the link leads to and keep the link: for a file the
+    /// user named (`xos fmt link.xos`, `xos run -o link.md`).
+    Follow,
+    /// Refuse with `xos::io::memo_link`, writing nothing: for a memo, whose
+    /// name xos chose in an output folder, where a planted link could make
+    /// xos overwrite any file the user can write.
+    Refuse,
+}
+
+/// [`stage_atomic`] of a memo named by xos (`OUT/NAME.md`): a symlink at
+/// `path` is refused ([`Links::Refuse`]), whatever it leads to. A link
+/// planted after this check is replaced by the commit's rename, never
+/// written through.
+///
+/// # Errors
+/// `xos::io::memo_link` at `path` when it is a symlink, naming where it
+/// leads; otherwise those of [`stage_atomic`].
+pub fn stage_memo(
+    path: &Path,
+    contents: &[u8],
+    durability: Durability,
+) -> Result<StagedWrite, Diagnostic> {
+    stage(path, contents, durability, Links::Refuse)
+}
+
 /// The first half of [`write_atomic_with`]: `contents` written (and, with
 /// [`Durability::PerFile`], synced) to a temporary file in `path`'s folder,
 /// which [`StagedWrite::commit`] renames to `path`. `xos run` stages every
@@ -266,6 +294,16 @@ pub fn stage_atomic(
     contents: &[u8],
     durability: Durability,
 ) -> Result<StagedWrite, Diagnostic> {
+    stage(path, contents, durability, Links::Follow)
+}
+
+/// [`stage_atomic`] and [`stage_memo`], which differ in `links`.
+fn stage(
+    path: &Path,
+    contents: &[u8],
+    durability: Durability,
+    links: Links,
+) -> Result<StagedWrite, Diagnostic> {
     let fail = |err: std::io::Error| write_error(path, err);
     // One `lstat` tells a symlink (`xos fmt` of a linked spec: rewrite the
     // file it points to, keep the link) and the permissions to keep.
@@ -273,6 +311,9 @@ pub fn stage_atomic(
     // folder run commits nothing when one memo cannot be written.
     let folder = || fail(std::io::ErrorKind::IsADirectory.into());
     let (path, permissions) = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() && links == Links::Refuse => {
+            return Err(memo_link(path));
+        }
         Ok(meta) if meta.file_type().is_symlink() => {
             let resolved = std::fs::canonicalize(path).map_err(fail)?;
             let meta = std::fs::metadata(&resolved).ok();
@@ -377,6 +418,27 @@ pub(crate) fn locked<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `xos::io::memo_link`: the memo's path `link` is a symlink.
+fn memo_link(link: &Path) -> Diagnostic {
+    let target = std::fs::read_link(link).map_or_else(
+        |_| "another file".to_string(),
+        |target| format!("`{}`", target.display()),
+    );
+    Diagnostic::error(
+        "xos::io::memo_link",
+        format!(
+            "cannot write the memo `{}`: it is a symlink to {target}",
+            link.display()
+        ),
+    )
+    .at_path(link)
+    .help(
+        "a memo is never written through a symlink, so that a link planted in an output folder \
+         cannot make xos overwrite another file (outside the repository); remove the link \
+         (`xos run SPEC -o FILE` writes through a link named on the command line)",
+    )
 }
 
 /// `xos::io::write` at `path`, with the OS error as its help.

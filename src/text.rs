@@ -104,6 +104,16 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(text.replace('\n', "\\n").replace('\r', "\\r"))
 }
 
+/// A path as xos prints it on a terminal: [`one_line`], then
+/// [`terminal_safe`], so that a file name holding an escape sequence (a new
+/// window title, a colour), a bell or a line break (a fake status line) is
+/// shown inert. Every path printed on standard output or standard error goes
+/// through this; JSON output keeps the path itself (JSON escapes it).
+pub fn shown_path(path: &std::path::Path) -> String {
+    let shown = path.display().to_string();
+    terminal_safe(&one_line(&shown)).into_owned()
+}
+
 /// Longest piece of a data file (or of a file that does not parse as what
 /// it was named for) that a message quotes, in characters: the offending
 /// token, never a line of `/etc/passwd` or an environment of

@@ -7,7 +7,9 @@
 //! ones dropped. Events are debounced; editor temp files and the memos the
 //! watcher writes itself are ignored. An invalid or missing input never stops
 //! the watcher and never replaces the last good memo: it is reported, and the
-//! next good evaluation recovers.
+//! next good evaluation recovers. Two specs declaring one experiment name
+//! (one memo file) are refused with the check of `xos run DIR`, neither
+//! memo written, until one is renamed or deleted.
 //!
 //! The library never prints: every evaluation is reported to a callback as a
 //! [`WatchEvent`], and the binary prints the status lines.
@@ -24,7 +26,7 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer, notify::Recursiv
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::output::{Format, render};
 use crate::plan::Verdict;
-use crate::{RunOptions, find_specs, run_once, write_atomic};
+use crate::{Durability, RunOptions, find_specs, run_once, stage_memo};
 
 /// Options of `xos watch`.
 #[derive(Clone, Debug)]
@@ -66,8 +68,8 @@ pub enum WatchEvent {
         /// Warnings of the spec and its policy.
         warnings: Diagnostics,
     },
-    /// The spec, its policy or its data is invalid (or missing); the last
-    /// good memo is kept.
+    /// The spec, its policy or its data is invalid (or missing); no memo
+    /// was written, and the last one written is left as it is.
     Failed {
         /// Time of day, UTC, `HH:MM:SS`.
         time: String,
@@ -75,6 +77,45 @@ pub enum WatchEvent {
         spec: PathBuf,
         /// Every problem found, errors and warnings.
         diagnostics: Diagnostics,
+        /// The last memo this watcher wrote for the spec, when it is still
+        /// there.
+        kept: Option<PathBuf>,
+    },
+    /// The spec was evaluated, but its memo could not be written (the
+    /// output folder is a file, the disk is full).
+    NotWritten {
+        /// Time of day, UTC, `HH:MM:SS`.
+        time: String,
+        /// The spec's path.
+        spec: PathBuf,
+        /// The experiment's name.
+        experiment: String,
+        /// The overall verdict.
+        verdict: Verdict,
+        /// The rule that decided (`otherwise` for the fallback).
+        rule: String,
+        /// Where the memo was to be written.
+        memo: PathBuf,
+        /// Why it could not be written.
+        diagnostics: Diagnostics,
+    },
+    /// A spec named on the command line was deleted; it stays watched and
+    /// is evaluated again when it is written back.
+    Missing {
+        /// Time of day, UTC, `HH:MM:SS`.
+        time: String,
+        /// The spec's path.
+        spec: PathBuf,
+        /// The last memo this watcher wrote for the spec, when it is still
+        /// there.
+        kept: Option<PathBuf>,
+    },
+    /// The folders given hold no spec yet; new ones are picked up.
+    NoSpecs {
+        /// Time of day, UTC, `HH:MM:SS`.
+        time: String,
+        /// The folders watched.
+        folders: Vec<PathBuf>,
     },
     /// The spec was deleted and is no longer watched.
     Removed {
@@ -94,6 +135,8 @@ pub enum WatchEvent {
 
 impl WatchEvent {
     /// The one-line status: `12:00:01 checkout_redesign: hold → launch (clear_win)`.
+    /// Paths are shown inert ([`crate::text::shown_path`]): a file name
+    /// cannot act on the terminal or start a line of its own.
     pub fn status_line(&self) -> String {
         match self {
             WatchEvent::Evaluated {
@@ -115,26 +158,83 @@ impl WatchEvent {
                     Some(_) => format!("{} ({rule}), unchanged", verdict.as_str()),
                     None => format!("{} ({rule})", verdict.as_str()),
                 };
-                format!("{time} {experiment}: {change} · {}", memo.display())
+                format!(
+                    "{time} {experiment}: {change} · {}",
+                    crate::text::shown_path(memo)
+                )
             }
             WatchEvent::Failed {
                 time,
                 spec,
                 diagnostics,
+                kept,
             } => {
                 let errors = diagnostics.errors().count();
                 format!(
-                    "{time} {}: invalid, {errors} error{}; keeping the last memo",
-                    spec.display(),
-                    if errors == 1 { "" } else { "s" }
+                    "{time} {}: invalid, {}; {}",
+                    crate::text::shown_path(spec),
+                    crate::text::counted(errors, "error"),
+                    kept_memo(kept.as_deref())
+                )
+            }
+            WatchEvent::NotWritten {
+                time,
+                experiment,
+                verdict,
+                rule,
+                memo,
+                diagnostics,
+                ..
+            } => format!(
+                "{time} {experiment}: {} ({rule}), but the memo could not be written ({}) · {}",
+                verdict.as_str(),
+                crate::text::counted(diagnostics.errors().count(), "error"),
+                crate::text::shown_path(memo)
+            ),
+            WatchEvent::Missing { time, spec, kept } => format!(
+                "{time} {}: deleted, watched until it is written again; {}",
+                crate::text::shown_path(spec),
+                kept_memo(kept.as_deref())
+            ),
+            WatchEvent::NoSpecs { time, folders } => {
+                let folders: Vec<String> = folders
+                    .iter()
+                    .map(|f| format!("`{}`", crate::text::shown_path(f)))
+                    .collect();
+                format!(
+                    "{time} no experiment specs under {} yet; watching for new ones",
+                    folders.join(", ")
                 )
             }
             WatchEvent::Removed { time, spec } => {
-                format!("{time} {}: deleted, no longer watched", spec.display())
+                format!(
+                    "{time} {}: deleted, no longer watched",
+                    crate::text::shown_path(spec)
+                )
             }
-            WatchEvent::WatchError { time, message } => format!("{time} watch error: {message}"),
+            WatchEvent::WatchError { time, message } => format!(
+                "{time} watch error: {}",
+                crate::text::terminal_safe(&crate::text::one_line(message))
+            ),
         }
     }
+}
+
+/// The end of a status line about a spec that wrote no memo: whether the
+/// last one this watcher wrote is still there.
+fn kept_memo(kept: Option<&Path>) -> String {
+    match kept {
+        Some(memo) => format!("keeping the last memo · {}", crate::text::shown_path(memo)),
+        None => "no memo written".to_string(),
+    }
+}
+
+/// The last good evaluation of a spec: its verdict, its rule and where its
+/// memo went.
+struct Last {
+    verdict: Verdict,
+    rule: String,
+    memo: PathBuf,
 }
 
 /// The state of one watched spec.
@@ -159,10 +259,20 @@ impl SpecState {
     }
 }
 
-/// What [`follow`] reports to its owner: one evaluation, a deleted spec, a
-/// problem of the file watcher, or the end of the first pass.
+/// What [`follow`] reports to its owner: a batch of evaluations about to
+/// start, one evaluation, a deleted spec, a problem of the file watcher, or
+/// the end of the first pass.
 #[derive(Debug)]
 pub enum SpecChange {
+    /// These specs are about to be evaluated (the first pass, or the specs
+    /// a change touched), each with the experiment name it declares now
+    /// ([`crate::check::declared_name`]; `None` when it does not parse, or
+    /// is a symlink leading out of its folder, which is never read): every
+    /// name is known before the first result of the batch is reported.
+    Evaluating {
+        /// The specs, [`normalize`]d, and their declared names.
+        specs: Vec<(PathBuf, Option<String>)>,
+    },
     /// `spec` was evaluated by [`run_once`] (after a change of one of its
     /// inputs, or in the first pass).
     Evaluated {
@@ -211,44 +321,177 @@ pub fn watch(
         templates: options.templates.clone(),
         allow_outside: options.allow_outside,
     };
-    let mut last: BTreeMap<PathBuf, (Verdict, String)> = BTreeMap::new();
+    let mut memos = Memos::default();
+    let mut evaluated = 0_usize;
     follow(paths, &follow_options, stop, |change| match change {
-        SpecChange::Evaluated { spec, result } => match *result {
-            // A bug while rendering one memo is reported like a bad spec.
-            Ok(outcome) => crate::diagnostic::catch_panic(|| {
-                write_memo(&spec, outcome, options, &mut last, &mut report)
-            })
-            .unwrap_or_else(|bug| {
-                report(WatchEvent::Failed {
-                    time: now(),
-                    spec: spec.clone(),
-                    diagnostics: bug.at_path(&spec).into(),
-                });
-                None
-            }),
-            Err(diagnostics) => {
-                report(WatchEvent::Failed {
-                    time: now(),
-                    spec,
-                    diagnostics,
-                });
-                None
+        SpecChange::Evaluating { specs } => {
+            for (spec, name) in specs {
+                // A result of this batch replaces what was held.
+                memos.held.remove(&spec);
+                match name {
+                    Some(name) => memos.names.insert(spec, name),
+                    None => memos.names.remove(&spec),
+                };
             }
-        },
+            memos.release(options, &mut report)
+        }
+        SpecChange::Evaluated { spec, result } => {
+            evaluated += 1;
+            memos.evaluated(&spec, *result, options, &mut report)
+        }
         SpecChange::Removed { spec } => {
-            last.remove(&spec);
+            memos.last.remove(&spec);
+            memos.names.remove(&spec);
+            memos.held.remove(&spec);
             report(WatchEvent::Removed { time: now(), spec });
-            None
+            // The name it declared may be unique again.
+            memos.release(options, &mut report)
         }
         SpecChange::WatchError { message } => {
             report(WatchEvent::WatchError {
                 time: now(),
                 message,
             });
-            None
+            Vec::new()
         }
-        SpecChange::Ready => None,
+        SpecChange::Ready => {
+            if evaluated == 0 {
+                report(WatchEvent::NoSpecs {
+                    time: now(),
+                    folders: paths.iter().filter(|p| p.is_dir()).cloned().collect(),
+                });
+            }
+            Vec::new()
+        }
     })
+}
+
+/// What the watcher keeps between evaluations to write memos: the last
+/// good evaluation of each spec, the experiment name each declares, and the
+/// evaluations held back because another spec declares the same name.
+#[derive(Default)]
+struct Memos {
+    last: BTreeMap<PathBuf, Last>,
+    names: BTreeMap<PathBuf, String>,
+    /// Good evaluations whose memo would clash with another spec's: written
+    /// once the name is theirs alone (the other renamed or deleted).
+    held: BTreeMap<PathBuf, crate::Outcome>,
+}
+
+impl Memos {
+    /// `xos::check::duplicate_experiment` for `spec`, declaring `name`, when
+    /// another watched spec declares it too: the check of `xos run DIR` and
+    /// `xos check DIR`, naming the first such spec in path order.
+    fn clash(&self, spec: &Path, name: &str) -> Option<Diagnostics> {
+        let other = self
+            .names
+            .iter()
+            .find(|(other, other_name)| other.as_path() != spec && other_name.as_str() == name)
+            .map(|(other, _)| other.clone())?;
+        Some(crate::check::unique_experiments(&[
+            (name.to_string(), other),
+            (name.to_string(), spec.to_path_buf()),
+        ]))
+    }
+
+    /// Reports one evaluation and writes its memo, unless its name clashes;
+    /// returns the memo written.
+    fn evaluated(
+        &mut self,
+        spec: &Path,
+        result: Result<crate::Outcome, Diagnostics>,
+        options: &WatchOptions,
+        report: &mut impl FnMut(WatchEvent),
+    ) -> Vec<PathBuf> {
+        match result {
+            Ok(outcome) => {
+                self.names
+                    .insert(spec.to_path_buf(), outcome.plan.name.clone());
+                if let Some(clash) = self.clash(spec, &outcome.plan.name) {
+                    // Neither memo is written while two specs claim it: the
+                    // last good one stays, whichever spec finished first.
+                    let mut diagnostics = outcome.warnings.clone();
+                    diagnostics.extend(clash);
+                    report(failed(spec, diagnostics, &self.last));
+                    self.held.insert(spec.to_path_buf(), outcome);
+                    return Vec::new();
+                }
+                self.deliver(spec, outcome, options, report)
+            }
+            // A named spec that was deleted is watched until it is back.
+            Err(_) if std::fs::symlink_metadata(spec).is_err() => {
+                report(WatchEvent::Missing {
+                    time: now(),
+                    kept: kept(spec, &self.last),
+                    spec: spec.to_path_buf(),
+                });
+                Vec::new()
+            }
+            Err(mut diagnostics) => {
+                if let Some(clash) = self.names.get(spec).and_then(|name| self.clash(spec, name)) {
+                    diagnostics.extend(clash);
+                }
+                report(failed(spec, diagnostics, &self.last));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Writes the memos held back for a clash that is gone; returns them.
+    fn release(
+        &mut self,
+        options: &WatchOptions,
+        report: &mut impl FnMut(WatchEvent),
+    ) -> Vec<PathBuf> {
+        let free: Vec<PathBuf> = self
+            .held
+            .iter()
+            .filter(|(spec, outcome)| self.clash(spec, &outcome.plan.name).is_none())
+            .map(|(spec, _)| spec.clone())
+            .collect();
+        let mut written = Vec::new();
+        for spec in free {
+            if let Some(outcome) = self.held.remove(&spec) {
+                written.extend(self.deliver(&spec, outcome, options, report));
+            }
+        }
+        written
+    }
+
+    /// [`write_memo`], a panic in it reported like a bad spec.
+    fn deliver(
+        &mut self,
+        spec: &Path,
+        outcome: crate::Outcome,
+        options: &WatchOptions,
+        report: &mut impl FnMut(WatchEvent),
+    ) -> Vec<PathBuf> {
+        let last = &mut self.last;
+        match crate::diagnostic::catch_panic(|| write_memo(spec, outcome, options, last, report)) {
+            Ok(written) => written.into_iter().collect(),
+            Err(bug) => {
+                report(failed(spec, bug.at_path(spec).into(), &self.last));
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// The last memo written for `spec`, when it is still there.
+fn kept(spec: &Path, last: &BTreeMap<PathBuf, Last>) -> Option<PathBuf> {
+    last.get(spec)
+        .map(|last| last.memo.clone())
+        .filter(|memo| std::fs::symlink_metadata(memo).is_ok())
+}
+
+/// [`WatchEvent::Failed`] for `spec`, now.
+fn failed(spec: &Path, diagnostics: Diagnostics, last: &BTreeMap<PathBuf, Last>) -> WatchEvent {
+    WatchEvent::Failed {
+        time: now(),
+        spec: spec.to_path_buf(),
+        diagnostics,
+        kept: kept(spec, last),
+    }
 }
 
 /// Renders and writes the memo of an evaluated spec; returns the memo's
@@ -257,7 +500,7 @@ fn write_memo(
     spec: &Path,
     outcome: crate::Outcome,
     options: &WatchOptions,
-    last: &mut BTreeMap<PathBuf, (Verdict, String)>,
+    last: &mut BTreeMap<PathBuf, Last>,
     report: &mut impl FnMut(WatchEvent),
 ) -> Option<PathBuf> {
     let templates = options
@@ -267,11 +510,7 @@ fn write_memo(
     let memo = match render(&outcome.report, options.format, templates.as_deref()) {
         Ok(memo) => crate::text::terminal_safe(&memo).into_owned(),
         Err(error) => {
-            report(WatchEvent::Failed {
-                time: now(),
-                spec: spec.to_path_buf(),
-                diagnostics: error.into(),
-            });
+            report(failed(spec, error.into(), last));
             return None;
         }
     };
@@ -288,19 +527,32 @@ fn write_memo(
         outcome.plan.name,
         options.format.extension()
     ));
-    if let Err(error) = write_atomic(&path, memo.as_bytes()) {
-        report(WatchEvent::Failed {
+    let decision = &outcome.report.decision;
+    if let Err(error) =
+        stage_memo(&path, memo.as_bytes(), Durability::PerFile).and_then(crate::StagedWrite::commit)
+    {
+        // The spec is fine; the memo is what failed.
+        report(WatchEvent::NotWritten {
             time: now(),
             spec: spec.to_path_buf(),
+            experiment: outcome.plan.name.clone(),
+            verdict: decision.verdict,
+            rule: decision.rule.clone(),
+            memo: path.clone(),
             diagnostics: error.into(),
         });
         return Some(path);
     }
-    let decision = &outcome.report.decision;
-    let previous = last.insert(
-        spec.to_path_buf(),
-        (decision.verdict, decision.rule.clone()),
-    );
+    let previous = last
+        .insert(
+            spec.to_path_buf(),
+            Last {
+                verdict: decision.verdict,
+                rule: decision.rule.clone(),
+                memo: path.clone(),
+            },
+        )
+        .map(|last| (last.verdict, last.rule));
     let mut warnings = outcome.warnings;
     // Once per spec: watching a single-look spec invites peeking.
     if previous.is_none()
@@ -324,13 +576,13 @@ fn write_memo(
 /// The watch loop behind `xos watch` and `xos serve`: evaluates every spec
 /// under `paths` with [`run_once`], then re-evaluates a spec whenever one
 /// of its inputs changes, and hands each result to `on_change` until `stop`
-/// is set. `on_change` returns the file it wrote, if any (a memo), which is
-/// then not taken for an input change.
+/// is set. `on_change` returns the files it wrote (memos), which are then
+/// not taken for input changes.
 pub fn follow(
     paths: &[PathBuf],
     options: &FollowOptions,
     stop: &AtomicBool,
-    mut on_change: impl FnMut(SpecChange) -> Option<PathBuf>,
+    mut on_change: impl FnMut(SpecChange) -> Vec<PathBuf>,
 ) -> Result<(), Diagnostic> {
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
     let mut debouncer = new_debouncer(options.debounce, None, tx).map_err(|err| {
@@ -388,7 +640,7 @@ pub fn follow(
     sync_watches(&mut debouncer, &specs, &roots, &mut watched);
     evaluate_specs(&all, &mut specs, options, &mut outputs, &mut on_change);
     sync_watches(&mut debouncer, &specs, &roots, &mut watched);
-    on_change(SpecChange::Ready);
+    outputs.extend(on_change(SpecChange::Ready).iter().map(|p| normalize(p)));
 
     while !stop.load(Ordering::SeqCst) {
         let batch = match rx.recv_timeout(Duration::from_millis(50)) {
@@ -428,7 +680,8 @@ pub fn follow(
                     dirty.insert(path.clone());
                 } else {
                     specs.remove(path);
-                    on_change(SpecChange::Removed { spec: path.clone() });
+                    let written = on_change(SpecChange::Removed { spec: path.clone() });
+                    outputs.extend(written.iter().map(|p| normalize(p)));
                 }
             } else if let Some(root) = roots.iter().find(|root| path.starts_with(root)) {
                 if is_spec_file && path.is_file() && crate::is_experiment(path) {
@@ -485,8 +738,11 @@ fn evaluate_specs(
     specs: &mut BTreeMap<PathBuf, SpecState>,
     options: &FollowOptions,
     outputs: &mut HashSet<PathBuf>,
-    on_change: &mut impl FnMut(SpecChange) -> Option<PathBuf>,
+    on_change: &mut impl FnMut(SpecChange) -> Vec<PathBuf>,
 ) {
+    if dirty.is_empty() {
+        return;
+    }
     let workers = std::thread::available_parallelism()
         .map_or(2, std::num::NonZeroUsize::get)
         .min(dirty.len());
@@ -494,6 +750,24 @@ fn evaluate_specs(
         .iter()
         .map(|spec| specs.get(spec).and_then(|state| state.root.clone()))
         .collect();
+    // The names first, on every core: the owner compares them across specs
+    // before any result of the batch arrives (a spec linked in from outside
+    // its folder is not read).
+    let named: Vec<(&PathBuf, &Option<PathBuf>)> = dirty.iter().zip(&roots).collect();
+    let names = crate::map_on_every_core(&named, |(spec, root)| {
+        let outside = root
+            .as_deref()
+            .is_some_and(|root| crate::outside_link(spec, root).is_some());
+        if outside {
+            None
+        } else {
+            crate::check::declared_name(spec)
+        }
+    });
+    let written = on_change(SpecChange::Evaluating {
+        specs: dirty.iter().cloned().zip(names).collect(),
+    });
+    outputs.extend(written.iter().map(|p| normalize(p)));
     if workers <= 1 {
         for (spec, root) in dirty.iter().zip(&roots) {
             let result = evaluate(spec, root.as_deref(), options);
@@ -560,7 +834,7 @@ fn record(
     specs: &mut BTreeMap<PathBuf, SpecState>,
     options: &FollowOptions,
     outputs: &mut HashSet<PathBuf>,
-    on_change: &mut impl FnMut(SpecChange) -> Option<PathBuf>,
+    on_change: &mut impl FnMut(SpecChange) -> Vec<PathBuf>,
 ) {
     let Some(state) = specs.get_mut(spec) else {
         return;
@@ -612,9 +886,7 @@ fn record(
         spec: spec.to_path_buf(),
         result: Box::new(result),
     });
-    if let Some(path) = written {
-        outputs.insert(normalize(&path));
-    }
+    outputs.extend(written.iter().map(|p| normalize(p)));
 }
 
 /// Watches the parent folder of every input, and stops watching folders no

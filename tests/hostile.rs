@@ -1353,3 +1353,115 @@ fn plan_text_keeps_signs_and_digits() {
         "{text}"
     );
 }
+
+// Kind 5 (writes): a symlink planted where a memo goes
+// (`memos/NAME.md -> ../../outside.txt`) made `xos run DIR --out` and
+// `xos.toml`'s `output` overwrite the file it led to, outside the repository.
+
+#[test]
+fn a_memo_is_never_written_through_a_planted_symlink() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = root.path().join("repo");
+    std::fs::create_dir_all(repo.join("memos")).unwrap();
+    std::fs::write(repo.join("checkout.xos"), SPEC).unwrap();
+    std::fs::write(repo.join("checkout.csv"), DATA).unwrap();
+    let outside = root.path().join("outside.txt");
+    std::fs::write(&outside, "PRECIOUS").unwrap();
+    let link = repo.join("memos/checkout_redesign.md");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let refused = |out: &Output| {
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+        let err = stderr(out);
+        assert!(err.contains("xos::io::memo_link"), "{err}");
+        assert!(
+            err.contains("cannot write the memo `memos/checkout_redesign.md`: it is a symlink to"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "PRECIOUS");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    };
+    refused(&xos(&repo, &["run", ".", "--out", "memos"]));
+    refused(&xos(&repo, &["run", "checkout.xos", "--out", "memos"]));
+    std::fs::write(repo.join("xos.toml"), "output = \"memos\"\n").unwrap();
+    refused(&xos(&repo, &["run", "."]));
+    // A link to a file inside the repository is refused all the same.
+    std::fs::write(repo.join("notes.md"), "NOTES").unwrap();
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("../notes.md", &link).unwrap();
+    let out = xos(&repo, &["run", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(repo.join("notes.md")).unwrap(),
+        "NOTES"
+    );
+    // Without the link the memo is written; `-o` names the user's own file,
+    // written through its link as before.
+    std::fs::remove_file(&link).unwrap();
+    let out = xos(&repo, &["run", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(&link).unwrap().contains("LAUNCH"));
+    std::os::unix::fs::symlink("notes.md", repo.join("mine.md")).unwrap();
+    let out = xos(&repo, &["run", "checkout.xos", "-o", "mine.md"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        std::fs::read_to_string(repo.join("notes.md"))
+            .unwrap()
+            .contains("LAUNCH")
+    );
+}
+
+// Kind 6 (file names): a spec's file name holding an OSC (window title),
+// an SGR escape, a bell and a line break was printed raw by `xos check DIR`
+// (in the excerpt's header) and `xos watch DIR` (in the status line), where
+// spec strings were already shown inert.
+
+/// A file name that would act on a terminal and forge a line of its own.
+const EVIL_NAME: &str = "evil\x1b]0;PWNED\x07\x1b[31mRED\nfake.xos";
+
+/// Whether `text` holds a control character that a terminal acts on, or
+/// the forged line `fake.xos` at the start of a line.
+fn acts_on_terminal(text: &str) -> bool {
+    text.contains(['\x1b', '\x07'])
+        || text
+            .lines()
+            .any(|line| line.trim_start().starts_with("fake.xos"))
+}
+
+#[test]
+fn file_names_are_printed_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("d");
+    std::fs::create_dir(&specs).unwrap();
+    // Unformatted (for `fmt --check`) and broken (for `check`).
+    std::fs::write(
+        specs.join(EVIL_NAME),
+        "experiment x {\n    data \"x.csv\"\n    variants {{ a 50% b 50% }\n    primary c = rate(c)\n}\n",
+    )
+    .unwrap();
+    let check = xos(dir.path(), &["check", "d"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    let err = stderr(&check);
+    assert!(err.contains("xos::parse::unclosed_brace"), "{err}");
+    assert!(err.contains("RED\\nfake.xos:3:14"), "{err}");
+    assert!(!acts_on_terminal(&err), "{err:?}");
+    // A good spec of that name: `fmt --check` names it, `run --fail-on` too.
+    std::fs::write(dir.path().join("checkout.csv"), DATA).unwrap();
+    std::fs::write(
+        specs.join(EVIL_NAME),
+        SPEC.replace("checkout.csv", "../checkout.csv")
+            .replace("\n}", "\n\n\n}"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("xos.toml"), "").unwrap();
+    let fmt = xos(dir.path(), &["fmt", "--check", "d"]);
+    assert_eq!(fmt.status.code(), Some(3), "{}", stderr(&fmt));
+    assert!(stdout(&fmt).contains("RED\\nfake.xos"), "{}", stdout(&fmt));
+    assert!(!acts_on_terminal(&stdout(&fmt)), "{:?}", stdout(&fmt));
+    let run = xos(
+        dir.path(),
+        &["run", "d", "--out", "m", "--fail-on", "launch"],
+    );
+    let err = stderr(&run);
+    assert!(err.contains("ended in launch"), "{err}");
+    assert!(!acts_on_terminal(&err), "{err:?}");
+}

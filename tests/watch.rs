@@ -266,12 +266,73 @@ fn a_named_spec_deleted_and_written_again_is_watched_again() {
     let mut w = Watcher::start(&spec, &out);
     w.expect_line(&["checkout_redesign: hold (otherwise)"]);
     std::fs::remove_file(&spec).unwrap();
-    w.expect_line(&["checkout.xos: invalid"]);
+    // Said as it is: deleted, not invalid, and no help about relative paths
+    // for a spec named by its absolute path.
+    w.expect_line(&[
+        "checkout.xos: deleted, watched until it is written again; keeping the last memo",
+    ]);
     w.assert_running();
     std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
     std::fs::write(&spec, SPEC).unwrap();
     w.expect_line(&["checkout_redesign: hold → launch (clear_win)"]);
     wait_for_file(&out.join("checkout_redesign.md"), "LAUNCH");
+    assert!(
+        !w.seen
+            .iter()
+            .any(|l| l.contains("invalid") || l.contains("relative to the current folder")),
+        "{}",
+        w.seen.join("\n")
+    );
+}
+
+#[test]
+fn a_memo_that_cannot_be_written_is_not_called_an_invalid_spec() {
+    let (_dir, specs, out) = setup();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    // The output folder becomes a file: the spec is fine, its memo is not.
+    std::fs::remove_dir_all(&out).unwrap();
+    std::fs::write(&out, "not a folder").unwrap();
+    std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
+    w.expect_all(&[
+        &[
+            "checkout_redesign: launch (clear_win), but the memo could not be written (1 error)",
+            "checkout_redesign.md",
+        ],
+        &["xos::io::write"],
+    ]);
+    assert!(
+        !w.seen.iter().any(|l| l.contains("invalid")),
+        "{}",
+        w.seen.join("\n")
+    );
+    // The spec, now broken, says that the last memo is gone.
+    std::fs::write(specs.join("checkout.xos"), SPEC.replace("rate(", "rat(")).unwrap();
+    w.expect_line(&["checkout.xos: invalid, 1 error; no memo written"]);
+    std::fs::remove_file(&out).unwrap();
+    std::fs::write(specs.join("checkout.xos"), SPEC).unwrap();
+    // Compared with the last memo written, which said hold.
+    w.expect_line(&["checkout_redesign: hold → launch (clear_win)"]);
+    wait_for_file(&out.join("checkout_redesign.md"), "LAUNCH");
+    w.assert_running();
+}
+
+#[test]
+fn an_empty_folder_is_watched_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("specs");
+    std::fs::create_dir(&specs).unwrap();
+    let out = dir.path().join("out");
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_line(&[
+        "no experiment specs under",
+        "specs",
+        "yet; watching for new ones",
+    ]);
+    std::fs::write(specs.join("checkout.csv"), FLAT).unwrap();
+    std::fs::write(specs.join("checkout.xos"), SPEC).unwrap();
+    w.expect_line(&["checkout_redesign: hold (otherwise)"]);
+    w.assert_running();
 }
 
 #[test]
@@ -415,4 +476,109 @@ fn a_spec_linked_in_from_outside_later_is_refused_unread() {
         "{}",
         w.seen.join("\n")
     );
+}
+
+#[test]
+fn a_memo_is_never_written_through_a_planted_symlink() {
+    let (dir, specs, out) = setup();
+    std::fs::create_dir_all(&out).unwrap();
+    let outside = dir.path().join("outside.txt");
+    std::fs::write(&outside, "PRECIOUS").unwrap();
+    let link = out.join("checkout_redesign.md");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_all(&[
+        &["checkout_redesign: hold (otherwise), but the memo could not be written"],
+        &["xos::io::memo_link"],
+        &["cannot write the memo", "it is a symlink to"],
+    ]);
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "PRECIOUS");
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    // Once the link is gone, the next save writes the memo.
+    std::fs::remove_file(&link).unwrap();
+    std::fs::write(specs.join("checkout.csv"), WIN).unwrap();
+    w.expect_line(&["checkout_redesign: launch (clear_win)"]);
+    wait_for_file(&link, "LAUNCH");
+    assert!(!std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "PRECIOUS");
+    w.assert_running();
+}
+
+#[test]
+fn a_file_name_with_escapes_is_shown_inert() {
+    let (_dir, specs, out) = setup();
+    let evil = "evil\x1b]0;PWNED\x07\x1b[31mRED\nfake.xos";
+    std::fs::write(specs.join(evil), SPEC.replace("rate(", "rat(")).unwrap();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_all(&[
+        &["checkout_redesign: hold (otherwise)"],
+        &["RED\\nfake.xos: invalid, 1 error; no memo written"],
+        &["RED\\nfake.xos:4:26"],
+    ]);
+    assert!(
+        !w.seen
+            .iter()
+            .any(|l| l.contains(['\x1b', '\x07']) || l.trim_start().starts_with("fake.xos")),
+        "{:?}",
+        w.seen
+    );
+    w.assert_running();
+}
+
+#[test]
+fn two_specs_of_one_experiment_are_refused_until_one_is_renamed() {
+    let (_dir, specs, out) = setup();
+    // A copy of the spec, reading other data: its memo would go to the
+    // same file, whichever finished last.
+    std::fs::write(specs.join("win.csv"), WIN).unwrap();
+    let copy = SPEC.replace("checkout.csv", "win.csv");
+    std::fs::write(specs.join("copy.xos"), &copy).unwrap();
+    let mut w = Watcher::start(&specs, &out);
+    w.expect_all(&[
+        &["checkout.xos: invalid, 1 error; no memo written"],
+        &["copy.xos: invalid, 1 error; no memo written"],
+        &[
+            "experiment `checkout_redesign` is also declared in",
+            "copy.xos",
+        ],
+        &[
+            "experiment `checkout_redesign` is also declared in",
+            "checkout.xos",
+        ],
+    ]);
+    assert!(!out.join("checkout_redesign.md").exists());
+    // Renamed: the held evaluation of the other spec is written, and each
+    // memo holds its own spec's decision.
+    std::fs::write(
+        specs.join("copy.xos"),
+        copy.replace("checkout_redesign", "renamed_copy"),
+    )
+    .unwrap();
+    w.expect_all(&[
+        &["checkout_redesign: hold (otherwise)"],
+        &["renamed_copy: launch (clear_win)"],
+    ]);
+    assert!(wait_for_file(&out.join("checkout_redesign.md"), "HOLD").contains("HOLD"));
+    assert!(wait_for_file(&out.join("renamed_copy.md"), "LAUNCH").contains("LAUNCH"));
+    // A copy made while watching is refused; the last good memo stays.
+    std::fs::write(specs.join("again.xos"), &copy).unwrap();
+    w.expect_all(&[
+        &["again.xos: invalid, 1 error; no memo written"],
+        &[
+            "experiment `checkout_redesign` is also declared in",
+            "checkout.xos",
+        ],
+    ]);
+    assert!(
+        std::fs::read_to_string(out.join("checkout_redesign.md"))
+            .unwrap()
+            .contains("HOLD")
+    );
+    // Deleted, the name is the original's alone again.
+    std::fs::remove_file(specs.join("again.xos")).unwrap();
+    w.expect_line(&["again.xos: deleted, no longer watched"]);
+    std::fs::write(specs.join("checkout.csv"), HARM).unwrap();
+    w.expect_line(&["checkout_redesign: hold → rollback"]);
+    wait_for_file(&out.join("checkout_redesign.md"), "ROLL BACK");
+    w.assert_running();
 }

@@ -247,8 +247,21 @@ pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Diagnostics> {
             format!("cannot read `{}`: {}", path.display(), io_reason(&error)),
         )
         .at_path(path)
-        .help("check the path: it is relative to the current folder")
+        .help(read_help(path, &error))
         .into()),
+    }
+}
+
+/// What to check when `path` cannot be read: a relative path may be
+/// relative to the wrong folder, an absolute one was moved or deleted.
+fn read_help(path: &Path, error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::NotFound if path.is_absolute() => {
+            "check the path: nothing is there (was the file moved or deleted?)"
+        }
+        std::io::ErrorKind::NotFound => "check the path: it is relative to the current folder",
+        std::io::ErrorKind::PermissionDenied => "the file must be readable by the user running xos",
+        _ => "docs/limits.md lists the kinds and sizes of file xos reads",
     }
 }
 
@@ -351,6 +364,17 @@ fn finish<T>(value: Option<T>, diagnostics: Diagnostics) -> Result<(T, Diagnosti
             }
             Err(diagnostics)
         }
+    }
+}
+
+/// The experiment name the spec at `path` declares, if it reads and
+/// parses (whether or not it checks): the name its memo would take, which
+/// `xos watch` and `xos serve` compare across specs.
+pub fn declared_name(path: &Path) -> Option<String> {
+    let source = read_source(path).ok()?;
+    match parse::parse(&source) {
+        Ok(ast::File::Experiment(experiment)) => Some(experiment.name.name),
+        _ => None,
     }
 }
 

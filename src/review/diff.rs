@@ -284,7 +284,12 @@ pub fn render_text(diff: &PolicyDiff) -> String {
             format!("{n} {many}")
         }
     };
-    let _ = writeln!(out, "xos diff {} → {}", diff.old, diff.new);
+    let _ = writeln!(
+        out,
+        "xos diff {} → {}",
+        crate::text::shown_path(std::path::Path::new(&diff.old)),
+        crate::text::shown_path(std::path::Path::new(&diff.new))
+    );
     let _ = writeln!(
         out,
         "{} compared: {} the verdict, {} only the deciding rule",

@@ -197,7 +197,7 @@ impl AppState {
         let declared_name = match &evaluated {
             Ok(evaluated) => Some(evaluated.report.experiment.clone()),
             Err(_) if self.leads_outside(spec) => None,
-            Err(_) => declared_name(spec),
+            Err(_) => crate::check::declared_name(spec),
         };
         let Ok(mut store) = self.store.write() else {
             return;
@@ -287,15 +287,6 @@ fn announced(store: &Store, before: Vec<Entry>, spec: &Path) -> (Vec<Change>, Ve
         current.push(Change::of(now));
     }
     (removed, current)
-}
-
-/// The experiment name the spec at `path` declares, if it parses.
-fn declared_name(path: &Path) -> Option<String> {
-    let source = crate::check::read_source(path).ok()?;
-    match crate::syntax::parse::parse(&source) {
-        Ok(crate::syntax::ast::File::Experiment(experiment)) => Some(experiment.name.name),
-        _ => None,
-    }
 }
 
 /// The JSON report and both memos of an outcome; its warnings with paths
@@ -654,20 +645,27 @@ fn start(
                         report(ServeEvent::Status(format!(
                             "{} {}: deleted, no longer served",
                             now_rfc3339(),
-                            relative_name(&watcher_state.dir, &spec)
+                            crate::text::shown_path(Path::new(&relative_name(
+                                &watcher_state.dir,
+                                &spec
+                            )))
                         )));
                     }
                     SpecChange::WatchError { message } => {
                         report(ServeEvent::Status(format!(
-                            "{} watch error: {message}",
-                            now_rfc3339()
+                            "{} watch error: {}",
+                            now_rfc3339(),
+                            crate::text::terminal_safe(&crate::text::one_line(&message))
                         )));
                     }
                     SpecChange::Ready => {
                         let _ = ready.send(Ok(()));
                     }
+                    // Serve keys a repeated name by its path (`Store::reassign`).
+                    SpecChange::Evaluating { .. } => {}
                 }
-                None
+                // Serve writes no file.
+                Vec::new()
             });
             if let Err(diagnostic) = result {
                 let _ = ready_tx.send(Err(diagnostic));
@@ -693,7 +691,7 @@ fn start(
 /// One status line per evaluation: `2026-11-30T21:05:00Z checkout/checkout.xos:
 /// launch (clear_win)`.
 fn status_line(dir: &Path, spec: &Path, result: &Result<Outcome, Diagnostics>) -> String {
-    let shown = relative_name(dir, spec);
+    let shown = crate::text::shown_path(Path::new(&relative_name(dir, spec)));
     match result {
         Ok(outcome) => format!(
             "{} {shown}: {} ({})",

@@ -525,7 +525,7 @@ fn fmt_command(args: &FmtArgs) -> CommandResult {
             continue;
         }
         if args.check {
-            outln!("{}", file.display());
+            outln!("{}", xos::text::shown_path(file));
             would_change = true;
             continue;
         }

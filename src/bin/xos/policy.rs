@@ -74,15 +74,19 @@ pub fn test_command(args: &TestArgs) -> Exit {
             outln!(
                 "running {} from {} and {} of its policy from {}",
                 tests(own),
-                file.display(),
+                xos::text::shown_path(file),
                 tests(inherited),
                 policy.as_ref().map_or_else(
                     || xos::check::DEFAULT_POLICY_NAME.to_string(),
-                    |p| p.display().to_string()
+                    |p| xos::text::shown_path(p)
                 )
             );
         } else {
-            outln!("running {} from {}", tests(results.len()), file.display());
+            outln!(
+                "running {} from {}",
+                tests(results.len()),
+                xos::text::shown_path(file)
+            );
         }
         for result in &results {
             out!("{}", show(result, place.as_ref()));

@@ -17,7 +17,7 @@ use xos::output::{Format, render};
 use xos::plan::Verdict;
 use xos::sample_size::{NoPlan, planned_sample};
 use xos::watch::{WatchEvent, WatchOptions, watch};
-use xos::{Durability, RunOptions, find_spec_sources, run_source, sync_filesystem};
+use xos::{Durability, Links, RunOptions, find_spec_sources, run_source, sync_filesystem};
 
 use crate::cli::{
     CommandResult, ErrorFormat, Exit, PlanArgs, PlanFormat, ReportFormat, RunArgs, RunFormat,
@@ -44,6 +44,8 @@ fn verdict_of(verdict: VerdictArg) -> Verdict {
 /// no single meaning.
 fn usage_error(message: String) -> ! {
     use clap::CommandFactory;
+    // The message may quote a path given on the command line.
+    let message = xos::text::terminal_safe(&xos::text::one_line(&message)).into_owned();
     crate::cli::Cli::command()
         .error(clap::error::ErrorKind::ArgumentConflict, message)
         .exit()
@@ -230,16 +232,22 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 .map(|memo| xos::text::terminal_safe(&memo).into_owned())
         };
         let file_name = format!("{}.{}", outcome.plan.name(), format.extension());
+        // `-o FILE` is the user's own file (a symlink there is written
+        // through); a memo named by xos in an output folder never is.
         let target = match (&args.output, &args.out, &outcome.plan.output()) {
-            (Some(file), _, _) => Some(file.clone()),
-            (None, Some(dir), _) => Some(dir.join(&file_name)),
+            (Some(file), _, _) => Some((file.clone(), Links::Follow)),
+            (None, Some(dir), _) => Some((dir.join(&file_name), Links::Refuse)),
             // A folder of specs with no `--out` goes to xos.toml's output folder.
-            (None, None, Some(dir)) if folder => Some(dir.join(&file_name)),
+            (None, None, Some(dir)) if folder => Some((dir.join(&file_name), Links::Refuse)),
             _ => None,
         };
         let memo = memo.map(|memo| match target {
-            Some(path) => Memo::File {
+            Some((path, Links::Follow)) => Memo::File {
                 staged: xos::stage_atomic(&path, memo.as_bytes(), durability),
+                path,
+            },
+            Some((path, Links::Refuse)) => Memo::File {
+                staged: xos::stage_memo(&path, memo.as_bytes(), durability),
                 path,
             },
             None => Memo::Stdout(memo),
@@ -342,7 +350,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                     item.name,
                     item.verdict.as_str(),
                     item.rule,
-                    path.display()
+                    xos::text::shown_path(&path)
                 );
             }
             Delivered::Stdout(memo) if json_array => {
@@ -361,7 +369,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 lines,
                 "xos: `{}` ({}) ended in {}, which `--fail-on` lists",
                 item.name,
-                item.spec_path.display(),
+                xos::text::shown_path(&item.spec_path),
                 item.verdict.as_str()
             );
         } else if fail_on.contains(&Verdict::Rollback) && !item.rolled_back.is_empty() {
@@ -373,7 +381,7 @@ pub fn run_command(args: &RunArgs) -> CommandResult {
                 lines,
                 "xos: `{}` ({}) ended in {} but rolls back {}, and `--fail-on` lists rollback",
                 item.name,
-                item.spec_path.display(),
+                xos::text::shown_path(&item.spec_path),
                 item.verdict.as_str(),
                 arms.join(", ")
             );
@@ -557,7 +565,7 @@ pub fn watch_command(args: &WatchArgs) -> CommandResult {
     watch(&args.paths, &options, &stop, |event| {
         outln!("{}", event.status_line());
         match &event {
-            WatchEvent::Failed { diagnostics, .. } => {
+            WatchEvent::Failed { diagnostics, .. } | WatchEvent::NotWritten { diagnostics, .. } => {
                 print_diagnostics(diagnostics, ErrorFormat::Human)
             }
             WatchEvent::Evaluated { warnings, .. } => {
