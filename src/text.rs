@@ -44,8 +44,33 @@ pub fn terminal_safe(text: &str) -> Cow<'_, str> {
 /// [`terminal_safe`] that keeps every byte offset: each control character
 /// becomes as many `?` as it has bytes, so spans into the text still hold
 /// (for the source excerpts of diagnostics).
+///
+/// Unicode direction controls (U+202A–U+202E, U+2066–U+2069, three bytes
+/// each) become `???` too: a source excerpt that quotes the one the parser
+/// refuses (`xos::parse::direction_control`) must not reverse the line it
+/// shows.
 pub fn terminal_safe_in_place(text: &str) -> Cow<'_, str> {
-    replace_controls(text, |c| if c.len_utf8() == 1 { "?" } else { "??" })
+    let safe = replace_controls(text, |c| if c.len_utf8() == 1 { "?" } else { "??" });
+    if !safe.chars().any(is_direction_control) {
+        return safe;
+    }
+    Cow::Owned(
+        safe.chars()
+            .map(|c| {
+                if is_direction_control(c) {
+                    "???".to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A Unicode bidirectional override or isolate: U+202A–U+202E,
+/// U+2066–U+2069.
+pub fn is_direction_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn replace_controls(text: &str, by: impl Fn(char) -> &'static str) -> Cow<'_, str> {

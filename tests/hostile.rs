@@ -1465,3 +1465,75 @@ fn file_names_are_printed_inert() {
     assert!(err.contains("ended in launch"), "{err}");
     assert!(!acts_on_terminal(&err), "{err:?}");
 }
+
+/// A right-to-left override in a title showed "Checkout ROLLBACK" reversed
+/// beside the real verdict, in every format: direction controls are refused
+/// where they stand (strings and comments alike), and the excerpt that
+/// quotes one does not reverse its line. Emphasis in the title and owner
+/// stays literal in the Markdown memo, and a backtick in a variant label
+/// no longer closes the code span the memo prints it in.
+#[test]
+fn direction_controls_are_refused_and_labels_stay_literal_in_markdown() {
+    for (from, to) in [
+        ("\"One-page checkout\"", "\"One-page \u{202E}KCABLLOR\""),
+        (
+            "experiment",
+            "// a comment \u{2067}hidden\u{2069}\nexperiment",
+        ),
+    ] {
+        let dir = checkout(|s| s.replacen(from, to, 1));
+        let out = xos(dir.path(), &["check", "checkout.xos"]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("xos::parse::direction_control"), "{err}");
+        assert!(
+            !err.contains('\u{202E}') && !err.contains('\u{2067}'),
+            "{err}"
+        );
+    }
+    let dir = checkout(|s| {
+        s.replace("\"One-page checkout\"", "\"**bold** _title_\"")
+            .replace("\"growth-squad\"", "\"o - **Health:** ok\"")
+            .replace("treatment", "\"x`y\"")
+    });
+    std::fs::write(
+        dir.path().join("checkout.csv"),
+        DATA.replace("treatment", "x`y"),
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["run", "checkout.xos"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let memo = stdout(&out);
+    assert!(memo.contains("\\*\\*bold\\*\\* \\_title\\_"), "{memo}");
+    assert!(memo.contains("o - \\*\\*Health:\\*\\* ok"), "{memo}");
+    assert!(memo.contains("`xʼy`"), "{memo}");
+    assert!(!memo.contains("`x`y`"), "{memo}");
+}
+
+/// `unit_id` naming the variant column ("a header but no rows") or a
+/// metric's column (the mixed-assignment check then counted 0s and 1s as
+/// units and said only `warning`) is refused where written.
+#[test]
+fn a_unit_id_that_names_another_column_is_refused() {
+    for unit_id in ["variant", "converted"] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("s.xos"),
+            format!(
+                "experiment t {{\n    data \"d.csv\" {{ shape rows unit_id \"{unit_id}\" }}\n    \
+                 variants {{ control 50% treatment 50% }}\n    primary c = rate(converted)\n}}\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("d.csv"),
+            "user_id,variant,converted\n1,control,1\n0,control,0\n0,treatment,0\n1,treatment,1\n",
+        )
+        .unwrap();
+        let out = xos(dir.path(), &["check", "s.xos"]);
+        assert_eq!(out.status.code(), Some(1), "{unit_id}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("xos::check::unit_id_column"), "{err}");
+        assert!(err.contains("s.xos:2:"), "{err}");
+    }
+}

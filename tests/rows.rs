@@ -788,7 +788,7 @@ proptest! {
         bytes.extend(&body);
         let bytes = if gz { gzip(&bytes) } else { bytes };
         let path = write(dir.path(), "rows.csv", &bytes);
-        let options = if zero { "missing zero unit_id x" } else { "" };
+        let options = if zero { "missing zero unit_id id" } else { "" };
         let plan = plan_with(&path, Shape::Rows, &["c", "e"], &["rate(x)", "mean(y)"], options);
         let split = Split { threads: 2, range_bytes, buffer_bytes: 1 };
         if let Err(diags) = load_rows_with(&plan, &path, split) {

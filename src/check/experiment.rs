@@ -120,6 +120,7 @@ pub(super) fn check_experiment(
     let (metrics, infos) = check_metrics(&metric_decls, experiment, &mut out);
     if let (Some(source), Some(metrics)) = (&data, &metrics) {
         out.extend(look_read_by_a_metric(data_decl, source, metrics));
+        out.extend(unit_id_read_by_a_metric(data_decl, source, metrics));
     }
     let sample_plan = plan_decl.map(|decl| check_sample_plan(&decl.block, &mut out));
     if let (Some(decl), Some(metrics)) = (plan_decl, &metrics) {
@@ -350,6 +351,38 @@ fn look_read_by_a_metric(
     )
 }
 
+/// `unit_id` naming a column a metric reads: the mixed-assignment check
+/// then counted a metric's values as units (0 and 1 for a rate) and
+/// silently found nothing, or everything.
+fn unit_id_read_by_a_metric(
+    decl: Option<&ast::DataDecl>,
+    source: &DataSource,
+    metrics: &[crate::plan::Metric],
+) -> Option<Diagnostic> {
+    let unit_id = source.unit_id.as_deref()?;
+    let metric = metrics
+        .iter()
+        .find(|m| crate::plan::row_columns(m).contains(&unit_id))?;
+    let span = decl?
+        .options
+        .as_ref()?
+        .options
+        .iter()
+        .find(|kv| kv.key.name == "unit_id")?
+        .span;
+    Some(
+        Diagnostic::error(
+            "xos::check::unit_id_column",
+            format!(
+                "the `unit_id` column `{unit_id}` is also read by metric `{}`",
+                metric.name
+            ),
+        )
+        .label(span, "names a column a metric reads")
+        .help("`unit_id` names the column holding each unit's id (a user id); give it that column"),
+    )
+}
+
 fn check_data(
     decl: Option<&ast::DataDecl>,
     spec_dir: &Path,
@@ -436,6 +469,19 @@ fn check_data(
                 ok = false;
             }
         }
+    }
+    if let (Some(unit_id), Some(span)) = (&source.unit_id, unit_id_span)
+        && *unit_id == source.variant_column
+    {
+        out.push(
+            Diagnostic::error(
+                "xos::check::unit_id_column",
+                format!("the `unit_id` column `{unit_id}` is also the variant column"),
+            )
+            .label(span, "names a column already read for something else")
+            .help("`unit_id` names the column holding each unit's id (a user id); give it that column"),
+        );
+        ok = false;
     }
     if let (Some(look), Some(span)) = (&source.look, look_span) {
         let taken = [

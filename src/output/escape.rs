@@ -9,7 +9,11 @@
 //! line breaks become spaces (no injected `# LAUNCH` heading, no broken
 //! table row), `|` is escaped (table cells keep their columns), `<` and `>`
 //! become entities (no `<script>`, no `<img onerror>`, no `<javascript:…>`
-//! autolink), and `[` `]` are escaped (no `[x](javascript:…)` link).
+//! autolink), and `[` `]` are escaped (no `[x](javascript:…)` link). The
+//! title, owner and hypothesis also escape emphasis and code marks
+//! ([`markdown_plain`]); a variant label's backtick shows as `ʼ` (U+02BC),
+//! since the memo prints labels inside code spans, where no escape works.
+//! Policy reasons keep their code spans: a policy author writes them.
 
 use super::report::Report;
 
@@ -31,17 +35,33 @@ pub fn markdown_text(text: &str) -> String {
     out
 }
 
+/// `text` with Markdown's emphasis and code marks escaped: `\\`, `*`, `_`,
+/// `` ` `` and `~` (CommonMark renders each escaped one as itself).
+pub fn markdown_plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '*' | '_' | '`' | '~') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A copy of `report` with its user-written text fields through
 /// [`markdown_text`]: title, owner, hypothesis, every reason, the policy
 /// source, the data path and the column names.
 pub fn markdown_safe(report: &Report) -> Report {
     let mut r = report.clone();
     let fix = |s: &mut String| *s = markdown_text(s);
+    // Title, owner and hypothesis are labels, not Markdown: their emphasis
+    // and code marks are escaped too (an owner `o - **Health:** ok` showed
+    // a bold "Health: ok" line in the memo's header).
     for text in [&mut r.title, &mut r.owner, &mut r.hypothesis]
         .into_iter()
         .flatten()
     {
-        fix(text);
+        *text = markdown_text(&markdown_plain(text));
     }
     fix(&mut r.decision.reason);
     for arm in &mut r.decision.arms {
@@ -66,6 +86,9 @@ pub fn markdown_safe(report: &Report) -> Report {
         )
     {
         fix(name);
+        // The memo prints a label inside a code span, which a backtick of
+        // its own would close (`x`y` showed `x` and a stray "y`").
+        *name = name.replace('`', "ʼ");
     }
     for issue in &mut r.health.issues {
         fix(&mut issue.message);

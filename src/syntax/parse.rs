@@ -44,7 +44,9 @@ type PResult<T> = Result<T, Diagnostic>;
 /// A valid file is read by the hand-written [`super::fast`] path; anything
 /// else goes through pest, which reports the error.
 pub fn parse(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
-    if let Some(diagnostic) = scan_unterminated(&source.text) {
+    if let Some(diagnostic) =
+        direction_control(&source.text).or_else(|| scan_unterminated(&source.text))
+    {
         return Err(diagnostic.in_file(source).into());
     }
     match super::fast::parse_file(&source.text) {
@@ -57,7 +59,9 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
 /// grammar of record, for the tests that hold both paths equal.
 #[doc(hidden)]
 pub fn parse_with_pest(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
-    if let Some(diagnostic) = scan_unterminated(&source.text) {
+    if let Some(diagnostic) =
+        direction_control(&source.text).or_else(|| scan_unterminated(&source.text))
+    {
         return Err(diagnostic.in_file(source).into());
     }
     parse_pest(source)
@@ -799,6 +803,40 @@ fn parse_fact_path(pair: Pair<'_, Rule>) -> Path {
 pub(super) const MAX_DEPTH: usize = 64;
 pub(super) const MAX_CONDITION_TOKENS: usize = 512;
 
+/// A Unicode bidirectional override or isolate (U+202A–U+202E,
+/// U+2066–U+2069) anywhere in a spec or policy: it makes text display in
+/// another order than it reads, so a title shows a verdict it does not
+/// contain and a reviewed line does other than it shows ("Trojan Source",
+/// Boucher & Anderson 2021; rustc denies them by default). Refused where
+/// it stands, in strings and comments alike.
+fn direction_control(text: &str) -> Option<Diagnostic> {
+    let bytes = text.as_bytes();
+    // Every such character is `E2 80 AA..=AE` or `E2 81 A6..=A9` in UTF-8.
+    let at = bytes.windows(3).position(|w| {
+        w[0] == 0xE2
+            && ((w[1] == 0x80 && (0xAA..=0xAE).contains(&w[2]))
+                || (w[1] == 0x81 && (0xA6..=0xA9).contains(&w[2])))
+    })?;
+    let c = text[at..].chars().next()?;
+    Some(
+        Diagnostic::error(
+            "xos::parse::direction_control",
+            format!(
+                "a Unicode direction control (U+{:04X}) changes the order this text is shown in",
+                u32::from(c)
+            ),
+        )
+        .label(
+            Span::new(at, at + c.len_utf8()),
+            "invisible: what follows may display reversed",
+        )
+        .help(
+            "remove it: right-to-left text displays correctly without direction controls, and \
+             a memo or a review must show the text as it reads",
+        ),
+    )
+}
+
 /// Before pest: finds a string that is never closed (which pest would report
 /// as something harder to read), and nesting too deep to check safely.
 fn scan_unterminated(text: &str) -> Option<Diagnostic> {
@@ -1310,5 +1348,25 @@ fn friendly_name(rule: Rule) -> &'static str {
         Rule::experiment_item => "an experiment item",
         Rule::reserved => "a word of the rule syntax",
         Rule::policy_item => "a `rule`, `otherwise` or `test`",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::direction_control;
+
+    /// The byte scan finds exactly the characters `text::is_direction_control`
+    /// names, wherever they stand.
+    #[test]
+    fn the_direction_scan_matches_the_character_class() {
+        for code in 0x2000..=0x2100u32 {
+            let c = char::from_u32(code).unwrap();
+            let text = format!("title \"a{c}b\"");
+            assert_eq!(
+                direction_control(&text).is_some(),
+                crate::text::is_direction_control(c),
+                "U+{code:04X}"
+            );
+        }
     }
 }
