@@ -1034,6 +1034,12 @@ fn sums_whose_squares_overflow_are_neither_certain_nor_accepted() {
         "{}",
         stderr(&out)
     );
+    // (Σx)²/n is beyond a double here: the label said "below inf".
+    assert!(
+        stderr(&out).contains("below (Σx)²/n, which is beyond the largest double"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Row-level values each finite but summing past a double (a DBL_MAX

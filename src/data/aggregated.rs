@@ -795,13 +795,15 @@ impl<'a, F: Fn(usize) -> (&'a str, Span)> Cells<'a, F> {
                     ),
                 )
                 .in_file(self.source)
-                .label(
-                    sq_span,
-                    format!(
-                        "below {}",
-                        crate::numbers::data_value(sum * sum / self.units as f64)
-                    ),
-                )
+                .label(sq_span, {
+                    let bound = sum * sum / self.units as f64;
+                    if bound.is_finite() {
+                        format!("below {}", crate::numbers::data_value(bound))
+                    } else {
+                        // (Σx)²/n beyond a double: it said "below inf".
+                        "below (Σx)²/n, which is beyond the largest double".to_string()
+                    }
+                })
                 .secondary(sum_span, "the sum")
                 .help(
                     "Σx² ≥ (Σx)²/n for any data, so these sums would give a negative variance; \
