@@ -329,13 +329,7 @@ fn look_read_by_a_metric(
         Shape::Rows => crate::plan::row_columns(m).contains(&look),
         Shape::Aggregated => crate::plan::aggregated_columns(m).iter().any(|c| c == look),
     })?;
-    let span = decl?
-        .options
-        .as_ref()?
-        .options
-        .iter()
-        .find(|kv| kv.key.name == "look")?
-        .span;
+    let span = data_option_span(decl, "look")?;
     Some(
         Diagnostic::error(
             "xos::check::look_column",
@@ -351,6 +345,17 @@ fn look_read_by_a_metric(
     )
 }
 
+/// Where the `data` block's option `key` is written, key and value.
+fn data_option_span(decl: Option<&ast::DataDecl>, key: &str) -> Option<Span> {
+    let kv = decl?
+        .options
+        .as_ref()?
+        .options
+        .iter()
+        .find(|kv| kv.key.name == key)?;
+    Some(kv.span)
+}
+
 /// `unit_id` naming a column a metric reads: the mixed-assignment check
 /// then counted a metric's values as units (0 and 1 for a rate) and
 /// silently found nothing, or everything.
@@ -363,13 +368,7 @@ fn unit_id_read_by_a_metric(
     let metric = metrics
         .iter()
         .find(|m| crate::plan::row_columns(m).contains(&unit_id))?;
-    let span = decl?
-        .options
-        .as_ref()?
-        .options
-        .iter()
-        .find(|kv| kv.key.name == "unit_id")?
-        .span;
+    let span = data_option_span(decl, "unit_id")?;
     Some(
         Diagnostic::error(
             "xos::check::unit_id_column",
