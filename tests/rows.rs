@@ -243,8 +243,10 @@ fn variants_come_out_in_the_plan_order_and_metrics_by_id() {
 /// An independent reference: the `csv` crate, one thread, plain sums (the
 /// test values are exact in binary, so plain sums are exact too).
 fn reference(text: &[u8], variants: &[&str], metrics: &[&str]) -> Data {
+    // Flexible: a blank line is a record of one field.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
+        .flexible(true)
         .from_reader(text);
     let headers = reader.headers().expect("headers").clone();
     let index = |name: &str| {
@@ -365,6 +367,36 @@ fn crlf_and_a_last_line_without_newline() {
         b"variant,conv\ncontrol,1\ntreatment,0",
         &["control", "treatment"],
         &["rate(conv)"],
+    );
+}
+
+/// docs/rows.md: blank lines are skipped, and a line of spaces and tabs is
+/// blank, as in the aggregated reader.
+#[test]
+fn lines_of_spaces_and_tabs_are_blank() {
+    let text =
+        "variant,conv,rev\ncontrol,1,2.5\n   \ntreatment,0,0.25\n\t \r\n \ncontrol,0,4\n  \t";
+    check_every_split(
+        text.as_bytes(),
+        &["control", "treatment"],
+        &["rate(conv)", "mean(rev)"],
+    );
+    // Line numbers still count the blank lines.
+    assert_eq!(
+        rows_error(
+            "variant,x\n  \ncontrol,1\n\t\ntreatment,2\n",
+            &["control", "treatment"],
+            &["rate(x)"]
+        ),
+        ["5: `x` on line 5 must be 0 or 1, found `2`"]
+    );
+    assert_eq!(
+        rows_error(
+            "variant,x\n \n\t\n",
+            &["control", "treatment"],
+            &["rate(x)"]
+        ),
+        ["1: the data file has a header but no rows"]
     );
 }
 

@@ -1062,7 +1062,7 @@ fn scan_row(
     offset: u64,
     partial: &mut Partial,
 ) -> Option<usize> {
-    // Blank lines (a trailing one is common) are skipped.
+    // Empty lines (a trailing one is common) are skipped.
     match data {
         [b'\n', ..] => return Some(1),
         [b'\r', b'\n', ..] => return Some(2),
@@ -1071,6 +1071,15 @@ fn scan_row(
     }
     if let Some(consumed) = fast_row(layout, data, offset, partial) {
         return Some(consumed);
+    }
+    // A line of spaces and tabs is blank too; asked only of a line that
+    // left the fast path and starts with one, so no good row pays for it.
+    if let [b' ' | b'\t' | b'\r', ..] = data {
+        match blank_line(data, eof) {
+            Blank::Yes(consumed) => return Some(consumed),
+            Blank::Incomplete => return None,
+            Blank::No => {}
+        }
     }
     let columns = layout.roles.len();
     let mut start = 0;
@@ -1219,6 +1228,31 @@ fn scan_row(
     );
     // `start` is past the line break after the last field (or the data).
     Some(start.min(data.len()))
+}
+
+/// Whether the first line of `data` holds only spaces, tabs and carriage
+/// returns.
+enum Blank {
+    /// It does: the bytes to skip, line break included.
+    Yes(usize),
+    /// It does so far, but `data` ends before the line does.
+    Incomplete,
+    No,
+}
+
+fn blank_line(data: &[u8], eof: bool) -> Blank {
+    for (i, &b) in data.iter().enumerate() {
+        match b {
+            b'\n' => return Blank::Yes(i + 1),
+            b' ' | b'\t' | b'\r' => {}
+            _ => return Blank::No,
+        }
+    }
+    if eof {
+        Blank::Yes(data.len())
+    } else {
+        Blank::Incomplete
+    }
 }
 
 /// Values a row can hold on the fast path; plans reading more columns take
