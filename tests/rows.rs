@@ -465,6 +465,24 @@ fn empty_file_and_header_only() {
         rows_error("  \n", &["control", "treatment"], &["rate(x)"]),
         ["1: the data file is empty"]
     );
+    // A byte-order mark alone is no header, for either shape.
+    for text in ["\u{feff}", "\u{feff}\n", "\u{feff}\r\n  \n\t\n"] {
+        assert_eq!(
+            rows_error(text, &["control", "treatment"], &["rate(x)"]),
+            ["1: the data file is empty"],
+            "{text:?}"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "agg.csv", text.as_bytes());
+        let plan = plan(
+            &path,
+            Shape::Aggregated,
+            &["control", "treatment"],
+            &["rate(x)"],
+        );
+        let diags = data::load(&plan).expect_err("an empty aggregated file");
+        assert_eq!(messages(&diags), ["1: the data file is empty"], "{text:?}");
+    }
     for header in ["variant,x", "variant,x\n", "variant,x\r\n", "variant,x\n\n"] {
         assert_eq!(
             rows_error(header, &["control", "treatment"], &["rate(x)"]),

@@ -146,6 +146,9 @@ pub fn load_rows_with(plan: &Plan, path: &Path, split: Split) -> Result<Data, Di
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The UTF-8 byte-order mark.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// The located error of a line over the line-length limit: the file's line
 /// number (counted up to the line), and the line's first characters.
 fn line_too_long(plan: &Plan, path: &Path, long: &crate::limits::LineTooLong) -> Diagnostics {
@@ -379,13 +382,16 @@ struct Header {
 
 fn read_header<R: Read>(input: &mut Buffered<R>, delimiter: u8) -> io::Result<Header> {
     let mut line = input.read_line()?;
+    // A byte-order mark (spreadsheet exports add one) is not part of the
+    // name, and a file holding only one is empty.
+    if line.starts_with(UTF8_BOM) {
+        line.drain(..UTF8_BOM.len());
+    }
     let empty = line.iter().all(u8::is_ascii_whitespace) && input.rest_is_blank()?;
     if line.last() == Some(&b'\r') {
         line.pop();
     }
-    // A byte-order mark (spreadsheet exports add one) is not part of the name.
-    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
-    let text = String::from_utf8_lossy(line).into_owned();
+    let text = String::from_utf8_lossy(&line).into_owned();
     let names = split_header(&text, delimiter);
     Ok(Header {
         text,
