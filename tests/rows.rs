@@ -400,6 +400,24 @@ fn lines_of_spaces_and_tabs_are_blank() {
     );
 }
 
+/// Labels are trimmed inside quotes too: `" control"` in the file is the
+/// spec's `control` (a spec cannot declare a padded name: check refuses it).
+#[test]
+fn quoted_labels_are_trimmed_inside_the_quotes() {
+    let text = "variant,conv\n\" control\",1\n\"treatment \",0\n\"\tcontrol\",0\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", text.as_bytes());
+    let plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    let data = load_rows(&plan, &path).expect("data");
+    let units: Vec<u64> = data.variants.iter().map(|v| v.units).collect();
+    assert_eq!(units, [2, 1]);
+}
+
 #[test]
 fn quoted_fields_with_commas_and_doubled_quotes() {
     let text = "name,variant,conv\n\
