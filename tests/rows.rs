@@ -418,6 +418,47 @@ fn quoted_labels_are_trimmed_inside_the_quotes() {
     assert_eq!(units, [2, 1]);
 }
 
+/// A file with CR-only (classic Mac OS) line endings is one error that
+/// names them, at the end of the header's first line, whatever its size.
+#[test]
+fn cr_line_endings_are_named() {
+    let small = "variant,conv\rcontrol,1\rtreatment,0\r".to_string();
+    // Longer than the line-length limit: read as one line too long.
+    let row = "control,1\r";
+    let large = format!(
+        "\u{feff}variant,conv\r{}",
+        row.repeat((2 << 20) / row.len())
+    );
+    for text in [small, large] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "rows.csv", text.as_bytes());
+        let plan = plan(
+            &path,
+            Shape::Rows,
+            &["control", "treatment"],
+            &["rate(conv)"],
+        );
+        let diags = load_rows(&plan, &path).expect_err("CR line endings");
+        assert_eq!(
+            messages(&diags),
+            ["1: the file's lines end with a carriage return alone (CR line endings)"]
+        );
+        let json = diags.iter().next().expect("one").to_json();
+        assert_eq!(json.column, Some(13), "after `variant,conv`");
+        assert!(
+            diags.iter().all(|d| d.code == "xos::data::line_endings"
+                && d.help.as_deref().is_some_and(|h| h.contains("LF or CRLF"))),
+            "{diags:?}"
+        );
+    }
+    // A CR before the line feed, or trailing whitespace, is no CR ending.
+    check_every_split(
+        b"variant,conv \r\ncontrol,1\r\ntreatment,0\n",
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+}
+
 #[test]
 fn quoted_fields_with_commas_and_doubled_quotes() {
     let text = "name,variant,conv\n\

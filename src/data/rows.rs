@@ -164,12 +164,20 @@ fn line_too_long(plan: &Plan, path: &Path, long: &crate::limits::LineTooLong) ->
             Box::new(file)
         };
         let line = crate::limits::line_at(&mut input, long.offset)?;
-        input.take(60).read_to_end(&mut head)?;
+        input.take(4096).read_to_end(&mut head)?;
         Ok(line)
     })();
     let Ok(line) = line else {
         return unreadable(plan, path, io::Error::other(long.to_string()));
     };
+    // A CR-only file is one long line: name its line endings instead.
+    if line == 1 {
+        let body = head.strip_prefix(UTF8_BOM).unwrap_or(&head);
+        if let Some(at) = bare_cr(body) {
+            return cr_line_endings(path, &String::from_utf8_lossy(&body[..at])).into();
+        }
+    }
+    head.truncate(60);
     let text: String = String::from_utf8_lossy(&head)
         .chars()
         .take_while(|c| *c != '\n')
@@ -180,6 +188,39 @@ fn line_too_long(plan: &Plan, path: &Path, long: &crate::limits::LineTooLong) ->
         .label(Span::new(0, 0), "this line")
         .help("a row is one unit's values; set XOS_MAX_LINE_BYTES for longer lines")
         .into()
+}
+
+/// The header line holds a carriage return before more text: the file's
+/// lines end in CR alone (classic Mac OS), and the reader, which splits
+/// lines at LF, would read the whole file as the header. `before` is the
+/// header's text up to that CR.
+fn cr_line_endings(path: &Path, before: &str) -> Diagnostic {
+    let source = SourceFile::data(path, before.to_string(), 1);
+    Diagnostic::error(
+        "xos::data::line_endings",
+        "the file's lines end with a carriage return alone (CR line endings)",
+    )
+    .in_file(&source)
+    .label(
+        Span::new(before.len(), before.len()),
+        "the header line ends here with a CR and no line feed",
+    )
+    .help(
+        "row-level data needs LF or CRLF line endings (classic Mac OS writes CR alone): \
+         save the file again as CSV with LF or CRLF line endings, or replace each CR by \
+         a line feed (`tr '\\r' '\\n' < in.csv > out.csv`)",
+    )
+}
+
+/// Where the first line of `head` ends at a CR followed by more text on the
+/// same line: CR line endings.
+fn bare_cr(head: &[u8]) -> Option<usize> {
+    let line = &head[..line_end(head)];
+    let at = line.iter().position(|&b| b == b'\r')?;
+    line[at..]
+        .iter()
+        .any(|b| !b.is_ascii_whitespace())
+        .then_some(at)
 }
 
 /// Whether `bytes` start like a gzip stream.
@@ -508,6 +549,11 @@ impl Layout {
                     ))
                     .into(),
             );
+        }
+        // Whitespace after the line's own CR is harmless; a CR before text
+        // means the lines end in CR alone, and the "header" is the file.
+        if let Some(at) = header.text.trim_end().find('\r') {
+            return Err(cr_line_endings(path, &header.text[..at]).into());
         }
         let names: Vec<&str> = header.names.iter().map(|(n, _)| n.as_str()).collect();
         let header_line = Span::new(0, header.text.len());
