@@ -459,6 +459,36 @@ fn cr_line_endings_are_named() {
     );
 }
 
+/// UTF-16 text (with or without a byte-order mark) is named as such, with
+/// how to convert it, not reported as a binary file with a NUL byte.
+#[test]
+fn utf16_files_are_named() {
+    let text = "variant,conv\ncontrol,1\ntreatment,0\n";
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let cases = [
+        ([&[0xFF, 0xFE][..], &le].concat(), "UTF-16LE"),
+        ([&[0xFE, 0xFF][..], &be].concat(), "UTF-16BE"),
+        (le.clone(), "UTF-16LE"),
+        (be.clone(), "UTF-16BE"),
+        (gzip(&[&[0xFF, 0xFE][..], &le].concat()), "UTF-16LE"),
+    ];
+    for (bytes, encoding) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "rows.csv", &bytes);
+        for shape in [Shape::Rows, Shape::Aggregated] {
+            let plan = plan(&path, shape, &["control", "treatment"], &["rate(conv)"]);
+            let diags = data::load(&plan).expect_err("UTF-16");
+            assert_eq!(
+                messages(&diags),
+                [format!("1: the file is {encoding} text, not UTF-8")]
+            );
+            let help = diags.iter().next().and_then(|d| d.help.clone());
+            assert!(help.is_some_and(|h| h.contains("-t UTF-8")), "{diags:?}");
+        }
+    }
+}
+
 #[test]
 fn quoted_fields_with_commas_and_doubled_quotes() {
     let text = "name,variant,conv\n\

@@ -419,10 +419,13 @@ struct Header {
     body_start: u64,
     /// The file holds nothing but whitespace.
     empty: bool,
+    /// The file is UTF-16 text, told by the header line's first bytes.
+    utf16: Option<super::Utf16>,
 }
 
 fn read_header<R: Read>(input: &mut Buffered<R>, delimiter: u8) -> io::Result<Header> {
     let mut line = input.read_line()?;
+    let utf16 = super::utf16(&line);
     // A byte-order mark (spreadsheet exports add one) is not part of the
     // name, and a file holding only one is empty.
     if line.starts_with(UTF8_BOM) {
@@ -439,6 +442,7 @@ fn read_header<R: Read>(input: &mut Buffered<R>, delimiter: u8) -> io::Result<He
         names,
         body_start: input.offset(),
         empty,
+        utf16,
     })
 }
 
@@ -534,6 +538,9 @@ struct Layout {
 
 impl Layout {
     fn new(plan: &Plan, path: &Path, header: &Header, gzip: bool) -> Result<Layout, Diagnostics> {
+        if let Some(encoding) = header.utf16 {
+            return Err(super::utf16_error(path, encoding).into());
+        }
         let source = SourceFile::data(path, header.text.clone(), 1);
         if let Some(at) = header.text.find('\0') {
             return Err(super::binary(&source, Span::new(at, at + 1)).into());
