@@ -489,6 +489,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         variants,
         assignment,
         looks,
+        row_level: None,
     })
 }
 

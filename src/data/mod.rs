@@ -32,6 +32,28 @@ pub struct Data {
     /// With a `look` column: every look's cumulative data, oldest first (the
     /// last one is `variants`); empty without a look column.
     pub looks: Vec<Look>,
+    /// What the row-level reader saw; `None` when the file was read as
+    /// aggregated data (even under `shape rows`, when its header is an
+    /// aggregated export's).
+    pub row_level: Option<RowLevel>,
+}
+
+/// What reading a file one row per unit found beyond the statistics.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RowLevel {
+    /// With `missing zero`: every value column read, in the order the
+    /// metrics read them, with its empty, `NULL` and `NA` cells counted as 0
+    /// (over the rows that were counted); empty without `missing zero`.
+    pub zeroed: Vec<ZeroedCells>,
+}
+
+/// The cells of one column that `missing zero` counted as 0.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZeroedCells {
+    /// The column, as the spec names it.
+    pub column: String,
+    /// Its empty, `NULL` and `NA` cells, each counted as 0.
+    pub cells: u64,
 }
 
 impl Data {

@@ -38,7 +38,10 @@ use flate2::read::MultiGzDecoder;
 
 use super::looks::{LOOK_FORMATS, LookKey, parse_look};
 use super::units::{Counted, Units};
-use super::{Assignment, Data, Look, MetricData, VariantData, list, missing_column, unreadable};
+use super::{
+    Assignment, Data, Look, MetricData, RowLevel, VariantData, ZeroedCells, list, missing_column,
+    unreadable,
+};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::plan::{Metric, MetricKind, Missing, Plan, row_columns};
 
@@ -907,6 +910,12 @@ struct Partial {
     units: Option<Units>,
     /// Parsed values of the current row, committed when the row is good.
     row: Vec<f64>,
+    /// With `missing zero`: per value column, the cells of good rows counted
+    /// as 0.
+    zeroed: Vec<u64>,
+    /// The value columns of the current row whose cell was counted as 0,
+    /// added to `zeroed` when the row is good.
+    row_zeroed: Vec<usize>,
 }
 
 impl Partial {
@@ -934,6 +943,8 @@ impl Partial {
             case_labels: Vec::new(),
             units: layout.unit_id.as_ref().map(|_| Units::default()),
             row: vec![0.0; values],
+            zeroed: vec![0; values],
+            row_zeroed: Vec::new(),
         }
     }
 }
@@ -1145,6 +1156,7 @@ fn scan_row(
     let mut variant = usize::MAX;
     let mut unit: Option<(usize, usize, bool)> = None;
     let mut look: Option<(LookKey, usize, usize)> = None;
+    partial.row_zeroed.clear();
     // The first problem of the row: where it is, and what.
     let bad: Option<(usize, usize, Problem)> = 'row: {
         for (column, role) in layout.roles.iter().enumerate() {
@@ -1206,8 +1218,10 @@ fn scan_row(
                 }
                 Role::Value(value) => {
                     let text = trim(raw);
+                    let mut zeroed = false;
                     let parsed = if text.is_empty() {
                         if layout.missing_zero {
+                            zeroed = true;
                             Ok(0.0)
                         } else {
                             Err(Problem::MissingValue {
@@ -1238,6 +1252,7 @@ fn scan_row(
                             if is_null_marker(&text) =>
                         {
                             if layout.missing_zero {
+                                zeroed = true;
                                 Ok(0.0)
                             } else {
                                 Err(Problem::MissingValue {
@@ -1252,6 +1267,9 @@ fn scan_row(
                         Ok(x) => partial.row[value] = x,
                         Err(problem) => break 'row Some((from, to, problem)),
                     }
+                    if zeroed {
+                        partial.row_zeroed.push(value);
+                    }
                 }
             }
             start = field.next + 1;
@@ -1260,6 +1278,9 @@ fn scan_row(
     };
     if let Some((from, to, problem)) = bad {
         return bad_row(data, eof, partial, from, to, problem, variant);
+    }
+    for &value in &partial.row_zeroed {
+        partial.zeroed[value] += 1;
     }
     let id = unit.map(|(from, to, escaped)| {
         let id = trim(&data[from..to]);
@@ -1608,6 +1629,7 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
     let mut case_labels: Vec<(String, usize)> = Vec::new();
     let mut units: Option<Units> = None;
     let mut looks: Vec<(LookKey, String, Vec<Acc>)> = Vec::new();
+    let mut zeroed = vec![0u64; layout.values.len()];
     // Line 1 is the header.
     let mut first_line = 2u64;
     for partial in partials {
@@ -1618,6 +1640,9 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
         }
         bad_count += partial.bad_count;
         case_only += partial.case_only;
+        for (all, this) in zeroed.iter_mut().zip(&partial.zeroed) {
+            *all += this;
+        }
         for label in partial.case_labels {
             if case_labels.len() < MAX_CASE_LABELS && !case_labels.contains(&label) {
                 case_labels.push(label);
@@ -1814,6 +1839,21 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
             ),
             None => None,
         },
+        row_level: Some(RowLevel {
+            zeroed: if layout.missing_zero {
+                layout
+                    .values
+                    .iter()
+                    .zip(zeroed)
+                    .map(|(column, cells)| ZeroedCells {
+                        column: column.name.clone(),
+                        cells,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        }),
     })
 }
 
