@@ -50,6 +50,9 @@ pub struct Evaluation {
     /// Units and days still missing until the planned sample
     /// ([`crate::sample_size::remaining`]); `None` without a plan.
     pub remaining: Option<crate::sample_size::Remaining>,
+    /// What the row-level reader saw (the cells `missing zero` counted as
+    /// 0); `None` when the data was read as aggregated.
+    pub row_level: Option<crate::data::RowLevel>,
 }
 
 /// The health of the experiment's data (the report's `health`).
@@ -662,6 +665,7 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
         ),
         plan_progress,
         remaining,
+        row_level: data.row_level.clone(),
     }
 }
 

@@ -171,6 +171,14 @@ fn rows_and_aggregates_give_identical_data() {
     let from_rows = data::load(&plan(&rows_path, Shape::Rows, &ARMS, &METRICS)).expect("rows");
     let from_agg =
         data::load(&plan(&agg_path, Shape::Aggregated, &ARMS, &METRICS)).expect("aggregated");
+    // The same statistics; only the row-level reader says what it saw.
+    assert_eq!(from_rows.row_level, Some(data::RowLevel::default()));
+    assert_eq!(from_agg.row_level, None);
+    let statistics = |data: Data| Data {
+        row_level: None,
+        ..data
+    };
+    let from_rows = statistics(from_rows);
     assert_eq!(from_rows, from_agg);
     assert_eq!(from_rows.variants[0].name, "control");
     assert_eq!(from_rows.assignment, None);
@@ -179,7 +187,7 @@ fn rows_and_aggregates_give_identical_data() {
     let rows_gz = write(dir.path(), "rows.csv.gz", &gzip(rows.as_bytes()));
     let agg_gz = write(dir.path(), "agg.csv.gz", &gzip(aggregated.as_bytes()));
     assert_eq!(
-        data::load(&plan(&rows_gz, Shape::Rows, &ARMS, &METRICS)).expect("rows gz"),
+        statistics(data::load(&plan(&rows_gz, Shape::Rows, &ARMS, &METRICS)).expect("rows gz")),
         from_agg
     );
     assert_eq!(
@@ -243,8 +251,10 @@ fn variants_come_out_in_the_plan_order_and_metrics_by_id() {
 /// An independent reference: the `csv` crate, one thread, plain sums (the
 /// test values are exact in binary, so plain sums are exact too).
 fn reference(text: &[u8], variants: &[&str], metrics: &[&str]) -> Data {
+    // Flexible: a blank line is a record of one field.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
+        .flexible(true)
         .from_reader(text);
     let headers = reader.headers().expect("headers").clone();
     let index = |name: &str| {
@@ -305,6 +315,7 @@ fn reference(text: &[u8], variants: &[&str], metrics: &[&str]) -> Data {
         variants: out,
         assignment: None,
         looks: Vec::new(),
+        row_level: Some(data::RowLevel::default()),
     }
 }
 
@@ -366,6 +377,125 @@ fn crlf_and_a_last_line_without_newline() {
         &["control", "treatment"],
         &["rate(conv)"],
     );
+}
+
+/// docs/rows.md: blank lines are skipped, and a line of spaces and tabs is
+/// blank, as in the aggregated reader.
+#[test]
+fn lines_of_spaces_and_tabs_are_blank() {
+    let text =
+        "variant,conv,rev\ncontrol,1,2.5\n   \ntreatment,0,0.25\n\t \r\n \ncontrol,0,4\n  \t";
+    check_every_split(
+        text.as_bytes(),
+        &["control", "treatment"],
+        &["rate(conv)", "mean(rev)"],
+    );
+    // Line numbers still count the blank lines.
+    assert_eq!(
+        rows_error(
+            "variant,x\n  \ncontrol,1\n\t\ntreatment,2\n",
+            &["control", "treatment"],
+            &["rate(x)"]
+        ),
+        ["5: `x` on line 5 must be 0 or 1, found `2`"]
+    );
+    assert_eq!(
+        rows_error(
+            "variant,x\n \n\t\n",
+            &["control", "treatment"],
+            &["rate(x)"]
+        ),
+        ["1: the data file has a header but no rows"]
+    );
+}
+
+/// Labels are trimmed inside quotes too: `" control"` in the file is the
+/// spec's `control` (a spec cannot declare a padded name: check refuses it).
+#[test]
+fn quoted_labels_are_trimmed_inside_the_quotes() {
+    let text = "variant,conv\n\" control\",1\n\"treatment \",0\n\"\tcontrol\",0\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", text.as_bytes());
+    let plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    let data = load_rows(&plan, &path).expect("data");
+    let units: Vec<u64> = data.variants.iter().map(|v| v.units).collect();
+    assert_eq!(units, [2, 1]);
+}
+
+/// A file with CR-only (classic Mac OS) line endings is one error that
+/// names them, at the end of the header's first line, whatever its size.
+#[test]
+fn cr_line_endings_are_named() {
+    let small = "variant,conv\rcontrol,1\rtreatment,0\r".to_string();
+    // Longer than the line-length limit: read as one line too long.
+    let row = "control,1\r";
+    let large = format!(
+        "\u{feff}variant,conv\r{}",
+        row.repeat((2 << 20) / row.len())
+    );
+    for text in [small, large] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "rows.csv", text.as_bytes());
+        let plan = plan(
+            &path,
+            Shape::Rows,
+            &["control", "treatment"],
+            &["rate(conv)"],
+        );
+        let diags = load_rows(&plan, &path).expect_err("CR line endings");
+        assert_eq!(
+            messages(&diags),
+            ["1: the file's lines end with a carriage return alone (CR line endings)"]
+        );
+        let json = diags.iter().next().expect("one").to_json();
+        assert_eq!(json.column, Some(13), "after `variant,conv`");
+        assert!(
+            diags.iter().all(|d| d.code == "xos::data::line_endings"
+                && d.help.as_deref().is_some_and(|h| h.contains("LF or CRLF"))),
+            "{diags:?}"
+        );
+    }
+    // A CR before the line feed, or trailing whitespace, is no CR ending.
+    check_every_split(
+        b"variant,conv \r\ncontrol,1\r\ntreatment,0\n",
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+}
+
+/// UTF-16 text (with or without a byte-order mark) is named as such, with
+/// how to convert it, not reported as a binary file with a NUL byte.
+#[test]
+fn utf16_files_are_named() {
+    let text = "variant,conv\ncontrol,1\ntreatment,0\n";
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let cases = [
+        ([&[0xFF, 0xFE][..], &le].concat(), "UTF-16LE"),
+        ([&[0xFE, 0xFF][..], &be].concat(), "UTF-16BE"),
+        (le.clone(), "UTF-16LE"),
+        (be.clone(), "UTF-16BE"),
+        (gzip(&[&[0xFF, 0xFE][..], &le].concat()), "UTF-16LE"),
+    ];
+    for (bytes, encoding) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "rows.csv", &bytes);
+        for shape in [Shape::Rows, Shape::Aggregated] {
+            let plan = plan(&path, shape, &["control", "treatment"], &["rate(conv)"]);
+            let diags = data::load(&plan).expect_err("UTF-16");
+            assert_eq!(
+                messages(&diags),
+                [format!("1: the file is {encoding} text, not UTF-8")]
+            );
+            let help = diags.iter().next().and_then(|d| d.help.clone());
+            assert!(help.is_some_and(|h| h.contains("-t UTF-8")), "{diags:?}");
+        }
+    }
 }
 
 #[test]
@@ -433,6 +563,24 @@ fn empty_file_and_header_only() {
         rows_error("  \n", &["control", "treatment"], &["rate(x)"]),
         ["1: the data file is empty"]
     );
+    // A byte-order mark alone is no header, for either shape.
+    for text in ["\u{feff}", "\u{feff}\n", "\u{feff}\r\n  \n\t\n"] {
+        assert_eq!(
+            rows_error(text, &["control", "treatment"], &["rate(x)"]),
+            ["1: the data file is empty"],
+            "{text:?}"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "agg.csv", text.as_bytes());
+        let plan = plan(
+            &path,
+            Shape::Aggregated,
+            &["control", "treatment"],
+            &["rate(x)"],
+        );
+        let diags = data::load(&plan).expect_err("an empty aggregated file");
+        assert_eq!(messages(&diags), ["1: the data file is empty"], "{text:?}");
+    }
     for header in ["variant,x", "variant,x\n", "variant,x\r\n", "variant,x\n\n"] {
         assert_eq!(
             rows_error(header, &["control", "treatment"], &["rate(x)"]),
@@ -593,6 +741,13 @@ fn twenty_bad_rows_are_listed_then_counted() {
     }
 }
 
+fn zeroed(column: &str, cells: u64) -> data::ZeroedCells {
+    data::ZeroedCells {
+        column: column.to_string(),
+        cells,
+    }
+}
+
 #[test]
 fn missing_zero_counts_empty_values_as_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -627,6 +782,124 @@ fn missing_zero_counts_empty_values_as_zero() {
             }
         ]
     );
+}
+
+/// `missing zero` counts the cells it replaced, per column, exactly
+/// wherever the file is split.
+#[test]
+fn missing_zero_counts_the_cells_it_replaced() {
+    let text = "user_id,variant,conv,rev,pre\n\
+                u1,control,,NULL,1\n\
+                u2,treatment,1,2,NA\n\
+                u3,control, ,n/a,\n\
+                u4,treatment,0,,3\n\
+                u5,control,1,4,5\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", text.as_bytes());
+    let plan = plan_with(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)", "mean(rev)", "mean(pre)"],
+        "unit_id \"user_id\" missing zero",
+    );
+    let expected = [zeroed("conv", 2), zeroed("rev", 3), zeroed("pre", 2)];
+    for range_bytes in 1..=text.len() as u64 {
+        let split = Split {
+            threads: 2,
+            range_bytes,
+            buffer_bytes: 1,
+        };
+        let data = load_rows_with(&plan, &path, split).expect("data");
+        let row_level = data.row_level.expect("read as rows");
+        assert_eq!(row_level.zeroed, expected, "ranges of {range_bytes}");
+    }
+}
+
+/// The memo's data line and the report's settings describe row-level data
+/// as it was read: one row per unit, the unit id column, the missing-value
+/// rule and the cells `missing zero` replaced; aggregated data keeps its
+/// units column and its settings' keys.
+#[test]
+fn the_memo_and_the_settings_describe_row_level_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rows = String::from("user_id,variant,conv,rev\n");
+    for i in 0..400 {
+        let arm = ["control", "treatment"][i % 2];
+        let conv = if i % 3 == 0 {
+            ""
+        } else {
+            ["0", "1"][i % 5 % 2]
+        };
+        let rev = if i % 4 == 0 { "NULL" } else { "2.5" };
+        rows += &format!("u{i},{arm},{conv},{rev}\n");
+    }
+    write(dir.path(), "data.csv", rows.as_bytes());
+    let spec = |options: &str| {
+        format!(
+            "experiment rows_memo {{\n    data \"data.csv\" {{ shape rows {options} }}\n    \
+             variants {{ control 50% treatment 50% }}\n    primary conversion = rate(conv)\n    \
+             metric revenue = mean(rev)\n}}\n"
+        )
+    };
+    let run = |options: &str| {
+        let spec_path = write(dir.path(), "exp.xos", spec(options).as_bytes());
+        let outcome = xos::run_once(&spec_path, &xos::RunOptions::default())
+            .unwrap_or_else(|d| panic!("{options}: {:?}", messages(&d)));
+        let md = xos::output::render(&outcome.report, xos::output::Format::Md, None).expect("memo");
+        let line = md
+            .lines()
+            .find(|l| l.starts_with("- Data:"))
+            .expect("a data line")
+            .to_string();
+        let json: serde_json::Value =
+            serde_json::from_str(&xos::output::report::to_json(&outcome.report)).expect("json");
+        (line, json["settings"].clone())
+    };
+    let (line, settings) = run("unit_id \"user_id\" missing zero");
+    assert_eq!(
+        line,
+        "- Data: `data.csv`, one row per unit (`shape rows`: a variant's units are its rows), \
+         variant column `variant`, unit id column `user_id` (each unit checked to be in one \
+         variant, once); empty, `NULL` and `NA` values count as 0 (`missing zero`): 134 cells \
+         of `conv`, 100 of `rev`."
+    );
+    assert!(!line.contains("users"), "{line}");
+    assert_eq!(settings["shape"], "rows");
+    assert_eq!(settings["unit_id"], "user_id");
+    assert_eq!(settings["missing"], "zero");
+    assert_eq!(
+        settings["missing_zeroed"],
+        serde_json::json!([{"column": "conv", "cells": 134}, {"column": "rev", "cells": 100}])
+    );
+    // The keys old consumers read are unchanged.
+    assert_eq!(settings["variant_column"], "variant");
+    assert_eq!(settings["units_column"], "users");
+
+    let no_missing = "user_id,variant,conv,rev\nu1,control,1,2\nu2,treatment,0,3\n";
+    write(dir.path(), "data.csv", no_missing.as_bytes());
+    let (line, settings) = run("");
+    assert!(
+        line.ends_with(
+            "no unit id column (assignment not checked); an empty, `NULL` or `NA` value is an \
+             error (the file had none)."
+        ),
+        "{line}"
+    );
+    assert_eq!(settings["unit_id"], serde_json::Value::Null);
+    assert_eq!(settings["missing"], "error");
+    assert_eq!(settings["missing_zeroed"], serde_json::json!([]));
+
+    // A `shape rows` spec over an aggregated export reads it as aggregated.
+    let aggregated = "variant,users,conv,rev_sum,rev_sum_sq\ncontrol,2,1,2,4\ntreatment,2,0,3,9\n";
+    write(dir.path(), "data.csv", aggregated.as_bytes());
+    let (line, settings) = run("");
+    assert_eq!(
+        line,
+        "- Data: `data.csv`, variant column `variant`, units column `users`."
+    );
+    assert!(settings.get("shape").is_none(), "{settings}");
+    assert!(settings.get("missing").is_none(), "{settings}");
 }
 
 /// Units `k·7` appear in both variants, units `k·11` twice in their variant.
@@ -862,8 +1135,11 @@ fn rows_and_aggregates_give_byte_identical_json_reports() {
         std::fs::create_dir(&folder).expect("folder");
         write(&folder, "data.csv", data.as_bytes());
         let spec_path = write(&folder, "exp.xos", spec(shape).as_bytes());
-        let outcome = xos::run_once(&spec_path, &xos::RunOptions::default())
+        let mut outcome = xos::run_once(&spec_path, &xos::RunOptions::default())
             .unwrap_or_else(|d| panic!("{shape}: {:?}", messages(&d)));
+        // Only the settings say how the file was read.
+        let rows = outcome.report.settings.rows.take();
+        assert_eq!(rows.is_some(), shape == "shape rows", "{shape}");
         reports.push(xos::output::report::to_json(&outcome.report));
     }
     assert!(reports[0].contains("\"schema\""));
@@ -978,11 +1254,14 @@ fn null_and_na_cells_are_missing_values() {
         "{diags:?}"
     );
     let zero = plan_with(&path, Shape::Rows, &variants, &metrics, "missing zero");
-    let expected = reference(
+    let mut expected = reference(
         b"variant,conv,rev\ncontrol,1,0\ntreatment,0,2\ncontrol,0,0\ntreatment,1,4\n",
         &variants,
         &metrics,
     );
+    expected.row_level = Some(data::RowLevel {
+        zeroed: vec![zeroed("conv", 1), zeroed("rev", 2)],
+    });
     assert_eq!(load_rows(&zero, &path).expect("missing zero"), expected);
 }
 

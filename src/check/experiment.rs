@@ -18,7 +18,7 @@ use super::policy::{
 };
 use super::settings::{apply_settings, check_sample_plan, plan_inputs};
 use super::values::{
-    duplicate, join_lines, once, options_once, text_value, unknown_option, word_value,
+    duplicate, join_lines, once, options_once, padded_name, text_value, unknown_option, word_value,
 };
 use crate::numbers;
 
@@ -411,6 +411,14 @@ fn check_data(
     let mut look_span = None;
     for kv in options_once(block, out) {
         let key = kv.key.name.as_str();
+        if matches!(key, "variant_column" | "units" | "unit_id" | "look")
+            && let ast::Value::String(name) = &kv.value
+            && let Some(padded) = padded_name(&format!("`{key}` column"), &name.value, name.span)
+        {
+            out.push(padded);
+            ok = false;
+            continue;
+        }
         match key {
             "variant_column" => match text_value(kv, out) {
                 Some(v) => source.variant_column = v,
@@ -571,6 +579,11 @@ fn check_variants(
             continue;
         }
         seen.insert(&v.name.name, v.name.span);
+        if let Some(padded) = padded_name("variant", &v.name.name, v.name.span) {
+            out.push(padded);
+            ok = false;
+            continue;
+        }
         let share = &v.share;
         if share.relative || !matches!(share.unit, Unit::Percent | Unit::None) {
             out.push(

@@ -10,8 +10,8 @@ use crate::syntax::ast::{self, Unit};
 
 use super::values::duplicate;
 use super::values::{
-    effect_value, in_range, number_value, options_once, text_value, unit_in, unknown_option,
-    word_value,
+    effect_value, in_range, number_value, options_once, padded_name, text_value, unit_in,
+    unknown_option, word_value,
 };
 
 // ---------------------------------------------------------------- metrics
@@ -496,6 +496,14 @@ fn metric_kind(kind: &ast::MetricKind, out: &mut Vec<Diagnostic>) -> Option<Metr
         out.push(d);
         return None;
     }
+    let padded: Vec<Diagnostic> = std::iter::once(&kind.column)
+        .chain(&kind.more)
+        .filter_map(|c| padded_name("column", &c.name, c.span))
+        .collect();
+    if !padded.is_empty() {
+        out.extend(padded);
+        return None;
+    }
     Some(match kind.name {
         ast::KindName::Rate => MetricKind::Rate { column },
         ast::KindName::Mean => MetricKind::Mean { column },
@@ -527,6 +535,12 @@ fn covariate(
                  `mean(...)` metric with the covariate",
             ),
         );
+        return None;
+    }
+    if let ast::Value::String(name) = &kv.value
+        && let Some(padded) = padded_name("covariate column", &name.value, name.span)
+    {
+        out.push(padded);
         return None;
     }
     let column = text_value(kv, out)?;

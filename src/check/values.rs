@@ -72,6 +72,29 @@ pub(super) fn text_value(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Optio
     }
 }
 
+/// A quoted label or column name (`" control"`) that begins or ends with
+/// whitespace. Both readers trim every label and column name of the data
+/// (inside quotes too), so such a name could never match the file: it is
+/// refused where it is written rather than reported row by row as an
+/// unknown variant whose "did you mean" is itself.
+pub(super) fn padded_name(what: &str, name: &str, span: Span) -> Option<Diagnostic> {
+    let trimmed = name.trim();
+    if trimmed == name || trimmed.is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            "xos::check::padded_name",
+            format!("the {what} `{name}` begins or ends with whitespace"),
+        )
+        .label(span, "spaces around a name are not part of it")
+        .help(format!(
+            "write `\"{trimmed}\"`: the data's labels and column names are read without the \
+             spaces around them (quoted or not), so this name would never match the file"
+        )),
+    )
+}
+
 pub(super) fn word_value<'a>(
     kv: &ast::KeyValue,
     choices: &[&'a str],

@@ -21,7 +21,8 @@ struct Need {
 pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, Diagnostics> {
     let mut diags = Diagnostics::new();
     let text = source.text.as_str();
-    if text.trim().is_empty() {
+    // A byte-order mark alone is no header.
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
         return Err(
             Diagnostic::error("xos::data::empty", "the data file is empty")
                 .in_file(source)
@@ -488,6 +489,7 @@ pub fn parse_aggregated(plan: &Plan, source: &Arc<SourceFile>) -> Result<Data, D
         variants,
         assignment,
         looks,
+        row_level: None,
     })
 }
 

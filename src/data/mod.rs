@@ -32,6 +32,28 @@ pub struct Data {
     /// With a `look` column: every look's cumulative data, oldest first (the
     /// last one is `variants`); empty without a look column.
     pub looks: Vec<Look>,
+    /// What the row-level reader saw; `None` when the file was read as
+    /// aggregated data (even under `shape rows`, when its header is an
+    /// aggregated export's).
+    pub row_level: Option<RowLevel>,
+}
+
+/// What reading a file one row per unit found beyond the statistics.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RowLevel {
+    /// With `missing zero`: every value column read, in the order the
+    /// metrics read them, with its empty, `NULL` and `NA` cells counted as 0
+    /// (over the rows that were counted); empty without `missing zero`.
+    pub zeroed: Vec<ZeroedCells>,
+}
+
+/// The cells of one column that `missing zero` counted as 0.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZeroedCells {
+    /// The column, as the spec names it.
+    pub column: String,
+    /// Its empty, `NULL` and `NA` cells, each counted as 0.
+    pub cells: u64,
 }
 
 impl Data {
@@ -227,6 +249,9 @@ pub(super) fn unreadable(plan: &Plan, path: &Path, err: std::io::Error) -> Diagn
 /// Checks the bytes are UTF-8; the error points at the first bad byte.
 /// The text is a data file's: its diagnostics quote only the offending token.
 pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostics> {
+    if let Some(encoding) = utf16(&bytes) {
+        return Err(utf16_error(path, encoding).into());
+    }
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
         let before = String::from_utf8_lossy(&bytes[..at]).into_owned();
         let span = Span::new(before.len(), before.len() + 1);
@@ -239,6 +264,59 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostic
             .help("export the CSV as UTF-8")
             .into()
     })
+}
+
+/// How a UTF-16 text was recognised at its start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Utf16 {
+    /// By its byte-order mark (`FF FE` little-endian, `FE FF` big-endian).
+    Mark(&'static str),
+    /// Without a mark: a NUL byte beside every character of ASCII text.
+    Nuls(&'static str),
+}
+
+/// Bytes of the start of a file looked at for UTF-16 without a mark.
+const UTF16_SNIFF: usize = 16;
+
+/// Whether `head`, the first bytes of a file, start a UTF-16 text: a
+/// byte-order mark (not UTF-32's `FF FE 00 00`), or ASCII characters each
+/// with a NUL byte before (big-endian) or after (little-endian) it.
+pub(super) fn utf16(head: &[u8]) -> Option<Utf16> {
+    match head {
+        [0xFF, 0xFE, 0, 0, ..] => return None,
+        [0xFF, 0xFE, ..] => return Some(Utf16::Mark("UTF-16LE")),
+        [0xFE, 0xFF, ..] => return Some(Utf16::Mark("UTF-16BE")),
+        _ => {}
+    }
+    let units = head[..head.len().min(UTF16_SNIFF)].chunks_exact(2);
+    if units.len() < 2 {
+        return None;
+    }
+    let every = |pattern: fn(&[u8]) -> bool| units.clone().all(pattern);
+    if every(|u| u[0] != 0 && u[1] == 0) {
+        Some(Utf16::Nuls("UTF-16LE"))
+    } else if every(|u| u[0] == 0 && u[1] != 0) {
+        Some(Utf16::Nuls("UTF-16BE"))
+    } else {
+        None
+    }
+}
+
+/// The data is UTF-16 text (Excel's "Unicode text", PowerShell's default):
+/// refused at its first byte, quoting nothing, with how to convert it.
+pub(super) fn utf16_error(path: &Path, encoding: Utf16) -> Diagnostic {
+    let (name, seen) = match encoding {
+        Utf16::Mark(name) => (name, "a UTF-16 byte-order mark"),
+        Utf16::Nuls(name) => (name, "a NUL byte beside every character: UTF-16"),
+    };
+    Diagnostic::error(
+        "xos::data::utf16",
+        format!("the file is {name} text, not UTF-8"),
+    )
+    // One blank stands for the file's first character: nothing is quoted.
+    .in_file(&SourceFile::data(path, " ", 1))
+    .label(Span::new(0, 1), seen)
+    .help("export the CSV as UTF-8, or convert it: `iconv -f UTF-16 -t UTF-8 in.csv > out.csv`")
 }
 
 /// The data holds a NUL byte, which no CSV text does (`/proc/self/environ`,

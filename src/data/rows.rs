@@ -38,7 +38,10 @@ use flate2::read::MultiGzDecoder;
 
 use super::looks::{LOOK_FORMATS, LookKey, parse_look};
 use super::units::{Counted, Units};
-use super::{Assignment, Data, Look, MetricData, VariantData, list, missing_column, unreadable};
+use super::{
+    Assignment, Data, Look, MetricData, RowLevel, VariantData, ZeroedCells, list, missing_column,
+    unreadable,
+};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::plan::{Metric, MetricKind, Missing, Plan, row_columns};
 
@@ -146,6 +149,9 @@ pub fn load_rows_with(plan: &Plan, path: &Path, split: Split) -> Result<Data, Di
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The UTF-8 byte-order mark.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// The located error of a line over the line-length limit: the file's line
 /// number (counted up to the line), and the line's first characters.
 fn line_too_long(plan: &Plan, path: &Path, long: &crate::limits::LineTooLong) -> Diagnostics {
@@ -161,12 +167,20 @@ fn line_too_long(plan: &Plan, path: &Path, long: &crate::limits::LineTooLong) ->
             Box::new(file)
         };
         let line = crate::limits::line_at(&mut input, long.offset)?;
-        input.take(60).read_to_end(&mut head)?;
+        input.take(4096).read_to_end(&mut head)?;
         Ok(line)
     })();
     let Ok(line) = line else {
         return unreadable(plan, path, io::Error::other(long.to_string()));
     };
+    // A CR-only file is one long line: name its line endings instead.
+    if line == 1 {
+        let body = head.strip_prefix(UTF8_BOM).unwrap_or(&head);
+        if let Some(at) = bare_cr(body) {
+            return cr_line_endings(path, &String::from_utf8_lossy(&body[..at])).into();
+        }
+    }
+    head.truncate(60);
     let text: String = String::from_utf8_lossy(&head)
         .chars()
         .take_while(|c| *c != '\n')
@@ -177,6 +191,39 @@ fn line_too_long(plan: &Plan, path: &Path, long: &crate::limits::LineTooLong) ->
         .label(Span::new(0, 0), "this line")
         .help("a row is one unit's values; set XOS_MAX_LINE_BYTES for longer lines")
         .into()
+}
+
+/// The header line holds a carriage return before more text: the file's
+/// lines end in CR alone (classic Mac OS), and the reader, which splits
+/// lines at LF, would read the whole file as the header. `before` is the
+/// header's text up to that CR.
+fn cr_line_endings(path: &Path, before: &str) -> Diagnostic {
+    let source = SourceFile::data(path, before.to_string(), 1);
+    Diagnostic::error(
+        "xos::data::line_endings",
+        "the file's lines end with a carriage return alone (CR line endings)",
+    )
+    .in_file(&source)
+    .label(
+        Span::new(before.len(), before.len()),
+        "the header line ends here with a CR and no line feed",
+    )
+    .help(
+        "row-level data needs LF or CRLF line endings (classic Mac OS writes CR alone): \
+         save the file again as CSV with LF or CRLF line endings, or replace each CR by \
+         a line feed (`tr '\\r' '\\n' < in.csv > out.csv`)",
+    )
+}
+
+/// Where the first line of `head` ends at a CR followed by more text on the
+/// same line: CR line endings.
+fn bare_cr(head: &[u8]) -> Option<usize> {
+    let line = &head[..line_end(head)];
+    let at = line.iter().position(|&b| b == b'\r')?;
+    line[at..]
+        .iter()
+        .any(|b| !b.is_ascii_whitespace())
+        .then_some(at)
 }
 
 /// Whether `bytes` start like a gzip stream.
@@ -375,23 +422,30 @@ struct Header {
     body_start: u64,
     /// The file holds nothing but whitespace.
     empty: bool,
+    /// The file is UTF-16 text, told by the header line's first bytes.
+    utf16: Option<super::Utf16>,
 }
 
 fn read_header<R: Read>(input: &mut Buffered<R>, delimiter: u8) -> io::Result<Header> {
     let mut line = input.read_line()?;
+    let utf16 = super::utf16(&line);
+    // A byte-order mark (spreadsheet exports add one) is not part of the
+    // name, and a file holding only one is empty.
+    if line.starts_with(UTF8_BOM) {
+        line.drain(..UTF8_BOM.len());
+    }
     let empty = line.iter().all(u8::is_ascii_whitespace) && input.rest_is_blank()?;
     if line.last() == Some(&b'\r') {
         line.pop();
     }
-    // A byte-order mark (spreadsheet exports add one) is not part of the name.
-    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
-    let text = String::from_utf8_lossy(line).into_owned();
+    let text = String::from_utf8_lossy(&line).into_owned();
     let names = split_header(&text, delimiter);
     Ok(Header {
         text,
         names,
         body_start: input.offset(),
         empty,
+        utf16,
     })
 }
 
@@ -487,6 +541,9 @@ struct Layout {
 
 impl Layout {
     fn new(plan: &Plan, path: &Path, header: &Header, gzip: bool) -> Result<Layout, Diagnostics> {
+        if let Some(encoding) = header.utf16 {
+            return Err(super::utf16_error(path, encoding).into());
+        }
         let source = SourceFile::data(path, header.text.clone(), 1);
         if let Some(at) = header.text.find('\0') {
             return Err(super::binary(&source, Span::new(at, at + 1)).into());
@@ -502,6 +559,11 @@ impl Layout {
                     ))
                     .into(),
             );
+        }
+        // Whitespace after the line's own CR is harmless; a CR before text
+        // means the lines end in CR alone, and the "header" is the file.
+        if let Some(at) = header.text.trim_end().find('\r') {
+            return Err(cr_line_endings(path, &header.text[..at]).into());
         }
         let names: Vec<&str> = header.names.iter().map(|(n, _)| n.as_str()).collect();
         let header_line = Span::new(0, header.text.len());
@@ -848,6 +910,12 @@ struct Partial {
     units: Option<Units>,
     /// Parsed values of the current row, committed when the row is good.
     row: Vec<f64>,
+    /// With `missing zero`: per value column, the cells of good rows counted
+    /// as 0.
+    zeroed: Vec<u64>,
+    /// The value columns of the current row whose cell was counted as 0,
+    /// added to `zeroed` when the row is good.
+    row_zeroed: Vec<usize>,
 }
 
 impl Partial {
@@ -875,6 +943,8 @@ impl Partial {
             case_labels: Vec::new(),
             units: layout.unit_id.as_ref().map(|_| Units::default()),
             row: vec![0.0; values],
+            zeroed: vec![0; values],
+            row_zeroed: Vec::new(),
         }
     }
 }
@@ -1062,7 +1132,7 @@ fn scan_row(
     offset: u64,
     partial: &mut Partial,
 ) -> Option<usize> {
-    // Blank lines (a trailing one is common) are skipped.
+    // Empty lines (a trailing one is common) are skipped.
     match data {
         [b'\n', ..] => return Some(1),
         [b'\r', b'\n', ..] => return Some(2),
@@ -1072,11 +1142,21 @@ fn scan_row(
     if let Some(consumed) = fast_row(layout, data, offset, partial) {
         return Some(consumed);
     }
+    // A line of spaces and tabs is blank too; asked only of a line that
+    // left the fast path and starts with one, so no good row pays for it.
+    if let [b' ' | b'\t' | b'\r', ..] = data {
+        match blank_line(data, eof) {
+            Blank::Yes(consumed) => return Some(consumed),
+            Blank::Incomplete => return None,
+            Blank::No => {}
+        }
+    }
     let columns = layout.roles.len();
     let mut start = 0;
     let mut variant = usize::MAX;
     let mut unit: Option<(usize, usize, bool)> = None;
     let mut look: Option<(LookKey, usize, usize)> = None;
+    partial.row_zeroed.clear();
     // The first problem of the row: where it is, and what.
     let bad: Option<(usize, usize, Problem)> = 'row: {
         for (column, role) in layout.roles.iter().enumerate() {
@@ -1138,8 +1218,10 @@ fn scan_row(
                 }
                 Role::Value(value) => {
                     let text = trim(raw);
+                    let mut zeroed = false;
                     let parsed = if text.is_empty() {
                         if layout.missing_zero {
+                            zeroed = true;
                             Ok(0.0)
                         } else {
                             Err(Problem::MissingValue {
@@ -1170,6 +1252,7 @@ fn scan_row(
                             if is_null_marker(&text) =>
                         {
                             if layout.missing_zero {
+                                zeroed = true;
                                 Ok(0.0)
                             } else {
                                 Err(Problem::MissingValue {
@@ -1184,6 +1267,9 @@ fn scan_row(
                         Ok(x) => partial.row[value] = x,
                         Err(problem) => break 'row Some((from, to, problem)),
                     }
+                    if zeroed {
+                        partial.row_zeroed.push(value);
+                    }
                 }
             }
             start = field.next + 1;
@@ -1192,6 +1278,9 @@ fn scan_row(
     };
     if let Some((from, to, problem)) = bad {
         return bad_row(data, eof, partial, from, to, problem, variant);
+    }
+    for &value in &partial.row_zeroed {
+        partial.zeroed[value] += 1;
     }
     let id = unit.map(|(from, to, escaped)| {
         let id = trim(&data[from..to]);
@@ -1219,6 +1308,31 @@ fn scan_row(
     );
     // `start` is past the line break after the last field (or the data).
     Some(start.min(data.len()))
+}
+
+/// Whether the first line of `data` holds only spaces, tabs and carriage
+/// returns.
+enum Blank {
+    /// It does: the bytes to skip, line break included.
+    Yes(usize),
+    /// It does so far, but `data` ends before the line does.
+    Incomplete,
+    No,
+}
+
+fn blank_line(data: &[u8], eof: bool) -> Blank {
+    for (i, &b) in data.iter().enumerate() {
+        match b {
+            b'\n' => return Blank::Yes(i + 1),
+            b' ' | b'\t' | b'\r' => {}
+            _ => return Blank::No,
+        }
+    }
+    if eof {
+        Blank::Yes(data.len())
+    } else {
+        Blank::Incomplete
+    }
 }
 
 /// Values a row can hold on the fast path; plans reading more columns take
@@ -1515,6 +1629,7 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
     let mut case_labels: Vec<(String, usize)> = Vec::new();
     let mut units: Option<Units> = None;
     let mut looks: Vec<(LookKey, String, Vec<Acc>)> = Vec::new();
+    let mut zeroed = vec![0u64; layout.values.len()];
     // Line 1 is the header.
     let mut first_line = 2u64;
     for partial in partials {
@@ -1525,6 +1640,9 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
         }
         bad_count += partial.bad_count;
         case_only += partial.case_only;
+        for (all, this) in zeroed.iter_mut().zip(&partial.zeroed) {
+            *all += this;
+        }
         for label in partial.case_labels {
             if case_labels.len() < MAX_CASE_LABELS && !case_labels.contains(&label) {
                 case_labels.push(label);
@@ -1721,6 +1839,21 @@ fn finish(plan: &Plan, layout: &Layout, partials: Vec<Partial>) -> Result<Data, 
             ),
             None => None,
         },
+        row_level: Some(RowLevel {
+            zeroed: if layout.missing_zero {
+                layout
+                    .values
+                    .iter()
+                    .zip(zeroed)
+                    .map(|(column, cells)| ZeroedCells {
+                        column: column.name.clone(),
+                        cells,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        }),
     })
 }
 

@@ -220,6 +220,46 @@ fn hold_actions(report: &Report, actions: &mut Vec<String>) {
     }
 }
 
+/// The data assumption of row-level data: one row per unit (so no units
+/// column), the unit id column, and what an empty value became.
+fn rows_data_line(data: &str, variant_column: &str, rows: &super::report::RowsReport) -> String {
+    let mut line = format!(
+        "Data: `{data}`, one row per unit (`shape rows`: a variant's units are its rows), \
+         variant column `{variant_column}`, "
+    );
+    match &rows.unit_id {
+        Some(id) => line.push_str(&format!(
+            "unit id column `{id}` (each unit checked to be in one variant, once)"
+        )),
+        None => line.push_str("no unit id column (assignment not checked)"),
+    }
+    if rows.missing == "zero" {
+        let zeroed: Vec<String> = rows
+            .missing_zeroed
+            .iter()
+            .filter(|z| z.cells > 0)
+            .enumerate()
+            .map(|(i, z)| {
+                let cells = match (i, z.cells) {
+                    (0, 1) => " cell",
+                    (0, _) => " cells",
+                    _ => "",
+                };
+                format!("{}{cells} of `{}`", numbers::thousands(z.cells), z.column)
+            })
+            .collect();
+        line.push_str("; empty, `NULL` and `NA` values count as 0 (`missing zero`): ");
+        if zeroed.is_empty() {
+            line.push_str("the file had none.");
+        } else {
+            line.push_str(&format!("{}.", zeroed.join(", ")));
+        }
+    } else {
+        line.push_str("; an empty, `NULL` or `NA` value is an error (the file had none).");
+    }
+    line
+}
+
 pub(super) fn assumptions(report: &Report) -> Vec<String> {
     let s = &report.settings;
     let level = numbers::percent(1.0 - s.alpha);
@@ -321,10 +361,13 @@ pub(super) fn assumptions(report: &Report) -> Vec<String> {
         }
         out.push(line);
     }
-    out.push(format!(
-        "Data: `{}`, variant column `{}`, units column `{}`.",
-        s.data, s.variant_column, s.units_column
-    ));
+    out.push(match &s.rows {
+        None => format!(
+            "Data: `{}`, variant column `{}`, units column `{}`.",
+            s.data, s.variant_column, s.units_column
+        ),
+        Some(rows) => rows_data_line(&s.data, &s.variant_column, rows),
+    });
     out.push(format!(
         "Policy `{}` ({}): {} rules, then otherwise {}.",
         report.policy.name,

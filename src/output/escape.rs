@@ -97,6 +97,15 @@ pub fn markdown_safe(report: &Report) -> Report {
     fix(&mut r.settings.data);
     fix(&mut r.settings.variant_column);
     fix(&mut r.settings.units_column);
+    if let Some(rows) = &mut r.settings.rows {
+        for column in rows
+            .unit_id
+            .iter_mut()
+            .chain(rows.missing_zeroed.iter_mut().map(|z| &mut z.column))
+        {
+            fix(column);
+        }
+    }
     for metric in &mut r.metrics {
         for variant in &mut metric.variants {
             fix(&mut variant.name);

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::decide::Decision;
 use crate::evaluate::{Comparison, Evaluation, HealthReport, VariantValue};
-use crate::plan::{Direction, Effect, Plan, PolicyOrigin, Role, RuleSource, Verdict};
+use crate::plan::{Direction, Effect, Missing, Plan, PolicyOrigin, Role, RuleSource, Verdict};
 use crate::sample_size::PlannedSample;
 
 /// The schema of the report, its `schema` key.
@@ -223,6 +223,35 @@ pub struct SettingsReport {
     pub units_column: String,
     /// Designed split, normalised.
     pub split: Vec<VariantShare>,
+    /// Row-level data only (its keys are absent for aggregated data, so
+    /// reports of aggregated data keep their keys): how the rows were read.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<RowsReport>,
+}
+
+/// The data conventions of a file read one row per unit (`shape rows`),
+/// flattened into `settings`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RowsReport {
+    /// Always `"rows"`.
+    pub shape: &'static str,
+    /// The `unit_id` column, or `None` when units are not identified.
+    pub unit_id: Option<String>,
+    /// `"zero"` when empty, `NULL` and `NA` values count as 0 (`missing
+    /// zero`), else `"error"`.
+    pub missing: &'static str,
+    /// With `missing zero`: every value column read, with how many of its
+    /// cells counted as 0; empty otherwise.
+    pub missing_zeroed: Vec<ZeroedReport>,
+}
+
+/// A column's cells that `missing zero` counted as 0.
+#[derive(Clone, Debug, Serialize)]
+pub struct ZeroedReport {
+    /// The column.
+    pub column: String,
+    /// Its empty, `NULL` and `NA` cells.
+    pub cells: u64,
 }
 
 /// A variant's designed share of traffic.
@@ -327,6 +356,22 @@ pub fn build(
                     share: v.share,
                 })
                 .collect(),
+            rows: evaluation.row_level.as_ref().map(|rows| RowsReport {
+                shape: "rows",
+                unit_id: plan.data.unit_id.clone(),
+                missing: match plan.data.missing {
+                    Missing::Zero => "zero",
+                    Missing::Error => "error",
+                },
+                missing_zeroed: rows
+                    .zeroed
+                    .iter()
+                    .map(|z| ZeroedReport {
+                        column: z.column.clone(),
+                        cells: z.cells,
+                    })
+                    .collect(),
+            }),
         },
         date,
     }
