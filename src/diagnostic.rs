@@ -768,7 +768,7 @@ pub const MAX_TEXT_CHARS: usize = 512;
 fn has_long_text(diagnostic: &Diagnostic) -> bool {
     let unsafe_text = |text: &str| {
         text.len() > MAX_TEXT_CHARS
-            || matches!(crate::text::terminal_safe(text), std::borrow::Cow::Owned(_))
+            || matches!(crate::text::inert(text), std::borrow::Cow::Owned(_))
     };
     let unsafe_line = |text: &str| unsafe_text(text) || text.contains(['\n', '\r']);
     let unsafe_path = |path: &Path| crate::text::shown_path(path) != path.display().to_string();
@@ -822,7 +822,7 @@ fn shown_region<'a>(text: &'a str, labels: &[Label]) -> &'a str {
 /// message, the labels and the paths on one line), and its source's
 /// control characters replaced in place (spans still hold).
 fn with_elided_text(diagnostic: &Diagnostic) -> Diagnostic {
-    let clean = |text: &str| crate::text::terminal_safe(&elide(text)).into_owned();
+    let clean = |text: &str| crate::text::inert(&elide(text)).into_owned();
     let clean_line = |text: &str| clean(&crate::text::one_line(text));
     let shown = |path: &Path| PathBuf::from(crate::text::shown_path(path));
     let mut d = diagnostic.clone();

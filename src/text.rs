@@ -129,14 +129,39 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(text.replace('\n', "\\n").replace('\r', "\\r"))
 }
 
-/// A path as xos prints it on a terminal: [`one_line`], then
-/// [`terminal_safe`], so that a file name holding an escape sequence (a new
-/// window title, a colour), a bell or a line break (a fake status line) is
-/// shown inert. Every path printed on standard output or standard error goes
-/// through this; JSON output keeps the path itself (JSON escapes it).
+/// [`terminal_safe`], with Unicode direction controls (U+202A–E,
+/// U+2066–9) also written as escapes (`\u{202e}`): for short texts printed
+/// on a terminal, file names and diagnostics, where a right-to-left
+/// override made "invalid, 1 error" display reversed ("LAUNCH, valid").
+/// Memos are not passed through it: the spec refuses direction controls
+/// (`xos::parse::direction_control`), and its byte screen stays cheap.
+pub fn inert(text: &str) -> Cow<'_, str> {
+    let safe = terminal_safe(text);
+    if !safe.chars().any(is_direction_control) {
+        return safe;
+    }
+    Cow::Owned(
+        safe.chars()
+            .map(|c| {
+                if is_direction_control(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A path as xos prints it on a terminal: [`one_line`], then [`inert`], so
+/// that a file name holding an escape sequence (a new window title, a
+/// colour), a bell, a line break (a fake status line) or a direction
+/// control is shown inert. Every path printed on standard output or
+/// standard error goes through this; JSON output keeps the path itself
+/// (JSON escapes it).
 pub fn shown_path(path: &std::path::Path) -> String {
     let shown = path.display().to_string();
-    terminal_safe(&one_line(&shown)).into_owned()
+    inert(&one_line(&shown)).into_owned()
 }
 
 /// Longest piece of a data file (or of a file that does not parse as what

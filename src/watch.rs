@@ -328,6 +328,11 @@ pub fn watch(
             for (spec, name) in specs {
                 // A result of this batch replaces what was held.
                 memos.held.remove(&spec);
+                // Until the spec is evaluated, its memo's folder as far as
+                // known without its `xos.toml` (`--out`, or its own folder).
+                memos
+                    .dirs
+                    .insert(spec.clone(), memo_dir(&spec, options, None));
                 match name {
                     Some(name) => memos.names.insert(spec, name),
                     None => memos.names.remove(&spec),
@@ -342,6 +347,7 @@ pub fn watch(
         SpecChange::Removed { spec } => {
             memos.last.remove(&spec);
             memos.names.remove(&spec);
+            memos.dirs.remove(&spec);
             memos.held.remove(&spec);
             report(WatchEvent::Removed { time: now(), spec });
             // The name it declared may be unique again.
@@ -373,6 +379,10 @@ pub fn watch(
 struct Memos {
     last: BTreeMap<PathBuf, Last>,
     names: BTreeMap<PathBuf, String>,
+    /// The folder each spec's memo goes to: two specs of one name clash
+    /// only when their memos would be one file (without `--out`, memos go
+    /// next to their specs, and one name in two folders is two memos).
+    dirs: BTreeMap<PathBuf, PathBuf>,
     /// Good evaluations whose memo would clash with another spec's: written
     /// once the name is theirs alone (the other renamed or deleted).
     held: BTreeMap<PathBuf, crate::Outcome>,
@@ -383,10 +393,15 @@ impl Memos {
     /// another watched spec declares it too: the check of `xos run DIR` and
     /// `xos check DIR`, naming the first such spec in path order.
     fn clash(&self, spec: &Path, name: &str) -> Option<Diagnostics> {
+        let dir = self.dirs.get(spec);
         let other = self
             .names
             .iter()
-            .find(|(other, other_name)| other.as_path() != spec && other_name.as_str() == name)
+            .find(|(other, other_name)| {
+                other.as_path() != spec
+                    && other_name.as_str() == name
+                    && self.dirs.get(other.as_path()) == dir
+            })
             .map(|(other, _)| other.clone())?;
         Some(crate::check::unique_experiments(&[
             (name.to_string(), other),
@@ -407,6 +422,10 @@ impl Memos {
             Ok(outcome) => {
                 self.names
                     .insert(spec.to_path_buf(), outcome.plan.name.clone());
+                self.dirs.insert(
+                    spec.to_path_buf(),
+                    memo_dir(spec, options, outcome.plan.output.as_deref()),
+                );
                 if let Some(clash) = self.clash(spec, &outcome.plan.name) {
                     // Neither memo is written while two specs claim it: the
                     // last good one stays, whichever spec finished first.
@@ -494,6 +513,19 @@ fn failed(spec: &Path, diagnostics: Diagnostics, last: &BTreeMap<PathBuf, Last>)
     }
 }
 
+/// The folder `spec`'s memo is written to: `--out`, else the `output` of
+/// its `xos.toml` (known once it is evaluated), else the spec's own folder.
+fn memo_dir(spec: &Path, options: &WatchOptions, output: Option<&Path>) -> PathBuf {
+    options
+        .out
+        .clone()
+        .or_else(|| output.map(Path::to_path_buf))
+        .unwrap_or_else(|| {
+            spec.parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        })
+}
+
 /// Renders and writes the memo of an evaluated spec; returns the memo's
 /// path, which the watcher then ignores.
 fn write_memo(
@@ -514,14 +546,7 @@ fn write_memo(
             return None;
         }
     };
-    let dir = options
-        .out
-        .clone()
-        .or_else(|| outcome.plan.output.clone())
-        .unwrap_or_else(|| {
-            spec.parent()
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-        });
+    let dir = memo_dir(spec, options, outcome.plan.output.as_deref());
     let path = dir.join(format!(
         "{}.{}",
         outcome.plan.name,

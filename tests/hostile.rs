@@ -1543,3 +1543,64 @@ fn a_unit_id_that_names_another_column_is_refused() {
         assert!(err.contains("s.xos:2:"), "{err}");
     }
 }
+
+/// What `unreachable_mde` and `padded_name` must not refuse: a target that
+/// reaches 100% exactly but rounds past it by an ulp (0.9193 + 0.0807), a
+/// guardrail's `mde` (it plans nothing, and its harm lies the other way),
+/// and a label padded with a no-break space, which the row-level reader
+/// matches as written.
+#[test]
+fn valid_plans_and_labels_near_the_new_checks_are_accepted() {
+    for (from, to) in [
+        (
+            "baseline 12%\n        mde      5% relative",
+            "baseline 91.93%\n        mde 8.07pp",
+        ),
+        (
+            "worsened 0.1pp",
+            "baseline 1%\n        mde 2pp\n        worsened 0.1pp",
+        ),
+    ] {
+        let dir = checkout(|s| s.replacen(from, to, 1));
+        let out = xos(dir.path(), &["check", "checkout.xos"]);
+        assert!(out.status.success(), "{to}: {}", stderr(&out));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.xos"),
+        "experiment nb {\n    data \"d.csv\" { shape rows }\n    \
+         variants { \"control\u{a0}\" 50% treatment 50% }\n    primary c = rate(c)\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("d.csv"),
+        "variant,c\ncontrol\u{a0},1\ncontrol\u{a0},0\ntreatment,1\ntreatment,0\n",
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["run", "s.xos"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// A direction control in a data label reached the terminal inside a
+/// diagnostic (and in a file name, the watch status line): both print it
+/// as an escape.
+#[test]
+fn direction_controls_in_data_and_file_names_are_printed_as_escapes() {
+    let dir = checkout(|s| s.to_string());
+    std::fs::write(
+        dir.path().join("checkout.csv"),
+        DATA.replace("treatment", "treat\u{202E}tnemtaert"),
+    )
+    .unwrap();
+    let out = xos(dir.path(), &["run", "checkout.xos"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("treat\\u{202e}tnemtaert"), "{err}");
+    assert!(!err.contains('\u{202E}'), "{err}");
+    let named = dir.path().join("ok \u{202E}dilav.xos");
+    std::fs::write(&named, "experiment broken {").unwrap();
+    let out = xos(dir.path(), &["check", "."]);
+    let err = stderr(&out);
+    assert!(err.contains("ok \\u{202e}dilav.xos"), "{err}");
+    assert!(!err.contains('\u{202E}'), "{err}");
+}

@@ -32,10 +32,14 @@ struct Watcher {
 
 impl Watcher {
     fn start(dir: &Path, out: &Path) -> Watcher {
+        Watcher::spawn(&["--out".as_ref(), out.as_os_str(), dir.as_os_str()])
+    }
+
+    /// `xos watch --debounce 30 ARGS…`.
+    fn spawn(args: &[&std::ffi::OsStr]) -> Watcher {
         let mut child = Command::new(env!("CARGO_BIN_EXE_xos"))
-            .args(["watch", "--debounce", "30", "--out"])
-            .arg(out)
-            .arg(dir)
+            .args(["watch", "--debounce", "30"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -580,5 +584,34 @@ fn two_specs_of_one_experiment_are_refused_until_one_is_renamed() {
     std::fs::write(specs.join("checkout.csv"), HARM).unwrap();
     w.expect_line(&["checkout_redesign: hold → rollback"]);
     wait_for_file(&out.join("checkout_redesign.md"), "ROLL BACK");
+    w.assert_running();
+}
+
+/// Without `--out`, memos go next to their specs: one experiment name in
+/// two folders is two memos, and watch writes both (it refused both, as if
+/// they were one file).
+#[test]
+fn one_name_in_two_folders_is_two_memos_without_out() {
+    let (_dir, specs, _out) = setup();
+    for team in ["a", "b"] {
+        let folder = specs.join(team);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("checkout.xos"), SPEC).unwrap();
+        std::fs::write(folder.join("checkout.csv"), FLAT).unwrap();
+    }
+    std::fs::remove_file(specs.join("checkout.xos")).unwrap();
+    let mut w = Watcher::spawn(&[specs.as_os_str()]);
+    w.expect_all(&[
+        &[
+            "checkout_redesign: hold (otherwise)",
+            "/a/checkout_redesign.md",
+        ],
+        &[
+            "checkout_redesign: hold (otherwise)",
+            "/b/checkout_redesign.md",
+        ],
+    ]);
+    assert!(specs.join("a/checkout_redesign.md").exists());
+    assert!(specs.join("b/checkout_redesign.md").exists());
     w.assert_running();
 }

@@ -315,7 +315,10 @@ fn check_metric(decl: &ast::MetricDecl, out: &mut Vec<Diagnostic>) -> Option<Met
         );
         ok = false;
     }
+    // The primary's only: `xos plan` sizes the experiment from it (a
+    // guardrail's `mde` plans nothing, and its harm lies the other way).
     if is_rate
+        && role == Role::Primary
         && let (Some(baseline), Some(mde), Some(at)) = (metric.baseline, metric.mde, mde_at)
         && let Some(d) = unreachable_rate(&decl.name.name, baseline, mde, metric.prefer, at)
     {

@@ -77,8 +77,12 @@ pub(super) fn text_value(kv: &ast::KeyValue, out: &mut Vec<Diagnostic>) -> Optio
 /// (inside quotes too), so such a name could never match the file: it is
 /// refused where it is written rather than reported row by row as an
 /// unknown variant whose "did you mean" is itself.
+///
+/// Only the characters both readers trim count (space, tab, CR, LF): a
+/// label ending in a no-break space is matched as written by the
+/// row-level reader, and was accepted before this check.
 pub(super) fn padded_name(what: &str, name: &str, span: Span) -> Option<Diagnostic> {
-    let trimmed = name.trim();
+    let trimmed = name.trim_matches([' ', '\t', '\r', '\n']);
     if trimmed == name || trimmed.is_empty() {
         return None;
     }

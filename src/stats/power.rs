@@ -87,7 +87,13 @@ pub fn rate_effect_toward(
         MdeKind::Relative => baseline * mde,
     };
     let delta = change.sign() * step;
-    let p2 = baseline + delta;
+    // A target written to reach 0 % or 100 % exactly (`baseline 91.93% mde
+    // 8.07pp`) may round past it by an ulp or two: it is the bound.
+    let p2 = match baseline + delta {
+        p if (p - 1.0).abs() <= 1e-12 => 1.0,
+        p if p.abs() <= 1e-12 => 0.0,
+        p => p,
+    };
     if !(0.0..=1.0).contains(&p2) || delta == 0.0 {
         return None;
     }
