@@ -51,20 +51,24 @@ pub fn terminal_safe(text: &str) -> Cow<'_, str> {
 /// shows.
 pub fn terminal_safe_in_place(text: &str) -> Cow<'_, str> {
     let safe = replace_controls(text, |c| if c.len_utf8() == 1 { "?" } else { "??" });
-    if !safe.chars().any(is_direction_control) {
-        return safe;
+    replace_direction_controls(safe, |_| "???".to_string())
+}
+
+/// `text` with each [`is_direction_control`] character replaced by `by`;
+/// `text` itself when it holds none.
+fn replace_direction_controls(text: Cow<'_, str>, by: impl Fn(char) -> String) -> Cow<'_, str> {
+    if !text.chars().any(is_direction_control) {
+        return text;
     }
-    Cow::Owned(
-        safe.chars()
-            .map(|c| {
-                if is_direction_control(c) {
-                    "???".to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_direction_control(c) {
+            out.push_str(&by(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// A Unicode bidirectional override or isolate: U+202A–U+202E,
@@ -136,21 +140,7 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
 /// Memos are not passed through it: the spec refuses direction controls
 /// (`xos::parse::direction_control`), and its byte screen stays cheap.
 pub fn inert(text: &str) -> Cow<'_, str> {
-    let safe = terminal_safe(text);
-    if !safe.chars().any(is_direction_control) {
-        return safe;
-    }
-    Cow::Owned(
-        safe.chars()
-            .map(|c| {
-                if is_direction_control(c) {
-                    c.escape_unicode().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    replace_direction_controls(terminal_safe(text), |c| c.escape_unicode().to_string())
 }
 
 /// A path as xos prints it on a terminal: [`one_line`], then [`inert`], so
