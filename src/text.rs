@@ -150,8 +150,13 @@ pub fn inert(text: &str) -> Cow<'_, str> {
 /// standard error goes through this; JSON output keeps the path itself
 /// (JSON escapes it).
 pub fn shown_path(path: &std::path::Path) -> String {
-    let shown = path.display().to_string();
-    inert(&one_line(&shown)).into_owned()
+    shown_line(&path.display().to_string())
+}
+
+/// A short text (a path's name, a file watcher's message) as one inert
+/// line: [`one_line`], then [`inert`].
+pub fn shown_line(text: &str) -> String {
+    inert(&one_line(text)).into_owned()
 }
 
 /// Longest piece of a data file (or of a file that does not parse as what

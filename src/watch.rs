@@ -212,10 +212,9 @@ impl WatchEvent {
                     crate::text::shown_path(spec)
                 )
             }
-            WatchEvent::WatchError { time, message } => format!(
-                "{time} watch error: {}",
-                crate::text::terminal_safe(&crate::text::one_line(message))
-            ),
+            WatchEvent::WatchError { time, message } => {
+                format!("{time} watch error: {}", crate::text::shown_line(message))
+            }
         }
     }
 }
@@ -306,6 +305,12 @@ pub struct FollowOptions {
     pub templates: Option<PathBuf>,
     /// Lets the specs' paths point outside their repository.
     pub allow_outside: bool,
+    /// Reads the experiment name every spec of a batch declares before the
+    /// batch is evaluated, and reports them ([`SpecChange::Evaluating`]),
+    /// for an owner that compares names across specs (`xos watch`, whose
+    /// memos are named after them); `xos serve` keys specs by path and
+    /// needs no second read of each spec.
+    pub declared_names: bool,
 }
 
 /// Watches `paths` (specs or folders of specs) until `stop` is set.
@@ -320,6 +325,7 @@ pub fn watch(
         data: options.data.clone(),
         templates: options.templates.clone(),
         allow_outside: options.allow_outside,
+        declared_names: true,
     };
     let mut memos = Memos::default();
     let mut evaluated = 0_usize;
@@ -330,12 +336,12 @@ pub fn watch(
                 memos.held.remove(&spec);
                 // Until the spec is evaluated, its memo's folder as far as
                 // known without its `xos.toml` (`--out`, or its own folder).
-                memos
-                    .dirs
-                    .insert(spec.clone(), memo_dir(&spec, options, None));
                 match name {
-                    Some(name) => memos.names.insert(spec, name),
-                    None => memos.names.remove(&spec),
+                    Some(name) => {
+                        let dir = memo_dir(&spec, options, None);
+                        memos.claims.insert(spec, (name, dir))
+                    }
+                    None => memos.claims.remove(&spec),
                 };
             }
             memos.release(options, &mut report)
@@ -346,8 +352,7 @@ pub fn watch(
         }
         SpecChange::Removed { spec } => {
             memos.last.remove(&spec);
-            memos.names.remove(&spec);
-            memos.dirs.remove(&spec);
+            memos.claims.remove(&spec);
             memos.held.remove(&spec);
             report(WatchEvent::Removed { time: now(), spec });
             // The name it declared may be unique again.
@@ -378,11 +383,11 @@ pub fn watch(
 #[derive(Default)]
 struct Memos {
     last: BTreeMap<PathBuf, Last>,
-    names: BTreeMap<PathBuf, String>,
-    /// The folder each spec's memo goes to: two specs of one name clash
-    /// only when their memos would be one file (without `--out`, memos go
-    /// next to their specs, and one name in two folders is two memos).
-    dirs: BTreeMap<PathBuf, PathBuf>,
+    /// The experiment name each spec declares and the folder its memo goes
+    /// to: two specs clash only when both match, their memos one file
+    /// (without `--out`, memos go next to their specs, and one name in two
+    /// folders is two memos).
+    claims: BTreeMap<PathBuf, (String, PathBuf)>,
     /// Good evaluations whose memo would clash with another spec's: written
     /// once the name is theirs alone (the other renamed or deleted).
     held: BTreeMap<PathBuf, crate::Outcome>,
@@ -393,14 +398,12 @@ impl Memos {
     /// another watched spec declares it too: the check of `xos run DIR` and
     /// `xos check DIR`, naming the first such spec in path order.
     fn clash(&self, spec: &Path, name: &str) -> Option<Diagnostics> {
-        let dir = self.dirs.get(spec);
+        let dir = self.claims.get(spec).map(|(_, dir)| dir);
         let other = self
-            .names
+            .claims
             .iter()
-            .find(|(other, other_name)| {
-                other.as_path() != spec
-                    && other_name.as_str() == name
-                    && self.dirs.get(other.as_path()) == dir
+            .find(|(other, (other_name, other_dir))| {
+                other.as_path() != spec && other_name.as_str() == name && Some(other_dir) == dir
             })
             .map(|(other, _)| other.clone())?;
         Some(crate::check::unique_experiments(&[
@@ -420,11 +423,12 @@ impl Memos {
     ) -> Vec<PathBuf> {
         match result {
             Ok(outcome) => {
-                self.names
-                    .insert(spec.to_path_buf(), outcome.plan.name.clone());
-                self.dirs.insert(
+                self.claims.insert(
                     spec.to_path_buf(),
-                    memo_dir(spec, options, outcome.plan.output.as_deref()),
+                    (
+                        outcome.plan.name.clone(),
+                        memo_dir(spec, options, outcome.plan.output.as_deref()),
+                    ),
                 );
                 if let Some(clash) = self.clash(spec, &outcome.plan.name) {
                     // Neither memo is written while two specs claim it: the
@@ -447,7 +451,11 @@ impl Memos {
                 Vec::new()
             }
             Err(mut diagnostics) => {
-                if let Some(clash) = self.names.get(spec).and_then(|name| self.clash(spec, name)) {
+                if let Some(clash) = self
+                    .claims
+                    .get(spec)
+                    .and_then(|(name, _)| self.clash(spec, name))
+                {
                     diagnostics.extend(clash);
                 }
                 report(failed(spec, diagnostics, &self.last));
@@ -778,21 +786,23 @@ fn evaluate_specs(
     // The names first, on every core: the owner compares them across specs
     // before any result of the batch arrives (a spec linked in from outside
     // its folder is not read).
-    let named: Vec<(&PathBuf, &Option<PathBuf>)> = dirty.iter().zip(&roots).collect();
-    let names = crate::map_on_every_core(&named, |(spec, root)| {
-        let outside = root
-            .as_deref()
-            .is_some_and(|root| crate::outside_link(spec, root).is_some());
-        if outside {
-            None
-        } else {
-            crate::check::declared_name(spec)
-        }
-    });
-    let written = on_change(SpecChange::Evaluating {
-        specs: dirty.iter().cloned().zip(names).collect(),
-    });
-    outputs.extend(written.iter().map(|p| normalize(p)));
+    if options.declared_names {
+        let named: Vec<(&PathBuf, &Option<PathBuf>)> = dirty.iter().zip(&roots).collect();
+        let names = crate::map_on_every_core(&named, |(spec, root)| {
+            let outside = root
+                .as_deref()
+                .is_some_and(|root| crate::outside_link(spec, root).is_some());
+            if outside {
+                None
+            } else {
+                crate::check::declared_name(spec)
+            }
+        });
+        let written = on_change(SpecChange::Evaluating {
+            specs: dirty.iter().cloned().zip(names).collect(),
+        });
+        outputs.extend(written.iter().map(|p| normalize(p)));
+    }
     if workers <= 1 {
         for (spec, root) in dirty.iter().zip(&roots) {
             let result = evaluate(spec, root.as_deref(), options);

@@ -625,6 +625,8 @@ fn start(
         templates: None,
         // The served folder's specs stay inside their repositories.
         allow_outside: false,
+        // Serve keys a repeated name by its path (`Store::reassign`).
+        declared_names: false,
     };
     let watcher_state = Arc::clone(&state);
     let stop = Arc::clone(&state.stop);
@@ -645,23 +647,20 @@ fn start(
                         report(ServeEvent::Status(format!(
                             "{} {}: deleted, no longer served",
                             now_rfc3339(),
-                            crate::text::shown_path(Path::new(&relative_name(
-                                &watcher_state.dir,
-                                &spec
-                            )))
+                            crate::text::shown_line(&relative_name(&watcher_state.dir, &spec))
                         )));
                     }
                     SpecChange::WatchError { message } => {
                         report(ServeEvent::Status(format!(
                             "{} watch error: {}",
                             now_rfc3339(),
-                            crate::text::terminal_safe(&crate::text::one_line(&message))
+                            crate::text::shown_line(&message)
                         )));
                     }
                     SpecChange::Ready => {
                         let _ = ready.send(Ok(()));
                     }
-                    // Serve keys a repeated name by its path (`Store::reassign`).
+                    // Not asked for (`declared_names: false`).
                     SpecChange::Evaluating { .. } => {}
                 }
                 // Serve writes no file.
@@ -691,7 +690,7 @@ fn start(
 /// One status line per evaluation: `2026-11-30T21:05:00Z checkout/checkout.xos:
 /// launch (clear_win)`.
 fn status_line(dir: &Path, spec: &Path, result: &Result<Outcome, Diagnostics>) -> String {
-    let shown = crate::text::shown_path(Path::new(&relative_name(dir, spec)));
+    let shown = crate::text::shown_line(&relative_name(dir, spec));
     match result {
         Ok(outcome) => format!(
             "{} {shown}: {} ({})",
