@@ -47,8 +47,9 @@ pub struct RowLevel {
     pub zeroed: Vec<ZeroedCells>,
 }
 
-/// The cells of one column that `missing zero` counted as 0.
-#[derive(Clone, Debug, PartialEq)]
+/// The cells of one column that `missing zero` counted as 0 (also the
+/// report's `settings.missing_zeroed` entries).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ZeroedCells {
     /// The column, as the spec names it.
     pub column: String,

@@ -562,7 +562,7 @@ impl Layout {
         }
         // Whitespace after the line's own CR is harmless; a CR before text
         // means the lines end in CR alone, and the "header" is the file.
-        if let Some(at) = header.text.trim_end().find('\r') {
+        if let Some(at) = bare_cr(header.text.as_bytes()) {
             return Err(cr_line_endings(path, &header.text[..at]).into());
         }
         let names: Vec<&str> = header.names.iter().map(|(n, _)| n.as_str()).collect();

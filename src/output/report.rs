@@ -242,16 +242,7 @@ pub struct RowsReport {
     pub missing: &'static str,
     /// With `missing zero`: every value column read, with how many of its
     /// cells counted as 0; empty otherwise.
-    pub missing_zeroed: Vec<ZeroedReport>,
-}
-
-/// A column's cells that `missing zero` counted as 0.
-#[derive(Clone, Debug, Serialize)]
-pub struct ZeroedReport {
-    /// The column.
-    pub column: String,
-    /// Its empty, `NULL` and `NA` cells.
-    pub cells: u64,
+    pub missing_zeroed: Vec<crate::data::ZeroedCells>,
 }
 
 /// A variant's designed share of traffic.
@@ -363,14 +354,7 @@ pub fn build(
                     Missing::Zero => "zero",
                     Missing::Error => "error",
                 },
-                missing_zeroed: rows
-                    .zeroed
-                    .iter()
-                    .map(|z| ZeroedReport {
-                        column: z.column.clone(),
-                        cells: z.cells,
-                    })
-                    .collect(),
+                missing_zeroed: rows.zeroed.clone(),
             }),
         },
         date,
