@@ -177,6 +177,23 @@ pub fn remaining(plan: &Plan, target: &[(String, u64)], units: &[u64]) -> Remain
 #[derive(Clone, Debug, PartialEq)]
 pub struct NoPlan(pub String);
 
+/// The change a primary is planned to detect: toward the side it prefers.
+pub fn change_toward(prefer: Direction) -> power::Change {
+    match prefer {
+        Direction::Higher => power::Change::Increase,
+        Direction::Lower => power::Change::Decrease,
+    }
+}
+
+/// An `mde` as the power functions take it: its value and whether it is
+/// absolute or relative to the baseline.
+pub fn mde_kind(mde: Effect) -> (f64, power::MdeKind) {
+    match mde {
+        Effect::Absolute(x) => (x, power::MdeKind::Absolute),
+        Effect::Relative(x) => (x, power::MdeKind::Relative),
+    }
+}
+
 /// Sample size per arm from the primary's planning inputs.
 pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
     let primary = plan.primary();
@@ -191,10 +208,7 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
     let alpha_divided_by =
         (arms > 1 && plan.settings.correction != Correction::None).then_some(arms);
     let alpha = plan.settings.alpha / alpha_divided_by.unwrap_or(1) as f64;
-    let change = match primary.prefer {
-        Direction::Higher => power::Change::Increase,
-        Direction::Lower => power::Change::Decrease,
-    };
+    let change = change_toward(primary.prefer);
     let mut target_rate = None;
     let control_share = plan.control().share;
     let mut sizes = Vec::with_capacity(arms);
@@ -207,10 +221,7 @@ pub fn planned_sample(plan: &Plan) -> Result<PlannedSample, NoPlan> {
                     primary.name
                 )));
             };
-            let (value, kind) = match mde {
-                Effect::Absolute(x) => (x, power::MdeKind::Absolute),
-                Effect::Relative(x) => (x, power::MdeKind::Relative),
-            };
+            let (value, kind) = mde_kind(mde);
             mde_abs = match mde {
                 Effect::Absolute(x) => x,
                 Effect::Relative(x) => baseline * x,

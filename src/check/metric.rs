@@ -366,22 +366,12 @@ fn unreachable_rate(
     prefer: Direction,
     at: Span,
 ) -> Option<Diagnostic> {
-    let (value, kind) = match mde {
-        Effect::Absolute(x) => (x, power::MdeKind::Absolute),
-        Effect::Relative(x) => (x, power::MdeKind::Relative),
-    };
-    let change = match prefer {
-        Direction::Higher => power::Change::Increase,
-        Direction::Lower => power::Change::Decrease,
-    };
+    let (value, kind) = crate::sample_size::mde_kind(mde);
+    let change = crate::sample_size::change_toward(prefer);
     if power::rate_effect_toward(baseline, value, kind, change).is_some() {
         return None;
     }
-    let step = match kind {
-        power::MdeKind::Absolute => value,
-        power::MdeKind::Relative => baseline * value,
-    };
-    let target = baseline + change.sign() * step;
+    let (target, _) = power::rate_target(baseline, value, kind, change);
     let room = match change {
         power::Change::Increase => 1.0 - baseline,
         power::Change::Decrease => baseline,

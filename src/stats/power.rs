@@ -27,8 +27,7 @@ pub enum Change {
 }
 
 impl Change {
-    /// `+1` for an increase, `−1` for a decrease.
-    pub fn sign(self) -> f64 {
+    fn sign(self) -> f64 {
         match self {
             Change::Increase => 1.0,
             Change::Decrease => -1.0,
@@ -82,22 +81,31 @@ pub fn rate_effect_toward(
     if !(baseline > 0.0 && baseline < 1.0 && mde.is_finite()) {
         return None;
     }
+    let (p2, delta) = rate_target(baseline, mde, kind, change);
+    if !(0.0..=1.0).contains(&p2) || delta == 0.0 {
+        return None;
+    }
+    Some((baseline, p2, delta))
+}
+
+/// The rate `p2` an `mde` aims at from `baseline`, and the change `p2 −
+/// p1` as formed (`mde`, or `p1 · mde` for a relative one, with the sign of
+/// `change`), whether or not `p2` is a rate: [`rate_effect_toward`]
+/// accepts it only in `[0, 1]`, and the checker names it when it is not. A
+/// target written to reach 0 % or 100 % exactly (`baseline 91.93% mde
+/// 8.07pp`) may round past it by an ulp or two: it is the bound.
+pub fn rate_target(baseline: f64, mde: f64, kind: MdeKind, change: Change) -> (f64, f64) {
     let step = match kind {
         MdeKind::Absolute => mde,
         MdeKind::Relative => baseline * mde,
     };
     let delta = change.sign() * step;
-    // A target written to reach 0 % or 100 % exactly (`baseline 91.93% mde
-    // 8.07pp`) may round past it by an ulp or two: it is the bound.
     let p2 = match baseline + delta {
         p if (p - 1.0).abs() <= 1e-12 => 1.0,
         p if p.abs() <= 1e-12 => 0.0,
         p => p,
     };
-    if !(0.0..=1.0).contains(&p2) || delta == 0.0 {
-        return None;
-    }
-    Some((baseline, p2, delta))
+    (p2, delta)
 }
 
 fn sizes(n_control_exact: f64, ratio: f64) -> Option<SampleSize> {
