@@ -607,10 +607,11 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
         // metric itself (or computed from it), and its interval claims a
         // certainty the experiment does not have.
         if let Some(covariate) = &metric.covariate
+            // Not applied although θ exists: past the near-exact bound
+            // (`CupedComparison::applied`, the one place it is tested).
             && comparisons.iter().any(|c| {
                 c.cuped
-                    .and_then(|cuped| cuped.variance_reduction)
-                    .is_some_and(|r| r > 1.0 - cuped::NEAR_EXACT_COVARIATE)
+                    .is_some_and(|cuped| cuped.theta.is_some() && !cuped.applied)
             })
         {
             status = status.max(Health::Warning);
