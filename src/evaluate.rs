@@ -349,8 +349,10 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
             issues.push(Issue {
                 severity: Health::Warning,
                 message: format!(
-                    "variant `{}` has {} units, fewer than min_units = {}",
-                    variant.name, variant.units, settings.min_units
+                    "variant `{}` has {}, fewer than min_units = {}",
+                    variant.name,
+                    crate::numbers::units(variant.units),
+                    settings.min_units
                 ),
             });
         }
@@ -712,8 +714,8 @@ fn assignment_health(
         issues.push(Issue {
             severity,
             message: format!(
-                "{count} of {} units ({:.2}%) are {what}{examples}",
-                assignment.units,
+                "{count} of {} ({:.2}%) are {what}{examples}",
+                crate::numbers::units(assignment.units),
                 share * 100.0,
             ),
         });
@@ -1308,7 +1310,7 @@ mod tests {
             Health::Warning
         );
         assert!(
-            issues[0].message.contains("11 of 10000 units"),
+            issues[0].message.contains("11 of 10,000 units"),
             "{}",
             issues[0].message
         );

@@ -128,6 +128,19 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A count of units with its noun, grouped as [`thousands`]: `1 unit`,
+/// `12,000 units`.
+pub fn units(n: u64) -> String {
+    format!("{} unit{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
+/// A number of days as written ([`written`]) with its noun: `1 day`,
+/// `1.5 days`, `14 days`.
+pub fn days(d: f64) -> String {
+    let text = written(d);
+    format!("{text} day{}", if text == "1" { "" } else { "s" })
+}
+
 // ---------------------------------------------------------------------------
 // The memo's numbers: significant digits, one minus sign (U+2212), units.
 // ---------------------------------------------------------------------------
@@ -428,6 +441,16 @@ impl MetricFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_take_the_singular_only_at_one() {
+        assert_eq!(units(1), "1 unit");
+        assert_eq!(units(0), "0 units");
+        assert_eq!(units(12_000), "12,000 units");
+        assert_eq!(days(1.0), "1 day");
+        assert_eq!(days(1.5), "1.5 days");
+        assert_eq!(days(14.0), "14 days");
+    }
 
     /// `decimal` writes what `format!("{:.N}")` writes: on random doubles of
     /// every magnitude, on exact ties (`k/2^j`, where rounding half to even

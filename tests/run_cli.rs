@@ -649,7 +649,7 @@ fn a_declared_duration_sets_when_the_sample_is_reached() {
     let out = xos(&["plan", "small.xos"], dir.path());
     assert!(
         text(&out.stdout).contains(
-            "planned duration 2 days (40000 units): shorter than the 5 days needed: the test is underpowered"
+            "planned duration 2 days (40,000 units): shorter than the 5 days needed: the test is underpowered"
         ),
         "{}",
         text(&out.stdout)

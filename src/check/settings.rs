@@ -148,13 +148,17 @@ pub(super) fn duration_against_sample(
             Diagnostic::warning(
                 "xos::check::short_duration",
                 format!(
-                    "the planned duration of {} days is shorter than the {needed} days the primary's \
-                     MDE needs at {} units a day",
-                    crate::numbers::written(days),
-                    crate::numbers::thousands(daily.round() as u64),
+                    "the planned duration of {} is shorter than the {} the primary's MDE needs at \
+                     {} a day",
+                    crate::numbers::days(days),
+                    crate::numbers::days(needed as f64),
+                    crate::numbers::units(daily.round() as u64),
                 ),
             )
-            .label(kv.span, format!("{needed} days needed"))
+            .label(
+                kv.span,
+                format!("{} needed", crate::numbers::days(needed as f64)),
+            )
             .help(format!(
                 "the test stops with less than the planned {}% power to detect the MDE: run for \
                  `duration {needed}d`, or accept a larger `mde`",

@@ -642,9 +642,9 @@ fn decreasing_units(source: &Arc<SourceFile>, groups: &[Group]) -> Vec<Diagnosti
                 Diagnostic::error(
                     "xos::data::decreasing_units",
                     format!(
-                        "variant `{}` has {} units at look `{}`, fewer than the {} at look `{}`",
+                        "variant `{}` has {} at look `{}`, fewer than the {} at look `{}`",
                         b.data.name,
-                        crate::numbers::thousands(b.data.units),
+                        crate::numbers::units(b.data.units),
                         after.label,
                         crate::numbers::thousands(a.data.units),
                         before.label

@@ -186,8 +186,8 @@ fn hold_actions(report: &Report, actions: &mut Vec<String>) {
                 ));
                 if let Some(daily) = report.sample.daily_units {
                     line.push_str(&format!(
-                        " at {} units a day",
-                        numbers::thousands(daily.round() as u64)
+                        " at {} a day",
+                        numbers::units(daily.round() as u64)
                     ));
                 }
             }
@@ -323,8 +323,8 @@ pub(super) fn assumptions(report: &Report) -> Vec<String> {
         "No arm is too small for the health (`min_units 0`).".to_string()
     } else {
         format!(
-            "An arm with fewer than {} units makes the health a warning.",
-            s.min_units
+            "An arm with fewer than {} makes the health a warning.",
+            numbers::units(s.min_units)
         )
     });
     out.push(format!(

@@ -227,12 +227,12 @@ fn inference_line(report: &Report) -> Option<String> {
     let how = match i.method {
         SequentialMethod::Fixed => return None,
         SequentialMethod::AlwaysValid => format!(
-            "always-valid inference (confidence sequence tuned at {} units)",
-            numbers::thousands(i.tuning.unwrap_or(0))
+            "always-valid inference (confidence sequence tuned at {})",
+            numbers::units(i.tuning.unwrap_or(0))
         ),
         SequentialMethod::GroupSequential => format!(
-            "group-sequential inference (all α spent at {} units)",
-            numbers::thousands(i.max_units.unwrap_or(0))
+            "group-sequential inference (all α spent at {})",
+            numbers::units(i.max_units.unwrap_or(0))
         ),
     };
     let information = i.information.map_or(String::new(), |t| {
@@ -592,11 +592,11 @@ fn risks(report: &Report, primary: &MetricReport) -> Vec<RiskView> {
         report.sample.total,
     ) {
         (Some(units), Some(days), _) => format!(
-            "{} units of the planned {} days",
-            numbers::thousands(units),
-            numbers::written(days)
+            "{} of the planned {}",
+            numbers::units(units),
+            numbers::days(days)
         ),
-        (_, _, Some(total)) => format!("planned {} units", numbers::thousands(total)),
+        (_, _, Some(total)) => format!("planned {}", numbers::units(total)),
         _ => "planned sample".into(),
     };
     let sample = match (plan_progress(report, primary), report.sample.sample_reached) {
@@ -680,9 +680,9 @@ fn sample_line(report: &Report, primary: &MetricReport) -> String {
     // The declared duration: what `sample_reached` is measured against.
     if let (Some(days), Some(units)) = (sample.duration_days, sample.duration_units) {
         line.push_str(&format!(
-            "; planned duration {} days ({} units)",
-            numbers::written(days),
-            numbers::thousands(units)
+            "; planned duration {} ({})",
+            numbers::days(days),
+            numbers::units(units)
         ));
         match sample.days {
             Some(needed) if days < needed as f64 => line.push_str(&format!(

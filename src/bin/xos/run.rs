@@ -530,14 +530,16 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             }
             if let (Some(duration), Some(needed)) = (&duration, sample.days) {
                 let days = fmt(duration.days);
+                let days = format!("{days} day{}", if days == "1" { "" } else { "s" });
+                let needed_days = xos::numbers::days(needed as f64);
                 let verdict = if duration.days < needed as f64 {
-                    format!("shorter than the {needed} days needed: the test is underpowered")
+                    format!("shorter than the {needed_days} needed: the test is underpowered")
                 } else {
-                    format!("covers the {needed} days needed")
+                    format!("covers the {needed_days} needed")
                 };
                 out.push_str(&format!(
-                    "  planned duration {days} days ({} units): {verdict}\n",
-                    duration.total
+                    "  planned duration {days} ({}): {verdict}\n",
+                    xos::numbers::units(duration.total)
                 ));
             }
             out
