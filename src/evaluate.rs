@@ -216,10 +216,18 @@ pub struct CupedReport {
     /// nothing was adjusted).
     pub theta: Option<f64>,
     /// Whether the comparison's numbers are the adjusted ones: false when
-    /// `theta` is `null`, or when the covariate would remove more than
+    /// `theta` is `null`, when the covariate would remove more than
     /// `1 − NEAR_EXACT_COVARIATE` of the lift's variance (it determines the
-    /// metric, as the metric itself would).
+    /// metric, as the metric itself would), or when `balance_p` is below
+    /// `IMBALANCED_COVARIATE` (it moved with the treatment).
     pub applied: bool,
+    /// Why the adjustment is or is not used (not in the report: `applied`
+    /// and the numbers beside it say it).
+    #[serde(skip)]
+    pub usage: cuped::CupedUse,
+    /// The covariate's balance between the arms: the p-value of Welch's
+    /// test of equal covariate means (`stats::cuped::CupedComparison`).
+    pub balance_p: Option<f64>,
     /// Share of the lift's variance removed, `1 − V_adj/V_unadj`.
     pub variance_reduction: Option<f64>,
     /// The comparison without adjustment, by the metric's own test.
@@ -609,11 +617,11 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
         // metric itself (or computed from it), and its interval claims a
         // certainty the experiment does not have.
         if let Some(covariate) = &metric.covariate
-            // Not applied although θ exists: past the near-exact bound
-            // (`CupedComparison::applied`, the one place it is tested).
+            // Past the near-exact bound (`CupedComparison::usage`, the one
+            // place it is tested).
             && comparisons.iter().any(|c| {
                 c.cuped
-                    .is_some_and(|cuped| cuped.theta.is_some() && !cuped.applied)
+                    .is_some_and(|cuped| cuped.usage == cuped::CupedUse::DeterminesMetric)
             })
         {
             status = status.max(Health::Warning);
@@ -626,6 +634,31 @@ pub fn evaluate(plan: &Plan, data: &Data) -> Evaluation {
                     numbers::share(1.0 - cuped::NEAR_EXACT_COVARIATE)
                 ),
             });
+        }
+        // A pre-period measure differs between randomised arms only by
+        // chance; one that differs more moved with the treatment, and θ
+        // would take the effect away with it. Named per arm: in a
+        // multi-arm experiment the others may be adjusted.
+        if let Some(covariate) = &metric.covariate {
+            for (t, c) in data.variants[1..].iter().zip(&comparisons) {
+                let Some(cuped) = c.cuped.filter(|c| c.usage == cuped::CupedUse::Imbalanced) else {
+                    continue;
+                };
+                status = status.max(Health::Warning);
+                issues.push(Issue {
+                    severity: Health::Warning,
+                    message: format!(
+                        "covariate `{covariate}` of `{}` differs between `{}` and `{}` ({}), more than \
+                         randomisation allows for a measure taken before assignment, so CUPED was not \
+                         applied to `{}`: check that the covariate was measured before the experiment started",
+                        metric.name,
+                        control.name,
+                        t.name,
+                        numbers::p_is(cuped.balance_p.unwrap_or(0.0)),
+                        t.name
+                    ),
+                });
+            }
         }
         for c in &mut comparisons {
             judge(c, metric.prefer, settings.alpha);
@@ -968,6 +1001,8 @@ fn compare(
             let report = CupedReport {
                 theta: r.theta,
                 applied: r.applied(),
+                usage: r.usage(),
+                balance_p: Some(r.balance_p).filter(|p| p.is_finite()),
                 variance_reduction: r.variance_reduction,
                 unadjusted: Unadjusted {
                     abs_lift: unadjusted.abs_lift,

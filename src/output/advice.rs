@@ -294,7 +294,9 @@ pub(super) fn assumptions(report: &Report) -> Vec<String> {
     if report.metrics.iter().any(|m| m.covariate.is_some()) {
         out.push(
             "CUPED: the covariate's slope θ pooled over both arms' units, adjusted means, Welch \
-             t-test on the within-arm adjusted variances; the unadjusted numbers are in the report."
+             t-test on the within-arm adjusted variances; the unadjusted numbers are in the report. \
+             A covariate whose mean differs between the arms (p < 0.0001), as a pre-experiment \
+             measure does not, is not applied."
                 .to_string(),
         );
     }

@@ -7,6 +7,7 @@ use crate::evaluate::Comparison;
 use crate::numbers;
 use crate::output::report::{MetricReport, Report};
 use crate::plan::{Direction, Health, Role, Status, Verdict};
+use crate::stats::cuped::CupedUse;
 
 use super::Format;
 use super::advice::{assumptions, next_actions};
@@ -398,14 +399,26 @@ fn cuped_notes(report: &Report) -> Vec<String> {
                 ));
                 continue;
             };
-            if !cuped.applied {
-                notes.push(format!(
-                    "{head}: covariate `{covariate}` predicts the metric almost exactly \
-                     (θ = {}), as only the metric itself or a value computed from it does, so \
-                     CUPED was not applied; the numbers are unadjusted.",
-                    numbers::general(theta)
-                ));
-                continue;
+            match cuped.usage {
+                CupedUse::Applied => {}
+                CupedUse::Imbalanced => {
+                    notes.push(format!(
+                        "{head}: covariate `{covariate}` differs between the arms ({}), as a \
+                         measure taken before assignment does not, so CUPED was not applied; the \
+                         numbers are unadjusted.",
+                        numbers::p_is(cuped.balance_p.unwrap_or(0.0))
+                    ));
+                    continue;
+                }
+                CupedUse::DeterminesMetric | CupedUse::NoVariance => {
+                    notes.push(format!(
+                        "{head}: covariate `{covariate}` predicts the metric almost exactly \
+                         (θ = {}), as only the metric itself or a value computed from it does, so \
+                         CUPED was not applied; the numbers are unadjusted.",
+                        numbers::general(theta)
+                    ));
+                    continue;
+                }
             }
             let u = &cuped.unadjusted;
             let narrower = match (c.ci_low, c.ci_high, u.ci_low, u.ci_high) {

@@ -63,6 +63,30 @@ impl CupedStats {
 /// online controlled experiments by utilizing pre-experiment data".
 pub const NEAR_EXACT_COVARIATE: f64 = 1e-4;
 
+/// The p-value of the covariate's own Welch test (its arm means equal)
+/// below which the covariate is taken to have moved with the treatment: a
+/// measure taken before assignment differs between randomised arms only
+/// by chance, and one in 10,000 comparisons reaches this by chance. A
+/// covariate measured after the start (the metric plus noise) absorbs the
+/// effect into θ·(c̄_t − c̄_c): a severe guardrail read "ok" at 99.9% of
+/// variance removed, below [`NEAR_EXACT_COVARIATE`]'s reach.
+pub const IMBALANCED_COVARIATE: f64 = 1e-4;
+
+/// Whether CUPED's adjustment is used, and why not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CupedUse {
+    /// The comparison's numbers are the adjusted ones.
+    Applied,
+    /// θ does not exist: the covariate has no variance (within the arms).
+    NoVariance,
+    /// The covariate would remove more than `1 − NEAR_EXACT_COVARIATE` of
+    /// the lift's variance: it determines the metric.
+    DeterminesMetric,
+    /// The covariate's arm means differ with p below
+    /// [`IMBALANCED_COVARIATE`]: it moved with the treatment.
+    Imbalanced,
+}
+
 /// Result of [`compare_cuped`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CupedComparison {
@@ -103,20 +127,43 @@ pub struct CupedComparison {
     /// adjustment; slightly negative with a useless covariate, since θ is
     /// pooled); `None` when the unadjusted variance is 0.
     pub variance_reduction: Option<f64>,
+    /// The covariate's balance: the two-sided p-value of Welch's test that
+    /// its means are equal in both arms (`c̄_t − c̄_c` over
+    /// `√(s_c,t²/n_t + s_c,c²/n_c)`); 1 when the covariate has no variance
+    /// and equal means.
+    pub balance_p: f64,
 }
 
 impl CupedComparison {
     /// Whether the adjustment is to be used: θ exists (the covariate varies
-    /// within the arms) and removes at most `1 − NEAR_EXACT_COVARIATE` of
-    /// the lift's variance. A covariate that removes more determines the
-    /// metric (it is the metric, or computed from it, treatment effect
-    /// included), and the adjusted lift would then lose the effect with the
-    /// noise.
+    /// within the arms), it removes at most `1 − NEAR_EXACT_COVARIATE` of
+    /// the lift's variance, and the covariate's arm means do not differ
+    /// with p below [`IMBALANCED_COVARIATE`]. A covariate that removes more
+    /// determines the metric (it is the metric, or computed from it,
+    /// treatment effect included), and one that differs between the arms
+    /// moved with the treatment; either way the adjusted lift would lose
+    /// the effect with the noise.
     pub fn applied(&self) -> bool {
-        self.theta.is_some()
-            && self
-                .variance_reduction
-                .is_none_or(|r| r <= 1.0 - NEAR_EXACT_COVARIATE)
+        self.usage() == CupedUse::Applied
+    }
+
+    /// Whether the adjustment is used ([`Self::applied`]), and otherwise
+    /// why not, in this order: no θ, a covariate that determines the
+    /// metric, a covariate whose arm means differ with p below
+    /// [`IMBALANCED_COVARIATE`].
+    pub fn usage(&self) -> CupedUse {
+        if self.theta.is_none() {
+            CupedUse::NoVariance
+        } else if self
+            .variance_reduction
+            .is_some_and(|r| r > 1.0 - NEAR_EXACT_COVARIATE)
+        {
+            CupedUse::DeterminesMetric
+        } else if self.balance_p < IMBALANCED_COVARIATE {
+            CupedUse::Imbalanced
+        } else {
+            CupedUse::Applied
+        }
     }
 }
 
@@ -192,6 +239,14 @@ pub fn compare_cuped(
     if !(test.t.is_none_or(f64::is_finite) && test.ci_low.is_finite() && test.ci_high.is_finite()) {
         return None;
     }
+    let balance = welch_test(
+        mean_difference(t.sum_c, nt, c.sum_c, nc),
+        var_c_c / nc,
+        var_c_t / nt,
+        nc,
+        nt,
+        alpha,
+    );
     let unadjusted = var_y_c / nc + var_y_t / nt;
     let variance_reduction = (unadjusted > 0.0).then(|| 1.0 - (v_c + v_t) / unadjusted);
     let rel_lift = relative_lift(abs_lift, m_c);
@@ -219,6 +274,7 @@ pub fn compare_cuped(
         // With se = 0 the interval is the point whatever the quantile.
         rel_ci: relative_interval(estimates, test.t_quantile.unwrap_or(0.0), method),
         variance_reduction,
+        balance_p: balance.p_value,
     })
 }
 
