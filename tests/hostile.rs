@@ -1155,30 +1155,43 @@ fn a_covariate_that_determines_the_metric_is_a_health_warning() {
     assert_eq!(report["decision"]["verdict"], "hold");
 }
 
+/// A two-arm experiment whose guardrail `ab` (abandonment, 10% in control
+/// and 20% in treatment over 4,000 units; severe at 2 pp) has the covariate
+/// `name`, the value `covariate(abandoned, unit index)` per unit.
+fn abandonment_with_covariate(
+    name: &str,
+    covariate: impl Fn(u32, u32) -> String,
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.xos"),
+        format!(
+            "experiment r {{\n    data \"d.csv\" {{ shape rows }}\n    \
+             variants {{ control 50% treatment 50% }}\n    primary conv = rate(conv)\n    \
+             guardrail ab = rate(abandoned) {{ covariate {name} worsened 1pp severe 2pp }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let mut csv = format!("unit_id,variant,conv,abandoned,{name}\n");
+    for i in 0..4000u32 {
+        let treatment = i % 2 == 1;
+        let abandoned = u32::from((i / 2) % 10 < if treatment { 2 } else { 1 });
+        let conv = u32::from(i % 7 == 0);
+        let variant = if treatment { "treatment" } else { "control" };
+        let c = covariate(abandoned, i);
+        csv.push_str(&format!("u{i},{variant},{conv},{abandoned},{c}\n"));
+    }
+    std::fs::write(dir.path().join("d.csv"), csv).unwrap();
+    dir
+}
+
 /// A covariate equal to a guardrail itself (abandonment doubles, and the
 /// "pre-period" column is abandonment): CUPED would subtract the effect
 /// with the noise, and the guardrail read "ok" on a severe harm. It is not
 /// applied, and the severe guardrail rolls the experiment back.
 #[test]
 fn a_covariate_that_is_the_guardrail_does_not_hide_its_harm() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("s.xos"),
-        "experiment r {\n    data \"d.csv\" { shape rows }\n    \
-         variants { control 50% treatment 50% }\n    primary conv = rate(conv)\n    \
-         guardrail ab = rate(abandoned) { covariate abpre worsened 1pp severe 2pp }\n}\n",
-    )
-    .unwrap();
-    let mut csv = String::from("unit_id,variant,conv,abandoned,abpre\n");
-    for i in 0..4000u32 {
-        let treatment = i % 2 == 1;
-        // 10% abandonment in control, 20% in treatment
-        let abandoned = u32::from((i / 2) % 10 < if treatment { 2 } else { 1 });
-        let conv = u32::from(i % 7 == 0);
-        let variant = if treatment { "treatment" } else { "control" };
-        csv.push_str(&format!("u{i},{variant},{conv},{abandoned},{abandoned}\n"));
-    }
-    std::fs::write(dir.path().join("d.csv"), csv).unwrap();
+    let dir = abandonment_with_covariate("abpre", |abandoned, _| abandoned.to_string());
     let out = xos(dir.path(), &["run", "s.xos", "--format", "json"]);
     assert_no_panic(&out);
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -1209,25 +1222,10 @@ fn a_covariate_that_is_the_guardrail_does_not_hide_its_harm() {
 /// applied, health names the arm, and the severe guardrail rolls back.
 #[test]
 fn a_covariate_that_moved_with_the_treatment_is_not_applied() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("s.xos"),
-        "experiment r {\n    data \"d.csv\" { shape rows }\n    \
-         variants { control 50% treatment 50% }\n    primary conv = rate(conv)\n    \
-         guardrail ab = rate(abandoned) { covariate abpost worsened 1pp severe 2pp }\n}\n",
-    )
-    .unwrap();
-    let mut csv = String::from("unit_id,variant,conv,abandoned,abpost\n");
-    for i in 0..4000u32 {
-        let treatment = i % 2 == 1;
-        let abandoned = u32::from((i / 2) % 10 < if treatment { 2 } else { 1 });
-        let conv = u32::from(i % 7 == 0);
-        let variant = if treatment { "treatment" } else { "control" };
+    let dir = abandonment_with_covariate("abpost", |abandoned, i| {
         let noise = f64::from((i * 7919) % 100) / 333.0;
-        let abpost = f64::from(abandoned) + noise;
-        csv.push_str(&format!("u{i},{variant},{conv},{abandoned},{abpost}\n"));
-    }
-    std::fs::write(dir.path().join("d.csv"), csv).unwrap();
+        (f64::from(abandoned) + noise).to_string()
+    });
     let out = xos(dir.path(), &["run", "s.xos", "--format", "json"]);
     assert_no_panic(&out);
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
