@@ -1296,6 +1296,35 @@ fn a_trailing_comma_is_named_and_no_variant_is_absent() {
     }));
 }
 
+/// A lone CR inside the body (LF elsewhere: mixed line endings) joins two
+/// rows into one ragged row, whose help names the carriage return.
+#[test]
+fn a_lone_cr_in_the_body_is_named_in_the_ragged_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "rows.csv",
+        b"variant,conv\ncontrol,1\rtreatment,0\ntreatment,0\n",
+    );
+    let plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    let diags = load_rows(&plan, &path).expect_err("ragged row");
+    assert_eq!(
+        messages(&diags),
+        ["2: line 2 has 3 fields but the header has 2"]
+    );
+    let help = diags.iter().next().and_then(|d| d.help.clone());
+    assert!(
+        help.as_deref()
+            .is_some_and(|h| h.contains("carriage return with no line feed after it")),
+        "{help:?}"
+    );
+}
+
 /// A row-level spec that declares `delimiter ";"` for its own export still
 /// reads the comma-separated aggregated result of `xos sql` (`--data -`).
 #[test]

@@ -2075,6 +2075,11 @@ fn bad_row_diagnostic(
                 && row.text.trim_end().ends_with(layout.delimiter as char)
             {
                 "the row ends with a separator the header does not have: remove the trailing one"
+            } else if bare_cr(row.text.as_bytes()).is_some() {
+                // Mixed line endings: a lone CR joins two rows into one.
+                "the line holds a carriage return with no line feed after it (shown as `?`), \
+                 which ends a line only in classic Mac OS files: two rows were read as one; \
+                 save the file again with LF or CRLF line endings throughout"
             } else {
                 "every row needs one value per header column; check for a missing or extra separator"
             },
