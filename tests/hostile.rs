@@ -1402,10 +1402,7 @@ fn plan_text_keeps_signs_and_digits() {
     );
     let out = xos(dir.path(), &["plan", "r.xos"]);
     let text = stdout(&out);
-    assert!(
-        text.contains("planned to tell 0.120001 from 0.12"),
-        "{text}"
-    );
+    assert!(text.contains("planned to tell 12.0001% from 12%"), "{text}");
 }
 
 // Kind 5 (writes): a symlink planted where a memo goes

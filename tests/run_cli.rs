@@ -386,9 +386,9 @@ fn plan_gives_sizes_per_arm_total_and_days() {
     assert_eq!(plan["days"], 5);
 
     let out = xos(&["plan", "small.xos"], dir.path());
-    assert!(text(&out.stdout).contains("47034"));
+    assert!(text(&out.stdout).contains("47,034 units"));
     assert!(
-        text(&out.stdout).contains("(an absolute increase)"),
+        text(&out.stdout).contains("MDE 0.6 pp (an absolute increase)"),
         "{}",
         text(&out.stdout)
     );

@@ -477,10 +477,17 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 "{}: sample size to detect the primary metric's MDE\n",
                 plan.name()
             );
+            // A rate's MDE in percentage points and its rates in percent,
+            // as the spec and the memo write them.
+            let rate = sample.target_rate.is_some();
+            let mde = if rate {
+                format!("{} pp", xos::numbers::written(sample.mde_abs * 100.0))
+            } else {
+                fmt(sample.mde_abs)
+            };
             out.push_str(&format!(
-                "  primary `{}`, MDE {} (an absolute {}), alpha {}, power {}%\n",
+                "  primary `{}`, MDE {mde} (an absolute {}), alpha {}, power {}%\n",
                 plan.primary().name,
-                fmt(sample.mde_abs),
                 sample.change,
                 fmt(sample.alpha),
                 // As written, in percent: 99.99999999 % is not 1.
@@ -489,9 +496,9 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             if let Some(rate) = sample.target_rate {
                 // The rates as written: a tiny `mde` is not "0.12 from 0.12".
                 out.push_str(&format!(
-                    "  planned to tell {} from {}\n",
-                    xos::numbers::written(rate),
-                    xos::numbers::written(plan.primary().baseline.unwrap_or(f64::NAN)),
+                    "  planned to tell {}% from {}%\n",
+                    xos::numbers::written(rate * 100.0),
+                    xos::numbers::written(plan.primary().baseline.unwrap_or(f64::NAN) * 100.0),
                 ));
             }
             if let Some(k) = sample.alpha_divided_by {
@@ -511,9 +518,11 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
             }
             for (name, n) in &sample.per_variant {
                 let name = xos::text::one_line(name);
+                let n = xos::numbers::thousands(*n);
                 out.push_str(&format!("  {name:<16} {n:>12} units\n"));
             }
-            out.push_str(&format!("  {:<16} {:>12} units\n", "total", sample.total));
+            let total = xos::numbers::thousands(sample.total);
+            out.push_str(&format!("  {:<16} {total:>12} units\n", "total"));
             match sample.days {
                 Some(days) => out.push_str(&format!(
                     "  {:<16} {:>12} day{}\n",
