@@ -538,8 +538,7 @@ pub fn plan_command(args: &PlanArgs) -> CommandResult {
                 out.push_str(&sequential_lines(sequential));
             }
             if let (Some(duration), Some(needed)) = (&duration, sample.days) {
-                let days = fmt(duration.days);
-                let days = format!("{days} day{}", if days == "1" { "" } else { "s" });
+                let days = xos::numbers::days(duration.days);
                 let needed_days = xos::numbers::days(needed as f64);
                 let verdict = if duration.days < needed as f64 {
                     format!("shorter than the {needed_days} needed: the test is underpowered")
