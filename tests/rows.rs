@@ -76,6 +76,20 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().expect("gzip")
 }
 
+/// The errors of reading `bytes` as row-level data of a `control` and
+/// `treatment` experiment with one metric, `rate(conv)`.
+fn conv_row_errors(bytes: &[u8]) -> Diagnostics {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", bytes);
+    let plan = plan(
+        &path,
+        Shape::Rows,
+        &["control", "treatment"],
+        &["rate(conv)"],
+    );
+    load_rows(&plan, &path).expect_err("bad rows")
+}
+
 /// Every diagnostic as `line: message`.
 fn messages(diags: &Diagnostics) -> Vec<String> {
     diags
@@ -1269,19 +1283,7 @@ fn null_and_na_cells_are_missing_values() {
 /// trailing separator, and no false `absent_variant`.
 #[test]
 fn a_trailing_comma_is_named_and_no_variant_is_absent() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = write(
-        dir.path(),
-        "rows.csv",
-        b"variant,conv\ncontrol,1,\ntreatment,0,\n",
-    );
-    let plan = plan(
-        &path,
-        Shape::Rows,
-        &["control", "treatment"],
-        &["rate(conv)"],
-    );
-    let diags = load_rows(&plan, &path).expect_err("ragged rows");
+    let diags = conv_row_errors(b"variant,conv\ncontrol,1,\ntreatment,0,\n");
     assert_eq!(
         messages(&diags),
         [
@@ -1300,19 +1302,7 @@ fn a_trailing_comma_is_named_and_no_variant_is_absent() {
 /// rows into one ragged row, whose help names the carriage return.
 #[test]
 fn a_lone_cr_in_the_body_is_named_in_the_ragged_row() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = write(
-        dir.path(),
-        "rows.csv",
-        b"variant,conv\ncontrol,1\rtreatment,0\ntreatment,0\n",
-    );
-    let plan = plan(
-        &path,
-        Shape::Rows,
-        &["control", "treatment"],
-        &["rate(conv)"],
-    );
-    let diags = load_rows(&plan, &path).expect_err("ragged row");
+    let diags = conv_row_errors(b"variant,conv\ncontrol,1\rtreatment,0\ntreatment,0\n");
     assert_eq!(
         messages(&diags),
         ["2: line 2 has 3 fields but the header has 2"]
