@@ -119,8 +119,10 @@ pub(super) fn check_experiment(
     // `primary` is metric id 0 as the plan promises.
     let (metrics, infos) = check_metrics(&metric_decls, experiment, &mut out);
     if let (Some(source), Some(metrics)) = (&data, &metrics) {
-        out.extend(look_read_by_a_metric(data_decl, source, metrics));
-        out.extend(unit_id_read_by_a_metric(data_decl, source, metrics));
+        // `unit_id` is rows-only: with aggregated data the data block
+        // failed its check, and this is not reached.
+        out.extend(LOOK.read_by_a_metric(data_decl, source, source.look.as_deref(), metrics));
+        out.extend(UNIT_ID.read_by_a_metric(data_decl, source, source.unit_id.as_deref(), metrics));
     }
     let sample_plan = plan_decl.map(|decl| check_sample_plan(&decl.block, &mut out));
     if let (Some(decl), Some(metrics)) = (plan_decl, &metrics) {
@@ -317,32 +319,91 @@ pub(super) fn check_experiment(
 
 // ---------------------------------------------------------------- data
 
-/// A `look` column that a metric also reads: its values would be read both
-/// as looks and as the metric's.
-fn look_read_by_a_metric(
-    decl: Option<&ast::DataDecl>,
-    source: &DataSource,
-    metrics: &[crate::plan::Metric],
-) -> Option<Diagnostic> {
-    let look = source.look.as_deref()?;
-    let metric = metrics.iter().find(|m| match source.shape {
-        Shape::Rows => crate::plan::row_columns(m).contains(&look),
-        Shape::Aggregated => crate::plan::aggregated_columns(m).iter().any(|c| c == look),
-    })?;
-    let span = data_option_span(decl, "look")?;
-    Some(
+/// A `data` option that names a column of its own (`look`, `unit_id`),
+/// which no other role of the data and no metric may read.
+struct OwnColumn {
+    /// The option.
+    key: &'static str,
+    /// The code of its diagnostics.
+    code: &'static str,
+    /// How the messages name the column.
+    called: &'static str,
+    /// What the column holds.
+    holds: &'static str,
+}
+
+const LOOK: OwnColumn = OwnColumn {
+    key: "look",
+    code: "xos::check::look_column",
+    called: "the look column",
+    holds: "each row's look (a day, a date)",
+};
+
+/// A `unit_id` column read for something else: the mixed-assignment check
+/// then counted those values as units (a rate's 0 and 1) and silently
+/// found nothing, or everything.
+const UNIT_ID: OwnColumn = OwnColumn {
+    key: "unit_id",
+    code: "xos::check::unit_id_column",
+    called: "the `unit_id` column",
+    holds: "each unit's id (a user id)",
+};
+
+impl OwnColumn {
+    /// `column`, named by this option at `span`, is also `what`.
+    fn also(&self, column: &str, what: &str, span: Span, label: &str) -> Diagnostic {
         Diagnostic::error(
-            "xos::check::look_column",
-            format!(
-                "the look column `{look}` is also read by metric `{}`",
-                metric.name
-            ),
+            self.code,
+            format!("{} `{column}` is also {what}", self.called),
         )
-        .label(span, "names a column a metric reads")
-        .help(
-            "`look` names the column holding each row's look (a day, a date); give it that column",
-        ),
-    )
+        .label(span, label)
+        .help(format!(
+            "`{}` names the column holding {}; give it that column",
+            self.key, self.holds
+        ))
+    }
+
+    /// `column` is one of `taken` (another role's column, with how the
+    /// message names it).
+    fn taken<'a>(
+        &self,
+        column: &str,
+        span: Span,
+        taken: impl IntoIterator<Item = (&'a String, &'a str)>,
+    ) -> Option<Diagnostic> {
+        let (_, what) = taken.into_iter().find(|(other, _)| *other == column)?;
+        Some(self.also(
+            column,
+            what,
+            span,
+            "names a column already read for something else",
+        ))
+    }
+
+    /// `column` is also read by a metric: its values would be read both as
+    /// this option's and as the metric's.
+    fn read_by_a_metric(
+        &self,
+        decl: Option<&ast::DataDecl>,
+        source: &DataSource,
+        column: Option<&str>,
+        metrics: &[crate::plan::Metric],
+    ) -> Option<Diagnostic> {
+        let column = column?;
+        let metric = metrics.iter().find(|m| match source.shape {
+            Shape::Rows => crate::plan::row_columns(m).contains(&column),
+            Shape::Aggregated => crate::plan::aggregated_columns(m)
+                .iter()
+                .any(|c| c == column),
+        })?;
+        let span = data_option_span(decl, self.key)?;
+        Some(self.also(
+            column,
+            &format!("read by metric `{}`", metric.name),
+            span,
+            "names a column a metric reads",
+        ))
+    }
 }
 
 /// Where the `data` block's option `key` is written, key and value.
@@ -354,32 +415,6 @@ fn data_option_span(decl: Option<&ast::DataDecl>, key: &str) -> Option<Span> {
         .iter()
         .find(|kv| kv.key.name == key)?;
     Some(kv.span)
-}
-
-/// `unit_id` naming a column a metric reads: the mixed-assignment check
-/// then counted a metric's values as units (0 and 1 for a rate) and
-/// silently found nothing, or everything.
-fn unit_id_read_by_a_metric(
-    decl: Option<&ast::DataDecl>,
-    source: &DataSource,
-    metrics: &[crate::plan::Metric],
-) -> Option<Diagnostic> {
-    let unit_id = source.unit_id.as_deref()?;
-    let metric = metrics
-        .iter()
-        .find(|m| crate::plan::row_columns(m).contains(&unit_id))?;
-    let span = data_option_span(decl, "unit_id")?;
-    Some(
-        Diagnostic::error(
-            "xos::check::unit_id_column",
-            format!(
-                "the `unit_id` column `{unit_id}` is also read by metric `{}`",
-                metric.name
-            ),
-        )
-        .label(span, "names a column a metric reads")
-        .help("`unit_id` names the column holding each unit's id (a user id); give it that column"),
-    )
 }
 
 fn check_data(
@@ -478,37 +513,29 @@ fn check_data(
         }
     }
     if let (Some(unit_id), Some(span)) = (&source.unit_id, unit_id_span)
-        && *unit_id == source.variant_column
+        && let Some(d) = UNIT_ID.taken(
+            unit_id,
+            span,
+            [(&source.variant_column, "the variant column")],
+        )
     {
-        out.push(
-            Diagnostic::error(
-                "xos::check::unit_id_column",
-                format!("the `unit_id` column `{unit_id}` is also the variant column"),
-            )
-            .label(span, "names a column already read for something else")
-            .help("`unit_id` names the column holding each unit's id (a user id); give it that column"),
-        );
+        out.push(d);
         ok = false;
     }
-    if let (Some(look), Some(span)) = (&source.look, look_span) {
-        let taken = [
-            (&source.variant_column, "the variant column"),
-            (&source.units_column, "the units column"),
-        ]
-        .into_iter()
-        .chain(source.unit_id.as_ref().map(|u| (u, "the `unit_id` column")))
-        .find(|(column, _)| *column == look);
-        if let Some((_, what)) = taken {
-            out.push(
-                Diagnostic::error(
-                    "xos::check::look_column",
-                    format!("the look column `{look}` is also {what}"),
-                )
-                .label(span, "names a column already read for something else")
-                .help("`look` names the column holding each row's look (a day, a date); give it that column"),
-            );
-            ok = false;
-        }
+    if let (Some(look), Some(span)) = (&source.look, look_span)
+        && let Some(d) = LOOK.taken(
+            look,
+            span,
+            [
+                (&source.variant_column, "the variant column"),
+                (&source.units_column, "the units column"),
+            ]
+            .into_iter()
+            .chain(source.unit_id.as_ref().map(|u| (u, "the `unit_id` column"))),
+        )
+    {
+        out.push(d);
+        ok = false;
     }
     if source.shape == Shape::Aggregated {
         for (span, key) in [(unit_id_span, "unit_id"), (missing_span, "missing")] {
