@@ -44,9 +44,7 @@ type PResult<T> = Result<T, Diagnostic>;
 /// A valid file is read by the hand-written [`super::fast`] path; anything
 /// else goes through pest, which reports the error.
 pub fn parse(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
-    if let Some(diagnostic) =
-        direction_control(&source.text).or_else(|| scan_unterminated(&source.text))
-    {
+    if let Some(diagnostic) = scan_before_parse(&source.text) {
         return Err(diagnostic.in_file(source).into());
     }
     match super::fast::parse_file(&source.text) {
@@ -59,9 +57,7 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
 /// grammar of record, for the tests that hold both paths equal.
 #[doc(hidden)]
 pub fn parse_with_pest(source: &Arc<SourceFile>) -> Result<File, Diagnostics> {
-    if let Some(diagnostic) =
-        direction_control(&source.text).or_else(|| scan_unterminated(&source.text))
-    {
+    if let Some(diagnostic) = scan_before_parse(&source.text) {
         return Err(diagnostic.in_file(source).into());
     }
     parse_pest(source)
@@ -802,6 +798,13 @@ fn parse_fact_path(pair: Pair<'_, Rule>) -> Path {
 /// enough that checking never exhausts the stack.
 pub(super) const MAX_DEPTH: usize = 64;
 pub(super) const MAX_CONDITION_TOKENS: usize = 512;
+
+/// What both parsers refuse before reading: a direction control
+/// ([`direction_control`]), then an unterminated string or nesting too deep
+/// ([`scan_unterminated`]).
+fn scan_before_parse(text: &str) -> Option<Diagnostic> {
+    direction_control(text).or_else(|| scan_unterminated(text))
+}
 
 /// A Unicode bidirectional override or isolate (U+202A–U+202E,
 /// U+2066–U+2069) anywhere in a spec or policy: it makes text display in
