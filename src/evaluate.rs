@@ -215,15 +215,13 @@ pub struct CupedReport {
     /// The pooled slope θ; `null` when the covariate has no variance (then
     /// nothing was adjusted).
     pub theta: Option<f64>,
-    /// Whether the comparison's numbers are the adjusted ones: false when
-    /// `theta` is `null`, when the covariate would remove more than
-    /// `1 − NEAR_EXACT_COVARIATE` of the lift's variance (it determines the
-    /// metric, as the metric itself would), or when `balance_p` is below
+    /// Whether the adjustment is used, and otherwise why not; the report's
+    /// `applied`, whether the comparison's numbers are the adjusted ones:
+    /// false when `theta` is `null`, when the covariate would remove more
+    /// than `1 − NEAR_EXACT_COVARIATE` of the lift's variance (it determines
+    /// the metric, as the metric itself would), or when `balance_p` is below
     /// `IMBALANCED_COVARIATE` (it moved with the treatment).
-    pub applied: bool,
-    /// Why the adjustment is or is not used (not in the report: `applied`
-    /// and the numbers beside it say it).
-    #[serde(skip)]
+    #[serde(rename = "applied", serialize_with = "serialize_applied")]
     pub usage: cuped::CupedUse,
     /// The covariate's balance between the arms: the p-value of Welch's
     /// test of equal covariate means (`stats::cuped::CupedComparison`).
@@ -232,6 +230,14 @@ pub struct CupedReport {
     pub variance_reduction: Option<f64>,
     /// The comparison without adjustment, by the metric's own test.
     pub unadjusted: Unadjusted,
+}
+
+/// [`CupedReport::usage`] as the report's `applied`.
+fn serialize_applied<S: serde::Serializer>(
+    usage: &cuped::CupedUse,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bool(*usage == cuped::CupedUse::Applied)
 }
 
 /// The numbers of a comparison before CUPED.
@@ -1000,7 +1006,6 @@ fn compare(
             };
             let report = CupedReport {
                 theta: r.theta,
-                applied: r.applied(),
                 usage: r.usage(),
                 balance_p: Some(r.balance_p).filter(|p| p.is_finite()),
                 variance_reduction: r.variance_reduction,
