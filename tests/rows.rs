@@ -79,6 +79,12 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 /// The errors of reading `bytes` as row-level data of a `control` and
 /// `treatment` experiment with one metric, `rate(conv)`.
 fn conv_row_errors(bytes: &[u8]) -> Diagnostics {
+    conv_rows(bytes).expect_err("bad rows")
+}
+
+/// `bytes` read as row-level data of a `control` and `treatment`
+/// experiment with one metric, `rate(conv)`.
+fn conv_rows(bytes: &[u8]) -> Result<Data, Diagnostics> {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "rows.csv", bytes);
     let plan = plan(
@@ -87,7 +93,7 @@ fn conv_row_errors(bytes: &[u8]) -> Diagnostics {
         &["control", "treatment"],
         &["rate(conv)"],
     );
-    load_rows(&plan, &path).expect_err("bad rows")
+    load_rows(&plan, &path)
 }
 
 /// Every diagnostic as `line: message`.
@@ -428,15 +434,7 @@ fn lines_of_spaces_and_tabs_are_blank() {
 #[test]
 fn quoted_labels_are_trimmed_inside_the_quotes() {
     let text = "variant,conv\n\" control\",1\n\"treatment \",0\n\"\tcontrol\",0\n";
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = write(dir.path(), "rows.csv", text.as_bytes());
-    let plan = plan(
-        &path,
-        Shape::Rows,
-        &["control", "treatment"],
-        &["rate(conv)"],
-    );
-    let data = load_rows(&plan, &path).expect("data");
+    let data = conv_rows(text.as_bytes()).expect("data");
     let units: Vec<u64> = data.variants.iter().map(|v| v.units).collect();
     assert_eq!(units, [2, 1]);
 }
@@ -453,15 +451,7 @@ fn cr_line_endings_are_named() {
         row.repeat((2 << 20) / row.len())
     );
     for text in [small, large] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = write(dir.path(), "rows.csv", text.as_bytes());
-        let plan = plan(
-            &path,
-            Shape::Rows,
-            &["control", "treatment"],
-            &["rate(conv)"],
-        );
-        let diags = load_rows(&plan, &path).expect_err("CR line endings");
+        let diags = conv_rows(text.as_bytes()).expect_err("CR line endings");
         assert_eq!(
             messages(&diags),
             ["1: the file's lines end with a carriage return alone (CR line endings)"]
