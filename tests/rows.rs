@@ -76,26 +76,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().expect("gzip")
 }
 
-/// The errors of reading `bytes` as row-level data of a `control` and
-/// `treatment` experiment with one metric, `rate(conv)`.
-fn conv_row_errors(bytes: &[u8]) -> Diagnostics {
-    conv_rows(bytes).expect_err("bad rows")
-}
-
-/// `bytes` read as row-level data of a `control` and `treatment`
-/// experiment with one metric, `rate(conv)`.
-fn conv_rows(bytes: &[u8]) -> Result<Data, Diagnostics> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = write(dir.path(), "rows.csv", bytes);
-    let plan = plan(
-        &path,
-        Shape::Rows,
-        &["control", "treatment"],
-        &["rate(conv)"],
-    );
-    load_rows(&plan, &path)
-}
-
 /// Every diagnostic as `line: message`.
 fn messages(diags: &Diagnostics) -> Vec<String> {
     diags
@@ -119,13 +99,30 @@ fn rows_error_with(
     metrics: &[&str],
     data_options: &str,
 ) -> Vec<String> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = write(dir.path(), "rows.csv", text.as_bytes());
-    let plan = plan_with(&path, Shape::Rows, variants, metrics, data_options);
-    match load_rows(&plan, &path) {
+    match load_text(text.as_bytes(), variants, metrics, data_options) {
         Ok(data) => panic!("expected diagnostics, got {data:?}"),
         Err(diags) => messages(&diags),
     }
+}
+
+/// `bytes` written to a file and read as row-level data of a spec with
+/// these variants, metrics and `data` options.
+fn load_text(
+    bytes: &[u8],
+    variants: &[&str],
+    metrics: &[&str],
+    data_options: &str,
+) -> Result<Data, Diagnostics> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "rows.csv", bytes);
+    let plan = plan_with(&path, Shape::Rows, variants, metrics, data_options);
+    load_rows(&plan, &path)
+}
+
+/// [`load_text`] of a `control` and `treatment` experiment with one
+/// metric, `rate(conv)`.
+fn load_conv(bytes: &[u8]) -> Result<Data, Diagnostics> {
+    load_text(bytes, &["control", "treatment"], &["rate(conv)"], "")
 }
 
 const ARMS: [&str; 3] = ["control", "b", "c"];
@@ -434,7 +431,7 @@ fn lines_of_spaces_and_tabs_are_blank() {
 #[test]
 fn quoted_labels_are_trimmed_inside_the_quotes() {
     let text = "variant,conv\n\" control\",1\n\"treatment \",0\n\"\tcontrol\",0\n";
-    let data = conv_rows(text.as_bytes()).expect("data");
+    let data = load_conv(text.as_bytes()).expect("data");
     let units: Vec<u64> = data.variants.iter().map(|v| v.units).collect();
     assert_eq!(units, [2, 1]);
 }
@@ -451,7 +448,7 @@ fn cr_line_endings_are_named() {
         row.repeat((2 << 20) / row.len())
     );
     for text in [small, large] {
-        let diags = conv_rows(text.as_bytes()).expect_err("CR line endings");
+        let diags = load_conv(text.as_bytes()).expect_err("CR line endings");
         assert_eq!(
             messages(&diags),
             ["1: the file's lines end with a carriage return alone (CR line endings)"]
@@ -1273,7 +1270,7 @@ fn null_and_na_cells_are_missing_values() {
 /// trailing separator, and no false `absent_variant`.
 #[test]
 fn a_trailing_comma_is_named_and_no_variant_is_absent() {
-    let diags = conv_row_errors(b"variant,conv\ncontrol,1,\ntreatment,0,\n");
+    let diags = load_conv(b"variant,conv\ncontrol,1,\ntreatment,0,\n").expect_err("ragged rows");
     assert_eq!(
         messages(&diags),
         [
@@ -1292,7 +1289,8 @@ fn a_trailing_comma_is_named_and_no_variant_is_absent() {
 /// rows into one ragged row, whose help names the carriage return.
 #[test]
 fn a_lone_cr_in_the_body_is_named_in_the_ragged_row() {
-    let diags = conv_row_errors(b"variant,conv\ncontrol,1\rtreatment,0\ntreatment,0\n");
+    let diags =
+        load_conv(b"variant,conv\ncontrol,1\rtreatment,0\ntreatment,0\n").expect_err("ragged row");
     assert_eq!(
         messages(&diags),
         ["2: line 2 has 3 fields but the header has 2"]
